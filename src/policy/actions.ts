@@ -1,0 +1,115 @@
+import { SysfenceError } from "../errors.js";
+import * as S from "../bpf/seccomp-data.js";
+import { errnoName, errnoValue } from "../syscalls/constants.js";
+import type { Action, ActionKind } from "./model.js";
+
+const ALIASES: Record<string, ActionKind> = {
+  allow: "allow",
+  kill: "kill-process",
+  "kill-process": "kill-process",
+  kill_process: "kill-process",
+  "kill-thread": "kill-thread",
+  kill_thread: "kill-thread",
+  trap: "trap",
+  errno: "errno",
+  trace: "trace",
+  log: "log",
+  "user-notif": "user-notif",
+  notify: "user-notif",
+};
+
+/**
+ * Parses an action as written in a policy or on the command line:
+ * "allow", "kill-process", "kill-thread", "trap", "trap 5", "log", "trace 3", "user-notif",
+ * "errno EPERM", "errno:13", "errno(EACCES)".
+ */
+export function parseAction(text: string): Action {
+  const m = /^\s*([a-z_-]+)\s*(?:[\s:(]\s*([A-Za-z0-9_]+)\s*\)?)?\s*$/i.exec(text);
+  const kind = m ? ALIASES[m[1].toLowerCase()] : undefined;
+  if (!m || !kind) {
+    throw new SysfenceError(
+      "E_POLICY_INVALID",
+      `unknown action '${text}'; use allow, kill-process, kill-thread, trap, log, trace N, user-notif or errno NAME (e.g. "errno EPERM").`,
+    );
+  }
+  const arg = m[2];
+  if (kind === "errno") {
+    if (arg === undefined) throw new SysfenceError("E_POLICY_INVALID", `action '${text}' needs an errno, e.g. "errno EPERM".`);
+    const n = /^\d+$/.test(arg) ? Number(arg) : errnoValue(arg);
+    if (n === undefined) throw new SysfenceError("E_POLICY_INVALID", `unknown errno '${arg}' in action '${text}'; use a name such as EPERM or a number.`);
+    if (n > 4095) throw new SysfenceError("E_POLICY_INVALID", `errno ${n} in '${text}' is above MAX_ERRNO (4095).`);
+    return { kind, data: n };
+  }
+  if (kind === "trap" || kind === "trace") {
+    const n = arg === undefined ? 0 : Number(arg);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new SysfenceError("E_POLICY_INVALID", `'${text}': data must be 0..65535.`);
+    return { kind, data: n };
+  }
+  if (arg !== undefined) throw new SysfenceError("E_POLICY_INVALID", `action '${kind}' takes no value (got '${text}').`);
+  return { kind };
+}
+
+/** The canonical text of an action ("errno EPERM", "allow", "trap 3"). */
+export function formatAction(a: Action): string {
+  if (a.kind === "errno") return `errno ${errnoName(a.data ?? 0) ?? a.data}`;
+  if ((a.kind === "trap" || a.kind === "trace") && a.data) return `${a.kind} ${a.data}`;
+  return a.kind;
+}
+
+/** The 32-bit SECCOMP_RET_* value the filter returns for an action. */
+export function actionValue(a: Action): number {
+  const data = (a.data ?? 0) & S.SECCOMP_RET_DATA;
+  switch (a.kind) {
+    case "allow":
+      return S.SECCOMP_RET_ALLOW;
+    case "kill-process":
+      return S.SECCOMP_RET_KILL_PROCESS;
+    case "kill-thread":
+      return S.SECCOMP_RET_KILL_THREAD;
+    case "trap":
+      return (S.SECCOMP_RET_TRAP | data) >>> 0;
+    case "errno":
+      return (S.SECCOMP_RET_ERRNO | data) >>> 0;
+    case "trace":
+      return (S.SECCOMP_RET_TRACE | data) >>> 0;
+    case "log":
+      return S.SECCOMP_RET_LOG;
+    case "user-notif":
+      return S.SECCOMP_RET_USER_NOTIF;
+  }
+}
+
+/**
+ * Decodes a filter's return value to the action the kernel takes. Unknown action values behave as
+ * SECCOMP_RET_KILL_PROCESS (kernel/seccomp.c, __seccomp_filter default case).
+ */
+export function decodeActionValue(value: number): Action {
+  const v = value >>> 0;
+  const action = (v & S.SECCOMP_RET_ACTION_FULL) >>> 0;
+  const data = v & S.SECCOMP_RET_DATA;
+  switch (action) {
+    case S.SECCOMP_RET_ALLOW:
+      return { kind: "allow" };
+    case S.SECCOMP_RET_KILL_PROCESS:
+      return { kind: "kill-process" };
+    case S.SECCOMP_RET_KILL_THREAD:
+      return { kind: "kill-thread" };
+    case S.SECCOMP_RET_TRAP:
+      return { kind: "trap", data };
+    case S.SECCOMP_RET_ERRNO:
+      return { kind: "errno", data: Math.min(data, 4095) };
+    case S.SECCOMP_RET_TRACE:
+      return { kind: "trace", data };
+    case S.SECCOMP_RET_LOG:
+      return { kind: "log" };
+    case S.SECCOMP_RET_USER_NOTIF:
+      return { kind: "user-notif" };
+    default:
+      return { kind: "kill-process" };
+  }
+}
+
+/** True when two actions are the same. */
+export function sameAction(a: Action, b: Action): boolean {
+  return actionValue(a) === actionValue(b);
+}

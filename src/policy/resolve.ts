@@ -1,0 +1,154 @@
+import { type Diagnostic, throwIfErrors } from "../errors.js";
+import type { ArchName } from "../syscalls/arches.js";
+import { argWidth, isPointerArg } from "../syscalls/args.js";
+import { expandGroup } from "../syscalls/groups.js";
+import { syscallNumber, syscallTable } from "../syscalls/table.js";
+import { formatAction, sameAction } from "./actions.js";
+import { formatCondition } from "./conditions.js";
+import type { Action, CmpOp, Condition, Policy, Rule } from "./model.js";
+
+/** A condition with its value reduced to the width the kernel reads on one arch. */
+export interface ResolvedCondition {
+  arg: number;
+  op: CmpOp;
+  /** Unsigned, within `bits`. */
+  value: bigint;
+  /** Unsigned, within `bits`; all ones unless op is "&==". */
+  mask: bigint;
+  bits: 16 | 32 | 64;
+  /** Ordered comparisons on this argument are signed (C `int`). */
+  signed: boolean;
+}
+
+/** A rule whose conditions all hold → action. */
+export interface ResolvedRule {
+  action: Action;
+  conditions: ResolvedCondition[];
+}
+
+/** How one syscall is decided: the first conditional rule that holds, else the fallback. */
+export interface SyscallDecision {
+  name: string;
+  nr: number;
+  conditional: ResolvedRule[];
+  fallback: Action;
+}
+
+/** Everything the compiler needs for one architecture. */
+export interface ArchFilter {
+  arch: ArchName;
+  syscalls: SyscallDecision[];
+}
+
+/** A policy with names, groups, constants and widths resolved: the compiler's input. */
+export interface ResolvedPolicy {
+  defaultAction: Action;
+  badArchAction: Action;
+  arches: ArchFilter[];
+  warnings: Diagnostic[];
+}
+
+/**
+ * The rules that decide one syscall, by sysfence's precedence: rules naming the syscall itself win over
+ * rules that reach it through a @group; among those, conditional rules are tried in file order and the
+ * unconditional one (at most one action) is the fallback.
+ */
+export function rulesFor(policy: Policy, name: string, groupMembers: (g: string) => readonly string[]): Rule[] {
+  const direct = policy.rules.filter((r) => r.names.includes(name));
+  if (direct.length) return direct;
+  return policy.rules.filter((r) => r.names.some((n) => n.startsWith("@") && groupMembers(n).includes(name)));
+}
+
+const groupCache = new Map<string, string[]>();
+function members(g: string): string[] {
+  let m = groupCache.get(g);
+  if (!m) {
+    m = expandGroup(g) ?? [];
+    groupCache.set(g, m);
+  }
+  return m;
+}
+
+/** Reduces a condition's value and mask to an argument width; an error message when it does not fit. */
+export function fitCondition(c: Condition, bits: 16 | 32 | 64, signed: boolean): ResolvedCondition | string {
+  const fits = (v: bigint) => v >= -(1n << BigInt(bits - 1)) && v < 1n << BigInt(bits);
+  const limit = `${bits}-bit`;
+  if (!fits(c.value)) return `value ${c.value} does not fit the ${limit} argument ${c.arg}`;
+  if (c.mask !== undefined && !fits(c.mask)) return `mask ${c.mask} does not fit the ${limit} argument ${c.arg}`;
+  const all = (1n << BigInt(bits)) - 1n;
+  return {
+    arg: c.arg,
+    op: c.op,
+    value: BigInt.asUintN(bits, c.value),
+    mask: c.op === "&==" ? BigInt.asUintN(bits, c.mask ?? 0n) : all,
+    bits,
+    signed,
+  };
+}
+
+/** Resolves a policy for its architectures; throws E_POLICY_INVALID listing every problem. */
+export function resolvePolicy(policy: Policy): ResolvedPolicy {
+  const diags: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const note = (d: Diagnostic) => {
+    const key = `${d.severity}|${d.message}|${d.location?.line}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      diags.push(d);
+    }
+  };
+  // Names that exist nowhere were rejected by the parser; here we warn about names missing on a target arch.
+  for (const rule of policy.rules) {
+    rule.names.forEach((n, i) => {
+      if (n.startsWith("@")) return;
+      const missing = policy.architectures.filter((a) => syscallNumber(a, n) === undefined);
+      if (missing.length) {
+        note({ severity: "warning", message: `syscall '${n}' does not exist on ${missing.join(", ")}; the rule does not apply there`, location: rule.nameLocations?.[i] ?? rule.location });
+      }
+    });
+    for (const c of rule.conditions) {
+      for (const n of rule.names) if (isPointerArg(n, c.arg)) note({ severity: "warning", message: `argument ${c.arg} of ${n} is a pointer: '${formatCondition(c)}' compares the address, not the data it points to`, location: c.location });
+    }
+  }
+  const arches: ArchFilter[] = policy.architectures.map((arch) => {
+    const table = Object.entries(syscallTable(arch));
+    const syscalls: SyscallDecision[] = [];
+    for (const [name, nr] of table) {
+      const rules = rulesFor(policy, name, members);
+      if (rules.length === 0) continue;
+      const conditional: ResolvedRule[] = [];
+      let fallback: Action | undefined;
+      let fallbackRule: Rule | undefined;
+      for (const r of rules) {
+        if (r.conditions.length === 0) {
+          if (fallback && !sameAction(fallback, r.action)) {
+            note({
+              severity: "error",
+              message: `conflicting actions for ${name}: '${formatAction(fallback)}' (line ${fallbackRule?.location?.line ?? "?"}) and '${formatAction(r.action)}'`,
+              location: r.location,
+              hint: "keep one unconditional rule per syscall, or add argument conditions",
+            });
+          }
+          fallback ??= r.action;
+          fallbackRule ??= r;
+          continue;
+        }
+        const conds: ResolvedCondition[] = [];
+        for (const c of r.conditions) {
+          const w = argWidth(name, c.arg, arch);
+          const fitted = fitCondition(c, w.bits, w.signed);
+          if (typeof fitted === "string") {
+            note({ severity: "error", message: `${fitted} of ${name} on ${arch}`, location: c.location ?? r.location, hint: w.bits < 64 ? `the kernel reads this argument as a ${w.bits}-bit ${w.signed ? "int" : "unsigned"}` : undefined });
+          } else conds.push(fitted);
+        }
+        conditional.push({ action: r.action, conditions: conds });
+      }
+      syscalls.push({ name, nr, conditional, fallback: fallback ?? policy.defaultAction });
+    }
+    syscalls.sort((a, b) => a.nr - b.nr);
+    return { arch, syscalls };
+  });
+  throwIfErrors(diags, policy.source ?? "policy");
+  return { defaultAction: policy.defaultAction, badArchAction: policy.badArchAction, arches, warnings: diags };
+}
+

@@ -1,0 +1,44 @@
+import type { ArchName } from "./arches.js";
+import { ARCHES } from "./arches.js";
+import { ARG_CLASSES } from "./generated/arg-classes.js";
+
+/** How the kernel reads one argument: its width in bits and whether ordered comparisons are signed. */
+export interface ArgWidth {
+  bits: 16 | 32 | 64;
+  signed: boolean;
+  /** The C-level class from the kernel prototype: i32, u32, u16, u64, s64, ptr, or unknown. */
+  kind: string;
+}
+
+/**
+ * Width of argument `index` of `syscall` on `arch`.
+ * The kernel's syscall wrappers truncate `int`/`unsigned int` parameters to their low 32 bits, so a filter
+ * must compare only those bits (include/linux/syscalls.h, __SC_CAST); on 32-bit arches every register is
+ * 32 bits. 64-bit values compare unsigned, as libseccomp does.
+ */
+export function argWidth(syscall: string, index: number, arch: ArchName): ArgWidth {
+  const kind = ARG_CLASSES[syscall]?.[index] ?? "unknown";
+  const is32Arch = ARCHES[arch].bits === 32;
+  switch (kind) {
+    case "i32":
+      return { bits: 32, signed: true, kind };
+    case "u32":
+      return { bits: 32, signed: false, kind };
+    case "u16":
+      return { bits: 16, signed: false, kind };
+    case "s64":
+      return is32Arch ? { bits: 32, signed: true, kind } : { bits: 64, signed: false, kind };
+    default:
+      return is32Arch ? { bits: 32, signed: false, kind } : { bits: 64, signed: false, kind };
+  }
+}
+
+/** Number of arguments the kernel prototype declares; undefined when sysfence has no prototype. */
+export function argCount(syscall: string): number | undefined {
+  return ARG_CLASSES[syscall]?.length;
+}
+
+/** True when argument `index` is a pointer: a filter sees the address, never what it points to. */
+export function isPointerArg(syscall: string, index: number): boolean {
+  return ARG_CLASSES[syscall]?.[index] === "ptr";
+}
