@@ -89,9 +89,12 @@ function segmentsFor(audit: number, filters: ArchFilter[], resolved: ResolvedPol
     // policy does not name is a foreign architecture.
     const x64 = filters.find((f) => f.arch === "x86_64");
     const x32 = filters.find((f) => f.arch === "x32");
+    // nr -1 is what a tracer leaves when it skips a call: it gets the default action, never the
+    // foreign-arch one (as libseccomp does), so ptrace-skipped calls do not kill the process.
     return [
       { lo: 0, hi: X32_SYSCALL_BIT, filler: x64 ? def : bad, decisions: leaves(x64) },
-      { lo: X32_SYSCALL_BIT, hi: U32_END, filler: x32 ? def : bad, decisions: leaves(x32) },
+      { lo: X32_SYSCALL_BIT, hi: U32_END - 1, filler: x32 ? def : bad, decisions: leaves(x32) },
+      { lo: U32_END - 1, hi: U32_END, filler: def, decisions: [] },
     ];
   }
   return [{ lo: 0, hi: U32_END, filler: def, decisions: leaves(filters[0]) }];

@@ -36,6 +36,7 @@ function archOfCall(arches: readonly ArchName[], audit: number, nr: number): Arc
     const info = ARCHES[a];
     if (info.audit !== audit) continue;
     if (audit === ARCHES.x86_64.audit) {
+      if (nr === 0xffffffff) return a; // a tracer's skipped call: default action on either ABI
       const isX32 = nr >= X32_SYSCALL_BIT;
       if (isX32 && a === "x32") return a;
       if (!isX32 && a === "x86_64") return a;

@@ -98,14 +98,22 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     }
   };
   // Names that exist nowhere were rejected by the parser; here we warn about names missing on a target arch.
+  const missingEverywhere: { name: string; location?: Diagnostic["location"] }[] = [];
   for (const rule of policy.rules) {
     rule.names.forEach((n, i) => {
       if (n.startsWith("@")) return;
-      const missing = policy.architectures.filter((a) => syscallNumber(a, n) === undefined);
-      if (missing.length) {
-        note({ severity: "warning", message: `syscall '${n}' does not exist on ${missing.join(", ")}; the rule does not apply there`, location: rule.nameLocations?.[i] ?? rule.location });
+      if (policy.architectures.every((a) => syscallNumber(a, n) === undefined)) {
+        missingEverywhere.push({ name: n, location: rule.nameLocations?.[i] ?? rule.location });
       }
     });
+  }
+  const targets = policy.architectures.join(", ");
+  if (missingEverywhere.length > 3) {
+    note({ severity: "warning", message: `${missingEverywhere.length} syscalls named by the policy do not exist on ${targets}; their rules do not apply: ${missingEverywhere.map((m) => m.name).join(", ")}`, location: { file: policy.source ?? "policy" } });
+  } else {
+    for (const m of missingEverywhere) note({ severity: "warning", message: `syscall '${m.name}' does not exist on ${targets}; the rule does not apply there`, location: m.location });
+  }
+  for (const rule of policy.rules) {
     for (const c of rule.conditions) {
       for (const n of rule.names) if (isPointerArg(n, c.arg)) note({ severity: "warning", message: `argument ${c.arg} of ${n} is a pointer: '${formatCondition(c)}' compares the address, not the data it points to`, location: c.location });
     }

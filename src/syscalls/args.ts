@@ -13,8 +13,8 @@ export interface ArgWidth {
 /**
  * Width of argument `index` of `syscall` on `arch`.
  * The kernel's syscall wrappers truncate `int`/`unsigned int` parameters to their low 32 bits, so a filter
- * must compare only those bits (include/linux/syscalls.h, __SC_CAST); on 32-bit arches every register is
- * 32 bits. 64-bit values compare unsigned, as libseccomp does.
+ * must compare only those bits (include/linux/syscalls.h, __SC_CAST); a signed `long` on a 32-bit arch is a
+ * 32-bit int. 64-bit values compare unsigned, as libseccomp does.
  */
 export function argWidth(syscall: string, index: number, arch: ArchName): ArgWidth {
   const kind = ARG_CLASSES[syscall]?.[index] ?? "unknown";
@@ -29,7 +29,9 @@ export function argWidth(syscall: string, index: number, arch: ArchName): ArgWid
     case "s64":
       return is32Arch ? { bits: 32, signed: true, kind } : { bits: 64, signed: false, kind };
     default:
-      return is32Arch ? { bits: 32, signed: false, kind } : { bits: 64, signed: false, kind };
+      // Unsigned longs and pointers: on 32-bit arches the kernel zero-extends the register into
+      // seccomp_data's 64-bit slot, so comparing all 64 bits is exact there too.
+      return { bits: 64, signed: false, kind };
   }
 }
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh Debian machine: the real components the tests run against, and npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PKGS="strace libseccomp-dev python3-seccomp gcc libc6-dev"
+missing=""
+for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+npm ci --no-audit --no-fund --loglevel=error

@@ -1,0 +1,30 @@
+import type { Command } from "commander";
+import { compile } from "../../compile/compile.js";
+import { formatDiagnostic } from "../../errors.js";
+import { policyJsonSchema } from "../../policy/schema.js";
+import { type CliIO, toJson } from "../io.js";
+import { loadPolicy, type PolicyOptions } from "../policy-input.js";
+
+/** `sysfence check POLICY` and `sysfence schema`. */
+export function registerCheck(program: Command, io: CliIO): void {
+  program
+    .command("check")
+    .description("validate a policy: every problem with file:line:column, warnings included")
+    .argument("<policy>", "policy file")
+    .option("--arch <arch...>", "target architectures")
+    .option("--json", "print JSON")
+    .action(async (file: string, opts: PolicyOptions & { json?: boolean }) => {
+      const parsed = await loadPolicy(file, opts, opts.json ? { ...io, stderr: () => {} } : io);
+      const r = compile(parsed.policy, { stats: false });
+      const warnings = [...parsed.warnings, ...r.resolved.warnings];
+      if (opts.json) io.stdout(`${toJson({ ok: true, format: parsed.format, warnings })}\n`);
+      else {
+        for (const w of r.resolved.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
+        io.stdout(`${file}: ok (${parsed.format} format, ${parsed.policy.rules.length} rules, ${warnings.length} warnings)\n`);
+      }
+    });
+  program
+    .command("schema")
+    .description("print the JSON Schema of the sysfence policy format")
+    .action(() => io.stdout(`${toJson(policyJsonSchema())}\n`));
+}

@@ -1,0 +1,40 @@
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { Emulator } from "../../bpf/emulator.js";
+import { decodeActionValue, formatAction } from "../../policy/actions.js";
+import { ARCHES } from "../../syscalls/arches.js";
+import { evalValue } from "../../syscalls/constants.js";
+import { syscallNumber } from "../../syscalls/table.js";
+import type { CliIO } from "../io.js";
+import { loadAndCompile } from "../policy-input.js";
+import { formatSummary } from "./compile.js";
+
+/** The bundled example: Docker's default seccomp profile. */
+export const DOCKER_EXAMPLE = fileURLToPath(new URL("../../../../examples/docker-default.json", import.meta.url));
+
+/** `sysfence demo`: the main job on a built-in example. */
+export function registerDemo(program: Command, io: CliIO): void {
+  program
+    .command("demo")
+    .description("compile the bundled Docker default profile and show how it decides a few calls")
+    .action(async () => {
+      const r = await loadAndCompile(DOCKER_EXAMPLE, { caps: undefined }, io);
+      io.stdout(formatSummary("examples/docker-default.json (Docker's default seccomp profile)", r.stats!, formatAction(r.parsed.policy.defaultAction), r.parsed.policy.rules.length));
+      const emu = new Emulator(r.program);
+      const calls: [string, string[]][] = [
+        ["getpid", []],
+        ["socket", ["AF_INET", "SOCK_STREAM"]],
+        ["socket", ["AF_VSOCK", "SOCK_STREAM"]],
+        ["clone", ["CLONE_NEWUSER|SIGCHLD"]],
+        ["clone", ["CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD"]],
+        ["clone3", []],
+        ["personality", ["0xffffffff"]],
+        ["reboot", []],
+      ];
+      io.stdout("\nhow the compiled filter answers (emulated, x86_64):\n");
+      for (const [name, args] of calls) {
+        const res = emu.run({ nr: syscallNumber("x86_64", name)!, arch: ARCHES.x86_64.audit, args: args.map((a) => evalValue(a)) });
+        io.stdout(`  ${`${name}(${args.join(", ")})`.padEnd(64)} → ${formatAction(decodeActionValue(res.value)).padEnd(13)} ${res.executed} instructions\n`);
+      }
+    });
+}

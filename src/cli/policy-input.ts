@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+import { release } from "node:os";
+import { decodeProgram, type Insn } from "../bpf/insn.js";
+import { compile, type CompileResult } from "../compile/compile.js";
+import { formatDiagnostic, SysfenceError } from "../errors.js";
+import { type ParsedPolicy, readPolicyFile } from "../policy/parse.js";
+import { type ArchName, archInfo } from "../syscalls/arches.js";
+import type { CliIO } from "./io.js";
+
+/** Options shared by commands that read a policy. */
+export interface PolicyOptions {
+  arch?: string[];
+  caps?: string;
+  kernel?: string;
+}
+
+/** Parses a comma- or repeat-separated --arch list. */
+export function parseArches(values: string[] | undefined): ArchName[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  return values.flatMap((v) => v.split(",")).filter(Boolean).map((a) => archInfo(a.trim()).name);
+}
+
+/** Reads a policy file (sysfence or OCI), printing its warnings to stderr. */
+export async function loadPolicy(path: string, opts: PolicyOptions, io: CliIO): Promise<ParsedPolicy> {
+  const arches = parseArches(opts.arch);
+  const parsed = await readPolicyFile(path, {
+    arch: arches?.[0],
+    caps: opts.caps === undefined ? undefined : opts.caps.split(",").filter(Boolean),
+    kernel: opts.kernel ?? release(),
+  });
+  if (arches) parsed.policy.architectures = arches;
+  for (const w of parsed.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
+  return parsed;
+}
+
+/** Loads and compiles a policy, printing warnings. */
+export async function loadAndCompile(path: string, opts: PolicyOptions, io: CliIO): Promise<CompileResult & { parsed: ParsedPolicy }> {
+  const parsed = await loadPolicy(path, opts, io);
+  const result = compile(parsed.policy);
+  for (const w of result.resolved.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
+  return { ...result, parsed };
+}
+
+/** True when a file holds raw BPF rather than a policy (by extension, or by content that is not text). */
+export async function looksLikeBpf(path: string): Promise<boolean> {
+  if (/\.(bpf|bin)$/i.test(path)) return true;
+  const head = (await readFile(path).catch(() => Buffer.alloc(0))).subarray(0, 512);
+  return head.includes(0);
+}
+
+/** Reads a raw BPF file. */
+export async function loadBpf(path: string): Promise<Insn[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, { cause: e });
+  }
+  return decodeProgram(bytes, path);
+}
