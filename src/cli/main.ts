@@ -8,6 +8,7 @@ import { registerCompile } from "./commands/compile.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDisasm } from "./commands/disasm.js";
 import { registerEmu } from "./commands/emu.js";
+import { registerFmt } from "./commands/fmt.js";
 import { registerSyscalls } from "./commands/syscalls.js";
 import { type CliIO, processIO } from "./io.js";
 
@@ -24,6 +25,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerEmu(program, io);
   registerSyscalls(program, io);
   registerCheck(program, io);
+  registerFmt(program, io);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

@@ -1,0 +1,24 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { SysfenceError } from "../../errors.js";
+import { parsePolicy } from "../../policy/parse.js";
+import { formatPolicyText } from "../../policy/rewrite.js";
+import { type CliIO, writeFileAtomic } from "../io.js";
+
+/** `sysfence fmt POLICY`. */
+export function registerFmt(program: Command, io: CliIO): void {
+  program
+    .command("fmt")
+    .description("rewrite a sysfence policy in canonical form, keeping its comments")
+    .argument("<policy>", "policy file (sysfence YAML)")
+    .option("-w, --write", "rewrite the file in place (atomically) instead of printing")
+    .action(async (file: string, opts: { write?: boolean }) => {
+      const text = await readFile(file, "utf8").catch((e) => {
+        throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, { cause: e });
+      });
+      const out = formatPolicyText(text);
+      parsePolicy(out, { file }); // never write something that no longer parses
+      if (opts.write) await writeFileAtomic(file, out);
+      else io.stdout(out);
+    });
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { main } from "../../src/cli/main.js";
+import { REPO } from "../helpers/paths.js";
+
+async function run(...argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+const DOCKER = `${REPO}examples/docker-default.json`;
+
+describe("sysfence CLI", () => {
+  it("compile prints a summary of the Docker profile", async () => {
+    const r = await run("compile", DOCKER);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /program\s+\d+ instructions/);
+    assert.match(r.stdout, /x86_64\s+\d+ \/ \d+ \/ \d+/);
+  });
+  it("compile -o writes BPF that disasm lists with syscall names", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-cli-"));
+    const out = join(dir, "docker.bpf");
+    assert.equal((await run("compile", DOCKER, "-o", out)).code, 0);
+    assert.equal(readFileSync(out).length % 8, 0);
+    assert.deepEqual(readdirSync(dir), ["docker.bpf"], "no temp files left behind");
+    const d = await run("disasm", out);
+    assert.equal(d.code, 0);
+    assert.match(d.stdout, /arch == x86_64/);
+    assert.match(d.stdout, /; socket/);
+    const e = await run("emu", out, "--arch", "x86_64", "--syscall", "clone3", "--json");
+    assert.equal(JSON.parse(e.stdout).text, "errno ENOSYS");
+  });
+  it("emu answers as Docker documents", async () => {
+    const r = await run("emu", DOCKER, "--syscall", "socket", "--args", "AF_VSOCK,SOCK_STREAM", "--json");
+    const a = JSON.parse(r.stdout);
+    assert.equal(a.action, "errno");
+    assert.equal(a.data, 1);
+    assert.equal(a.readArgs, true);
+  });
+  it("emu --batch answers JSON lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-cli-"));
+    const q = join(dir, "q.jsonl");
+    writeFileSync(q, ['{"syscall":"getpid"}', '{"syscall":"clone","args":["CLONE_NEWUSER"]}', '{"arch":"i386","syscall":"getpid"}'].join("\n"));
+    const r = await run("emu", DOCKER, "--batch", q);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.text), ["allow", "errno EPERM", "allow"]);
+    writeFileSync(q, '{"syscall":"getpid"}\nnot json\n');
+    const bad = await run("emu", DOCKER, "--batch", q);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /q\.jsonl:2: not a JSON object/);
+  });
+  it("syscalls resolves names, numbers and groups", async () => {
+    const r = await run("syscalls", "ioctl", "0", "--json");
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.syscalls.map((s: { name: string }) => s.name), ["ioctl", "read"]);
+    assert.deepEqual(j.syscalls[0].args, ["u32", "u32", "u64"]);
+    const g = await run("syscalls", "@swap", "--arch", "aarch64");
+    assert.match(g.stdout, /swapon/);
+    const bad = await run("syscalls", "getpidd");
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /did you mean 'getpid'/);
+  });
+  it("bad policy: exit 1, every problem named, nothing written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-cli-"));
+    const p = join(dir, "bad.yaml");
+    writeFileSync(p, "defaultAction: allow\nsyscalls:\n  - names: [opne]\n    action: allow\n");
+    const out = join(dir, "out.bpf");
+    const r = await run("compile", p, "-o", out);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.yaml:3:13: error: unknown syscall 'opne' — did you mean 'open'/);
+    assert.ok(!existsSync(out));
+  });
+  it("usage errors exit 2", async () => {
+    assert.equal((await run("compile")).code, 2);
+    assert.equal((await run("nonsense")).code, 2);
+  });
+  it("check and schema", async () => {
+    const r = await run("check", `${REPO}examples/server-policy.yaml`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ok \(sysfence format/);
+    const s = JSON.parse((await run("schema")).stdout);
+    assert.equal(s.title, "sysfence policy");
+    assert.ok(s.properties.syscalls);
+  });
+});
