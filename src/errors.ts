@@ -45,7 +45,11 @@ export type ErrorCode =
 export class SysfenceError extends Error {
   readonly code: ErrorCode;
   readonly diagnostics: Diagnostic[];
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; diagnostics?: Diagnostic[] } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; diagnostics?: Diagnostic[] } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SysfenceError";
     this.code = code;

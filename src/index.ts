@@ -1,21 +1,27 @@
 // sysfence's library API. Pure modules only: installing a filter lives in sysfence/install (loaded lazily).
 export { Assembler } from "./bpf/assembler.js";
 export { disassemble } from "./bpf/disasm.js";
-export { Emulator, emulate, packSeccompData, type EmulationResult, type SeccompData } from "./bpf/emulator.js";
+export {
+  type EmulationResult,
+  Emulator,
+  emulate,
+  packSeccompData,
+  type SeccompData,
+} from "./bpf/emulator.js";
 export { decodeProgram, encodeProgram, type Insn } from "./bpf/insn.js";
 export { verifyProgram } from "./bpf/verify.js";
-export { compile, type CompileOptions, type CompileResult } from "./compile/compile.js";
+export { type CompileOptions, type CompileResult, compile } from "./compile/compile.js";
 export type { CompileStats } from "./compile/stats.js";
-export { type Diagnostic, SysfenceError, type ErrorCode } from "./errors.js";
+export { type Diagnostic, type ErrorCode, SysfenceError } from "./errors.js";
 export { actionValue, decodeActionValue, formatAction, parseAction } from "./policy/actions.js";
-export { parseCondition, formatCondition } from "./policy/conditions.js";
+export { formatCondition, parseCondition } from "./policy/conditions.js";
 export type { Action, ActionKind, CmpOp, Condition, Policy, Rule } from "./policy/model.js";
-export { importOci, DOCKER_DEFAULT_CAPS, type OciOptions } from "./policy/oci.js";
-export { parsePolicy, readPolicyFile, type ParsedPolicy } from "./policy/parse.js";
-export { referenceDecide, type Query } from "./policy/reference.js";
-export { resolvePolicy, type ResolvedPolicy } from "./policy/resolve.js";
+export { DOCKER_DEFAULT_CAPS, importOci, type OciOptions } from "./policy/oci.js";
+export { type ParsedPolicy, parsePolicy, readPolicyFile } from "./policy/parse.js";
+export { type Query, referenceDecide } from "./policy/reference.js";
+export { type ResolvedPolicy, resolvePolicy } from "./policy/resolve.js";
 export { policyJsonSchema } from "./policy/schema.js";
-export { ARCHES, archInfo, nativeArch, type ArchName } from "./syscalls/arches.js";
+export { ARCHES, type ArchName, archInfo, nativeArch } from "./syscalls/arches.js";
 export { argWidth } from "./syscalls/args.js";
 export { constantValue, errnoName, errnoValue } from "./syscalls/constants.js";
 export { expandGroup, groupNames } from "./syscalls/groups.js";

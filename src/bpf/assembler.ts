@@ -60,7 +60,15 @@ export class Assembler {
 
   /** if (A <jop> k) goto jt else goto jf. */
   jump(jop: number, k: number, jt: Label, jf: Label): this {
-    this.items.push({ kind: "jcc", code: O.BPF_JMP | jop | O.BPF_K, k: k >>> 0, jt, jf, farT: false, farF: false });
+    this.items.push({
+      kind: "jcc",
+      code: O.BPF_JMP | jop | O.BPF_K,
+      k: k >>> 0,
+      jt,
+      jf,
+      farT: false,
+      farF: false,
+    });
     return this;
   }
 
@@ -94,7 +102,8 @@ export class Assembler {
     for (const it of this.items) {
       if (it.kind === "label") pending.push(it.name);
       else {
-        if (it.kind === "insn" && it.insn.code === (O.BPF_RET | O.BPF_K)) for (const l of pending) out.set(l, it.insn.k);
+        if (it.kind === "insn" && it.insn.code === (O.BPF_RET | O.BPF_K))
+          for (const l of pending) out.set(l, it.insn.k);
         pending.length = 0;
       }
     }
@@ -108,7 +117,8 @@ export class Assembler {
     for (const it of this.items) {
       at.push(p);
       if (it.kind === "label") {
-        if (labels.has(it.name)) throw new SysfenceError("E_BPF_INVALID", `assembler: label ${it.name} defined twice.`);
+        if (labels.has(it.name))
+          throw new SysfenceError("E_BPF_INVALID", `assembler: label ${it.name} defined twice.`);
         labels.set(it.name, p);
       } else if (it.kind === "jcc") p += 1 + (it.farT ? 1 : 0) + (it.farF ? 1 : 0);
       else p += 1;
@@ -122,7 +132,10 @@ export class Assembler {
     return t;
   }
 
-  private emitResolved(pos: { at: number[]; labels: Map<Label, number>; length: number }, retAt: Map<Label, number>): Insn[] {
+  private emitResolved(
+    pos: { at: number[]; labels: Map<Label, number>; length: number },
+    retAt: Map<Label, number>,
+  ): Insn[] {
     const out: Insn[] = [];
     const far = (l: Label, at: number): Insn => {
       const k = retAt.get(l);
@@ -143,7 +156,8 @@ export class Assembler {
         const fPos = it.farF ? slot++ : this.target(pos, it.jf);
         const jt = tPos - (p + 1);
         const jf = fPos - (p + 1);
-        if (jt < 0 || jf < 0 || jt > 255 || jf > 255) throw new SysfenceError("E_BPF_INVALID", "assembler: jump out of range after layout.");
+        if (jt < 0 || jf < 0 || jt > 255 || jf > 255)
+          throw new SysfenceError("E_BPF_INVALID", "assembler: jump out of range after layout.");
         out.push({ code: it.code, jt, jf, k: it.k });
         if (it.farT) out.push(far(it.jt, p + 1));
         if (it.farF) out.push(far(it.jf, p + 1 + (it.farT ? 1 : 0)));

@@ -1,5 +1,5 @@
-import { formatAction, decodeActionValue } from "../policy/actions.js";
-import { type ArchName, ARCHES, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
+import { decodeActionValue, formatAction } from "../policy/actions.js";
+import { ARCHES, type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import type { Insn } from "./insn.js";
 import * as O from "./opcodes.js";
@@ -9,10 +9,24 @@ import { OFF_ARCH, OFF_ARGS, OFF_IP, OFF_NR } from "./seccomp-data.js";
 type AState = { what: "nr" | "arch" | "arg" | "other"; arch?: ArchName | "?" };
 
 const ALU_NAMES: Record<number, string> = {
-  [O.BPF_ADD]: "add", [O.BPF_SUB]: "sub", [O.BPF_MUL]: "mul", [O.BPF_DIV]: "div", [O.BPF_OR]: "or", [O.BPF_AND]: "and",
-  [O.BPF_LSH]: "lsh", [O.BPF_RSH]: "rsh", [O.BPF_NEG]: "neg", [O.BPF_MOD]: "mod", [O.BPF_XOR]: "xor",
+  [O.BPF_ADD]: "add",
+  [O.BPF_SUB]: "sub",
+  [O.BPF_MUL]: "mul",
+  [O.BPF_DIV]: "div",
+  [O.BPF_OR]: "or",
+  [O.BPF_AND]: "and",
+  [O.BPF_LSH]: "lsh",
+  [O.BPF_RSH]: "rsh",
+  [O.BPF_NEG]: "neg",
+  [O.BPF_MOD]: "mod",
+  [O.BPF_XOR]: "xor",
 };
-const JMP_NAMES: Record<number, string> = { [O.BPF_JEQ]: "jeq", [O.BPF_JGT]: "jgt", [O.BPF_JGE]: "jge", [O.BPF_JSET]: "jset" };
+const JMP_NAMES: Record<number, string> = {
+  [O.BPF_JEQ]: "jeq",
+  [O.BPF_JGT]: "jgt",
+  [O.BPF_JGE]: "jge",
+  [O.BPF_JSET]: "jset",
+};
 
 /** One line of a listing. */
 export interface DisasmLine {
@@ -69,13 +83,20 @@ export function disassemble(program: readonly Insn[], options: { arch?: ArchName
         if (O.mode(c) === O.BPF_ABS) {
           text = `ld  $data[${ins.k}]`;
           comment = fieldName(ins.k);
-          next = { what: ins.k === OFF_NR ? "nr" : ins.k === OFF_ARCH ? "arch" : ins.k >= OFF_ARGS ? "arg" : "other" };
+          next = {
+            what: ins.k === OFF_NR ? "nr" : ins.k === OFF_ARCH ? "arch" : ins.k >= OFF_ARGS ? "arg" : "other",
+          };
         } else if (O.mode(c) === O.BPF_IMM) text = `ld  #${hex(ins.k)}`;
         else if (O.mode(c) === O.BPF_MEM) text = `ld  M[${ins.k}]`;
         else if (O.mode(c) === O.BPF_LEN) text = "ld  #len";
         break;
       case O.BPF_LDX:
-        text = O.mode(c) === O.BPF_MEM ? `ldx M[${ins.k}]` : O.mode(c) === O.BPF_LEN ? "ldx #len" : `ldx #${hex(ins.k)}`;
+        text =
+          O.mode(c) === O.BPF_MEM
+            ? `ldx M[${ins.k}]`
+            : O.mode(c) === O.BPF_LEN
+              ? "ldx #len"
+              : `ldx #${hex(ins.k)}`;
         next = st;
         break;
       case O.BPF_ST:
@@ -152,7 +173,8 @@ export function formatListing(lines: readonly DisasmLine[]): string {
 
 /** The arch a program's first arch check accepts, if any (for listings of foreign programs). */
 export function firstArch(program: readonly Insn[]): ArchName | undefined {
-  for (const l of disassemble(program)) if (l.comment.startsWith("arch == ")) return l.comment.slice(8) as ArchName;
+  for (const l of disassemble(program))
+    if (l.comment.startsWith("arch == ")) return l.comment.slice(8) as ArchName;
   void ARCHES;
   return undefined;
 }

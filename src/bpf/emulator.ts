@@ -74,7 +74,8 @@ export class Emulator {
       executed++;
       switch (c) {
         case O.BPF_LD | O.BPF_W | O.BPF_ABS:
-          if (kk % 4 !== 0 || kk >= SECCOMP_DATA_SIZE) throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: bad load offset ${kk}.`);
+          if (kk % 4 !== 0 || kk >= SECCOMP_DATA_SIZE)
+            throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: bad load offset ${kk}.`);
           if (kk >= OFF_IP) readArgs = true;
           A = data[kk >>> 2];
           pc++;
@@ -167,7 +168,7 @@ export class Emulator {
             break;
           case O.BPF_MOD:
             if (operand === 0) return { value: 0, executed, readArgs, trace: visited };
-            A = A % operand >>> 0;
+            A = (A % operand) >>> 0;
             break;
           case O.BPF_AND:
             A = (A & operand) >>> 0;
@@ -188,13 +189,19 @@ export class Emulator {
             A = -A >>> 0;
             break;
           default:
-            throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: unknown ALU op 0x${c.toString(16)}.`);
+            throw new SysfenceError(
+              "E_BPF_INVALID",
+              `instruction ${pc}: unknown ALU op 0x${c.toString(16)}.`,
+            );
         }
         A >>>= 0;
         pc++;
         continue;
       }
-      throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: opcode 0x${c.toString(16)} is not valid in a seccomp filter.`);
+      throw new SysfenceError(
+        "E_BPF_INVALID",
+        `instruction ${pc}: opcode 0x${c.toString(16)} is not valid in a seccomp filter.`,
+      );
     }
     throw new SysfenceError("E_BPF_INVALID", "program ran off its end without returning.");
   }
@@ -206,6 +213,10 @@ export class Emulator {
 }
 
 /** One-shot emulation. */
-export function emulate(program: readonly Insn[], data: SeccompData, options: { littleEndian?: boolean; trace?: boolean } = {}) {
+export function emulate(
+  program: readonly Insn[],
+  data: SeccompData,
+  options: { littleEndian?: boolean; trace?: boolean } = {},
+) {
   return new Emulator(program).run(data, options);
 }

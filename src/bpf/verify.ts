@@ -11,14 +11,16 @@ export function verifyProgram(program: readonly Insn[]): string[] {
   const problems: string[] = [];
   const n = program.length;
   if (n === 0) return ["program is empty."];
-  if (n > O.BPF_MAXINSNS) problems.push(`too many BPF instructions: ${n}; the kernel's limit is ${O.BPF_MAXINSNS}.`);
+  if (n > O.BPF_MAXINSNS)
+    problems.push(`too many BPF instructions: ${n}; the kernel's limit is ${O.BPF_MAXINSNS}.`);
   program.forEach((ins, pc) => {
     const at = `instruction ${pc}`;
     const c = ins.code;
     switch (O.cls(c)) {
       case O.BPF_LD:
         if (c === (O.BPF_LD | O.BPF_W | O.BPF_ABS)) {
-          if (ins.k % 4 !== 0 || ins.k >= SECCOMP_DATA_SIZE) problems.push(`${at}: load from offset ${ins.k} is outside struct seccomp_data or unaligned.`);
+          if (ins.k % 4 !== 0 || ins.k >= SECCOMP_DATA_SIZE)
+            problems.push(`${at}: load from offset ${ins.k} is outside struct seccomp_data or unaligned.`);
         } else if (c === (O.BPF_LD | O.BPF_W | O.BPF_LEN) || c === (O.BPF_LD | O.BPF_IMM)) {
           // allowed
         } else if (c === (O.BPF_LD | O.BPF_MEM)) {
@@ -40,10 +42,24 @@ export function verifyProgram(program: readonly Insn[]): string[] {
         break;
       case O.BPF_ALU: {
         const aop = O.op(c);
-        const okOps = [O.BPF_ADD, O.BPF_SUB, O.BPF_MUL, O.BPF_DIV, O.BPF_AND, O.BPF_OR, O.BPF_XOR, O.BPF_LSH, O.BPF_RSH, O.BPF_NEG];
-        if (!okOps.includes(aop)) problems.push(`${at}: ALU operation 0x${aop.toString(16)} is not allowed in seccomp filters.`);
-        if (aop === O.BPF_DIV && O.src(c) === O.BPF_K && ins.k === 0) problems.push(`${at}: division by constant zero.`);
-        if ((aop === O.BPF_LSH || aop === O.BPF_RSH) && O.src(c) === O.BPF_K && ins.k >= 32) problems.push(`${at}: shift by ${ins.k}.`);
+        const okOps = [
+          O.BPF_ADD,
+          O.BPF_SUB,
+          O.BPF_MUL,
+          O.BPF_DIV,
+          O.BPF_AND,
+          O.BPF_OR,
+          O.BPF_XOR,
+          O.BPF_LSH,
+          O.BPF_RSH,
+          O.BPF_NEG,
+        ];
+        if (!okOps.includes(aop))
+          problems.push(`${at}: ALU operation 0x${aop.toString(16)} is not allowed in seccomp filters.`);
+        if (aop === O.BPF_DIV && O.src(c) === O.BPF_K && ins.k === 0)
+          problems.push(`${at}: division by constant zero.`);
+        if ((aop === O.BPF_LSH || aop === O.BPF_RSH) && O.src(c) === O.BPF_K && ins.k >= 32)
+          problems.push(`${at}: shift by ${ins.k}.`);
         break;
       }
       case O.BPF_JMP: {
@@ -52,15 +68,18 @@ export function verifyProgram(program: readonly Insn[]): string[] {
           if (c !== (O.BPF_JMP | O.BPF_JA)) problems.push(`${at}: bad jump opcode 0x${c.toString(16)}.`);
           else if (ins.k >= n - pc - 1) problems.push(`${at}: ja +${ins.k} jumps past the end.`);
         } else if ([O.BPF_JEQ, O.BPF_JGT, O.BPF_JGE, O.BPF_JSET].includes(jop)) {
-          if (pc + 1 + ins.jt >= n || pc + 1 + ins.jf >= n) problems.push(`${at}: conditional jump past the end.`);
+          if (pc + 1 + ins.jt >= n || pc + 1 + ins.jf >= n)
+            problems.push(`${at}: conditional jump past the end.`);
         } else problems.push(`${at}: jump opcode 0x${c.toString(16)} is unknown.`);
         break;
       }
       case O.BPF_RET:
-        if (c !== (O.BPF_RET | O.BPF_K) && c !== (O.BPF_RET | O.BPF_A)) problems.push(`${at}: return opcode 0x${c.toString(16)} is not allowed.`);
+        if (c !== (O.BPF_RET | O.BPF_K) && c !== (O.BPF_RET | O.BPF_A))
+          problems.push(`${at}: return opcode 0x${c.toString(16)} is not allowed.`);
         break;
       case O.BPF_MISC:
-        if (c !== (O.BPF_MISC | O.BPF_TAX) && c !== (O.BPF_MISC | O.BPF_TXA)) problems.push(`${at}: misc opcode 0x${c.toString(16)} is unknown.`);
+        if (c !== (O.BPF_MISC | O.BPF_TAX) && c !== (O.BPF_MISC | O.BPF_TXA))
+          problems.push(`${at}: misc opcode 0x${c.toString(16)} is unknown.`);
         break;
     }
   });

@@ -28,7 +28,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => {});
-    throw new SysfenceError("E_IO", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { cause: e });
+    throw new SysfenceError(
+      "E_IO",
+      `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      { cause: e },
+    );
   }
 }
 

@@ -33,7 +33,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof SysfenceError) {
       io.stderr(`sysfence: ${e.message}\n`);
-      if (e.diagnostics.length && !e.message.includes("\n")) for (const d of e.diagnostics) io.stderr(`  ${formatDiagnostic(d)}\n`);
+      if (e.diagnostics.length && !e.message.includes("\n"))
+        for (const d of e.diagnostics) io.stderr(`  ${formatDiagnostic(d)}\n`);
       return e.code === "E_USAGE" ? 2 : 1;
     }
     io.stderr(`sysfence: internal error: ${(e as Error).stack ?? e}\n`);

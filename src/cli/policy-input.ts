@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { release } from "node:os";
 import { decodeProgram, type Insn } from "../bpf/insn.js";
-import { compile, type CompileResult } from "../compile/compile.js";
+import { type CompileResult, compile } from "../compile/compile.js";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
 import { type ParsedPolicy, readPolicyFile } from "../policy/parse.js";
 import { type ArchName, archInfo } from "../syscalls/arches.js";
@@ -17,7 +17,10 @@ export interface PolicyOptions {
 /** Parses a comma- or repeat-separated --arch list. */
 export function parseArches(values: string[] | undefined): ArchName[] | undefined {
   if (!values || values.length === 0) return undefined;
-  return values.flatMap((v) => v.split(",")).filter(Boolean).map((a) => archInfo(a.trim()).name);
+  return values
+    .flatMap((v) => v.split(","))
+    .filter(Boolean)
+    .map((a) => archInfo(a.trim()).name);
 }
 
 /** Reads a policy file (sysfence or OCI), printing its warnings to stderr. */
@@ -34,7 +37,11 @@ export async function loadPolicy(path: string, opts: PolicyOptions, io: CliIO): 
 }
 
 /** Loads and compiles a policy, printing warnings. */
-export async function loadAndCompile(path: string, opts: PolicyOptions, io: CliIO): Promise<CompileResult & { parsed: ParsedPolicy }> {
+export async function loadAndCompile(
+  path: string,
+  opts: PolicyOptions,
+  io: CliIO,
+): Promise<CompileResult & { parsed: ParsedPolicy }> {
   const parsed = await loadPolicy(path, opts, io);
   const result = compile(parsed.policy);
   for (const w of result.resolved.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
@@ -54,7 +61,9 @@ export async function loadBpf(path: string): Promise<Insn[]> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, { cause: e });
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
+      cause: e,
+    });
   }
   return decodeProgram(bytes, path);
 }

@@ -6,10 +6,15 @@ import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { actionValue } from "../policy/actions.js";
 import type { Policy } from "../policy/model.js";
-import { type ArchFilter, type ResolvedPolicy, type SyscallDecision, resolvePolicy } from "../policy/resolve.js";
+import {
+  type ArchFilter,
+  type ResolvedPolicy,
+  resolvePolicy,
+  type SyscallDecision,
+} from "../policy/resolve.js";
 import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { lowerCondition } from "./lower.js";
-import { computeStats, type CompileStats } from "./stats.js";
+import { type CompileStats, computeStats } from "./stats.js";
 import { buildIntervals, emitSearch, type Leaf } from "./tree.js";
 
 /** Options for compile(). */
@@ -42,7 +47,8 @@ export function compile(input: Policy | ResolvedPolicy, options: CompileOptions 
     const policy = options.arches ? { ...input, architectures: options.arches } : input;
     resolved = resolvePolicy(policy);
   } else resolved = input;
-  if (resolved.arches.length === 0) throw new SysfenceError("E_POLICY_INVALID", "the policy names no architecture.");
+  if (resolved.arches.length === 0)
+    throw new SysfenceError("E_POLICY_INVALID", "the policy names no architecture.");
   const asm = new Assembler();
   const badArch = actionValue(resolved.badArchAction);
   const byAudit = new Map<number, ArchFilter[]>();
@@ -72,18 +78,25 @@ export function compile(input: Policy | ResolvedPolicy, options: CompileOptions 
     );
   }
   const problems = verifyProgram(program);
-  if (problems.length) throw new SysfenceError("E_BPF_INVALID", `internal error: the compiled program would be rejected by the kernel:\n${problems.join("\n")}`);
+  if (problems.length)
+    throw new SysfenceError(
+      "E_BPF_INVALID",
+      `internal error: the compiled program would be rejected by the kernel:\n${problems.join("\n")}`,
+    );
   return { program, resolved, stats: options.stats === false ? undefined : computeStats(program, resolved) };
 }
 
 function decisionLeaf(d: SyscallDecision): Leaf {
-  return d.conditional.length ? { kind: "args", decision: d } : { kind: "ret", value: actionValue(d.fallback) };
+  return d.conditional.length
+    ? { kind: "args", decision: d }
+    : { kind: "ret", value: actionValue(d.fallback) };
 }
 
 function segmentsFor(audit: number, filters: ArchFilter[], resolved: ResolvedPolicy) {
   const def: Leaf = { kind: "ret", value: actionValue(resolved.defaultAction) };
   const bad: Leaf = { kind: "ret", value: actionValue(resolved.badArchAction) };
-  const leaves = (f: ArchFilter | undefined) => (f ? f.syscalls.map((d) => ({ nr: d.nr, leaf: decisionLeaf(d) })) : []);
+  const leaves = (f: ArchFilter | undefined) =>
+    f ? f.syscalls.map((d) => ({ nr: d.nr, leaf: decisionLeaf(d) })) : [];
   if (audit === ARCHES.x86_64.audit) {
     // x86_64 and x32 share AUDIT_ARCH_X86_64; x32 numbers carry __X32_SYSCALL_BIT. A half whose ABI the
     // policy does not name is a foreign architecture.

@@ -11,7 +11,13 @@ const SIGN_FLIP = 0x80000000;
  * kernel reads, so 0x1_00005412 is TIOCSTI to an `unsigned int cmd` rule, as it is to the kernel.
  * Signed 32-bit ordered comparisons flip the sign bit on both sides to use BPF's unsigned jumps.
  */
-export function lowerCondition(asm: Assembler, c: ResolvedCondition, littleEndian: boolean, pass: Label, fail: Label): void {
+export function lowerCondition(
+  asm: Assembler,
+  c: ResolvedCondition,
+  littleEndian: boolean,
+  pass: Label,
+  fail: Label,
+): void {
   const { lo, hi } = argOffsets(c.arg, littleEndian);
   const loOf = (v: bigint) => Number(v & 0xffffffffn);
   const hiOf = (v: bigint) => Number((v >> 32n) & 0xffffffffn);

@@ -32,7 +32,13 @@ export function computeStats(program: readonly Insn[], resolved: ResolvedPolicy)
       else cacheable++;
     }
     counts.sort((a, b) => a - b);
-    perArch.push({ arch: f.arch, min: counts[0], median: counts[counts.length >> 1], max: counts[counts.length - 1], syscalls: counts.length });
+    perArch.push({
+      arch: f.arch,
+      min: counts[0],
+      median: counts[counts.length >> 1],
+      max: counts[counts.length - 1],
+      syscalls: counts.length,
+    });
   }
   return { length: program.length, perArch, argumentChecked, cacheable };
 }

@@ -28,7 +28,9 @@ export function buildIntervals(
   };
   for (const seg of segments.sort((a, b) => a.lo - b.lo)) {
     let cur = seg.lo;
-    for (const d of seg.decisions.filter((x) => x.nr >= seg.lo && x.nr < seg.hi).sort((a, b) => a.nr - b.nr)) {
+    for (const d of seg.decisions
+      .filter((x) => x.nr >= seg.lo && x.nr < seg.hi)
+      .sort((a, b) => a.nr - b.nr)) {
       if (d.nr > cur) push(cur, seg.filler);
       push(d.nr, d.leaf);
       cur = d.nr + 1;

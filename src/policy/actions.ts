@@ -1,5 +1,5 @@
-import { SysfenceError } from "../errors.js";
 import * as S from "../bpf/seccomp-data.js";
+import { SysfenceError } from "../errors.js";
 import { errnoName, errnoValue } from "../syscalls/constants.js";
 import type { Action, ActionKind } from "./model.js";
 
@@ -34,18 +34,26 @@ export function parseAction(text: string): Action {
   }
   const arg = m[2];
   if (kind === "errno") {
-    if (arg === undefined) throw new SysfenceError("E_POLICY_INVALID", `action '${text}' needs an errno, e.g. "errno EPERM".`);
+    if (arg === undefined)
+      throw new SysfenceError("E_POLICY_INVALID", `action '${text}' needs an errno, e.g. "errno EPERM".`);
     const n = /^\d+$/.test(arg) ? Number(arg) : errnoValue(arg);
-    if (n === undefined) throw new SysfenceError("E_POLICY_INVALID", `unknown errno '${arg}' in action '${text}'; use a name such as EPERM or a number.`);
-    if (n > 4095) throw new SysfenceError("E_POLICY_INVALID", `errno ${n} in '${text}' is above MAX_ERRNO (4095).`);
+    if (n === undefined)
+      throw new SysfenceError(
+        "E_POLICY_INVALID",
+        `unknown errno '${arg}' in action '${text}'; use a name such as EPERM or a number.`,
+      );
+    if (n > 4095)
+      throw new SysfenceError("E_POLICY_INVALID", `errno ${n} in '${text}' is above MAX_ERRNO (4095).`);
     return { kind, data: n };
   }
   if (kind === "trap" || kind === "trace") {
     const n = arg === undefined ? 0 : Number(arg);
-    if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new SysfenceError("E_POLICY_INVALID", `'${text}': data must be 0..65535.`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff)
+      throw new SysfenceError("E_POLICY_INVALID", `'${text}': data must be 0..65535.`);
     return { kind, data: n };
   }
-  if (arg !== undefined) throw new SysfenceError("E_POLICY_INVALID", `action '${kind}' takes no value (got '${text}').`);
+  if (arg !== undefined)
+    throw new SysfenceError("E_POLICY_INVALID", `action '${kind}' takes no value (got '${text}').`);
   return { kind };
 }
 

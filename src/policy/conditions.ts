@@ -21,7 +21,13 @@ export function parseCondition(input: string | ConditionObject): Condition {
   const text = input.trim();
   const masked = /^(?:arg|a)(\d+)\s*&\s*(.+?)\s*==\s*(.+)$/i.exec(text);
   if (masked) {
-    return { arg: argIndex(masked[1], text), op: "&==", mask: value(masked[2], text), value: value(masked[3], text), text };
+    return {
+      arg: argIndex(masked[1], text),
+      op: "&==",
+      mask: value(masked[2], text),
+      value: value(masked[3], text),
+      text,
+    };
   }
   const m = /^(?:arg|a)(\d+)\s*(==|!=|<=|>=|<|>|=)\s*(.+)$/i.exec(text);
   if (!m) {
@@ -40,9 +46,15 @@ function parseConditionObject(o: ConditionObject): Condition {
     throw new SysfenceError("E_POLICY_INVALID", `unknown operator '${o.op}'; use one of ${OPS.join(" ")}.`);
   }
   const text = `arg${o.arg} ${op === "&==" ? `& ${o.mask} ==` : op} ${o.value}`;
-  const cond: Condition = { arg: argIndex(String(o.arg), text), op: op as CmpOp, value: value(o.value, text), text };
+  const cond: Condition = {
+    arg: argIndex(String(o.arg), text),
+    op: op as CmpOp,
+    value: value(o.value, text),
+    text,
+  };
   if (op === "&==") {
-    if (o.mask === undefined) throw new SysfenceError("E_POLICY_INVALID", `condition '${text}' uses &== and needs a mask.`);
+    if (o.mask === undefined)
+      throw new SysfenceError("E_POLICY_INVALID", `condition '${text}' uses &== and needs a mask.`);
     cond.mask = value(o.mask, text);
   }
   return cond;
@@ -69,14 +81,16 @@ function value(v: string | number, cond: string): bigint {
   try {
     return evalValue(v);
   } catch (e) {
-    if (e instanceof SysfenceError) throw new SysfenceError(e.code, `in condition '${cond}': ${e.message}`, { cause: e });
+    if (e instanceof SysfenceError)
+      throw new SysfenceError(e.code, `in condition '${cond}': ${e.message}`, { cause: e });
     throw e;
   }
 }
 
 /** The canonical text of a condition. */
 export function formatCondition(c: Condition): string {
-  const hex = (v: bigint) => (v > 0xffffn || v < 0n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v.toString());
+  const hex = (v: bigint) =>
+    v > 0xffffn || v < 0n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v.toString();
   if (c.op === "&==") return `arg${c.arg} & ${hex(c.mask ?? 0n)} == ${hex(c.value)}`;
   return `arg${c.arg} ${c.op} ${hex(c.value)}`;
 }

@@ -2,7 +2,15 @@ import type { SourceLocation } from "../errors.js";
 import type { ArchName } from "../syscalls/arches.js";
 
 /** What the kernel does with a call (seccomp(2), "Filter return values"). */
-export type ActionKind = "allow" | "kill-process" | "kill-thread" | "trap" | "errno" | "trace" | "log" | "user-notif";
+export type ActionKind =
+  | "allow"
+  | "kill-process"
+  | "kill-thread"
+  | "trap"
+  | "errno"
+  | "trace"
+  | "log"
+  | "user-notif";
 
 /** An action with its 16-bit data (errno number, trap/trace value). */
 export interface Action {

@@ -19,8 +19,20 @@ export interface OciOptions {
 
 /** Docker's default capability set (moby oci/caps/defaults.go). */
 export const DOCKER_DEFAULT_CAPS = [
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-  "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FSETID",
+  "CAP_FOWNER",
+  "CAP_MKNOD",
+  "CAP_NET_RAW",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETFCAP",
+  "CAP_SETPCAP",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SYS_CHROOT",
+  "CAP_KILL",
+  "CAP_AUDIT_WRITE",
 ];
 
 interface OciArg {
@@ -57,16 +69,30 @@ export interface OciProfile {
 
 /** True when parsed data looks like a Docker/OCI profile rather than a sysfence policy. */
 export function isOciProfile(data: unknown): data is OciProfile {
-  return typeof data === "object" && data !== null && typeof (data as { defaultAction?: unknown }).defaultAction === "string" &&
-    /^SCMP_ACT_/.test((data as { defaultAction: string }).defaultAction);
+  return (
+    typeof data === "object" &&
+    data !== null &&
+    typeof (data as { defaultAction?: unknown }).defaultAction === "string" &&
+    /^SCMP_ACT_/.test((data as { defaultAction: string }).defaultAction)
+  );
 }
 
 const OPS: Record<string, CmpOp> = {
-  SCMP_CMP_EQ: "==", SCMP_CMP_NE: "!=", SCMP_CMP_LT: "<", SCMP_CMP_LE: "<=", SCMP_CMP_GT: ">", SCMP_CMP_GE: ">=", SCMP_CMP_MASKED_EQ: "&==",
+  SCMP_CMP_EQ: "==",
+  SCMP_CMP_NE: "!=",
+  SCMP_CMP_LT: "<",
+  SCMP_CMP_LE: "<=",
+  SCMP_CMP_GT: ">",
+  SCMP_CMP_GE: ">=",
+  SCMP_CMP_MASKED_EQ: "&==",
 };
 
 /** Converts an OCI action name (+ errnoRet) to an action; undefined when unknown. */
-export function ociAction(name: string, errnoRetIn: number | bigint | undefined, defaultIn: number | bigint | undefined): Action | undefined {
+export function ociAction(
+  name: string,
+  errnoRetIn: number | bigint | undefined,
+  defaultIn: number | bigint | undefined,
+): Action | undefined {
   const errnoRet = errnoRetIn === undefined ? undefined : Number(errnoRetIn);
   const defaultErrnoRet = defaultIn === undefined ? undefined : Number(defaultIn);
   switch (name) {
@@ -111,23 +137,40 @@ export function importOci(
   const locate = options.locate ?? (() => ({ file }));
   const diags: Diagnostic[] = [];
   const host = options.arch ?? nativeArch();
-  const caps = new Set((options.caps ?? DOCKER_DEFAULT_CAPS).map((c) => (c.startsWith("CAP_") ? c : `CAP_${c}`).toUpperCase()));
+  const caps = new Set(
+    (options.caps ?? DOCKER_DEFAULT_CAPS).map((c) => (c.startsWith("CAP_") ? c : `CAP_${c}`).toUpperCase()),
+  );
   const defaultAction = ociAction(profile.defaultAction, undefined, profile.defaultErrnoRet);
-  if (!defaultAction) diags.push({ severity: "error", message: `unknown defaultAction '${profile.defaultAction}'`, location: locate(["defaultAction"]) });
+  if (!defaultAction)
+    diags.push({
+      severity: "error",
+      message: `unknown defaultAction '${profile.defaultAction}'`,
+      location: locate(["defaultAction"]),
+    });
 
   const arches: ArchName[] = [];
   const addArch = (name: string, path: (string | number)[]) => {
     const info = findArch(name);
-    if (!info) diags.push({ severity: "warning", message: `architecture '${name}' is not supported by sysfence; ignored`, location: locate(path) });
+    if (!info)
+      diags.push({
+        severity: "warning",
+        message: `architecture '${name}' is not supported by sysfence; ignored`,
+        location: locate(path),
+      });
     else if (!arches.includes(info.name)) arches.push(info.name);
   };
   if (profile.archMap?.length) {
     const i = profile.archMap.findIndex((m) => findArch(m.architecture)?.name === host);
     if (i >= 0) {
       addArch(profile.archMap[i].architecture, ["archMap", i, "architecture"]);
-      (profile.archMap[i].subArchitectures ?? []).forEach((s, j) => addArch(s, ["archMap", i, "subArchitectures", j]));
+      for (const [j, s] of (profile.archMap[i].subArchitectures ?? []).entries())
+        addArch(s, ["archMap", i, "subArchitectures", j]);
     }
-  } else profile.architectures?.forEach((a, i) => addArch(a, ["architectures", i]));
+  } else {
+    profile.architectures?.forEach((a, i) => {
+      addArch(a, ["architectures", i]);
+    });
+  }
   if (arches.length === 0) arches.push(host);
 
   const applies = (s: OciSyscall) => {
@@ -150,7 +193,12 @@ export function importOci(
     const names = [...(s.names ?? []), ...(s.name ? [s.name] : [])];
     const action = ociAction(s.action, s.errnoRet, profile.defaultErrnoRet);
     if (!action) {
-      diags.push({ severity: "error", message: `unknown action '${s.action}'`, location: locate(["syscalls", si, "action"]), hint: "use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS …" });
+      diags.push({
+        severity: "error",
+        message: `unknown action '${s.action}'`,
+        location: locate(["syscalls", si, "action"]),
+        hint: "use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS …",
+      });
       return;
     }
     const known = names.filter((n) => {
@@ -163,34 +211,70 @@ export function importOci(
       const op = OPS[a.op];
       const where = locate(["syscalls", si, "args", ai]);
       if (!op) {
-        diags.push({ severity: "error", message: `unknown operator '${a.op}'`, location: where, hint: "use SCMP_CMP_EQ, NE, LT, LE, GT, GE or MASKED_EQ" });
+        diags.push({
+          severity: "error",
+          message: `unknown operator '${a.op}'`,
+          location: where,
+          hint: "use SCMP_CMP_EQ, NE, LT, LE, GT, GE or MASKED_EQ",
+        });
         return;
       }
       const index = Number(a.index);
       if (!Number.isInteger(index) || index < 0 || index > 5) {
-        diags.push({ severity: "error", message: `argument index ${a.index} is out of range`, location: where, hint: "seccomp sees arguments 0 to 5" });
+        diags.push({
+          severity: "error",
+          message: `argument index ${a.index} is out of range`,
+          location: where,
+          hint: "seccomp sees arguments 0 to 5",
+        });
         return;
       }
       const v = BigInt(a.value);
       const v2 = BigInt(a.valueTwo ?? 0);
-      conds.push(op === "&==" ? { arg: index, op, mask: v, value: v2, location: where } : { arg: index, op, value: v, location: where });
+      conds.push(
+        op === "&=="
+          ? { arg: index, op, mask: v, value: v2, location: where }
+          : { arg: index, op, value: v, location: where },
+      );
     });
     if (known.length === 0) return;
     // runc: conditions that repeat an argument index are OR-ed (one rule each); distinct indexes are AND-ed.
     const indexes = conds.map((c) => c.arg);
     const repeated = new Set(indexes).size !== indexes.length;
     const groups = repeated ? conds.map((c) => [c]) : [conds];
-    for (const g of groups) rules.push({ names: known, action, conditions: g, comment: s.comment, location: locate(["syscalls", si]) });
+    for (const g of groups)
+      rules.push({
+        names: known,
+        action,
+        conditions: g,
+        comment: s.comment,
+        location: locate(["syscalls", si]),
+      });
   });
   if (unknownNames.size) {
-    diags.push({ severity: "warning", message: `${unknownNames.size} syscall name(s) unknown to libseccomp's tables were skipped: ${[...unknownNames].sort().join(", ")}`, location: { file } });
+    diags.push({
+      severity: "warning",
+      message: `${unknownNames.size} syscall name(s) unknown to libseccomp's tables were skipped: ${[...unknownNames].sort().join(", ")}`,
+      location: { file },
+    });
   }
   for (const key of ["flags", "listenerPath"] as const) {
-    if (profile[key] !== undefined) diags.push({ severity: "warning", message: `'${key}' is not part of the filter program and is ignored`, location: locate([key]) });
+    if (profile[key] !== undefined)
+      diags.push({
+        severity: "warning",
+        message: `'${key}' is not part of the filter program and is ignored`,
+        location: locate([key]),
+      });
   }
   throwIfErrors(diags, file);
   return {
-    policy: { defaultAction: defaultAction!, badArchAction: { kind: "kill-process" }, architectures: arches, rules, source: file },
+    policy: {
+      defaultAction: defaultAction!,
+      badArchAction: { kind: "kill-process" },
+      architectures: arches,
+      rules,
+      source: file,
+    },
     warnings: diags.filter((d) => d.severity === "warning"),
   };
 }

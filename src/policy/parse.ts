@@ -1,7 +1,7 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { type Diagnostic, type SourceLocation, SysfenceError, throwIfErrors } from "../errors.js";
 import { ARCH_NAMES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
-import { isGroup, groupNames } from "../syscalls/groups.js";
+import { groupNames, isGroup } from "../syscalls/groups.js";
 import { editDistance, isKnownSyscall, suggestSyscalls } from "../syscalls/table.js";
 import { parseAction } from "./actions.js";
 import { parseCondition } from "./conditions.js";
@@ -28,20 +28,30 @@ export interface ParsedPolicy {
 export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPolicy {
   const file = options.file ?? "<policy>";
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, keepSourceTokens: false, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    keepSourceTokens: false,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const diags: Diagnostic[] = [];
   const locAt = (offset: number | undefined): SourceLocation => {
     if (offset === undefined) return { file };
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, column: p.col };
   };
-  for (const e of doc.errors) diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
+  for (const e of doc.errors)
+    diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
   throwIfErrors(diags, file);
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (isOciProfile(data)) {
     // Re-read with exact 64-bit integers: OCI argument values may exceed 2^53.
     const exact = parseDocument(text, { intAsBigInt: true }).toJS() as typeof data;
-    const { policy, warnings } = importOci(exact, { ...options, file, locate: (path) => locAt(nodeOffset(doc, path)) });
+    const { policy, warnings } = importOci(exact, {
+      ...options,
+      file,
+      locate: (path) => locAt(nodeOffset(doc, path)),
+    });
     return { policy, warnings, format: "oci" };
   }
   const locate = (path: (string | number)[]) => locAt(nodeOffset(doc, path));
@@ -49,7 +59,12 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
   if (!shape.success) {
     for (const issue of shape.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
-      diags.push({ severity: "error", message: `${path.length ? `${path.join(".")}: ` : ""}${issue.message}`, location: locate(path), hint: shapeHint(issue.message, path) });
+      diags.push({
+        severity: "error",
+        message: `${path.length ? `${path.join(".")}: ` : ""}${issue.message}`,
+        location: locate(path),
+        hint: shapeHint(issue.message, path),
+      });
     }
     throwIfErrors(diags, file);
   }
@@ -66,7 +81,13 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
   const architectures: ArchName[] = [];
   (raw.architectures ?? [nativeArch()]).forEach((a, i) => {
     const info = findArch(a);
-    if (!info) diags.push({ severity: "error", message: `unknown architecture '${a}'`, location: locate(["architectures", i]), hint: `use one of ${ARCH_NAMES.join(", ")}` });
+    if (!info)
+      diags.push({
+        severity: "error",
+        message: `unknown architecture '${a}'`,
+        location: locate(["architectures", i]),
+        hint: `use one of ${ARCH_NAMES.join(", ")}`,
+      });
     else if (!architectures.includes(info.name)) architectures.push(info.name);
   });
   const rules: Rule[] = [];
@@ -77,48 +98,94 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
       ...(r.names ?? []).map((_, ni) => locate([...base, "names", ni])),
       ...(r.name !== undefined ? [locate([...base, "name"])] : []),
     ];
-    if (names.length === 0) diags.push({ severity: "error", message: "rule names no syscall", location: locate(base), hint: 'add names: [read, write] or name: "@basic-io"' });
-    names.forEach((n, ni) => checkName(n, nameLocations[ni], diags));
+    if (names.length === 0)
+      diags.push({
+        severity: "error",
+        message: "rule names no syscall",
+        location: locate(base),
+        hint: 'add names: [read, write] or name: "@basic-io"',
+      });
+    names.forEach((n, ni) => {
+      checkName(n, nameLocations[ni], diags);
+    });
     const conditions: Condition[] = [];
     (r.args ?? []).forEach((c, ci) => {
       try {
         conditions.push({ ...parseCondition(c), location: locate([...base, "args", ci]) });
       } catch (e) {
-        diags.push({ severity: "error", message: (e as Error).message, location: locate([...base, "args", ci]) });
+        diags.push({
+          severity: "error",
+          message: (e as Error).message,
+          location: locate([...base, "args", ci]),
+        });
       }
     });
     if (conditions.length > 0) {
-      for (const n of names) if (n.startsWith("@")) diags.push({ severity: "error", message: `argument conditions on a group (${n}) are not allowed: argument meanings differ per syscall`, location: locate([...base, "args"]), hint: "name the syscalls one by one" });
+      for (const n of names)
+        if (n.startsWith("@"))
+          diags.push({
+            severity: "error",
+            message: `argument conditions on a group (${n}) are not allowed: argument meanings differ per syscall`,
+            location: locate([...base, "args"]),
+            hint: "name the syscalls one by one",
+          });
     }
-    rules.push({ names, action: action(r.action, [...base, "action"]), conditions, comment: r.comment, location: locate(base), nameLocations });
+    rules.push({
+      names,
+      action: action(r.action, [...base, "action"]),
+      conditions,
+      comment: r.comment,
+      location: locate(base),
+      nameLocations,
+    });
   });
   const policy: Policy = {
     defaultAction: action(raw.defaultAction, ["defaultAction"]),
-    badArchAction: raw.badArchAction ? action(raw.badArchAction, ["badArchAction"]) : { kind: "kill-process" },
+    badArchAction: raw.badArchAction
+      ? action(raw.badArchAction, ["badArchAction"])
+      : { kind: "kill-process" },
     architectures,
     rules,
     source: file,
   };
   throwIfErrors(diags, file);
-  return { policy, warnings: [...warnings, ...diags.filter((d) => d.severity === "warning")], format: "sysfence", document: doc };
+  return {
+    policy,
+    warnings: [...warnings, ...diags.filter((d) => d.severity === "warning")],
+    format: "sysfence",
+    document: doc,
+  };
 }
 
 function checkName(n: string, location: SourceLocation | undefined, diags: Diagnostic[]): void {
   if (n.startsWith("@")) {
     if (!isGroup(n)) {
       const near = groupNames().filter((g) => editDistance(g, n) <= 3);
-      diags.push({ severity: "error", message: `unknown syscall group '${n}'`, location, hint: near.length ? `did you mean ${near.join(" or ")}?` : `known groups: ${groupNames().join(" ")}` });
+      diags.push({
+        severity: "error",
+        message: `unknown syscall group '${n}'`,
+        location,
+        hint: near.length ? `did you mean ${near.join(" or ")}?` : `known groups: ${groupNames().join(" ")}`,
+      });
     }
     return;
   }
   if (!isKnownSyscall(n)) {
     const near = suggestSyscalls(n);
-    diags.push({ severity: "error", message: `unknown syscall '${n}'`, location, hint: near.length ? `did you mean ${near.map((s) => `'${s}'`).join(" or ")}?` : "see `sysfence syscalls` for the list" });
+    diags.push({
+      severity: "error",
+      message: `unknown syscall '${n}'`,
+      location,
+      hint: near.length
+        ? `did you mean ${near.map((s) => `'${s}'`).join(" or ")}?`
+        : "see `sysfence syscalls` for the list",
+    });
   }
 }
 
 function shapeHint(message: string, path: (string | number)[]): string | undefined {
-  if (/unrecognized key/i.test(message)) return "keys are version, defaultAction, badArchAction, architectures, syscalls; a rule has names/name, action, args, comment";
+  if (/unrecognized key/i.test(message))
+    return "keys are version, defaultAction, badArchAction, architectures, syscalls; a rule has names/name, action, args, comment";
   if (path.length === 0 || path[path.length - 1] === "syscalls") return "see docs/policy-format.md";
   return undefined;
 }
@@ -135,13 +202,20 @@ function nodeOffset(doc: Document, path: (string | number)[]): number | undefine
 }
 
 /** Reads and parses a policy file from disk. */
-export async function readPolicyFile(path: string, options: Omit<ParseOptions, "file"> = {}): Promise<ParsedPolicy> {
+export async function readPolicyFile(
+  path: string,
+  options: Omit<ParseOptions, "file"> = {},
+): Promise<ParsedPolicy> {
   const { readFile } = await import("node:fs/promises");
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new SysfenceError("E_IO", `cannot read policy ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { cause: e });
+    throw new SysfenceError(
+      "E_IO",
+      `cannot read policy ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      { cause: e },
+    );
   }
   return parsePolicy(text, { ...options, file: path });
 }

@@ -22,9 +22,13 @@ export function referenceDecide(policy: Policy, q: Query): Action {
   const name = syscallName(arch, q.nr >>> 0);
   if (!name) return policy.defaultAction;
   let rules: Rule[] = policy.rules.filter((r) => r.names.includes(name));
-  if (rules.length === 0) rules = policy.rules.filter((r) => r.names.some((n) => n.startsWith("@") && (expandGroup(n) ?? []).includes(name)));
+  if (rules.length === 0)
+    rules = policy.rules.filter((r) =>
+      r.names.some((n) => n.startsWith("@") && (expandGroup(n) ?? []).includes(name)),
+    );
   for (const r of rules) {
-    if (r.conditions.length > 0 && r.conditions.every((c) => holds(c, name, arch, q.args[c.arg] ?? 0n))) return r.action;
+    if (r.conditions.length > 0 && r.conditions.every((c) => holds(c, name, arch, q.args[c.arg] ?? 0n)))
+      return r.action;
   }
   const unconditional = rules.find((r) => r.conditions.length === 0);
   return unconditional ? unconditional.action : policy.defaultAction;

@@ -53,7 +53,11 @@ export interface ResolvedPolicy {
  * rules that reach it through a @group; among those, conditional rules are tried in file order and the
  * unconditional one (at most one action) is the fallback.
  */
-export function rulesFor(policy: Policy, name: string, groupMembers: (g: string) => readonly string[]): Rule[] {
+export function rulesFor(
+  policy: Policy,
+  name: string,
+  groupMembers: (g: string) => readonly string[],
+): Rule[] {
   const direct = policy.rules.filter((r) => r.names.includes(name));
   if (direct.length) return direct;
   return policy.rules.filter((r) => r.names.some((n) => n.startsWith("@") && groupMembers(n).includes(name)));
@@ -74,7 +78,8 @@ export function fitCondition(c: Condition, bits: 16 | 32 | 64, signed: boolean):
   const fits = (v: bigint) => v >= -(1n << BigInt(bits - 1)) && v < 1n << BigInt(bits);
   const limit = `${bits}-bit`;
   if (!fits(c.value)) return `value ${c.value} does not fit the ${limit} argument ${c.arg}`;
-  if (c.mask !== undefined && !fits(c.mask)) return `mask ${c.mask} does not fit the ${limit} argument ${c.arg}`;
+  if (c.mask !== undefined && !fits(c.mask))
+    return `mask ${c.mask} does not fit the ${limit} argument ${c.arg}`;
   const all = (1n << BigInt(bits)) - 1n;
   return {
     arg: c.arg,
@@ -109,13 +114,28 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
   }
   const targets = policy.architectures.join(", ");
   if (missingEverywhere.length > 3) {
-    note({ severity: "warning", message: `${missingEverywhere.length} syscalls named by the policy do not exist on ${targets}; their rules do not apply: ${missingEverywhere.map((m) => m.name).join(", ")}`, location: { file: policy.source ?? "policy" } });
+    note({
+      severity: "warning",
+      message: `${missingEverywhere.length} syscalls named by the policy do not exist on ${targets}; their rules do not apply: ${missingEverywhere.map((m) => m.name).join(", ")}`,
+      location: { file: policy.source ?? "policy" },
+    });
   } else {
-    for (const m of missingEverywhere) note({ severity: "warning", message: `syscall '${m.name}' does not exist on ${targets}; the rule does not apply there`, location: m.location });
+    for (const m of missingEverywhere)
+      note({
+        severity: "warning",
+        message: `syscall '${m.name}' does not exist on ${targets}; the rule does not apply there`,
+        location: m.location,
+      });
   }
   for (const rule of policy.rules) {
     for (const c of rule.conditions) {
-      for (const n of rule.names) if (isPointerArg(n, c.arg)) note({ severity: "warning", message: `argument ${c.arg} of ${n} is a pointer: '${formatCondition(c)}' compares the address, not the data it points to`, location: c.location });
+      for (const n of rule.names)
+        if (isPointerArg(n, c.arg))
+          note({
+            severity: "warning",
+            message: `argument ${c.arg} of ${n} is a pointer: '${formatCondition(c)}' compares the address, not the data it points to`,
+            location: c.location,
+          });
     }
   }
   const arches: ArchFilter[] = policy.architectures.map((arch) => {
@@ -146,7 +166,15 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
           const w = argWidth(name, c.arg, arch);
           const fitted = fitCondition(c, w.bits, w.signed);
           if (typeof fitted === "string") {
-            note({ severity: "error", message: `${fitted} of ${name} on ${arch}`, location: c.location ?? r.location, hint: w.bits < 64 ? `the kernel reads this argument as a ${w.bits}-bit ${w.signed ? "int" : "unsigned"}` : undefined });
+            note({
+              severity: "error",
+              message: `${fitted} of ${name} on ${arch}`,
+              location: c.location ?? r.location,
+              hint:
+                w.bits < 64
+                  ? `the kernel reads this argument as a ${w.bits}-bit ${w.signed ? "int" : "unsigned"}`
+                  : undefined,
+            });
           } else conds.push(fitted);
         }
         conditional.push({ action: r.action, conditions: conds });
@@ -157,6 +185,10 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     return { arch, syscalls };
   });
   throwIfErrors(diags, policy.source ?? "policy");
-  return { defaultAction: policy.defaultAction, badArchAction: policy.badArchAction, arches, warnings: diags };
+  return {
+    defaultAction: policy.defaultAction,
+    badArchAction: policy.badArchAction,
+    arches,
+    warnings: diags,
+  };
 }
-

@@ -5,9 +5,13 @@ import { z } from "zod";
 
 const ActionText = z
   .string()
-  .describe('allow | kill-process | kill-thread | trap [N] | log | trace [N] | user-notif | errno NAME|NUMBER, e.g. "errno EPERM"');
+  .describe(
+    'allow | kill-process | kill-thread | trap [N] | log | trace [N] | user-notif | errno NAME|NUMBER, e.g. "errno EPERM"',
+  );
 
-const ValueText = z.union([z.number().int(), z.string()]).describe("a number, a named constant (FIONBIO, CLONE_NEWUSER …) or A|B");
+const ValueText = z
+  .union([z.number().int(), z.string()])
+  .describe("a number, a named constant (FIONBIO, CLONE_NEWUSER …) or A|B");
 
 export const ConditionSchema = z.union([
   z.string().describe('"argN OP VALUE" (OP: == != < <= > >=) or "argN & MASK == VALUE"'),
@@ -26,7 +30,10 @@ export const RuleSchema = z
     names: z.array(z.string()).optional().describe("syscall names and @groups (systemd's groups)"),
     name: z.string().optional().describe("a single syscall name or @group"),
     action: ActionText,
-    args: z.array(ConditionSchema).optional().describe("all must hold (AND); several rules for one syscall are OR-ed"),
+    args: z
+      .array(ConditionSchema)
+      .optional()
+      .describe("all must hold (AND); several rules for one syscall are OR-ed"),
     comment: z.string().optional(),
   })
   .strict();
@@ -35,8 +42,13 @@ export const PolicySchema = z
   .object({
     version: z.literal(1).optional(),
     defaultAction: ActionText.describe("what every call no rule matches gets"),
-    badArchAction: ActionText.optional().describe("what calls from an architecture not listed get (default kill-process)"),
-    architectures: z.array(z.string()).optional().describe("x86_64, i386, x32, aarch64, arm, riscv64, ppc64le, s390x; default: the machine's"),
+    badArchAction: ActionText.optional().describe(
+      "what calls from an architecture not listed get (default kill-process)",
+    ),
+    architectures: z
+      .array(z.string())
+      .optional()
+      .describe("x86_64, i386, x32, aarch64, arm, riscv64, ppc64le, s390x; default: the machine's"),
     syscalls: z.array(RuleSchema),
   })
   .strict();

@@ -22,14 +22,70 @@ export const X32_SYSCALL_BIT = 0x40000000;
 
 // AUDIT_ARCH_* = EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000), include/uapi/linux/audit.h.
 export const ARCHES: Readonly<Record<ArchName, ArchInfo>> = {
-  x86_64: { name: "x86_64", audit: 0xc000003e, bits: 64, littleEndian: true, nrBase: 0, aliases: ["amd64", "SCMP_ARCH_X86_64", "x86-64"] },
-  i386: { name: "i386", audit: 0x40000003, bits: 32, littleEndian: true, nrBase: 0, aliases: ["x86", "386", "i686", "SCMP_ARCH_X86"] },
-  x32: { name: "x32", audit: 0xc000003e, bits: 64, littleEndian: true, nrBase: X32_SYSCALL_BIT, aliases: ["SCMP_ARCH_X32"] },
-  aarch64: { name: "aarch64", audit: 0xc00000b7, bits: 64, littleEndian: true, nrBase: 0, aliases: ["arm64", "SCMP_ARCH_AARCH64"] },
-  arm: { name: "arm", audit: 0x40000028, bits: 32, littleEndian: true, nrBase: 0, aliases: ["armhf", "armel", "SCMP_ARCH_ARM"] },
-  riscv64: { name: "riscv64", audit: 0xc00000f3, bits: 64, littleEndian: true, nrBase: 0, aliases: ["SCMP_ARCH_RISCV64"] },
-  ppc64le: { name: "ppc64le", audit: 0xc0000015, bits: 64, littleEndian: true, nrBase: 0, aliases: ["SCMP_ARCH_PPC64LE"] },
-  s390x: { name: "s390x", audit: 0x80000016, bits: 64, littleEndian: false, nrBase: 0, aliases: ["SCMP_ARCH_S390X"] },
+  x86_64: {
+    name: "x86_64",
+    audit: 0xc000003e,
+    bits: 64,
+    littleEndian: true,
+    nrBase: 0,
+    aliases: ["amd64", "SCMP_ARCH_X86_64", "x86-64"],
+  },
+  i386: {
+    name: "i386",
+    audit: 0x40000003,
+    bits: 32,
+    littleEndian: true,
+    nrBase: 0,
+    aliases: ["x86", "386", "i686", "SCMP_ARCH_X86"],
+  },
+  x32: {
+    name: "x32",
+    audit: 0xc000003e,
+    bits: 64,
+    littleEndian: true,
+    nrBase: X32_SYSCALL_BIT,
+    aliases: ["SCMP_ARCH_X32"],
+  },
+  aarch64: {
+    name: "aarch64",
+    audit: 0xc00000b7,
+    bits: 64,
+    littleEndian: true,
+    nrBase: 0,
+    aliases: ["arm64", "SCMP_ARCH_AARCH64"],
+  },
+  arm: {
+    name: "arm",
+    audit: 0x40000028,
+    bits: 32,
+    littleEndian: true,
+    nrBase: 0,
+    aliases: ["armhf", "armel", "SCMP_ARCH_ARM"],
+  },
+  riscv64: {
+    name: "riscv64",
+    audit: 0xc00000f3,
+    bits: 64,
+    littleEndian: true,
+    nrBase: 0,
+    aliases: ["SCMP_ARCH_RISCV64"],
+  },
+  ppc64le: {
+    name: "ppc64le",
+    audit: 0xc0000015,
+    bits: 64,
+    littleEndian: true,
+    nrBase: 0,
+    aliases: ["SCMP_ARCH_PPC64LE"],
+  },
+  s390x: {
+    name: "s390x",
+    audit: 0x80000016,
+    bits: 64,
+    littleEndian: false,
+    nrBase: 0,
+    aliases: ["SCMP_ARCH_S390X"],
+  },
 };
 
 export const ARCH_NAMES = Object.keys(ARCHES) as ArchName[];
@@ -47,14 +103,25 @@ export function findArch(name: string): ArchInfo | undefined {
 export function archInfo(name: string): ArchInfo {
   const info = findArch(name);
   if (!info) {
-    throw new SysfenceError("E_UNKNOWN_ARCH", `unknown architecture '${name}'; known: ${ARCH_NAMES.join(", ")}.`);
+    throw new SysfenceError(
+      "E_UNKNOWN_ARCH",
+      `unknown architecture '${name}'; known: ${ARCH_NAMES.join(", ")}.`,
+    );
   }
   return info;
 }
 
 /** The architecture Node runs on, as a sysfence arch name. */
 export function nativeArch(): ArchName {
-  const map: Record<string, ArchName> = { x64: "x86_64", ia32: "i386", arm64: "aarch64", arm: "arm", riscv64: "riscv64", ppc64: "ppc64le", s390x: "s390x" };
+  const map: Record<string, ArchName> = {
+    x64: "x86_64",
+    ia32: "i386",
+    arm64: "aarch64",
+    arm: "arm",
+    riscv64: "riscv64",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+  };
   return map[process.arch] ?? "x86_64";
 }
 

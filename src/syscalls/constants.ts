@@ -37,7 +37,10 @@ export function evalValue(text: string | number | bigint): bigint {
   if (typeof text === "bigint") return text;
   if (typeof text === "number") {
     if (!Number.isSafeInteger(text)) {
-      throw new SysfenceError("E_UNKNOWN_CONSTANT", `value ${text} is not an exact integer; write large values in hex as a string.`);
+      throw new SysfenceError(
+        "E_UNKNOWN_CONSTANT",
+        `value ${text} is not an exact integer; write large values in hex as a string.`,
+      );
     }
     return BigInt(text);
   }

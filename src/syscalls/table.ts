@@ -42,7 +42,9 @@ export function allSyscallNames(): string[] {
 export function suggestSyscalls(name: string, candidates: readonly string[] = allSyscallNames()): string[] {
   const scored = candidates
     .map((c) => ({ c, d: editDistance(name, c) }))
-    .filter(({ c, d }) => d <= Math.max(2, Math.floor(name.length / 4)) || (name.length > 3 && c.startsWith(name)))
+    .filter(
+      ({ c, d }) => d <= Math.max(2, Math.floor(name.length / 4)) || (name.length > 3 && c.startsWith(name)),
+    )
     .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c));
   return scored.slice(0, 3).map((s) => s.c);
 }
@@ -66,7 +68,8 @@ export function editDistance(a: string, b: string): number {
 export function resolveSyscallSpec(arch: ArchName, spec: string): { name?: string; nr: number } {
   if (/^(0x[0-9a-f]+|\d+)$/i.test(spec)) {
     const nr = Number(spec);
-    if (nr > 0xffffffff) throw new SysfenceError("E_UNKNOWN_SYSCALL", `syscall number ${spec} is larger than 32 bits.`);
+    if (nr > 0xffffffff)
+      throw new SysfenceError("E_UNKNOWN_SYSCALL", `syscall number ${spec} is larger than 32 bits.`);
     return { name: syscallName(arch, nr) ?? syscallName(arch, nr + archInfo(arch).nrBase), nr };
   }
   const nr = syscallNumber(arch, spec);

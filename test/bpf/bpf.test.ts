@@ -33,16 +33,42 @@ describe("assembler", () => {
 
 describe("encoding and the kernel's checks", () => {
   it("round-trips struct sock_filter bytes", () => {
-    const prog = [{ code: 0x20, jt: 0, jf: 0, k: 4 }, { code: 0x15, jt: 1, jf: 0, k: 0xc000003e }, { code: 0x06, jt: 0, jf: 0, k: 0 }, { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }];
+    const prog = [
+      { code: 0x20, jt: 0, jf: 0, k: 4 },
+      { code: 0x15, jt: 1, jf: 0, k: 0xc000003e },
+      { code: 0x06, jt: 0, jf: 0, k: 0 },
+      { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 },
+    ];
     assert.deepEqual(decodeProgram(encodeProgram(prog)), prog);
     assert.throws(() => decodeProgram(new Uint8Array(12), "x.bpf"), /x\.bpf: 12 bytes is not a whole number/);
   });
   it("rejects what seccomp_check_filter rejects", () => {
-    assert.match(verifyProgram([{ code: 0x20, jt: 0, jf: 0, k: 64 }, { code: 0x06, jt: 0, jf: 0, k: 0 }]).join(), /outside struct seccomp_data/);
+    assert.match(
+      verifyProgram([
+        { code: 0x20, jt: 0, jf: 0, k: 64 },
+        { code: 0x06, jt: 0, jf: 0, k: 0 },
+      ]).join(),
+      /outside struct seccomp_data/,
+    );
     assert.match(verifyProgram([{ code: 0x20, jt: 0, jf: 0, k: 4 }]).join(), /must be a return/);
-    assert.match(verifyProgram([{ code: 0x94, jt: 0, jf: 0, k: 3 }, { code: 0x06, jt: 0, jf: 0, k: 0 }]).join(), /not allowed/);
-    assert.match(verifyProgram([{ code: 0x60, jt: 0, jf: 0, k: 2 }, { code: 0x06, jt: 0, jf: 0, k: 0 }]).join(), /before any store/);
-    assert.match(verifyProgram(Array.from({ length: 4097 }, () => ({ code: 0x06, jt: 0, jf: 0, k: 0 }))).join(), /too many BPF instructions: 4097/);
+    assert.match(
+      verifyProgram([
+        { code: 0x94, jt: 0, jf: 0, k: 3 },
+        { code: 0x06, jt: 0, jf: 0, k: 0 },
+      ]).join(),
+      /not allowed/,
+    );
+    assert.match(
+      verifyProgram([
+        { code: 0x60, jt: 0, jf: 0, k: 2 },
+        { code: 0x06, jt: 0, jf: 0, k: 0 },
+      ]).join(),
+      /before any store/,
+    );
+    assert.match(
+      verifyProgram(Array.from({ length: 4097 }, () => ({ code: 0x06, jt: 0, jf: 0, k: 0 }))).join(),
+      /too many BPF instructions: 4097/,
+    );
   });
   it("emulates ALU, scratch memory and RET A like the kernel", () => {
     const prog = [
@@ -55,6 +81,6 @@ describe("encoding and the kernel's checks", () => {
       { code: 0x16, jt: 0, jf: 0, k: 0 }, // ret A
     ];
     assert.deepEqual(verifyProgram(prog), []);
-    assert.equal(new Emulator(prog).run({ nr: 10, arch: 0 }).value, (~15 >>> 0));
+    assert.equal(new Emulator(prog).run({ nr: 10, arch: 0 }).value, ~15 >>> 0);
   });
 });

@@ -9,7 +9,14 @@ import { REPO } from "../helpers/paths.js";
 async function run(...argv: string[]) {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  const code = await main(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
   return { code, stdout, stderr };
 }
 const DOCKER = `${REPO}examples/docker-default.json`;
@@ -44,10 +51,23 @@ describe("sysfence CLI", () => {
   it("emu --batch answers JSON lines", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-cli-"));
     const q = join(dir, "q.jsonl");
-    writeFileSync(q, ['{"syscall":"getpid"}', '{"syscall":"clone","args":["CLONE_NEWUSER"]}', '{"arch":"i386","syscall":"getpid"}'].join("\n"));
+    writeFileSync(
+      q,
+      [
+        '{"syscall":"getpid"}',
+        '{"syscall":"clone","args":["CLONE_NEWUSER"]}',
+        '{"arch":"i386","syscall":"getpid"}',
+      ].join("\n"),
+    );
     const r = await run("emu", DOCKER, "--batch", q);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.text), ["allow", "errno EPERM", "allow"]);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ["allow", "errno EPERM", "allow"],
+    );
     writeFileSync(q, '{"syscall":"getpid"}\nnot json\n');
     const bad = await run("emu", DOCKER, "--batch", q);
     assert.equal(bad.code, 2);
@@ -56,7 +76,10 @@ describe("sysfence CLI", () => {
   it("syscalls resolves names, numbers and groups", async () => {
     const r = await run("syscalls", "ioctl", "0", "--json");
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(j.syscalls.map((s: { name: string }) => s.name), ["ioctl", "read"]);
+    assert.deepEqual(
+      j.syscalls.map((s: { name: string }) => s.name),
+      ["ioctl", "read"],
+    );
     assert.deepEqual(j.syscalls[0].args, ["u32", "u32", "u64"]);
     const g = await run("syscalls", "@swap", "--arch", "aarch64");
     assert.match(g.stdout, /swapon/);
@@ -85,5 +108,12 @@ describe("sysfence CLI", () => {
     const s = JSON.parse((await run("schema")).stdout);
     assert.equal(s.title, "sysfence policy");
     assert.ok(s.properties.syscalls);
+  });
+});
+
+describe("published JSON Schema", () => {
+  it("schema/policy.schema.json is what `sysfence schema` prints (regenerate with npm run gen:schema)", async () => {
+    const committed = JSON.parse(readFileSync(`${REPO}schema/policy.schema.json`, "utf8"));
+    assert.deepEqual(committed, JSON.parse((await run("schema")).stdout));
   });
 });

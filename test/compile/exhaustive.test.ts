@@ -32,12 +32,51 @@ describe("compiled BPF == reference semantics, exhaustively", () => {
   }
 });
 
-const SYSCALLS = ["read", "write", "ioctl", "openat", "lseek", "socket", "clone", "mmap", "mprotect", "fcntl", "kill", "personality", "prctl", "getpid", "futex", "dup2", "setsockopt", "umask"];
-const ACTIONS: Action[] = [
-  { kind: "allow" }, { kind: "kill-process" }, { kind: "kill-thread" }, { kind: "errno", data: 1 }, { kind: "errno", data: 13 },
-  { kind: "trap", data: 7 }, { kind: "log" }, { kind: "trace", data: 2 },
+const SYSCALLS = [
+  "read",
+  "write",
+  "ioctl",
+  "openat",
+  "lseek",
+  "socket",
+  "clone",
+  "mmap",
+  "mprotect",
+  "fcntl",
+  "kill",
+  "personality",
+  "prctl",
+  "getpid",
+  "futex",
+  "dup2",
+  "setsockopt",
+  "umask",
 ];
-const VALUES = [0n, 1n, 2n, 3n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x100000005n, -1n, -100n, 1n << 63n, 0x5421n];
+const ACTIONS: Action[] = [
+  { kind: "allow" },
+  { kind: "kill-process" },
+  { kind: "kill-thread" },
+  { kind: "errno", data: 1 },
+  { kind: "errno", data: 13 },
+  { kind: "trap", data: 7 },
+  { kind: "log" },
+  { kind: "trace", data: 2 },
+];
+const VALUES = [
+  0n,
+  1n,
+  2n,
+  3n,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  0x100000005n,
+  -1n,
+  -100n,
+  1n << 63n,
+  0x5421n,
+];
 
 const conditionArb = fc.record({
   arg: fc.integer({ min: 0, max: 5 }),
@@ -72,7 +111,13 @@ describe("random policies (property-based)", () => {
     let compiled = 0;
     fc.assert(
       fc.property(policyArb, (raw) => {
-        const policy: Policy = { ...raw, rules: raw.rules.map((r) => ({ ...r, conditions: r.conditions.map((c) => (c.op === "&==" ? c : { ...c, mask: undefined })) })) as Rule[] };
+        const policy: Policy = {
+          ...raw,
+          rules: raw.rules.map((r) => ({
+            ...r,
+            conditions: r.conditions.map((c) => (c.op === "&==" ? c : { ...c, mask: undefined })),
+          })) as Rule[],
+        };
         const program = compilable(policy);
         if (!program) return true;
         compiled++;
@@ -92,12 +137,22 @@ describe("the checks catch a broken compiler", () => {
 
   it("comparing only the low half of 64-bit arguments", () => {
     // Replace every load of an argument's high word with "A = 0": the compiler then compares low halves only.
-    const broken = good.map((i): Insn => (i.code === (O.BPF_LD | O.BPF_W | O.BPF_ABS) && i.k >= 16 && (i.k - 16) % 8 === 4 ? { code: O.BPF_LD | O.BPF_IMM, jt: 0, jf: 0, k: 0 } : i));
+    const broken = good.map(
+      (i): Insn =>
+        i.code === (O.BPF_LD | O.BPF_W | O.BPF_ABS) && i.k >= 16 && (i.k - 16) % 8 === 4
+          ? { code: O.BPF_LD | O.BPF_IMM, jt: 0, jf: 0, k: 0 }
+          : i,
+    );
     const { mismatches } = findMismatches(policy, broken, exhaustiveQueries(policy));
     assert.ok(mismatches.length > 0, "a low-half-only compiler went unnoticed");
   });
   it("an off-by-one ordered comparison (jgt emitted as jge)", () => {
-    const broken = good.map((i, pc): Insn => (pc > 10 && i.code === (O.BPF_JMP | O.BPF_JGT | O.BPF_K) ? { ...i, code: O.BPF_JMP | O.BPF_JGE | O.BPF_K } : i));
+    const broken = good.map(
+      (i, pc): Insn =>
+        pc > 10 && i.code === (O.BPF_JMP | O.BPF_JGT | O.BPF_K)
+          ? { ...i, code: O.BPF_JMP | O.BPF_JGE | O.BPF_K }
+          : i,
+    );
     const { mismatches } = findMismatches(policy, broken, exhaustiveQueries(policy));
     assert.ok(mismatches.length > 0, "an off-by-one went unnoticed");
   });

@@ -33,7 +33,11 @@ function compare(policy: Policy, extraValues: bigint[] = []): number {
       if (nr !== undefined) skippedNrs.add(`${arch}:${nr}`);
     }
     const names = new Set(policy.rules.flatMap((r) => r.names));
-    const values = [...BOUNDARY_VALUES, ...extraValues, ...policy.rules.flatMap((r) => r.conditions.flatMap((c) => [c.value - 1n, c.value, c.value + 1n]))];
+    const values = [
+      ...BOUNDARY_VALUES,
+      ...extraValues,
+      ...policy.rules.flatMap((r) => r.conditions.flatMap((c) => [c.value - 1n, c.value, c.value + 1n])),
+    ];
     const nrs = numbersFor(arch).filter((n) => n < 0x3fffffff || arch === "x32");
     for (const nr of nrs) {
       if (skippedNrs.has(`${arch}:${nr}`)) continue;
@@ -58,7 +62,10 @@ function compare(policy: Policy, extraValues: bigint[] = []): number {
         const a = ours.runWords(data).value;
         const b = theirs.runWords(data).value;
         checked++;
-        if (a !== b) assert.fail(`${arch} nr ${nr} args ${args.join(",")}: sysfence 0x${a.toString(16)} vs libseccomp 0x${b.toString(16)}`);
+        if (a !== b)
+          assert.fail(
+            `${arch} nr ${nr} args ${args.join(",")}: sysfence 0x${a.toString(16)} vs libseccomp 0x${b.toString(16)}`,
+          );
       }
     }
   }
@@ -76,17 +83,49 @@ describe("differential: sysfence vs libseccomp on the same policy", { skip }, ()
 
   // Shapes both engines define the same way: per syscall either one unconditional rule or conditional
   // rules sharing one action; no rule action equal to the default (libseccomp refuses those).
-  const NAMES = ["read", "write", "ioctl", "lseek", "socket", "mmap", "fcntl", "kill", "getpid", "futex", "dup2", "prctl", "mprotect", "madvise"];
-  const ACTIONS: Action[] = [{ kind: "allow" }, { kind: "errno", data: 1 }, { kind: "errno", data: 13 }, { kind: "kill-process" }, { kind: "trap", data: 0 }, { kind: "log" }];
+  const NAMES = [
+    "read",
+    "write",
+    "ioctl",
+    "lseek",
+    "socket",
+    "mmap",
+    "fcntl",
+    "kill",
+    "getpid",
+    "futex",
+    "dup2",
+    "prctl",
+    "mprotect",
+    "madvise",
+  ];
+  const ACTIONS: Action[] = [
+    { kind: "allow" },
+    { kind: "errno", data: 1 },
+    { kind: "errno", data: 13 },
+    { kind: "kill-process" },
+    { kind: "trap", data: 0 },
+    { kind: "log" },
+  ];
   const cond = fc.record({
     arg: fc.integer({ min: 0, max: 5 }),
     op: fc.constantFrom("==", "!=", "<", "<=", ">", ">=", "&==") as fc.Arbitrary<Condition["op"]>,
-    value: fc.oneof(fc.constantFrom(0n, 1n, 2n, 3n, 0x5421n, 0x7ffffffen, 0x7fffffffn), fc.bigInt({ min: 0n, max: 0x7fffffffn })),
+    value: fc.oneof(
+      fc.constantFrom(0n, 1n, 2n, 3n, 0x5421n, 0x7ffffffen, 0x7fffffffn),
+      fc.bigInt({ min: 0n, max: 0x7fffffffn }),
+    ),
     mask: fc.constantFrom(0xffn, 0xff00n, 0x7fffffffn, 0x10000n),
   });
-  const perSyscall = fc.record({ action: fc.constantFrom(...ACTIONS), conds: fc.array(fc.array(cond, { minLength: 1, maxLength: 2 }), { maxLength: 3 }) });
+  const perSyscall = fc.record({
+    action: fc.constantFrom(...ACTIONS),
+    conds: fc.array(fc.array(cond, { minLength: 1, maxLength: 2 }), { maxLength: 3 }),
+  });
   const arb = fc.record({
-    defaultAction: fc.constantFrom<Action>({ kind: "kill-process" }, { kind: "errno", data: 38 }, { kind: "trap", data: 0 }),
+    defaultAction: fc.constantFrom<Action>(
+      { kind: "kill-process" },
+      { kind: "errno", data: 38 },
+      { kind: "trap", data: 0 },
+    ),
     architectures: fc.subarray<ArchName>(["x86_64", "i386", "x32"], { minLength: 1 }),
     chosen: fc.dictionary(fc.constantFrom(...NAMES), perSyscall, { maxKeys: 8 }),
   });
@@ -100,11 +139,22 @@ describe("differential: sysfence vs libseccomp on the same policy", { skip }, ()
           if (s.conds.length === 0) rules.push({ names: [name], action: s.action, conditions: [] });
           for (const cs of s.conds) {
             const distinct = cs.filter((c, i) => cs.findIndex((d) => d.arg === c.arg) === i);
-            rules.push({ names: [name], action: s.action, conditions: distinct.map((c) => (c.op === "&==" ? { ...c, value: c.value & c.mask } : { ...c, mask: undefined })) });
+            rules.push({
+              names: [name],
+              action: s.action,
+              conditions: distinct.map((c) =>
+                c.op === "&==" ? { ...c, value: c.value & c.mask } : { ...c, mask: undefined },
+              ),
+            });
           }
         }
         if (rules.length === 0) return true;
-        const policy: Policy = { defaultAction: raw.defaultAction, badArchAction: { kind: "kill-process" }, architectures: raw.architectures, rules };
+        const policy: Policy = {
+          defaultAction: raw.defaultAction,
+          badArchAction: { kind: "kill-process" },
+          architectures: raw.architectures,
+          rules,
+        };
         compare(policy);
         compared++;
         return true;

@@ -23,7 +23,10 @@ export function haveLibseccomp(): boolean {
 }
 
 /** Builds the same policy with libseccomp; returns its program and the names libseccomp did not know. */
-export function buildWithLibseccomp(policy: Policy, optimize: 1 | 2 = 1): { program: Insn[]; skipped: string[]; unknown: Record<string, string[]> } {
+export function buildWithLibseccomp(
+  policy: Policy,
+  optimize: 1 | 2 = 1,
+): { program: Insn[]; skipped: string[]; unknown: Record<string, string[]> } {
   const rules: unknown[] = [];
   for (const r of policy.rules) {
     const names = r.names.flatMap((n) => (n.startsWith("@") ? (expandGroup(n) ?? []) : [n]));
@@ -31,7 +34,12 @@ export function buildWithLibseccomp(policy: Policy, optimize: 1 | 2 = 1): { prog
       rules.push({
         syscall: name,
         action: actionValue(r.action),
-        conds: r.conditions.map((c) => ({ arg: c.arg, op: c.op, value: BigInt.asUintN(64, c.value).toString(), mask: BigInt.asUintN(64, c.mask ?? 0n).toString() })),
+        conds: r.conditions.map((c) => ({
+          arg: c.arg,
+          op: c.op,
+          value: BigInt.asUintN(64, c.value).toString(),
+          mask: BigInt.asUintN(64, c.mask ?? 0n).toString(),
+        })),
       });
     }
   }
@@ -44,7 +52,10 @@ export function buildWithLibseccomp(policy: Policy, optimize: 1 | 2 = 1): { prog
     out,
     rules,
   };
-  const res = execFileSync(SYSTEM_PYTHON, [helperFile("libseccomp_build.py")], { input: JSON.stringify(spec), encoding: "utf8" });
+  const res = execFileSync(SYSTEM_PYTHON, [helperFile("libseccomp_build.py")], {
+    input: JSON.stringify(spec),
+    encoding: "utf8",
+  });
   const { skipped, unknown } = JSON.parse(res) as { skipped: string[]; unknown: Record<string, string[]> };
   return { program: decodeProgram(readFileSync(out), "libseccomp output"), skipped, unknown };
 }

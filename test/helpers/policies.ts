@@ -7,7 +7,9 @@ import { REPO } from "./paths.js";
 export const policyFrom = (text: string, file = "test.yaml"): Policy => parsePolicy(text, { file }).policy;
 
 /** A bundled example, parsed. */
-export const example = (name: string): Policy => parsePolicy(readFileSync(`${REPO}examples/${name}`, "utf8"), { file: name, arch: "x86_64", kernel: "6.18" }).policy;
+export const example = (name: string): Policy =>
+  parsePolicy(readFileSync(`${REPO}examples/${name}`, "utf8"), { file: name, arch: "x86_64", kernel: "6.18" })
+    .policy;
 
 /** Policies that exercise the compiler's edges. */
 export const EDGE_POLICIES: Record<string, string> = {

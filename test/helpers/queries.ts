@@ -11,7 +11,18 @@ import { syscallNumber } from "../../src/syscalls/table.js";
 const TWO32 = 1n << 32n;
 /** The argument values every check tries. */
 export const BOUNDARY_VALUES: readonly bigint[] = [
-  0n, 1n, 2n, (1n << 31n) - 1n, 1n << 31n, TWO32 - 1n, TWO32, TWO32 + 1n, 1n << 63n, (1n << 64n) - 1n, (1n << 64n) - 100n, 0xffffff9cn,
+  0n,
+  1n,
+  2n,
+  (1n << 31n) - 1n,
+  1n << 31n,
+  TWO32 - 1n,
+  TWO32,
+  TWO32 + 1n,
+  1n << 63n,
+  (1n << 64n) - 1n,
+  (1n << 64n) - 100n,
+  0xffffff9cn,
 ];
 
 /** Boundary values plus each rule constant ±1 and variants differing only in the upper half. */
@@ -20,7 +31,15 @@ export function valuesFor(policy: Policy): bigint[] {
   for (const r of policy.rules) {
     for (const c of r.conditions) {
       for (const base of [c.value, c.mask ?? 0n, c.value | (c.mask ?? 0n)]) {
-        for (const v of [base - 1n, base, base + 1n, base ^ TWO32, base | (0xdeadn << 32n), base ^ (1n << 63n), base & (TWO32 - 1n)]) {
+        for (const v of [
+          base - 1n,
+          base,
+          base + 1n,
+          base ^ TWO32,
+          base | (0xdeadn << 32n),
+          base ^ (1n << 63n),
+          base & (TWO32 - 1n),
+        ]) {
           out.add(BigInt.asUintN(64, v));
         }
       }
@@ -34,14 +53,33 @@ export function numbersFor(arch: ArchName): number[] {
   const base = ARCHES[arch].nrBase;
   const out = new Set<number>();
   for (let i = 0; i <= 1100; i++) out.add(base + i);
-  for (const n of [0x3fffffff, X32_SYSCALL_BIT, X32_SYSCALL_BIT + 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x0f0000, 0x0f0005]) out.add(n);
+  for (const n of [
+    0x3fffffff,
+    X32_SYSCALL_BIT,
+    X32_SYSCALL_BIT + 1,
+    0x7fffffff,
+    0x80000000,
+    0xfffffffe,
+    0xffffffff,
+    0x0f0000,
+    0x0f0005,
+  ])
+    out.add(n);
   return [...out];
 }
 
 /** Every query of the exhaustive check: all numbers with zero args, and argument sweeps for conditioned syscalls. */
-export function* exhaustiveQueries(policy: Policy, values: readonly bigint[] = valuesFor(policy)): Generator<Query & { archName: ArchName | "foreign" }> {
-  const foreign = ["aarch64", "i386", "x86_64"].find((a) => !policy.architectures.includes(a as ArchName)) as ArchName | undefined;
-  const arches: (ArchName | "foreign")[] = [...policy.architectures, ...(foreign ? ["foreign" as const] : [])];
+export function* exhaustiveQueries(
+  policy: Policy,
+  values: readonly bigint[] = valuesFor(policy),
+): Generator<Query & { archName: ArchName | "foreign" }> {
+  const foreign = ["aarch64", "i386", "x86_64"].find((a) => !policy.architectures.includes(a as ArchName)) as
+    | ArchName
+    | undefined;
+  const arches: (ArchName | "foreign")[] = [
+    ...policy.architectures,
+    ...(foreign ? ["foreign" as const] : []),
+  ];
   for (const a of arches) {
     const info = a === "foreign" ? ARCHES[foreign!] : ARCHES[a];
     const nrs = a === "foreign" ? numbersFor("x86_64").slice(0, 50) : numbersFor(a);
@@ -58,12 +96,14 @@ export function* exhaustiveQueries(policy: Policy, values: readonly bigint[] = v
         if (nr === undefined) continue;
         const argIdx = [...new Set(r.conditions.map((c) => c.arg))];
         // each argument alone over all values
-        for (const i of argIdx) for (const v of values) yield { archName: a, arch: info.audit, nr, args: withArg([], i, v) };
+        for (const i of argIdx)
+          for (const v of values) yield { archName: a, arch: info.audit, nr, args: withArg([], i, v) };
         // all conditions of the rule at their own constant, then one varied
         const base: bigint[] = [];
         for (const c of r.conditions) base[c.arg] = BigInt.asUintN(64, c.op === "&==" ? c.value : c.value);
         yield { archName: a, arch: info.audit, nr, args: [...base] };
-        for (const i of argIdx) for (const v of values) yield { archName: a, arch: info.audit, nr, args: withArg(base, i, v) };
+        for (const i of argIdx)
+          for (const v of values) yield { archName: a, arch: info.audit, nr, args: withArg(base, i, v) };
       }
     }
   }
@@ -83,7 +123,12 @@ export interface Mismatch {
 }
 
 /** Runs every query through the program and the reference; returns up to `limit` mismatches and the count of queries. */
-export function findMismatches(policy: Policy, program: readonly Insn[], queries: Iterable<Query & { archName?: string }>, limit = 5): { mismatches: Mismatch[]; checked: number } {
+export function findMismatches(
+  policy: Policy,
+  program: readonly Insn[],
+  queries: Iterable<Query & { archName?: string }>,
+  limit = 5,
+): { mismatches: Mismatch[]; checked: number } {
   const emu = new Emulator(program);
   const mismatches: Mismatch[] = [];
   let checked = 0;

@@ -80,7 +80,11 @@ function expected(a: Action): string {
   }
 }
 
-const call = (arch: ArchName, name: string, args: string[] = []): KernelCall & { arch: ArchName; label: string } => ({
+const call = (
+  arch: ArchName,
+  name: string,
+  args: string[] = [],
+): KernelCall & { arch: ArchName; label: string } => ({
   arch,
   label: `${arch} ${name}(${args.join(", ")})`,
   nr: syscallNumber(arch, name)!,
@@ -109,37 +113,60 @@ describe("the real kernel agrees with the emulator", { skip }, () => {
   })();
 
   it("x86_64: allow, errno, kill-process, kill-thread, trap, log, and 32-bit argument truncation", () => {
-    checkOnKernel(POLICY, [
-      call("x86_64", "getpid"),
-      call("x86_64", "getuid"),
-      call("x86_64", "getgid"),
-      call("x86_64", "dup", ["-1"]),
-      call("x86_64", "dup3", ["-1", "-1", "0"]),
-      call("x86_64", "ioctl", ["-1", "FIONBIO"]),
-      call("x86_64", "ioctl", ["-1", "0x100005421"]),
-      call("x86_64", "ioctl", ["-1", "TIOCSTI"]),
-      call("x86_64", "ioctl", ["-1", "0x100005412"]),
-      call("x86_64", "ioctl", ["-1", "TCGETS"]),
-      call("x86_64", "socket", ["AF_VSOCK", "SOCK_STREAM"]),
-      call("x86_64", "socket", ["0x100000028", "SOCK_STREAM"]),
-      call("x86_64", "socket", ["AF_UNIX", "SOCK_STREAM"]),
-      call("x86_64", "clone", ["CLONE_NEWUSER|CLONE_THREAD"]),
-      call("x86_64", "clone", ["CLONE_THREAD"]),
-      call("x86_64", "munmap", ["0", "4096"]),
-      call("x86_64", "munmap", ["0", "4097"]),
-      call("x86_64", "munmap", ["0", "0x100000001"]),
-      call("x86_64", "munmap", ["0", "0x100000000"]),
-      call("x86_64", "mount"),
-    ], [201, 202, 203]);
+    checkOnKernel(
+      POLICY,
+      [
+        call("x86_64", "getpid"),
+        call("x86_64", "getuid"),
+        call("x86_64", "getgid"),
+        call("x86_64", "dup", ["-1"]),
+        call("x86_64", "dup3", ["-1", "-1", "0"]),
+        call("x86_64", "ioctl", ["-1", "FIONBIO"]),
+        call("x86_64", "ioctl", ["-1", "0x100005421"]),
+        call("x86_64", "ioctl", ["-1", "TIOCSTI"]),
+        call("x86_64", "ioctl", ["-1", "0x100005412"]),
+        call("x86_64", "ioctl", ["-1", "TCGETS"]),
+        call("x86_64", "socket", ["AF_VSOCK", "SOCK_STREAM"]),
+        call("x86_64", "socket", ["0x100000028", "SOCK_STREAM"]),
+        call("x86_64", "socket", ["AF_UNIX", "SOCK_STREAM"]),
+        call("x86_64", "clone", ["CLONE_NEWUSER|CLONE_THREAD"]),
+        call("x86_64", "clone", ["CLONE_THREAD"]),
+        call("x86_64", "munmap", ["0", "4096"]),
+        call("x86_64", "munmap", ["0", "4097"]),
+        call("x86_64", "munmap", ["0", "0x100000001"]),
+        call("x86_64", "munmap", ["0", "0x100000000"]),
+        call("x86_64", "mount"),
+      ],
+      [201, 202, 203],
+    );
   });
   it("x32 numbers reach the x32 part of a multi-arch filter", () => {
-    checkOnKernel(POLICY, [call("x32", "getpid"), call("x32", "dup", ["-1"]), call("x32", "mount")], [201, 202, 203]);
+    checkOnKernel(
+      POLICY,
+      [call("x32", "getpid"), call("x32", "dup", ["-1"]), call("x32", "mount")],
+      [201, 202, 203],
+    );
   });
-  it("i386 calls (int $0x80) are checked against the i386 table", { skip: int80Works ? false : "kernel lacks IA32 emulation" }, () => {
-    checkOnKernel(POLICY, [call("i386", "getpid"), call("i386", "dup", ["-1"]), call("i386", "getuid"), call("i386", "ioctl", ["-1", "TIOCSTI"]), call("i386", "mount")], [201, 202, 203]);
+  it("i386 calls (int $0x80) are checked against the i386 table", {
+    skip: int80Works ? false : "kernel lacks IA32 emulation",
+  }, () => {
+    checkOnKernel(
+      POLICY,
+      [
+        call("i386", "getpid"),
+        call("i386", "dup", ["-1"]),
+        call("i386", "getuid"),
+        call("i386", "ioctl", ["-1", "TIOCSTI"]),
+        call("i386", "mount"),
+      ],
+      [201, 202, 203],
+    );
   });
-  it("a foreign architecture gets the bad-arch action", { skip: int80Works ? false : "kernel lacks IA32 emulation" }, () => {
-    const only64 = "defaultAction: allow\nbadArchAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - name: mount\n    action: errno 201\n";
+  it("a foreign architecture gets the bad-arch action", {
+    skip: int80Works ? false : "kernel lacks IA32 emulation",
+  }, () => {
+    const only64 =
+      "defaultAction: allow\nbadArchAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - name: mount\n    action: errno 201\n";
     checkOnKernel(only64, [call("x86_64", "getpid"), call("i386", "getpid"), call("x32", "getpid")], [201]);
   });
   it("Docker's default profile: AF_VSOCK and CLONE_NEWUSER get EPERM, clone3 ENOSYS, getpid runs", () => {

@@ -20,7 +20,9 @@ export function registerCheck(program: Command, io: CliIO): void {
       if (opts.json) io.stdout(`${toJson({ ok: true, format: parsed.format, warnings })}\n`);
       else {
         for (const w of r.resolved.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
-        io.stdout(`${file}: ok (${parsed.format} format, ${parsed.policy.rules.length} rules, ${warnings.length} warnings)\n`);
+        io.stdout(
+          `${file}: ok (${parsed.format} format, ${parsed.policy.rules.length} rules, ${warnings.length} warnings)\n`,
+        );
       }
     });
   program

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatListing, disassemble } from "../../bpf/disasm.js";
+import { disassemble, formatListing } from "../../bpf/disasm.js";
 import { encodeProgram, type Insn } from "../../bpf/insn.js";
 import type { CompileStats } from "../../compile/stats.js";
 import { formatAction } from "../../policy/actions.js";
@@ -9,13 +9,21 @@ import { loadAndCompile, type PolicyOptions } from "../policy-input.js";
 /** Renders a program as a C array of struct sock_filter. */
 export function programAsC(program: readonly Insn[], name = "sysfence_filter"): string {
   const body = program
-    .map((i) => `  { 0x${i.code.toString(16).padStart(2, "0")}, ${i.jt}, ${i.jf}, 0x${(i.k >>> 0).toString(16).padStart(8, "0")} },`)
+    .map(
+      (i) =>
+        `  { 0x${i.code.toString(16).padStart(2, "0")}, ${i.jt}, ${i.jf}, 0x${(i.k >>> 0).toString(16).padStart(8, "0")} },`,
+    )
     .join("\n");
   return `#include <linux/filter.h>\n\nstatic struct sock_filter ${name}[] = {\n${body}\n};\n`;
 }
 
 /** Human summary of a compiled program. */
-export function formatSummary(source: string, stats: CompileStats, defaultAction: string, rules: number): string {
+export function formatSummary(
+  source: string,
+  stats: CompileStats,
+  defaultAction: string,
+  rules: number,
+): string {
   const lines = [
     `policy      ${source}`,
     `default     ${defaultAction}`,
@@ -23,7 +31,9 @@ export function formatSummary(source: string, stats: CompileStats, defaultAction
     `program     ${stats.length} instructions (kernel limit 4096)`,
     `decisions   ${stats.cacheable} syscalls decided from arch+nr alone (kernel action cache), ${stats.argumentChecked} check arguments`,
     "arch        instructions executed per syscall (min / median / max) over known syscalls",
-    ...stats.perArch.map((a) => `  ${a.arch.padEnd(9)} ${a.min} / ${a.median} / ${a.max}   (${a.syscalls} syscalls)`),
+    ...stats.perArch.map(
+      (a) => `  ${a.arch.padEnd(9)} ${a.min} / ${a.median} / ${a.max}   (${a.syscalls} syscalls)`,
+    ),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -40,37 +50,44 @@ export function registerCompile(program: Command, io: CliIO): void {
     .option("--caps <list>", "OCI: capabilities the container holds (default: Docker's default set)")
     .option("--kernel <version>", "OCI: kernel version for minKernel (default: this machine's)")
     .option("--json", "print the summary as JSON")
-    .action(async (file: string, opts: PolicyOptions & { output?: string; format?: string; json?: boolean }) => {
-      const format = opts.format ?? (opts.json ? "json" : opts.output ? "bpf" : "summary");
-      const r = await loadAndCompile(file, opts, io);
-      const stats = r.stats!;
-      let out: string | Buffer;
-      switch (format) {
-        case "summary":
-          out = formatSummary(file, stats, formatAction(r.parsed.policy.defaultAction), r.parsed.policy.rules.length);
-          break;
-        case "json":
-          out = `${toJson({ policy: file, architectures: r.resolved.arches.map((a) => a.arch), stats })}\n`;
-          break;
-        case "bpf":
-          if (!opts.output) throw new UsageError("--format bpf writes binary; give -o FILE.");
-          out = encodeProgram(r.program);
-          break;
-        case "c":
-          out = programAsC(r.program);
-          break;
-        case "hex":
-          out = `${encodeProgram(r.program).toString("hex")}\n`;
-          break;
-        case "disasm":
-          out = `${formatListing(disassemble(r.program, { arch: r.resolved.arches[0].arch }))}\n`;
-          break;
-        default:
-          throw new UsageError(`unknown --format '${format}'; use summary, bpf, c, hex, disasm or json.`);
-      }
-      if (opts.output) {
-        await writeFileAtomic(opts.output, out);
-        io.stderr(`wrote ${opts.output}: ${r.program.length} instructions\n`);
-      } else io.stdout(typeof out === "string" ? out : out.toString("hex"));
-    });
+    .action(
+      async (file: string, opts: PolicyOptions & { output?: string; format?: string; json?: boolean }) => {
+        const format = opts.format ?? (opts.json ? "json" : opts.output ? "bpf" : "summary");
+        const r = await loadAndCompile(file, opts, io);
+        const stats = r.stats!;
+        let out: string | Buffer;
+        switch (format) {
+          case "summary":
+            out = formatSummary(
+              file,
+              stats,
+              formatAction(r.parsed.policy.defaultAction),
+              r.parsed.policy.rules.length,
+            );
+            break;
+          case "json":
+            out = `${toJson({ policy: file, architectures: r.resolved.arches.map((a) => a.arch), stats })}\n`;
+            break;
+          case "bpf":
+            if (!opts.output) throw new UsageError("--format bpf writes binary; give -o FILE.");
+            out = encodeProgram(r.program);
+            break;
+          case "c":
+            out = programAsC(r.program);
+            break;
+          case "hex":
+            out = `${encodeProgram(r.program).toString("hex")}\n`;
+            break;
+          case "disasm":
+            out = `${formatListing(disassemble(r.program, { arch: r.resolved.arches[0].arch }))}\n`;
+            break;
+          default:
+            throw new UsageError(`unknown --format '${format}'; use summary, bpf, c, hex, disasm or json.`);
+        }
+        if (opts.output) {
+          await writeFileAtomic(opts.output, out);
+          io.stderr(`wrote ${opts.output}: ${r.program.length} instructions\n`);
+        } else io.stdout(typeof out === "string" ? out : out.toString("hex"));
+      },
+    );
 }

@@ -10,7 +10,9 @@ import { loadAndCompile } from "../policy-input.js";
 import { formatSummary } from "./compile.js";
 
 /** The bundled example: Docker's default seccomp profile. */
-export const DOCKER_EXAMPLE = fileURLToPath(new URL("../../../../examples/docker-default.json", import.meta.url));
+export const DOCKER_EXAMPLE = fileURLToPath(
+  new URL("../../../../examples/docker-default.json", import.meta.url),
+);
 
 /** `sysfence demo`: the main job on a built-in example. */
 export function registerDemo(program: Command, io: CliIO): void {
@@ -19,7 +21,14 @@ export function registerDemo(program: Command, io: CliIO): void {
     .description("compile the bundled Docker default profile and show how it decides a few calls")
     .action(async () => {
       const r = await loadAndCompile(DOCKER_EXAMPLE, { caps: undefined }, io);
-      io.stdout(formatSummary("examples/docker-default.json (Docker's default seccomp profile)", r.stats!, formatAction(r.parsed.policy.defaultAction), r.parsed.policy.rules.length));
+      io.stdout(
+        formatSummary(
+          "examples/docker-default.json (Docker's default seccomp profile)",
+          r.stats!,
+          formatAction(r.parsed.policy.defaultAction),
+          r.parsed.policy.rules.length,
+        ),
+      );
       const emu = new Emulator(r.program);
       const calls: [string, string[]][] = [
         ["getpid", []],
@@ -33,8 +42,14 @@ export function registerDemo(program: Command, io: CliIO): void {
       ];
       io.stdout("\nhow the compiled filter answers (emulated, x86_64):\n");
       for (const [name, args] of calls) {
-        const res = emu.run({ nr: syscallNumber("x86_64", name)!, arch: ARCHES.x86_64.audit, args: args.map((a) => evalValue(a)) });
-        io.stdout(`  ${`${name}(${args.join(", ")})`.padEnd(64)} → ${formatAction(decodeActionValue(res.value)).padEnd(13)} ${res.executed} instructions\n`);
+        const res = emu.run({
+          nr: syscallNumber("x86_64", name)!,
+          arch: ARCHES.x86_64.audit,
+          args: args.map((a) => evalValue(a)),
+        });
+        io.stdout(
+          `  ${`${name}(${args.join(", ")})`.padEnd(64)} → ${formatAction(decodeActionValue(res.value)).padEnd(13)} ${res.executed} instructions\n`,
+        );
       }
     });
 }

@@ -56,37 +56,59 @@ export function registerEmu(program: Command, io: CliIO): void {
     .option("--arch <arch>", "architecture of the call (default: the policy's first)")
     .option("--syscall <name|nr>", "syscall name or number")
     .option("--args <a0,…,a5>", "arguments: numbers or constants (AF_VSOCK, CLONE_NEWUSER|SIGCHLD)")
-    .option("--batch <file>", "JSON lines of {arch?, syscall, args?} from a file or - (stdin); answers as JSON lines")
+    .option(
+      "--batch <file>",
+      "JSON lines of {arch?, syscall, args?} from a file or - (stdin); answers as JSON lines",
+    )
     .option("--trace", "list the instructions executed")
     .option("--json", "print JSON")
     .option("--caps <list>", "OCI: capabilities the container holds")
-    .action(async (input: string, opts: PolicyOptions & { arch?: string; syscall?: string; args?: string; batch?: string; trace?: boolean; json?: boolean }) => {
-      let prog: Insn[];
-      let defaultArch: ArchName = opts.arch ? archInfo(opts.arch).name : nativeArch();
-      if (await looksLikeBpf(input)) prog = await loadBpf(input);
-      else {
-        const r = await loadAndCompile(input, { caps: opts.caps }, io);
-        prog = r.program;
-        if (!opts.arch) defaultArch = r.resolved.arches[0].arch;
-      }
-      const emu = new Emulator(prog);
-      if (opts.batch) {
-        await runBatch(emu, opts.batch, defaultArch, io);
-        return;
-      }
-      if (!opts.syscall) throw new UsageError("give --syscall NAME|NR (or --batch FILE).");
-      const a = answer(emu, { syscall: opts.syscall, args: opts.args?.split(","), arch: defaultArch }, defaultArch, opts.trace);
-      if (opts.json) {
-        io.stdout(`${toJson({ ...a, trace: undefined })}\n`);
-        return;
-      }
-      io.stdout(`${a.arch} ${a.syscall ?? `nr ${a.nr}`}(${opts.args ?? ""}) → ${a.text}  [${a.value}, ${a.executed} instructions${a.readArgs ? ", reads arguments" : ""}]\n`);
-      if (opts.trace && a.trace) {
-        const listing = disassemble(prog, { arch: defaultArch });
-        io.stdout(`${formatListing(a.trace.map((pc) => listing[pc]))}\n`);
-      }
-      void ARCHES;
-    });
+    .action(
+      async (
+        input: string,
+        opts: PolicyOptions & {
+          arch?: string;
+          syscall?: string;
+          args?: string;
+          batch?: string;
+          trace?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        let prog: Insn[];
+        let defaultArch: ArchName = opts.arch ? archInfo(opts.arch).name : nativeArch();
+        if (await looksLikeBpf(input)) prog = await loadBpf(input);
+        else {
+          const r = await loadAndCompile(input, { caps: opts.caps }, io);
+          prog = r.program;
+          if (!opts.arch) defaultArch = r.resolved.arches[0].arch;
+        }
+        const emu = new Emulator(prog);
+        if (opts.batch) {
+          await runBatch(emu, opts.batch, defaultArch, io);
+          return;
+        }
+        if (!opts.syscall) throw new UsageError("give --syscall NAME|NR (or --batch FILE).");
+        const a = answer(
+          emu,
+          { syscall: opts.syscall, args: opts.args?.split(","), arch: defaultArch },
+          defaultArch,
+          opts.trace,
+        );
+        if (opts.json) {
+          io.stdout(`${toJson({ ...a, trace: undefined })}\n`);
+          return;
+        }
+        io.stdout(
+          `${a.arch} ${a.syscall ?? `nr ${a.nr}`}(${opts.args ?? ""}) → ${a.text}  [${a.value}, ${a.executed} instructions${a.readArgs ? ", reads arguments" : ""}]\n`,
+        );
+        if (opts.trace && a.trace) {
+          const listing = disassemble(prog, { arch: defaultArch });
+          io.stdout(`${formatListing(a.trace.map((pc) => listing[pc]))}\n`);
+        }
+        void ARCHES;
+      },
+    );
 }
 
 async function runBatch(emu: Emulator, source: string, defaultArch: ArchName, io: CliIO): Promise<void> {
@@ -101,7 +123,10 @@ async function runBatch(emu: Emulator, source: string, defaultArch: ArchName, io
     try {
       q = JSON.parse(line) as EmuQuery;
     } catch {
-      throw new SysfenceError("E_USAGE", `${source}:${lineNo}: not a JSON object; each line must look like {"syscall":"read","args":[0]}.`);
+      throw new SysfenceError(
+        "E_USAGE",
+        `${source}:${lineNo}: not a JSON object; each line must look like {"syscall":"read","args":[0]}.`,
+      );
     }
     try {
       const a = answer(emu, q, defaultArch);

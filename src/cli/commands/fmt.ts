@@ -14,7 +14,9 @@ export function registerFmt(program: Command, io: CliIO): void {
     .option("-w, --write", "rewrite the file in place (atomically) instead of printing")
     .action(async (file: string, opts: { write?: boolean }) => {
       const text = await readFile(file, "utf8").catch((e) => {
-        throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, { cause: e });
+        throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+          cause: e,
+        });
       });
       const out = formatPolicyText(text);
       parsePolicy(out, { file }); // never write something that no longer parses

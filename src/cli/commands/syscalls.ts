@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
-import { argWidth, argCount } from "../../syscalls/args.js";
-import { expandGroup, groupDescription, groupNames, groupsOf } from "../../syscalls/groups.js";
+import { argCount, argWidth } from "../../syscalls/args.js";
 import { SYSTEMD_VERSION } from "../../syscalls/generated/groups.js";
+import { expandGroup, groupDescription, groupNames, groupsOf } from "../../syscalls/groups.js";
 import { resolveSyscallSpec, syscallNumber, syscallTable } from "../../syscalls/table.js";
 import { type CliIO, toJson, UsageError } from "../io.js";
 
@@ -15,10 +15,13 @@ interface SyscallInfo {
 
 function describe(arch: ArchName, name: string): SyscallInfo {
   const n = argCount(name);
-  const args = n === undefined ? [] : Array.from({ length: n }, (_, i) => {
-    const w = argWidth(name, i, arch);
-    return w.kind === "ptr" ? "ptr" : `${w.signed ? "s" : "u"}${w.bits}`;
-  });
+  const args =
+    n === undefined
+      ? []
+      : Array.from({ length: n }, (_, i) => {
+          const w = argWidth(name, i, arch);
+          return w.kind === "ptr" ? "ptr" : `${w.signed ? "s" : "u"}${w.bits}`;
+        });
   return { name, nr: syscallNumber(arch, name) ?? null, args, groups: groupsOf(name) };
 }
 
@@ -33,17 +36,27 @@ export function registerSyscalls(program: Command, io: CliIO): void {
     .action((items: string[], opts: { arch: string; json?: boolean }) => {
       const arch = archInfo(opts.arch).name;
       if (items.length === 1 && items[0] === "@") {
-        const groups = groupNames().map((g) => ({ group: g, description: groupDescription(g), count: expandGroup(g)?.length ?? 0 }));
+        const groups = groupNames().map((g) => ({
+          group: g,
+          description: groupDescription(g),
+          count: expandGroup(g)?.length ?? 0,
+        }));
         if (opts.json) io.stdout(`${toJson({ systemd: SYSTEMD_VERSION, groups })}\n`);
-        else io.stdout(`${groups.map((g) => `${g.group.padEnd(18)} ${String(g.count).padStart(4)}  ${g.description}`).join("\n")}\n`);
+        else
+          io.stdout(
+            `${groups.map((g) => `${g.group.padEnd(18)} ${String(g.count).padStart(4)}  ${g.description}`).join("\n")}\n`,
+          );
         return;
       }
       const out: SyscallInfo[] = [];
-      const targets = items.length ? items : Object.keys(syscallTable(arch)).sort((a, b) => syscallTable(arch)[a] - syscallTable(arch)[b]);
+      const targets = items.length
+        ? items
+        : Object.keys(syscallTable(arch)).sort((a, b) => syscallTable(arch)[a] - syscallTable(arch)[b]);
       for (const item of targets) {
         if (item.startsWith("@")) {
           const members = expandGroup(item);
-          if (!members) throw new UsageError(`unknown group '${item}'; list them with 'sysfence syscalls @'.`);
+          if (!members)
+            throw new UsageError(`unknown group '${item}'; list them with 'sysfence syscalls @'.`);
           for (const m of members) out.push(describe(arch, m));
           continue;
         }
@@ -55,7 +68,10 @@ export function registerSyscalls(program: Command, io: CliIO): void {
         io.stdout(`${toJson({ arch, syscalls: out })}\n`);
         return;
       }
-      const rows = out.map((s) => `${String(s.nr ?? "-").padStart(10)}  ${s.name.padEnd(24)} ${`(${s.args.join(", ")})`.padEnd(34)} ${s.groups.join(" ")}`);
+      const rows = out.map(
+        (s) =>
+          `${String(s.nr ?? "-").padStart(10)}  ${s.name.padEnd(24)} ${`(${s.args.join(", ")})`.padEnd(34)} ${s.groups.join(" ")}`,
+      );
       io.stdout(`${rows.join("\n")}\n`);
     });
 }
