@@ -1,4 +1,4 @@
-// sysfence's library API. Pure modules only: installing a filter lives in sysfence/install (loaded lazily).
+// sysfence's library API. install() and lockdown() load the FFI (koffi) only when called.
 export { Assembler } from "./bpf/assembler.js";
 export { disassemble } from "./bpf/disasm.js";
 export {
@@ -26,3 +26,4 @@ export { argWidth } from "./syscalls/args.js";
 export { constantValue, errnoName, errnoValue } from "./syscalls/constants.js";
 export { expandGroup, groupNames } from "./syscalls/groups.js";
 export { syscallName, syscallNumber } from "./syscalls/table.js";
+export { install, lockdown, type InstallOptions } from "./install/install.js";

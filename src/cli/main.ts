@@ -9,11 +9,16 @@ import { registerDemo } from "./commands/demo.js";
 import { registerDisasm } from "./commands/disasm.js";
 import { registerEmu } from "./commands/emu.js";
 import { registerFmt } from "./commands/fmt.js";
+import { registerRun } from "./commands/run.js";
 import { registerSyscalls } from "./commands/syscalls.js";
 import { type CliIO, processIO } from "./io.js";
 
 /** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */
-export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+export async function main(argvIn: string[], io: CliIO = processIO): Promise<number> {
+  // Everything after "--" is the command `run` executes, never options for sysfence.
+  const dd = argvIn.indexOf("--");
+  const argv = dd >= 0 ? argvIn.slice(0, dd) : argvIn;
+  const command = dd >= 0 ? argvIn.slice(dd + 1) : [];
   const program = new Command("sysfence")
     .description("record, generate, compile, enforce and observe seccomp policies")
     .version("0.1.0")
@@ -26,6 +31,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerSyscalls(program, io);
   registerCheck(program, io);
   registerFmt(program, io);
+  registerRun(program, io, command);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -35,6 +41,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       io.stderr(`sysfence: ${e.message}\n`);
       if (e.diagnostics.length && !e.message.includes("\n"))
         for (const d of e.diagnostics) io.stderr(`  ${formatDiagnostic(d)}\n`);
+      if (e.code === "E_COMMAND_NOT_FOUND") return 127;
       return e.code === "E_USAGE" ? 2 : 1;
     }
     io.stderr(`sysfence: internal error: ${(e as Error).stack ?? e}\n`);

@@ -1,0 +1,50 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { SysfenceError } from "../errors.js";
+import type { Policy } from "../policy/model.js";
+import { inheritStdio, loadLibc } from "./ffi.js";
+import { checkSeccomp, install, programOf } from "./install.js";
+
+/** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
+export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const candidates = cmd.includes("/") ? [isAbsolute(cmd) ? cmd : resolve(cmd)] : (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter(Boolean).map((d) => join(d, cmd));
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isFile()) {
+        accessSync(c, constants.X_OK);
+        return c;
+      }
+    } catch {
+      // next
+    }
+  }
+  throw new SysfenceError("E_COMMAND_NOT_FOUND", cmd.includes("/") ? `command '${cmd}' does not exist or is not executable; nothing was run.` : `command '${cmd}' was not found in PATH; nothing was run.`);
+}
+
+const SIGPIPE = 13;
+const SIGXFSZ = 25;
+
+/**
+ * Replaces this process with `argv` running under `policy`: resolve the command, compile and check
+ * everything first, then no_new_privs, the filter (calling thread only: execve ends every other
+ * thread), stdio without close-on-exec, default signal dispositions, execve. Returns only by throwing
+ * before the filter is installed; if execve itself fails afterwards, exits with 126/127.
+ */
+export function execUnderPolicy(policy: Policy, argv: string[], options: { log?: boolean } = {}): never {
+  const path = resolveCommand(argv[0]);
+  const program = programOf(policy);
+  const c = loadLibc();
+  checkSeccomp(c);
+  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  const args: (string | null)[] = [...argv, null];
+  const envp: (string | null)[] = [...env, null];
+  inheritStdio(c);
+  // Node ignores SIGPIPE; ignored signals survive execve, so give the target the defaults back.
+  c.resetSignal(SIGPIPE);
+  c.resetSignal(SIGXFSZ);
+  install(program, { log: options.log });
+  c.execve(path, args, envp);
+  const errno = c.errno();
+  c.writeStderr(`sysfence: execve ${path} failed with errno ${errno}\n`);
+  return c.exit(errno === 2 ? 127 : 126);
+}
