@@ -17,7 +17,15 @@ const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 
 /** __NR_seccomp per Node arch (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h). */
-const NR_SECCOMP: Record<string, number> = { x64: 317, arm64: 277, riscv64: 277, ppc64: 358, s390x: 348, ia32: 354, arm: 383 };
+const NR_SECCOMP: Record<string, number> = {
+  x64: 317,
+  arm64: 277,
+  riscv64: 277,
+  ppc64: 358,
+  s390x: 348,
+  ia32: 354,
+  arm: 383,
+};
 
 /** libc entry points sysfence calls; bound once, before any filter is installed. */
 export interface Libc {
@@ -36,16 +44,25 @@ let libc: Libc | undefined;
 /** Binds libc through koffi (once). Throws E_SECCOMP_UNAVAILABLE off Linux. */
 export function loadLibc(): Libc {
   if (libc) return libc;
-  if (process.platform !== "linux") throw new SysfenceError("E_SECCOMP_UNAVAILABLE", `seccomp needs Linux; this is ${process.platform}.`);
+  if (process.platform !== "linux")
+    throw new SysfenceError("E_SECCOMP_UNAVAILABLE", `seccomp needs Linux; this is ${process.platform}.`);
   const nr = NR_SECCOMP[process.arch];
-  if (nr === undefined) throw new SysfenceError("E_SECCOMP_UNAVAILABLE", `sysfence does not know the seccomp syscall number on ${process.arch}.`);
+  if (nr === undefined)
+    throw new SysfenceError(
+      "E_SECCOMP_UNAVAILABLE",
+      `sysfence does not know the seccomp syscall number on ${process.arch}.`,
+    );
   const require = createRequire(import.meta.url);
   const koffi = require("koffi") as typeof import("koffi");
   const lib = koffi.load("libc.so.6");
   const SockFprog = koffi.struct("sysfence_sock_fprog", { len: "uint16_t", filter: "void *" });
-  const prctl = lib.func("int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)");
+  const prctl = lib.func(
+    "int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)",
+  );
   // seccomp(2) has no glibc wrapper; call syscall(2) with a fixed prototype (integer arguments only).
-  const syscall4 = lib.func("long syscall(long nr, unsigned int op, unsigned int flags, const sysfence_sock_fprog *prog)");
+  const syscall4 = lib.func(
+    "long syscall(long nr, unsigned int op, unsigned int flags, const sysfence_sock_fprog *prog)",
+  );
   const execve = lib.func("int execve(const char *path, const char **argv, const char **envp)");
   const fcntl = lib.func("int fcntl(int fd, int cmd, int arg)");
   const signal = lib.func("void *signal(int sig, void *handler)");

@@ -3,7 +3,15 @@ import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
 import type { Policy } from "../policy/model.js";
 import { nativeArch } from "../syscalls/arches.js";
-import { type Libc, loadLibc, PR_GET_SECCOMP, PR_SET_NO_NEW_PRIVS, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_SET_MODE_FILTER } from "./ffi.js";
+import {
+  type Libc,
+  loadLibc,
+  PR_GET_SECCOMP,
+  PR_SET_NO_NEW_PRIVS,
+  SECCOMP_FILTER_FLAG_LOG,
+  SECCOMP_FILTER_FLAG_TSYNC,
+  SECCOMP_SET_MODE_FILTER,
+} from "./ffi.js";
 
 /** Options for install(). */
 export interface InstallOptions {
@@ -17,11 +25,17 @@ export interface InstallOptions {
 export function checkSeccomp(c: Libc = loadLibc()): void {
   // prctl(PR_GET_SECCOMP) fails with EINVAL when the kernel has no CONFIG_SECCOMP (prctl(2)).
   if (c.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
-    throw new SysfenceError("E_SECCOMP_UNAVAILABLE", "this kernel does not support seccomp (prctl(PR_GET_SECCOMP) failed); nothing was run.");
+    throw new SysfenceError(
+      "E_SECCOMP_UNAVAILABLE",
+      "this kernel does not support seccomp (prctl(PR_GET_SECCOMP) failed); nothing was run.",
+    );
   }
   // seccomp(SECCOMP_SET_MODE_FILTER) with a NULL program fails with EFAULT when filters are supported.
   if (c.seccomp(SECCOMP_SET_MODE_FILTER, 0, null) === 0 || c.errno() !== 14) {
-    throw new SysfenceError("E_SECCOMP_UNAVAILABLE", `this kernel does not accept seccomp filters (errno ${c.errno()}); nothing was run.`);
+    throw new SysfenceError(
+      "E_SECCOMP_UNAVAILABLE",
+      `this kernel does not accept seccomp filters (errno ${c.errno()}); nothing was run.`,
+    );
   }
 }
 
@@ -30,7 +44,9 @@ export function programOf(input: Policy | readonly Insn[]): readonly Insn[] {
   if (Array.isArray(input)) return input as readonly Insn[];
   const policy = input as Policy;
   const native = nativeArch();
-  const arches = policy.architectures.includes(native) ? policy.architectures : [native, ...policy.architectures];
+  const arches = policy.architectures.includes(native)
+    ? policy.architectures
+    : [native, ...policy.architectures];
   return compile({ ...policy, architectures: arches }, { stats: false }).program;
 }
 
@@ -44,16 +60,25 @@ export function install(input: Policy | readonly Insn[], options: InstallOptions
   checkSeccomp(c);
   const filter = encodeProgram(program);
   if (c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) {
-    throw new SysfenceError("E_INSTALL_FAILED", `prctl(PR_SET_NO_NEW_PRIVS) failed with errno ${c.errno()}; no filter installed.`);
+    throw new SysfenceError(
+      "E_INSTALL_FAILED",
+      `prctl(PR_SET_NO_NEW_PRIVS) failed with errno ${c.errno()}; no filter installed.`,
+    );
   }
   const flags = (options.tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (options.log ? SECCOMP_FILTER_FLAG_LOG : 0);
   const r = c.seccomp(SECCOMP_SET_MODE_FILTER, flags, { len: program.length, filter });
   if (r < 0) {
-    throw new SysfenceError("E_INSTALL_FAILED", `seccomp(SECCOMP_SET_MODE_FILTER) failed with errno ${c.errno()}; no filter installed.`);
+    throw new SysfenceError(
+      "E_INSTALL_FAILED",
+      `seccomp(SECCOMP_SET_MODE_FILTER) failed with errno ${c.errno()}; no filter installed.`,
+    );
   }
   if (r > 0) {
     // With TSYNC, a positive return is the id of a thread that could not be synchronised (seccomp(2)).
-    throw new SysfenceError("E_INSTALL_FAILED", `thread ${r} could not be synchronised to the filter (TSYNC); no filter installed.`);
+    throw new SysfenceError(
+      "E_INSTALL_FAILED",
+      `thread ${r} could not be synchronised to the filter (TSYNC); no filter installed.`,
+    );
   }
 }
 

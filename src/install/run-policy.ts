@@ -12,22 +12,51 @@ import { isKnownSyscall, suggestSyscalls } from "../syscalls/table.js";
  *   and checks /etc/ld.so.preload before main() runs.
  * Pass `implicit: false` (CLI: --no-implicit) to allow exactly the SPEC and nothing else.
  */
-export const RUN_IMPLICIT = ["@default", "openat", "open", "read", "pread64", "close", "fstat", "newfstatat", "statx", "access", "faccessat", "faccessat2", "lseek"];
+export const RUN_IMPLICIT = [
+  "@default",
+  "openat",
+  "open",
+  "read",
+  "pread64",
+  "close",
+  "fstat",
+  "newfstatat",
+  "statx",
+  "access",
+  "faccessat",
+  "faccessat2",
+  "lseek",
+];
 
 /** Built-in hardening sets for --preset. */
 export const PRESETS: Record<string, { description: string; rules: Rule[] }> = {
   "no-user-namespaces": {
-    description: "no new user namespaces: unshare/clone with CLONE_NEWUSER get EPERM, clone3 ENOSYS (libc falls back to clone), setns EPERM",
+    description:
+      "no new user namespaces: unshare/clone with CLONE_NEWUSER get EPERM, clone3 ENOSYS (libc falls back to clone), setns EPERM",
     rules: [
-      { names: ["unshare"], action: { kind: "errno", data: 1 }, conditions: [{ arg: 0, op: "&==", mask: 0x10000000n, value: 0x10000000n }] },
-      { names: ["clone"], action: { kind: "errno", data: 1 }, conditions: [{ arg: 0, op: "&==", mask: 0x10000000n, value: 0x10000000n }] },
+      {
+        names: ["unshare"],
+        action: { kind: "errno", data: 1 },
+        conditions: [{ arg: 0, op: "&==", mask: 0x10000000n, value: 0x10000000n }],
+      },
+      {
+        names: ["clone"],
+        action: { kind: "errno", data: 1 },
+        conditions: [{ arg: 0, op: "&==", mask: 0x10000000n, value: 0x10000000n }],
+      },
       { names: ["clone3"], action: { kind: "errno", data: 38 }, conditions: [] },
       { names: ["setns"], action: { kind: "errno", data: 1 }, conditions: [] },
     ],
   },
   "no-debug": {
     description: "no ptrace, perf, bpf or process_vm_* (errno EPERM)",
-    rules: [{ names: ["@debug", "bpf", "process_vm_readv", "process_vm_writev"], action: { kind: "errno", data: 1 }, conditions: [] }],
+    rules: [
+      {
+        names: ["@debug", "bpf", "process_vm_readv", "process_vm_writev"],
+        action: { kind: "errno", data: 1 },
+        conditions: [],
+      },
+    ],
   },
 };
 
@@ -47,7 +76,11 @@ export function checkSpec(spec: readonly string[]): void {
   const bad = spec.filter((s) => (s.startsWith("@") ? !isGroup(s) : !isKnownSyscall(s)));
   if (bad.length === 0) return;
   const lines = bad.map((s) => {
-    const hint = s.startsWith("@") ? "list groups with 'sysfence syscalls @'" : suggestSyscalls(s).map((x) => `'${x}'`).join(" or ");
+    const hint = s.startsWith("@")
+      ? "list groups with 'sysfence syscalls @'"
+      : suggestSyscalls(s)
+          .map((x) => `'${x}'`)
+          .join(" or ");
     return `  unknown ${s.startsWith("@") ? "group" : "syscall"} '${s}'${hint ? ` — ${s.startsWith("@") ? hint : `did you mean ${hint}?`}` : ""}`;
   });
   throw new SysfenceError("E_USAGE", `bad syscall spec; nothing was run:\n${lines.join("\n")}`);
@@ -58,7 +91,8 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
   checkSpec(o.spec);
   const presetRules = (o.presets ?? []).flatMap((p) => {
     const preset = PRESETS[p];
-    if (!preset) throw new SysfenceError("E_USAGE", `unknown preset '${p}'; known: ${Object.keys(PRESETS).join(", ")}.`);
+    if (!preset)
+      throw new SysfenceError("E_USAGE", `unknown preset '${p}'; known: ${Object.keys(PRESETS).join(", ")}.`);
     return preset.rules;
   });
   let policy: Policy;
@@ -68,11 +102,20 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
       defaultAction: o.base?.defaultAction ?? { kind: "allow" },
       badArchAction: { kind: "kill-process" },
       architectures: o.base?.architectures ?? [nativeArch()],
-      rules: [...presetRules, ...(o.base?.rules ?? []), ...(o.spec.length ? [{ names: o.spec, action: denyAction, conditions: [] }] : [])],
+      rules: [
+        ...presetRules,
+        ...(o.base?.rules ?? []),
+        ...(o.spec.length ? [{ names: o.spec, action: denyAction, conditions: [] }] : []),
+      ],
     };
   } else if (o.spec.length === 0 && !o.base) {
     // only presets: a deny-list over default allow
-    policy = { defaultAction: { kind: "allow" }, badArchAction: { kind: "kill-process" }, architectures: [nativeArch()], rules: presetRules };
+    policy = {
+      defaultAction: { kind: "allow" },
+      badArchAction: { kind: "kill-process" },
+      architectures: [nativeArch()],
+      rules: presetRules,
+    };
   } else {
     const allowNames = [...o.spec, ...(o.implicit === false ? [] : RUN_IMPLICIT)];
     // ENOSYS by default for an inline allow-list: programs treat it as "not supported here" and fall back.
@@ -81,7 +124,11 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
       defaultAction,
       badArchAction: o.base?.badArchAction ?? { kind: "kill-process" },
       architectures: o.base?.architectures ?? [nativeArch()],
-      rules: [...presetRules, ...(o.base?.rules ?? []), { names: allowNames, action: { kind: "allow" }, conditions: [] }],
+      rules: [
+        ...presetRules,
+        ...(o.base?.rules ?? []),
+        { names: allowNames, action: { kind: "allow" }, conditions: [] },
+      ],
     };
   }
   return o.log ? logOnly(policy) : policy;
@@ -90,5 +137,9 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
 /** Turns every non-allow answer into SECCOMP_RET_LOG: nothing is blocked, the kernel logs what would be. */
 export function logOnly(policy: Policy): Policy {
   const soften = (a: Action): Action => (a.kind === "allow" ? a : { kind: "log" });
-  return { ...policy, defaultAction: soften(policy.defaultAction), rules: policy.rules.map((r) => ({ ...r, action: soften(r.action) })) };
+  return {
+    ...policy,
+    defaultAction: soften(policy.defaultAction),
+    rules: policy.rules.map((r) => ({ ...r, action: soften(r.action) })),
+  };
 }

@@ -7,7 +7,12 @@ import { checkSeccomp, install, programOf } from "./install.js";
 
 /** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
 export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = cmd.includes("/") ? [isAbsolute(cmd) ? cmd : resolve(cmd)] : (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter(Boolean).map((d) => join(d, cmd));
+  const candidates = cmd.includes("/")
+    ? [isAbsolute(cmd) ? cmd : resolve(cmd)]
+    : (env.PATH ?? "/usr/local/bin:/usr/bin:/bin")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, cmd));
   for (const c of candidates) {
     try {
       if (statSync(c).isFile()) {
@@ -18,7 +23,12 @@ export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv = process.env
       // next
     }
   }
-  throw new SysfenceError("E_COMMAND_NOT_FOUND", cmd.includes("/") ? `command '${cmd}' does not exist or is not executable; nothing was run.` : `command '${cmd}' was not found in PATH; nothing was run.`);
+  throw new SysfenceError(
+    "E_COMMAND_NOT_FOUND",
+    cmd.includes("/")
+      ? `command '${cmd}' does not exist or is not executable; nothing was run.`
+      : `command '${cmd}' was not found in PATH; nothing was run.`,
+  );
 }
 
 const SIGPIPE = 13;

@@ -20,12 +20,16 @@ function get(port: number, path: string): Promise<{ status: number; body: string
   });
 }
 
-describe("lockdown() in a real Node.js server", { skip: process.platform === "linux" ? false : "needs Linux" }, () => {
+describe("lockdown() in a real Node.js server", {
+  skip: process.platform === "linux" ? false : "needs Linux",
+}, () => {
   let server: ChildProcess;
   let port = 0;
   let stderr = "";
   before(async () => {
-    server = spawn(process.execPath, [`${REPO}examples/lockdown-server/server.mjs`], { stdio: ["ignore", "pipe", "pipe"] });
+    server = spawn(process.execPath, [`${REPO}examples/lockdown-server/server.mjs`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     server.stderr!.on("data", (c) => {
       stderr += c;
     });
@@ -44,7 +48,10 @@ describe("lockdown() in a real Node.js server", { skip: process.platform === "li
 
   it("answers every one of 400 concurrent requests after lockdown", async () => {
     const results = await Promise.all(Array.from({ length: 400 }, (_, i) => get(port, `/r${i}`)));
-    assert.equal(results.filter((r) => r.status === 200 && r.body === `hello /r${results.indexOf(r)}\n`).length, 400);
+    assert.equal(
+      results.filter((r) => r.status === 200 && r.body === `hello /r${results.indexOf(r)}\n`).length,
+      400,
+    );
   });
   it("child_process.exec fails with EPERM", async () => {
     const r = JSON.parse((await get(port, "/exec")).body);

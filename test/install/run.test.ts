@@ -6,7 +6,13 @@ import { REPO } from "../helpers/paths.js";
 const CLI = `${REPO}dist/src/cli/main.js`;
 const onLinux = process.platform === "linux" ? false : "needs Linux";
 const sysfence = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", input: opts.input ?? "", env: opts.env ?? process.env, cwd: opts.cwd, timeout: 20000 });
+  spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    input: opts.input ?? "",
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    timeout: 20000,
+  });
 
 describe("sysfence run (real kernel)", { skip: onLinux }, () => {
   it("runs ls under @default @basic-io @file-system getdents64", () => {
@@ -15,7 +21,10 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     assert.match(r.stdout, /^usr$/m);
   });
   it("passes stdin, environment, working directory and exit status through", () => {
-    const r = sysfence(["run", "@system-service", "--", "sh", "-c", 'pwd; echo "$SYSFENCE_TEST"; cat; exit 7'], { input: "from stdin\n", env: { ...process.env, SYSFENCE_TEST: "env ok" }, cwd: "/tmp" });
+    const r = sysfence(
+      ["run", "@system-service", "--", "sh", "-c", 'pwd; echo "$SYSFENCE_TEST"; cat; exit 7'],
+      { input: "from stdin\n", env: { ...process.env, SYSFENCE_TEST: "env ok" }, cwd: "/tmp" },
+    );
     assert.equal(r.status, 7, r.stderr);
     assert.equal(r.stdout, "/tmp\nenv ok\nfrom stdin\n");
   });
@@ -25,7 +34,14 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     assert.match(soft.stderr, /Function not implemented|cannot get system name/);
     const hard = sysfence(["run", "--default-action", "kill-process", "@basic-io", "--", "uname"]);
     assert.equal(hard.signal, "SIGSYS");
-    const shell = spawnSync("sh", ["-c", `"${process.execPath}" "${CLI}" run --default-action kill-process @basic-io -- uname; echo "status $?"`], { encoding: "utf8" });
+    const shell = spawnSync(
+      "sh",
+      [
+        "-c",
+        `"${process.execPath}" "${CLI}" run --default-action kill-process @basic-io -- uname; echo "status $?"`,
+      ],
+      { encoding: "utf8" },
+    );
     assert.match(shell.stdout, /status 159/);
   });
   it("--errno NAME answers with that errno", () => {
@@ -35,10 +51,15 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
   it("--deny turns the spec into a deny-list over default allow", () => {
     const r = sysfence(["run", "--deny", "uname", "--", "uname"]);
     assert.match(r.stderr, /Operation not permitted/);
-    assert.equal(sysfence(["run", "--deny", "@obsolete", "@debug", "@reboot", "@swap", "@resources", "--", "uname"]).status, 0);
+    assert.equal(
+      sysfence(["run", "--deny", "@obsolete", "@debug", "@reboot", "@swap", "@resources", "--", "uname"])
+        .status,
+      0,
+    );
   });
   it("--preset no-user-namespaces: unshare -U fails, everything else runs", (t) => {
-    if (spawnSync("unshare", ["-U", "true"]).status !== 0) return t.skip("user namespaces are unavailable here anyway");
+    if (spawnSync("unshare", ["-U", "true"]).status !== 0)
+      return t.skip("user namespaces are unavailable here anyway");
     const r = sysfence(["run", "--preset", "no-user-namespaces", "--", "unshare", "-U", "true"]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /Operation not permitted/);
@@ -68,7 +89,15 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     assert.equal(nocmd.status, 2);
   });
   it("runs under a policy file (Docker's default profile)", () => {
-    const r = sysfence(["run", "--policy", `${REPO}examples/docker-default.json`, "--", "sh", "-c", "echo docker-profile"]);
+    const r = sysfence([
+      "run",
+      "--policy",
+      `${REPO}examples/docker-default.json`,
+      "--",
+      "sh",
+      "-c",
+      "echo docker-profile",
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "docker-profile\n");
   });

@@ -7,39 +7,65 @@ import { loadPolicy } from "../policy-input.js";
 export function registerRun(program: Command, io: CliIO, command: string[]): void {
   program
     .command("run")
-    .description("run a command under a policy: syscall names and @groups (an allow-list), and/or --policy FILE")
+    .description(
+      "run a command under a policy: syscall names and @groups (an allow-list), and/or --policy FILE",
+    )
     .argument("[spec...]", "syscall names and @groups, e.g. @default @basic-io getdents64")
     .option("--policy <file>", "a policy file (sysfence YAML/JSON or Docker/OCI JSON)")
-    .option("--default-action <action>", "what calls outside the allow-list get (default errno ENOSYS); with --deny, what listed calls get (default errno EPERM)")
+    .option(
+      "--default-action <action>",
+      "what calls outside the allow-list get (default errno ENOSYS); with --deny, what listed calls get (default errno EPERM)",
+    )
     .option("--errno <name>", "shorthand for --default-action 'errno NAME'")
     .option("--deny", "SPEC is a deny-list over default allow")
-    .option("--log", "log-only: the kernel logs what the policy would deny (audit type 1326) and nothing is blocked")
+    .option(
+      "--log",
+      "log-only: the kernel logs what the policy would deny (audit type 1326) and nothing is blocked",
+    )
     .option("--preset <name...>", "built-in hardening sets: no-user-namespaces, no-debug")
     .option("--no-implicit", "do not add @default and the dynamic loader's calls to an allow-list")
     .option("--dry-run", "print the policy's summary instead of running")
     .addHelpText("after", "\nExample: sysfence run @default @basic-io @file-system getdents64 -- ls /")
-    .action(async (spec: string[], opts: { policy?: string; defaultAction?: string; errno?: string; deny?: boolean; log?: boolean; preset?: string[]; implicit?: boolean; dryRun?: boolean }) => {
-      if (command.length === 0) throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
-      if (spec.length === 0 && !opts.policy && !opts.preset?.length) throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
-      const { buildRunPolicy } = await import("../../install/run-policy.js");
-      const base = opts.policy ? (await loadPolicy(opts.policy, {}, io)).policy : undefined;
-      const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
-      const policy = buildRunPolicy({
-        spec,
-        base,
-        deny: opts.deny,
-        defaultAction: actionText ? parseAction(actionText) : undefined,
-        log: opts.log,
-        presets: opts.preset,
-        implicit: opts.implicit,
-      });
-      const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
-      if (opts.dryRun) {
-        const { compile } = await import("../../compile/compile.js");
-        const r = compile(policy);
-        io.stdout(`would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`);
-        return;
-      }
-      execUnderPolicy(policy, command);
-    });
+    .action(
+      async (
+        spec: string[],
+        opts: {
+          policy?: string;
+          defaultAction?: string;
+          errno?: string;
+          deny?: boolean;
+          log?: boolean;
+          preset?: string[];
+          implicit?: boolean;
+          dryRun?: boolean;
+        },
+      ) => {
+        if (command.length === 0)
+          throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
+        if (spec.length === 0 && !opts.policy && !opts.preset?.length)
+          throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
+        const { buildRunPolicy } = await import("../../install/run-policy.js");
+        const base = opts.policy ? (await loadPolicy(opts.policy, {}, io)).policy : undefined;
+        const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
+        const policy = buildRunPolicy({
+          spec,
+          base,
+          deny: opts.deny,
+          defaultAction: actionText ? parseAction(actionText) : undefined,
+          log: opts.log,
+          presets: opts.preset,
+          implicit: opts.implicit,
+        });
+        const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
+        if (opts.dryRun) {
+          const { compile } = await import("../../compile/compile.js");
+          const r = compile(policy);
+          io.stdout(
+            `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
+          );
+          return;
+        }
+        execUnderPolicy(policy, command);
+      },
+    );
 }
