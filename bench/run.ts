@@ -110,3 +110,29 @@ writeFileSync(
   `${REPO}bench/results.json`,
   `${JSON.stringify({ date: new Date().toISOString(), libseccomp, rows }, null, 2)}\n`,
 );
+
+// `sysfence run` start-up cost: wall time of `true` alone vs under `sysfence run` (median of 25 runs).
+import { spawnSync } from "node:child_process";
+
+function medianMs(cmd: string, args: string[], runs = 25): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = spawnSync(cmd, args, { stdio: "ignore" });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}`);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[runs >> 1];
+}
+if (process.platform === "linux") {
+  const cli = `${REPO}dist/src/cli/main.js`;
+  const plain = medianMs("/bin/true", []);
+  const nodeBoot = medianMs(process.execPath, ["-e", ""]);
+  const allow = medianMs(process.execPath, [cli, "run", "@default", "--", "/bin/true"]);
+  const docker = medianMs(process.execPath, [cli, "run", "--policy", `${REPO}examples/docker-default.json`, "--", "/bin/true"]);
+  const fmt = (v: number) => v.toFixed(1);
+  process.stdout.write(
+    `\n| start-up (median of 25) | ms | added by sysfence |\n|---|---|---|\n| /bin/true | ${fmt(plain)} | |\n| node -e "" (Node's own start, for scale) | ${fmt(nodeBoot)} | ${fmt(nodeBoot - plain)} |\n| sysfence run @default -- /bin/true | ${fmt(allow)} | ${fmt(allow - plain)} |\n| sysfence run --policy docker-default.json -- /bin/true | ${fmt(docker)} | ${fmt(docker - plain)} |\n`,
+  );
+}

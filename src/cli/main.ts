@@ -3,15 +3,20 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
-import { registerCheck } from "./commands/check.js";
-import { registerCompile } from "./commands/compile.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerDisasm } from "./commands/disasm.js";
-import { registerEmu } from "./commands/emu.js";
-import { registerFmt } from "./commands/fmt.js";
-import { registerRun } from "./commands/run.js";
-import { registerSyscalls } from "./commands/syscalls.js";
 import { type CliIO, processIO } from "./io.js";
+
+type Register = (program: Command, io: CliIO, command: string[]) => void;
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  demo: async () => ({ register: (await import("./commands/demo.js")).registerDemo }),
+  run: async () => ({ register: (await import("./commands/run.js")).registerRun }),
+  compile: async () => ({ register: (await import("./commands/compile.js")).registerCompile }),
+  disasm: async () => ({ register: (await import("./commands/disasm.js")).registerDisasm }),
+  emu: async () => ({ register: (await import("./commands/emu.js")).registerEmu }),
+  syscalls: async () => ({ register: (await import("./commands/syscalls.js")).registerSyscalls }),
+  check: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
+  schema: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
+  fmt: async () => ({ register: (await import("./commands/fmt.js")).registerFmt }),
+};
 
 /** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */
 export async function main(argvIn: string[], io: CliIO = processIO): Promise<number> {
@@ -24,14 +29,16 @@ export async function main(argvIn: string[], io: CliIO = processIO): Promise<num
     .version("0.1.0")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerDemo(program, io);
-  registerCompile(program, io);
-  registerDisasm(program, io);
-  registerEmu(program, io);
-  registerSyscalls(program, io);
-  registerCheck(program, io);
-  registerFmt(program, io);
-  registerRun(program, io, command);
+  // Load only the command being run (all of them for help): start-up time matters for `run`.
+  const wanted = argv.find((a) => !a.startsWith("-"));
+  const registered = new Set<Register>();
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    if (wanted && wanted in COMMANDS && name !== wanted) continue;
+    const { register } = await load();
+    if (registered.has(register)) continue;
+    registered.add(register);
+    register(program, io, command);
+  }
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

@@ -3,7 +3,7 @@ import { release } from "node:os";
 import { decodeProgram, type Insn } from "../bpf/insn.js";
 import { type CompileResult, compile } from "../compile/compile.js";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
-import { type ParsedPolicy, readPolicyFile } from "../policy/parse.js";
+import type { ParsedPolicy } from "../policy/parse.js";
 import { type ArchName, archInfo } from "../syscalls/arches.js";
 import type { CliIO } from "./io.js";
 
@@ -26,6 +26,8 @@ export function parseArches(values: string[] | undefined): ArchName[] | undefine
 /** Reads a policy file (sysfence or OCI), printing its warnings to stderr. */
 export async function loadPolicy(path: string, opts: PolicyOptions, io: CliIO): Promise<ParsedPolicy> {
   const arches = parseArches(opts.arch);
+  // Loaded on demand: yaml and zod cost ~100 ms of start-up that `run @group -- cmd` does not need.
+  const { readPolicyFile } = await import("../policy/parse.js");
   const parsed = await readPolicyFile(path, {
     arch: arches?.[0],
     caps: opts.caps === undefined ? undefined : opts.caps.split(",").filter(Boolean),

@@ -1,4 +1,5 @@
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { createRequire } from "node:module";
+import type { Document, LineCounter } from "yaml";
 import { type Diagnostic, type SourceLocation, SysfenceError, throwIfErrors } from "../errors.js";
 import { ARCH_NAMES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
 import { groupNames, isGroup } from "../syscalls/groups.js";
@@ -7,7 +8,7 @@ import { parseAction } from "./actions.js";
 import { parseCondition } from "./conditions.js";
 import type { Condition, Policy, Rule } from "./model.js";
 import { importOci, isOciProfile, type OciOptions } from "./oci.js";
-import { PolicySchema } from "./schema.js";
+import { type PolicyFile, policySchema } from "./schema.js";
 
 /** Options for reading a policy file. */
 export interface ParseOptions extends OciOptions {
@@ -25,37 +26,68 @@ export interface ParsedPolicy {
 }
 
 /** Parses policy text (sysfence YAML/JSON, or Docker/OCI seccomp JSON), reporting every problem with file:line:column. */
+// yaml is loaded on first use: Docker JSON profiles take the JSON.parse path and never need it.
+const require = createRequire(import.meta.url);
+type YamlModule = typeof import("yaml");
+let yamlModule: YamlModule | undefined;
+const yaml = (): YamlModule => {
+  yamlModule ??= require("yaml") as YamlModule;
+  return yamlModule;
+};
+
 export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPolicy {
   const file = options.file ?? "<policy>";
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    keepSourceTokens: false,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
+  let lineCounter: LineCounter | undefined;
+  // The YAML document gives line:column for messages; JSON input skips it unless a message needs it.
+  let parsedDoc: Document | undefined;
+  const getDoc = (): Document => {
+    if (!parsedDoc) {
+      lineCounter = new (yaml().LineCounter)();
+      parsedDoc = yaml().parseDocument(text, { lineCounter, keepSourceTokens: false, prettyErrors: false, uniqueKeys: true });
+    }
+    return parsedDoc;
+  };
   const diags: Diagnostic[] = [];
   const locAt = (offset: number | undefined): SourceLocation => {
-    if (offset === undefined) return { file };
+    if (offset === undefined || !lineCounter) return { file };
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, column: p.col };
   };
-  for (const e of doc.errors)
-    diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
-  throwIfErrors(diags, file);
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data = fastJson(text);
+  if (data === undefined) {
+    const doc = getDoc();
+    for (const e of doc.errors) diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
+    throwIfErrors(diags, file);
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (isOciProfile(data)) {
+      // Re-read with exact 64-bit integers: OCI argument values may exceed 2^53.
+      data = yaml().parseDocument(text, { intAsBigInt: true }).toJS() as unknown;
+    }
+  }
   if (isOciProfile(data)) {
-    // Re-read with exact 64-bit integers: OCI argument values may exceed 2^53.
-    const exact = parseDocument(text, { intAsBigInt: true }).toJS() as typeof data;
-    const { policy, warnings } = importOci(exact, {
-      ...options,
-      file,
-      locate: (path) => locAt(nodeOffset(doc, path)),
-    });
+    // Locations resolve only when a message reads them, so valid JSON never pays for the YAML parse.
+    const lazyLocation = (path: (string | number)[]): SourceLocation => {
+      let cached: SourceLocation | undefined;
+      const get = () => {
+        cached ??= locAt(nodeOffset(getDoc(), path));
+        return cached;
+      };
+      return {
+        file,
+        get line() {
+          return get().line;
+        },
+        get column() {
+          return get().column;
+        },
+      };
+    };
+    const { policy, warnings } = importOci(data, { ...options, file, locate: lazyLocation });
     return { policy, warnings, format: "oci" };
   }
+  const doc = getDoc();
   const locate = (path: (string | number)[]) => locAt(nodeOffset(doc, path));
-  const shape = PolicySchema.safeParse(data);
+  const shape = policySchema().safeParse(data);
   if (!shape.success) {
     for (const issue of shape.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
@@ -68,7 +100,7 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
     }
     throwIfErrors(diags, file);
   }
-  const raw = shape.data!;
+  const raw = shape.data as PolicyFile;
   const warnings: Diagnostic[] = [];
   const action = (t: string, path: (string | number)[]) => {
     try {
@@ -157,6 +189,17 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
   };
 }
 
+/** JSON.parse for JSON text whose integers all fit a double exactly; undefined sends it to the YAML path. */
+function fastJson(text: string): unknown {
+  const t = text.trimStart();
+  if (!t.startsWith("{") || /\d{16,}/.test(t)) return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+}
+
 function checkName(n: string, location: SourceLocation | undefined, diags: Diagnostic[]): void {
   if (n.startsWith("@")) {
     if (!isGroup(n)) {
@@ -196,7 +239,7 @@ function nodeOffset(doc: Document, path: (string | number)[]): number | undefine
     const node = len === 0 ? doc.contents : doc.getIn(path.slice(0, len), true);
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
     if (range) return range[0];
-    if (len === 0 && (isMap(node) || isSeq(node))) return 0;
+    if (len === 0 && (yaml().isMap(node) || yaml().isSeq(node))) return 0;
   }
   return undefined;
 }

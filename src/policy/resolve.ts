@@ -63,6 +63,35 @@ export function rulesFor(
   return policy.rules.filter((r) => r.names.some((n) => n.startsWith("@") && groupMembers(n).includes(name)));
 }
 
+const locationIds = new WeakMap<object, number>();
+let nextLocationId = 1;
+function locationId(loc: object | undefined): number {
+  if (!loc) return 0;
+  const known = locationIds.get(loc);
+  if (known !== undefined) return known;
+  const id = nextLocationId++;
+  locationIds.set(loc, id);
+  return id;
+}
+
+/** rulesFor() for every name at once: rules by the names they list, and by the groups they list. */
+function indexRules(policy: Policy): { direct: Map<string, Rule[]>; viaGroup: Map<string, Rule[]> } {
+  const direct = new Map<string, Rule[]>();
+  const viaGroup = new Map<string, Rule[]>();
+  const add = (m: Map<string, Rule[]>, k: string, r: Rule) => {
+    const list = m.get(k);
+    if (!list) m.set(k, [r]);
+    else if (list[list.length - 1] !== r) list.push(r);
+  };
+  for (const r of policy.rules) {
+    for (const n of r.names) {
+      if (n.startsWith("@")) for (const m of members(n)) add(viaGroup, m, r);
+      else add(direct, n, r);
+    }
+  }
+  return { direct, viaGroup };
+}
+
 const groupCache = new Map<string, string[]>();
 function members(g: string): string[] {
   let m = groupCache.get(g);
@@ -96,7 +125,8 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
   const diags: Diagnostic[] = [];
   const seen = new Set<string>();
   const note = (d: Diagnostic) => {
-    const key = `${d.severity}|${d.message}|${d.location?.line}`;
+    // Keyed by the location object, not its line: OCI locations resolve lazily (a YAML parse) when read.
+    const key = `${d.severity}|${d.message}|${locationId(d.location)}`;
     if (!seen.has(key)) {
       seen.add(key);
       diags.push(d);
@@ -138,11 +168,12 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
           });
     }
   }
+  const index = indexRules(policy);
   const arches: ArchFilter[] = policy.architectures.map((arch) => {
     const table = Object.entries(syscallTable(arch));
     const syscalls: SyscallDecision[] = [];
     for (const [name, nr] of table) {
-      const rules = rulesFor(policy, name, members);
+      const rules = index.direct.get(name) ?? index.viaGroup.get(name) ?? [];
       if (rules.length === 0) continue;
       const conditional: ResolvedRule[] = [];
       let fallback: Action | undefined;

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { compile } from "../../compile/compile.js";
 import { formatDiagnostic } from "../../errors.js";
-import { policyJsonSchema } from "../../policy/schema.js";
 import { type CliIO, toJson } from "../io.js";
 import { loadPolicy, type PolicyOptions } from "../policy-input.js";
 
@@ -28,5 +27,8 @@ export function registerCheck(program: Command, io: CliIO): void {
   program
     .command("schema")
     .description("print the JSON Schema of the sysfence policy format")
-    .action(() => io.stdout(`${toJson(policyJsonSchema())}\n`));
+    .action(async () => {
+      const { policyJsonSchema } = await import("../../policy/schema.js");
+      io.stdout(`${toJson(policyJsonSchema())}\n`);
+    });
 }

@@ -1,8 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import { parsePolicy } from "../../policy/parse.js";
-import { formatPolicyText } from "../../policy/rewrite.js";
 import { type CliIO, writeFileAtomic } from "../io.js";
 
 /** `sysfence fmt POLICY`. */
@@ -18,6 +16,8 @@ export function registerFmt(program: Command, io: CliIO): void {
           cause: e,
         });
       });
+      const { parsePolicy } = await import("../../policy/parse.js");
+      const { formatPolicyText } = await import("../../policy/rewrite.js");
       const out = formatPolicyText(text);
       parsePolicy(out, { file }); // never write something that no longer parses
       if (opts.write) await writeFileAtomic(file, out);
