@@ -130,7 +130,14 @@ if (process.platform === "linux") {
   const plain = medianMs("/bin/true", []);
   const nodeBoot = medianMs(process.execPath, ["-e", ""]);
   const allow = medianMs(process.execPath, [cli, "run", "@default", "--", "/bin/true"]);
-  const docker = medianMs(process.execPath, [cli, "run", "--policy", `${REPO}examples/docker-default.json`, "--", "/bin/true"]);
+  const docker = medianMs(process.execPath, [
+    cli,
+    "run",
+    "--policy",
+    `${REPO}examples/docker-default.json`,
+    "--",
+    "/bin/true",
+  ]);
   const fmt = (v: number) => v.toFixed(1);
   process.stdout.write(
     `\n| start-up (median of 25) | ms | added by sysfence |\n|---|---|---|\n| /bin/true | ${fmt(plain)} | |\n| node -e "" (Node's own start, for scale) | ${fmt(nodeBoot)} | ${fmt(nodeBoot - plain)} |\n| sysfence run @default -- /bin/true | ${fmt(allow)} | ${fmt(allow - plain)} |\n| sysfence run --policy docker-default.json -- /bin/true | ${fmt(docker)} | ${fmt(docker - plain)} |\n`,

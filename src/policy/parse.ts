@@ -43,7 +43,12 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
   const getDoc = (): Document => {
     if (!parsedDoc) {
       lineCounter = new (yaml().LineCounter)();
-      parsedDoc = yaml().parseDocument(text, { lineCounter, keepSourceTokens: false, prettyErrors: false, uniqueKeys: true });
+      parsedDoc = yaml().parseDocument(text, {
+        lineCounter,
+        keepSourceTokens: false,
+        prettyErrors: false,
+        uniqueKeys: true,
+      });
     }
     return parsedDoc;
   };
@@ -56,7 +61,8 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
   let data = fastJson(text);
   if (data === undefined) {
     const doc = getDoc();
-    for (const e of doc.errors) diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
+    for (const e of doc.errors)
+      diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
     throwIfErrors(diags, file);
     data = doc.toJS({ maxAliasCount: 100 }) as unknown;
     if (isOciProfile(data)) {

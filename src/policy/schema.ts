@@ -9,8 +9,12 @@ const require = createRequire(import.meta.url);
 function build(z: typeof Z) {
   const ActionText = z
     .string()
-    .describe('allow | kill-process | kill-thread | trap [N] | log | trace [N] | user-notif | errno NAME|NUMBER, e.g. "errno EPERM"');
-  const ValueText = z.union([z.number().int(), z.string()]).describe("a number, a named constant (FIONBIO, CLONE_NEWUSER …) or A|B");
+    .describe(
+      'allow | kill-process | kill-thread | trap [N] | log | trace [N] | user-notif | errno NAME|NUMBER, e.g. "errno EPERM"',
+    );
+  const ValueText = z
+    .union([z.number().int(), z.string()])
+    .describe("a number, a named constant (FIONBIO, CLONE_NEWUSER …) or A|B");
   const Condition = z.union([
     z.string().describe('"argN OP VALUE" (OP: == != < <= > >=) or "argN & MASK == VALUE"'),
     z
@@ -27,7 +31,10 @@ function build(z: typeof Z) {
       names: z.array(z.string()).optional().describe("syscall names and @groups (systemd's groups)"),
       name: z.string().optional().describe("a single syscall name or @group"),
       action: ActionText,
-      args: z.array(Condition).optional().describe("all must hold (AND); several rules for one syscall are OR-ed"),
+      args: z
+        .array(Condition)
+        .optional()
+        .describe("all must hold (AND); several rules for one syscall are OR-ed"),
       comment: z.string().optional(),
     })
     .strict();
@@ -35,7 +42,9 @@ function build(z: typeof Z) {
     .object({
       version: z.literal(1).optional(),
       defaultAction: ActionText.describe("what every call no rule matches gets"),
-      badArchAction: ActionText.optional().describe("what calls from an architecture not listed get (default kill-process)"),
+      badArchAction: ActionText.optional().describe(
+        "what calls from an architecture not listed get (default kill-process)",
+      ),
       architectures: z
         .array(z.string())
         .optional()

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { parseAction } from "../../policy/actions.js";
 import { type CliIO, UsageError } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
+import type { RunArgs } from "./run-args.js";
 
 /** `sysfence run [OPTIONS] [SPEC…] -- CMD [ARGS…]`; `command` is what followed `--`. */
 export function registerRun(program: Command, io: CliIO, command: string[]): void {
@@ -29,43 +30,44 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
     .action(
       async (
         spec: string[],
-        opts: {
-          policy?: string;
-          defaultAction?: string;
-          errno?: string;
-          deny?: boolean;
-          log?: boolean;
-          preset?: string[];
-          implicit?: boolean;
-          dryRun?: boolean;
-        },
+        opts: Omit<RunArgs, "spec" | "preset" | "implicit"> & { preset?: string[]; implicit?: boolean },
       ) => {
-        if (command.length === 0)
-          throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
-        if (spec.length === 0 && !opts.policy && !opts.preset?.length)
-          throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
-        const { buildRunPolicy } = await import("../../install/run-policy.js");
-        const base = opts.policy ? (await loadPolicy(opts.policy, {}, io)).policy : undefined;
-        const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
-        const policy = buildRunPolicy({
-          spec,
-          base,
-          deny: opts.deny,
-          defaultAction: actionText ? parseAction(actionText) : undefined,
-          log: opts.log,
-          presets: opts.preset,
-          implicit: opts.implicit,
-        });
-        const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
-        if (opts.dryRun) {
-          const { compile } = await import("../../compile/compile.js");
-          const r = compile(policy);
-          io.stdout(
-            `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
-          );
-          return;
-        }
-        execUnderPolicy(policy, command);
+        await runCommand(
+          { ...opts, spec, preset: opts.preset ?? [], implicit: opts.implicit !== false },
+          io,
+          command,
+        );
       },
     );
+}
+
+/** The work of `sysfence run`, shared by the fast path and commander. */
+export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): Promise<void> {
+  const { spec } = opts;
+  if (command.length === 0)
+    throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
+  if (spec.length === 0 && !opts.policy && !opts.preset.length)
+    throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
+  const { buildRunPolicy } = await import("../../install/run-policy.js");
+  const base = opts.policy ? (await loadPolicy(opts.policy, {}, io)).policy : undefined;
+  const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
+  const policy = buildRunPolicy({
+    spec,
+    base,
+    deny: opts.deny,
+    defaultAction: actionText ? parseAction(actionText) : undefined,
+    log: opts.log,
+    presets: opts.preset,
+    implicit: opts.implicit,
+  });
+  const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
+  if (opts.dryRun) {
+    const { compile } = await import("../../compile/compile.js");
+    const r = compile(policy, { stats: false });
+    io.stdout(
+      `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
+    );
+    return;
+  }
+  execUnderPolicy(policy, command);
 }
