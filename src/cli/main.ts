@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   check: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
   schema: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
   fmt: async () => ({ register: (await import("./commands/fmt.js")).registerFmt }),
+  export: async () => ({ register: (await import("./commands/export.js")).registerExport }),
+  import: async () => ({ register: (await import("./commands/export.js")).registerExport }),
 };
 
 /** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */

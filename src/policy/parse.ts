@@ -9,6 +9,7 @@ import { parseCondition } from "./conditions.js";
 import type { Condition, Policy, Rule } from "./model.js";
 import { importOci, isOciProfile, type OciOptions } from "./oci.js";
 import { type PolicyFile, policySchema } from "./schema.js";
+import { importSystemd, isSystemdText } from "./systemd-import.js";
 
 /** Options for reading a policy file. */
 export interface ParseOptions extends OciOptions {
@@ -20,7 +21,7 @@ export interface ParseOptions extends OciOptions {
 export interface ParsedPolicy {
   policy: Policy;
   warnings: Diagnostic[];
-  format: "sysfence" | "oci";
+  format: "sysfence" | "oci" | "systemd";
   /** The YAML document, kept so a rewrite preserves comments. */
   document?: Document;
 }
@@ -58,6 +59,7 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, column: p.col };
   };
+  if (isSystemdText(text)) return { policy: importSystemd(text, file), warnings: [], format: "systemd" };
   let data = fastJson(text);
   if (data === undefined) {
     const doc = getDoc();
@@ -65,11 +67,14 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPol
       diags.push({ severity: "error", message: e.message.split("\n")[0], location: locAt(e.pos[0]) });
     throwIfErrors(diags, file);
     data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    if (isOciProfile(data)) {
+    if (isOciProfile(data) || (data as { kind?: string } | null)?.kind === "SeccompProfile") {
       // Re-read with exact 64-bit integers: OCI argument values may exceed 2^53.
       data = yaml().parseDocument(text, { intAsBigInt: true }).toJS() as unknown;
     }
   }
+  // A Security Profiles Operator SeccompProfile: its spec is an OCI profile.
+  const spo = data as { kind?: string; spec?: unknown };
+  if (spo?.kind === "SeccompProfile" && isOciProfile(spo.spec)) data = spo.spec;
   if (isOciProfile(data)) {
     // Locations resolve only when a message reads them, so valid JSON never pays for the YAML parse.
     const lazyLocation = (path: (string | number)[]): SourceLocation => {

@@ -20,6 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef EXPORTED_INSTALL
+int EXPORTED_INSTALL(void);
+#endif
+
 struct shared {
   volatile int done;
   volatile int trapped;
@@ -54,14 +58,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: probe FILTER.bpf QUERY...\n");
     return 2;
   }
-  FILE *f = fopen(argv[1], "rb");
-  if (!f) {
-    perror(argv[1]);
-    return 2;
-  }
   static struct sock_filter insns[4096];
-  size_t n = fread(insns, sizeof(struct sock_filter), 4096, f);
-  fclose(f);
+  size_t n = 0;
+  FILE *f = fopen(argv[1], "rb");
+  if (f) {
+    n = fread(insns, sizeof(struct sock_filter), 4096, f);
+    fclose(f);
+  }
   struct sock_fprog prog = {.len = (unsigned short)n, .filter = insns};
   shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   for (int q = 2; q < argc; q++) {
@@ -83,8 +86,15 @@ int main(int argc, char **argv) {
       sa.sa_sigaction = on_sigsys;
       sa.sa_flags = SA_SIGINFO | SA_NODEFER;
       sigaction(SIGSYS, &sa, NULL);
+#ifdef EXPORTED_INSTALL
+      // an exported install function (libseccomp-c or bpf-c) is linked in instead of the filter file
+      (void)prog;
+      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(90);
+      if (EXPORTED_INSTALL() != 0) _exit(91);
+#else
       if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(90);
       if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) _exit(91);
+#endif
       long r;
       if (i386) {
         r = int80(v[0], &v[1]);

@@ -30,6 +30,32 @@ export interface KernelCall {
   i386?: boolean;
 }
 
+/** Builds the probe with an exported C install function (`sysfence_install`) linked in. */
+export function probeWithExport(cSource: string, kind: "libseccomp-c" | "bpf-c"): string {
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-export-"));
+  const src = join(dir, kind === "bpf-c" ? "filter.h" : "install.c");
+  writeFileSync(src, cSource);
+  const bin = join(dir, "probe");
+  const args = kind === "bpf-c"
+    ? ["-O2", "-DEXPORTED_INSTALL=sysfence_install_wrapped", "-include", src, "-o", bin, helperFile("probe.c"), "-x", "c", "-"]
+    : ["-O2", "-DEXPORTED_INSTALL=sysfence_install", "-o", bin, helperFile("probe.c"), src, "-lseccomp"];
+  const input = kind === "bpf-c" ? `#include "${src}"\nint sysfence_install_wrapped(void) { return sysfence_install(); }\n` : undefined;
+  execFileSync("gcc", args, { input, stdio: ["pipe", "inherit", "inherit"] });
+  return bin;
+}
+
+/** Runs calls through a probe built with probeWithExport (the filter comes from the linked function). */
+export function runWithExport(bin: string, calls: readonly KernelCall[]): KernelOutcome[] {
+  const out = execFileSync(bin, ["/nonexistent", ...calls.map(queryText)], { encoding: "utf8" });
+  return out.trim().split("\n").map(parseOutcome);
+}
+
+function queryText(c: KernelCall): string {
+  const args = [...(c.args ?? [])];
+  while (args.length < 6) args.push(0n);
+  return `${c.i386 ? "i386/" : ""}${c.nr}:${args.map((a) => `0x${BigInt.asUintN(64, a).toString(16)}`).join(":")}`;
+}
+
 /** Installs `program` in a fresh child per call and reports what the kernel did. */
 export function runOnKernel(program: readonly Insn[], calls: readonly KernelCall[]): KernelOutcome[] {
   const dir = mkdtempSync(join(tmpdir(), "sysfence-filter-"));

@@ -1,0 +1,83 @@
+import type { Diagnostic } from "../errors.js";
+import { sameAction } from "../policy/actions.js";
+import type { Action, Policy } from "../policy/model.js";
+import type { ArchName } from "../syscalls/arches.js";
+import { type ExportResult, libseccompCaveats, libseccompCondition, planSyscalls, unconditionalGroups } from "./shared.js";
+
+/** SCMP_ARCH_* names used by OCI, Docker and Kubernetes. */
+export const OCI_ARCH: Record<ArchName, string> = {
+  x86_64: "SCMP_ARCH_X86_64", i386: "SCMP_ARCH_X86", x32: "SCMP_ARCH_X32", aarch64: "SCMP_ARCH_AARCH64",
+  arm: "SCMP_ARCH_ARM", riscv64: "SCMP_ARCH_RISCV64", ppc64le: "SCMP_ARCH_PPC64LE", s390x: "SCMP_ARCH_S390X",
+};
+
+/** An action in OCI terms: SCMP_ACT_* plus errnoRet for errno and trace data. */
+export function ociActionOf(a: Action): { action: string; errnoRet?: number } {
+  switch (a.kind) {
+    case "allow":
+      return { action: "SCMP_ACT_ALLOW" };
+    case "kill-process":
+      return { action: "SCMP_ACT_KILL_PROCESS" };
+    case "kill-thread":
+      return { action: "SCMP_ACT_KILL_THREAD" };
+    case "trap":
+      return { action: "SCMP_ACT_TRAP" };
+    case "errno":
+      return { action: "SCMP_ACT_ERRNO", errnoRet: a.data ?? 1 };
+    case "trace":
+      return { action: "SCMP_ACT_TRACE", errnoRet: a.data ?? 0 };
+    case "log":
+      return { action: "SCMP_ACT_LOG" };
+    case "user-notif":
+      return { action: "SCMP_ACT_NOTIFY" };
+  }
+}
+
+/** One OCI syscalls[] entry. */
+export interface OciEntry {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: { index: number; value: bigint; valueTwo: bigint; op: string }[];
+  comment?: string;
+}
+
+/** The profile body shared by the OCI and Kubernetes exports. */
+export function ociBody(policy: Policy, engine: string): { defaultAction: string; defaultErrnoRet?: number; architectures: string[]; syscalls: OciEntry[]; warnings: Diagnostic[] } {
+  const plans = planSyscalls(policy);
+  const warnings = libseccompCaveats(policy, plans, engine);
+  const syscalls: OciEntry[] = [];
+  for (const g of unconditionalGroups(plans, policy.defaultAction)) syscalls.push({ names: g.names, ...ociActionOf(g.action) });
+  for (const p of plans) {
+    for (const r of p.conditional) {
+      if (sameAction(r.action, policy.defaultAction) && !p.fallback) continue;
+      syscalls.push({
+        names: [p.name],
+        ...ociActionOf(r.action),
+        args: r.conditions.map((c) => {
+          const l = libseccompCondition(policy, r, c);
+          return { index: c.arg, value: l.a, valueTwo: l.b, op: `SCMP_CMP_${l.op}` };
+        }),
+        ...(r.comment ? { comment: r.comment } : {}),
+      });
+    }
+  }
+  const d = ociActionOf(policy.defaultAction);
+  return { defaultAction: d.action, defaultErrnoRet: d.errnoRet, architectures: policy.architectures.map((a) => OCI_ARCH[a]), syscalls, warnings };
+}
+
+/** JSON with exact 64-bit integers (bigints written as number literals). */
+export function jsonWithBigInts(value: unknown): string {
+  const text = JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `__bigint__${v.toString()}` : v), 2);
+  return text.replace(/"__bigint__(\d+)"/g, "$1");
+}
+
+/** The Docker/Podman/runc seccomp profile (runtime-spec config-linux.md#seccomp). */
+export function exportOci(policy: Policy): ExportResult {
+  const body = ociBody(policy, "oci");
+  const { warnings, ...profile } = body;
+  if (profile.defaultErrnoRet === undefined) delete profile.defaultErrnoRet;
+  if (policy.badArchAction.kind !== "kill-process" && policy.badArchAction.kind !== "errno") {
+    warnings.push({ severity: "warning", message: "oci: the bad-architecture action cannot be set in an OCI profile (runc decides it)" });
+  }
+  return { text: `${jsonWithBigInts(profile)}\n`, warnings };
+}

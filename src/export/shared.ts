@@ -1,0 +1,106 @@
+import type { Diagnostic } from "../errors.js";
+import { formatAction, sameAction } from "../policy/actions.js";
+import { formatCondition } from "../policy/conditions.js";
+import type { Action, Condition, Policy, Rule } from "../policy/model.js";
+import { argWidth } from "../syscalls/args.js";
+import { expandGroup } from "../syscalls/groups.js";
+import { syscallNumber } from "../syscalls/table.js";
+
+/** What every exporter returns: the text, and a warning for everything the format cannot express. */
+export interface ExportResult {
+  text: string;
+  warnings: Diagnostic[];
+}
+
+/** How one syscall is decided, by sysfence's precedence, before any format-specific lowering. */
+export interface SyscallPlan {
+  name: string;
+  conditional: Rule[];
+  fallback?: Action;
+}
+
+/** Per-syscall plans for every syscall a rule reaches on at least one of the policy's arches. */
+export function planSyscalls(policy: Policy): SyscallPlan[] {
+  const direct = new Map<string, Rule[]>();
+  const viaGroup = new Map<string, Rule[]>();
+  const push = (m: Map<string, Rule[]>, k: string, r: Rule) => {
+    const l = m.get(k) ?? [];
+    if (l[l.length - 1] !== r) l.push(r);
+    m.set(k, l);
+  };
+  for (const r of policy.rules) {
+    for (const n of r.names) {
+      if (n.startsWith("@")) for (const m of expandGroup(n) ?? []) push(viaGroup, m, r);
+      else push(direct, n, r);
+    }
+  }
+  const names = new Set([...direct.keys(), ...viaGroup.keys()]);
+  const plans: SyscallPlan[] = [];
+  for (const name of [...names].sort()) {
+    if (!policy.architectures.some((a) => syscallNumber(a, name) !== undefined)) continue;
+    const rules = direct.get(name) ?? viaGroup.get(name) ?? [];
+    const conditional = rules.filter((r) => r.conditions.length > 0);
+    const fallback = rules.find((r) => r.conditions.length === 0)?.action;
+    plans.push({ name, conditional, fallback });
+  }
+  return plans;
+}
+
+/** Groups syscalls that share one unconditional action (not the default) into one entry each. */
+export function unconditionalGroups(plans: SyscallPlan[], defaultAction: Action): { action: Action; names: string[] }[] {
+  const out: { action: Action; names: string[] }[] = [];
+  for (const p of plans) {
+    if (!p.fallback || sameAction(p.fallback, defaultAction)) continue;
+    const g = out.find((x) => sameAction(x.action, p.fallback!));
+    if (g) g.names.push(p.name);
+    else out.push({ action: p.fallback, names: [p.name] });
+  }
+  return out;
+}
+
+/**
+ * Warnings for what libseccomp-based engines (libseccomp C, Docker/OCI/runc, Kubernetes) decide
+ * differently from sysfence: an unconditional rule swallows the conditional ones for the same syscall;
+ * they compare all 64 bits of 32-bit arguments; SCMP_ACT_TRAP has no data; runc ORs conditions that repeat an
+ * argument index.
+ */
+export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: string): Diagnostic[] {
+  const w: Diagnostic[] = [];
+  const warn = (message: string, rule?: Rule) => w.push({ severity: "warning", message: `${engine}: ${message}`, location: rule?.location });
+  for (const p of plans) {
+    if (p.conditional.length && p.fallback && !sameAction(p.fallback, policy.defaultAction)) {
+      warn(`${p.name} has argument rules and an unconditional '${formatAction(p.fallback)}'; libseccomp lets the unconditional rule win, so the argument rules do not apply`, p.conditional[0]);
+    }
+    const actions = new Set(p.conditional.map((r) => formatAction(r.action)));
+    if (actions.size > 1) warn(`${p.name} has argument rules with different actions (${[...actions].join(", ")}); libseccomp does not try them in file order`, p.conditional[0]);
+  }
+  for (const r of policy.rules) {
+    if (r.action.kind === "trap" && r.action.data) warn(`'trap ${r.action.data}' loses its data (SCMP_ACT_TRAP has none)`, r);
+    const seen = new Set<number>();
+    for (const c of r.conditions) {
+      if (seen.has(c.arg) && engine !== "libseccomp-c") warn(`two conditions on argument ${c.arg} in one rule are OR-ed by runc, not AND-ed`, r);
+      seen.add(c.arg);
+      if (narrowOnSomeArch(policy, r, c) && c.op !== "==" && c.op !== "&==") {
+        warn(`'${formatCondition(c)}' compares all 64 bits of a 32-bit argument; a caller can set the upper half`, r);
+      }
+    }
+  }
+  return w;
+}
+
+/** True when the condition's argument is narrower than 64 bits for one of the rule's syscalls. */
+export function narrowOnSomeArch(policy: Policy, r: Rule, c: Condition): boolean {
+  return r.names.some((n) => !n.startsWith("@") && policy.architectures.some((a) => argWidth(n, c.arg, a).bits < 64));
+}
+
+/** A condition in libseccomp terms: 32-bit == becomes masked equality on the low word (exact, like the kernel). */
+export function libseccompCondition(policy: Policy, r: Rule, c: Condition): { op: string; a: bigint; b: bigint } {
+  const narrow = narrowOnSomeArch(policy, r, c);
+  const u64 = (v: bigint) => BigInt.asUintN(64, v);
+  const u32 = (v: bigint) => BigInt.asUintN(32, v);
+  if (narrow && c.op === "==") return { op: "MASKED_EQ", a: 0xffffffffn, b: u32(c.value) };
+  if (narrow && c.op === "&==") return { op: "MASKED_EQ", a: u32(c.mask ?? 0n), b: u32(c.value) };
+  if (c.op === "&==") return { op: "MASKED_EQ", a: u64(c.mask ?? 0n), b: u64(c.value) };
+  const ops: Record<string, string> = { "==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE" };
+  return { op: ops[c.op], a: narrow ? u32(c.value) : u64(c.value), b: 0n };
+}

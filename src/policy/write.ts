@@ -1,0 +1,21 @@
+import { stringify } from "yaml";
+import { formatAction } from "./actions.js";
+import { formatCondition } from "./conditions.js";
+import type { Policy } from "./model.js";
+
+/** Writes a policy in sysfence's YAML format (what `import` produces). */
+export function policyToYaml(policy: Policy, header?: string): string {
+  const doc = {
+    version: 1,
+    defaultAction: formatAction(policy.defaultAction),
+    badArchAction: formatAction(policy.badArchAction),
+    architectures: policy.architectures,
+    syscalls: policy.rules.map((r) => ({
+      names: r.names,
+      action: formatAction(r.action),
+      ...(r.conditions.length ? { args: r.conditions.map(formatCondition) } : {}),
+      ...(r.comment ? { comment: r.comment } : {}),
+    })),
+  };
+  return `${header ? `${header.split("\n").map((l) => `# ${l}`).join("\n")}\n` : ""}${stringify(doc, { lineWidth: 0, flowCollectionPadding: false })}`;
+}
