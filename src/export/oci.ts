@@ -1,13 +1,24 @@
 import type { Diagnostic } from "../errors.js";
-import { sameAction } from "../policy/actions.js";
 import type { Action, Policy } from "../policy/model.js";
 import type { ArchName } from "../syscalls/arches.js";
-import { type ExportResult, libseccompCaveats, libseccompCondition, planSyscalls, unconditionalGroups } from "./shared.js";
+import {
+  type ExportResult,
+  libseccompCaveats,
+  libseccompCondition,
+  planSyscalls,
+  unconditionalGroups,
+} from "./shared.js";
 
 /** SCMP_ARCH_* names used by OCI, Docker and Kubernetes. */
 export const OCI_ARCH: Record<ArchName, string> = {
-  x86_64: "SCMP_ARCH_X86_64", i386: "SCMP_ARCH_X86", x32: "SCMP_ARCH_X32", aarch64: "SCMP_ARCH_AARCH64",
-  arm: "SCMP_ARCH_ARM", riscv64: "SCMP_ARCH_RISCV64", ppc64le: "SCMP_ARCH_PPC64LE", s390x: "SCMP_ARCH_S390X",
+  x86_64: "SCMP_ARCH_X86_64",
+  i386: "SCMP_ARCH_X86",
+  x32: "SCMP_ARCH_X32",
+  aarch64: "SCMP_ARCH_AARCH64",
+  arm: "SCMP_ARCH_ARM",
+  riscv64: "SCMP_ARCH_RISCV64",
+  ppc64le: "SCMP_ARCH_PPC64LE",
+  s390x: "SCMP_ARCH_S390X",
 };
 
 /** An action in OCI terms: SCMP_ACT_* plus errnoRet for errno and trace data. */
@@ -42,14 +53,23 @@ export interface OciEntry {
 }
 
 /** The profile body shared by the OCI and Kubernetes exports. */
-export function ociBody(policy: Policy, engine: string): { defaultAction: string; defaultErrnoRet?: number; architectures: string[]; syscalls: OciEntry[]; warnings: Diagnostic[] } {
+export function ociBody(
+  policy: Policy,
+  engine: string,
+): {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures: string[];
+  syscalls: OciEntry[];
+  warnings: Diagnostic[];
+} {
   const plans = planSyscalls(policy);
   const warnings = libseccompCaveats(policy, plans, engine);
   const syscalls: OciEntry[] = [];
-  for (const g of unconditionalGroups(plans, policy.defaultAction)) syscalls.push({ names: g.names, ...ociActionOf(g.action) });
+  for (const g of unconditionalGroups(plans, policy.defaultAction))
+    syscalls.push({ names: g.names, ...ociActionOf(g.action) });
   for (const p of plans) {
     for (const r of p.conditional) {
-      if (sameAction(r.action, policy.defaultAction) && !p.fallback) continue;
       syscalls.push({
         names: [p.name],
         ...ociActionOf(r.action),
@@ -62,7 +82,13 @@ export function ociBody(policy: Policy, engine: string): { defaultAction: string
     }
   }
   const d = ociActionOf(policy.defaultAction);
-  return { defaultAction: d.action, defaultErrnoRet: d.errnoRet, architectures: policy.architectures.map((a) => OCI_ARCH[a]), syscalls, warnings };
+  return {
+    defaultAction: d.action,
+    defaultErrnoRet: d.errnoRet,
+    architectures: policy.architectures.map((a) => OCI_ARCH[a]),
+    syscalls,
+    warnings,
+  };
 }
 
 /** JSON with exact 64-bit integers (bigints written as number literals). */
@@ -76,8 +102,11 @@ export function exportOci(policy: Policy): ExportResult {
   const body = ociBody(policy, "oci");
   const { warnings, ...profile } = body;
   if (profile.defaultErrnoRet === undefined) delete profile.defaultErrnoRet;
-  if (policy.badArchAction.kind !== "kill-process" && policy.badArchAction.kind !== "errno") {
-    warnings.push({ severity: "warning", message: "oci: the bad-architecture action cannot be set in an OCI profile (runc decides it)" });
+  if (policy.badArchAction.kind !== "kill-process") {
+    warnings.push({
+      severity: "warning",
+      message: "oci: the bad-architecture action cannot be set in an OCI profile (runc decides it)",
+    });
   }
   return { text: `${jsonWithBigInts(profile)}\n`, warnings };
 }

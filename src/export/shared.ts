@@ -47,7 +47,10 @@ export function planSyscalls(policy: Policy): SyscallPlan[] {
 }
 
 /** Groups syscalls that share one unconditional action (not the default) into one entry each. */
-export function unconditionalGroups(plans: SyscallPlan[], defaultAction: Action): { action: Action; names: string[] }[] {
+export function unconditionalGroups(
+  plans: SyscallPlan[],
+  defaultAction: Action,
+): { action: Action; names: string[] }[] {
   const out: { action: Action; names: string[] }[] = [];
   for (const p of plans) {
     if (!p.fallback || sameAction(p.fallback, defaultAction)) continue;
@@ -66,22 +69,35 @@ export function unconditionalGroups(plans: SyscallPlan[], defaultAction: Action)
  */
 export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: string): Diagnostic[] {
   const w: Diagnostic[] = [];
-  const warn = (message: string, rule?: Rule) => w.push({ severity: "warning", message: `${engine}: ${message}`, location: rule?.location });
+  const warn = (message: string, rule?: Rule) =>
+    w.push({ severity: "warning", message: `${engine}: ${message}`, location: rule?.location });
   for (const p of plans) {
     if (p.conditional.length && p.fallback && !sameAction(p.fallback, policy.defaultAction)) {
-      warn(`${p.name} has argument rules and an unconditional '${formatAction(p.fallback)}'; libseccomp lets the unconditional rule win, so the argument rules do not apply`, p.conditional[0]);
+      warn(
+        `${p.name} has argument rules and an unconditional '${formatAction(p.fallback)}'; libseccomp lets the unconditional rule win, so the argument rules do not apply`,
+        p.conditional[0],
+      );
     }
     const actions = new Set(p.conditional.map((r) => formatAction(r.action)));
-    if (actions.size > 1) warn(`${p.name} has argument rules with different actions (${[...actions].join(", ")}); libseccomp does not try them in file order`, p.conditional[0]);
+    if (actions.size > 1)
+      warn(
+        `${p.name} has argument rules with different actions (${[...actions].join(", ")}); libseccomp does not try them in file order`,
+        p.conditional[0],
+      );
   }
   for (const r of policy.rules) {
-    if (r.action.kind === "trap" && r.action.data) warn(`'trap ${r.action.data}' loses its data (SCMP_ACT_TRAP has none)`, r);
+    if (r.action.kind === "trap" && r.action.data)
+      warn(`'trap ${r.action.data}' loses its data (SCMP_ACT_TRAP has none)`, r);
     const seen = new Set<number>();
     for (const c of r.conditions) {
-      if (seen.has(c.arg) && engine !== "libseccomp-c") warn(`two conditions on argument ${c.arg} in one rule are OR-ed by runc, not AND-ed`, r);
+      if (seen.has(c.arg) && engine !== "libseccomp-c")
+        warn(`two conditions on argument ${c.arg} in one rule are OR-ed by runc, not AND-ed`, r);
       seen.add(c.arg);
       if (narrowOnSomeArch(policy, r, c) && c.op !== "==" && c.op !== "&==") {
-        warn(`'${formatCondition(c)}' compares all 64 bits of a 32-bit argument; a caller can set the upper half`, r);
+        warn(
+          `'${formatCondition(c)}' compares all 64 bits of a 32-bit argument; a caller can set the upper half`,
+          r,
+        );
       }
     }
   }
@@ -90,17 +106,30 @@ export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: 
 
 /** True when the condition's argument is narrower than 64 bits for one of the rule's syscalls. */
 export function narrowOnSomeArch(policy: Policy, r: Rule, c: Condition): boolean {
-  return r.names.some((n) => !n.startsWith("@") && policy.architectures.some((a) => argWidth(n, c.arg, a).bits < 64));
+  return r.names.some(
+    (n) => !n.startsWith("@") && policy.architectures.some((a) => argWidth(n, c.arg, a).bits < 64),
+  );
 }
 
 /** A condition in libseccomp terms: 32-bit == becomes masked equality on the low word (exact, like the kernel). */
-export function libseccompCondition(policy: Policy, r: Rule, c: Condition): { op: string; a: bigint; b: bigint } {
+export function libseccompCondition(
+  policy: Policy,
+  r: Rule,
+  c: Condition,
+): { op: string; a: bigint; b: bigint } {
   const narrow = narrowOnSomeArch(policy, r, c);
   const u64 = (v: bigint) => BigInt.asUintN(64, v);
   const u32 = (v: bigint) => BigInt.asUintN(32, v);
   if (narrow && c.op === "==") return { op: "MASKED_EQ", a: 0xffffffffn, b: u32(c.value) };
   if (narrow && c.op === "&==") return { op: "MASKED_EQ", a: u32(c.mask ?? 0n), b: u32(c.value) };
   if (c.op === "&==") return { op: "MASKED_EQ", a: u64(c.mask ?? 0n), b: u64(c.value) };
-  const ops: Record<string, string> = { "==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE" };
+  const ops: Record<string, string> = {
+    "==": "EQ",
+    "!=": "NE",
+    "<": "LT",
+    "<=": "LE",
+    ">": "GT",
+    ">=": "GE",
+  };
   return { op: ops[c.op], a: narrow ? u32(c.value) : u64(c.value), b: 0n };
 }

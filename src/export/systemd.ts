@@ -8,9 +8,16 @@ import { syscallNumber } from "../syscalls/table.js";
 import { type ExportResult, planSyscalls } from "./shared.js";
 
 const SYSTEMD_ARCH: Record<ArchName, string> = {
-  x86_64: "x86-64", i386: "x86", x32: "x32", aarch64: "arm64", arm: "arm", riscv64: "riscv64", ppc64le: "ppc64-le", s390x: "s390x",
+  x86_64: "x86-64",
+  i386: "x86",
+  x32: "x32",
+  aarch64: "arm64",
+  arm: "arm",
+  riscv64: "riscv64",
+  ppc64le: "ppc64-le",
+  s390x: "s390x",
 };
-const UMBRELLA = new Set(["@known", "@default", "@system-service"]);
+const UMBRELLA = new Set(["@known"]);
 
 /** Replaces whole groups found in `names` by @group (systemd's own spelling), largest groups first. */
 function compress(names: Set<string>, policy: Policy): string[] {
@@ -50,13 +57,18 @@ export function exportSystemd(policy: Policy): ExportResult {
     const deny: string[] = [];
     const logged: string[] = [];
     for (const p of plans) {
-      for (const r of p.conditional) if (r.action.kind !== "allow") warn(`'${formatAction(r.action)}' for ${p.name} only when ${r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")} cannot be expressed; that denial is NOT enforced`);
+      for (const r of p.conditional)
+        if (r.action.kind !== "allow")
+          warn(
+            `'${formatAction(r.action)}' for ${p.name} only when ${r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")} cannot be expressed; that denial is NOT enforced`,
+          );
       const a = p.fallback;
       if (!a || a.kind === "allow") continue;
       if (a.kind === "errno") deny.push(`${p.name}:${errnoText(a.data)}`);
       else if (a.kind === "log") logged.push(p.name);
       else {
-        if (a.kind !== "kill-process") warn(`'${formatAction(a)}' for ${p.name} becomes systemd's kill (SIGSYS)`);
+        if (a.kind !== "kill-process")
+          warn(`'${formatAction(a)}' for ${p.name} becomes systemd's kill (SIGSYS)`);
         deny.push(p.name);
       }
     }
@@ -69,19 +81,24 @@ export function exportSystemd(policy: Policy): ExportResult {
     for (const p of plans) {
       const condAllow = p.conditional.filter((r) => r.action.kind === "allow");
       if (condAllow.length) {
-        warn(`${p.name} is allowed only when ${condAllow.map((r) => r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")).join(" or ")}; systemd cannot filter arguments, so the whole call is allowed`);
+        warn(
+          `${p.name} is allowed only when ${condAllow.map((r) => r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")).join(" or ")}; systemd cannot filter arguments, so the whole call is allowed`,
+        );
         allowed.add(p.name);
       }
       const a = p.fallback;
       if (!a) continue;
       if (a.kind === "allow" || a.kind === "log") allowed.add(p.name);
-      else if (a.kind === "errno" && !(def.kind === "errno" && def.data === a.data)) errnoOverrides.push(`${p.name}:${errnoText(a.data)}`);
-      else if (a.kind !== "errno" && a.kind !== def.kind) warn(`'${formatAction(a)}' for ${p.name} becomes the default '${formatAction(def)}'`);
+      else if (a.kind === "errno" && !(def.kind === "errno" && def.data === a.data))
+        errnoOverrides.push(`${p.name}:${errnoText(a.data)}`);
+      else if (a.kind !== "errno" && a.kind !== def.kind)
+        warn(`'${formatAction(a)}' for ${p.name} becomes the default '${formatAction(def)}'`);
     }
     lines.push(`SystemCallFilter=${compress(allowed, policy).join(" ")}`);
     if (errnoOverrides.length) lines.push(`SystemCallFilter=~${errnoOverrides.join(" ")}`);
     if (def.kind === "errno") lines.push(`SystemCallErrorNumber=${errnoText(def.data)}`);
-    else if (def.kind !== "kill-process") warn(`default '${formatAction(def)}' becomes systemd's kill (SIGSYS)`);
+    else if (def.kind !== "kill-process")
+      warn(`default '${formatAction(def)}' becomes systemd's kill (SIGSYS)`);
   }
   lines.push(`SystemCallArchitectures=${policy.architectures.map((a) => SYSTEMD_ARCH[a]).join(" ")}`);
   lines.push("NoNewPrivileges=yes");

@@ -33,9 +33,17 @@ export function importBpf(program: readonly Insn[], source = "<bpf>"): Policy {
     const r = ask(a.audit, nr);
     if (r.value !== foreign || ask(a.audit, 0x3ffff).value !== foreign) arches.push(a.name);
   }
-  if (arches.length === 0) throw new SysfenceError("E_BPF_INVALID", `${source}: the program answers every architecture the same way; nothing to decompile.`);
+  if (arches.length === 0)
+    throw new SysfenceError(
+      "E_BPF_INVALID",
+      `${source}: the program answers every architecture the same way; nothing to decompile.`,
+    );
   const defaults = arches.map((a) => ask(ARCHES[a].audit, ARCHES[a].nrBase + 0x3fff0).value);
-  if (new Set(defaults).size !== 1) throw new SysfenceError("E_BPF_INVALID", `${source}: unassigned syscall numbers get different answers per architecture; sysfence policies have one default action.`);
+  if (new Set(defaults).size !== 1)
+    throw new SysfenceError(
+      "E_BPF_INVALID",
+      `${source}: unassigned syscall numbers get different answers per architecture; sysfence policies have one default action.`,
+    );
   const defaultAction = decodeActionValue(defaults[0]);
   const byAction = new Map<string, { action: Action; names: Set<string> }>();
   const decided = new Map<string, string>();
@@ -44,12 +52,19 @@ export function importBpf(program: readonly Insn[], source = "<bpf>"): Policy {
     for (const [name, nr] of Object.entries(syscallTable(a))) {
       const answers = PROBE_ARGS.map((args) => ask(info.audit, nr, args));
       if (answers.some((r) => r.readArgs) || answers[0].value !== answers[1].value) {
-        throw new SysfenceError("E_BPF_INVALID", `${source}: the decision for ${name} on ${a} depends on its arguments; only argument-free programs can be decompiled (compile the original policy instead).`);
+        throw new SysfenceError(
+          "E_BPF_INVALID",
+          `${source}: the decision for ${name} on ${a} depends on its arguments; only argument-free programs can be decompiled (compile the original policy instead).`,
+        );
       }
       const action = decodeActionValue(answers[0].value);
       const text = formatAction(action);
       const prev = decided.get(name);
-      if (prev !== undefined && prev !== text) throw new SysfenceError("E_BPF_INVALID", `${source}: ${name} gets '${prev}' on one arch and '${text}' on ${a}; a policy decides a name the same way everywhere.`);
+      if (prev !== undefined && prev !== text)
+        throw new SysfenceError(
+          "E_BPF_INVALID",
+          `${source}: ${name} gets '${prev}' on one arch and '${text}' on ${a}; a policy decides a name the same way everywhere.`,
+        );
       decided.set(name, text);
       if (text === formatAction(defaultAction)) continue;
       const g = byAction.get(text) ?? { action, names: new Set<string>() };
@@ -57,6 +72,10 @@ export function importBpf(program: readonly Insn[], source = "<bpf>"): Policy {
       byAction.set(text, g);
     }
   }
-  const rules: Rule[] = [...byAction.values()].map((g) => ({ names: [...g.names].sort(), action: g.action, conditions: [] }));
+  const rules: Rule[] = [...byAction.values()].map((g) => ({
+    names: [...g.names].sort(),
+    action: g.action,
+    conditions: [],
+  }));
   return { defaultAction, badArchAction: decodeActionValue(foreign), architectures: arches, rules, source };
 }

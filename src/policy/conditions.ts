@@ -89,8 +89,8 @@ function value(v: string | number, cond: string): bigint {
 
 /** The canonical text of a condition. */
 export function formatCondition(c: Condition): string {
-  const hex = (v: bigint) =>
-    v > 0xffffn || v < 0n ? `0x${BigInt.asUintN(64, v).toString(16)}` : v.toString();
+  // Negative values stay negative: written as u64 they would not fit a 32-bit `int` argument.
+  const hex = (v: bigint) => (v < 0n ? v.toString() : v > 0xffffn ? `0x${v.toString(16)}` : v.toString());
   if (c.op === "&==") return `arg${c.arg} & ${hex(c.mask ?? 0n)} == ${hex(c.value)}`;
   return `arg${c.arg} ${c.op} ${hex(c.value)}`;
 }

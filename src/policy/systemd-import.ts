@@ -5,7 +5,16 @@ import { isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall } from "../syscalls/table.js";
 import type { Action, Policy, Rule } from "./model.js";
 
-const SYSTEMD_ARCHES: Record<string, string> = { "x86-64": "x86_64", x86: "i386", x32: "x32", arm64: "aarch64", arm: "arm", riscv64: "riscv64", "ppc64-le": "ppc64le", s390x: "s390x" };
+const SYSTEMD_ARCHES: Record<string, string> = {
+  "x86-64": "x86_64",
+  x86: "i386",
+  x32: "x32",
+  arm64: "aarch64",
+  arm: "arm",
+  riscv64: "riscv64",
+  "ppc64-le": "ppc64le",
+  s390x: "s390x",
+};
 
 /** True when text holds systemd SystemCall*= settings (a unit file or drop-in). */
 export function isSystemdText(text: string): boolean {
@@ -27,13 +36,16 @@ export function importSystemd(text: string, file = "<unit>"): Policy {
   let logged: string[] | undefined;
   text.split("\n").forEach((raw, i) => {
     const line = raw.trim();
-    const m = /^(SystemCallFilter|SystemCallErrorNumber|SystemCallArchitectures|SystemCallLog)=(.*)$/.exec(line);
+    const m = /^(SystemCallFilter|SystemCallErrorNumber|SystemCallArchitectures|SystemCallLog)=(.*)$/.exec(
+      line,
+    );
     if (!m) return;
     const [, key, value] = m;
     const loc = { file, line: i + 1, column: 1 };
     if (key === "SystemCallErrorNumber") {
       errno = /^\d+$/.test(value) ? Number(value) : errnoValue(value);
-      if (errno === undefined && value !== "kill") diags.push({ severity: "error", message: `unknown errno '${value}'`, location: loc });
+      if (errno === undefined && value !== "kill")
+        diags.push({ severity: "error", message: `unknown errno '${value}'`, location: loc });
       return;
     }
     if (key === "SystemCallArchitectures") {
@@ -92,7 +104,8 @@ export function importSystemd(text: string, file = "<unit>"): Policy {
   } else if (mode === "allow") {
     defaultAction = denyAction;
     rules.push({ names: ["@default", ...allowed], action: { kind: "allow" }, conditions: [] });
-    for (const [name, e] of denied) rules.push({ names: [name], action: { kind: "errno", data: e ?? errno ?? 1 }, conditions: [] });
+    for (const [name, e] of denied)
+      rules.push({ names: [name], action: { kind: "errno", data: e ?? errno ?? 1 }, conditions: [] });
   } else {
     defaultAction = { kind: "allow" };
   }
@@ -100,5 +113,11 @@ export function importSystemd(text: string, file = "<unit>"): Policy {
     const neg = logged[0].startsWith("~");
     if (!neg) rules.push({ names: logged, action: { kind: "log" }, conditions: [] });
   }
-  return { defaultAction, badArchAction: kill, architectures: arches.length ? arches : [nativeArch()], rules, source: file };
+  return {
+    defaultAction,
+    badArchAction: kill,
+    architectures: arches.length ? arches : [nativeArch()],
+    rules,
+    source: file,
+  };
 }

@@ -17,5 +17,12 @@ export function policyToYaml(policy: Policy, header?: string): string {
       ...(r.comment ? { comment: r.comment } : {}),
     })),
   };
-  return `${header ? `${header.split("\n").map((l) => `# ${l}`).join("\n")}\n` : ""}${stringify(doc, { lineWidth: 0, flowCollectionPadding: false })}`;
+  return `${
+    header
+      ? `${header
+          .split("\n")
+          .map((l) => `# ${l}`)
+          .join("\n")}\n`
+      : ""
+  }${stringify(doc, { lineWidth: 0, flowCollectionPadding: false })}`;
 }

@@ -36,10 +36,25 @@ export function probeWithExport(cSource: string, kind: "libseccomp-c" | "bpf-c")
   const src = join(dir, kind === "bpf-c" ? "filter.h" : "install.c");
   writeFileSync(src, cSource);
   const bin = join(dir, "probe");
-  const args = kind === "bpf-c"
-    ? ["-O2", "-DEXPORTED_INSTALL=sysfence_install_wrapped", "-include", src, "-o", bin, helperFile("probe.c"), "-x", "c", "-"]
-    : ["-O2", "-DEXPORTED_INSTALL=sysfence_install", "-o", bin, helperFile("probe.c"), src, "-lseccomp"];
-  const input = kind === "bpf-c" ? `#include "${src}"\nint sysfence_install_wrapped(void) { return sysfence_install(); }\n` : undefined;
+  const args =
+    kind === "bpf-c"
+      ? [
+          "-O2",
+          "-DEXPORTED_INSTALL=sysfence_install_wrapped",
+          "-include",
+          src,
+          "-o",
+          bin,
+          helperFile("probe.c"),
+          "-x",
+          "c",
+          "-",
+        ]
+      : ["-O2", "-DEXPORTED_INSTALL=sysfence_install", "-o", bin, helperFile("probe.c"), src, "-lseccomp"];
+  const input =
+    kind === "bpf-c"
+      ? `#include "${src}"\nint sysfence_install_wrapped(void) { return sysfence_install(); }\n`
+      : undefined;
   execFileSync("gcc", args, { input, stdio: ["pipe", "inherit", "inherit"] });
   return bin;
 }

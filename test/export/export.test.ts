@@ -1,0 +1,341 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { Ajv } from "ajv";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { decodeProgram } from "../../src/bpf/insn.js";
+import { compile } from "../../src/compile/compile.js";
+import { exportBpf, exportBpfC } from "../../src/export/bpf.js";
+import { exportK8s } from "../../src/export/k8s.js";
+import { exportLibseccompC } from "../../src/export/libseccomp-c.js";
+import { exportOci } from "../../src/export/oci.js";
+import { exportSystemd } from "../../src/export/systemd.js";
+import { importBpf } from "../../src/policy/bpf-import.js";
+import type { Policy } from "../../src/policy/model.js";
+import { parsePolicy } from "../../src/policy/parse.js";
+import { policyToYaml } from "../../src/policy/write.js";
+import { evalValue } from "../../src/syscalls/constants.js";
+import { syscallNumber } from "../../src/syscalls/table.js";
+import { REPO } from "../helpers/paths.js";
+import { EDGE_POLICIES, example, policyFrom } from "../helpers/policies.js";
+import { type KernelCall, probeWithExport, runOnKernel, runWithExport } from "../helpers/probe.js";
+import { exhaustiveQueries, findMismatches } from "../helpers/queries.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const has = (cmd: string, args: string[] = ["--version"]) =>
+  spawnSync(cmd, args, { stdio: "ignore" }).error === undefined;
+const linuxX64 = process.platform === "linux" && process.arch === "x64";
+const x64 = (name: string, args: string[] = []): KernelCall => ({
+  nr: syscallNumber("x86_64", name)!,
+  args: args.map((a) => BigInt.asUintN(64, evalValue(a))),
+});
+
+const IOCTL_POLICY = `
+defaultAction: errno 201
+architectures: [x86_64]
+syscalls:
+  - names: [getpid]
+    action: allow
+  - name: ioctl
+    action: allow
+    args: ["arg1 == FIONBIO"]
+  - name: dup
+    action: kill-process
+  - name: socket
+    action: errno 202
+    args: ["arg0 == AF_VSOCK"]
+`;
+const QUERIES = [
+  x64("getpid"),
+  x64("ioctl", ["-1", "FIONBIO"]),
+  x64("ioctl", ["-1", "0x100005421"]),
+  x64("ioctl", ["-1", "TIOCSTI"]),
+  x64("dup", ["-1"]),
+  x64("mount"),
+  x64("socket", ["AF_VSOCK", "1"]),
+  x64("socket", ["AF_UNIX", "1"]),
+];
+const DOCKER_QUERIES = [
+  x64("getpid"),
+  x64("socket", ["AF_VSOCK", "1"]),
+  x64("socket", ["AF_UNIX", "1"]),
+  x64("clone", ["CLONE_NEWUSER|CLONE_THREAD"]),
+  x64("clone3"),
+  x64("mount"),
+  x64("personality", ["0xffffffff"]),
+];
+
+/** Kernel outcomes of our own filter: what every exported form must reproduce. */
+const ours = (p: Policy, calls: KernelCall[]) => runOnKernel(compile(p).program, calls);
+const normalise = (o: ReturnType<typeof runOnKernel>) =>
+  o.map((x) => (x.kind === "ret" ? { kind: x.kind, errno: x.errno, ok: x.ret >= 0 } : x));
+
+describe("libseccomp-c: compiled with gcc + libseccomp, enforced by the kernel like sysfence's own filter", {
+  skip: !linuxX64
+    ? "needs Linux x86_64"
+    : requireOrSkip(existsSync("/usr/include/seccomp.h"), "libseccomp-dev"),
+}, () => {
+  for (const [label, policy, calls] of [
+    ["argument rules and 32-bit truncation", policyFrom(IOCTL_POLICY), QUERIES],
+    ["Docker's default profile", example("docker-default.json"), DOCKER_QUERIES],
+  ] as const) {
+    it(label, () => {
+      const { text } = exportLibseccompC(policy);
+      assert.match(text, /seccomp_init\(SCMP_ACT_/);
+      assert.match(text, /seccomp_load/);
+      const bin = probeWithExport(text, "libseccomp-c");
+      assert.deepEqual(normalise(runWithExport(bin, calls)), normalise(ours(policy, [...calls])));
+    });
+  }
+});
+
+describe("bpf-c: the self-contained header compiles and enforces", {
+  skip: linuxX64 ? false : "needs Linux x86_64",
+}, () => {
+  it("decides like the filter it embeds", () => {
+    const policy = policyFrom(IOCTL_POLICY);
+    const { text } = exportBpfC(policy);
+    assert.doesNotMatch(text, /#include <seccomp\.h>/, "needs no libseccomp");
+    const bin = probeWithExport(text, "bpf-c");
+    assert.deepEqual(normalise(runWithExport(bin, QUERIES)), normalise(ours(policy, QUERIES)));
+  });
+});
+
+describe("bpf: bubblewrap runs a command under the exported program", {
+  skip: linuxX64 ? requireOrSkip(has("bwrap"), "bubblewrap") : "needs Linux x86_64",
+}, () => {
+  it("uname is denied, everything else runs", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-bwrap-"));
+    const file = join(dir, "f.bpf");
+    writeFileSync(
+      file,
+      exportBpf(policyFrom("defaultAction: allow\nsyscalls:\n  - name: uname\n    action: errno EPERM\n"))
+        .bytes,
+    );
+    const run = (cmd: string) =>
+      spawnSync("sh", ["-c", `bwrap --ro-bind / / --dev /dev --proc /proc --seccomp 9 9<"${file}" ${cmd}`], {
+        encoding: "utf8",
+      });
+    const denied = run("uname -s");
+    assert.notEqual(denied.status, 0);
+    assert.match(denied.stderr, /Operation not permitted/);
+    const ok = run("echo allowed");
+    assert.equal(ok.stdout, "allowed\n", ok.stderr);
+  });
+});
+
+describe("systemd drop-in", () => {
+  it("uses @groups for fully allowed groups, widens argument rules with a warning, and passes systemd-analyze", (t) => {
+    const policy = policyFrom(
+      'defaultAction: errno EPERM\narchitectures: [x86_64, i386]\nsyscalls:\n  - names: ["@default", "@basic-io", "@network-io", getdents64]\n    action: allow\n  - name: ioctl\n    action: allow\n    args: ["arg1 == FIONBIO"]\n  - name: openat\n    action: errno EACCES\n',
+    );
+    const { text, warnings } = exportSystemd(policy);
+    assert.match(text, /^SystemCallFilter=.*@basic-io/m);
+    assert.match(text, /@network-io/);
+    assert.match(text, /^SystemCallFilter=~openat:EACCES$/m);
+    assert.match(text, /^SystemCallErrorNumber=EPERM$/m);
+    assert.match(text, /^SystemCallArchitectures=x86-64 x86$/m);
+    assert.match(text, /^NoNewPrivileges=yes$/m);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0].message, /ioctl is allowed only when arg1 == FIONBIO/);
+    assert.match(text, /# sysfence: ioctl is allowed only when/);
+    const skip = requireOrSkip(has("systemd-analyze"), "systemd-analyze");
+    if (skip) return t.skip(skip);
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-unit-"));
+    const unit = join(dir, "sysfence-test.service");
+    writeFileSync(
+      unit,
+      `[Unit]\nDescription=sysfence export test\n[Service]\nExecStart=/bin/true\n${text.split("[Service]\n")[1]}`,
+    );
+    const r = spawnSync("systemd-analyze", ["verify", "--man=no", unit], { encoding: "utf8" });
+    assert.doesNotMatch(`${r.stdout}${r.stderr}`, /Failed to parse|Unknown|invalid/i);
+  });
+});
+
+function runcBundle(): string {
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-runc-"));
+  mkdirSync(join(dir, "rootfs/bin"), { recursive: true });
+  copyFileSync("/bin/busybox", join(dir, "rootfs/bin/busybox"));
+  for (const c of ["sh", "uname", "echo", "cat", "true"]) symlinkSync("busybox", join(dir, "rootfs/bin", c));
+  execFileSync("runc", ["spec"], { cwd: dir });
+  return dir;
+}
+function runInRunc(
+  dir: string,
+  profileJson: string,
+  script: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  config.process.terminal = false;
+  config.process.args = ["/bin/sh", "-c", script];
+  config.root.readonly = true;
+  config.linux.seccomp = JSON.parse(profileJson);
+  writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+  const id = `sysfence-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
+  const r = spawnSync("runc", ["run", id], { cwd: dir, encoding: "utf8", input: "", timeout: 60000 });
+  spawnSync("runc", ["delete", "-f", id], { stdio: "ignore" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("oci: runc runs a busybox container with the exported profile", {
+  skip: !linuxX64
+    ? "needs Linux x86_64"
+    : requireOrSkip(has("runc") && existsSync("/bin/busybox"), "runc and busybox-static"),
+}, () => {
+  it("denied calls fail as the policy says, allowed ones work", () => {
+    const dir = runcBundle();
+    const { text } = exportOci(
+      policyFrom(
+        "defaultAction: allow\narchitectures: [x86_64]\nsyscalls:\n  - name: kill\n    action: errno EPERM\n",
+      ),
+    );
+    const r = runInRunc(dir, text, "kill -0 1 || echo KILL-DENIED; echo still-running");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /KILL-DENIED\nstill-running/);
+    assert.match(r.stderr, /Operation not permitted/);
+    const plain = runInRunc(dir, '{"defaultAction":"SCMP_ACT_ALLOW"}', "kill -0 1 && echo KILL-OK");
+    assert.equal(plain.stdout, "KILL-OK\n", plain.stderr);
+  });
+  it("Docker's default profile, exported, runs a shell", () => {
+    const dir = runcBundle();
+    const { text } = exportOci(example("docker-default.json"));
+    const r = runInRunc(dir, text, "echo inside; uname -s");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "inside\nLinux\n");
+  });
+});
+
+describe("k8s: a SeccompProfile the CRD's schema accepts", () => {
+  const crd = parseYaml(readFileSync(`${REPO}test/fixtures/spo-seccompprofile-crd.yaml`, "utf8"));
+  const version = crd.spec.versions.find((v: { name: string }) => v.name === "v1beta1");
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const validate = ajv.compile(version.schema.openAPIV3Schema);
+  for (const [label, policy] of [
+    ["Docker's default profile", example("docker-default.json")],
+    ["the server policy", example("server-policy.yaml")],
+  ] as const) {
+    it(label, () => {
+      const { text } = exportK8s(policy, { name: "test-profile", podSnippet: true });
+      const docs = parseAllDocuments(text).map((d) => d.toJS());
+      assert.equal(docs[0].kind, "SeccompProfile");
+      assert.ok(validate(docs[0]), JSON.stringify(validate.errors?.slice(0, 3)));
+      assert.deepEqual(docs[1], {
+        securityContext: {
+          seccompProfile: { type: "Localhost", localhostProfile: "operator/test-profile.json" },
+        },
+      });
+    });
+  }
+  it("a resource that breaks the schema is caught (the check can fail)", () => {
+    const { text } = exportK8s(example("server-policy.yaml"));
+    const doc = parseAllDocuments(text)[0].toJS();
+    doc.spec.defaultAction = "SCMP_ACT_EXPLODE";
+    assert.equal(validate(doc), false);
+  });
+});
+
+/** import(export(P)) must decide every exhaustive query exactly like P. */
+function assertSame(original: Policy, reimported: Policy, label: string) {
+  const { program } = compile(reimported, { stats: false });
+  const { mismatches } = findMismatches(original, program, exhaustiveQueries(original));
+  assert.deepEqual(mismatches, [], `${label}: round trip changed decisions`);
+}
+
+describe("round trips: import(export(P)) decides like P", () => {
+  const withArgs: [string, Policy][] = [
+    ["docker", example("docker-default.json")],
+    ["server", example("server-policy.yaml")],
+    ...Object.entries(EDGE_POLICIES).map(([k, v]) => [k, policyFrom(v)] as [string, Policy]),
+  ];
+  // What OCI cannot carry (and warns about): trap data and the bad-arch action.
+  const ociExpressible = (p: Policy): Policy => ({
+    ...p,
+    badArchAction: { kind: "kill-process" },
+    defaultAction: p.defaultAction.kind === "trap" ? { kind: "trap" } : p.defaultAction,
+    rules: p.rules.map((r) => (r.action.kind === "trap" ? { ...r, action: { kind: "trap" } } : r)),
+  });
+  for (const [label, p] of withArgs) {
+    it(`oci and sysfence YAML: ${label}`, () => {
+      const { text, warnings } = exportOci(p);
+      if (p.badArchAction.kind !== "kill-process")
+        assert.ok(warnings.some((w) => /bad-architecture/.test(w.message)));
+      assertSame(p, parsePolicy(policyToYaml(p), { file: "x.yaml" }).policy, `yaml ${label}`);
+      // runc ORs conditions that repeat an argument index: such a policy is not expressible, and says so.
+      if (warnings.some((w) => /OR-ed by runc/.test(w.message))) return;
+      assertSame(
+        ociExpressible(p),
+        parsePolicy(text, { file: "x.json", arch: p.architectures[0] }).policy,
+        `oci ${label}`,
+      );
+    });
+  }
+  it("k8s (default errno EPERM or non-errno)", () => {
+    for (const p of [example("docker-default.json"), example("server-policy.yaml")]) {
+      assertSame(
+        p,
+        parsePolicy(exportK8s(p).text.split("---")[0], { file: "x.yaml", arch: p.architectures[0] }).policy,
+        "k8s",
+      );
+    }
+  });
+  const argFree = policyFrom(
+    'defaultAction: errno EPERM\narchitectures: [x86_64, i386, x32]\nsyscalls:\n  - names: ["@default", "@basic-io", "@file-system"]\n    action: allow\n  - names: [ptrace]\n    action: kill-process\n  - names: [mount]\n    action: errno EACCES\n',
+  );
+  it("raw BPF (decompiled) for argument-free policies; argument rules get a clear error", () => {
+    assertSame(argFree, importBpf(compile(argFree).program), "bpf");
+    assert.throws(
+      () => importBpf(decodeProgram(exportBpf(example("server-policy.yaml")).bytes)),
+      /depends on its arguments/,
+    );
+  });
+  it("systemd for expressible policies", () => {
+    const p = { ...argFree, rules: argFree.rules.filter((r) => r.action.kind !== "kill-process") };
+    assertSame(p, parsePolicy(exportSystemd(p).text, { file: "x.conf" }).policy, "systemd");
+  });
+});
+
+describe("every exporter warns instead of silently changing meaning", () => {
+  const mixed = policyFrom(
+    'defaultAction: kill-process\narchitectures: [x86_64]\nbadArchAction: errno ENOSYS\nsyscalls:\n  - name: socket\n    action: errno EPERM\n    args: ["arg0 == AF_VSOCK"]\n  - name: socket\n    action: allow\n  - name: getuid\n    action: trap 5\n  - name: kill\n    action: allow\n    args: ["arg0 > 0", "arg0 < 100"]\n',
+  );
+  it("libseccomp-c, oci, k8s: precedence, trap data, repeated argument, 64-bit compare of an int", () => {
+    for (const [name, r] of [
+      ["libseccomp-c", exportLibseccompC(mixed)],
+      ["oci", exportOci(mixed)],
+      ["k8s", exportK8s(mixed)],
+    ] as const) {
+      const all = r.warnings.map((w) => w.message).join("\n");
+      assert.match(all, /unconditional rule win/, name);
+      assert.match(all, /loses its data/, name);
+      assert.match(all, /compares all 64 bits/, name);
+      if (name !== "libseccomp-c") assert.match(all, /OR-ed by runc/, name);
+    }
+  });
+  it("--strict turns warnings into an error and writes nothing", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-strict-"));
+    const src = join(dir, "p.yaml");
+    writeFileSync(src, policyToYaml(mixed));
+    let err = "";
+    const code = await main(["export", src, "--format", "oci", "--strict", "-o", join(dir, "out.json")], {
+      stdout: () => {},
+      stderr: (t) => {
+        err += t;
+      },
+    });
+    assert.equal(code, 1);
+    assert.match(err, /cannot express/);
+    assert.ok(!existsSync(join(dir, "out.json")));
+  });
+});
