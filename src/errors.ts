@@ -39,21 +39,25 @@ export type ErrorCode =
   | "E_SECCOMP_UNAVAILABLE"
   | "E_INSTALL_FAILED"
   | "E_COMMAND_NOT_FOUND"
-  | "E_LIBSECCOMP";
+  | "E_LIBSECCOMP"
+  | "E_RECORDED_FAILURE";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {
   readonly code: ErrorCode;
   readonly diagnostics: Diagnostic[];
+  /** The exit status the CLI should end with, when it is not the code's usual one. */
+  readonly exitStatus?: number;
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; diagnostics?: Diagnostic[] } = {},
+    options: { cause?: unknown; diagnostics?: Diagnostic[]; exitStatus?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SysfenceError";
     this.code = code;
     this.diagnostics = options.diagnostics ?? [];
+    this.exitStatus = options.exitStatus;
   }
 }
 

@@ -1,0 +1,295 @@
+import { SysfenceError } from "../errors.js";
+import type { CallEvent, TraceEvent } from "./parse.js";
+import { addCounts, INTERESTING_ARGS, type Profile, type ProcessProfile, type SyscallCounts } from "./profile.js";
+
+/** When the work phase starts (--after). */
+export type PhaseSpec =
+  | { kind: "none" }
+  | { kind: "first"; syscall: string }
+  | { kind: "marker"; text: string }
+  | { kind: "delay"; seconds: number };
+
+/** Parses an --after value: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS. */
+export function parsePhase(text: string | undefined): PhaseSpec {
+  if (!text) return { kind: "none" };
+  if (text === "listen") return { kind: "first", syscall: "listen" };
+  if (text === "accept") return { kind: "first", syscall: "accept*" };
+  if (text === "ready") return { kind: "marker", text: "READY=1" };
+  const m = /^(first|marker|delay):(.+)$/.exec(text);
+  if (m?.[1] === "first") return { kind: "first", syscall: m[2] };
+  if (m?.[1] === "marker") return { kind: "marker", text: m[2] };
+  if (m?.[1] === "delay" && Number.isFinite(Number(m[2]))) return { kind: "delay", seconds: Number(m[2]) };
+  throw new SysfenceError("E_USAGE", `unknown --after '${text}'; use listen, accept, first:SYSCALL, ready, marker:TEXT or delay:SECONDS.`);
+}
+
+/** Which processes to count (--only-exe / --exclude-exe), by full path or basename. */
+export interface Focus {
+  only?: string[];
+  exclude?: string[];
+}
+
+interface Thread {
+  tid: number;
+  group: Group;
+  counts: Map<string, SyscallCounts>;
+  pending?: CallEvent;
+}
+interface Group {
+  pid: number;
+  exe: string;
+  parent?: number;
+  work: boolean;
+  workStartedAt?: number;
+  threads: Map<number, Thread>;
+  exitStatus?: number;
+  killedBy?: string;
+}
+
+const CLONE_THREAD = 0x10000n;
+const MAX_PATHS = 20000;
+
+/** Normalises an argument text: numbers to decimal, everything else as written. */
+export function argValue(text: string): string {
+  const t = text.replace(/^\w+=/, "");
+  if (/^-?\d+$/.test(t)) return t;
+  if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t).toString();
+  return t;
+}
+
+/** Builds a profile from trace events, streaming: memory grows with distinct values, not with the log. */
+export class ProfileBuilder {
+  private readonly threads = new Map<number, Thread>();
+  private readonly finished: Group[] = [];
+  private readonly paths = new Map<string, number>();
+  private readonly signals = new Map<string, number>();
+  private pendingThreadClones = new Map<number, number>();
+  private firstTime?: number;
+  private rootPid?: number;
+  /** strace's own summary (with -C), to check counts against. */
+  readonly straceSummary = new Map<string, number>();
+  calls = 0;
+
+  constructor(
+    private readonly command: string[],
+    private readonly phase: PhaseSpec = { kind: "none" },
+    private readonly focus: Focus = {},
+  ) {}
+
+  private thread(tid: number): Thread {
+    let t = this.threads.get(tid);
+    if (t) return t;
+    this.rootPid ??= tid;
+    // A new tid: a thread of a parent with a pending CLONE_THREAD clone, else a new process.
+    let group: Group | undefined;
+    for (const [parentTid, n] of this.pendingThreadClones) {
+      if (n > 0) {
+        group = this.threads.get(parentTid)?.group;
+        this.pendingThreadClones.set(parentTid, n - 1);
+        if (n - 1 === 0) this.pendingThreadClones.delete(parentTid);
+        break;
+      }
+    }
+    if (!group) {
+      const parent = this.lastForker;
+      group = { pid: tid, exe: parent?.group.exe ?? this.command[0] ?? "?", parent: parent?.group.pid, work: parent?.group.work ?? false, threads: new Map() };
+      if (group.work) group.workStartedAt = parent?.group.workStartedAt;
+    }
+    t = { tid, group, counts: new Map() };
+    group.threads.set(tid, t);
+    this.threads.set(tid, t);
+    return t;
+  }
+  private lastForker?: Thread;
+
+  private counted(g: Group): boolean {
+    const match = (list: string[]) => list.some((x) => g.exe === x || g.exe.endsWith(`/${x}`));
+    if (this.focus.only?.length && !match(this.focus.only)) return false;
+    if (this.focus.exclude?.length && match(this.focus.exclude)) return false;
+    return true;
+  }
+
+  /** Feeds one event. */
+  add(e: TraceEvent): void {
+    if (e.kind === "summary") {
+      this.straceSummary.set(e.name, (this.straceSummary.get(e.name) ?? 0) + e.calls);
+      return;
+    }
+    if (e.time !== undefined) this.firstTime ??= e.time;
+    const t = this.thread(e.pid);
+    if (e.kind === "signal") {
+      this.signals.set(e.signal, (this.signals.get(e.signal) ?? 0) + 1);
+      return;
+    }
+    if (e.kind === "exit") {
+      t.group.exitStatus = e.status;
+      t.group.killedBy = e.signal;
+      return;
+    }
+    if (this.phase.kind === "delay" && e.time !== undefined && this.firstTime !== undefined && e.time - this.firstTime >= this.phase.seconds) {
+      this.enterWork(t.group, e.time, true);
+    }
+    if (e.kind === "resume") {
+      const p = t.pending;
+      t.pending = undefined;
+      if (p && p.name === e.name) this.complete(t, { ...p, args: [...p.args, ...e.args], ret: e.ret, errno: e.errno, unfinished: false });
+      return;
+    }
+    this.calls++;
+    this.count(t, e);
+    if (e.unfinished) t.pending = e;
+    else this.complete(t, e);
+  }
+
+  private count(t: Thread, e: CallEvent): void {
+    if (e.name === "clone" || e.name === "clone3" || e.name === "fork" || e.name === "vfork") {
+      this.lastForker = t;
+      if (isThreadClone(e)) this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
+    }
+    if (!this.counted(t.group)) return;
+    let c = t.counts.get(e.name);
+    if (!c) {
+      c = { setup: 0, work: 0, errors: 0 };
+      t.counts.set(e.name, c);
+    }
+    if (t.group.work) c.work++;
+    else c.setup++;
+    const idx = INTERESTING_ARGS[e.name];
+    if (idx) {
+      c.args ??= {};
+      for (const i of idx) {
+        const raw = e.args[i];
+        if (raw === undefined) continue;
+        const v = argValue(raw);
+        const m = (c.args[i] ??= {});
+        m[v] = (m[v] ?? 0) + 1;
+      }
+    }
+    const path = pathArg(e);
+    if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS)) this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
+    // the phase switches after the matching call
+    if (!t.group.work && this.phase.kind === "first" && matchesName(this.phase.syscall, e.name)) this.enterWork(t.group, e.time);
+    if (!t.group.work && this.phase.kind === "marker" && e.args.some((a) => a.includes(this.phase.kind === "marker" ? this.phase.text : ""))) this.enterWork(t.group, e.time);
+  }
+
+  private complete(t: Thread, e: CallEvent): void {
+    if (e.ret === "?" && this.counted(t.group)) this.noReturn.set(e.name, (this.noReturn.get(e.name) ?? 0) + 1);
+    if (!this.counted(t.group) && e.name !== "execve" && e.name !== "execveat") return;
+    if (e.ret === "-1" && e.errno) {
+      const c = t.counts.get(e.name);
+      if (c) c.errors++;
+    }
+    if ((e.name === "execve" || e.name === "execveat") && e.ret === "0") {
+      // A new process image: the old one (with this thread's calls so far, execve included) is finished;
+      // execve ended its other threads, and this thread goes on as the new image's leader.
+      const old = t.group;
+      this.finished.push(old);
+      const exe = unquote(e.args[e.name === "execve" ? 0 : 1]) ?? old.exe;
+      const fresh: Group = { pid: old.pid, exe, parent: old.parent, work: old.work, workStartedAt: old.workStartedAt, threads: new Map() };
+      const moved: Thread = { tid: t.tid, group: fresh, counts: new Map() };
+      fresh.threads.set(t.tid, moved);
+      this.threads.set(t.tid, moved);
+    }
+  }
+
+  private enterWork(g: Group, time?: number, all = false): void {
+    const groups = all ? new Set([...this.threads.values()].map((t) => t.group)) : new Set([g]);
+    for (const x of groups) {
+      if (x.work) continue;
+      x.work = true;
+      x.workStartedAt = time;
+    }
+  }
+
+  private readonly noReturn = new Map<string, number>();
+
+  /**
+   * Calls that never returned (exit_group; a call the thread died in, "= ?"; one still pending at the
+   * end), by name. strace -c counts only calls that returned; sysfence counts every call made.
+   */
+  neverReturned(): Map<string, number> {
+    const out = new Map(this.noReturn);
+    const all = new Set<Thread>(this.threads.values());
+    for (const g of this.finished) for (const t of g.threads.values()) all.add(t);
+    for (const t of all) if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
+    return out;
+  }
+
+  /** Distinct syscalls seen so far. */
+  distinct(): number {
+    const names = new Set<string>();
+    for (const t of this.threads.values()) for (const n of t.counts.keys()) names.add(n);
+    return names.size;
+  }
+
+  /** Processes (thread groups) seen so far. */
+  processCount(): number {
+    return new Set([...this.threads.values()].map((t) => t.group)).size + this.finished.length;
+  }
+
+  /** The profile so far. */
+  build(meta: { strace: string; arch: string; complete: boolean; exitStatus?: number; signal?: string; startedAt?: string; endedAt?: string; phaseText?: string }): Profile {
+    const groups = new Set<Group>(this.finished);
+    for (const t of this.threads.values()) groups.add(t.group);
+    const processes: ProcessProfile[] = [];
+    const totals: Record<string, SyscallCounts> = {};
+    for (const g of groups) {
+      const threads = [...g.threads.values()]
+        .filter((t) => t.counts.size > 0)
+        .map((t) => ({ tid: t.tid, syscalls: Object.fromEntries([...t.counts.entries()].sort(([a], [b]) => a.localeCompare(b))) }));
+      if (threads.length === 0) continue;
+      for (const t of threads) {
+        for (const [name, c] of Object.entries(t.syscalls)) {
+          totals[name] ??= { setup: 0, work: 0, errors: 0 };
+          addCounts(totals[name], c);
+        }
+      }
+      processes.push({ pid: g.pid, exe: g.exe, parent: g.parent, workStartedAt: g.workStartedAt, threads, exitStatus: g.exitStatus, killedBy: g.killedBy });
+    }
+    return {
+      format: "sysfence-profile",
+      version: 1,
+      command: this.command,
+      strace: meta.strace,
+      arch: meta.arch,
+      startedAt: meta.startedAt,
+      endedAt: meta.endedAt,
+      complete: meta.complete,
+      phaseBoundary: meta.phaseText,
+      exitStatus: meta.exitStatus,
+      signal: meta.signal,
+      syscalls: Object.fromEntries(Object.entries(totals).sort(([a], [b]) => a.localeCompare(b))),
+      processes,
+      paths: Object.fromEntries([...this.paths.entries()].sort((a, b) => b[1] - a[1])),
+      signals: Object.fromEntries(this.signals),
+    };
+  }
+}
+
+function matchesName(pattern: string, name: string): boolean {
+  return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+}
+
+function isThreadClone(e: CallEvent): boolean {
+  const text = e.args[0] ?? "";
+  if (text.includes("CLONE_THREAD")) return true;
+  const m = /(?:flags=)?(0x[0-9a-f]+|\d+)/i.exec(text);
+  return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
+}
+
+const PATH_ARG: Record<string, number> = { open: 0, openat: 1, openat2: 1, execve: 0, execveat: 1, stat: 0, lstat: 0, newfstatat: 1, statx: 1, access: 0, faccessat: 1, faccessat2: 1, readlink: 0, readlinkat: 1, unlink: 0, unlinkat: 1, mkdir: 0, mkdirat: 1, chdir: 0, connect: 1, bind: 1 };
+
+function pathArg(e: CallEvent): string | undefined {
+  const i = PATH_ARG[e.name];
+  if (i === undefined) return undefined;
+  const a = e.args[i];
+  if (!a) return undefined;
+  const m = /sun_path="([^"]*)"/.exec(a);
+  if (m) return `unix:${m[1]}`;
+  return unquote(a);
+}
+
+function unquote(a: string | undefined): string | undefined {
+  if (!a?.startsWith('"')) return undefined;
+  const end = a.lastIndexOf('"');
+  return a.slice(1, end > 0 ? end : undefined).replace(/\\(["\\])/g, "$1");
+}

@@ -1,0 +1,77 @@
+// The recorded profile: a versioned JSON document (docs/profile-format.md).
+
+/** Counts for one syscall in one thread: per phase, and the argument values seen. */
+export interface SyscallCounts {
+  setup: number;
+  work: number;
+  errors: number;
+  /** argument index → value text → count (only for arguments worth filtering). */
+  args?: Record<string, Record<string, number>>;
+}
+
+/** One thread's calls. */
+export interface ThreadProfile {
+  tid: number;
+  syscalls: Record<string, SyscallCounts>;
+}
+
+/** One process image: a thread group running one executable (a new entry after each execve). */
+export interface ProcessProfile {
+  pid: number;
+  exe: string;
+  parent?: number;
+  /** When the work phase began in this process (strace timestamp), if it did. */
+  workStartedAt?: number;
+  threads: ThreadProfile[];
+  exitStatus?: number;
+  killedBy?: string;
+}
+
+/** The whole recording. */
+export interface Profile {
+  format: "sysfence-profile";
+  version: 1;
+  command: string[];
+  strace: string;
+  arch: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** False when the recording was interrupted or the program failed to run to its end. */
+  complete: boolean;
+  /** The --after event, if any; without one every call is in the setup phase. */
+  phaseBoundary?: string;
+  exitStatus?: number;
+  signal?: string;
+  /** Totals over every counted thread. */
+  syscalls: Record<string, SyscallCounts>;
+  processes: ProcessProfile[];
+  /** Paths passed to open/exec/stat-like calls, with counts (for reports, never for rules). */
+  paths: Record<string, number>;
+  signals: Record<string, number>;
+}
+
+/** Arguments worth filtering, by syscall: the scalar values a generator can pin. */
+export const INTERESTING_ARGS: Record<string, number[]> = {
+  ioctl: [1], socket: [0, 1, 2], socketpair: [0, 1, 2], fcntl: [1], prctl: [0], clone: [0], unshare: [0],
+  mmap: [2, 3], mprotect: [2], pkey_mprotect: [2], madvise: [2], futex: [1], setsockopt: [1, 2], getsockopt: [1, 2],
+  openat: [2], open: [1], personality: [0], arch_prctl: [0], kill: [1], tgkill: [2], accept4: [3], pipe2: [1],
+  eventfd2: [1], epoll_create1: [0], timerfd_create: [0, 1], prlimit64: [1], getrandom: [2], rt_sigaction: [0],
+  rt_sigprocmask: [0], fadvise64: [3], setns: [1], shutdown: [1], flock: [1], memfd_create: [1], mremap: [3],
+};
+
+/** Merges counts b into a. */
+export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
+  a.setup += b.setup;
+  a.work += b.work;
+  a.errors += b.errors;
+  if (b.args) {
+    a.args ??= {};
+    for (const [i, vals] of Object.entries(b.args)) {
+      const dst = (a.args[i] ??= {});
+      for (const [v, n] of Object.entries(vals)) dst[v] = (dst[v] ?? 0) + n;
+    }
+  }
+}
+
+/** Total calls of one syscall entry. */
+export const total = (c: SyscallCounts) => c.setup + c.work;

@@ -1,0 +1,169 @@
+import { spawn, spawnSync } from "node:child_process";
+import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { SysfenceError } from "../errors.js";
+import { nativeArch } from "../syscalls/arches.js";
+import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
+import { notStrace, parseLine } from "./parse.js";
+import type { Profile } from "./profile.js";
+
+/** strace's version, or a clear error saying how to install it. */
+export function straceVersion(): string {
+  const r = spawnSync("strace", ["-V"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) {
+    throw new SysfenceError("E_COMMAND_NOT_FOUND", "strace is not installed; install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace) and run again.");
+  }
+  return /version\s+([\d.]+)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
+}
+
+/** Options for record(). */
+export interface RecordOptions {
+  phase?: PhaseSpec;
+  phaseText?: string;
+  focus?: Focus;
+  /** Called about every 200 ms with progress figures. */
+  onProgress?: (p: { calls: number; distinct: number; processes: number }) => void;
+  /** Pin strace and the program to one CPU (ptrace round trips stay on one core; much faster). */
+  pin?: boolean;
+  /** Also have strace count (-C) and compare its totals with ours. */
+  checkCounts?: boolean;
+}
+
+/**
+ * The strace command line: follow forks and threads, epoch timestamps, numeric constants (-X raw), raw
+ * argument values (-e raw=) for every call except those whose strings matter (paths; clone3's flags;
+ * buffers when a marker is searched), output into a FIFO we read as a stream.
+ */
+export function straceArgs(fifo: string, argv: string[], phase: PhaseSpec, checkCounts = false): string[] {
+  const decoded = ["%file", "clone3", "connect", "bind"];
+  if (phase.kind === "marker") decoded.push("write", "writev", "sendto", "sendmsg");
+  return ["-f", ...(checkCounts ? ["-C"] : []), "-ttt", "-q", "-X", "raw", "-e", `raw=!${decoded.join(",")}`, "-s", "256", "-o", fifo, "--", ...argv];
+}
+
+/** Runs argv under strace and builds its profile while it runs. Never buffers the whole log. */
+export async function record(argv: string[], options: RecordOptions = {}): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
+  const version = straceVersion();
+  const phase = options.phase ?? { kind: "none" };
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
+  const fifo = join(dir, "trace");
+  const mk = spawnSync("mkfifo", [fifo]);
+  if (mk.status !== 0) throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
+  const builder = new ProfileBuilder(argv, phase, options.focus);
+  const startedAt = new Date().toISOString();
+  let cmd = "strace";
+  let args = straceArgs(fifo, argv, phase, options.checkCounts);
+  if (options.pin && spawnSync("taskset", ["-V"]).status === 0) {
+    args = ["-c", String(pickCpu()), cmd, ...args];
+    cmd = "taskset";
+  }
+  const child = spawn(cmd, args, { stdio: "inherit" });
+  let interrupted = false;
+  const onInt = () => {
+    interrupted = true; // the terminal sent SIGINT to the whole group; strace and the program see it too
+  };
+  const onTerm = () => {
+    interrupted = true;
+    child.kill("SIGTERM");
+  };
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  const timer = options.onProgress
+    ? setInterval(() => options.onProgress?.({ calls: builder.calls, distinct: builder.distinct(), processes: builder.processCount() }), 200)
+    : undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const spawnError = new Promise<never>((_, reject) => child.once("error", (e) => reject(new SysfenceError("E_COMMAND_NOT_FOUND", `cannot start strace: ${e.message}`, { cause: e }))));
+  try {
+    const lines = createInterface({ input: createReadStream(fifo), crlfDelay: Number.POSITIVE_INFINITY });
+    const reading = (async () => {
+      for await (const line of lines) {
+        const e = parseLine(line);
+        if (e) builder.add(e);
+      }
+    })();
+    await Promise.race([reading, spawnError]);
+    const { code, signal } = await exited;
+    const status = code ?? 128 + signalNumber(signal);
+    const profile = builder.build({
+      strace: version,
+      arch: nativeArch(),
+      complete: !interrupted && code === 0,
+      exitStatus: code ?? undefined,
+      signal: signal ?? undefined,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phaseText: options.phaseText,
+    });
+    return { profile, status, builder };
+  } finally {
+    if (timer) clearInterval(timer);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Differences between our counts and strace's own -c/-C summary from the same run: strace counts only calls
+ * that returned, so calls that never did (exit_group, a call a thread died in) are left out of the comparison.
+ */
+export function countMismatches(profile: Profile, builder: ProfileBuilder): { syscall: string; sysfence: number; strace: number }[] {
+  const never = builder.neverReturned();
+  const out: { syscall: string; sysfence: number; strace: number }[] = [];
+  const names = new Set([...Object.keys(profile.syscalls), ...builder.straceSummary.keys()]);
+  for (const n of names) {
+    const c = profile.syscalls[n];
+    const ours = (c ? c.setup + c.work : 0) - (never.get(n) ?? 0);
+    const theirs = builder.straceSummary.get(n) ?? 0;
+    if (ours !== theirs) out.push({ syscall: n, sysfence: ours, strace: theirs });
+  }
+  return out;
+}
+
+/** Builds a profile from an existing strace log (-f or not, -t/-tt/-ttt, -T, -y, -X, unfinished/resumed). */
+export async function profileFromLog(file: string, options: { phase?: PhaseSpec; phaseText?: string; focus?: Focus } = {}): Promise<{ profile: Profile; builder: ProfileBuilder }> {
+  const builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
+  const input = file === "-" ? process.stdin : createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (file === "-") resolve();
+    else {
+      input.once("open", () => resolve());
+      input.once("error", (e: Error) => reject(new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, { cause: e })));
+    }
+  });
+  await opened;
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNo = 0;
+  let good = 0;
+  let bad = 0;
+  let firstBad: [number, string] | undefined;
+  for await (const line of lines) {
+    lineNo++;
+    const e = parseLine(line);
+    if (e === null) {
+      bad++;
+      firstBad ??= [lineNo, line];
+      // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
+      if (good === 0 && bad >= 1) throw notStrace(file, lineNo, line);
+      continue;
+    }
+    if (e) {
+      good++;
+      builder.add(e);
+    }
+  }
+  if (good === 0) throw firstBad ? notStrace(file, firstBad[0], firstBad[1]) : new SysfenceError("E_USAGE", `${file} is empty; nothing to read.`);
+  const lastLineCut = bad > 0 && firstBad?.[0] === lineNo;
+  const profile = builder.build({ strace: "unknown", arch: nativeArch(), complete: !lastLineCut && bad === 0, phaseText: options.phaseText });
+  return { profile, builder };
+}
+
+function pickCpu(): number {
+  return 0;
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGSYS: 31, SIGABRT: 6 };
+  return signal ? (table[signal] ?? 0) : 0;
+}
