@@ -69,6 +69,7 @@ function reportError(e: unknown, io: CliIO): number {
     io.stderr(`sysfence: ${e.message}\n`);
     if (e.diagnostics.length && !e.message.includes("\n"))
       for (const d of e.diagnostics) io.stderr(`  ${formatDiagnostic(d)}\n`);
+    if (e.exitStatus !== undefined) return e.exitStatus;
     if (e.code === "E_COMMAND_NOT_FOUND") return 127;
     return e.code === "E_USAGE" ? 2 : 1;
   }
