@@ -1,6 +1,12 @@
 import { SysfenceError } from "../errors.js";
 import type { CallEvent, TraceEvent } from "./parse.js";
-import { addCounts, INTERESTING_ARGS, type Profile, type ProcessProfile, type SyscallCounts } from "./profile.js";
+import {
+  addCounts,
+  INTERESTING_ARGS,
+  type ProcessProfile,
+  type Profile,
+  type SyscallCounts,
+} from "./profile.js";
 
 /** When the work phase starts (--after). */
 export type PhaseSpec =
@@ -19,7 +25,10 @@ export function parsePhase(text: string | undefined): PhaseSpec {
   if (m?.[1] === "first") return { kind: "first", syscall: m[2] };
   if (m?.[1] === "marker") return { kind: "marker", text: m[2] };
   if (m?.[1] === "delay" && Number.isFinite(Number(m[2]))) return { kind: "delay", seconds: Number(m[2]) };
-  throw new SysfenceError("E_USAGE", `unknown --after '${text}'; use listen, accept, first:SYSCALL, ready, marker:TEXT or delay:SECONDS.`);
+  throw new SysfenceError(
+    "E_USAGE",
+    `unknown --after '${text}'; use listen, accept, first:SYSCALL, ready, marker:TEXT or delay:SECONDS.`,
+  );
 }
 
 /** Which processes to count (--only-exe / --exclude-exe), by full path or basename. */
@@ -46,6 +55,8 @@ interface Group {
 }
 
 const CLONE_THREAD = 0x10000n;
+/** Calls through which a program announces a marker or READY=1 (sd_notify sends a datagram). */
+const WRITES = new Set(["write", "writev", "pwrite64", "sendto", "sendmsg"]);
 const MAX_PATHS = 20000;
 
 /** Normalises an argument text: numbers to decimal, everything else as written. */
@@ -91,7 +102,13 @@ export class ProfileBuilder {
     }
     if (!group) {
       const parent = this.lastForker;
-      group = { pid: tid, exe: parent?.group.exe ?? this.command[0] ?? "?", parent: parent?.group.pid, work: parent?.group.work ?? false, threads: new Map() };
+      group = {
+        pid: tid,
+        exe: parent?.group.exe ?? this.command[0] ?? "?",
+        parent: parent?.group.pid,
+        work: parent?.group.work ?? false,
+        threads: new Map(),
+      };
       if (group.work) group.workStartedAt = parent?.group.workStartedAt;
     }
     t = { tid, group, counts: new Map() };
@@ -125,13 +142,25 @@ export class ProfileBuilder {
       t.group.killedBy = e.signal;
       return;
     }
-    if (this.phase.kind === "delay" && e.time !== undefined && this.firstTime !== undefined && e.time - this.firstTime >= this.phase.seconds) {
+    if (
+      this.phase.kind === "delay" &&
+      e.time !== undefined &&
+      this.firstTime !== undefined &&
+      e.time - this.firstTime >= this.phase.seconds
+    ) {
       this.enterWork(t.group, e.time, true);
     }
     if (e.kind === "resume") {
       const p = t.pending;
       t.pending = undefined;
-      if (p && p.name === e.name) this.complete(t, { ...p, args: [...p.args, ...e.args], ret: e.ret, errno: e.errno, unfinished: false });
+      if (p && p.name === e.name)
+        this.complete(t, {
+          ...p,
+          args: [...p.args, ...e.args],
+          ret: e.ret,
+          errno: e.errno,
+          unfinished: false,
+        });
       return;
     }
     this.calls++;
@@ -143,15 +172,23 @@ export class ProfileBuilder {
   private count(t: Thread, e: CallEvent): void {
     if (e.name === "clone" || e.name === "clone3" || e.name === "fork" || e.name === "vfork") {
       this.lastForker = t;
-      if (isThreadClone(e)) this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
+      if (isThreadClone(e))
+        this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
     }
+    const wasWork = t.group.work;
+    // The phase switches after the matching call, in every process (focus decides only what is counted).
+    if (!wasWork && this.phase.kind === "first" && matchesName(this.phase.syscall, e.name))
+      this.enterWork(t.group, e.time);
+    const marker = this.phase.kind === "marker" ? this.phase.text : undefined;
+    if (!wasWork && marker !== undefined && WRITES.has(e.name) && e.args.some((a) => a.includes(marker)))
+      this.enterWork(t.group, e.time);
     if (!this.counted(t.group)) return;
     let c = t.counts.get(e.name);
     if (!c) {
       c = { setup: 0, work: 0, errors: 0 };
       t.counts.set(e.name, c);
     }
-    if (t.group.work) c.work++;
+    if (wasWork) c.work++;
     else c.setup++;
     const idx = INTERESTING_ARGS[e.name];
     if (idx) {
@@ -165,14 +202,13 @@ export class ProfileBuilder {
       }
     }
     const path = pathArg(e);
-    if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS)) this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
-    // the phase switches after the matching call
-    if (!t.group.work && this.phase.kind === "first" && matchesName(this.phase.syscall, e.name)) this.enterWork(t.group, e.time);
-    if (!t.group.work && this.phase.kind === "marker" && e.args.some((a) => a.includes(this.phase.kind === "marker" ? this.phase.text : ""))) this.enterWork(t.group, e.time);
+    if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
+      this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
   }
 
   private complete(t: Thread, e: CallEvent): void {
-    if (e.ret === "?" && this.counted(t.group)) this.noReturn.set(e.name, (this.noReturn.get(e.name) ?? 0) + 1);
+    if (e.ret === "?" && this.counted(t.group))
+      this.noReturn.set(e.name, (this.noReturn.get(e.name) ?? 0) + 1);
     if (!this.counted(t.group) && e.name !== "execve" && e.name !== "execveat") return;
     if (e.ret === "-1" && e.errno) {
       const c = t.counts.get(e.name);
@@ -184,7 +220,14 @@ export class ProfileBuilder {
       const old = t.group;
       this.finished.push(old);
       const exe = unquote(e.args[e.name === "execve" ? 0 : 1]) ?? old.exe;
-      const fresh: Group = { pid: old.pid, exe, parent: old.parent, work: old.work, workStartedAt: old.workStartedAt, threads: new Map() };
+      const fresh: Group = {
+        pid: old.pid,
+        exe,
+        parent: old.parent,
+        work: old.work,
+        workStartedAt: old.workStartedAt,
+        threads: new Map(),
+      };
       const moved: Thread = { tid: t.tid, group: fresh, counts: new Map() };
       fresh.threads.set(t.tid, moved);
       this.threads.set(t.tid, moved);
@@ -227,7 +270,16 @@ export class ProfileBuilder {
   }
 
   /** The profile so far. */
-  build(meta: { strace: string; arch: string; complete: boolean; exitStatus?: number; signal?: string; startedAt?: string; endedAt?: string; phaseText?: string }): Profile {
+  build(meta: {
+    strace: string;
+    arch: string;
+    complete: boolean;
+    exitStatus?: number;
+    signal?: string;
+    startedAt?: string;
+    endedAt?: string;
+    phaseText?: string;
+  }): Profile {
     const groups = new Set<Group>(this.finished);
     for (const t of this.threads.values()) groups.add(t.group);
     const processes: ProcessProfile[] = [];
@@ -235,7 +287,10 @@ export class ProfileBuilder {
     for (const g of groups) {
       const threads = [...g.threads.values()]
         .filter((t) => t.counts.size > 0)
-        .map((t) => ({ tid: t.tid, syscalls: Object.fromEntries([...t.counts.entries()].sort(([a], [b]) => a.localeCompare(b))) }));
+        .map((t) => ({
+          tid: t.tid,
+          syscalls: Object.fromEntries([...t.counts.entries()].sort(([a], [b]) => a.localeCompare(b))),
+        }));
       if (threads.length === 0) continue;
       for (const t of threads) {
         for (const [name, c] of Object.entries(t.syscalls)) {
@@ -243,7 +298,15 @@ export class ProfileBuilder {
           addCounts(totals[name], c);
         }
       }
-      processes.push({ pid: g.pid, exe: g.exe, parent: g.parent, workStartedAt: g.workStartedAt, threads, exitStatus: g.exitStatus, killedBy: g.killedBy });
+      processes.push({
+        pid: g.pid,
+        exe: g.exe,
+        parent: g.parent,
+        workStartedAt: g.workStartedAt,
+        threads,
+        exitStatus: g.exitStatus,
+        killedBy: g.killedBy,
+      });
     }
     return {
       format: "sysfence-profile",
@@ -276,7 +339,29 @@ function isThreadClone(e: CallEvent): boolean {
   return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
 }
 
-const PATH_ARG: Record<string, number> = { open: 0, openat: 1, openat2: 1, execve: 0, execveat: 1, stat: 0, lstat: 0, newfstatat: 1, statx: 1, access: 0, faccessat: 1, faccessat2: 1, readlink: 0, readlinkat: 1, unlink: 0, unlinkat: 1, mkdir: 0, mkdirat: 1, chdir: 0, connect: 1, bind: 1 };
+const PATH_ARG: Record<string, number> = {
+  open: 0,
+  openat: 1,
+  openat2: 1,
+  execve: 0,
+  execveat: 1,
+  stat: 0,
+  lstat: 0,
+  newfstatat: 1,
+  statx: 1,
+  access: 0,
+  faccessat: 1,
+  faccessat2: 1,
+  readlink: 0,
+  readlinkat: 1,
+  unlink: 0,
+  unlinkat: 1,
+  mkdir: 0,
+  mkdirat: 1,
+  chdir: 0,
+  connect: 1,
+  bind: 1,
+};
 
 function pathArg(e: CallEvent): string | undefined {
   const i = PATH_ARG[e.name];

@@ -48,7 +48,8 @@ export type TraceEvent = CallEvent | ResumeEvent | SignalEvent | ExitEvent | Sum
 
 const PREFIX = /^(?:\[pid\s+)?(\d+)\]?\s+/;
 const TIME = /^(\d{2}:\d{2}:\d{2}(?:\.\d+)?|\d+\.\d+|\d{10,})\s+/;
-const RESULT = /\)\s+=\s+(\?|-?\d+|0x[0-9a-f]+)(?:\s+([A-Z][A-Z0-9_]+)(?:\s+\([^)]*\))?)?(?:\s+\([^)]*\))?(?:\s+<[\d.]+>)?\s*$/i;
+const RESULT =
+  /\)\s+=\s+(\?|-?\d+|0x[0-9a-f]+)(?:\s+([A-Z][A-Z0-9_]+)(?:\s+\([^)]*\))?)?(?:\s+\([^)]*\))?(?:\s+<[\d.]+>)?\s*$/i;
 
 /** Splits an argument list at top-level commas (quotes, brackets, braces and comments respected). */
 export function splitArgs(text: string): string[] {
@@ -105,7 +106,9 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
   }
   if (rest.startsWith("+++ ")) {
     const m = /^\+\+\+ (?:exited with (\d+)|killed by (SIG\w+))/.exec(rest);
-    return m ? { kind: "exit", pid, time, status: m[1] === undefined ? undefined : Number(m[1]), signal: m[2] } : undefined;
+    return m
+      ? { kind: "exit", pid, time, status: m[1] === undefined ? undefined : Number(m[1]), signal: m[2] }
+      : undefined;
   }
   if (rest.startsWith("--- ")) {
     const m = /^--- (SIG\w+)/.exec(rest);
@@ -122,16 +125,39 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
   if (call) {
     const body = call[2];
     if (/\s*<unfinished \.\.\.>\s*$/.test(body)) {
-      return { kind: "call", pid, time, name: call[1], args: splitArgs(body.replace(/\s*<unfinished \.\.\.>\s*$/, "")), unfinished: true };
+      return {
+        kind: "call",
+        pid,
+        time,
+        name: call[1],
+        args: splitArgs(body.replace(/\s*<unfinished \.\.\.>\s*$/, "")),
+        unfinished: true,
+      };
     }
     const r = RESULT.exec(body);
     if (!r) return null;
-    return { kind: "call", pid, time, name: call[1], args: splitArgs(body.slice(0, r.index)), ret: r[1], errno: r[2], unfinished: false };
+    return {
+      kind: "call",
+      pid,
+      time,
+      name: call[1],
+      args: splitArgs(body.slice(0, r.index)),
+      ret: r[1],
+      errno: r[2],
+      unfinished: false,
+    };
   }
   // strace -c / -C summary rows: "  12.34    0.000123          12        10         2 openat"
   const s = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+)?\s+([a-z_][a-z0-9_]*)\s*$/.exec(line);
-  if (s) return s[3] === "total" ? undefined : { kind: "summary", name: s[3], calls: Number(s[1]), errors: Number(s[2] ?? 0) };
-  if (/^(% time|-{4,}|strace: |\s*$|System call usage summary)/.test(line) || /^\s*[\d.]+\s+[\d.]+\s+\d*\s+\d+\s+\d*\s*total\s*$/.test(line)) return undefined;
+  if (s)
+    return s[3] === "total"
+      ? undefined
+      : { kind: "summary", name: s[3], calls: Number(s[1]), errors: Number(s[2] ?? 0) };
+  if (
+    /^(% time|-{4,}|strace: |\s*$|System call usage summary)/.test(line) ||
+    /^\s*[\d.]+\s+[\d.]+\s+\d*\s+\d+\s+\d*\s*total\s*$/.test(line)
+  )
+    return undefined;
   if (/^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:[\d:.]+\s+)?(?:\+\+\+|---)/.test(line)) return undefined;
   if (/^\d+\s+[\d:.]*\s*<\.\.\. .* resumed>/.test(line) || /^\s*\?\s*$/.test(rest)) return undefined;
   return null;

@@ -13,7 +13,10 @@ import type { Profile } from "./profile.js";
 export function straceVersion(): string {
   const r = spawnSync("strace", ["-V"], { encoding: "utf8" });
   if (r.error || r.status !== 0) {
-    throw new SysfenceError("E_COMMAND_NOT_FOUND", "strace is not installed; install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace) and run again.");
+    throw new SysfenceError(
+      "E_COMMAND_NOT_FOUND",
+      "strace is not installed; install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace) and run again.",
+    );
   }
   return /version\s+([\d.]+)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
 }
@@ -39,11 +42,29 @@ export interface RecordOptions {
 export function straceArgs(fifo: string, argv: string[], phase: PhaseSpec, checkCounts = false): string[] {
   const decoded = ["%file", "clone3", "connect", "bind"];
   if (phase.kind === "marker") decoded.push("write", "writev", "sendto", "sendmsg");
-  return ["-f", ...(checkCounts ? ["-C"] : []), "-ttt", "-q", "-X", "raw", "-e", `raw=!${decoded.join(",")}`, "-s", "256", "-o", fifo, "--", ...argv];
+  return [
+    "-f",
+    ...(checkCounts ? ["-C"] : []),
+    "-ttt",
+    "-q",
+    "-X",
+    "raw",
+    "-e",
+    `raw=!${decoded.join(",")}`,
+    "-s",
+    "256",
+    "-o",
+    fifo,
+    "--",
+    ...argv,
+  ];
 }
 
 /** Runs argv under strace and builds its profile while it runs. Never buffers the whole log. */
-export async function record(argv: string[], options: RecordOptions = {}): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
+export async function record(
+  argv: string[],
+  options: RecordOptions = {},
+): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const version = straceVersion();
   const phase = options.phase ?? { kind: "none" };
   const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
@@ -70,10 +91,24 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   const timer = options.onProgress
-    ? setInterval(() => options.onProgress?.({ calls: builder.calls, distinct: builder.distinct(), processes: builder.processCount() }), 200)
+    ? setInterval(
+        () =>
+          options.onProgress?.({
+            calls: builder.calls,
+            distinct: builder.distinct(),
+            processes: builder.processCount(),
+          }),
+        200,
+      )
     : undefined;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  const spawnError = new Promise<never>((_, reject) => child.once("error", (e) => reject(new SysfenceError("E_COMMAND_NOT_FOUND", `cannot start strace: ${e.message}`, { cause: e }))));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once("error", (e) =>
+      reject(new SysfenceError("E_COMMAND_NOT_FOUND", `cannot start strace: ${e.message}`, { cause: e })),
+    ),
+  );
   try {
     const lines = createInterface({ input: createReadStream(fifo), crlfDelay: Number.POSITIVE_INFINITY });
     const reading = (async () => {
@@ -108,7 +143,10 @@ export async function record(argv: string[], options: RecordOptions = {}): Promi
  * Differences between our counts and strace's own -c/-C summary from the same run: strace counts only calls
  * that returned, so calls that never did (exit_group, a call a thread died in) are left out of the comparison.
  */
-export function countMismatches(profile: Profile, builder: ProfileBuilder): { syscall: string; sysfence: number; strace: number }[] {
+export function countMismatches(
+  profile: Profile,
+  builder: ProfileBuilder,
+): { syscall: string; sysfence: number; strace: number }[] {
   const never = builder.neverReturned();
   const out: { syscall: string; sysfence: number; strace: number }[] = [];
   const names = new Set([...Object.keys(profile.syscalls), ...builder.straceSummary.keys()]);
@@ -122,14 +160,23 @@ export function countMismatches(profile: Profile, builder: ProfileBuilder): { sy
 }
 
 /** Builds a profile from an existing strace log (-f or not, -t/-tt/-ttt, -T, -y, -X, unfinished/resumed). */
-export async function profileFromLog(file: string, options: { phase?: PhaseSpec; phaseText?: string; focus?: Focus } = {}): Promise<{ profile: Profile; builder: ProfileBuilder }> {
+export async function profileFromLog(
+  file: string,
+  options: { phase?: PhaseSpec; phaseText?: string; focus?: Focus } = {},
+): Promise<{ profile: Profile; builder: ProfileBuilder }> {
   const builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
   const input = file === "-" ? process.stdin : createReadStream(file);
   const opened = new Promise<void>((resolve, reject) => {
     if (file === "-") resolve();
     else {
       input.once("open", () => resolve());
-      input.once("error", (e: Error) => reject(new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, { cause: e })));
+      input.once("error", (e: Error) =>
+        reject(
+          new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+            cause: e,
+          }),
+        ),
+      );
     }
   });
   await opened;
@@ -153,9 +200,17 @@ export async function profileFromLog(file: string, options: { phase?: PhaseSpec;
       builder.add(e);
     }
   }
-  if (good === 0) throw firstBad ? notStrace(file, firstBad[0], firstBad[1]) : new SysfenceError("E_USAGE", `${file} is empty; nothing to read.`);
+  if (good === 0)
+    throw firstBad
+      ? notStrace(file, firstBad[0], firstBad[1])
+      : new SysfenceError("E_USAGE", `${file} is empty; nothing to read.`);
   const lastLineCut = bad > 0 && firstBad?.[0] === lineNo;
-  const profile = builder.build({ strace: "unknown", arch: nativeArch(), complete: !lastLineCut && bad === 0, phaseText: options.phaseText });
+  const profile = builder.build({
+    strace: "unknown",
+    arch: nativeArch(),
+    complete: !lastLineCut && bad === 0,
+    phaseText: options.phaseText,
+  });
   return { profile, builder };
 }
 
@@ -164,6 +219,16 @@ function pickCpu(): number {
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
-  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGSYS: 31, SIGABRT: 6 };
+  const table: Record<string, number> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGPIPE: 13,
+    SIGTERM: 15,
+    SIGSYS: 31,
+    SIGABRT: 6,
+  };
   return signal ? (table[signal] ?? 0) : 0;
 }

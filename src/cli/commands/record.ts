@@ -17,12 +17,20 @@ interface RecordOpts {
 export function registerRecord(program: Command, io: CliIO, command: string[]): void {
   program
     .command("record")
-    .description("run a command under strace (forks, threads, execs followed) and write what it called as a profile")
+    .description(
+      "run a command under strace (forks, threads, execs followed) and write what it called as a profile",
+    )
     .option("-o, --output <file>", "the profile (JSON); default: stdout")
-    .option("--after <event>", "where the work phase begins: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS")
+    .option(
+      "--after <event>",
+      "where the work phase begins: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS",
+    )
     .option("--only-exe <exe...>", "count only processes running this program (path or name)")
     .option("--exclude-exe <exe...>", "do not count processes running this program")
-    .option("--from-strace <file>", "build the profile from an existing 'strace -f -o FILE' log instead of running anything")
+    .option(
+      "--from-strace <file>",
+      "build the profile from an existing 'strace -f -o FILE' log instead of running anything",
+    )
     .option("--no-pin", "do not pin strace and the program to one CPU")
     .option("--check-counts", "also let strace count (-C) and report any difference from sysfence's counts")
     .option("-q, --quiet", "no progress on stderr")
@@ -35,10 +43,12 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       let result;
       let status = 0;
       if (opts.fromStrace) {
-        if (command.length) throw new UsageError("give either --from-strace FILE or a command after --, not both.");
+        if (command.length)
+          throw new UsageError("give either --from-strace FILE or a command after --, not both.");
         result = await profileFromLog(opts.fromStrace, { phase, phaseText: opts.after, focus });
       } else {
-        if (command.length === 0) throw new UsageError("give the command to record after --, e.g. sysfence record -o p.json -- ls /");
+        if (command.length === 0)
+          throw new UsageError("give the command to record after --, e.g. sysfence record -o p.json -- ls /");
         const { resolveCommand } = await import("../../install/run.js");
         resolveCommand(command[0]); // a missing program is an error before strace starts
         const live = !opts.quiet && process.stderr.isTTY;
@@ -48,7 +58,12 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           focus,
           pin: opts.pin !== false,
           checkCounts: opts.checkCounts,
-          onProgress: live ? (p) => io.stderr(`\rsysfence record: ${p.calls} calls, ${p.distinct} distinct syscalls, ${p.processes} processes `) : undefined,
+          onProgress: live
+            ? (p) =>
+                io.stderr(
+                  `\rsysfence record: ${p.calls} calls, ${p.distinct} distinct syscalls, ${p.processes} processes `,
+                )
+            : undefined,
         });
         if (live) io.stderr("\n");
         result = r;
@@ -58,17 +73,26 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       if (opts.checkCounts) {
         const diff = countMismatches(profile, builder);
         if (diff.length) io.stderr(`sysfence record: counts differ from strace's: ${toJson(diff, 0)}\n`);
-        else if (builder.straceSummary.size) io.stderr(`sysfence record: counts equal strace's for all ${builder.straceSummary.size} syscalls that returned\n`);
+        else if (builder.straceSummary.size)
+          io.stderr(
+            `sysfence record: counts equal strace's for all ${builder.straceSummary.size} syscalls that returned\n`,
+          );
       }
       const text = `${toJson(profile)}\n`;
       if (opts.output) await writeFileAtomic(opts.output, text);
       else io.stdout(text);
       if (!opts.quiet) {
         const n = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
-        io.stderr(`sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${profile.processes.length} process images${profile.complete ? "" : " (incomplete)"}${opts.output ? ` → ${opts.output}` : ""}\n`);
+        io.stderr(
+          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${profile.processes.length} process images${profile.complete ? "" : " (incomplete)"}${opts.output ? ` → ${opts.output}` : ""}\n`,
+        );
       }
       if (status !== 0) {
-        throw new SysfenceError("E_RECORDED_FAILURE", `the recorded program exited with status ${status}; the profile was written and marked incomplete.`, { exitStatus: status });
+        throw new SysfenceError(
+          "E_RECORDED_FAILURE",
+          `the recorded program exited with status ${status}; the profile was written and marked incomplete.`,
+          { exitStatus: status },
+        );
       }
     });
 }

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parseLine, splitArgs } from "../../src/record/parse.js";
+import { profileFromLog } from "../../src/record/strace.js";
+
+describe("strace line parser", () => {
+  it("reads calls with and without -f, with -t/-tt/-ttt, -T, -y and -X", () => {
+    assert.deepEqual(parseLine('openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3'), {
+      kind: "call",
+      pid: 0,
+      time: undefined,
+      name: "openat",
+      args: ["AT_FDCWD", '"/etc/passwd"', "O_RDONLY|O_CLOEXEC"],
+      ret: "3",
+      errno: undefined,
+      unfinished: false,
+    });
+    const f = parseLine(
+      '123   1700000000.123456 read(3</etc/passwd>, "root:x:0:0:root:/root:/bin/bash\\n"..., 4096) = 4096 <0.000012>',
+    );
+    assert.ok(f?.kind === "call");
+    assert.equal(f.pid, 123);
+    assert.equal(f.time, 1700000000.123456);
+    assert.deepEqual(f.args, ["3</etc/passwd>", '"root:x:0:0:root:/root:/bin/bash\\n"...', "4096"]);
+    const tt = parseLine("[pid  77] 12:34:56.500000 ioctl(1, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0}) = 0");
+    assert.ok(tt?.kind === "call");
+    assert.equal(tt.pid, 77);
+    assert.equal(tt.time, 12 * 3600 + 34 * 60 + 56.5);
+    assert.deepEqual(tt.args, ["1", "TCGETS", "{c_iflag=ICRNL|IXON, c_oflag=NL0}"]);
+    const raw = parseLine("9 ioctl(0x1, 0x5401, 0x7ffd) = -1 ENOTTY (Inappropriate ioctl for device)");
+    assert.ok(raw?.kind === "call");
+    assert.equal(raw.ret, "-1");
+    assert.equal(raw.errno, "ENOTTY");
+  });
+  it("pairs unfinished and resumed halves; reads signals, exits and interrupted calls", () => {
+    assert.deepEqual(parseLine("5 wait4(-1,  <unfinished ...>"), {
+      kind: "call",
+      pid: 5,
+      time: undefined,
+      name: "wait4",
+      args: ["-1"],
+      unfinished: true,
+    });
+    assert.deepEqual(
+      parseLine("5 <... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 6"),
+      {
+        kind: "resume",
+        pid: 5,
+        time: undefined,
+        name: "wait4",
+        args: ["[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]", "0", "NULL"],
+        ret: "6",
+        errno: undefined,
+      },
+    );
+    assert.deepEqual(parseLine("5 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=6} ---"), {
+      kind: "signal",
+      pid: 5,
+      time: undefined,
+      signal: "SIGCHLD",
+    });
+    assert.deepEqual(parseLine("6 +++ exited with 3 +++"), {
+      kind: "exit",
+      pid: 6,
+      time: undefined,
+      status: 3,
+      signal: undefined,
+    });
+    assert.deepEqual(parseLine("6 +++ killed by SIGKILL +++"), {
+      kind: "exit",
+      pid: 6,
+      time: undefined,
+      status: undefined,
+      signal: "SIGKILL",
+    });
+    const r = parseLine("7 read(0, 0x7ffc, 10) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
+    assert.ok(r?.kind === "call");
+    assert.equal(r.ret, "?");
+    assert.equal(r.errno, "ERESTARTSYS");
+    assert.equal(parseLine("7 exit_group(0)                     = ?")?.kind, "call");
+  });
+  it("keeps strings with commas, brackets and comments whole", () => {
+    assert.deepEqual(splitArgs('"a, b", [1, 2], {x=1, y=[3]}, 0x7fff /* 35 vars */'), [
+      '"a, b"',
+      "[1, 2]",
+      "{x=1, y=[3]}",
+      "0x7fff /* 35 vars */",
+    ]);
+  });
+  it("rejects lines that are not strace output", () => {
+    assert.equal(parseLine("hello world"), null);
+    assert.equal(parseLine("GET / HTTP/1.1"), null);
+  });
+});
+
+describe("profiles from existing logs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-log-"));
+  it("a file that is not strace output gets one error naming file and line", async () => {
+    const f = join(dir, "notes.txt");
+    writeFileSync(f, "# my notes\nnothing here\n");
+    await assert.rejects(profileFromLog(f), /notes\.txt:1: this is not strace output: '# my notes'/);
+  });
+  it("a truncated log is read and marked incomplete", async () => {
+    const f = join(dir, "cut.log");
+    writeFileSync(f, '1 openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3\n1 read(3, "127.0.0.1 loc');
+    const { profile } = await profileFromLog(f);
+    assert.equal(profile.complete, false);
+    assert.equal(profile.syscalls.openat.setup, 1);
+    assert.equal(profile.paths["/etc/hosts"], 1);
+  });
+  it("a missing file is a clear error", async () => {
+    await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
+  });
+});

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parsePhase } from "../../src/record/builder.js";
+import type { Profile } from "../../src/record/profile.js";
+import { countMismatches, profileFromLog, record } from "../../src/record/strace.js";
+import { REPO } from "../helpers/paths.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const skip =
+  process.platform !== "linux"
+    ? "needs Linux"
+    : requireOrSkip(spawnSync("strace", ["-V"]).status === 0, "strace");
+const CLI = `${REPO}dist/src/cli/main.js`;
+const calls = (p: Profile, name: string) =>
+  p.syscalls[name] ? p.syscalls[name].setup + p.syscalls[name].work : 0;
+
+describe("sysfence record on real workloads (strace)", { skip }, () => {
+  const workloads: [string, string[]][] = [
+    [
+      "a shell pipeline of several processes",
+      ["sh", "-c", "ls -la /usr/bin | head -5 >/dev/null; cat /etc/hostname >/dev/null"],
+    ],
+    [
+      "a multi-threaded Node.js HTTP server under 200 requests",
+      [process.execPath, `${REPO}test/fixtures/mt-server.mjs`],
+    ],
+    ["a file-system walk", ["find", "/usr/share/doc", "-maxdepth", "2", "-name", "*.gz"]],
+  ];
+  for (const [label, argv] of workloads) {
+    it(`counts equal strace -c -f: ${label}`, async () => {
+      const { profile, builder, status } = await record(argv, { checkCounts: true, pin: true });
+      assert.equal(status, 0);
+      assert.ok(builder.straceSummary.size > 10, "strace printed its summary");
+      assert.deepEqual(countMismatches(profile, builder), []);
+      assert.equal(profile.complete, true);
+    });
+  }
+  it("groups threads into process images and keeps argument values", async () => {
+    const { profile } = await record([process.execPath, `${REPO}test/fixtures/mt-server.mjs`], {
+      phase: parsePhase("listen"),
+      phaseText: "listen",
+    });
+    const node = profile.processes.find((p) => p.exe.endsWith("node") && p.threads.length > 1);
+    assert.ok(node, "node's threads are grouped under one process");
+    assert.ok(node.threads.length >= 5);
+    assert.ok(node.workStartedAt, "the work phase began at listen");
+    assert.equal(profile.syscalls.listen.setup, 1);
+    assert.ok(profile.syscalls.accept4.work > 0, "accepting is work");
+    assert.equal(profile.syscalls.accept4.setup, 0);
+    assert.ok(profile.syscalls.socket.args?.["0"]?.["2"], "socket(AF_INET=2) recorded as a value");
+    assert.ok(profile.syscalls.clone3 || profile.syscalls.clone, "thread creation recorded");
+  });
+  it("--after marker: and --only-exe", async () => {
+    const script =
+      "cat /etc/hostname >/dev/null; echo SYSFENCE-MARK >/dev/null; cat /etc/hostname >/dev/null";
+    const { profile } = await record(["sh", "-c", script], {
+      phase: parsePhase("marker:SYSFENCE-MARK"),
+      focus: { only: ["cat"] },
+    });
+    assert.ok(profile.processes.every((p) => p.exe.endsWith("cat")));
+    assert.equal(profile.processes.length, 2);
+    const [first, second] = profile.processes;
+    const opens = (p: (typeof profile.processes)[number], phase: "setup" | "work") =>
+      p.threads.reduce((a, t) => a + (t.syscalls.openat?.[phase] ?? 0), 0);
+    assert.ok(
+      opens(first, "setup") > 0 && opens(first, "work") === 0,
+      "the first cat runs before the marker",
+    );
+    assert.ok(opens(second, "work") > 0 && opens(second, "setup") === 0, "the second cat runs after it");
+    assert.ok(profile.paths["/etc/hostname"] >= 2);
+  });
+  it("--from-strace reads a plain 'strace -f -o' log to the same counts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-rec-"));
+    const log = join(dir, "t.log");
+    spawnSync("strace", ["-f", "-C", "-o", log, "sh", "-c", "ls / >/dev/null; cat /etc/hostname >/dev/null"]);
+    const { profile, builder } = await profileFromLog(log);
+    assert.deepEqual(countMismatches(profile, builder), []);
+    assert.ok(calls(profile, "execve") >= 3);
+  });
+  it("the CLI passes the exit status through and marks the profile incomplete", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-rec-"));
+    const out = join(dir, "p.json");
+    const r = spawnSync(process.execPath, [CLI, "record", "-q", "-o", out, "--", "sh", "-c", "exit 3"], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 3);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.equal(p.format, "sysfence-profile");
+    assert.equal(p.complete, false);
+    assert.equal(p.exitStatus, 3);
+  });
+  it("SIGTERM stops the recording and still writes the profile, marked incomplete", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-rec-"));
+    const out = join(dir, "p.json");
+    const child = spawn(process.execPath, [CLI, "record", "-q", "-o", out, "--", "sleep", "30"], {
+      stdio: "ignore",
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    spawnSync("pkill", ["-f", "^sleep 30$"]);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.equal(p.complete, false);
+    assert.ok(calls(p, "execve") >= 1);
+  });
+  it("without strace: one clear error saying how to install it", () => {
+    const r = spawnSync(process.execPath, [CLI, "record", "-o", "/tmp/x.json", "--", "/bin/true"], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: "/nonexistent" },
+    });
+    assert.equal(r.status, 127);
+    assert.match(r.stderr, /strace is not installed; install it \(Debian\/Ubuntu: apt-get install strace/);
+  });
+});
