@@ -197,7 +197,8 @@ export class ProfileBuilder {
         const raw = e.args[i];
         if (raw === undefined) continue;
         const v = argValue(raw);
-        const m = (c.args[i] ??= {});
+        c.args[i] ??= {};
+        const m = c.args[i];
         m[v] = (m[v] ?? 0) + 1;
       }
     }

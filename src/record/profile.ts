@@ -97,7 +97,8 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
   if (b.args) {
     a.args ??= {};
     for (const [i, vals] of Object.entries(b.args)) {
-      const dst = (a.args[i] ??= {});
+      a.args[i] ??= {};
+      const dst = a.args[i];
       for (const [v, n] of Object.entries(vals)) dst[v] = (dst[v] ?? 0) + n;
     }
   }

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
+import type { ProfileBuilder } from "../../record/builder.js";
+import type { Profile } from "../../record/profile.js";
 import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
 
 interface RecordOpts {
@@ -40,7 +42,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       const { countMismatches, profileFromLog, record } = await import("../../record/strace.js");
       const phase = parsePhase(opts.after);
       const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
-      let result;
+      let result: { profile: Profile; builder: ProfileBuilder };
       let status = 0;
       if (opts.fromStrace) {
         if (command.length)
