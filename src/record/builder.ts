@@ -1,5 +1,5 @@
 import { SysfenceError } from "../errors.js";
-import type { CallEvent, TraceEvent } from "./parse.js";
+import { argsOf, type CallEvent, nthArg, type TraceEvent } from "./parse.js";
 import {
   addCounts,
   INTERESTING_ARGS,
@@ -132,7 +132,7 @@ export class ProfileBuilder {
       return;
     }
     if (e.time !== undefined) this.firstTime ??= e.time;
-    const t = this.thread(e.pid);
+    const t = this.threads.get(e.pid) ?? this.thread(e.pid);
     if (e.kind === "signal") {
       this.signals.set(e.signal, (this.signals.get(e.signal) ?? 0) + 1);
       return;
@@ -153,14 +153,15 @@ export class ProfileBuilder {
     if (e.kind === "resume") {
       const p = t.pending;
       t.pending = undefined;
-      if (p && p.name === e.name)
-        this.complete(t, {
-          ...p,
-          args: [...p.args, ...e.args],
-          ret: e.ret,
-          errno: e.errno,
-          unfinished: false,
-        });
+      if (p && p.name === e.name) {
+        // complete the pending event in place; only execve needs the joined argument text
+        p.ret = e.ret;
+        p.errno = e.errno;
+        p.unfinished = false;
+        if (e.argText && (p.name === "execve" || p.name === "execveat"))
+          p.argText = p.argText ? `${p.argText}, ${e.argText}` : e.argText;
+        this.complete(t, p);
+      }
       return;
     }
     this.calls++;
@@ -170,9 +171,14 @@ export class ProfileBuilder {
   }
 
   private count(t: Thread, e: CallEvent): void {
+    let args: string[] | undefined;
+    const getArgs = () => {
+      args ??= argsOf(e);
+      return args;
+    };
     if (e.name === "clone" || e.name === "clone3" || e.name === "fork" || e.name === "vfork") {
       this.lastForker = t;
-      if (isThreadClone(e))
+      if (isThreadClone(getArgs()))
         this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
     }
     const wasWork = t.group.work;
@@ -180,7 +186,7 @@ export class ProfileBuilder {
     if (!wasWork && this.phase.kind === "first" && matchesName(this.phase.syscall, e.name))
       this.enterWork(t.group, e.time);
     const marker = this.phase.kind === "marker" ? this.phase.text : undefined;
-    if (!wasWork && marker !== undefined && WRITES.has(e.name) && e.args.some((a) => a.includes(marker)))
+    if (!wasWork && marker !== undefined && WRITES.has(e.name) && e.argText.includes(marker))
       this.enterWork(t.group, e.time);
     if (!this.counted(t.group)) return;
     let c = t.counts.get(e.name);
@@ -194,7 +200,7 @@ export class ProfileBuilder {
     if (idx) {
       c.args ??= {};
       for (const i of idx) {
-        const raw = e.args[i];
+        const raw = args ? args[i] : nthArg(e.argText, i);
         if (raw === undefined) continue;
         const v = argValue(raw);
         c.args[i] ??= {};
@@ -202,7 +208,7 @@ export class ProfileBuilder {
         m[v] = (m[v] ?? 0) + 1;
       }
     }
-    const path = pathArg(e);
+    const path = PATH_ARG[e.name] === undefined ? undefined : pathArg(e.name, getArgs());
     if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
       this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
   }
@@ -220,7 +226,7 @@ export class ProfileBuilder {
       // execve ended its other threads, and this thread goes on as the new image's leader.
       const old = t.group;
       this.finished.push(old);
-      const exe = unquote(e.args[e.name === "execve" ? 0 : 1]) ?? old.exe;
+      const exe = unquote(argsOf(e)[e.name === "execve" ? 0 : 1]) ?? old.exe;
       const fresh: Group = {
         pid: old.pid,
         exe,
@@ -333,8 +339,8 @@ function matchesName(pattern: string, name: string): boolean {
   return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
 
-function isThreadClone(e: CallEvent): boolean {
-  const text = e.args[0] ?? "";
+function isThreadClone(args: string[]): boolean {
+  const text = args[0] ?? "";
   if (text.includes("CLONE_THREAD")) return true;
   const m = /(?:flags=)?(0x[0-9a-f]+|\d+)/i.exec(text);
   return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
@@ -364,10 +370,10 @@ const PATH_ARG: Record<string, number> = {
   bind: 1,
 };
 
-function pathArg(e: CallEvent): string | undefined {
-  const i = PATH_ARG[e.name];
+function pathArg(name: string, args: string[]): string | undefined {
+  const i = PATH_ARG[name];
   if (i === undefined) return undefined;
-  const a = e.args[i];
+  const a = args[i];
   if (!a) return undefined;
   const m = /sun_path="([^"]*)"/.exec(a);
   if (m) return `unix:${m[1]}`;

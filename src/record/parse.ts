@@ -6,8 +6,8 @@ export interface CallEvent {
   pid: number;
   time?: number;
   name: string;
-  /** Raw argument texts, split at top-level commas (complete only when the line was not unfinished). */
-  args: string[];
+  /** The argument list as printed (split it with argsOf; complete only when the line was not unfinished). */
+  argText: string;
   /** Return value text ("0", "-1", "0x3", "?"), once known. */
   ret?: string;
   errno?: string;
@@ -19,7 +19,7 @@ export interface ResumeEvent {
   pid: number;
   time?: number;
   name: string;
-  args: string[];
+  argText: string;
   ret?: string;
   errno?: string;
 }
@@ -45,11 +45,6 @@ export interface SummaryEvent {
   errors: number;
 }
 export type TraceEvent = CallEvent | ResumeEvent | SignalEvent | ExitEvent | SummaryEvent;
-
-const PREFIX = /^(?:\[pid\s+)?(\d+)\]?\s+/;
-const TIME = /^(\d{2}:\d{2}:\d{2}(?:\.\d+)?|\d+\.\d+|\d{10,})\s+/;
-const RESULT =
-  /\)\s+=\s+(\?|-?\d+|0x[0-9a-f]+)(?:\s+([A-Z][A-Z0-9_]+)(?:\s+\([^)]*\))?)?(?:\s+\([^)]*\))?(?:\s+<[\d.]+>)?\s*$/i;
 
 /** Splits an argument list at top-level commas (quotes, brackets, braces and comments respected). */
 export function splitArgs(text: string): string[] {
@@ -85,67 +80,159 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
+/** Argument i of a call without splitting the rest (futex and friends are most of a log). */
+export function nthArg(argText: string, index: number): string | undefined {
+  let depth = 0;
+  let inStr = false;
+  let field = 0;
+  let start = 0;
+  const n = argText.length;
+  for (let i = 0; i < n; i++) {
+    const ch = argText.charCodeAt(i);
+    if (inStr) {
+      if (ch === 92) i++;
+      else if (ch === 34) inStr = false;
+      continue;
+    }
+    if (ch === 34) inStr = true;
+    else if (ch === 40 || ch === 91 || ch === 123) depth++;
+    else if (ch === 41 || ch === 93 || ch === 125) depth--;
+    else if (ch === 44 && depth === 0) {
+      if (field === index) return argText.slice(start, i).trim();
+      field++;
+      start = i + 1;
+    }
+  }
+  return field === index && start < n ? argText.slice(start).trim() : undefined;
+}
+
+/** The arguments of a call, split at top-level commas (done only for calls whose arguments matter). */
+export function argsOf(e: { argText: string }): string[] {
+  return splitArgs(e.argText);
+}
+
+const RET_TAIL = /^\s+=\s+(\?|-?\d+|0x[0-9a-f]+)(?:\s+([A-Z][A-Z0-9_]+))?/i;
+
+/** Splits "...) = RET ERRNO (text) <time>" off the end of a call body; undefined when there is none. */
+function splitResult(body: string): { argText: string; ret: string; errno?: string } | undefined {
+  // The result is the last " = " preceded (after padding) by the closing parenthesis.
+  let eq = body.lastIndexOf(" = ");
+  while (eq >= 0) {
+    let k = eq - 1;
+    while (k >= 0 && body.charCodeAt(k) === 32) k--;
+    if (k >= 0 && body.charCodeAt(k) === 41 /* ) */) {
+      const m = RET_TAIL.exec(body.slice(eq));
+      if (!m) return undefined;
+      return { argText: body.slice(0, k), ret: m[1], errno: m[2] };
+    }
+    eq = body.lastIndexOf(" = ", eq - 1);
+  }
+  return undefined;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
 /**
- * Parses one line of strace output, with or without -f (pid prefix), -t/-tt/-ttt, -T, -y and -X.
- * Returns undefined for lines that carry nothing (attach/detach notices, summary rulers); throws nothing —
- * the caller decides whether an unrecognised line is fatal.
+ * Parses one line of strace output, with or without -f (pid prefix), -t/-tt/-ttt, -T, -y and -X. Hand-scanned
+ * rather than regex-driven: a recording can be gigabytes. Returns undefined for lines that carry nothing
+ * (notices, summary rulers) and null for lines that are not strace output.
  */
 export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined | null {
-  let rest = line;
+  let i = 0;
   let pid = defaultPid;
-  const p = PREFIX.exec(rest);
-  if (p) {
-    pid = Number(p[1]);
-    rest = rest.slice(p[0].length);
+  const n = line.length;
+  if (line.startsWith("[pid")) {
+    i = 4;
+    while (line.charCodeAt(i) === 32) i++;
+    const s = i;
+    while (isDigit(line.charCodeAt(i))) i++;
+    pid = Number(line.slice(s, i));
+    if (line.charCodeAt(i) !== 93) return null;
+    i++;
+    while (line.charCodeAt(i) === 32) i++;
+  } else if (isDigit(line.charCodeAt(0))) {
+    let j = 0;
+    while (isDigit(line.charCodeAt(j))) j++;
+    const c = line.charCodeAt(j);
+    if (c === 32 && j < 8) {
+      pid = Number(line.slice(0, j));
+      i = j;
+      while (line.charCodeAt(i) === 32) i++;
+    }
   }
   let time: number | undefined;
-  const t = TIME.exec(rest);
-  if (t) {
-    time = t[1].includes(":") ? clockSeconds(t[1]) : Number(t[1]);
-    rest = rest.slice(t[0].length);
+  if (isDigit(line.charCodeAt(i))) {
+    let j = i;
+    while (j < n && line.charCodeAt(j) !== 32) j++;
+    const t = line.slice(i, j);
+    if (/^(\d{2}:\d{2}:\d{2}(\.\d+)?|\d+\.\d+|\d{9,})$/.test(t)) {
+      time = t.includes(":") ? clockSeconds(t) : Number(t);
+      i = j;
+      while (line.charCodeAt(i) === 32) i++;
+    }
   }
-  if (rest.startsWith("+++ ")) {
-    const m = /^\+\+\+ (?:exited with (\d+)|killed by (SIG\w+))/.exec(rest);
+  const c0 = line.charCodeAt(i);
+  if (c0 === 43 /* + */ && line.startsWith("+++ ", i)) {
+    const m = /^\+\+\+ (?:exited with (\d+)|killed by (SIG\w+))/.exec(line.slice(i));
     return m
       ? { kind: "exit", pid, time, status: m[1] === undefined ? undefined : Number(m[1]), signal: m[2] }
       : undefined;
   }
-  if (rest.startsWith("--- ")) {
-    const m = /^--- (SIG\w+)/.exec(rest);
+  if (c0 === 45 /* - */ && line.startsWith("--- ", i)) {
+    const m = /^--- (SIG\w+)/.exec(line.slice(i));
     return m ? { kind: "signal", pid, time, signal: m[1] } : undefined;
   }
-  if (rest.startsWith("<... ")) {
-    const m = /^<\.\.\. (\w+) resumed>\s?(.*)$/.exec(rest);
-    if (!m) return null;
-    const r = RESULT.exec(m[2]);
-    const argText = r ? m[2].slice(0, r.index) : m[2];
-    return { kind: "resume", pid, time, name: m[1], args: splitArgs(argText), ret: r?.[1], errno: r?.[2] };
-  }
-  const call = /^([a-z_][a-z0-9_]*)\((.*)$/.exec(rest);
-  if (call) {
-    const body = call[2];
-    if (/\s*<unfinished \.\.\.>\s*$/.test(body)) {
-      return {
-        kind: "call",
-        pid,
-        time,
-        name: call[1],
-        args: splitArgs(body.replace(/\s*<unfinished \.\.\.>\s*$/, "")),
-        unfinished: true,
-      };
-    }
-    const r = RESULT.exec(body);
-    if (!r) return null;
+  if (c0 === 60 /* < */ && line.startsWith("<... ", i)) {
+    const end = line.indexOf(" resumed>", i + 5);
+    if (end < 0) return null;
+    const name = line.slice(i + 5, end);
+    const body = line.slice(end + 9);
+    const r = splitResult(body);
     return {
-      kind: "call",
+      kind: "resume",
       pid,
       time,
-      name: call[1],
-      args: splitArgs(body.slice(0, r.index)),
-      ret: r[1],
-      errno: r[2],
-      unfinished: false,
+      name,
+      argText: (r ? r.argText : body).trim(),
+      ret: r?.ret,
+      errno: r?.errno,
     };
+  }
+  if ((c0 >= 97 && c0 <= 122) || c0 === 95) {
+    const paren = line.indexOf("(", i);
+    if (paren > i) {
+      let ok = true;
+      for (let k = i; k < paren; k++) {
+        const ch = line.charCodeAt(k);
+        if (!((ch >= 97 && ch <= 122) || ch === 95 || isDigit(ch))) {
+          ok = false;
+          break;
+        }
+      }
+      const name = line.slice(i, paren);
+      if (ok) {
+        const body = line.slice(paren + 1);
+        if (body.endsWith("<unfinished ...>")) {
+          const argText = body
+            .slice(0, body.length - 16)
+            .trim()
+            .replace(/,$/, "");
+          return { kind: "call", pid, time, name, argText, unfinished: true };
+        }
+        const r = splitResult(body);
+        if (!r) return null;
+        return {
+          kind: "call",
+          pid,
+          time,
+          name,
+          argText: r.argText,
+          ret: r.ret,
+          errno: r.errno,
+          unfinished: false,
+        };
+      }
+    }
   }
   // strace -c / -C summary rows: "  12.34    0.000123          12        10         2 openat"
   const s = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+)?\s+([a-z_][a-z0-9_]*)\s*$/.exec(line);
@@ -158,8 +245,6 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
     /^\s*[\d.]+\s+[\d.]+\s+\d*\s+\d+\s+\d*\s*total\s*$/.test(line)
   )
     return undefined;
-  if (/^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:[\d:.]+\s+)?(?:\+\+\+|---)/.test(line)) return undefined;
-  if (/^\d+\s+[\d:.]*\s*<\.\.\. .* resumed>/.test(line) || /^\s*\?\s*$/.test(rest)) return undefined;
   return null;
 }
 
@@ -174,4 +259,22 @@ export function notStrace(file: string, lineNo: number, line: string): SysfenceE
     "E_USAGE",
     `${file}:${lineNo}: this is not strace output: '${line.slice(0, 80)}'. Record with 'strace -f -o FILE CMD' (sysfence record does this for you).`,
   );
+}
+
+/** Calls fn for every line of a stream, in order; faster than readline for multi-gigabyte logs. */
+export async function forEachLine(input: NodeJS.ReadableStream, fn: (line: string) => void): Promise<void> {
+  input.setEncoding("utf8");
+  let rest = "";
+  for await (const chunk of input as AsyncIterable<string>) {
+    const text = rest + chunk;
+    let start = 0;
+    let nl = text.indexOf("\n", start);
+    while (nl >= 0) {
+      fn(text.slice(start, nl));
+      start = nl + 1;
+      nl = text.indexOf("\n", start);
+    }
+    rest = text.slice(start);
+  }
+  if (rest) fn(rest);
 }

@@ -2,11 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
-import { notStrace, parseLine } from "./parse.js";
+import { forEachLine, notStrace, parseLine } from "./parse.js";
 import type { Profile } from "./profile.js";
 
 /** strace's version, or a clear error saying how to install it. */
@@ -110,13 +109,10 @@ export async function record(
     ),
   );
   try {
-    const lines = createInterface({ input: createReadStream(fifo), crlfDelay: Number.POSITIVE_INFINITY });
-    const reading = (async () => {
-      for await (const line of lines) {
-        const e = parseLine(line);
-        if (e) builder.add(e);
-      }
-    })();
+    const reading = forEachLine(createReadStream(fifo, { highWaterMark: 1 << 20 }), (line) => {
+      const e = parseLine(line);
+      if (e) builder.add(e);
+    });
     await Promise.race([reading, spawnError]);
     const { code, signal } = await exited;
     const status = code ?? 128 + signalNumber(signal);
@@ -165,7 +161,7 @@ export async function profileFromLog(
   options: { phase?: PhaseSpec; phaseText?: string; focus?: Focus } = {},
 ): Promise<{ profile: Profile; builder: ProfileBuilder }> {
   const builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
-  const input = file === "-" ? process.stdin : createReadStream(file);
+  const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) => {
     if (file === "-") resolve();
     else {
@@ -180,26 +176,28 @@ export async function profileFromLog(
     }
   });
   await opened;
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNo = 0;
   let good = 0;
   let bad = 0;
   let firstBad: [number, string] | undefined;
-  for await (const line of lines) {
+  let fatal: SysfenceError | undefined;
+  await forEachLine(input, (line) => {
     lineNo++;
+    if (fatal) return;
     const e = parseLine(line);
     if (e === null) {
       bad++;
       firstBad ??= [lineNo, line];
       // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
-      if (good === 0 && bad >= 1) throw notStrace(file, lineNo, line);
-      continue;
+      if (good === 0) fatal = notStrace(file, lineNo, line);
+      return;
     }
     if (e) {
       good++;
       builder.add(e);
     }
-  }
+  });
+  if (fatal) throw fatal;
   if (good === 0)
     throw firstBad
       ? notStrace(file, firstBad[0], firstBad[1])

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseLine, splitArgs } from "../../src/record/parse.js";
+import { argsOf, type CallEvent, parseLine, splitArgs } from "../../src/record/parse.js";
 import { profileFromLog } from "../../src/record/strace.js";
 
 describe("strace line parser", () => {
@@ -13,7 +13,7 @@ describe("strace line parser", () => {
       pid: 0,
       time: undefined,
       name: "openat",
-      args: ["AT_FDCWD", '"/etc/passwd"', "O_RDONLY|O_CLOEXEC"],
+      argText: 'AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC',
       ret: "3",
       errno: undefined,
       unfinished: false,
@@ -24,12 +24,12 @@ describe("strace line parser", () => {
     assert.ok(f?.kind === "call");
     assert.equal(f.pid, 123);
     assert.equal(f.time, 1700000000.123456);
-    assert.deepEqual(f.args, ["3</etc/passwd>", '"root:x:0:0:root:/root:/bin/bash\\n"...', "4096"]);
+    assert.deepEqual(argsOf(f), ["3</etc/passwd>", '"root:x:0:0:root:/root:/bin/bash\\n"...', "4096"]);
     const tt = parseLine("[pid  77] 12:34:56.500000 ioctl(1, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0}) = 0");
     assert.ok(tt?.kind === "call");
     assert.equal(tt.pid, 77);
     assert.equal(tt.time, 12 * 3600 + 34 * 60 + 56.5);
-    assert.deepEqual(tt.args, ["1", "TCGETS", "{c_iflag=ICRNL|IXON, c_oflag=NL0}"]);
+    assert.deepEqual(argsOf(tt), ["1", "TCGETS", "{c_iflag=ICRNL|IXON, c_oflag=NL0}"]);
     const raw = parseLine("9 ioctl(0x1, 0x5401, 0x7ffd) = -1 ENOTTY (Inappropriate ioctl for device)");
     assert.ok(raw?.kind === "call");
     assert.equal(raw.ret, "-1");
@@ -41,7 +41,7 @@ describe("strace line parser", () => {
       pid: 5,
       time: undefined,
       name: "wait4",
-      args: ["-1"],
+      argText: "-1",
       unfinished: true,
     });
     assert.deepEqual(
@@ -51,7 +51,7 @@ describe("strace line parser", () => {
         pid: 5,
         time: undefined,
         name: "wait4",
-        args: ["[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]", "0", "NULL"],
+        argText: "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL",
         ret: "6",
         errno: undefined,
       },
@@ -76,6 +76,10 @@ describe("strace line parser", () => {
       status: undefined,
       signal: "SIGKILL",
     });
+    const padded = parseLine("8 close(0x3)      = 0 <0.000012>");
+    assert.ok(padded?.kind === "call" && padded.ret === "0" && padded.argText === "0x3");
+    const tricky = parseLine('8 write(1, "a) = 5 b", 8) = 8');
+    assert.ok(tricky?.kind === "call" && tricky.ret === "8" && tricky.argText === '1, "a) = 5 b", 8');
     const r = parseLine("7 read(0, 0x7ffc, 10) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
     assert.ok(r?.kind === "call");
     assert.equal(r.ret, "?");
@@ -113,5 +117,15 @@ describe("profiles from existing logs", () => {
   });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
+  });
+});
+
+describe("strace line parser: result edge cases", () => {
+  it("finds the result after padding and ignores ' = ' inside strings", () => {
+    const padded = parseLine("8 close(0x3)      = 0 <0.000012>");
+    assert.ok(padded?.kind === "call" && padded.ret === "0" && padded.argText === "0x3");
+    const tricky = parseLine('8 write(1, "a) = 5 b", 8) = 8');
+    assert.ok(tricky?.kind === "call" && tricky.ret === "8");
+    assert.deepEqual(argsOf(tricky as CallEvent), ["1", '"a) = 5 b"', "8"]);
   });
 });
