@@ -1,0 +1,45 @@
+// npm run bench:record — the recording figures in the README:
+//  1. parsing: `sysfence record --from-strace` vs the seed's shell pipeline (LC_ALL=C sed|grep|sort|uniq)
+//     on a ≥500 MB `strace -f -o` log of a multi-threaded server, with peak RSS;
+//  2. recording: wall time of a syscall-heavy workload under plain `strace -f -o FILE` vs `sysfence record`.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO } from "../test/helpers/paths.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sysfence-bench-"));
+const CLI = `${REPO}dist/src/cli/main.js`;
+const seconds = (f: () => void) => {
+  const t = performance.now();
+  f();
+  return (performance.now() - t) / 1000;
+};
+
+const sample = join(dir, "sample.log");
+execFileSync("strace", ["-f", "-o", sample, process.execPath, `${REPO}test/fixtures/mt-server.mjs`]);
+const chunk = readFileSync(sample);
+const big = join(dir, "big.log");
+const copies = Math.ceil((520 * 1024 * 1024) / chunk.length);
+writeFileSync(big, Buffer.concat(Array.from({ length: copies }, () => chunk)));
+const mb = Math.round(statSync(big).size / 1024 / 1024);
+
+const pipeline = `LC_ALL=C sh -c "sed 's/^[0-9]\\+[ ]\\+//' '${big}' | grep -v '^<' | grep -Eo '^[^(]+' | sort | uniq -c | sort -h >/dev/null"`;
+const shell = seconds(() => execFileSync("sh", ["-c", pipeline]));
+let rss = 0;
+const ours = seconds(() => {
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "record", "-q", "--from-strace", big, "-o", join(dir, "p.json")], { encoding: "utf8" });
+  rss = Number(r.stderr.trim().split("\n").pop()) / 1024;
+});
+
+const dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"];
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+const plain = median([1, 2, 3].map(() => seconds(() => spawnSync("strace", ["-f", "-o", join(dir, "plain.log"), ...dd], { stdio: "ignore" }))));
+const rec = median([1, 2, 3].map(() => seconds(() => spawnSync(process.execPath, [CLI, "record", "-q", "-o", join(dir, "dd.json"), "--", ...dd], { stdio: "ignore" }))));
+
+process.stdout.write(`| measurement | seed's shell pipeline / plain strace | sysfence | ratio |
+|---|---|---|---|
+| count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log) | ${shell.toFixed(1)} s | ${ours.toFixed(1)} s, peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× |
+| record dd bs=1 count=100000 (≈200k syscalls), median of 3 | ${plain.toFixed(2)} s | ${rec.toFixed(2)} s | ${(plain / rec).toFixed(2)}× |
+`);
+rmSync(dir, { recursive: true, force: true });
