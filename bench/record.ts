@@ -28,14 +28,30 @@ const pipeline = `LC_ALL=C sh -c "sed 's/^[0-9]\\+[ ]\\+//' '${big}' | grep -v '
 const shell = seconds(() => execFileSync("sh", ["-c", pipeline]));
 let rss = 0;
 const ours = seconds(() => {
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "record", "-q", "--from-strace", big, "-o", join(dir, "p.json")], { encoding: "utf8" });
+  const r = spawnSync(
+    "/usr/bin/time",
+    ["-f", "%M", process.execPath, CLI, "record", "-q", "--from-strace", big, "-o", join(dir, "p.json")],
+    { encoding: "utf8" },
+  );
   rss = Number(r.stderr.trim().split("\n").pop()) / 1024;
 });
 
 const dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"];
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
-const plain = median([1, 2, 3].map(() => seconds(() => spawnSync("strace", ["-f", "-o", join(dir, "plain.log"), ...dd], { stdio: "ignore" }))));
-const rec = median([1, 2, 3].map(() => seconds(() => spawnSync(process.execPath, [CLI, "record", "-q", "-o", join(dir, "dd.json"), "--", ...dd], { stdio: "ignore" }))));
+const plain = median(
+  [1, 2, 3].map(() =>
+    seconds(() => spawnSync("strace", ["-f", "-o", join(dir, "plain.log"), ...dd], { stdio: "ignore" })),
+  ),
+);
+const rec = median(
+  [1, 2, 3].map(() =>
+    seconds(() =>
+      spawnSync(process.execPath, [CLI, "record", "-q", "-o", join(dir, "dd.json"), "--", ...dd], {
+        stdio: "ignore",
+      }),
+    ),
+  ),
+);
 
 process.stdout.write(`| measurement | seed's shell pipeline / plain strace | sysfence | ratio |
 |---|---|---|---|

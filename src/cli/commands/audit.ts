@@ -1,0 +1,127 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { SysfenceError } from "../../errors.js";
+import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+
+interface AuditOpts {
+  source: "auto" | "journal" | "dmesg" | "audit-log";
+  since?: string;
+  follow?: boolean;
+  json?: boolean;
+  patch?: string;
+  output?: string;
+  exe?: string;
+}
+
+const when = (t?: number) => (t === undefined ? "?" : new Date(t * 1000).toISOString().replace(".000Z", "Z"));
+
+/** `sysfence audit`. */
+export function registerAudit(program: Command, io: CliIO): void {
+  program
+    .command("audit")
+    .description(
+      "read the kernel's SECCOMP audit records (type 1326): what was killed, denied, trapped or logged",
+    )
+    .argument(
+      "[file]",
+      "a log file (dmesg, journalctl or audit.log output) or - for stdin; default: the system's logs",
+    )
+    .option("--source <source>", "auto | journal | dmesg | audit-log", "auto")
+    .option("--since <time>", "only records since: epoch seconds, an ISO date, or 30s/10m/2h/1d ago")
+    .option("--exe <path>", "only records from this program (path or name)")
+    .option("--follow", "keep reading new records as they arrive (one line each)")
+    .option(
+      "--patch <policy>",
+      "print the minimal change to this sysfence policy that allows what the records show",
+    )
+    .option("-o, --output <file>", "with --patch: write the patched policy here (atomically)")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 when no record was found, 1 when there were violations (for cron).",
+    )
+    .action(async (file: string | undefined, opts: AuditOpts) => {
+      const { parseSeccompRecord, groupRecords, suppressedCount } = await import("../../observe/records.js");
+      const { followSource, parseSince, readSource, resolveSource } = await import(
+        "../../observe/sources.js"
+      );
+      if (!["auto", "journal", "dmesg", "audit-log"].includes(opts.source))
+        throw new UsageError(`unknown --source '${opts.source}'; use auto, journal, dmesg or audit-log.`);
+      const since = parseSince(opts.since);
+      const src = resolveSource(opts.source, file);
+      const keep = (r: NonNullable<ReturnType<typeof parseSeccompRecord>>) =>
+        (since === undefined || (r.time ?? 0) >= since) &&
+        (!opts.exe || r.exe === opts.exe || r.exe?.endsWith(`/${opts.exe}`) || r.comm === opts.exe);
+      if (opts.follow) {
+        let found = 0;
+        await new Promise<void>((resolve) => {
+          const stop = followSource(src, (line) => {
+            const r = parseSeccompRecord(line);
+            if (!r || !keep(r)) return;
+            found++;
+            io.stdout(
+              opts.json
+                ? `${toJson(r, 0)}\n`
+                : `${when(r.time)} ${r.exe ?? r.comm ?? "?"}[${r.pid ?? "?"}] ${r.arch ?? r.audit.toString(16)} ${r.syscall ?? `nr ${r.nr}`} → ${r.action.kind}${r.action.data ? ` ${r.action.data}` : ""}\n`,
+            );
+          });
+          const end = () => {
+            stop();
+            resolve();
+          };
+          process.once("SIGINT", end);
+          process.once("SIGTERM", end);
+        });
+        if (found)
+          throw new SysfenceError("E_RECORDED_FAILURE", `${found} SECCOMP record(s) seen.`, {
+            exitStatus: 1,
+          });
+        return;
+      }
+      const records: NonNullable<ReturnType<typeof parseSeccompRecord>>[] = [];
+      let suppressed = 0;
+      await readSource(src, (line) => {
+        suppressed += suppressedCount(line);
+        const r = parseSeccompRecord(line);
+        if (r && keep(r)) records.push(r);
+      });
+      const violations = groupRecords(records);
+      if (suppressed)
+        io.stderr(
+          `sysfence audit: warning: the kernel dropped ${suppressed} audit message(s) (printk rate limit without auditd; raise kernel.printk_ratelimit_burst or run auditd).\n`,
+        );
+      if (opts.patch) {
+        const { patchPolicy } = await import("../../observe/patch.js");
+        const text = await readFile(opts.patch, "utf8").catch((e) => {
+          throw new SysfenceError(
+            "E_IO",
+            `cannot read ${opts.patch}: ${(e as NodeJS.ErrnoException).code}.`,
+            { cause: e },
+          );
+        });
+        const p = patchPolicy(text, opts.patch, violations);
+        if (opts.output) await writeFileAtomic(opts.output, p.text);
+        io.stdout(opts.json ? `${toJson({ added: p.added, diff: p.diff })}\n` : p.diff);
+        io.stderr(
+          `sysfence audit: ${p.added.length ? `the patch allows ${p.added.join(", ")}` : "nothing to add"}\n`,
+        );
+      } else if (opts.json) {
+        io.stdout(
+          `${toJson({ source: src.path ?? src.kind, records: records.length, suppressed, violations })}\n`,
+        );
+      } else if (violations.length === 0) {
+        io.stdout(`no SECCOMP records in ${src.path ?? src.kind}\n`);
+      } else {
+        io.stdout(`${records.length} SECCOMP record(s) in ${src.path ?? src.kind}:\n`);
+        for (const v of violations) {
+          io.stdout(
+            `  ${v.exe.padEnd(28)} ${v.arch.padEnd(8)} ${v.syscall.padEnd(20)} ${v.action.padEnd(13)} ×${String(v.count).padEnd(5)} ${when(v.firstSeen)} … ${when(v.lastSeen)}\n`,
+          );
+        }
+      }
+      if (violations.length)
+        throw new SysfenceError("E_RECORDED_FAILURE", `${records.length} SECCOMP record(s) found.`, {
+          exitStatus: 1,
+        });
+    });
+}

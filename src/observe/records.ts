@@ -1,0 +1,125 @@
+import { decodeActionValue, formatAction } from "../policy/actions.js";
+import type { Action } from "../policy/model.js";
+import { ARCHES, type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
+import { syscallName } from "../syscalls/table.js";
+
+/** One SECCOMP audit record (type 1326), decoded. */
+export interface SeccompRecord {
+  /** Seconds since the epoch, from audit(SECONDS.MILLIS:SERIAL). */
+  time?: number;
+  serial?: number;
+  pid?: number;
+  uid?: number;
+  comm?: string;
+  exe?: string;
+  /** AUDIT_ARCH value and its name (x32 when the x32 bit is set). */
+  audit: number;
+  arch?: ArchName;
+  nr: number;
+  syscall?: string;
+  /** The filter's return value (code=…) and the action it means. */
+  code: number;
+  action: Action;
+  signal?: number;
+  compat?: boolean;
+}
+
+/** A kernel log line telling that audit messages were dropped ("kauditd_printk_skb: N callbacks suppressed"). */
+export function suppressedCount(line: string): number {
+  const m = /kauditd_printk_skb: (\d+) callbacks suppressed|audit: printk limit exceeded/.exec(line);
+  return m ? Number(m[1] ?? 1) : 0;
+}
+
+/**
+ * Parses a SECCOMP record from any of the places the kernel's audit records end up: dmesg
+ * ("audit: type=1326 audit(…): …"), journald (`kernel: audit: type=1326 …`), or auditd's audit.log
+ * ("type=SECCOMP msg=audit(…): …", enriched or raw). Returns undefined for any other line.
+ */
+export function parseSeccompRecord(line: string): SeccompRecord | undefined {
+  const at = line.search(/type=(?:1326|SECCOMP)\b/);
+  if (at < 0) return undefined;
+  const body = line.slice(at).replace(/\x1d.*$/, "");
+  const fields = new Map<string, string>();
+  for (const m of body.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
+    if (!fields.has(m[1])) fields.set(m[1], m[2]);
+  const stamp = /audit\((\d+)\.(\d+):(\d+)\)/.exec(body);
+  const num = (k: string) => {
+    const v = fields.get(k);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const text = (k: string) => {
+    const v = fields.get(k);
+    if (v === undefined || v === "(null)" || v === "?") return undefined;
+    if (v.startsWith('"')) return v.slice(1, -1);
+    // unquoted values are hex-encoded when they contain special characters (auditd convention)
+    return /^[0-9A-F]+$/.test(v) && v.length % 2 === 0 ? Buffer.from(v, "hex").toString("utf8") : v;
+  };
+  const archText = fields.get("arch");
+  const nrText = fields.get("syscall");
+  const codeText = fields.get("code");
+  if (archText === undefined || nrText === undefined || codeText === undefined) return undefined;
+  const audit = Number.parseInt(archText, 16) >>> 0;
+  const nr = Number(nrText) >>> 0;
+  const code = Number(codeText) >>> 0;
+  let arch = archByAudit(audit)?.name;
+  if (arch === "x86_64" && nr >= X32_SYSCALL_BIT && nr !== 0xffffffff) arch = "x32";
+  const syscall = arch ? (syscallName(arch, nr) ?? undefined) : undefined;
+  return {
+    time: stamp ? Number(`${stamp[1]}.${stamp[2]}`) : undefined,
+    serial: stamp ? Number(stamp[3]) : undefined,
+    pid: num("pid"),
+    uid: num("uid"),
+    comm: text("comm"),
+    exe: text("exe"),
+    audit,
+    arch,
+    nr,
+    syscall,
+    code,
+    action: decodeActionValue(code),
+    signal: num("sig") || undefined,
+    compat: fields.get("compat") === "1",
+  };
+}
+
+/** Calls grouped by program and syscall, with counts and first/last seen. */
+export interface Violation {
+  exe: string;
+  arch: string;
+  syscall: string;
+  nr: number;
+  action: string;
+  count: number;
+  pids: number[];
+  firstSeen?: number;
+  lastSeen?: number;
+}
+
+/** Groups records per executable, arch and syscall. */
+export function groupRecords(records: readonly SeccompRecord[]): Violation[] {
+  const map = new Map<string, Violation>();
+  for (const r of records) {
+    const exe = r.exe ?? r.comm ?? "?";
+    const arch = r.arch ?? `0x${r.audit.toString(16)}`;
+    const syscall = r.syscall ?? `nr ${r.nr}`;
+    const action = formatAction(r.action);
+    const key = `${exe}\0${arch}\0${syscall}\0${action}`;
+    let v = map.get(key);
+    if (!v) {
+      v = { exe, arch, syscall, nr: r.nr, action, count: 0, pids: [], firstSeen: r.time, lastSeen: r.time };
+      map.set(key, v);
+    }
+    v.count++;
+    if (r.pid !== undefined && !v.pids.includes(r.pid) && v.pids.length < 20) v.pids.push(r.pid);
+    if (r.time !== undefined) {
+      v.firstSeen = Math.min(v.firstSeen ?? r.time, r.time);
+      v.lastSeen = Math.max(v.lastSeen ?? r.time, r.time);
+    }
+  }
+  return [...map.values()].sort((a, b) => a.exe.localeCompare(b.exe) || b.count - a.count);
+}
+
+/** Whether an arch value is one sysfence knows. */
+export const knownAudit = (audit: number) => Object.values(ARCHES).some((a) => a.audit === audit);

@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Emulator } from "../../src/bpf/emulator.js";
+import { compile } from "../../src/compile/compile.js";
+import { patchPolicy } from "../../src/observe/patch.js";
+import {
+  groupRecords,
+  parseSeccompRecord,
+  type SeccompRecord,
+  suppressedCount,
+} from "../../src/observe/records.js";
+import { readSource } from "../../src/observe/sources.js";
+import { parsePolicy } from "../../src/policy/parse.js";
+import { ARCHES } from "../../src/syscalls/arches.js";
+import { REPO } from "../helpers/paths.js";
+
+const DMESG =
+  '[ 1598.589815] audit: type=1326 audit(1795328380.495:39): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=7925 comm="ls" exe="/usr/bin/ls" sig=0 arch=c000003e syscall=16 compat=0 ip=0x7fb9facd64c6 code=0x7ffc0000';
+const JOURNAL =
+  'Nov 22 07:00:01 host kernel: audit: type=1326 audit(1795331062.347:162): auid=1000 uid=1000 gid=1000 ses=2 subj=unconfined pid=27272 comm="nginx" exe="/usr/sbin/nginx" sig=31 arch=c000003e syscall=101 compat=0 ip=0x7f1543d2d829 code=0x80000000';
+const AUDITLOG =
+  'type=SECCOMP msg=audit(1795331063.001:170): auid=4294967295 uid=33 gid=33 ses=4294967295 subj=? pid=900 comm=6E67696E78 exe="/usr/sbin/nginx" sig=0 arch=c00000b7 syscall=56 compat=0 ip=0xffff8a2b code=0x50001\x1dAUID="unset" UID="www-data" ARCH=aarch64 SYSCALL=openat';
+const I386 =
+  'audit: type=1326 audit(1795331064.000:171): pid=5 comm="probe" exe="/tmp/probe" sig=31 arch=40000003 syscall=20 compat=1 ip=0x1 code=0x80000000';
+const X32 =
+  'audit: type=1326 audit(1795331064.100:172): pid=6 comm="probe" exe="/tmp/probe" sig=31 arch=c000003e syscall=1073741863 compat=0 ip=0x1 code=0x0';
+
+describe("SECCOMP audit record parsing", () => {
+  it("reads dmesg, journald and auditd (enriched, hex comm, foreign arch) lines", () => {
+    const d = parseSeccompRecord(DMESG)!;
+    assert.deepEqual(
+      [d.exe, d.arch, d.syscall, d.action.kind, d.pid, d.time],
+      ["/usr/bin/ls", "x86_64", "ioctl", "log", 7925, 1795328380.495],
+    );
+    const j = parseSeccompRecord(JOURNAL)!;
+    assert.deepEqual(
+      [j.exe, j.syscall, j.action.kind, j.signal],
+      ["/usr/sbin/nginx", "ptrace", "kill-process", 31],
+    );
+    const a = parseSeccompRecord(AUDITLOG)!;
+    assert.deepEqual(
+      [a.comm, a.arch, a.syscall, a.action.kind, a.action.data],
+      ["nginx", "aarch64", "openat", "errno", 1],
+    );
+    assert.equal(parseSeccompRecord(I386)!.syscall, "getpid");
+    const x = parseSeccompRecord(X32)!;
+    assert.deepEqual([x.arch, x.syscall, x.action.kind], ["x32", "getpid", "kill-thread"]);
+  });
+  it("ignores other and malformed lines; notices dropped messages", () => {
+    assert.equal(parseSeccompRecord("[ 1.0] audit: type=1400 apparmor=DENIED"), undefined);
+    assert.equal(
+      parseSeccompRecord('audit: type=1326 audit(1.2:3): pid=1 comm="x"'),
+      undefined,
+      "no arch/syscall/code",
+    );
+    assert.equal(parseSeccompRecord("random text"), undefined);
+    assert.equal(suppressedCount("[ 4960.989017] kauditd_printk_skb: 4 callbacks suppressed"), 4);
+  });
+  it("groups by program, arch and syscall with counts and first/last seen", () => {
+    const recs = [DMESG, DMESG.replace("1795328380.495:39", "1795328390.000:40"), JOURNAL, AUDITLOG].map(
+      (l) => parseSeccompRecord(l)!,
+    ) as SeccompRecord[];
+    const g = groupRecords(recs);
+    const ls = g.find((v) => v.exe === "/usr/bin/ls")!;
+    assert.equal(ls.count, 2);
+    assert.equal(ls.firstSeen, 1795328380.495);
+    assert.equal(ls.lastSeen, 1795328390);
+    assert.equal(g.length, 3);
+  });
+  it("reads a file of interleaved lines and the CLI exits 1 when it finds records, 0 otherwise", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-audit-"));
+    const f = join(dir, "kern.log");
+    writeFileSync(
+      f,
+      ["noise", DMESG, "[ 2.0] eth0: link up", JOURNAL, "half a line type=1326 arch=", AUDITLOG, I386].join(
+        "\n",
+      ),
+    );
+    const lines: string[] = [];
+    await readSource({ kind: "file", path: f }, (l) => lines.push(l));
+    assert.equal(lines.filter((l) => parseSeccompRecord(l)).length, 4);
+    const cli = `${REPO}dist/src/cli/main.js`;
+    const r = spawnSync(process.execPath, [cli, "audit", f, "--json"], { encoding: "utf8" });
+    assert.equal(r.status, 1);
+    assert.equal(JSON.parse(r.stdout).records, 4);
+    writeFileSync(f, "nothing to see\n");
+    assert.equal(spawnSync(process.execPath, [cli, "audit", f], { encoding: "utf8" }).status, 0);
+  });
+  it("--patch appends one allow rule, keeps comments, and the diff applies with patch -p1", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-patch-"));
+    const text =
+      "# my policy\ndefaultAction: kill-process\nsyscalls:\n  - names: [read] # reads\n    action: allow\n";
+    const p = patchPolicy(
+      text,
+      "policy.yaml",
+      groupRecords([parseSeccompRecord(DMESG)!, parseSeccompRecord(JOURNAL)!]),
+    );
+    assert.deepEqual(p.added, ["ioctl", "ptrace"]);
+    assert.ok(p.text.includes("# my policy") && p.text.includes("# reads"));
+    assert.match(p.diff, /^--- a\/policy\.yaml\n\+\+\+ b\/policy\.yaml\n@@ /);
+    const policy = parsePolicy(p.text, { file: "p" }).policy;
+    assert.ok(policy.rules.some((r) => r.names.includes("ioctl") && r.action.kind === "allow"));
+    if (spawnSync("patch", ["--version"]).error) return t.skip("patch(1) is not installed");
+    writeFileSync(join(dir, "policy.yaml"), text);
+    const r = spawnSync("patch", ["-p1"], { cwd: dir, input: p.diff, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(readFileSync(join(dir, "policy.yaml"), "utf8"), p.text);
+  });
+});
+
+// The kernel prints audit records through printk when no auditd runs, rate-limited to a burst of 10.
+const BURST = "/proc/sys/kernel/printk_ratelimit_burst";
+const canLog =
+  process.platform === "linux" && existsSync(BURST) && spawnSync("dmesg", { stdio: "ignore" }).status === 0;
+
+describe("log mode end to end on the real kernel", {
+  skip: canLog ? false : "needs a readable kernel log and root",
+}, () => {
+  let saved = "";
+  before(() => {
+    saved = readFileSync(BURST, "utf8");
+    writeFileSync(BURST, "10000");
+  });
+  after(() => writeFileSync(BURST, saved));
+
+  it("too-tight policy in log mode → audit finds the missing calls → the patched policy runs with zero violations", async () => {
+    const cli = `${REPO}dist/src/cli/main.js`;
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-logmode-"));
+    const policyFile = join(dir, "policy.yaml");
+    writeFileSync(
+      policyFile,
+      '# deliberately too tight\ndefaultAction: kill-process\nsyscalls:\n  - names: ["@default", "@basic-io"]\n    action: allow\n',
+    );
+    // private copies of the programs, so records from tests running alongside cannot mix in
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    for (const [name, src] of [
+      ["sh", "/bin/dash"],
+      ["uname", "/bin/uname"],
+      ["cat", "/bin/cat"],
+      ["ls", "/bin/ls"],
+    ]) {
+      copyFileSync(src, join(bin, name));
+      chmodSync(join(bin, name), 0o755);
+    }
+    const workload = [
+      join(bin, "sh"),
+      "-c",
+      `PATH=${bin}; uname -s; cat /etc/hostname >/dev/null; ls / >/dev/null`,
+    ];
+    const exes = new Set(["sh", "uname", "cat", "ls"].map((n) => join(bin, n)));
+    const since = Date.now() / 1000 - 1;
+    const logged = spawnSync(
+      process.execPath,
+      [cli, "run", "--log", "--policy", policyFile, "--", ...workload],
+      { encoding: "utf8" },
+    );
+    assert.equal(logged.status, 0, `log mode blocks nothing: ${logged.stderr}`);
+    assert.match(logged.stdout, /^Linux$/m);
+    await new Promise((r) => setTimeout(r, 300));
+    const records: SeccompRecord[] = [];
+    await readSource({ kind: "dmesg" }, (l) => {
+      const r = parseSeccompRecord(l);
+      if (r && (r.time ?? 0) >= since && r.exe && exes.has(r.exe)) records.push(r);
+    });
+    assert.ok(records.length > 0, "log mode produced records");
+    assert.ok(records.every((r) => r.action.kind === "log"));
+    const patch = patchPolicy(readFileSync(policyFile, "utf8"), "policy.yaml", groupRecords(records));
+    // exactly the missing calls: each one is denied by the original policy
+    const original = new Emulator(
+      compile(parsePolicy(readFileSync(policyFile, "utf8"), { file: "p" }).policy).program,
+    );
+    for (const name of patch.added) {
+      const nr = records.find((r) => r.syscall === name)!.nr;
+      assert.notEqual(
+        original.run({ nr, arch: ARCHES.x86_64.audit }).value,
+        0x7fff0000,
+        `${name} was already allowed`,
+      );
+    }
+    writeFileSync(policyFile, patch.text);
+    const since2 = Date.now() / 1000;
+    const enforced = spawnSync(process.execPath, [cli, "run", "--policy", policyFile, "--", ...workload], {
+      encoding: "utf8",
+    });
+    assert.equal(enforced.status, 0, `enforce mode: ${enforced.stderr}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const after2: SeccompRecord[] = [];
+    await readSource({ kind: "dmesg" }, (l) => {
+      const r = parseSeccompRecord(l);
+      if (r && (r.time ?? 0) >= since2 && r.exe && exes.has(r.exe)) after2.push(r);
+    });
+    assert.deepEqual(
+      after2.map((r) => `${r.exe} ${r.syscall}`),
+      [],
+      "zero violations with the patched policy",
+    );
+  });
+});
