@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   check: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
   schema: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
   fmt: async () => ({ register: (await import("./commands/fmt.js")).registerFmt }),
+  bench: async () => ({ register: (await import("./commands/bench.js")).registerBench }),
   audit: async () => ({ register: (await import("./commands/audit.js")).registerAudit }),
   record: async () => ({ register: (await import("./commands/record.js")).registerRecord }),
   export: async () => ({ register: (await import("./commands/export.js")).registerExport }),

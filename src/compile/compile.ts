@@ -119,14 +119,19 @@ function emitLeaf(asm: Assembler, leaf: Leaf, littleEndian: boolean, defaultValu
     return;
   }
   const d = leaf.decision;
+  // The word A holds when the next rule starts: known after a one-condition rule that left A alone, so
+  // several rules on one argument (personality == 0 or 8 or …) load it once.
+  let holding: number | undefined;
   d.conditional.forEach((rule) => {
     const nextRule = asm.newLabel("rule");
     const accept = asm.newLabel("accept");
+    let left: number | undefined;
     rule.conditions.forEach((c, i) => {
       const pass = i === rule.conditions.length - 1 ? accept : asm.newLabel("and");
-      lowerCondition(asm, c, littleEndian, pass, nextRule);
+      left = lowerCondition(asm, c, littleEndian, pass, nextRule, i === 0 ? holding : undefined);
       if (pass !== accept) asm.label(pass);
     });
+    holding = rule.conditions.length === 1 ? left : undefined;
     asm.label(accept).ret(actionValue(rule.action));
     asm.label(nextRule);
   });

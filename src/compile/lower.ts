@@ -17,24 +17,31 @@ export function lowerCondition(
   littleEndian: boolean,
   pass: Label,
   fail: Label,
-): void {
+  holding?: number,
+): number | undefined {
   const { lo, hi } = argOffsets(c.arg, littleEndian);
   const loOf = (v: bigint) => Number(v & 0xffffffffn);
   const hiOf = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
   if (c.bits < 64) {
-    asm.load(lo);
+    // A still holds this word when the previous rule compared the same argument without changing A.
+    if (holding !== lo || c.bits === 16) asm.load(lo);
     if (c.bits === 16) asm.alu(O.BPF_AND, 0xffff);
     if (c.op === "&==") {
-      lowerMaskedWord(asm, loOf(c.mask) & (c.bits === 16 ? 0xffff : 0xffffffff), loOf(c.value), pass, fail);
-      return;
+      const mask = loOf(c.mask) & (c.bits === 16 ? 0xffff : 0xffffffff);
+      const value = loOf(c.value);
+      lowerMaskedWord(asm, mask, value, pass, fail);
+      // A is unchanged only when no AND was needed (JSET for == 0, or a full mask)
+      return c.bits === 32 && ((value === 0 && mask !== 0) || mask === 0xffffffff) ? lo : undefined;
     }
     let v = loOf(c.value);
     if (c.signed && c.op !== "==" && c.op !== "!=") {
       asm.alu(O.BPF_XOR, SIGN_FLIP);
       v = (v ^ SIGN_FLIP) >>> 0;
+      lowerWordCompare(asm, c.op, v, pass, fail);
+      return undefined;
     }
     lowerWordCompare(asm, c.op, v, pass, fail);
-    return;
+    return c.bits === 32 ? lo : undefined;
   }
   const vh = hiOf(c.value);
   const vl = loOf(c.value);
@@ -43,11 +50,11 @@ export function lowerCondition(
     case "==":
       asm.load(hi).jump(O.BPF_JEQ, vh, next, fail).label(next);
       asm.load(lo).jump(O.BPF_JEQ, vl, pass, fail);
-      return;
+      return undefined;
     case "!=":
       asm.load(hi).jump(O.BPF_JEQ, vh, next, pass).label(next);
       asm.load(lo).jump(O.BPF_JEQ, vl, fail, pass);
-      return;
+      return undefined;
     case ">":
     case ">=":
     case "<":
@@ -59,7 +66,7 @@ export function lowerCondition(
       asm.load(hi).jump(O.BPF_JGT, vh, t, eqHi).label(eqHi);
       asm.jump(O.BPF_JEQ, vh, next, f).label(next);
       asm.load(lo).jump(strict ? O.BPF_JGT : O.BPF_JGE, vl, t, f);
-      return;
+      return undefined;
     }
     case "&==": {
       const mh = hiOf(c.mask);
@@ -67,7 +74,7 @@ export function lowerCondition(
       if (mh === 0) {
         if (vh !== 0) {
           asm.ja(fail);
-          return;
+          return undefined;
         }
       } else {
         asm.load(hi);
@@ -76,7 +83,7 @@ export function lowerCondition(
       }
       asm.load(lo);
       lowerMaskedWord(asm, ml, vl, pass, fail);
-      return;
+      return undefined;
     }
   }
 }
