@@ -1,19 +1,11 @@
 import { formatAction } from "../policy/actions.js";
 import type { Action, Policy } from "../policy/model.js";
-import type { ArchName } from "../syscalls/arches.js";
 import { errnoName } from "../syscalls/constants.js";
+import { OCI_ARCH } from "./oci.js";
 import { type ExportResult, libseccompCaveats, libseccompCondition, planSyscalls } from "./shared.js";
 
-const SCMP_ARCH: Record<ArchName, string> = {
-  x86_64: "SCMP_ARCH_X86_64",
-  i386: "SCMP_ARCH_X86",
-  x32: "SCMP_ARCH_X32",
-  aarch64: "SCMP_ARCH_AARCH64",
-  arm: "SCMP_ARCH_ARM",
-  riscv64: "SCMP_ARCH_RISCV64",
-  ppc64le: "SCMP_ARCH_PPC64LE",
-  s390x: "SCMP_ARCH_S390X",
-};
+// libseccomp names its architectures as OCI does (SCMP_ARCH_*), and they are macros in seccomp.h too.
+const SCMP_ARCH = OCI_ARCH;
 
 function cAction(a: Action): string {
   switch (a.kind) {
