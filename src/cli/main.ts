@@ -32,9 +32,12 @@ export async function main(argvIn: string[], io: CliIO = processIO): Promise<num
   try {
     // `run` parses its own words: commander costs ~20 ms of every target's start-up.
     if (argv[0] === "run" && !argv.includes("-h") && !argv.includes("--help")) {
-      const { parseRunArgs } = await import("./commands/run-args.js");
-      const { runCommand } = await import("./commands/run.js");
-      await runCommand(parseRunArgs(argv.slice(1)), io, command);
+      // The bundled fast path (one file; see run-entry.ts), or the modules when no bundle was built.
+      const bundle = await import(new URL("../../run.bundle.mjs", import.meta.url).href).catch(
+        () => undefined,
+      );
+      const { runFast } = (bundle ?? (await import("./run-entry.js"))) as typeof import("./run-entry.js");
+      await runFast(argv.slice(1), command, io);
       return 0;
     }
   } catch (e) {
@@ -65,9 +68,17 @@ export async function main(argvIn: string[], io: CliIO = processIO): Promise<num
   }
 }
 
+function isSysfenceError(e: unknown): e is SysfenceError {
+  return (
+    e instanceof SysfenceError ||
+    (e instanceof Error && e.name === "SysfenceError" && typeof (e as SysfenceError).code === "string")
+  );
+}
+
 /** Prints an error and returns the exit status: 1 failure, 2 usage, 127 command not found. */
 function reportError(e: unknown, io: CliIO): number {
-  if (e instanceof SysfenceError) {
+  // By shape, not class: errors from the bundled run path come from the bundle's copy of the class.
+  if (isSysfenceError(e)) {
     io.stderr(`sysfence: ${e.message}\n`);
     if (e.diagnostics.length && !e.message.includes("\n"))
       for (const d of e.diagnostics) io.stderr(`  ${formatDiagnostic(d)}\n`);
