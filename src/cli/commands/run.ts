@@ -49,7 +49,9 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   if (spec.length === 0 && !opts.policy && !opts.preset.length)
     throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
   const { buildRunPolicy } = await import("../../install/run-policy.js");
-  const base = opts.policy ? (await loadPolicy(opts.policy, {}, io)).policy : undefined;
+  // warnings belong to check/compile: a launcher stays quiet (and skips the line:column look-ups)
+  const quiet: CliIO = { ...io, stderr: () => {} };
+  const base = opts.policy ? (await loadPolicy(opts.policy, {}, quiet)).policy : undefined;
   const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
   const policy = buildRunPolicy({
     spec,
