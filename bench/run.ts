@@ -114,32 +114,38 @@ writeFileSync(
 // `sysfence run` start-up cost: wall time of `true` alone vs under `sysfence run` (median of 25 runs).
 import { spawnSync } from "node:child_process";
 
-function medianMs(cmd: string, args: string[], runs = 25): number {
-  const times: number[] = [];
+/**
+ * Medians of several commands timed in interleaved rounds, so that a slow spell of this shared VM hits
+ * every command alike instead of one of them.
+ */
+function interleavedMedians(commands: string[][], runs = 25): number[] {
+  const times = commands.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    const r = spawnSync(cmd, args, { stdio: "ignore" });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}`);
-    times.push(performance.now() - t);
+    commands.forEach(([cmd, ...args], k) => {
+      const t = performance.now();
+      const r = spawnSync(cmd, args, { stdio: "ignore" });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}`);
+      times[k].push(performance.now() - t);
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[runs >> 1];
+  return times.map((xs) => xs.sort((a, b) => a - b)[runs >> 1]);
 }
 if (process.platform === "linux") {
   const cli = `${REPO}dist/src/cli/main.js`;
-  const plain = medianMs("/bin/true", []);
-  const nodeBoot = medianMs(process.execPath, ["-e", ""]);
-  const allow = medianMs(process.execPath, [cli, "run", "@default", "--", "/bin/true"]);
-  const docker = medianMs(process.execPath, [
-    cli,
-    "run",
-    "--policy",
-    `${REPO}examples/docker-default.json`,
-    "--",
-    "/bin/true",
+  const [plain, nodeBoot, allow, docker] = interleavedMedians([
+    ["/bin/true"],
+    [process.execPath, "-e", ""],
+    [process.execPath, cli, "run", "@default", "--", "/bin/true"],
+    [process.execPath, cli, "run", "--policy", `${REPO}examples/docker-default.json`, "--", "/bin/true"],
   ]);
   const fmt = (v: number) => v.toFixed(1);
+  const row = (label: string, v: number, extra = true) =>
+    `| ${label} | ${fmt(v)} | ${fmt(v - plain)} | ${extra ? fmt(v - nodeBoot) : ""} |\n`;
   process.stdout.write(
-    `\n| start-up (median of 25) | ms | added by sysfence |\n|---|---|---|\n| /bin/true | ${fmt(plain)} | |\n| node -e "" (Node's own start, for scale) | ${fmt(nodeBoot)} | ${fmt(nodeBoot - plain)} |\n| sysfence run @default -- /bin/true | ${fmt(allow)} | ${fmt(allow - plain)} |\n| sysfence run --policy docker-default.json -- /bin/true | ${fmt(docker)} | ${fmt(docker - plain)} |\n`,
+    "\n| start-up (median of 25, interleaved) | ms | added to the command | over Node's own start |\n|---|---|---|---|\n" +
+      `| /bin/true | ${fmt(plain)} | | |\n` +
+      row('node -e "" (Node\'s own start, for scale)', nodeBoot, false) +
+      row("sysfence run @default -- /bin/true", allow) +
+      row("sysfence run --policy docker-default.json -- /bin/true", docker),
   );
 }

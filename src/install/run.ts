@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
 import type { Policy } from "../policy/model.js";
 import { inheritStdio, loadLibc } from "./ffi.js";
@@ -40,7 +41,11 @@ const SIGXFSZ = 25;
  * thread), stdio without close-on-exec, default signal dispositions, execve. Returns only by throwing
  * before the filter is installed; if execve itself fails afterwards, exits with 126/127.
  */
-export function execUnderPolicy(policy: Policy, argv: string[], options: { log?: boolean } = {}): never {
+export function execUnderPolicy(
+  policy: Policy | readonly Insn[],
+  argv: string[],
+  options: { log?: boolean } = {},
+): never {
   const path = resolveCommand(argv[0]);
   const program = programOf(policy);
   const c = loadLibc();

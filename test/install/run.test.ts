@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { REPO } from "../helpers/paths.js";
 
@@ -100,5 +103,19 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "docker-profile\n");
+  });
+  it("caches a policy file's compiled program; a damaged cache entry is recompiled", () => {
+    const cache = mkdtempSync(join(tmpdir(), "sysfence-cache-"));
+    const env = { ...process.env, XDG_CACHE_HOME: cache };
+    const args = ["run", "--policy", `${REPO}examples/docker-default.json`, "--", "sh", "-c", "echo cached"];
+    assert.equal(sysfence(args, { env }).stdout, "cached\n");
+    const dir = join(cache, "sysfence", "programs");
+    const entries = readdirSync(dir);
+    assert.equal(entries.length, 1);
+    assert.equal(sysfence(args, { env }).stdout, "cached\n", "second launch from the cache");
+    writeFileSync(join(dir, entries[0]), Buffer.from([1, 2, 3]));
+    const r = sysfence(args, { env });
+    assert.equal(r.stdout, "cached\n", r.stderr);
+    assert.equal(readFileSync(join(dir, entries[0])).length % 8, 0, "the entry was rewritten");
   });
 });

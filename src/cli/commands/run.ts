@@ -48,6 +48,24 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
   if (spec.length === 0 && !opts.policy && !opts.preset.length)
     throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
+  const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
+  // A policy file's compiled program is cached: later launches skip parsing and compiling.
+  let cacheKey: string | undefined;
+  if (opts.policy && !opts.dryRun) {
+    const { cachedProgram, programKey } = await import("../../install/program-cache.js");
+    const { readFileSync } = await import("node:fs");
+    let text: string | undefined;
+    try {
+      text = readFileSync(opts.policy, "utf8");
+    } catch {
+      // loadPolicy reports it below
+    }
+    if (text !== undefined) {
+      cacheKey = programKey(text, { ...opts, policy: undefined, dryRun: undefined });
+      const program = cachedProgram(cacheKey);
+      if (program) execUnderPolicy(program, command);
+    }
+  }
   const { buildRunPolicy } = await import("../../install/run-policy.js");
   // warnings belong to check/compile: a launcher stays quiet (and skips the line:column look-ups)
   const quiet: CliIO = { ...io, stderr: () => {} };
@@ -62,7 +80,6 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     presets: opts.preset,
     implicit: opts.implicit,
   });
-  const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
   if (opts.dryRun) {
     const { compile } = await import("../../compile/compile.js");
     const r = compile(policy, { stats: false });
@@ -70,6 +87,13 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
       `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
     );
     return;
+  }
+  if (cacheKey) {
+    const { storeProgram } = await import("../../install/program-cache.js");
+    const { programOf } = await import("../../install/install.js");
+    const program = programOf(policy);
+    storeProgram(cacheKey, program);
+    execUnderPolicy(program, command);
   }
   execUnderPolicy(policy, command);
 }
