@@ -1,5 +1,5 @@
 import { decodeActionValue, formatAction } from "../policy/actions.js";
-import { ARCHES, type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
+import { type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import type { Insn } from "./insn.js";
 import * as O from "./opcodes.js";
@@ -169,12 +169,4 @@ export function formatListing(lines: readonly DisasmLine[]): string {
       return `${raw}   ${l.text.padEnd(28)}${l.comment ? `; ${l.comment}` : ""}`.trimEnd();
     })
     .join("\n");
-}
-
-/** The arch a program's first arch check accepts, if any (for listings of foreign programs). */
-export function firstArch(program: readonly Insn[]): ArchName | undefined {
-  for (const l of disassemble(program))
-    if (l.comment.startsWith("arch == ")) return l.comment.slice(8) as ArchName;
-  void ARCHES;
-  return undefined;
 }

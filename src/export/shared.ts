@@ -2,8 +2,8 @@ import type { Diagnostic } from "../errors.js";
 import { formatAction, sameAction } from "../policy/actions.js";
 import { formatCondition } from "../policy/conditions.js";
 import type { Action, Condition, Policy, Rule } from "../policy/model.js";
+import { indexRules } from "../policy/resolve.js";
 import { argWidth } from "../syscalls/args.js";
-import { expandGroup } from "../syscalls/groups.js";
 import { syscallNumber } from "../syscalls/table.js";
 
 /** What every exporter returns: the text, and a warning for everything the format cannot express. */
@@ -21,19 +21,7 @@ export interface SyscallPlan {
 
 /** Per-syscall plans for every syscall a rule reaches on at least one of the policy's arches. */
 export function planSyscalls(policy: Policy): SyscallPlan[] {
-  const direct = new Map<string, Rule[]>();
-  const viaGroup = new Map<string, Rule[]>();
-  const push = (m: Map<string, Rule[]>, k: string, r: Rule) => {
-    const l = m.get(k) ?? [];
-    if (l[l.length - 1] !== r) l.push(r);
-    m.set(k, l);
-  };
-  for (const r of policy.rules) {
-    for (const n of r.names) {
-      if (n.startsWith("@")) for (const m of expandGroup(n) ?? []) push(viaGroup, m, r);
-      else push(direct, n, r);
-    }
-  }
+  const { direct, viaGroup } = indexRules(policy);
   const names = new Set([...direct.keys(), ...viaGroup.keys()]);
   const plans: SyscallPlan[] = [];
   for (const name of [...names].sort()) {

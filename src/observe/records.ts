@@ -1,6 +1,6 @@
 import { decodeActionValue, formatAction } from "../policy/actions.js";
 import type { Action } from "../policy/model.js";
-import { ARCHES, type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
+import { type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 
 /** One SECCOMP audit record (type 1326), decoded. */
@@ -120,6 +120,3 @@ export function groupRecords(records: readonly SeccompRecord[]): Violation[] {
   }
   return [...map.values()].sort((a, b) => a.exe.localeCompare(b.exe) || b.count - a.count);
 }
-
-/** Whether an arch value is one sysfence knows. */
-export const knownAudit = (audit: number) => Object.values(ARCHES).some((a) => a.audit === audit);

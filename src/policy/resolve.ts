@@ -48,21 +48,6 @@ export interface ResolvedPolicy {
   warnings: Diagnostic[];
 }
 
-/**
- * The rules that decide one syscall, by sysfence's precedence: rules naming the syscall itself win over
- * rules that reach it through a @group; among those, conditional rules are tried in file order and the
- * unconditional one (at most one action) is the fallback.
- */
-export function rulesFor(
-  policy: Policy,
-  name: string,
-  groupMembers: (g: string) => readonly string[],
-): Rule[] {
-  const direct = policy.rules.filter((r) => r.names.includes(name));
-  if (direct.length) return direct;
-  return policy.rules.filter((r) => r.names.some((n) => n.startsWith("@") && groupMembers(n).includes(name)));
-}
-
 const locationIds = new WeakMap<object, number>();
 let nextLocationId = 1;
 function locationId(loc: object | undefined): number {
@@ -74,8 +59,12 @@ function locationId(loc: object | undefined): number {
   return id;
 }
 
-/** rulesFor() for every name at once: rules by the names they list, and by the groups they list. */
-function indexRules(policy: Policy): { direct: Map<string, Rule[]>; viaGroup: Map<string, Rule[]> } {
+/**
+ * The rules that can decide each syscall, by sysfence's precedence: `direct` (rules naming the syscall)
+ * wins over `viaGroup` (rules reaching it through a @group) for a syscall that has both. Among the rules
+ * that apply, conditional ones are tried in file order and the unconditional one is the fallback.
+ */
+export function indexRules(policy: Policy): { direct: Map<string, Rule[]>; viaGroup: Map<string, Rule[]> } {
   const direct = new Map<string, Rule[]>();
   const viaGroup = new Map<string, Rule[]>();
   const add = (m: Map<string, Rule[]>, k: string, r: Rule) => {
