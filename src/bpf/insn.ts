@@ -54,3 +54,13 @@ export function decodeProgram(bytes: Uint8Array, source = "program", littleEndia
 export function insn(code: number, k = 0, jt = 0, jf = 0): Insn {
   return { code, jt, jf, k: k >>> 0 };
 }
+
+/** The C initialisers of a program, one `{ code, jt, jf, k },` line per instruction (struct sock_filter). */
+export function sockFilterLines(program: readonly Insn[]): string {
+  return program
+    .map(
+      (i) =>
+        `  { 0x${i.code.toString(16).padStart(2, "0")}, ${i.jt}, ${i.jf}, 0x${(i.k >>> 0).toString(16).padStart(8, "0")} },`,
+    )
+    .join("\n");
+}

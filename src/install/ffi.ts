@@ -55,7 +55,8 @@ export function loadLibc(): Libc {
   const require = createRequire(import.meta.url);
   const koffi = require("koffi") as typeof import("koffi");
   const lib = koffi.load("libc.so.6");
-  const SockFprog = koffi.struct("sysfence_sock_fprog", { len: "uint16_t", filter: "void *" });
+  // struct sock_fprog, registered by name for the syscall prototype below
+  koffi.struct("sysfence_sock_fprog", { len: "uint16_t", filter: "void *" });
   const prctl = lib.func(
     "int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)",
   );
@@ -69,7 +70,6 @@ export function loadLibc(): Libc {
   const errnoLoc = lib.func("int *__errno_location()");
   const exit = lib.func("void _exit(int code)");
   const write = lib.func("long write(int fd, const char *buf, unsigned long n)");
-  void SockFprog;
   libc = {
     prctl: (o, a, b, c, d) => prctl(o, a, b, c, d) as number,
     seccomp: (op, flags, prog) => Number(syscall4(nr, op, flags, prog)),

@@ -1,8 +1,7 @@
 import { SysfenceError } from "../errors.js";
 
-/** One system call as strace printed it (a start line, whole or unfinished). */
-export interface CallEvent {
-  kind: "call";
+/** What a call line and a resumed line both carry. */
+interface CallText {
   pid: number;
   time?: number;
   name: string;
@@ -11,17 +10,15 @@ export interface CallEvent {
   /** Return value text ("0", "-1", "0x3", "?"), once known. */
   ret?: string;
   errno?: string;
+}
+/** One system call as strace printed it (a start line, whole or unfinished). */
+export interface CallEvent extends CallText {
+  kind: "call";
   unfinished: boolean;
 }
 /** The rest of an unfinished call. */
-export interface ResumeEvent {
+export interface ResumeEvent extends CallText {
   kind: "resume";
-  pid: number;
-  time?: number;
-  name: string;
-  argText: string;
-  ret?: string;
-  errno?: string;
 }
 /** A signal delivered, a process exit or kill. */
 export interface SignalEvent {

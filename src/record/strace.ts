@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
@@ -75,7 +75,7 @@ export async function record(
   let cmd = "strace";
   let args = straceArgs(fifo, argv, phase, options.checkCounts);
   if (options.pin && spawnSync("taskset", ["-V"]).status === 0) {
-    args = ["-c", String(pickCpu()), cmd, ...args];
+    args = ["-c", "0", cmd, ...args]; // strace and the program (and its children) share CPU 0
     cmd = "taskset";
   }
   const child = spawn(cmd, args, { stdio: "inherit" });
@@ -115,7 +115,7 @@ export async function record(
     });
     await Promise.race([reading, spawnError]);
     const { code, signal } = await exited;
-    const status = code ?? 128 + signalNumber(signal);
+    const status = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
     const profile = builder.build({
       strace: version,
       arch: nativeArch(),
@@ -210,23 +210,4 @@ export async function profileFromLog(
     phaseText: options.phaseText,
   });
   return { profile, builder };
-}
-
-function pickCpu(): number {
-  return 0;
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  const table: Record<string, number> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGPIPE: 13,
-    SIGTERM: 15,
-    SIGSYS: 31,
-    SIGABRT: 6,
-  };
-  return signal ? (table[signal] ?? 0) : 0;
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { type CliIO, toJson } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
-import { DOCKER_EXAMPLE } from "./demo.js";
+import { SERVER_EXAMPLE } from "./demo.js";
 
 /** `sysfence bench`. */
 export function registerBench(program: Command, io: CliIO): void {
@@ -24,7 +24,7 @@ export function registerBench(program: Command, io: CliIO): void {
         opts: { workload?: string; iterations: string; runs: string; json?: boolean },
       ) => {
         const { benchPolicy, benchWorkload } = await import("../../observe/bench.js");
-        const path = file ?? DOCKER_EXAMPLE.replace(/docker-default\.json$/, "server-policy.yaml");
+        const path = file ?? SERVER_EXAMPLE;
         const { policy } = await loadPolicy(path, {}, io);
         const result = benchPolicy(policy, Number(opts.iterations));
         if (opts.json) {

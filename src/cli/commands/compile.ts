@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { disassemble, formatListing } from "../../bpf/disasm.js";
-import { encodeProgram, type Insn } from "../../bpf/insn.js";
+import { encodeProgram, type Insn, sockFilterLines } from "../../bpf/insn.js";
 import type { CompileStats } from "../../compile/stats.js";
 import { formatAction } from "../../policy/actions.js";
 import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
@@ -8,12 +8,7 @@ import { loadAndCompile, type PolicyOptions } from "../policy-input.js";
 
 /** Renders a program as a C array of struct sock_filter. */
 export function programAsC(program: readonly Insn[], name = "sysfence_filter"): string {
-  const body = program
-    .map(
-      (i) =>
-        `  { 0x${i.code.toString(16).padStart(2, "0")}, ${i.jt}, ${i.jf}, 0x${(i.k >>> 0).toString(16).padStart(8, "0")} },`,
-    )
-    .join("\n");
+  const body = sockFilterLines(program);
   return `#include <linux/filter.h>\n\nstatic struct sock_filter ${name}[] = {\n${body}\n};\n`;
 }
 

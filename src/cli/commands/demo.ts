@@ -14,6 +14,11 @@ export const DOCKER_EXAMPLE = fileURLToPath(
   new URL("../../../../examples/docker-default.json", import.meta.url),
 );
 
+/** The bundled 30-syscall server policy (the benchmark's default). */
+export const SERVER_EXAMPLE = fileURLToPath(
+  new URL("../../../../examples/server-policy.yaml", import.meta.url),
+);
+
 /** `sysfence demo`: the main job on a built-in example. */
 export function registerDemo(program: Command, io: CliIO): void {
   program

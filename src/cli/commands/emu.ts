@@ -6,7 +6,7 @@ import { Emulator, packSeccompData } from "../../bpf/emulator.js";
 import type { Insn } from "../../bpf/insn.js";
 import { SysfenceError } from "../../errors.js";
 import { decodeActionValue, formatAction } from "../../policy/actions.js";
-import { ARCHES, type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
+import { type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
 import { resolveSyscallSpec } from "../../syscalls/table.js";
 import { type CliIO, toJson, UsageError } from "../io.js";
@@ -106,7 +106,6 @@ export function registerEmu(program: Command, io: CliIO): void {
           const listing = disassemble(prog, { arch: defaultArch });
           io.stdout(`${formatListing(a.trace.map((pc) => listing[pc]))}\n`);
         }
-        void ARCHES;
       },
     );
 }
