@@ -41,6 +41,18 @@ describe("sysfence CLI", () => {
     const e = await run("emu", out, "--arch", "x86_64", "--syscall", "clone3", "--json");
     assert.equal(JSON.parse(e.stdout).text, "errno ENOSYS");
   });
+  it("compile --format c writes one sock_filter initialiser per instruction", async () => {
+    const c = await run("compile", DOCKER, "--format", "c");
+    const hex = await run("compile", DOCKER, "--format", "hex");
+    assert.match(
+      c.stdout,
+      /^#include <linux\/filter\.h>\n\nstatic struct sock_filter sysfence_filter\[\] = \{\n/,
+    );
+    assert.equal(
+      c.stdout.match(/^ {2}\{ 0x[0-9a-f]{2}, \d+, \d+, 0x[0-9a-f]{8} \},$/gm)?.length,
+      hex.stdout.trim().length / 16,
+    );
+  });
   it("emu answers as Docker documents", async () => {
     const r = await run("emu", DOCKER, "--syscall", "socket", "--args", "AF_VSOCK,SOCK_STREAM", "--json");
     const a = JSON.parse(r.stdout);
