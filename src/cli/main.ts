@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   bench: async () => ({ register: (await import("./commands/bench.js")).registerBench }),
   audit: async () => ({ register: (await import("./commands/audit.js")).registerAudit }),
   record: async () => ({ register: (await import("./commands/record.js")).registerRecord }),
+  generate: async () => ({ register: (await import("./commands/generate.js")).registerGenerate }),
   export: async () => ({ register: (await import("./commands/export.js")).registerExport }),
   import: async () => ({ register: (await import("./commands/export.js")).registerExport }),
 };

@@ -32,6 +32,10 @@ export interface Libc {
   prctl(option: number, a2: number, a3: number, a4: number, a5: number): number;
   seccomp(op: number, flags: number, prog: { len: number; filter: Buffer } | null): number;
   execve(path: string, argv: (string | null)[], envp: (string | null)[]): number;
+  /** execve with caller-built memory: the pointers the kernel sees are these buffers' addresses. */
+  execveBuffers(path: Buffer, argv: Buffer, envp: Buffer): number;
+  /** The address of a buffer's memory (stable while the buffer lives). */
+  address(buf: Buffer): bigint;
   fcntl(fd: number, cmd: number, arg: number): number;
   resetSignal(sig: number): void;
   errno(): number;
@@ -65,6 +69,7 @@ export function loadLibc(): Libc {
     "long syscall(long nr, unsigned int op, unsigned int flags, const sysfence_sock_fprog *prog)",
   );
   const execve = lib.func("int execve(const char *path, const char **argv, const char **envp)");
+  const execveRaw = lib.func("int execve(void *path, void *argv, void *envp)");
   const fcntl = lib.func("int fcntl(int fd, int cmd, int arg)");
   const signal = lib.func("void *signal(int sig, void *handler)");
   const errnoLoc = lib.func("int *__errno_location()");
@@ -74,6 +79,8 @@ export function loadLibc(): Libc {
     prctl: (o, a, b, c, d) => prctl(o, a, b, c, d) as number,
     seccomp: (op, flags, prog) => Number(syscall4(nr, op, flags, prog)),
     execve: (path, argv, envp) => execve(path, argv, envp) as number,
+    execveBuffers: (path, argv, envp) => execveRaw(path, argv, envp) as number,
+    address: (buf) => koffi.address(buf) as bigint,
     fcntl: (fd, cmd, arg) => fcntl(fd, cmd, arg) as number,
     resetSignal: (sig) => {
       signal(sig, null);

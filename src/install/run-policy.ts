@@ -1,8 +1,9 @@
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
-import { nativeArch } from "../syscalls/arches.js";
+import { referenceDecide } from "../policy/reference.js";
+import { ARCHES, nativeArch } from "../syscalls/arches.js";
 import { isGroup } from "../syscalls/groups.js";
-import { isKnownSyscall, suggestSyscalls } from "../syscalls/table.js";
+import { isKnownSyscall, suggestSyscalls, syscallNumber } from "../syscalls/table.js";
 
 /**
  * What `run` always allows in allow-list mode, and why:
@@ -108,6 +109,22 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
         ...(o.spec.length ? [{ names: o.spec, action: denyAction, conditions: [] }] : []),
       ],
     };
+  } else if (o.spec.length === 0 && o.base) {
+    // a policy file as written: only the launch's own execve is added (and held to that one call)
+    const rules = o.base.rules
+      .map((r) => (r.conditions.length === 0 ? { ...r, names: r.names.filter((n) => n !== "execve") } : r))
+      .filter((r) => r.names.length > 0);
+    policy = {
+      ...o.base,
+      defaultAction: o.defaultAction ?? o.base.defaultAction,
+      rules: [
+        ...presetRules,
+        ...rules,
+        ...(launchGuard(o.base)
+          ? [{ names: ["execve"], action: { kind: "allow" as const }, conditions: [] }]
+          : []),
+      ],
+    };
   } else if (o.spec.length === 0 && !o.base) {
     // only presets: a deny-list over default allow
     policy = {
@@ -132,6 +149,44 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
     };
   }
   return o.log ? logOnly(policy) : policy;
+}
+
+/**
+ * What a policy answers to execve on this machine when it does not allow it: `run` must let the launch's
+ * own execve through, so it adds an allow rule and installs a guard that gives every other execve (and
+ * execveat) this answer. undefined when the policy allows execve anyway.
+ */
+export function launchGuard(policy: Policy): Action | undefined {
+  const arch = nativeArch();
+  const nr = syscallNumber(arch, "execve");
+  if (nr === undefined) return undefined;
+  const a = referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args: [1n, 1n, 1n, 0n, 0n, 0n] });
+  return a.kind === "allow" ? undefined : a;
+}
+
+/**
+ * The guard filter: execve passes only with exactly the launcher's three pointers (path, argv, envp —
+ * addresses in the launcher's memory that the new image does not share); any other execve or execveat,
+ * on any of the policy's arches, gets `answer`. Installed before the main filter, which allows execve.
+ */
+export function execGuardPolicy(
+  arches: Policy["architectures"],
+  pointers: readonly bigint[],
+  answer: Action,
+): Policy {
+  return {
+    defaultAction: { kind: "allow" },
+    badArchAction: { kind: "allow" },
+    architectures: arches,
+    rules: [
+      {
+        names: ["execve"],
+        action: { kind: "allow" },
+        conditions: pointers.map((p, i) => ({ arg: i, op: "==" as const, value: p })),
+      },
+      { names: ["execve", "execveat"], action: answer, conditions: [] },
+    ],
+  };
 }
 
 /** Turns every non-allow answer into SECCOMP_RET_LOG: nothing is blocked, the kernel logs what would be. */

@@ -2,9 +2,11 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
-import type { Policy } from "../policy/model.js";
+import type { Action, Policy } from "../policy/model.js";
+import { type ArchName, nativeArch } from "../syscalls/arches.js";
 import { inheritStdio, loadLibc } from "./ffi.js";
 import { checkSeccomp, install, programOf } from "./install.js";
+import { execGuardPolicy } from "./run-policy.js";
 
 /** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
 export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -44,21 +46,46 @@ const SIGXFSZ = 25;
 export function execUnderPolicy(
   policy: Policy | readonly Insn[],
   argv: string[],
-  options: { log?: boolean } = {},
+  options: { log?: boolean; execGuard?: Action; arches?: ArchName[] } = {},
 ): never {
   const path = resolveCommand(argv[0]);
   const program = programOf(policy);
   const c = loadLibc();
   checkSeccomp(c);
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const args: (string | null)[] = [...argv, null];
-  const envp: (string | null)[] = [...env, null];
+  // The exec's memory is built here, so the guard can name the exact pointers the kernel will see.
+  const cstr = (s: string) => Buffer.from(`${s}\0`);
+  const keep: Buffer[] = [];
+  const pointerArray = (items: string[]) => {
+    const arr = Buffer.alloc(8 * (items.length + 1));
+    items.forEach((s, i) => {
+      const b = cstr(s);
+      keep.push(b);
+      arr.writeBigUInt64LE(c.address(b), 8 * i);
+    });
+    return arr;
+  };
+  const pathBuf = cstr(path);
+  const argvBuf = pointerArray(argv);
+  const envBuf = pointerArray(env);
+  const guard = options.execGuard
+    ? programOf(
+        execGuardPolicy(
+          options.arches ?? [nativeArch()],
+          [c.address(pathBuf), c.address(argvBuf), c.address(envBuf)],
+          options.execGuard,
+        ),
+      )
+    : undefined;
   inheritStdio(c);
   // Node ignores SIGPIPE; ignored signals survive execve, so give the target the defaults back.
   c.resetSignal(SIGPIPE);
   c.resetSignal(SIGXFSZ);
+  // the guard first: the main filter may not allow the seccomp call that installs a second filter
+  if (guard) install(guard, { log: options.log });
   install(program, { log: options.log });
-  c.execve(path, args, envp);
+  c.execveBuffers(pathBuf, argvBuf, envBuf);
+  keep.length = 0;
   const errno = c.errno();
   c.writeStderr(`sysfence: execve ${path} failed with errno ${errno}\n`);
   return c.exit(errno === 2 ? 127 : 126);

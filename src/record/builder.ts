@@ -202,10 +202,17 @@ export class ProfileBuilder {
       for (const i of idx) {
         const raw = args ? args[i] : nthArg(e.argText, i);
         if (raw === undefined) continue;
-        const v = argValue(raw);
+        const v = e.name === "clone3" ? clone3Flags(raw) : argValue(raw);
+        if (v === undefined) continue;
         c.args[i] ??= {};
         const m = c.args[i];
         m[v] = (m[v] ?? 0) + 1;
+        if (wasWork) {
+          c.workArgs ??= {};
+          c.workArgs[i] ??= {};
+          const w = c.workArgs[i];
+          w[v] = (w[v] ?? 0) + 1;
+        }
       }
     }
     const path = PATH_ARG[e.name] === undefined ? undefined : pathArg(e.name, getArgs());
@@ -335,6 +342,22 @@ export class ProfileBuilder {
   }
 }
 
+/**
+ * clone3's flags OR its exit signal, from the struct strace prints ({flags=…, exit_signal=…, …}): the
+ * value clone(2) takes for the same request, which libc uses when clone3 answers ENOSYS.
+ */
+export function clone3Flags(text: string): string | undefined {
+  const flags = /flags=([^,}]+)/.exec(text)?.[1]?.trim();
+  if (flags === undefined) return undefined;
+  const sig = /exit_signal=([^,}]+)/.exec(text)?.[1]?.trim();
+  const num = (t: string) => (/^(0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : undefined);
+  const f = num(flags);
+  const s = sig === undefined ? 0n : num(sig);
+  if (f !== undefined && s !== undefined) return (f | s).toString();
+  // symbolic (an imported log): keep the text, the generator evaluates it
+  return sig && sig !== "0" ? `${flags}|${sig}` : flags;
+}
+
 function matchesName(pattern: string, name: string): boolean {
   return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
@@ -375,8 +398,16 @@ function pathArg(name: string, args: string[]): string | undefined {
   if (i === undefined) return undefined;
   const a = args[i];
   if (!a) return undefined;
-  const m = /sun_path="([^"]*)"/.exec(a);
-  if (m) return `unix:${m[1]}`;
+  const m = /sun_path=(@?)"([^"]*)"/.exec(a);
+  if (m) return `unix:${m[1]}${m[2]}`;
+  // {sa_family=AF_INET, sin_port=htons(11211), sin_addr=inet_addr("127.0.0.1")}; AF_INET6: inet_pton(AF_INET6, "::1", …)
+  const port = /sin6?_port=htons\((\d+)\)/.exec(a);
+  if (port) {
+    const v4 = /inet_addr\("([^"]*)"\)/.exec(a);
+    if (v4) return `inet:${v4[1]}:${port[1]}`;
+    const v6 = /inet_pton\(AF_INET6, "([^"]*)"/.exec(a);
+    if (v6) return `inet6:[${v6[1]}]:${port[1]}`;
+  }
   return unquote(a);
 }
 

@@ -7,6 +7,8 @@ export interface SyscallCounts {
   errors: number;
   /** argument index → value text → count (only for arguments worth filtering). */
   args?: Record<string, Record<string, number>>;
+  /** The same for calls made in the work phase only (a subset of `args`). */
+  workArgs?: Record<string, Record<string, number>>;
 }
 
 /** One thread's calls. */
@@ -58,6 +60,7 @@ export const INTERESTING_ARGS: Record<string, number[]> = {
   fcntl: [1],
   prctl: [0],
   clone: [0],
+  clone3: [0], // the flags and exit signal from the struct: what clone would need when clone3 is refused
   unshare: [0],
   mmap: [2, 3],
   mprotect: [2],
@@ -89,6 +92,16 @@ export const INTERESTING_ARGS: Record<string, number[]> = {
   mremap: [3],
 };
 
+type ArgCounts = Record<string, Record<string, number>>;
+
+function addArgCounts(a: ArgCounts, b: ArgCounts): void {
+  for (const [i, vals] of Object.entries(b)) {
+    a[i] ??= {};
+    const dst = a[i];
+    for (const [v, n] of Object.entries(vals)) dst[v] = (dst[v] ?? 0) + n;
+  }
+}
+
 /** Merges counts b into a. */
 export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
   a.setup += b.setup;
@@ -96,11 +109,11 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
   a.errors += b.errors;
   if (b.args) {
     a.args ??= {};
-    for (const [i, vals] of Object.entries(b.args)) {
-      a.args[i] ??= {};
-      const dst = a.args[i];
-      for (const [v, n] of Object.entries(vals)) dst[v] = (dst[v] ?? 0) + n;
-    }
+    addArgCounts(a.args, b.args);
+  }
+  if (b.workArgs) {
+    a.workArgs ??= {};
+    addArgCounts(a.workArgs, b.workArgs);
   }
 }
 

@@ -110,7 +110,7 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     const args = ["run", "--policy", `${REPO}examples/docker-default.json`, "--", "sh", "-c", "echo cached"];
     assert.equal(sysfence(args, { env }).stdout, "cached\n");
     const dir = join(cache, "sysfence", "programs");
-    const entries = readdirSync(dir);
+    const entries = readdirSync(dir).filter((f) => f.endsWith(".bpf"));
     assert.equal(entries.length, 1);
     assert.equal(sysfence(args, { env }).stdout, "cached\n", "second launch from the cache");
     writeFileSync(join(dir, entries[0]), Buffer.from([1, 2, 3]));

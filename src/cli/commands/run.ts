@@ -62,11 +62,11 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     }
     if (text !== undefined) {
       cacheKey = programKey(text, { ...opts, policy: undefined, dryRun: undefined });
-      const program = cachedProgram(cacheKey);
-      if (program) execUnderPolicy(program, command);
+      const cached = cachedProgram(cacheKey);
+      if (cached) execUnderPolicy(cached.program, command, cached.launch);
     }
   }
-  const { buildRunPolicy } = await import("../../install/run-policy.js");
+  const { buildRunPolicy, launchGuard } = await import("../../install/run-policy.js");
   // warnings belong to check/compile: a launcher stays quiet (and skips the line:column look-ups)
   const quiet: CliIO = { ...io, stderr: () => {} };
   const base = opts.policy ? (await loadPolicy(opts.policy, {}, quiet)).policy : undefined;
@@ -88,12 +88,17 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     );
     return;
   }
+  // a policy file on its own: the launch's execve is let through once, every later one gets the policy's answer
+  const answer = base && spec.length === 0 && !opts.deny ? launchGuard(base) : undefined;
+  const launch = answer
+    ? { execGuard: opts.log ? { kind: "log" as const } : answer, arches: policy.architectures }
+    : {};
   if (cacheKey) {
     const { storeProgram } = await import("../../install/program-cache.js");
     const { programOf } = await import("../../install/install.js");
     const program = programOf(policy);
-    storeProgram(cacheKey, program);
-    execUnderPolicy(program, command);
+    storeProgram(cacheKey, { program, launch });
+    execUnderPolicy(program, command, launch);
   }
-  execUnderPolicy(policy, command);
+  execUnderPolicy(policy, command, launch);
 }

@@ -1,0 +1,113 @@
+import type { Command } from "commander";
+import { SysfenceError } from "../../errors.js";
+import { parseAction } from "../../policy/actions.js";
+import { errnoValue } from "../../syscalls/constants.js";
+import { type CliIO, UsageError, writeFileAtomic } from "../io.js";
+
+interface GenerateOpts {
+  output?: string;
+  phase?: "work" | "all";
+  exe?: string[];
+  threadRole?: "main" | "workers" | "all";
+  defaultAction?: string;
+  args?: "strict" | "safe" | "off";
+  errno?: string[];
+  allowClone3?: boolean;
+  fromAudit?: string;
+  auditExe?: string[];
+}
+
+/** Parses --errno NAME=ERRNO items. */
+export function parseErrnoAnswers(items: string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([a-z0-9_]+)=(\w+)$/.exec(item);
+    const n = m ? (/^\d+$/.test(m[2]) ? Number(m[2]) : errnoValue(m[2])) : undefined;
+    if (!m || n === undefined || n < 0 || n > 4095)
+      throw new UsageError(
+        `--errno '${item}': write SYSCALL=ERRNO, e.g. --errno openat=EACCES or --errno bpf=1.`,
+      );
+    out[m[1]] = n;
+  }
+  return out;
+}
+
+/** `sysfence generate PROFILE…`. */
+export function registerGenerate(program: Command, io: CliIO): void {
+  program
+    .command("generate")
+    .description(
+      "a least-privilege policy from recorded profiles: allow-list, argument rules, errno answers, a comment per rule",
+    )
+    .argument("[profiles...]", "profiles written by sysfence record (several: their union)")
+    .option("-o, --output <file>", "the policy (YAML); default: stdout")
+    .option("--phase <phase>", "work | all (default: work when the profiles have a work phase)")
+    .option("--exe <exe...>", "only processes running this program (path or name)")
+    .option(
+      "--thread-role <role>",
+      "main | workers | all: the thread-group leader, the other threads, or both",
+      "all",
+    )
+    .option("--default-action <action>", "what every other call gets", "kill-process")
+    .option("--args <mode>", "argument rules: strict | safe | off", "safe")
+    .option("--errno <name=errno...>", "answer a call with an errno instead of allowing it (openat=EACCES)")
+    .option(
+      "--allow-clone3",
+      "allow clone3 (default ENOSYS: its flags cannot be checked; libc falls back to clone)",
+    )
+    .option(
+      "--from-audit <source>",
+      "also allow the calls in SECCOMP audit records: a file, -, or auto|dmesg|journal|audit-log",
+    )
+    .option("--audit-exe <exe...>", "with --from-audit: only records of this program")
+    .addHelpText("after", "\nExample: sysfence generate --phase all memcached.json -o memcached.yaml")
+    .action(async (files: string[], opts: GenerateOpts) => {
+      if (files.length === 0 && !opts.fromAudit)
+        throw new UsageError(
+          "give at least one profile (sysfence record -o p.json -- CMD), or --from-audit.",
+        );
+      if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
+        throw new UsageError(`--phase '${opts.phase}': use work or all.`);
+      if (!["strict", "safe", "off"].includes(opts.args ?? "safe"))
+        throw new UsageError(`--args '${opts.args}': use strict, safe or off.`);
+      if (!["main", "workers", "all"].includes(opts.threadRole ?? "all"))
+        throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
+      const { readProfile } = await import("../../record/read-profile.js");
+      const { generatePolicy } = await import("../../generate/generate.js");
+      const profiles = await Promise.all(files.map(readProfile));
+      if (opts.fromAudit) {
+        const { profileFromAudit } = await import("../../generate/from-audit.js");
+        const audit = await profileFromAudit(opts.fromAudit, { exe: opts.auditExe, arch: profiles[0]?.arch });
+        io.stderr(
+          `sysfence generate: ${Object.keys(audit.syscalls).length} syscalls from ${opts.fromAudit}'s SECCOMP records\n`,
+        );
+        profiles.push(audit);
+      }
+      const g = generatePolicy(profiles, {
+        phase: opts.phase,
+        exe: opts.exe,
+        threadRole: opts.threadRole,
+        defaultAction: parseAction(opts.defaultAction ?? "kill-process"),
+        args: opts.args,
+        errno: parseErrnoAnswers(opts.errno),
+        allowClone3: opts.allowClone3,
+        sources: [...files, ...(opts.fromAudit ? [`audit:${opts.fromAudit}`] : [])],
+      });
+      // never write a policy that does not read back to the same thing
+      const { parsePolicy } = await import("../../policy/parse.js");
+      const back = parsePolicy(g.text, { file: opts.output ?? "<generated>" });
+      if (back.policy.rules.length !== g.policy.rules.length)
+        throw new SysfenceError(
+          "E_POLICY_INVALID",
+          "internal: the generated policy does not read back; please report.",
+        );
+      if (opts.output) await writeFileAtomic(opts.output, g.text);
+      else io.stdout(g.text);
+      for (const w of g.warnings) io.stderr(`sysfence generate: warning: ${w}\n`);
+      for (const n of g.notes) io.stderr(`sysfence generate: note: ${n}\n`);
+      const pct = ((100 * g.stats.allowed) / g.stats.known).toFixed(1);
+      io.stderr(
+        `sysfence generate: ${g.stats.allowed} of ${g.stats.known} syscalls allowed (${pct}%), argument rules on ${g.stats.argRestricted.length} (${g.stats.argRestricted.join(", ") || "none"}), phase ${g.phase}${opts.output ? ` → ${opts.output}` : ""}\n`,
+      );
+    });
+}

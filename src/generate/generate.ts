@@ -1,0 +1,236 @@
+// A least-privilege policy from recorded profiles: the calls seen, argument rules where they are safe,
+// errno answers for probes, a small always-needed set, and a comment on every rule saying why.
+import { SysfenceError } from "../errors.js";
+import { formatAction } from "../policy/actions.js";
+import type { Action, Policy, Rule } from "../policy/model.js";
+import type { Profile } from "../record/profile.js";
+import { type ArchName, findArch } from "../syscalls/arches.js";
+import { errnoName } from "../syscalls/constants.js";
+import { describeSyscall } from "../syscalls/descriptions.js";
+import { groupsOf } from "../syscalls/groups.js";
+import { syscallNumber, syscallTable } from "../syscalls/table.js";
+import { type SeenCall, type Selection, selectCalls } from "./select.js";
+import { type ArgsMode, tighten } from "./tighten.js";
+
+/** Options of `sysfence generate`. */
+export interface GenerateOptions extends Selection {
+  args?: ArgsMode;
+  defaultAction?: Action;
+  /** Calls answered with an errno instead of allowed (--errno NAME=ERRNO). */
+  errno?: Record<string, number>;
+  /** Allow clone3 (its flags live in memory, so no argument rule can hold it). */
+  allowClone3?: boolean;
+  /** Profile file names, for the header. */
+  sources?: string[];
+}
+
+/** Calls every program needs whether or not the recording saw them, with the reason. */
+export const ALWAYS: Record<string, string> = {
+  rt_sigreturn: "returns from every signal handler; strace rarely shows it in short runs",
+  restart_syscall: "the kernel restarts an interrupted sleep through it after a signal (SIGSTOP/SIGCONT)",
+  exit: "a thread ends with it",
+  exit_group: "the process ends with it",
+  clock_gettime: "the vDSO usually answers it without entering the kernel, but not for every clock source",
+  gettimeofday: "the vDSO usually answers it without entering the kernel, but not for every clock source",
+  time: "the vDSO usually answers it without entering the kernel, but not for every clock source",
+  getcpu: "the vDSO usually answers it without entering the kernel",
+};
+
+const IO_URING = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
+const ENOSYS = 38;
+
+/** The result: the policy, its YAML text and what the user should read. */
+export interface GeneratedPolicy {
+  policy: Policy;
+  text: string;
+  phase: "work" | "all";
+  notes: string[];
+  warnings: string[];
+  stats: { allowed: number; known: number; argRestricted: string[]; errno: string[] };
+}
+
+/** Generates a policy from profiles. */
+export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions = {}): GeneratedPolicy {
+  const sel = selectCalls(profiles, o);
+  const arch = findArch(sel.arch)?.name as ArchName | undefined;
+  if (!arch)
+    throw new SysfenceError(
+      "E_UNKNOWN_ARCH",
+      `profile architecture '${sel.arch}' is not one sysfence knows.`,
+    );
+  const known = Object.keys(syscallTable(arch)).length;
+  const mode = o.args ?? "safe";
+  const warnings: string[] = [];
+  const notes = [...sel.notes];
+  const errnoRules: Rule[] = [];
+  const allowRules: Rule[] = [];
+  const argRestricted: string[] = [];
+  const answered = new Set<string>();
+
+  const answer = (name: string, errno: number, comment: string) => {
+    answered.add(name);
+    errnoRules.push({ names: [name], action: { kind: "errno", data: errno }, conditions: [], comment });
+  };
+  for (const [name, errno] of Object.entries(o.errno ?? {})) {
+    if (syscallNumber(arch, name) === undefined)
+      throw new SysfenceError("E_USAGE", `--errno ${name}: no syscall '${name}' on ${arch}.`);
+    const seen = sel.calls.get(name);
+    answer(
+      name,
+      errno,
+      `${describe(name)} — answered ${errnoName(errno) ?? errno} on request (--errno)${seen ? `; ${seenText(seen, sel.phase, sel.phased)}` : ""}`,
+    );
+  }
+  if (!o.allowClone3 && !answered.has("clone3") && syscallNumber(arch, "clone3") !== undefined) {
+    const seen = sel.calls.get("clone3");
+    answer(
+      "clone3",
+      ENOSYS,
+      `${describe("clone3")} — ENOSYS: its flags are in memory where seccomp cannot look, and libc falls back to clone, whose flags are checked${seen ? `; ${seenText(seen, sel.phase, sel.phased)}` : ""}`,
+    );
+  }
+  for (const name of IO_URING) {
+    if (answered.has(name) || syscallNumber(arch, name) === undefined) continue;
+    const seen = sel.calls.get(name);
+    if (seen)
+      warnings.push(
+        `${name} was recorded; it gets ENOSYS (io_uring bypasses per-call filtering), programs fall back to plain calls`,
+      );
+    answer(
+      name,
+      ENOSYS,
+      `io_uring — ENOSYS, never allowed: its submissions run inside the kernel where seccomp never sees them; liburing/libuv fall back${seen ? `; ${seenText(seen, sel.phase, sel.phased)}` : ""}`,
+    );
+  }
+
+  // clone3 refused: libc repeats the request through clone, with the same flags (and exit signal)
+  const clone3 = sel.calls.get("clone3");
+  if (clone3 && answered.has("clone3") && syscallNumber(arch, "clone") !== undefined) {
+    const clone = sel.calls.get("clone") ?? {
+      name: "clone",
+      count: 0,
+      setup: 0,
+      work: 0,
+      args: {},
+      where: new Set<string>(),
+    };
+    clone.fallback = `libc's fallback for the ${clone3.count} clone3 calls recorded`;
+    for (const [v, n] of Object.entries(clone3.args[0] ?? {})) {
+      clone.args[0] ??= {};
+      clone.args[0][v] = (clone.args[0][v] ?? 0) + n;
+    }
+    for (const w of clone3.where) clone.where.add(w);
+    sel.calls.set("clone", clone);
+  }
+  const seenNames = [...sel.calls.keys()].sort();
+  for (const name of seenNames) {
+    if (answered.has(name)) continue;
+    if (syscallNumber(arch, name) === undefined) {
+      warnings.push(`'${name}' was recorded but ${arch} has no such syscall; left out`);
+      continue;
+    }
+    const seen = sel.calls.get(name) as SeenCall;
+    const t = tighten(seen, mode);
+    if (t.warning) warnings.push(t.warning);
+    const base = `${describe(name)}${groupText(name)} — ${seenText(seen, sel.phase, sel.phased)}`;
+    if (t.alternatives.length === 0) {
+      allowRules.push({ names: [name], action: { kind: "allow" }, conditions: [], comment: base });
+    } else {
+      argRestricted.push(name);
+      t.alternatives.forEach((conds, i) => {
+        allowRules.push({
+          names: [name],
+          action: { kind: "allow" },
+          conditions: conds,
+          comment: i === 0 ? `${base}; ${t.why}` : `${name}: another value seen`,
+        });
+      });
+    }
+  }
+  for (const [name, why] of Object.entries(ALWAYS)) {
+    if (sel.calls.has(name) || answered.has(name) || syscallNumber(arch, name) === undefined) continue;
+    allowRules.push({
+      names: [name],
+      action: { kind: "allow" },
+      conditions: [],
+      comment: `${describe(name)} — always needed, not recorded: ${why}`,
+    });
+  }
+  const policy: Policy = {
+    defaultAction: o.defaultAction ?? { kind: "kill-process" },
+    badArchAction: { kind: "kill-process" },
+    architectures: [arch],
+    rules: [...errnoRules, ...allowRules],
+  };
+  const allowed = new Set(allowRules.flatMap((r) => r.names)).size;
+  const stats = { allowed, known, argRestricted, errno: errnoRules.map((r) => r.names[0]) };
+  if (sel.phase === "work")
+    notes.push(
+      "work-phase policy: install it after start-up (lockdown(), or the program's own seccomp call); `sysfence run` needs --phase all",
+    );
+  const header = headerLines(profiles, o, sel.phase, mode, stats, arch);
+  return { policy, text: policyText(policy, header), phase: sel.phase, notes, warnings, stats };
+}
+
+function describe(name: string): string {
+  return `${name}: ${describeSyscall(name) || "no man page"}`;
+}
+
+function groupText(name: string): string {
+  const groups = groupsOf(name).filter((g) => g !== "@system-service" || groupsOf(name).length === 1);
+  return groups.length ? ` (${groups.slice(0, 2).join(" ")})` : "";
+}
+
+function seenText(s: SeenCall, phase: "work" | "all", phased = false): string {
+  const where = [...s.where].sort().join(", ");
+  const split =
+    !phased || phase === "work"
+      ? ""
+      : s.setup && s.work
+        ? ` (setup ${s.setup}, work ${s.work})`
+        : s.work
+          ? " in the work phase"
+          : " in setup";
+  const seen = s.count
+    ? `seen ${s.count}×${split}${phase === "work" ? " in the work phase" : ""} in ${where}`
+    : `in ${where}`;
+  return s.fallback ? `${seen}${s.count ? "; " : " — "}${s.fallback}` : seen;
+}
+
+function headerLines(
+  profiles: readonly Profile[],
+  o: GenerateOptions,
+  phase: string,
+  mode: ArgsMode,
+  stats: GeneratedPolicy["stats"],
+  arch: string,
+): string[] {
+  const cmds = [...new Set(profiles.map((p) => p.command.join(" ")))];
+  const pct = ((100 * stats.allowed) / stats.known).toFixed(1);
+  return [
+    `Generated by sysfence generate from ${o.sources?.length ? o.sources.join(", ") : `${profiles.length} profile(s)`}`,
+    `command: ${cmds.slice(0, 3).join(" · ")}${cmds.length > 3 ? " …" : ""}`,
+    `phase: ${phase} · arguments: ${mode}${o.exe?.length ? ` · exe: ${o.exe.join(", ")}` : ""}${o.threadRole && o.threadRole !== "all" ? ` · threads: ${o.threadRole}` : ""}`,
+    `${stats.allowed} of ${stats.known} ${arch} syscalls allowed (${pct}%); argument rules on ${stats.argRestricted.join(", ") || "none"}`,
+    `errno answers: ${stats.errno.join(", ") || "none"}; everything else: ${formatAction(o.defaultAction ?? { kind: "kill-process" })}`,
+    "Try it in log mode first: sysfence run --log --policy THIS -- CMD, then sysfence audit.",
+  ];
+}
+
+/** YAML text of a generated policy: one rule per line group, a comment field on each. */
+export function policyText(policy: Policy, header: string[]): string {
+  const q = (s: string) => JSON.stringify(s);
+  const out: string[] = header.map((l) => `# ${l}`);
+  out.push("version: 1");
+  out.push(`defaultAction: ${q(formatAction(policy.defaultAction))}`);
+  out.push(`badArchAction: ${q(formatAction(policy.badArchAction))}`);
+  out.push(`architectures: [${policy.architectures.join(", ")}]`);
+  out.push("syscalls:");
+  for (const r of policy.rules) {
+    out.push(`  - names: [${r.names.join(", ")}]`);
+    out.push(`    action: ${q(formatAction(r.action))}`);
+    if (r.conditions.length) out.push(`    args: [${r.conditions.map((c) => q(c.text ?? "")).join(", ")}]`);
+    if (r.comment) out.push(`    comment: ${q(r.comment)}`);
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,128 @@
+// Which recorded calls a policy is generated from: by phase, process image and thread role.
+import { SysfenceError } from "../errors.js";
+import type { Profile, SyscallCounts } from "../record/profile.js";
+
+/** Thread roles: the thread-group leader, the other threads, or both. */
+export type ThreadRole = "main" | "workers" | "all";
+
+/** What to take from the profiles. */
+export interface Selection {
+  /** undefined: the work phase when every profile has one, else all. */
+  phase?: "work" | "all";
+  exe?: string[];
+  threadRole?: ThreadRole;
+}
+
+/** One syscall as seen in the selected part of the recordings. */
+export interface SeenCall {
+  name: string;
+  /** Calls in the selected phase. */
+  count: number;
+  setup: number;
+  work: number;
+  /** Argument index → value text → count, in the selected phase. */
+  args: Record<string, Record<string, number>>;
+  /** "memcached main", "memcached workers": where it was seen. */
+  where: Set<string>;
+  /** Why the call is needed although it was not recorded (clone as clone3's fallback). */
+  fallback?: string;
+}
+
+/** The selected calls and what the selection did. */
+export interface SelectedCalls {
+  calls: Map<string, SeenCall>;
+  phase: "work" | "all";
+  notes: string[];
+  arch: string;
+  /** True when the profiles have a work phase (so "setup"/"work" mean something). */
+  phased: boolean;
+}
+
+const basename = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+
+/** Collects the calls a policy has to allow from one or more profiles. */
+export function selectCalls(profiles: readonly Profile[], sel: Selection = {}): SelectedCalls {
+  if (profiles.length === 0) throw new SysfenceError("E_USAGE", "no profile given.");
+  const arches = new Set(profiles.map((p) => p.arch));
+  if (arches.size > 1)
+    throw new SysfenceError(
+      "E_USAGE",
+      `the profiles were recorded on different architectures (${[...arches].join(", ")}); generate one policy per architecture.`,
+    );
+  const withBoundary = profiles.filter((p) => p.phaseBoundary).length;
+  const phase = sel.phase ?? (withBoundary === profiles.length ? "work" : "all");
+  const notes: string[] = [];
+  if (phase === "work" && withBoundary < profiles.length)
+    throw new SysfenceError(
+      "E_USAGE",
+      "--phase work needs profiles recorded with --after (their work phase); these have none — use --phase all, or record again with --after listen|accept|ready|…",
+    );
+  const role = sel.threadRole ?? "all";
+  const calls = new Map<string, SeenCall>();
+  let matchedExe = 0;
+  let launches = 0;
+  for (const profile of profiles) {
+    for (const proc of profile.processes) {
+      if (sel.exe?.length && !sel.exe.some((x) => proc.exe === x || basename(proc.exe) === x)) continue;
+      matchedExe++;
+      // The launch: the recorded command's first image did nothing but execve the program. That exec is
+      // the launcher's (sysfence run allows exactly that one), not the program's.
+      const only = proc.threads.length === 1 ? Object.keys(proc.threads[0].syscalls) : [];
+      if (proc.parent === undefined && only.length === 1 && only[0] === "execve") {
+        launches++;
+        continue;
+      }
+      for (const t of proc.threads) {
+        const isMain = t.tid === proc.pid;
+        if (role === "main" && !isMain) continue;
+        if (role === "workers" && isMain) continue;
+        const where = `${basename(proc.exe)} ${isMain ? "main" : "workers"}`;
+        for (const [name, c] of Object.entries(t.syscalls)) add(calls, name, c, phase, where);
+      }
+    }
+  }
+  if (sel.exe?.length && matchedExe === 0) {
+    const exes = [...new Set(profiles.flatMap((p) => p.processes.map((x) => x.exe)))];
+    throw new SysfenceError(
+      "E_USAGE",
+      `no recorded process runs ${sel.exe.join(" or ")}; the profiles have: ${exes.join(", ")}.`,
+    );
+  }
+  if (launches)
+    notes.push("the launch's execve is not the program's call; sysfence run allows exactly that one exec");
+  if (phase === "work" && profiles.some((p) => Object.values(p.syscalls).some((c) => c.args && !c.workArgs)))
+    notes.push(
+      "profile without work-phase argument values: argument rules use both phases (wider, never tighter)",
+    );
+  if (calls.size === 0)
+    throw new SysfenceError(
+      "E_USAGE",
+      `the selection has no calls (phase ${phase}${sel.exe?.length ? `, exe ${sel.exe.join(",")}` : ""}${role !== "all" ? `, thread role ${role}` : ""}).`,
+    );
+  return { calls, phase, notes, arch: profiles[0].arch, phased: withBoundary === profiles.length };
+}
+
+function add(
+  calls: Map<string, SeenCall>,
+  name: string,
+  c: SyscallCounts,
+  phase: "work" | "all",
+  where: string,
+) {
+  const n = phase === "work" ? c.work : c.setup + c.work;
+  if (n === 0) return;
+  let s = calls.get(name);
+  if (!s) {
+    s = { name, count: 0, setup: 0, work: 0, args: {}, where: new Set() };
+    calls.set(name, s);
+  }
+  s.count += n;
+  s.setup += c.setup;
+  s.work += c.work;
+  s.where.add(where);
+  const args = phase === "work" ? (c.workArgs ?? c.args) : c.args;
+  for (const [i, vals] of Object.entries(args ?? {})) {
+    s.args[i] ??= {};
+    for (const [v, k] of Object.entries(vals)) s.args[i][v] = (s.args[i][v] ?? 0) + k;
+  }
+}

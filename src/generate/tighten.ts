@@ -1,0 +1,148 @@
+// Argument rules for one recorded syscall: pin what is stable and meaningful, never what varies by run.
+import type { Condition } from "../policy/model.js";
+import type { SeenCall } from "./select.js";
+import { nameValue, parseArgValue } from "./symbols.js";
+
+/** How far to tighten arguments. */
+export type ArgsMode = "strict" | "safe" | "off";
+
+/** The conditions of one allow rule; several rules for a syscall OR together. */
+export type Alternative = Condition[];
+
+/** What tightening decided for one syscall. */
+export interface Tightening {
+  /** Empty: allow the call whatever its arguments. */
+  alternatives: Alternative[];
+  /** One line for the rule's comment ("ioctl requests seen: FIONBIO, TCGETS"). */
+  why?: string;
+  /** Something the user should know (a value that could not be read exactly). */
+  warning?: string;
+}
+
+const CLONE_NEW_MASK = 0x7e020000n; // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+const PROT_EXEC = 4n;
+const MAX_ALTERNATIVES = 64;
+
+/** Pin one argument to the values seen (OR of ==). */
+interface PinSpec {
+  kind: "pin";
+  arg: number;
+  mask?: bigint;
+  mode: "safe" | "strict";
+}
+/** Forbid bits never seen (e.g. PROT_EXEC, CLONE_NEW*). */
+interface ForbidSpec {
+  kind: "forbid";
+  arg: number;
+  bits: bigint;
+  mode: "safe" | "strict";
+}
+type Spec = PinSpec | ForbidSpec;
+
+/** What `safe` and `strict` tighten, per syscall. */
+export const TIGHTEN: Record<string, Spec[]> = {
+  ioctl: [{ kind: "pin", arg: 1, mode: "safe" }],
+  socket: [
+    { kind: "pin", arg: 0, mode: "safe" },
+    { kind: "pin", arg: 1, mask: 0xfn, mode: "safe" },
+    { kind: "pin", arg: 2, mode: "strict" },
+  ],
+  socketpair: [
+    { kind: "pin", arg: 0, mode: "safe" },
+    { kind: "pin", arg: 1, mask: 0xfn, mode: "safe" },
+  ],
+  clone: [
+    { kind: "forbid", arg: 0, bits: CLONE_NEW_MASK, mode: "safe" },
+    { kind: "pin", arg: 0, mode: "strict" },
+  ],
+  unshare: [{ kind: "pin", arg: 0, mode: "safe" }],
+  prctl: [{ kind: "pin", arg: 0, mode: "safe" }],
+  fcntl: [{ kind: "pin", arg: 1, mode: "safe" }],
+  mmap: [{ kind: "forbid", arg: 2, bits: PROT_EXEC, mode: "safe" }],
+  mprotect: [{ kind: "forbid", arg: 2, bits: PROT_EXEC, mode: "safe" }],
+  pkey_mprotect: [{ kind: "forbid", arg: 2, bits: PROT_EXEC, mode: "safe" }],
+  personality: [{ kind: "pin", arg: 0, mode: "safe" }],
+  setsockopt: [
+    { kind: "pin", arg: 1, mode: "safe" },
+    { kind: "pin", arg: 2, mode: "strict" },
+  ],
+  getsockopt: [{ kind: "pin", arg: 1, mode: "safe" }],
+  madvise: [{ kind: "pin", arg: 2, mode: "strict" }],
+  futex: [{ kind: "pin", arg: 1, mode: "strict" }],
+  arch_prctl: [{ kind: "pin", arg: 0, mode: "strict" }],
+  kill: [{ kind: "pin", arg: 1, mode: "strict" }],
+  tgkill: [{ kind: "pin", arg: 2, mode: "strict" }],
+  prlimit64: [{ kind: "pin", arg: 1, mode: "strict" }],
+  shutdown: [{ kind: "pin", arg: 1, mode: "strict" }],
+  setns: [{ kind: "pin", arg: 1, mode: "safe" }],
+};
+
+function cond(call: string, arg: number, op: Condition["op"], value: bigint, mask?: bigint): Condition {
+  const v = nameValue(call, arg, value);
+  const text =
+    op === "&=="
+      ? `arg${arg} & ${nameValue(call, arg, mask ?? 0n)} == ${value === 0n ? "0" : nameValue(call, arg, value)}`
+      : `arg${arg} ${op} ${v}`;
+  return { arg, op, value, mask, text };
+}
+
+/** Decides the argument rules for one seen call. */
+export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
+  const specs = (TIGHTEN[call.name] ?? []).filter(
+    (s) => mode === "strict" || (mode === "safe" && s.mode === "safe"),
+  );
+  if (specs.length === 0) return { alternatives: [] };
+  // strict pins of clone flags make the safe "forbid" redundant
+  const pinned = new Set(specs.filter((s) => s.kind === "pin").map((s) => s.arg));
+  const effective = specs.filter((s) => !(s.kind === "forbid" && pinned.has(s.arg)));
+  const perArg: Alternative[][] = [];
+  const why: string[] = [];
+  for (const spec of effective) {
+    const texts = Object.keys(call.args[spec.arg] ?? {});
+    const values: bigint[] = [];
+    for (const t of texts) {
+      const v = parseArgValue(t);
+      if (v === undefined)
+        return {
+          alternatives: [],
+          warning: `${call.name}: argument ${spec.arg} value '${t}' is not an exact number (record with sysfence record, which uses strace -X raw); the call is allowed with any arguments`,
+        };
+      values.push(v);
+    }
+    if (values.length === 0) continue; // the profile kept no values for this argument
+    if (spec.kind === "pin") {
+      const masked = [...new Set(values.map((v) => (spec.mask === undefined ? v : v & spec.mask)))].sort(
+        (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+      );
+      perArg.push(
+        masked.map((v) => [cond(call.name, spec.arg, spec.mask === undefined ? "==" : "&==", v, spec.mask)]),
+      );
+      why.push(
+        `arg${spec.arg} ${spec.mask === undefined ? "" : `& ${nameValue(call.name, spec.arg, spec.mask)} `}seen: ${masked.map((v) => nameValue(call.name, spec.arg, v)).join(", ")}`,
+      );
+    } else {
+      const seenBits = values.reduce((acc, v) => acc | v, 0n) & spec.bits;
+      const bits = spec.bits & ~seenBits;
+      if (bits === 0n) continue;
+      perArg.push([[cond(call.name, spec.arg, "&==", 0n, bits)]]);
+      why.push(
+        `never with ${bits === CLONE_NEW_MASK ? "CLONE_NEW* (namespaces)" : nameValue(call.name, spec.arg, bits)}`,
+      );
+    }
+  }
+  if (perArg.length === 0) return { alternatives: [] };
+  // cartesian product of the per-argument choices (each rule ANDs one choice per argument)
+  let alternatives: Alternative[] = [[]];
+  for (const choices of perArg) {
+    const next: Alternative[] = [];
+    for (const a of alternatives) for (const c of choices) next.push([...a, ...c]);
+    alternatives = next;
+    if (alternatives.length > MAX_ALTERNATIVES) {
+      return {
+        alternatives: perArg[0],
+        why: `${why[0]} (other arguments not pinned: too many combinations)`,
+      };
+    }
+  }
+  return { alternatives, why: why.join("; ") };
+}
