@@ -40,7 +40,9 @@ export type ErrorCode =
   | "E_INSTALL_FAILED"
   | "E_COMMAND_NOT_FOUND"
   | "E_LIBSECCOMP"
-  | "E_RECORDED_FAILURE";
+  | "E_RECORDED_FAILURE"
+  | "E_DRIFT"
+  | "E_DEMO_FAILED";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {

@@ -20,6 +20,9 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   audit: async () => ({ register: (await import("./commands/audit.js")).registerAudit }),
   record: async () => ({ register: (await import("./commands/record.js")).registerRecord }),
   generate: async () => ({ register: (await import("./commands/generate.js")).registerGenerate }),
+  merge: async () => ({ register: (await import("./commands/merge-diff.js")).registerMergeDiff }),
+  diff: async () => ({ register: (await import("./commands/merge-diff.js")).registerMergeDiff }),
+  report: async () => ({ register: (await import("./commands/report.js")).registerReport }),
   export: async () => ({ register: (await import("./commands/export.js")).registerExport }),
   import: async () => ({ register: (await import("./commands/export.js")).registerExport }),
 };

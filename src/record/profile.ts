@@ -50,6 +50,8 @@ export interface Profile {
   /** Paths passed to open/exec/stat-like calls, with counts (for reports, never for rules). */
   paths: Record<string, number>;
   signals: Record<string, number>;
+  /** Set by `sysfence merge`: the recordings this one was made of. */
+  mergedFrom?: { source: string; command: string[]; startedAt?: string }[];
 }
 
 /** Arguments worth filtering, by syscall: the scalar values a generator can pin. */

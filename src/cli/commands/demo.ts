@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { Emulator } from "../../bpf/emulator.js";
+import { SysfenceError } from "../../errors.js";
 import { decodeActionValue, formatAction } from "../../policy/actions.js";
 import { ARCHES } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
@@ -23,8 +24,28 @@ export const SERVER_EXAMPLE = fileURLToPath(
 export function registerDemo(program: Command, io: CliIO): void {
   program
     .command("demo")
-    .description("compile the bundled Docker default profile and show how it decides a few calls")
-    .action(async () => {
+    .description(
+      "the whole workflow on the bundled server: record it under a load, generate its policy, report, run it under the policy, stop an injected shell",
+    )
+    .option(
+      "--compile",
+      "instead: compile the bundled Docker default profile and show how it decides a few calls",
+    )
+    .option("--clients <n>", "concurrent clients", "8")
+    .option("--rounds <n>", "rounds per client", "40")
+    .action(async (opts: { compile?: boolean; clients: string; rounds: string }) => {
+      if (!opts.compile) {
+        const { runDemo } = await import("../../demo/run-demo.js");
+        const { straceVersion } = await import("../../record/strace.js");
+        straceVersion(); // no strace: the install hint, before anything starts
+        const r = await runDemo((line) => io.stdout(`${line}\n`), {
+          clients: Number(opts.clients),
+          rounds: Number(opts.rounds),
+        });
+        const ok = r.failures.length === 0 && r.serverSurvived && r.attackStopped && r.exitCode === 0;
+        if (!ok) throw new SysfenceError("E_DEMO_FAILED", "the demo did not end as it should (see above).");
+        return;
+      }
       const r = await loadAndCompile(DOCKER_EXAMPLE, { caps: undefined }, io);
       io.stdout(
         formatSummary(

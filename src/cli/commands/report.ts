@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+import { readProfileOrPolicy } from "./merge-diff.js";
+
+/** `sysfence report PROFILE|POLICY`. */
+export function registerReport(program: Command, io: CliIO): void {
+  program
+    .command("report")
+    .description(
+      "the attack surface at a glance: allowed calls, groups, risky calls, argument rules, what was recorded",
+    )
+    .argument("<input>", "a profile (sysfence record) or a policy (sysfence YAML/JSON, Docker/OCI)")
+    .option("--format <format>", "text | md | html | json", "text")
+    .option("-o, --output <file>", "write here (atomically); default: stdout")
+    .action(async (file: string, opts: { format: string; output?: string }) => {
+      if (!["text", "md", "html", "json"].includes(opts.format))
+        throw new UsageError(`--format '${opts.format}': use text, md, html or json.`);
+      const input = await readProfileOrPolicy(file, io);
+      const { buildReport, reportOfProfile } = await import("../../report/model.js");
+      const report =
+        input.kind === "profile" ? reportOfProfile(input.profile, file) : buildReport(input.policy, file);
+      let text: string;
+      if (opts.format === "json") text = `${toJson(report)}\n`;
+      else if (opts.format === "html")
+        text = (await import("../../report/render-html.js")).renderHtml(report);
+      else {
+        const r = await import("../../report/render-text.js");
+        text = opts.format === "md" ? r.renderMarkdown(report) : r.renderText(report);
+      }
+      if (opts.output) await writeFileAtomic(opts.output, text);
+      else io.stdout(text);
+    });
+}

@@ -1,0 +1,173 @@
+// `sysfence demo`: the whole workflow on the bundled server, end to end — record it under a load,
+// generate its policy, report, run it under the policy with the same load, then try an injected shell.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SysfenceError } from "../errors.js";
+import { generatePolicy } from "../generate/generate.js";
+import { readProfile } from "../record/read-profile.js";
+import { buildReport } from "../report/model.js";
+import { renderHtml } from "../report/render-html.js";
+import { attack, httpLoad } from "./load.js";
+
+export const DEMO_SERVER = fileURLToPath(
+  new URL("../../../examples/demo-server/server.mjs", import.meta.url),
+);
+const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+/** What the demo found, for tests and for the closing line. */
+export interface DemoResult {
+  dir: string;
+  recordedRequests: number;
+  enforcedRequests: number;
+  failures: string[];
+  allowed: number;
+  known: number;
+  argRestricted: string[];
+  serverSurvived: boolean;
+  attackStopped: boolean;
+  /** The enforced server's exit status after SIGTERM (0: it shut down cleanly under the policy). */
+  exitCode: number | null;
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  pid: number;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+/** Starts `sysfence WORDS… -- node server.mjs` and waits for "listening PORT pid PID". */
+function startServer(words: string[], timeoutMs = 30000): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, ...words, "--", process.execPath, DEMO_SERVER], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((res) =>
+    child.on("exit", (code, sig) => res(code ?? (sig ? 128 : null))),
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(
+      () => reject(new SysfenceError("E_IO", `the demo server did not start within ${timeoutMs} ms: ${err}`)),
+      timeoutMs,
+    );
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const m = /listening (\d+) pid (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]), pid: Number(m[2]), exited, stderr: () => err });
+      }
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new SysfenceError("E_IO", `the demo server exited (${code}) before listening: ${err.trim()}`));
+    });
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Runs the demo, printing each step. */
+export async function runDemo(
+  print: (line: string) => void,
+  o: { clients?: number; rounds?: number } = {},
+): Promise<DemoResult> {
+  const clients = o.clients ?? 8;
+  const rounds = o.rounds ?? 40;
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-demo-"));
+  const profilePath = join(dir, "profile.json");
+  const policyPath = join(dir, "policy.yaml");
+  const htmlPath = join(dir, "report.html");
+  print(
+    `sysfence demo: record → generate → report → enforce → attack, on examples/demo-server (files in ${dir})\n`,
+  );
+
+  // 1. record
+  const rec = await startServer(["record", "-q", "-o", profilePath]);
+  const load1 = await httpLoad(rec.port, clients, rounds);
+  process.kill(rec.pid, "SIGTERM");
+  const recStatus = await rec.exited;
+  if (recStatus !== 0) throw new SysfenceError("E_IO", `recording failed (${recStatus}): ${rec.stderr()}`);
+  const profile = await readProfile(profilePath);
+  const calls = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
+  const threads = profile.processes.reduce((a, p) => a + p.threads.length, 0);
+  print(
+    `1 record    node server.mjs under strace, ${clients} clients × ${rounds} rounds = ${load1.requests} requests (${load1.failures.length} failed)`,
+  );
+  print(
+    `            ${calls} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${threads} threads → ${profilePath}`,
+  );
+
+  // 2. generate (every phase: `sysfence run` installs the filter before the server starts)
+  // errno EPERM for everything else: a denied call fails inside the server instead of killing it
+  const g = generatePolicy([profile], {
+    phase: "all",
+    sources: [profilePath],
+    defaultAction: { kind: "errno", data: 1 },
+  });
+  writeFileSync(policyPath, g.text);
+  const pct = ((100 * g.stats.allowed) / g.stats.known).toFixed(1);
+  print(
+    `2 generate  ${g.stats.allowed} of ${g.stats.known} x86_64 syscalls allowed (${pct}%), argument rules on ${g.stats.argRestricted.join(", ")}; errno answers for ${g.stats.errno.join(", ")}; every other call: EPERM → ${policyPath}`,
+  );
+
+  // 3. report
+  const report = buildReport(g.policy, policyPath, profile);
+  writeFileSync(htmlPath, renderHtml(report));
+  const open = report.risky.filter((k) => k.treatment === "allow" || k.treatment === "restricted");
+  print(
+    `3 report    risky calls still allowed: ${open.length ? open.map((k) => k.what).join(", ") : "none"} (of ${report.risky.length} checked) → ${htmlPath}`,
+  );
+
+  // 4. enforce
+  const srv = await startServer(["run", "--policy", policyPath]);
+  const load2 = await httpLoad(srv.port, clients, rounds);
+  const survived = alive(srv.pid);
+  print(
+    `4 enforce   sysfence run --policy policy.yaml -- node server.mjs: ${load2.requests} requests, ${load2.failures.length} failed; server ${survived ? "alive" : "DEAD"}`,
+  );
+
+  // 5. attack
+  const hit = survived ? await attack(srv.port, "id; cat /etc/passwd") : { status: 0, body: "" };
+  const ranShell = hit.status === 200;
+  print(`5 attack    GET /debug?cmd=id;cat /etc/passwd → ${hit.status} ${hit.body.slice(0, 120)}`);
+  print(
+    `            ${ranShell ? "THE SHELL RAN: the policy did not stop it" : "the shell never ran: spawning it needs calls the server never made (EPERM)"}; server ${alive(srv.pid) ? "still serving" : "gone"}`,
+  );
+  const after = survived ? await httpLoad(srv.port, 2, 3) : { requests: 0, failures: ["server gone"] };
+  process.kill(srv.pid, "SIGTERM");
+  const exitCode = await srv.exited;
+  const failures = [...load1.failures, ...load2.failures, ...after.failures];
+  const ok = failures.length === 0 && survived && !ranShell && exitCode === 0;
+  print(`            after SIGTERM the server exited with status ${exitCode}`);
+  print(
+    `\n${ok ? "✓ zero violations under load, attack stopped" : "✗ something went wrong (see above)"}. Look at ${htmlPath} in a browser.`,
+  );
+  return {
+    dir,
+    recordedRequests: load1.requests,
+    enforcedRequests: load2.requests,
+    failures,
+    allowed: g.stats.allowed,
+    known: g.stats.known,
+    argRestricted: g.stats.argRestricted,
+    serverSurvived: survived,
+    attackStopped: !ranShell,
+    exitCode,
+  };
+}
