@@ -142,7 +142,10 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
           names: [name],
           action: { kind: "allow" },
           conditions: conds,
-          comment: i === 0 ? `${base}; ${t.why}` : `${name}: another value seen`,
+          comment:
+            i === 0
+              ? `${base}; ${t.why}`
+              : `${name}: another recorded combination (see the first ${name} rule)`,
         });
       });
     }

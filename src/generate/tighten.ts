@@ -77,11 +77,17 @@ export const TIGHTEN: Record<string, Spec[]> = {
   setns: [{ kind: "pin", arg: 1, mode: "safe" }],
 };
 
+/** A mask reads best as its flag names, else in hex. */
+function maskText(call: string, arg: number, mask: bigint): string {
+  const named = nameValue(call, arg, mask);
+  return /^\d+$/.test(named) ? `0x${mask.toString(16)}` : named;
+}
+
 function cond(call: string, arg: number, op: Condition["op"], value: bigint, mask?: bigint): Condition {
   const v = nameValue(call, arg, value);
   const text =
     op === "&=="
-      ? `arg${arg} & ${nameValue(call, arg, mask ?? 0n)} == ${value === 0n ? "0" : nameValue(call, arg, value)}`
+      ? `arg${arg} & ${maskText(call, arg, mask ?? 0n)} == ${value === 0n ? "0" : v}`
       : `arg${arg} ${op} ${v}`;
   return { arg, op, value, mask, text };
 }
@@ -118,7 +124,7 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
         masked.map((v) => [cond(call.name, spec.arg, spec.mask === undefined ? "==" : "&==", v, spec.mask)]),
       );
       why.push(
-        `arg${spec.arg} ${spec.mask === undefined ? "" : `& ${nameValue(call.name, spec.arg, spec.mask)} `}seen: ${masked.map((v) => nameValue(call.name, spec.arg, v)).join(", ")}`,
+        `arg${spec.arg} ${spec.mask === undefined ? "" : `& ${maskText(call.name, spec.arg, spec.mask)} `}seen: ${masked.map((v) => nameValue(call.name, spec.arg, v)).join(", ")}`,
       );
     } else {
       const seenBits = values.reduce((acc, v) => acc | v, 0n) & spec.bits;

@@ -65,7 +65,7 @@ function session(port: number, id: number, rounds: number, result: LoadResult): 
     sock.on("data", (d) => {
       buf += d.toString("latin1");
       const s = steps[step];
-      if (!s || !s.done(buf)) return;
+      if (!s?.done(buf)) return;
       result.requests++;
       if (!s.expect(buf))
         result.failures.push(

@@ -1,0 +1,266 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { generatePolicy } from "../../src/generate/generate.js";
+import { nameValue, parseArgValue } from "../../src/generate/symbols.js";
+import type { Action, Policy } from "../../src/policy/model.js";
+import { parsePolicy } from "../../src/policy/parse.js";
+import { referenceDecide } from "../../src/policy/reference.js";
+import { parseProfile } from "../../src/record/read-profile.js";
+import { ARCHES } from "../../src/syscalls/arches.js";
+import { evalValue } from "../../src/syscalls/constants.js";
+import { syscallNumber } from "../../src/syscalls/table.js";
+import { syntheticProfile } from "../helpers/profiles.js";
+
+const decide = (p: Policy, name: string, args: (string | number | bigint)[] = []): Action =>
+  referenceDecide(p, {
+    arch: ARCHES.x86_64.audit,
+    nr: syscallNumber("x86_64", name)!,
+    args: [...args.map((a) => evalValue(a)), 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6),
+  });
+const allows = (p: Policy, name: string, args: (string | number | bigint)[] = []) =>
+  decide(p, name, args).kind === "allow";
+
+/** A server's recording: numeric values as sysfence record writes them (strace -X raw). */
+const server = syntheticProfile(
+  {
+    read: {},
+    write: {},
+    openat: { args: { 2: [0o2000000] } },
+    accept4: { args: { 3: [0x80800] } },
+    epoll_wait: {},
+    ioctl: { args: { 1: [0x5421, 0x5401] } }, // FIONBIO, TCGETS
+    socket: { args: { 0: [2, 10], 1: [0x80801], 2: [0] } }, // AF_INET/AF_INET6, SOCK_STREAM|NONBLOCK|CLOEXEC
+    clone3: { args: { 0: [0x3d0f00] } },
+    mmap: { args: { 2: [3, 1], 3: [0x22] } },
+    mprotect: { args: { 2: [1, 0] } },
+    fcntl: { args: { 1: [3, 4] } },
+    prctl: { args: { 0: [15] } },
+    setsockopt: { args: { 1: [1, 6], 2: [2, 1] } },
+    io_uring_setup: {},
+  },
+  { launch: true },
+);
+
+describe("generate: a policy from a profile", () => {
+  const g = generatePolicy([server], { sources: ["server.json"] });
+  const back = parsePolicy(g.text, { file: "generated.yaml" }).policy;
+
+  it("allows every recorded call with every recorded argument value, in the model and in its YAML", () => {
+    for (const p of [g.policy, back]) {
+      for (const [name, c] of Object.entries(server.syscalls)) {
+        if (name === "clone3" || name === "io_uring_setup") continue;
+        const vals = Object.entries(c.args ?? {});
+        if (vals.length === 0) assert.ok(allows(p, name), name);
+        for (const [i, v] of vals)
+          for (const text of Object.keys(v)) {
+            const args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+            // the other pinned arguments take a recorded value too
+            for (const [j, w] of vals) args[Number(j)] = BigInt(Object.keys(w)[0]);
+            args[Number(i)] = BigInt(text);
+            assert.ok(allows(p, name, args), `${name} arg${i}=${text}`);
+          }
+      }
+    }
+  });
+
+  it("reads back to the same decisions (text == model) over recorded and hostile calls", () => {
+    const probes: [string, (string | number)[]][] = [
+      ["ioctl", [0, "FIONBIO"]],
+      ["ioctl", [0, "TIOCSTI"]],
+      ["socket", ["AF_PACKET", "SOCK_RAW"]],
+      ["socket", ["AF_INET", "SOCK_RAW"]],
+      ["socket", ["AF_INET", "SOCK_DGRAM"]],
+      ["clone", ["CLONE_NEWUSER|SIGCHLD"]],
+      [
+        "clone",
+        [
+          "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID",
+        ],
+      ],
+      ["mprotect", [0, 0, "PROT_READ|PROT_EXEC"]],
+      ["mmap", [0, 0, "PROT_READ|PROT_WRITE|PROT_EXEC"]],
+      ["fcntl", [0, "F_SETFD"]],
+      ["prctl", ["PR_SET_DUMPABLE"]],
+      ["setsockopt", [3, "SOL_IP"]],
+    ];
+    for (const [name, args] of probes)
+      assert.deepEqual(decide(back, name, args), decide(g.policy, name, args), `${name}(${args})`);
+  });
+
+  it("tightens arguments: ioctl requests, socket domain and type, no namespaces, no PROT_EXEC, fcntl/prctl/setsockopt", () => {
+    assert.ok(allows(back, "ioctl", [0, "FIONBIO"]));
+    assert.ok(!allows(back, "ioctl", [0, "TIOCSTI"]), "TIOCSTI was never recorded");
+    assert.ok(allows(back, "socket", ["AF_INET6", "SOCK_STREAM"]));
+    assert.ok(!allows(back, "socket", ["AF_PACKET", "SOCK_RAW"]));
+    assert.ok(!allows(back, "socket", ["AF_INET", "SOCK_RAW"]));
+    assert.ok(!allows(back, "socket", ["AF_UNIX", "SOCK_STREAM"]));
+    assert.ok(!allows(back, "clone", ["CLONE_NEWUSER|SIGCHLD"]));
+    assert.ok(!allows(back, "clone", ["CLONE_NEWNET"]));
+    assert.ok(!allows(back, "mprotect", [0, 0, "PROT_READ|PROT_EXEC"]));
+    assert.ok(!allows(back, "fcntl", [0, "F_SETOWN"]));
+    assert.ok(!allows(back, "prctl", ["PR_SET_SECCOMP"]));
+    assert.ok(!allows(back, "setsockopt", [3, "SOL_IP"]));
+    // mmap: PROT_EXEC was never recorded
+    assert.ok(!allows(back, "mmap", [0, 0, "PROT_READ|PROT_EXEC"]));
+    assert.deepEqual(g.stats.argRestricted.sort(), [
+      "clone",
+      "fcntl",
+      "ioctl",
+      "mmap",
+      "mprotect",
+      "prctl",
+      "setsockopt",
+      "socket",
+    ]);
+  });
+
+  it("clone3 gets ENOSYS and clone allows exactly what libc's fallback needs", () => {
+    assert.deepEqual(decide(back, "clone3"), { kind: "errno", data: 38 });
+    assert.ok(allows(back, "clone", [0x3d0f00]), "the thread-creation flags recorded through clone3");
+    assert.match(g.text, /clone: create a child process.*libc's fallback for the 1 clone3 calls recorded/);
+  });
+
+  it("io_uring is answered ENOSYS, never silently allowed, with a warning when it was recorded", () => {
+    for (const n of ["io_uring_setup", "io_uring_enter", "io_uring_register"])
+      assert.deepEqual(decide(back, n), { kind: "errno", data: 38 });
+    assert.ok(g.warnings.some((w) => /io_uring_setup was recorded/.test(w)));
+  });
+
+  it("denies what a server never did: execve (the launch excluded), ptrace, bpf, raw sockets", () => {
+    for (const n of ["execve", "execveat", "ptrace", "bpf", "unshare", "mount", "process_vm_writev"])
+      assert.deepEqual(decide(back, n), { kind: "kill-process" }, n);
+    assert.ok(g.notes.some((n) => /launch's execve/.test(n)));
+  });
+
+  it("adds the always-needed set with the reason, and comments every rule", () => {
+    for (const n of [
+      "rt_sigreturn",
+      "restart_syscall",
+      "exit",
+      "exit_group",
+      "clock_gettime",
+      "gettimeofday",
+      "time",
+      "getcpu",
+    ])
+      assert.ok(allows(back, n), n);
+    assert.match(g.text, /rt_sigreturn: return from signal handler.*always needed, not recorded/);
+    assert.match(
+      g.text,
+      /ioctl: control device \(@system-service\)? ?— seen 1× in demo main; arg1 seen: TCGETS, FIONBIO/,
+    );
+    assert.match(g.text, /args: \["arg1 == FIONBIO"\]/);
+    assert.match(g.text, /args: \["arg0 == AF_INET", "arg1 & 0xf == SOCK_STREAM"\]/);
+    for (const r of back.rules)
+      assert.ok(r.comment && r.comment.length > 10, `rule for ${r.names} has a comment`);
+    assert.match(g.text, /^# \d+ of \d+ x86_64 syscalls allowed/m);
+  });
+
+  it("--args off allows calls whatever their arguments; strict pins more (futex ops, socket protocol)", () => {
+    const off = generatePolicy([server], { args: "off" });
+    assert.deepEqual(off.stats.argRestricted, []);
+    assert.ok(allows(off.policy, "ioctl", [0, "TIOCSTI"]));
+    const strict = generatePolicy([server], { args: "strict" });
+    assert.ok(strict.stats.argRestricted.includes("setsockopt"));
+    assert.ok(!allows(strict.policy, "setsockopt", [3, "SOL_SOCKET", 99]), "optname pinned");
+    assert.ok(!allows(strict.policy, "socket", ["AF_INET", "SOCK_STREAM", 6]), "protocol pinned");
+    assert.ok(!allows(strict.policy, "clone", ["CLONE_VM|SIGCHLD"]), "clone flags pinned exactly");
+  });
+
+  it("--errno answers a probe instead of allowing it; --default-action is the fallback", () => {
+    const e = generatePolicy([server], { errno: { openat: 13 }, defaultAction: { kind: "errno", data: 1 } });
+    assert.deepEqual(decide(e.policy, "openat"), { kind: "errno", data: 13 });
+    assert.deepEqual(decide(e.policy, "ptrace"), { kind: "errno", data: 1 });
+    assert.throws(() => generatePolicy([server], { errno: { nosuchcall: 1 } }), /no syscall 'nosuchcall'/);
+  });
+
+  it("phases: the work phase by default when recorded with --after; --phase all adds the set-up calls", () => {
+    const phased = syntheticProfile(
+      {
+        read: { setup: 3, work: 5 },
+        bind: { setup: 1, work: 0 },
+        listen: { setup: 1, work: 0 },
+        accept4: { setup: 0, work: 9 },
+      },
+      { boundary: "listen" },
+    );
+    const work = generatePolicy([phased]);
+    assert.equal(work.phase, "work");
+    assert.ok(!allows(work.policy, "bind"), "bind happened only in set-up");
+    assert.ok(allows(work.policy, "accept4"));
+    assert.ok(work.notes.some((n) => /work-phase policy/.test(n)));
+    const all = generatePolicy([phased], { phase: "all" });
+    assert.ok(allows(all.policy, "bind"));
+    assert.throws(
+      () => generatePolicy([syntheticProfile({ read: {} })], { phase: "work" }),
+      /--phase work needs profiles recorded with --after/,
+    );
+  });
+
+  it("thread roles and executables select what the policy is for", () => {
+    const p = syntheticProfile({ accept4: {}, epoll_wait: {} }, { worker: { read: {}, write: {} } });
+    const main = generatePolicy([p], { threadRole: "main" });
+    assert.ok(allows(main.policy, "accept4") && !allows(main.policy, "read"));
+    const workers = generatePolicy([p], { threadRole: "workers" });
+    assert.ok(allows(workers.policy, "read") && !allows(workers.policy, "accept4"));
+    assert.throws(
+      () => generatePolicy([p], { exe: ["nginx"] }),
+      /no recorded process runs nginx; the profiles have: \/usr\/bin\/demo/,
+    );
+    assert.ok(allows(generatePolicy([p], { exe: ["demo"] }).policy, "accept4"));
+  });
+
+  it("symbolic values from imported logs are read; inexact ones leave the call unrestricted with a warning", () => {
+    const p = syntheticProfile({
+      ioctl: { args: { 1: ["FIONBIO"] } },
+      socket: { args: { 0: ["AF_UNIX"], 1: ["SOCK_STREAM|SOCK_CLOEXEC"] } },
+      fcntl: { args: { 1: ["_IOC(0, 0x1, 0x2, 0)"] } },
+    });
+    const g2 = generatePolicy([p]);
+    assert.ok(allows(g2.policy, "ioctl", [0, "FIONBIO"]) && !allows(g2.policy, "ioctl", [0, "TCGETS"]));
+    assert.ok(allows(g2.policy, "socket", ["AF_UNIX", "SOCK_STREAM"]));
+    assert.ok(allows(g2.policy, "fcntl", [0, 1234]));
+    assert.ok(g2.warnings.some((w) => /fcntl: argument 1 value '_IOC/.test(w)));
+  });
+});
+
+describe("argument values: names a reader knows, parsed back exactly", () => {
+  it("names values and parses them back", () => {
+    const cases: [string, number, bigint, string][] = [
+      ["ioctl", 1, 0x5421n, "FIONBIO"],
+      ["socket", 0, 1n, "AF_UNIX"],
+      ["socket", 1, 0x80801n, "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"],
+      ["clone", 0, 0x1200011n, "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"],
+      ["mmap", 2, 3n, "PROT_READ|PROT_WRITE"],
+      ["fcntl", 1, 3n, "F_GETFL"],
+      ["setsockopt", 1, 6n, "IPPROTO_TCP"],
+      ["personality", 0, 0xffffffffn, "0xffffffff"],
+      ["read", 0, 7n, "7"],
+    ];
+    for (const [s, a, v, text] of cases) {
+      assert.equal(nameValue(s, a, v), text);
+      assert.equal(evalValue(text), v);
+    }
+    assert.equal(parseArgValue("0x5421 /* FIONBIO */"), 0x5421n);
+    assert.equal(parseArgValue("flags=CLONE_VM|SIGCHLD"), 0x111n);
+    assert.equal(parseArgValue("0x7ffd1234"), 0x7ffd1234n);
+    assert.equal(parseArgValue("{sa_family=AF_INET}"), undefined);
+  });
+});
+
+describe("profiles: bad input gets one clear error", () => {
+  it("names the file, line and what to do", () => {
+    assert.throws(
+      () => parseProfile('{\n  "format": "sysfence-profile",\n  oops\n}', "p.json"),
+      /p\.json:3:\d+: not a sysfence profile: invalid JSON/,
+    );
+    assert.throws(
+      () => parseProfile('{"defaultAction": "SCMP_ACT_ERRNO"}', "docker.json"),
+      /docker\.json: not a sysfence profile \("format" is undefined.*sysfence record -o FILE/,
+    );
+    assert.throws(
+      () => parseProfile('{"format":"sysfence-profile","version":9}', "new.json"),
+      /version 9; this sysfence reads version 1/,
+    );
+  });
+});

@@ -1,0 +1,73 @@
+// Synthetic profiles for generator tests: exactly the calls and argument values a test needs.
+import type { Profile, SyscallCounts } from "../../src/record/profile.js";
+
+type Calls = Record<
+  string,
+  { setup?: number; work?: number; args?: Record<number, (string | number | bigint)[]> }
+>;
+
+function counts(calls: Calls, phase: "setup" | "work" | "split"): Record<string, SyscallCounts> {
+  const out: Record<string, SyscallCounts> = {};
+  for (const [name, c] of Object.entries(calls)) {
+    const setup = c.setup ?? (phase === "setup" ? 1 : 0);
+    const work = c.work ?? (phase === "work" ? 1 : 0);
+    const args: Record<string, Record<string, number>> = {};
+    for (const [i, vals] of Object.entries(c.args ?? {})) {
+      args[i] = {};
+      for (const v of vals) args[i][String(v)] = 1;
+    }
+    out[name] = {
+      setup,
+      work,
+      errors: 0,
+      ...(c.args ? { args, ...(work ? { workArgs: args } : {}) } : {}),
+    };
+  }
+  return out;
+}
+
+/** A profile of one process (pid 100, /usr/bin/demo) with a main thread and optionally a worker. */
+export function syntheticProfile(
+  main: Calls,
+  o: { worker?: Calls; boundary?: string; launch?: boolean; exe?: string; phase?: "setup" | "work" } = {},
+): Profile {
+  const phase = o.phase ?? (o.boundary ? "work" : "setup");
+  const threads = [{ tid: 100, syscalls: counts(main, phase) }];
+  if (o.worker) threads.push({ tid: 101, syscalls: counts(o.worker, phase) });
+  const totals: Record<string, SyscallCounts> = {};
+  for (const t of threads)
+    for (const [n, c] of Object.entries(t.syscalls)) {
+      totals[n] ??= { setup: 0, work: 0, errors: 0 };
+      const d = totals[n];
+      d.setup += c.setup;
+      d.work += c.work;
+      if (c.args) d.args = { ...(d.args ?? {}), ...c.args };
+      if (c.workArgs) d.workArgs = { ...(d.workArgs ?? {}), ...c.workArgs };
+    }
+  const exe = o.exe ?? "/usr/bin/demo";
+  const processes = [
+    ...(o.launch
+      ? [
+          {
+            pid: 100,
+            exe: "demo",
+            threads: [{ tid: 100, syscalls: { execve: { setup: 1, work: 0, errors: 0 } } }],
+          },
+        ]
+      : []),
+    { pid: 100, exe, parent: o.launch ? undefined : 1, threads },
+  ];
+  return {
+    format: "sysfence-profile",
+    version: 1,
+    command: [exe],
+    strace: "6.1",
+    arch: "x86_64",
+    complete: true,
+    phaseBoundary: o.boundary,
+    syscalls: totals,
+    processes,
+    paths: { "/etc/demo.conf": 1, "inet:127.0.0.1:8080": 2 },
+    signals: {},
+  };
+}
