@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { decodeProgram, encodeProgram, type Insn } from "../bpf/insn.js";
 import { verifyProgram } from "../bpf/verify.js";
 import type { Action } from "../policy/model.js";
@@ -23,10 +24,20 @@ function cacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence", "programs");
 }
 
+/** This build of sysfence: the code file's size and mtime (a rebuilt compiler never reads old entries). */
+function buildId(): string {
+  try {
+    const st = statSync(fileURLToPath(import.meta.url));
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return "";
+  }
+}
+
 /** The cache key for a policy file's content and the options that shape the program. */
 export function programKey(policyText: string, options: unknown): string {
   return createHash("sha256")
-    .update(`${VERSION}\0${process.arch}\0${JSON.stringify(options)}\0`)
+    .update(`${VERSION}\0${buildId()}\0${process.arch}\0${JSON.stringify(options)}\0`)
     .update(policyText)
     .digest("hex");
 }

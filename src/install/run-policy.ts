@@ -111,18 +111,21 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
     };
   } else if (o.spec.length === 0 && o.base) {
     // a policy file as written: only the launch's own execve is added (and held to that one call)
-    const rules = o.base.rules
-      .map((r) => (r.conditions.length === 0 ? { ...r, names: r.names.filter((n) => n !== "execve") } : r))
-      .filter((r) => r.names.length > 0);
+    const guarded = launchGuard(o.base) !== undefined;
+    const rules = guarded
+      ? o.base.rules
+          .map((r) =>
+            r.conditions.length === 0 ? { ...r, names: r.names.filter((n) => n !== "execve") } : r,
+          )
+          .filter((r) => r.names.length > 0)
+      : o.base.rules;
     policy = {
       ...o.base,
       defaultAction: o.defaultAction ?? o.base.defaultAction,
       rules: [
         ...presetRules,
         ...rules,
-        ...(launchGuard(o.base)
-          ? [{ names: ["execve"], action: { kind: "allow" as const }, conditions: [] }]
-          : []),
+        ...(guarded ? [{ names: ["execve"], action: { kind: "allow" as const }, conditions: [] }] : []),
       ],
     };
   } else if (o.spec.length === 0 && !o.base) {

@@ -104,6 +104,33 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "docker-profile\n");
   });
+  it("a policy file that denies execve: the launch runs, every later exec gets the policy's answer (kernel)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-guard-"));
+    const eperm = join(dir, "noexec.yaml");
+    writeFileSync(
+      eperm,
+      "defaultAction: allow\nsyscalls:\n  - names: [execve, execveat]\n    action: errno EPERM\n",
+    );
+    const r = sysfence(["run", "--policy", eperm, "--", "sh", "-c", "/bin/true; echo status $?"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "status 126\n", "sh ran; its own exec of /bin/true was refused");
+    assert.match(r.stderr, /Operation not permitted/);
+    const kill = join(dir, "killexec.yaml");
+    writeFileSync(kill, "defaultAction: allow\nsyscalls:\n  - names: [execve]\n    action: kill-process\n");
+    const k = sysfence(["run", "--policy", kill, "--", "sh", "-c", "/bin/true; echo status $?"]);
+    assert.equal(k.stdout, "status 159\n", "the child that tried to exec was killed (SIGSYS)");
+    // the cached program carries the guard too
+    const again = sysfence([
+      "run",
+      "--policy",
+      eperm,
+      "--",
+      "sh",
+      "-c",
+      "/bin/true 2>/dev/null; echo status $?",
+    ]);
+    assert.equal(again.stdout, "status 126\n");
+  });
   it("caches a policy file's compiled program; a damaged cache entry is recompiled", () => {
     const cache = mkdtempSync(join(tmpdir(), "sysfence-cache-"));
     const env = { ...process.env, XDG_CACHE_HOME: cache };

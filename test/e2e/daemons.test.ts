@@ -1,0 +1,356 @@
+// End to end on real daemons from Debian packages: record under a real client load, generate, run under
+// `sysfence run --policy` with another load, and check that nothing was denied and the daemon lived.
+import assert from "node:assert/strict";
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { promisify } from "node:util";
+import type { Action, Policy } from "../../src/policy/model.js";
+import { parsePolicy } from "../../src/policy/parse.js";
+import { referenceDecide } from "../../src/policy/reference.js";
+import type { Profile } from "../../src/record/profile.js";
+import { ARCHES } from "../../src/syscalls/arches.js";
+import { evalValue } from "../../src/syscalls/constants.js";
+import { syscallNumber } from "../../src/syscalls/table.js";
+import { memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
+import { REPO } from "../helpers/paths.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const CLI = `${REPO}dist/src/cli/main.js`;
+const have = (cmd: string, arg = "-V") => spawnSync(cmd, [arg]).status === 0;
+const skipFor = (what: string, ok: boolean) =>
+  process.platform !== "linux" ? "needs Linux" : requireOrSkip(ok && have("strace"), `${what} and strace`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `sysfence WORDS… -- DAEMON…`; resolves with the child and a promise of its exit. */
+function start(words: string[], daemon: string[]) {
+  const child = spawn(process.execPath, [CLI, ...words, "--", ...daemon], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on("exit", (code, signal) => res({ code, signal })),
+  );
+  return { child, exited, stderr: () => stderr };
+}
+
+/** pids of processes whose command line starts with `exe` and whose ancestor is `root`. */
+function descendants(root: number): number[] {
+  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
+  const kids = new Map<number, number[]>();
+  for (const line of out.trim().split("\n")) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
+  }
+  const all: number[] = [];
+  const walk = (p: number) => {
+    for (const k of kids.get(p) ?? []) {
+      all.push(k);
+      walk(k);
+    }
+  };
+  walk(root);
+  return all;
+}
+
+/** SECCOMP records in the kernel log since `since` (epoch seconds) for any of `pids`. */
+function seccompRecords(pids: number[], since: number): string[] {
+  let log = "";
+  try {
+    log = execFileSync("dmesg", { encoding: "utf8" });
+  } catch {
+    return [];
+  }
+  return log.split("\n").filter((l) => {
+    const m = /type=1326 audit\((\d+)\.\d+:\d+\).* pid=(\d+) /.exec(l);
+    return !!m && Number(m[1]) >= since && pids.includes(Number(m[2]));
+  });
+}
+
+const decide = (p: Policy, name: string, args: string[] = []): Action =>
+  referenceDecide(p, {
+    arch: ARCHES.x86_64.audit,
+    nr: syscallNumber("x86_64", name)!,
+    args: [...args.map((a) => evalValue(a)), 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6),
+  });
+
+/** The claims every generated daemon policy must meet. */
+function checkPolicy(file: string): { allowed: number; known: number; restricted: string[] } {
+  const policy = parsePolicy(readFileSync(file, "utf8"), { file }).policy;
+  const allows = (n: string, a: string[] = []) => decide(policy, n, a).kind === "allow";
+  for (const n of ["execve", "execveat", "ptrace", "process_vm_writev", "bpf", "unshare", "mount"])
+    assert.ok(!allows(n), `${n} denied`);
+  assert.ok(!allows("socket", ["AF_INET", "SOCK_RAW"]), "raw IP sockets denied");
+  assert.ok(!allows("socket", ["AF_PACKET", "SOCK_RAW"]), "packet sockets denied");
+  assert.ok(!allows("socket", ["AF_NETLINK", "SOCK_RAW"]), "netlink denied");
+  assert.ok(!allows("clone", ["CLONE_NEWUSER"]), "no user namespaces");
+  assert.ok(!allows("ioctl", ["0", "TIOCSTI"]), "no terminal injection");
+  const rep = JSON.parse(
+    execFileSync(process.execPath, [CLI, "report", file, "--format", "json"], { encoding: "utf8" }),
+  ) as {
+    allowed: number;
+    known: number;
+    syscalls: { name: string; treatment: string }[];
+  };
+  const restricted = rep.syscalls.filter((s) => s.treatment === "restricted").map((s) => s.name);
+  const treat = Object.fromEntries(rep.syscalls.map((s) => [s.name, s.treatment]));
+  for (const n of ["ioctl", "socket", "clone"])
+    assert.ok(
+      treat[n] === "restricted" || treat[n] === "denied",
+      `${n} is restricted by argument or denied (${treat[n]})`,
+    );
+  assert.ok(rep.allowed <= rep.known * 0.25, `${rep.allowed} of ${rep.known} allowed (≤ 25%)`);
+  return { allowed: rep.allowed, known: rep.known, restricted };
+}
+
+/** Records, generates, enforces. `driveRecord`/`driveEnforce` get the port and return failures. */
+async function endToEnd(o: {
+  name: string;
+  daemon: (port: number) => string[];
+  driveRecord: (port: number) => Promise<string[]>;
+  driveEnforce: (port: number) => Promise<string[]>;
+  stopSignal: NodeJS.Signals;
+  only?: string;
+}) {
+  const dir = mkdtempSync(join(tmpdir(), `sysfence-${o.name}-`));
+  const profile = join(dir, "profile.json");
+  const policy = join(dir, "policy.yaml");
+  // 1. record under load
+  const port1 = await freePort();
+  const rec = start(
+    ["record", "-q", "-o", profile, ...(o.only ? ["--only-exe", o.only] : [])],
+    o.daemon(port1),
+  );
+  cleanups.push(() => killTree(rec.child.pid!));
+  await waitForPort(port1, 30000);
+  const f1 = await o.driveRecord(port1);
+  assert.deepEqual(f1, [], "every request succeeds while recording");
+  const daemonPid = descendants(rec.child.pid!).find(
+    (p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "strace",
+  );
+  assert.ok(daemonPid, "found the daemon under strace");
+  process.kill(daemonPid, o.stopSignal);
+  const r = await rec.exited;
+  assert.equal(r.code, 0, rec.stderr());
+  const p = JSON.parse(readFileSync(profile, "utf8")) as Profile;
+  assert.ok(Object.keys(p.syscalls).length > 20);
+  // 2. generate (every phase: the filter is in place from the first instruction)
+  const gen = spawnSync(process.execPath, [CLI, "generate", profile, "--phase", "all", "-o", policy], {
+    encoding: "utf8",
+  });
+  assert.equal(gen.status, 0, gen.stderr);
+  const stats = checkPolicy(policy);
+  // 3. enforce with another load
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const port2 = await freePort();
+  const run = start(["run", "--policy", policy], o.daemon(port2));
+  cleanups.push(() => killTree(run.child.pid!));
+  await waitForPort(port2, 30000);
+  const pids = [run.child.pid!, ...descendants(run.child.pid!)];
+  const f2 = await o.driveEnforce(port2);
+  assert.deepEqual(f2, [], "every request succeeds under the policy");
+  for (const pid of pids) assert.ok(existsPid(pid), `process ${pid} still alive after the load`);
+  process.kill(run.child.pid!, o.stopSignal);
+  const e = await run.exited;
+  assert.equal(e.signal, null, `the daemon was not killed (${e.signal}) ${run.stderr()}`);
+  assert.equal(e.code, 0, run.stderr());
+  await new Promise((res) => setTimeout(res, 500)); // audit records reach the log a little late
+  assert.deepEqual(seccompRecords(pids, since), [], "no SECCOMP record from the daemon");
+  return stats;
+}
+
+/** Kills a process and everything under it (after a failed assertion; a no-op once they exited). */
+function killTree(root: number): void {
+  for (const pid of [...descendants(root), root]) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function existsPid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("memcached: record under a client load, generate, run under the policy", {
+  skip: skipFor("memcached", have("memcached", "-V")),
+}, () => {
+  it("serves a different load under the generated policy with zero violations", async () => {
+    const stats = await endToEnd({
+      name: "memcached",
+      daemon: (port) => [
+        "memcached",
+        "-u",
+        "nobody",
+        "-p",
+        String(port),
+        "-U",
+        "0",
+        "-l",
+        "127.0.0.1",
+        "-t",
+        "4",
+        "-c",
+        "256",
+      ],
+      driveRecord: async (port) => (await memcacheLoad(port, 6, 60)).failures,
+      driveEnforce: async (port) => (await memcacheLoad(port, 12, 40)).failures,
+      stopSignal: "SIGTERM",
+    });
+    console.log(
+      `memcached: ${stats.allowed} of ${stats.known} syscalls allowed; argument rules on ${stats.restricted.join(", ")}`,
+    );
+  });
+});
+
+const NGINX_CONF = (dir: string, port: number) => `worker_processes 2;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    location /api/ { return 200 "ok $request_uri\\n"; }
+  }
+}
+`;
+
+const NGINX_DIR = mkdtempSync(join(tmpdir(), "sysfence-nginx-site-"));
+
+function nginxSite(): (port: number) => string[] {
+  const dir = NGINX_DIR;
+  mkdirSync(join(dir, "www"), { mode: 0o755 });
+  writeFileSync(join(dir, "www", "index.html"), "<h1>hello</h1>\n");
+  writeFileSync(join(dir, "www", "big.bin"), Buffer.alloc(300_000, 7));
+  execFileSync("chmod", ["-R", "a+rX", dir]);
+  return (port: number) => {
+    const conf = join(dir, `nginx-${port}.conf`);
+    writeFileSync(conf, NGINX_CONF(dir, port));
+    return ["nginx", "-c", conf, "-g", "daemon off;"];
+  };
+}
+
+/** Recording load: Node's http client, keep-alive, pages, a large file, 404s, the API. */
+async function nodeHttpLoad(port: number): Promise<string[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+  const failures: string[] = [];
+  const get = (path: string, want: number) =>
+    new Promise<void>((resolve) => {
+      http
+        .get({ host: "127.0.0.1", port, path, agent }, (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode !== want) failures.push(`${path}: ${res.statusCode}`);
+            resolve();
+          });
+        })
+        .on("error", (e) => {
+          failures.push(`${path}: ${e.message}`);
+          resolve();
+        });
+    });
+  await Promise.all(
+    Array.from({ length: 6 }, async (_, c) => {
+      for (let i = 0; i < 40; i++) {
+        await get("/index.html", 200);
+        await get(`/api/item/${c}/${i}`, 200);
+        if (i % 4 === 0) await get("/big.bin", 200);
+        if (i % 5 === 0) await get(`/missing-${i}`, 404);
+      }
+    }),
+  );
+  agent.destroy();
+  return failures;
+}
+
+/** Enforcement load: another client (curl), other requests: HEAD, ranges, conditional GETs, HTTP/1.0. */
+async function curlLoad(port: number): Promise<string[]> {
+  const run = promisify(execFile);
+  const base = `http://127.0.0.1:${port}`;
+  const checks: [string[], RegExp][] = [
+    [["-sI", `${base}/index.html`], /^HTTP\/1\.1 200/],
+    [["-s", "-r", "0-99", "-o", "/dev/null", "-w", "%{http_code}", `${base}/big.bin`], /^206$/],
+    // If-Modified-Since: the file's own mtime (nginx's default if_modified_since is "exact")
+    [
+      [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-z",
+        join(NGINX_DIR, "www", "index.html"),
+        `${base}/index.html`,
+      ],
+      /^304$/,
+    ],
+    [["-s", "--http1.0", `${base}/api/x`], /^ok \/api\/x$/m],
+    [["-s", `${base}/api/a`, `${base}/api/b`, `${base}/index.html`], /ok \/api\/a\nok \/api\/b\n<h1>hello/],
+    [["-s", "-o", "/dev/null", "-w", "%{http_code}", `${base}/nope`], /^404$/],
+    [["-s", "-o", "/dev/null", "-w", "%{size_download}", `${base}/big.bin`], /^300000$/],
+  ];
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let round = 0; round < 4; round++)
+        for (const [args, want] of checks) {
+          try {
+            const { stdout } = await run("curl", ["--max-time", "10", ...args]);
+            if (!want.test(stdout))
+              failures.push(`curl ${args.join(" ")}: ${JSON.stringify(stdout.slice(0, 80))}`);
+          } catch (e) {
+            failures.push(`curl ${args.join(" ")}: ${(e as Error).message}`);
+          }
+        }
+    }),
+  );
+  return failures;
+}
+
+describe("nginx: record under one client, enforce under another", {
+  skip: skipFor("nginx and curl", have("nginx", "-v") && have("curl", "--version")),
+}, () => {
+  it("serves curl's requests under the policy generated from Node's with zero violations", async () => {
+    const stats = await endToEnd({
+      name: "nginx",
+      daemon: nginxSite(),
+      driveRecord: nodeHttpLoad,
+      driveEnforce: curlLoad,
+      stopSignal: "SIGQUIT",
+    });
+    console.log(
+      `nginx: ${stats.allowed} of ${stats.known} syscalls allowed; argument rules on ${stats.restricted.join(", ")}`,
+    );
+  });
+});
