@@ -112,14 +112,15 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       setup: 0,
       work: 0,
       args: {},
-      where: new Set<string>(),
+      where: new Map<string, Set<number>>(),
     };
     clone.fallback = `libc's fallback for the ${clone3.count} clone3 calls recorded`;
     for (const [v, n] of Object.entries(clone3.args[0] ?? {})) {
       clone.args[0] ??= {};
       clone.args[0][v] = (clone.args[0][v] ?? 0) + n;
     }
-    for (const w of clone3.where) clone.where.add(w);
+    for (const [w, pids] of clone3.where)
+      clone.where.set(w, new Set([...(clone.where.get(w) ?? []), ...pids]));
     sel.calls.set("clone", clone);
   }
   const seenNames = [...sel.calls.keys()].sort();
@@ -185,7 +186,10 @@ function groupText(name: string): string {
 }
 
 function seenText(s: SeenCall, phase: "work" | "all", phased = false): string {
-  const where = [...s.where].sort().join(", ");
+  const where = [...s.where]
+    .map(([w, pids]) => (pids.size > 1 ? `${w} (${pids.size} processes)` : w))
+    .sort()
+    .join(", ");
   const split =
     !phased || phase === "work"
       ? ""

@@ -22,8 +22,8 @@ export interface SeenCall {
   work: number;
   /** Argument index → value text → count, in the selected phase. */
   args: Record<string, Record<string, number>>;
-  /** "memcached main", "memcached workers": where it was seen. */
-  where: Set<string>;
+  /** "memcached main", "memcached workers" → the processes (pids) it was seen in there. */
+  where: Map<string, Set<number>>;
   /** Why the call is needed although it was not recorded (clone as clone3's fallback). */
   fallback?: string;
 }
@@ -77,7 +77,7 @@ export function selectCalls(profiles: readonly Profile[], sel: Selection = {}): 
         if (role === "main" && !isMain) continue;
         if (role === "workers" && isMain) continue;
         const where = `${basename(proc.exe)} ${isMain ? "main" : "workers"}`;
-        for (const [name, c] of Object.entries(t.syscalls)) add(calls, name, c, phase, where);
+        for (const [name, c] of Object.entries(t.syscalls)) add(calls, name, c, phase, where, proc.pid);
       }
     }
   }
@@ -108,18 +108,21 @@ function add(
   c: SyscallCounts,
   phase: "work" | "all",
   where: string,
+  pid: number,
 ) {
   const n = phase === "work" ? c.work : c.setup + c.work;
   if (n === 0) return;
   let s = calls.get(name);
   if (!s) {
-    s = { name, count: 0, setup: 0, work: 0, args: {}, where: new Set() };
+    s = { name, count: 0, setup: 0, work: 0, args: {}, where: new Map() };
     calls.set(name, s);
   }
   s.count += n;
   s.setup += c.setup;
   s.work += c.work;
-  s.where.add(where);
+  const pids = s.where.get(where) ?? new Set<number>();
+  pids.add(pid);
+  s.where.set(where, pids);
   const args = phase === "work" ? (c.workArgs ?? c.args) : c.args;
   for (const [i, vals] of Object.entries(args ?? {})) {
     s.args[i] ??= {};
