@@ -43,7 +43,16 @@ interface Thread {
   counts: Map<string, SyscallCounts>;
   pending?: CallEvent;
 }
+interface NameInfo {
+  fork: boolean;
+  interesting?: number[];
+  path: boolean;
+  write: boolean;
+  first: boolean;
+}
 interface Group {
+  /** Cached focus decision (the exe of a group never changes; execve makes a new group). */
+  counted?: boolean;
   pid: number;
   exe: string;
   parent?: number;
@@ -61,6 +70,13 @@ const MAX_PATHS = 20000;
 
 /** Normalises an argument text: numbers to decimal, everything else as written. */
 export function argValue(text: string): string {
+  const c = text.charCodeAt(0);
+  if (c >= 49 && c <= 57) {
+    // plain decimal (most values under -X raw)
+    let k = 1;
+    while (k < text.length && text.charCodeAt(k) >= 48 && text.charCodeAt(k) <= 57) k++;
+    if (k === text.length) return text;
+  }
   const t = text.replace(/^\w+=/, "");
   if (/^-?\d+$/.test(t)) return t;
   if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t).toString();
@@ -85,6 +101,25 @@ export class ProfileBuilder {
     private readonly phase: PhaseSpec = { kind: "none" },
     private readonly focus: Focus = {},
   ) {}
+
+  private argNames?: Set<string>;
+  /** Whether events for this syscall must carry their argument text (the fast scanner skips the rest). */
+  readonly wantsArgs = (name: string): boolean => {
+    if (!this.argNames) {
+      this.argNames = new Set([
+        ...Object.keys(INTERESTING_ARGS),
+        ...Object.keys(PATH_ARG),
+        "clone",
+        "clone3",
+        "fork",
+        "vfork",
+        "execve",
+        "execveat",
+        ...(this.phase.kind === "marker" ? WRITES : []),
+      ]);
+    }
+    return this.argNames.has(name);
+  };
 
   private thread(tid: number): Thread {
     let t = this.threads.get(tid);
@@ -117,6 +152,11 @@ export class ProfileBuilder {
     return t;
   }
   private lastForker?: Thread;
+
+  private isCounted(g: Group): boolean {
+    if (g.counted === undefined) g.counted = this.counted(g);
+    return g.counted;
+  }
 
   private counted(g: Group): boolean {
     const match = (list: string[]) => list.some((x) => g.exe === x || g.exe.endsWith(`/${x}`));
@@ -170,25 +210,39 @@ export class ProfileBuilder {
     else this.complete(t, e);
   }
 
+  /** What the builder needs to know about a syscall name, looked up once per name. */
+  private nameInfo(name: string): NameInfo {
+    let info = this.names.get(name);
+    if (!info) {
+      info = {
+        fork: name === "clone" || name === "clone3" || name === "fork" || name === "vfork",
+        interesting: INTERESTING_ARGS[name],
+        path: PATH_ARG[name] !== undefined,
+        write: WRITES.has(name),
+        first: this.phase.kind === "first" && matchesName(this.phase.syscall, name),
+      };
+      this.names.set(name, info);
+    }
+    return info;
+  }
+  private readonly names = new Map<string, NameInfo>();
+
   private count(t: Thread, e: CallEvent): void {
+    const info = this.nameInfo(e.name);
     let args: string[] | undefined;
-    const getArgs = () => {
-      args ??= argsOf(e);
-      return args;
-    };
-    if (e.name === "clone" || e.name === "clone3" || e.name === "fork" || e.name === "vfork") {
+    if (info.fork) {
       this.lastForker = t;
-      if (isThreadClone(getArgs()))
+      args = argsOf(e);
+      if (isThreadClone(args))
         this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
     }
-    const wasWork = t.group.work;
+    const g = t.group;
+    const wasWork = g.work;
     // The phase switches after the matching call, in every process (focus decides only what is counted).
-    if (!wasWork && this.phase.kind === "first" && matchesName(this.phase.syscall, e.name))
-      this.enterWork(t.group, e.time);
-    const marker = this.phase.kind === "marker" ? this.phase.text : undefined;
-    if (!wasWork && marker !== undefined && WRITES.has(e.name) && e.argText.includes(marker))
-      this.enterWork(t.group, e.time);
-    if (!this.counted(t.group)) return;
+    if (!wasWork && info.first) this.enterWork(g, e.time);
+    if (!wasWork && info.write && this.phase.kind === "marker" && e.argText.includes(this.phase.text))
+      this.enterWork(g, e.time);
+    if (!this.isCounted(g)) return;
     let c = t.counts.get(e.name);
     if (!c) {
       c = { setup: 0, work: 0, errors: 0 };
@@ -196,7 +250,7 @@ export class ProfileBuilder {
     }
     if (wasWork) c.work++;
     else c.setup++;
-    const idx = INTERESTING_ARGS[e.name];
+    const idx = info.interesting;
     if (idx) {
       c.args ??= {};
       for (const i of idx) {
@@ -215,15 +269,15 @@ export class ProfileBuilder {
         }
       }
     }
-    const path = PATH_ARG[e.name] === undefined ? undefined : pathArg(e.name, getArgs());
+    const path = info.path ? pathArg(e.name, args ?? argsOf(e)) : undefined;
     if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
       this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
   }
 
   private complete(t: Thread, e: CallEvent): void {
-    if (e.ret === "?" && this.counted(t.group))
+    if (e.ret === "?" && this.isCounted(t.group))
       this.noReturn.set(e.name, (this.noReturn.get(e.name) ?? 0) + 1);
-    if (!this.counted(t.group) && e.name !== "execve" && e.name !== "execveat") return;
+    if (!this.isCounted(t.group) && e.name !== "execve" && e.name !== "execveat") return;
     if (e.ret === "-1" && e.errno) {
       const c = t.counts.get(e.name);
       if (c) c.errors++;
@@ -408,7 +462,28 @@ function pathArg(name: string, args: string[]): string | undefined {
     const v6 = /inet_pton\(AF_INET6, "([^"]*)"/.exec(a);
     if (v6) return `inet6:[${v6[1]}]:${port[1]}`;
   }
+  // strace -X raw: sin_port="\x00\x50", sin_addr="\x7f\x00\x00\x01" (network byte order)
+  const rawPort = /sin6?_port="((?:\\x[0-9a-f]{2}){2})"/i.exec(a);
+  if (rawPort) {
+    const p = hexBytes(rawPort[1]);
+    const portNum = (p[0] << 8) | p[1];
+    const v4 = /sin_addr="((?:\\x[0-9a-f]{2}){4})"/i.exec(a);
+    if (v4) return `inet:${hexBytes(v4[1]).join(".")}:${portNum}`;
+    const v6 = /sin6_addr="((?:\\x[0-9a-f]{2}){16})"/i.exec(a);
+    if (v6) {
+      const b = hexBytes(v6[1]);
+      const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i] << 8) | b[2 * i + 1]).toString(16));
+      return `inet6:[${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}]:${portNum}`;
+    }
+  }
   return unquote(a);
+}
+
+function hexBytes(text: string): number[] {
+  return text
+    .split("\\x")
+    .filter(Boolean)
+    .map((h) => Number.parseInt(h, 16));
 }
 
 function unquote(a: string | undefined): string | undefined {

@@ -108,7 +108,7 @@ export function argsOf(e: { argText: string }): string[] {
   return splitArgs(e.argText);
 }
 
-const RET_TAIL = /^\s+=\s+(\?|-?\d+|0x[0-9a-f]+)(?:\s+([A-Z][A-Z0-9_]+))?/i;
+const RET_TAIL = /^\s+=\s+(\?|0x[0-9a-f]+|-?\d+)(?:\s+([A-Z][A-Z0-9_]+))?/i;
 
 /** Splits "...) = RET ERRNO (text) <time>" off the end of a call body; undefined when there is none. */
 function splitResult(body: string): { argText: string; ret: string; errno?: string } | undefined {

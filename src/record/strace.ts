@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
-import { forEachLine, notStrace, parseLine } from "./parse.js";
+import { notStrace } from "./parse.js";
 import type { Profile } from "./profile.js";
+import { forEachLineBytes, scanLine } from "./scan.js";
 
 /** strace's version, or a clear error saying how to install it. */
 export function straceVersion(): string {
@@ -50,6 +51,9 @@ export function straceArgs(fifo: string, argv: string[], phase: PhaseSpec, check
     "raw",
     "-e",
     `raw=!${decoded.join(",")}`,
+    // structures are dereferenced only where the profile reads them (stat buffers cost a read each)
+    "-e",
+    "verbose=clone3,connect,bind",
     "-s",
     "256",
     "-o",
@@ -109,9 +113,9 @@ export async function record(
     ),
   );
   try {
-    const reading = forEachLine(createReadStream(fifo, { highWaterMark: 1 << 20 }), (line) => {
-      const e = parseLine(line);
-      if (e) builder.add(e);
+    const reading = forEachLineBytes(createReadStream(fifo, { highWaterMark: 1 << 20 }), (buf, s, e) => {
+      const ev = scanLine(buf, s, e, builder.wantsArgs);
+      if (ev) builder.add(ev);
     });
     await Promise.race([reading, spawnError]);
     const { code, signal } = await exited;
@@ -181,12 +185,13 @@ export async function profileFromLog(
   let bad = 0;
   let firstBad: [number, string] | undefined;
   let fatal: SysfenceError | undefined;
-  await forEachLine(input, (line) => {
+  await forEachLineBytes(input, (buf, s, end) => {
     lineNo++;
     if (fatal) return;
-    const e = parseLine(line);
+    const e = scanLine(buf, s, end, builder.wantsArgs);
     if (e === null) {
       bad++;
+      const line = buf.toString("utf8", s, end);
       firstBad ??= [lineNo, line];
       // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
       if (good === 0) fatal = notStrace(file, lineNo, line);

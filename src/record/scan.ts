@@ -1,0 +1,226 @@
+// The byte-level fast path for strace logs: most lines are "PID [TIME] name(args) = RET" or an
+// unfinished/resumed pair, and most calls' arguments never matter. Those lines become events without
+// decoding the line into a string; only the arguments of calls the builder reads are decoded. Anything
+// else (signals, exits, summaries, odd lines) goes through the general parser.
+import { type CallEvent, parseLine, type ResumeEvent, type TraceEvent } from "./parse.js";
+
+const SP = 32;
+const LPAREN = 40;
+const RPAREN = 41;
+const EQ = 61;
+const LT = 60;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isNameChar = (c: number) => (c >= 97 && c <= 122) || c === 95 || isDigit(c);
+const UNFINISHED = Buffer.from("<unfinished ...>");
+/** Buffer's undocumented-in-types latin1Slice: the cheapest bytes → string for ASCII names and numbers. */
+const latin1 = (b: Buffer, s: number, e: number): string =>
+  (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+const RESUMED = Buffer.from(" resumed>");
+
+/** Syscall names, interned by a hash of their bytes: no string is made for a name seen before. */
+const names = new Map<number, { bytes: Buffer; name: string }[]>();
+function nameOf(buf: Buffer, s: number, e: number): string {
+  let h = e - s;
+  for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
+  const list = names.get(h);
+  if (list) {
+    for (const x of list) {
+      if (x.bytes.length !== e - s) continue;
+      let same = true;
+      for (let q = 0; q < x.bytes.length; q++)
+        if (x.bytes[q] !== buf[s + q]) {
+          same = false;
+          break;
+        }
+      if (same) return x.name;
+    }
+  }
+  const name = latin1(buf, s, e);
+  const entry = { bytes: Buffer.from(name, "latin1"), name };
+  if (list) list.push(entry);
+  else names.set(h, [entry]);
+  return name;
+}
+
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/**
+ * Return values as the builder reads them: "?" (never returned), "-1" (error), "0", "-n" (another negative
+ * value) or "n" (any other value), and the errno name after an error — what the general parser reads.
+ */
+function retText(
+  buf: Buffer,
+  i: number,
+  end: number,
+): { ret: string; errno?: string; next: number } | undefined {
+  const c = buf[i];
+  if (c === 63 /* ? */) return { ret: "?", next: i + 1 };
+  let j = i;
+  let ret: string;
+  if (c === 48 && buf[i + 1] === 120 /* x */ && i + 2 < end && isHex(buf[i + 2])) {
+    j = i + 2;
+    while (j < end && isHex(buf[j])) j++;
+    ret = "n";
+  } else {
+    if (c === 45 /* - */) j++;
+    const digits = j;
+    while (j < end && isDigit(buf[j])) j++;
+    if (j === digits) return undefined;
+    const len = j - digits;
+    ret = c === 45 ? (len === 1 && buf[digits] === 49 ? "-1" : "-n") : len === 1 && c === 48 ? "0" : "n";
+  }
+  let errno: string | undefined;
+  let k = j;
+  while (k < end && (buf[k] === SP || buf[k] === 9)) k++;
+  if (k > j && k < end && isLetter(buf[k])) {
+    let q = k + 1;
+    while (q < end && (isLetter(buf[q]) || isDigit(buf[q]) || buf[q] === 95)) q++;
+    if (q - k >= 2) {
+      errno = latin1(buf, k, q);
+      j = q;
+    }
+  }
+  return { ret, errno, next: j };
+}
+
+/** Finds the result " = RET" after the closing parenthesis of the arguments (from the end of the line). */
+function findResult(
+  buf: Buffer,
+  from: number,
+  end: number,
+): { argEnd: number; ret: string; errno?: string } | undefined {
+  let k = end - 1;
+  while (k > from) {
+    // the last " = " whose left side (after padding) is ")"
+    if (buf[k] === EQ && buf[k - 1] === SP && buf[k + 1] === SP) {
+      let p = k - 2;
+      while (p >= from && buf[p] === SP) p--;
+      if (buf[p] === RPAREN) {
+        const r = retText(buf, k + 2, end);
+        return r ? { argEnd: p, ret: r.ret, errno: r.errno } : undefined;
+      }
+    }
+    k--;
+  }
+  return undefined;
+}
+
+function bytesAt(buf: Buffer, at: number, want: Buffer): boolean {
+  if (at < 0 || at + want.length > buf.length) return false;
+  for (let q = want.length - 1; q >= 0; q--) if (buf[at + q] !== want[q]) return false;
+  return true;
+}
+
+/**
+ * Parses the line buf[start, end). `wantsArgs(name)` says whether the argument text is needed. Falls back
+ * to the general parser for anything that is not a plain call, unfinished call or resumed call.
+ */
+export function scanLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+  wantsArgs: (name: string) => boolean,
+): TraceEvent | undefined | null {
+  let i = start;
+  let pid = 0;
+  if (isDigit(buf[i])) {
+    let j = i;
+    let v = 0;
+    while (j < end && isDigit(buf[j])) v = v * 10 + buf[j++] - 48;
+    if (buf[j] === SP && j - i < 8) {
+      pid = v;
+      i = j;
+      while (buf[i] === SP) i++;
+    }
+  } else if (buf[i] === 91 /* [ */) return slow(buf, start, end);
+  let time: number | undefined;
+  if (isDigit(buf[i])) {
+    // -ttt "1795331129.070001" (the format sysfence records with); other clocks take the general path
+    let j = i;
+    while (j < end && isDigit(buf[j])) j++;
+    if (buf[j] !== 46 /* . */ || j - i < 9) return slow(buf, start, end);
+    let k = j + 1;
+    while (k < end && isDigit(buf[k])) k++;
+    if (buf[k] !== SP) return slow(buf, start, end);
+    let whole = 0;
+    for (let d = i; d < j; d++) whole = whole * 10 + buf[d] - 48;
+    let frac = 0;
+    let scale = 1;
+    for (let d = j + 1; d < k; d++) {
+      frac = frac * 10 + buf[d] - 48;
+      scale *= 10;
+    }
+    // one correctly rounded division of two exact integers: the same double as Number(text)
+    time = scale <= 1e6 ? (whole * scale + frac) / scale : Number(latin1(buf, i, k));
+    i = k;
+    while (buf[i] === SP) i++;
+  }
+  const c0 = buf[i];
+  if (c0 === LT) {
+    // "<... name resumed>...) = RET"
+    if (buf[i + 1] !== 46 || buf[i + 2] !== 46 || buf[i + 3] !== 46 || buf[i + 4] !== SP)
+      return slow(buf, start, end);
+    const nameStart = i + 5;
+    let k = nameStart;
+    while (k < end && isNameChar(buf[k])) k++;
+    if (!bytesAt(buf, k, RESUMED)) return slow(buf, start, end);
+    const name = nameOf(buf, nameStart, k);
+    const bodyStart = k + RESUMED.length;
+    const r = findResult(buf, bodyStart - 1, end);
+    const e: ResumeEvent = { kind: "resume", pid, time, name, argText: "", ret: r?.ret, errno: r?.errno };
+    if (wantsArgs(name)) e.argText = buf.toString("utf8", bodyStart, r ? r.argEnd : end).trim();
+    return e;
+  }
+  if (!((c0 >= 97 && c0 <= 122) || c0 === 95)) return slow(buf, start, end);
+  let k = i;
+  while (k < end && isNameChar(buf[k])) k++;
+  if (buf[k] !== LPAREN) return slow(buf, start, end);
+  const name = nameOf(buf, i, k);
+  const argStart = k + 1;
+  if (buf[end - 1] === 62 /* > */ && bytesAt(buf, end - UNFINISHED.length, UNFINISHED)) {
+    const e: CallEvent = { kind: "call", pid, time, name, argText: "", unfinished: true };
+    if (wantsArgs(name))
+      e.argText = buf
+        .toString("utf8", argStart, end - UNFINISHED.length)
+        .trim()
+        .replace(/,$/, "");
+    return e;
+  }
+  const r = findResult(buf, argStart - 1, end);
+  if (!r) return slow(buf, start, end);
+  return {
+    kind: "call",
+    pid,
+    time,
+    name,
+    argText: wantsArgs(name) ? buf.toString("utf8", argStart, r.argEnd) : "",
+    ret: r.ret,
+    errno: r.errno,
+    unfinished: false,
+  };
+}
+
+function slow(buf: Buffer, start: number, end: number): TraceEvent | undefined | null {
+  return parseLine(buf.toString("utf8", start, end));
+}
+
+/** Calls fn(buf, start, end) for every line of a byte stream, without decoding it. */
+export async function forEachLineBytes(
+  input: NodeJS.ReadableStream,
+  fn: (buf: Buffer, start: number, end: number) => void,
+): Promise<void> {
+  let rest: Buffer | undefined;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    let nl = buf.indexOf(10, start);
+    while (nl >= 0) {
+      fn(buf, start, nl);
+      start = nl + 1;
+      nl = buf.indexOf(10, start);
+    }
+    rest = start < buf.length ? buf.subarray(start) : undefined;
+  }
+  if (rest?.length) fn(rest, 0, rest.length);
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { parseLine, type TraceEvent } from "../../src/record/parse.js";
+import { scanLine } from "../../src/record/scan.js";
+
+/** What the builder reads from an event: return values only as "?", "-1", "0" or another value. */
+function norm(e: TraceEvent | undefined | null): unknown {
+  if (!e || (e.kind !== "call" && e.kind !== "resume"))
+    return e === undefined ? e : JSON.parse(JSON.stringify(e));
+  const r = e.ret;
+  const ret = r === undefined || r === "?" || r === "-1" || r === "0" ? r : r.startsWith("-") ? "-n" : "n";
+  return JSON.parse(JSON.stringify({ ...e, argText: e.argText.trim(), ret }));
+}
+
+const scan = (line: string) => {
+  const buf = Buffer.from(`${line}\n`);
+  return scanLine(buf, 0, buf.length - 1, () => true);
+};
+
+const LINES = [
+  '1234 1795331129.070001 openat(-100, "/etc/passwd", 0x80000) = 3',
+  "1234 1795331129.070001 futex(0x7f0, 0x80, 0x2, 0) = -1 EAGAIN (Resource temporarily unavailable)",
+  "1234 1795331129.070001 read(0x3, 0x7ffc, 0x340 <unfinished ...>",
+  "1234 1795331129.070002 <... read resumed>) = 832",
+  "99 exit_group(0)                   = ?",
+  "99 +++ exited with 0 +++",
+  "99 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED} ---",
+  '12 write(1, "a = b)", 5) = 5 <0.000012>',
+  "[pid  42] 10:00:00.123 close(3) = 0",
+  '7 execve("/bin/sh", ["sh", "-c", "x"], 0x7ffd /* 3 vars */) = 0',
+  "7 clone3({flags=0x3d0f00, exit_signal=0, stack=0x7f}, 88) = 31050",
+  "7 mmap(0, 0x1000, 0x3, 0x22, -1, 0) = 0x7f7c796d5000",
+  "7 rt_sigreturn({mask=[]}) = 0",
+  '7 connect(3, {sa_family=0x2, sin_port="\\x00\\x01"}, 16 <unfinished ...>',
+  "strace: Process 7 attached",
+  "not strace at all",
+];
+
+describe("the byte-level scanner agrees with the general parser", () => {
+  it("on typical lines of every kind", () => {
+    for (const l of LINES) assert.deepEqual(norm(scan(l)), norm(parseLine(l)), l);
+  });
+  it("on every line of a real multi-process log", (t) => {
+    if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
+    const log = join(mkdtempSync(join(tmpdir(), "sysfence-scan-")), "log");
+    spawnSync("strace", [
+      "-f",
+      "-ttt",
+      "-X",
+      "raw",
+      "-e",
+      "raw=!%file,clone3,connect,bind",
+      "-o",
+      log,
+      "--",
+      "sh",
+      "-c",
+      "ls -la /usr/bin | head -3; python3 -c 'import threading; t=threading.Thread(target=print); t.start(); t.join()'",
+    ]);
+    const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
+    assert.ok(lines.length > 200);
+    for (const l of lines) assert.deepEqual(norm(scan(l)), norm(parseLine(l)), l);
+  });
+  it("on mutated and truncated lines (no crash, same answer)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...LINES), fc.nat(200), fc.string({ maxLength: 6 }), (line, cut, noise) => {
+        const l = line.slice(0, cut % (line.length + 1)) + noise;
+        assert.deepEqual(norm(scan(l)), norm(parseLine(l)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
