@@ -37,10 +37,48 @@ export interface Focus {
   exclude?: string[];
 }
 
+/** Counts while building: argument values in Maps (fast updates), turned into a SyscallCounts at the end. */
+interface Counter {
+  setup: number;
+  work: number;
+  errors: number;
+  argMaps?: Map<number, Map<string, number>>;
+  workArgMaps?: Map<number, Map<string, number>>;
+}
+function bump(m: Map<number, Map<string, number>>, i: number, v: string): void {
+  let vals = m.get(i);
+  if (!vals) {
+    vals = new Map();
+    m.set(i, vals);
+  }
+  vals.set(v, (vals.get(v) ?? 0) + 1);
+}
+const plain = (m: Map<number, Map<string, number>>) =>
+  Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
+function toCounts(c: Counter): SyscallCounts {
+  return {
+    setup: c.setup,
+    work: c.work,
+    errors: c.errors,
+    ...(c.argMaps ? { args: plain(c.argMaps) } : {}),
+    ...(c.workArgMaps ? { workArgs: plain(c.workArgMaps) } : {}),
+  };
+}
+const argValueCache = new Map<string, string>();
+/** argValue, remembered: a log repeats the same few hundred values millions of times. */
+function cachedArgValue(raw: string): string {
+  let v = argValueCache.get(raw);
+  if (v === undefined) {
+    v = argValue(raw);
+    if (argValueCache.size < 100000) argValueCache.set(raw, v);
+  }
+  return v;
+}
+
 interface Thread {
   tid: number;
   group: Group;
-  counts: Map<string, SyscallCounts>;
+  counts: Map<string, Counter>;
   pending?: CallEvent;
 }
 interface NameInfo {
@@ -120,6 +158,20 @@ export class ProfileBuilder {
     }
     return this.argNames.has(name);
   };
+
+  /** Syscalls whose whole argument text is read (forks, paths, execve, marker writes); others need at most argRaw. */
+  textNames(): string[] {
+    return [
+      ...Object.keys(PATH_ARG),
+      "clone",
+      "clone3",
+      "fork",
+      "vfork",
+      "execve",
+      "execveat",
+      ...(this.phase.kind === "marker" ? WRITES : []),
+    ];
+  }
 
   private thread(tid: number): Thread {
     let t = this.threads.get(tid);
@@ -233,7 +285,7 @@ export class ProfileBuilder {
     if (info.fork) {
       this.lastForker = t;
       args = argsOf(e);
-      if (isThreadClone(args))
+      if (isThreadClone(args[0] ?? ""))
         this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
     }
     const g = t.group;
@@ -252,24 +304,23 @@ export class ProfileBuilder {
     else c.setup++;
     const idx = info.interesting;
     if (idx) {
-      c.args ??= {};
-      for (const i of idx) {
-        const raw = args ? args[i] : nthArg(e.argText, i);
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k];
+        const raw = args ? args[i] : e.argRaw ? e.argRaw[k] : nthArg(e.argText, i);
         if (raw === undefined) continue;
-        const v = e.name === "clone3" ? clone3Flags(raw) : argValue(raw);
+        const v = e.name === "clone3" ? clone3Flags(raw) : cachedArgValue(raw);
         if (v === undefined) continue;
-        c.args[i] ??= {};
-        const m = c.args[i];
-        m[v] = (m[v] ?? 0) + 1;
+        c.argMaps ??= new Map();
+        bump(c.argMaps, i, v);
         if (wasWork) {
-          c.workArgs ??= {};
-          c.workArgs[i] ??= {};
-          const w = c.workArgs[i];
-          w[v] = (w[v] ?? 0) + 1;
+          c.workArgMaps ??= new Map();
+          bump(c.workArgMaps, i, v);
         }
       }
     }
-    const path = info.path ? pathArg(e.name, args ?? argsOf(e)) : undefined;
+    const path = info.path
+      ? pathOf(e.name, args ? args[PATH_ARG[e.name]] : nthArg(e.argText, PATH_ARG[e.name]))
+      : undefined;
     if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
       this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
   }
@@ -357,7 +408,9 @@ export class ProfileBuilder {
         .filter((t) => t.counts.size > 0)
         .map((t) => ({
           tid: t.tid,
-          syscalls: Object.fromEntries([...t.counts.entries()].sort(([a], [b]) => a.localeCompare(b))),
+          syscalls: Object.fromEntries(
+            [...t.counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([n, c]) => [n, toCounts(c)]),
+          ),
         }));
       if (threads.length === 0) continue;
       for (const t of threads) {
@@ -416,8 +469,7 @@ function matchesName(pattern: string, name: string): boolean {
   return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
 
-function isThreadClone(args: string[]): boolean {
-  const text = args[0] ?? "";
+function isThreadClone(text: string): boolean {
   if (text.includes("CLONE_THREAD")) return true;
   const m = /(?:flags=)?(0x[0-9a-f]+|\d+)/i.exec(text);
   return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
@@ -447,11 +499,17 @@ const PATH_ARG: Record<string, number> = {
   bind: 1,
 };
 
-function pathArg(name: string, args: string[]): string | undefined {
-  const i = PATH_ARG[name];
-  if (i === undefined) return undefined;
-  const a = args[i];
+const pathCache = new Map<string, string | undefined>();
+/** The path or socket address in an argument's text, remembered (a server connects to the same few). */
+function pathOf(name: string, a: string | undefined): string | undefined {
   if (!a) return undefined;
+  if (pathCache.has(a)) return pathCache.get(a);
+  const p = pathArg(name, a);
+  if (pathCache.size < 50000) pathCache.set(a, p);
+  return p;
+}
+
+function pathArg(_name: string, a: string): string | undefined {
   const m = /sun_path=(@?)"([^"]*)"/.exec(a);
   if (m) return `unix:${m[1]}${m[2]}`;
   // {sa_family=AF_INET, sin_port=htons(11211), sin_addr=inet_addr("127.0.0.1")}; AF_INET6: inet_pton(AF_INET6, "::1", …)

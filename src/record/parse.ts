@@ -15,6 +15,8 @@ interface CallText {
 export interface CallEvent extends CallText {
   kind: "call";
   unfinished: boolean;
+  /** The raw text of the arguments worth filtering (INTERESTING_ARGS order), when a scanner thread cut them out. */
+  argRaw?: (string | undefined)[];
 }
 /** The rest of an unfinished call. */
 export interface ResumeEvent extends CallText {

@@ -15,6 +15,9 @@ const UNFINISHED = Buffer.from("<unfinished ...>");
 /** Buffer's undocumented-in-types latin1Slice: the cheapest bytes → string for ASCII names and numbers. */
 const latin1 = (b: Buffer, s: number, e: number): string =>
   (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+/** Buffer's utf8Slice without toString's argument checks. */
+const utf8 = (b: Buffer, s: number, e: number): string =>
+  (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e);
 const RESUMED = Buffer.from(" resumed>");
 
 /** Syscall names, interned by a hash of their bytes: no string is made for a name seen before. */
@@ -45,51 +48,48 @@ function nameOf(buf: Buffer, s: number, e: number): string {
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
+// findResult's answer, in module state: no object per line (a log has millions of lines).
+let resArgEnd = 0;
+let resRet = "";
+let resErrno: string | undefined;
+
 /**
- * Return values as the builder reads them: "?" (never returned), "-1" (error), "0", "-n" (another negative
- * value) or "n" (any other value), and the errno name after an error — what the general parser reads.
+ * Reads a return value at buf[i] as the builder reads it: "?" (never returned), "-1" (error), "0", "-n"
+ * (another negative value) or "n" (any other value), and the errno name after it — what the general parser
+ * reads. Sets resRet/resErrno; false when there is no number.
  */
-function retText(
-  buf: Buffer,
-  i: number,
-  end: number,
-): { ret: string; errno?: string; next: number } | undefined {
+function retText(buf: Buffer, i: number, end: number): boolean {
   const c = buf[i];
-  if (c === 63 /* ? */) return { ret: "?", next: i + 1 };
+  resErrno = undefined;
+  if (c === 63 /* ? */) {
+    resRet = "?";
+    return true;
+  }
   let j = i;
-  let ret: string;
   if (c === 48 && buf[i + 1] === 120 /* x */ && i + 2 < end && isHex(buf[i + 2])) {
     j = i + 2;
     while (j < end && isHex(buf[j])) j++;
-    ret = "n";
+    resRet = "n";
   } else {
     if (c === 45 /* - */) j++;
     const digits = j;
     while (j < end && isDigit(buf[j])) j++;
-    if (j === digits) return undefined;
+    if (j === digits) return false;
     const len = j - digits;
-    ret = c === 45 ? (len === 1 && buf[digits] === 49 ? "-1" : "-n") : len === 1 && c === 48 ? "0" : "n";
+    resRet = c === 45 ? (len === 1 && buf[digits] === 49 ? "-1" : "-n") : len === 1 && c === 48 ? "0" : "n";
   }
-  let errno: string | undefined;
   let k = j;
   while (k < end && (buf[k] === SP || buf[k] === 9)) k++;
   if (k > j && k < end && isLetter(buf[k])) {
     let q = k + 1;
     while (q < end && (isLetter(buf[q]) || isDigit(buf[q]) || buf[q] === 95)) q++;
-    if (q - k >= 2) {
-      errno = latin1(buf, k, q);
-      j = q;
-    }
+    if (q - k >= 2) resErrno = nameOf(buf, k, q);
   }
-  return { ret, errno, next: j };
+  return true;
 }
 
 /** Finds the result " = RET" after the closing parenthesis of the arguments (from the end of the line). */
-function findResult(
-  buf: Buffer,
-  from: number,
-  end: number,
-): { argEnd: number; ret: string; errno?: string } | undefined {
+function findResult(buf: Buffer, from: number, end: number): boolean {
   let k = end - 1;
   while (k > from) {
     // the last " = " whose left side (after padding) is ")"
@@ -97,13 +97,13 @@ function findResult(
       let p = k - 2;
       while (p >= from && buf[p] === SP) p--;
       if (buf[p] === RPAREN) {
-        const r = retText(buf, k + 2, end);
-        return r ? { argEnd: p, ret: r.ret, errno: r.errno } : undefined;
+        resArgEnd = p;
+        return retText(buf, k + 2, end);
       }
     }
     k--;
   }
-  return undefined;
+  return false;
 }
 
 function bytesAt(buf: Buffer, at: number, want: Buffer): boolean {
@@ -167,9 +167,17 @@ export function scanLine(
     if (!bytesAt(buf, k, RESUMED)) return slow(buf, start, end);
     const name = nameOf(buf, nameStart, k);
     const bodyStart = k + RESUMED.length;
-    const r = findResult(buf, bodyStart - 1, end);
-    const e: ResumeEvent = { kind: "resume", pid, time, name, argText: "", ret: r?.ret, errno: r?.errno };
-    if (wantsArgs(name)) e.argText = buf.toString("utf8", bodyStart, r ? r.argEnd : end).trim();
+    const found = findResult(buf, bodyStart - 1, end);
+    const e: ResumeEvent = {
+      kind: "resume",
+      pid,
+      time,
+      name,
+      argText: "",
+      ret: found ? resRet : undefined,
+      errno: found ? resErrno : undefined,
+    };
+    if (wantsArgs(name)) e.argText = utf8(buf, bodyStart, found ? resArgEnd : end).trim();
     return e;
   }
   if (!((c0 >= 97 && c0 <= 122) || c0 === 95)) return slow(buf, start, end);
@@ -181,22 +189,20 @@ export function scanLine(
   if (buf[end - 1] === 62 /* > */ && bytesAt(buf, end - UNFINISHED.length, UNFINISHED)) {
     const e: CallEvent = { kind: "call", pid, time, name, argText: "", unfinished: true };
     if (wantsArgs(name))
-      e.argText = buf
-        .toString("utf8", argStart, end - UNFINISHED.length)
+      e.argText = utf8(buf, argStart, end - UNFINISHED.length)
         .trim()
         .replace(/,$/, "");
     return e;
   }
-  const r = findResult(buf, argStart - 1, end);
-  if (!r) return slow(buf, start, end);
+  if (!findResult(buf, argStart - 1, end)) return slow(buf, start, end);
   return {
     kind: "call",
     pid,
     time,
     name,
-    argText: wantsArgs(name) ? buf.toString("utf8", argStart, r.argEnd) : "",
-    ret: r.ret,
-    errno: r.errno,
+    argText: wantsArgs(name) ? utf8(buf, argStart, resArgEnd) : "",
+    ret: resRet,
+    errno: resErrno,
     unfinished: false,
   };
 }

@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
-import { notStrace } from "./parse.js";
+import { scanFileParallel } from "./parallel.js";
+import { notStrace, type TraceEvent } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
 
@@ -159,10 +160,22 @@ export function countMismatches(
   return out;
 }
 
+/** Logs from this size on are scanned by several threads (smaller ones are not worth starting them). */
+const PARALLEL_FROM = 16 << 20;
+
 /** Builds a profile from an existing strace log (-f or not, -t/-tt/-ttt, -T, -y, -X, unfinished/resumed). */
 export async function profileFromLog(
   file: string,
-  options: { phase?: PhaseSpec; phaseText?: string; focus?: Focus } = {},
+  options: {
+    phase?: PhaseSpec;
+    phaseText?: string;
+    focus?: Focus;
+    /** Scanner threads for large files (1: scan on this thread). */
+    threads?: number;
+    /** Tests: scan in parallel from this size on, in slices of this size. */
+    parallelFrom?: number;
+    sliceBytes?: number;
+  } = {},
 ): Promise<{ profile: Profile; builder: ProfileBuilder }> {
   const builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
   const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
@@ -185,23 +198,35 @@ export async function profileFromLog(
   let bad = 0;
   let firstBad: [number, string] | undefined;
   let fatal: SysfenceError | undefined;
-  await forEachLineBytes(input, (buf, s, end) => {
+  const onLine = (e: TraceEvent | undefined | null, text: () => string): boolean => {
     lineNo++;
-    if (fatal) return;
-    const e = scanLine(buf, s, end, builder.wantsArgs);
     if (e === null) {
       bad++;
-      const line = buf.toString("utf8", s, end);
+      const line = text();
       firstBad ??= [lineNo, line];
       // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
-      if (good === 0) fatal = notStrace(file, lineNo, line);
-      return;
+      if (good === 0) {
+        fatal = notStrace(file, lineNo, line);
+        return false;
+      }
+      return true;
     }
     if (e) {
       good++;
       builder.add(e);
     }
-  });
+    return true;
+  };
+  const size = file === "-" ? 0 : statSync(file).size;
+  if (size >= (options.parallelFrom ?? PARALLEL_FROM) && options.threads !== 1) {
+    input.destroy();
+    await scanFileParallel(file, size, builder, onLine, options.threads, options.sliceBytes);
+  } else {
+    await forEachLineBytes(input, (buf, s, end) => {
+      if (fatal) return;
+      onLine(scanLine(buf, s, end, builder.wantsArgs), () => buf.toString("utf8", s, end));
+    });
+  }
   if (fatal) throw fatal;
   if (good === 0)
     throw firstBad

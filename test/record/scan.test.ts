@@ -76,3 +76,42 @@ describe("the byte-level scanner agrees with the general parser", () => {
     );
   });
 });
+
+describe("scanning a log with several threads", () => {
+  it("gives the same profile as one thread, whatever the slice boundaries cut", async (t) => {
+    if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
+    const { profileFromLog } = await import("../../src/record/strace.js");
+    const { parsePhase } = await import("../../src/record/builder.js");
+    const log = join(mkdtempSync(join(tmpdir(), "sysfence-par-")), "log");
+    spawnSync("strace", [
+      "-f",
+      "-ttt",
+      "-X",
+      "raw",
+      "-e",
+      "raw=!%file,clone3,connect,bind",
+      "-o",
+      log,
+      "--",
+      "sh",
+      "-c",
+      "ls -la /usr/bin >/dev/null; python3 -c 'import threading, socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(); t=threading.Thread(target=print); t.start(); t.join()'; cat /etc/hostname >/dev/null",
+    ]);
+    // a bad line in the middle, as a cut log may have
+    const text = readFileSync(log, "utf8");
+    for (const phase of ["listen", undefined]) {
+      const one = await profileFromLog(log, { threads: 1, phase: parsePhase(phase), phaseText: phase });
+      for (const slice of [997, 4096, 65536]) {
+        const many = await profileFromLog(log, {
+          threads: 2,
+          parallelFrom: 0,
+          sliceBytes: slice,
+          phase: parsePhase(phase),
+          phaseText: phase,
+        });
+        assert.deepEqual(many.profile, one.profile, `slices of ${slice} bytes, phase ${phase}`);
+      }
+    }
+    assert.ok(text.length > 20000);
+  });
+});

@@ -1,0 +1,104 @@
+// Reading a large strace log with every core: scanner threads cut the file into slices and scan them
+// (scan-worker.ts); this thread takes their records in file order and feeds the ProfileBuilder, whose
+// state (threads, processes, phases, pending calls) needs one ordered pass.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ProfileBuilder } from "./builder.js";
+import type { TraceEvent } from "./parse.js";
+import { decodeRet, K, type ScanBatch, type ScanJob, STRIDE } from "./scan-protocol.js";
+
+const SLICE = 4 << 20;
+
+/** Calls onLine for every line of the file, in order, with the event (or null/undefined as parseLine would). */
+export async function scanFileParallel(
+  file: string,
+  size: number,
+  builder: ProfileBuilder,
+  onLine: (e: TraceEvent | undefined | null, text: () => string) => boolean,
+  threads = Math.max(1, Math.min(4, availableParallelism())),
+  sliceBytes = SLICE,
+): Promise<void> {
+  const slices: [number, number][] = [];
+  for (let a = 0; a < size; a += sliceBytes) slices.push([a, Math.min(size, a + sliceBytes)]);
+  const textNames = builder.textNames();
+  const workers: Worker[] = [];
+  const names: string[][] = [];
+  const pending = new Map<number, { batch: ScanBatch; worker: number }>();
+  let expected = 0;
+  let stopped = false;
+  await new Promise<void>((resolve, reject) => {
+    const drain = () => {
+      for (;;) {
+        const got = pending.get(expected);
+        if (!got) break;
+        pending.delete(expected);
+        if (!stopped) stopped = !consume(got.batch, names[got.worker], onLine);
+        workers[got.worker].postMessage({ credit: 1 });
+        expected++;
+      }
+      if (expected >= slices.length || stopped) {
+        for (const w of workers) void w.terminate();
+        resolve();
+      }
+    };
+    for (let w = 0; w < threads; w++) {
+      const job: ScanJob = { file, slices, first: w, stride: threads, window: 2, textNames };
+      const worker = new Worker(new URL("./scan-worker.js", import.meta.url), {
+        workerData: job,
+        // a scanner keeps little: small heaps keep the process's memory flat
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
+      });
+      names.push([]);
+      worker.on("message", (m: ScanBatch | { done: true }) => {
+        if ("done" in m) return;
+        names[w].push(...m.names);
+        pending.set(m.slice, { batch: m, worker: w });
+        drain();
+      });
+      worker.on("error", reject);
+      workers.push(worker);
+    }
+    if (slices.length === 0) resolve();
+  });
+}
+
+/** Feeds one batch's lines; false when onLine asks to stop. */
+function consume(
+  b: ScanBatch,
+  names: string[],
+  onLine: (e: TraceEvent | undefined | null, text: () => string) => boolean,
+): boolean {
+  const n = b.times.length;
+  const ints = b.ints;
+  let x = 0; // next payload
+  for (let i = 0; i < n; i++) {
+    const o = STRIDE * i;
+    const kind = ints[o];
+    const payload = x < b.extraAt.length && b.extraAt[x] === i ? b.extraVal[x++] : undefined;
+    let e: TraceEvent | undefined | null;
+    if (kind === K.none) e = undefined;
+    else if (kind === K.bad) e = null;
+    else if (kind === K.other) e = payload as TraceEvent;
+    else {
+      const t = b.times[i];
+      const errnoId = ints[o + 4];
+      const pid = ints[o + 1];
+      const time = Number.isNaN(t) ? undefined : t;
+      const name = names[ints[o + 2]];
+      const argText = (payload as string | undefined) ?? "";
+      const ret = decodeRet(ints[o + 3]);
+      const errno = errnoId >= 0 ? names[errnoId] : undefined;
+      if (kind === K.resume) e = { kind: "resume", pid, time, name, argText, ret, errno };
+      else {
+        const v0 = ints[o + 5];
+        const argRaw =
+          v0 < 0 && ints[o + 6] < 0 && ints[o + 7] < 0
+            ? undefined
+            : [ints[o + 5], ints[o + 6], ints[o + 7]].map((v) => (v < 0 ? undefined : names[v]));
+        e = { kind: "call", pid, time, name, argText, ret, errno, unfinished: kind === K.unfinished, argRaw };
+      }
+    }
+    if (!onLine(e, () => String(payload ?? ""))) return false;
+  }
+  return true;
+}
