@@ -1,4 +1,5 @@
 import { SysfenceError } from "../errors.js";
+import { allSyscallNames } from "../syscalls/table.js";
 import { argsOf, type CallEvent, nthArg, type TraceEvent } from "./parse.js";
 import {
   addCounts,
@@ -158,6 +159,21 @@ export class ProfileBuilder {
     }
     return this.argNames.has(name);
   };
+
+  /**
+   * Which events' times the builder uses: all of them for a delay: phase; otherwise only those that can
+   * start the work phase (its time becomes workStartedAt).
+   */
+  timeNeeds(): { allTimes: boolean; timeNames: string[] } {
+    if (this.phase.kind === "delay") return { allTimes: true, timeNames: [] };
+    if (this.phase.kind === "marker") return { allTimes: false, timeNames: [...WRITES] };
+    if (this.phase.kind === "first") {
+      const p = this.phase.syscall;
+      const names = p.endsWith("*") ? namesWithPrefix(p.slice(0, -1)) : [p];
+      return { allTimes: false, timeNames: names };
+    }
+    return { allTimes: false, timeNames: [] };
+  }
 
   /** Syscalls whose whole argument text is read (forks, paths, execve, marker writes); others need at most argRaw. */
   textNames(): string[] {
@@ -463,6 +479,11 @@ export function clone3Flags(text: string): string | undefined {
   if (f !== undefined && s !== undefined) return (f | s).toString();
   // symbolic (an imported log): keep the text, the generator evaluates it
   return sig && sig !== "0" ? `${flags}|${sig}` : flags;
+}
+
+/** Every known syscall name starting with a prefix ("accept" → accept, accept4). */
+function namesWithPrefix(prefix: string): string[] {
+  return allSyscallNames().filter((n) => n.startsWith(prefix));
 }
 
 function matchesName(pattern: string, name: string): boolean {

@@ -14,7 +14,7 @@ export async function scanFileParallel(
   file: string,
   size: number,
   builder: ProfileBuilder,
-  onLine: (e: TraceEvent | undefined | null, text: () => string) => boolean,
+  onLine: (e: TraceEvent | undefined | null, badText: string) => boolean,
   threads = Math.max(1, Math.min(4, availableParallelism())),
   sliceBytes = SLICE,
 ): Promise<void> {
@@ -42,7 +42,15 @@ export async function scanFileParallel(
       }
     };
     for (let w = 0; w < threads; w++) {
-      const job: ScanJob = { file, slices, first: w, stride: threads, window: 2, textNames };
+      const job: ScanJob = {
+        file,
+        slices,
+        first: w,
+        stride: threads,
+        window: 2,
+        textNames,
+        ...builder.timeNeeds(),
+      };
       const worker = new Worker(new URL("./scan-worker.js", import.meta.url), {
         workerData: job,
         // a scanner keeps little: small heaps keep the process's memory flat
@@ -66,7 +74,7 @@ export async function scanFileParallel(
 function consume(
   b: ScanBatch,
   names: string[],
-  onLine: (e: TraceEvent | undefined | null, text: () => string) => boolean,
+  onLine: (e: TraceEvent | undefined | null, badText: string) => boolean,
 ): boolean {
   const n = b.times.length;
   const ints = b.ints;
@@ -98,7 +106,7 @@ function consume(
         e = { kind: "call", pid, time, name, argText, ret, errno, unfinished: kind === K.unfinished, argRaw };
       }
     }
-    if (!onLine(e, () => String(payload ?? ""))) return false;
+    if (!onLine(e, kind === K.bad ? String(payload ?? "") : "")) return false;
   }
   return true;
 }

@@ -17,6 +17,9 @@ export interface ScanJob {
   window: number;
   /** Syscalls whose whole argument text the builder reads (forks, paths, execve, marker writes). */
   textNames: string[];
+  /** Every line's time is used (a delay: phase); otherwise only these calls' times (and each slice's first). */
+  allTimes: boolean;
+  timeNames: string[];
 }
 
 /** The records of one slice. */

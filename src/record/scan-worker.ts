@@ -2,15 +2,27 @@
 // the main thread, which feeds them to the ProfileBuilder in file order. Several run at once on one file.
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { nthArg } from "./parse.js";
 import { INTERESTING_ARGS } from "./profile.js";
-import { scanLine } from "./scan.js";
+import {
+  argSpan,
+  cur,
+  curTime,
+  internBytes,
+  lastArgs,
+  nthArgBytes,
+  SCAN_RESUME,
+  SCAN_SLOW,
+  SCAN_UNFINISHED,
+  scanCore,
+  slow,
+} from "./scan.js";
 import { encodeRet, K, type ScanBatch, type ScanJob, STRIDE } from "./scan-protocol.js";
 
 const job = workerData as ScanJob;
 const wantsText = new Set(job.textNames);
-const wanted = new Set([...wantsText, ...Object.keys(INTERESTING_ARGS)]);
-const wantsArgs = (name: string) => wanted.has(name);
+const timeNames = new Set(job.timeNames);
+// only the calls whose whole text the builder reads are decoded; argument values are cut from the bytes
+const wantsArgs = (name: string) => wantsText.has(name);
 const names = new Map<string, number>();
 let newNames: string[] = [];
 const idOf = (s: string) => {
@@ -94,34 +106,42 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
     o = line * STRIDE;
     let e = buf.indexOf(10, pos);
     if (e < 0 || e > end) e = end;
-    const ev = scanLine(buf, pos, e, wantsArgs);
-    if (ev === null) {
-      put(ints, o, K.bad, 0, 0, 0, -1);
-      times[line] = Number.NaN;
-      extraAt.push(line);
-      extraVal.push(buf.toString("utf8", pos, e));
-    } else if (ev === undefined) {
-      put(ints, o, K.none, 0, 0, 0, -1);
-      times[line] = Number.NaN;
-    } else if (ev.kind === "call" || ev.kind === "resume") {
-      const kind = ev.kind === "resume" ? K.resume : ev.unfinished ? K.unfinished : K.call;
-      put(ints, o, kind, ev.pid, idOf(ev.name), encodeRet(ev.ret), ev.errno ? idOf(ev.errno) : -1);
-      const idx = ev.kind === "call" && ev.argText ? INTERESTING_ARGS[ev.name] : undefined;
+    const kind = scanCore(buf, pos, e, wantsArgs);
+    if (kind !== SCAN_SLOW) {
+      put(
+        ints,
+        o,
+        kind === SCAN_RESUME ? K.resume : kind === SCAN_UNFINISHED ? K.unfinished : K.call,
+        cur.pid,
+        idOf(cur.name),
+        encodeRet(cur.ret),
+        cur.errno ? idOf(cur.errno) : -1,
+      );
+      const idx =
+        kind !== SCAN_RESUME && lastArgs.end >= lastArgs.start ? INTERESTING_ARGS[cur.name] : undefined;
       if (idx)
-        for (let k = 0; k < idx.length && k < 3; k++) {
-          const raw = nthArg(ev.argText, idx[k]);
-          if (raw !== undefined) ints[o + 5 + k] = idOf(raw);
-        }
-      times[line] = ev.time ?? Number.NaN;
-      if (ev.argText && wantsText.has(ev.name)) {
+        for (let k = 0; k < idx.length && k < 3; k++)
+          if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[k]))
+            ints[o + 5 + k] = idOf(internBytes(buf, argSpan.start, argSpan.end));
+      times[line] = job.allTimes || timeNames.has(cur.name) || line === 0 ? curTime() : Number.NaN;
+      if (cur.argText) {
         extraAt.push(line);
-        extraVal.push(ev.argText);
+        extraVal.push(cur.argText);
       }
     } else {
-      put(ints, o, K.other, 0, 0, 0, -1);
+      const ev = slow(buf, pos, e);
       times[line] = Number.NaN;
-      extraAt.push(line);
-      extraVal.push(ev);
+      if (ev === null) {
+        put(ints, o, K.bad, 0, 0, 0, -1);
+        extraAt.push(line);
+        extraVal.push(buf.toString("utf8", pos, e));
+      } else if (ev === undefined) {
+        put(ints, o, K.none, 0, 0, 0, -1);
+      } else {
+        put(ints, o, K.other, 0, 0, 0, -1);
+        extraAt.push(line);
+        extraVal.push(ev);
+      }
     }
     line++;
     pos = e + 1;

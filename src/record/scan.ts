@@ -20,8 +20,11 @@ const utf8 = (b: Buffer, s: number, e: number): string =>
   (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e);
 const RESUMED = Buffer.from(" resumed>");
 
-/** Syscall names, interned by a hash of their bytes: no string is made for a name seen before. */
+/** Syscall names (and other short repeated texts), interned by a hash of their bytes: no string is made for one seen before. */
 const names = new Map<number, { bytes: Buffer; name: string }[]>();
+export const internBytes = (buf: Buffer, s: number, e: number): string =>
+  interned < 200000 ? nameOf(buf, s, e) : utf8(buf, s, e);
+let interned = 0;
 function nameOf(buf: Buffer, s: number, e: number): string {
   let h = e - s;
   for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
@@ -38,8 +41,9 @@ function nameOf(buf: Buffer, s: number, e: number): string {
       if (same) return x.name;
     }
   }
-  const name = latin1(buf, s, e);
-  const entry = { bytes: Buffer.from(name, "latin1"), name };
+  const name = utf8(buf, s, e);
+  const entry = { bytes: Buffer.from(buf.subarray(s, e)), name };
+  interned++;
   if (list) list.push(entry);
   else names.set(h, [entry]);
   return name;
@@ -50,6 +54,8 @@ const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 // findResult's answer, in module state: no object per line (a log has millions of lines).
 let resArgEnd = 0;
+/** The argument bytes of the last call line scanned ([start, end) in its buffer; end < start: none). */
+export const lastArgs = { start: 0, end: -1 };
 let resRet = "";
 let resErrno: string | undefined;
 
@@ -106,10 +112,172 @@ function findResult(buf: Buffer, from: number, end: number): boolean {
   return false;
 }
 
+/**
+ * Argument `index` of the argument bytes [from, to) as nthArg reads it from the text: top-level commas
+ * split (quotes, brackets respected), whitespace trimmed. Sets argSpan; false when there is no such argument.
+ */
+export const argSpan = { start: 0, end: 0 };
+export function nthArgBytes(buf: Buffer, from: number, to: number, index: number): boolean {
+  let depth = 0;
+  let inStr = false;
+  let field = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    const ch = buf[i];
+    if (inStr) {
+      if (ch === 92) i++;
+      else if (ch === 34) inStr = false;
+      continue;
+    }
+    if (ch === 34) inStr = true;
+    else if (ch === 40 || ch === 91 || ch === 123) depth++;
+    else if (ch === 41 || ch === 93 || ch === 125) depth--;
+    else if (ch === 44 && depth === 0) {
+      if (field === index) return trimmed(buf, start, i);
+      field++;
+      start = i + 1;
+    }
+  }
+  return field === index && start < to ? trimmed(buf, start, to) : false;
+}
+function trimmed(buf: Buffer, s: number, e: number): boolean {
+  while (s < e && (buf[s] === SP || buf[s] === 9 || buf[s] === 10 || buf[s] === 13)) s++;
+  while (e > s && (buf[e - 1] === SP || buf[e - 1] === 9 || buf[e - 1] === 10 || buf[e - 1] === 13)) e--;
+  argSpan.start = s;
+  argSpan.end = e;
+  return e > s;
+}
+
 function bytesAt(buf: Buffer, at: number, want: Buffer): boolean {
   if (at < 0 || at + want.length > buf.length) return false;
   for (let q = want.length - 1; q >= 0; q--) if (buf[at + q] !== want[q]) return false;
   return true;
+}
+
+/** Kinds scanCore answers: 0 means "ask the general parser". */
+export const SCAN_SLOW = 0;
+export const SCAN_CALL = 1;
+export const SCAN_UNFINISHED = 2;
+export const SCAN_RESUME = 3;
+
+// the last line's timestamp, read only when asked for (most lines' times are never used)
+let tBuf: Buffer | undefined;
+let tStart = -1;
+let tDot = 0;
+let tEnd = 0;
+/** The timestamp of the line scanCore read last (-ttt seconds), NaN when it had none. */
+export function curTime(): number {
+  if (tStart < 0 || !tBuf) return Number.NaN;
+  const buf = tBuf;
+  let whole = 0;
+  for (let d = tStart; d < tDot; d++) whole = whole * 10 + buf[d] - 48;
+  let frac = 0;
+  let scale = 1;
+  for (let d = tDot + 1; d < tEnd; d++) {
+    frac = frac * 10 + buf[d] - 48;
+    scale *= 10;
+  }
+  // one correctly rounded division of two exact integers: the same double as Number(text)
+  return scale <= 1e6 ? (whole * scale + frac) / scale : Number(latin1(buf, tStart, tEnd));
+}
+
+/** What scanCore read from the last line (valid until the next call): no object per line. */
+export const cur = {
+  pid: 0,
+  name: "",
+  ret: undefined as string | undefined,
+  errno: undefined as string | undefined,
+  argText: "",
+};
+
+/**
+ * Reads the line buf[start, end) into `cur` when it is a plain, unfinished or resumed call, and says which;
+ * SCAN_SLOW for anything else. The argument text is decoded only when `wantsArgs(name)`; the argument
+ * bytes of a call line are in `lastArgs` either way.
+ */
+export function scanCore(
+  buf: Buffer,
+  start: number,
+  end: number,
+  wantsArgs: (name: string) => boolean,
+): number {
+  let i = start;
+  let pid = 0;
+  if (isDigit(buf[i])) {
+    let j = i;
+    let v = 0;
+    while (j < end && isDigit(buf[j])) v = v * 10 + buf[j++] - 48;
+    if (buf[j] === SP && j - i < 8) {
+      pid = v;
+      i = j;
+      while (buf[i] === SP) i++;
+    }
+  } else if (buf[i] === 91 /* [ */) return SCAN_SLOW;
+  let timeStart = -1;
+  let timeDot = 0;
+  let timeEnd = 0;
+  if (isDigit(buf[i])) {
+    // -ttt "1795331129.070001" (the format sysfence records with); other clocks take the general path
+    let j = i;
+    while (j < end && isDigit(buf[j])) j++;
+    if (buf[j] !== 46 /* . */ || j - i < 9) return SCAN_SLOW;
+    let k = j + 1;
+    while (k < end && isDigit(buf[k])) k++;
+    if (buf[k] !== SP) return SCAN_SLOW;
+    timeStart = i;
+    timeDot = j;
+    timeEnd = k;
+    i = k;
+    while (buf[i] === SP) i++;
+  }
+  cur.pid = pid;
+  cur.argText = "";
+  tBuf = buf;
+  tStart = timeStart;
+  tDot = timeDot;
+  tEnd = timeEnd;
+  const c0 = buf[i];
+  if (c0 === LT) {
+    // "<... name resumed>...) = RET"
+    if (buf[i + 1] !== 46 || buf[i + 2] !== 46 || buf[i + 3] !== 46 || buf[i + 4] !== SP) return SCAN_SLOW;
+    const nameStart = i + 5;
+    let k = nameStart;
+    while (k < end && isNameChar(buf[k])) k++;
+    if (!bytesAt(buf, k, RESUMED)) return SCAN_SLOW;
+    const name = nameOf(buf, nameStart, k);
+    const bodyStart = k + RESUMED.length;
+    const found = findResult(buf, bodyStart - 1, end);
+    cur.name = name;
+    cur.ret = found ? resRet : undefined;
+    cur.errno = found ? resErrno : undefined;
+    if (wantsArgs(name)) cur.argText = utf8(buf, bodyStart, found ? resArgEnd : end).trim();
+    return SCAN_RESUME;
+  }
+  if (!((c0 >= 97 && c0 <= 122) || c0 === 95)) return SCAN_SLOW;
+  let k = i;
+  while (k < end && isNameChar(buf[k])) k++;
+  if (buf[k] !== LPAREN) return SCAN_SLOW;
+  const name = nameOf(buf, i, k);
+  const argStart = k + 1;
+  lastArgs.start = argStart;
+  lastArgs.end = -1;
+  cur.name = name;
+  if (buf[end - 1] === 62 /* > */ && bytesAt(buf, end - UNFINISHED.length, UNFINISHED)) {
+    lastArgs.end = end - UNFINISHED.length;
+    cur.ret = undefined;
+    cur.errno = undefined;
+    if (wantsArgs(name))
+      cur.argText = utf8(buf, argStart, end - UNFINISHED.length)
+        .trim()
+        .replace(/,$/, "");
+    return SCAN_UNFINISHED;
+  }
+  if (!findResult(buf, argStart - 1, end)) return SCAN_SLOW;
+  lastArgs.end = resArgEnd;
+  cur.ret = resRet;
+  cur.errno = resErrno;
+  if (wantsArgs(name)) cur.argText = utf8(buf, argStart, resArgEnd);
+  return SCAN_CALL;
 }
 
 /**
@@ -122,92 +290,46 @@ export function scanLine(
   end: number,
   wantsArgs: (name: string) => boolean,
 ): TraceEvent | undefined | null {
-  let i = start;
-  let pid = 0;
-  if (isDigit(buf[i])) {
-    let j = i;
-    let v = 0;
-    while (j < end && isDigit(buf[j])) v = v * 10 + buf[j++] - 48;
-    if (buf[j] === SP && j - i < 8) {
-      pid = v;
-      i = j;
-      while (buf[i] === SP) i++;
-    }
-  } else if (buf[i] === 91 /* [ */) return slow(buf, start, end);
-  let time: number | undefined;
-  if (isDigit(buf[i])) {
-    // -ttt "1795331129.070001" (the format sysfence records with); other clocks take the general path
-    let j = i;
-    while (j < end && isDigit(buf[j])) j++;
-    if (buf[j] !== 46 /* . */ || j - i < 9) return slow(buf, start, end);
-    let k = j + 1;
-    while (k < end && isDigit(buf[k])) k++;
-    if (buf[k] !== SP) return slow(buf, start, end);
-    let whole = 0;
-    for (let d = i; d < j; d++) whole = whole * 10 + buf[d] - 48;
-    let frac = 0;
-    let scale = 1;
-    for (let d = j + 1; d < k; d++) {
-      frac = frac * 10 + buf[d] - 48;
-      scale *= 10;
-    }
-    // one correctly rounded division of two exact integers: the same double as Number(text)
-    time = scale <= 1e6 ? (whole * scale + frac) / scale : Number(latin1(buf, i, k));
-    i = k;
-    while (buf[i] === SP) i++;
-  }
-  const c0 = buf[i];
-  if (c0 === LT) {
-    // "<... name resumed>...) = RET"
-    if (buf[i + 1] !== 46 || buf[i + 2] !== 46 || buf[i + 3] !== 46 || buf[i + 4] !== SP)
-      return slow(buf, start, end);
-    const nameStart = i + 5;
-    let k = nameStart;
-    while (k < end && isNameChar(buf[k])) k++;
-    if (!bytesAt(buf, k, RESUMED)) return slow(buf, start, end);
-    const name = nameOf(buf, nameStart, k);
-    const bodyStart = k + RESUMED.length;
-    const found = findResult(buf, bodyStart - 1, end);
+  const kind = scanCore(buf, start, end, wantsArgs);
+  if (kind === SCAN_SLOW) return slow(buf, start, end);
+  const t = curTime();
+  const time = Number.isNaN(t) ? undefined : t;
+  if (kind === SCAN_RESUME) {
     const e: ResumeEvent = {
       kind: "resume",
-      pid,
+      pid: cur.pid,
       time,
-      name,
-      argText: "",
-      ret: found ? resRet : undefined,
-      errno: found ? resErrno : undefined,
+      name: cur.name,
+      argText: cur.argText,
+      ret: cur.ret,
+      errno: cur.errno,
     };
-    if (wantsArgs(name)) e.argText = utf8(buf, bodyStart, found ? resArgEnd : end).trim();
     return e;
   }
-  if (!((c0 >= 97 && c0 <= 122) || c0 === 95)) return slow(buf, start, end);
-  let k = i;
-  while (k < end && isNameChar(buf[k])) k++;
-  if (buf[k] !== LPAREN) return slow(buf, start, end);
-  const name = nameOf(buf, i, k);
-  const argStart = k + 1;
-  if (buf[end - 1] === 62 /* > */ && bytesAt(buf, end - UNFINISHED.length, UNFINISHED)) {
-    const e: CallEvent = { kind: "call", pid, time, name, argText: "", unfinished: true };
-    if (wantsArgs(name))
-      e.argText = utf8(buf, argStart, end - UNFINISHED.length)
-        .trim()
-        .replace(/,$/, "");
+  if (kind === SCAN_UNFINISHED) {
+    const e: CallEvent = {
+      kind: "call",
+      pid: cur.pid,
+      time,
+      name: cur.name,
+      argText: cur.argText,
+      unfinished: true,
+    };
     return e;
   }
-  if (!findResult(buf, argStart - 1, end)) return slow(buf, start, end);
   return {
     kind: "call",
-    pid,
+    pid: cur.pid,
     time,
-    name,
-    argText: wantsArgs(name) ? utf8(buf, argStart, resArgEnd) : "",
-    ret: resRet,
-    errno: resErrno,
+    name: cur.name,
+    argText: cur.argText,
+    ret: cur.ret,
+    errno: cur.errno,
     unfinished: false,
   };
 }
 
-function slow(buf: Buffer, start: number, end: number): TraceEvent | undefined | null {
+export function slow(buf: Buffer, start: number, end: number): TraceEvent | undefined | null {
   return parseLine(buf.toString("utf8", start, end));
 }
 

@@ -198,11 +198,11 @@ export async function profileFromLog(
   let bad = 0;
   let firstBad: [number, string] | undefined;
   let fatal: SysfenceError | undefined;
-  const onLine = (e: TraceEvent | undefined | null, text: () => string): boolean => {
+  const onLine = (e: TraceEvent | undefined | null, badText: string): boolean => {
     lineNo++;
     if (e === null) {
       bad++;
-      const line = text();
+      const line = badText;
       firstBad ??= [lineNo, line];
       // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
       if (good === 0) {
@@ -224,7 +224,8 @@ export async function profileFromLog(
   } else {
     await forEachLineBytes(input, (buf, s, end) => {
       if (fatal) return;
-      onLine(scanLine(buf, s, end, builder.wantsArgs), () => buf.toString("utf8", s, end));
+      const ev = scanLine(buf, s, end, builder.wantsArgs);
+      onLine(ev, ev === null ? buf.toString("utf8", s, end) : "");
     });
   }
   if (fatal) throw fatal;

@@ -99,7 +99,7 @@ describe("scanning a log with several threads", () => {
     ]);
     // a bad line in the middle, as a cut log may have
     const text = readFileSync(log, "utf8");
-    for (const phase of ["listen", undefined]) {
+    for (const phase of ["listen", "accept", "first:bind", "delay:0.02", undefined]) {
       const one = await profileFromLog(log, { threads: 1, phase: parsePhase(phase), phaseText: phase });
       for (const slice of [997, 4096, 65536]) {
         const many = await profileFromLog(log, {
