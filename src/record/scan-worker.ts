@@ -54,6 +54,17 @@ function put(
   ints[o + 7] = -1;
 }
 
+/** Per syscall name, looked up once per line: its id, the arguments worth keeping, whether its time is used. */
+const infos = new Map<string, { id: number; interesting?: number[]; time: boolean }>();
+function infoOf(name: string) {
+  let info = infos.get(name);
+  if (!info) {
+    info = { id: idOf(name), interesting: INTERESTING_ARGS[name], time: job.allTimes || timeNames.has(name) };
+    infos.set(name, info);
+  }
+  return info;
+}
+
 /** One read buffer and one record buffer per thread, reused for every slice (external memory is collected late). */
 let readBuf = Buffer.alloc(0);
 let recInts = new Int32Array(1 << 17);
@@ -108,22 +119,22 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
     if (e < 0 || e > end) e = end;
     const kind = scanCore(buf, pos, e, wantsArgs);
     if (kind !== SCAN_SLOW) {
+      const info = infoOf(cur.name);
       put(
         ints,
         o,
         kind === SCAN_RESUME ? K.resume : kind === SCAN_UNFINISHED ? K.unfinished : K.call,
         cur.pid,
-        idOf(cur.name),
+        info.id,
         encodeRet(cur.ret),
         cur.errno ? idOf(cur.errno) : -1,
       );
-      const idx =
-        kind !== SCAN_RESUME && lastArgs.end >= lastArgs.start ? INTERESTING_ARGS[cur.name] : undefined;
-      if (idx)
+      const idx = info.interesting;
+      if (idx !== undefined && kind !== SCAN_RESUME && lastArgs.end >= lastArgs.start)
         for (let k = 0; k < idx.length && k < 3; k++)
           if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[k]))
             ints[o + 5 + k] = idOf(internBytes(buf, argSpan.start, argSpan.end));
-      times[line] = job.allTimes || timeNames.has(cur.name) || line === 0 ? curTime() : Number.NaN;
+      times[line] = info.time || line === 0 ? curTime() : Number.NaN;
       if (cur.argText) {
         extraAt.push(line);
         extraVal.push(cur.argText);
