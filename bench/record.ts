@@ -36,26 +36,37 @@ const ours = seconds(() => {
   rss = Number(r.stderr.trim().split("\n").pop()) / 1024;
 });
 
-const dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"];
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
-const plain = median(
-  [1, 2, 3].map(() =>
-    seconds(() => spawnSync("strace", ["-f", "-o", join(dir, "plain.log"), ...dd], { stdio: "ignore" })),
-  ),
-);
-const rec = median(
-  [1, 2, 3].map(() =>
-    seconds(() =>
-      spawnSync(process.execPath, [CLI, "record", "-q", "-o", join(dir, "dd.json"), "--", ...dd], {
-        stdio: "ignore",
-      }),
-    ),
-  ),
-);
+const workloads: [string, string[]][] = [
+  ["dd bs=1 count=100000 (≈200k syscalls)", ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"]],
+  ["find /usr -type f | wc -l (the issue's workload)", ["sh", "-c", "find /usr -type f | wc -l"]],
+];
+const recordRows: string[] = [];
+for (const [label, argv] of workloads) {
+  const time = (cmd: string, args: string[]) =>
+    median([1, 2, 3].map(() => seconds(() => spawnSync(cmd, args, { stdio: "ignore" }))));
+  const untraced = time(argv[0], argv.slice(1));
+  const plain = time("strace", ["-f", "-o", join(dir, "plain.log"), ...argv]);
+  const viaStrace = time(process.execPath, [CLI, "record", "-q", "-o", join(dir, "r.json"), "--", ...argv]);
+  const viaFtrace = time(process.execPath, [
+    CLI,
+    "record",
+    "-q",
+    "--engine",
+    "ftrace",
+    "-o",
+    join(dir, "f.json"),
+    "--",
+    ...argv,
+  ]);
+  recordRows.push(
+    `| record ${label}, median of 3 (untraced ${untraced.toFixed(2)} s) | ${plain.toFixed(2)} s | strace engine ${viaStrace.toFixed(2)} s (${(plain / viaStrace).toFixed(2)}×), ftrace engine ${viaFtrace.toFixed(2)} s (${(plain / viaFtrace).toFixed(2)}×) | ${(viaFtrace / plain).toFixed(2)} of plain strace's time |`,
+  );
+}
 
 process.stdout.write(`| measurement | seed's shell pipeline / plain strace | sysfence | ratio |
 |---|---|---|---|
 | count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log) | ${shell.toFixed(1)} s | ${ours.toFixed(1)} s, peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× |
-| record dd bs=1 count=100000 (≈200k syscalls), median of 3 | ${plain.toFixed(2)} s | ${rec.toFixed(2)} s | ${(plain / rec).toFixed(2)}× |
+${recordRows.join("\n")}
 `);
 rmSync(dir, { recursive: true, force: true });

@@ -189,6 +189,25 @@ export class ProfileBuilder {
     ];
   }
 
+  /**
+   * Declares tid a thread of leader's process (an engine that knows thread groups directly: ftrace). A
+   * CLONE_THREAD clone counted for that process is used up by it.
+   */
+  adoptThread(tid: number, leader: number): void {
+    if (this.threads.has(tid)) return;
+    const lt = this.threads.get(leader);
+    if (!lt) return;
+    const t: Thread = { tid, group: lt.group, counts: new Map() };
+    lt.group.threads.set(tid, t);
+    this.threads.set(tid, t);
+    for (const [parent, n] of this.pendingThreadClones) {
+      if (this.threads.get(parent)?.group !== lt.group) continue;
+      if (n <= 1) this.pendingThreadClones.delete(parent);
+      else this.pendingThreadClones.set(parent, n - 1);
+      break;
+    }
+  }
+
   private thread(tid: number): Thread {
     let t = this.threads.get(tid);
     if (t) return t;

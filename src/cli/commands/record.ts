@@ -13,6 +13,7 @@ interface RecordOpts {
   quiet?: boolean;
   pin?: boolean;
   checkCounts?: boolean;
+  engine?: string;
 }
 
 /** `sysfence record`. */
@@ -34,6 +35,11 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       "build the profile from an existing 'strace -f -o FILE' log instead of running anything",
     )
     .option("--no-pin", "do not pin strace and the program to one CPU")
+    .option(
+      "--engine <engine>",
+      "strace (default: every argument, paths, markers) or ftrace (the kernel's tracepoints: the program never stops; no paths or marker text; root)",
+      "strace",
+    )
     .option("--check-counts", "also let strace count (-C) and report any difference from sysfence's counts")
     .option("-q, --quiet", "no progress on stderr")
     .addHelpText("after", "\nExample: sysfence record --after listen -o nginx.json -- nginx -g 'daemon off;'")
@@ -54,7 +60,12 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         const { resolveCommand } = await import("../../install/run.js");
         resolveCommand(command[0]); // a missing program is an error before strace starts
         const live = !opts.quiet && process.stderr.isTTY;
-        const r = await record(command, {
+        if (opts.engine !== "strace" && opts.engine !== "ftrace")
+          throw new UsageError(`--engine '${opts.engine}': use strace or ftrace.`);
+        if (opts.engine === "ftrace" && opts.checkCounts)
+          throw new UsageError("--check-counts compares with strace's own counts; it needs --engine strace.");
+        const run = opts.engine === "ftrace" ? (await import("../../record/ftrace.js")).recordFtrace : record;
+        const r = await run(command, {
           phase,
           phaseText: opts.after,
           focus,

@@ -1,0 +1,269 @@
+// The ftrace engine: the kernel's own syscall tracepoints instead of ptrace. The tracee never stops, so a
+// syscall-heavy program runs at close to full speed; the kernel follows forks (event-fork) and records
+// every call's number and six argument registers, the return value and each exec's file name. What it
+// cannot see: strings and structures in memory (paths, marker text, sockaddrs, clone3's struct).
+import { spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  constants as fsConstants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
+import { constants } from "node:os";
+import { SysfenceError } from "../errors.js";
+import { nativeArch } from "../syscalls/arches.js";
+import { argCount } from "../syscalls/args.js";
+import { errnoName } from "../syscalls/constants.js";
+import { syscallName } from "../syscalls/table.js";
+import { ProfileBuilder } from "./builder.js";
+import type { CallEvent, TraceEvent } from "./parse.js";
+import type { Profile } from "./profile.js";
+import type { RecordOptions } from "./strace.js";
+
+const TRACEFS = "/sys/kernel/tracing";
+const END_MARK = "sysfence-end-of-recording";
+
+/** Where tracefs is, mounting it when needed (root); a clear error otherwise. */
+function tracefs(): string {
+  if (existsSync(`${TRACEFS}/events/raw_syscalls`)) return TRACEFS;
+  spawnSync("mount", ["-t", "tracefs", "nodev", TRACEFS], { stdio: "ignore" });
+  if (existsSync(`${TRACEFS}/events/raw_syscalls`)) return TRACEFS;
+  throw new SysfenceError(
+    "E_SECCOMP_UNAVAILABLE",
+    `--engine ftrace needs the kernel's tracefs with syscall tracepoints at ${TRACEFS} (root, CONFIG_FTRACE_SYSCALLS); use --engine strace.`,
+  );
+}
+/** A line of trace_pipe as an event for the builder (or a note for the adapter). */
+// "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
+const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
+
+/** Turns tracepoint lines into the strace-like events the ProfileBuilder reads. */
+export class FtraceAdapter {
+  private readonly pending = new Map<number, { nr: number; args: string; exe?: string }>();
+  private readonly seen = new Set<number>();
+  lost = 0;
+  constructor(
+    private readonly builder: ProfileBuilder,
+    private readonly arch = nativeArch(),
+  ) {}
+
+  /** Feeds one line; returns true when it was the end marker. */
+  line(text: string): boolean {
+    if (text.includes(END_MARK)) return true;
+    const m = LINE.exec(text);
+    if (!m) return false;
+    const tid = Number(m[2]);
+    const tgid = Number(m[3]);
+    const time = Number(m[4]);
+    const kind = m[5];
+    const body = m[6];
+    // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
+    if (tgid && tgid !== tid && !this.seen.has(tid)) this.builder.adoptThread(tid, tgid);
+    this.seen.add(tid);
+    if (kind === "sys_enter") {
+      const e = /^NR (-?\d+) \(([^)]*)\)/.exec(body);
+      if (!e) return false;
+      const nr = Number(e[1]);
+      if (nr < 0) return false;
+      const name = this.nameOf(nr);
+      // only the registers the call takes (vfork's are leftovers and would look like clone flags)
+      const n = argCount(name) ?? 6;
+      const args = e[2]
+        .split(",")
+        .slice(0, n)
+        .map((a) => `0x${a.trim()}`)
+        .join(", ");
+      if (name === "execve" || name === "execveat") {
+        // emitted at exit, with the file name sched_process_exec reports in between
+        this.pending.set(tid, { nr, args });
+        return false;
+      }
+      const ev: CallEvent = { kind: "call", pid: tid, time, name, argText: args, unfinished: true };
+      this.builder.add(ev);
+      this.pending.set(tid, { nr, args });
+    } else if (kind === "sys_exit") {
+      const e = /^NR (-?\d+) = (-?\d+)/.exec(body);
+      if (!e) return false;
+      const p = this.pending.get(tid);
+      if (!p || p.nr !== Number(e[1])) return false; // the exit of a call made before tracing started
+      this.pending.delete(tid);
+      const ret = Number(e[2]);
+      const name = this.nameOf(p.nr);
+      const err = ret < 0 && ret >= -4095 ? errnoName(-ret) : undefined;
+      const r = err ? { ret: "-1", errno: err } : { ret: String(ret) };
+      if (name === "execve" || name === "execveat") {
+        const argText = p.exe ? `"${p.exe}", ${p.args}` : p.args;
+        this.builder.add({ kind: "call", pid: tid, time, name, argText, unfinished: false, ...r });
+      } else {
+        const ev: TraceEvent = { kind: "resume", pid: tid, time, name, argText: "", ...r };
+        this.builder.add(ev);
+      }
+    } else if (kind === "sched_process_exec") {
+      const e = /filename=(.*) pid=(\d+) old_pid=(\d+)/.exec(body);
+      const p = e ? this.pending.get(Number(e[3])) : undefined;
+      if (e && p) {
+        p.exe = e[1];
+        // a non-leader thread that execs takes over the leader's pid
+        if (e[2] !== e[3]) {
+          this.pending.delete(Number(e[3]));
+          this.pending.set(Number(e[2]), p);
+        }
+      }
+    } else if (kind === "signal_deliver") {
+      const e = /sig=(\d+)/.exec(body);
+      if (e) {
+        const name =
+          Object.entries(constants.signals).find(([, v]) => v === Number(e[1]))?.[0] ?? `SIG${e[1]}`;
+        this.builder.add({ kind: "signal", pid: tid, time, signal: name });
+      }
+    }
+    return false;
+  }
+
+  private nameOf(nr: number): string {
+    return syscallName(this.arch, nr) ?? `syscall_${nr}`;
+  }
+}
+
+/** Runs argv with the kernel's syscall tracepoints on it and its descendants; builds the profile as it runs. */
+export async function recordFtrace(
+  argv: string[],
+  options: RecordOptions = {},
+): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
+  const phase = options.phase ?? { kind: "none" };
+  if (phase.kind === "marker")
+    throw new SysfenceError(
+      "E_USAGE",
+      "--after marker:/ready needs the text a program writes, which tracepoints do not carry; use --engine strace.",
+    );
+  const root = tracefs();
+  const inst = `${root}/instances/sysfence-${process.pid}`;
+  mkdirSync(inst);
+  const set = (file: string, value: string) => writeFileSync(`${inst}/${file}`, value);
+  const builder = new ProfileBuilder(argv, phase, options.focus);
+  const startedAt = new Date().toISOString();
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    // room for every event of a short, busy run: the reader drains it while the program runs
+    for (const kb of ["131072", "65536", "32768", "8192"]) {
+      try {
+        set("buffer_size_kb", kb);
+        break;
+      } catch {
+        // smaller
+      }
+    }
+    set("options/event-fork", "1");
+    set("options/record-tgid", "1");
+    // the program stops itself before exec, so tracing starts with its very first call
+    // the path is resolved here, as strace does, so the shell's PATH search adds no failed execve calls
+    const { resolveCommand } = await import("../install/run.js");
+    const path = resolveCommand(argv[0]);
+    // (argv[0] becomes the resolved path: POSIX sh has no exec -a)
+    child = spawn("sh", ["-c", 'kill -STOP $$; exec "$@"', "sh", path, ...argv.slice(1)], {
+      stdio: "inherit",
+    });
+    const pid = child.pid as number;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child?.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+    await waitStopped(pid);
+    set("set_event_pid", String(pid));
+    for (const ev of [
+      "raw_syscalls/sys_enter",
+      "raw_syscalls/sys_exit",
+      "sched/sched_process_exec",
+      "signal/signal_deliver",
+    ])
+      set(`events/${ev}/enable`, "1");
+    const adapter = new FtraceAdapter(builder);
+    // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
+    const fd = openSync(`${inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const reading = drain(fd, (line) => adapter.line(line)).finally(() => closeSync(fd));
+    process.kill(pid, "SIGCONT");
+    const { code, signal } = await exited;
+    set("events/enable", "0");
+    set("trace_marker", END_MARK);
+    await reading;
+    const lost = overruns(inst);
+    const status = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+    const profile = builder.build({
+      strace: `ftrace (kernel tracepoints${lost ? `; ${lost} events lost` : ""})`,
+      arch: nativeArch(),
+      complete: code === 0 && lost === 0,
+      exitStatus: code ?? undefined,
+      signal: signal ?? undefined,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phaseText: options.phaseText,
+    });
+    if (lost)
+      process.stderr.write(
+        `sysfence record: the kernel's trace buffer overflowed (${lost} events lost); counts are low and the profile is marked incomplete.\n`,
+      );
+    return { profile, status, builder };
+  } finally {
+    try {
+      set("events/enable", "0");
+      rmdirSync(inst);
+    } catch {
+      // best effort: a reader still open keeps the instance; it is harmless and named by our pid
+    }
+  }
+}
+
+/** Reads trace_pipe until onLine says it saw the end marker. */
+async function drain(fd: number, onLine: (line: string) => boolean): Promise<void> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let rest = "";
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
+    if (n === 0) {
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
+    const text = rest + buf.toString("utf8", 0, n);
+    const lines = text.split("\n");
+    rest = lines.pop() ?? "";
+    for (const l of lines) if (onLine(l)) return;
+  }
+}
+
+async function waitStopped(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (/\) T /.test(stat)) return;
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new SysfenceError("E_IO", "the program did not reach its start line; nothing was recorded.");
+}
+
+function overruns(inst: string): number {
+  let n = 0;
+  try {
+    for (const cpu of readdirSync(`${inst}/per_cpu`)) {
+      const stats = readFileSync(`${inst}/per_cpu/${cpu}/stats`, "utf8");
+      n += Number(/^overrun: (\d+)/m.exec(stats)?.[1] ?? 0);
+    }
+  } catch {
+    // unknown
+  }
+  return n;
+}

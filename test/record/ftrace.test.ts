@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parsePhase } from "../../src/record/builder.js";
+import { recordFtrace } from "../../src/record/ftrace.js";
+import type { Profile } from "../../src/record/profile.js";
+import { record } from "../../src/record/strace.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+function tracefsUsable(): boolean {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
+  if (!existsSync("/sys/kernel/tracing/events/raw_syscalls"))
+    spawnSync("mount", ["-t", "tracefs", "nodev", "/sys/kernel/tracing"], { stdio: "ignore" });
+  return existsSync("/sys/kernel/tracing/events/raw_syscalls");
+}
+const skip =
+  process.platform !== "linux"
+    ? "needs Linux"
+    : requireOrSkip(tracefsUsable() && spawnSync("strace", ["-V"]).status === 0, "tracefs (root) and strace");
+const totals = (p: Profile) =>
+  Object.fromEntries(Object.entries(p.syscalls).map(([k, c]) => [k, c.setup + c.work]));
+
+describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
+  it("counts every call exactly as the strace engine does (dd, 3000 one-byte copies)", async () => {
+    const argv = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=3000", "status=none"];
+    const f = await recordFtrace(argv);
+    const s = await record(argv, { pin: true });
+    assert.equal(f.status, 0);
+    assert.equal(f.profile.complete, true);
+    assert.deepEqual(totals(f.profile), totals(s.profile));
+    assert.equal(f.profile.syscalls.read.setup, 3003);
+    assert.deepEqual(
+      f.profile.processes.map((p) => p.exe),
+      s.profile.processes.map((p) => p.exe),
+    );
+  });
+  it("follows forks and execs, and keeps threads in their process", async () => {
+    const py =
+      "import threading\ndef w():\n  for i in range(50): open('/dev/null').close()\nts=[threading.Thread(target=w) for _ in range(3)]\n[t.start() for t in ts]\n[t.join() for t in ts]\n";
+    const f = await recordFtrace(["sh", "-c", `/usr/bin/true | cat >/dev/null; /usr/bin/python3 -c "${py}"`]);
+    assert.equal(f.status, 0);
+    const exes = f.profile.processes.map((p) => p.exe);
+    assert.ok(exes.includes("/usr/bin/cat") && exes.includes("/usr/bin/true"), exes.join(" "));
+    const python = f.profile.processes.find((p) => p.exe === "/usr/bin/python3");
+    assert.ok(python);
+    assert.equal(python.threads.length, 4, "the main thread and three workers");
+    for (const t of python.threads.filter((x) => x.tid !== python.pid))
+      assert.ok((t.syscalls.openat?.setup ?? 0) >= 50, `worker ${t.tid} opened /dev/null 50 times`);
+    // tracepoints carry no strings: only the programs executed (from sched_process_exec) are known
+    assert.ok(
+      Object.keys(f.profile.paths).every((p) => exes.includes(p)),
+      Object.keys(f.profile.paths).join(" "),
+    );
+  });
+  it("splits phases at --after listen, reads argument registers, passes the exit status through", async () => {
+    const py =
+      "import socket, fcntl, os\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\nfcntl.fcntl(s.fileno(), fcntl.F_GETFL)\nos._exit(3)";
+    const f = await recordFtrace(["/usr/bin/python3", "-c", py], {
+      phase: parsePhase("listen"),
+      phaseText: "listen",
+    });
+    assert.equal(f.status, 3);
+    assert.equal(f.profile.complete, false);
+    assert.equal(f.profile.syscalls.bind.setup, 1);
+    assert.equal(f.profile.syscalls.bind.work, 0);
+    assert.ok(f.profile.syscalls.fcntl.work >= 1);
+    assert.ok(
+      Object.keys(f.profile.syscalls.fcntl.workArgs?.[1] ?? {}).includes("3"),
+      "F_GETFL read from the register",
+    );
+    assert.ok(Object.keys(f.profile.syscalls.socket.args?.[0] ?? {}).includes("2"), "AF_INET");
+  });
+  it("refuses what tracepoints cannot see (marker text) and leaves no trace instance behind", async () => {
+    await assert.rejects(
+      () => recordFtrace(["true"], { phase: parsePhase("marker:READY") }),
+      /needs the text a program writes/,
+    );
+    const left = readdirSync("/sys/kernel/tracing/instances").filter((d) =>
+      d.startsWith(`sysfence-${process.pid}`),
+    );
+    assert.deepEqual(left, []);
+  });
+});
