@@ -39,7 +39,7 @@ const ours = seconds(() => {
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
 const workloads: [string, string[]][] = [
   ["dd bs=1 count=100000 (≈200k syscalls)", ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"]],
-  ["find /usr -type f | wc -l (the issue's workload)", ["sh", "-c", "find /usr -type f | wc -l"]],
+  ["find /usr -type f \\| wc -l (the issue's workload)", ["sh", "-c", "find /usr -type f | wc -l"]],
 ];
 const recordRows: string[] = [];
 for (const [label, argv] of workloads) {
