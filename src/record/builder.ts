@@ -144,19 +144,7 @@ export class ProfileBuilder {
   private argNames?: Set<string>;
   /** Whether events for this syscall must carry their argument text (the fast scanner skips the rest). */
   readonly wantsArgs = (name: string): boolean => {
-    if (!this.argNames) {
-      this.argNames = new Set([
-        ...Object.keys(INTERESTING_ARGS),
-        ...Object.keys(PATH_ARG),
-        "clone",
-        "clone3",
-        "fork",
-        "vfork",
-        "execve",
-        "execveat",
-        ...(this.phase.kind === "marker" ? WRITES : []),
-      ]);
-    }
+    this.argNames ??= new Set([...Object.keys(INTERESTING_ARGS), ...this.textNames()]);
     return this.argNames.has(name);
   };
 

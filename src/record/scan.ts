@@ -2,7 +2,7 @@
 // unfinished/resumed pair, and most calls' arguments never matter. Those lines become events without
 // decoding the line into a string; only the arguments of calls the builder reads are decoded. Anything
 // else (signals, exits, summaries, odd lines) goes through the general parser.
-import { type CallEvent, parseLine, type ResumeEvent, type TraceEvent } from "./parse.js";
+import { parseLine, type TraceEvent } from "./parse.js";
 
 const SP = 32;
 const LPAREN = 40;
@@ -293,40 +293,15 @@ export function scanLine(
   const kind = scanCore(buf, start, end, wantsArgs);
   if (kind === SCAN_SLOW) return slow(buf, start, end);
   const t = curTime();
-  const time = Number.isNaN(t) ? undefined : t;
-  if (kind === SCAN_RESUME) {
-    const e: ResumeEvent = {
-      kind: "resume",
-      pid: cur.pid,
-      time,
-      name: cur.name,
-      argText: cur.argText,
-      ret: cur.ret,
-      errno: cur.errno,
-    };
-    return e;
-  }
-  if (kind === SCAN_UNFINISHED) {
-    const e: CallEvent = {
-      kind: "call",
-      pid: cur.pid,
-      time,
-      name: cur.name,
-      argText: cur.argText,
-      unfinished: true,
-    };
-    return e;
-  }
-  return {
-    kind: "call",
+  const common = {
     pid: cur.pid,
-    time,
+    time: Number.isNaN(t) ? undefined : t,
     name: cur.name,
     argText: cur.argText,
-    ret: cur.ret,
-    errno: cur.errno,
-    unfinished: false,
   };
+  if (kind === SCAN_RESUME) return { kind: "resume", ...common, ret: cur.ret, errno: cur.errno };
+  if (kind === SCAN_UNFINISHED) return { kind: "call", ...common, unfinished: true };
+  return { kind: "call", ...common, ret: cur.ret, errno: cur.errno, unfinished: false };
 }
 
 export function slow(buf: Buffer, start: number, end: number): TraceEvent | undefined | null {

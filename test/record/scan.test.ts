@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -21,6 +21,26 @@ const scan = (line: string) => {
   const buf = Buffer.from(`${line}\n`);
   return scanLine(buf, 0, buf.length - 1, () => true);
 };
+
+/** A real strace log of a shell script, in the format sysfence records with. */
+function straceLog(dir: string, script: string): string {
+  const log = join(mkdtempSync(join(tmpdir(), dir)), "log");
+  spawnSync("strace", [
+    "-f",
+    "-ttt",
+    "-X",
+    "raw",
+    "-e",
+    "raw=!%file,clone3,connect,bind",
+    "-o",
+    log,
+    "--",
+    "sh",
+    "-c",
+    script,
+  ]);
+  return log;
+}
 
 const LINES = [
   '1234 1795331129.070001 openat(-100, "/etc/passwd", 0x80000) = 3',
@@ -47,21 +67,10 @@ describe("the byte-level scanner agrees with the general parser", () => {
   });
   it("on every line of a real multi-process log", (t) => {
     if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
-    const log = join(mkdtempSync(join(tmpdir(), "sysfence-scan-")), "log");
-    spawnSync("strace", [
-      "-f",
-      "-ttt",
-      "-X",
-      "raw",
-      "-e",
-      "raw=!%file,clone3,connect,bind",
-      "-o",
-      log,
-      "--",
-      "sh",
-      "-c",
+    const log = straceLog(
+      "sysfence-scan-",
       "ls -la /usr/bin | head -3; python3 -c 'import threading; t=threading.Thread(target=print); t.start(); t.join()'",
-    ]);
+    );
     const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
     assert.ok(lines.length > 200);
     for (const l of lines) assert.deepEqual(norm(scan(l)), norm(parseLine(l)), l);
@@ -82,23 +91,15 @@ describe("scanning a log with several threads", () => {
     if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
     const { profileFromLog } = await import("../../src/record/strace.js");
     const { parsePhase } = await import("../../src/record/builder.js");
-    const log = join(mkdtempSync(join(tmpdir(), "sysfence-par-")), "log");
-    spawnSync("strace", [
-      "-f",
-      "-ttt",
-      "-X",
-      "raw",
-      "-e",
-      "raw=!%file,clone3,connect,bind",
-      "-o",
-      log,
-      "--",
-      "sh",
-      "-c",
+    const log = straceLog(
+      "sysfence-par-",
       "ls -la /usr/bin >/dev/null; python3 -c 'import threading, socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(); t=threading.Thread(target=print); t.start(); t.join()'; cat /etc/hostname >/dev/null",
-    ]);
-    // a bad line in the middle, as a cut log may have
-    const text = readFileSync(log, "utf8");
+    );
+    // a bad line in the middle, as a damaged log may have: both ways tolerate it and mark the profile
+    const lines = readFileSync(log, "utf8").split("\n");
+    lines.splice(lines.length >> 1, 0, "this line is not strace output");
+    const text = lines.join("\n");
+    writeFileSync(log, text);
     for (const phase of ["listen", "accept", "first:bind", "delay:0.02", undefined]) {
       const one = await profileFromLog(log, { threads: 1, phase: parsePhase(phase), phaseText: phase });
       for (const slice of [997, 4096, 65536]) {
@@ -111,6 +112,7 @@ describe("scanning a log with several threads", () => {
         });
         assert.deepEqual(many.profile, one.profile, `slices of ${slice} bytes, phase ${phase}`);
       }
+      assert.equal(one.profile.complete, false, "the bad line marks the profile incomplete");
     }
     assert.ok(text.length > 20000);
   });
