@@ -186,8 +186,35 @@ export async function recordFtrace(
     // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
     const fd = openSync(`${inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     const reading = drain(fd, (line) => adapter.line(line)).finally(() => closeSync(fd));
+    const timer = options.onProgress
+      ? setInterval(
+          () =>
+            options.onProgress?.({
+              calls: builder.calls,
+              distinct: builder.distinct(),
+              processes: builder.processCount(),
+            }),
+          200,
+        )
+      : undefined;
+    // Ctrl-C reaches the program through the terminal; SIGTERM to sysfence is passed on. Either way the
+    // profile is written, marked incomplete.
+    let interrupted = false;
+    const onInt = () => {
+      interrupted = true;
+    };
+    const onTerm = () => {
+      interrupted = true;
+      child?.kill("SIGTERM");
+    };
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
     process.kill(pid, "SIGCONT");
-    const { code, signal } = await exited;
+    const { code, signal } = await exited.finally(() => {
+      clearInterval(timer);
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    });
     set("events/enable", "0");
     set("trace_marker", END_MARK);
     await reading;
@@ -196,7 +223,7 @@ export async function recordFtrace(
     const profile = builder.build({
       strace: `ftrace (kernel tracepoints${lost ? `; ${lost} events lost` : ""})`,
       arch: nativeArch(),
-      complete: code === 0 && lost === 0,
+      complete: !interrupted && code === 0 && lost === 0,
       exitStatus: code ?? undefined,
       signal: signal ?? undefined,
       startedAt,
