@@ -36,6 +36,8 @@ interface ForbidSpec {
   arg: number;
   bits: bigint;
   mode: "safe" | "strict";
+  /** Forbid them even when the recording kept no values for the argument. */
+  evenUnseen?: boolean;
 }
 type Spec = PinSpec | ForbidSpec;
 
@@ -52,7 +54,7 @@ export const TIGHTEN: Record<string, Spec[]> = {
     { kind: "pin", arg: 1, mask: 0xfn, mode: "safe" },
   ],
   clone: [
-    { kind: "forbid", arg: 0, bits: CLONE_NEW_MASK, mode: "safe" },
+    { kind: "forbid", arg: 0, bits: CLONE_NEW_MASK, mode: "safe", evenUnseen: true },
     { kind: "pin", arg: 0, mode: "strict" },
   ],
   unshare: [{ kind: "pin", arg: 0, mode: "safe" }],
@@ -115,7 +117,9 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
         };
       values.push(v);
     }
-    if (values.length === 0) continue; // the profile kept no values for this argument
+    // no recorded values (ftrace's clone3, audit records): nothing is known, so nothing is pinned or
+    // forbidden — except namespace flags, which a program that never recorded them does not need
+    if (values.length === 0 && !(spec.kind === "forbid" && spec.evenUnseen)) continue;
     if (spec.kind === "pin") {
       const masked = [...new Set(values.map((v) => (spec.mask === undefined ? v : v & spec.mask)))].sort(
         (a, b) => (a < b ? -1 : a > b ? 1 : 0),

@@ -264,3 +264,18 @@ describe("profiles: bad input gets one clear error", () => {
     );
   });
 });
+
+describe("generate: calls recorded without argument values (ftrace profiles, imported logs)", () => {
+  it("still forbids namespaces to clone, and restricts nothing it has no values for", () => {
+    const p = syntheticProfile({ clone3: {}, mprotect: {}, ioctl: {} });
+    const g = generatePolicy([p]);
+    const back = parsePolicy(g.text).policy;
+    assert.ok(allows(back, "clone", ["CLONE_VM|CLONE_THREAD"]));
+    assert.ok(!allows(back, "clone", ["CLONE_NEWUSER"]));
+    assert.ok(
+      allows(back, "mprotect", [0, 0, "PROT_READ|PROT_EXEC"]),
+      "PROT_EXEC may have been used: unknown",
+    );
+    assert.ok(allows(back, "ioctl", [0, "TCGETS"]), "nothing to pin: allowed whatever the request");
+  });
+});
