@@ -119,20 +119,17 @@ function findResult(buf: Buffer, from: number, end: number): boolean {
 export const argSpan = { start: 0, end: 0 };
 export function nthArgBytes(buf: Buffer, from: number, to: number, index: number): boolean {
   let depth = 0;
-  let inStr = false;
   let field = 0;
   let start = from;
   for (let i = from; i < to; i++) {
-    const ch = buf[i];
-    if (inStr) {
-      if (ch === 92) i++;
-      else if (ch === 34) inStr = false;
-      continue;
-    }
-    if (ch === 34) inStr = true;
-    else if (ch === 40 || ch === 91 || ch === 123) depth++;
-    else if (ch === 41 || ch === 93 || ch === 125) depth--;
-    else if (ch === 44 && depth === 0) {
+    const cls = CLS[buf[i]];
+    if (cls === 0) continue; // most bytes: one table load
+    if (cls === C_QUOTE) {
+      // skip the string, escapes included
+      for (i++; i < to && buf[i] !== 34; i++) if (buf[i] === 92) i++;
+    } else if (cls === C_OPEN) depth++;
+    else if (cls === C_CLOSE) depth--;
+    else if (cls === C_COMMA && depth === 0) {
       if (field === index) return trimmed(buf, start, i);
       field++;
       start = i + 1;
@@ -140,6 +137,17 @@ export function nthArgBytes(buf: Buffer, from: number, to: number, index: number
   }
   return field === index && start < to ? trimmed(buf, start, to) : false;
 }
+const C_COMMA = 1;
+const C_QUOTE = 2;
+const C_OPEN = 3;
+const C_CLOSE = 4;
+/** Byte classes for nthArgBytes. */
+const CLS = new Uint8Array(256);
+CLS[44] = C_COMMA;
+CLS[34] = C_QUOTE;
+for (const c of [40, 91, 123]) CLS[c] = C_OPEN;
+for (const c of [41, 93, 125]) CLS[c] = C_CLOSE;
+
 function trimmed(buf: Buffer, s: number, e: number): boolean {
   while (s < e && (buf[s] === SP || buf[s] === 9 || buf[s] === 10 || buf[s] === 13)) s++;
   while (e > s && (buf[e - 1] === SP || buf[e - 1] === 9 || buf[e - 1] === 10 || buf[e - 1] === 13)) e--;
