@@ -99,10 +99,16 @@ function consume(
       if (kind === K.resume) e = { kind: "resume", pid, time, name, argText, ret, errno };
       else {
         const v0 = ints[o + 5];
+        const v1 = ints[o + 6];
+        const v2 = ints[o + 7];
         const argRaw =
-          v0 < 0 && ints[o + 6] < 0 && ints[o + 7] < 0
+          v0 < 0 && v1 < 0 && v2 < 0
             ? undefined
-            : [ints[o + 5], ints[o + 6], ints[o + 7]].map((v) => (v < 0 ? undefined : names[v]));
+            : [
+                v0 < 0 ? undefined : names[v0],
+                v1 < 0 ? undefined : names[v1],
+                v2 < 0 ? undefined : names[v2],
+              ];
         e = { kind: "call", pid, time, name, argText, ret, errno, unfinished: kind === K.unfinished, argRaw };
       }
     }
