@@ -78,7 +78,7 @@ export function diffInputs(oldIn: DiffInput, newIn: DiffInput, options: Generate
       const action = referenceDecide(oldPolicy, { arch: audit, nr, args });
       if (action.kind === "allow" || action.kind === "log") continue;
       // what OLD itself made and its policy answers on purpose is not drift
-      if (had.get(need.name) && sameAsOld(had.get(need.name) as Need, need, args)) continue;
+      if (had.get(need.name) && sameAsOld(had.get(need.name) as Need, args)) continue;
       const entry = { syscall: need.name, args: argsText(need, args), action: formatAction(action) };
       if (action.kind === "errno" && deliberate(oldPolicy, need.name, action)) result.answered.push(entry);
       else result.denied.push(entry);
@@ -177,7 +177,8 @@ function* combos(need: Need): Generator<bigint[]> {
   yield* rec(0, [0n, 0n, 0n, 0n, 0n, 0n]);
 }
 
-function sameAsOld(old: Need, _now: Need, args: bigint[]): boolean {
+/** True when OLD recorded this call with every one of these argument values. */
+function sameAsOld(old: Need, args: bigint[]): boolean {
   for (const [i, vs] of old.values) if (!vs.includes(args[i])) return false;
   return true;
 }

@@ -24,6 +24,7 @@ import { syscallName } from "../syscalls/table.js";
 import { ProfileBuilder } from "./builder.js";
 import type { CallEvent, TraceEvent } from "./parse.js";
 import type { Profile } from "./profile.js";
+import { exitStatus, watch } from "./session.js";
 import type { RecordOptions } from "./strace.js";
 
 const TRACEFS = "/sys/kernel/tracing";
@@ -186,44 +187,18 @@ export async function recordFtrace(
     // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
     const fd = openSync(`${inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     const reading = drain(fd, (line) => adapter.line(line)).finally(() => closeSync(fd));
-    const timer = options.onProgress
-      ? setInterval(
-          () =>
-            options.onProgress?.({
-              calls: builder.calls,
-              distinct: builder.distinct(),
-              processes: builder.processCount(),
-            }),
-          200,
-        )
-      : undefined;
-    // Ctrl-C reaches the program through the terminal; SIGTERM to sysfence is passed on. Either way the
-    // profile is written, marked incomplete.
-    let interrupted = false;
-    const onInt = () => {
-      interrupted = true;
-    };
-    const onTerm = () => {
-      interrupted = true;
-      child?.kill("SIGTERM");
-    };
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
+    const session = watch(builder, options, () => child);
     process.kill(pid, "SIGCONT");
-    const { code, signal } = await exited.finally(() => {
-      clearInterval(timer);
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    });
+    const { code, signal } = await exited.finally(() => session.stop());
     set("events/enable", "0");
     set("trace_marker", END_MARK);
     await reading;
     const lost = overruns(inst);
-    const status = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+    const status = exitStatus(code, signal);
     const profile = builder.build({
       strace: `ftrace (kernel tracepoints${lost ? `; ${lost} events lost` : ""})`,
       arch: nativeArch(),
-      complete: !interrupted && code === 0 && lost === 0,
+      complete: !session.interrupted() && code === 0 && lost === 0,
       exitStatus: code ?? undefined,
       signal: signal ?? undefined,
       startedAt,

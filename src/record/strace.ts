@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
@@ -9,6 +9,7 @@ import { scanFileParallel } from "./parallel.js";
 import { notStrace, type TraceEvent } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
+import { exitStatus, watch } from "./session.js";
 
 /** strace's version, or a clear error saying how to install it. */
 export function straceVersion(): string {
@@ -84,27 +85,7 @@ export async function record(
     cmd = "taskset";
   }
   const child = spawn(cmd, args, { stdio: "inherit" });
-  let interrupted = false;
-  const onInt = () => {
-    interrupted = true; // the terminal sent SIGINT to the whole group; strace and the program see it too
-  };
-  const onTerm = () => {
-    interrupted = true;
-    child.kill("SIGTERM");
-  };
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
-  const timer = options.onProgress
-    ? setInterval(
-        () =>
-          options.onProgress?.({
-            calls: builder.calls,
-            distinct: builder.distinct(),
-            processes: builder.processCount(),
-          }),
-        200,
-      )
-    : undefined;
+  const session = watch(builder, options, () => child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
@@ -120,11 +101,11 @@ export async function record(
     });
     await Promise.race([reading, spawnError]);
     const { code, signal } = await exited;
-    const status = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+    const status = exitStatus(code, signal);
     const profile = builder.build({
       strace: version,
       arch: nativeArch(),
-      complete: !interrupted && code === 0,
+      complete: !session.interrupted() && code === 0,
       exitStatus: code ?? undefined,
       signal: signal ?? undefined,
       startedAt,
@@ -133,9 +114,7 @@ export async function record(
     });
     return { profile, status, builder };
   } finally {
-    if (timer) clearInterval(timer);
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    session.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -71,6 +71,14 @@ describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
     );
     assert.ok(Object.keys(f.profile.syscalls.socket.args?.[0] ?? {}).includes("2"), "AF_INET");
   });
+  it("SIGTERM to the recorder ends the program; the profile is still built, marked incomplete", async () => {
+    setTimeout(() => process.kill(process.pid, "SIGTERM"), 500);
+    const f = await recordFtrace(["sleep", "10"]);
+    assert.equal(f.status, 143);
+    assert.equal(f.profile.complete, false);
+    assert.equal(f.profile.signal, "SIGTERM");
+    assert.ok((f.profile.syscalls.clock_nanosleep?.setup ?? 0) >= 1, "the sleep was recorded");
+  });
   it("refuses what tracepoints cannot see (marker text) and leaves no trace instance behind", async () => {
     await assert.rejects(
       () => recordFtrace(["true"], { phase: parsePhase("marker:READY") }),
