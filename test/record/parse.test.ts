@@ -115,6 +115,25 @@ describe("profiles from existing logs", () => {
     assert.equal(profile.syscalls.openat.setup, 1);
     assert.equal(profile.paths["/etc/hosts"], 1);
   });
+  it("socket addresses become paths, in strace's decoded and -X raw forms", async () => {
+    const f = join(dir, "net.log");
+    writeFileSync(
+      f,
+      [
+        '1 connect(3, {sa_family=AF_INET, sin_port=htons(11211), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+        '1 connect(4, {sa_family=0x2, sin_port="\\x00\\x50", sin_addr="\\x0a\\x00\\x00\\x01"}, 16) = 0',
+        '1 bind(5, {sa_family=0xa, sin6_port="\\x1f\\x90", sin6_flowinfo=0, sin6_addr="\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01", sin6_scope_id=0}, 28) = 0',
+        '1 connect(6, {sa_family=AF_UNIX, sun_path="/run/x.sock"}, 110) = 0',
+      ].join("\n"),
+    );
+    const { profile } = await profileFromLog(f);
+    assert.deepEqual(Object.keys(profile.paths).sort(), [
+      "inet6:[::1]:8080",
+      "inet:10.0.0.1:80",
+      "inet:127.0.0.1:11211",
+      "unix:/run/x.sock",
+    ]);
+  });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
   });
