@@ -4,6 +4,7 @@ import { argsOf, type CallEvent, nthArg, type TraceEvent } from "./parse.js";
 import {
   addCounts,
   INTERESTING_ARGS,
+  PATH_ARG,
   type ProcessProfile,
   type Profile,
   type SyscallCounts,
@@ -46,13 +47,13 @@ interface Counter {
   argMaps?: Map<number, Map<string, number>>;
   workArgMaps?: Map<number, Map<string, number>>;
 }
-function bump(m: Map<number, Map<string, number>>, i: number, v: string): void {
+function bump(m: Map<number, Map<string, number>>, i: number, v: string, n = 1): void {
   let vals = m.get(i);
   if (!vals) {
     vals = new Map();
     m.set(i, vals);
   }
-  vals.set(v, (vals.get(v) ?? 0) + 1);
+  vals.set(v, (vals.get(v) ?? 0) + n);
 }
 const plain = (m: Map<number, Map<string, number>>) =>
   Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
@@ -175,6 +176,72 @@ export class ProfileBuilder {
       "execveat",
       ...(this.phase.kind === "marker" ? WRITES : []),
     ];
+  }
+
+  /**
+   * Calls a scanner may fold into tallies (addTally) are all but these: the ones whose single event changes
+   * the builder's state (forks, execve, what starts the work phase). Null when no call may be folded (a
+   * delay: phase reads every line's time).
+   */
+  specialNames(): string[] | null {
+    if (this.phase.kind === "delay") return null;
+    return ["clone", "clone3", "fork", "vfork", "execve", "execveat", ...this.timeNeeds().timeNames];
+  }
+
+  /**
+   * Feeds `n` calls of one thread with the same name, argument values (argRaw, as in a call event) and
+   * path argument, made between two events that change the builder's state, with how many of them failed
+   * and how many never returned. Equivalent to adding the calls one by one (n may be 0: only completions).
+   */
+  addTally(
+    pid: number,
+    name: string,
+    n: number,
+    errors: number,
+    noReturn: number,
+    argRaw: (string | undefined)[] | undefined,
+    pathRaw: string | undefined,
+  ): void {
+    const t = this.threads.get(pid) ?? this.thread(pid);
+    this.calls += n;
+    const g = t.group;
+    if (!this.isCounted(g)) return;
+    if (noReturn > 0) this.noReturn.set(name, (this.noReturn.get(name) ?? 0) + noReturn);
+    let c = t.counts.get(name);
+    if (n > 0) {
+      if (!c) {
+        c = { setup: 0, work: 0, errors: 0 };
+        t.counts.set(name, c);
+      }
+      const work = g.work;
+      if (work) c.work += n;
+      else c.setup += n;
+      const info = this.nameInfo(name);
+      const idx = info.interesting;
+      if (idx && argRaw) {
+        for (let k = 0; k < idx.length; k++) {
+          const raw = argRaw[k];
+          if (raw === undefined) continue;
+          const v = cachedArgValue(raw);
+          c.argMaps ??= new Map();
+          bump(c.argMaps, idx[k], v, n);
+          if (work) {
+            c.workArgMaps ??= new Map();
+            bump(c.workArgMaps, idx[k], v, n);
+          }
+        }
+      }
+      const path = info.path ? pathOf(name, pathRaw) : undefined;
+      if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
+        this.paths.set(path, (this.paths.get(path) ?? 0) + n);
+    }
+    if (errors > 0 && c) c.errors += errors;
+  }
+
+  /** A call already counted (in a tally) that is still unfinished: its resumed line comes later. */
+  setPending(pid: number, name: string): void {
+    const t = this.threads.get(pid) ?? this.thread(pid);
+    t.pending = { kind: "call", pid, name, argText: "", unfinished: true };
   }
 
   /**
@@ -502,30 +569,6 @@ function isThreadClone(text: string): boolean {
   const m = /(?:flags=)?(0x[0-9a-f]+|\d+)/i.exec(text);
   return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
 }
-
-const PATH_ARG: Record<string, number> = {
-  open: 0,
-  openat: 1,
-  openat2: 1,
-  execve: 0,
-  execveat: 1,
-  stat: 0,
-  lstat: 0,
-  newfstatat: 1,
-  statx: 1,
-  access: 0,
-  faccessat: 1,
-  faccessat2: 1,
-  readlink: 0,
-  readlinkat: 1,
-  unlink: 0,
-  unlinkat: 1,
-  mkdir: 0,
-  mkdirat: 1,
-  chdir: 0,
-  connect: 1,
-  bind: 1,
-};
 
 const pathCache = new Map<string, string | undefined>();
 /** The path or socket address in an argument's text, remembered (a server connects to the same few). */

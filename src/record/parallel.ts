@@ -9,18 +9,23 @@ import { decodeRet, K, type ScanBatch, type ScanJob, STRIDE } from "./scan-proto
 
 const SLICE = 4 << 20;
 
-/** Calls onLine for every line of the file, in order, with the event (or null/undefined as parseLine would). */
+/**
+ * Calls onLine for every line of the file, in order, with the event (or null/undefined as parseLine would),
+ * except for the ordinary call lines the scanners fold into tallies: those go to builder.addTally, and
+ * onLine(undefined, "", n) says how many lines were folded.
+ */
 export async function scanFileParallel(
   file: string,
   size: number,
   builder: ProfileBuilder,
-  onLine: (e: TraceEvent | undefined | null, badText: string) => boolean,
+  onLine: Sink,
   threads = Math.max(1, Math.min(4, availableParallelism())),
   sliceBytes = SLICE,
 ): Promise<void> {
   const slices: [number, number][] = [];
   for (let a = 0; a < size; a += sliceBytes) slices.push([a, Math.min(size, a + sliceBytes)]);
   const textNames = builder.textNames();
+  const specialNames = builder.specialNames();
   const workers: Worker[] = [];
   const names: string[][] = [];
   const pending = new Map<number, { batch: ScanBatch; worker: number }>();
@@ -32,7 +37,7 @@ export async function scanFileParallel(
         const got = pending.get(expected);
         if (!got) break;
         pending.delete(expected);
-        if (!stopped) stopped = !consume(got.batch, names[got.worker], onLine);
+        if (!stopped) stopped = !consume(got.batch, names[got.worker], builder, onLine);
         workers[got.worker].postMessage({ credit: 1 });
         expected++;
       }
@@ -50,6 +55,8 @@ export async function scanFileParallel(
         window: 2,
         textNames,
         ...builder.timeNeeds(),
+        tally: specialNames !== null,
+        specialNames: specialNames ?? [],
       };
       const worker = new Worker(new URL("./scan-worker.js", import.meta.url), {
         workerData: job,
@@ -70,12 +77,11 @@ export async function scanFileParallel(
   });
 }
 
-/** Feeds one batch's lines; false when onLine asks to stop. */
-function consume(
-  b: ScanBatch,
-  names: string[],
-  onLine: (e: TraceEvent | undefined | null, badText: string) => boolean,
-): boolean {
+/** Takes each line's event (undefined: nothing; null: not strace output), or a count of folded lines; false stops. */
+export type Sink = (e: TraceEvent | undefined | null, badText: string, folded?: number) => boolean;
+
+/** Feeds one batch's records; false when onLine asks to stop. */
+function consume(b: ScanBatch, names: string[], builder: ProfileBuilder, onLine: Sink): boolean {
   const n = b.times.length;
   const ints = b.ints;
   let x = 0; // next payload
@@ -83,6 +89,31 @@ function consume(
     const o = STRIDE * i;
     const kind = ints[o];
     const payload = x < b.extraAt.length && b.extraAt[x] === i ? b.extraVal[x++] : undefined;
+    if (kind === K.tally) {
+      const v0 = ints[o + 5];
+      const v1 = ints[o + 6];
+      const v2 = ints[o + 7];
+      const path = ints[o + 8];
+      const argRaw =
+        v0 < 0 && v1 < 0 && v2 < 0
+          ? undefined
+          : [v0 < 0 ? undefined : names[v0], v1 < 0 ? undefined : names[v1], v2 < 0 ? undefined : names[v2]];
+      builder.addTally(
+        ints[o + 1],
+        names[ints[o + 2]],
+        ints[o + 3],
+        ints[o + 4],
+        ints[o + 9],
+        argRaw,
+        path < 0 ? undefined : names[path],
+      );
+      if (!onLine(undefined, "", ints[o + 10])) return false;
+      continue;
+    }
+    if (kind === K.pending) {
+      builder.setPending(ints[o + 1], names[ints[o + 2]]);
+      continue;
+    }
     let e: TraceEvent | undefined | null;
     if (kind === K.none) e = undefined;
     else if (kind === K.bad) e = null;

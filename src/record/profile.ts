@@ -121,3 +121,28 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
 
 /** Total calls of one syscall entry. */
 export const total = (c: SyscallCounts) => c.setup + c.work;
+
+/** The argument that holds a path or socket address (kept for reports, never for rules). */
+export const PATH_ARG: Record<string, number> = {
+  open: 0,
+  openat: 1,
+  openat2: 1,
+  execve: 0,
+  execveat: 1,
+  stat: 0,
+  lstat: 0,
+  newfstatat: 1,
+  statx: 1,
+  access: 0,
+  faccessat: 1,
+  faccessat2: 1,
+  readlink: 0,
+  readlinkat: 1,
+  unlink: 0,
+  unlinkat: 1,
+  mkdir: 0,
+  mkdirat: 1,
+  chdir: 0,
+  connect: 1,
+  bind: 1,
+};

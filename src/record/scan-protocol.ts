@@ -1,11 +1,26 @@
-// What scanner threads send: one record of eight int32s per line (kind, pid, name id, return, errno id,
-// and up to three argument-value ids), a time per line, and the few payloads a line needs beyond that.
+// What scanner threads send: records of int32s, a time per record, and the few payloads a record needs
+// beyond that. A line the builder must see on its own (a fork, an execve, a phase trigger, a thread's first
+// line in the slice, a signal, anything odd) is one record: kind, pid, name id, return, errno id and up to
+// three argument-value ids. Every other call line is folded into a tally: how many calls one thread made
+// with the same name, argument values and path since the last line-record, with their errors.
 
-/** Record kinds. */
-/** Int32s per line. */
-export const STRIDE = 8;
+/** Int32s per record. */
+export const STRIDE = 11;
 
-export const K = { none: 0, call: 1, unfinished: 2, resume: 3, other: 4, bad: 5 } as const;
+/**
+ * Record kinds. tally: [pid, name, calls, errors, v0, v1, v2, path id, never-returned, lines];
+ * pending: [pid, name] — an unfinished call already counted in a tally whose end is in a later slice.
+ */
+export const K = {
+  none: 0,
+  call: 1,
+  unfinished: 2,
+  resume: 3,
+  other: 4,
+  bad: 5,
+  tally: 6,
+  pending: 7,
+} as const;
 
 /** A scanner thread's assignment: every `stride`-th slice of `slices`, starting at `first`. */
 export interface ScanJob {
@@ -20,6 +35,10 @@ export interface ScanJob {
   /** Every line's time is used (a delay: phase); otherwise only these calls' times (and each slice's first). */
   allTimes: boolean;
   timeNames: string[];
+  /** Fold ordinary call lines into tallies (not for a delay: phase, where every line's time matters). */
+  tally: boolean;
+  /** Calls that are always line-records: forks, execve, the calls that can start the work phase. */
+  specialNames: string[];
 }
 
 /** The records of one slice. */

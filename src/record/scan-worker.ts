@@ -2,13 +2,14 @@
 // the main thread, which feeds them to the ProfileBuilder in file order. Several run at once on one file.
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { INTERESTING_ARGS } from "./profile.js";
+import { INTERESTING_ARGS, PATH_ARG } from "./profile.js";
 import {
   argSpan,
   cur,
   curTime,
-  internBytes,
+  internId,
   lastArgs,
+  lastArgText,
   nthArgBytes,
   SCAN_RESUME,
   SCAN_SLOW,
@@ -20,9 +21,14 @@ import { encodeRet, K, type ScanBatch, type ScanJob, STRIDE } from "./scan-proto
 
 const job = workerData as ScanJob;
 const wantsText = new Set(job.textNames);
+const pathNames = new Set(Object.keys(PATH_ARG));
+const special = new Set(job.specialNames);
 const timeNames = new Set(job.timeNames);
 // only the calls whose whole text the builder reads are decoded; argument values are cut from the bytes
-const wantsArgs = (name: string) => wantsText.has(name);
+// (when folding, a path is cut from the bytes too; the text is decoded only for a path call sent as a record)
+const wantsArgs = job.tally
+  ? (name: string) => wantsText.has(name) && (!pathNames.has(name) || special.has(name))
+  : (name: string) => wantsText.has(name);
 const names = new Map<string, number>();
 let newNames: string[] = [];
 const idOf = (s: string) => {
@@ -54,13 +60,108 @@ function put(
   ints[o + 7] = -1;
 }
 
+/** Calls folded since the last line-record, by thread, name, argument values and path. */
+interface Tally {
+  pid: number;
+  name: number;
+  v0: number;
+  v1: number;
+  v2: number;
+  path: number;
+  calls: number;
+  errors: number;
+  noReturn: number;
+  lines: number;
+  /** The flush it belongs to: an older one has been sent. */
+  gen: number;
+}
+/** Per thread, per syscall name id: its tallies of this flush (plain, by one argument value, by several). */
+interface Slot {
+  plain?: Tally;
+  one?: Map<number, Tally>;
+  many?: Map<string, Tally>;
+  done?: Tally;
+}
+/** A thread as this scanner knows it: the slice it was last met in, its folded unfinished call. */
+interface ThreadState {
+  pid: number;
+  slice: number;
+  pending: number;
+  slots: (Slot | undefined)[];
+}
+const threads = new Map<number, ThreadState>();
+/** The tallies of this flush, in the order they were started (the builder applies them in that order). */
+const order: Tally[] = [];
+let gen = 0;
+const fresh = (t: Tally | undefined): t is Tally => t !== undefined && t.gen === gen;
+function newTally(pid: number, name: number, v0: number, v1: number, v2: number, path: number): Tally {
+  const t = { pid, name, v0, v1, v2, path, calls: 0, errors: 0, noReturn: 0, lines: 0, gen };
+  order.push(t);
+  return t;
+}
+function slotOf(st: ThreadState, name: number): Slot {
+  let slot = st.slots[name];
+  if (slot === undefined) {
+    slot = {};
+    st.slots[name] = slot;
+  }
+  return slot;
+}
+/** The tally for calls of `name` by a thread with these argument value ids and path id (-1: none). */
+function tallyFor(st: ThreadState, name: number, v0: number, v1: number, v2: number, path: number): Tally {
+  const slot = slotOf(st, name);
+  if (v1 < 0 && v2 < 0 && path < 0) {
+    if (v0 < 0) {
+      if (!fresh(slot.plain)) slot.plain = newTally(st.pid, name, -1, -1, -1, -1);
+      return slot.plain;
+    }
+    slot.one ??= new Map();
+    let t = slot.one.get(v0);
+    if (!fresh(t)) {
+      t = newTally(st.pid, name, v0, -1, -1, -1);
+      slot.one.set(v0, t);
+    }
+    return t;
+  }
+  slot.many ??= new Map();
+  const key = `${v0} ${v1} ${v2} ${path}`;
+  let t = slot.many.get(key);
+  if (!fresh(t)) {
+    t = newTally(st.pid, name, v0, v1, v2, path);
+    slot.many.set(key, t);
+  }
+  return t;
+}
+/** The tally for completions (resumed lines) of `name` by a thread. */
+function doneFor(st: ThreadState, name: number): Tally {
+  const slot = slotOf(st, name);
+  if (!fresh(slot.done)) slot.done = newTally(st.pid, name, -1, -1, -1, -1);
+  return slot.done;
+}
+
 /** Per syscall name, looked up once per line: its id, the arguments worth keeping, whether its time is used. */
-const infos = new Map<string, { id: number; interesting?: number[]; time: boolean }>();
-function infoOf(name: string) {
+type Info = { id: number; interesting?: number[]; time: boolean; special: boolean; pathArg?: number };
+const infos = new Map<string, Info>();
+function infoOf(name: string): Info {
   let info = infos.get(name);
   if (!info) {
-    info = { id: idOf(name), interesting: INTERESTING_ARGS[name], time: job.allTimes || timeNames.has(name) };
+    info = {
+      id: idOf(name),
+      interesting: INTERESTING_ARGS[name],
+      time: job.allTimes || timeNames.has(name),
+      special: !job.tally || special.has(name),
+      pathArg: PATH_ARG[name],
+    };
     infos.set(name, info);
+  }
+  return info;
+}
+/** The facts of the syscall scanCore read last, kept on its interned name. */
+function curInfo(): Info {
+  let info = cur.entry.info as Info | undefined;
+  if (info === undefined) {
+    info = infoOf(cur.name);
+    cur.entry.info = info;
   }
   return info;
 }
@@ -89,6 +190,8 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
     nl = buf.indexOf(10, Math.max(0, to - start - 1));
   }
   end = nl >= 0 ? nl : len;
+  // a last line without a newline: a newline after it, so no scan reads the previous slice's bytes there
+  if (end < buf.length) buf[end] = 10;
   let pos = 0;
   if (from > 0) {
     // skip the rest of a line that started in the previous slice (buf[0] is the byte before `from`)
@@ -98,33 +201,116 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
   let cap = recInts.length / STRIDE;
   let ints = recInts;
   let times = recTimes;
-  let o = 0;
   const extraAt: number[] = [];
   const extraVal: unknown[] = [];
-  let line = 0;
-  while (pos < end) {
-    if (line === cap) {
-      cap *= 2;
-      const i2 = new Int32Array(cap * STRIDE);
-      i2.set(ints);
-      ints = i2;
-      const t2 = new Float64Array(cap);
-      t2.set(times);
-      times = t2;
-      recInts = ints;
-      recTimes = times;
+  let rec = 0;
+  /** Room for one more record. */
+  const room = () => {
+    if (rec < cap) return;
+    cap *= 2;
+    const i2 = new Int32Array(cap * STRIDE);
+    i2.set(ints);
+    ints = i2;
+    const t2 = new Float64Array(cap);
+    t2.set(times);
+    times = t2;
+    recInts = ints;
+    recTimes = times;
+  };
+  /** Sends the tallies so far as records, before a line-record that may change the builder's state. */
+  const flush = () => {
+    for (const t of order) {
+      room();
+      const o = rec * STRIDE;
+      ints[o] = K.tally;
+      ints[o + 1] = t.pid;
+      ints[o + 2] = t.name;
+      ints[o + 3] = t.calls;
+      ints[o + 4] = t.errors;
+      ints[o + 5] = t.v0;
+      ints[o + 6] = t.v1;
+      ints[o + 7] = t.v2;
+      ints[o + 8] = t.path;
+      ints[o + 9] = t.noReturn;
+      ints[o + 10] = t.lines;
+      times[rec] = Number.NaN;
+      rec++;
     }
-    o = line * STRIDE;
+    order.length = 0;
+    gen++;
+  };
+  // A thread's first line in the slice is a record (the builder may not know the thread yet); its unfinished
+  // calls folded into a tally wait for their resumed lines (those still waiting at the end are sent).
+  const waiting: ThreadState[] = [];
+  let firstLine = true;
+  while (pos < end) {
     let e = buf.indexOf(10, pos);
     if (e < 0 || e > end) e = end;
     const kind = scanCore(buf, pos, e, wantsArgs);
     if (kind !== SCAN_SLOW) {
-      const info = infoOf(cur.name);
+      const info = curInfo();
+      const pid = cur.pid;
+      let st = threads.get(pid);
+      if (st === undefined) {
+        st = { pid, slice: -1, pending: -1, slots: [] };
+        threads.set(pid, st);
+      }
+      let fold = !info.special && !firstLine && st.slice === slice;
+      if (st.slice !== slice) {
+        st.slice = slice;
+        st.pending = -1;
+      }
+      firstLine = false;
+      if (kind === SCAN_RESUME) {
+        if (fold && st.pending >= 0) {
+          const p = st.pending;
+          st.pending = -1;
+          const t = doneFor(st, info.id);
+          t.lines++;
+          if (p === info.id) {
+            if (cur.ret === "?") t.noReturn++;
+            else if (cur.ret === "-1" && cur.errno) t.errors++;
+          }
+          pos = e + 1;
+          continue;
+        }
+        fold = false;
+      } else if (fold) {
+        let v0 = -1;
+        let v1 = -1;
+        let v2 = -1;
+        let path = -1;
+        const idx = info.interesting;
+        if (idx !== undefined && lastArgs.end >= lastArgs.start) {
+          if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[0]))
+            v0 = internId(buf, argSpan.start, argSpan.end, idOf);
+          if (idx.length > 1 && nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[1]))
+            v1 = internId(buf, argSpan.start, argSpan.end, idOf);
+          if (idx.length > 2 && nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[2]))
+            v2 = internId(buf, argSpan.start, argSpan.end, idOf);
+        }
+        if (info.pathArg !== undefined && lastArgs.end >= lastArgs.start)
+          if (nthArgBytes(buf, lastArgs.start, lastArgs.end, info.pathArg))
+            path = internId(buf, argSpan.start, argSpan.end, idOf);
+        const t = tallyFor(st, info.id, v0, v1, v2, path);
+        t.calls++;
+        t.lines++;
+        if (kind === SCAN_UNFINISHED) {
+          if (st.pending < 0) waiting.push(st);
+          st.pending = info.id;
+        } else if (cur.ret === "?") t.noReturn++;
+        else if (cur.ret === "-1" && cur.errno) t.errors++;
+        pos = e + 1;
+        continue;
+      }
+      flush();
+      room();
+      const o = rec * STRIDE;
       put(
         ints,
         o,
         kind === SCAN_RESUME ? K.resume : kind === SCAN_UNFINISHED ? K.unfinished : K.call,
-        cur.pid,
+        pid,
         info.id,
         encodeRet(cur.ret),
         cur.errno ? idOf(cur.errno) : -1,
@@ -133,35 +319,52 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
       if (idx !== undefined && kind !== SCAN_RESUME && lastArgs.end >= lastArgs.start)
         for (let k = 0; k < idx.length && k < 3; k++)
           if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[k]))
-            ints[o + 5 + k] = idOf(internBytes(buf, argSpan.start, argSpan.end));
-      times[line] = info.time || line === 0 ? curTime() : Number.NaN;
-      if (cur.argText) {
-        extraAt.push(line);
-        extraVal.push(cur.argText);
+            ints[o + 5 + k] = internId(buf, argSpan.start, argSpan.end, idOf);
+      times[rec] = info.time || rec === 0 ? curTime() : Number.NaN;
+      const text =
+        cur.argText ||
+        (kind !== SCAN_RESUME && info.pathArg !== undefined
+          ? lastArgText(buf, kind === SCAN_UNFINISHED)
+          : "");
+      if (text) {
+        extraAt.push(rec);
+        extraVal.push(text);
       }
     } else {
+      flush();
+      room();
+      const o = rec * STRIDE;
       const ev = slow(buf, pos, e);
-      times[line] = Number.NaN;
+      times[rec] = Number.NaN;
       if (ev === null) {
         put(ints, o, K.bad, 0, 0, 0, -1);
-        extraAt.push(line);
+        extraAt.push(rec);
         extraVal.push(buf.toString("utf8", pos, e));
       } else if (ev === undefined) {
         put(ints, o, K.none, 0, 0, 0, -1);
       } else {
         put(ints, o, K.other, 0, 0, 0, -1);
-        extraAt.push(line);
+        extraAt.push(rec);
         extraVal.push(ev);
       }
     }
-    line++;
+    rec++;
     pos = e + 1;
+  }
+  flush();
+  for (const st of waiting) {
+    if (st.pending < 0) continue;
+    room();
+    put(ints, rec * STRIDE, K.pending, st.pid, st.pending, 0, -1);
+    times[rec] = Number.NaN;
+    rec++;
+    st.pending = -1;
   }
   const batch: ScanBatch = {
     slice,
     names: newNames,
-    ints: ints.slice(0, line * STRIDE),
-    times: times.slice(0, line),
+    ints: ints.slice(0, rec * STRIDE),
+    times: times.slice(0, rec),
     extraAt: Int32Array.from(extraAt),
     extraVal,
   };

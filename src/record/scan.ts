@@ -20,11 +20,29 @@ const utf8 = (b: Buffer, s: number, e: number): string =>
   (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e);
 const RESUMED = Buffer.from(" resumed>");
 
+/** An interned text, with room for what a caller learns about it once (an id, a syscall's facts). */
+export interface Interned {
+  bytes: Buffer;
+  name: string;
+  id: number;
+  info: unknown;
+}
 /** Syscall names (and other short repeated texts), interned by a hash of their bytes: no string is made for one seen before. */
-const names = new Map<number, { bytes: Buffer; name: string }[]>();
+const names = new Map<number, Interned[]>();
 export const internBytes = (buf: Buffer, s: number, e: number): string =>
-  interned < 200000 ? nameOf(buf, s, e) : utf8(buf, s, e);
+  interned < MAX_INTERNED ? nameOf(buf, s, e) : utf8(buf, s, e);
+/** internBytes, answered with an id that `assign` gives each new text once. */
+export function internId(buf: Buffer, s: number, e: number, assign: (text: string) => number): number {
+  if (interned >= MAX_INTERNED) return assign(utf8(buf, s, e));
+  nameOf(buf, s, e);
+  const x = lastInterned;
+  if (x.id < 0) x.id = assign(x.name);
+  return x.id;
+}
+const MAX_INTERNED = 200000;
 let interned = 0;
+/** The entry of the text nameOf returned last. */
+let lastInterned: Interned = { bytes: Buffer.alloc(0), name: "", id: -1, info: undefined };
 function nameOf(buf: Buffer, s: number, e: number): string {
   let h = e - s;
   for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
@@ -38,11 +56,15 @@ function nameOf(buf: Buffer, s: number, e: number): string {
           same = false;
           break;
         }
-      if (same) return x.name;
+      if (same) {
+        lastInterned = x;
+        return x.name;
+      }
     }
   }
   const name = utf8(buf, s, e);
-  const entry = { bytes: Buffer.from(buf.subarray(s, e)), name };
+  const entry: Interned = { bytes: Buffer.from(buf.subarray(s, e)), name, id: -1, info: undefined };
+  lastInterned = entry;
   interned++;
   if (list) list.push(entry);
   else names.set(h, [entry]);
@@ -196,6 +218,8 @@ export const cur = {
   ret: undefined as string | undefined,
   errno: undefined as string | undefined,
   argText: "",
+  /** The interned entry of the syscall's name (callers keep per-name facts in its info). */
+  entry: lastInterned,
 };
 
 /**
@@ -253,6 +277,7 @@ export function scanCore(
     while (k < end && isNameChar(buf[k])) k++;
     if (!bytesAt(buf, k, RESUMED)) return SCAN_SLOW;
     const name = nameOf(buf, nameStart, k);
+    cur.entry = lastInterned;
     const bodyStart = k + RESUMED.length;
     const found = findResult(buf, bodyStart - 1, end);
     cur.name = name;
@@ -266,6 +291,7 @@ export function scanCore(
   while (k < end && isNameChar(buf[k])) k++;
   if (buf[k] !== LPAREN) return SCAN_SLOW;
   const name = nameOf(buf, i, k);
+  cur.entry = lastInterned;
   const argStart = k + 1;
   lastArgs.start = argStart;
   lastArgs.end = -1;
@@ -286,6 +312,13 @@ export function scanCore(
   cur.errno = resErrno;
   if (wantsArgs(name)) cur.argText = utf8(buf, argStart, resArgEnd);
   return SCAN_CALL;
+}
+
+/** The argument text of the call line scanCore read last (as it sets cur.argText when asked), decoded now. */
+export function lastArgText(buf: Buffer, unfinished: boolean): string {
+  if (lastArgs.end < lastArgs.start) return "";
+  const text = utf8(buf, lastArgs.start, lastArgs.end);
+  return unfinished ? text.trim().replace(/,$/, "") : text;
 }
 
 /**

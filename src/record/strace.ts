@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
-import { scanFileParallel } from "./parallel.js";
+import { type Sink, scanFileParallel } from "./parallel.js";
 import { notStrace, type TraceEvent } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
@@ -177,7 +177,12 @@ export async function profileFromLog(
   let bad = 0;
   let firstBad: [number, string] | undefined;
   let fatal: SysfenceError | undefined;
-  const onLine = (e: TraceEvent | undefined | null, badText: string): boolean => {
+  const onLine: Sink = (e, badText, folded) => {
+    if (folded !== undefined) {
+      lineNo += folded;
+      good += folded;
+      return true;
+    }
     lineNo++;
     if (e === null) {
       bad++;

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseLine, type TraceEvent } from "../../src/record/parse.js";
 import { scanLine } from "../../src/record/scan.js";
+import { REPO } from "../helpers/paths.js";
 
 /** What the builder reads from an event: return values only as "?", "-1", "0" or another value. */
 function norm(e: TraceEvent | undefined | null): unknown {
@@ -115,5 +116,41 @@ describe("scanning a log with several threads", () => {
       assert.equal(one.profile.complete, false, "the bad line marks the profile incomplete");
     }
     assert.ok(text.length > 20000);
+  });
+});
+
+describe("folding ordinary call lines into tallies", () => {
+  it("keeps every count, argument value, path, error and pending call of a multi-threaded server's log", async (t) => {
+    if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
+    const { profileFromLog } = await import("../../src/record/strace.js");
+    const { parsePhase } = await import("../../src/record/builder.js");
+    // Node's worker threads leave most calls unfinished and resumed in the log: pairs cut by slice ends
+    const log = straceLog(
+      "sysfence-fold-",
+      `${process.execPath} ${REPO}test/fixtures/mt-server.mjs; cat /etc/hostname`,
+    );
+    const text = readFileSync(log, "utf8");
+    assert.ok((text.match(/resumed>/g) ?? []).length > 1000, "the log has many unfinished/resumed pairs");
+    // a log cut in the middle of a line, as an interrupted recording leaves it
+    const cut = join(mkdtempSync(join(tmpdir(), "sysfence-fold-")), "log");
+    writeFileSync(cut, text.slice(0, Math.floor(text.length * 0.7)));
+    const cases: [string, string | undefined, { only?: string[]; exclude?: string[] } | undefined][] = [
+      [log, undefined, undefined],
+      [log, "accept", undefined],
+      [log, "marker:ok", undefined],
+      [log, "first:epoll_pwait", { exclude: ["cat"] }],
+      [log, undefined, { only: ["cat"] }],
+      [cut, "listen", undefined],
+    ];
+    for (const [file, phase, focus] of cases) {
+      const opts = { phase: parsePhase(phase), phaseText: phase, focus };
+      const one = await profileFromLog(file, { ...opts, threads: 1 });
+      for (const slice of [1499, 65536]) {
+        const many = await profileFromLog(file, { ...opts, threads: 2, parallelFrom: 0, sliceBytes: slice });
+        const what = `slices of ${slice} bytes, phase ${phase}, focus ${JSON.stringify(focus)}`;
+        assert.deepEqual(many.profile, one.profile, what);
+        assert.deepEqual(many.builder.neverReturned(), one.builder.neverReturned(), what);
+      }
+    }
   });
 });
