@@ -180,14 +180,19 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
   let len = readSync(fd, buf, 0, buf.length, start);
   // extend until the last line that starts before `to` is complete
   let end: number;
-  let nl = buf.indexOf(10, Math.max(0, to - start - 1));
+  // (only the bytes read count: the reused buffer holds an older slice's bytes after them)
+  const newlineFrom = (from: number) => {
+    const i = buf.indexOf(10, from);
+    return i < len ? i : -1;
+  };
+  let nl = newlineFrom(Math.max(0, to - start - 1));
   while (nl < 0 && len === buf.length) {
     const bigger = Buffer.allocUnsafe(buf.length * 2);
     buf.copy(bigger, 0, 0, len);
     len += readSync(fd, bigger, len, bigger.length - len, start + len);
     buf = bigger;
     readBuf = bigger;
-    nl = buf.indexOf(10, Math.max(0, to - start - 1));
+    nl = newlineFrom(Math.max(0, to - start - 1));
   }
   end = nl >= 0 ? nl : len;
   // a last line without a newline: a newline after it, so no scan reads the previous slice's bytes there

@@ -89,12 +89,11 @@ let resErrno: string | undefined;
 function retText(buf: Buffer, i: number, end: number): boolean {
   const c = buf[i];
   resErrno = undefined;
+  let j = i;
   if (c === 63 /* ? */) {
     resRet = "?";
-    return true;
-  }
-  let j = i;
-  if (c === 48 && buf[i + 1] === 120 /* x */ && i + 2 < end && isHex(buf[i + 2])) {
+    j = i + 1;
+  } else if (c === 48 && (buf[i + 1] | 32) === 120 /* x or X */ && i + 2 < end && isHex(buf[i + 2])) {
     j = i + 2;
     while (j < end && isHex(buf[j])) j++;
     resRet = "n";

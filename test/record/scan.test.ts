@@ -131,16 +131,20 @@ describe("folding ordinary call lines into tallies", () => {
     );
     const text = readFileSync(log, "utf8");
     assert.ok((text.match(/resumed>/g) ?? []).length > 1000, "the log has many unfinished/resumed pairs");
-    // a log cut in the middle of a line, as an interrupted recording leaves it
-    const cut = join(mkdtempSync(join(tmpdir(), "sysfence-fold-")), "log");
-    writeFileSync(cut, text.slice(0, Math.floor(text.length * 0.7)));
+    // logs cut in the middle of a line, as an interrupted recording leaves them (the last slice is read into
+    // a buffer that held an earlier slice: nothing after the cut may be read)
+    const cuts = [0.3, 0.5, 0.7].map((f, i) => {
+      const cut = join(mkdtempSync(join(tmpdir(), "sysfence-fold-")), "log");
+      writeFileSync(cut, text.slice(0, Math.floor(text.length * f) + 17 * i));
+      return cut;
+    });
     const cases: [string, string | undefined, { only?: string[]; exclude?: string[] } | undefined][] = [
       [log, undefined, undefined],
       [log, "accept", undefined],
       [log, "marker:ok", undefined],
       [log, "first:epoll_pwait", { exclude: ["cat"] }],
       [log, undefined, { only: ["cat"] }],
-      [cut, "listen", undefined],
+      ...cuts.map((cut) => [cut, "listen", undefined] as (typeof cases)[number]),
     ];
     for (const [file, phase, focus] of cases) {
       const opts = { phase: parsePhase(phase), phaseText: phase, focus };
