@@ -26,9 +26,8 @@ const special = new Set(job.specialNames);
 const timeNames = new Set(job.timeNames);
 // only the calls whose whole text the builder reads are decoded; argument values are cut from the bytes
 // (when folding, a path is cut from the bytes too; the text is decoded only for a path call sent as a record)
-const wantsArgs = job.tally
-  ? (name: string) => wantsText.has(name) && (!pathNames.has(name) || special.has(name))
-  : (name: string) => wantsText.has(name);
+// (asked once per syscall name: the answer is kept with its facts on the interned name)
+const wantsArgs = () => curInfo().text;
 const names = new Map<string, number>();
 let newNames: string[] = [];
 const idOf = (s: string) => {
@@ -75,7 +74,7 @@ interface Tally {
   /** The flush it belongs to: an older one has been sent. */
   gen: number;
 }
-/** Per thread, per syscall name id: its tallies of this flush (plain, by one argument value, by several). */
+/** Per thread, per syscall (by its index): its tallies of this flush (plain, by one argument value, by several). */
 interface Slot {
   plain?: Tally;
   one?: Map<number, Tally>;
@@ -99,17 +98,19 @@ function newTally(pid: number, name: number, v0: number, v1: number, v2: number,
   order.push(t);
   return t;
 }
-function slotOf(st: ThreadState, name: number): Slot {
-  let slot = st.slots[name];
+function slotOf(st: ThreadState, index: number): Slot {
+  let slot = st.slots[index];
   if (slot === undefined) {
+    while (st.slots.length < index) st.slots.push(undefined); // dense: no holes
     slot = {};
-    st.slots[name] = slot;
+    st.slots[index] = slot;
   }
   return slot;
 }
-/** The tally for calls of `name` by a thread with these argument value ids and path id (-1: none). */
-function tallyFor(st: ThreadState, name: number, v0: number, v1: number, v2: number, path: number): Tally {
-  const slot = slotOf(st, name);
+/** The tally for calls of a syscall by a thread with these argument value ids and path id (-1: none). */
+function tallyFor(st: ThreadState, info: Info, v0: number, v1: number, v2: number, path: number): Tally {
+  const slot = slotOf(st, info.index);
+  const name = info.id;
   if (v1 < 0 && v2 < 0 && path < 0) {
     if (v0 < 0) {
       if (!fresh(slot.plain)) slot.plain = newTally(st.pid, name, -1, -1, -1, -1);
@@ -132,15 +133,26 @@ function tallyFor(st: ThreadState, name: number, v0: number, v1: number, v2: num
   }
   return t;
 }
-/** The tally for completions (resumed lines) of `name` by a thread. */
-function doneFor(st: ThreadState, name: number): Tally {
-  const slot = slotOf(st, name);
+/** The tally for completions (resumed lines) of a syscall by a thread. */
+function doneFor(st: ThreadState, info: Info): Tally {
+  const slot = slotOf(st, info.index);
+  const name = info.id;
   if (!fresh(slot.done)) slot.done = newTally(st.pid, name, -1, -1, -1, -1);
   return slot.done;
 }
 
 /** Per syscall name, looked up once per line: its id, the arguments worth keeping, whether its time is used. */
-type Info = { id: number; interesting?: number[]; time: boolean; special: boolean; pathArg?: number };
+/** What the scanner needs to know about a syscall: its name id, a small index of its own (tallies), ... */
+type Info = {
+  id: number;
+  index: number;
+  interesting?: number[];
+  time: boolean;
+  special: boolean;
+  pathArg?: number;
+  /** Whether scanCore decodes its argument text (a path call's is decoded later when it is sent as a record). */
+  text: boolean;
+};
 const infos = new Map<string, Info>();
 function infoOf(name: string): Info {
   let info = infos.get(name);
@@ -151,6 +163,8 @@ function infoOf(name: string): Info {
       time: job.allTimes || timeNames.has(name),
       special: !job.tally || special.has(name),
       pathArg: PATH_ARG[name],
+      text: wantsText.has(name) && (!job.tally || !pathNames.has(name) || special.has(name)),
+      index: infos.size,
     };
     infos.set(name, info);
   }
@@ -166,35 +180,100 @@ function curInfo(): Info {
   return info;
 }
 
-/** One read buffer and one record buffer per thread, reused for every slice (external memory is collected late). */
-let readBuf = Buffer.alloc(0);
-let recInts = new Int32Array(1 << 17);
-let recTimes = new Float64Array((1 << 17) / STRIDE);
+/** The records of the slice being scanned: one buffer per thread, reused (external memory is collected late). */
+class Records {
+  ints = new Int32Array(1 << 17);
+  times = new Float64Array((1 << 17) / STRIDE);
+  count = 0;
+  extraAt: number[] = [];
+  extraVal: unknown[] = [];
 
-/** Scans the lines that start in [from, to) of the file (a line that starts before `from` is the previous slice's). */
-function scanSlice(fd: number, from: number, to: number, slice: number): ScanBatch {
+  /** Starts a record of `kind`; returns its offset in ints. */
+  open(kind: number, pid: number, name: number, ret: number, errno: number, time = Number.NaN): number {
+    if (this.count === this.times.length) {
+      const i2 = new Int32Array(this.ints.length * 2);
+      i2.set(this.ints);
+      this.ints = i2;
+      const t2 = new Float64Array(this.times.length * 2);
+      t2.set(this.times);
+      this.times = t2;
+    }
+    const o = this.count * STRIDE;
+    put(this.ints, o, kind, pid, name, ret, errno);
+    this.times[this.count] = time;
+    this.count++;
+    return o;
+  }
+
+  /** A payload for the record opened last. */
+  extra(value: unknown): void {
+    this.extraAt.push(this.count - 1);
+    this.extraVal.push(value);
+  }
+
+  /** Sends the tallies so far as records, before a line-record that may change the builder's state. */
+  flush(): void {
+    for (const t of order) {
+      const o = this.open(K.tally, t.pid, t.name, t.calls, t.errors);
+      const ints = this.ints;
+      ints[o + 5] = t.v0;
+      ints[o + 6] = t.v1;
+      ints[o + 7] = t.v2;
+      ints[o + 8] = t.path;
+      ints[o + 9] = t.noReturn;
+      ints[o + 10] = t.lines;
+    }
+    order.length = 0;
+    gen++;
+  }
+
+  /** The batch of the slice, and a fresh start. */
+  take(slice: number): ScanBatch {
+    const batch: ScanBatch = {
+      slice,
+      names: newNames,
+      ints: this.ints.slice(0, this.count * STRIDE),
+      times: this.times.slice(0, this.count),
+      extraAt: Int32Array.from(this.extraAt),
+      extraVal: this.extraVal,
+    };
+    newNames = [];
+    this.count = 0;
+    this.extraAt = [];
+    this.extraVal = [];
+    return batch;
+  }
+}
+const out = new Records();
+
+let readBuf = Buffer.alloc(0);
+/**
+ * Reads the bytes of the lines that start in [from, to) of the file: returns the buffer and sets
+ * sliceStart/sliceEnd to their place in it (a line that starts before `from` is the previous slice's).
+ */
+let sliceStart = 0;
+let sliceEnd = 0;
+function readSlice(fd: number, from: number, to: number): Buffer {
   const TAIL = 1 << 16;
   if (readBuf.length < to - from + TAIL + 1) readBuf = Buffer.allocUnsafe(to - from + TAIL + 1);
   let buf = readBuf;
   const start = from > 0 ? from - 1 : 0;
   let len = readSync(fd, buf, 0, buf.length, start);
-  // extend until the last line that starts before `to` is complete
-  let end: number;
-  // (only the bytes read count: the reused buffer holds an older slice's bytes after them)
-  const newlineFrom = (from: number) => {
-    const i = buf.indexOf(10, from);
-    return i < len ? i : -1;
-  };
-  let nl = newlineFrom(Math.max(0, to - start - 1));
+  // extend until the last line that starts before `to` is complete; only the bytes read count (the reused
+  // buffer holds an older slice's bytes after them)
+  const after = Math.max(0, to - start - 1);
+  let nl = buf.indexOf(10, after);
+  if (nl >= len) nl = -1;
   while (nl < 0 && len === buf.length) {
     const bigger = Buffer.allocUnsafe(buf.length * 2);
     buf.copy(bigger, 0, 0, len);
     len += readSync(fd, bigger, len, bigger.length - len, start + len);
     buf = bigger;
     readBuf = bigger;
-    nl = newlineFrom(Math.max(0, to - start - 1));
+    nl = buf.indexOf(10, after);
+    if (nl >= len) nl = -1;
   }
-  end = nl >= 0 ? nl : len;
+  const end = nl >= 0 ? nl : len;
   // a last line without a newline: a newline after it, so no scan reads the previous slice's bytes there
   if (end < buf.length) buf[end] = 10;
   let pos = 0;
@@ -203,50 +282,23 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
     const first = buf.indexOf(10, 0);
     pos = first < 0 || first >= end ? end : first + 1;
   }
-  let cap = recInts.length / STRIDE;
-  let ints = recInts;
-  let times = recTimes;
-  const extraAt: number[] = [];
-  const extraVal: unknown[] = [];
-  let rec = 0;
-  /** Room for one more record. */
-  const room = () => {
-    if (rec < cap) return;
-    cap *= 2;
-    const i2 = new Int32Array(cap * STRIDE);
-    i2.set(ints);
-    ints = i2;
-    const t2 = new Float64Array(cap);
-    t2.set(times);
-    times = t2;
-    recInts = ints;
-    recTimes = times;
-  };
-  /** Sends the tallies so far as records, before a line-record that may change the builder's state. */
-  const flush = () => {
-    for (const t of order) {
-      room();
-      const o = rec * STRIDE;
-      ints[o] = K.tally;
-      ints[o + 1] = t.pid;
-      ints[o + 2] = t.name;
-      ints[o + 3] = t.calls;
-      ints[o + 4] = t.errors;
-      ints[o + 5] = t.v0;
-      ints[o + 6] = t.v1;
-      ints[o + 7] = t.v2;
-      ints[o + 8] = t.path;
-      ints[o + 9] = t.noReturn;
-      ints[o + 10] = t.lines;
-      times[rec] = Number.NaN;
-      rec++;
-    }
-    order.length = 0;
-    gen++;
-  };
-  // A thread's first line in the slice is a record (the builder may not know the thread yet); its unfinished
-  // calls folded into a tally wait for their resumed lines (those still waiting at the end are sent).
-  const waiting: ThreadState[] = [];
+  sliceStart = pos;
+  sliceEnd = end;
+  return buf;
+}
+
+/** Scans one slice into records and tallies. */
+function scanSlice(fd: number, from: number, to: number, slice: number): ScanBatch {
+  const buf = readSlice(fd, from, to);
+  scanLines(buf, sliceStart, sliceEnd, slice);
+  return out.take(slice);
+}
+
+// A thread's first line in the slice is a record (the builder may not know the thread yet); its unfinished
+// calls folded into a tally wait for their resumed lines (those still waiting at the end are sent).
+const waiting: ThreadState[] = [];
+
+function scanLines(buf: Buffer, pos: number, end: number, slice: number): void {
   let firstLine = true;
   while (pos < end) {
     let e = buf.indexOf(10, pos);
@@ -270,7 +322,7 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
         if (fold && st.pending >= 0) {
           const p = st.pending;
           st.pending = -1;
-          const t = doneFor(st, info.id);
+          const t = doneFor(st, info);
           t.lines++;
           if (p === info.id) {
             if (cur.ret === "?") t.noReturn++;
@@ -281,100 +333,82 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
         }
         fold = false;
       } else if (fold) {
-        let v0 = -1;
-        let v1 = -1;
-        let v2 = -1;
-        let path = -1;
-        const idx = info.interesting;
-        if (idx !== undefined && lastArgs.end >= lastArgs.start) {
-          if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[0]))
-            v0 = internId(buf, argSpan.start, argSpan.end, idOf);
-          if (idx.length > 1 && nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[1]))
-            v1 = internId(buf, argSpan.start, argSpan.end, idOf);
-          if (idx.length > 2 && nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[2]))
-            v2 = internId(buf, argSpan.start, argSpan.end, idOf);
-        }
-        if (info.pathArg !== undefined && lastArgs.end >= lastArgs.start)
-          if (nthArgBytes(buf, lastArgs.start, lastArgs.end, info.pathArg))
-            path = internId(buf, argSpan.start, argSpan.end, idOf);
-        const t = tallyFor(st, info.id, v0, v1, v2, path);
-        t.calls++;
-        t.lines++;
-        if (kind === SCAN_UNFINISHED) {
-          if (st.pending < 0) waiting.push(st);
-          st.pending = info.id;
-        } else if (cur.ret === "?") t.noReturn++;
-        else if (cur.ret === "-1" && cur.errno) t.errors++;
+        foldCall(buf, st, info, kind);
         pos = e + 1;
         continue;
       }
-      flush();
-      room();
-      const o = rec * STRIDE;
-      put(
-        ints,
-        o,
+      out.flush();
+      const o = out.open(
         kind === SCAN_RESUME ? K.resume : kind === SCAN_UNFINISHED ? K.unfinished : K.call,
         pid,
         info.id,
         encodeRet(cur.ret),
         cur.errno ? idOf(cur.errno) : -1,
+        info.time || out.count === 0 ? curTime() : Number.NaN,
       );
       const idx = info.interesting;
       if (idx !== undefined && kind !== SCAN_RESUME && lastArgs.end >= lastArgs.start)
         for (let k = 0; k < idx.length && k < 3; k++)
           if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[k]))
-            ints[o + 5 + k] = internId(buf, argSpan.start, argSpan.end, idOf);
-      times[rec] = info.time || rec === 0 ? curTime() : Number.NaN;
+            out.ints[o + 5 + k] = internId(buf, argSpan.start, argSpan.end, idOf);
       const text =
         cur.argText ||
         (kind !== SCAN_RESUME && info.pathArg !== undefined
           ? lastArgText(buf, kind === SCAN_UNFINISHED)
           : "");
-      if (text) {
-        extraAt.push(rec);
-        extraVal.push(text);
-      }
+      if (text) out.extra(text);
     } else {
-      flush();
-      room();
-      const o = rec * STRIDE;
+      out.flush();
       const ev = slow(buf, pos, e);
-      times[rec] = Number.NaN;
       if (ev === null) {
-        put(ints, o, K.bad, 0, 0, 0, -1);
-        extraAt.push(rec);
-        extraVal.push(buf.toString("utf8", pos, e));
+        out.open(K.bad, 0, 0, 0, -1);
+        out.extra(buf.toString("utf8", pos, e));
       } else if (ev === undefined) {
-        put(ints, o, K.none, 0, 0, 0, -1);
+        out.open(K.none, 0, 0, 0, -1);
       } else {
-        put(ints, o, K.other, 0, 0, 0, -1);
-        extraAt.push(rec);
-        extraVal.push(ev);
+        out.open(K.other, 0, 0, 0, -1);
+        out.extra(ev);
       }
     }
-    rec++;
     pos = e + 1;
   }
-  flush();
+  out.flush();
   for (const st of waiting) {
     if (st.pending < 0) continue;
-    room();
-    put(ints, rec * STRIDE, K.pending, st.pid, st.pending, 0, -1);
-    times[rec] = Number.NaN;
-    rec++;
+    out.open(K.pending, st.pid, st.pending, 0, -1);
     st.pending = -1;
   }
-  const batch: ScanBatch = {
-    slice,
-    names: newNames,
-    ints: ints.slice(0, rec * STRIDE),
-    times: times.slice(0, rec),
-    extraAt: Int32Array.from(extraAt),
-    extraVal,
-  };
-  newNames = [];
-  return batch;
+  waiting.length = 0;
+}
+
+/** Counts a call line into its thread's tally: argument values and path cut from the bytes. */
+function foldCall(buf: Buffer, st: ThreadState, info: Info, kind: number): void {
+  let v0 = -1;
+  let v1 = -1;
+  let v2 = -1;
+  let path = -1;
+  const idx = info.interesting;
+  const from = lastArgs.start;
+  const to = lastArgs.end;
+  if (to >= from) {
+    if (idx !== undefined) {
+      if (nthArgBytes(buf, from, to, idx[0])) v0 = internId(buf, argSpan.start, argSpan.end, idOf);
+      if (idx.length > 1 && nthArgBytes(buf, from, to, idx[1]))
+        v1 = internId(buf, argSpan.start, argSpan.end, idOf);
+      if (idx.length > 2 && nthArgBytes(buf, from, to, idx[2]))
+        v2 = internId(buf, argSpan.start, argSpan.end, idOf);
+    }
+    if (info.pathArg !== undefined && nthArgBytes(buf, from, to, info.pathArg))
+      path = internId(buf, argSpan.start, argSpan.end, idOf);
+  }
+  const t = tallyFor(st, info, v0, v1, v2, path);
+  t.calls++;
+  t.lines++;
+  if (kind === SCAN_UNFINISHED) {
+    if (st.pending < 0) waiting.push(st);
+    st.pending = info.id;
+  } else if (cur.ret === "?") t.noReturn++;
+  else if (cur.ret === "-1" && cur.errno) t.errors++;
 }
 
 const fd = openSync(job.file, "r");

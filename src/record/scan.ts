@@ -27,8 +27,13 @@ export interface Interned {
   id: number;
   info: unknown;
 }
-/** Syscall names (and other short repeated texts), interned by a hash of their bytes: no string is made for one seen before. */
-const names = new Map<number, Interned[]>();
+/**
+ * Syscall names (and other short repeated texts), interned by a hash of their bytes: no string is made for
+ * one seen before. An open-addressing table of entry numbers (a Map keyed by a 32-bit hash would box it).
+ */
+const entries: Interned[] = [];
+let slots = new Int32Array(1 << 12);
+let hashes = new Int32Array(1 << 12);
 export const internBytes = (buf: Buffer, s: number, e: number): string =>
   interned < MAX_INTERNED ? nameOf(buf, s, e) : utf8(buf, s, e);
 /** internBytes, answered with an id that `assign` gives each new text once. */
@@ -46,29 +51,49 @@ let lastInterned: Interned = { bytes: Buffer.alloc(0), name: "", id: -1, info: u
 function nameOf(buf: Buffer, s: number, e: number): string {
   let h = e - s;
   for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
-  const list = names.get(h);
-  if (list) {
-    for (const x of list) {
-      if (x.bytes.length !== e - s) continue;
-      let same = true;
-      for (let q = 0; q < x.bytes.length; q++)
-        if (x.bytes[q] !== buf[s + q]) {
-          same = false;
-          break;
+  const mask = slots.length - 1;
+  let i = h & mask;
+  for (;;) {
+    const n = slots[i];
+    if (n === 0) break;
+    if (hashes[i] === h) {
+      const x = entries[n - 1];
+      const bytes = x.bytes;
+      if (bytes.length === e - s) {
+        let q = 0;
+        while (q < bytes.length && bytes[q] === buf[s + q]) q++;
+        if (q === bytes.length) {
+          lastInterned = x;
+          return x.name;
         }
-      if (same) {
-        lastInterned = x;
-        return x.name;
       }
     }
+    i = (i + 1) & mask;
   }
   const name = utf8(buf, s, e);
   const entry: Interned = { bytes: Buffer.from(buf.subarray(s, e)), name, id: -1, info: undefined };
   lastInterned = entry;
   interned++;
-  if (list) list.push(entry);
-  else names.set(h, [entry]);
+  entries.push(entry);
+  slots[i] = entries.length;
+  hashes[i] = h;
+  if (entries.length * 2 > slots.length) grow();
   return name;
+}
+/** Doubles the table (kept at most half full). */
+function grow(): void {
+  const oldSlots = slots;
+  const oldHashes = hashes;
+  slots = new Int32Array(oldSlots.length * 2);
+  hashes = new Int32Array(oldSlots.length * 2);
+  const mask = slots.length - 1;
+  for (let j = 0; j < oldSlots.length; j++) {
+    if (oldSlots[j] === 0) continue;
+    let i = oldHashes[j] & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = oldSlots[j];
+    hashes[i] = oldHashes[j];
+  }
 }
 
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
