@@ -49,8 +49,12 @@ let interned = 0;
 /** The entry of the text nameOf returned last. */
 let lastInterned: Interned = { bytes: Buffer.alloc(0), name: "", id: -1, info: undefined };
 function nameOf(buf: Buffer, s: number, e: number): string {
-  let h = e - s;
+  let h = 0;
   for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
+  return hashedNameOf(buf, s, e, h);
+}
+/** nameOf for a caller that hashed the bytes already (h: the same hash over buf[s, e)). */
+function hashedNameOf(buf: Buffer, s: number, e: number, h: number): string {
   const mask = slots.length - 1;
   let i = h & mask;
   for (;;) {
@@ -298,9 +302,10 @@ export function scanCore(
     if (buf[i + 1] !== 46 || buf[i + 2] !== 46 || buf[i + 3] !== 46 || buf[i + 4] !== SP) return SCAN_SLOW;
     const nameStart = i + 5;
     let k = nameStart;
-    while (k < end && isNameChar(buf[k])) k++;
+    let h = 0;
+    for (let c = buf[k]; k < end && isNameChar(c); c = buf[++k]) h = (Math.imul(h, 31) + c) | 0;
     if (!bytesAt(buf, k, RESUMED)) return SCAN_SLOW;
-    const name = nameOf(buf, nameStart, k);
+    const name = hashedNameOf(buf, nameStart, k, h);
     cur.entry = lastInterned;
     const bodyStart = k + RESUMED.length;
     const found = findResult(buf, bodyStart - 1, end);
@@ -312,9 +317,10 @@ export function scanCore(
   }
   if (!((c0 >= 97 && c0 <= 122) || c0 === 95)) return SCAN_SLOW;
   let k = i;
-  while (k < end && isNameChar(buf[k])) k++;
+  let h = 0;
+  for (let c = buf[k]; k < end && isNameChar(c); c = buf[++k]) h = (Math.imul(h, 31) + c) | 0;
   if (buf[k] !== LPAREN) return SCAN_SLOW;
-  const name = nameOf(buf, i, k);
+  const name = hashedNameOf(buf, i, k, h);
   cur.entry = lastInterned;
   const argStart = k + 1;
   lastArgs.start = argStart;
