@@ -98,7 +98,7 @@ export async function runDemo(
   );
 
   // 1. record
-  const rec = await startServer(["record", "-q", "-o", profilePath]);
+  const rec = await startServer(["record", "-q", "--engine", "strace", "-o", profilePath]);
   const load1 = await httpLoad(rec.port, clients, rounds);
   process.kill(rec.pid, "SIGTERM");
   const recStatus = await rec.exited;

@@ -40,6 +40,16 @@ function tracefs(): string {
     `--engine ftrace needs the kernel's tracefs with syscall tracepoints at ${TRACEFS} (root, CONFIG_FTRACE_SYSCALLS); use --engine strace.`,
   );
 }
+/** Whether the ftrace engine can run here: root, and tracefs with syscall tracepoints (mounted if needed). */
+export function tracepointsAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    return existsSync(`${tracefs()}/instances`);
+  } catch {
+    return false;
+  }
+}
+
 /** A line of trace_pipe as an event for the builder (or a note for the adapter). */
 // "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
 const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;

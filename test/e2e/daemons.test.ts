@@ -133,7 +133,7 @@ async function endToEnd(o: {
   // 1. record under load
   const port1 = await freePort();
   const rec = start(
-    ["record", "-q", "-o", profile, ...(o.only ? ["--only-exe", o.only] : [])],
+    ["record", "-q", "--engine", "strace", "-o", profile, ...(o.only ? ["--only-exe", o.only] : [])],
     o.daemon(port1),
   );
   cleanups.push(() => killTree(rec.child.pid!));

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parsePhase } from "../../src/record/builder.js";
 import { recordFtrace } from "../../src/record/ftrace.js";
 import type { Profile } from "../../src/record/profile.js";
 import { record } from "../../src/record/strace.js";
+import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 function tracefsUsable(): boolean {
@@ -88,5 +91,53 @@ describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
       d.startsWith(`sysfence-${process.pid}`),
     );
     assert.deepEqual(left, []);
+  });
+});
+
+describe("record's default engine (auto)", () => {
+  it("picks ftrace only when it can record everything asked for", async () => {
+    const { chooseEngine } = await import("../../src/record/engine.js");
+    const base = {
+      requested: "auto",
+      phase: parsePhase("listen"),
+      checkCounts: false,
+      root: true,
+      tracepoints: true,
+    };
+    assert.equal(chooseEngine(base).engine, "ftrace");
+    assert.equal(chooseEngine({ ...base, phase: parsePhase("ready") }).engine, "strace");
+    assert.equal(chooseEngine({ ...base, phase: parsePhase("marker:up") }).engine, "strace");
+    assert.equal(chooseEngine({ ...base, checkCounts: true }).engine, "strace");
+    assert.equal(chooseEngine({ ...base, root: false }).engine, "strace");
+    assert.equal(chooseEngine({ ...base, tracepoints: false }).engine, "strace");
+    assert.equal(chooseEngine({ ...base, requested: "strace" }).engine, "strace");
+    assert.equal(chooseEngine({ ...base, requested: "ftrace", root: false }).engine, "ftrace");
+  });
+  it("the CLI records with ftrace by default here, and says so; a marker phase goes to strace", {
+    skip,
+  }, () => {
+    const CLI = `${REPO}dist/src/cli/main.js`;
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-auto-"));
+    const out = join(dir, "p.json");
+    const argv = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=2000", "status=none"];
+    const r = spawnSync(process.execPath, [CLI, "record", "-o", out, "--", ...argv], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /engine ftrace \(the cheapest engine/);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.match(p.strace, /^ftrace/);
+    assert.equal(p.syscalls.read.setup, 2003);
+    const m = spawnSync(
+      process.execPath,
+      [CLI, "record", "--after", "marker:hi", "-o", out, "--", "sh", "-c", "echo hi; cat /dev/null"],
+      { encoding: "utf8" },
+    );
+    assert.equal(m.status, 0, m.stderr);
+    assert.match(m.stderr, /engine strace \(--after marker:\/ready needs the text/);
+    const q = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.doesNotMatch(q.strace, /ftrace/);
+    assert.ok(
+      q.processes.some((x) => x.workStartedAt !== undefined),
+      "the marker started the work phase",
+    );
   });
 });

@@ -84,9 +84,13 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
   it("the CLI passes the exit status through and marks the profile incomplete", () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-rec-"));
     const out = join(dir, "p.json");
-    const r = spawnSync(process.execPath, [CLI, "record", "-q", "-o", out, "--", "sh", "-c", "exit 3"], {
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "record", "-q", "--engine", "strace", "-o", out, "--", "sh", "-c", "exit 3"],
+      {
+        encoding: "utf8",
+      },
+    );
     assert.equal(r.status, 3);
     const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
     assert.equal(p.format, "sysfence-profile");
@@ -96,9 +100,13 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
   it("SIGTERM stops the recording and still writes the profile, marked incomplete", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-rec-"));
     const out = join(dir, "p.json");
-    const child = spawn(process.execPath, [CLI, "record", "-q", "-o", out, "--", "sleep", "30"], {
-      stdio: "ignore",
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, "record", "-q", "--engine", "strace", "-o", out, "--", "sleep", "30"],
+      {
+        stdio: "ignore",
+      },
+    );
     await new Promise((r) => setTimeout(r, 1500));
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -108,10 +116,14 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
     assert.ok(calls(p, "execve") >= 1);
   });
   it("without strace: one clear error saying how to install it", () => {
-    const r = spawnSync(process.execPath, [CLI, "record", "-o", "/tmp/x.json", "--", "/bin/true"], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: "/nonexistent" },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "record", "--engine", "strace", "-o", "/tmp/x.json", "--", "/bin/true"],
+      {
+        encoding: "utf8",
+        env: { ...process.env, PATH: "/nonexistent" },
+      },
+    );
     assert.equal(r.status, 127);
     assert.match(r.stderr, /strace is not installed; install it \(Debian\/Ubuntu: apt-get install strace/);
   });

@@ -21,7 +21,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
   program
     .command("record")
     .description(
-      "run a command under strace (forks, threads, execs followed) and write what it called as a profile",
+      "run a command under strace or the kernel's tracepoints (forks, threads, execs followed) and write what it called as a profile",
     )
     .option("-o, --output <file>", "the profile (JSON); default: stdout")
     .option(
@@ -37,8 +37,8 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     .option("--no-pin", "do not pin strace and the program to one CPU")
     .option(
       "--engine <engine>",
-      "strace (default: every argument, paths, markers) or ftrace (the kernel's tracepoints: the program never stops; no paths or marker text; root)",
-      "strace",
+      "auto (default: ftrace when it can record everything asked for, else strace), strace (every argument, paths, socket addresses, marker text) or ftrace (the kernel's tracepoints: the program never stops; no paths or marker text; root)",
+      "auto",
     )
     .option("--check-counts", "also let strace count (-C) and report any difference from sysfence's counts")
     .option("-q, --quiet", "no progress on stderr")
@@ -60,11 +60,22 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         const { resolveCommand } = await import("../../install/run.js");
         resolveCommand(command[0]); // a missing program is an error before strace starts
         const live = !opts.quiet && process.stderr.isTTY;
-        if (opts.engine !== "strace" && opts.engine !== "ftrace")
-          throw new UsageError(`--engine '${opts.engine}': use strace or ftrace.`);
-        if (opts.engine === "ftrace" && opts.checkCounts)
+        const requested = opts.engine ?? "auto";
+        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
+          throw new UsageError(`--engine '${requested}': use auto, strace or ftrace.`);
+        if (requested === "ftrace" && opts.checkCounts)
           throw new UsageError("--check-counts compares with strace's own counts; it needs --engine strace.");
-        const run = opts.engine === "ftrace" ? (await import("../../record/ftrace.js")).recordFtrace : record;
+        const ftrace = await import("../../record/ftrace.js");
+        const { chooseEngine } = await import("../../record/engine.js");
+        const { engine, why } = chooseEngine({
+          requested,
+          phase,
+          checkCounts: !!opts.checkCounts,
+          root: process.getuid?.() === 0,
+          tracepoints: requested === "auto" && ftrace.tracepointsAvailable(),
+        });
+        if (!opts.quiet && requested === "auto") io.stderr(`sysfence record: engine ${engine} (${why})\n`);
+        const run = engine === "ftrace" ? ftrace.recordFtrace : record;
         const r = await run(command, {
           phase,
           phaseText: opts.after,

@@ -1,0 +1,34 @@
+// Which recording engine `sysfence record` uses when none is named (--engine auto, the default): the
+// cheapest one that can record everything that was asked for.
+import type { PhaseSpec } from "./builder.js";
+
+export type Engine = "strace" | "ftrace";
+
+/** What the machine offers and what the recording asks for. */
+export interface EngineNeeds {
+  /** --engine as given: auto, strace or ftrace. */
+  requested: string;
+  phase: PhaseSpec;
+  checkCounts: boolean;
+  /** Running as root (tracefs instances need it). */
+  root: boolean;
+  /** The kernel's syscall tracepoints are there (tracefs mounted or mountable, CONFIG_FTRACE_SYSCALLS). */
+  tracepoints: boolean;
+}
+
+/**
+ * The engine and why: ftrace when it can do the job (the program never stops: a syscall-heavy run takes a
+ * quarter of plain strace's time), strace when something needs what only strace reads — marker text
+ * (--after marker:/ready), strace's own counts (--check-counts) — or ftrace is not available.
+ */
+export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
+  if (n.requested === "strace" || n.requested === "ftrace")
+    return { engine: n.requested, why: "named with --engine" };
+  if (n.requested !== "auto") throw new Error(`unknown engine '${n.requested}'`);
+  if (n.phase.kind === "marker")
+    return { engine: "strace", why: "--after marker:/ready needs the text the program writes" };
+  if (n.checkCounts) return { engine: "strace", why: "--check-counts compares with strace's own counts" };
+  if (!n.root) return { engine: "strace", why: "the kernel's tracepoints need root" };
+  if (!n.tracepoints) return { engine: "strace", why: "the kernel has no syscall tracepoints here" };
+  return { engine: "ftrace", why: "the cheapest engine (paths and socket addresses need --engine strace)" };
+}
