@@ -126,6 +126,8 @@ async function endToEnd(o: {
   driveEnforce: (port: number) => Promise<string[]>;
   stopSignal: NodeJS.Signals;
   only?: string;
+  /** The recording engine (default: strace; "auto" is the CLI's default). */
+  engine?: string;
 }) {
   const dir = mkdtempSync(join(tmpdir(), `sysfence-${o.name}-`));
   const profile = join(dir, "profile.json");
@@ -133,7 +135,15 @@ async function endToEnd(o: {
   // 1. record under load
   const port1 = await freePort();
   const rec = start(
-    ["record", "-q", "--engine", "strace", "-o", profile, ...(o.only ? ["--only-exe", o.only] : [])],
+    [
+      "record",
+      "-q",
+      "--engine",
+      o.engine ?? "strace",
+      "-o",
+      profile,
+      ...(o.only ? ["--only-exe", o.only] : []),
+    ],
     o.daemon(port1),
   );
   cleanups.push(() => killTree(rec.child.pid!));
@@ -149,6 +159,8 @@ async function endToEnd(o: {
   assert.equal(r.code, 0, rec.stderr());
   const p = JSON.parse(readFileSync(profile, "utf8")) as Profile;
   assert.ok(Object.keys(p.syscalls).length > 20);
+  if (o.engine === "auto" && process.getuid?.() === 0)
+    assert.match(p.strace, /^ftrace/, "the default engine as root");
   // 2. generate (every phase: the filter is in place from the first instruction)
   const gen = spawnSync(process.execPath, [CLI, "generate", profile, "--phase", "all", "-o", policy], {
     encoding: "utf8",
@@ -198,33 +210,48 @@ function existsPid(pid: number): boolean {
   }
 }
 
+const memcachedArgs = (port: number) => [
+  "memcached",
+  "-u",
+  "nobody",
+  "-p",
+  String(port),
+  "-U",
+  "0",
+  "-l",
+  "127.0.0.1",
+  "-t",
+  "4",
+  "-c",
+  "256",
+];
+
 describe("memcached: record under a client load, generate, run under the policy", {
   skip: skipFor("memcached", have("memcached", "-V")),
 }, () => {
   it("serves a different load under the generated policy with zero violations", async () => {
     const stats = await endToEnd({
       name: "memcached",
-      daemon: (port) => [
-        "memcached",
-        "-u",
-        "nobody",
-        "-p",
-        String(port),
-        "-U",
-        "0",
-        "-l",
-        "127.0.0.1",
-        "-t",
-        "4",
-        "-c",
-        "256",
-      ],
+      daemon: memcachedArgs,
       driveRecord: async (port) => (await memcacheLoad(port, 6, 60)).failures,
       driveEnforce: async (port) => (await memcacheLoad(port, 12, 40)).failures,
       stopSignal: "SIGTERM",
     });
     console.log(
       `memcached: ${stats.allowed} of ${stats.known} syscalls allowed; argument rules on ${stats.restricted.join(", ")}`,
+    );
+  });
+  it("does the same from a recording with the default engine (ftrace when root)", async () => {
+    const stats = await endToEnd({
+      name: "memcached-auto",
+      daemon: memcachedArgs,
+      driveRecord: async (port) => (await memcacheLoad(port, 6, 60)).failures,
+      driveEnforce: async (port) => (await memcacheLoad(port, 12, 40)).failures,
+      stopSignal: "SIGTERM",
+      engine: "auto",
+    });
+    console.log(
+      `memcached (default engine): ${stats.allowed} of ${stats.known} syscalls allowed; argument rules on ${stats.restricted.join(", ")}`,
     );
   });
 });
