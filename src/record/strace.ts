@@ -37,7 +37,7 @@ export interface RecordOptions {
 }
 
 /**
- * The strace command line: follow forks and threads, epoch timestamps, numeric constants (-X raw), raw
+ * The strace command line: follow forks and threads, numeric constants (-X raw), raw
  * argument values (-e raw=) for every call except those whose strings matter (paths; clone3's flags;
  * buffers when a marker is searched), output into a FIFO we read as a stream.
  */
@@ -47,7 +47,9 @@ export function straceArgs(fifo: string, argv: string[], phase: PhaseSpec, check
   return [
     "-f",
     ...(checkCounts ? ["-C"] : []),
-    "-ttt",
+    // timestamps only where the phase is a time (they cost a fifth of a syscall-heavy run); otherwise the
+    // builder takes the time a line is read, which a live recording reads as it is written
+    ...(phase.kind === "delay" ? ["-ttt"] : []),
     "-q",
     "-X",
     "raw",
@@ -76,7 +78,7 @@ export async function record(
   const fifo = join(dir, "trace");
   const mk = spawnSync("mkfifo", [fifo]);
   if (mk.status !== 0) throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
-  const builder = new ProfileBuilder(argv, phase, options.focus);
+  const builder = new ProfileBuilder(argv, phase, options.focus, () => Date.now() / 1000);
   const startedAt = new Date().toISOString();
   let cmd = "strace";
   let args = straceArgs(fifo, argv, phase, options.checkCounts);
