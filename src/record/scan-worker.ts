@@ -102,7 +102,7 @@ function slotOf(st: ThreadState, index: number): Slot {
   let slot = st.slots[index];
   if (slot === undefined) {
     while (st.slots.length < index) st.slots.push(undefined); // dense: no holes
-    slot = {};
+    slot = { plain: undefined, one: undefined, many: undefined, done: undefined };
     st.slots[index] = slot;
   }
   return slot;
@@ -290,16 +290,32 @@ function readSlice(fd: number, from: number, to: number): Buffer {
 /** Scans one slice into records and tallies. */
 function scanSlice(fd: number, from: number, to: number, slice: number): ScanBatch {
   const buf = readSlice(fd, from, to);
-  scanLines(buf, sliceStart, sliceEnd, slice);
+  // in pieces of about 256 KB: the scanning loop is entered often enough to be compiled as a whole
+  // function early (one long loop per slice waits for on-stack replacement)
+  let pos = sliceStart;
+  while (pos < sliceEnd) {
+    let stop = pos + CHUNK >= sliceEnd ? sliceEnd : buf.indexOf(10, pos + CHUNK);
+    if (stop < 0 || stop > sliceEnd) stop = sliceEnd;
+    scanLines(buf, pos, stop, slice, pos === sliceStart);
+    pos = stop + 1;
+  }
+  out.flush();
+  for (const st of waiting) {
+    if (st.pending < 0) continue;
+    out.open(K.pending, st.pid, st.pending, 0, -1);
+    st.pending = -1;
+  }
+  waiting.length = 0;
   return out.take(slice);
 }
+const CHUNK = 1 << 18;
 
 // A thread's first line in the slice is a record (the builder may not know the thread yet); its unfinished
 // calls folded into a tally wait for their resumed lines (those still waiting at the end are sent).
 const waiting: ThreadState[] = [];
 
-function scanLines(buf: Buffer, pos: number, end: number, slice: number): void {
-  let firstLine = true;
+/** Scans the lines in buf[pos, end) of a slice (firstLine: the slice's first line is among them). */
+function scanLines(buf: Buffer, pos: number, end: number, slice: number, firstLine: boolean): void {
   while (pos < end) {
     let e = buf.indexOf(10, pos);
     if (e < 0 || e > end) e = end;
@@ -372,13 +388,6 @@ function scanLines(buf: Buffer, pos: number, end: number, slice: number): void {
     }
     pos = e + 1;
   }
-  out.flush();
-  for (const st of waiting) {
-    if (st.pending < 0) continue;
-    out.open(K.pending, st.pid, st.pending, 0, -1);
-    st.pending = -1;
-  }
-  waiting.length = 0;
 }
 
 /** Counts a call line into its thread's tally: argument values and path cut from the bytes. */

@@ -32,8 +32,8 @@ export interface Interned {
  * one seen before. An open-addressing table of entry numbers (a Map keyed by a 32-bit hash would box it).
  */
 const entries: Interned[] = [];
-let slots = new Int32Array(1 << 12);
-let hashes = new Int32Array(1 << 12);
+// (in an object: growing the table replaces its arrays without invalidating code compiled against them)
+const table = { slots: new Int32Array(1 << 16), hashes: new Int32Array(1 << 16) };
 export const internBytes = (buf: Buffer, s: number, e: number): string =>
   interned < MAX_INTERNED ? nameOf(buf, s, e) : utf8(buf, s, e);
 /** internBytes, answered with an id that `assign` gives each new text once. */
@@ -55,6 +55,8 @@ function nameOf(buf: Buffer, s: number, e: number): string {
 }
 /** nameOf for a caller that hashed the bytes already (h: the same hash over buf[s, e)). */
 function hashedNameOf(buf: Buffer, s: number, e: number, h: number): string {
+  const slots = table.slots;
+  const hashes = table.hashes;
   const mask = slots.length - 1;
   let i = h & mask;
   for (;;) {
@@ -86,10 +88,12 @@ function hashedNameOf(buf: Buffer, s: number, e: number, h: number): string {
 }
 /** Doubles the table (kept at most half full). */
 function grow(): void {
-  const oldSlots = slots;
-  const oldHashes = hashes;
-  slots = new Int32Array(oldSlots.length * 2);
-  hashes = new Int32Array(oldSlots.length * 2);
+  const oldSlots = table.slots;
+  const oldHashes = table.hashes;
+  const slots = new Int32Array(oldSlots.length * 2);
+  const hashes = new Int32Array(oldSlots.length * 2);
+  table.slots = slots;
+  table.hashes = hashes;
   const mask = slots.length - 1;
   for (let j = 0; j < oldSlots.length; j++) {
     if (oldSlots[j] === 0) continue;
