@@ -75,7 +75,7 @@ for (const [label, argv] of workloads) {
 
 process.stdout.write(`| measurement | seed's shell pipeline / plain strace | sysfence | ratio |
 |---|---|---|---|
-| count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log), median of 3 alternating runs | ${shell.toFixed(1)} s (runs ${shellRuns.map((x) => x.toFixed(1)).join(", ")}) | ${ours.toFixed(1)} s (runs ${ourRuns.map((x) => x.toFixed(1)).join(", ")}), peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× faster |
+| count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log), median of 3 alternating runs | ${shell.toFixed(1)} s = ${(mb / shell).toFixed(0)} MB/s (runs ${shellRuns.map((x) => x.toFixed(1)).join(", ")}) | ${ours.toFixed(1)} s = ${(mb / ours).toFixed(0)} MB/s (runs ${ourRuns.map((x) => x.toFixed(1)).join(", ")}), peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× faster |
 ${recordRows.join("\n")}
 `);
 rmSync(dir, { recursive: true, force: true });
