@@ -90,14 +90,8 @@ function consume(b: ScanBatch, names: string[], builder: ProfileBuilder, onLine:
     const kind = ints[o];
     const payload = x < b.extraAt.length && b.extraAt[x] === i ? b.extraVal[x++] : undefined;
     if (kind === K.tally) {
-      const v0 = ints[o + 5];
-      const v1 = ints[o + 6];
-      const v2 = ints[o + 7];
       const path = ints[o + 8];
-      const argRaw =
-        v0 < 0 && v1 < 0 && v2 < 0
-          ? undefined
-          : [v0 < 0 ? undefined : names[v0], v1 < 0 ? undefined : names[v1], v2 < 0 ? undefined : names[v2]];
+      const argRaw = argValues(ints, o, names);
       builder.addTally(
         ints[o + 1],
         names[ints[o + 2]],
@@ -129,21 +123,20 @@ function consume(b: ScanBatch, names: string[], builder: ProfileBuilder, onLine:
       const errno = errnoId >= 0 ? names[errnoId] : undefined;
       if (kind === K.resume) e = { kind: "resume", pid, time, name, argText, ret, errno };
       else {
-        const v0 = ints[o + 5];
-        const v1 = ints[o + 6];
-        const v2 = ints[o + 7];
-        const argRaw =
-          v0 < 0 && v1 < 0 && v2 < 0
-            ? undefined
-            : [
-                v0 < 0 ? undefined : names[v0],
-                v1 < 0 ? undefined : names[v1],
-                v2 < 0 ? undefined : names[v2],
-              ];
+        const argRaw = argValues(ints, o, names);
         e = { kind: "call", pid, time, name, argText, ret, errno, unfinished: kind === K.unfinished, argRaw };
       }
     }
     if (!onLine(e, kind === K.bad ? String(payload ?? "") : "")) return false;
   }
   return true;
+}
+
+/** The argument values of the record at o (ints o+5..o+7: name ids, -1 for none); undefined when none. */
+function argValues(ints: Int32Array, o: number, names: string[]): (string | undefined)[] | undefined {
+  const v0 = ints[o + 5];
+  const v1 = ints[o + 6];
+  const v2 = ints[o + 7];
+  if (v0 < 0 && v1 < 0 && v2 < 0) return undefined;
+  return [v0 < 0 ? undefined : names[v0], v1 < 0 ? undefined : names[v1], v2 < 0 ? undefined : names[v2]];
 }
