@@ -73,6 +73,24 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
     assert.ok(opens(second, "work") > 0 && opens(second, "setup") === 0, "the second cat runs after it");
     assert.ok(profile.paths["/etc/hostname"] >= 2);
   });
+  it("--after delay: stamps strace's lines (only then) and splits the phases by time", async () => {
+    const { straceArgs } = await import("../../src/record/strace.js");
+    assert.ok(straceArgs("f", ["x"], parsePhase("delay:1")).includes("-ttt"));
+    assert.ok(
+      !straceArgs("f", ["x"], parsePhase("listen")).includes("-ttt"),
+      "timestamps cost; not asked for",
+    );
+    const script = "cat /etc/hostname >/dev/null; sleep 0.6; cat /etc/hostname >/dev/null";
+    const { profile } = await record(["sh", "-c", script], {
+      phase: parsePhase("delay:0.3"),
+      focus: { only: ["cat"] },
+    });
+    const [first, second] = profile.processes;
+    const opens = (p: (typeof profile.processes)[number], phase: "setup" | "work") =>
+      p.threads.reduce((a, t) => a + (t.syscalls.openat?.[phase] ?? 0), 0);
+    assert.ok(opens(first, "setup") > 0 && opens(first, "work") === 0, "the first cat runs before 0.3 s");
+    assert.ok(opens(second, "work") > 0 && opens(second, "setup") === 0, "the second cat after");
+  });
   it("--from-strace reads a plain 'strace -f -o' log to the same counts", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-rec-"));
     const log = join(dir, "t.log");
