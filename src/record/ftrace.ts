@@ -217,7 +217,7 @@ export async function recordFtrace(
     });
     if (lost)
       process.stderr.write(
-        `sysfence record: the kernel's trace buffer overflowed (${lost} events lost); counts are low and the profile is marked incomplete.\n`,
+        `sysfence record: the kernel's trace buffer overflowed (${lost} events lost); counts are low and the profile is marked incomplete; record again with --engine strace (slower, loses nothing).\n`,
       );
     return { profile, status, builder };
   } finally {
