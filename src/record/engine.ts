@@ -30,5 +30,5 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
   if (n.checkCounts) return { engine: "strace", why: "--check-counts compares with strace's own counts" };
   if (!n.root) return { engine: "strace", why: "the kernel's tracepoints need root" };
   if (!n.tracepoints) return { engine: "strace", why: "the kernel has no syscall tracepoints here" };
-  return { engine: "ftrace", why: "the cheapest engine (paths and socket addresses need --engine strace)" };
+  return { engine: "ftrace", why: "the cheapest here; paths and socket addresses need --engine strace" };
 }
