@@ -47,13 +47,31 @@ interface Counter {
   argMaps?: Map<number, Map<string, number>>;
   workArgMaps?: Map<number, Map<string, number>>;
 }
-function bump(m: Map<number, Map<string, number>>, i: number, v: string, n = 1): void {
+function bump(m: Map<number, Map<string, number>>, i: number, v: string, n: number): void {
   let vals = m.get(i);
   if (!vals) {
     vals = new Map();
     m.set(i, vals);
   }
   vals.set(v, (vals.get(v) ?? 0) + n);
+}
+/** A thread's counter for a syscall, made on first use. */
+function counterOf(t: Thread, name: string): Counter {
+  let c = t.counts.get(name);
+  if (!c) {
+    c = { setup: 0, work: 0, errors: 0 };
+    t.counts.set(name, c);
+  }
+  return c;
+}
+/** n more calls with value v in argument i (in the work phase too when work). */
+function countArg(c: Counter, i: number, v: string, work: boolean, n: number): void {
+  c.argMaps ??= new Map();
+  bump(c.argMaps, i, v, n);
+  if (work) {
+    c.workArgMaps ??= new Map();
+    bump(c.workArgMaps, i, v, n);
+  }
 }
 const plain = (m: Map<number, Map<string, number>>) =>
   Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
@@ -108,6 +126,9 @@ interface Group {
 const CLONE_THREAD = 0x10000n;
 /** Calls through which a program announces a marker or READY=1 (sd_notify sends a datagram). */
 const WRITES = new Set(["write", "writev", "pwrite64", "sendto", "sendmsg"]);
+/** Calls that make a process or thread, and calls that replace the process image. */
+const FORKS = ["clone", "clone3", "fork", "vfork"];
+const EXECS = ["execve", "execveat"];
 const MAX_PATHS = 20000;
 
 /** Normalises an argument text: numbers to decimal, everything else as written. */
@@ -174,16 +195,7 @@ export class ProfileBuilder {
 
   /** Syscalls whose whole argument text is read (forks, paths, execve, marker writes); others need at most argRaw. */
   textNames(): string[] {
-    return [
-      ...Object.keys(PATH_ARG),
-      "clone",
-      "clone3",
-      "fork",
-      "vfork",
-      "execve",
-      "execveat",
-      ...(this.phase.kind === "marker" ? WRITES : []),
-    ];
+    return [...Object.keys(PATH_ARG), ...FORKS, ...EXECS, ...(this.phase.kind === "marker" ? WRITES : [])];
   }
 
   /**
@@ -193,7 +205,7 @@ export class ProfileBuilder {
    */
   specialNames(): string[] | null {
     if (this.phase.kind === "delay") return null;
-    return ["clone", "clone3", "fork", "vfork", "execve", "execveat", ...this.timeNeeds().timeNames];
+    return [...FORKS, ...EXECS, ...this.timeNeeds().timeNames];
   }
 
   /**
@@ -215,12 +227,8 @@ export class ProfileBuilder {
     const g = t.group;
     if (!this.isCounted(g)) return;
     if (noReturn > 0) this.noReturn.set(name, (this.noReturn.get(name) ?? 0) + noReturn);
-    let c = t.counts.get(name);
     if (n > 0) {
-      if (!c) {
-        c = { setup: 0, work: 0, errors: 0 };
-        t.counts.set(name, c);
-      }
+      const c = counterOf(t, name);
       const work = g.work;
       if (work) c.work += n;
       else c.setup += n;
@@ -229,20 +237,12 @@ export class ProfileBuilder {
       if (idx && argRaw) {
         for (let k = 0; k < idx.length; k++) {
           const raw = argRaw[k];
-          if (raw === undefined) continue;
-          const v = cachedArgValue(raw);
-          c.argMaps ??= new Map();
-          bump(c.argMaps, idx[k], v, n);
-          if (work) {
-            c.workArgMaps ??= new Map();
-            bump(c.workArgMaps, idx[k], v, n);
-          }
+          if (raw !== undefined) countArg(c, idx[k], cachedArgValue(raw), work, n);
         }
       }
-      const path = info.path ? pathOf(name, pathRaw) : undefined;
-      if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
-        this.paths.set(path, (this.paths.get(path) ?? 0) + n);
+      if (info.path) this.countPath(pathOf(name, pathRaw), n);
     }
+    const c = t.counts.get(name);
     if (errors > 0 && c) c.errors += errors;
   }
 
@@ -365,7 +365,7 @@ export class ProfileBuilder {
     let info = this.names.get(name);
     if (!info) {
       info = {
-        fork: name === "clone" || name === "clone3" || name === "fork" || name === "vfork",
+        fork: FORKS.includes(name),
         interesting: INTERESTING_ARGS[name],
         path: PATH_ARG[name] !== undefined,
         write: WRITES.has(name),
@@ -393,11 +393,7 @@ export class ProfileBuilder {
     if (!wasWork && info.write && this.phase.kind === "marker" && e.argText.includes(this.phase.text))
       this.enterWork(g, e.time ?? this.clock?.());
     if (!this.isCounted(g)) return;
-    let c = t.counts.get(e.name);
-    if (!c) {
-      c = { setup: 0, work: 0, errors: 0 };
-      t.counts.set(e.name, c);
-    }
+    const c = counterOf(t, e.name);
     if (wasWork) c.work++;
     else c.setup++;
     const idx = info.interesting;
@@ -407,20 +403,17 @@ export class ProfileBuilder {
         const raw = args ? args[i] : e.argRaw ? e.argRaw[k] : nthArg(e.argText, i);
         if (raw === undefined) continue;
         const v = e.name === "clone3" ? clone3Flags(raw) : cachedArgValue(raw);
-        if (v === undefined) continue;
-        c.argMaps ??= new Map();
-        bump(c.argMaps, i, v);
-        if (wasWork) {
-          c.workArgMaps ??= new Map();
-          bump(c.workArgMaps, i, v);
-        }
+        if (v !== undefined) countArg(c, i, v, wasWork, 1);
       }
     }
-    const path = info.path
-      ? pathOf(e.name, args ? args[PATH_ARG[e.name]] : nthArg(e.argText, PATH_ARG[e.name]))
-      : undefined;
+    if (info.path)
+      this.countPath(pathOf(e.name, args ? args[PATH_ARG[e.name]] : nthArg(e.argText, PATH_ARG[e.name])), 1);
+  }
+
+  /** n more uses of a path (the first MAX_PATHS distinct ones are kept). */
+  private countPath(path: string | undefined, n: number): void {
     if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
-      this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
+      this.paths.set(path, (this.paths.get(path) ?? 0) + n);
   }
 
   private complete(t: Thread, e: CallEvent): void {

@@ -24,9 +24,8 @@ const wantsText = new Set(job.textNames);
 const pathNames = new Set(Object.keys(PATH_ARG));
 const special = new Set(job.specialNames);
 const timeNames = new Set(job.timeNames);
-// only the calls whose whole text the builder reads are decoded; argument values are cut from the bytes
-// (when folding, a path is cut from the bytes too; the text is decoded only for a path call sent as a record)
-// (asked once per syscall name: the answer is kept with its facts on the interned name)
+// only the calls whose whole text the builder reads are decoded (Info.text); argument values are cut from
+// the bytes
 const wantsArgs = () => curInfo().text;
 const names = new Map<string, number>();
 let newNames: string[] = [];
@@ -141,8 +140,10 @@ function doneFor(st: ThreadState, info: Info): Tally {
   return slot.done;
 }
 
-/** Per syscall name, looked up once per line: its id, the arguments worth keeping, whether its time is used. */
-/** What the scanner needs to know about a syscall: its name id, a small index of its own (tallies), ... */
+/**
+ * What the scanner needs to know about a syscall, looked up once per name: its name id, a small index of its
+ * own (tally slots), the arguments worth keeping, whether its time is used, whether it is always a record.
+ */
 type Info = {
   id: number;
   index: number;
@@ -247,12 +248,12 @@ class Records {
 const out = new Records();
 
 let readBuf = Buffer.alloc(0);
+let sliceStart = 0;
+let sliceEnd = 0;
 /**
  * Reads the bytes of the lines that start in [from, to) of the file: returns the buffer and sets
  * sliceStart/sliceEnd to their place in it (a line that starts before `from` is the previous slice's).
  */
-let sliceStart = 0;
-let sliceEnd = 0;
 function readSlice(fd: number, from: number, to: number): Buffer {
   const TAIL = 1 << 16;
   if (readBuf.length < to - from + TAIL + 1) readBuf = Buffer.allocUnsafe(to - from + TAIL + 1);
@@ -309,12 +310,14 @@ function scanSlice(fd: number, from: number, to: number, slice: number): ScanBat
   return out.take(slice);
 }
 const CHUNK = 1 << 18;
-
-// A thread's first line in the slice is a record (the builder may not know the thread yet); its unfinished
-// calls folded into a tally wait for their resumed lines (those still waiting at the end are sent).
+/** Threads whose unfinished call was folded into a tally: sent as pending records if still open at the end. */
 const waiting: ThreadState[] = [];
 
-/** Scans the lines in buf[pos, end) of a slice (firstLine: the slice's first line is among them). */
+/**
+ * Scans the lines in buf[pos, end) of a slice (firstLine: the slice's first line is among them). A thread's
+ * first line in the slice is a record (the builder may not know the thread yet), as is every call that
+ * changes the builder's state; other calls are folded into tallies.
+ */
 function scanLines(buf: Buffer, pos: number, end: number, slice: number, firstLine: boolean): void {
   while (pos < end) {
     let e = buf.indexOf(10, pos);
@@ -340,10 +343,7 @@ function scanLines(buf: Buffer, pos: number, end: number, slice: number, firstLi
           st.pending = -1;
           const t = doneFor(st, info);
           t.lines++;
-          if (p === info.id) {
-            if (cur.ret === "?") t.noReturn++;
-            else if (cur.ret === "-1" && cur.errno) t.errors++;
-          }
+          if (p === info.id) countEnd(t);
           pos = e + 1;
           continue;
         }
@@ -362,11 +362,12 @@ function scanLines(buf: Buffer, pos: number, end: number, slice: number, firstLi
         cur.errno ? idOf(cur.errno) : -1,
         info.time || out.count === 0 ? curTime() : Number.NaN,
       );
-      const idx = info.interesting;
-      if (idx !== undefined && kind !== SCAN_RESUME && lastArgs.end >= lastArgs.start)
-        for (let k = 0; k < idx.length && k < 3; k++)
-          if (nthArgBytes(buf, lastArgs.start, lastArgs.end, idx[k]))
-            out.ints[o + 5 + k] = internId(buf, argSpan.start, argSpan.end, idOf);
+      if (kind !== SCAN_RESUME && info.interesting !== undefined) {
+        argIds(buf, info.interesting);
+        out.ints[o + 5] = ids[0];
+        out.ints[o + 6] = ids[1];
+        out.ints[o + 7] = ids[2];
+      }
       const text =
         cur.argText ||
         (kind !== SCAN_RESUME && info.pathArg !== undefined
@@ -390,34 +391,46 @@ function scanLines(buf: Buffer, pos: number, end: number, slice: number, firstLi
   }
 }
 
+/** The ids of the values of the arguments `idx` (at most three) of the call line scanned last (-1: none). */
+const ids = new Int32Array(3);
+function argIds(buf: Buffer, idx: number[]): void {
+  const from = lastArgs.start;
+  const to = lastArgs.end;
+  for (let k = 0; k < 3; k++)
+    ids[k] =
+      k < idx.length && to >= from && nthArgBytes(buf, from, to, idx[k])
+        ? internId(buf, argSpan.start, argSpan.end, idOf)
+        : -1;
+}
+
+/** The end of a call counted in a tally: never returned, or failed with an errno. */
+function countEnd(t: Tally): void {
+  if (cur.ret === "?") t.noReturn++;
+  else if (cur.ret === "-1" && cur.errno) t.errors++;
+}
+
 /** Counts a call line into its thread's tally: argument values and path cut from the bytes. */
 function foldCall(buf: Buffer, st: ThreadState, info: Info, kind: number): void {
   let v0 = -1;
   let v1 = -1;
   let v2 = -1;
-  let path = -1;
-  const idx = info.interesting;
-  const from = lastArgs.start;
-  const to = lastArgs.end;
-  if (to >= from) {
-    if (idx !== undefined) {
-      if (nthArgBytes(buf, from, to, idx[0])) v0 = internId(buf, argSpan.start, argSpan.end, idOf);
-      if (idx.length > 1 && nthArgBytes(buf, from, to, idx[1]))
-        v1 = internId(buf, argSpan.start, argSpan.end, idOf);
-      if (idx.length > 2 && nthArgBytes(buf, from, to, idx[2]))
-        v2 = internId(buf, argSpan.start, argSpan.end, idOf);
-    }
-    if (info.pathArg !== undefined && nthArgBytes(buf, from, to, info.pathArg))
-      path = internId(buf, argSpan.start, argSpan.end, idOf);
+  if (info.interesting !== undefined) {
+    argIds(buf, info.interesting);
+    v0 = ids[0];
+    v1 = ids[1];
+    v2 = ids[2];
   }
+  let path = -1;
+  if (info.pathArg !== undefined && lastArgs.end >= lastArgs.start)
+    if (nthArgBytes(buf, lastArgs.start, lastArgs.end, info.pathArg))
+      path = internId(buf, argSpan.start, argSpan.end, idOf);
   const t = tallyFor(st, info, v0, v1, v2, path);
   t.calls++;
   t.lines++;
   if (kind === SCAN_UNFINISHED) {
     if (st.pending < 0) waiting.push(st);
     st.pending = info.id;
-  } else if (cur.ret === "?") t.noReturn++;
-  else if (cur.ret === "-1" && cur.errno) t.errors++;
+  } else countEnd(t);
 }
 
 const fd = openSync(job.file, "r");

@@ -34,9 +34,10 @@ export interface Interned {
 const entries: Interned[] = [];
 // (in an object: growing the table replaces its arrays without invalidating code compiled against them)
 const table = { slots: new Int32Array(1 << 16), hashes: new Int32Array(1 << 16) };
-export const internBytes = (buf: Buffer, s: number, e: number): string =>
-  interned < MAX_INTERNED ? nameOf(buf, s, e) : utf8(buf, s, e);
-/** internBytes, answered with an id that `assign` gives each new text once. */
+/**
+ * The id of the text buf[s, e), which `assign` gives each new text once (interned up to MAX_INTERNED texts;
+ * after that each is assigned as it comes).
+ */
 export function internId(buf: Buffer, s: number, e: number, assign: (text: string) => number): number {
   if (interned >= MAX_INTERNED) return assign(utf8(buf, s, e));
   nameOf(buf, s, e);
@@ -334,17 +335,14 @@ export function scanCore(
     lastArgs.end = end - UNFINISHED.length;
     cur.ret = undefined;
     cur.errno = undefined;
-    if (wantsArgs(name))
-      cur.argText = utf8(buf, argStart, end - UNFINISHED.length)
-        .trim()
-        .replace(/,$/, "");
+    if (wantsArgs(name)) cur.argText = lastArgText(buf, true);
     return SCAN_UNFINISHED;
   }
   if (!findResult(buf, argStart - 1, end)) return SCAN_SLOW;
   lastArgs.end = resArgEnd;
   cur.ret = resRet;
   cur.errno = resErrno;
-  if (wantsArgs(name)) cur.argText = utf8(buf, argStart, resArgEnd);
+  if (wantsArgs(name)) cur.argText = lastArgText(buf, false);
   return SCAN_CALL;
 }
 
