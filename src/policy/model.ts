@@ -27,6 +27,11 @@ export interface Condition {
   op: CmpOp;
   value: bigint;
   mask?: bigint;
+  /**
+   * Ordered comparisons are unsigned even on a C `int` argument, as libseccomp compares (OCI inputs, which
+   * runc compiles with libseccomp); sysfence's own format compares `int` arguments signed.
+   */
+  unsigned?: boolean;
   /** The text the user wrote, for messages and rewriting. */
   text?: string;
   location?: SourceLocation;

@@ -1,7 +1,7 @@
 import type { Diagnostic, SourceLocation } from "../errors.js";
 import { throwIfErrors } from "../errors.js";
 import { type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
-import { isKnownSyscall } from "../syscalls/table.js";
+import { applyLibseccompSemantics } from "./libseccomp-semantics.js";
 import type { Action, CmpOp, Condition, Policy, Rule } from "./model.js";
 
 // The Docker/OCI seccomp profile (runtime-spec config-linux.md "Seccomp", plus Docker's
@@ -87,14 +87,12 @@ const OPS: Record<string, CmpOp> = {
   SCMP_CMP_MASKED_EQ: "&==",
 };
 
-/** Converts an OCI action name (+ errnoRet) to an action; undefined when unknown. */
-export function ociAction(
-  name: string,
-  errnoRetIn: number | bigint | undefined,
-  defaultIn: number | bigint | undefined,
-): Action | undefined {
+/**
+ * Converts an OCI action name (+ errnoRet) to an action as runc does (libcontainer/seccomp getAction): an
+ * ERRNO or TRACE without errnoRet answers EPERM. Undefined when the name is unknown.
+ */
+export function ociAction(name: string, errnoRetIn: number | bigint | undefined): Action | undefined {
   const errnoRet = errnoRetIn === undefined ? undefined : Number(errnoRetIn);
-  const defaultErrnoRet = defaultIn === undefined ? undefined : Number(defaultIn);
   switch (name) {
     case "SCMP_ACT_ALLOW":
       return { kind: "allow" };
@@ -106,9 +104,9 @@ export function ociAction(
     case "SCMP_ACT_TRAP":
       return { kind: "trap" };
     case "SCMP_ACT_ERRNO":
-      return { kind: "errno", data: errnoRet ?? defaultErrnoRet ?? 1 };
+      return { kind: "errno", data: errnoRet ?? 1 };
     case "SCMP_ACT_TRACE":
-      return { kind: "trace", data: errnoRet ?? defaultErrnoRet ?? 0 };
+      return { kind: "trace", data: errnoRet ?? 1 };
     case "SCMP_ACT_LOG":
       return { kind: "log" };
     case "SCMP_ACT_NOTIFY":
@@ -128,24 +126,46 @@ function kernelAtLeast(have: string | undefined, need: string): boolean {
   return true;
 }
 
-/** Imports a Docker/OCI profile, resolving archMap, includes and excludes for the given host. */
+/** Values runc reads as uint64 that are a 32-bit negative number sign-extended (AT_FDCWD, -1) become negative. */
+function ociValue(v: number | bigint): bigint {
+  const b = BigInt(v);
+  return b >= 0xffffffff80000000n ? b - (1n << 64n) : b;
+}
+
+/**
+ * Imports a validated Docker/OCI profile as runc and Docker would apply it: archMap, includes and excludes
+ * resolved for the host; then libseccomp's meaning (see applyLibseccompSemantics).
+ */
 export function importOci(
   profile: OciProfile,
-  options: OciOptions & { file?: string; locate?: (path: (string | number)[]) => SourceLocation },
+  options: OciOptions & {
+    file?: string;
+    locate?: (path: (string | number)[]) => SourceLocation;
+    prefix?: (string | number)[];
+  },
 ): { policy: Policy; warnings: Diagnostic[] } {
   const file = options.file ?? "<profile>";
-  const locate = options.locate ?? (() => ({ file }));
+  const prefix = options.prefix ?? [];
+  const locate = (path: (string | number)[]) =>
+    options.locate ? options.locate([...prefix, ...path]) : { file };
   const diags: Diagnostic[] = [];
   const host = options.arch ?? nativeArch();
   const caps = new Set(
     (options.caps ?? DOCKER_DEFAULT_CAPS).map((c) => (c.startsWith("CAP_") ? c : `CAP_${c}`).toUpperCase()),
   );
-  const defaultAction = ociAction(profile.defaultAction, undefined, profile.defaultErrnoRet);
+  const defaultAction = ociAction(profile.defaultAction, profile.defaultErrnoRet);
   if (!defaultAction)
     diags.push({
       severity: "error",
       message: `unknown defaultAction '${profile.defaultAction}'`,
       location: locate(["defaultAction"]),
+    });
+  if (profile.architectures?.length && profile.archMap?.length)
+    diags.push({
+      severity: "error",
+      message: "both 'architectures' and 'archMap' are set; Docker refuses such a profile",
+      location: locate(["archMap"]),
+      hint: "keep one of them",
     });
 
   const arches: ArchName[] = [];
@@ -154,7 +174,7 @@ export function importOci(
     if (!info)
       diags.push({
         severity: "warning",
-        message: `architecture '${name}' is not supported by sysfence; ignored`,
+        message: `architecture '${name}' is not supported by sysfence; its calls get the bad-architecture action (kill)`,
         location: locate(path),
       });
     else if (!arches.includes(info.name)) arches.push(info.name);
@@ -187,11 +207,17 @@ export function importOci(
   };
 
   const rules: Rule[] = [];
-  const unknownNames = new Set<string>();
   (profile.syscalls ?? []).forEach((s, si) => {
+    if (s.name !== undefined && s.names !== undefined)
+      diags.push({
+        severity: "error",
+        message: "both 'name' and 'names' are set; Docker refuses such a rule",
+        location: locate(["syscalls", si]),
+        hint: "keep 'names'",
+      });
     if (!applies(s)) return;
     const names = [...(s.names ?? []), ...(s.name ? [s.name] : [])];
-    const action = ociAction(s.action, s.errnoRet, profile.defaultErrnoRet);
+    const action = ociAction(s.action, s.errnoRet);
     if (!action) {
       diags.push({
         severity: "error",
@@ -201,11 +227,12 @@ export function importOci(
       });
       return;
     }
-    const known = names.filter((n) => {
-      if (isKnownSyscall(n)) return true;
-      unknownNames.add(n);
-      return false;
-    });
+    if (s.errnoRet !== undefined && action.kind !== "errno" && action.kind !== "trace")
+      diags.push({
+        severity: "warning",
+        message: `errnoRet is ignored for ${s.action}`,
+        location: locate(["syscalls", si, "errnoRet"]),
+      });
     const conds: Condition[] = [];
     (s.args ?? []).forEach((a, ai) => {
       const op = OPS[a.op];
@@ -219,60 +246,44 @@ export function importOci(
         });
         return;
       }
-      const index = Number(a.index);
-      if (!Number.isInteger(index) || index < 0 || index > 5) {
-        diags.push({
-          severity: "error",
-          message: `argument index ${a.index} is out of range`,
-          location: where,
-          hint: "seccomp sees arguments 0 to 5",
-        });
-        return;
-      }
-      const v = BigInt(a.value);
-      const v2 = BigInt(a.valueTwo ?? 0);
+      const v = ociValue(a.value);
+      const v2 = ociValue(a.valueTwo ?? 0);
+      // libseccomp masks the datum too (db.c _db_node_mask_fixup): (arg & mask) == (valueTwo & mask).
       conds.push(
         op === "&=="
-          ? { arg: index, op, mask: v, value: v2, location: where }
-          : { arg: index, op, value: v, location: where },
+          ? { arg: a.index, op, mask: v, value: v & v2, location: where, unsigned: true }
+          : { arg: a.index, op, value: v, location: where, unsigned: true },
       );
     });
-    if (known.length === 0) return;
     // runc: conditions that repeat an argument index are OR-ed (one rule each); distinct indexes are AND-ed.
     const indexes = conds.map((c) => c.arg);
     const repeated = new Set(indexes).size !== indexes.length;
     const groups = repeated ? conds.map((c) => [c]) : [conds];
     for (const g of groups)
-      rules.push({
-        names: known,
-        action,
-        conditions: g,
-        comment: s.comment,
-        location: locate(["syscalls", si]),
-      });
+      rules.push({ names, action, conditions: g, comment: s.comment, location: locate(["syscalls", si]) });
   });
-  if (unknownNames.size) {
+  if (profile.flags?.length)
     diags.push({
       severity: "warning",
-      message: `${unknownNames.size} syscall name(s) unknown to libseccomp's tables were skipped: ${[...unknownNames].sort().join(", ")}`,
-      location: { file },
+      message: `'flags' (${profile.flags.join(", ")}) are install options, not part of the filter program; sysfence does not apply them`,
+      location: locate(["flags"]),
     });
-  }
-  for (const key of ["flags", "listenerPath"] as const) {
-    if (profile[key] !== undefined)
-      diags.push({
-        severity: "warning",
-        message: `'${key}' is not part of the filter program and is ignored`,
-        location: locate([key]),
-      });
-  }
+  if (profile.listenerPath !== undefined)
+    diags.push({
+      severity: "warning",
+      message: "'listenerPath' is not part of the filter program and is ignored",
+      location: locate(["listenerPath"]),
+    });
+  throwIfErrors(diags, file);
+  const semantics = applyLibseccompSemantics(rules, defaultAction!, arches, file);
+  diags.push(...semantics.diagnostics);
   throwIfErrors(diags, file);
   return {
     policy: {
       defaultAction: defaultAction!,
       badArchAction: { kind: "kill-process" },
       architectures: arches,
-      rules,
+      rules: semantics.rules,
       source: file,
     },
     warnings: diags.filter((d) => d.severity === "warning"),

@@ -59,8 +59,9 @@ function holds(c: Condition, name: string, arch: ArchName, raw: bigint): boolean
   if (c.op === "&==") return (view & BigInt.asUintN(w.bits, c.mask ?? 0n)) === value;
   if (c.op === "==") return view === value;
   if (c.op === "!=") return view !== value;
-  const a = w.signed ? BigInt.asIntN(Number(bits), view) : view;
-  const b = w.signed ? BigInt.asIntN(Number(bits), value) : value;
+  const signed = w.signed && !c.unsigned;
+  const a = signed ? BigInt.asIntN(Number(bits), view) : view;
+  const b = signed ? BigInt.asIntN(Number(bits), value) : value;
   switch (c.op) {
     case "<":
       return a < b;

@@ -184,7 +184,7 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
         const conds: ResolvedCondition[] = [];
         for (const c of r.conditions) {
           const w = argWidth(name, c.arg, arch);
-          const fitted = fitCondition(c, w.bits, w.signed);
+          const fitted = fitCondition(c, w.bits, w.signed && !c.unsigned);
           if (typeof fitted === "string") {
             note({
               severity: "error",

@@ -16,11 +16,6 @@ const SYSTEMD_ARCHES: Record<string, string> = {
   s390x: "s390x",
 };
 
-/** True when text holds systemd SystemCall*= settings (a unit file or drop-in). */
-export function isSystemdText(text: string): boolean {
-  return /^\s*SystemCall(Filter|ErrorNumber|Architectures|Log)=/m.test(text);
-}
-
 /**
  * Reads SystemCallFilter=, SystemCallErrorNumber=, SystemCallArchitectures= and SystemCallLog= as systemd
  * does: the first filter line picks allow-list or deny-list (~) mode, later lines add or remove, an empty

@@ -1,0 +1,11 @@
+import { decodeProgram } from "../../bpf/insn.js";
+import { importBpf } from "../bpf-import.js";
+import type { ParsedPolicy } from "../parse.js";
+
+// Raw seccomp BPF (struct sock_filter[], as written by `sysfence compile -o`, libseccomp's
+// seccomp_export_bpf or bwrap's --seccomp input): decompiled by asking the program.
+
+/** Reads a raw BPF program as a policy; programs that read arguments are refused by importBpf. */
+export function readBpfPolicy(bytes: Uint8Array, file: string): ParsedPolicy {
+  return { policy: importBpf(decodeProgram(bytes, file), file), warnings: [], format: "bpf" };
+}

@@ -1,0 +1,162 @@
+import { type Diagnostic, type SourceLocation, throwIfErrors } from "../../errors.js";
+import { ARCH_NAMES, type ArchName, findArch, nativeArch } from "../../syscalls/arches.js";
+import { groupNames, isGroup } from "../../syscalls/groups.js";
+import { editDistance, isKnownSyscall, suggestSyscalls } from "../../syscalls/table.js";
+import { parseAction } from "../actions.js";
+import { parseCondition } from "../conditions.js";
+import type { Condition, Policy, Rule } from "../model.js";
+import type { ParsedPolicy } from "../parse.js";
+import { type PolicyFile, policySchema } from "../schema.js";
+import type { TextDocument } from "./document.js";
+
+// The sysfence policy format (docs/policy-format.md), from YAML or JSON: first matching rule wins.
+
+/** Reads a sysfence policy from a parsed document; every problem is reported with file:line:column. */
+export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
+  const diags: Diagnostic[] = [];
+  const locate = doc.locate;
+  const shape = policySchema().safeParse(bigintsAsText(doc.data));
+  if (!shape.success) {
+    for (const issue of shape.error.issues) {
+      const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+      diags.push({
+        severity: "error",
+        message: `${path.length ? `${path.join(".")}: ` : ""}${issue.message}`,
+        location: locate(path),
+        hint: shapeHint(issue.message, path),
+      });
+    }
+    throwIfErrors(diags, doc.file);
+  }
+  const raw = shape.data as PolicyFile;
+  const warnings: Diagnostic[] = [];
+  const action = (t: string, path: (string | number)[]) => {
+    try {
+      return parseAction(t);
+    } catch (e) {
+      diags.push({ severity: "error", message: (e as Error).message, location: locate(path) });
+      return { kind: "allow" as const };
+    }
+  };
+  const architectures: ArchName[] = [];
+  (raw.architectures ?? [nativeArch()]).forEach((a, i) => {
+    const info = findArch(a);
+    if (!info)
+      diags.push({
+        severity: "error",
+        message: `unknown architecture '${a}'`,
+        location: locate(["architectures", i]),
+        hint: `use one of ${ARCH_NAMES.join(", ")}`,
+      });
+    else if (!architectures.includes(info.name)) architectures.push(info.name);
+  });
+  const rules: Rule[] = [];
+  raw.syscalls.forEach((r, ri) => {
+    const base = ["syscalls", ri];
+    const names = [...(r.names ?? []), ...(r.name !== undefined ? [r.name] : [])];
+    const nameLocations = [
+      ...(r.names ?? []).map((_, ni) => locate([...base, "names", ni])),
+      ...(r.name !== undefined ? [locate([...base, "name"])] : []),
+    ];
+    if (names.length === 0)
+      diags.push({
+        severity: "error",
+        message: "rule names no syscall",
+        location: locate(base),
+        hint: 'add names: [read, write] or name: "@basic-io"',
+      });
+    names.forEach((n, ni) => {
+      checkName(n, nameLocations[ni], diags);
+    });
+    const conditions: Condition[] = [];
+    (r.args ?? []).forEach((c, ci) => {
+      try {
+        conditions.push({ ...parseCondition(c), location: locate([...base, "args", ci]) });
+      } catch (e) {
+        diags.push({
+          severity: "error",
+          message: (e as Error).message,
+          location: locate([...base, "args", ci]),
+        });
+      }
+    });
+    if (conditions.length > 0) {
+      for (const n of names)
+        if (n.startsWith("@"))
+          diags.push({
+            severity: "error",
+            message: `argument conditions on a group (${n}) are not allowed: argument meanings differ per syscall`,
+            location: locate([...base, "args"]),
+            hint: "name the syscalls one by one",
+          });
+    }
+    rules.push({
+      names,
+      action: action(r.action, [...base, "action"]),
+      conditions,
+      comment: r.comment,
+      location: locate(base),
+      nameLocations,
+    });
+  });
+  const policy: Policy = {
+    defaultAction: action(raw.defaultAction, ["defaultAction"]),
+    badArchAction: raw.badArchAction
+      ? action(raw.badArchAction, ["badArchAction"])
+      : { kind: "kill-process" },
+    architectures,
+    rules,
+    source: doc.file,
+  };
+  throwIfErrors(diags, doc.file);
+  return {
+    policy,
+    warnings: [...warnings, ...diags.filter((d) => d.severity === "warning")],
+    format: "sysfence",
+  };
+}
+
+/** Integers beyond 2^53 stay exact as decimal text, which condition values accept. */
+function bigintsAsText(v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (Array.isArray(v)) return v.map(bigintsAsText);
+  if (v !== null && typeof v === "object") {
+    const o: Record<string, unknown> = Object.create(null);
+    for (const [k, x] of Object.entries(v)) o[k] = bigintsAsText(x);
+    return o;
+  }
+  return v;
+}
+
+function checkName(n: string, location: SourceLocation | undefined, diags: Diagnostic[]): void {
+  if (n.startsWith("@")) {
+    if (!isGroup(n)) {
+      const near = groupNames().filter((g) => editDistance(g, n) <= 3);
+      diags.push({
+        severity: "error",
+        message: `unknown syscall group '${n}'`,
+        location,
+        hint: near.length ? `did you mean ${near.join(" or ")}?` : `known groups: ${groupNames().join(" ")}`,
+      });
+    }
+    return;
+  }
+  if (!isKnownSyscall(n)) {
+    const near = suggestSyscalls(n);
+    diags.push({
+      severity: "error",
+      message: `unknown syscall '${n}'`,
+      location,
+      hint: near.length
+        ? `did you mean ${near.map((s) => `'${s}'`).join(" or ")}?`
+        : "see `sysfence syscalls` for the list",
+    });
+  }
+}
+
+function shapeHint(message: string, path: (string | number)[]): string | undefined {
+  if (/unrecognized key/i.test(message))
+    return "keys are version, defaultAction, badArchAction, architectures, syscalls; a rule has names/name, action, args, comment";
+  if (path.length === 0 || path[path.length - 1] === "syscalls") return "see docs/policy-format.md";
+  return undefined;
+}
