@@ -3,6 +3,7 @@ import { release } from "node:os";
 import { decodeProgram, type Insn } from "../bpf/insn.js";
 import { type CompileResult, compile } from "../compile/compile.js";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
+import { isBinary, type PolicyFormat } from "../policy/formats/detect.js";
 import type { ParsedPolicy } from "../policy/parse.js";
 import { type ArchName, archInfo } from "../syscalls/arches.js";
 import type { CliIO } from "./io.js";
@@ -12,7 +13,13 @@ export interface PolicyOptions {
   arch?: string[];
   caps?: string;
   kernel?: string;
+  /** --input-format: the format the file must be (sysfence, oci, moby, spo, systemd, bpf). */
+  inputFormat?: string;
 }
+
+/** The help text of --input-format, shared by every command that reads a policy. */
+export const INPUT_FORMAT_HELP =
+  "the policy's format: sysfence, oci, moby, spo, systemd or bpf (default: decided by its structure; docs/policy-inputs.md)";
 
 /** Parses a comma- or repeat-separated --arch list. */
 export function parseArches(values: string[] | undefined): ArchName[] | undefined {
@@ -32,6 +39,7 @@ export async function loadPolicy(path: string, opts: PolicyOptions, io: CliIO): 
     arch: arches?.[0],
     caps: opts.caps === undefined ? undefined : opts.caps.split(",").filter(Boolean),
     kernel: opts.kernel ?? release(),
+    format: opts.inputFormat as PolicyFormat | undefined,
   });
   if (arches) parsed.policy.architectures = arches;
   for (const w of parsed.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
@@ -50,11 +58,11 @@ export async function loadAndCompile(
   return { ...result, parsed };
 }
 
-/** True when a file holds raw BPF rather than a policy (by extension, or by content that is not text). */
-export async function looksLikeBpf(path: string): Promise<boolean> {
-  if (/\.(bpf|bin)$/i.test(path)) return true;
-  const head = (await readFile(path).catch(() => Buffer.alloc(0))).subarray(0, 512);
-  return head.includes(0);
+/** True when a file holds raw BPF rather than a policy: binary content (formats/detect.ts row 1) or --input-format bpf. */
+export async function looksLikeBpf(path: string, inputFormat?: string): Promise<boolean> {
+  if (inputFormat !== undefined) return inputFormat === "bpf";
+  if (path === "-") return false;
+  return isBinary(await readFile(path).catch(() => Buffer.alloc(0)));
 }
 
 /** Reads a raw BPF file. */

@@ -13,8 +13,8 @@ import { commonWitness } from "./overlap.js";
 // - conditional rules with different actions that can hold at once are decided by libseccomp's internal
 //   tree order, not file order: such profiles are refused here, with an example call;
 // - on architectures that multiplex (i386, s390x, ppc64le), a rule on a socket or SysV IPC call also
-//   governs socketcall(2)/ipc(2) with the sub-call number in arg0 — without the rule's argument
-//   conditions, which live in memory there.
+//   governs socketcall(2)/ipc(2) with the sub-call number in arg0; its conditions on arg0 are dropped and
+//   those on other arguments compare socketcall's and ipc's own registers.
 
 /** Architectures whose socket and IPC calls also go through socketcall(2) and ipc(2). */
 export const MULTIPLEXING_ARCHES: readonly ArchName[] = ["i386", "s390x", "ppc64le"];
@@ -84,11 +84,13 @@ export function applyLibseccompSemantics(
           unsigned: true,
           location: r.location,
         };
+        // libseccomp puts the sub-call in arg0 and keeps the rule's other conditions, which then compare
+        // socketcall's own registers (arch-x86.c); a condition on arg0 is dropped.
         expanded.push({
           names: [via],
           action: r.action,
-          conditions: [cond],
-          comment: `${n} through ${via}(2) (libseccomp adds this on ${arches.filter((a) => MULTIPLEXING_ARCHES.includes(a)).join(", ")}; argument conditions do not apply)`,
+          conditions: [cond, ...r.conditions.filter((c) => c.arg !== 0).map((c) => ({ ...c }))],
+          comment: `${n} through ${via}(2), as libseccomp adds it on ${arches.filter((a) => MULTIPLEXING_ARCHES.includes(a)).join(", ")}`,
           location: r.location,
         });
       }

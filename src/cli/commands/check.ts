@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { compile } from "../../compile/compile.js";
 import { formatDiagnostic } from "../../errors.js";
 import { type CliIO, toJson } from "../io.js";
-import { loadPolicy, type PolicyOptions } from "../policy-input.js";
+import { INPUT_FORMAT_HELP, loadPolicy, type PolicyOptions } from "../policy-input.js";
 
 /** `sysfence check POLICY` and `sysfence schema`. */
 export function registerCheck(program: Command, io: CliIO): void {
@@ -12,6 +12,7 @@ export function registerCheck(program: Command, io: CliIO): void {
     .argument("<policy>", "policy file")
     .option("--arch <arch...>", "target architectures")
     .option("--json", "print JSON")
+    .option("--input-format <format>", INPUT_FORMAT_HELP)
     .action(async (file: string, opts: PolicyOptions & { json?: boolean }) => {
       const parsed = await loadPolicy(file, opts, opts.json ? { ...io, stderr: () => {} } : io);
       const r = compile(parsed.policy, { stats: false });

@@ -4,7 +4,7 @@ import { encodeProgram, type Insn, sockFilterLines } from "../../bpf/insn.js";
 import type { CompileStats } from "../../compile/stats.js";
 import { formatAction } from "../../policy/actions.js";
 import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
-import { loadAndCompile, type PolicyOptions } from "../policy-input.js";
+import { INPUT_FORMAT_HELP, loadAndCompile, type PolicyOptions } from "../policy-input.js";
 
 /** Renders a program as a C array of struct sock_filter. */
 export function programAsC(program: readonly Insn[], name = "sysfence_filter"): string {
@@ -43,6 +43,7 @@ export function registerCompile(program: Command, io: CliIO): void {
     .option("-o, --output <file>", "write the program here (atomically)")
     .option("--format <format>", "summary | bpf | c | hex | disasm | json", undefined)
     .option("--caps <list>", "OCI: capabilities the container holds (default: Docker's default set)")
+    .option("--input-format <format>", INPUT_FORMAT_HELP)
     .option("--kernel <version>", "OCI: kernel version for minKernel (default: this machine's)")
     .option("--json", "print the summary as JSON")
     .action(

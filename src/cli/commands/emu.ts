@@ -10,7 +10,13 @@ import { type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
 import { resolveSyscallSpec } from "../../syscalls/table.js";
 import { type CliIO, toJson, UsageError } from "../io.js";
-import { loadAndCompile, loadBpf, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
+import {
+  INPUT_FORMAT_HELP,
+  loadAndCompile,
+  loadBpf,
+  looksLikeBpf,
+  type PolicyOptions,
+} from "../policy-input.js";
 
 interface EmuQuery {
   arch?: string;
@@ -63,6 +69,7 @@ export function registerEmu(program: Command, io: CliIO): void {
     .option("--trace", "list the instructions executed")
     .option("--json", "print JSON")
     .option("--caps <list>", "OCI: capabilities the container holds")
+    .option("--input-format <format>", INPUT_FORMAT_HELP)
     .action(
       async (
         input: string,
@@ -77,9 +84,9 @@ export function registerEmu(program: Command, io: CliIO): void {
       ) => {
         let prog: Insn[];
         let defaultArch: ArchName = opts.arch ? archInfo(opts.arch).name : nativeArch();
-        if (await looksLikeBpf(input)) prog = await loadBpf(input);
+        if (await looksLikeBpf(input, opts.inputFormat)) prog = await loadBpf(input);
         else {
-          const r = await loadAndCompile(input, { caps: opts.caps }, io);
+          const r = await loadAndCompile(input, { caps: opts.caps, inputFormat: opts.inputFormat }, io);
           prog = r.program;
           if (!opts.arch) defaultArch = r.resolved.arches[0].arch;
         }

@@ -5,7 +5,7 @@ import { decodeProgram } from "../../bpf/insn.js";
 import { type Diagnostic, formatDiagnostic, SysfenceError } from "../../errors.js";
 import type { Policy } from "../../policy/model.js";
 import { type CliIO, UsageError, writeFileAtomic } from "../io.js";
-import { loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
+import { INPUT_FORMAT_HELP, loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
 
 const FORMATS = ["libseccomp-c", "bpf", "bpf-c", "systemd", "oci", "k8s"];
 
@@ -103,10 +103,11 @@ export function registerExport(program: Command, io: CliIO): void {
     .argument("<file>", "the file to convert")
     .option("-o, --output <file>", "write here (atomically) instead of stdout")
     .option("--caps <list>", "OCI: capabilities the container holds")
+    .option("--input-format <format>", INPUT_FORMAT_HELP)
     .action(async (file: string, opts: PolicyOptions & { output?: string }) => {
       const { policyToYaml } = await import("../../policy/write.js");
       let policy: Policy;
-      if (await looksLikeBpf(file)) {
+      if (await looksLikeBpf(file, opts.inputFormat)) {
         const { importBpf } = await import("../../policy/bpf-import.js");
         const bytes = await readFile(file).catch((e) => {
           throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
