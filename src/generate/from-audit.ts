@@ -3,6 +3,7 @@
 import { SysfenceError } from "../errors.js";
 import type { SeccompRecord } from "../observe/records.js";
 import type { Profile, SyscallCounts } from "../record/profile.js";
+import { dict } from "../util/dict.js";
 
 /** Builds a profile from decoded records (pure). Records of other arches than `arch` are left out. */
 export function profileOfRecords(records: readonly SeccompRecord[], source: string, arch?: string): Profile {
@@ -26,7 +27,7 @@ export function profileOfRecords(records: readonly SeccompRecord[], source: stri
       last = Math.max(last ?? r.time, r.time);
     }
   }
-  const totals: Record<string, SyscallCounts> = {};
+  const totals: Record<string, SyscallCounts> = dict();
   const processes = [...byExe.entries()].map(([exe, m], i) => {
     for (const [name, c] of m) {
       totals[name] ??= { setup: 0, work: 0, errors: 0 };
@@ -47,8 +48,8 @@ export function profileOfRecords(records: readonly SeccompRecord[], source: stri
     phaseBoundary: "audit",
     syscalls: totals,
     processes,
-    paths: {},
-    signals: {},
+    paths: dict(),
+    signals: dict(),
   };
 }
 

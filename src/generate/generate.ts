@@ -11,6 +11,7 @@ import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
 import { type ArgsMode, tighten } from "./tighten.js";
+import { dict } from "../util/dict.js";
 
 /** Options of `sysfence generate`. */
 export interface GenerateOptions extends Selection {
@@ -111,12 +112,12 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       count: 0,
       setup: 0,
       work: 0,
-      args: {},
+      args: dict(),
       where: new Map<string, Set<number>>(),
     };
     clone.fallback = `libc's fallback for the ${clone3.count} clone3 calls recorded`;
     for (const [v, n] of Object.entries(clone3.args[0] ?? {})) {
-      clone.args[0] ??= {};
+      clone.args[0] ??= dict();
       clone.args[0][v] = (clone.args[0][v] ?? 0) + n;
     }
     for (const [w, pids] of clone3.where)

@@ -2,6 +2,7 @@
 // side by side, and the result says where it came from.
 import { SysfenceError } from "../errors.js";
 import { addCounts, type Profile, type SyscallCounts } from "../record/profile.js";
+import { dict } from "../util/dict.js";
 
 function sumInto(a: Record<string, number>, b: Record<string, number>): void {
   for (const [k, n] of Object.entries(b)) a[k] = (a[k] ?? 0) + n;
@@ -20,9 +21,9 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
       `cannot merge profiles of different architectures (${[...arches].join(", ")}).`,
     );
   const boundaries = new Set(profiles.map((p) => p.phaseBoundary ?? ""));
-  const syscalls: Record<string, SyscallCounts> = {};
-  const paths: Record<string, number> = {};
-  const signals: Record<string, number> = {};
+  const syscalls: Record<string, SyscallCounts> = dict();
+  const paths: Record<string, number> = dict();
+  const signals: Record<string, number> = dict();
   for (const p of profiles) {
     for (const [name, c] of Object.entries(p.syscalls)) {
       syscalls[name] ??= { setup: 0, work: 0, errors: 0 };

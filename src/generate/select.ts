@@ -1,6 +1,7 @@
 // Which recorded calls a policy is generated from: by phase, process image and thread role.
 import { SysfenceError } from "../errors.js";
 import type { Profile, SyscallCounts } from "../record/profile.js";
+import { dict } from "../util/dict.js";
 
 /** Thread roles: the thread-group leader, the other threads, or both. */
 export type ThreadRole = "main" | "workers" | "all";
@@ -114,7 +115,7 @@ function add(
   if (n === 0) return;
   let s = calls.get(name);
   if (!s) {
-    s = { name, count: 0, setup: 0, work: 0, args: {}, where: new Map() };
+    s = { name, count: 0, setup: 0, work: 0, args: dict(), where: new Map() };
     calls.set(name, s);
   }
   s.count += n;
@@ -125,7 +126,7 @@ function add(
   s.where.set(where, pids);
   const args = phase === "work" ? (c.workArgs ?? c.args) : c.args;
   for (const [i, vals] of Object.entries(args ?? {})) {
-    s.args[i] ??= {};
+    s.args[i] ??= dict();
     for (const [v, k] of Object.entries(vals)) s.args[i][v] = (s.args[i][v] ?? 0) + k;
   }
 }

@@ -9,6 +9,7 @@ import {
   type Profile,
   type SyscallCounts,
 } from "./profile.js";
+import { dict } from "../util/dict.js";
 
 /** When the work phase starts (--after). */
 export type PhaseSpec =
@@ -493,7 +494,7 @@ export class ProfileBuilder {
     const groups = new Set<Group>(this.finished);
     for (const t of this.threads.values()) groups.add(t.group);
     const processes: ProcessProfile[] = [];
-    const totals: Record<string, SyscallCounts> = {};
+    const totals: Record<string, SyscallCounts> = dict();
     for (const g of groups) {
       const threads = [...g.threads.values()]
         .filter((t) => t.counts.size > 0)

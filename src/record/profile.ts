@@ -1,4 +1,5 @@
 // The recorded profile: a versioned JSON document (docs/profile-format.md).
+import { dict } from "../util/dict.js";
 
 /** Counts for one syscall in one thread: per phase, and the argument values seen. */
 export interface SyscallCounts {
@@ -98,7 +99,7 @@ type ArgCounts = Record<string, Record<string, number>>;
 
 function addArgCounts(a: ArgCounts, b: ArgCounts): void {
   for (const [i, vals] of Object.entries(b)) {
-    a[i] ??= {};
+    a[i] ??= dict();
     const dst = a[i];
     for (const [v, n] of Object.entries(vals)) dst[v] = (dst[v] ?? 0) + n;
   }
@@ -110,11 +111,11 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
   a.work += b.work;
   a.errors += b.errors;
   if (b.args) {
-    a.args ??= {};
+    a.args ??= dict();
     addArgCounts(a.args, b.args);
   }
   if (b.workArgs) {
-    a.workArgs ??= {};
+    a.workArgs ??= dict();
     addArgCounts(a.workArgs, b.workArgs);
   }
 }
