@@ -70,8 +70,8 @@ describe("merge: shards of one recording add up to the recording", {
     const pb = save("b.json", shards[1]);
     const out = join(dir, "merged.json");
     const m = sysfence(["merge", pa, pb, "-o", out]);
+    assert.equal(m.status, 0, m.stderr);
     assert.deepEqual((JSON.parse(readFileSync(out, "utf8")) as Profile).syscalls, plainJson(whole.syscalls));
-    assert.deepEqual((JSON.parse(readFileSync(out, "utf8")) as Profile).syscalls, whole.syscalls);
   });
 });
 
