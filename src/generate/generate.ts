@@ -9,9 +9,9 @@ import { errnoName } from "../syscalls/constants.js";
 import { describeSyscall } from "../syscalls/descriptions.js";
 import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
+import { dict } from "../util/dict.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
 import { type ArgsMode, tighten } from "./tighten.js";
-import { dict } from "../util/dict.js";
 
 /** Options of `sysfence generate`. */
 export interface GenerateOptions extends Selection {

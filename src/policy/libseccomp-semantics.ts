@@ -59,6 +59,13 @@ export const IPC_SUBCALLS: Readonly<Record<string, number>> = {
   shmctl: 24,
 };
 
+/** The socketcall(2) or ipc(2) sub-call number of a call, if it has one (own keys only: names are user input). */
+export function subcallOf(name: string): number | undefined {
+  if (Object.hasOwn(SOCKETCALL_SUBCALLS, name)) return SOCKETCALL_SUBCALLS[name];
+  if (Object.hasOwn(IPC_SUBCALLS, name)) return IPC_SUBCALLS[name];
+  return undefined;
+}
+
 /** Rewrites OCI rules (in file order, one per OCI entry or OR-ed index) into a first-match-safe policy. */
 export function applyLibseccompSemantics(
   input: readonly Rule[],
@@ -74,9 +81,9 @@ export function applyLibseccompSemantics(
     if (sameAction(r.action, defaultAction)) continue;
     const names: string[] = [];
     for (const n of r.names) {
-      const sub = SOCKETCALL_SUBCALLS[n] ?? IPC_SUBCALLS[n];
+      const sub = subcallOf(n);
       if (multiplexed && sub !== undefined) {
-        const via = SOCKETCALL_SUBCALLS[n] !== undefined ? "socketcall" : "ipc";
+        const via = Object.hasOwn(SOCKETCALL_SUBCALLS, n) ? "socketcall" : "ipc";
         const cond: Condition = {
           arg: 0,
           op: "==",

@@ -1,5 +1,6 @@
 import { SysfenceError } from "../errors.js";
 import { allSyscallNames } from "../syscalls/table.js";
+import { dict } from "../util/dict.js";
 import { argsOf, type CallEvent, nthArg, type TraceEvent } from "./parse.js";
 import {
   addCounts,
@@ -9,7 +10,6 @@ import {
   type Profile,
   type SyscallCounts,
 } from "./profile.js";
-import { dict } from "../util/dict.js";
 
 /** When the work phase starts (--after). */
 export type PhaseSpec =

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { SysfenceError } from "../errors.js";
-import type { Profile } from "./profile.js";
+import { findArch } from "../syscalls/arches.js";
 import { dictReviver } from "../util/dict.js";
+import type { Profile } from "./profile.js";
 
 /** Checks that parsed JSON is a sysfence profile; the error names the file and what is wrong. */
 export function checkProfile(value: unknown, file: string): Profile {
@@ -17,26 +18,58 @@ export function checkProfile(value: unknown, file: string): Profile {
   if (p.version !== 1) throw bad(`version ${JSON.stringify(p.version)}; this sysfence reads version 1`);
   if (!p.syscalls || typeof p.syscalls !== "object") throw bad('no "syscalls" object');
   if (!Array.isArray(p.processes)) throw bad('no "processes" list');
+  if (typeof p.arch !== "string" || !findArch(p.arch))
+    throw bad(`"arch" ${JSON.stringify(p.arch)} is not an architecture sysfence knows`);
+  if (!(Array.isArray(p.command) && p.command.every((c) => typeof c === "string")))
+    throw bad('"command" is not a list of strings');
+  for (const key of ["paths", "signals"] as const) countMap(p[key], key, bad, true);
+  checkCounts(p.syscalls, "syscalls", bad);
+  p.processes.forEach((proc, i) => {
+    const where = `processes[${i}]`;
+    if (!proc || typeof proc !== "object") throw bad(`${where} is not an object`);
+    if (typeof proc.pid !== "number") throw bad(`${where}.pid is not a number`);
+    if (typeof proc.exe !== "string") throw bad(`${where}.exe is not a string`);
+    if (!Array.isArray(proc.threads)) throw bad(`${where}.threads is not a list`);
+    proc.threads.forEach((t, j) => {
+      if (!t || typeof t !== "object" || typeof t.tid !== "number")
+        throw bad(`${where}.threads[${j}] has no numeric tid`);
+      checkCounts(t.syscalls, `${where}.threads[${j}].syscalls`, bad);
+    });
+  });
+  return p as Profile;
+}
+
+/** Checks a syscall-name → counts map: real names, numeric counts, argument indexes 0 to 5. */
+function checkCounts(m: unknown, where: string, bad: (what: string) => SysfenceError): void {
+  if (m === null || typeof m !== "object" || Array.isArray(m)) throw bad(`${where} is not an object`);
   // Syscall names index sysfence's own tables: a name such as "__proto__" or "constructor" would reach
   // Object.prototype there. No syscall has such a name.
-  const maps = [p.syscalls, ...p.processes.flatMap((proc) => (proc?.threads ?? []).map((t) => t?.syscalls))];
-  for (const m of maps) {
-    if (m === undefined) continue;
-    if (m === null || typeof m !== "object") throw bad("a \"syscalls\" entry is not an object");
-    for (const [name, counts] of Object.entries(m)) {
-      if (name in Object.prototype || !/^[a-z0-9_]+$/.test(name))
-        throw bad(`"${name.slice(0, 40)}" is not a syscall name`);
-      if (counts === null || typeof counts !== "object") throw bad(`the counts of ${name} are not an object`);
-      for (const key of ["args", "workArgs"] as const) {
-        const byArg = (counts as unknown as Record<string, unknown>)[key];
-        if (byArg === undefined) continue;
-        if (byArg === null || typeof byArg !== "object") throw bad(`${name}.${key} is not an object`);
-        for (const i of Object.keys(byArg))
-          if (!/^[0-5]$/.test(i)) throw bad(`${name}.${key} has "${i.slice(0, 40)}", not an argument index 0 to 5`);
+  for (const [name, counts] of Object.entries(m)) {
+    if (name in Object.prototype || !/^[a-z0-9_]+$/.test(name))
+      throw bad(`"${name.slice(0, 40)}" in ${where} is not a syscall name`);
+    if (counts === null || typeof counts !== "object") throw bad(`${where}.${name} is not an object`);
+    const c = counts as Record<string, unknown>;
+    for (const k of ["setup", "work", "errors"])
+      if (c[k] !== undefined && typeof c[k] !== "number") throw bad(`${where}.${name}.${k} is not a number`);
+    for (const key of ["args", "workArgs"]) {
+      const byArg = c[key];
+      if (byArg === undefined) continue;
+      if (byArg === null || typeof byArg !== "object") throw bad(`${where}.${name}.${key} is not an object`);
+      for (const [i, values] of Object.entries(byArg)) {
+        if (!/^[0-5]$/.test(i))
+          throw bad(`${where}.${name}.${key} has "${i.slice(0, 40)}", not an argument index 0 to 5`);
+        countMap(values, `${where}.${name}.${key}.${i}`, bad, false);
       }
     }
   }
-  return p as Profile;
+}
+
+/** Checks a text → count map. */
+function countMap(m: unknown, where: string, bad: (what: string) => SysfenceError, optional: boolean): void {
+  if (m === undefined && optional) return;
+  if (m === null || typeof m !== "object" || Array.isArray(m)) throw bad(`${where} is not an object`);
+  for (const [k, n] of Object.entries(m))
+    if (typeof n !== "number") throw bad(`${where}["${k.slice(0, 40)}"] is not a count`);
 }
 
 /** Parses profile text; a JSON syntax error names file:line:column. */

@@ -13,7 +13,8 @@ export function syscallTable(arch: ArchName): Readonly<Record<string, number>> {
 
 /** Number of a syscall on an arch (x32 numbers include the x32 bit); undefined when the arch lacks it. */
 export function syscallNumber(arch: ArchName, name: string): number | undefined {
-  return syscallTable(arch)[name];
+  const table = syscallTable(arch);
+  return Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 /** Name of a syscall number on an arch; undefined when the number is unassigned. */

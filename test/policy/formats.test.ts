@@ -24,7 +24,10 @@ async function cli(...argv: string[]) {
 function answer(p: ParsedPolicy, name: string, args: bigint[] = []): number {
   const nr = syscallNumber("x86_64", name)!;
   const a = [...args, 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6);
-  return new Emulator(compile(p.policy, { stats: false }).program).run({ nr, arch: ARCHES.x86_64.audit, args: a }).value >>> 0;
+  return (
+    new Emulator(compile(p.policy, { stats: false }).program).run({ nr, arch: ARCHES.x86_64.audit, args: a })
+      .value >>> 0
+  );
 }
 const KILL = 0x80000000;
 /** The SysfenceError a read throws (fails when it throws anything else or nothing). */
@@ -65,20 +68,39 @@ SystemCallFilter=@reboot
       ['{"defaultAction":"kill-process","syscalls":[{"name":"read","action":"allow"}]}', "sysfence"],
       ["defaultAction: kill-process\nsyscalls: []\n", "sysfence"],
       ['{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}', "oci"],
-      ['{"defaultAction":"SCMP_ACT_ERRNO","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":[]}],"syscalls":[]}', "moby"],
-      ['{"ociVersion":"1.0.2","linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}}}', "oci"],
-      ["apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls: [{names: [read], action: SCMP_ACT_ALLOW}]\n", "spo"],
-      ["[Service]\n# sandbox\nExecStart=/bin/true\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n", "systemd"],
+      [
+        '{"defaultAction":"SCMP_ACT_ERRNO","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":[]}],"syscalls":[]}',
+        "moby",
+      ],
+      [
+        '{"ociVersion":"1.0.2","linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}}}',
+        "oci",
+      ],
+      [
+        "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls: [{names: [read], action: SCMP_ACT_ALLOW}]\n",
+        "spo",
+      ],
+      [
+        "[Service]\n# sandbox\nExecStart=/bin/true\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n",
+        "systemd",
+      ],
     ];
-    for (const [text, format] of cases) assert.equal(parsePolicy(text, { file: "<stdin>" }).format, format, text);
+    for (const [text, format] of cases)
+      assert.equal(parsePolicy(text, { file: "<stdin>" }).format, format, text);
     const bpf = encodeProgram(compile(parsePolicy(cases[0][0]).policy, { stats: false }).program);
     assert.equal(parsePolicy(bpf, { file: "<stdin>" }).format, "bpf");
   });
   it("--format must agree with the structure; a file that fits no format names them all", async () => {
     const oci = '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}';
-    assert.match(refusal(oci, "p.json", "sysfence").message, /--format sysfence was asked for, but the file is an OCI profile/);
+    assert.match(
+      refusal(oci, "p.json", "sysfence").message,
+      /--format sysfence was asked for, but the file is an OCI profile/,
+    );
     assert.equal(parsePolicy(oci, { format: "moby" }).format, "moby");
-    assert.match(refusal("just: a mapping\n", "<stdin>").message, /fits no policy format .*SCMP_ACT.*SystemCallFilter=/s);
+    assert.match(
+      refusal("just: a mapping\n", "<stdin>").message,
+      /fits no policy format .*SCMP_ACT.*SystemCallFilter=/s,
+    );
     const f = join(dir, "p.yaml");
     writeFileSync(f, oci);
     const r = await cli("check", f, "--input-format", "spo");
@@ -91,14 +113,30 @@ describe("OCI input is validated as runc and Docker read it", () => {
   const rule = (extra: string) =>
     `{\n  "defaultAction": "SCMP_ACT_ALLOW",\n  "syscalls": [\n    {"names": ["unlink", "unlinkat"], "action": "SCMP_ACT_ERRNO", ${extra}}\n  ]\n}\n`;
   it("errnoRet that is not an errno number is an error at its line, never errno 0", () => {
-    for (const bad of ['"errnoRet": "EPERM"', '"errnoRet": 1e308', '"errnoRet": 65536', '"errnoRet": -1', '"errnoRet": 1.5']) {
+    for (const bad of [
+      '"errnoRet": "EPERM"',
+      '"errnoRet": 1e308',
+      '"errnoRet": 65536',
+      '"errnoRet": -1',
+      '"errnoRet": 1.5',
+    ]) {
       const e = refusal(rule(bad));
-      assert.match(e.message, /p\.json:4:\d+: error: syscalls\.0\.errnoRet: must be an errno number from 0 to 4095/, bad);
+      assert.match(
+        e.message,
+        /p\.json:4:\d+: error: syscalls\.0\.errnoRet: must be an errno number from 0 to 4095/,
+        bad,
+      );
     }
     // NaN is not JSON at all
     assert.match(refusal(rule('"errnoRet": NaN')).message, /p\.json:4:\d+: error: invalid JSON/);
     // in YAML, .nan is a number that is not an errno
-    assert.match(refusal("defaultAction: SCMP_ACT_ALLOW\nsyscalls:\n  - {names: [unlink], action: SCMP_ACT_ERRNO, errnoRet: .nan}\n", "p.yaml").message, /p\.yaml:3:\d+: .*errnoRet/);
+    assert.match(
+      refusal(
+        "defaultAction: SCMP_ACT_ALLOW\nsyscalls:\n  - {names: [unlink], action: SCMP_ACT_ERRNO, errnoRet: .nan}\n",
+        "p.yaml",
+      ).message,
+      /p\.yaml:3:\d+: .*errnoRet/,
+    );
   });
   it("wrong types are errors with locations, not stack traces; includes.caps of the wrong type is not dropped", () => {
     const docker = (s: string) => `{"defaultAction":"SCMP_ACT_ERRNO","archMap":[],"syscalls":[${s}]}`;
@@ -148,7 +186,11 @@ describe("JSON duplicate keys are refused in every JSON input", () => {
       '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","action":"SCMP_ACT_ERRNO"}]}',
       '{"kind":"SeccompProfile","kind":"SeccompProfile"}',
     ])
-      assert.match(refusal(text).message, /p\.json:1:\d+: error: invalid JSON: duplicate key "(defaultAction|action|kind)"/, text);
+      assert.match(
+        refusal(text).message,
+        /p\.json:1:\d+: error: invalid JSON: duplicate key "(defaultAction|action|kind)"/,
+        text,
+      );
   });
 });
 
@@ -161,7 +203,9 @@ describe("resource limits are clear errors", () => {
     assert.match(refusal(big, "p.yaml").message, /larger than the \d+-byte limit/);
   });
   it("__proto__ keys are ordinary keys: unknown-key warnings, no pollution", () => {
-    const p = parsePolicy('{"defaultAction":"SCMP_ACT_ALLOW","__proto__":{"polluted":1},"syscalls":[]}', { file: "p.json" });
+    const p = parsePolicy('{"defaultAction":"SCMP_ACT_ALLOW","__proto__":{"polluted":1},"syscalls":[]}', {
+      file: "p.json",
+    });
     assert.match(p.warnings.map((w) => w.message).join("\n"), /unknown key '__proto__'/);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.match(refusal('{"defaultAction":"allow","__proto__":{},"syscalls":[]}').message, /__proto__/);

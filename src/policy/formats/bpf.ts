@@ -1,4 +1,5 @@
 import { decodeProgram } from "../../bpf/insn.js";
+import { SysfenceError } from "../../errors.js";
 import { importBpf } from "../bpf-import.js";
 import type { ParsedPolicy } from "../parse.js";
 
@@ -7,5 +8,10 @@ import type { ParsedPolicy } from "../parse.js";
 
 /** Reads a raw BPF program as a policy; programs that read arguments are refused by importBpf. */
 export function readBpfPolicy(bytes: Uint8Array, file: string): ParsedPolicy {
-  return { policy: importBpf(decodeProgram(bytes, file), file), warnings: [], format: "bpf" };
+  try {
+    return { policy: importBpf(decodeProgram(bytes, file), file), warnings: [], format: "bpf" };
+  } catch (e) {
+    if (!(e instanceof SysfenceError) || e.message.includes(file)) throw e;
+    throw new SysfenceError(e.code, `${file}: read as raw BPF (binary content): ${e.message}`, { cause: e });
+  }
 }
