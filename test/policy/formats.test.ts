@@ -17,7 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), "sysfence-formats-"));
 async function cli(...argv: string[]) {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  const code = await main(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
   return { code, stdout, stderr };
 }
 /** The policy's answer to one x86_64 call, as its compiled program gives it. */
