@@ -113,7 +113,14 @@ export function fuzzTargets(): FuzzTarget[] {
       file: "p.json",
       seeds: [enc(JSON.stringify(profile))],
       read: (input) => {
-        generatePolicy([parseProfile(new TextDecoder().decode(input), "p.json")]);
+        const profile = parseProfile(new TextDecoder().decode(input), "p.json");
+        try {
+          generatePolicy([profile]);
+        } catch (e) {
+          // generate's own refusals (an empty selection) are about the profile just read
+          if (e instanceof SysfenceError) throw new SysfenceError(e.code, `p.json: ${e.message}`, { cause: e });
+          throw e;
+        }
       },
     },
   ];
