@@ -118,7 +118,8 @@ export function fuzzTargets(): FuzzTarget[] {
           generatePolicy([profile]);
         } catch (e) {
           // generate's own refusals (an empty selection) are about the profile just read
-          if (e instanceof SysfenceError) throw new SysfenceError(e.code, `p.json: ${e.message}`, { cause: e });
+          if (e instanceof SysfenceError)
+            throw new SysfenceError(e.code, `p.json: ${e.message}`, { cause: e });
           throw e;
         }
       },
