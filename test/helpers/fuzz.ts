@@ -7,7 +7,6 @@ import { exportOci } from "../../src/export/oci.js";
 import { exportSystemd } from "../../src/export/systemd.js";
 import { generatePolicy } from "../../src/generate/generate.js";
 import { parsePolicy } from "../../src/policy/parse.js";
-import { policyToYaml } from "../../src/policy/write.js";
 import { parseProfile } from "../../src/record/read-profile.js";
 import { REPO } from "./paths.js";
 import { syntheticProfile } from "./profiles.js";
@@ -344,6 +343,3 @@ export function classify(
     return { kind: "crash", error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
 }
-
-/** Policy text from a Policy, for seeds that need sysfence YAML. */
-export const yamlOf = policyToYaml;

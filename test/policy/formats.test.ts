@@ -5,28 +5,16 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Emulator } from "../../src/bpf/emulator.js";
 import { encodeProgram } from "../../src/bpf/insn.js";
-import { main } from "../../src/cli/main.js";
 import { compile } from "../../src/compile/compile.js";
 import { SysfenceError } from "../../src/errors.js";
 import { MAX_POLICY_BYTES } from "../../src/policy/formats/document.js";
 import { type ParsedPolicy, parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { runCli } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sysfence-formats-"));
-async function cli(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 /** The policy's answer to one x86_64 call, as its compiled program gives it. */
 function answer(p: ParsedPolicy, name: string, args: bigint[] = []): number {
   const nr = syscallNumber("x86_64", name)!;
