@@ -1,9 +1,11 @@
-import { rename, unlink, writeFile } from "node:fs/promises";
 import { SysfenceError } from "../errors.js";
+import { writeOutputFile } from "../util/output-file.js";
 
 /** Where a command writes; tests pass buffers, the binary passes the process streams. */
 export interface CliIO {
   stdout: (text: string) => void;
+  /** Binary standard output (`compile --format bpf -o -`); absent in tests that capture text. */
+  stdoutBytes?: (data: Uint8Array) => void;
   stderr: (text: string) => void;
   /** Reads all of standard input (for `-`). */
   readStdin?: () => Promise<string>;
@@ -12,6 +14,7 @@ export interface CliIO {
 /** The process's own streams. */
 export const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
+  stdoutBytes: (d) => process.stdout.write(d),
   stderr: (t) => process.stderr.write(t),
   readStdin: async () => {
     const chunks: Buffer[] = [];
@@ -20,20 +23,15 @@ export const processIO: CliIO = {
   },
 };
 
-/** Writes a file whole or not at all: a temp file beside it, then rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw new SysfenceError(
-      "E_IO",
-      `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
-      { cause: e },
-    );
-  }
+/**
+ * Writes a command's output: `-` is standard output, anything else a file by the rules of
+ * util/output-file.ts (whole or not at all, symlinks as protected_symlinks, devices in place).
+ */
+export function writeOutput(path: string, data: string | Uint8Array, io: CliIO): void {
+  if (path !== "-") return writeOutputFile(path, data);
+  if (typeof data === "string") io.stdout(data);
+  else if (io.stdoutBytes) io.stdoutBytes(data);
+  else io.stdout(Buffer.from(data).toString("latin1"));
 }
 
 /** Usage error: exit status 2. */

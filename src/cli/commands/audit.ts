@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface AuditOpts {
   source: "auto" | "journal" | "dmesg" | "audit-log";
@@ -100,8 +100,10 @@ export function registerAudit(program: Command, io: CliIO): void {
           );
         });
         const p = patchPolicy(text, opts.patch, violations);
-        if (opts.output) await writeFileAtomic(opts.output, p.text);
-        io.stdout(opts.json ? `${toJson({ added: p.added, diff: p.diff })}\n` : p.diff);
+        if (opts.output) writeOutput(opts.output, p.text, io);
+        // with -o - the patched policy is standard output; the diff is not printed
+        if (opts.output !== "-")
+          io.stdout(opts.json ? `${toJson({ added: p.added, diff: p.diff })}\n` : p.diff);
         io.stderr(
           `sysfence audit: ${p.added.length ? `the patch allows ${p.added.join(", ")}` : "nothing to add"}\n`,
         );

@@ -3,7 +3,7 @@ import { disassemble, formatListing } from "../../bpf/disasm.js";
 import { encodeProgram, type Insn, sockFilterLines } from "../../bpf/insn.js";
 import type { CompileStats } from "../../compile/stats.js";
 import { formatAction } from "../../policy/actions.js";
-import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { INPUT_FORMAT_HELP, loadAndCompile, type PolicyOptions } from "../policy-input.js";
 
 /** Renders a program as a C array of struct sock_filter. */
@@ -65,7 +65,8 @@ export function registerCompile(program: Command, io: CliIO): void {
             out = `${toJson({ policy: file, architectures: r.resolved.arches.map((a) => a.arch), stats })}\n`;
             break;
           case "bpf":
-            if (!opts.output) throw new UsageError("--format bpf writes binary; give -o FILE.");
+            if (!opts.output || (opts.output === "-" && process.stdout.isTTY))
+              throw new UsageError("--format bpf writes binary; give -o FILE (or -o - into a pipe).");
             out = encodeProgram(r.program);
             break;
           case "c":
@@ -81,7 +82,7 @@ export function registerCompile(program: Command, io: CliIO): void {
             throw new UsageError(`unknown --format '${format}'; use summary, bpf, c, hex, disasm or json.`);
         }
         if (opts.output) {
-          await writeFileAtomic(opts.output, out);
+          writeOutput(opts.output, out, io);
           io.stderr(`wrote ${opts.output}: ${r.program.length} instructions\n`);
         } else io.stdout(typeof out === "string" ? out : out.toString("hex"));
       },

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { decodeProgram } from "../../bpf/insn.js";
 import { type Diagnostic, formatDiagnostic, SysfenceError } from "../../errors.js";
 import type { Policy } from "../../policy/model.js";
-import { type CliIO, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, UsageError, writeOutput } from "../io.js";
 import { INPUT_FORMAT_HELP, loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
 
 const FORMATS = ["libseccomp-c", "bpf", "bpf-c", "systemd", "oci", "k8s"];
@@ -91,7 +91,7 @@ export function registerExport(program: Command, io: CliIO): void {
             `${opts.format} cannot express ${warnings.length} part(s) of ${file} (--strict); nothing written.`,
           );
         }
-        if (opts.output) await writeFileAtomic(opts.output, out);
+        if (opts.output) writeOutput(opts.output, out, io);
         else io.stdout(typeof out === "string" ? out : out.toString("hex"));
       },
     );
@@ -117,7 +117,7 @@ export function registerExport(program: Command, io: CliIO): void {
         policy = importBpf(decodeProgram(bytes, file), file);
       } else policy = (await loadPolicy(file, opts, io)).policy;
       const text = policyToYaml(policy, `Imported by sysfence from ${file}`);
-      if (opts.output) await writeFileAtomic(opts.output, text);
+      if (opts.output) writeOutput(opts.output, text, io);
       else io.stdout(text);
     });
 }

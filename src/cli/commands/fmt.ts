@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import { type CliIO, writeFileAtomic } from "../io.js";
+import { type CliIO, writeOutput } from "../io.js";
 
 /** `sysfence fmt POLICY`. */
 export function registerFmt(program: Command, io: CliIO): void {
@@ -20,7 +20,7 @@ export function registerFmt(program: Command, io: CliIO): void {
       const { formatPolicyText } = await import("../../policy/rewrite.js");
       const out = formatPolicyText(text);
       parsePolicy(out, { file }); // never write something that no longer parses
-      if (opts.write) await writeFileAtomic(file, out);
+      if (opts.write) writeOutput(file, out, io);
       else io.stdout(out);
     });
 }

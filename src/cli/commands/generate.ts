@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import { parseAction } from "../../policy/actions.js";
 import { errnoValue } from "../../syscalls/constants.js";
-import { type CliIO, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, UsageError, writeOutput } from "../io.js";
 
 interface GenerateOpts {
   output?: string;
@@ -101,7 +101,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
           "E_POLICY_INVALID",
           "internal: the generated policy does not read back; please report.",
         );
-      if (opts.output) await writeFileAtomic(opts.output, g.text);
+      if (opts.output) writeOutput(opts.output, g.text, io);
       else io.stdout(g.text);
       for (const w of g.warnings) io.stderr(`sysfence generate: warning: ${w}\n`);
       for (const n of g.notes) io.stderr(`sysfence generate: note: ${n}\n`);

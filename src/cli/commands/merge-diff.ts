@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { DiffInput } from "../../generate/diff.js";
-import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
 
 /** Reads a file as a profile when it is one, else as a policy. */
@@ -39,7 +39,7 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
       }
       const merged = mergeProfiles(profiles, sources);
       const text = `${toJson(merged)}\n`;
-      if (opts.output) await writeFileAtomic(opts.output, text);
+      if (opts.output) writeOutput(opts.output, text, io);
       else io.stdout(text);
       io.stderr(
         `sysfence merge: ${profiles.length} profiles, ${Object.keys(merged.syscalls).length} distinct syscalls${merged.phaseBoundary ? `, work phase after ${merged.phaseBoundary}` : ""}${opts.output ? ` → ${opts.output}` : ""}\n`,

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
 import type { Profile } from "../../record/profile.js";
-import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface RecordOpts {
   output?: string;
@@ -23,7 +23,10 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     .description(
       "run a command under strace or the kernel's tracepoints (forks, threads, execs followed) and write what it called as a profile",
     )
-    .option("-o, --output <file>", "the profile (JSON); default: stdout")
+    .option(
+      "-o, --output <file>",
+      "the profile (JSON); default: stdout after the program ends (- only with --from-strace)",
+    )
     .option(
       "--after <event>",
       "where the work phase begins: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS",
@@ -57,6 +60,10 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       } else {
         if (command.length === 0)
           throw new UsageError("give the command to record after --, e.g. sysfence record -o p.json -- ls /");
+        if (opts.output === "-")
+          throw new UsageError(
+            "-o -: the recorded program's standard output is its own; give a file for the profile, e.g. -o profile.json.",
+          );
         const { resolveCommand } = await import("../../install/run.js");
         resolveCommand(command[0]); // a missing program is an error before strace starts
         const live = !opts.quiet && process.stderr.isTTY;
@@ -103,7 +110,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           );
       }
       const text = `${toJson(profile)}\n`;
-      if (opts.output) await writeFileAtomic(opts.output, text);
+      if (opts.output) writeOutput(opts.output, text, io);
       else io.stdout(text);
       if (!opts.quiet) {
         const n = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type CliIO, toJson, UsageError, writeFileAtomic } from "../io.js";
+import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { readProfileOrPolicy } from "./merge-diff.js";
 
 /** `sysfence report PROFILE|POLICY`. */
@@ -27,7 +27,7 @@ export function registerReport(program: Command, io: CliIO): void {
         const r = await import("../../report/render-text.js");
         text = opts.format === "md" ? r.renderMarkdown(report) : r.renderText(report);
       }
-      if (opts.output) await writeFileAtomic(opts.output, text);
+      if (opts.output) writeOutput(opts.output, text, io);
       else io.stdout(text);
     });
 }

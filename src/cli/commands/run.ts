@@ -51,8 +51,9 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
   // A policy file's compiled program is cached: later launches skip parsing and compiling.
   let cacheKey: string | undefined;
+  let cacheNote: string | undefined;
   if (opts.policy && !opts.dryRun) {
-    const { cachedProgram, programKey } = await import("../../install/program-cache.js");
+    const { openProgramCache, programKey } = await import("../../install/program-cache.js");
     const { readFileSync } = await import("node:fs");
     let text: string | undefined;
     try {
@@ -62,8 +63,11 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     }
     if (text !== undefined) {
       cacheKey = programKey(text, { ...opts, policy: undefined, dryRun: undefined });
-      const cached = cachedProgram(cacheKey);
-      if (cached) execUnderPolicy(cached.program, command, cached.launch);
+      const cache = openProgramCache(false);
+      if ("get" in cache) {
+        const cached = cache.get(cacheKey);
+        if (cached) execUnderPolicy(cached.program, command, cached.launch);
+      } else cacheNote = cache.note;
     }
   }
   const { buildRunPolicy, launchGuard } = await import("../../install/run-policy.js");
@@ -94,10 +98,12 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     ? { execGuard: opts.log ? { kind: "log" as const } : answer, arches: policy.architectures }
     : {};
   if (cacheKey) {
-    const { storeProgram } = await import("../../install/program-cache.js");
+    const { openProgramCache } = await import("../../install/program-cache.js");
     const { programOf } = await import("../../install/install.js");
     const program = programOf(policy);
-    storeProgram(cacheKey, { program, launch });
+    const cache = cacheNote ? { note: cacheNote } : openProgramCache(true);
+    if ("put" in cache) cache.put(cacheKey, { program, launch });
+    else if (cache.note) io.stderr(`sysfence run: ${cache.note}; the policy was compiled afresh.\n`);
     execUnderPolicy(program, command, launch);
   }
   execUnderPolicy(policy, command, launch);
