@@ -28,8 +28,8 @@ export const processIO: CliIO = {
  * util/output-file.ts (whole or not at all, symlinks as protected_symlinks, devices in place).
  */
 export function writeOutput(path: string, data: string | Uint8Array, io: CliIO): void {
-  if (path !== "-") return writeOutputFile(path, data);
-  if (typeof data === "string") io.stdout(data);
+  if (path !== "-") writeOutputFile(path, data);
+  else if (typeof data === "string") io.stdout(data);
   else if (io.stdoutBytes) io.stdoutBytes(data);
   else io.stdout(Buffer.from(data).toString("latin1"));
 }
