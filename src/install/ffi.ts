@@ -31,6 +31,10 @@ const NR_SECCOMP: Record<string, number> = {
 export interface Libc {
   prctl(option: number, a2: number, a3: number, a4: number, a5: number): number;
   seccomp(op: number, flags: number, prog: { len: number; filter: Buffer } | null): number;
+  /** seccomp(SECCOMP_GET_ACTION_AVAIL): 0 when the kernel knows the action, -1 (errno) otherwise. */
+  actionAvailable(action: number): number;
+  /** Makes syscall `nr` with no arguments: the errno it fails with, or 0 when it returns >= 0. */
+  probe(nr: number): number;
   execve(path: string, argv: (string | null)[], envp: (string | null)[]): number;
   /** execve with caller-built memory: the pointers the kernel sees are these buffers' addresses. */
   execveBuffers(path: Buffer, argv: Buffer, envp: Buffer): number;
@@ -68,6 +72,8 @@ export function loadLibc(): Libc {
   const syscall4 = lib.func(
     "long syscall(long nr, unsigned int op, unsigned int flags, const sysfence_sock_fprog *prog)",
   );
+  const syscallPtr = lib.func("long syscall(long nr, unsigned int op, unsigned int flags, void *arg)");
+  const syscall0 = lib.func("long syscall(long nr)");
   const execve = lib.func("int execve(const char *path, const char **argv, const char **envp)");
   const execveRaw = lib.func("int execve(void *path, void *argv, void *envp)");
   const fcntl = lib.func("int fcntl(int fd, int cmd, int arg)");
@@ -78,6 +84,15 @@ export function loadLibc(): Libc {
   libc = {
     prctl: (o, a, b, c, d) => prctl(o, a, b, c, d) as number,
     seccomp: (op, flags, prog) => Number(syscall4(nr, op, flags, prog)),
+    actionAvailable: (action) => {
+      const word = Buffer.alloc(4);
+      word.writeUInt32LE(action >>> 0, 0);
+      return Number(syscallPtr(nr, SECCOMP_GET_ACTION_AVAIL, 0, word));
+    },
+    probe: (n) => {
+      const r = Number(syscall0(n));
+      return r < 0 ? (koffi.decode(errnoLoc(), "int") as number) : 0;
+    },
     execve: (path, argv, envp) => execve(path, argv, envp) as number,
     execveBuffers: (path, argv, envp) => execveRaw(path, argv, envp) as number,
     address: (buf) => koffi.address(buf) as bigint,
@@ -99,6 +114,7 @@ export function loadLibc(): Libc {
   libc.errno();
   libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
   libc.fcntl(0, F_GETFD, 0);
+  libc.actionAvailable(0x7fff0000);
   return libc;
 }
 

@@ -1,8 +1,12 @@
 import { encodeProgram, type Insn } from "../bpf/insn.js";
+import * as O from "../bpf/opcodes.js";
+import { SECCOMP_RET_ACTION_FULL } from "../bpf/seccomp-data.js";
 import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
+import { decodeActionValue, formatAction } from "../policy/actions.js";
 import type { Policy } from "../policy/model.js";
-import { nativeArch } from "../syscalls/arches.js";
+import { ARCHES, nativeArch } from "../syscalls/arches.js";
+import { CANARY_NR, pickCanaryErrno, withCanary } from "./canary.js";
 import {
   type Libc,
   loadLibc,
@@ -12,6 +16,7 @@ import {
   SECCOMP_FILTER_FLAG_TSYNC,
   SECCOMP_SET_MODE_FILTER,
 } from "./ffi.js";
+import { checkInstallInput, checkOptions } from "./install-input.js";
 
 /** Options for install(). */
 export interface InstallOptions {
@@ -21,8 +26,13 @@ export interface InstallOptions {
   log?: boolean;
 }
 
-/** Checks that this kernel offers seccomp filters; throws E_SECCOMP_UNAVAILABLE otherwise. */
-export function checkSeccomp(c: Libc = loadLibc()): void {
+const EFAULT = 14;
+
+/**
+ * Checks that this kernel takes this filter: seccomp is built in, filters with these flags are accepted,
+ * and every action the program returns is one the kernel knows. Throws E_SECCOMP_UNAVAILABLE otherwise.
+ */
+export function checkSeccomp(c: Libc = loadLibc(), flags = 0, program?: readonly Insn[]): void {
   // prctl(PR_GET_SECCOMP) fails with EINVAL when the kernel has no CONFIG_SECCOMP (prctl(2)).
   if (c.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
     throw new SysfenceError(
@@ -30,12 +40,28 @@ export function checkSeccomp(c: Libc = loadLibc()): void {
       "this kernel does not support seccomp (prctl(PR_GET_SECCOMP) failed); nothing was run.",
     );
   }
-  // seccomp(SECCOMP_SET_MODE_FILTER) with a NULL program fails with EFAULT when filters are supported.
-  if (c.seccomp(SECCOMP_SET_MODE_FILTER, 0, null) === 0 || c.errno() !== 14) {
+  // seccomp(SECCOMP_SET_MODE_FILTER) with a NULL program fails with EFAULT when filters (and these flags)
+  // are supported, EINVAL when a flag is not.
+  if (c.seccomp(SECCOMP_SET_MODE_FILTER, flags, null) === 0 || c.errno() !== EFAULT) {
+    const errno = c.errno();
     throw new SysfenceError(
       "E_SECCOMP_UNAVAILABLE",
-      `this kernel does not accept seccomp filters (errno ${c.errno()}); nothing was run.`,
+      errno === 22 && flags
+        ? `this kernel does not accept the filter flags ${flags} (${flags & SECCOMP_FILTER_FLAG_LOG ? "log needs Linux 4.14" : "tsync"}); nothing was run.`
+        : `this kernel does not accept seccomp filters (errno ${errno}); nothing was run.`,
     );
+  }
+  if (!program) return;
+  const actions = new Set<number>();
+  for (const i of program)
+    if (i.code === (O.BPF_RET | O.BPF_K)) actions.add((i.k & SECCOMP_RET_ACTION_FULL) >>> 0);
+  for (const a of actions) {
+    if (c.actionAvailable(a) !== 0) {
+      throw new SysfenceError(
+        "E_SECCOMP_UNAVAILABLE",
+        `this kernel does not know the action ${formatAction(decodeActionValue(a))} (SECCOMP_GET_ACTION_AVAIL, errno ${c.errno()}); choose another action. Nothing was run.`,
+      );
+    }
   }
 }
 
@@ -51,22 +77,29 @@ export function programOf(input: Policy | readonly Insn[]): readonly Insn[] {
 }
 
 /**
- * Applies a filter to the calling thread (and, with tsync, to every thread). Sets no_new_privs first,
- * as an unprivileged process must (seccomp(2)). Irreversible.
+ * Applies a checked program: every check first (seccomp available, flags and actions known, the canary
+ * fits), then no_new_privs, the filter, and the canary call that proves the filter took. Irreversible.
+ * Throws E_INSTALL_FAILED when the kernel refuses or the canary does not answer.
  */
-export function install(input: Policy | readonly Insn[], options: InstallOptions = {}): void {
-  const c = loadLibc();
-  const program = programOf(input);
-  checkSeccomp(c);
-  const filter = encodeProgram(program);
+export function installProgram(
+  program: readonly Insn[],
+  options: InstallOptions,
+  c: Libc = loadLibc(),
+): void {
+  const flags = (options.tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (options.log ? SECCOMP_FILTER_FLAG_LOG : 0);
+  checkSeccomp(c, flags, program);
+  // what the canary number answers now: ENOSYS, or an outer filter's answer (an outer sysfence's canary)
+  const before = c.probe(CANARY_NR);
+  const errno = pickCanaryErrno(before);
+  const armed = withCanary(program, ARCHES[nativeArch()].audit, errno);
+  const filter = encodeProgram(armed);
   if (c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) {
     throw new SysfenceError(
       "E_INSTALL_FAILED",
       `prctl(PR_SET_NO_NEW_PRIVS) failed with errno ${c.errno()}; no filter installed.`,
     );
   }
-  const flags = (options.tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (options.log ? SECCOMP_FILTER_FLAG_LOG : 0);
-  const r = c.seccomp(SECCOMP_SET_MODE_FILTER, flags, { len: program.length, filter });
+  const r = c.seccomp(SECCOMP_SET_MODE_FILTER, flags, { len: armed.length, filter });
   if (r < 0) {
     throw new SysfenceError(
       "E_INSTALL_FAILED",
@@ -80,6 +113,24 @@ export function install(input: Policy | readonly Insn[], options: InstallOptions
       `thread ${r} could not be synchronised to the filter (TSYNC); no filter installed.`,
     );
   }
+  const answer = c.probe(CANARY_NR);
+  if (answer !== errno) {
+    throw new SysfenceError(
+      "E_INSTALL_FAILED",
+      `seccomp() reported success but the filter is not in force: the canary syscall ${CANARY_NR} answered errno ${answer}, not ${errno}. Something (an outer seccomp filter?) faked the install; sysfence stops here.`,
+    );
+  }
+}
+
+/**
+ * Applies a filter to the calling thread (and, with tsync, to every thread). Everything is checked and
+ * compiled before the kernel is touched; then no_new_privs (as seccomp(2) requires of an unprivileged
+ * process), the filter, and the canary that proves it took. Irreversible.
+ */
+export function install(input: Policy | readonly Insn[], options: InstallOptions = {}): void {
+  const opts = checkOptions(options, ["tsync", "log"], "install");
+  const c = loadLibc();
+  installProgram(programOf(checkInstallInput(input, "install")), opts, c);
 }
 
 /**
@@ -88,5 +139,7 @@ export function install(input: Policy | readonly Insn[], options: InstallOptions
  * serving input. Threads started later inherit the filter.
  */
 export function lockdown(policy: Policy | readonly Insn[], options: { log?: boolean } = {}): void {
-  install(policy, { tsync: true, log: options.log });
+  const opts = checkOptions(options, ["log"], "lockdown");
+  const c = loadLibc();
+  installProgram(programOf(checkInstallInput(policy, "lockdown")), { tsync: true, log: opts.log }, c);
 }

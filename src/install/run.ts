@@ -4,8 +4,8 @@ import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy } from "../policy/model.js";
 import { type ArchName, nativeArch } from "../syscalls/arches.js";
-import { inheritStdio, loadLibc } from "./ffi.js";
-import { checkSeccomp, install, programOf } from "./install.js";
+import { inheritStdio, loadLibc, SECCOMP_FILTER_FLAG_LOG } from "./ffi.js";
+import { checkSeccomp, installProgram, programOf } from "./install.js";
 import { execGuardPolicy } from "./run-policy.js";
 
 /** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
@@ -40,7 +40,7 @@ const SIGXFSZ = 25;
 /**
  * Replaces this process with `argv` running under `policy`: resolve the command, compile and check
  * everything first, then no_new_privs, the filter (calling thread only: execve ends every other
- * thread), stdio without close-on-exec, default signal dispositions, execve. Returns only by throwing
+ * thread) proven by its canary, stdio without close-on-exec, default signal dispositions, execve. Returns only by throwing
  * before the filter is installed; if execve itself fails afterwards, exits with 126/127.
  */
 export function execUnderPolicy(
@@ -51,7 +51,7 @@ export function execUnderPolicy(
   const path = resolveCommand(argv[0]);
   const program = programOf(policy);
   const c = loadLibc();
-  checkSeccomp(c);
+  const flags = { log: options.log };
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   // The exec's memory is built here, so the guard can name the exact pointers the kernel will see.
   const cstr = (s: string) => Buffer.from(`${s}\0`);
@@ -77,13 +77,17 @@ export function execUnderPolicy(
         ),
       )
     : undefined;
+  // every check before the first install: no_new_privs and a first filter cannot be taken back
+  const flagBits = options.log ? SECCOMP_FILTER_FLAG_LOG : 0;
+  checkSeccomp(c, flagBits, program);
+  if (guard) checkSeccomp(c, flagBits, guard);
   inheritStdio(c);
   // Node ignores SIGPIPE; ignored signals survive execve, so give the target the defaults back.
   c.resetSignal(SIGPIPE);
   c.resetSignal(SIGXFSZ);
   // the guard first: the main filter may not allow the seccomp call that installs a second filter
-  if (guard) install(guard, { log: options.log });
-  install(program, { log: options.log });
+  if (guard) installProgram(guard, flags, c);
+  installProgram(program, flags, c);
   c.execveBuffers(pathBuf, argvBuf, envBuf);
   keep.length = 0;
   const errno = c.errno();
