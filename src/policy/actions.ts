@@ -121,3 +121,12 @@ export function decodeActionValue(value: number): Action {
 export function sameAction(a: Action, b: Action): boolean {
   return actionValue(a) === actionValue(b);
 }
+
+/**
+ * True when the kernel lets `a` win over `b` (kernel/seccomp.c: actions compared as signed 32-bit values,
+ * the lower the stronger — KILL_PROCESS, KILL_THREAD, TRAP, ERRNO, USER_NOTIF, TRACE, LOG, ALLOW).
+ */
+export function stricterThan(a: Action, b: Action): boolean {
+  const rank = (x: Action) => (actionValue(x) & S.SECCOMP_RET_ACTION_FULL) | 0;
+  return rank(a) < rank(b);
+}

@@ -31,7 +31,11 @@ export interface KernelCall {
 }
 
 /** Builds the probe with an exported C install function (`sysfence_install`) linked in. */
-export function probeWithExport(cSource: string, kind: "libseccomp-c" | "bpf-c"): string {
+export function probeWithExport(
+  cSource: string,
+  kind: "libseccomp-c" | "bpf-c",
+  cflags: string[] = [],
+): string {
   const dir = mkdtempSync(join(tmpdir(), "sysfence-export-"));
   const src = join(dir, kind === "bpf-c" ? "filter.h" : "install.c");
   writeFileSync(src, cSource);
@@ -50,7 +54,16 @@ export function probeWithExport(cSource: string, kind: "libseccomp-c" | "bpf-c")
           "c",
           "-",
         ]
-      : ["-O2", "-DEXPORTED_INSTALL=sysfence_install", "-o", bin, helperFile("probe.c"), src, "-lseccomp"];
+      : [
+          "-O2",
+          ...cflags,
+          "-DEXPORTED_INSTALL=sysfence_install",
+          "-o",
+          bin,
+          helperFile("probe.c"),
+          src,
+          "-lseccomp",
+        ];
   const input =
     kind === "bpf-c"
       ? `#include "${src}"\nint sysfence_install_wrapped(void) { return sysfence_install(); }\n`
