@@ -42,7 +42,8 @@ export type ErrorCode =
   | "E_LIBSECCOMP"
   | "E_RECORDED_FAILURE"
   | "E_DRIFT"
-  | "E_DEMO_FAILED";
+  | "E_DEMO_FAILED"
+  | "E_INTERNAL";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {

@@ -1,36 +1,241 @@
-import { parseDocument } from "yaml";
+import { isMap, isSeq, parseDocument } from "yaml";
+import { SysfenceError } from "../errors.js";
+import { formatAction } from "../policy/actions.js";
+import { detectFormat } from "../policy/formats/detect.js";
+import { parseStrictJson } from "../policy/formats/json.js";
+import type { Policy, Rule } from "../policy/model.js";
+import { parsePolicy } from "../policy/parse.js";
+import { referenceDecide } from "../policy/reference.js";
+import { indexRules } from "../policy/resolve.js";
+import { ARCHES, type ArchName } from "../syscalls/arches.js";
+import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import type { Violation } from "./records.js";
 
-/**
- * The minimal change to a sysfence policy that allows what the records show: one rule appended with the
- * missing syscalls (comments and layout of the file kept), as the new text and as a unified diff that
- * `patch -p1` applies.
- */
-export function patchPolicy(
-  text: string,
-  file: string,
-  violations: readonly Violation[],
-): { text: string; diff: string; added: string[] } {
-  const names = [
-    ...new Set(violations.filter((v) => !v.syscall.startsWith("nr ")).map((v) => v.syscall)),
-  ].sort();
-  if (names.length === 0) return { text, diff: "", added: [] };
+// `sysfence audit --patch POLICY`: the narrowest change that lets through what the records show, and
+// nothing else. A record carries no arguments, so a call is added only when the policy answers it with
+// its default action — never over an argument rule (clone without CLONE_NEWUSER stays a rule), never over
+// a deliberate answer (openat → EACCES stays), never from an architecture the policy does not filter.
+// The change is written in the target's own format and re-read through the same reader: if any decision
+// other than the added calls moved, nothing is written.
+
+/** A call the records show that the patch leaves alone, and why. */
+export interface Skipped {
+  exe: string;
+  arch: string;
+  syscall: string;
+  why: string;
+}
+
+export interface PatchResult {
+  text: string;
+  diff: string;
+  added: string[];
+  skipped: Skipped[];
+}
+
+const describeRule = (r: Rule) =>
+  `${r.location?.line ? `line ${r.location.line}: ` : ""}${formatAction(r.action)}${r.conditions.length ? ` when ${r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")}` : ""}`;
+
+/** Which recorded calls may be added, and why the others may not. */
+function choose(policy: Policy, violations: readonly Violation[]): { names: string[]; skipped: Skipped[] } {
+  const { direct, viaGroup } = indexRules(policy);
+  const names = new Set<string>();
+  const skipped: Skipped[] = [];
+  for (const v of violations) {
+    const skip = (why: string) => skipped.push({ exe: v.exe, arch: v.arch, syscall: v.syscall, why });
+    if (!policy.architectures.includes(v.arch as ArchName)) {
+      skip(`${v.arch} is not one of the policy's architectures (${policy.architectures.join(", ")})`);
+      continue;
+    }
+    if (v.syscall.startsWith("nr ")) {
+      skip(`no ${v.arch} syscall has number ${v.nr}`);
+      continue;
+    }
+    const rules = direct.get(v.syscall) ?? viaGroup.get(v.syscall) ?? [];
+    const conditional = rules.filter((r) => r.conditions.length > 0);
+    if (conditional.length) {
+      skip(
+        `the policy has argument rules for it (${describeRule(conditional[0])}); a record shows no arguments, so widening it is a decision for a person`,
+      );
+      continue;
+    }
+    if (rules.length) {
+      skip(`the policy answers it on purpose (${describeRule(rules[0])})`);
+      continue;
+    }
+    names.add(v.syscall);
+  }
+  return { names: [...names].sort(), skipped };
+}
+
+/** Adds an allow rule for `names` to the text, in the text's own format. */
+function edit(text: string, file: string, names: string[], note: string): string {
+  const found = detectFormat(Buffer.from(text, "utf8"), file);
+  switch (found.format) {
+    case "sysfence":
+      return editYaml(text, ["syscalls"], { names, action: "allow", comment: note });
+    case "spo":
+      return editYaml(text, ["spec", "syscalls"], { names, action: "SCMP_ACT_ALLOW" });
+    case "oci":
+      return editJson(text, file, [...(found.at ?? []), "syscalls"], { names, action: "SCMP_ACT_ALLOW" });
+    case "moby":
+      return editJson(text, file, ["syscalls"], { names, action: "SCMP_ACT_ALLOW", comment: note });
+    case "systemd":
+      return editSystemd(text, names, note);
+    case "bpf":
+      throw new SysfenceError(
+        "E_USAGE",
+        `${file} is a compiled BPF program; patch the policy it was compiled from and compile again.`,
+      );
+  }
+}
+
+function editYaml(text: string, at: string[], rule: Record<string, unknown>): string {
   const doc = parseDocument(text);
-  const seen = violations.reduce((a, v) => a + v.count, 0);
-  const exes = [...new Set(violations.map((v) => v.exe))].join(", ");
-  const rule = doc.createNode({
-    names,
-    action: "allow",
-    comment: `added by sysfence audit: ${seen} record(s) from ${exes}`,
+  const node = doc.createNode(rule);
+  const names = (node as unknown as { get(k: string, keep: boolean): { flow?: boolean } }).get("names", true);
+  names.flow = true;
+  const list = doc.getIn(at, true);
+  if (list !== undefined && !isSeq(list))
+    throw new SysfenceError("E_POLICY_INVALID", `${at.join(".")} is not a list.`);
+  if (list === undefined && !isMap(doc.getIn(at.slice(0, -1), true) ?? doc.contents))
+    throw new SysfenceError("E_POLICY_INVALID", `cannot add ${at.join(".")} to this document.`);
+  doc.addIn(at, node);
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** The offset just past the JSON value starting at `start` (strings and nesting respected). */
+function jsonValueEnd(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      if (depth === 0) return i + 1;
+    } else if (c === "[" || c === "{") depth++;
+    else if (c === "]" || c === "}") {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return text.length;
+}
+
+const indentOf = (text: string, offset: number) => {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? "";
+};
+
+/**
+ * Inserts `rule` as the last element of the array at `at` (created in its object when missing), touching
+ * nothing else: 64-bit values, key order and layout of the rest stay byte for byte.
+ */
+function editJson(text: string, file: string, at: string[], rule: Record<string, unknown>): string {
+  const doc = parseStrictJson(text, file);
+  const arrayAt = doc.offsets.get(at.join("/"));
+  const element = (indent: string) =>
+    JSON.stringify(rule, null, 2)
+      .split("\n")
+      .map((l, i) => (i === 0 ? l : indent + l))
+      .join("\n");
+  if (arrayAt !== undefined && text[arrayAt] === "[") {
+    const end = jsonValueEnd(text, arrayAt) - 1; // the closing bracket
+    const body = text.slice(arrayAt + 1, end);
+    const closeIndent = indentOf(text, end);
+    if (body.trim() === "") {
+      const inner = `${indentOf(text, arrayAt)}  `;
+      return `${text.slice(0, arrayAt + 1)}\n${inner}${element(inner)}\n${indentOf(text, arrayAt)}${text.slice(end)}`;
+    }
+    let last = end - 1;
+    while (/\s/.test(text[last])) last--;
+    const firstElem = arrayAt + 1 + body.search(/\S/);
+    const inner =
+      text.lastIndexOf("\n", firstElem) > arrayAt ? indentOf(text, firstElem) : `${closeIndent}  `;
+    return `${text.slice(0, last + 1)},\n${inner}${element(inner)}${text.slice(last + 1)}`;
+  }
+  const parentAt = doc.offsets.get(at.slice(0, -1).join("/"));
+  if (parentAt === undefined || text[parentAt] !== "{")
+    throw new SysfenceError("E_POLICY_INVALID", `${file}: no object to add "${at[at.length - 1]}" to.`);
+  const end = jsonValueEnd(text, parentAt) - 1;
+  let last = end - 1;
+  while (/\s/.test(text[last])) last--;
+  const inner = `${indentOf(text, parentAt)}  `;
+  const comma = text[last] === "{" ? "" : ",";
+  return `${text.slice(0, last + 1)}${comma}\n${inner}"${at[at.length - 1]}": [\n${inner}  ${element(`${inner}  `)}\n${inner}]${text.slice(last + 1)}`;
+}
+
+/** A SystemCallFilter= line after the last one: in an allow-list it adds, in a deny-list it removes. */
+function editSystemd(text: string, names: string[], note: string): string {
+  const lines = text.split("\n");
+  let last = -1;
+  lines.forEach((l, i) => {
+    if (/^\s*SystemCallFilter\s*=/.test(l)) last = i;
   });
-  const flowNames = (rule as unknown as { get(k: string, keep: boolean): { flow?: boolean } }).get(
-    "names",
-    true,
+  const added = [`# ${note}`, `SystemCallFilter=${names.join(" ")}`];
+  if (last < 0) lines.push(...added);
+  else lines.splice(last + 1, 0, ...added);
+  return lines.join("\n");
+}
+
+/** The calls whose decision differs between two policies, per arch (arguments all zero). */
+function changedCalls(before: Policy, after: Policy): { name: string; arch: ArchName; now: string }[] {
+  const out: { name: string; arch: ArchName; now: string }[] = [];
+  for (const arch of before.architectures) {
+    const audit = ARCHES[arch].audit;
+    for (const name of Object.keys(syscallTable(arch))) {
+      const nr = syscallNumber(arch, name) as number;
+      const q = { arch: audit, nr, args: [0n, 0n, 0n, 0n, 0n, 0n] };
+      const a = formatAction(referenceDecide(before, q));
+      const b = formatAction(referenceDecide(after, q));
+      if (a !== b) out.push({ name, arch, now: b });
+    }
+  }
+  return out;
+}
+
+/**
+ * The narrowest change to a policy file (sysfence, OCI, moby, SPO or systemd) that allows what the records
+ * show: the new text, a unified diff that `patch -p1` applies, what was added and what was left alone.
+ */
+export function patchPolicy(text: string, file: string, violations: readonly Violation[]): PatchResult {
+  const parsed = parsePolicy(text, { file });
+  const { names, skipped } = choose(parsed.policy, violations);
+  if (names.length === 0) return { text, diff: "", added: [], skipped };
+  const seen = violations.filter((v) => names.includes(v.syscall)).reduce((a, v) => a + v.count, 0);
+  const exes = [...new Set(violations.filter((v) => names.includes(v.syscall)).map((v) => v.exe))].join(", ");
+  const note = `added by sysfence audit: ${seen} record(s) from ${exes.replace(/[\r\n]/g, " ")}`;
+  const out = edit(text, file, names, note);
+  // re-read through the same reader; the only change may be the added calls, now allowed
+  let again: Policy;
+  try {
+    again = parsePolicy(out, { file, format: parsed.format }).policy;
+  } catch (e) {
+    throw new SysfenceError(
+      "E_INTERNAL",
+      `the patched ${file} does not read back (${(e as Error).message}); nothing written.`,
+      { cause: e },
+    );
+  }
+  const wrong = changedCalls(parsed.policy, again).filter(
+    (c) => !(names.includes(c.name) && c.now === "allow"),
   );
-  flowNames.flow = true;
-  doc.addIn(["syscalls"], rule);
-  const out = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
-  return { text: out, diff: unifiedDiff(text, out, file), added: names };
+  const missing = names.filter((n) =>
+    parsed.policy.architectures.some((arch) => {
+      const nr = syscallNumber(arch, n);
+      return (
+        nr !== undefined &&
+        formatAction(
+          referenceDecide(again, { arch: ARCHES[arch].audit, nr, args: [0n, 0n, 0n, 0n, 0n, 0n] }),
+        ) !== "allow"
+      );
+    }),
+  );
+  if (wrong.length || missing.length)
+    throw new SysfenceError(
+      "E_INTERNAL",
+      `the patch would ${wrong.length ? `also change ${wrong[0].name} on ${wrong[0].arch} (now ${wrong[0].now})` : `not allow ${missing[0]}`}; nothing written. Please report this.`,
+    );
+  return { text: out, diff: unifiedDiff(text, out, file), added: names, skipped };
 }
 
 /** A unified diff of two texts (one hunk per changed region, 3 lines of context). */

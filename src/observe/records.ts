@@ -39,9 +39,7 @@ export function parseSeccompRecord(line: string): SeccompRecord | undefined {
   const at = line.search(/type=(?:1326|SECCOMP)\b/);
   if (at < 0) return undefined;
   const body = line.slice(at).replace(/\x1d.*$/, "");
-  const fields = new Map<string, string>();
-  for (const m of body.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
-    if (!fields.has(m[1])) fields.set(m[1], m[2]);
+  const fields = recordFields(body);
   const stamp = /audit\((\d+)\.(\d+):(\d+)\)/.exec(body);
   const num = (k: string) => {
     const v = fields.get(k);
@@ -82,6 +80,47 @@ export function parseSeccompRecord(line: string): SeccompRecord | undefined {
     signal: num("sig") || undefined,
     compat: fields.get("compat") === "1",
   };
+}
+
+const isWordChar = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isSpace = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
+
+/**
+ * The key=value fields of a record (the first of each key), in one pass: a value is a "quoted string"
+ * (backslash escapes) or runs to the next blank. Linear in the line, however hostile: a regular expression
+ * here rescanned long runs of word characters from every position (quadratic on a 200 MB line).
+ */
+export function recordFields(body: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  const n = body.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(body.charCodeAt(i))) i++;
+    const keyStart = i;
+    while (i < n && isWordChar(body.charCodeAt(i))) i++;
+    if (i > keyStart && body.charCodeAt(i) === 61 /* = */) {
+      const key = body.slice(keyStart, i);
+      i++;
+      const valueStart = i;
+      if (body.charCodeAt(i) === 34 /* " */) {
+        let j = i + 1;
+        while (j < n && body.charCodeAt(j) !== 34) j += body.charCodeAt(j) === 92 /* \ */ ? 2 : 1;
+        if (j < n) {
+          if (!fields.has(key)) fields.set(key, body.slice(valueStart, j + 1));
+          i = j + 1;
+          continue;
+        }
+        // an unterminated quote: the value runs to the next blank, as an unquoted one would
+      }
+      while (i < n && !isSpace(body.charCodeAt(i))) i++;
+      if (!fields.has(key)) fields.set(key, body.slice(valueStart, i));
+      continue;
+    }
+    // not a field: skip this token
+    while (i < n && !isSpace(body.charCodeAt(i))) i++;
+  }
+  return fields;
 }
 
 /** Calls grouped by program and syscall, with counts and first/last seen. */

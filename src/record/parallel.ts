@@ -8,6 +8,15 @@ import type { TraceEvent } from "./parse.js";
 import { decodeRet, K, type ScanBatch, type ScanJob, STRIDE } from "./scan-protocol.js";
 
 const SLICE = 4 << 20;
+/** A scanner thread's heap: small keeps the process's memory flat; a log that needs more is rescanned in one thread. */
+export const SCANNER_HEAP_MB = 48;
+
+/** Thrown when a scanner thread outgrew SCANNER_HEAP_MB (many distinct paths or strings in a slice). */
+export class ScannerOutOfMemory extends Error {
+  constructor(cause: unknown) {
+    super(`a scanner thread needed more than its ${SCANNER_HEAP_MB} MB heap`, { cause });
+  }
+}
 
 /**
  * Calls onLine for every line of the file, in order, with the event (or null/undefined as parseLine would),
@@ -61,7 +70,7 @@ export async function scanFileParallel(
       const worker = new Worker(new URL("./scan-worker.js", import.meta.url), {
         workerData: job,
         // a scanner keeps little: small heaps keep the process's memory flat
-        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: SCANNER_HEAP_MB },
       });
       names.push([]);
       worker.on("message", (m: ScanBatch | { done: true }) => {
@@ -70,7 +79,10 @@ export async function scanFileParallel(
         pending.set(m.slice, { batch: m, worker: w });
         drain();
       });
-      worker.on("error", reject);
+      worker.on("error", (e: NodeJS.ErrnoException) => {
+        for (const x of workers) void x.terminate();
+        reject(e.code === "ERR_WORKER_OUT_OF_MEMORY" ? new ScannerOutOfMemory(e) : e);
+      });
       workers.push(worker);
     }
     if (slices.length === 0) resolve();

@@ -263,17 +263,19 @@ export function notStrace(file: string, lineNo: number, line: string): SysfenceE
 /** Calls fn for every line of a stream, in order; faster than readline for multi-gigabyte logs. */
 export async function forEachLine(input: NodeJS.ReadableStream, fn: (line: string) => void): Promise<void> {
   input.setEncoding("utf8");
-  let rest = "";
+  // a line's pieces from earlier chunks: only each new chunk is searched, so a 200 MB line is linear
+  let pending: string[] = [];
   for await (const chunk of input as AsyncIterable<string>) {
-    const text = rest + chunk;
     let start = 0;
-    let nl = text.indexOf("\n", start);
+    let nl = chunk.indexOf("\n");
     while (nl >= 0) {
-      fn(text.slice(start, nl));
+      const head = chunk.slice(start, nl);
+      fn(pending.length ? pending.join("") + head : head);
+      pending = [];
       start = nl + 1;
-      nl = text.indexOf("\n", start);
+      nl = chunk.indexOf("\n", start);
     }
-    rest = text.slice(start);
+    if (start < chunk.length) pending.push(chunk.slice(start));
   }
-  if (rest) fn(rest);
+  if (pending.length) fn(pending.join(""));
 }

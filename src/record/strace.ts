@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
-import { type Sink, scanFileParallel } from "./parallel.js";
+import { ScannerOutOfMemory, type Sink, scanFileParallel } from "./parallel.js";
 import { notStrace, type TraceEvent } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
@@ -156,9 +156,10 @@ export async function profileFromLog(
     /** Tests: scan in parallel from this size on, in slices of this size. */
     parallelFrom?: number;
     sliceBytes?: number;
+    /** Told when the parallel scan gave up (a scanner ran out of heap) and the log is read in one thread. */
+    onDegrade?: (why: string) => void;
   } = {},
 ): Promise<{ profile: Profile; builder: ProfileBuilder }> {
-  const builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
   const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) => {
     if (file === "-") resolve();
@@ -174,6 +175,7 @@ export async function profileFromLog(
     }
   });
   await opened;
+  let builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
   let lineNo = 0;
   let good = 0;
   let bad = 0;
@@ -203,16 +205,29 @@ export async function profileFromLog(
     }
     return true;
   };
-  const size = file === "-" ? 0 : statSync(file).size;
-  if (size >= (options.parallelFrom ?? PARALLEL_FROM) && options.threads !== 1) {
-    input.destroy();
-    await scanFileParallel(file, size, builder, onLine, options.threads, options.sliceBytes);
-  } else {
-    await forEachLineBytes(input, (buf, s, end) => {
+  const scanSequential = (stream: NodeJS.ReadableStream) =>
+    forEachLineBytes(stream, (buf, s, end) => {
       if (fatal) return;
       const ev = scanLine(buf, s, end, builder.wantsArgs);
       onLine(ev, ev === null ? buf.toString("utf8", s, end) : "");
     });
+  const size = file === "-" ? 0 : statSync(file).size;
+  if (size >= (options.parallelFrom ?? PARALLEL_FROM) && options.threads !== 1) {
+    input.destroy();
+    try {
+      await scanFileParallel(file, size, builder, onLine, options.threads, options.sliceBytes);
+    } catch (e) {
+      if (!(e instanceof ScannerOutOfMemory)) throw e;
+      // degrade: the whole log again on this thread, from a fresh start (slower, never wrong)
+      builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
+      lineNo = good = bad = 0;
+      firstBad = undefined;
+      fatal = undefined;
+      options.onDegrade?.(e.message);
+      await scanSequential(createReadStream(file, { highWaterMark: 1 << 20 }));
+    }
+  } else {
+    await scanSequential(input);
   }
   if (fatal) throw fatal;
   if (good === 0)

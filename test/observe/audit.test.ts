@@ -238,3 +238,39 @@ describe("log mode end to end on the real kernel", {
     );
   });
 });
+
+describe("audit on hostile logs", () => {
+  const cli = `${REPO}dist/src/cli/main.js`;
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-hostile-"));
+  it("a timestamp no Date can hold prints as ? (text and --follow-style output), never a crash", () => {
+    const f = join(dir, "stamp.log");
+    writeFileSync(f, `${DMESG.replace("1795328380.495", "99999999999999999999.000")}\n`);
+    const r = spawnSync(process.execPath, [cli, "audit", f], { encoding: "utf8" });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /\/usr\/bin\/ls .* \? … \?/);
+  });
+  it("terminal escape sequences from a hex-encoded exe are printed escaped", () => {
+    const f = join(dir, "esc.log");
+    const evil = Buffer.from("/tmp/\x1b]0;pwned\x07\x1b[2J\x9bx").toString("hex").toUpperCase();
+    writeFileSync(f, `${DMESG.replace('exe="/usr/bin/ls"', `exe=${evil}`)}\n`);
+    const r = spawnSync(process.execPath, [cli, "audit", f], { encoding: "utf8" });
+    assert.equal(r.status, 1, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\x1b\x07\x9b]/);
+    assert.match(r.stdout, /\/tmp\/\\x1b\]0;pwned\\x07\\x1b\[2J\\x9bx/);
+  });
+  it("a 64 MB line of word characters, unterminated quotes and fake fields is read in one linear pass", () => {
+    // the old field regex rescanned a run of word characters from every position: hours for this line
+    const run = "a".repeat(16 << 20);
+    const line = `${DMESG} ${run} x="${run} ${run}=${run}`;
+    const r = parseSeccompRecord(line);
+    assert.equal(r?.syscall, "ioctl");
+    const f = join(dir, "long.log");
+    writeFileSync(f, `${line}\n${DMESG}\n`);
+    const out = spawnSync(process.execPath, [cli, "audit", f, "--json"], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    assert.equal(out.status, 1, out.stderr);
+    assert.equal(JSON.parse(out.stdout).records, 2);
+  });
+});

@@ -119,6 +119,37 @@ describe("scanning a log with several threads", () => {
   });
 });
 
+describe("a log that outgrows the scanner threads' heaps", () => {
+  it("is read again in one thread: the same profile, a note, no crash", async () => {
+    const { profileFromLog } = await import("../../src/record/strace.js");
+    // 48 MB of lines with distinct paths: a 35 MB log of a Python program crashed the 48 MB worker heap
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-heap-"));
+    const log = join(dir, "paths.log");
+    const chunks: string[] = ['1000  execve("/usr/bin/python3", ["python3"], 0x7ffd /* 20 vars */) = 0\n'];
+    let size = 0;
+    let n = 0;
+    while (size < 48 << 20) {
+      const line = `1000  openat(AT_FDCWD, "/usr/lib/python3/${n.toString(36).padStart(8, "0")}${"x".repeat(110)}.py", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)\n`;
+      chunks.push(line);
+      size += line.length;
+      n++;
+    }
+    chunks.push("1000  exit_group(0)                   = ?\n1000  +++ exited with 0 +++\n");
+    writeFileSync(log, chunks.join(""));
+    let note = "";
+    const many = await profileFromLog(log, {
+      threads: 2,
+      onDegrade: (why) => {
+        note = why;
+      },
+    });
+    assert.match(note, /scanner thread needed more than its 48 MB heap/);
+    assert.equal(many.profile.syscalls.openat.setup + many.profile.syscalls.openat.work, n);
+    assert.equal(many.profile.syscalls.openat.errors, n);
+    assert.equal(many.profile.complete, true);
+  });
+});
+
 describe("folding ordinary call lines into tallies", () => {
   it("keeps every count, argument value, path, error and pending call of a multi-threaded server's log", async (t) => {
     if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");

@@ -13,7 +13,18 @@ interface AuditOpts {
   exe?: string;
 }
 
-const when = (t?: number) => (t === undefined ? "?" : new Date(t * 1000).toISOString().replace(".000Z", "Z"));
+/** A record's time as ISO 8601; "?" when absent or outside what a Date can hold. */
+const when = (t?: number) => {
+  const d = t === undefined ? undefined : new Date(t * 1000);
+  return d && Number.isFinite(d.getTime()) ? d.toISOString().replace(".000Z", "Z") : "?";
+};
+
+/** Text from a record (exe, comm) made safe for a terminal: control characters and escapes as \\xNN. */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) =>
+    c === "\\" ? "\\\\" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
 
 /** `sysfence audit`. */
 export function registerAudit(program: Command, io: CliIO): void {
@@ -62,7 +73,7 @@ export function registerAudit(program: Command, io: CliIO): void {
             io.stdout(
               opts.json
                 ? `${toJson(r, 0)}\n`
-                : `${when(r.time)} ${r.exe ?? r.comm ?? "?"}[${r.pid ?? "?"}] ${r.arch ?? r.audit.toString(16)} ${r.syscall ?? `nr ${r.nr}`} → ${r.action.kind}${r.action.data ? ` ${r.action.data}` : ""}\n`,
+                : `${when(r.time)} ${printable(r.exe ?? r.comm ?? "?")}[${r.pid ?? "?"}] ${r.arch ?? r.audit.toString(16)} ${r.syscall ?? `nr ${r.nr}`} → ${r.action.kind}${r.action.data ? ` ${r.action.data}` : ""}\n`,
             );
           });
           const end = () => {
@@ -99,13 +110,20 @@ export function registerAudit(program: Command, io: CliIO): void {
             { cause: e },
           );
         });
+        const programs = [...new Set(violations.map((v) => v.exe))];
+        if (!opts.exe && programs.length > 1)
+          throw new UsageError(
+            `the records come from ${programs.length} programs (${programs.slice(0, 5).map(printable).join(", ")}${programs.length > 5 ? ", …" : ""}); name the one the policy is for with --exe.`,
+          );
         const p = patchPolicy(text, opts.patch, violations);
-        if (opts.output) writeOutput(opts.output, p.text, io);
+        for (const s of p.skipped)
+          io.stderr(`sysfence audit: not added: ${s.syscall} (${printable(s.exe)}, ${s.arch}): ${s.why}\n`);
+        if (opts.output && p.added.length) writeOutput(opts.output, p.text, io);
         // with -o - the patched policy is standard output; the diff is not printed
         if (opts.output !== "-")
-          io.stdout(opts.json ? `${toJson({ added: p.added, diff: p.diff })}\n` : p.diff);
+          io.stdout(opts.json ? `${toJson({ added: p.added, skipped: p.skipped, diff: p.diff })}\n` : p.diff);
         io.stderr(
-          `sysfence audit: ${p.added.length ? `the patch allows ${p.added.join(", ")}` : "nothing to add"}\n`,
+          `sysfence audit: ${p.added.length ? `the patch allows ${p.added.join(", ")}` : `nothing to add${opts.output ? `; ${opts.output} not written` : ""}`}\n`,
         );
       } else if (opts.json) {
         io.stdout(
@@ -117,7 +135,7 @@ export function registerAudit(program: Command, io: CliIO): void {
         io.stdout(`${records.length} SECCOMP record(s) in ${src.path ?? src.kind}:\n`);
         for (const v of violations) {
           io.stdout(
-            `  ${v.exe.padEnd(28)} ${v.arch.padEnd(8)} ${v.syscall.padEnd(20)} ${v.action.padEnd(13)} ×${String(v.count).padEnd(5)} ${when(v.firstSeen)} … ${when(v.lastSeen)}\n`,
+            `  ${printable(v.exe).padEnd(28)} ${v.arch.padEnd(8)} ${v.syscall.padEnd(20)} ${v.action.padEnd(13)} ×${String(v.count).padEnd(5)} ${when(v.firstSeen)} … ${when(v.lastSeen)}\n`,
           );
         }
       }

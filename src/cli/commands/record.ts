@@ -56,7 +56,14 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       if (opts.fromStrace) {
         if (command.length)
           throw new UsageError("give either --from-strace FILE or a command after --, not both.");
-        result = await profileFromLog(opts.fromStrace, { phase, phaseText: opts.after, focus });
+        result = await profileFromLog(opts.fromStrace, {
+          phase,
+          phaseText: opts.after,
+          focus,
+          onDegrade: (why) =>
+            opts.quiet ||
+            io.stderr(`sysfence record: ${why}; reading ${opts.fromStrace} in one thread instead\n`),
+        });
       } else {
         if (command.length === 0)
           throw new UsageError("give the command to record after --, e.g. sysfence record -o p.json -- ls /");
