@@ -19,21 +19,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { REPO } from "../helpers/paths.js";
+import { CLI_PATH as CLI, NOBODY, spawnCli } from "../helpers/cli.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
-const NOBODY = 65534;
 const root = process.getuid?.() === 0;
 const skip = process.platform !== "linux" ? "needs Linux" : !root ? "needs root (chown, mknod)" : false;
 const POLICY = "defaultAction: errno EPERM\nsyscalls:\n  - names: [read, write]\n    action: allow\n";
-
-function sysfence(args: string[], opts: { asNobody?: boolean; cwd?: string } = {}) {
-  const argv = [process.execPath, CLI, ...args];
-  const [cmd, ...rest] = opts.asNobody
-    ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...argv]
-    : argv;
-  return spawnSync(cmd, rest, { encoding: "utf8", timeout: 20000, cwd: opts.cwd });
-}
+const sysfence = spawnCli;
 
 function setup(): { dir: string; policy: string } {
   const dir = mkdtempSync(join(tmpdir(), "sysfence-out-"));

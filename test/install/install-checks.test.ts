@@ -20,6 +20,28 @@ const CLI = `${REPO}dist/src/cli/main.js`;
 const INDEX = `${REPO}dist/src/index.js`;
 const onLinux = process.platform === "linux" ? false : "needs Linux";
 
+/** `sysfence run OUTER -- sysfence run @default @basic-io -- sh -c SCRIPT`. */
+const nested = (outer: string[], script: string) =>
+  spawnSync(
+    process.execPath,
+    [
+      CLI,
+      "run",
+      ...outer,
+      "--",
+      process.execPath,
+      CLI,
+      "run",
+      "@default",
+      "@basic-io",
+      "--",
+      "sh",
+      "-c",
+      script,
+    ],
+    { encoding: "utf8", timeout: 20000 },
+  );
+
 /** Wrong inputs a JavaScript caller can pass, each with the error code it must get. */
 const WRONG: [string, unknown, string][] = [
   ["undefined", undefined, "E_USAGE"],
@@ -209,53 +231,14 @@ catch (e) { console.log(e.code + ": " + e.message); }
       /^E_INSTALL_FAILED: seccomp\(\) reported success but the filter is not in force: the canary syscall 65520 answered errno \d+, not \d+/,
     );
     // sysfence run under the same outer filter refuses to exec the command
-    const run = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        "run",
-        "--policy",
-        fake,
-        "--",
-        process.execPath,
-        CLI,
-        "run",
-        "@default",
-        "@basic-io",
-        "--",
-        "sh",
-        "-c",
-        "echo RAN",
-      ],
-      { encoding: "utf8", timeout: 20000 },
-    );
+    const run = nested(["--policy", fake], "echo RAN");
     assert.notEqual(run.status, 0);
     assert.doesNotMatch(run.stdout, /RAN/);
     assert.match(run.stderr, /the filter is not in force/);
   });
 
   it("a real install answers the canary; nested sysfence launches each prove their own filter", () => {
-    const r = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        "run",
-        "@default",
-        "@system-service",
-        "seccomp",
-        "--",
-        process.execPath,
-        CLI,
-        "run",
-        "@default",
-        "@basic-io",
-        "--",
-        "sh",
-        "-c",
-        "echo nested",
-      ],
-      { encoding: "utf8", timeout: 20000 },
-    );
+    const r = nested(["@default", "@system-service", "seccomp"], "echo nested");
     assert.equal(r.stdout, "nested\n", r.stderr);
   });
 });

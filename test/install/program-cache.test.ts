@@ -16,10 +16,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { CLI_PATH as CLI, NOBODY, spawnCli } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
-const NOBODY = 65534;
 const root = process.getuid?.() === 0;
 const skip =
   process.platform !== "linux" ? "needs Linux" : !root ? "needs root (plants files as nobody)" : false;
@@ -31,13 +30,8 @@ function scratch(): string {
   return d;
 }
 
-function sysfence(args: string[], env: NodeJS.ProcessEnv, asNobody = false) {
-  const argv = [process.execPath, CLI, ...args];
-  const [cmd, ...rest] = asNobody
-    ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...argv]
-    : argv;
-  return spawnSync(cmd, rest, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 20000 });
-}
+const sysfence = (args: string[], env: NodeJS.ProcessEnv, asNobody = false) =>
+  spawnCli(args, { env, asNobody });
 
 /** uname answered EACCES: enforced when uname fails with "Permission denied". */
 function policyFiles(dir: string): { strict: string; allowAll: string } {
