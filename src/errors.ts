@@ -43,7 +43,9 @@ export type ErrorCode =
   | "E_RECORDED_FAILURE"
   | "E_DRIFT"
   | "E_DEMO_FAILED"
-  | "E_INTERNAL";
+  | "E_INTERNAL"
+  | "E_ELF_INVALID"
+  | "E_ANALYZE";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {

@@ -63,7 +63,7 @@ const cache = openProgramCache(false);
 if (!("put" in cache)) throw new Error("nobody's cache is not usable: " + cache.note);
 const program = decodeProgram(readFileSync(${JSON.stringify(bpf)}));
 let n = 0;
-for (const f of readdirSync(cache.dir)) if (f.endsWith(".prog")) { cache.put(f.slice(0, -5), { program, launch: {} }); n++; }
+for (const f of readdirSync(cache.dir)) if (f.endsWith(".entry")) { cache.put(f.slice(0, -6), { program, launch: {} }); n++; }
 console.log(n);
 `,
   );
@@ -126,10 +126,10 @@ describe("program cache trust (real file system, run as nobody)", { skip }, () =
     const allowArgs = ["run", "--policy", allowAll, "--", "uname"];
     assert.match(sysfence(strictArgs, env).stderr, /Permission denied/);
     const progDir = join(cacheHome, "sysfence", "programs");
-    const [strictEntry] = readdirSync(progDir).filter((f) => f.endsWith(".prog"));
+    const [strictEntry] = readdirSync(progDir).filter((f) => f.endsWith(".entry"));
     const genuine = readFileSync(join(progDir, strictEntry));
     assert.equal(sysfence(allowArgs, env).status, 0);
-    const allowEntry = readdirSync(progDir).find((f) => f.endsWith(".prog") && f !== strictEntry) as string;
+    const allowEntry = readdirSync(progDir).find((f) => f.endsWith(".entry") && f !== strictEntry) as string;
     // 1. the allow-all entry copied under the strict key: its MAC names the other key
     writeFileSync(join(progDir, strictEntry), readFileSync(join(progDir, allowEntry)));
     let r = sysfence(strictArgs, env);
@@ -171,7 +171,7 @@ describe("program cache trust (real file system, run as nobody)", { skip }, () =
       assert.equal(statSync(join(home, d)).mode & 0o777, 0o700, d);
     const progDir = join(home, "xdg/sysfence/programs");
     const files = readdirSync(progDir);
-    assert.ok(files.includes("secret") && files.some((f) => f.endsWith(".prog")), files.join(" "));
+    assert.ok(files.includes("secret") && files.some((f) => f.endsWith(".entry")), files.join(" "));
     assert.ok(!files.some((f) => f.endsWith(".tmp")), "no temp file left");
     for (const f of files) assert.equal(statSync(join(progDir, f)).mode & 0o777, 0o600, f);
   });
@@ -183,7 +183,7 @@ describe("program cache trust (real file system, run as nobody)", { skip }, () =
     const args = ["run", "--policy", `${REPO}examples/docker-default.json`, "--", "sh", "-c", "echo cached"];
     assert.equal(sysfence(args, env).stdout, "cached\n");
     const progDir = join(cacheHome, "sysfence", "programs");
-    const entries = readdirSync(progDir).filter((f) => f.endsWith(".prog"));
+    const entries = readdirSync(progDir).filter((f) => f.endsWith(".entry"));
     assert.equal(entries.length, 1);
     const stored = readFileSync(join(progDir, entries[0]));
     assert.equal(sysfence(args, env).stdout, "cached\n", "second launch from the cache");

@@ -1,0 +1,92 @@
+// The ISA-neutral view of machine code the analysis works on: one entry per instruction, in address
+// order, saying only what matters for "which syscall numbers can reach a syscall instruction": control
+// flow, constants moved into registers, registers overwritten, and addresses referenced. The x86 decoder
+// (iced-x86) and the aarch64 decoder both produce it.
+
+export const K_OTHER = 0;
+export const K_SYSCALL = 1;
+export const K_CALL = 2;
+export const K_JMP = 3;
+export const K_JCC = 4;
+export const K_RET = 5; // no fall-through: ret, hlt, ud2
+export const K_ICALL = 6;
+export const K_IJMP = 7;
+export const K_MOVI = 8; // reg = imm
+export const K_MOVR = 9; // reg = reg2
+export const K_ZERO = 10; // reg = 0
+
+/** Register numbers: x86 families 0–15 (rax…r15), aarch64 x0–x30; 255: none. */
+export const NO_REG = 255;
+
+export interface OpStream {
+  n: number;
+  addr: Float64Array;
+  kind: Uint8Array;
+  reg: Uint8Array;
+  reg2: Uint8Array;
+  /** Immediate (MOVI) or branch target (CALL, JMP, JCC); NaN when none. */
+  val: Float64Array;
+  /** An address the instruction references (rip/pc-relative memory operand, lea, adrp+add); NaN when none. */
+  ref: Float64Array;
+  /** Registers written with an unknown value (bit per register). */
+  wmask: Uint32Array;
+}
+
+/** What an ISA tells the analysis. */
+export interface IsaInfo {
+  /** The register holding the syscall number. */
+  nrReg: number;
+  /** Argument registers in order. */
+  argRegs: number[];
+  /** Registers a call may change. */
+  callerSaved: number;
+  /** Registers the syscall instruction changes. */
+  syscallClobbers: number;
+}
+
+export function newStream(capacity: number): OpStream {
+  return {
+    n: 0,
+    addr: new Float64Array(capacity),
+    kind: new Uint8Array(capacity),
+    reg: new Uint8Array(capacity).fill(NO_REG),
+    reg2: new Uint8Array(capacity).fill(NO_REG),
+    val: new Float64Array(capacity).fill(Number.NaN),
+    ref: new Float64Array(capacity).fill(Number.NaN),
+    wmask: new Uint32Array(capacity),
+  };
+}
+
+/** A stream with room for `extra` more instructions (copying when full). */
+export function ensureRoom(s: OpStream, extra: number): OpStream {
+  if (s.n + extra <= s.addr.length) return s;
+  const grown = newStream(Math.max(s.addr.length * 2, s.n + extra));
+  grown.n = s.n;
+  grown.addr.set(s.addr.subarray(0, s.n));
+  grown.kind.set(s.kind.subarray(0, s.n));
+  grown.reg.set(s.reg.subarray(0, s.n));
+  grown.reg2.set(s.reg2.subarray(0, s.n));
+  grown.val.set(s.val.subarray(0, s.n));
+  grown.ref.set(s.ref.subarray(0, s.n));
+  grown.wmask.set(s.wmask.subarray(0, s.n));
+  return grown;
+}
+
+/** Concatenates streams (sections are decoded one by one) and sorts nothing: callers pass them in order. */
+export function concatStreams(parts: OpStream[]): OpStream {
+  const total = parts.reduce((a, p) => a + p.n, 0);
+  const out = newStream(Math.max(1, total));
+  let at = 0;
+  for (const p of parts) {
+    out.addr.set(p.addr.subarray(0, p.n), at);
+    out.kind.set(p.kind.subarray(0, p.n), at);
+    out.reg.set(p.reg.subarray(0, p.n), at);
+    out.reg2.set(p.reg2.subarray(0, p.n), at);
+    out.val.set(p.val.subarray(0, p.n), at);
+    out.ref.set(p.ref.subarray(0, p.n), at);
+    out.wmask.set(p.wmask.subarray(0, p.n), at);
+    at += p.n;
+  }
+  out.n = total;
+  return out;
+}

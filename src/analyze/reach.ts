@@ -1,0 +1,127 @@
+// Which functions of a program and its libraries can run, and so which syscalls they can make. Roots:
+// every function of the program itself (its own code is live), every loaded object's initialisers and
+// finalisers, the dynamic loader's entry, and everything a dlopened library exports. From a reached
+// function: its callees, the functions whose address it takes, the function pointers in the data it
+// reads, and the imported symbols it calls — found in the global scope in load order, as the loader
+// binds them. Pure: it takes facts.
+import type { ObjectFacts, Partition } from "./facts.js";
+
+export interface LoadedFacts {
+  /** A short name for messages (soname or file name). */
+  name: string;
+  facts: ObjectFacts;
+  /** Loaded by dlopen (a recording saw it): everything it exports is a root. */
+  dlopened?: boolean;
+  /** The program (its every function is a root) or the dynamic loader (its entry is). */
+  role?: "program" | "interpreter";
+}
+
+export interface Reach {
+  /** Syscall number → why it is reachable (up to 5 reasons). */
+  syscalls: Map<number, string[]>;
+  /** Reached syscall sites (and wrapper calls) whose number is not known. */
+  unresolved: number;
+  /** Reached functions per object. */
+  reached: number[];
+}
+
+const MAX_VIA = 5;
+
+export function reachSyscalls(objects: LoadedFacts[]): Reach {
+  const scope = new Map<string, [number, number]>();
+  objects.forEach((o, oi) => {
+    for (const [name, fn] of Object.entries(o.facts.exports)) if (!scope.has(name)) scope.set(name, [oi, fn]);
+  });
+  const reached = objects.map((o) => new Uint8Array(o.facts.starts.length));
+  const partsReached = objects.map((o) => new Uint8Array(o.facts.partitions.length));
+  const objectTouched = new Uint8Array(objects.length);
+  const syscalls = new Map<number, string[]>();
+  let unresolved = 0;
+  const work: [number, number, string][] = [];
+
+  const record = (nr: number, via: string) => {
+    const list = syscalls.get(nr);
+    if (!list) syscalls.set(nr, [via]);
+    else if (list.length < MAX_VIA && !list.includes(via)) list.push(via);
+  };
+  const touch = (oi: number) => {
+    if (objectTouched[oi]) return;
+    objectTouched[oi] = 1;
+    const o = objects[oi];
+    for (const f of o.facts.roots) work.push([oi, f, `init/fini of ${o.name}`]);
+    reachPartition(oi, o.facts.orphan, `function pointers in ${o.name}`);
+  };
+  const push = (oi: number, fn: number, via: string) => {
+    if (fn < 0 || reached[oi][fn]) return;
+    work.push([oi, fn, via]);
+  };
+  const resolveName = (oi: number, nameIdx: number): [number, number] | undefined =>
+    scope.get(objects[oi].facts.names[nameIdx]);
+  const viaImport = (oi: number, nameIdx: number, via: string) =>
+    objects[oi].role === "program" ? objects[oi].facts.names[nameIdx] : via;
+  function reachPartition(oi: number, p: Partition, via: string) {
+    for (const f of p.fns) push(oi, f, via);
+    for (const n of p.names) {
+      const t = resolveName(oi, n);
+      if (t) push(t[0], t[1], viaImport(oi, n, via));
+    }
+    for (const q of p.parts) {
+      if (partsReached[oi][q]) continue;
+      partsReached[oi][q] = 1;
+      reachPartition(oi, objects[oi].facts.partitions[q], via);
+    }
+  }
+
+  objects.forEach((o, oi) => {
+    if (o.role === "program") {
+      for (let f = 0; f < o.facts.starts.length; f++) push(oi, f, `${o.name} (its own code)`);
+    }
+    if (o.role === "program" || o.role === "interpreter" || o.dlopened) touch(oi);
+    if (o.dlopened)
+      for (const [name, f] of Object.entries(o.facts.exports)) push(oi, f, `${name} (dlopened ${o.name})`);
+  });
+  // the loader runs every loaded object's initialisers
+  objects.forEach((_, oi) => touch(oi));
+
+  while (work.length) {
+    const [oi, fn, via] = work.pop() as [number, number, string];
+    if (reached[oi][fn]) continue;
+    reached[oi][fn] = 1;
+    const o = objects[oi];
+    const f = o.facts.functions[fn];
+    for (const n of f.sys) record(n, via);
+    unresolved += f.unresolved;
+    for (const [, n] of f.wrapperCalls) {
+      if (n === null) unresolved++;
+      else record(n, via);
+    }
+    for (const c of f.calls) push(oi, c, via);
+    for (const r of f.refs) push(oi, r, via);
+    for (const p of f.dataRefs) {
+      if (partsReached[oi][p]) continue;
+      partsReached[oi][p] = 1;
+      reachPartition(oi, o.facts.partitions[p], via);
+    }
+    for (const n of f.imports) {
+      const t = resolveName(oi, n);
+      if (!t) continue;
+      const label = viaImport(oi, n, via);
+      push(t[0], t[1], label);
+      const k = objects[t[0]].facts.functions[t[1]].wrapperArg;
+      if (k >= 0) {
+        // a call to a syscall(2)-like wrapper in another object: the numbers at this function's call sites
+        let known = 0;
+        for (const [name, args] of f.importArgs) {
+          if (name !== n) continue;
+          const nr = args[k];
+          if (nr !== null) {
+            record(nr, label);
+            known++;
+          }
+        }
+        if (known === 0) unresolved++;
+      }
+    }
+  }
+  return { syscalls, unresolved, reached: reached.map((r) => r.reduce((a, b) => a + b, 0)) };
+}

@@ -1,0 +1,224 @@
+// x86_64 machine code → OpStream, decoded by iced-x86 (a maintained decoder, pinned in package.json; its
+// WebAssembly build runs in Node). Only the effects the analysis needs are kept (ops.ts).
+import { createRequire } from "node:module";
+import {
+  ensureRoom,
+  type IsaInfo,
+  K_CALL,
+  K_ICALL,
+  K_IJMP,
+  K_JCC,
+  K_JMP,
+  K_MOVI,
+  K_MOVR,
+  K_RET,
+  K_SYSCALL,
+  K_ZERO,
+  NO_REG,
+  newStream,
+  type OpStream,
+} from "./ops.js";
+
+type Iced = typeof import("iced-x86");
+let iced: Iced | undefined;
+function load(): Iced {
+  iced ??= createRequire(import.meta.url)("iced-x86") as Iced;
+  return iced;
+}
+
+// register families: rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6, rdi 7, r8–r15 8–15
+const RAX = 0;
+const RCX = 1;
+const RDX = 2;
+const RBX = 3;
+const RSP = 4;
+const RBP = 5;
+const RSI = 6;
+const RDI = 7;
+const R11 = 11;
+const bit = (...regs: number[]) => regs.reduce((m, r) => m | (1 << r), 0);
+
+export const X86_64: IsaInfo = {
+  nrReg: RAX,
+  argRegs: [RDI, RSI, RDX, RCX, 8, 9],
+  callerSaved: bit(RAX, RCX, RDX, RSI, RDI, 8, 9, 10, 11),
+  syscallClobbers: bit(RAX, RCX, R11),
+};
+
+/** iced Register → [family, width in bits] for general-purpose registers (Register enum order). */
+function gpr(reg: number): [number, number] {
+  if (reg >= 1 && reg <= 4) return [reg - 1, 8];
+  if (reg >= 5 && reg <= 8) return [reg - 5, 8]; // ah, ch, dh, bh
+  if (reg >= 9 && reg <= 12) return [reg - 5, 8]; // spl, bpl, sil, dil
+  if (reg >= 13 && reg <= 20) return [reg - 5, 8];
+  if (reg >= 21 && reg <= 36) return [reg - 21, 16];
+  if (reg >= 37 && reg <= 52) return [reg - 37, 32];
+  if (reg >= 53 && reg <= 68) return [reg - 53, 64];
+  return [NO_REG, 0];
+}
+
+interface Tables {
+  noWrite: Set<number>;
+  implicit: Map<number, number>;
+  both: Set<number>;
+  syscall: number;
+  mov: number;
+  xor: number;
+  sub: number;
+  stop: Set<number>;
+}
+let tables: Tables | undefined;
+function mnemonicTables(I: Iced): Tables {
+  if (tables) return tables;
+  const M = I.Mnemonic as unknown as Record<string, number>;
+  const set = (...names: string[]) => new Set(names.map((n) => M[n]).filter((v) => v !== undefined));
+  const implicit = new Map<number, number>();
+  const add = (mask: number, ...names: string[]) => {
+    for (const n of names) if (M[n] !== undefined) implicit.set(M[n], (implicit.get(M[n]) ?? 0) | mask);
+  };
+  add(bit(RAX, RBX, RCX, RDX), "Cpuid");
+  add(bit(RAX, RDX), "Rdtsc", "Mul", "Div", "Idiv", "Cmpxchg8b", "Cmpxchg16b", "Xgetbv", "Rdpkru", "Rdmsr");
+  add(bit(RAX, RDX, RCX), "Rdtscp");
+  add(bit(RDX), "Cdq", "Cqo", "Cwd");
+  add(bit(RAX), "Cdqe", "Cwde", "Cbw", "Cmpxchg", "Lahf");
+  add(bit(RAX, RSI, RCX), "Lodsb", "Lodsw", "Lodsd", "Lodsq");
+  add(bit(RDI, RCX), "Stosb", "Stosw", "Stosd", "Stosq", "Scasb", "Scasw", "Scasd", "Scasq");
+  add(bit(RDI, RSI, RCX), "Movsb", "Movsw", "Movsd", "Movsq", "Cmpsb", "Cmpsw", "Cmpsd", "Cmpsq");
+  add(bit(RSP, RBP), "Leave", "Enter");
+  add(bit(RCX), "Loop", "Loope", "Loopne");
+  add(bit(RAX, RDX), "Imul"); // the one-operand form; two/three-operand forms also write op0 (below)
+  tables = {
+    noWrite: set(
+      "Cmp",
+      "Test",
+      "Bt",
+      "Push",
+      "Nop",
+      "Prefetchnta",
+      "Prefetcht0",
+      "Prefetcht1",
+      "Prefetcht2",
+      "Prefetchw",
+      "Clflush",
+      "Endbr64",
+    ),
+    implicit,
+    both: set("Xchg", "Xadd"),
+    syscall: M.Syscall,
+    mov: M.Mov,
+    xor: M.Xor,
+    sub: M.Sub,
+    stop: set("Hlt", "Ud2", "Ud0", "Ud1", "Int3"),
+  };
+  return tables;
+}
+
+/** Decodes `code` (loaded at `base`) into `into`; returns the (possibly grown) stream. */
+export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpStream {
+  const I = load();
+  const T = mnemonicTables(I);
+  const FC = I.FlowControl;
+  const OK = I.OpKind;
+  let s = into ?? newStream(Math.max(16, code.length >> 2));
+  const dec = new I.Decoder(64, code, I.DecoderOptions.None);
+  dec.ip = BigInt(base);
+  const ins = new I.Instruction();
+  try {
+    while (dec.canDecode) {
+      const pos = dec.position;
+      dec.decodeOut(ins);
+      s = ensureRoom(s, 1);
+      const i = s.n++;
+      s.addr[i] = base + pos;
+      const m = ins.mnemonic;
+      if (m === T.syscall) {
+        s.kind[i] = K_SYSCALL;
+        continue;
+      }
+      const fc = ins.flowControl;
+      if (fc === FC.Next) {
+        const ipRel = ins.isIpRelMemoryOperand;
+        if (ipRel) s.ref[i] = Number(ins.ipRelMemoryAddress);
+        let w = T.implicit.get(m) ?? 0;
+        if (ins.opCount > 0 && ins.op0Kind === OK.Register && !T.noWrite.has(m)) {
+          const [fam, width] = gpr(ins.op0Register);
+          if (fam !== NO_REG) {
+            const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
+            if (m === T.mov && width >= 32 && k1 === OK.Register) {
+              const [src, sw] = gpr(ins.op1Register);
+              if (src !== NO_REG && sw === width) {
+                s.kind[i] = K_MOVR;
+                s.reg[i] = fam;
+                s.reg2[i] = src;
+                continue;
+              }
+            }
+            if (
+              m === T.mov &&
+              width >= 32 &&
+              (k1 === OK.Immediate32 || k1 === OK.Immediate64 || k1 === OK.Immediate32to64)
+            ) {
+              const v = ins.immediate(1);
+              s.kind[i] = K_MOVI;
+              s.reg[i] = fam;
+              s.val[i] = width === 32 ? Number(BigInt.asUintN(32, v)) : Number(BigInt.asUintN(64, v));
+              continue;
+            }
+            if (
+              (m === T.xor || m === T.sub) &&
+              width >= 32 &&
+              k1 === OK.Register &&
+              ins.op1Register === ins.op0Register
+            ) {
+              s.kind[i] = K_ZERO;
+              s.reg[i] = fam;
+              continue;
+            }
+            w |= 1 << fam;
+            if (T.both.has(m) && k1 === OK.Register) {
+              const [f2] = gpr(ins.op1Register);
+              if (f2 !== NO_REG) w |= 1 << f2;
+            }
+          }
+        }
+        s.wmask[i] = w;
+        continue;
+      }
+      switch (fc) {
+        case FC.Call:
+          s.kind[i] = K_CALL;
+          s.val[i] = Number(ins.nearBranchTarget);
+          break;
+        case FC.IndirectCall:
+          s.kind[i] = K_ICALL;
+          if (ins.isIpRelMemoryOperand) s.ref[i] = Number(ins.ipRelMemoryAddress);
+          break;
+        case FC.UnconditionalBranch:
+          if (ins.op0Kind === OK.NearBranch64 || ins.op0Kind === OK.NearBranch32) {
+            s.kind[i] = K_JMP;
+            s.val[i] = Number(ins.nearBranchTarget);
+          } else s.kind[i] = K_IJMP;
+          break;
+        case FC.IndirectBranch:
+          s.kind[i] = K_IJMP;
+          if (ins.isIpRelMemoryOperand) s.ref[i] = Number(ins.ipRelMemoryAddress);
+          break;
+        case FC.ConditionalBranch:
+          s.kind[i] = K_JCC;
+          s.val[i] = Number(ins.nearBranchTarget);
+          s.wmask[i] = T.implicit.get(m) ?? 0;
+          break;
+        case FC.Return:
+          s.kind[i] = K_RET;
+          break;
+        default:
+          // interrupts and exceptions: int3/ud2/hlt end a path (int 0x80 is i386's ABI, not x86_64's)
+          if (T.stop.has(m)) s.kind[i] = K_RET;
+      }
+    }
+  } finally {
+    ins.free();
+    dec.free();
+  }
+  return s;
+}
