@@ -1,4 +1,5 @@
 // sysfence's library API. install() and lockdown() load the FFI (koffi) only when called.
+export { type AnalyzeOptions, type AnalyzeResult, analyze } from "./analyze/analyze.js";
 export { Assembler } from "./bpf/assembler.js";
 export { disassemble } from "./bpf/disasm.js";
 export {

@@ -48,7 +48,8 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     if (objectTouched[oi]) return;
     objectTouched[oi] = 1;
     const o = objects[oi];
-    for (const f of o.facts.roots) work.push([oi, f, `init/fini of ${o.name}`]);
+    const why = o.role === "interpreter" ? `the dynamic loader (${o.name})` : `initialisers of ${o.name}`;
+    for (const f of o.facts.roots) work.push([oi, f, why]);
     reachPartition(oi, o.facts.orphan, `function pointers in ${o.name}`);
   };
   const push = (oi: number, fn: number, via: string) => {
@@ -81,10 +82,11 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
       for (const [name, f] of Object.entries(o.facts.exports)) push(oi, f, `${name} (dlopened ${o.name})`);
   });
   // the loader runs every loaded object's initialisers
-  objects.forEach((_, oi) => touch(oi));
+  for (let oi = 0; oi < objects.length; oi++) touch(oi);
 
-  while (work.length) {
-    const [oi, fn, via] = work.pop() as [number, number, string];
+  // breadth first: a syscall's first reason is the shortest way to it
+  for (let w = 0; w < work.length; w++) {
+    const [oi, fn, via] = work[w];
     if (reached[oi][fn]) continue;
     reached[oi][fn] = 1;
     const o = objects[oi];

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   report: async () => ({ register: (await import("./commands/report.js")).registerReport }),
   export: async () => ({ register: (await import("./commands/export.js")).registerExport }),
   import: async () => ({ register: (await import("./commands/export.js")).registerExport }),
+  analyze: async () => ({ register: (await import("./commands/analyze.js")).registerAnalyze }),
 };
 
 /** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */

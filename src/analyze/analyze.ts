@@ -1,0 +1,225 @@
+// `analyze(path)`: the syscalls a program and everything it loads can make, from the ELF files alone —
+// the upper bound a recording (the lower bound) is checked against. Reads the program, finds its
+// libraries as the loader does (libraries.ts), builds each object's facts once per build-id (cached in
+// the private store), and reaches across them (reach.ts).
+import { readFileSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { SysfenceError } from "../errors.js";
+import type { ArchName } from "../syscalls/arches.js";
+import { syscallName } from "../syscalls/table.js";
+import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
+import { type ElfFile, EM_AARCH64, EM_X86_64, readElf } from "./elf.js";
+import { FACTS_VERSION, type ObjectFacts, objectFacts } from "./facts.js";
+import { findLibrary, logicalPath, type Root, realInRoot } from "./libraries.js";
+import { type LoadedFacts, reachSyscalls } from "./reach.js";
+
+export interface AnalyzeOptions {
+  arch?: "x86_64" | "aarch64";
+  /** Look up libraries, the interpreter and ld.so.cache inside this directory. */
+  sysroot?: string;
+  /** Libraries a recording saw the program dlopen (paths inside the root). */
+  dlopened?: string[];
+  /** Use the per-library cache (default true). */
+  cache?: boolean;
+  /** Told about cache problems (an untrusted directory). */
+  onNote?: (note: string) => void;
+}
+
+export interface LibraryReport {
+  path: string;
+  soname?: string;
+  buildId?: string;
+  functions: number;
+  reached: number;
+  sites: number;
+  unresolvedSites: number;
+  cached: boolean;
+  dlopened?: boolean;
+}
+
+export interface AnalyzeResult {
+  program: string;
+  arch: "x86_64" | "aarch64";
+  syscalls: Record<string, { via: string[] }>;
+  /** Reached syscall sites whose number could not be found. */
+  unresolved: number;
+  /** Every syscall any site in any loaded object can make, reached or not. */
+  everySite: string[];
+  libraries: LibraryReport[];
+  /** Libraries named by DT_NEEDED that were not found. */
+  missing: string[];
+  notes: string[];
+}
+
+const MACHINES = { x86_64: EM_X86_64, aarch64: EM_AARCH64 } as const;
+
+function archOf(machine: number): "x86_64" | "aarch64" | undefined {
+  return machine === EM_X86_64 ? "x86_64" : machine === EM_AARCH64 ? "aarch64" : undefined;
+}
+
+function readObject(real: string, shown: string): ElfFile {
+  let bytes: Buffer;
+  try {
+    if (!statSync(real).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
+    bytes = readFileSync(real);
+  } catch (e) {
+    throw new SysfenceError(
+      "E_IO",
+      `cannot read ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      { cause: e },
+    );
+  }
+  return readElf(bytes, shown);
+}
+
+/** Facts of one object: from the store when its build-id is known and the entry authentic. */
+function factsOf(
+  real: string,
+  shown: string,
+  store: PrivateStore | undefined,
+): { facts: ObjectFacts; cached: boolean } {
+  // the build-id is read from the file itself; a file without one is analysed every time
+  const elf = readObject(real, shown);
+  const key = elf.buildId ? `${elf.buildId}-v${FACTS_VERSION}-${elf.machine}` : undefined;
+  if (store && key) {
+    const hit = store.get(key);
+    if (hit) {
+      try {
+        return { facts: JSON.parse(hit.toString("utf8")) as ObjectFacts, cached: true };
+      } catch {
+        // a damaged entry is a miss
+      }
+    }
+  }
+  const facts = objectFacts(elf);
+  if (store && key) store.put(key, Buffer.from(JSON.stringify(facts)));
+  return { facts, cached: false };
+}
+
+/** Analyses a program and its libraries. */
+export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResult {
+  const notes: string[] = [];
+  const note = (n: string) => {
+    notes.push(n);
+    options.onNote?.(n);
+  };
+  let store: PrivateStore | undefined;
+  if (options.cache !== false) {
+    const s = openPrivateStore("analysis", true, process.env, "analysis cache");
+    if ("get" in s) store = s;
+    else if (s.note) note(s.note);
+  }
+  const programReal = resolve(path);
+  const programElf = readObject(programReal, path);
+  const arch = archOf(programElf.machine);
+  if (!arch)
+    throw new SysfenceError(
+      "E_ANALYZE",
+      `${path}: machine ${programElf.machine} is not one sysfence analyses (x86_64, aarch64).`,
+    );
+  if (options.arch && options.arch !== arch)
+    throw new SysfenceError("E_ANALYZE", `${path} is an ${arch} program, not ${options.arch}.`);
+  const root: Root = {
+    sysroot: options.sysroot ? resolve(options.sysroot) : undefined,
+    machine: MACHINES[arch],
+    triplet: arch === "x86_64" ? "x86_64-linux-gnu" : "aarch64-linux-gnu",
+    platform: arch,
+  };
+  const objects: (LoadedFacts & { real: string; cached: boolean })[] = [];
+  const byReal = new Map<string, number>();
+  const bySoname = new Map<string, number>();
+  const missing: string[] = [];
+  const add = (real: string, shown: string, extra: Partial<LoadedFacts>): number => {
+    const known = byReal.get(real);
+    if (known !== undefined) return known;
+    const { facts, cached } = factsOf(real, shown, store);
+    if (archOf(MACHINES[facts.arch]) !== arch)
+      throw new SysfenceError("E_ANALYZE", `${shown} is ${facts.arch}, the program ${arch}.`);
+    const i = objects.length;
+    objects.push({ name: facts.soname ?? basename(shown), facts, real, cached, ...extra });
+    byReal.set(real, i);
+    if (facts.soname) bySoname.set(facts.soname, i);
+    return i;
+  };
+  add(programReal, path, { role: "program" });
+  const programPath = { path: logicalPath(root, programReal), rpath: programElf.dynamic.rpath };
+  // breadth-first, as the loader builds the global scope
+  const loadDeps = (from: number) => {
+    const queue = [from];
+    while (queue.length) {
+      const oi = queue.shift() as number;
+      const o = objects[oi];
+      for (const name of o.facts.needed) {
+        if (bySoname.has(name)) continue;
+        const real = findLibrary(
+          root,
+          name,
+          { path: logicalPath(root, o.real), runpath: o.facts.runpath, rpath: o.facts.rpath },
+          oi === 0 ? undefined : programPath,
+        );
+        if (!real) {
+          if (!missing.includes(name)) missing.push(name);
+          continue;
+        }
+        const before = objects.length;
+        const j = add(real, logicalPath(root, real), {});
+        if (j === before) queue.push(j);
+      }
+    }
+  };
+  loadDeps(0);
+  const interp = objects[0].facts.interp;
+  if (interp) {
+    const real = realInRoot(root, interp);
+    if (!real) missing.push(interp);
+    else {
+      const j = add(real, interp, {});
+      objects[j].role = objects[j].role ?? "interpreter";
+    }
+  }
+  for (const d of options.dlopened ?? []) {
+    const real = realInRoot(root, d);
+    if (!real) {
+      note(`the recorded library ${d} was not found${root.sysroot ? ` under ${root.sysroot}` : ""}`);
+      continue;
+    }
+    const before = objects.length;
+    const j = add(real, d, { dlopened: true });
+    objects[j].dlopened = true;
+    if (j === before) loadDeps(j);
+  }
+  for (const o of objects)
+    if (o.facts.go)
+      note(
+        `${o.name} is a Go binary: its syscall sites take the number from their callers; unresolved sites are counted`,
+      );
+  if (missing.length) note(`not found: ${missing.join(", ")} — their calls are not in the result`);
+
+  const r = reachSyscalls(objects);
+  const syscalls: Record<string, { via: string[] }> = {};
+  const name = (nr: number) => syscallName(arch as ArchName, nr) ?? `nr ${nr}`;
+  for (const [nr, via] of [...r.syscalls.entries()].sort((a, b) => name(a[0]).localeCompare(name(b[0]))))
+    syscalls[name(nr)] = { via };
+  const every = new Set<string>();
+  for (const o of objects) for (const n of o.facts.allSyscalls) every.add(name(n));
+  return {
+    program: path,
+    arch,
+    syscalls,
+    unresolved: r.unresolved,
+    everySite: [...every].sort(),
+    libraries: objects.map((o, i) => ({
+      path: logicalPath(root, o.real),
+      soname: o.facts.soname,
+      buildId: o.facts.buildId,
+      functions: o.facts.starts.length,
+      reached: r.reached[i],
+      sites: o.facts.sites,
+      unresolvedSites: o.facts.unresolvedSites,
+      cached: o.cached,
+      dlopened: o.dlopened || undefined,
+    })),
+    missing,
+    notes,
+  };
+}

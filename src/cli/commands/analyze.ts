@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { type CliIO, toJson, UsageError } from "../io.js";
+
+interface AnalyzeOpts {
+  json?: boolean;
+  arch?: string;
+  sysroot?: string;
+  profile?: string[];
+  cache?: boolean;
+}
+
+/** Shared libraries a recording saw opened (dlopen: Python extension modules, NSS modules, plugins). */
+export function dlopenedPaths(paths: Record<string, number>): string[] {
+  return Object.keys(paths).filter((p) => p.startsWith("/") && /\.so(\.[0-9.]+)?$/.test(p));
+}
+
+/** `sysfence analyze PROGRAM`. */
+export function registerAnalyze(program: Command, io: CliIO): void {
+  program
+    .command("analyze")
+    .description(
+      "what a program and every library it loads can call, from the ELF files alone (the upper bound a recording is checked against)",
+    )
+    .argument("<program>", "an ELF executable (x86_64 or aarch64)")
+    .option(
+      "--json",
+      "print JSON: syscalls with the function or import that leads to each, libraries, unresolved sites",
+    )
+    .option("--arch <arch>", "x86_64 or aarch64 (default: the program's own; must agree with it)")
+    .option("--sysroot <dir>", "find the interpreter, libraries and ld.so.cache inside this directory")
+    .option(
+      "--profile <profile...>",
+      "recordings (sysfence record): libraries they saw opened are analysed as dlopened",
+    )
+    .option("--no-cache", "analyse every library afresh (the cache is keyed by build-id)")
+    .addHelpText(
+      "after",
+      "\nExample: sysfence analyze /usr/bin/memcached\n         sysfence analyze --arch aarch64 --sysroot /usr/aarch64-linux-gnu ./app",
+    )
+    .action(async (file: string, opts: AnalyzeOpts) => {
+      if (opts.arch !== undefined && opts.arch !== "x86_64" && opts.arch !== "aarch64")
+        throw new UsageError(`--arch '${opts.arch}': sysfence analyses x86_64 and aarch64 programs.`);
+      const dlopened: string[] = [];
+      if (opts.profile) {
+        const { readProfile } = await import("../../record/read-profile.js");
+        for (const p of opts.profile) dlopened.push(...dlopenedPaths((await readProfile(p)).paths ?? {}));
+      }
+      const { analyze } = await import("../../analyze/analyze.js");
+      const r = analyze(file, {
+        arch: opts.arch as "x86_64" | "aarch64" | undefined,
+        sysroot: opts.sysroot,
+        dlopened: [...new Set(dlopened)],
+        cache: opts.cache,
+        onNote: opts.json ? undefined : (n) => io.stderr(`sysfence analyze: ${n}\n`),
+      });
+      if (opts.json) {
+        io.stdout(`${toJson(r)}\n`);
+        return;
+      }
+      const names = Object.keys(r.syscalls);
+      const width = Math.max(8, ...names.map((n) => n.length));
+      io.stdout(
+        `${r.program} (${r.arch}): ${names.length} syscalls reachable from the program and ${r.libraries.length - 1} loaded object(s); ${r.unresolved} reached site(s) with an unknown number; ${r.everySite.length} syscalls appear anywhere in them\n`,
+      );
+      io.stdout(`${"syscall".padEnd(width)}  reached through\n`);
+      for (const n of names) io.stdout(`${n.padEnd(width)}  ${r.syscalls[n].via.slice(0, 3).join(", ")}\n`);
+      io.stdout("\nobjects:\n");
+      for (const l of r.libraries)
+        io.stdout(
+          `  ${l.path}${l.dlopened ? " (dlopened)" : ""}: ${l.reached}/${l.functions} functions reached, ${l.sites} syscall sites${l.unresolvedSites ? ` (${l.unresolvedSites} with an unknown number)` : ""}${l.cached ? ", cached" : ""}\n`,
+        );
+    });
+}
