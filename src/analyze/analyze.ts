@@ -72,6 +72,21 @@ function readObject(real: string, shown: string): ElfFile {
   return readElf(bytes, shown);
 }
 
+/** True when the file starts like a 64-bit little-endian ELF object for `machine`. */
+function isElfFor(real: string, machine: number): boolean {
+  try {
+    const head = readFileSync(real).subarray(0, 20);
+    return (
+      head.length === 20 &&
+      head.readUInt32BE(0) === 0x7f454c46 &&
+      head[4] === 2 &&
+      head.readUInt16LE(18) === machine
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Facts of one object: from the store when its build-id is known and the entry authentic. */
 function factsOf(
   real: string,
@@ -181,6 +196,10 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     const real = realInRoot(root, d);
     if (!real) {
       note(`the recorded library ${d} was not found${root.sysroot ? ` under ${root.sysroot}` : ""}`);
+      continue;
+    }
+    if (!isElfFor(real, MACHINES[arch])) {
+      note(`${d} (opened by the recording) is not an ${arch} shared object; left out`);
       continue;
     }
     const before = objects.length;

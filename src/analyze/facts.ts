@@ -3,6 +3,7 @@
 // imported symbols it calls, the functions whose address it takes, and the data it reads function
 // pointers from. These facts depend on the object alone (cached by build-id, analyze.ts); which functions
 // are reached is decided across objects (reach.ts).
+import { SysfenceError } from "../errors.js";
 import { AARCH64, decodeAarch64 } from "./aarch64.js";
 import {
   type ElfFile,
@@ -184,7 +185,8 @@ export function valuesBefore(
 /** Builds the facts of one ELF object. */
 export function objectFacts(elf: ElfFile): ObjectFacts {
   const arch = elf.machine === EM_X86_64 ? "x86_64" : elf.machine === EM_AARCH64 ? "aarch64" : undefined;
-  if (!arch) throw new Error(`machine ${elf.machine}`);
+  if (!arch)
+    throw new SysfenceError("E_ANALYZE", `${elf.file}: machine ${elf.machine} is not x86_64 or aarch64.`);
   const isa = arch === "x86_64" ? X86_64 : AARCH64;
   const R = RELOC[arch];
   const decode = (code: Uint8Array, base: number, into?: OpStream) =>
