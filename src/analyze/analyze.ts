@@ -8,7 +8,7 @@ import { SysfenceError } from "../errors.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
-import { type ElfFile, EM_AARCH64, EM_X86_64, readElf } from "./elf.js";
+import { type ElfFile, EM_AARCH64, EM_X86_64, readBuildId, readElf } from "./elf.js";
 import { FACTS_VERSION, type ObjectFacts, objectFacts } from "./facts.js";
 import { findLibrary, logicalPath, type Root, realInRoot } from "./libraries.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
@@ -57,11 +57,10 @@ function archOf(machine: number): "x86_64" | "aarch64" | undefined {
   return machine === EM_X86_64 ? "x86_64" : machine === EM_AARCH64 ? "aarch64" : undefined;
 }
 
-function readObject(real: string, shown: string): ElfFile {
-  let bytes: Buffer;
+function readBytes(real: string, shown: string): Buffer {
   try {
     if (!statSync(real).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
-    bytes = readFileSync(real);
+    return readFileSync(real);
   } catch (e) {
     throw new SysfenceError(
       "E_IO",
@@ -69,7 +68,10 @@ function readObject(real: string, shown: string): ElfFile {
       { cause: e },
     );
   }
-  return readElf(bytes, shown);
+}
+
+function readObject(real: string, shown: string): ElfFile {
+  return readElf(readBytes(real, shown), shown);
 }
 
 /** True when the file starts like a 64-bit little-endian ELF object for `machine`. */
@@ -94,8 +96,9 @@ function factsOf(
   store: PrivateStore | undefined,
 ): { facts: ObjectFacts; cached: boolean } {
   // the build-id is read from the file itself; a file without one is analysed every time
-  const elf = readObject(real, shown);
-  const key = elf.buildId ? `${elf.buildId}-v${FACTS_VERSION}-${elf.machine}` : undefined;
+  const bytes = readBytes(real, shown);
+  const { machine, buildId } = readBuildId(bytes, shown);
+  const key = buildId ? `${buildId}-v${FACTS_VERSION}-${machine}` : undefined;
   if (store && key) {
     const hit = store.get(key);
     if (hit) {
@@ -106,7 +109,7 @@ function factsOf(
       }
     }
   }
-  const facts = objectFacts(elf);
+  const facts = objectFacts(readElf(bytes, shown));
   if (store && key) store.put(key, Buffer.from(JSON.stringify(facts)));
   return { facts, cached: false };
 }
@@ -202,10 +205,10 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
       note(`${d} (opened by the recording) is not an ${arch} shared object; left out`);
       continue;
     }
-    const before = objects.length;
+    // a library the program loaded at start (ld.so opens them too) is not a dlopened one
+    if (byReal.has(real)) continue;
     const j = add(real, d, { dlopened: true });
-    objects[j].dlopened = true;
-    if (j === before) loadDeps(j);
+    loadDeps(j);
   }
   for (const o of objects)
     if (o.facts.go)

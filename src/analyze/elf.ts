@@ -379,3 +379,33 @@ export function bytesAt(elf: ElfFile, addr: number, len: number): Uint8Array | u
     }
   return undefined;
 }
+
+/** Only the GNU build-id (and machine), from the program headers: what a cache lookup needs. */
+export function readBuildId(bytes: Uint8Array, file: string): { machine: number; buildId?: string } {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf, file);
+  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) return { machine: 0 };
+  const machine = r.u16(18);
+  const phoff = r.u64(32);
+  const phentsize = r.u16(54);
+  const phnum = r.u16(56);
+  if (phentsize < 56) return { machine };
+  r.check(phoff, phnum * phentsize, "the program headers");
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    if (r.u32(o) !== PT_NOTE) continue;
+    const off = r.u64(o + 8);
+    const size = r.u64(o + 32);
+    r.check(off, size, "a note segment");
+    for (let n = off; n + 12 <= off + size; ) {
+      const namesz = r.u32(n);
+      const descsz = r.u32(n + 4);
+      const descAt = n + 12 + ((namesz + 3) & ~3);
+      r.check(descAt, descsz, "a note");
+      if (r.u32(n + 8) === 3 && namesz === 4 && buf.toString("latin1", n + 12, n + 15) === "GNU")
+        return { machine, buildId: buf.toString("hex", descAt, descAt + descsz) };
+      n = descAt + ((descsz + 3) & ~3);
+    }
+  }
+  return { machine };
+}

@@ -1,0 +1,137 @@
+// npm run bench:analyze — sysfence analyze on real Debian programs: time and peak RSS, uncached (every
+// library decoded) and cached (facts from the private store), each in a fresh process; and for the
+// README: calls recorded under a workload (strace -f), the static set, and every syscall any site in any
+// loaded object makes. Writes bench/analyze-results.json.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO } from "../test/helpers/paths.js";
+
+const which = (cmd: string) =>
+  spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim();
+const dir = mkdtempSync(join(tmpdir(), "sysfence-bench-analyze-"));
+
+interface Run {
+  ms: number;
+  rssMb: number;
+  syscalls: number;
+  everySite: number;
+  unresolved: number;
+  objects: number;
+}
+
+/** One analysis in a fresh Node process. */
+function analyzeOnce(program: string, cacheHome: string, cache: boolean, dlopened: string[] = []): Run {
+  const script = `
+const { analyze } = await import(${JSON.stringify(`${REPO}dist/src/analyze/analyze.js`)});
+const t0 = performance.now();
+const r = analyze(${JSON.stringify(program)}, { cache: ${cache}, dlopened: ${JSON.stringify(dlopened)} });
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024, syscalls: Object.keys(r.syscalls).length,
+  everySite: r.everySite.length, unresolved: r.unresolved, objects: r.libraries.length }));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+  });
+  return JSON.parse(out) as Run;
+}
+
+function recordedCount(log: string): number {
+  const names = new Set<string>();
+  for (const m of readFileSync(log, "utf8").matchAll(/^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)[( ]/gm))
+    names.add(m[1]);
+  names.delete("exited");
+  return names.size;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Workloads, as in test/analyze/analyze.test.ts. */
+async function record(name: string): Promise<{ log: string; dlopened?: string[] }> {
+  const log = join(dir, `${name}.log`);
+  const st = (argv: string[]) => spawnSync("strace", ["-f", "-qq", "-o", log, ...argv]);
+  if (name === "ls") st(["ls", "-laR", "/usr/share/doc/strace", "/proc/self"]);
+  else if (name === "curl") st(["curl", "-s", "-o", "/dev/null", "https://localhost:9/"]);
+  else if (name === "python3") {
+    st([
+      "/usr/bin/python3",
+      "-c",
+      "import json, socket, ssl, hashlib, threading, sqlite3; socket.getaddrinfo('localhost', 80)",
+    ]);
+    const opened = [
+      ...readFileSync(log, "utf8").matchAll(/openat\(AT_FDCWD, "([^"]+\.so(?:\.[0-9.]+)?)", [^)]*\) = \d+/g),
+    ];
+    return { log, dlopened: opened.map((m) => m[1]) };
+  } else if (name === "memcached") {
+    const d = spawn("strace", [
+      "-f",
+      "-qq",
+      "-o",
+      log,
+      "memcached",
+      "-u",
+      "root",
+      "-p",
+      "21311",
+      "-U",
+      "0",
+      "-t",
+      "4",
+      "-l",
+      "127.0.0.1",
+    ]);
+    await sleep(800);
+    spawnSync("python3", [
+      "-c",
+      "import socket\nfor i in range(5):\n s=socket.create_connection(('127.0.0.1',21311))\n for c in [b'set a 0 0 1\\r\\nx\\r\\n', b'get a\\r\\n', b'incr a 1\\r\\n', b'stats\\r\\n', b'delete a\\r\\n']:\n  s.sendall(c); s.recv(65536)\n s.close()",
+    ]);
+    const kids = readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, "utf8").trim().split(/\s+/);
+    for (const k of kids) if (k) process.kill(Number(k), "SIGTERM");
+    await new Promise((r) => d.on("exit", r));
+  } else if (name === "nginx") {
+    const prefix = join(dir, "nginx");
+    mkdirSync(join(prefix, "logs"), { recursive: true });
+    const conf = join(prefix, "nginx.conf");
+    writeFileSync(
+      conf,
+      `worker_processes 2; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log; daemon off;\nevents { worker_connections 64; }\nhttp { access_log ${prefix}/access.log; server { listen 127.0.0.1:21312; root /usr/share/doc; location / { autoindex on; } } }\n`,
+    );
+    const d = spawn("strace", ["-f", "-qq", "-o", log, "nginx", "-p", prefix, "-c", conf]);
+    await sleep(800);
+    for (const p of ["/", "/strace/", "/nope"])
+      spawnSync("curl", ["-s", "-o", "/dev/null", `http://127.0.0.1:21312${p}`]);
+    spawnSync("nginx", ["-p", prefix, "-c", conf, "-s", "quit"]);
+    await new Promise((r) => d.on("exit", r));
+  }
+  return { log };
+}
+
+const rows: Record<string, unknown>[] = [];
+for (const name of ["memcached", "nginx", "ls", "curl", "python3"]) {
+  const program = name === "python3" ? "/usr/bin/python3" : which(name);
+  if (!program) continue;
+  const { log, dlopened } = await record(name);
+  const cacheHome = mkdtempSync(join(dir, "cache-"));
+  const uncached = analyzeOnce(program, cacheHome, false, dlopened);
+  analyzeOnce(program, cacheHome, true, dlopened); // fills the cache
+  const cached = analyzeOnce(program, cacheHome, true, dlopened);
+  const row = {
+    program: name,
+    recorded: recordedCount(log),
+    static: uncached.syscalls,
+    everySite: uncached.everySite,
+    unresolved: uncached.unresolved,
+    objects: uncached.objects,
+    uncachedMs: Math.round(uncached.ms),
+    uncachedRssMb: Math.round(uncached.rssMb),
+    cachedMs: Math.round(cached.ms),
+    cachedRssMb: Math.round(cached.rssMb),
+  };
+  rows.push(row);
+  console.log(JSON.stringify(row));
+}
+writeFileSync(
+  `${REPO}bench/analyze-results.json`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine: `${process.arch}, ${(await import("node:os")).cpus().length} CPUs`, rows }, null, 2)}\n`,
+);
