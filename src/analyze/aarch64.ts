@@ -13,6 +13,7 @@ import {
   K_JMP,
   K_MOVI,
   K_MOVR,
+  K_NOP,
   K_RET,
   K_SYSCALL,
   K_ZERO,
@@ -49,7 +50,9 @@ export function decodeAarch64(code: Uint8Array, base: number, into?: OpStream): 
     s.addr[i] = pc;
     const rd = w & 31;
     const rn = (w >>> 5) & 31;
-    if (w === 0xd4000001) {
+    if (w === 0xd503201f) {
+      s.kind[i] = K_NOP;
+    } else if (w === 0xd4000001) {
       s.kind[i] = K_SYSCALL; // svc #0
     } else if ((w & 0xfc000000) >>> 0 === 0x94000000) {
       s.kind[i] = K_CALL; // bl

@@ -384,7 +384,8 @@ export function bytesAt(elf: ElfFile, addr: number, len: number): Uint8Array | u
 export function readBuildId(bytes: Uint8Array, file: string): { machine: number; buildId?: string } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = new Reader(buf, file);
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) return { machine: 0 };
+  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1)
+    return { machine: 0 };
   const machine = r.u16(18);
   const phoff = r.u64(32);
   const phentsize = r.u16(54);

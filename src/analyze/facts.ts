@@ -24,6 +24,7 @@ import {
   K_JMP,
   K_MOVI,
   K_MOVR,
+  K_NOP,
   K_RET,
   K_SYSCALL,
   K_ZERO,
@@ -32,7 +33,7 @@ import {
 } from "./ops.js";
 import { decodeX86, X86_64 } from "./x86.js";
 
-export const FACTS_VERSION = 3;
+export const FACTS_VERSION = 4;
 
 export interface FunctionFacts {
   /** Syscall numbers made here. */
@@ -175,7 +176,12 @@ export function valuesBefore(
         break;
       }
       const prev = s.kind[i - 1];
-      if (prev === K_JMP || prev === K_RET || prev === K_IJMP) break;
+      if (prev === K_JMP || prev === K_RET || prev === K_IJMP) {
+        // a block no jump we decoded leads to: alignment padding (dead), or a jump-table target whose
+        // entry value is not known
+        if (!from && s.kind[i] !== K_NOP) unknown = true;
+        break;
+      }
       i--;
     }
   }

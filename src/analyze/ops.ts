@@ -14,6 +14,7 @@ export const K_IJMP = 7;
 export const K_MOVI = 8; // reg = imm
 export const K_MOVR = 9; // reg = reg2
 export const K_ZERO = 10; // reg = 0
+export const K_NOP = 11; // padding
 
 /** Register numbers: x86 families 0–15 (rax…r15), aarch64 x0–x30; 255: none. */
 export const NO_REG = 255;

@@ -11,6 +11,7 @@ import {
   K_JMP,
   K_MOVI,
   K_MOVR,
+  K_NOP,
   K_RET,
   K_SYSCALL,
   K_ZERO,
@@ -62,6 +63,7 @@ interface Tables {
   implicit: Map<number, number>;
   both: Set<number>;
   syscall: number;
+  nop: number;
   mov: number;
   xor: number;
   sub: number;
@@ -105,6 +107,7 @@ function mnemonicTables(I: Iced): Tables {
     implicit,
     both: set("Xchg", "Xadd"),
     syscall: M.Syscall,
+    nop: M.Nop,
     mov: M.Mov,
     xor: M.Xor,
     sub: M.Sub,
@@ -137,6 +140,10 @@ export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpSt
       }
       const fc = ins.flowControl;
       if (fc === FC.Next) {
+        if (m === T.nop) {
+          s.kind[i] = K_NOP;
+          continue;
+        }
         const ipRel = ins.isIpRelMemoryOperand;
         if (ipRel) s.ref[i] = Number(ins.ipRelMemoryAddress);
         let w = T.implicit.get(m) ?? 0;
