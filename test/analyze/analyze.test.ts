@@ -178,6 +178,46 @@ http { access_log ${prefix}/access.log; server { listen 127.0.0.1:${port}; root 
     assertCovers("python3", withoutChild, set);
   });
 
+  it("the CLI: --profile of a sysfence recording adds the modules it saw dlopened; --json has the documented shape", () => {
+    const profile = join(dir, "py.json");
+    const rec = spawnSync(
+      process.execPath,
+      [
+        `${REPO}dist/src/cli/main.js`,
+        "record",
+        "-q",
+        "--engine",
+        "strace",
+        "-o",
+        profile,
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        "import json, _ssl, sqlite3",
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(rec.status, 0, rec.stderr);
+    const out = spawnSync(
+      process.execPath,
+      [`${REPO}dist/src/cli/main.js`, "analyze", "--json", "--profile", profile, "/usr/bin/python3"],
+      { encoding: "utf8" },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    const r = JSON.parse(out.stdout);
+    assert.equal(r.program, "/usr/bin/python3");
+    assert.equal(r.arch, "x86_64");
+    assert.equal(typeof r.unresolved, "number");
+    assert.ok(Array.isArray(r.syscalls.openat.via) && r.syscalls.openat.via.length > 0);
+    const dl = r.libraries
+      .filter((l: { dlopened?: boolean }) => l.dlopened)
+      .map((l: { path: string }) => l.path);
+    assert.ok(
+      dl.some((p: string) => /_ssl|_sqlite3/.test(p)),
+      `dlopened: ${dl.join(" ")}`,
+    );
+  });
+
   it("a program calling syscall(2) with constants: the numbers are found at its call sites", () => {
     const src = join(dir, "wrap.c");
     writeFileSync(

@@ -29,8 +29,9 @@ export function registerAnalyze(program: Command, io: CliIO): void {
     .option("--arch <arch>", "x86_64 or aarch64 (default: the program's own; must agree with it)")
     .option("--sysroot <dir>", "find the interpreter, libraries and ld.so.cache inside this directory")
     .option(
-      "--profile <profile...>",
-      "recordings (sysfence record): libraries they saw opened are analysed as dlopened",
+      "--profile <profile>",
+      "a recording (sysfence record; repeatable): libraries it saw opened are analysed as dlopened",
+      (v: string, all: string[] = []) => [...all, v],
     )
     .option("--no-cache", "analyse every library afresh (the cache is keyed by build-id)")
     .addHelpText(
