@@ -2,6 +2,7 @@
 // symbols, relocations, the dynamic section, the interpreter, the build-id and .eh_frame_hdr's table of
 // function starts. Pure: it takes bytes. Every offset is checked; a malformed or truncated file is one
 // SysfenceError naming the file and what is wrong — never an exception from a Buffer read.
+import { closeSync, openSync, readSync } from "node:fs";
 import { SysfenceError } from "../errors.js";
 
 export const EM_X86_64 = 62;
@@ -409,4 +410,19 @@ export function readBuildId(bytes: Uint8Array, file: string): { machine: number;
     }
   }
   return { machine };
+}
+
+/** The build-id of an ELF file on disk (its first 64 KiB hold the notes), or undefined. */
+export function buildIdOfFile(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const head = Buffer.alloc(64 << 10);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return readBuildId(head.subarray(0, n), path).buildId;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -2,6 +2,7 @@
 // errno answers for probes, a small always-needed set, and a comment on every rule saying why.
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
+import { parseCondition } from "../policy/conditions.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
 import { type ArchName, findArch } from "../syscalls/arches.js";
@@ -10,6 +11,7 @@ import { describeSyscall } from "../syscalls/descriptions.js";
 import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
+import { riskOf, STATIC_BANS } from "./risk.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
 import { type ArgsMode, tighten } from "./tighten.js";
 
@@ -23,6 +25,14 @@ export interface GenerateOptions extends Selection {
   allowClone3?: boolean;
   /** Profile file names, for the header. */
   sources?: string[];
+  /** Static analysis of the recorded executables (sysfence analyze): reachable call → why. */
+  reachable?: Map<string, string[]>;
+  /** Reached syscall sites whose number the analysis could not find (for the header and report). */
+  unresolved?: number;
+  /** The executables analysed. */
+  programs?: string[];
+  /** What a reachable, unseen, high-risk call gets: errno EPERM (default), log (burn-in) or kill. */
+  unseen?: "errno" | "log" | "kill";
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -47,7 +57,14 @@ export interface GeneratedPolicy {
   phase: "work" | "all";
   notes: string[];
   warnings: string[];
-  stats: { allowed: number; known: number; argRestricted: string[]; errno: string[] };
+  stats: {
+    allowed: number;
+    known: number;
+    argRestricted: string[];
+    errno: string[];
+    /** Per tier: how many syscalls. */
+    tiers: Record<string, number>;
+  };
 }
 
 /** Generates a policy from profiles. */
@@ -136,7 +153,13 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     if (t.warning) warnings.push(t.warning);
     const base = `${describe(name)}${groupText(name)} — ${seenText(seen, sel.phase, sel.phased)}`;
     if (t.alternatives.length === 0) {
-      allowRules.push({ names: [name], action: { kind: "allow" }, conditions: [], comment: base });
+      allowRules.push({
+        names: [name],
+        action: { kind: "allow" },
+        conditions: [],
+        comment: base,
+        tier: "seen",
+      });
     } else {
       argRestricted.push(name);
       t.alternatives.forEach((conds, i) => {
@@ -144,6 +167,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
           names: [name],
           action: { kind: "allow" },
           conditions: conds,
+          tier: "seen",
           comment:
             i === 0
               ? `${base}; ${t.why}`
@@ -158,23 +182,99 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       names: [name],
       action: { kind: "allow" },
       conditions: [],
+      tier: "always",
       comment: `${describe(name)} — always needed, not recorded: ${why}`,
     });
   }
+  const staticRules = o.reachable
+    ? tierRules(o.reachable, arch, sel.calls, answered, allowRules, o.unseen ?? "errno")
+    : [];
   const policy: Policy = {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
     architectures: [arch],
-    rules: [...errnoRules, ...allowRules],
+    rules: [...errnoRules, ...allowRules, ...staticRules],
+    // errno and log answers of unseen calls reach the kernel log (SECCOMP_FILTER_FLAG_LOG)
+    ...(staticRules.some((r) => r.tier === "static-high") ? { flags: ["log" as const] } : {}),
+    ...(o.reachable ? { analysis: { programs: o.programs ?? [], unresolved: o.unresolved ?? 0 } } : {}),
   };
-  const allowed = new Set(allowRules.flatMap((r) => r.names)).size;
-  const stats = { allowed, known, argRestricted, errno: errnoRules.map((r) => r.names[0]) };
+  const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
+  const allowed = new Set(allowRulesAll.flatMap((r) => r.names)).size;
+  const tiers: Record<string, number> = {};
+  for (const r of policy.rules) {
+    const t = r.tier ?? (r.action.kind === "errno" ? "errno" : "other");
+    tiers[t] = (tiers[t] ?? 0) + 1;
+  }
+  for (const t of Object.keys(tiers))
+    tiers[t] = new Set(
+      policy.rules
+        .filter((r) => (r.tier ?? (r.action.kind === "errno" ? "errno" : "other")) === t)
+        .flatMap((r) => r.names),
+    ).size;
+  const stats = { allowed, known, argRestricted, errno: errnoRules.map((r) => r.names[0]), tiers };
+  if (o.reachable)
+    notes.push(
+      `static analysis: ${tiers["static-low"] ?? 0} reachable calls not seen allowed (low risk), ${tiers["static-high"] ?? 0} answered ${o.unseen === "log" ? "log (burn-in; generate --finalize makes them errno EPERM)" : "errno EPERM"} (high risk)${o.unseen === "kill" ? "; high-risk reachable calls get the default action (--unseen kill)" : ""}${o.unresolved ? `; ${o.unresolved} reached syscall site(s) with an unknown number` : ""}`,
+    );
   if (sel.phase === "work")
     notes.push(
       "work-phase policy: install it after start-up (lockdown(), or the program's own seccomp call); `sysfence run` needs --phase all",
     );
   const header = headerLines(profiles, o, sel.phase, mode, stats, arch);
   return { policy, text: policyText(policy, header), phase: sel.phase, notes, warnings, stats };
+}
+
+/** Syscalls per tier (rules without one: "errno" for errno answers, else "other"). */
+export function tierCounts(policy: Policy): Record<string, number> {
+  const names = new Map<string, Set<string>>();
+  for (const r of policy.rules) {
+    const t = r.tier ?? (r.action.kind === "errno" ? "errno" : "other");
+    const set = names.get(t) ?? new Set<string>();
+    for (const n of r.names) set.add(n);
+    names.set(t, set);
+  }
+  return Object.fromEntries([...names].map(([t, set]) => [t, set.size]));
+}
+
+/** Rules for reachable calls no recording saw: low risk allowed (with argument bans), high risk answered. */
+function tierRules(
+  reachable: Map<string, string[]>,
+  arch: ArchName,
+  seen: Map<string, SeenCall>,
+  answered: Set<string>,
+  allowRules: Rule[],
+  unseen: "errno" | "log" | "kill",
+): Rule[] {
+  const have = new Set([...allowRules.flatMap((r) => r.names), ...answered, ...seen.keys()]);
+  const out: Rule[] = [];
+  for (const name of [...reachable.keys()].sort()) {
+    if (have.has(name) || syscallNumber(arch, name) === undefined) continue;
+    const via = reachable.get(name) ?? [];
+    const from = via.length ? `reachable from ${via.slice(0, 2).join(", ")}` : "reachable";
+    const r = riskOf(name);
+    if (r.risk === "low") {
+      const bans = STATIC_BANS[name] ?? [];
+      out.push({
+        names: [name],
+        action: { kind: "allow" },
+        conditions: bans.map((b) => ({ ...parseCondition(b), text: b })),
+        tier: "static-low",
+        comment: `${describe(name)} — not seen; ${from} (static analysis; low risk: ${r.why})${bans.length ? `; ${bans.join(" && ")} (no new namespaces / executable memory)` : ""}`,
+      });
+      continue;
+    }
+    if (unseen === "kill") continue;
+    const eperm: Action = { kind: "errno", data: 1 };
+    out.push({
+      names: [name],
+      action: unseen === "log" ? { kind: "log" } : eperm,
+      ...(unseen === "log" ? { final: eperm } : {}),
+      conditions: [],
+      tier: "static-high",
+      comment: `${describe(name)} — not seen; ${from} (static analysis; high risk: ${r.why}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
+    });
+  }
+  return out;
 }
 
 function describe(name: string): string {
@@ -221,6 +321,11 @@ function headerLines(
     `phase: ${phase} · arguments: ${mode}${o.exe?.length ? ` · exe: ${o.exe.join(", ")}` : ""}${o.threadRole && o.threadRole !== "all" ? ` · threads: ${o.threadRole}` : ""}`,
     `${stats.allowed} of ${stats.known} ${arch} syscalls allowed (${pct}%); argument rules on ${stats.argRestricted.join(", ") || "none"}`,
     `errno answers: ${stats.errno.join(", ") || "none"}; everything else: ${formatAction(o.defaultAction ?? { kind: "kill-process" })}`,
+    ...(o.reachable
+      ? [
+          `tiers: seen ${stats.tiers.seen ?? 0} · always ${stats.tiers.always ?? 0} · static low-risk (allowed) ${stats.tiers["static-low"] ?? 0} · static high-risk (${o.unseen === "log" ? "log, then EPERM" : o.unseen === "kill" ? "default" : "EPERM"}) ${stats.tiers["static-high"] ?? 0} · reachable ${o.reachable.size}${o.unresolved ? ` · ${o.unresolved} reached site(s) with an unknown number` : ""}`,
+        ]
+      : []),
     "Try it in log mode first: sysfence run --log --policy THIS -- CMD, then sysfence audit.",
   ];
 }
@@ -233,11 +338,18 @@ export function policyText(policy: Policy, header: string[]): string {
   out.push(`defaultAction: ${q(formatAction(policy.defaultAction))}`);
   out.push(`badArchAction: ${q(formatAction(policy.badArchAction))}`);
   out.push(`architectures: [${policy.architectures.join(", ")}]`);
+  if (policy.flags?.length) out.push(`flags: [${policy.flags.join(", ")}]`);
+  if (policy.analysis)
+    out.push(
+      `analysis: { programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved} }`,
+    );
   out.push("syscalls:");
   for (const r of policy.rules) {
     out.push(`  - names: [${r.names.join(", ")}]`);
     out.push(`    action: ${q(formatAction(r.action))}`);
     if (r.conditions.length) out.push(`    args: [${r.conditions.map((c) => q(c.text ?? "")).join(", ")}]`);
+    if (r.tier) out.push(`    tier: ${r.tier}`);
+    if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
     if (r.comment) out.push(`    comment: ${q(r.comment)}`);
   }
   return `${out.join("\n")}\n`;

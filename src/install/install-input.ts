@@ -186,12 +186,13 @@ function checkRule(x: unknown, where: string): Rule {
     names: [...(names as string[])],
     action: checkAction(x.action, `${where}.action`),
     conditions: conditions.map((c, i) => checkCondition(c, `${where}.conditions[${i}]`)),
+    ...(x.final !== undefined ? { final: checkAction(x.final, `${where}.final`) } : {}),
   };
 }
 
 /** A Policy object from a caller (parsePolicy's output, or built by hand with action texts). */
 export function checkPolicyObject(x: Record<string, unknown>, where: string): Policy {
-  const known = ["defaultAction", "badArchAction", "architectures", "rules", "source"];
+  const known = ["defaultAction", "badArchAction", "architectures", "rules", "flags", "source"];
   for (const k of Object.keys(x))
     if (!known.includes(k))
       bad(
@@ -221,6 +222,9 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
       );
     return info.name;
   });
+  const flags = x.flags ?? [];
+  if (!Array.isArray(flags) || flags.some((f) => f !== "log"))
+    bad("E_POLICY_INVALID", `${where}.flags`, `expected [] or ["log"], got ${describe(flags)}.`);
   return {
     defaultAction: checkAction(x.defaultAction, `${where}.defaultAction`),
     badArchAction:
@@ -229,6 +233,7 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
         : checkAction(x.badArchAction, `${where}.badArchAction`),
     architectures: [...new Set(architectures)],
     rules: rules.map((r, i) => checkRule(r, `${where}.rules[${i}]`)),
+    ...(flags.length ? { flags } : {}),
     source: typeof x.source === "string" ? x.source : undefined,
   };
 }

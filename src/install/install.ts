@@ -130,7 +130,9 @@ export function installProgram(
 export function install(input: Policy | readonly Insn[], options: InstallOptions = {}): void {
   const opts = checkOptions(options, ["tsync", "log"], "install");
   const c = loadLibc();
-  installProgram(programOf(checkInstallInput(input, "install")), opts, c);
+  const checked = checkInstallInput(input, "install");
+  const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
+  installProgram(programOf(checked), { ...opts, log }, c);
 }
 
 /**
@@ -141,5 +143,7 @@ export function install(input: Policy | readonly Insn[], options: InstallOptions
 export function lockdown(policy: Policy | readonly Insn[], options: { log?: boolean } = {}): void {
   const opts = checkOptions(options, ["log"], "lockdown");
   const c = loadLibc();
-  installProgram(programOf(checkInstallInput(policy, "lockdown")), { tsync: true, log: opts.log }, c);
+  const checked = checkInstallInput(policy, "lockdown");
+  const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
+  installProgram(programOf(checked), { tsync: true, log }, c);
 }

@@ -17,6 +17,8 @@ const VERSION = "0.3.0";
 export interface LaunchInfo {
   execGuard?: Action;
   arches?: ArchName[];
+  /** Install with SECCOMP_FILTER_FLAG_LOG (the policy's flags: [log]). */
+  log?: boolean;
 }
 
 export interface CachedEntry {

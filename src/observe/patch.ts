@@ -37,9 +37,13 @@ const describeRule = (r: Rule) =>
   `${r.location?.line ? `line ${r.location.line}: ` : ""}${formatAction(r.action)}${r.conditions.length ? ` when ${r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")}` : ""}`;
 
 /** Which recorded calls may be added, and why the others may not. */
-function choose(policy: Policy, violations: readonly Violation[]): { names: string[]; skipped: Skipped[] } {
+function choose(
+  policy: Policy,
+  violations: readonly Violation[],
+): { names: string[]; promote: string[]; skipped: Skipped[] } {
   const { direct, viaGroup } = indexRules(policy);
   const names = new Set<string>();
+  const promote = new Set<string>();
   const skipped: Skipped[] = [];
   for (const v of violations) {
     const skip = (why: string) => skipped.push({ exe: v.exe, arch: v.arch, syscall: v.syscall, why });
@@ -59,13 +63,48 @@ function choose(policy: Policy, violations: readonly Violation[]): { names: stri
       );
       continue;
     }
+    if (rules.length === 1 && rules[0].action.kind === "log" && rules[0].final && direct.has(v.syscall)) {
+      // a burn-in rule (generate --unseen log) that fired: the call happens, so it is allowed
+      promote.add(v.syscall);
+      continue;
+    }
     if (rules.length) {
       skip(`the policy answers it on purpose (${describeRule(rules[0])})`);
       continue;
     }
     names.add(v.syscall);
   }
-  return { names: [...names].sort(), skipped };
+  return { names: [...names].sort(), promote: [...promote].sort(), skipped };
+}
+
+/** Burn-in log rules (sysfence YAML) of calls that fired become allow rules, in place. */
+function promoteBurnIn(text: string, policy: Policy, names: string[], note: string): string {
+  const doc = parseDocument(text);
+  const rules = doc.get("syscalls", true);
+  if (!isSeq(rules)) return text;
+  policy.rules.forEach((rule, i) => {
+    if (rule.action.kind !== "log" || !rule.final || !rule.names.some((n) => names.includes(n))) return;
+    const node = rules.items[i];
+    if (!isMap(node)) return;
+    const rest = rule.names.filter((n) => !names.includes(n));
+    if (rest.length) {
+      // the rule also logs calls that did not fire: they keep the log rule, the fired ones get their own
+      node.set("names", doc.createNode(rest, { flow: true }));
+      const own = doc.createNode({
+        names: rule.names.filter((n) => names.includes(n)),
+        action: "allow",
+        tier: rule.tier,
+        comment: note,
+      });
+      rules.items.push(own);
+      return;
+    }
+    node.set("action", "allow");
+    node.delete("final");
+    const comment = node.get("comment");
+    node.set("comment", `${typeof comment === "string" ? `${comment}; ` : ""}fired in the burn-in: ${note}`);
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 /** Adds an allow rule for `names` to the text, in the text's own format. */
@@ -199,12 +238,15 @@ function changedCalls(before: Policy, after: Policy): { name: string; arch: Arch
  */
 export function patchPolicy(text: string, file: string, violations: readonly Violation[]): PatchResult {
   const parsed = parsePolicy(text, { file });
-  const { names, skipped } = choose(parsed.policy, violations);
+  const chosen = choose(parsed.policy, violations);
+  const { skipped, promote } = chosen;
+  const names = [...chosen.names, ...promote].sort();
   if (names.length === 0) return { text, diff: "", added: [], skipped };
   const seen = violations.filter((v) => names.includes(v.syscall)).reduce((a, v) => a + v.count, 0);
   const exes = [...new Set(violations.filter((v) => names.includes(v.syscall)).map((v) => v.exe))].join(", ");
   const note = `added by sysfence audit: ${seen} record(s) from ${exes.replace(/[\r\n]/g, " ")}`;
-  const out = edit(text, file, names, note);
+  let out = promote.length ? promoteBurnIn(text, parsed.policy, promote, note) : text;
+  if (chosen.names.length) out = edit(out, file, chosen.names, note);
   // re-read through the same reader; the only change may be the added calls, now allowed
   let again: Policy;
   try {

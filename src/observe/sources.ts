@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, createReadStream, statSync } from "node:fs";
+import { accessSync, constants, createReadStream, readFileSync, statSync } from "node:fs";
 import { SysfenceError } from "../errors.js";
 import { forEachLine } from "../record/parse.js";
 
@@ -113,4 +113,22 @@ export function parseSince(text: string | undefined, now = Date.now()): number |
       `cannot read --since '${text}'; use epoch seconds, an ISO date, or 30s/10m/2h/1d.`,
     );
   return t / 1000;
+}
+
+/**
+ * The wall time (epoch seconds) of the oldest message still in the kernel's ring buffer, from its
+ * [uptime] stamp; undefined when dmesg cannot be read.
+ */
+export function oldestMessage(now = Date.now() / 1000): number | undefined {
+  const r = spawnSync("dmesg", [], { encoding: "utf8", maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0) return undefined;
+  const m = /^\[\s*(\d+\.\d+)\]/m.exec(r.stdout);
+  if (!m) return undefined;
+  let uptime: number;
+  try {
+    uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
+  return now - uptime + Number(m[1]);
 }

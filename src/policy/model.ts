@@ -37,12 +37,22 @@ export interface Condition {
   location?: SourceLocation;
 }
 
+/**
+ * Why a generated rule is there: the call was seen in a recording, is always needed, or was found by static
+ * analysis (reachable but not seen), low or high risk.
+ */
+export type RuleTier = "seen" | "always" | "static-low" | "static-high";
+export const RULE_TIERS: readonly RuleTier[] = ["seen", "always", "static-low", "static-high"];
+
 /** One rule: for every named syscall (or member of a named @group), when all conditions hold, take action. */
 export interface Rule {
   names: string[];
   action: Action;
   conditions: Condition[];
   comment?: string;
+  tier?: RuleTier;
+  /** For a burn-in rule (action log): the answer it becomes when it never fired (generate --finalize). */
+  final?: Action;
   location?: SourceLocation;
   /** Locations of each entry of `names`, same order. */
   nameLocations?: (SourceLocation | undefined)[];
@@ -55,6 +65,10 @@ export interface Policy {
   badArchAction: Action;
   architectures: ArchName[];
   rules: Rule[];
+  /** Install flags: "log" asks for SECCOMP_FILTER_FLAG_LOG (the kernel logs every action but allow). */
+  flags?: "log"[];
+  /** What static analysis (generate --static) looked at: the programs and its reached unknown sites. */
+  analysis?: { programs: string[]; unresolved: number };
   /** Where it was read from, for messages. */
   source?: string;
 }

@@ -36,6 +36,15 @@ function build(z: typeof Z) {
         .optional()
         .describe("all must hold (AND); several rules for one syscall are OR-ed"),
       comment: z.string().optional(),
+      tier: z
+        .enum(["seen", "always", "static-low", "static-high"])
+        .optional()
+        .describe(
+          "why generate wrote the rule: seen in a recording, always needed, or reachable (static analysis) and low/high risk",
+        ),
+      final: ActionText.optional().describe(
+        "for a burn-in rule (action log): the answer generate --finalize gives it when it never fired",
+      ),
     })
     .strict();
   return z
@@ -49,6 +58,24 @@ function build(z: typeof Z) {
         .array(z.string())
         .optional()
         .describe("x86_64, i386, x32, aarch64, arm, riscv64, ppc64le, s390x; default: the machine's"),
+      flags: z
+        .array(z.enum(["log"]))
+        .optional()
+        .describe(
+          "install flags: log = SECCOMP_FILTER_FLAG_LOG (the kernel also logs errno, trap and kill answers)",
+        ),
+      analysis: z
+        .object({
+          programs: z.array(z.string()).describe("the executables sysfence analyze read"),
+          unresolved: z
+            .number()
+            .int()
+            .min(0)
+            .describe("reached syscall sites whose number it could not find"),
+        })
+        .strict()
+        .optional()
+        .describe("written by generate --static: what the static tiers rest on"),
       syscalls: z.array(Rule),
     })
     .strict();
@@ -60,12 +87,16 @@ export interface PolicyFile {
   defaultAction: string;
   badArchAction?: string;
   architectures?: string[];
+  flags?: "log"[];
+  analysis?: { programs: string[]; unresolved: number };
   syscalls: {
     names?: string[];
     name?: string;
     action: string;
     args?: (string | { arg: number; op: string; value: string | number; mask?: string | number })[];
     comment?: string;
+    tier?: "seen" | "always" | "static-low" | "static-high";
+    final?: string;
   }[];
 }
 

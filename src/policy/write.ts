@@ -10,10 +10,14 @@ export function policyToYaml(policy: Policy, header?: string): string {
     defaultAction: formatAction(policy.defaultAction),
     badArchAction: formatAction(policy.badArchAction),
     architectures: policy.architectures,
+    ...(policy.flags?.length ? { flags: policy.flags } : {}),
+    ...(policy.analysis ? { analysis: policy.analysis } : {}),
     syscalls: policy.rules.map((r) => ({
       names: r.names,
       action: formatAction(r.action),
       ...(r.conditions.length ? { args: r.conditions.map(formatCondition) } : {}),
+      ...(r.tier ? { tier: r.tier } : {}),
+      ...(r.final ? { final: formatAction(r.final) } : {}),
       ...(r.comment ? { comment: r.comment } : {}),
     })),
   };

@@ -22,6 +22,8 @@ export interface ThreadProfile {
 export interface ProcessProfile {
   pid: number;
   exe: string;
+  /** The executable's GNU build-id, read when the recording ended (generate --static checks it). */
+  buildId?: string;
   parent?: number;
   /** When the work phase began in this process (strace timestamp), if it did. */
   workStartedAt?: number;

@@ -29,6 +29,11 @@ export function checkProfile(value: unknown, file: string): Profile {
     if (!proc || typeof proc !== "object") throw bad(`${where} is not an object`);
     if (typeof proc.pid !== "number") throw bad(`${where}.pid is not a number`);
     if (typeof proc.exe !== "string") throw bad(`${where}.exe is not a string`);
+    if (
+      proc.buildId !== undefined &&
+      (typeof proc.buildId !== "string" || !/^[0-9a-f]{2,128}$/.test(proc.buildId))
+    )
+      throw bad(`${where}.buildId is not a hex build-id`);
     if (!Array.isArray(proc.threads)) throw bad(`${where}.threads is not a list`);
     proc.threads.forEach((t, j) => {
       if (!t || typeof t !== "object" || typeof t.tid !== "number")

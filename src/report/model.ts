@@ -53,6 +53,18 @@ export interface Report {
   syscalls: SyscallRow[];
   groups: GroupRow[];
   risky: RiskRow[];
+  /** Generated policies with tiers (generate --static): syscalls per tier, and what the analysis missed. */
+  tiers?: {
+    seen: number;
+    always: number;
+    staticAllowed: number;
+    staticAnswered: number;
+    /** How the static high-risk tier is answered (errno EPERM, log, …). */
+    staticAnswer: string;
+    impossible: number;
+    unresolved?: number;
+    programs?: string[];
+  };
   profile?: {
     command: string;
     complete: boolean;
@@ -275,6 +287,21 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
     groups,
     risky,
   };
+  if (policy.rules.some((r) => r.tier)) {
+    const perTier = (t: string) => new Set(policy.rules.filter((r) => r.tier === t).flatMap((r) => r.names));
+    const mentioned = new Set(policy.rules.flatMap((r) => r.names));
+    const high = policy.rules.find((r) => r.tier === "static-high");
+    report.tiers = {
+      seen: perTier("seen").size,
+      always: perTier("always").size,
+      staticAllowed: perTier("static-low").size,
+      staticAnswered: perTier("static-high").size,
+      staticAnswer: high ? formatAction(high.action) : "none",
+      impossible: syscalls.filter((s) => !mentioned.has(s.name)).length,
+      unresolved: policy.analysis?.unresolved,
+      programs: policy.analysis?.programs,
+    };
+  }
   if (profile) {
     const paths = Object.entries(profile.paths ?? {});
     const isSocket = (p: string) => /^(unix|inet6?):/.test(p);

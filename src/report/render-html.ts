@@ -1,5 +1,7 @@
 // The report as one self-contained HTML page: no scripts, no external files, readable offline.
+
 import type { Report, Treatment } from "./model.js";
+import { tierLine } from "./render-text.js";
 
 const esc = (s: string | number) =>
   String(s).replace(
@@ -101,7 +103,7 @@ code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 <section class="summary">${donut(r.allowed, r.known)}
 <div class="facts"><span>allowed</span><b>${r.allowed} of ${r.known} ${esc(r.arch)} syscalls</b>
 <span>with argument rules</span><b>${counts("restricted")}</b>
-<span>errno answers</span><b>${counts("errno")}</b>
+<span>errno answers</span><b>${counts("errno")}</b>${r.tiers ? `\n<span>tiers</span><b>${esc(tierLine(r.tiers))}</b>` : ""}
 <span>every other call</span><b>${esc(r.defaultAction)}</b>
 <span>risky calls still open</span><b>${r.risky.filter((k) => k.treatment === "allow" || k.treatment === "restricted").length} of ${r.risky.length}</b></div></section>
 <section><h2>Risky calls</h2><div class="risks">${risky}</div></section>

@@ -20,6 +20,7 @@ export function renderText(r: Report): string {
   out.push(
     `arguments   ${restricted.length} calls allowed only with certain arguments${restricted.length ? `: ${restricted.map((s) => s.name).join(", ")}` : ""}`,
   );
+  if (r.tiers) out.push(`tiers       ${tierLine(r.tiers)}`);
   const errno = r.syscalls.filter((s) => s.treatment === "errno" && s.detail !== r.defaultAction);
   if (errno.length) out.push(`errno       ${errno.map((s) => `${s.name} → ${s.detail}`).join(", ")}`);
   out.push("", "risky calls:");
@@ -69,6 +70,15 @@ export function renderMarkdown(r: Report): string {
     `**${r.allowed} of ${r.known}** ${r.arch} syscalls allowed (${pct(r.allowed, r.known)}); everything else: \`${r.defaultAction}\`.`,
     "",
   );
+  if (r.tiers)
+    out.push(
+      "## Tiers",
+      "",
+      "| seen | always needed | static, allowed | static, answered | impossible | unresolved sites |",
+      "|---|---|---|---|---|---|",
+      `| ${r.tiers.seen} | ${r.tiers.always} | ${r.tiers.staticAllowed} | ${r.tiers.staticAnswered} (${md(r.tiers.staticAnswer)}) | ${r.tiers.impossible} | ${r.tiers.unresolved ?? "—"} |`,
+      "",
+    );
   out.push("## Risky calls", "", "| call | answer | why it matters |", "|---|---|---|");
   for (const k of r.risky)
     out.push(
@@ -108,4 +118,9 @@ export function renderMarkdown(r: Report): string {
     }
   }
   return `${out.join("\n")}\n`;
+}
+
+/** The tiers of a generated policy, side by side. */
+export function tierLine(t: NonNullable<Report["tiers"]>): string {
+  return `seen ${t.seen} · always needed ${t.always} · static, allowed ${t.staticAllowed} · static, ${t.staticAnswer} ${t.staticAnswered} · impossible (default action) ${t.impossible}${t.unresolved !== undefined ? ` · ${t.unresolved} reached syscall site(s) the analysis could not resolve` : ""}`;
 }

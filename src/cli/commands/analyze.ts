@@ -9,11 +9,6 @@ interface AnalyzeOpts {
   cache?: boolean;
 }
 
-/** Shared libraries a recording saw opened (dlopen: Python extension modules, NSS modules, plugins). */
-export function dlopenedPaths(paths: Record<string, number>): string[] {
-  return Object.keys(paths).filter((p) => p.startsWith("/") && /\.so(\.[0-9.]+)?$/.test(p));
-}
-
 /** `sysfence analyze PROGRAM`. */
 export function registerAnalyze(program: Command, io: CliIO): void {
   program
@@ -44,6 +39,7 @@ export function registerAnalyze(program: Command, io: CliIO): void {
       const dlopened: string[] = [];
       if (opts.profile) {
         const { readProfile } = await import("../../record/read-profile.js");
+        const { dlopenedPaths } = await import("../../generate/static-input.js");
         for (const p of opts.profile) dlopened.push(...dlopenedPaths((await readProfile(p)).paths ?? {}));
       }
       const { analyze } = await import("../../analyze/analyze.js");

@@ -15,6 +15,11 @@ interface GenerateOpts {
   allowClone3?: boolean;
   fromAudit?: string;
   auditExe?: string[];
+  static?: string;
+  unseen?: string;
+  finalize?: string;
+  since?: string;
+  source?: string;
 }
 
 /** Parses --errno NAME=ERRNO items. */
@@ -60,8 +65,31 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "also allow the calls in SECCOMP audit records: a file, -, or auto|dmesg|journal|audit-log",
     )
     .option("--audit-exe <exe...>", "with --from-audit: only records of this program")
-    .addHelpText("after", "\nExample: sysfence generate --phase all memcached.json -o memcached.yaml")
+    .option(
+      "--static <mode>",
+      "auto | on | off: add calls static analysis finds reachable but the recording never saw (auto: when the recorded executables are on this machine, unchanged)",
+      "auto",
+    )
+    .option(
+      "--unseen <answer>",
+      "what a reachable, unseen, high-risk call gets: errno (EPERM, default) | log (burn-in, then generate --finalize) | kill",
+      "errno",
+    )
+    .option(
+      "--finalize <policy>",
+      "end a burn-in: log rules of POLICY that never fired since --since become their final answer",
+    )
+    .option("--since <time>", "with --finalize: the burn-in window's start (epoch seconds, ISO date, 2h, 1d)")
+    .option("--source <source>", "with --finalize: auto | journal | dmesg | audit-log | a log file", "auto")
+    .addHelpText(
+      "after",
+      "\nExamples: sysfence generate --phase all memcached.json -o memcached.yaml\n          sysfence generate --unseen log p.json -o burnin.yaml; (run, audit --patch); sysfence generate --finalize burnin.yaml --since 1d -o final.yaml",
+    )
     .action(async (files: string[], opts: GenerateOpts) => {
+      if (opts.finalize) {
+        await finalizeCommand(opts, io);
+        return;
+      }
       if (files.length === 0 && !opts.fromAudit)
         throw new UsageError(
           "give at least one profile (sysfence record -o p.json -- CMD), or --from-audit.",
@@ -83,7 +111,23 @@ export function registerGenerate(program: Command, io: CliIO): void {
         );
         profiles.push(audit);
       }
+      if (!["auto", "on", "off"].includes(opts.static ?? "auto"))
+        throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
+      if (!["errno", "log", "kill"].includes(opts.unseen ?? "errno"))
+        throw new UsageError(`--unseen '${opts.unseen}': use errno, log or kill.`);
+      const { staticInput } = await import("../../generate/static-input.js");
+      // profiles of records (--from-audit) carry no executables to analyse; the recordings do
+      const st = staticInput(
+        profiles.slice(0, files.length),
+        (opts.static ?? "auto") as "auto" | "on" | "off",
+        opts.exe,
+        (n) => io.stderr(`sysfence generate: note: ${n}\n`),
+      );
       const g = generatePolicy(profiles, {
+        reachable: st?.reachable,
+        unresolved: st?.unresolved,
+        programs: st?.programs,
+        unseen: (opts.unseen ?? "errno") as "errno" | "log" | "kill",
         phase: opts.phase,
         exe: opts.exe,
         threadRole: opts.threadRole,
@@ -110,4 +154,51 @@ export function registerGenerate(program: Command, io: CliIO): void {
         `sysfence generate: ${g.stats.allowed} of ${g.stats.known} syscalls allowed (${pct}%), argument rules on ${g.stats.argRestricted.length} (${g.stats.argRestricted.join(", ") || "none"}), phase ${g.phase}${opts.output ? ` → ${opts.output}` : ""}\n`,
       );
     });
+}
+
+/** `generate --finalize POLICY --since T`: gather the window's records, refuse a lossy one, rewrite. */
+async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
+  if (!opts.since)
+    throw new UsageError("--finalize needs --since: the burn-in window's start (e.g. --since 1d).");
+  const { readFile } = await import("node:fs/promises");
+  const { parseSeccompRecord, groupRecords, suppressedCount } = await import("../../observe/records.js");
+  const { parseSince, readSource, resolveSource, oldestMessage } = await import("../../observe/sources.js");
+  const { finalizePolicy } = await import("../../generate/finalize.js");
+  const file = opts.finalize as string;
+  const text = await readFile(file, "utf8").catch((e) => {
+    throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+      cause: e,
+    });
+  });
+  const since = parseSince(opts.since) as number;
+  const known = ["auto", "journal", "dmesg", "audit-log"];
+  const src = known.includes(opts.source ?? "auto")
+    ? resolveSource((opts.source ?? "auto") as "auto", undefined)
+    : resolveSource("auto", opts.source);
+  const records: NonNullable<ReturnType<typeof parseSeccompRecord>>[] = [];
+  let suppressed = 0;
+  await readSource(src, (line) => {
+    const r = parseSeccompRecord(line);
+    const t = r?.time;
+    if (r && t !== undefined && t >= since) {
+      if (!opts.exe?.length || opts.exe.some((e) => r.exe === e || r.exe?.endsWith(`/${e}`) || r.comm === e))
+        records.push(r);
+    } else if (!r) {
+      // a dropped-messages line counts when it may fall in the window (dmesg lines carry no wall time)
+      suppressed += suppressedCount(line);
+    }
+  });
+  const result = finalizePolicy(text, file, {
+    source: src.path ?? src.kind,
+    since,
+    until: Date.now() / 1000,
+    violations: groupRecords(records),
+    suppressed,
+    oldest: src.kind === "dmesg" ? oldestMessage() : undefined,
+  });
+  if (opts.output) writeOutput(opts.output, result.text, io);
+  else io.stdout(result.text);
+  io.stderr(
+    `sysfence generate: finalized ${result.finalized.length} log rule(s)${result.finalized.length ? ` (${result.finalized.join(", ")})` : ""}${result.fired.length ? `; ${result.fired.join(", ")} fired in the window: run sysfence audit --patch to allow them` : ""}\n`,
+  );
 }

@@ -116,6 +116,12 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
             `sysfence record: counts equal strace's for all ${builder.straceSummary.size} syscalls that returned\n`,
           );
       }
+      // the executables' build-ids: generate --static analyses the same binaries, or says they changed
+      const { buildIdOfFile } = await import("../../analyze/elf.js");
+      for (const proc of profile.processes) {
+        const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
+        if (id) proc.buildId = id;
+      }
       const text = `${toJson(profile)}\n`;
       if (opts.output) writeOutput(opts.output, text, io);
       else io.stdout(text);

@@ -94,9 +94,11 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   }
   // a policy file on its own: the launch's execve is let through once, every later one gets the policy's answer
   const answer = base && spec.length === 0 && !opts.deny ? launchGuard(base) : undefined;
+  // a policy's `flags: [log]`: installed with SECCOMP_FILTER_FLAG_LOG (errno answers are logged too)
+  const flagLog = base?.flags?.includes("log") ? { log: true } : {};
   const launch = answer
-    ? { execGuard: opts.log ? { kind: "log" as const } : answer, arches: policy.architectures }
-    : {};
+    ? { execGuard: opts.log ? { kind: "log" as const } : answer, arches: policy.architectures, ...flagLog }
+    : flagLog;
   if (cacheKey) {
     const { openProgramCache } = await import("../../install/program-cache.js");
     const { programOf } = await import("../../install/install.js");

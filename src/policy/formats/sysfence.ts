@@ -90,11 +90,21 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
             hint: "name the syscalls one by one",
           });
     }
+    const ruleAction = action(r.action, [...base, "action"]);
+    if (r.final !== undefined && ruleAction.kind !== "log")
+      diags.push({
+        severity: "error",
+        message: `final is for burn-in rules (action log); this rule's action is ${r.action}`,
+        location: locate([...base, "final"]),
+        hint: "drop final, or make the action log",
+      });
     rules.push({
       names,
-      action: action(r.action, [...base, "action"]),
+      action: ruleAction,
       conditions,
       comment: r.comment,
+      ...(r.tier ? { tier: r.tier } : {}),
+      ...(r.final !== undefined ? { final: action(r.final, [...base, "final"]) } : {}),
       location: locate(base),
       nameLocations,
     });
@@ -106,6 +116,8 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
       : { kind: "kill-process" },
     architectures,
     rules,
+    ...(raw.flags?.length ? { flags: [...new Set(raw.flags)] } : {}),
+    ...(raw.analysis ? { analysis: raw.analysis } : {}),
     source: doc.file,
   };
   throwIfErrors(diags, doc.file);

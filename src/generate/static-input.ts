@@ -1,0 +1,66 @@
+// generate --static: which executables a recording ran, whether they are still the same binaries (the
+// build-id recorded in the profile), and what sysfence analyze says they can reach. I/O at the edge: the
+// tiering itself (generate.ts, risk.ts) is pure.
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
+import { analyze } from "../analyze/analyze.js";
+import { buildIdOfFile } from "../analyze/elf.js";
+import { SysfenceError } from "../errors.js";
+import type { Profile } from "../record/profile.js";
+
+export type StaticMode = "auto" | "on" | "off";
+
+export interface StaticInput {
+  reachable: Map<string, string[]>;
+  unresolved: number;
+  programs: string[];
+}
+
+/** Shared libraries a recording saw opened (dlopen: Python extension modules, NSS modules, plugins). */
+export function dlopenedPaths(paths: Record<string, number>): string[] {
+  return Object.keys(paths).filter((p) => p.startsWith("/") && /\.so(\.[0-9.]+)?$/.test(p));
+}
+
+/**
+ * Analyses the recorded executables (only those matching `exe` when given). `auto` turns the analysis
+ * off, with a note, when an executable is gone or changed since the recording; `on` makes that an error.
+ */
+export function staticInput(
+  profiles: readonly Profile[],
+  mode: StaticMode,
+  exe: string[] | undefined,
+  note: (n: string) => void,
+): StaticInput | undefined {
+  if (mode === "off") return undefined;
+  const wanted = (path: string) => !exe?.length || exe.some((e) => e === path || basename(path) === e);
+  const programs = new Map<string, string | undefined>();
+  for (const p of profiles)
+    for (const proc of p.processes)
+      if (proc.exe.startsWith("/") && wanted(proc.exe))
+        programs.set(proc.exe, proc.buildId ?? programs.get(proc.exe));
+  const problem = (why: string): undefined => {
+    if (mode === "on") throw new SysfenceError("E_USAGE", `--static on: ${why}.`);
+    note(`static analysis off: ${why}`);
+    return undefined;
+  };
+  if (programs.size === 0) return problem("the profiles name no executable to analyse");
+  for (const [path, id] of programs) {
+    if (!existsSync(path)) return problem(`${path} (recorded) is not on this machine`);
+    const now = buildIdOfFile(path);
+    if (id && now !== id)
+      return problem(`${path} is not the binary recorded (build-id ${now ?? "none"}, recorded ${id})`);
+  }
+  const dlopened = [...new Set(profiles.flatMap((p) => dlopenedPaths(p.paths ?? {})))];
+  const reachable = new Map<string, string[]>();
+  let unresolved = 0;
+  for (const path of programs.keys()) {
+    const r = analyze(path, { dlopened, onNote: (n) => note(`analyze ${path}: ${n}`) });
+    unresolved += r.unresolved;
+    for (const [name, { via }] of Object.entries(r.syscalls)) {
+      const list = reachable.get(name) ?? [];
+      for (const v of via) if (list.length < 3 && !list.includes(v)) list.push(v);
+      reachable.set(name, list);
+    }
+  }
+  return { reachable, unresolved, programs: [...programs.keys()] };
+}
