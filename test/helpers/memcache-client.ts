@@ -111,3 +111,67 @@ export async function waitForPort(port: number, timeoutMs = 15000): Promise<void
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** One request → the reply text up to a terminator that `done` recognises. */
+function exchange(sock: net.Socket, send: string | Buffer, done: (r: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = "";
+    const onData = (d: Buffer) => {
+      reply += d.toString("latin1");
+      if (done(reply)) {
+        sock.off("data", onData);
+        resolve(reply);
+      }
+    };
+    sock.on("data", onData);
+    sock.once("error", reject);
+    sock.write(send);
+  });
+}
+
+/**
+ * What a get/set recording never sees: stats, stats slabs/items/settings/conns, verbosity, version,
+ * flush_all, touch, large values (512 KiB), over `connections` connections at once. Returns failures.
+ */
+export async function memcacheBroadLoad(port: number, connections: number): Promise<string[]> {
+  const failures: string[] = [];
+  const ends = (r: string) =>
+    /(END|OK|STORED|DELETED|NOT_FOUND|TOUCHED|ERROR[^\n]*|VERSION [^\r]*|\d+)\r\n$/.test(r);
+  await Promise.all(
+    Array.from({ length: connections }, async (_, id) => {
+      const sock = net.connect(port, "127.0.0.1");
+      try {
+        await new Promise((r, j) => sock.once("connect", r).once("error", j));
+        const big = "v".repeat(512 * 1024);
+        const steps: [string, RegExp][] = [
+          [`set big${id} 0 0 ${big.length}\r\n${big}\r\n`, /^STORED\r\n$/],
+          [`get big${id}\r\n`, new RegExp(`^VALUE big${id} 0 ${big.length}\r\n`)],
+          ["stats\r\n", /STAT pid \d+/],
+          ["stats slabs\r\n", /STAT active_slabs/],
+          ["stats items\r\n", /END\r\n$/],
+          ["stats settings\r\n", /STAT maxconns/],
+          ["stats conns\r\n", /END\r\n$/],
+          ["verbosity 1\r\n", /^OK\r\n$/],
+          ["version\r\n", /^VERSION /],
+          [`touch big${id} 100\r\n`, /^(TOUCHED|NOT_FOUND)\r\n$/],
+          ["flush_all\r\n", /^OK\r\n$/],
+          [`get big${id}\r\n`, /^END\r\n$/],
+        ];
+        for (const [send, want] of steps) {
+          const reply = await exchange(sock, send, (r) =>
+            send.startsWith("get big") && r.startsWith("VALUE") ? r.endsWith("END\r\n") : ends(r),
+          );
+          if (!want.test(reply)) {
+            failures.push(`conn ${id}: ${send.slice(0, 20).trim()}: ${JSON.stringify(reply.slice(0, 60))}`);
+            break;
+          }
+        }
+      } catch (e) {
+        failures.push(`conn ${id}: ${(e as Error).message}`);
+      } finally {
+        sock.destroy();
+      }
+    }),
+  );
+  return failures;
+}
