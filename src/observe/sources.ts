@@ -115,6 +115,15 @@ export function parseSince(text: string | undefined, now = Date.now()): number |
   return t / 1000;
 }
 
+/** When the machine booted (epoch seconds), from /proc/uptime; undefined when unreadable. */
+export function bootTime(now = Date.now() / 1000): number | undefined {
+  try {
+    return now - Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The wall time (epoch seconds) of the oldest message still in the kernel's ring buffer, from its
  * [uptime] stamp; undefined when dmesg cannot be read.
@@ -123,12 +132,6 @@ export function oldestMessage(now = Date.now() / 1000): number | undefined {
   const r = spawnSync("dmesg", [], { encoding: "utf8", maxBuffer: 1 << 30 });
   if (r.error || r.status !== 0) return undefined;
   const m = /^\[\s*(\d+\.\d+)\]/m.exec(r.stdout);
-  if (!m) return undefined;
-  let uptime: number;
-  try {
-    uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
-  } catch {
-    return undefined;
-  }
-  return now - uptime + Number(m[1]);
+  const boot = bootTime(now);
+  return m && boot !== undefined ? boot + Number(m[1]) : undefined;
 }

@@ -162,7 +162,9 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
     throw new UsageError("--finalize needs --since: the burn-in window's start (e.g. --since 1d).");
   const { readFile } = await import("node:fs/promises");
   const { parseSeccompRecord, groupRecords, suppressedCount } = await import("../../observe/records.js");
-  const { parseSince, readSource, resolveSource, oldestMessage } = await import("../../observe/sources.js");
+  const { bootTime, parseSince, readSource, resolveSource, oldestMessage } = await import(
+    "../../observe/sources.js"
+  );
   const { finalizePolicy } = await import("../../generate/finalize.js");
   const file = opts.finalize as string;
   const text = await readFile(file, "utf8").catch((e) => {
@@ -177,6 +179,12 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
     : resolveSource("auto", opts.source);
   const records: NonNullable<ReturnType<typeof parseSeccompRecord>>[] = [];
   let suppressed = 0;
+  // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window
+  const boot = src.kind === "dmesg" ? bootTime() : undefined;
+  const inWindow = (line: string) => {
+    const m = /^\[\s*(\d+\.\d+)\]/.exec(line);
+    return boot === undefined || !m || boot + Number(m[1]) >= since;
+  };
   await readSource(src, (line) => {
     const r = parseSeccompRecord(line);
     const t = r?.time;
@@ -184,8 +192,7 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
       if (!opts.exe?.length || opts.exe.some((e) => r.exe === e || r.exe?.endsWith(`/${e}`) || r.comm === e))
         records.push(r);
     } else if (!r) {
-      // a dropped-messages line counts when it may fall in the window (dmesg lines carry no wall time)
-      suppressed += suppressedCount(line);
+      if (inWindow(line)) suppressed += suppressedCount(line);
     }
   });
   const result = finalizePolicy(text, file, {
