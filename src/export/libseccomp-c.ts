@@ -140,7 +140,11 @@ int ${fn}(void) {
       rc = seccomp_arch_remove(ctx[i], SCMP_ARCH_NATIVE);
       if (rc == 0) rc = seccomp_arch_add(ctx[i], sysfence_arches[i]);
     }
-    if (rc == 0) rc = seccomp_attr_set(ctx[i], SCMP_FLTATR_ACT_BADARCH, ${cAction(policy.badArchAction)});
+    if (rc == 0) rc = seccomp_attr_set(ctx[i], SCMP_FLTATR_ACT_BADARCH, ${cAction(policy.badArchAction)});${
+      policy.flags?.includes("log")
+        ? "\n    /* the policy's flags: [log]: SECCOMP_FILTER_FLAG_LOG */\n    if (rc == 0) rc = seccomp_attr_set(ctx[i], SCMP_FLTATR_CTL_LOG, 1);"
+        : ""
+    }
   }
 ${lines.join("\n")}
   /* one filter: the per-architecture contexts merged (seccomp_merge releases what it merges) */

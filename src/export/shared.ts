@@ -59,6 +59,10 @@ export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: 
   const w: Diagnostic[] = [];
   const warn = (message: string, rule?: Rule) =>
     w.push({ severity: "warning", message: `${engine}: ${message}`, location: rule?.location });
+  if (policy.flags?.includes("log") && engine !== "libseccomp-c")
+    warn(
+      "the policy's flags: [log] (SECCOMP_FILTER_FLAG_LOG) is not carried: Debian's runc 1.1 rejects linux.seccomp.flags, so errno answers are not logged under this engine",
+    );
   for (const p of plans) {
     if (p.conditional.length && p.fallback && !sameAction(p.fallback, policy.defaultAction)) {
       warn(

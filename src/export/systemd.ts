@@ -48,6 +48,10 @@ export function exportSystemd(policy: Policy): ExportResult {
     warnings.push({ severity: "warning", message: `systemd: ${m}` });
     comments.push(`# sysfence: ${m}`);
   };
+  if (policy.flags?.includes("log"))
+    warn(
+      "flags: [log] is not carried: systemd has no setting for SECCOMP_FILTER_FLAG_LOG; errno answers are not logged",
+    );
   const plans = planSyscalls(policy);
   const lines: string[] = [];
   const def = policy.defaultAction;

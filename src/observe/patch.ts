@@ -93,7 +93,7 @@ function promoteBurnIn(text: string, policy: Policy, names: string[], note: stri
       const own = doc.createNode({
         names: rule.names.filter((n) => names.includes(n)),
         action: "allow",
-        tier: rule.tier,
+        tier: "seen",
         comment: note,
       });
       rules.items.push(own);
@@ -101,6 +101,7 @@ function promoteBurnIn(text: string, policy: Policy, names: string[], note: stri
     }
     node.set("action", "allow");
     node.delete("final");
+    node.set("tier", "seen");
     const comment = node.get("comment");
     node.set("comment", `${typeof comment === "string" ? `${comment}; ` : ""}fired in the burn-in: ${note}`);
   });

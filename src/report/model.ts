@@ -288,14 +288,19 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
     risky,
   };
   if (policy.rules.some((r) => r.tier)) {
-    const perTier = (t: string) => new Set(policy.rules.filter((r) => r.tier === t).flatMap((r) => r.names));
+    const perTier = (t: string, allowed?: boolean) =>
+      new Set(
+        policy.rules
+          .filter((r) => r.tier === t && (allowed === undefined || (r.action.kind === "allow") === allowed))
+          .flatMap((r) => r.names),
+      );
     const mentioned = new Set(policy.rules.flatMap((r) => r.names));
-    const high = policy.rules.find((r) => r.tier === "static-high");
+    const high = policy.rules.find((r) => r.tier === "static-high" && r.action.kind !== "allow");
     report.tiers = {
       seen: perTier("seen").size,
       always: perTier("always").size,
-      staticAllowed: perTier("static-low").size,
-      staticAnswered: perTier("static-high").size,
+      staticAllowed: perTier("static-low").size + perTier("static-high", true).size,
+      staticAnswered: perTier("static-high", false).size,
       staticAnswer: high ? formatAction(high.action) : "none",
       impossible: syscalls.filter((s) => !mentioned.has(s.name)).length,
       unresolved: policy.analysis?.unresolved,
