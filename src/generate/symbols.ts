@@ -31,7 +31,39 @@ interface Naming {
   prefer?: string[];
   /** Names with a matching prefix that belong to another call (lockf's F_TEST is fcntl's 3). */
   exclude?: string[];
+  /**
+   * Only names that are values of this argument: where one prefix spans a selector and its sub-values
+   * (prctl's options and PR_PAC_APDAKEY, fcntl's commands and the F_EXLCK lock type), a value must never
+   * print as a name of another argument — F_SETFL and F_EXLCK are both 4.
+   */
+  include?: (name: string) => boolean;
 }
+
+/** prctl(2) options: PR_SET_x/PR_GET_x and the few others, never the values of their arguments. */
+const PRCTL_OPTIONS = new Set([
+  "PR_CAPBSET_READ",
+  "PR_CAPBSET_DROP",
+  "PR_TASK_PERF_EVENTS_DISABLE",
+  "PR_TASK_PERF_EVENTS_ENABLE",
+  "PR_MCE_KILL",
+  "PR_MCE_KILL_GET",
+  "PR_CAP_AMBIENT",
+  "PR_SVE_SET_VL",
+  "PR_SVE_GET_VL",
+  "PR_SME_SET_VL",
+  "PR_SME_GET_VL",
+  "PR_PAC_RESET_KEYS",
+  "PR_PAC_SET_ENABLED_KEYS",
+  "PR_PAC_GET_ENABLED_KEYS",
+  "PR_SCHED_CORE",
+  "PR_RISCV_V_SET_CONTROL",
+  "PR_RISCV_V_GET_CONTROL",
+]);
+const isPrctlOption = (n: string) =>
+  PRCTL_OPTIONS.has(n) || (/^PR_(SET|GET)_[A-Z0-9_]+$/.test(n) && !/^PR_SET_(MM_|VMA_|PTRACER_ANY)/.test(n));
+/** fcntl(2) commands: not the lock types (F_RDLCK … F_SHLCK), owner kinds or seal bits that share values. */
+const isFcntlCommand = (n: string) =>
+  !/^F_(RDLCK|WRLCK|UNLCK|EXLCK|SHLCK|OWNER_|SEAL_|LINUX_SPECIFIC_BASE)/.test(n);
 
 const NAMING: Record<string, Naming> = {
   "ioctl:1": { prefixes: ["FIO", "TIOC", "TC", "SIOC", "BLK", "FS_IOC", "TUN", "FICLONE", "NS_GET", "RND"] },
@@ -58,8 +90,12 @@ const NAMING: Record<string, Naming> = {
     prefer: ["SIGCHLD"],
   },
   "unshare:0": { prefixes: ["CLONE_"], flags: true },
-  "prctl:0": { prefixes: ["PR_"] },
-  "fcntl:1": { prefixes: ["F_"], exclude: ["F_LOCK", "F_TLOCK", "F_ULOCK", "F_TEST", "F_OK"] },
+  "prctl:0": { prefixes: ["PR_"], include: isPrctlOption },
+  "fcntl:1": {
+    prefixes: ["F_"],
+    exclude: ["F_LOCK", "F_TLOCK", "F_ULOCK", "F_TEST", "F_OK"],
+    include: isFcntlCommand,
+  },
   "mmap:2": { prefixes: ["PROT_"], flags: true },
   "mprotect:2": { prefixes: ["PROT_"], flags: true },
   "pkey_mprotect:2": { prefixes: ["PROT_"], flags: true },
@@ -81,13 +117,18 @@ const NAMING: Record<string, Naming> = {
 };
 
 const byValue = new Map<string, Map<bigint, string[]>>();
-function namesFor(prefixes: string[]): Map<bigint, string[]> {
-  const key = prefixes.join(",");
+function namesFor(
+  prefixes: string[],
+  include?: (name: string) => boolean,
+  scope = "",
+): Map<bigint, string[]> {
+  const key = `${scope}:${prefixes.join(",")}`;
   let m = byValue.get(key);
   if (!m) {
     m = new Map();
     for (const [name, v] of Object.entries(CONSTANTS)) {
       if (!prefixes.some((p) => name.startsWith(p))) continue;
+      if (include && !include(name)) continue;
       const list = m.get(BigInt(v)) ?? [];
       list.push(name);
       m.set(BigInt(v), list);
@@ -117,7 +158,11 @@ export function nameValue(syscall: string, arg: number, value: bigint): string {
   if (!naming || value < 0n) return plain;
   let text: string | undefined;
   if (!naming.flags) {
-    text = pick(namesFor(naming.prefixes).get(value), naming.prefer, naming.exclude);
+    text = pick(
+      namesFor(naming.prefixes, naming.include, `${syscall}:${arg}`).get(value),
+      naming.prefer,
+      naming.exclude,
+    );
   } else {
     // a socket type leads ("SOCK_STREAM|SOCK_CLOEXEC"); clone's exit signal ends the flags
     let lead: string | undefined;

@@ -238,3 +238,28 @@ describe("tiers on the real kernel", { skip: linuxX64 }, () => {
     assert.equal(denied.stdout, "setresuid: Operation not permitted\ndone hidden\n");
   });
 });
+
+describe("argument names by context (values collide across constant families)", () => {
+  it("fcntl commands and prctl options print as themselves, never as another argument's name", async () => {
+    const { nameValue } = await import("../../src/generate/symbols.js");
+    const { evalValue } = await import("../../src/syscalls/constants.js");
+    const expect: [string, number, string][] = [
+      ["fcntl", 1, "F_SETFL"],
+      ["fcntl", 1, "F_SETOWN"],
+      ["fcntl", 1, "F_GETLK"],
+      ["fcntl", 1, "F_SETLKW"],
+      ["fcntl", 1, "F_DUPFD_CLOEXEC"],
+      ["prctl", 0, "PR_SET_DUMPABLE"],
+      ["prctl", 0, "PR_SET_PDEATHSIG"],
+      ["prctl", 0, "PR_SET_NO_NEW_PRIVS"],
+      ["prctl", 0, "PR_SET_MM"],
+      ["prctl", 0, "PR_CAPBSET_DROP"],
+    ];
+    for (const [call, arg, name] of expect) {
+      const v = evalValue(name);
+      const shown = nameValue(call, arg, v);
+      assert.equal(shown, name, `${call} arg${arg} = ${v}`);
+      assert.equal(evalValue(shown), v, "parses back to the same value");
+    }
+  });
+});
