@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { stringify } from "yaml";
 import type { Policy } from "../policy/model.js";
 import { ociBody } from "./oci.js";
@@ -20,18 +21,21 @@ export function exportK8s(
       message: `k8s: SeccompProfile has no defaultErrnoRet; the default action answers EPERM, not errno ${defaultErrnoRet}`,
     });
   }
-  const toPlain = (v: unknown): unknown =>
-    JSON.parse(
-      JSON.stringify(v, (_k, x) =>
-        typeof x === "bigint" ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x,
-      ),
-    );
+  // integers stay integers (the CRD's value and valueTwo are int64 with minimum 0): small ones as numbers,
+  // larger ones as bigints, which the YAML writer prints as exact digits
+  const toPlain = (v: unknown): unknown => {
+    if (typeof v === "bigint") return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    if (Array.isArray(v)) return v.map(toPlain);
+    if (v && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]));
+    return v;
+  };
   for (const s of spec.syscalls)
     for (const a of s.args ?? []) {
-      if (a.value > BigInt(Number.MAX_SAFE_INTEGER) || a.valueTwo > BigInt(Number.MAX_SAFE_INTEGER)) {
+      if (a.value > (1n << 63n) - 1n || a.valueTwo > (1n << 63n) - 1n) {
         warnings.push({
           severity: "warning",
-          message: `k8s: argument value ${a.value} of ${s.names.join(",")} is beyond 2^53 and may lose precision in JSON tooling`,
+          message: `k8s: argument value ${a.value} of ${s.names.join(",")} is beyond the CRD's int64; the API server will reject it`,
         });
       }
     }
@@ -41,14 +45,19 @@ export function exportK8s(
     metadata: {
       name,
       ...(options.namespace ? { namespace: options.namespace } : {}),
-      annotations: { "sysfence.dev/source": policy.source ?? "policy" },
+      // the file's name only: a machine-local path does not belong in a cluster object
+      annotations: { "sysfence.dev/source": basename(policy.source ?? "policy") },
     },
     spec: toPlain({ ...spec, syscalls: spec.syscalls.map(({ comment: _c, ...s }) => s) }),
   };
   let text = stringify(resource, { lineWidth: 0 });
   if (options.podSnippet) {
+    // SPO writes each profile to the node as operator/NAMESPACE/NAME.json
+    const ns = options.namespace ?? "default";
     const snippet = {
-      securityContext: { seccompProfile: { type: "Localhost", localhostProfile: `operator/${name}.json` } },
+      securityContext: {
+        seccompProfile: { type: "Localhost", localhostProfile: `operator/${ns}/${name}.json` },
+      },
     };
     text += `---\n# Pod or container spec snippet that uses the profile:\n${stringify(snippet)}`;
   }

@@ -77,8 +77,18 @@ export function exportSystemd(policy: Policy): ExportResult {
       }
     }
     if (deny.length) lines.push(`SystemCallFilter=~${deny.join(" ")}`);
-    if (def.kind === "log") lines.push(`SystemCallLog=${[...new Set(logged)].join(" ")}`.trimEnd());
-    else if (logged.length) lines.push(`SystemCallLog=${logged.join(" ")}`);
+    if (def.kind === "log") {
+      // log mode: every call the policy does not allow is logged. SystemCallLog= is a filter of its own
+      // (systemd.exec(5)); "~LIST" logs everything but LIST. An empty assignment would reset it.
+      const allowed = new Set(
+        plans
+          .filter((p) => p.fallback?.kind === "allow" || p.conditional.some((r) => r.action.kind === "allow"))
+          .map((p) => p.name),
+      );
+      lines.push(
+        allowed.size ? `SystemCallLog=~${compress(allowed, policy).join(" ")}` : "SystemCallLog=@known",
+      );
+    } else if (logged.length) lines.push(`SystemCallLog=${logged.join(" ")}`);
   } else {
     const allowed = new Set<string>();
     const errnoOverrides: string[] = [];

@@ -195,6 +195,15 @@ describe("bpf: bubblewrap runs a command under the exported program", {
 });
 
 describe("systemd drop-in", () => {
+  it("log mode: no deny filter and a non-empty SystemCallLog= that logs all but the allowed calls", () => {
+    const { text } = exportSystemd(
+      policyFrom("defaultAction: log\nsyscalls:\n  - names: [read, write, exit_group]\n    action: allow\n"),
+    );
+    assert.doesNotMatch(text, /^SystemCallFilter=/m);
+    assert.match(text, /^SystemCallLog=~exit_group read write$/m);
+    const none = exportSystemd(policyFrom("defaultAction: log\nsyscalls: []\n")).text;
+    assert.match(none, /^SystemCallLog=@known$/m, "never an empty assignment (it would reset the setting)");
+  });
   it("uses @groups for fully allowed groups, widens argument rules with a warning, and passes systemd-analyze", (t) => {
     const policy = policyFrom(
       'defaultAction: errno EPERM\narchitectures: [x86_64, i386]\nsyscalls:\n  - names: ["@default", "@basic-io", "@network-io", getdents64]\n    action: allow\n  - name: ioctl\n    action: allow\n    args: ["arg1 == FIONBIO"]\n  - name: openat\n    action: errno EACCES\n',
@@ -291,11 +300,31 @@ describe("k8s: a SeccompProfile the CRD's schema accepts", () => {
       assert.ok(validate(docs[0]), JSON.stringify(validate.errors?.slice(0, 3)));
       assert.deepEqual(docs[1], {
         securityContext: {
-          seccompProfile: { type: "Localhost", localhostProfile: "operator/test-profile.json" },
+          seccompProfile: { type: "Localhost", localhostProfile: "operator/default/test-profile.json" },
         },
       });
     });
   }
+  it("integers stay integers, no local path in metadata, the namespace reaches the pod snippet", () => {
+    const policy = policyFrom(
+      'defaultAction: errno EPERM\nsyscalls:\n  - name: mmap\n    action: allow\n    args: ["arg1 == 0x1000000000000000"]\n',
+    );
+    const { text } = exportK8s(
+      { ...policy, source: "/home/someone/secret/project/policy.yaml" },
+      {
+        name: "p",
+        namespace: "prod",
+        podSnippet: true,
+      },
+    );
+    assert.match(text, /value: 1152921504606846976\n/, "exact digits, not a string");
+    assert.doesNotMatch(text, /"1152921504606846976"/);
+    assert.doesNotMatch(text, /\/home\/someone/);
+    const docs = parseAllDocuments(text).map((d) => d.toJS());
+    assert.equal(docs[0].metadata.namespace, "prod");
+    assert.ok(validate(docs[0]), JSON.stringify(validate.errors?.slice(0, 3)));
+    assert.equal(docs[1].securityContext.seccompProfile.localhostProfile, "operator/prod/p.json");
+  });
   it("a resource that breaks the schema is caught (the check can fail)", () => {
     const { text } = exportK8s(example("server-policy.yaml"));
     const doc = parseAllDocuments(text)[0].toJS();
