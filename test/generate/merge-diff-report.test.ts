@@ -105,6 +105,13 @@ describe("diff: the CI drift check", () => {
     assert.match(r.stdout, /^\+ ptrace$/m);
     assert.match(r.stdout, /^! ptrace\(\) → kill-process: NEW needs it, OLD's policy denies it$/m);
     assert.match(r.stderr, /needs 1 call\(s\) that .*old\.json's policy denies/);
+    assert.match(r.stdout.split("\n")[0], /^DRIFT: .*more\.json needs 1 call\(s\)/, "the verdict leads");
+  });
+  it("exits 2, never 1, when an input is missing or not a profile (CI must not read it as drift)", () => {
+    const missing = sysfence(["diff", old, "/nonexistent/new.json"]);
+    assert.equal(missing.status, 2, missing.stderr);
+    const bad = save("bad.json", { nope: true } as never);
+    assert.equal(sysfence(["diff", bad, old]).status, 2);
   });
   it("exits 1 when NEW uses a new argument value that OLD's argument rule denies", () => {
     const r = sysfence([

@@ -57,7 +57,7 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .option("--json", "print JSON")
     .addHelpText(
       "after",
-      "\nExit status: 0 no drift, 1 NEW needs a call OLD's policy denies (use it in CI), 2 usage.",
+      "\nExit status: 0 no drift, 1 NEW needs a call OLD's policy denies (use it in CI), 2 usage or input trouble (a missing or unreadable file): never mistaken for drift.",
     )
     .action(
       async (
@@ -68,9 +68,20 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
         if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
           throw new UsageError(`--phase '${opts.phase}': use work or all.`);
         const { diffInputs, formatDiff } = await import("../../generate/diff.js");
-        const [a, b] = [await readProfileOrPolicy(oldFile, io), await readProfileOrPolicy(newFile, io)];
+        // input trouble is exit 2: a CI check must never read a missing file as drift
+        const read = (f: string) =>
+          readProfileOrPolicy(f, io).catch((e) => {
+            throw e instanceof SysfenceError
+              ? new SysfenceError(e.code, e.message, { cause: e, exitStatus: 2, diagnostics: e.diagnostics })
+              : e;
+          });
+        const [a, b] = [await read(oldFile), await read(newFile)];
         const d = diffInputs(a, b, { phase: opts.phase, args: opts.args });
-        io.stdout(opts.json ? `${toJson(d)}\n` : formatDiff(d, oldFile, newFile));
+        // the verdict first: what a reviewer must decide, then the details
+        const verdict = d.denied.length
+          ? `DRIFT: ${newFile} needs ${d.denied.length} call(s) that ${oldFile}'s policy denies\n`
+          : `no drift: ${oldFile}'s policy allows everything ${newFile} needs\n`;
+        io.stdout(opts.json ? `${toJson(d)}\n` : `${verdict}${formatDiff(d, oldFile, newFile)}`);
         if (d.denied.length)
           throw new SysfenceError(
             "E_DRIFT",
