@@ -30,10 +30,13 @@ import {
   K_ZERO,
   newStream,
   type OpStream,
+  SLOT0,
+  SLOTS,
+  STACK_PARAM,
 } from "./ops.js";
-import { decodeX86, X86_64 } from "./x86.js";
+import { decodeX86, X86_64, X86_64_GO } from "./x86.js";
 
-export const FACTS_VERSION = 4;
+export const FACTS_VERSION = 6;
 
 export interface FunctionFacts {
   /** Syscall numbers made here. */
@@ -109,6 +112,24 @@ export function floorIndex(sorted: ArrayLike<number>, x: number, n = sorted.leng
 
 const MAX_STEPS = 400;
 
+/** The parameter a register holds at a function's entry: an argument register, or a stack slot above the return address. */
+function paramOf(isa: IsaInfo, r: number): number {
+  const k = isa.argRegs.indexOf(r);
+  if (k >= 0) return k;
+  if (isa === X86_64 || isa === X86_64_GO) {
+    if (r > SLOT0 && r < SLOT0 + SLOTS) return STACK_PARAM + (r - SLOT0 - 1);
+  }
+  return -1;
+}
+
+/**
+ * Where the caller has parameter k at the call: a register, or its [rsp+8(k-10)] — one slot higher at a
+ * tail jump, which pushes no return address.
+ */
+export function argRegister(isa: IsaInfo, k: number, tail = false): number {
+  return k >= STACK_PARAM ? SLOT0 + (k - STACK_PARAM) + (tail ? 1 : 0) : isa.argRegs[k];
+}
+
 /**
  * The values register `reg` can hold just before instruction `at`, scanning back within the function that
  * starts at instruction `first`: constants, argument registers the value came in (params), or unknown.
@@ -134,7 +155,7 @@ export function valuesBefore(
     let r = r0;
     for (;;) {
       if (i < first) {
-        const k = isa.argRegs.indexOf(r);
+        const k = paramOf(isa, r);
         if (k >= 0) params.add(k);
         else unknown = true;
         break;
@@ -170,7 +191,7 @@ export function valuesBefore(
       const from = preds.get(s.addr[i]);
       if (from) for (const j of from) if (j >= first) work.push([j, r]);
       if (i === first) {
-        const k = isa.argRegs.indexOf(r);
+        const k = paramOf(isa, r);
         if (k >= 0) params.add(k);
         else unknown = true;
         break;
@@ -193,7 +214,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
   const arch = elf.machine === EM_X86_64 ? "x86_64" : elf.machine === EM_AARCH64 ? "aarch64" : undefined;
   if (!arch)
     throw new SysfenceError("E_ANALYZE", `${elf.file}: machine ${elf.machine} is not x86_64 or aarch64.`);
-  const isa = arch === "x86_64" ? X86_64 : AARCH64;
+  const isa = arch === "x86_64" ? (elf.go ? X86_64_GO : X86_64) : AARCH64;
   const R = RELOC[arch];
   const decode = (code: Uint8Array, base: number, into?: OpStream) =>
     arch === "x86_64" ? decodeX86(code, base, into) : decodeAarch64(code, base, into);
@@ -358,7 +379,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
   const all = new Set<number>();
   let sites = 0;
   let unresolvedSites = 0;
-  const localCalls: [number, number, number][] = []; // [caller fn, insn index, callee fn]
+  const localCalls: [number, number, number, boolean][] = []; // [caller, insn index, callee, tail jump?]
   for (let f = 0; f < starts.length; f++) {
     const ff = functions[f];
     const first = firstInsn[f];
@@ -396,7 +417,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
         } else if (inExec(target)) {
           const callee = fnOf(target);
           calls.add(callee);
-          if (k === K_CALL) localCalls.push([f, i, callee]);
+          localCalls.push([f, i, callee, k !== K_CALL]);
         }
         continue;
       }
@@ -420,11 +441,26 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
     ff.refs = [...refs];
     ff.dataRefs = [...dataRefs];
   }
+  // wrappers of wrappers (Go: callers → syscall.Syscall → its ABI0 body): a function that passes its own
+  // parameter on as a wrapper's number is a wrapper too
+  for (let round = 0; round < 4; round++) {
+    let changed = false;
+    for (const [caller, i, callee, tail] of localCalls) {
+      const k = functions[callee].wrapperArg;
+      if (k < 0 || functions[caller].wrapperArg >= 0 || caller === callee) continue;
+      const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail));
+      if (v.params.size === 1 && v.values.size === 0 && !v.unknown) {
+        functions[caller].wrapperArg = [...v.params][0];
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
   // calls to local wrappers: the number passed in the wrapper's argument register
-  for (const [caller, i, callee] of localCalls) {
+  for (const [caller, i, callee, tail] of localCalls) {
     const k = functions[callee].wrapperArg;
-    if (k < 0) continue;
-    const v = valuesBefore(code, isa, preds, firstInsn[caller], i, isa.argRegs[k]);
+    if (k < 0 || functions[caller].wrapperArg >= 0) continue;
+    const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail));
     const known = !v.unknown && v.params.size === 0 && v.values.size > 0;
     if (known) for (const n of v.values) functions[caller].wrapperCalls.push([callee, n]);
     else functions[caller].wrapperCalls.push([callee, null]);

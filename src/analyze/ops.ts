@@ -33,6 +33,17 @@ export interface OpStream {
   wmask: Uint32Array;
 }
 
+/**
+ * x86_64 stack slots as pseudo-registers: [rsp+8k] for k = 0…15 is register SLOT0 + k. At a function's
+ * entry [rsp] holds the return address, so [rsp+8] is the first stack argument (Go's ABI0 passes every
+ * argument there). Anything that moves rsp forgets them.
+ */
+export const SLOT0 = 16;
+export const SLOTS = 16;
+export const SLOT_MASK = 0xffff0000; // bits SLOT0 … SLOT0 + SLOTS - 1
+/** Parameter numbers from 10 on are stack arguments: 10 is [rsp+8] at entry, 11 [rsp+16], … */
+export const STACK_PARAM = 10;
+
 /** What an ISA tells the analysis. */
 export interface IsaInfo {
   /** The register holding the syscall number. */

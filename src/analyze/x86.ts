@@ -18,6 +18,9 @@ import {
   NO_REG,
   newStream,
   type OpStream,
+  SLOT_MASK,
+  SLOT0,
+  SLOTS,
 } from "./ops.js";
 
 type Iced = typeof import("iced-x86");
@@ -46,6 +49,18 @@ export const X86_64: IsaInfo = {
   syscallClobbers: bit(RAX, RCX, R11),
 };
 
+/**
+ * Go's register ABI (ABIInternal, Go ≥ 1.17): integer arguments in RAX, RBX, RCX, RDI, RSI, R8–R11; every
+ * register but RSP, RBP and R14 (the goroutine) may change across a call. Go's assembly (ABI0) passes
+ * arguments on the stack: syscall.Syscall reads the number from [rsp+8] (stack parameter 10).
+ */
+export const X86_64_GO: IsaInfo = {
+  nrReg: RAX,
+  argRegs: [RAX, RBX, RCX, RDI, RSI, 8, 9, 10, 11],
+  callerSaved: bit(RAX, RBX, RCX, RDX, RSI, RDI, 8, 9, 10, 11, 12, 13, 15),
+  syscallClobbers: bit(RAX, RCX, R11),
+};
+
 /** iced Register → [family, width in bits] for general-purpose registers (Register enum order). */
 function gpr(reg: number): [number, number] {
   if (reg >= 1 && reg <= 4) return [reg - 1, 8];
@@ -68,6 +83,7 @@ interface Tables {
   xor: number;
   sub: number;
   stop: Set<number>;
+  stackMoves: Set<number>;
 }
 let tables: Tables | undefined;
 function mnemonicTables(I: Iced): Tables {
@@ -112,8 +128,16 @@ function mnemonicTables(I: Iced): Tables {
     xor: M.Xor,
     sub: M.Sub,
     stop: set("Hlt", "Ud2", "Ud0", "Ud1", "Int3"),
+    stackMoves: set("Push", "Pop", "Pushfq", "Popfq", "Leave", "Enter"),
   };
   return tables;
+}
+
+/** The slot k of a memory operand [rsp+8k] (k < SLOTS, no index register), or -1. */
+function stackSlot(ins: InstanceType<Iced["Instruction"]>, I: Iced): number {
+  if (ins.memoryBase !== I.Register.RSP || ins.memoryIndex !== I.Register.None) return -1;
+  const d = Number(ins.memoryDisplacement);
+  return d >= 0 && d % 8 === 0 && d / 8 < SLOTS ? d / 8 : -1;
 }
 
 /** Decodes `code` (loaded at `base`) into `into`; returns the (possibly grown) stream. */
@@ -147,6 +171,45 @@ export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpSt
         const ipRel = ins.isIpRelMemoryOperand;
         if (ipRel) s.ref[i] = Number(ins.ipRelMemoryAddress);
         let w = T.implicit.get(m) ?? 0;
+        // stack slots: mov [rsp+8k], reg|imm and mov reg, [rsp+8k] move values through the frame
+        const count = ins.opCount;
+        if (m === T.mov && count === 2 && (ins.op0Kind === OK.Memory || ins.op1Kind === OK.Memory)) {
+          const slot = stackSlot(ins, I);
+          if (slot >= 0 && ins.op0Kind === OK.Memory) {
+            const k1 = ins.op1Kind;
+            if (k1 === OK.Register) {
+              const [src, width] = gpr(ins.op1Register);
+              if (src !== NO_REG && width >= 32) {
+                s.kind[i] = K_MOVR;
+                s.reg[i] = SLOT0 + slot;
+                s.reg2[i] = src;
+                continue;
+              }
+            } else if (k1 === OK.Immediate32 || k1 === OK.Immediate32to64) {
+              s.kind[i] = K_MOVI;
+              s.reg[i] = SLOT0 + slot;
+              s.val[i] = Number(BigInt.asUintN(32, ins.immediate(1)));
+              continue;
+            }
+            s.wmask[i] = 1 << (SLOT0 + slot);
+            continue;
+          }
+          if (slot >= 0 && ins.op0Kind === OK.Register) {
+            const [dst, width] = gpr(ins.op0Register);
+            if (dst !== NO_REG && width >= 32) {
+              s.kind[i] = K_MOVR;
+              s.reg[i] = dst;
+              s.reg2[i] = SLOT0 + slot;
+              continue;
+            }
+          }
+        }
+        // anything that moves rsp (push, pop, sub/add/lea rsp, leave) shifts the slots
+        if (
+          T.stackMoves.has(m) ||
+          (count > 0 && ins.op0Kind === OK.Register && gpr(ins.op0Register)[0] === RSP)
+        )
+          w |= SLOT_MASK;
         if (ins.opCount > 0 && ins.op0Kind === OK.Register && !T.noWrite.has(m)) {
           const [fam, width] = gpr(ins.op0Register);
           if (fam !== NO_REG) {

@@ -231,6 +231,22 @@ http { access_log ${prefix}/access.log; server { listen 127.0.0.1:${port}; root 
     assert.ok(r.syscalls.membarrier.via.includes("syscall"), "reached through the import syscall");
   });
 
+  it("a Go binary (runc, cgo): the numbers its callers pass through syscall.Syscall are found", {
+    skip: requireOrSkip(have("runc"), "runc"),
+  }, () => {
+    const work = mkdtempSync(join(tmpdir(), "sysfence-runc-"));
+    const log = join(dir, "runc.log");
+    let all = "";
+    for (const args of [["spec"], ["list"], ["--root", join(work, "root"), "state", "nothing"]]) {
+      spawnSync("strace", ["-f", "-qq", "-o", log, "runc", ...args], { cwd: work });
+      all += readFileSync(log, "utf8");
+    }
+    writeFileSync(log, all);
+    const r = analyze(which("runc"), { cache: false });
+    const n = assertCovers("runc", log, new Set(Object.keys(r.syscalls)));
+    assert.ok(n >= 30);
+  });
+
   it("a static binary (busybox): its direct sites cover what it does", {
     skip: requireOrSkip(existsSync("/bin/busybox"), "busybox-static"),
   }, () => {
