@@ -49,6 +49,10 @@ const server = createHttpServer((req, res) => {
   }
 });
 
+// SIGTERM/SIGINT: stop accepting, let open requests finish, and leave through Node's normal exit path
+// (which syncs stdout and stderr: the policy allows fsync for it)
+for (const sig of ["SIGTERM", "SIGINT"]) process.once(sig, () => server.close());
+
 server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
   if (lock) sysfence.lockdown(policy);
   process.stdout.write(`listening ${server.address().port} ${lock ? "locked" : "unlocked"}\n`);

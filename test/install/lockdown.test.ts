@@ -71,4 +71,13 @@ describe("lockdown() in a real Node.js server", {
     assert.ok(results.every((r) => r.status === 200));
     assert.equal(server.exitCode, null, stderr);
   });
+  it("exits cleanly on SIGTERM, through Node's normal exit path (a hang is the failure)", async () => {
+    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    server.kill("SIGTERM");
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((resolve) => setTimeout(() => resolve("still running after 10 s"), 10_000)),
+    ]);
+    assert.equal(code, 0, `${code} ${stderr}`);
+  });
 });
