@@ -117,3 +117,27 @@ describe("published JSON Schema", () => {
     assert.deepEqual(committed, JSON.parse((await run("schema")).stdout));
   });
 });
+
+describe("standard input", () => {
+  it("- reads the policy from stdin for check, compile, report, export, import and fmt", async () => {
+    const { spawnCli } = await import("../helpers/cli.js");
+    const { readFileSync } = await import("node:fs");
+    const { REPO } = await import("../helpers/paths.js");
+    const input = readFileSync(`${REPO}examples/server-policy.yaml`, "utf8");
+    for (const args of [
+      ["check", "-"],
+      ["compile", "-"],
+      ["report", "-"],
+      ["export", "-", "--format", "oci"],
+      ["import", "-"],
+      ["fmt", "-"],
+    ]) {
+      const r = spawnCli(args, { input });
+      assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+      assert.ok(r.stdout.length > 0, args.join(" "));
+    }
+    const w = spawnCli(["fmt", "-w", "-"], { input });
+    assert.equal(w.status, 2);
+    assert.match(w.stderr, /standard input has none/);
+  });
+});

@@ -25,7 +25,7 @@ export const NOBODY = 65534;
 /** Runs the built CLI in a child process, optionally as `nobody` (setpriv), with extra environment. */
 export function spawnCli(
   args: string[],
-  opts: { asNobody?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: { asNobody?: boolean; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ) {
   const argv = [process.execPath, CLI_PATH, ...args];
   const [cmd, ...rest] = opts.asNobody
@@ -35,6 +35,7 @@ export function spawnCli(
     encoding: "utf8",
     timeout: 20000,
     cwd: opts.cwd,
+    input: opts.input,
     env: { ...process.env, ...opts.env },
   });
 }
