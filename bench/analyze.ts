@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../test/helpers/paths.js";
+import { recordedSyscalls } from "../test/helpers/strace-names.js";
 
 const which = (cmd: string) =>
   spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim();
@@ -35,14 +36,6 @@ console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024, s
     env: { ...process.env, XDG_CACHE_HOME: cacheHome },
   });
   return JSON.parse(out) as Run;
-}
-
-function recordedCount(log: string): number {
-  const names = new Set<string>();
-  for (const m of readFileSync(log, "utf8").matchAll(/^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)[( ]/gm))
-    names.add(m[1]);
-  names.delete("exited");
-  return names.size;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +111,7 @@ for (const name of ["memcached", "nginx", "ls", "curl", "python3"]) {
   const cached = analyzeOnce(program, cacheHome, true, dlopened);
   const row = {
     program: name,
-    recorded: recordedCount(log),
+    recorded: recordedSyscalls(log).size,
     static: uncached.syscalls,
     everySite: uncached.everySite,
     unresolved: uncached.unresolved,

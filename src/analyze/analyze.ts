@@ -8,9 +8,9 @@ import { SysfenceError } from "../errors.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
-import { type ElfFile, EM_AARCH64, EM_X86_64, readBuildId, readElf } from "./elf.js";
+import { EM_AARCH64, EM_X86_64, readBuildId, readElf } from "./elf.js";
 import { FACTS_VERSION, type ObjectFacts, objectFacts } from "./facts.js";
-import { findLibrary, logicalPath, type Root, realInRoot } from "./libraries.js";
+import { findLibrary, logicalPath, type Root, realInRoot, rightMachine } from "./libraries.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
 
 export interface AnalyzeOptions {
@@ -53,10 +53,6 @@ export interface AnalyzeResult {
 
 const MACHINES = { x86_64: EM_X86_64, aarch64: EM_AARCH64 } as const;
 
-function archOf(machine: number): "x86_64" | "aarch64" | undefined {
-  return machine === EM_X86_64 ? "x86_64" : machine === EM_AARCH64 ? "aarch64" : undefined;
-}
-
 function readBytes(real: string, shown: string): Buffer {
   try {
     if (!statSync(real).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
@@ -67,25 +63,6 @@ function readBytes(real: string, shown: string): Buffer {
       `cannot read ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
       { cause: e },
     );
-  }
-}
-
-function readObject(real: string, shown: string): ElfFile {
-  return readElf(readBytes(real, shown), shown);
-}
-
-/** True when the file starts like a 64-bit little-endian ELF object for `machine`. */
-function isElfFor(real: string, machine: number): boolean {
-  try {
-    const head = readFileSync(real).subarray(0, 20);
-    return (
-      head.length === 20 &&
-      head.readUInt32BE(0) === 0x7f454c46 &&
-      head[4] === 2 &&
-      head.readUInt16LE(18) === machine
-    );
-  } catch {
-    return false;
   }
 }
 
@@ -128,13 +105,9 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     else if (s.note) note(s.note);
   }
   const programReal = resolve(path);
-  const programElf = readObject(programReal, path);
-  const arch = archOf(programElf.machine);
-  if (!arch)
-    throw new SysfenceError(
-      "E_ANALYZE",
-      `${path}: machine ${programElf.machine} is not one sysfence analyses (x86_64, aarch64).`,
-    );
+  // the program is read once: its facts say its architecture (an unknown machine is an E_ANALYZE there)
+  const program = factsOf(programReal, path, store);
+  const arch = program.facts.arch;
   if (options.arch && options.arch !== arch)
     throw new SysfenceError("E_ANALYZE", `${path} is an ${arch} program, not ${options.arch}.`);
   const root: Root = {
@@ -147,11 +120,16 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
   const byReal = new Map<string, number>();
   const bySoname = new Map<string, number>();
   const missing: string[] = [];
-  const add = (real: string, shown: string, extra: Partial<LoadedFacts>): number => {
+  const add = (
+    real: string,
+    shown: string,
+    extra: Partial<LoadedFacts>,
+    read?: { facts: ObjectFacts; cached: boolean },
+  ): number => {
     const known = byReal.get(real);
     if (known !== undefined) return known;
-    const { facts, cached } = factsOf(real, shown, store);
-    if (archOf(MACHINES[facts.arch]) !== arch)
+    const { facts, cached } = read ?? factsOf(real, shown, store);
+    if (facts.arch !== arch)
       throw new SysfenceError("E_ANALYZE", `${shown} is ${facts.arch}, the program ${arch}.`);
     const i = objects.length;
     objects.push({ name: facts.soname ?? basename(shown), facts, real, cached, ...extra });
@@ -159,8 +137,8 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     if (facts.soname) bySoname.set(facts.soname, i);
     return i;
   };
-  add(programReal, path, { role: "program" });
-  const programPath = { path: logicalPath(root, programReal), rpath: programElf.dynamic.rpath };
+  add(programReal, path, { role: "program" }, program);
+  const programPath = { path: logicalPath(root, programReal), rpath: program.facts.rpath };
   // breadth-first, as the loader builds the global scope
   const loadDeps = (from: number) => {
     const queue = [from];
@@ -201,7 +179,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
       note(`the recorded library ${d} was not found${root.sysroot ? ` under ${root.sysroot}` : ""}`);
       continue;
     }
-    if (!isElfFor(real, MACHINES[arch])) {
+    if (!rightMachine(root, real)) {
       note(`${d} (opened by the recording) is not an ${arch} shared object; left out`);
       continue;
     }

@@ -193,14 +193,6 @@ export function readElf(bytes: Uint8Array, file: string): ElfFile {
     name: strSection ? r.cstr(strSection.offset + nameOffsets[i]) : "",
   }));
 
-  // virtual address → file offset, through the loadable segments
-  const loads = segments.filter((p) => p.type === PT_LOAD);
-  const fileOffset = (addr: number, len = 1): number | undefined => {
-    for (const p of loads)
-      if (addr >= p.vaddr && addr + len <= p.vaddr + p.filesz) return p.offset + (addr - p.vaddr);
-    return undefined;
-  };
-
   const readSymbols = (sec: Section | undefined): ElfSymbol[] => {
     if (!sec || sec.entsize < 24) return [];
     const strs = sections[sec.link];
@@ -282,7 +274,7 @@ export function readElf(bytes: Uint8Array, file: string): ElfFile {
       entries.push([tag, r.u64(o + 8)]);
     }
     const strtabAddr = entries.find(([t]) => t === 5)?.[1];
-    const strOff = strtabAddr === undefined ? undefined : fileOffset(strtabAddr);
+    const strOff = strtabAddr === undefined ? undefined : vaddrToOffset(segments, strtabAddr, 1);
     const str = (v: number): string =>
       strOff === undefined ? r.fail("a dynamic string without DT_STRTAB") : r.cstr(strOff + v);
     const split = (v: string) => v.split(":").filter(Boolean);
@@ -310,20 +302,7 @@ export function readElf(bytes: Uint8Array, file: string): ElfFile {
   const interp = interpSeg ? r.cstr(interpSeg.offset, interpSeg.filesz) : undefined;
 
   let buildId: string | undefined;
-  for (const p of segments.filter((s) => s.type === PT_NOTE)) {
-    r.check(p.offset, p.filesz, "a note segment");
-    for (let o = p.offset; o + 12 <= p.offset + p.filesz; ) {
-      const namesz = r.u32(o);
-      const descsz = r.u32(o + 4);
-      const ntype = r.u32(o + 8);
-      const nameAt = o + 12;
-      const descAt = nameAt + ((namesz + 3) & ~3);
-      r.check(descAt, descsz, "a note");
-      if (ntype === 3 && namesz === 4 && buf.toString("latin1", nameAt, nameAt + 3) === "GNU")
-        buildId = buf.toString("hex", descAt, descAt + descsz);
-      o = descAt + ((descsz + 3) & ~3);
-    }
-  }
+  for (const p of segments) if (p.type === PT_NOTE) buildId ??= gnuBuildId(r, p.offset, p.filesz);
 
   const frameStarts: number[] = [];
   const ehSeg = segments.find((p) => p.type === PT_GNU_EH_FRAME);
@@ -348,6 +327,7 @@ export function readElf(bytes: Uint8Array, file: string): ElfFile {
   };
 }
 
+/** Virtual address → file offset, through the loadable segments; undefined when not in the file. */
 function vaddrToOffset(segments: Segment[], addr: number, len: number): number | undefined {
   for (const p of segments)
     if (p.type === PT_LOAD && addr >= p.vaddr && addr + len <= p.vaddr + p.filesz)
@@ -371,13 +351,18 @@ function readEhFrameHdr(r: Reader, off: number, vaddr: number, size: number, out
   for (let i = 0; i < count; i++) out.push(vaddr + r.i32(table + 8 * i));
 }
 
-/** The bytes at a virtual address (through the loadable segments), or undefined when not in the file. */
-export function bytesAt(elf: ElfFile, addr: number, len: number): Uint8Array | undefined {
-  for (const p of elf.segments)
-    if (p.type === PT_LOAD && addr >= p.vaddr && addr + len <= p.vaddr + p.filesz) {
-      const o = p.offset + (addr - p.vaddr);
-      return elf.bytes.subarray(o, o + len);
-    }
+/** The GNU build-id in a note segment (NT_GNU_BUILD_ID, owner "GNU"), or undefined. */
+function gnuBuildId(r: Reader, off: number, size: number): string | undefined {
+  r.check(off, size, "a note segment");
+  for (let n = off; n + 12 <= off + size; ) {
+    const namesz = r.u32(n);
+    const descsz = r.u32(n + 4);
+    const descAt = n + 12 + ((namesz + 3) & ~3);
+    r.check(descAt, descsz, "a note");
+    if (r.u32(n + 8) === 3 && namesz === 4 && r.buf.toString("latin1", n + 12, n + 15) === "GNU")
+      return r.buf.toString("hex", descAt, descAt + descsz);
+    n = descAt + ((descsz + 3) & ~3);
+  }
   return undefined;
 }
 
@@ -396,18 +381,8 @@ export function readBuildId(bytes: Uint8Array, file: string): { machine: number;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
     if (r.u32(o) !== PT_NOTE) continue;
-    const off = r.u64(o + 8);
-    const size = r.u64(o + 32);
-    r.check(off, size, "a note segment");
-    for (let n = off; n + 12 <= off + size; ) {
-      const namesz = r.u32(n);
-      const descsz = r.u32(n + 4);
-      const descAt = n + 12 + ((namesz + 3) & ~3);
-      r.check(descAt, descsz, "a note");
-      if (r.u32(n + 8) === 3 && namesz === 4 && buf.toString("latin1", n + 12, n + 15) === "GNU")
-        return { machine, buildId: buf.toString("hex", descAt, descAt + descsz) };
-      n = descAt + ((descsz + 3) & ~3);
-    }
+    const buildId = gnuBuildId(r, r.u64(o + 8), r.u64(o + 32));
+    if (buildId) return { machine, buildId };
   }
   return { machine };
 }

@@ -51,7 +51,7 @@ export function logicalPath(root: Root, real: string): string {
 }
 
 /** True when the file is a 64-bit ELF object for the root's machine. */
-function rightMachine(root: Root, real: string): boolean {
+export function rightMachine(root: Root, real: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(real, "r");

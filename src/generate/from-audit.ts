@@ -58,15 +58,14 @@ export async function profileFromAudit(
   source: string,
   o: { exe?: string[]; arch?: string } = {},
 ): Promise<Profile> {
-  const { parseSeccompRecord } = await import("../observe/records.js");
-  const { readSource, resolveSource } = await import("../observe/sources.js");
-  const kinds = ["auto", "dmesg", "journal", "audit-log"];
-  const src = kinds.includes(source) ? resolveSource(source as "auto") : resolveSource("auto", source);
+  const { isFromProgram, parseSeccompRecord } = await import("../observe/records.js");
+  const { readSource, sourceFromArgument } = await import("../observe/sources.js");
+  const src = sourceFromArgument(source);
   const records: SeccompRecord[] = [];
   await readSource(src, (line) => {
     const r = parseSeccompRecord(line);
     if (!r) return;
-    if (o.exe?.length && !o.exe.some((x) => r.exe === x || r.exe?.endsWith(`/${x}`) || r.comm === x)) return;
+    if (o.exe?.length && !o.exe.some((x) => isFromProgram(r, x))) return;
     records.push(r);
   });
   if (records.length === 0)

@@ -76,50 +76,78 @@ export function programOf(input: Policy | readonly Insn[]): readonly Insn[] {
   return compile({ ...policy, architectures: arches }, { stats: false }).program;
 }
 
+const flagsOf = (options: InstallOptions) =>
+  (options.tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (options.log ? SECCOMP_FILTER_FLAG_LOG : 0);
+
 /**
- * Applies a checked program: every check first (seccomp available, flags and actions known, the canary
- * fits), then no_new_privs, the filter, and the canary call that proves the filter took. Irreversible.
- * Throws E_INSTALL_FAILED when the kernel refuses or the canary does not answer.
+ * Every check before the kernel is touched (no_new_privs and a filter cannot be taken back): seccomp
+ * available, flags and actions known, each program still within the kernel's limit with its canary.
  */
-export function installProgram(
-  program: readonly Insn[],
+export function checkPrograms(
+  programs: readonly (readonly Insn[])[],
   options: InstallOptions,
-  c: Libc = loadLibc(),
+  c: Libc,
 ): void {
-  const flags = (options.tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) | (options.log ? SECCOMP_FILTER_FLAG_LOG : 0);
-  checkSeccomp(c, flags, program);
-  // what the canary number answers now: ENOSYS, or an outer filter's answer (an outer sysfence's canary)
-  const before = c.probe(CANARY_NR);
-  const errno = pickCanaryErrno(before);
-  const armed = withCanary(program, ARCHES[nativeArch()].audit, errno);
-  const filter = encodeProgram(armed);
+  for (const program of programs) {
+    checkSeccomp(c, flagsOf(options), program);
+    withCanary(program, ARCHES[nativeArch()].audit, 0);
+  }
+}
+
+/**
+ * Installs programs checkPrograms passed, in order: no_new_privs, then each filter proven by its canary
+ * (an errno chosen after the previous one is in, so each differs from what the number answered before).
+ * Throws E_INSTALL_FAILED when the kernel refuses or a canary does not answer.
+ */
+export function installChecked(
+  programs: readonly (readonly Insn[])[],
+  options: InstallOptions,
+  c: Libc,
+): void {
+  const flags = flagsOf(options);
   if (c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) {
     throw new SysfenceError(
       "E_INSTALL_FAILED",
       `prctl(PR_SET_NO_NEW_PRIVS) failed with errno ${c.errno()}; no filter installed.`,
     );
   }
-  const r = c.seccomp(SECCOMP_SET_MODE_FILTER, flags, { len: armed.length, filter });
-  if (r < 0) {
-    throw new SysfenceError(
-      "E_INSTALL_FAILED",
-      `seccomp(SECCOMP_SET_MODE_FILTER) failed with errno ${c.errno()}; no filter installed.`,
-    );
+  for (const program of programs) {
+    // what the canary number answers now: ENOSYS, or an outer filter's answer (an outer sysfence's canary)
+    const before = c.probe(CANARY_NR);
+    const errno = pickCanaryErrno(before);
+    const armed = withCanary(program, ARCHES[nativeArch()].audit, errno);
+    const r = c.seccomp(SECCOMP_SET_MODE_FILTER, flags, { len: armed.length, filter: encodeProgram(armed) });
+    if (r < 0) {
+      throw new SysfenceError(
+        "E_INSTALL_FAILED",
+        `seccomp(SECCOMP_SET_MODE_FILTER) failed with errno ${c.errno()}; no filter installed.`,
+      );
+    }
+    if (r > 0) {
+      // With TSYNC, a positive return is the id of a thread that could not be synchronised (seccomp(2)).
+      throw new SysfenceError(
+        "E_INSTALL_FAILED",
+        `thread ${r} could not be synchronised to the filter (TSYNC); no filter installed.`,
+      );
+    }
+    const answer = c.probe(CANARY_NR);
+    if (answer !== errno) {
+      throw new SysfenceError(
+        "E_INSTALL_FAILED",
+        `seccomp() reported success but the filter is not in force: the canary syscall ${CANARY_NR} answered errno ${answer}, not ${errno}. Something (an outer seccomp filter?) faked the install; sysfence stops here.`,
+      );
+    }
   }
-  if (r > 0) {
-    // With TSYNC, a positive return is the id of a thread that could not be synchronised (seccomp(2)).
-    throw new SysfenceError(
-      "E_INSTALL_FAILED",
-      `thread ${r} could not be synchronised to the filter (TSYNC); no filter installed.`,
-    );
-  }
-  const answer = c.probe(CANARY_NR);
-  if (answer !== errno) {
-    throw new SysfenceError(
-      "E_INSTALL_FAILED",
-      `seccomp() reported success but the filter is not in force: the canary syscall ${CANARY_NR} answered errno ${answer}, not ${errno}. Something (an outer seccomp filter?) faked the install; sysfence stops here.`,
-    );
-  }
+}
+
+/** Checks, then installs one program (checkPrograms + installChecked). Irreversible. */
+export function installProgram(
+  program: readonly Insn[],
+  options: InstallOptions,
+  c: Libc = loadLibc(),
+): void {
+  checkPrograms([program], options, c);
+  installChecked([program], options, c);
 }
 
 /**
@@ -128,9 +156,13 @@ export function installProgram(
  * process), the filter, and the canary that proves it took. Irreversible.
  */
 export function install(input: Policy | readonly Insn[], options: InstallOptions = {}): void {
-  const opts = checkOptions(options, ["tsync", "log"], "install");
+  installInput(input, checkOptions(options, ["tsync", "log"], "install"), "install");
+}
+
+/** Checks what a caller passed, compiles it and installs it; a policy's flags: [log] asks for the log flag. */
+function installInput(input: unknown, opts: InstallOptions, fn: string): void {
   const c = loadLibc();
-  const checked = checkInstallInput(input, "install");
+  const checked = checkInstallInput(input, fn);
   const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
   installProgram(programOf(checked), { ...opts, log }, c);
 }
@@ -141,9 +173,5 @@ export function install(input: Policy | readonly Insn[], options: InstallOptions
  * serving input. Threads started later inherit the filter.
  */
 export function lockdown(policy: Policy | readonly Insn[], options: { log?: boolean } = {}): void {
-  const opts = checkOptions(options, ["log"], "lockdown");
-  const c = loadLibc();
-  const checked = checkInstallInput(policy, "lockdown");
-  const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
-  installProgram(programOf(checked), { tsync: true, log }, c);
+  installInput(policy, { ...checkOptions(options, ["log"], "lockdown"), tsync: true }, "lockdown");
 }

@@ -4,8 +4,8 @@ import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy } from "../policy/model.js";
 import { type ArchName, nativeArch } from "../syscalls/arches.js";
-import { inheritStdio, loadLibc, SECCOMP_FILTER_FLAG_LOG } from "./ffi.js";
-import { checkSeccomp, installProgram, programOf } from "./install.js";
+import { inheritStdio, loadLibc } from "./ffi.js";
+import { checkPrograms, installChecked, programOf } from "./install.js";
 import { execGuardPolicy } from "./run-policy.js";
 
 /** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
@@ -77,17 +77,15 @@ export function execUnderPolicy(
         ),
       )
     : undefined;
+  // the guard first: the main filter may not allow the seccomp call that installs a second filter
+  const programs = guard ? [guard, program] : [program];
   // every check before the first install: no_new_privs and a first filter cannot be taken back
-  const flagBits = options.log ? SECCOMP_FILTER_FLAG_LOG : 0;
-  checkSeccomp(c, flagBits, program);
-  if (guard) checkSeccomp(c, flagBits, guard);
+  checkPrograms(programs, flags, c);
   inheritStdio(c);
   // Node ignores SIGPIPE; ignored signals survive execve, so give the target the defaults back.
   c.resetSignal(SIGPIPE);
   c.resetSignal(SIGXFSZ);
-  // the guard first: the main filter may not allow the seccomp call that installs a second filter
-  if (guard) installProgram(guard, flags, c);
-  installProgram(program, flags, c);
+  installChecked(programs, flags, c);
   c.execveBuffers(pathBuf, argvBuf, envBuf);
   keep.length = 0;
   const errno = c.errno();

@@ -24,6 +24,11 @@ export interface SeccompRecord {
   compat?: boolean;
 }
 
+/** True when a record comes from the program `exe` (a path, a file name, or the comm). */
+export function isFromProgram(r: SeccompRecord, exe: string): boolean {
+  return r.exe === exe || r.exe?.endsWith(`/${exe}`) === true || r.comm === exe;
+}
+
 /** A kernel log line telling that audit messages were dropped ("kauditd_printk_skb: N callbacks suppressed"). */
 export function suppressedCount(line: string): number {
   const m = /kauditd_printk_skb: (\d+) callbacks suppressed|audit: printk limit exceeded/.exec(line);

@@ -34,6 +34,13 @@ export function resolveSource(
   return { kind: "dmesg" };
 }
 
+/** A source named on the command line: auto, journal, dmesg or audit-log, or else a log file. */
+export function sourceFromArgument(arg: string): ReturnType<typeof resolveSource> {
+  return ["auto", "journal", "dmesg", "audit-log"].includes(arg)
+    ? resolveSource(arg as AuditSource)
+    : resolveSource("auto", arg);
+}
+
 /** Reads every line of a source once. */
 export async function readSource(
   src: { kind: string; path?: string },
@@ -122,16 +129,4 @@ export function bootTime(now = Date.now() / 1000): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The wall time (epoch seconds) of the oldest message still in the kernel's ring buffer, from its
- * [uptime] stamp; undefined when dmesg cannot be read.
- */
-export function oldestMessage(now = Date.now() / 1000): number | undefined {
-  const r = spawnSync("dmesg", [], { encoding: "utf8", maxBuffer: 1 << 30 });
-  if (r.error || r.status !== 0) return undefined;
-  const m = /^\[\s*(\d+\.\d+)\]/m.exec(r.stdout);
-  const boot = bootTime(now);
-  return m && boot !== undefined ? boot + Number(m[1]) : undefined;
 }

@@ -12,6 +12,7 @@ import { analyze } from "../../src/analyze/analyze.js";
 import { memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
+import { recordedSyscalls } from "../helpers/strace-names.js";
 
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
 const which = (cmd: string) =>
@@ -21,16 +22,8 @@ const haveStrace = linuxX64 && have("strace");
 /** Calls the kernel makes on its own or the launcher makes, never in a program's code. */
 const DOCUMENTED_MISSES = new Set(["restart_syscall", "execve"]);
 
-/** The syscall names in an `strace -f -o` log (or qemu-user's -strace log). */
-function recorded(log: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of readFileSync(log, "utf8").matchAll(/^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)[( ]/gm)) out.add(m[1]);
-  out.delete("exited");
-  return out;
-}
-
 function assertCovers(program: string, log: string, staticSet: Set<string>) {
-  const rec = recorded(log);
+  const rec = recordedSyscalls(log);
   assert.ok(rec.size > 10, `${program}: only ${rec.size} calls recorded`);
   const missed = [...rec].filter((n) => !staticSet.has(n) && !DOCUMENTED_MISSES.has(n));
   assert.deepEqual(missed, [], `${program}: recorded but not in the static set`);

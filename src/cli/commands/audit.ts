@@ -52,7 +52,9 @@ export function registerAudit(program: Command, io: CliIO): void {
       "\nExit status: 0 when no record was found, 1 when there were violations (for cron).",
     )
     .action(async (file: string | undefined, opts: AuditOpts) => {
-      const { parseSeccompRecord, groupRecords, suppressedCount } = await import("../../observe/records.js");
+      const { parseSeccompRecord, groupRecords, isFromProgram, suppressedCount } = await import(
+        "../../observe/records.js"
+      );
       const { followSource, parseSince, readSource, resolveSource } = await import(
         "../../observe/sources.js"
       );
@@ -61,8 +63,7 @@ export function registerAudit(program: Command, io: CliIO): void {
       const since = parseSince(opts.since);
       const src = resolveSource(opts.source, file);
       const keep = (r: NonNullable<ReturnType<typeof parseSeccompRecord>>) =>
-        (since === undefined || (r.time ?? 0) >= since) &&
-        (!opts.exe || r.exe === opts.exe || r.exe?.endsWith(`/${opts.exe}`) || r.comm === opts.exe);
+        (since === undefined || (r.time ?? 0) >= since) && (!opts.exe || isFromProgram(r, opts.exe));
       if (opts.follow) {
         let found = 0;
         await new Promise<void>((resolve) => {

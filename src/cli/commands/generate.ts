@@ -161,10 +161,10 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   if (!opts.since)
     throw new UsageError("--finalize needs --since: the burn-in window's start (e.g. --since 1d).");
   const { readFile } = await import("node:fs/promises");
-  const { parseSeccompRecord, groupRecords, suppressedCount } = await import("../../observe/records.js");
-  const { bootTime, parseSince, readSource, resolveSource, oldestMessage } = await import(
-    "../../observe/sources.js"
+  const { parseSeccompRecord, groupRecords, isFromProgram, suppressedCount } = await import(
+    "../../observe/records.js"
   );
+  const { bootTime, parseSince, readSource, sourceFromArgument } = await import("../../observe/sources.js");
   const { finalizePolicy } = await import("../../generate/finalize.js");
   const file = opts.finalize as string;
   const text = await readFile(file, "utf8").catch((e) => {
@@ -173,27 +173,22 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
     });
   });
   const since = parseSince(opts.since) as number;
-  const known = ["auto", "journal", "dmesg", "audit-log"];
-  const src = known.includes(opts.source ?? "auto")
-    ? resolveSource((opts.source ?? "auto") as "auto", undefined)
-    : resolveSource("auto", opts.source);
+  const src = sourceFromArgument(opts.source ?? "auto");
   const records: NonNullable<ReturnType<typeof parseSeccompRecord>>[] = [];
   let suppressed = 0;
-  // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window
+  // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window,
+  // and the first stamped line is the oldest message the ring buffer still holds
   const boot = src.kind === "dmesg" ? bootTime() : undefined;
-  const inWindow = (line: string) => {
-    const m = /^\[\s*(\d+\.\d+)\]/.exec(line);
-    return boot === undefined || !m || boot + Number(m[1]) >= since;
-  };
+  let oldest: number | undefined;
   await readSource(src, (line) => {
+    const stamp = boot === undefined ? undefined : /^\[\s*(\d+\.\d+)\]/.exec(line);
+    const at = stamp && boot !== undefined ? boot + Number(stamp[1]) : undefined;
+    if (at !== undefined) oldest ??= at;
     const r = parseSeccompRecord(line);
     const t = r?.time;
     if (r && t !== undefined && t >= since) {
-      if (!opts.exe?.length || opts.exe.some((e) => r.exe === e || r.exe?.endsWith(`/${e}`) || r.comm === e))
-        records.push(r);
-    } else if (!r) {
-      if (inWindow(line)) suppressed += suppressedCount(line);
-    }
+      if (!opts.exe?.length || opts.exe.some((e) => isFromProgram(r, e))) records.push(r);
+    } else if (!r && (at === undefined || at >= since)) suppressed += suppressedCount(line);
   });
   const result = finalizePolicy(text, file, {
     source: src.path ?? src.kind,
@@ -201,7 +196,7 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
     until: Date.now() / 1000,
     violations: groupRecords(records),
     suppressed,
-    oldest: src.kind === "dmesg" ? oldestMessage() : undefined,
+    oldest,
   });
   if (opts.output) writeOutput(opts.output, result.text, io);
   else io.stdout(result.text);
