@@ -1,4 +1,7 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main } from "../../src/cli/main.js";
 
@@ -22,15 +25,44 @@ export const CLI_PATH = fileURLToPath(new URL("../../../dist/src/cli/main.js", i
 /** The uid and gid tests act as when they play another local user. */
 export const NOBODY = 65534;
 
+/** The repository root (with a trailing slash). */
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** setpriv's arguments that make a command run as nobody. */
+export const AS_NOBODY = ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups"];
+
+let nobodyCopy: string | undefined;
+/**
+ * A root `nobody` can run the built sysfence from: the repository itself when nobody may read it, else a
+ * world-readable copy of dist/, node_modules/ and package.json (a clone under a 0700 directory, as
+ * `mktemp -d` makes, is closed to other users). Copies keep mtimes, so program-cache keys match.
+ */
+export function nobodyRoot(): string {
+  if (nobodyCopy) return nobodyCopy;
+  const readable = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), "test", "-r", CLI_PATH]).status === 0;
+  if (readable) nobodyCopy = REPO_ROOT;
+  else {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-nobody-"));
+    execFileSync("cp", [
+      "-a",
+      `${REPO_ROOT}dist`,
+      `${REPO_ROOT}node_modules`,
+      `${REPO_ROOT}package.json`,
+      dir,
+    ]);
+    execFileSync("chmod", ["-R", "a+rX", dir]);
+    nobodyCopy = `${dir}/`;
+  }
+  return nobodyCopy;
+}
+
 /** Runs the built CLI in a child process, optionally as `nobody` (setpriv), with extra environment. */
 export function spawnCli(
   args: string[],
   opts: { asNobody?: boolean; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ) {
-  const argv = [process.execPath, CLI_PATH, ...args];
   const [cmd, ...rest] = opts.asNobody
-    ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...argv]
-    : argv;
+    ? [...AS_NOBODY, process.execPath, `${nobodyRoot()}dist/src/cli/main.js`, ...args]
+    : [process.execPath, CLI_PATH, ...args];
   return spawnSync(cmd, rest, {
     encoding: "utf8",
     timeout: 20000,

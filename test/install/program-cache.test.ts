@@ -16,7 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { CLI_PATH as CLI, NOBODY, spawnCli } from "../helpers/cli.js";
+import { AS_NOBODY, CLI_PATH as CLI, NOBODY, nobodyRoot, spawnCli } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
 const root = process.getuid?.() === 0;
@@ -57,8 +57,8 @@ function plantAllowAll(dir: string, cacheHome: string, allowAll: string): void {
   writeFileSync(
     script,
     `import { readFileSync, readdirSync } from "node:fs";
-import { decodeProgram } from "${REPO}dist/src/bpf/insn.js";
-import { openProgramCache } from "${REPO}dist/src/install/program-cache.js";
+import { decodeProgram } from "${nobodyRoot()}dist/src/bpf/insn.js";
+import { openProgramCache } from "${nobodyRoot()}dist/src/install/program-cache.js";
 const cache = openProgramCache(false);
 if (!("put" in cache)) throw new Error("nobody's cache is not usable: " + cache.note);
 const program = decodeProgram(readFileSync(${JSON.stringify(bpf)}));
@@ -68,11 +68,10 @@ console.log(n);
 `,
   );
   chmodSync(script, 0o644);
-  const r = spawnSync(
-    "setpriv",
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, script],
-    { encoding: "utf8", env: { ...process.env, XDG_CACHE_HOME: cacheHome } },
-  );
+  const r = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, script], {
+    encoding: "utf8",
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), "1", "one entry planted");
 }
