@@ -4,14 +4,19 @@ import type { Policy } from "../policy/model.js";
 import { ociBody } from "./oci.js";
 import type { ExportResult } from "./shared.js";
 
+export interface K8sOptions {
+  name?: string;
+  namespace?: string;
+  podSnippet?: boolean;
+  /** SPO's API: v1 (SPO >= 1.0, the default) or v1beta1 (older releases); the spec is the same. */
+  apiVersion?: "v1" | "v1beta1";
+}
+
 /**
- * A Security Profiles Operator SeccompProfile (security-profiles-operator.x-k8s.io/v1beta1) and, with
- * podSnippet, the securityContext that uses it (type Localhost, operator/NAME.json as SPO installs it).
+ * A Security Profiles Operator SeccompProfile (security-profiles-operator.x-k8s.io/v1 or v1beta1) and, with
+ * podSnippet, the securityContext that uses it (type Localhost, operator/NAMESPACE/NAME.json as SPO installs it).
  */
-export function exportK8s(
-  policy: Policy,
-  options: { name?: string; namespace?: string; podSnippet?: boolean } = {},
-): ExportResult {
+export function exportK8s(policy: Policy, options: K8sOptions = {}): ExportResult {
   const name = options.name ?? "sysfence";
   const body = ociBody(policy, "k8s");
   const { warnings, defaultErrnoRet, ...spec } = body;
@@ -40,7 +45,7 @@ export function exportK8s(
       }
     }
   const resource = {
-    apiVersion: "security-profiles-operator.x-k8s.io/v1beta1",
+    apiVersion: `security-profiles-operator.x-k8s.io/${options.apiVersion ?? "v1"}`,
     kind: "SeccompProfile",
     metadata: {
       name,

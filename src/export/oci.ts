@@ -67,7 +67,7 @@ export function ociBody(
   const warnings = libseccompCaveats(policy, plans, engine);
   const syscalls: OciEntry[] = [];
   for (const g of unconditionalGroups(plans, policy.defaultAction))
-    syscalls.push({ names: g.names, ...ociActionOf(g.action) });
+    syscalls.push({ names: g.names, ...ociActionOf(g.action), ...(g.comment ? { comment: g.comment } : {}) });
   for (const p of plans) {
     for (const r of p.conditional) {
       syscalls.push({

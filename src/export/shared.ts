@@ -17,6 +17,8 @@ export interface SyscallPlan {
   name: string;
   conditional: Rule[];
   fallback?: Action;
+  /** The rule that gives `fallback`. */
+  fallbackRule?: Rule;
 }
 
 /** Per-syscall plans for every syscall a rule reaches on at least one of the policy's arches. */
@@ -28,8 +30,8 @@ export function planSyscalls(policy: Policy): SyscallPlan[] {
     if (!policy.architectures.some((a) => syscallNumber(a, name) !== undefined)) continue;
     const rules = direct.get(name) ?? viaGroup.get(name) ?? [];
     const conditional = rules.filter((r) => r.conditions.length > 0);
-    const fallback = rules.find((r) => r.conditions.length === 0)?.action;
-    plans.push({ name, conditional, fallback });
+    const fallbackRule = rules.find((r) => r.conditions.length === 0);
+    plans.push({ name, conditional, fallback: fallbackRule?.action, fallbackRule });
   }
   return plans;
 }
@@ -38,13 +40,15 @@ export function planSyscalls(policy: Policy): SyscallPlan[] {
 export function unconditionalGroups(
   plans: SyscallPlan[],
   defaultAction: Action,
-): { action: Action; names: string[] }[] {
-  const out: { action: Action; names: string[] }[] = [];
+): { action: Action; names: string[]; comment?: string }[] {
+  const out: { action: Action; names: string[]; comment?: string }[] = [];
   for (const p of plans) {
     if (!p.fallback || sameAction(p.fallback, defaultAction)) continue;
-    const g = out.find((x) => sameAction(x.action, p.fallback!));
+    // launcher rules stay entries of their own, with their comment
+    const comment = p.fallbackRule?.comment?.startsWith("launcher:") ? p.fallbackRule.comment : undefined;
+    const g = out.find((x) => sameAction(x.action, p.fallback!) && x.comment === comment);
     if (g) g.names.push(p.name);
-    else out.push({ action: p.fallback, names: [p.name] });
+    else out.push({ action: p.fallback, names: [p.name], ...(comment ? { comment } : {}) });
   }
   return out;
 }

@@ -1,10 +1,9 @@
 // End to end on real daemons from Debian packages: record under a real client load, generate, run under
 // `sysfence run --policy` with another load, and check that nothing was denied and the daemon lived.
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
@@ -16,6 +15,7 @@ import type { Profile } from "../../src/record/profile.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
 import { memcacheBroadLoad, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
@@ -24,15 +24,6 @@ const CLI = `${REPO}dist/src/cli/main.js`;
 const have = (cmd: string, arg = "-V") => spawnSync(cmd, [arg]).status === 0;
 const skipFor = (what: string, ok: boolean) =>
   process.platform !== "linux" ? "needs Linux" : requireOrSkip(ok && have("strace"), `${what} and strace`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `sysfence WORDS… -- DAEMON…`; resolves with the child and a promise of its exit. */
 function start(words: string[], daemon: string[]) {
@@ -50,24 +41,6 @@ function start(words: string[], daemon: string[]) {
 }
 
 /** pids of processes whose command line starts with `exe` and whose ancestor is `root`. */
-function descendants(root: number): number[] {
-  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
-  const kids = new Map<number, number[]>();
-  for (const line of out.trim().split("\n")) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
-  }
-  const all: number[] = [];
-  const walk = (p: number) => {
-    for (const k of kids.get(p) ?? []) {
-      all.push(k);
-      walk(k);
-    }
-  };
-  walk(root);
-  return all;
-}
-
 /**
  * SECCOMP records in the kernel log since `since` (epoch seconds) for any of `pids` that stopped
  * something: kills and traps. errno answers are logged too (generated policies carry flags: [log]) and
@@ -266,71 +239,6 @@ describe("memcached: record under a client load, generate, run under the policy"
     });
   }
 });
-
-const NGINX_CONF = (dir: string, port: number) => `worker_processes 2;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:${port};
-    root ${dir}/www;
-    location /api/ { return 200 "ok $request_uri\\n"; }
-  }
-}
-`;
-
-const NGINX_DIR = mkdtempSync(join(tmpdir(), "sysfence-nginx-site-"));
-
-function nginxSite(): (port: number) => string[] {
-  const dir = NGINX_DIR;
-  mkdirSync(join(dir, "www"), { mode: 0o755 });
-  writeFileSync(join(dir, "www", "index.html"), "<h1>hello</h1>\n");
-  writeFileSync(join(dir, "www", "big.bin"), Buffer.alloc(300_000, 7));
-  execFileSync("chmod", ["-R", "a+rX", dir]);
-  return (port: number) => {
-    const conf = join(dir, `nginx-${port}.conf`);
-    writeFileSync(conf, NGINX_CONF(dir, port));
-    return ["nginx", "-c", conf, "-g", "daemon off;"];
-  };
-}
-
-/** Recording load: Node's http client, keep-alive, pages, a large file, 404s, the API. */
-async function nodeHttpLoad(port: number): Promise<string[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
-  const failures: string[] = [];
-  const get = (path: string, want: number) =>
-    new Promise<void>((resolve) => {
-      http
-        .get({ host: "127.0.0.1", port, path, agent }, (res) => {
-          res.resume();
-          res.on("end", () => {
-            if (res.statusCode !== want) failures.push(`${path}: ${res.statusCode}`);
-            resolve();
-          });
-        })
-        .on("error", (e) => {
-          failures.push(`${path}: ${e.message}`);
-          resolve();
-        });
-    });
-  await Promise.all(
-    Array.from({ length: 6 }, async (_, c) => {
-      for (let i = 0; i < 40; i++) {
-        await get("/index.html", 200);
-        await get(`/api/item/${c}/${i}`, 200);
-        if (i % 4 === 0) await get("/big.bin", 200);
-        if (i % 5 === 0) await get(`/missing-${i}`, 404);
-      }
-    }),
-  );
-  agent.destroy();
-  return failures;
-}
 
 /** Enforcement load: another client (curl), other requests: HEAD, ranges, conditional GETs, HTTP/1.0. */
 async function curlLoad(port: number): Promise<string[]> {

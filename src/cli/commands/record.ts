@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
@@ -119,6 +120,9 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       // the executables' build-ids: generate --static analyses the same binaries, or says they changed
       const { buildIdOfFile } = await import("../../analyze/elf.js");
       for (const proc of profile.processes) {
+        // the launched command given as a relative path (./server) was exec'd from this directory
+        if (!proc.exe.startsWith("/") && proc.exe.includes("/") && proc.exe === command[0])
+          proc.exe = resolve(proc.exe);
         const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
         if (id) proc.buildId = id;
       }

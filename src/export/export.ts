@@ -1,0 +1,82 @@
+import type { Diagnostic } from "../errors.js";
+import { logOnly } from "../install/run-policy.js";
+import type { Policy } from "../policy/model.js";
+import { exportBpf, exportBpfC } from "./bpf.js";
+import { cLauncher, execAnswer } from "./c-launcher.js";
+import { exportK8s, type K8sOptions } from "./k8s.js";
+import {
+  chooseLauncher,
+  type ExportFormat,
+  FORMAT_LAUNCHERS,
+  type LauncherName,
+  withLauncher,
+} from "./launchers.js";
+import { exportLibseccompC } from "./libseccomp-c.js";
+import { exportOci } from "./oci.js";
+import { exportSystemd } from "./systemd.js";
+
+export const EXPORT_FORMATS = Object.keys(FORMAT_LAUNCHERS) as ExportFormat[];
+
+export interface ExportOptions extends K8sOptions {
+  /** What starts the program after the filter is loaded (default per format: FORMAT_LAUNCHERS[format][0]). */
+  launcher?: LauncherName;
+  /** runc: the container's noNewPrivileges, when known (fewer launcher calls with true). */
+  noNewPrivileges?: boolean;
+  /** Log mode: every answer but allow becomes log (nothing is blocked; the kernel logs what would be). */
+  log?: boolean;
+  /** C function name for the C formats. */
+  functionName?: string;
+}
+
+/** An export: text (or bytes for bpf), every warning, and the launcher rules it added. */
+export interface Exported {
+  output: string | Buffer;
+  warnings: Diagnostic[];
+  launcher: LauncherName;
+  /** The policy the output expresses: the input, in log mode if asked, with the launcher's rules. */
+  policy: Policy;
+  launcherRules: Policy["rules"];
+}
+
+/** Writes `policy` for another engine, with what its launcher needs. */
+export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
+  const launcher = chooseLauncher(format, o.launcher);
+  const base = o.log ? logOnly(policy) : policy;
+  const launched = withLauncher(base, launcher, {
+    noNewPrivileges: o.noNewPrivileges,
+    libseccomp: format === "oci" || format === "k8s" || format === "libseccomp-c",
+  });
+  const p = launched.policy;
+  const fn = o.functionName ?? "sysfence_install";
+  let output: string | Buffer;
+  let warnings: Diagnostic[];
+  switch (format) {
+    case "bpf":
+      ({ bytes: output, warnings } = exportBpf(p));
+      break;
+    case "bpf-c":
+      ({ text: output, warnings } = exportBpfC(p, { functionName: fn }));
+      if (launcher === "exec") output += cLauncher(p, fn, execAnswer(base));
+      break;
+    case "libseccomp-c":
+      ({ text: output, warnings } = exportLibseccompC(p, { functionName: fn }));
+      if (launcher === "exec") output += cLauncher(p, fn, execAnswer(base));
+      break;
+    case "systemd":
+      ({ text: output, warnings } = exportSystemd(p));
+      break;
+    case "oci":
+      ({ text: output, warnings } = exportOci(p));
+      break;
+    case "k8s":
+      ({ text: output, warnings } = exportK8s(p, o));
+      break;
+  }
+  return {
+    output,
+    warnings: [...launched.warnings, ...warnings],
+    launcher,
+    policy: p,
+    launcherRules: launched.added,
+  };
+}

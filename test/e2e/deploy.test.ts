@@ -1,0 +1,209 @@
+// Deployable exports: a policy generated from a recording, exported and started by the engines users run —
+// bwrap --seccomp (with and without --unshare-pid), runc (noNewPrivileges true and false), sysfence's C
+// launchers built with gcc — serves its load with no kill, and a probe server is denied exec (where the
+// launcher does not need it), a user namespace and ptrace.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { CLI_PATH } from "../helpers/cli.js";
+import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
+import { type Deployment, deployments, type Started } from "../helpers/deploy.js";
+import { memcacheBroadLoad, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
+import { REPO } from "../helpers/paths.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const have = (cmd: string, arg = "--version") => spawnSync(cmd, [arg]).status === 0;
+const ready =
+  process.platform === "linux" && process.arch === "x64" && process.getuid?.() === 0
+    ? requireOrSkip(
+        have("strace", "-V") && have("bwrap") && have("runc") && have("gcc") && have("memcached", "-V"),
+        "root, strace, bwrap, runc, gcc and memcached",
+      )
+    : "needs root on Linux x86_64";
+
+const DIR = mkdtempSync(join(tmpdir(), "sysfence-deploy-"));
+chmodSync(DIR, 0o755);
+const running: Started[] = [];
+after(async () => {
+  for (const s of running) await s.stop("SIGKILL").catch(() => {});
+});
+
+/** Records `argv` under `load` with the strace engine and generates a policy; `stop` ends the daemon. */
+async function recordAndGenerate(
+  name: string,
+  argv: (port: number) => string[],
+  load: (port: number) => Promise<string[]>,
+  stop: (daemonPid: number, port: number) => Promise<void> | void,
+): Promise<string> {
+  const profile = join(DIR, `${name}.json`);
+  const policy = join(DIR, `${name}.policy.yaml`);
+  const port = await freePort();
+  const rec = spawn(
+    process.execPath,
+    [CLI_PATH, "record", "-q", "--engine", "strace", "-o", profile, "--", ...argv(port)],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  rec.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((res) => rec.on("exit", (code) => res(code)));
+  await waitForPort(port, 30000);
+  assert.deepEqual(await load(port), [], `${name}: every request succeeds while recording`);
+  const daemon = descendants(rec.pid!).find(
+    (p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "strace",
+  );
+  assert.ok(daemon, `${name}: found the daemon under strace`);
+  await stop(daemon, port);
+  assert.equal(await exited, 0, stderr);
+  const gen = spawnSync(process.execPath, [CLI_PATH, "generate", profile, "-o", policy], {
+    encoding: "utf8",
+  });
+  assert.equal(gen.status, 0, gen.stderr);
+  return policy;
+}
+
+/** One request line to the probe server: its reply, or "closed" when the connection ended without one. */
+function ask(port: number, line: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => s.write(`${line}\n`));
+    let data = "";
+    s.on("data", (d) => {
+      data += d;
+      if (data.includes("\n")) {
+        s.destroy();
+        resolve(data.trim());
+      }
+    });
+    s.on("close", () => resolve(data.trim() || "closed"));
+    s.on("error", () => resolve(data.trim() || "closed"));
+  });
+}
+
+/** Starts `argv(port)` under `d`, waits for the port, runs `drive`, stops it; asserts no kill. */
+async function serve(
+  d: Deployment,
+  argv: (port: number) => string[],
+  drive: (port: number, s: Started) => Promise<string[]>,
+  stop: (s: Started, port: number) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+): Promise<void> {
+  const port = await freePort();
+  const s = d.start(argv(port));
+  running.push(s);
+  const early = s.exited.then((e) => {
+    throw new Error(`${d.name}: exited before serving (${e.code ?? e.signal}): ${s.stderr()}`);
+  });
+  await Promise.race([waitForPort(port, 30000), early]);
+  early.catch(() => {});
+  const failures = await drive(port, s);
+  assert.deepEqual(failures, [], `${d.name}: every request succeeds`);
+  const e = await stop(s, port);
+  running.splice(running.indexOf(s), 1);
+  // 159 = 128 + SIGSYS: runc and bwrap report a killed program as its exit status
+  assert.ok(
+    e.signal === null && e.code !== 159,
+    `${d.name}: not killed (${e.code ?? e.signal}) ${s.stderr()}`,
+  );
+  assert.equal(e.code, 0, `${d.name}: exit status 0 ${s.stderr()}`);
+}
+
+describe("deploy: generated policies under bwrap, runc and the C launchers", { skip: ready }, () => {
+  it("a probe server serves, and is denied a user namespace, ptrace and (unless its launcher needs it) exec", async () => {
+    const probe = join(DIR, "probe-server");
+    execFileSync("gcc", ["-O2", "-o", probe, `${REPO}test/fixtures/probe-server.c`]);
+    const pings = async (port: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await ask(port, "ping");
+        if (r !== "pong") out.push(`ping: ${r}`);
+      }
+      return out;
+    };
+    const policy = await recordAndGenerate(
+      "probe",
+      (port) => [probe, String(port)],
+      pings,
+      async (_pid, port) => {
+        await ask(port, "quit");
+      },
+    );
+    const { list, warnings } = deployments(policy, DIR, [DIR]);
+    for (const f of ["bpf", "oci"]) assert.match(warnings[f], /execve stays allowed for the program too/, f);
+    for (const f of ["bpf-c", "libseccomp-c"]) assert.match(warnings[f], /the program still cannot exec/, f);
+    for (const d of list) {
+      await serve(
+        d,
+        (port) => [probe, String(port)],
+        async (port) => {
+          const failures = await pings(port);
+          const userns = await ask(port, "userns");
+          if (!/^userns denied 1$|^closed$/.test(userns)) failures.push(`unshare(CLONE_NEWUSER): ${userns}`);
+          // ESRCH (3) would mean the filter let ptrace through to the kernel
+          const ptrace = await ask(port, "ptrace");
+          if (!/^ptrace denied 1$|^closed$/.test(ptrace)) failures.push(`ptrace: ${ptrace}`);
+          failures.push(...(await pings(port)));
+          if (!d.execAllowed) {
+            const exec = await ask(port, "exec");
+            if (!/^exec denied 1$/.test(exec)) failures.push(`execve: ${exec}`);
+            failures.push(...(await pings(port)));
+          }
+          return failures;
+        },
+        async (s, port) => {
+          await ask(port, "quit");
+          return s.exited;
+        },
+      );
+    }
+  });
+
+  it("memcached serves a broad load under every engine", async () => {
+    const argv = (port: number) => [
+      "memcached",
+      "-u",
+      "nobody",
+      "-p",
+      String(port),
+      "-U",
+      "0",
+      "-l",
+      "127.0.0.1",
+      "-t",
+      "4",
+    ];
+    const policy = await recordAndGenerate(
+      "memcached",
+      argv,
+      async (port) => (await memcacheLoad(port, 6, 40)).failures,
+      (pid) => {
+        process.kill(pid, "SIGTERM");
+      },
+    );
+    const { list } = deployments(policy, DIR, [DIR]);
+    for (const d of list)
+      await serve(
+        d,
+        argv,
+        async (port) => [
+          ...(await memcacheLoad(port, 8, 30)).failures,
+          ...(await memcacheBroadLoad(port, 20)),
+        ],
+        (s) => s.stop("SIGTERM"),
+      );
+  });
+
+  it("nginx serves its site under every engine", {
+    skip: have("nginx", "-v") ? false : "needs nginx",
+  }, async () => {
+    const site = nginxSite();
+    const policy = await recordAndGenerate("nginx", site, nodeHttpLoad, (pid) => {
+      process.kill(pid, "SIGQUIT");
+    });
+    const { list } = deployments(policy, DIR, [DIR, NGINX_DIR]);
+    for (const d of list) await serve(d, site, nodeHttpLoad, (s) => s.stop("SIGQUIT"));
+  });
+});

@@ -1,0 +1,104 @@
+// Daemons and loads shared by the end-to-end tests: ports, an nginx site, an HTTP client load.
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Every process below `root` (children, grandchildren …), by ps. */
+export function descendants(root: number): number[] {
+  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
+  const kids = new Map<number, number[]>();
+  for (const line of out.trim().split("\n")) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
+  }
+  const all: number[] = [];
+  const walk = (p: number) => {
+    for (const k of kids.get(p) ?? []) {
+      all.push(k);
+      walk(k);
+    }
+  };
+  walk(root);
+  return all;
+}
+
+/** A TCP port nobody listens on now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** nginx's configuration for one port, everything under `dir`. */
+export const NGINX_CONF = (dir: string, port: number) => `worker_processes 2;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    location /api/ { return 200 "ok $request_uri\\n"; }
+  }
+}
+`;
+
+/** The site every nginx test serves (world-readable: workers run as nobody). */
+export const NGINX_DIR = mkdtempSync(join(tmpdir(), "sysfence-nginx-site-"));
+
+export function nginxSite(): (port: number) => string[] {
+  const dir = NGINX_DIR;
+  mkdirSync(join(dir, "www"), { mode: 0o755 });
+  writeFileSync(join(dir, "www", "index.html"), "<h1>hello</h1>\n");
+  writeFileSync(join(dir, "www", "big.bin"), Buffer.alloc(300_000, 7));
+  execFileSync("chmod", ["-R", "a+rX", dir]);
+  return (port: number) => {
+    const conf = join(dir, `nginx-${port}.conf`);
+    writeFileSync(conf, NGINX_CONF(dir, port));
+    return ["nginx", "-c", conf, "-g", "daemon off;"];
+  };
+}
+
+/** Recording load: Node's http client, keep-alive, pages, a large file, 404s, the API. */
+export async function nodeHttpLoad(port: number): Promise<string[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+  const failures: string[] = [];
+  const get = (path: string, want: number) =>
+    new Promise<void>((resolve) => {
+      http
+        .get({ host: "127.0.0.1", port, path, agent }, (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode !== want) failures.push(`${path}: ${res.statusCode}`);
+            resolve();
+          });
+        })
+        .on("error", (e) => {
+          failures.push(`${path}: ${e.message}`);
+          resolve();
+        });
+    });
+  await Promise.all(
+    Array.from({ length: 6 }, async (_, c) => {
+      for (let i = 0; i < 40; i++) {
+        await get("/index.html", 200);
+        await get(`/api/item/${c}/${i}`, 200);
+        if (i % 4 === 0) await get("/big.bin", 200);
+        if (i % 5 === 0) await get(`/missing-${i}`, 404);
+      }
+    }),
+  );
+  agent.destroy();
+  return failures;
+}
