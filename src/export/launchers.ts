@@ -5,6 +5,7 @@ import type { Policy, Rule } from "../policy/model.js";
 import { referenceDecide } from "../policy/reference.js";
 import { indexRules } from "../policy/resolve.js";
 import { ARCHES } from "../syscalls/arches.js";
+import { expandGroup } from "../syscalls/groups.js";
 import { syscallNumber } from "../syscalls/table.js";
 import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 
@@ -84,7 +85,7 @@ function measuredCalls(
   return [...out.values()];
 }
 
-/** True when every arch the policy covers answers `allow` for the call (with `condition`'s value, other arguments 0). */
+/** True when every arch the policy covers answers `allow` for the call (with `condition`'s value, whatever the other arguments). */
 function alreadyAllowed(policy: Policy, name: string, condition?: string): boolean {
   const c = condition ? parseCondition(condition) : undefined;
   const { direct, viaGroup } = indexRules(policy);
@@ -99,9 +100,12 @@ function alreadyAllowed(policy: Policy, name: string, condition?: string): boole
       if (rules.some((r) => r.conditions.length > 0 && r.action.kind !== "allow")) return false;
       continue;
     }
-    const args = [0n, 0n, 0n, 0n, 0n, 0n];
-    args[c.arg] = c.value;
-    if (referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args }).kind !== "allow") return false;
+    // the launcher's other arguments are unknown: the answer must not depend on them
+    for (const other of [0n, 1n, 3n, 8n, 1000n, 0xffffffffn, 1n << 63n]) {
+      const args = [other, other, other, other, other, other];
+      args[c.arg] = c.value;
+      if (referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args }).kind !== "allow") return false;
+    }
   }
   return true;
 }
@@ -122,16 +126,14 @@ export function withLauncher(policy: Policy, launcher: LauncherName, o: Launcher
       "E_USAGE",
       "crun's launch calls are not measured (crun refuses to run on this build machine: hybrid cgroups); export with --launcher none and add the calls crun makes after loading the filter (record them with strace -f), or use runc.",
     );
-  if (launcher === "systemd") {
-    warn(
-      "systemd adds execve, exit, exit_group, getrlimit, rt_sigreturn, sigreturn and the time and sleep calls to every SystemCallFilter= itself (systemd.exec(5)); nothing is added here, and the program can exec whatever it can reach",
-    );
-    return { policy, launcher, added: [], warnings };
-  }
-  const calls =
+  // systemd allows its @default set (execve, exit, time, sleep, …) in every allow-list SystemCallFilter=
+  // itself (systemd.exec(5)): the export says so by adding them, so the file means what systemd does
+  const calls: { role: string; name: string; condition?: string }[] =
     launcher === "exec"
-      ? [{ role: "exec", name: "execve", condition: undefined }]
-      : measuredCalls(launcher, o);
+      ? [{ role: "exec", name: "execve" }]
+      : launcher === "systemd"
+        ? (expandGroup("@default") ?? []).map((name) => ({ role: "systemd", name }))
+        : measuredCalls(launcher, o);
   const { direct, viaGroup } = indexRules(policy);
   const added: Rule[] = [];
   const widened: string[] = [];
@@ -175,9 +177,11 @@ export function withLauncher(policy: Policy, launcher: LauncherName, o: Launcher
     r.conditions.length ? `${r.names[0]} (${r.conditions[0].text})` : r.names[0],
   );
   const what =
-    launcher === "exec"
-      ? "execve, for the launcher's own exec only: the C launcher holds it to that one call (its path, argv and envp pointers), so the program still cannot exec"
-      : `${names.length ? names.join(", ") : "nothing (the policy allows all of it)"}; ${launcher} execs the program after loading the filter, so execve stays allowed for the program too (sysfence run and the C launcher hold it to one call)`;
+    launcher === "systemd"
+      ? `${names.length ? names.join(", ") : "nothing (the policy allows all of it)"}; systemd allows these itself in an allow-list filter, execve among them, so the program can exec`
+      : launcher === "exec"
+        ? "execve, for the launcher's own exec only: the C launcher holds it to that one call (its path, argv and envp pointers), so the program still cannot exec"
+        : `${names.length ? names.join(", ") : "nothing (the policy allows all of it)"}; ${launcher} execs the program after loading the filter, so execve stays allowed for the program too (sysfence run and the C launcher hold it to one call)`;
   warn(`added what ${launcherSource(launcher, o)} calls under the filter: ${what}`);
   if (widened.length)
     warn(
@@ -203,6 +207,7 @@ const ROLE_TEXT: Record<string, string> = {
   "bwrap program": "bwrap, after loading the filter: its exec of the program (execvp, along PATH)",
   "bwrap reaper": "bwrap --unshare-pid: its pid-1 reaper, for the program's whole life",
   "runc init": "runc init, after loading the filter until it execs the program",
+  systemd: "systemd allows its @default set in every allow-list SystemCallFilter= (systemd.exec(5))",
 };
 
 function launcherSource(launcher: LauncherName, o: LauncherOptions): string {
@@ -211,5 +216,5 @@ function launcherSource(launcher: LauncherName, o: LauncherOptions): string {
     return `${v("bwrap")} (measured; with --unshare-pid its pid-1 reaper lives under the filter)`;
   if (launcher === "runc")
     return `${v("runc noNewPrivileges=true")} init (measured, noNewPrivileges ${o.noNewPrivileges === undefined ? "true and false" : String(o.noNewPrivileges)})`;
-  return "the C launcher";
+  return launcher === "systemd" ? "systemd" : "the C launcher";
 }

@@ -9,11 +9,18 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { compile } from "../../src/compile/compile.js";
+import { exportPolicy } from "../../src/export/export.js";
+import type { ExportFormat } from "../../src/export/launchers.js";
+import type { Policy } from "../../src/policy/model.js";
+import { parsePolicy } from "../../src/policy/parse.js";
+import { syscallName } from "../../src/syscalls/table.js";
 import { CLI_PATH } from "../helpers/cli.js";
 import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
 import { type Deployment, deployments, type Started } from "../helpers/deploy.js";
 import { memcacheBroadLoad, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
+import { exhaustiveQueries, findMismatches } from "../helpers/queries.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 const have = (cmd: string, arg = "--version") => spawnSync(cmd, [arg]).status === 0;
@@ -31,6 +38,50 @@ const running: Started[] = [];
 after(async () => {
   for (const s of running) await s.stop("SIGKILL").catch(() => {});
 });
+
+const GENERATED: string[] = [];
+
+/** Names of the syscalls on which `a` (reference) and the compiled `b` decide differently. */
+function differing(a: Policy, b: Policy): Set<string> {
+  const { mismatches } = findMismatches(a, compile(b, { stats: false }).program, exhaustiveQueries(a), 1e9);
+  const arch = a.architectures[0];
+  return new Set(mismatches.map((m) => syscallName(arch, m.query.nr) ?? `#${m.query.nr}`));
+}
+
+/**
+ * import(export(P)) decides like P, for every syscall number and every recorded argument value, except on
+ * the calls the export's warnings name (the launcher's calls; systemd: calls with argument rules).
+ */
+function assertRoundTrips(file: string): void {
+  const p = parsePolicy(readFileSync(file, "utf8"), { file }).policy;
+  const cases: [ExportFormat, Parameters<typeof exportPolicy>[2], string][] = [
+    ["oci", {}, "x.json"],
+    ["oci", { log: true }, "x.json"],
+    ["k8s", { apiVersion: "v1" }, "x.yaml"],
+    ["k8s", { apiVersion: "v1beta1" }, "x.yaml"],
+    ["systemd", {}, "x.conf"],
+  ];
+  for (const [format, options, name] of cases) {
+    const ex = exportPolicy(p, format, options);
+    const said = ex.warnings.map((w) => w.message).join("\n");
+    // the launcher's rules change only the calls its warning names
+    if (!options?.log)
+      for (const n of differing(p, ex.policy))
+        assert.ok(
+          ex.launcherRules.some((r) => r.names.includes(n)) && said.includes(n),
+          `${format}: ${n} changed but no launcher warning names it`,
+        );
+    const text = String(ex.output).split("\n---\n")[0];
+    const back = parsePolicy(text, { file: name, arch: p.architectures[0] }).policy;
+    for (const n of differing(ex.policy, back))
+      assert.ok(
+        said.includes(` ${n} `) ||
+          said.includes(`${n} is allowed only when`) ||
+          said.includes(`for ${n} only when`),
+        `${format}${options?.log ? " --log" : ""} ${file}: import(export) decides ${n} differently and no warning names it`,
+      );
+  }
+}
 
 /** Records `argv` under `load` with the strace engine and generates a policy; `stop` ends the daemon. */
 async function recordAndGenerate(
@@ -64,6 +115,7 @@ async function recordAndGenerate(
     encoding: "utf8",
   });
   assert.equal(gen.status, 0, gen.stderr);
+  GENERATED.push(policy);
   return policy;
 }
 
@@ -205,5 +257,9 @@ describe("deploy: generated policies under bwrap, runc and the C launchers", { s
     });
     const { list } = deployments(policy, DIR, [DIR, NGINX_DIR]);
     for (const d of list) await serve(d, site, nodeHttpLoad, (s) => s.stop("SIGQUIT"));
+  });
+  it("round trips: import(export(P)) of every generated policy decides like P but where a warning says", () => {
+    assert.ok(GENERATED.length > 0, "the tests above generated policies");
+    for (const file of GENERATED) assertRoundTrips(file);
   });
 });
