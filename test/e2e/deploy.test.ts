@@ -4,7 +4,7 @@
 // launcher does not need it), a user namespace and ptrace.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import { parsePolicy } from "../../src/policy/parse.js";
 import { syscallName } from "../../src/syscalls/table.js";
 import { CLI_PATH } from "../helpers/cli.js";
 import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
-import { type Deployment, deployments, type Started } from "../helpers/deploy.js";
+import { type Deployment, deployments, exportTo, type Started } from "../helpers/deploy.js";
 import { memcacheBroadLoad, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { exhaustiveQueries, findMismatches } from "../helpers/queries.js";
@@ -261,5 +261,29 @@ describe("deploy: generated policies under bwrap, runc and the C launchers", { s
   it("round trips: import(export(P)) of every generated policy decides like P but where a warning says", () => {
     assert.ok(GENERATED.length > 0, "the tests above generated policies");
     for (const file of GENERATED) assertRoundTrips(file);
+  });
+
+  it("systemd: every generated policy's drop-in passes systemd-analyze verify; the log-mode one only logs", () => {
+    for (const file of GENERATED)
+      for (const log of [false, true]) {
+        const out = join(DIR, `unit-${log}.conf`);
+        exportTo(file, ["--format", "systemd", ...(log ? ["--log"] : []), "-o", out]);
+        const dropIn = readFileSync(out, "utf8");
+        if (log) {
+          assert.match(dropIn, /^SystemCallLog=~\S+/m, "a non-empty SystemCallLog=");
+          assert.doesNotMatch(dropIn, /^SystemCallFilter=/m, "no deny filter in log mode");
+        } else assert.match(dropIn, /^SystemCallFilter=\S+/m);
+        const unit = join(DIR, "sysfence-deploy.service");
+        writeFileSync(
+          unit,
+          `[Unit]\nDescription=deploy test\n[Service]\nExecStart=/bin/true\n${dropIn.split("[Service]\n")[1]}`,
+        );
+        const r = spawnSync("systemd-analyze", ["verify", "--man=no", unit], { encoding: "utf8" });
+        assert.doesNotMatch(
+          `${r.stdout}${r.stderr}`,
+          /Failed to parse|Unknown|invalid/i,
+          `${file} log=${log}`,
+        );
+      }
   });
 });
