@@ -172,7 +172,7 @@ describe("output files (real file system, root)", { skip }, () => {
       [join(policy, "x.json"), /p\.yaml is not a directory/],
     ];
     for (const [out, why] of cases) {
-      const r = sysfence(["export", policy, "--format", "oci", "-o", out]);
+      const r = sysfence(["export", policy, "--format", "oci", "--launcher", "none", "-o", out]);
       assert.equal(r.status, 1, out);
       assert.match(r.stderr, why);
       assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
