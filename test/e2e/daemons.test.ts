@@ -16,7 +16,7 @@ import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
 import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
-import { memcacheBroadLoad, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
+import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -194,22 +194,6 @@ function existsPid(pid: number): boolean {
     return false;
   }
 }
-
-const memcachedArgs = (port: number) => [
-  "memcached",
-  "-u",
-  "nobody",
-  "-p",
-  String(port),
-  "-U",
-  "0",
-  "-l",
-  "127.0.0.1",
-  "-t",
-  "4",
-  "-c",
-  "256",
-];
 
 describe("memcached: record under a client load, generate, run under the policy", {
   skip: skipFor("memcached", have("memcached", "-V")),

@@ -18,7 +18,7 @@ import { syscallName } from "../../src/syscalls/table.js";
 import { CLI_PATH } from "../helpers/cli.js";
 import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
 import { type Deployment, deployments, exportTo, type Started } from "../helpers/deploy.js";
-import { memcacheBroadLoad, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
+import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { exhaustiveQueries, findMismatches } from "../helpers/queries.js";
 import { requireOrSkip } from "../helpers/require.js";
@@ -214,19 +214,7 @@ describe("deploy: generated policies under bwrap, runc and the C launchers", { s
   });
 
   it("memcached serves a broad load under every engine", async () => {
-    const argv = (port: number) => [
-      "memcached",
-      "-u",
-      "nobody",
-      "-p",
-      String(port),
-      "-U",
-      "0",
-      "-l",
-      "127.0.0.1",
-      "-t",
-      "4",
-    ];
+    const argv = memcachedArgs;
     const policy = await recordAndGenerate(
       "memcached",
       argv,

@@ -5,6 +5,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_pr
 import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DOCKER_DEFAULT_CAPS } from "../../src/policy/oci.js";
 import { CLI_PATH } from "./cli.js";
 
 export interface Started {
@@ -50,24 +51,6 @@ export function exportTo(policy: string, args: string[]): string {
   return r.stderr;
 }
 
-/** Docker's default capabilities (what a container has unless told otherwise). */
-const DOCKER_CAPS = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_FSETID",
-  "CAP_FOWNER",
-  "CAP_MKNOD",
-  "CAP_NET_RAW",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETFCAP",
-  "CAP_SETPCAP",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_SYS_CHROOT",
-  "CAP_KILL",
-  "CAP_AUDIT_WRITE",
-];
-
 /**
  * A runc bundle whose rootfs bind-mounts the host's /usr and /etc read-only and `shared` (the test's own
  * directories) read-write at the same paths; host network so the test reaches the daemon.
@@ -81,7 +64,7 @@ function runcBundle(profile: string, nnp: boolean, shared: string[]): string {
   const c = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
   c.process.terminal = false;
   c.process.noNewPrivileges = nnp;
-  for (const k of ["bounding", "effective", "permitted"]) c.process.capabilities[k] = DOCKER_CAPS;
+  for (const k of ["bounding", "effective", "permitted"]) c.process.capabilities[k] = DOCKER_DEFAULT_CAPS;
   c.root.readonly = true;
   c.mounts.push(
     { destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"] },

@@ -175,3 +175,20 @@ export async function memcacheBroadLoad(port: number, connections: number): Prom
   );
   return failures;
 }
+
+/** memcached as the end-to-end tests run it: on `port`, as nobody, 4 threads, no UDP. */
+export const memcachedArgs = (port: number) => [
+  "memcached",
+  "-u",
+  "nobody",
+  "-p",
+  String(port),
+  "-U",
+  "0",
+  "-l",
+  "127.0.0.1",
+  "-t",
+  "4",
+  "-c",
+  "256",
+];
