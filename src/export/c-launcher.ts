@@ -3,21 +3,6 @@ import { compile } from "../compile/compile.js";
 import { execGuardPolicy } from "../install/run-policy.js";
 import { formatAction } from "../policy/actions.js";
 import type { Action, Policy } from "../policy/model.js";
-import { referenceDecide } from "../policy/reference.js";
-import { ARCHES } from "../syscalls/arches.js";
-import { syscallNumber } from "../syscalls/table.js";
-
-/**
- * What the policy as written (before the launcher's execve was added) answers to an execve of the program:
- * the answer the exec guard gives every execve but the launcher's own. undefined: the policy allows exec.
- */
-export function execAnswer(policy: Policy): Action | undefined {
-  const arch = policy.architectures.find((a) => syscallNumber(a, "execve") !== undefined);
-  if (!arch) return undefined;
-  const nr = syscallNumber(arch, "execve")!;
-  const a = referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args: [1n, 1n, 1n, 0n, 0n, 0n] });
-  return a.kind === "allow" ? undefined : a;
-}
 
 // Placeholders for the exec's three pointers in the guard's BPF: each 64-bit comparison becomes two 32-bit
 // ones, and the C program writes the real halves over these before loading it. The values cannot be an
@@ -31,20 +16,15 @@ function guardArray(policy: Policy, answer: Action): string {
 }
 
 /** The part every C launcher shares: PATH search, the check that a filter really went in, main(). */
-function launcherMain(o: {
-  installGuard: string;
-  installPolicy: string;
-  guarded: boolean;
-  answer?: Action;
-}): string {
+function launcherMain(o: { installGuard: string; installPolicy: string; answer?: Action }): string {
   return `
 /* ---- the launcher: sysfence-launch COMMAND [ARG...] ---------------------------------------------------
- * Finds COMMAND as execvp does (PATH, or a path with a slash), installs ${o.guarded ? "the exec guard and then " : ""}the policy on
+ * Finds COMMAND as execvp does (PATH, or a path with a slash), installs ${o.answer ? "the exec guard and then " : ""}the policy on
  * this single-threaded process, and execs COMMAND with this argv (argv[0] as given) and environment: what
  * \`sysfence run --policy\` does, without Node. ${
-   o.guarded
+   o.answer
      ? `The guard lets through exactly one execve, this one (its path,
- * argv and envp pointers); every other execve or execveat gets the policy's answer (${formatAction(o.answer!)}), so the program
+ * argv and envp pointers); every other execve or execveat gets the policy's answer (${formatAction(o.answer)}), so the program
  * itself still cannot exec.`
      : "The policy allows execve, so the program can exec too."
  }
@@ -115,9 +95,9 @@ ${o.installPolicy}
 }
 
 /**
- * A complete C launcher: \`body\` (the exported filter and its install function \`fn\`), the exec guard
- * (compiled by sysfence, as \`sysfence run\` installs it, with the exec's pointers written in at run time)
- * and main().
+ * What turns an exported C filter (with its install function `fn`) into a complete C launcher: the exec
+ * guard (compiled by sysfence, as `sysfence run` installs it, with the exec's pointers written in at run
+ * time; none when `answer` is undefined, i.e. the policy allows exec) and main().
  */
 export function cLauncher(policy: Policy, fn: string, answer: Action | undefined): string {
   const guard = answer
@@ -156,7 +136,6 @@ static int sysfence_install_guard(const void *path, char *const *argv, char *con
 `
     : "\n#include <errno.h>\n#include <unistd.h>\n";
   return `${guard}${launcherMain({
-    guarded: answer !== undefined,
     answer,
     installGuard: answer
       ? `  if (sysfence_install_guard(path, args, envp) != 0) {

@@ -1,8 +1,8 @@
 import type { Diagnostic } from "../errors.js";
-import { logOnly } from "../install/run-policy.js";
+import { launchGuard, logOnly } from "../install/run-policy.js";
 import type { Policy } from "../policy/model.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
-import { cLauncher, execAnswer } from "./c-launcher.js";
+import { cLauncher } from "./c-launcher.js";
 import { exportK8s, type K8sOptions } from "./k8s.js";
 import {
   chooseLauncher,
@@ -28,10 +28,13 @@ export interface ExportOptions extends K8sOptions {
   functionName?: string;
 }
 
-/** An export: text (or bytes for bpf), every warning, and the launcher rules it added. */
+/** An export: text (or bytes for bpf), its warnings, and the launcher rules it added with their notes. */
 export interface Exported {
   output: string | Buffer;
+  /** What the format cannot express (`--strict` refuses these). */
   warnings: Diagnostic[];
+  /** What the launcher added and what that makes impossible to hold (information, printed with the warnings). */
+  launcherWarnings: Diagnostic[];
   launcher: LauncherName;
   /** The policy the output expresses: the input, in log mode if asked, with the launcher's rules. */
   policy: Policy;
@@ -56,11 +59,9 @@ export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOpti
       break;
     case "bpf-c":
       ({ text: output, warnings } = exportBpfC(p, { functionName: fn }));
-      if (launcher === "exec") output += cLauncher(p, fn, execAnswer(base));
       break;
     case "libseccomp-c":
       ({ text: output, warnings } = exportLibseccompC(p, { functionName: fn }));
-      if (launcher === "exec") output += cLauncher(p, fn, execAnswer(base));
       break;
     case "systemd":
       ({ text: output, warnings } = exportSystemd(p));
@@ -72,9 +73,12 @@ export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOpti
       ({ text: output, warnings } = exportK8s(p, o));
       break;
   }
+  // the C formats only: the guard answers every other exec as the policy as written does
+  if (launcher === "exec") output += cLauncher(p, fn, launchGuard(base, base.architectures[0]));
   return {
     output,
-    warnings: [...launched.warnings, ...warnings],
+    warnings,
+    launcherWarnings: launched.warnings,
     launcher,
     policy: p,
     launcherRules: launched.added,

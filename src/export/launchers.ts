@@ -36,7 +36,7 @@ export interface LauncherOptions {
   libseccomp?: boolean;
 }
 
-/** A policy widened by what its launcher needs, the rules that were added, and the one warning saying so. */
+/** A policy widened by what its launcher needs, the rules that were added, and the notes saying so. */
 export interface Launched {
   policy: Policy;
   launcher: LauncherName;
@@ -45,8 +45,13 @@ export interface Launched {
    * copies of group rules a launcher rule would otherwise hide).
    */
   added: Rule[];
+  /** One note naming what was added, and one naming calls the launcher made allowed whatever the arguments. */
   warnings: Diagnostic[];
 }
+
+/** How a launcher rule's comment starts: exporters keep these rules apart, with their comment. */
+export const LAUNCHER_COMMENT = "launcher:";
+export const isLauncherRule = (r: Rule): boolean => r.comment?.startsWith(LAUNCHER_COMMENT) === true;
 
 /** The launcher a format gets when none is named, and a usage error for a pair that does not fit. */
 export function chooseLauncher(format: ExportFormat, launcher?: string): LauncherName {
@@ -65,15 +70,14 @@ function measuredCalls(
   launcher: LauncherName,
   o: LauncherOptions,
 ): { role: string; name: string; condition?: string }[] {
+  const runc = (nnp: boolean) => `runc noNewPrivileges=${nnp}`;
   const sets =
     launcher === "bwrap"
       ? ["bwrap", "bwrap --unshare-pid"]
       : launcher === "runc"
-        ? o.noNewPrivileges === true
-          ? ["runc noNewPrivileges=true"]
-          : o.noNewPrivileges === false
-            ? ["runc noNewPrivileges=false"]
-            : ["runc noNewPrivileges=true", "runc noNewPrivileges=false"]
+        ? o.noNewPrivileges === undefined
+          ? [runc(true), runc(false)]
+          : [runc(o.noNewPrivileges)]
         : [];
   const out = new Map<string, { role: string; name: string; condition?: string }>();
   for (const s of sets)
@@ -85,19 +89,20 @@ function measuredCalls(
   return [...out.values()];
 }
 
-/** True when every arch the policy covers answers `allow` for the call (with `condition`'s value, whatever the other arguments). */
-function alreadyAllowed(policy: Policy, name: string, condition?: string): boolean {
+/**
+ * True when every arch the policy covers answers `allow` for the call (with `condition`'s value, whatever the
+ * other arguments). `own`: the call's rules (direct, or through a group).
+ */
+function alreadyAllowed(policy: Policy, own: Rule[], name: string, condition?: string): boolean {
   const c = condition ? parseCondition(condition) : undefined;
-  const { direct, viaGroup } = indexRules(policy);
-  const rules = direct.get(name) ?? viaGroup.get(name) ?? [];
   for (const arch of policy.architectures) {
     const nr = syscallNumber(arch, name);
     if (nr === undefined) continue;
     if (!c) {
       // for any arguments: the call's own unconditional answer, or the default when it has no rule
-      const fallback = rules.find((r) => r.conditions.length === 0)?.action ?? policy.defaultAction;
+      const fallback = own.find((r) => r.conditions.length === 0)?.action ?? policy.defaultAction;
       if (fallback.kind !== "allow") return false;
-      if (rules.some((r) => r.conditions.length > 0 && r.action.kind !== "allow")) return false;
+      if (own.some((r) => r.conditions.length > 0 && r.action.kind !== "allow")) return false;
       continue;
     }
     // the launcher's other arguments are unknown: the answer must not depend on them
@@ -135,44 +140,36 @@ export function withLauncher(policy: Policy, launcher: LauncherName, o: Launcher
         ? (expandGroup("@default") ?? []).map((name) => ({ role: "systemd", name }))
         : measuredCalls(launcher, o);
   const { direct, viaGroup } = indexRules(policy);
-  const added: Rule[] = [];
-  const widened: string[] = [];
+  const launchRules: Rule[] = [];
+  // a direct rule for a name hides the group rules that named it: those are carried over as direct rules
+  const carried: Rule[] = [];
+  const widened = new Set<string>();
+  const whole = (name: string) => launchRules.some((r) => r.names[0] === name && r.conditions.length === 0);
   for (const c of calls) {
     if (!policy.architectures.some((a) => syscallNumber(a, c.name) !== undefined)) continue;
-    if (alreadyAllowed(policy, c.name, c.condition)) continue;
     const own = direct.get(c.name) ?? viaGroup.get(c.name) ?? [];
+    if (whole(c.name) || alreadyAllowed(policy, own, c.name, c.condition)) continue;
     // libseccomp lets a call's unconditional rule win over its argument rules: where the call has its own
     // unconditional answer, a launcher's argument rule would never apply there, so the whole call is allowed
     const condition =
       c.condition && o.libseccomp && own.some((r) => r.conditions.length === 0 && r.action.kind !== "allow")
         ? undefined
         : c.condition;
-    if (!condition && added.some((r) => r.names[0] === c.name && r.conditions.length === 0)) continue;
-    // a direct rule for a name hides the group rules that named it: carry them over as direct rules
-    if (!direct.has(c.name) && viaGroup.has(c.name) && !added.some((r) => r.names[0] === c.name))
-      for (const r of viaGroup.get(c.name) ?? []) added.push({ ...r, names: [c.name], location: undefined });
-    if (!condition && (c.condition || own.some((r) => r.conditions.length))) widened.push(c.name);
-    added.push({
+    if (!direct.has(c.name) && viaGroup.has(c.name) && !carried.some((r) => r.names[0] === c.name))
+      for (const r of own) carried.push({ ...r, names: [c.name], location: undefined });
+    if (!condition) {
+      if (c.condition || own.some((r) => r.conditions.length)) widened.add(c.name);
+      // the whole call allowed makes its launcher argument rules moot
+      for (let i = launchRules.length - 1; i >= 0; i--)
+        if (launchRules[i].names[0] === c.name) launchRules.splice(i, 1);
+    }
+    launchRules.push({
       names: [c.name],
       action: { kind: "allow" },
       conditions: condition ? [parseCondition(condition)] : [],
-      comment: `launcher: ${ROLE_TEXT[c.role] ?? c.role}`,
+      comment: `${LAUNCHER_COMMENT} ${ROLE_TEXT[c.role] ?? c.role}`,
     });
   }
-  // a call allowed whole makes its launcher argument rules moot
-  const whole = new Set(
-    added
-      .filter((r) => r.conditions.length === 0 && r.comment?.startsWith("launcher:"))
-      .map((r) => r.names[0]),
-  );
-  for (let i = added.length - 1; i >= 0; i--)
-    if (
-      added[i].conditions.length &&
-      added[i].comment?.startsWith("launcher:") &&
-      whole.has(added[i].names[0])
-    )
-      added.splice(i, 1);
-  const launchRules = added.filter((r) => r.comment?.startsWith("launcher:"));
   const names = launchRules.map((r) =>
     r.conditions.length ? `${r.names[0]} (${r.conditions[0].text})` : r.names[0],
   );
@@ -183,9 +180,9 @@ export function withLauncher(policy: Policy, launcher: LauncherName, o: Launcher
         ? "execve, for the launcher's own exec only: the C launcher holds it to that one call (its path, argv and envp pointers), so the program still cannot exec"
         : `${names.length ? names.join(", ") : "nothing (the policy allows all of it)"}; ${launcher} execs the program after loading the filter, so execve stays allowed for the program too (sysfence run and the C launcher hold it to one call)`;
   warn(`added what ${launcherSource(launcher, o)} calls under the filter: ${what}`);
-  if (widened.length)
+  if (widened.size)
     warn(
-      `${[...new Set(widened)].join(", ")}: the launcher needs ${widened.length > 1 ? "them" : "it"} with arguments the policy's own rules do not allow (or, under libseccomp, cannot allow beside an unconditional answer), so ${widened.length > 1 ? "they are" : "it is"} now allowed whatever the arguments`,
+      `${[...widened].join(", ")}: the launcher needs ${widened.size > 1 ? "them" : "it"} with arguments the policy's own rules do not allow (or, under libseccomp, cannot allow beside an unconditional answer), so ${widened.size > 1 ? "they are" : "it is"} now allowed whatever the arguments`,
     );
   // a launcher's unconditional allow replaces the call's own unconditional answer (one per call); its
   // conditional rules go first, as conditional rules are tried in order
@@ -194,7 +191,7 @@ export function withLauncher(policy: Policy, launcher: LauncherName, o: Launcher
     .map((r) => (r.conditions.length === 0 ? { ...r, names: r.names.filter((n) => !replaced.has(n)) } : r))
     .filter((r) => r.names.length > 0);
   return {
-    policy: { ...policy, rules: [...added, ...rest] },
+    policy: { ...policy, rules: [...launchRules, ...carried, ...rest] },
     launcher,
     added: launchRules,
     warnings,

@@ -5,6 +5,7 @@ import type { Action, Condition, Policy, Rule } from "../policy/model.js";
 import { indexRules } from "../policy/resolve.js";
 import { argWidth } from "../syscalls/args.js";
 import { syscallNumber } from "../syscalls/table.js";
+import { isLauncherRule } from "./launchers.js";
 
 /** What every exporter returns: the text, and a warning for everything the format cannot express. */
 export interface ExportResult {
@@ -45,7 +46,7 @@ export function unconditionalGroups(
   for (const p of plans) {
     if (!p.fallback || sameAction(p.fallback, defaultAction)) continue;
     // launcher rules stay entries of their own, with their comment
-    const comment = p.fallbackRule?.comment?.startsWith("launcher:") ? p.fallbackRule.comment : undefined;
+    const comment = p.fallbackRule && isLauncherRule(p.fallbackRule) ? p.fallbackRule.comment : undefined;
     const g = out.find((x) => sameAction(x.action, p.fallback!) && x.comment === comment);
     if (g) g.names.push(p.name);
     else out.push({ action: p.fallback, names: [p.name], ...(comment ? { comment } : {}) });

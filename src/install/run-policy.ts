@@ -1,7 +1,7 @@
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import { referenceDecide } from "../policy/reference.js";
-import { ARCHES, nativeArch } from "../syscalls/arches.js";
+import { ARCHES, type ArchName, nativeArch } from "../syscalls/arches.js";
 import { isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall, suggestSyscalls, syscallNumber } from "../syscalls/table.js";
 
@@ -155,12 +155,11 @@ export function buildRunPolicy(o: RunPolicyOptions): Policy {
 }
 
 /**
- * What a policy answers to execve on this machine when it does not allow it: `run` must let the launch's
- * own execve through, so it adds an allow rule and installs a guard that gives every other execve (and
- * execveat) this answer. undefined when the policy allows execve anyway.
+ * What a policy answers to execve on `arch` (this machine's by default) when it does not allow it: `run` and
+ * the C launchers must let the launch's own execve through, so they add an allow rule and install a guard
+ * that gives every other execve (and execveat) this answer. undefined when the policy allows execve anyway.
  */
-export function launchGuard(policy: Policy): Action | undefined {
-  const arch = nativeArch();
+export function launchGuard(policy: Policy, arch: ArchName = nativeArch()): Action | undefined {
   const nr = syscallNumber(arch, "execve");
   if (nr === undefined) return undefined;
   const a = referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args: [1n, 1n, 1n, 0n, 0n, 0n] });

@@ -63,7 +63,7 @@ function assertRoundTrips(file: string): void {
   ];
   for (const [format, options, name] of cases) {
     const ex = exportPolicy(p, format, options);
-    const said = ex.warnings.map((w) => w.message).join("\n");
+    const said = [...ex.launcherWarnings, ...ex.warnings].map((w) => w.message).join("\n");
     // the launcher's rules change only the calls its warning names
     if (!options?.log)
       for (const n of differing(p, ex.policy))

@@ -88,7 +88,7 @@ describe("launchers: what starts the program is allowed, and said", () => {
   });
   it("systemd: @default is added as systemd's own, so the drop-in means what systemd enforces", () => {
     const ex = exportPolicy(policyFrom(GENERATED), "systemd");
-    assert.match(ex.warnings[0].message, /systemd allows these itself/);
+    assert.match(ex.launcherWarnings[0].message, /systemd allows these itself/);
     assert.ok(ex.launcherRules.some((r) => r.names.includes("execve")));
   });
   it("log mode: OCI logs every answer but allow; systemd has no deny filter and a non-empty SystemCallLog=", () => {

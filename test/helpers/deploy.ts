@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOCKER_DEFAULT_CAPS } from "../../src/policy/oci.js";
 import { CLI_PATH } from "./cli.js";
+import { descendants } from "./daemon-loads.js";
 
 export interface Started {
   child: ChildProcess;
@@ -168,25 +169,15 @@ export function deployments(
   return { list, warnings };
 }
 
-/** Sends `sig` to the first process under `root` that runs `exe` (by /proc/PID/comm or cmdline). */
+/** Sends `sig` to the first process under `root` that runs `exe` (by /proc/PID/comm), else to `root`. */
 function signalProgram(root: number, exe: string, sig: NodeJS.Signals): void {
-  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
-  const rows = out
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
-  const base = exe.split("/").pop()!.slice(0, 15);
-  const queue = [root];
-  while (queue.length) {
-    const p = queue.shift()!;
-    for (const r of rows.filter((x) => x.ppid === p)) {
-      if (r.comm === base) {
-        process.kill(r.pid, sig);
-        return;
-      }
-      queue.push(r.pid);
+  const comm = exe.split("/").pop()!.slice(0, 15);
+  const target = descendants(root).find((p) => {
+    try {
+      return readFileSync(`/proc/${p}/comm`, "utf8").trim() === comm;
+    } catch {
+      return false; // gone meanwhile
     }
-  }
-  process.kill(root, sig);
+  });
+  process.kill(target ?? root, sig);
 }

@@ -77,7 +77,7 @@ Examples:
             .replace(/\.[^.]+$/, "")
             .toLowerCase()
             .replace(/[^a-z0-9-]+/g, "-");
-        const { output, warnings } = exportPolicy(policy, format, {
+        const { output, warnings, launcherWarnings } = exportPolicy(policy, format, {
           launcher: opts.launcher as LauncherName | undefined,
           noNewPrivileges: opts.nnp === undefined ? undefined : opts.nnp === "true",
           log: opts.log,
@@ -87,13 +87,12 @@ Examples:
           podSnippet: opts.podSnippet,
           apiVersion: opts.apiVersion,
         });
-        for (const w of warnings) io.stderr(`${formatDiagnostic(w)}\n`);
-        // the launcher's note is information, not something the format failed to express
-        const lost = warnings.filter((w) => !w.message.startsWith("launcher "));
-        if (opts.strict && lost.length) {
+        for (const w of [...launcherWarnings, ...warnings]) io.stderr(`${formatDiagnostic(w)}\n`);
+        // the launcher's notes are information, not something the format failed to express
+        if (opts.strict && warnings.length) {
           throw new SysfenceError(
             "E_POLICY_INVALID",
-            `${opts.format} cannot express ${lost.length} part(s) of ${file} (--strict); nothing written.`,
+            `${opts.format} cannot express ${warnings.length} part(s) of ${file} (--strict); nothing written.`,
           );
         }
         if (opts.output) writeOutput(opts.output, output, io);
