@@ -4,19 +4,21 @@
 // with varied timing. Writes the measurements to bench/launcher-sets.json and the sets to
 // src/export/launcher-sets.ts, which `sysfence export --launcher` reads.
 //
-//   node scripts/measure-launchers.mjs [--runs N]
+//   npm run build && node scripts/measure-launchers.mjs [--runs N]
 //
 // Needs root, strace, bwrap and runc. A call counts when a thread that loaded the filter (or a child it
 // forked afterwards) makes it before its successful execve; bwrap's pid 1 never execs, so everything it
 // does after the filter counts. prctl's option and fcntl's command are kept (they multiplex unrelated
-// operations); wait4's pid and write's length are kept (the reaper's and init's own, a narrow rule). The Go runtime inside `runc init` makes calls that
-// depend on timing (preemption signals, GC), so runs alternate: plain, pinned to one CPU, under CPU
+// operations); wait4's pid and write's length are kept (the reaper's and init's own, a narrow rule). The Go
+// runtime inside `runc init` makes calls that depend on timing (preemption signals, GC), so runs alternate: plain, pinned to one CPU, under CPU
 // contention, and with GOGC=1 (a collection at every allocation).
 
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+// sysfence's own strace parser: run `npm run build` first
+import { joinResumed, parseLine, splitArgs } from "../dist/src/record/parse.js";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -28,72 +30,48 @@ const OUT = new URL("../bench/launcher-sets.json", import.meta.url).pathname;
 const TS_OUT = new URL("../src/export/launcher-sets.ts", import.meta.url).pathname;
 
 const KEEP_ARG = { prctl: 0, fcntl: 1, wait4: 0, write: 2 };
-const splitArgs = (text) => {
-  const out = [];
-  let depth = 0;
-  let cur = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      cur += ch;
-      if (ch === "\\") cur += text[++i] ?? "";
-      else if (ch === '"') quoted = false;
-      continue;
-    }
-    if (ch === '"') quoted = true;
-    if ("{[(".includes(ch)) depth++;
-    if ("}])".includes(ch)) depth--;
-    if (ch === "," && depth === 0) {
-      out.push(cur.trim());
-      cur = "";
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-};
-
-/** Calls made under the filter, from one `strace -f -qq` log: Map role → Map "name[ argN=value]" → count. */
+/**
+ * Calls made under the filter, from one `strace -f -qq` log (read with sysfence's own strace parser): Map
+ * role → Map "name[ argN=value]" → count. `roleOf(forkedPidTwo)` names a thread that loaded the filter;
+ * forkedPidTwo: it had forked pid 2 of a new pid namespace (bwrap's reaper does, before loading it).
+ */
 function underFilter(log, roleOf) {
-  const pending = new Map(); // tid → text of an unfinished call
-  const filtered = new Map(); // tid → role
+  const pending = new Map(); // pid → the unfinished call
+  const filtered = new Map(); // pid → role
+  const forkedTwo = new Set();
   const calls = new Map();
   const add = (role, key) => {
     if (!calls.has(role)) calls.set(role, new Map());
     const m = calls.get(role);
     m.set(key, (m.get(key) ?? 0) + 1);
   };
-  for (const raw of log.split("\n")) {
-    const m = /^(\d+)\s+(.*)$/.exec(raw);
-    if (!m) continue;
-    const tid = m[1];
-    let line = m[2];
-    if (line.endsWith("<unfinished ...>")) {
-      pending.set(tid, line.slice(0, -"<unfinished ...>".length));
+  for (const line of log.split("\n")) {
+    const e = parseLine(line);
+    if (!e || (e.kind !== "call" && e.kind !== "resume")) continue;
+    if (e.kind === "call" && e.unfinished) {
+      pending.set(e.pid, e);
       continue;
     }
-    const resumed = /^<\.\.\. (\w+) resumed>(.*)$/.exec(line);
-    if (resumed) {
-      line = (pending.get(tid) ?? `${resumed[1]}(`) + resumed[2];
-      pending.delete(tid);
-    }
-    const call = /^(\w+)\((.*)\)\s+= (-?\d+|\?|0x[0-9a-f]+)/.exec(line);
-    if (!call) continue;
-    const [, name, argText, ret] = call;
+    const start = e.kind === "resume" ? pending.get(e.pid) : undefined;
+    pending.delete(e.pid);
+    const { name } = e;
+    const argText = start ? joinResumed(start.argText, e.argText) : e.argText;
+    const ret = e.ret;
+    const forks = /^(clone|clone3|fork|vfork)$/.test(name) && /^\d+$/.test(ret ?? "") && ret !== "0";
+    const tid = String(e.pid);
     if (filtered.has(tid)) {
       const role = filtered.get(tid);
       const idx = KEEP_ARG[name];
-      const argv = splitArgs(argText);
-      add(role, idx === undefined ? name : `${name} arg${idx}=${argv[idx]}`);
+      add(role, idx === undefined ? name : `${name} arg${idx}=${splitArgs(argText)[idx]}`);
       if (name === "execve" && ret === "0") filtered.delete(tid);
-      else if (/^(clone|clone3|fork|vfork)$/.test(name) && /^\d+$/.test(ret) && ret !== "0")
-        filtered.set(ret, role);
+      else if (forks) filtered.set(ret, role);
       continue;
     }
+    if (forks && ret === "2") forkedTwo.add(tid);
     const loads =
       (name === "prctl" && argText.startsWith("PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {")) ||
       (name === "seccomp" && /^SECCOMP_SET_MODE_FILTER, [^,]*, \{/.test(argText));
-    if (loads && ret === "0") filtered.set(tid, roleOf(tid, log));
+    if (loads && ret === "0") filtered.set(tid, roleOf(forkedTwo.has(tid)));
   }
   return calls;
 }
@@ -198,13 +176,9 @@ function summarise(logs, roleOf) {
   return { runs: logs.length, calls: entries };
 }
 
-const bwrapRole = (pidns) => (tid, log) => {
-  // with --unshare-pid, bwrap's pid 1 (the reaper) is the process whose fork returned pid 2 in the new
-  // namespace; the program's process is the other one
-  if (!pidns) return "program";
-  const forked = new RegExp(`^${tid}\\s+((clone|fork)\\(|<\\.\\.\\. (clone|fork) resumed>).*= 2$`, "m");
-  return forked.test(log) ? "reaper" : "program";
-};
+// with --unshare-pid, bwrap's pid 1 (the reaper) is the process whose fork returned pid 2 in the new
+// namespace; the program's process is the other one
+const bwrapRole = (pidns) => (forkedTwo) => (pidns && forkedTwo ? "reaper" : "program");
 const runcRole = () => "init";
 
 const version = (cmd, a) => spawnSync(cmd, a, { encoding: "utf8" }).stdout.split("\n")[0].trim();
@@ -248,6 +222,8 @@ writeFileSync(
   TS_OUT,
   `// Generated by scripts/measure-launchers.mjs (measurements: bench/launcher-sets.json). Do not edit; rerun it.\n\n/** What each launcher calls under the filter before (or, bwrap's reaper, besides) the program, as measured. */\nexport const MEASURED_LAUNCHES: Record<string, { version: string; runs: number; calls: { role: string; name: string; condition?: string }[] }> = ${JSON.stringify(sets, null, 2)};\n`,
 );
+// the generated module in the repository's style, as `npm run format` writes it
+spawnSync("npm", ["run", "-s", "format", "--", TS_OUT], { stdio: "ignore" });
 for (const [name, l] of Object.entries(result.launchers))
   console.log(
     `${name}: ${l.calls.length} calls over ${l.runs} runs: ${l.calls.map((c) => `${c.role}:${c.call}`).join(", ")}`,

@@ -1,7 +1,7 @@
 import { SysfenceError } from "../errors.js";
 import { allSyscallNames } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
-import { argsOf, type CallEvent, nthArg, type TraceEvent } from "./parse.js";
+import { argsOf, type CallEvent, joinResumed, nthArg, type TraceEvent } from "./parse.js";
 import {
   addCounts,
   INTERESTING_ARGS,
@@ -350,7 +350,7 @@ export class ProfileBuilder {
         p.errno = e.errno;
         p.unfinished = false;
         if (e.argText && (p.name === "execve" || p.name === "execveat"))
-          p.argText = p.argText ? `${p.argText}, ${e.argText}` : e.argText;
+          p.argText = joinResumed(p.argText, e.argText);
         this.complete(t, p);
       }
       return;

@@ -45,6 +45,15 @@ export interface SummaryEvent {
 }
 export type TraceEvent = CallEvent | ResumeEvent | SignalEvent | ExitEvent | SummaryEvent;
 
+/**
+ * The whole argument text of a call strace printed in two parts: the unfinished start and the resumed rest
+ * (which strace sometimes begins with the comma it split at).
+ */
+export function joinResumed(start: string, rest: string): string {
+  const tail = rest.replace(/^,\s*/, "");
+  return start && tail ? `${start}, ${tail}` : start || tail;
+}
+
 /** Splits an argument list at top-level commas (quotes, brackets, braces and comments respected). */
 export function splitArgs(text: string): string[] {
   const out: string[] = [];
