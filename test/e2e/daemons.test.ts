@@ -15,7 +15,14 @@ import type { Profile } from "../../src/record/profile.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
-import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
+import {
+  descendants,
+  freePort,
+  NGINX_DIR,
+  nginxSite,
+  nodeHttpLoad,
+  recordUnderLoad,
+} from "../helpers/daemon-loads.js";
 import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
@@ -113,29 +120,18 @@ async function endToEnd(o: {
   const policy = join(dir, "policy.yaml");
   // 1. record under load
   const port1 = await freePort();
-  const rec = start(
-    [
-      "record",
-      "-q",
-      "--engine",
-      o.engine ?? "strace",
-      "-o",
-      profile,
-      ...(o.only ? ["--only-exe", o.only] : []),
-    ],
-    o.daemon(port1),
-  );
-  cleanups.push(() => killTree(rec.child.pid!));
-  await waitForPort(port1, 30000);
-  const f1 = await o.driveRecord(port1);
-  assert.deepEqual(f1, [], "every request succeeds while recording");
-  const daemonPid = descendants(rec.child.pid!).find(
-    (p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "strace",
-  );
-  assert.ok(daemonPid, "found the daemon under strace");
-  process.kill(daemonPid, o.stopSignal);
-  const r = await rec.exited;
-  assert.equal(r.code, 0, rec.stderr());
+  await recordUnderLoad({
+    label: o.name,
+    profile,
+    argv: o.daemon(port1),
+    port: port1,
+    load: o.driveRecord,
+    stop: (pid) => {
+      process.kill(pid, o.stopSignal);
+    },
+    recordArgs: ["--engine", o.engine ?? "strace", ...(o.only ? ["--only-exe", o.only] : [])],
+    onStart: (pid) => cleanups.push(() => killTree(pid)),
+  });
   const p = JSON.parse(readFileSync(profile, "utf8")) as Profile;
   assert.ok(Object.keys(p.syscalls).length > 20);
   if (o.engine === "auto" && process.getuid?.() === 0)

@@ -3,7 +3,7 @@
 // launchers built with gcc — serves its load with no kill, and a probe server is denied exec (where the
 // launcher does not need it), a user namespace and ptrace.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -16,7 +16,7 @@ import type { Policy } from "../../src/policy/model.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { syscallName } from "../../src/syscalls/table.js";
 import { CLI_PATH } from "../helpers/cli.js";
-import { descendants, freePort, NGINX_DIR, nginxSite, nodeHttpLoad } from "../helpers/daemon-loads.js";
+import { freePort, NGINX_DIR, nginxSite, nodeHttpLoad, recordUnderLoad } from "../helpers/daemon-loads.js";
 import { type Deployment, deployments, exportTo, type Started } from "../helpers/deploy.js";
 import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
@@ -93,24 +93,14 @@ async function recordAndGenerate(
   const profile = join(DIR, `${name}.json`);
   const policy = join(DIR, `${name}.policy.yaml`);
   const port = await freePort();
-  const rec = spawn(
-    process.execPath,
-    [CLI_PATH, "record", "-q", "--engine", "strace", "-o", profile, "--", ...argv(port)],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  rec.stderr.on("data", (d) => {
-    stderr += d;
+  await recordUnderLoad({
+    label: name,
+    profile,
+    argv: argv(port),
+    port,
+    load,
+    stop: (pid) => stop(pid, port),
   });
-  const exited = new Promise<number | null>((res) => rec.on("exit", (code) => res(code)));
-  await waitForPort(port, 30000);
-  assert.deepEqual(await load(port), [], `${name}: every request succeeds while recording`);
-  const daemon = descendants(rec.pid!).find(
-    (p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "strace",
-  );
-  assert.ok(daemon, `${name}: found the daemon under strace`);
-  await stop(daemon, port);
-  assert.equal(await exited, 0, stderr);
   const gen = spawnSync(process.execPath, [CLI_PATH, "generate", profile, "-o", policy], {
     encoding: "utf8",
   });

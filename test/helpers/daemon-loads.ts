@@ -1,11 +1,50 @@
-// Daemons and loads shared by the end-to-end tests: ports, an nginx site, an HTTP client load.
-
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+// Daemons and loads shared by the end-to-end tests: recording under a load, ports, an nginx site, an HTTP
+// client load.
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CLI_PATH } from "./cli.js";
+import { waitForPort } from "./memcache-client.js";
+
+/**
+ * Runs `sysfence record … -o PROFILE -- ARGV` under `load`, then ends the daemon with `stop` (the daemon,
+ * never strace: strace holds fatal signals) and asserts that every request succeeded and record exited 0.
+ * `onStart` gets record's pid (to clean up after a failed assertion).
+ */
+export async function recordUnderLoad(o: {
+  label: string;
+  profile: string;
+  argv: string[];
+  port: number;
+  load: (port: number) => Promise<string[]>;
+  stop: (daemonPid: number) => Promise<void> | void;
+  recordArgs?: string[];
+  onStart?: (pid: number) => void;
+}): Promise<void> {
+  const rec = spawn(
+    process.execPath,
+    [CLI_PATH, "record", "-q", ...(o.recordArgs ?? ["--engine", "strace"]), "-o", o.profile, "--", ...o.argv],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  o.onStart?.(rec.pid!);
+  let stderr = "";
+  rec.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((res) => rec.on("exit", (code) => res(code)));
+  await waitForPort(o.port, 30000);
+  assert.deepEqual(await o.load(o.port), [], `${o.label}: every request succeeds while recording`);
+  const daemon = descendants(rec.pid!).find(
+    (p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "strace",
+  );
+  assert.ok(daemon, `${o.label}: found the daemon under strace`);
+  await o.stop(daemon);
+  assert.equal(await exited, 0, stderr);
+}
 
 /** Every process below `root` (children, grandchildren …), by ps. */
 export function descendants(root: number): number[] {
