@@ -96,9 +96,9 @@ static const char *const sysfence_arch_names[SYSFENCE_NARCH] = { ${arches.map((a
  * (-1: no such call there, nothing to enforce). A name libseccomp knows is resolved by libseccomp; a name it
  * does not know takes sysfence's number on the native architecture; elsewhere the install fails unless the
  * rule answers what the default answers anyway (same_as_default 1) or, with SYSFENCE_ALLOW_STRICTER, the
- * default is stricter than the rule (same_as_default 2).
+ * default is stricter than the rule (same_as_default 2). Unused when the policy has no rule but its default.
  */
-static int sysfence_add(scmp_filter_ctx *ctx, const char *name, const int *nrs, uint32_t action,
+__attribute__((unused)) static int sysfence_add(scmp_filter_ctx *ctx, const char *name, const int *nrs, uint32_t action,
                         int same_as_default, unsigned int n, const struct scmp_arg_cmp *cmp) {
   int native_nr = seccomp_syscall_resolve_name(name);
   for (size_t i = 0; i < SYSFENCE_NARCH; i++) {

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Ajv } from "ajv";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
@@ -10,8 +13,10 @@ import { referenceDecide } from "../../src/policy/reference.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { CLI_PATH } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 import { policyFrom } from "../helpers/policies.js";
+import { requireOrSkip } from "../helpers/require.js";
 
 // A generated policy's shape: allow-list, an errno answer for execve and prctl (static, high risk), argument
 // rules on write.
@@ -135,4 +140,59 @@ describe("k8s: v1 by default, v1beta1 on request, both valid against SPO's CRD",
       assert.equal(valid(doc), false, "a negative value breaks the schema (the check can fail)");
     });
   }
+});
+
+describe("C launchers on the real kernel", {
+  skip:
+    process.platform !== "linux" || process.arch !== "x64"
+      ? "needs Linux x86_64"
+      : requireOrSkip(spawnSync("gcc", ["--version"]).status === 0, "gcc and libseccomp-dev"),
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-clauncher-"));
+  // everything allowed but exec: what the launcher holds is visible, and sh runs under it
+  const policy = policyFrom(
+    "defaultAction: allow\narchitectures: [x86_64]\nsyscalls:\n  - names: [execve]\n    action: errno EPERM\n",
+  );
+  const build = (format: "bpf-c" | "libseccomp-c") => {
+    const c = join(dir, `${format}.c`);
+    writeFileSync(c, String(exportPolicy(policy, format, { launcher: "exec" }).output));
+    const bin = join(dir, format);
+    execFileSync("gcc", [
+      "-O2",
+      "-Wall",
+      "-Werror",
+      "-o",
+      bin,
+      c,
+      ...(format === "libseccomp-c" ? ["-lseccomp"] : []),
+    ]);
+    return bin;
+  };
+  const launchers = { "bpf-c": build("bpf-c"), "libseccomp-c": build("libseccomp-c") };
+  for (const [format, bin] of Object.entries(launchers))
+    it(`${format}: runs the command with argv[0] as given, denies the program's own exec, 125/127 on bad use`, () => {
+      const r = spawnSync(bin, ["sh", "-c", 'echo "$0 ran"; /bin/true; echo "exec: $?"'], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "sh ran\nexec: 126\n");
+      assert.match(r.stderr, /Operation not permitted/);
+      assert.equal(spawnSync(bin, ["no-such-command-here"]).status, 127);
+      assert.equal(spawnSync(bin, []).status, 125);
+    });
+  it("a faked seccomp() (an outer filter answering it with 0) stops the launcher before it runs anything", () => {
+    // the outer filter answers every install "success" without installing anything
+    const fake = join(dir, "fake.yaml");
+    writeFileSync(fake, "defaultAction: allow\nsyscalls:\n  - names: [seccomp]\n    action: errno 0\n");
+    const r = spawnSync(
+      process.execPath,
+      [CLI_PATH, "run", "--policy", fake, "--", launchers["bpf-c"], "echo", "RAN"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 126, r.stderr);
+    assert.doesNotMatch(r.stdout, /RAN/);
+    assert.match(r.stderr, /the kernel did not take the filter/);
+  });
 });
