@@ -1,13 +1,11 @@
 // End to end on real daemons from Debian packages: record under a real client load, generate, run under
 // `sysfence run --policy` with another load, and check that nothing was denied and the daemon lived.
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
-import { promisify } from "node:util";
 import type { Action, Policy } from "../../src/policy/model.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
@@ -16,12 +14,13 @@ import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
 import {
+  curlLoad,
   descendants,
   freePort,
-  NGINX_DIR,
   nginxSite,
   nodeHttpLoad,
   recordUnderLoad,
+  storm404,
 } from "../helpers/daemon-loads.js";
 import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
@@ -219,78 +218,6 @@ describe("memcached: record under a client load, generate, run under the policy"
     });
   }
 });
-
-/** Enforcement load: another client (curl), other requests: HEAD, ranges, conditional GETs, HTTP/1.0. */
-async function curlLoad(port: number): Promise<string[]> {
-  const run = promisify(execFile);
-  const base = `http://127.0.0.1:${port}`;
-  const checks: [string[], RegExp][] = [
-    [["-sI", `${base}/index.html`], /^HTTP\/1\.1 200/],
-    [["-s", "-r", "0-99", "-o", "/dev/null", "-w", "%{http_code}", `${base}/big.bin`], /^206$/],
-    // If-Modified-Since: the file's own mtime (nginx's default if_modified_since is "exact")
-    [
-      [
-        "-s",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "-z",
-        join(NGINX_DIR, "www", "index.html"),
-        `${base}/index.html`,
-      ],
-      /^304$/,
-    ],
-    [["-s", "--http1.0", `${base}/api/x`], /^ok \/api\/x$/m],
-    [["-s", `${base}/api/a`, `${base}/api/b`, `${base}/index.html`], /ok \/api\/a\nok \/api\/b\n<h1>hello/],
-    [["-s", "-o", "/dev/null", "-w", "%{http_code}", `${base}/nope`], /^404$/],
-    [["-s", "-o", "/dev/null", "-w", "%{size_download}", `${base}/big.bin`], /^300000$/],
-  ];
-  const failures: string[] = [];
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let round = 0; round < 4; round++)
-        for (const [args, want] of checks) {
-          try {
-            const { stdout } = await run("curl", ["--max-time", "10", ...args]);
-            if (!want.test(stdout))
-              failures.push(`curl ${args.join(" ")}: ${JSON.stringify(stdout.slice(0, 80))}`);
-          } catch (e) {
-            failures.push(`curl ${args.join(" ")}: ${(e as Error).message}`);
-          }
-        }
-    }),
-  );
-  return failures;
-}
-
-/** 300 requests for missing pages over keep-alive connections, every answer a 404. */
-async function storm404(port: number): Promise<string[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-  const failures: string[] = [];
-  await Promise.all(
-    Array.from(
-      { length: 300 },
-      (_, i) =>
-        new Promise<void>((resolve) => {
-          http
-            .get({ host: "127.0.0.1", port, path: `/storm/${i}`, agent }, (res) => {
-              res.resume();
-              res.on("end", () => {
-                if (res.statusCode !== 404) failures.push(`/storm/${i}: ${res.statusCode}`);
-                resolve();
-              });
-            })
-            .on("error", (e) => {
-              failures.push(`/storm/${i}: ${e.message}`);
-              resolve();
-            });
-        }),
-    ),
-  );
-  agent.destroy();
-  return failures;
-}
 
 describe("nginx: record under one client, enforce under another", {
   skip: skipFor("nginx and curl", have("nginx", "-v") && have("curl", "--version")),

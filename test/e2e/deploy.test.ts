@@ -16,7 +16,15 @@ import type { Policy } from "../../src/policy/model.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { syscallName } from "../../src/syscalls/table.js";
 import { CLI_PATH } from "../helpers/cli.js";
-import { freePort, NGINX_DIR, nginxSite, nodeHttpLoad, recordUnderLoad } from "../helpers/daemon-loads.js";
+import {
+  curlLoad,
+  freePort,
+  NGINX_DIR,
+  nginxSite,
+  nodeHttpLoad,
+  recordUnderLoad,
+  storm404,
+} from "../helpers/daemon-loads.js";
 import { type Deployment, deployments, exportTo, type Started } from "../helpers/deploy.js";
 import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
@@ -234,7 +242,15 @@ describe("deploy: generated policies under bwrap, runc and the C launchers", { s
       process.kill(pid, "SIGQUIT");
     });
     const { list } = deployments(policy, DIR, [DIR, NGINX_DIR]);
-    for (const d of list) await serve(d, site, nodeHttpLoad, (s) => s.stop("SIGQUIT"));
+    // served with another client and other requests than the recording's (curl: HEAD, ranges,
+    // conditional GETs, HTTP/1.0; a 404 storm)
+    for (const d of list)
+      await serve(
+        d,
+        site,
+        async (port) => [...(await curlLoad(port)), ...(await storm404(port))],
+        (s) => s.stop("SIGQUIT"),
+      );
   });
   it("round trips: import(export(P)) of every generated policy decides like P but where a warning says", () => {
     assert.ok(GENERATED.length > 0, "the tests above generated policies");

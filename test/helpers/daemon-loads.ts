@@ -1,12 +1,13 @@
 // Daemons and loads shared by the end-to-end tests: recording under a load, ports, an nginx site, an HTTP
 // client load.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { CLI_PATH } from "./cli.js";
 import { waitForPort } from "./memcache-client.js";
 
@@ -137,6 +138,78 @@ export async function nodeHttpLoad(port: number): Promise<string[]> {
         if (i % 5 === 0) await get(`/missing-${i}`, 404);
       }
     }),
+  );
+  agent.destroy();
+  return failures;
+}
+
+/** Enforcement load: another client (curl), other requests: HEAD, ranges, conditional GETs, HTTP/1.0. */
+export async function curlLoad(port: number): Promise<string[]> {
+  const run = promisify(execFile);
+  const base = `http://127.0.0.1:${port}`;
+  const checks: [string[], RegExp][] = [
+    [["-sI", `${base}/index.html`], /^HTTP\/1\.1 200/],
+    [["-s", "-r", "0-99", "-o", "/dev/null", "-w", "%{http_code}", `${base}/big.bin`], /^206$/],
+    // If-Modified-Since: the file's own mtime (nginx's default if_modified_since is "exact")
+    [
+      [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-z",
+        join(NGINX_DIR, "www", "index.html"),
+        `${base}/index.html`,
+      ],
+      /^304$/,
+    ],
+    [["-s", "--http1.0", `${base}/api/x`], /^ok \/api\/x$/m],
+    [["-s", `${base}/api/a`, `${base}/api/b`, `${base}/index.html`], /ok \/api\/a\nok \/api\/b\n<h1>hello/],
+    [["-s", "-o", "/dev/null", "-w", "%{http_code}", `${base}/nope`], /^404$/],
+    [["-s", "-o", "/dev/null", "-w", "%{size_download}", `${base}/big.bin`], /^300000$/],
+  ];
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let round = 0; round < 4; round++)
+        for (const [args, want] of checks) {
+          try {
+            const { stdout } = await run("curl", ["--max-time", "10", ...args]);
+            if (!want.test(stdout))
+              failures.push(`curl ${args.join(" ")}: ${JSON.stringify(stdout.slice(0, 80))}`);
+          } catch (e) {
+            failures.push(`curl ${args.join(" ")}: ${(e as Error).message}`);
+          }
+        }
+    }),
+  );
+  return failures;
+}
+
+/** 300 requests for missing pages over keep-alive connections, every answer a 404. */
+export async function storm404(port: number): Promise<string[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from(
+      { length: 300 },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          http
+            .get({ host: "127.0.0.1", port, path: `/storm/${i}`, agent }, (res) => {
+              res.resume();
+              res.on("end", () => {
+                if (res.statusCode !== 404) failures.push(`/storm/${i}: ${res.statusCode}`);
+                resolve();
+              });
+            })
+            .on("error", (e) => {
+              failures.push(`/storm/${i}: ${e.message}`);
+              resolve();
+            });
+        }),
+    ),
   );
   agent.destroy();
   return failures;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -144,5 +144,27 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
     );
     assert.equal(r.status, 127);
     assert.match(r.stderr, /strace is not installed; install it \(Debian\/Ubuntu: apt-get install strace/);
+  });
+});
+
+describe("record names the executables it ran by absolute path", { skip }, () => {
+  it("a command given as ./program is recorded as its absolute path, with its build-id (generate --static needs both)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-relexe-"));
+    copyFileSync("/bin/true", join(dir, "prog"));
+    chmodSync(join(dir, "prog"), 0o755);
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "record", "-q", "--engine", "strace", "-o", "p.json", "--", "./prog"],
+      {
+        cwd: dir,
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(readFileSync(join(dir, "p.json"), "utf8")) as Profile;
+    const proc = p.processes.find((x) => x.exe.endsWith("/prog"));
+    assert.ok(proc, JSON.stringify(p.processes.map((x) => x.exe)));
+    assert.equal(proc.exe, join(dir, "prog"));
+    assert.match(proc.buildId ?? "", /^[0-9a-f]{16,}$/);
   });
 });
