@@ -1,13 +1,12 @@
-import type { Diagnostic } from "../errors.js";
 import { SysfenceError } from "../errors.js";
 import { readBpfPolicy } from "./formats/bpf.js";
 import { detectFormat, type PolicyFormat } from "./formats/detect.js";
 import { checkSize, parseTextDocument } from "./formats/document.js";
 import { readMobyPolicy, readOciPolicy } from "./formats/oci.js";
+import type { ParsedPolicy } from "./formats/parsed.js";
 import { readSpoPolicy } from "./formats/spo.js";
 import { readSysfencePolicy } from "./formats/sysfence.js";
 import { readSystemdPolicy } from "./formats/systemd.js";
-import type { Policy } from "./model.js";
 import type { OciOptions } from "./oci.js";
 
 /** Options for reading a policy. */
@@ -18,12 +17,7 @@ export interface ParseOptions extends OciOptions {
   format?: PolicyFormat;
 }
 
-/** Result of reading a policy: the policy, every warning and the format it was read as. */
-export interface ParsedPolicy {
-  policy: Policy;
-  warnings: Diagnostic[];
-  format: PolicyFormat;
-}
+export type { ParsedPolicy } from "./formats/parsed.js";
 
 /**
  * Reads a policy in any format sysfence knows — sysfence YAML/JSON, OCI runtime-spec, moby (Docker), SPO

@@ -22,10 +22,10 @@ import { argCount } from "../syscalls/args.js";
 import { errnoName } from "../syscalls/constants.js";
 import { syscallName } from "../syscalls/table.js";
 import { ProfileBuilder } from "./builder.js";
+import type { RecordOptions } from "./options.js";
 import type { CallEvent, TraceEvent } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { exitStatus, watch } from "./session.js";
-import type { RecordOptions } from "./strace.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 const END_MARK = "sysfence-end-of-recording";

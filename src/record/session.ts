@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import type { ProfileBuilder } from "./builder.js";
-import type { RecordOptions } from "./strace.js";
+import type { RecordOptions } from "./options.js";
 
 /** A recording in progress; stop() undoes what watch() set up. */
 export interface Watch {

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
+import type { RecordOptions } from "./options.js";
 import { ScannerOutOfMemory, type Sink, scanFileParallel } from "./parallel.js";
-import { notStrace, type TraceEvent } from "./parse.js";
+import { notStrace } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
 import { exitStatus, watch } from "./session.js";
@@ -23,18 +24,7 @@ export function straceVersion(): string {
   return /version\s+([\d.]+)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
 }
 
-/** Options for record(). */
-export interface RecordOptions {
-  phase?: PhaseSpec;
-  phaseText?: string;
-  focus?: Focus;
-  /** Called about every 200 ms with progress figures. */
-  onProgress?: (p: { calls: number; distinct: number; processes: number }) => void;
-  /** Pin strace and the program to one CPU (ptrace round trips stay on one core; much faster). */
-  pin?: boolean;
-  /** Also have strace count (-C) and compare its totals with ours. */
-  checkCounts?: boolean;
-}
+export type { RecordOptions } from "./options.js";
 
 /**
  * The strace command line: follow forks and threads, numeric constants (-X raw), raw

@@ -1,7 +1,7 @@
 import { decodeProgram } from "../../bpf/insn.js";
 import { SysfenceError } from "../../errors.js";
 import { importBpf } from "../bpf-import.js";
-import type { ParsedPolicy } from "../parse.js";
+import type { ParsedPolicy } from "./parsed.js";
 
 // Raw seccomp BPF (struct sock_filter[], as written by `sysfence compile -o`, libseccomp's
 // seccomp_export_bpf or bwrap's --seccomp input): decompiled by asking the program.

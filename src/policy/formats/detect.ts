@@ -21,9 +21,9 @@ import { isSystemdUnit } from "./systemd.js";
 // fits no row gets that reader's own errors, or an error naming the formats. Nothing is guessed from a
 // substring: a YAML comment that mentions SystemCallFilter= is still YAML.
 
-/** The formats sysfence reads. */
-export const POLICY_FORMATS = ["sysfence", "oci", "moby", "spo", "systemd", "bpf"] as const;
-export type PolicyFormat = (typeof POLICY_FORMATS)[number];
+import { POLICY_FORMATS, type PolicyFormat } from "./parsed.js";
+
+export { POLICY_FORMATS, type PolicyFormat } from "./parsed.js";
 
 /** What detection decided: the reader, and what it reads. */
 export interface Detected {

@@ -1,8 +1,8 @@
 import { type Diagnostic, throwIfErrors } from "../../errors.js";
 import { importOci, type OciOptions, type OciProfile } from "../oci.js";
-import type { ParsedPolicy } from "../parse.js";
 import type { TextDocument } from "./document.js";
 import { validateOciShape } from "./oci-schema.js";
+import type { ParsedPolicy } from "./parsed.js";
 
 // The two OCI-family JSON readers: the runtime-spec `LinuxSeccomp` (what runc reads, also found as
 // `linux.seccomp` of a whole config.json) and moby's profile (what Docker reads).

@@ -5,9 +5,9 @@ import { editDistance, isKnownSyscall, suggestSyscalls } from "../../syscalls/ta
 import { parseAction } from "../actions.js";
 import { parseCondition } from "../conditions.js";
 import type { Condition, Policy, Rule } from "../model.js";
-import type { ParsedPolicy } from "../parse.js";
 import { type PolicyFile, policySchema } from "../schema.js";
 import type { TextDocument } from "./document.js";
+import type { ParsedPolicy } from "./parsed.js";
 
 // The sysfence policy format (docs/policy-format.md), from YAML or JSON: first matching rule wins.
 

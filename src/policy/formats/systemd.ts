@@ -1,6 +1,6 @@
 import { SysfenceError } from "../../errors.js";
-import type { ParsedPolicy } from "../parse.js";
 import { importSystemd } from "../systemd-import.js";
+import type { ParsedPolicy } from "./parsed.js";
 
 // systemd unit files and drop-ins (systemd.syntax(7)): [Section] headers, Key=Value lines, # and ;
 // comments. Only the SystemCall*= settings matter; the structure decides the format, not one line.
