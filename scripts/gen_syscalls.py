@@ -223,10 +223,12 @@ def gen_groups():
 # --- named constants ------------------------------------------------------------
 CONST_HEADERS = ["sys/ioctl.h", "termios.h", "linux/sched.h", "sys/socket.h", "netinet/in.h", "netinet/tcp.h", "sys/prctl.h",
                  "sys/mman.h", "fcntl.h", "linux/futex.h", "sys/personality.h", "linux/netlink.h", "sys/wait.h", "signal.h",
-                 "sys/resource.h", "linux/seccomp.h", "sys/eventfd.h", "sys/epoll.h", "sys/timerfd.h", "linux/if_ether.h"]
+                 "sys/resource.h", "linux/seccomp.h", "sys/eventfd.h", "sys/epoll.h", "sys/timerfd.h", "linux/if_ether.h",
+                 "asm/prctl.h", "time.h", "sys/random.h", "netinet/ip.h"]
 PREFIXES = ("CLONE_", "AF_", "PF_", "SOCK_", "PR_", "PROT_", "MAP_", "O_", "AT_", "F_", "FD_", "FUTEX_", "MADV_", "IPPROTO_", "SOL_",
             "SO_", "TCP_", "MSG_", "TC", "TIOC", "FIO", "FIONBIO", "NETLINK_", "WNOHANG", "WUNTRACED", "SIG", "RLIMIT_", "SECCOMP_",
-            "EFD_", "EPOLL", "TFD_", "MREMAP_", "MS_", "MCL_", "ETH_P_", "P_", "SEEK_", "R_OK", "W_OK", "X_OK", "F_OK")
+            "EFD_", "EPOLL", "TFD_", "MREMAP_", "MS_", "MCL_", "ETH_P_", "P_", "SEEK_", "R_OK", "W_OK", "X_OK", "F_OK",
+            "ARCH_", "CLOCK_", "TIMER_ABSTIME", "IP_", "IPV6_", "SHUT_", "GRND_", "MFD_")
 SKIP = re.compile(r"^(SIG_|SIGRT|SIGSTKSZ|SIGEV_|SIG_BLOCK|TCSA|SO_TIMESTAMP$|SO_RCVTIMEO$|SO_SNDTIMEO$)")
 PERSONALITY_ENUMS = ["PER_LINUX", "PER_LINUX32", "PER_BSD", "ADDR_NO_RANDOMIZE", "READ_IMPLIES_EXEC", "ADDR_LIMIT_32BIT", "UNAME26", "PER_MASK"]
 
@@ -256,6 +258,7 @@ def gen_constants():
     scan.update(glob.glob("/usr/include/x86_64-linux-gnu/bits/*.h"))
     scan.update(glob.glob("/usr/include/asm-generic/*.h"))
     scan.update(glob.glob("/usr/include/linux/sched.h") + glob.glob("/usr/include/linux/prctl.h") + glob.glob("/usr/include/linux/futex.h"))
+    scan.update(glob.glob("/usr/include/x86_64-linux-gnu/asm/prctl.h") + glob.glob("/usr/include/linux/time.h"))
     for path in scan:
         for m in re.finditer(r"^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+\S", open(path, errors="replace").read(), re.M):
             n = m.group(1)
@@ -321,4 +324,8 @@ if "--csv" in sys.argv:
     CSV = (sys.argv[i + 1], sys.argv[i + 2] if len(sys.argv) > i + 2 else "unknown")
 
 if __name__ == "__main__":
-    main()
+    # --only constants: regenerate constants.ts alone (the tables need --csv to stay as committed)
+    if "--only" in sys.argv and sys.argv[sys.argv.index("--only") + 1] == "constants":
+        gen_constants()
+    else:
+        main()

@@ -1,5 +1,15 @@
 // sysfence's library API. install() and lockdown() load the FFI (koffi) only when called.
 export { type AnalyzeOptions, type AnalyzeResult, analyze } from "./analyze/analyze.js";
+export {
+  type DiffOptions,
+  type Drift,
+  diff,
+  exportPolicy,
+  generatePolicy,
+  record,
+  report,
+} from "./api/api.js";
+export type { ProfileInput } from "./api/inputs.js";
 export { Assembler } from "./bpf/assembler.js";
 export { disassemble } from "./bpf/disasm.js";
 export {
@@ -14,7 +24,19 @@ export { verifyProgram } from "./bpf/verify.js";
 export { type CompileOptions, type CompileResult, compile } from "./compile/compile.js";
 export type { CompileStats } from "./compile/stats.js";
 export { type Diagnostic, type ErrorCode, SysfenceError } from "./errors.js";
-export { type InstallOptions, install, lockdown } from "./install/install.js";
+export type { Exported, ExportOptions } from "./export/export.js";
+export { EXPORT_FORMATS } from "./export/export.js";
+export type { ExportFormat, LauncherName } from "./export/launchers.js";
+export type { Denial, DiffResult } from "./generate/diff.js";
+export type { GeneratedPolicy, GenerateOptions } from "./generate/generate.js";
+export { mergeProfiles } from "./generate/merge.js";
+export {
+  type InstallOptions,
+  install,
+  type LockdownOptions,
+  lockdown,
+  type PolicyInput,
+} from "./install/install.js";
 export { actionValue, decodeActionValue, formatAction, parseAction } from "./policy/actions.js";
 export { formatCondition, parseCondition } from "./policy/conditions.js";
 export type { Action, ActionKind, CmpOp, Condition, Policy, Rule } from "./policy/model.js";
@@ -23,6 +45,12 @@ export { type ParsedPolicy, parsePolicy, readPolicyFile } from "./policy/parse.j
 export { type Query, referenceDecide } from "./policy/reference.js";
 export { type ResolvedPolicy, resolvePolicy } from "./policy/resolve.js";
 export { policyJsonSchema } from "./policy/schema.js";
+export { policyToYaml } from "./policy/write.js";
+export type { Profile } from "./record/profile.js";
+export type { RecordCommandOptions as RecordOptions } from "./record/record.js";
+export type { Report } from "./report/model.js";
+export { renderHtml } from "./report/render-html.js";
+export { renderMarkdown, renderText } from "./report/render-text.js";
 export { ARCHES, type ArchName, archInfo, nativeArch } from "./syscalls/arches.js";
 export { argWidth } from "./syscalls/args.js";
 export { constantValue, errnoName, errnoValue } from "./syscalls/constants.js";

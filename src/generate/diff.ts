@@ -183,31 +183,95 @@ function sameAsOld(old: Need, args: bigint[]): boolean {
   return true;
 }
 
+/**
+ * An errno answer OLD gives on purpose (clone3 → ENOSYS, --errno NAME=ERRNO, a hand-written rule). A
+ * static-high rule's EPERM is not: it answers calls nobody saw, so NEW making one is drift.
+ */
 function deliberate(policy: Policy, name: string, action: Action): boolean {
-  return policy.rules.some((r) => r.names.includes(name) && sameAction(r.action, action));
+  return policy.rules.some(
+    (r) => r.names.includes(name) && sameAction(r.action, action) && r.tier !== "static-high",
+  );
 }
 
 function argsText(need: Need, args: bigint[]): string {
   const idx = [...need.values.keys()].sort();
-  return idx.map((i) => `arg${i}=${nameValue(need.name, i, args[i])}`).join(", ");
+  return idx.map((i) => `arg${i}=${nameValue(need.name, i, args[i], args)}`).join(", ");
 }
 
-/** The diff as text lines: + appeared, - vanished, ! denied by OLD's policy. */
-export function formatDiff(d: DiffResult, oldName: string, newName: string): string {
-  const out: string[] = [`--- ${oldName}`, `+++ ${newName}`];
-  for (const n of d.appeared) out.push(`+ ${n}`);
-  for (const n of d.vanished) out.push(`- ${n}`);
+/** The verdict line: what a CI log shows first. */
+export function verdictLine(d: DiffResult, oldName: string, newName: string): string {
+  return d.denied.length
+    ? `DRIFT: ${newName} needs ${d.denied.length} call(s) that ${oldName}'s policy denies`
+    : `no drift: ${oldName}'s policy allows everything ${newName} needs`;
+}
+
+/** How many changes need no decision (appeared or vanished but allowed, errno answers given on purpose). */
+function informational(d: DiffResult): number {
+  return (
+    d.appeared.length +
+    d.vanished.length +
+    d.valuesAppeared.length +
+    d.valuesVanished.length +
+    d.answered.length
+  );
+}
+
+/**
+ * The diff as text: the verdict, then what a reviewer must decide (calls OLD's policy denies); the
+ * changes that need no decision only as a count unless `all` lists them (+ appeared, - vanished,
+ * ~ answered by an errno rule on purpose).
+ */
+export function formatDiff(d: DiffResult, oldName: string, newName: string, all = false): string {
+  const out: string[] = [verdictLine(d, oldName, newName)];
+  if (d.denied.length) {
+    out.push("", `To decide — ${newName} makes these, ${oldName}'s policy answers:`);
+    for (const x of d.denied) out.push(`  ! ${x.syscall}(${x.args}) → ${x.action}`);
+    out.push(
+      "",
+      `Fix: regenerate the policy from a recording that includes this work (sysfence generate), or allow the calls in ${oldName} after review.`,
+    );
+  }
+  const n = informational(d);
+  if (!all) {
+    if (n) out.push("", `${n} other change(s) need no decision (--all lists them).`);
+    return `${out.join("\n")}\n`;
+  }
+  if (n) out.push("", `--- ${oldName}`, `+++ ${newName}`);
+  for (const x of d.appeared) out.push(`+ ${x}`);
+  for (const x of d.vanished) out.push(`- ${x}`);
   for (const v of d.valuesAppeared) out.push(`+ ${v}`);
   for (const v of d.valuesVanished) out.push(`- ${v}`);
   for (const a of d.answered)
-    out.push(`~ ${a.syscall}(${a.args}) → ${a.action} (an errno rule of OLD answers it on purpose)`);
-  for (const x of d.denied)
-    out.push(`! ${x.syscall}(${x.args}) → ${x.action}: NEW needs it, OLD's policy denies it`);
-  if (out.length === 2) out.push("no difference");
-  out.push(
-    d.denied.length
-      ? `drift: ${d.denied.length} call(s) NEW makes would be denied by OLD's policy`
-      : "no drift: OLD's policy allows everything NEW needs",
-  );
+    out.push(`~ ${a.syscall}(${a.args}) → ${a.action} (an errno rule of ${oldName} answers it on purpose)`);
+  return `${out.join("\n")}\n`;
+}
+
+const md = (s: string) => s.replace(/([|`*_\\<>[\]])/g, "\\$1");
+
+/** The diff as GitHub-flavoured Markdown (a job summary: $GITHUB_STEP_SUMMARY). */
+export function formatDiffMarkdown(d: DiffResult, oldName: string, newName: string): string {
+  const out: string[] = [`### ${d.denied.length ? "❌" : "✅"} ${md(verdictLine(d, oldName, newName))}`, ""];
+  if (d.denied.length) {
+    out.push("| syscall | arguments | answer of the committed policy |", "|---|---|---|");
+    for (const x of d.denied) out.push(`| \`${x.syscall}\` | ${md(x.args) || "—"} | ${md(x.action)} |`);
+    out.push(
+      "",
+      "Regenerate the policy from a recording that includes this work (`sysfence generate`), or allow the calls after review.",
+      "",
+    );
+  }
+  const rows: [string, string[]][] = [
+    ["calls that appeared (allowed)", d.appeared],
+    ["calls that vanished", d.vanished],
+    ["argument values that appeared", d.valuesAppeared],
+    ["argument values that vanished", d.valuesVanished],
+    ["answered by an errno rule on purpose", d.answered.map((a) => `${a.syscall}(${a.args}) → ${a.action}`)],
+  ];
+  const present = rows.filter(([, list]) => list.length);
+  if (present.length) {
+    out.push("<details><summary>Changes that need no decision</summary>", "");
+    for (const [title, list] of present) out.push(`- ${title}: ${list.map((x) => `\`${x}\``).join(", ")}`);
+    out.push("", "</details>", "");
+  }
   return `${out.join("\n")}\n`;
 }

@@ -154,5 +154,17 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
       };
     }
   }
-  return { alternatives, why: why.join("; ") };
+  return { alternatives: alternatives.map((alt) => inContext(call.name, alt)), why: why.join("; ") };
+}
+
+/**
+ * Names each == value by the rule's other pinned arguments: setsockopt's option by its level (2 is
+ * SO_REUSEADDR under SOL_SOCKET, TCP_MAXSEG under IPPROTO_TCP); without them it stays a number.
+ */
+function inContext(call: string, alt: Alternative): Alternative {
+  const args: (bigint | undefined)[] = [];
+  for (const c of alt) if (c.op === "==") args[c.arg] = c.value;
+  return alt.map((c) =>
+    c.op === "==" ? { ...c, text: `arg${c.arg} == ${nameValue(call, c.arg, c.value, args)}` } : c,
+  );
 }

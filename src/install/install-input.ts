@@ -2,6 +2,8 @@
 // anything can arrive. Everything is checked here, before sysfence touches the kernel (no_new_privs
 // cannot be unset), and every problem is a SysfenceError naming the field and the fix — never a TypeError
 // from deep inside the compiler, never a program built from a misread field.
+
+import { readFileSync, statSync } from "node:fs";
 import type { Insn } from "../bpf/insn.js";
 import * as O from "../bpf/opcodes.js";
 import { verifyProgram } from "../bpf/verify.js";
@@ -9,6 +11,8 @@ import { SysfenceError } from "../errors.js";
 import { parseAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
 import type { Action, ActionKind, CmpOp, Condition, Policy, Rule } from "../policy/model.js";
+import type { OciOptions } from "../policy/oci.js";
+import { parsePolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
 import { isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall, suggestSyscalls } from "../syscalls/table.js";
@@ -239,12 +243,57 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
 }
 
 /** What install()/lockdown() were given: a policy object or a program, checked whole. */
-export function checkInstallInput(x: unknown, fn: string): Policy | Insn[] {
+export function checkInstallInput(x: unknown, fn: string, oci: OciOptions = {}): Policy | Insn[] {
   if (Array.isArray(x)) return checkProgram(x, `${fn}() program`);
-  if (isPlainObject(x)) return checkPolicyObject(x, `${fn}() policy`);
+  if (typeof x === "string") return readPolicyPath(x, fn, oci);
+  if (x instanceof Uint8Array) return parsePolicy(x, { ...oci, file: `${fn}() bytes` }).policy;
+  if (isPlainObject(x)) {
+    // the internal model (parsePolicy(...).policy, generatePolicy(...).policy) has `rules`
+    if ("rules" in x && !("syscalls" in x)) return checkPolicyObject(x, `${fn}() policy`);
+    // a parsePolicy()/readPolicyFile() result
+    if ("policy" in x && "format" in x && isPlainObject(x.policy))
+      return checkPolicyObject(x.policy as Record<string, unknown>, `${fn}() policy.policy`);
+    // a document in any format sysfence reads (sysfence, OCI runtime spec, moby/Docker, SPO): the readers
+    // decide by its structure and check it field by field, as they do a file
+    return parsePolicy(jsonText(x, fn), { ...oci, file: `${fn}() policy object` }).policy;
+  }
   return bad(
     "E_USAGE",
     `${fn}()`,
-    `expected a policy object (parsePolicy(text).policy) or a BPF program (an array of instructions), got ${describe(x)}.`,
+    `expected a policy file path, a policy object (sysfence, OCI or Docker format, or parsePolicy(text).policy) or a BPF program (an array of instructions), got ${describe(x)}.`,
   );
+}
+
+/** A policy file, read synchronously (lockdown() must not return before the filter is in). */
+function readPolicyPath(path: string, fn: string, oci: OciOptions): Policy {
+  let bytes: Uint8Array;
+  try {
+    if (path === "" || path === "-") throw Object.assign(new Error("not a file name"), { code: "EINVAL" });
+    const st = statSync(path);
+    if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new SysfenceError(
+      "E_IO",
+      `${fn}(): cannot read policy ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the path of a policy file or a policy object. Nothing was installed.`,
+      { cause: e },
+    );
+  }
+  return parsePolicy(bytes, { ...oci, file: path }).policy;
+}
+
+/** A JavaScript object as JSON text; bigints (64-bit argument values) are written as exact integers. */
+function jsonText(x: object, fn: string): string {
+  const marks: string[] = [];
+  let text: string;
+  try {
+    text = JSON.stringify(x, (_k, v) => {
+      if (typeof v !== "bigint") return v;
+      marks.push(v.toString());
+      return `\u0000bigint${marks.length - 1}`;
+    });
+  } catch (e) {
+    return bad("E_USAGE", `${fn}() policy`, `cannot be read as a document: ${(e as Error).message}.`);
+  }
+  return text.replace(/"\\u0000bigint(\d+)"/g, (_m, i) => marks[Number(i)]);
 }

@@ -5,6 +5,7 @@ import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
 import { decodeActionValue, formatAction } from "../policy/actions.js";
 import type { Policy } from "../policy/model.js";
+import type { ParsedPolicy } from "../policy/parse.js";
 import { ARCHES, nativeArch } from "../syscalls/arches.js";
 import { CANARY_NR, pickCanaryErrno, withCanary } from "./canary.js";
 import {
@@ -25,6 +26,27 @@ export interface InstallOptions {
   /** Log every action but allow (SECCOMP_FILTER_FLAG_LOG). */
   log?: boolean;
 }
+
+/** Options for lockdown(). */
+export interface LockdownOptions {
+  /** Log every action but allow (SECCOMP_FILTER_FLAG_LOG). */
+  log?: boolean;
+  /** For an OCI or Docker profile: the capabilities the process holds (default: Docker's default set). */
+  caps?: readonly string[];
+}
+
+/**
+ * What install() and lockdown() accept: a policy file path (any format sysfence reads), a policy object
+ * in the sysfence, OCI runtime-spec, Docker or SPO format, a parsePolicy() result or its `.policy`, a
+ * generatePolicy() result's `.policy`, the bytes of a policy file, or a compiled program.
+ */
+export type PolicyInput =
+  | string
+  | Uint8Array
+  | Policy
+  | ParsedPolicy
+  | readonly Insn[]
+  | { readonly [key: string]: unknown };
 
 const EFAULT = 14;
 
@@ -155,16 +177,29 @@ export function installProgram(
  * compiled before the kernel is touched; then no_new_privs (as seccomp(2) requires of an unprivileged
  * process), the filter, and the canary that proves it took. Irreversible.
  */
-export function install(input: Policy | readonly Insn[], options: InstallOptions = {}): void {
-  installInput(input, checkOptions(options, ["tsync", "log"], "install"), "install");
+export function install(input: PolicyInput, options: InstallOptions & LockdownOptions = {}): void {
+  const { caps, rest } = splitCaps(options, "install");
+  installInput(input, checkOptions(rest, ["tsync", "log"], "install"), "install", caps);
 }
 
 /** Checks what a caller passed, compiles it and installs it; a policy's flags: [log] asks for the log flag. */
-function installInput(input: unknown, opts: InstallOptions, fn: string): void {
+function installInput(input: unknown, opts: InstallOptions, fn: string, caps?: readonly string[]): void {
   const c = loadLibc();
-  const checked = checkInstallInput(input, fn);
+  const checked = checkInstallInput(input, fn, caps ? { caps } : {});
   const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
   installProgram(programOf(checked), { ...opts, log }, c);
+}
+
+/** Takes `caps` (a list of capability names) out of an options object; the rest are booleans. */
+function splitCaps(options: unknown, fn: string): { caps?: readonly string[]; rest: unknown } {
+  if (typeof options !== "object" || options === null || !("caps" in options)) return { rest: options };
+  const { caps, ...rest } = options as { caps?: unknown };
+  if (caps !== undefined && (!Array.isArray(caps) || caps.some((c) => typeof c !== "string")))
+    throw new SysfenceError(
+      "E_USAGE",
+      `${fn}() options.caps: expected an array of capability names, e.g. ["CAP_NET_BIND_SERVICE"].`,
+    );
+  return { caps: caps as readonly string[] | undefined, rest };
 }
 
 /**
@@ -172,6 +207,7 @@ function installInput(input: unknown, opts: InstallOptions, fn: string): void {
  * pool and worker threads are covered. Call it after start-up (listening, loading modules) and before
  * serving input. Threads started later inherit the filter.
  */
-export function lockdown(policy: Policy | readonly Insn[], options: { log?: boolean } = {}): void {
-  installInput(policy, { ...checkOptions(options, ["log"], "lockdown"), tsync: true }, "lockdown");
+export function lockdown(policy: PolicyInput, options: LockdownOptions = {}): void {
+  const { caps, rest } = splitCaps(options, "lockdown");
+  installInput(policy, { ...checkOptions(rest, ["log"], "lockdown"), tsync: true }, "lockdown", caps);
 }

@@ -12,7 +12,8 @@ import { syntheticProfile } from "../helpers/profiles.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 const CLI = `${REPO}dist/src/cli/main.js`;
-const sysfence = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+const sysfence = (args: string[], input?: string) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", input });
 const dir = mkdtempSync(join(tmpdir(), "sysfence-gen-"));
 const save = (name: string, value: unknown) => {
   const path = join(dir, name);
@@ -97,13 +98,18 @@ describe("diff: the CI drift check", () => {
     const { read: _r, ...fewer } = base;
     const r = sysfence(["diff", old, save("fewer.json", syntheticProfile(fewer))]);
     assert.equal(r.status, 0);
-    assert.match(r.stdout, /^- read$/m);
+    assert.match(r.stdout, /^1 other change\(s\) need no decision/m, "details only on request");
+    assert.doesNotMatch(r.stdout, /^- read$/m);
+    assert.match(
+      sysfence(["diff", "--all", old, save("fewer.json", syntheticProfile(fewer))]).stdout,
+      /^- read$/m,
+    );
   });
   it("exits 1 when NEW makes a call OLD's policy denies", () => {
-    const r = sysfence(["diff", old, save("more.json", syntheticProfile({ ...base, ptrace: {} }))]);
+    const r = sysfence(["diff", "--all", old, save("more.json", syntheticProfile({ ...base, ptrace: {} }))]);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^\+ ptrace$/m);
-    assert.match(r.stdout, /^! ptrace\(\) → kill-process: NEW needs it, OLD's policy denies it$/m);
+    assert.match(r.stdout, /^ {2}! ptrace\(\) → kill-process$/m);
     assert.match(r.stderr, /needs 1 call\(s\) that .*old\.json's policy denies/);
     assert.match(r.stdout.split("\n")[0], /^DRIFT: .*more\.json needs 1 call\(s\)/, "the verdict leads");
   });
@@ -116,12 +122,13 @@ describe("diff: the CI drift check", () => {
   it("exits 1 when NEW uses a new argument value that OLD's argument rule denies", () => {
     const r = sysfence([
       "diff",
+      "--all",
       old,
       save("tiocsti.json", syntheticProfile({ ...base, ioctl: { args: { 1: [0x5421, 0x5412] } } })),
     ]);
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /^\+ ioctl arg1 = TIOCSTI$/m);
-    assert.match(r.stdout, /^! ioctl\(arg1=TIOCSTI\) → kill-process/m);
+    assert.match(r.stdout, /^ {2}! ioctl\(arg1=TIOCSTI\) → kill-process/m);
   });
   it("compares policies: NEW allowing more than OLD is drift, allowing less is not", () => {
     const a = save(
@@ -134,9 +141,33 @@ describe("diff: the CI drift check", () => {
     );
     const widened = sysfence(["diff", a, b]);
     assert.equal(widened.status, 1, widened.stdout);
-    assert.match(widened.stdout, /^! openat\(\)/m);
-    assert.match(widened.stdout, /^! ioctl\(arg1=/m);
+    assert.match(widened.stdout, /^ {2}! openat\(\)/m);
+    assert.match(widened.stdout, /^ {2}! ioctl\(arg1=/m);
     assert.equal(sysfence(["diff", b, a]).status, 0);
+  });
+  it("--format json and md: the verdict, the calls to decide, and the exit status CI reads", () => {
+    const more = save("more2.json", syntheticProfile({ ...base, ptrace: {} }));
+    const j = sysfence(["diff", "--format", "json", old, more]);
+    assert.equal(j.status, 1);
+    const d = JSON.parse(j.stdout) as { drift: boolean; denied: { syscall: string }[]; vanished: string[] };
+    assert.equal(d.drift, true);
+    assert.deepEqual(
+      d.denied.map((x) => x.syscall),
+      ["ptrace"],
+    );
+    assert.deepEqual(JSON.parse(sysfence(["diff", "--json", old, old]).stdout).drift, false);
+    const m = sysfence(["diff", "--format", "md", old, more]);
+    assert.equal(m.status, 1);
+    assert.match(m.stdout, /^### ❌ DRIFT: /);
+    assert.match(m.stdout, /^\| `ptrace` \| — \| kill-process \|$/m);
+    assert.match(sysfence(["diff", "--format", "md", old, old]).stdout, /^### ✅ no drift/);
+    assert.equal(sysfence(["diff", "--format", "xml", old, old]).status, 2);
+  });
+  it("reads NEW from standard input (-)", () => {
+    const text = JSON.stringify(syntheticProfile({ ...base, ptrace: {} }));
+    const r = sysfence(["diff", old, "-"], text);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /<stdin> needs 1 call/);
   });
   it("checks a new recording against a deployed policy", () => {
     const pol = save(

@@ -4,16 +4,28 @@ import type { DiffInput } from "../../generate/diff.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
 
-/** Reads a file as a profile when it is one, else as a policy. */
+/** Reads a file (or - for stdin) as a profile when it is one, else as a policy. */
 export async function readProfileOrPolicy(file: string, io: CliIO): Promise<DiffInput> {
   const { readFile } = await import("node:fs/promises");
-  const text = await readFile(file, "utf8").catch(() => undefined);
-  if (text !== undefined && /"format"\s*:\s*"sysfence-profile"/.test(text.slice(0, 4096))) {
+  const { isProfileText } = await import("../../api/inputs.js");
+  const name = file === "-" ? "<stdin>" : file;
+  const text = file === "-" ? await readStdinText(io) : await readFile(file, "utf8").catch(() => undefined);
+  if (text !== undefined && isProfileText(text)) {
     const { parseProfile } = await import("../../record/read-profile.js");
-    return { kind: "profile", profile: parseProfile(text, file), name: file };
+    return { kind: "profile", profile: parseProfile(text, name), name };
   }
   const quiet: CliIO = { ...io, stderr: () => {} };
-  return { kind: "policy", policy: (await loadPolicy(file, {}, quiet)).policy, name: file };
+  if (file === "-") {
+    const { parsePolicy } = await import("../../policy/parse.js");
+    return { kind: "policy", policy: parsePolicy(text ?? "", { file: name }).policy, name };
+  }
+  return { kind: "policy", policy: (await loadPolicy(file, {}, quiet)).policy, name };
+}
+
+/** All of standard input as text. */
+export async function readStdinText(io: CliIO): Promise<string> {
+  if (!io.readStdin) throw new UsageError("- (standard input) is not available here.");
+  return io.readStdin();
 }
 
 /** `sysfence merge` and `sysfence diff`. */
@@ -54,38 +66,83 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .argument("<new>", "profile or policy")
     .option("--phase <phase>", "work | all, for profiles (default: work when they have one)")
     .option("--args <mode>", "strict | safe | off: how OLD's policy is generated from a profile", "safe")
-    .option("--json", "print JSON")
+    .option(
+      "--static <mode>",
+      "auto | on | off: OLD's policy from a profile includes what static analysis finds reachable, as generate does (default auto)",
+      "auto",
+    )
+    .option("--format <format>", "text | md | json (md: a GitHub job summary)", "text")
+    .option("--all", "text: also list the changes that need no decision")
+    .option("--json", "same as --format json")
     .addHelpText(
       "after",
-      "\nExit status: 0 no drift, 1 NEW needs a call OLD's policy denies (use it in CI), 2 usage or input trouble (a missing or unreadable file): never mistaken for drift.",
+      `
+Exit status: 0 no drift (NEW needs nothing OLD's policy denies; calls that vanished or are newly allowed
+are not drift), 1 drift (use it in CI), 2 usage or input trouble (a missing, unreadable or invalid file):
+never mistaken for drift.
+
+Examples:
+  sysfence diff policy.yaml new-profile.json            # CI: the committed policy against today's recording
+  sysfence diff --format md policy.yaml new.json >> "$GITHUB_STEP_SUMMARY"
+  sysfence diff old-profile.json new-profile.json --all`,
     )
     .action(
       async (
         oldFile: string,
         newFile: string,
-        opts: { phase?: "work" | "all"; args?: "strict" | "safe" | "off"; json?: boolean },
+        opts: {
+          phase?: "work" | "all";
+          args?: "strict" | "safe" | "off";
+          static?: string;
+          format: string;
+          all?: boolean;
+          json?: boolean;
+        },
       ) => {
         if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
           throw new UsageError(`--phase '${opts.phase}': use work or all.`);
-        const { diffInputs, formatDiff } = await import("../../generate/diff.js");
+        const format = opts.json ? "json" : opts.format;
+        if (!["text", "md", "json"].includes(format))
+          throw new UsageError(`--format '${format}': use text, md or json.`);
+        if (!["auto", "on", "off"].includes(opts.static ?? "auto"))
+          throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
+        if (oldFile === "-" && newFile === "-")
+          throw new UsageError("only one of OLD and NEW can be - (stdin).");
+        const { diffInputs, formatDiff, formatDiffMarkdown } = await import("../../generate/diff.js");
         // input trouble is exit 2: a CI check must never read a missing file as drift
-        const read = (f: string) =>
-          readProfileOrPolicy(f, io).catch((e) => {
-            throw e instanceof SysfenceError
-              ? new SysfenceError(e.code, e.message, { cause: e, exitStatus: 2, diagnostics: e.diagnostics })
-              : e;
-          });
+        const asInput = (e: unknown) => {
+          throw e instanceof SysfenceError
+            ? new SysfenceError(e.code, e.message, { cause: e, exitStatus: 2, diagnostics: e.diagnostics })
+            : e;
+        };
+        const read = (f: string) => readProfileOrPolicy(f, io).catch(asInput);
         const [a, b] = [await read(oldFile), await read(newFile)];
-        const d = diffInputs(a, b, { phase: opts.phase, args: opts.args });
-        // the verdict first: what a reviewer must decide, then the details
-        const verdict = d.denied.length
-          ? `DRIFT: ${newFile} needs ${d.denied.length} call(s) that ${oldFile}'s policy denies\n`
-          : `no drift: ${oldFile}'s policy allows everything ${newFile} needs\n`;
-        io.stdout(opts.json ? `${toJson(d)}\n` : `${verdict}${formatDiff(d, oldFile, newFile)}`);
+        let reachable: Map<string, string[]> | undefined;
+        if (a.kind === "profile") {
+          const { staticInput } = await import("../../generate/static-input.js");
+          try {
+            reachable = staticInput(
+              [a.profile],
+              (opts.static ?? "auto") as "auto" | "on" | "off",
+              undefined,
+              () => {},
+            )?.reachable;
+          } catch (e) {
+            asInput(e);
+          }
+        }
+        const d = diffInputs(a, b, { phase: opts.phase, args: opts.args, reachable });
+        const text =
+          format === "json"
+            ? `${toJson({ drift: d.denied.length > 0, ...d })}\n`
+            : format === "md"
+              ? formatDiffMarkdown(d, a.name, b.name)
+              : formatDiff(d, a.name, b.name, opts.all);
+        io.stdout(text);
         if (d.denied.length)
           throw new SysfenceError(
             "E_DRIFT",
-            `${newFile} needs ${d.denied.length} call(s) that ${oldFile}'s policy denies.`,
+            `${b.name} needs ${d.denied.length} call(s) that ${a.name}'s policy denies.`,
             {
               exitStatus: 1,
             },

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
@@ -49,7 +48,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     .addHelpText("after", "\nExample: sysfence record --after listen -o nginx.json -- nginx -g 'daemon off;'")
     .action(async (opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
-      const { countMismatches, profileFromLog, record } = await import("../../record/strace.js");
+      const { countMismatches, profileFromLog } = await import("../../record/strace.js");
       const phase = parsePhase(opts.after);
       const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
       let result: { profile: Profile; builder: ProfileBuilder };
@@ -72,29 +71,16 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           throw new UsageError(
             "-o -: the recorded program's standard output is its own; give a file for the profile, e.g. -o profile.json.",
           );
-        const { resolveCommand } = await import("../../install/run.js");
-        resolveCommand(command[0]); // a missing program is an error before strace starts
         const live = !opts.quiet && process.stderr.isTTY;
         const requested = opts.engine ?? "auto";
         if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
           throw new UsageError(`--engine '${requested}': use auto, strace or ftrace.`);
-        if (requested === "ftrace" && opts.checkCounts)
-          throw new UsageError("--check-counts compares with strace's own counts; it needs --engine strace.");
-        const ftrace = await import("../../record/ftrace.js");
-        const { chooseEngine } = await import("../../record/engine.js");
-        const { engine, why } = chooseEngine({
-          requested,
-          phase,
-          checkCounts: !!opts.checkCounts,
-          root: process.getuid?.() === 0,
-          tracepoints: requested === "auto" && ftrace.tracepointsAvailable(),
-        });
-        if (!opts.quiet && requested === "auto") io.stderr(`sysfence record: engine ${engine} (${why})\n`);
-        const run = engine === "ftrace" ? ftrace.recordFtrace : record;
-        const r = await run(command, {
-          phase,
-          phaseText: opts.after,
-          focus,
+        const { recordCommand } = await import("../../record/record.js");
+        const r = await recordCommand(command, {
+          engine: requested,
+          after: opts.after,
+          onlyExe: opts.onlyExe,
+          excludeExe: opts.excludeExe,
           pin: opts.pin !== false,
           checkCounts: opts.checkCounts,
           onProgress: live
@@ -105,6 +91,8 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
             : undefined,
         });
         if (live) io.stderr("\n");
+        if (!opts.quiet && requested === "auto")
+          io.stderr(`sysfence record: engine ${r.engine} (${r.why})\n`);
         result = r;
         status = r.status;
       }
@@ -116,15 +104,6 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           io.stderr(
             `sysfence record: counts equal strace's for all ${builder.straceSummary.size} syscalls that returned\n`,
           );
-      }
-      // the executables' build-ids: generate --static analyses the same binaries, or says they changed
-      const { buildIdOfFile } = await import("../../analyze/elf.js");
-      for (const proc of profile.processes) {
-        // the launched command given as a relative path (./server) was exec'd from this directory
-        if (!proc.exe.startsWith("/") && proc.exe.includes("/") && proc.exe === command[0])
-          proc.exe = resolve(proc.exe);
-        const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
-        if (id) proc.buildId = id;
       }
       const text = `${toJson(profile)}\n`;
       if (opts.output) writeOutput(opts.output, text, io);

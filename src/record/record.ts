@@ -1,0 +1,87 @@
+// Recording a command, engine chosen as `sysfence record` chooses it: the CLI and the library both call this.
+import { resolve } from "node:path";
+import { buildIdOfFile } from "../analyze/elf.js";
+import { SysfenceError } from "../errors.js";
+import { type ProfileBuilder, parsePhase } from "./builder.js";
+import { chooseEngine, type Engine } from "./engine.js";
+import { recordFtrace, tracepointsAvailable } from "./ftrace.js";
+import type { Profile } from "./profile.js";
+import { record as recordStrace } from "./strace.js";
+
+/** What to record and how. */
+export interface RecordCommandOptions {
+  /** auto (default), strace or ftrace. */
+  engine?: "auto" | Engine;
+  /** Where the work phase begins: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS. */
+  after?: string;
+  /** Count only processes running these programs (paths or names). */
+  onlyExe?: string[];
+  /** Do not count processes running these programs. */
+  excludeExe?: string[];
+  /** Pin strace and the program to one CPU (default true; strace engine). */
+  pin?: boolean;
+  /** Also let strace count (-C) (strace engine). */
+  checkCounts?: boolean;
+  /** Called about every 200 ms. */
+  onProgress?: (p: { calls: number; distinct: number; processes: number }) => void;
+}
+
+/** The profile, the program's exit status, and the engine that recorded it and why. */
+export interface RecordCommandResult {
+  profile: Profile;
+  status: number;
+  engine: Engine;
+  why: string;
+  builder: ProfileBuilder;
+}
+
+/**
+ * Runs argv (argv[0] looked up in PATH) under the chosen engine and returns its profile, with the
+ * executables' build-ids (generate --static analyses the same binaries, or says they changed).
+ * A program that exits non-zero still gives a profile (marked incomplete) and its status.
+ */
+export async function recordCommand(
+  argv: readonly string[],
+  options: RecordCommandOptions = {},
+): Promise<RecordCommandResult> {
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string"))
+    throw new SysfenceError(
+      "E_USAGE",
+      "record(): give the command as an array of strings, e.g. ['ls', '/'].",
+    );
+  const requested = options.engine ?? "auto";
+  if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
+    throw new SysfenceError("E_USAGE", `engine '${requested}': use auto, strace or ftrace.`);
+  if (requested === "ftrace" && options.checkCounts)
+    throw new SysfenceError(
+      "E_USAGE",
+      "--check-counts compares with strace's own counts; it needs --engine strace.",
+    );
+  const { resolveCommand } = await import("../install/run.js");
+  resolveCommand(argv[0]); // a missing program is an error before anything starts
+  const phase = parsePhase(options.after);
+  const { engine, why } = chooseEngine({
+    requested,
+    phase,
+    checkCounts: !!options.checkCounts,
+    root: process.getuid?.() === 0,
+    tracepoints: requested === "auto" && tracepointsAvailable(),
+  });
+  const run = engine === "ftrace" ? recordFtrace : recordStrace;
+  const r = await run([...argv], {
+    phase,
+    phaseText: options.after,
+    focus: { only: options.onlyExe, exclude: options.excludeExe },
+    pin: options.pin !== false,
+    checkCounts: options.checkCounts,
+    onProgress: options.onProgress,
+  });
+  for (const proc of r.profile.processes) {
+    // the launched command given as a relative path (./server) was exec'd from this directory
+    if (!proc.exe.startsWith("/") && proc.exe.includes("/") && proc.exe === argv[0])
+      proc.exe = resolve(proc.exe);
+    const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
+    if (id) proc.buildId = id;
+  }
+  return { ...r, engine, why };
+}
