@@ -26,14 +26,24 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   export: async () => ({ register: (await import("./commands/export.js")).registerExport }),
   import: async () => ({ register: (await import("./commands/export.js")).registerExport }),
   analyze: async () => ({ register: (await import("./commands/analyze.js")).registerAnalyze }),
+  completion: async () => ({ register: (await import("./commands/completion.js")).registerCompletion }),
+  man: async () => ({ register: (await import("./commands/completion.js")).registerCompletion }),
 };
+/** Commands that describe every other command: they need all of them registered. */
+const NEEDS_ALL = new Set(["completion", "man"]);
 
 /** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */
-export async function main(argvIn: string[], io: CliIO = processIO): Promise<number> {
+export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<number> {
   // Everything after "--" is the command `run` executes, never options for sysfence.
   const dd = argvIn.indexOf("--");
-  const argv = dd >= 0 ? argvIn.slice(0, dd) : argvIn;
+  let argv = dd >= 0 ? argvIn.slice(0, dd) : argvIn;
   const command = dd >= 0 ? argvIn.slice(dd + 1) : [];
+  // --quiet (-q) on any command: no warnings or notes on stderr; errors still. `record` and `demo` also
+  // read it themselves (no progress).
+  const quiet = argv.includes("--quiet") || argv.includes("-q");
+  if (quiet && !["record", "demo"].includes(argv[0] ?? ""))
+    argv = argv.filter((a) => a !== "--quiet" && a !== "-q");
+  const io = quiet ? withoutWarnings(ioIn) : ioIn;
   try {
     // `run` parses its own words: commander costs ~20 ms of every target's start-up.
     if (argv[0] === "run" && !argv.includes("-h") && !argv.includes("--help")) {
@@ -52,17 +62,24 @@ export async function main(argvIn: string[], io: CliIO = processIO): Promise<num
   const program = new Command("sysfence")
     .description("record, generate, compile, enforce and observe seccomp policies")
     .version("0.1.0")
+    .option("-q, --quiet", "no warnings or notes on stderr (errors are always printed)")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   // Load only the command being run (all of them for help): start-up time matters for `run`.
   const wanted = argv.find((a) => !a.startsWith("-"));
   const registered = new Set<Register>();
   for (const [name, load] of Object.entries(COMMANDS)) {
-    if (wanted && wanted in COMMANDS && name !== wanted) continue;
+    if (wanted && wanted in COMMANDS && name !== wanted && !NEEDS_ALL.has(wanted)) continue;
     const { register } = await load();
     if (registered.has(register)) continue;
     registered.add(register);
     register(program, io, command);
+  }
+  // every command's help ends with its examples (cli/examples.ts, shared with the man page)
+  const { EXAMPLES } = await import("./examples.js");
+  for (const c of program.commands) {
+    const ex = EXAMPLES[c.name()];
+    if (ex?.length) c.addHelpText("after", `\nExamples:\n${ex.map((e) => `  ${e}`).join("\n")}`);
   }
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -71,6 +88,20 @@ export async function main(argvIn: string[], io: CliIO = processIO): Promise<num
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     return reportError(e, io);
   }
+}
+
+/** Lines that are warnings or notes ("file:1:2: warning: …", "sysfence generate: note: …", "warning: …"). */
+const WARNING_LINE = /^(?:[^\n]*?: )?(?:warning|note): /;
+
+/** The same streams, with warning and note lines dropped from stderr. */
+function withoutWarnings(io: CliIO): CliIO {
+  return {
+    ...io,
+    stderr: (text) => {
+      const kept = text.split(/(?<=\n)/).filter((line) => !WARNING_LINE.test(line));
+      if (kept.length) io.stderr(kept.join(""));
+    },
+  };
 }
 
 function isSysfenceError(e: unknown): e is SysfenceError {

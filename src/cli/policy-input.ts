@@ -2,10 +2,11 @@ import { readFile } from "node:fs/promises";
 import { release } from "node:os";
 import { decodeProgram, type Insn } from "../bpf/insn.js";
 import { type CompileResult, compile } from "../compile/compile.js";
-import { formatDiagnostic, SysfenceError } from "../errors.js";
+import { formatDiagnostic } from "../errors.js";
 import { isBinary, type PolicyFormat } from "../policy/formats/detect.js";
 import type { ParsedPolicy } from "../policy/parse.js";
 import { type ArchName, archInfo } from "../syscalls/arches.js";
+import { inputName, readInput } from "../util/read-input.js";
 import type { CliIO } from "./io.js";
 
 /** Options shared by commands that read a policy. */
@@ -67,13 +68,5 @@ export async function looksLikeBpf(path: string, inputFormat?: string): Promise<
 
 /** Reads a raw BPF file. */
 export async function loadBpf(path: string): Promise<Insn[]> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
-      cause: e,
-    });
-  }
-  return decodeProgram(bytes, path);
+  return decodeProgram(await readInput(path), inputName(path));
 }

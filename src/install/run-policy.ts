@@ -2,7 +2,7 @@ import { SysfenceError } from "../errors.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import { referenceDecide } from "../policy/reference.js";
 import { ARCHES, type ArchName, nativeArch } from "../syscalls/arches.js";
-import { isGroup } from "../syscalls/groups.js";
+import { groupNames, isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall, suggestSyscalls, syscallNumber } from "../syscalls/table.js";
 
 /**
@@ -77,12 +77,12 @@ export function checkSpec(spec: readonly string[]): void {
   const bad = spec.filter((s) => (s.startsWith("@") ? !isGroup(s) : !isKnownSyscall(s)));
   if (bad.length === 0) return;
   const lines = bad.map((s) => {
-    const hint = s.startsWith("@")
-      ? "list groups with 'sysfence syscalls @'"
-      : suggestSyscalls(s)
-          .map((x) => `'${x}'`)
-          .join(" or ");
-    return `  unknown ${s.startsWith("@") ? "group" : "syscall"} '${s}'${hint ? ` — ${s.startsWith("@") ? hint : `did you mean ${hint}?`}` : ""}`;
+    const group = s.startsWith("@");
+    const near = suggestSyscalls(s, group ? groupNames() : undefined)
+      .map((x) => `'${x}'`)
+      .join(" or ");
+    const hint = near ? `did you mean ${near}?` : group ? "list groups with 'sysfence syscalls @'" : "";
+    return `  unknown ${group ? "group" : "syscall"} '${s}'${hint ? ` — ${hint}` : ""}`;
   });
   throw new SysfenceError("E_USAGE", `bad syscall spec; nothing was run:\n${lines.join("\n")}`);
 }

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { SysfenceError } from "../errors.js";
 import { findArch } from "../syscalls/arches.js";
 import { dictReviver } from "../util/dict.js";
+import { inputName, readInput } from "../util/read-input.js";
 import type { Profile } from "./profile.js";
 
 /** Checks that parsed JSON is a sysfence profile; the error names the file and what is wrong. */
@@ -100,10 +100,5 @@ export function parseProfile(text: string, file: string): Profile {
 
 /** Reads a profile file. */
 export async function readProfile(file: string): Promise<Profile> {
-  const text = await readFile(file, "utf8").catch((e) => {
-    throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
-      cause: e,
-    });
-  });
-  return parseProfile(text, file);
+  return parseProfile((await readInput(file)).toString("utf8"), inputName(file));
 }

@@ -29,10 +29,6 @@ export function registerAnalyze(program: Command, io: CliIO): void {
       (v: string, all: string[] = []) => [...all, v],
     )
     .option("--no-cache", "analyse every library afresh (the cache is keyed by build-id)")
-    .addHelpText(
-      "after",
-      "\nExample: sysfence analyze /usr/bin/memcached\n         sysfence analyze --arch aarch64 --sysroot /usr/aarch64-linux-gnu ./app",
-    )
     .action(async (file: string, opts: AnalyzeOpts) => {
       if (opts.arch !== undefined && opts.arch !== "x86_64" && opts.arch !== "aarch64")
         throw new UsageError(`--arch '${opts.arch}': sysfence analyses x86_64 and aarch64 programs.`);

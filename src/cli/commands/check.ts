@@ -21,7 +21,7 @@ export function registerCheck(program: Command, io: CliIO): void {
       else {
         for (const w of r.resolved.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
         io.stdout(
-          `${file}: ok (${parsed.format} format, ${parsed.policy.rules.length} rules, ${warnings.length} warnings)\n`,
+          `${file === "-" ? "<stdin>" : file}: ok (${parsed.format} format, ${parsed.policy.rules.length} rules, ${warnings.length} warnings)\n`,
         );
       }
     });

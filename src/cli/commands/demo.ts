@@ -6,7 +6,7 @@ import { decodeActionValue, formatAction } from "../../policy/actions.js";
 import { ARCHES } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
 import { syscallNumber } from "../../syscalls/table.js";
-import type { CliIO } from "../io.js";
+import { type CliIO, toJson } from "../io.js";
 import { loadAndCompile } from "../policy-input.js";
 import { formatSummary } from "./compile.js";
 
@@ -33,16 +33,18 @@ export function registerDemo(program: Command, io: CliIO): void {
     )
     .option("--clients <n>", "concurrent clients", "8")
     .option("--rounds <n>", "rounds per client", "40")
-    .action(async (opts: { compile?: boolean; clients: string; rounds: string }) => {
+    .option("--json", "print the result as JSON (the steps go to stderr)")
+    .action(async (opts: { compile?: boolean; clients: string; rounds: string; json?: boolean }) => {
       if (!opts.compile) {
         const { runDemo } = await import("../../demo/run-demo.js");
         const { straceVersion } = await import("../../record/strace.js");
         straceVersion(); // no strace: the install hint, before anything starts
-        const r = await runDemo((line) => io.stdout(`${line}\n`), {
+        const r = await runDemo((line) => (opts.json ? io.stderr : io.stdout)(`${line}\n`), {
           clients: Number(opts.clients),
           rounds: Number(opts.rounds),
         });
         const ok = r.failures.length === 0 && r.serverSurvived && r.attackStopped && r.exitCode === 0;
+        if (opts.json) io.stdout(`${toJson({ ok, ...r })}\n`);
         if (!ok) throw new SysfenceError("E_DEMO_FAILED", "the demo did not end as it should (see above).");
         return;
       }

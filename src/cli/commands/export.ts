@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { decodeProgram } from "../../bpf/insn.js";
@@ -33,16 +32,7 @@ export function registerExport(program: Command, io: CliIO): void {
     .option("--api-version <v>", "k8s: SPO API version, v1 (SPO >= 1.0) or v1beta1", "v1")
     .option("--pod-snippet", "k8s: also print the securityContext that uses the profile")
     .option("--arch <arch...>", "target architectures (default: the policy's)")
-    .addHelpText(
-      "after",
-      `
-Examples:
-  sysfence export nginx.policy.yaml --format oci -o nginx.json          # Docker/podman/runc (launcher runc)
-  sysfence export nginx.policy.yaml --format bpf -o nginx.bpf           # bwrap --seccomp 9 9<nginx.bpf
-  sysfence export p.yaml --format bpf-c --launcher exec -o launch.c     # cc launch.c -o launch; ./launch nginx
-  sysfence export p.yaml --format systemd --log                         # a trial drop-in that only logs
-  sysfence export p.yaml --format k8s --namespace web --pod-snippet     # SPO SeccompProfile (v1)`,
-    )
+    .option("--json", "print JSON: the output (base64 for bpf), the launcher, its rules and every warning")
     .action(
       async (
         file: string,
@@ -58,6 +48,7 @@ Examples:
           namespace?: string;
           apiVersion: string;
           podSnippet?: boolean;
+          json?: boolean;
         },
       ) => {
         if (!(EXPORT_FORMATS as string[]).includes(opts.format))
@@ -69,7 +60,8 @@ Examples:
           throw new UsageError(`--nnp takes true or false, not '${opts.nnp}'.`);
         if (opts.apiVersion !== "v1" && opts.apiVersion !== "v1beta1")
           throw new UsageError(`--api-version takes v1 or v1beta1, not '${opts.apiVersion}'.`);
-        if (format === "bpf" && !opts.output) throw new UsageError("--format bpf is binary; give -o FILE.");
+        if (format === "bpf" && !opts.output && !opts.json)
+          throw new UsageError("--format bpf is binary; give -o FILE (or --json for base64).");
         const { policy } = await loadPolicy(file, opts, io);
         const name =
           opts.name ??
@@ -77,7 +69,7 @@ Examples:
             .replace(/\.[^.]+$/, "")
             .toLowerCase()
             .replace(/[^a-z0-9-]+/g, "-");
-        const { output, warnings, launcherWarnings } = exportPolicy(policy, format, {
+        const { output, warnings, launcherWarnings, launcher, launcherRules } = exportPolicy(policy, format, {
           launcher: opts.launcher as LauncherName | undefined,
           noNewPrivileges: opts.nnp === undefined ? undefined : opts.nnp === "true",
           log: opts.log,
@@ -96,7 +88,21 @@ Examples:
           );
         }
         if (opts.output) writeOutput(opts.output, output, io);
-        else io.stdout(typeof output === "string" ? output : output.toString("hex"));
+        if (opts.json) {
+          const { toJson } = await import("../io.js");
+          io.stdout(
+            `${toJson({
+              format,
+              launcher,
+              output: typeof output === "string" ? output : output.toString("base64"),
+              encoding: typeof output === "string" ? "utf8" : "base64",
+              launcherRules: launcherRules.map((r) => ({ names: r.names, comment: r.comment })),
+              warnings: warnings.map(formatDiagnostic),
+              launcherWarnings: launcherWarnings.map(formatDiagnostic),
+              ...(opts.output ? { writtenTo: opts.output } : {}),
+            })}\n`,
+          );
+        } else if (!opts.output) io.stdout(typeof output === "string" ? output : output.toString("hex"));
       },
     );
   program
@@ -108,20 +114,22 @@ Examples:
     .option("-o, --output <file>", "write here (atomically) instead of stdout")
     .option("--caps <list>", "OCI: capabilities the container holds")
     .option("--input-format <format>", INPUT_FORMAT_HELP)
-    .action(async (file: string, opts: PolicyOptions & { output?: string }) => {
+    .option("--json", "print JSON: the policy text, the format it was read as and its rule count")
+    .action(async (file: string, opts: PolicyOptions & { output?: string; json?: boolean }) => {
       const { policyToYaml } = await import("../../policy/write.js");
       let policy: Policy;
       if (await looksLikeBpf(file, opts.inputFormat)) {
         const { importBpf } = await import("../../policy/bpf-import.js");
-        const bytes = await readFile(file).catch((e) => {
-          throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
-            cause: e,
-          });
-        });
-        policy = importBpf(decodeProgram(bytes, file), file);
+        const { inputName, readInput } = await import("../../util/read-input.js");
+        policy = importBpf(decodeProgram(await readInput(file), inputName(file)), inputName(file));
       } else policy = (await loadPolicy(file, opts, io)).policy;
       const text = policyToYaml(policy, `Imported by sysfence from ${file}`);
       if (opts.output) writeOutput(opts.output, text, io);
-      else io.stdout(text);
+      if (opts.json) {
+        const { toJson } = await import("../io.js");
+        io.stdout(
+          `${toJson({ source: file, rules: policy.rules.length, policy: text, ...(opts.output ? { writtenTo: opts.output } : {}) })}\n`,
+        );
+      } else if (!opts.output) io.stdout(text);
     });
 }

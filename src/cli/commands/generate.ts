@@ -5,6 +5,7 @@ import { errnoValue } from "../../syscalls/constants.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
 
 interface GenerateOpts {
+  json?: boolean;
   output?: string;
   phase?: "work" | "all";
   exe?: string[];
@@ -46,6 +47,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
     )
     .argument("[profiles...]", "profiles written by sysfence record (several: their union)")
     .option("-o, --output <file>", "the policy (YAML); default: stdout")
+    .option("--json", "print JSON: the policy text, its statistics per tier, notes and warnings")
     .option("--phase <phase>", "work | all (default: work when the profiles have a work phase)")
     .option("--exe <exe...>", "only processes running this program (path or name)")
     .option(
@@ -81,10 +83,6 @@ export function registerGenerate(program: Command, io: CliIO): void {
     )
     .option("--since <time>", "with --finalize: the burn-in window's start (epoch seconds, ISO date, 2h, 1d)")
     .option("--source <source>", "with --finalize: auto | journal | dmesg | audit-log | a log file", "auto")
-    .addHelpText(
-      "after",
-      "\nExamples: sysfence generate --phase all memcached.json -o memcached.yaml\n          sysfence generate --unseen log p.json -o burnin.yaml; (run, audit --patch); sysfence generate --finalize burnin.yaml --since 1d -o final.yaml",
-    )
     .action(async (files: string[], opts: GenerateOpts) => {
       if (opts.finalize) {
         await finalizeCommand(opts, io);
@@ -146,7 +144,12 @@ export function registerGenerate(program: Command, io: CliIO): void {
           "internal: the generated policy does not read back; please report.",
         );
       if (opts.output) writeOutput(opts.output, g.text, io);
-      else io.stdout(g.text);
+      if (opts.json) {
+        const { toJson } = await import("../io.js");
+        io.stdout(
+          `${toJson({ policy: g.text, phase: g.phase, stats: g.stats, notes: g.notes, warnings: g.warnings, ...(opts.output ? { writtenTo: opts.output } : {}) })}\n`,
+        );
+      } else if (!opts.output) io.stdout(g.text);
       for (const w of g.warnings) io.stderr(`sysfence generate: warning: ${w}\n`);
       for (const n of g.notes) io.stderr(`sysfence generate: note: ${n}\n`);
       const pct = ((100 * g.stats.allowed) / g.stats.known).toFixed(1);

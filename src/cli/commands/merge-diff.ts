@@ -79,12 +79,7 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
       `
 Exit status: 0 no drift (NEW needs nothing OLD's policy denies; calls that vanished or are newly allowed
 are not drift), 1 drift (use it in CI), 2 usage or input trouble (a missing, unreadable or invalid file):
-never mistaken for drift.
-
-Examples:
-  sysfence diff policy.yaml new-profile.json            # CI: the committed policy against today's recording
-  sysfence diff --format md policy.yaml new.json >> "$GITHUB_STEP_SUMMARY"
-  sysfence diff old-profile.json new-profile.json --all`,
+never mistaken for drift.`,
     )
     .action(
       async (

@@ -45,7 +45,6 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     )
     .option("--check-counts", "also let strace count (-C) and report any difference from sysfence's counts")
     .option("-q, --quiet", "no progress on stderr")
-    .addHelpText("after", "\nExample: sysfence record --after listen -o nginx.json -- nginx -g 'daemon off;'")
     .action(async (opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
       const { countMismatches, profileFromLog } = await import("../../record/strace.js");

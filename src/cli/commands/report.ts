@@ -12,13 +12,17 @@ export function registerReport(program: Command, io: CliIO): void {
     .argument("<input>", "a profile (sysfence record) or a policy (sysfence YAML/JSON, Docker/OCI)")
     .option("--format <format>", "text | md | html | json", "text")
     .option("-o, --output <file>", "write here (atomically); default: stdout")
-    .action(async (file: string, opts: { format: string; output?: string }) => {
+    .option("--json", "same as --format json")
+    .action(async (file: string, opts: { format: string; output?: string; json?: boolean }) => {
+      if (opts.json) opts.format = "json";
       if (!["text", "md", "html", "json"].includes(opts.format))
         throw new UsageError(`--format '${opts.format}': use text, md, html or json.`);
       const input = await readProfileOrPolicy(file, io);
       const { buildReport, reportOfProfile } = await import("../../report/model.js");
       const report =
-        input.kind === "profile" ? reportOfProfile(input.profile, file) : buildReport(input.policy, file);
+        input.kind === "profile"
+          ? reportOfProfile(input.profile, input.name)
+          : buildReport(input.policy, input.name);
       let text: string;
       if (opts.format === "json") text = `${toJson(report)}\n`;
       else if (opts.format === "html")

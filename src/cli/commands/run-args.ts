@@ -1,3 +1,4 @@
+import { suggestSyscalls } from "../../syscalls/table.js";
 import { UsageError } from "../io.js";
 
 /** Options of `sysfence run`, parsed without commander: `run` is on every target's start-up path. */
@@ -72,8 +73,18 @@ export function parseRunArgs(words: readonly string[]): RunArgs {
         out.help = true;
         break;
       default:
-        throw new UsageError(`unknown option '${w}' for run; see 'sysfence run --help'.`);
+        throw new UsageError(`unknown option '${w}' for run${nearestOption(w)}; see 'sysfence run --help'.`);
     }
   }
   return out;
+}
+
+/** The options `run` takes, for "did you mean" hints. */
+const RUN_OPTIONS = [...VALUED, "--deny", "--log", "--no-implicit", "--dry-run", "--help"];
+
+/** " — did you mean --policy?" for a misspelt option, or nothing. */
+function nearestOption(word: string): string {
+  const name = word.split("=")[0];
+  const near = suggestSyscalls(name, RUN_OPTIONS);
+  return near.length ? ` — did you mean ${near.join(" or ")}?` : "";
 }

@@ -26,7 +26,6 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
     .option("--preset <name...>", "built-in hardening sets: no-user-namespaces, no-debug")
     .option("--no-implicit", "do not add @default and the dynamic loader's calls to an allow-list")
     .option("--dry-run", "print the policy's summary instead of running")
-    .addHelpText("after", "\nExample: sysfence run @default @basic-io @file-system getdents64 -- ls /")
     .action(
       async (
         spec: string[],

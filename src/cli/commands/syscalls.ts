@@ -3,7 +3,7 @@ import { type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
 import { argCount, argWidth } from "../../syscalls/args.js";
 import { SYSTEMD_VERSION } from "../../syscalls/generated/groups.js";
 import { expandGroup, groupDescription, groupNames, groupsOf } from "../../syscalls/groups.js";
-import { resolveSyscallSpec, syscallNumber, syscallTable } from "../../syscalls/table.js";
+import { resolveSyscallSpec, suggestSyscalls, syscallNumber, syscallTable } from "../../syscalls/table.js";
 import { type CliIO, toJson, UsageError } from "../io.js";
 
 interface SyscallInfo {
@@ -56,7 +56,9 @@ export function registerSyscalls(program: Command, io: CliIO): void {
         if (item.startsWith("@")) {
           const members = expandGroup(item);
           if (!members)
-            throw new UsageError(`unknown group '${item}'; list them with 'sysfence syscalls @'.`);
+            throw new UsageError(
+              `unknown group '${item}'${nearGroup(item)}; list them with 'sysfence syscalls @'.`,
+            );
           for (const m of members) out.push(describe(arch, m));
           continue;
         }
@@ -74,4 +76,10 @@ export function registerSyscalls(program: Command, io: CliIO): void {
       );
       io.stdout(`${rows.join("\n")}\n`);
     });
+}
+
+/** " — did you mean @basic-io?" for a misspelt group, or nothing. */
+function nearGroup(name: string): string {
+  const near = suggestSyscalls(name, groupNames());
+  return near.length ? ` — did you mean ${near.join(" or ")}?` : "";
 }
