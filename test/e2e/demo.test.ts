@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { REPO } from "../helpers/paths.js";
@@ -14,7 +14,6 @@ const skip =
 
 describe("sysfence demo: the README's main job", { skip }, () => {
   it("records, generates, reports, enforces with zero failures and stops the injected shell", () => {
-    const t0 = Date.now();
     const r = spawnSync(process.execPath, [`${REPO}dist/src/cli/main.js`, "demo"], {
       encoding: "utf8",
       timeout: 60_000,
@@ -31,6 +30,41 @@ describe("sysfence demo: the README's main job", { skip }, () => {
     const policy = parsePolicy(readFileSync(join(dir, "policy.yaml"), "utf8")).policy;
     assert.ok(policy.rules.length > 20);
     assert.match(readFileSync(join(dir, "report.html"), "utf8"), /Risky calls/);
-    assert.ok(Date.now() - t0 < 60_000, "under a minute");
+  });
+
+  it("two recordings of the demo under its load diff clean both ways; an injected new call is drift", () => {
+    const run = () => {
+      const r = spawnSync(process.execPath, [`${REPO}dist/src/cli/main.js`, "demo", "--json"], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const dir = /files in (\S+)\)/.exec(r.stderr)?.[1];
+      assert.ok(dir, r.stderr);
+      assert.equal(JSON.parse(r.stdout).ok, true);
+      return join(dir, "profile.json");
+    };
+    const [a, b] = [run(), run()];
+    const diff = (...args: string[]) =>
+      spawnSync(process.execPath, [`${REPO}dist/src/cli/main.js`, "diff", ...args], { encoding: "utf8" });
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ]) {
+      const d = diff(x, y);
+      assert.equal(d.status, 0, `diff ${x} ${y} flaps:\n${d.stdout}${d.stderr}`);
+      assert.match(d.stdout, /^no drift/);
+    }
+    // a dependency starts calling something new: one side gains a call nothing allowed
+    const profile = JSON.parse(readFileSync(b, "utf8"));
+    const call = { setup: 1, work: 0, errors: 0 };
+    profile.syscalls.ptrace = call;
+    profile.processes.at(-1).threads[0].syscalls.ptrace = call;
+    const injected = join(dirname(b), "injected.json");
+    writeFileSync(injected, JSON.stringify(profile));
+    const d = diff(a, injected);
+    assert.equal(d.status, 1, d.stdout + d.stderr);
+    assert.match(d.stdout, /^DRIFT: .* needs 1 call\(s\)/);
+    assert.match(d.stdout, /! ptrace\(\)/);
   });
 });
