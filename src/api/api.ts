@@ -25,16 +25,29 @@ export async function record(argv: readonly string[], options: RecordCommandOpti
   return (await recordCommand(argv, options)).profile;
 }
 
-/** A least-privilege policy from one or more profiles (objects or file paths), as `sysfence generate`. */
+/** Options of generatePolicy(): `generate`'s, and whether static analysis adds the unseen paths. */
+export interface GeneratePolicyOptions extends GenerateOptions {
+  /** auto (default): analyse the recorded executables when they are on this machine, unchanged; on; off. */
+  static?: StaticMode;
+  /** Called with each note (static analysis off and why, libraries analysed …). */
+  onNote?: (note: string) => void;
+}
+
+/**
+ * A least-privilege policy from one or more profiles (objects or file paths), as `sysfence generate`:
+ * what the recording saw, plus what static analysis finds reachable (low risk allowed, high risk EPERM).
+ */
 export function generatePolicy(
   profiles: ProfileInput | readonly ProfileInput[],
-  options: GenerateOptions = {},
+  options: GeneratePolicyOptions = {},
 ): GeneratedPolicy {
-  const list = Array.isArray(profiles) ? profiles : [profiles];
-  return generateFromProfiles(
-    list.map((p) => profileOf(p, "generatePolicy")),
-    options,
-  );
+  const list = (Array.isArray(profiles) ? profiles : [profiles]).map((p) => profileOf(p, "generatePolicy"));
+  const { static: mode = "auto", onNote = () => {}, ...rest } = options;
+  const st = rest.reachable ? undefined : staticInput(list, mode, rest.exe, onNote);
+  return generateFromProfiles(list, {
+    ...rest,
+    ...(st ? { reachable: st.reachable, unresolved: st.unresolved, programs: st.programs } : {}),
+  });
 }
 
 /** A policy written for another engine (OCI/Docker, Kubernetes, systemd, BPF, C), as `sysfence export`. */

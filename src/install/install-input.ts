@@ -10,7 +10,16 @@ import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { parseAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
-import type { Action, ActionKind, CmpOp, Condition, Policy, Rule } from "../policy/model.js";
+import {
+  type Action,
+  type ActionKind,
+  type CmpOp,
+  type Condition,
+  type Policy,
+  RULE_TIERS,
+  type Rule,
+  type RuleTier,
+} from "../policy/model.js";
 import type { OciOptions } from "../policy/oci.js";
 import { parsePolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
@@ -191,12 +200,21 @@ function checkRule(x: unknown, where: string): Rule {
     action: checkAction(x.action, `${where}.action`),
     conditions: conditions.map((c, i) => checkCondition(c, `${where}.conditions[${i}]`)),
     ...(x.final !== undefined ? { final: checkAction(x.final, `${where}.final`) } : {}),
+    ...(typeof x.comment === "string" ? { comment: x.comment } : {}),
+    ...(x.tier !== undefined ? { tier: checkTier(x.tier, `${where}.tier`) } : {}),
   };
+}
+
+const TIERS = RULE_TIERS;
+function checkTier(x: unknown, where: string): RuleTier {
+  if (!TIERS.includes(x as RuleTier))
+    bad("E_POLICY_INVALID", where, `expected one of ${TIERS.join(", ")}, got ${describe(x)}.`);
+  return x as RuleTier;
 }
 
 /** A Policy object from a caller (parsePolicy's output, or built by hand with action texts). */
 export function checkPolicyObject(x: Record<string, unknown>, where: string): Policy {
-  const known = ["defaultAction", "badArchAction", "architectures", "rules", "flags", "source"];
+  const known = ["defaultAction", "badArchAction", "architectures", "rules", "flags", "analysis", "source"];
   for (const k of Object.keys(x))
     if (!known.includes(k))
       bad(
@@ -238,6 +256,7 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
     architectures: [...new Set(architectures)],
     rules: rules.map((r, i) => checkRule(r, `${where}.rules[${i}]`)),
     ...(flags.length ? { flags } : {}),
+    ...(x.analysis !== undefined ? { analysis: checkAnalysis(x.analysis, `${where}.analysis`) } : {}),
     source: typeof x.source === "string" ? x.source : undefined,
   };
 }
@@ -296,4 +315,16 @@ function jsonText(x: object, fn: string): string {
     return bad("E_USAGE", `${fn}() policy`, `cannot be read as a document: ${(e as Error).message}.`);
   }
   return text.replace(/"\\u0000bigint(\d+)"/g, (_m, i) => marks[Number(i)]);
+}
+
+/** What generate --static records about its analysis: the programs and the unresolved site count. */
+function checkAnalysis(x: unknown, where: string): NonNullable<Policy["analysis"]> {
+  if (
+    !isPlainObject(x) ||
+    !Array.isArray(x.programs) ||
+    x.programs.some((p) => typeof p !== "string") ||
+    typeof x.unresolved !== "number"
+  )
+    bad("E_POLICY_INVALID", where, `expected { programs: [paths], unresolved: N }, got ${describe(x)}.`);
+  return { programs: [...(x.programs as string[])], unresolved: x.unresolved as number };
 }
