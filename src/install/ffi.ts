@@ -42,6 +42,8 @@ export interface Libc {
   address(buf: Buffer): bigint;
   fcntl(fd: number, cmd: number, arg: number): number;
   resetSignal(sig: number): void;
+  /** raise(3): send a signal to the calling thread (SIGSTOP: wait for a tracer to attach). */
+  raise(sig: number): number;
   errno(): number;
   exit(code: number): never;
   writeStderr(text: string): void;
@@ -78,6 +80,7 @@ export function loadLibc(): Libc {
   const execveRaw = lib.func("int execve(void *path, void *argv, void *envp)");
   const fcntl = lib.func("int fcntl(int fd, int cmd, int arg)");
   const signal = lib.func("void *signal(int sig, void *handler)");
+  const raise = lib.func("int raise(int sig)");
   const errnoLoc = lib.func("int *__errno_location()");
   const exit = lib.func("void _exit(int code)");
   const write = lib.func("long write(int fd, const char *buf, unsigned long n)");
@@ -100,6 +103,7 @@ export function loadLibc(): Libc {
     resetSignal: (sig) => {
       signal(sig, null);
     },
+    raise: (sig) => raise(sig) as number,
     errno: () => koffi.decode(errnoLoc(), "int") as number,
     exit: (code) => {
       exit(code);

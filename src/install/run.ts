@@ -4,7 +4,7 @@ import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy } from "../policy/model.js";
 import { type ArchName, nativeArch } from "../syscalls/arches.js";
-import { inheritStdio, loadLibc } from "./ffi.js";
+import { inheritStdio, type Libc, loadLibc } from "./ffi.js";
 import { checkPrograms, installChecked, programOf } from "./install.js";
 import { execGuardPolicy } from "./run-policy.js";
 
@@ -35,6 +35,9 @@ export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv = process.env
 }
 
 const SIGPIPE = 13;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
 const SIGXFSZ = 25;
 
 /**
@@ -52,22 +55,8 @@ export function execUnderPolicy(
   const program = programOf(policy);
   const c = loadLibc();
   const flags = { log: options.log };
-  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   // The exec's memory is built here, so the guard can name the exact pointers the kernel will see.
-  const cstr = (s: string) => Buffer.from(`${s}\0`);
-  const keep: Buffer[] = [];
-  const pointerArray = (items: string[]) => {
-    const arr = Buffer.alloc(8 * (items.length + 1));
-    items.forEach((s, i) => {
-      const b = cstr(s);
-      keep.push(b);
-      arr.writeBigUInt64LE(c.address(b), 8 * i);
-    });
-    return arr;
-  };
-  const pathBuf = cstr(path);
-  const argvBuf = pointerArray(argv);
-  const envBuf = pointerArray(env);
+  const { pathBuf, argvBuf, envBuf, keep } = execMemory(c, path, argv);
   const guard = options.execGuard
     ? programOf(
         execGuardPolicy(
@@ -81,12 +70,51 @@ export function execUnderPolicy(
   const programs = guard ? [guard, program] : [program];
   // every check before the first install: no_new_privs and a first filter cannot be taken back
   checkPrograms(programs, flags, c);
+  prepareForExec(c);
+  installChecked(programs, flags, c);
+  c.execveBuffers(pathBuf, argvBuf, envBuf);
+  return execFailed(c, path, keep);
+}
+
+/** execve's memory: the path, argv (argv[0] as given) and this process's environment, as C arrays. */
+export function execMemory(
+  c: Libc,
+  path: string,
+  argv: readonly string[],
+): { pathBuf: Buffer; argvBuf: Buffer; envBuf: Buffer; keep: Buffer[] } {
+  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  const cstr = (s: string) => Buffer.from(`${s}\0`);
+  const keep: Buffer[] = [];
+  const pointerArray = (items: readonly string[]) => {
+    const arr = Buffer.alloc(8 * (items.length + 1));
+    items.forEach((s, i) => {
+      const b = cstr(s);
+      keep.push(b);
+      arr.writeBigUInt64LE(c.address(b), 8 * i);
+    });
+    return arr;
+  };
+  return { pathBuf: cstr(path), argvBuf: pointerArray(argv), envBuf: pointerArray(env), keep };
+}
+
+/** What the program inherits as from a shell: stdio without close-on-exec, SIGPIPE and SIGXFSZ at default. */
+export function prepareForExec(c: Libc): void {
   inheritStdio(c);
+  // systemd socket activation: the sockets at 3… are the program's (Node marked fds 0–15 close-on-exec
+  // at start-up, libuv's uv_disable_stdio_inheritance); exec in place keeps LISTEN_PID true
+  const listenFds = Number(process.env.LISTEN_FDS);
+  if (process.env.LISTEN_PID === String(process.pid) && Number.isInteger(listenFds) && listenFds > 0)
+    for (let fd = 3; fd < 3 + Math.min(listenFds, 1024); fd++) {
+      const flags = c.fcntl(fd, F_GETFD, 0);
+      if (flags >= 0 && flags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
   // Node ignores SIGPIPE; ignored signals survive execve, so give the target the defaults back.
   c.resetSignal(SIGPIPE);
   c.resetSignal(SIGXFSZ);
-  installChecked(programs, flags, c);
-  c.execveBuffers(pathBuf, argvBuf, envBuf);
+}
+
+/** After a failed execve: the error on stderr, exit 127 (not found) or 126. */
+export function execFailed(c: Libc, path: string, keep: Buffer[]): never {
   keep.length = 0;
   const errno = c.errno();
   c.writeStderr(`sysfence: execve ${path} failed with errno ${errno}\n`);

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { argCount } from "../syscalls/args.js";
@@ -29,6 +30,7 @@ import { exitStatus, watch } from "./session.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 const END_MARK = "sysfence-end-of-recording";
+const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
 
 /** Where tracefs is, mounting it when needed (root); a clear error otherwise. */
 function tracefs(): string {
@@ -172,14 +174,11 @@ export async function recordFtrace(
     }
     set("options/event-fork", "1");
     set("options/record-tgid", "1");
-    // the program stops itself before exec, so tracing starts with its very first call
-    // the path is resolved here, as strace does, so the shell's PATH search adds no failed execve calls
+    // the launcher stops itself before exec, so tracing starts with the program's very first call; the
+    // path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
     const { resolveCommand } = await import("../install/run.js");
     const path = resolveCommand(argv[0]);
-    // (argv[0] becomes the resolved path: POSIX sh has no exec -a)
-    child = spawn("sh", ["-c", 'kill -STOP $$; exec "$@"', "sh", path, ...argv.slice(1)], {
-      stdio: "inherit",
-    });
+    child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
     const pid = child.pid as number;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child?.once("exit", (code, signal) => resolve({ code, signal })),
