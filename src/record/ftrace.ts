@@ -3,6 +3,7 @@
 // every call's number and six argument registers, the return value and each exec's file name. What it
 // cannot see: strings and structures in memory (paths, marker text, sockaddrs, clone3's struct).
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -11,6 +12,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   rmdirSync,
   writeFileSync,
@@ -29,7 +31,8 @@ import type { Profile } from "./profile.js";
 import { exitStatus, watch } from "./session.js";
 
 const TRACEFS = "/sys/kernel/tracing";
-const END_MARK = "sysfence-end-of-recording";
+/** The end-of-recording mark: fixed text and a per-session secret, written by sysfence's own pid. */
+const endMarkText = () => `sysfence-end-of-recording-${randomBytes(8).toString("hex")}`;
 const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
 
 /** Where tracefs is, mounting it when needed (root); a clear error otherwise. */
@@ -63,12 +66,16 @@ export class FtraceAdapter {
   lost = 0;
   constructor(
     private readonly builder: ProfileBuilder,
+    private readonly endMark: { pid: number; text: string },
     private readonly arch = nativeArch(),
   ) {}
 
-  /** Feeds one line; returns true when it was the end marker. */
+  /**
+   * Feeds one line; returns true when it was sysfence's end marker: a trace_marker write of this
+   * session's mark by sysfence's own process (a traced program can write the same text, or exec a file
+   * named like it; neither ends the recording).
+   */
   line(text: string): boolean {
-    if (text.includes(END_MARK)) return true;
     const m = LINE.exec(text);
     if (!m) return false;
     const tid = Number(m[2]);
@@ -76,6 +83,8 @@ export class FtraceAdapter {
     const time = Number(m[4]);
     const kind = m[5];
     const body = m[6];
+    // (sysfence's main thread writes it: its tid is its pid; the tgid column is unknown for untraced tasks)
+    if (kind === "tracing_mark_write") return tid === this.endMark.pid && body.trim() === this.endMark.text;
     // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
     if (tgid && tgid !== tid && !this.seen.has(tid)) this.builder.adoptThread(tid, tgid);
     this.seen.add(tid);
@@ -156,6 +165,7 @@ export async function recordFtrace(
       "--after marker:/ready needs the text a program writes, which tracepoints do not carry; use --engine strace.",
     );
   const root = tracefs();
+  removeStaleInstances(root);
   const inst = `${root}/instances/sysfence-${process.pid}`;
   mkdirSync(inst);
   const set = (file: string, value: string) => writeFileSync(`${inst}/${file}`, value);
@@ -192,15 +202,22 @@ export async function recordFtrace(
       "signal/signal_deliver",
     ])
       set(`events/${ev}/enable`, "1");
-    const adapter = new FtraceAdapter(builder);
+    const endMark = { pid: process.pid, text: endMarkText() };
+    const adapter = new FtraceAdapter(builder, endMark);
     // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
     const fd = openSync(`${inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    const reading = drain(fd, (line) => adapter.line(line)).finally(() => closeSync(fd));
-    const session = watch(builder, options, () => child);
+    let endBy: number | undefined; // once the end mark is written, it must arrive within 10 s
+    const reading = drain(
+      fd,
+      (line) => adapter.line(line),
+      () => endBy,
+    ).finally(() => closeSync(fd));
+    const session = watch(builder, options, () => pid);
     process.kill(pid, "SIGCONT");
     const { code, signal } = await exited.finally(() => session.stop());
     set("events/enable", "0");
-    set("trace_marker", END_MARK);
+    set("trace_marker", endMark.text);
+    endBy = Date.now() + 10_000;
     await reading;
     const lost = overruns(inst);
     const status = exitStatus(code, signal);
@@ -230,10 +247,20 @@ export async function recordFtrace(
 }
 
 /** Reads trace_pipe until onLine says it saw the end marker. */
-async function drain(fd: number, onLine: (line: string) => boolean): Promise<void> {
+async function drain(
+  fd: number,
+  onLine: (line: string) => boolean,
+  endBy: () => number | undefined,
+): Promise<void> {
   const buf = Buffer.allocUnsafe(1 << 20);
   let rest = "";
   for (;;) {
+    const deadline = endBy();
+    if (deadline !== undefined && Date.now() > deadline)
+      throw new SysfenceError(
+        "E_IO",
+        "the kernel's trace did not deliver sysfence's end mark; the recording is lost.",
+      );
     let n = 0;
     try {
       n = readSync(fd, buf, 0, buf.length, null);
@@ -277,4 +304,47 @@ function overruns(inst: string): number {
     // unknown
   }
   return n;
+}
+
+/**
+ * Removes the tracing instances of sysfence processes that are gone (a SIGKILLed sysfence cannot clean up
+ * after itself): events off, then the instance with its buffers. An instance of a live sysfence stays.
+ */
+export function removeStaleInstances(root = TRACEFS): string[] {
+  const removed: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(`${root}/instances`);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /^sysfence-(\d+)$/.exec(name);
+    if (!m || isSysfence(Number(m[1]))) continue;
+    const dir = `${root}/instances/${name}`;
+    try {
+      writeFileSync(`${dir}/events/enable`, "0");
+      writeFileSync(`${dir}/set_event_pid`, "");
+      rmdirSync(dir);
+      removed.push(name);
+    } catch {
+      // busy (a reader still open) or already gone: tried again next time
+    }
+  }
+  return removed;
+}
+
+/** True when pid may be a running sysfence: a live Node process (the CLI or a program using the library). */
+function isSysfence(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    return (
+      exe === process.execPath ||
+      /\bnode[0-9.]*$/.test(exe) ||
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sysfence")
+    );
+  } catch {
+    return false; // gone (or not ours to read: then not ours either)
+  }
 }

@@ -11,4 +11,6 @@ export interface RecordOptions {
   pin?: boolean;
   /** Also have strace count (-C) and compare its totals with ours. */
   checkCounts?: boolean;
+  /** Seconds a program gets to exit after a stop signal before it is killed (default 10). */
+  graceSeconds?: number;
 }

@@ -24,6 +24,8 @@ export interface RecordCommandOptions {
   checkCounts?: boolean;
   /** Called about every 200 ms. */
   onProgress?: (p: { calls: number; distinct: number; processes: number }) => void;
+  /** Seconds the program gets after a stop signal before it is killed (default 10). */
+  graceSeconds?: number;
 }
 
 /** The profile, the program's exit status, and the engine that recorded it and why. */
@@ -75,6 +77,7 @@ export async function recordCommand(
     pin: options.pin !== false,
     checkCounts: options.checkCounts,
     onProgress: options.onProgress,
+    graceSeconds: options.graceSeconds,
   });
   for (const proc of r.profile.processes) {
     // the launched command given as a relative path (./server) was exec'd from this directory

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
@@ -11,6 +11,23 @@ import { notStrace } from "./parse.js";
 import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
 import { exitStatus, watch } from "./session.js";
+
+let pdeathsig: boolean | undefined;
+/** Whether util-linux's setpriv can set a parent-death signal here. */
+function hasPdeathsig(): boolean {
+  pdeathsig ??= spawnSync("setpriv", ["--pdeathsig", "KILL", "true"]).status === 0;
+  return pdeathsig;
+}
+
+/** A process's first child (from /proc/PID/task/PID/children), or undefined. */
+function firstChild(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** strace's version, or a clear error saying how to install it. */
 export function straceVersion(): string {
@@ -76,8 +93,19 @@ export async function record(
     args = ["-c", "0", cmd, ...args]; // strace and the program (and its children) share CPU 0
     cmd = "taskset";
   }
+  // strace dies with sysfence (even a SIGKILLed one), and its tracees with it (PTRACE_O_EXITKILL)
+  if (hasPdeathsig()) {
+    args = ["--pdeathsig", "KILL", cmd, ...args];
+    cmd = "setpriv";
+  }
   const child = spawn(cmd, args, { stdio: "inherit" });
-  const session = watch(builder, options, () => child);
+  // the program is strace's first child; stop signals go to it, not to strace (which blocks them)
+  let programPid: number | undefined;
+  const program = () => {
+    if (programPid === undefined && child.pid !== undefined) programPid = firstChild(child.pid);
+    return programPid;
+  };
+  const session = watch(builder, options, program);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );

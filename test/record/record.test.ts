@@ -128,7 +128,11 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
     await new Promise((r) => setTimeout(r, 1500));
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
-    spawnSync("pkill", ["-f", "^sleep 30$"]);
+    assert.notEqual(
+      spawnSync("pgrep", ["-f", "^sleep 30$"]).status,
+      0,
+      "the program was stopped, not left running",
+    );
     const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
     assert.equal(p.complete, false);
     assert.ok(calls(p, "execve") >= 1);

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
@@ -14,6 +16,7 @@ interface RecordOpts {
   pin?: boolean;
   checkCounts?: boolean;
   engine?: string;
+  grace: string;
 }
 
 /** `sysfence record`. */
@@ -25,7 +28,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     )
     .option(
       "-o, --output <file>",
-      "the profile (JSON); default: stdout after the program ends (- only with --from-strace)",
+      "the profile (JSON); default: COMMAND.profile.json here, named on stderr (- only with --from-strace: the program owns stdout)",
     )
     .option(
       "--after <event>",
@@ -44,6 +47,11 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       "auto",
     )
     .option("--check-counts", "also let strace count (-C) and report any difference from sysfence's counts")
+    .option(
+      "--grace <seconds>",
+      "after SIGTERM, SIGHUP or Ctrl-C (passed on to the program), kill it and its descendants if still running after this long",
+      "10",
+    )
     .option("-q, --quiet", "no progress on stderr")
     .action(async (opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
@@ -51,6 +59,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       const phase = parsePhase(opts.after);
       const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
       let result: { profile: Profile; builder: ProfileBuilder };
+      let output = opts.output;
       let status = 0;
       if (opts.fromStrace) {
         if (command.length)
@@ -70,6 +79,12 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           throw new UsageError(
             "-o -: the recorded program's standard output is its own; give a file for the profile, e.g. -o profile.json.",
           );
+        const grace = Number(opts.grace);
+        if (!Number.isFinite(grace) || grace < 0)
+          throw new UsageError(`--grace '${opts.grace}': give seconds, e.g. --grace 10.`);
+        // the profile's file is decided before the program runs: a name clash is not found after an hour
+        output = opts.output ?? defaultOutput(command[0]);
+        if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         const live = !opts.quiet && process.stderr.isTTY;
         const requested = opts.engine ?? "auto";
         if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
@@ -82,6 +97,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           excludeExe: opts.excludeExe,
           pin: opts.pin !== false,
           checkCounts: opts.checkCounts,
+          graceSeconds: grace,
           onProgress: live
             ? (p) =>
                 io.stderr(
@@ -105,12 +121,12 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           );
       }
       const text = `${toJson(profile)}\n`;
-      if (opts.output) writeOutput(opts.output, text, io);
-      else io.stdout(text);
+      if (output) writeOutput(output, text, io);
+      else io.stdout(text); // --from-strace without -o: nothing else owns stdout
       if (!opts.quiet) {
         const n = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
         io.stderr(
-          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${profile.processes.length} process images${profile.complete ? "" : " (incomplete)"}${opts.output ? ` → ${opts.output}` : ""}\n`,
+          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${profile.processes.length} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
         );
       }
       if (status !== 0) {
@@ -121,4 +137,13 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         );
       }
     });
+}
+
+/** COMMAND.profile.json in the current directory, or COMMAND.profile-2.json … when that exists. */
+function defaultOutput(command: string): string {
+  const base = basename(command).replace(/[^A-Za-z0-9._-]+/g, "_") || "program";
+  for (let n = 1; ; n++) {
+    const name = `${base}.profile${n === 1 ? "" : `-${n}`}.json`;
+    if (!existsSync(name)) return name;
+  }
 }

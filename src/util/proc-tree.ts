@@ -1,0 +1,54 @@
+// Process trees from /proc: a recording's program and everything it started.
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Parent pid and process group of a live process, or undefined when it is gone. */
+export function procStat(
+  pid: number,
+): { ppid: number; pgrp: number; state: string; tpgid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) state ppid pgrp session tty_nr tpgid …": comm may hold spaces and parentheses
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), tpgid: Number(f[5]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while a process exists and is not a zombie. */
+export const alive = (pid: number) => {
+  const s = procStat(pid);
+  return s !== undefined && s.state !== "Z";
+};
+
+/** Every live descendant of pid (children first level by level), pid itself excluded. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    const p = Number(name);
+    if (!Number.isInteger(p)) continue;
+    const s = procStat(p);
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push(p);
+    children.set(s.ppid, list);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const c of children.get(queue.shift() as number) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** Sends a signal, ignoring a process that is already gone. */
+export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone
+  }
+}
