@@ -35,6 +35,7 @@ export type ErrorCode =
   | "E_PROGRAM_TOO_LONG"
   | "E_BPF_INVALID"
   | "E_USAGE"
+  | "E_PROFILE_INCOMPLETE"
   | "E_IO"
   | "E_SECCOMP_UNAVAILABLE"
   | "E_INSTALL_FAILED"

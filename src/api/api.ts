@@ -12,6 +12,7 @@ import {
 import { type StaticMode, staticInput } from "../generate/static-input.js";
 import type { PolicyInput } from "../install/install.js";
 import type { Profile } from "../record/profile.js";
+import { refuseLossy } from "../record/read-profile.js";
 import { type RecordCommandOptions, recordCommand } from "../record/record.js";
 import type { Report } from "../report/model.js";
 import { buildReport, reportOfProfile } from "../report/model.js";
@@ -31,6 +32,8 @@ export interface GeneratePolicyOptions extends GenerateOptions {
   static?: StaticMode;
   /** Called with each note (static analysis off and why, libraries analysed …). */
   onNote?: (note: string) => void;
+  /** Use profiles whose recording lost events (refused by default: the policy could miss calls). */
+  allowIncomplete?: boolean;
 }
 
 /**
@@ -42,7 +45,12 @@ export function generatePolicy(
   options: GeneratePolicyOptions = {},
 ): GeneratedPolicy {
   const list = (Array.isArray(profiles) ? profiles : [profiles]).map((p) => profileOf(p, "generatePolicy"));
-  const { static: mode = "auto", onNote = () => {}, ...rest } = options;
+  const { static: mode = "auto", onNote = () => {}, allowIncomplete = false, ...rest } = options;
+  refuseLossy(
+    list,
+    list.map((_, i) => `generatePolicy() profile ${i + 1}`),
+    allowIncomplete,
+  );
   const st = rest.reachable ? undefined : staticInput(list, mode, rest.exe, onNote);
   return generateFromProfiles(list, {
     ...rest,
@@ -76,6 +84,8 @@ export interface Drift extends DiffResult {
 export interface DiffOptions extends GenerateOptions {
   /** Include what static analysis finds reachable, as `generate` does (default auto: when the recorded executables are here, unchanged). */
   static?: StaticMode;
+  /** Use profiles whose recording lost events (refused by default). */
+  allowIncomplete?: boolean;
 }
 
 /**
@@ -89,7 +99,9 @@ export function diff(
 ): Drift {
   const a = diffInputOf(oldInput, "diff", "old");
   const b = diffInputOf(newInput, "diff", "new");
-  const { static: mode = "auto", ...rest } = options;
+  const { static: mode = "auto", allowIncomplete = false, ...rest } = options;
+  for (const side of [a, b])
+    if (side.kind === "profile") refuseLossy([side.profile], [side.name], allowIncomplete);
   const reachable =
     rest.reachable ??
     (a.kind === "profile" ? staticInput([a.profile], mode, undefined, () => {})?.reachable : undefined);

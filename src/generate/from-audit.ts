@@ -40,7 +40,7 @@ export function profileOfRecords(records: readonly SeccompRecord[], source: stri
     format: "sysfence-profile",
     version: 1,
     command: [`audit:${source}`],
-    strace: "",
+    engine: { name: "audit" },
     arch: archOf,
     startedAt: first === undefined ? undefined : new Date(first * 1000).toISOString(),
     endedAt: last === undefined ? undefined : new Date(last * 1000).toISOString(),

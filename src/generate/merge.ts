@@ -43,7 +43,7 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
     format: "sysfence-profile",
     version: 1,
     command: first.command,
-    strace: [...new Set(profiles.map((p) => p.strace).filter(Boolean))].join(", "),
+    engine: mergedEngine(profiles),
     arch: first.arch,
     startedAt: times("startedAt")[0],
     endedAt: times("endedAt").at(-1),
@@ -60,5 +60,24 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
       command: p.command,
       startedAt: p.startedAt,
     })),
+  };
+}
+
+/** A merge's engine: "merge", with the events every part lost added up (a lossy part keeps the whole lossy). */
+function mergedEngine(profiles: readonly Profile[]): Profile["engine"] {
+  const lost = profiles.reduce((n, p) => n + (p.engine?.lostEvents ?? 0), 0);
+  const names = [...new Set(profiles.map((p) => p.engine?.name).filter(Boolean))].join(", ");
+  return {
+    name: "merge",
+    version: names,
+    ...(lost
+      ? {
+          lostEvents: lost,
+          lost: profiles
+            .map((p) => p.engine?.lost)
+            .filter(Boolean)
+            .join("; "),
+        }
+      : {}),
   };
 }

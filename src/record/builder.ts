@@ -8,6 +8,7 @@ import {
   PATH_ARG,
   type ProcessProfile,
   type Profile,
+  type RecordingEngine,
   type SyscallCounts,
 } from "./profile.js";
 
@@ -482,7 +483,7 @@ export class ProfileBuilder {
 
   /** The profile so far. */
   build(meta: {
-    strace: string;
+    engine: RecordingEngine;
     arch: string;
     complete: boolean;
     exitStatus?: number;
@@ -525,7 +526,7 @@ export class ProfileBuilder {
       format: "sysfence-profile",
       version: 1,
       command: this.command,
-      strace: meta.strace,
+      engine: meta.engine,
       arch: meta.arch,
       startedAt: meta.startedAt,
       endedAt: meta.endedAt,

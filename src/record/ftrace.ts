@@ -17,7 +17,7 @@ import {
   rmdirSync,
   writeFileSync,
 } from "node:fs";
-import { constants } from "node:os";
+import { constants, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
@@ -222,7 +222,13 @@ export async function recordFtrace(
     const lost = overruns(inst);
     const status = exitStatus(code, signal);
     const profile = builder.build({
-      strace: `ftrace (kernel tracepoints${lost ? `; ${lost} events lost` : ""})`,
+      engine: {
+        name: "ftrace",
+        version: release(),
+        ...(lost
+          ? { lostEvents: lost, lost: `the kernel's trace buffer overflowed: ${lost} events dropped` }
+          : {}),
+      },
       arch: nativeArch(),
       complete: !session.interrupted() && code === 0 && lost === 0,
       exitStatus: code ?? undefined,

@@ -32,12 +32,23 @@ export interface ProcessProfile {
   killedBy?: string;
 }
 
+/** The recorder: its name and version, and the events it lost (a profile that lost any is not trusted). */
+export interface RecordingEngine {
+  name: "strace" | "ftrace" | "bpf" | "strace-log" | "audit" | "merge";
+  version?: string;
+  /** Events the engine dropped (a full buffer, an overflowing map): counts are low, calls may be missing. */
+  lostEvents?: number;
+  /** What was lost, in words, when lostEvents is set. */
+  lost?: string;
+}
+
 /** The whole recording. */
 export interface Profile {
   format: "sysfence-profile";
   version: 1;
   command: string[];
-  strace: string;
+  /** What recorded it. Profiles before this field had `strace` (a version, or "ftrace (…)"): read as this. */
+  engine: RecordingEngine;
   arch: string;
   startedAt?: string;
   endedAt?: string;

@@ -18,6 +18,7 @@ export function checkProfile(value: unknown, file: string): Profile {
   if (p.version !== 1) throw bad(`version ${JSON.stringify(p.version)}; this sysfence reads version 1`);
   if (!p.syscalls || typeof p.syscalls !== "object") throw bad('no "syscalls" object');
   if (!Array.isArray(p.processes)) throw bad('no "processes" list');
+  upgradeEngine(p as Profile & { strace?: unknown }, bad);
   if (typeof p.arch !== "string" || !findArch(p.arch))
     throw bad(`"arch" ${JSON.stringify(p.arch)} is not an architecture sysfence knows`);
   if (!(Array.isArray(p.command) && p.command.every((c) => typeof c === "string")))
@@ -101,4 +102,44 @@ export function parseProfile(text: string, file: string): Profile {
 /** Reads a profile file. */
 export async function readProfile(file: string): Promise<Profile> {
   return parseProfile((await readInput(file)).toString("utf8"), inputName(file));
+}
+
+/** Profiles written before `engine` existed carry `strace`: a version, or "ftrace (…; N events lost)". */
+function upgradeEngine(p: Profile & { strace?: unknown }, bad: (what: string) => SysfenceError): void {
+  if (p.engine !== undefined) {
+    const e = p.engine as unknown as Record<string, unknown>;
+    if (!e || typeof e !== "object" || typeof e.name !== "string") throw bad('"engine" has no name');
+    if (e.lostEvents !== undefined && (typeof e.lostEvents !== "number" || e.lostEvents < 0))
+      throw bad('"engine.lostEvents" is not a count');
+    return;
+  }
+  const old = typeof p.strace === "string" ? p.strace : "";
+  const lost = /(\d+) events lost/.exec(old);
+  p.engine = old.startsWith("ftrace")
+    ? {
+        name: "ftrace",
+        ...(lost
+          ? {
+              lostEvents: Number(lost[1]),
+              lost: `the kernel's trace buffer overflowed: ${lost[1]} events dropped`,
+            }
+          : {}),
+      }
+    : { name: "strace", ...(old && old !== "unknown" ? { version: old } : {}) };
+  delete p.strace;
+}
+
+/**
+ * Refuses a profile that lost events unless the caller allows it: a policy from it would miss calls the
+ * program made. The error names the file, what was lost and the way out.
+ */
+export function refuseLossy(profiles: readonly Profile[], names: readonly string[], allow: boolean): void {
+  if (allow) return;
+  profiles.forEach((p, i) => {
+    if (p.engine?.lostEvents)
+      throw new SysfenceError(
+        "E_PROFILE_INCOMPLETE",
+        `${names[i] ?? "profile"}: the recording lost events (${p.engine.lost ?? `${p.engine.lostEvents} events`}); a policy from it can miss calls the program made. Record again (--engine strace loses nothing), or pass --allow-incomplete to use it anyway.`,
+      );
+  });
 }

@@ -123,7 +123,7 @@ export async function record(
     const { code, signal } = await exited;
     const status = exitStatus(code, signal);
     const profile = builder.build({
-      strace: version,
+      engine: { name: "strace", version },
       arch: nativeArch(),
       complete: !session.interrupted() && code === 0,
       exitStatus: code ?? undefined,
@@ -254,7 +254,7 @@ export async function profileFromLog(
       : new SysfenceError("E_USAGE", `${file} is empty; nothing to read.`);
   const lastLineCut = bad > 0 && firstBad?.[0] === lineNo;
   const profile = builder.build({
-    strace: "unknown",
+    engine: { name: "strace-log" },
     arch: nativeArch(),
     complete: !lastLineCut && bad === 0,
     phaseText: options.phaseText,

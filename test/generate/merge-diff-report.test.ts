@@ -282,3 +282,38 @@ describe("generate --from-audit: the kernel's records join the profile", () => {
     assert.match(r.stderr, /no SECCOMP records in .*run the program under the policy with --log first/);
   });
 });
+
+describe("no silent loss: a profile that lost events is refused unless allowed", () => {
+  // written before the engine field existed: "strace" held the ftrace engine's loss
+  const old = {
+    ...syntheticProfile({ read: {} }),
+    engine: undefined,
+    strace: "ftrace (kernel tracepoints; 733572 events lost)",
+  };
+  const lossy = save("lossy.json", old as never);
+  it("generate, merge and diff name the loss and the way out; --allow-incomplete proceeds", () => {
+    for (const args of [
+      ["generate", lossy],
+      ["merge", lossy],
+      ["diff", lossy, lossy],
+    ]) {
+      const r = sysfence(args);
+      assert.equal(r.status, args[0] === "diff" ? 2 : 1, `${args[0]}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /lossy\.json: the recording lost events \(.*733572 events dropped\).*--allow-incomplete/,
+      );
+      assert.equal(
+        sysfence([...args.slice(0, 1), "--allow-incomplete", ...args.slice(1)]).status,
+        0,
+        args[0],
+      );
+    }
+  });
+  it("an old profile's strace field is read as its engine", () => {
+    const merged = JSON.parse(sysfence(["merge", "--allow-incomplete", lossy]).stdout);
+    assert.equal(merged.engine.name, "merge");
+    assert.equal(merged.engine.lostEvents, 733572, "a lossy part keeps the merge lossy");
+    assert.equal(merged.strace, undefined);
+  });
+});

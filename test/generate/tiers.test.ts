@@ -29,7 +29,7 @@ function profileOf(calls: string[]): Profile {
     format: "sysfence-profile",
     version: 1,
     command: ["/usr/bin/app"],
-    strace: "6.1",
+    engine: { name: "strace", version: "6.1" },
     arch: "x86_64",
     complete: true,
     syscalls,

@@ -61,7 +61,7 @@ export function syntheticProfile(
     format: "sysfence-profile",
     version: 1,
     command: [exe],
-    strace: "6.1",
+    engine: { name: "strace", version: "6.1" },
     arch: "x86_64",
     complete: true,
     phaseBoundary: o.boundary,

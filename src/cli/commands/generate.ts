@@ -5,6 +5,7 @@ import { errnoValue } from "../../syscalls/constants.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
 
 interface GenerateOpts {
+  allowIncomplete?: boolean;
   json?: boolean;
   output?: string;
   phase?: "work" | "all";
@@ -48,6 +49,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
     .argument("[profiles...]", "profiles written by sysfence record (several: their union)")
     .option("-o, --output <file>", "the policy (YAML); default: stdout")
     .option("--json", "print JSON: the policy text, its statistics per tier, notes and warnings")
+    .option(
+      "--allow-incomplete",
+      "use profiles whose recording lost events (refused by default: the policy could miss calls)",
+    )
     .option("--phase <phase>", "work | all (default: work when the profiles have a work phase)")
     .option("--exe <exe...>", "only processes running this program (path or name)")
     .option(
@@ -98,9 +103,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
         throw new UsageError(`--args '${opts.args}': use strict, safe or off.`);
       if (!["main", "workers", "all"].includes(opts.threadRole ?? "all"))
         throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
-      const { readProfile } = await import("../../record/read-profile.js");
+      const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
       const { generatePolicy } = await import("../../generate/generate.js");
       const profiles = await Promise.all(files.map(readProfile));
+      refuseLossy(profiles, files, !!opts.allowIncomplete);
       if (opts.fromAudit) {
         const { profileFromAudit } = await import("../../generate/from-audit.js");
         const audit = await profileFromAudit(opts.fromAudit, { exe: opts.auditExe, arch: profiles[0]?.arch });

@@ -37,26 +37,36 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .option("-o, --output <file>", "the merged profile; default: stdout")
     .option("--from-audit <source>", "also add the calls in SECCOMP audit records (a file, -, auto, dmesg …)")
     .option("--audit-exe <exe...>", "with --from-audit: only records of this program")
-    .action(async (files: string[], opts: { output?: string; fromAudit?: string; auditExe?: string[] }) => {
-      const { readProfile } = await import("../../record/read-profile.js");
-      const { mergeProfiles } = await import("../../generate/merge.js");
-      const profiles = await Promise.all(files.map(readProfile));
-      const sources = [...files];
-      if (opts.fromAudit) {
-        const { profileFromAudit } = await import("../../generate/from-audit.js");
-        profiles.push(
-          await profileFromAudit(opts.fromAudit, { exe: opts.auditExe, arch: profiles[0]?.arch }),
+    .option(
+      "--allow-incomplete",
+      "use profiles whose recording lost events (refused by default: the policy could miss calls)",
+    )
+    .action(
+      async (
+        files: string[],
+        opts: { output?: string; fromAudit?: string; auditExe?: string[]; allowIncomplete?: boolean },
+      ) => {
+        const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
+        const { mergeProfiles } = await import("../../generate/merge.js");
+        const profiles = await Promise.all(files.map(readProfile));
+        refuseLossy(profiles, files, !!opts.allowIncomplete);
+        const sources = [...files];
+        if (opts.fromAudit) {
+          const { profileFromAudit } = await import("../../generate/from-audit.js");
+          profiles.push(
+            await profileFromAudit(opts.fromAudit, { exe: opts.auditExe, arch: profiles[0]?.arch }),
+          );
+          sources.push(`audit:${opts.fromAudit}`);
+        }
+        const merged = mergeProfiles(profiles, sources);
+        const text = `${toJson(merged)}\n`;
+        if (opts.output) writeOutput(opts.output, text, io);
+        else io.stdout(text);
+        io.stderr(
+          `sysfence merge: ${profiles.length} profiles, ${Object.keys(merged.syscalls).length} distinct syscalls${merged.phaseBoundary ? `, work phase after ${merged.phaseBoundary}` : ""}${opts.output ? ` → ${opts.output}` : ""}\n`,
         );
-        sources.push(`audit:${opts.fromAudit}`);
-      }
-      const merged = mergeProfiles(profiles, sources);
-      const text = `${toJson(merged)}\n`;
-      if (opts.output) writeOutput(opts.output, text, io);
-      else io.stdout(text);
-      io.stderr(
-        `sysfence merge: ${profiles.length} profiles, ${Object.keys(merged.syscalls).length} distinct syscalls${merged.phaseBoundary ? `, work phase after ${merged.phaseBoundary}` : ""}${opts.output ? ` → ${opts.output}` : ""}\n`,
-      );
-    });
+      },
+    );
   program
     .command("diff")
     .description(
@@ -74,6 +84,10 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .option("--format <format>", "text | md | json (md: a GitHub job summary)", "text")
     .option("--all", "text: also list the changes that need no decision")
     .option("--json", "same as --format json")
+    .option(
+      "--allow-incomplete",
+      "use profiles whose recording lost events (refused by default: the policy could miss calls)",
+    )
     .addHelpText(
       "after",
       `
@@ -92,6 +106,7 @@ never mistaken for drift.`,
           format: string;
           all?: boolean;
           json?: boolean;
+          allowIncomplete?: boolean;
         },
       ) => {
         if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
@@ -112,6 +127,14 @@ never mistaken for drift.`,
         };
         const read = (f: string) => readProfileOrPolicy(f, io).catch(asInput);
         const [a, b] = [await read(oldFile), await read(newFile)];
+        const { refuseLossy } = await import("../../record/read-profile.js");
+        for (const side of [a, b])
+          if (side.kind === "profile")
+            try {
+              refuseLossy([side.profile], [side.name], !!opts.allowIncomplete);
+            } catch (e) {
+              asInput(e);
+            }
         let reachable: Map<string, string[]> | undefined;
         if (a.kind === "profile") {
           const { staticInput } = await import("../../generate/static-input.js");
