@@ -58,6 +58,11 @@ export function selectCalls(profiles: readonly Profile[], sel: Selection = {}): 
       "E_USAGE",
       "--phase work needs profiles recorded with --after (their work phase); these have none — use --phase all, or record again with --after listen|accept|ready|…",
     );
+  // record --pid: the processes were running already; what they did to start is not in the profile
+  if (profiles.every((p) => p.phaseBoundary === "attached"))
+    notes.push(
+      "recorded by attaching to running processes (record --pid): there is no start-up phase in it; a policy that 'sysfence run' starts the program with also needs a recording of a launch: sysfence merge START.json ATTACHED.json -o all.json, then generate --phase all all.json",
+    );
   const role = sel.threadRole ?? "all";
   const calls = new Map<string, SeenCall>();
   let matchedExe = 0;

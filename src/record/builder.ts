@@ -255,6 +255,20 @@ export class ProfileBuilder {
   }
 
   /**
+   * Declares a process that was already running when an attached recording began (record --pid): its
+   * exe and threads are known from /proc, and every call it makes is work (its start-up is over).
+   */
+  attach(pid: number, exe: string, tids: readonly number[], parent?: number): void {
+    this.rootPid ??= pid;
+    const group: Group = { pid, exe, parent, work: true, threads: new Map() };
+    for (const tid of tids.includes(pid) ? tids : [pid, ...tids]) {
+      const t: Thread = { tid, group, counts: new Map() };
+      group.threads.set(tid, t);
+      this.threads.set(tid, t);
+    }
+  }
+
+  /**
    * Declares tid a thread of leader's process (an engine that knows thread groups directly: ftrace). A
    * CLONE_THREAD clone counted for that process is used up by it.
    */

@@ -153,6 +153,89 @@ export class FtraceAdapter {
   }
 }
 
+/**
+ * One tracing instance of sysfence's (instances/sysfence-PID): events on for a set of tids and their
+ * future children, a reader draining trace_pipe into the builder, and the end mark that proves the
+ * reader has seen everything. close() removes it on every path.
+ */
+export class FtraceSession {
+  private readonly inst: string;
+  private reading?: Promise<void>;
+  private endBy?: number;
+  private readonly endMark = { pid: process.pid, text: endMarkText() };
+
+  constructor(private readonly builder: ProfileBuilder) {
+    const root = tracefs();
+    removeStaleInstances(root);
+    this.inst = `${root}/instances/sysfence-${process.pid}`;
+    mkdirSync(this.inst);
+    // room for every event of a short, busy run: the reader drains it while the program runs
+    for (const kb of ["131072", "65536", "32768", "8192"]) {
+      try {
+        this.set("buffer_size_kb", kb);
+        break;
+      } catch {
+        // smaller
+      }
+    }
+    this.set("options/event-fork", "1");
+    this.set("options/record-tgid", "1");
+  }
+
+  private set(file: string, value: string): void {
+    writeFileSync(`${this.inst}/${file}`, value);
+  }
+
+  /** Starts tracing these tids (and every task they start), and reading. */
+  start(tids: readonly number[]): void {
+    this.set("set_event_pid", tids.join(" "));
+    for (const ev of [
+      "raw_syscalls/sys_enter",
+      "raw_syscalls/sys_exit",
+      "sched/sched_process_exec",
+      "signal/signal_deliver",
+    ])
+      this.set(`events/${ev}/enable`, "1");
+    const adapter = new FtraceAdapter(this.builder, this.endMark);
+    // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
+    const fd = openSync(`${this.inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    this.reading = drain(
+      fd,
+      (line) => adapter.line(line),
+      () => this.endBy,
+    ).finally(() => closeSync(fd));
+  }
+
+  /** Events off, the end mark written, and every event before it read. Returns the events lost. */
+  async stop(): Promise<number> {
+    this.set("events/enable", "0");
+    this.set("trace_marker", this.endMark.text);
+    this.endBy = Date.now() + 10_000; // once the end mark is written, it must arrive within 10 s
+    await this.reading;
+    return overruns(this.inst);
+  }
+
+  close(): void {
+    try {
+      this.set("events/enable", "0");
+      rmdirSync(this.inst);
+    } catch {
+      // best effort: removed by the next sysfence start (removeStaleInstances) when it stays
+    }
+  }
+}
+
+/** The engine field of a profile this engine recorded. */
+export function ftraceEngine(lost: number): Profile["engine"] {
+  return {
+    name: "ftrace",
+    version: release(),
+    ...(lost
+      ? { lostEvents: lost, lost: `the kernel's trace buffer overflowed: ${lost} events dropped` }
+      : {}),
+  };
+}
+
 /** Runs argv with the kernel's syscall tracepoints on it and its descendants; builds the profile as it runs. */
 export async function recordFtrace(
   argv: string[],
@@ -164,71 +247,28 @@ export async function recordFtrace(
       "E_USAGE",
       "--after marker:/ready needs the text a program writes, which tracepoints do not carry; use --engine strace.",
     );
-  const root = tracefs();
-  removeStaleInstances(root);
-  const inst = `${root}/instances/sysfence-${process.pid}`;
-  mkdirSync(inst);
-  const set = (file: string, value: string) => writeFileSync(`${inst}/${file}`, value);
   const builder = new ProfileBuilder(argv, phase, options.focus);
+  const tracing = new FtraceSession(builder);
   const startedAt = new Date().toISOString();
-  let child: ReturnType<typeof spawn> | undefined;
   try {
-    // room for every event of a short, busy run: the reader drains it while the program runs
-    for (const kb of ["131072", "65536", "32768", "8192"]) {
-      try {
-        set("buffer_size_kb", kb);
-        break;
-      } catch {
-        // smaller
-      }
-    }
-    set("options/event-fork", "1");
-    set("options/record-tgid", "1");
     // the launcher stops itself before exec, so tracing starts with the program's very first call; the
     // path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
     const { resolveCommand } = await import("../install/run.js");
     const path = resolveCommand(argv[0]);
-    child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
+    const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
     const pid = child.pid as number;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child?.once("exit", (code, signal) => resolve({ code, signal })),
+      child.once("exit", (code, signal) => resolve({ code, signal })),
     );
     await waitStopped(pid);
-    set("set_event_pid", String(pid));
-    for (const ev of [
-      "raw_syscalls/sys_enter",
-      "raw_syscalls/sys_exit",
-      "sched/sched_process_exec",
-      "signal/signal_deliver",
-    ])
-      set(`events/${ev}/enable`, "1");
-    const endMark = { pid: process.pid, text: endMarkText() };
-    const adapter = new FtraceAdapter(builder, endMark);
-    // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
-    const fd = openSync(`${inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    let endBy: number | undefined; // once the end mark is written, it must arrive within 10 s
-    const reading = drain(
-      fd,
-      (line) => adapter.line(line),
-      () => endBy,
-    ).finally(() => closeSync(fd));
+    tracing.start([pid]);
     const session = watch(builder, options, () => pid);
     process.kill(pid, "SIGCONT");
     const { code, signal } = await exited.finally(() => session.stop());
-    set("events/enable", "0");
-    set("trace_marker", endMark.text);
-    endBy = Date.now() + 10_000;
-    await reading;
-    const lost = overruns(inst);
+    const lost = await tracing.stop();
     const status = exitStatus(code, signal);
     const profile = builder.build({
-      engine: {
-        name: "ftrace",
-        version: release(),
-        ...(lost
-          ? { lostEvents: lost, lost: `the kernel's trace buffer overflowed: ${lost} events dropped` }
-          : {}),
-      },
+      engine: ftraceEngine(lost),
       arch: nativeArch(),
       complete: !session.interrupted() && code === 0 && lost === 0,
       exitStatus: code ?? undefined,
@@ -243,12 +283,26 @@ export async function recordFtrace(
       );
     return { profile, status, builder };
   } finally {
-    try {
-      set("events/enable", "0");
-      rmdirSync(inst);
-    } catch {
-      // best effort: a reader still open keeps the instance; it is harmless and named by our pid
-    }
+    tracing.close();
+  }
+}
+
+/**
+ * Records running processes (and every task they start) with the tracepoints until `until` resolves; the
+ * processes are never stopped or signalled.
+ */
+export async function attachFtrace(
+  builder: ProfileBuilder,
+  tids: readonly number[],
+  until: Promise<unknown>,
+): Promise<{ lost: number }> {
+  const tracing = new FtraceSession(builder);
+  try {
+    tracing.start(tids);
+    await until;
+    return { lost: await tracing.stop() };
+  } finally {
+    tracing.close();
   }
 }
 

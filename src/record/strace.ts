@@ -48,7 +48,13 @@ export type { RecordOptions } from "./options.js";
  * argument values (-e raw=) for every call except those whose strings matter (paths; clone3's flags;
  * buffers when a marker is searched), output into a FIFO we read as a stream.
  */
-export function straceArgs(fifo: string, argv: string[], phase: PhaseSpec, checkCounts = false): string[] {
+export function straceArgs(
+  fifo: string,
+  argv: string[],
+  phase: PhaseSpec,
+  checkCounts = false,
+  attach: readonly number[] = [],
+): string[] {
   const decoded = ["%file", "clone3", "connect", "bind"];
   if (phase.kind === "marker") decoded.push("write", "writev", "sendto", "sendmsg");
   return [
@@ -69,9 +75,47 @@ export function straceArgs(fifo: string, argv: string[], phase: PhaseSpec, check
     "256",
     "-o",
     fifo,
-    "--",
-    ...argv,
+    // attached (record --pid): every thread of every process, nothing launched
+    ...(attach.length ? attach.flatMap((p) => ["-p", String(p)]) : ["--", ...argv]),
   ];
+}
+
+/**
+ * Attaches strace to running processes (all their threads, and every task they start) until `until`
+ * resolves, then detaches (SIGINT: strace leaves the processes running as they were).
+ */
+export async function attachStrace(
+  builder: ProfileBuilder,
+  pids: readonly number[],
+  until: Promise<unknown>,
+): Promise<{ version: string }> {
+  const version = straceVersion();
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
+  const fifo = join(dir, "trace");
+  try {
+    if (spawnSync("mkfifo", [fifo]).status !== 0)
+      throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
+    const args = straceArgs(fifo, [], { kind: "none" }, false, pids);
+    const child = spawn(
+      hasPdeathsig() ? "setpriv" : "strace",
+      hasPdeathsig() ? ["--pdeathsig", "INT", "strace", ...args] : args,
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const reading = forEachLineBytes(createReadStream(fifo, { highWaterMark: 1 << 20 }), (buf, s, e) => {
+      const ev = scanLine(buf, s, e, builder.wantsArgs);
+      if (ev) builder.add(ev);
+    });
+    await Promise.race([until, exited]);
+    child.kill("SIGINT"); // detach
+    await exited;
+    await reading;
+    return { version };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs argv under strace and builds its profile while it runs. Never buffers the whole log. */

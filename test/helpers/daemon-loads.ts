@@ -99,7 +99,7 @@ export const NGINX_DIR = mkdtempSync(join(tmpdir(), "sysfence-nginx-site-"));
 
 export function nginxSite(): (port: number) => string[] {
   const dir = NGINX_DIR;
-  mkdirSync(join(dir, "www"), { mode: 0o755 });
+  mkdirSync(join(dir, "www"), { mode: 0o755, recursive: true });
   writeFileSync(join(dir, "www", "index.html"), "<h1>hello</h1>\n");
   writeFileSync(join(dir, "www", "big.bin"), Buffer.alloc(300_000, 7));
   execFileSync("chmod", ["-R", "a+rX", dir]);

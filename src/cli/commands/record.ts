@@ -17,6 +17,8 @@ interface RecordOpts {
   checkCounts?: boolean;
   engine?: string;
   grace: string;
+  pid?: string;
+  duration?: string;
 }
 
 /** `sysfence record`. */
@@ -40,6 +42,14 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       "--from-strace <file>",
       "build the profile from an existing 'strace -f -o FILE' log instead of running anything",
     )
+    .option(
+      "--pid <pid>",
+      "attach to this running process and its descendants instead of starting a command; never stops or restarts it (no start-up phase: merge with a recording of a launch)",
+    )
+    .option(
+      "--duration <seconds>",
+      "with --pid: stop recording after this long (default: Ctrl-C, SIGTERM or the process's exit)",
+    )
     .option("--no-pin", "do not pin strace and the program to one CPU")
     .option(
       "--engine <engine>",
@@ -61,7 +71,38 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       let result: { profile: Profile; builder: ProfileBuilder };
       let output = opts.output;
       let status = 0;
-      if (opts.fromStrace) {
+      if (opts.pid !== undefined) {
+        if (command.length || opts.fromStrace)
+          throw new UsageError("--pid records a running process: give no command and no --from-strace.");
+        if (opts.after) throw new UsageError("--pid has no start-up phase to skip; --after does not apply.");
+        if (opts.checkCounts)
+          throw new UsageError("--check-counts compares a launch's counts; not with --pid.");
+        if (opts.output === "-")
+          throw new UsageError("-o -: give a file for the profile, e.g. -o service.json.");
+        const pid = Number(opts.pid);
+        const duration = opts.duration === undefined ? undefined : Number(opts.duration);
+        if (duration !== undefined && !(Number.isFinite(duration) && duration > 0))
+          throw new UsageError(`--duration '${opts.duration}': give seconds, e.g. --duration 60.`);
+        const requested = opts.engine ?? "auto";
+        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
+          throw new UsageError(`--engine '${requested}': use auto, strace or ftrace.`);
+        const { recordAttached } = await import("../../record/attach.js");
+        const { readlinkSync } = await import("node:fs");
+        let exe = "process";
+        try {
+          exe = readlinkSync(`/proc/${pid}/exe`);
+        } catch {
+          // recordAttached says what is wrong
+        }
+        output = opts.output ?? defaultOutput(exe);
+        if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
+        const r = await recordAttached(pid, { engine: requested, durationSeconds: duration, focus });
+        if (!opts.quiet)
+          io.stderr(
+            `sysfence record: attached to ${pid} with ${r.engine} (${r.why}); no start-up phase: merge with a recording of a launch before 'sysfence run' starts it\n`,
+          );
+        result = { profile: r.profile, builder: undefined as never };
+      } else if (opts.fromStrace) {
         if (command.length)
           throw new UsageError("give either --from-strace FILE or a command after --, not both.");
         result = await profileFromLog(opts.fromStrace, {

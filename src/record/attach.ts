@@ -1,0 +1,128 @@
+// record --pid: a running process tree recorded under its real traffic, never stopped or restarted. The
+// tree is read from /proc; the kernel's tracepoints (root) or strace -p follow it and everything it starts
+// until the duration ends, a stop signal arrives, or the process exits. Such a profile has no start-up
+// phase: every call is work (merge it with a recording of a launch to start the service under `run`).
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { buildIdOfFile } from "../analyze/elf.js";
+import { SysfenceError } from "../errors.js";
+import { nativeArch } from "../syscalls/arches.js";
+import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
+import { type Focus, ProfileBuilder } from "./builder.js";
+import { chooseEngine, type Engine } from "./engine.js";
+import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./ftrace.js";
+import type { Profile } from "./profile.js";
+import { attachStrace } from "./strace.js";
+
+/** The phase boundary an attached profile carries (generate's notes and merge read it). */
+export const ATTACHED = "attached";
+
+export interface AttachOptions {
+  /** auto (default: ftrace as root, else strace), strace or ftrace. */
+  engine?: "auto" | Engine;
+  /** Stop after this many seconds (default: until Ctrl-C, SIGTERM or the process exits). */
+  durationSeconds?: number;
+  focus?: Focus;
+  /** Called about every 200 ms. */
+  onProgress?: (p: { calls: number; distinct: number; processes: number }) => void;
+}
+
+/** A running process as /proc shows it. */
+function processOf(pid: number): { exe: string; tids: number[]; cmdline: string[]; parent: number } {
+  const exe = (() => {
+    try {
+      return readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      return "?";
+    }
+  })();
+  const tids = (() => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).map(Number);
+    } catch {
+      return [pid];
+    }
+  })();
+  const cmdline = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    } catch {
+      return [exe];
+    }
+  })();
+  return { exe, tids, cmdline, parent: procStat(pid)?.ppid ?? 0 };
+}
+
+/** Records process `pid` and its descendants as they run; returns the profile and the engine used. */
+export async function recordAttached(
+  pid: number,
+  options: AttachOptions = {},
+): Promise<{ profile: Profile; engine: Engine; why: string }> {
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid))
+    throw new SysfenceError("E_USAGE", `--pid ${pid}: no such process; give the pid of a running program.`);
+  const requested = options.engine ?? "auto";
+  const { engine, why } = chooseEngine({
+    requested,
+    phase: { kind: "none" },
+    checkCounts: false,
+    root: process.getuid?.() === 0,
+    tracepoints: requested === "auto" && tracepointsAvailable(),
+  });
+  const tree = [pid, ...descendantsOf(pid)].map((p) => ({ pid: p, ...processOf(p) }));
+  const builder = new ProfileBuilder(tree[0].cmdline, { kind: "none" }, options.focus);
+  for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent);
+  const startedAt = new Date().toISOString();
+  // until: the duration, a stop signal (the process is left running), or the process's exit
+  let onSignal: () => void = () => {};
+  const timers: NodeJS.Timeout[] = [];
+  const until = new Promise<void>((resolve) => {
+    onSignal = () => resolve();
+    if (options.durationSeconds !== undefined)
+      timers.push(setTimeout(resolve, options.durationSeconds * 1000));
+    timers.push(
+      setInterval(() => {
+        options.onProgress?.({
+          calls: builder.calls,
+          distinct: builder.distinct(),
+          processes: builder.processCount(),
+        });
+        if (!alive(pid)) resolve();
+      }, 200),
+    );
+  });
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
+  try {
+    let engineField: Profile["engine"];
+    if (engine === "ftrace") {
+      const { lost } = await attachFtrace(
+        builder,
+        tree.flatMap((p) => p.tids),
+        until,
+      );
+      engineField = ftraceEngine(lost);
+    } else {
+      const { version } = await attachStrace(
+        builder,
+        tree.map((p) => p.pid),
+        until,
+      );
+      engineField = { name: "strace", version };
+    }
+    const profile = builder.build({
+      engine: engineField,
+      arch: nativeArch(),
+      // an attached recording is a window, complete when nothing was lost and the process is still there
+      complete: !engineField.lostEvents && alive(pid),
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phaseText: ATTACHED,
+    });
+    for (const proc of profile.processes) {
+      const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
+      if (id) proc.buildId = id;
+    }
+    return { profile, engine, why };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(s, onSignal);
+  }
+}
