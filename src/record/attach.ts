@@ -67,6 +67,11 @@ export async function recordAttached(
     root: process.getuid?.() === 0,
     tracepoints: requested === "auto" && tracepointsAvailable(),
   });
+  if (engine === "bpf")
+    throw new SysfenceError(
+      "E_USAGE",
+      "record --pid attaches with --engine ftrace or strace (auto picks one).",
+    );
   const tree = [pid, ...descendantsOf(pid)].map((p) => ({ pid: p, ...processOf(p) }));
   const builder = new ProfileBuilder(tree[0].cmdline, { kind: "none" }, options.focus);
   for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent);

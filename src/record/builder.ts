@@ -254,6 +254,66 @@ export class ProfileBuilder {
     t.pending = { kind: "call", pid, name, argText: "", unfinished: true };
   }
 
+  private readonly images = new Map<string, Group>();
+
+  /**
+   * Counts an engine aggregated in the kernel (bpf): n calls of `name` (errors of them failed) by thread
+   * tid of process pid's image-th program image (0: before its first exec), with the argument values that
+   * matter (`values`, by argument index), in the work phase or not.
+   */
+  addAggregated(a: {
+    pid: number;
+    image: number;
+    exe: string;
+    parent?: number;
+    tid: number;
+    name: string;
+    values: ReadonlyMap<number, bigint>;
+    n: number;
+    errors: number;
+    work: boolean;
+  }): void {
+    const key = `${a.pid}:${a.image}`;
+    let g = this.images.get(key);
+    if (!g) {
+      g = { pid: a.pid, exe: a.exe, parent: a.parent, work: a.work, threads: new Map() };
+      this.images.set(key, g);
+      this.finished.push(g);
+      this.rootPid ??= a.pid;
+    }
+    if (a.work) g.work = true;
+    let t = g.threads.get(a.tid);
+    if (!t) {
+      t = { tid: a.tid, group: g, counts: new Map() };
+      g.threads.set(a.tid, t);
+    }
+    this.calls += a.n;
+    if (!this.isCounted(g)) return;
+    const c = counterOf(t, a.name);
+    if (a.work) c.work += a.n;
+    else c.setup += a.n;
+    c.errors += a.errors;
+    for (const [i, v] of a.values) countArg(c, i, v.toString(), a.work, a.n);
+  }
+
+  /** How an aggregated process image ended (its leader's exit): a status, or the signal that killed it. */
+  setImageExit(pid: number, image: number, status?: number, signal?: string): void {
+    const g = this.images.get(`${pid}:${image}`);
+    if (!g) return;
+    g.exitStatus = status;
+    g.killedBy = signal;
+  }
+
+  /** n deliveries of a signal to a recorded thread, counted elsewhere (bpf). */
+  addSignal(signal: string, n: number): void {
+    this.signals.set(signal, (this.signals.get(signal) ?? 0) + n);
+  }
+
+  /** n uses of a path seen some other way than a call's argument text (an exec's file name). */
+  addPath(path: string, n = 1): void {
+    this.countPath(path, n);
+  }
+
   /**
    * Declares a process that was already running when an attached recording began (record --pid): its
    * exe and threads are known from /proc, and every call it makes is work (its start-up is over).

@@ -2,7 +2,7 @@
 // cheapest one that can record everything that was asked for.
 import type { PhaseSpec } from "./builder.js";
 
-export type Engine = "strace" | "ftrace";
+export type Engine = "strace" | "ftrace" | "bpf";
 
 /** What the machine offers and what the recording asks for. */
 export interface EngineNeeds {
@@ -14,6 +14,8 @@ export interface EngineNeeds {
   root: boolean;
   /** The kernel's syscall tracepoints are there (tracefs mounted or mountable, CONFIG_FTRACE_SYSCALLS). */
   tracepoints: boolean;
+  /** bpftrace is installed (and root: the bpf engine needs both). */
+  bpftrace?: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface EngineNeeds {
  * (--after marker:/ready), strace's own counts (--check-counts) — or ftrace is not available.
  */
 export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
-  if (n.requested === "strace" || n.requested === "ftrace")
+  if (n.requested === "strace" || n.requested === "ftrace" || n.requested === "bpf")
     return { engine: n.requested, why: "named with --engine" };
   if (n.requested !== "auto") throw new Error(`unknown engine '${n.requested}'`);
   if (n.phase.kind === "marker")
@@ -30,5 +32,10 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
   if (n.checkCounts) return { engine: "strace", why: "--check-counts compares with strace's own counts" };
   if (!n.root) return { engine: "strace", why: "the kernel's tracepoints need root" };
   if (!n.tracepoints) return { engine: "strace", why: "the kernel has no syscall tracepoints here" };
+  if (n.bpftrace && n.phase.kind !== "delay")
+    return {
+      engine: "bpf",
+      why: "counts in the kernel: the cheapest here; paths and socket addresses need --engine strace",
+    };
   return { engine: "ftrace", why: "the cheapest here; paths and socket addresses need --engine strace" };
 }

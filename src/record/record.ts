@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { buildIdOfFile } from "../analyze/elf.js";
 import { SysfenceError } from "../errors.js";
+import { bpfAvailable, recordBpf } from "./bpf.js";
 import { type ProfileBuilder, parsePhase } from "./builder.js";
 import { chooseEngine, type Engine } from "./engine.js";
 import { recordFtrace, tracepointsAvailable } from "./ftrace.js";
@@ -52,9 +53,9 @@ export async function recordCommand(
       "record(): give the command as an array of strings, e.g. ['ls', '/'].",
     );
   const requested = options.engine ?? "auto";
-  if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
-    throw new SysfenceError("E_USAGE", `engine '${requested}': use auto, strace or ftrace.`);
-  if (requested === "ftrace" && options.checkCounts)
+  if (requested !== "auto" && requested !== "strace" && requested !== "ftrace" && requested !== "bpf")
+    throw new SysfenceError("E_USAGE", `engine '${requested}': use auto, strace, ftrace or bpf.`);
+  if ((requested === "ftrace" || requested === "bpf") && options.checkCounts)
     throw new SysfenceError(
       "E_USAGE",
       "--check-counts compares with strace's own counts; it needs --engine strace.",
@@ -68,8 +69,9 @@ export async function recordCommand(
     checkCounts: !!options.checkCounts,
     root: process.getuid?.() === 0,
     tracepoints: requested === "auto" && tracepointsAvailable(),
+    bpftrace: requested === "auto" && bpfAvailable(),
   });
-  const run = engine === "ftrace" ? recordFtrace : recordStrace;
+  const run = engine === "ftrace" ? recordFtrace : engine === "bpf" ? recordBpf : recordStrace;
   const r = await run([...argv], {
     phase,
     phaseText: options.after,

@@ -140,7 +140,11 @@ async function endToEnd(o: {
   const p = JSON.parse(readFileSync(profile, "utf8")) as Profile;
   assert.ok(Object.keys(p.syscalls).length > 20);
   if (o.engine === "auto" && process.getuid?.() === 0)
-    assert.equal(p.engine.name, "ftrace", "the default engine as root");
+    assert.equal(
+      p.engine.name,
+      spawnSync("bpftrace", ["--version"]).status === 0 ? "bpf" : "ftrace",
+      "the default engine as root",
+    );
   // 2. generate (every phase: the filter is in place from the first instruction)
   const gen = spawnSync(process.execPath, [CLI, "generate", profile, "--phase", "all", "-o", policy], {
     encoding: "utf8",

@@ -39,9 +39,13 @@ export async function recordUnderLoad(o: {
   const exited = new Promise<number | null>((res) => rec.on("exit", (code) => res(code)));
   await waitForPort(o.port, 30000);
   assert.deepEqual(await o.load(o.port), [], `${o.label}: every request succeeds while recording`);
-  const daemon = descendants(rec.pid!).find(
-    (p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "strace",
-  );
+  // not sysfence's helpers: the tracer (strace, bpftrace under setpriv) or the reaper shell
+  const helper = (p: number) => {
+    const comm = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+    const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+    return ["strace", "bpftrace", "setpriv"].includes(comm) || cmd.includes('pids=""');
+  };
+  const daemon = descendants(rec.pid!).find((p) => !helper(p));
   assert.ok(daemon, `${o.label}: found the daemon under strace`);
   await o.stop(daemon);
   assert.equal(await exited, 0, stderr);

@@ -65,7 +65,8 @@ describe("launch fidelity: what the program sees is the same under every engine 
     assert.match(base, /^SigBlk:\s+0+$/m);
     const pgrp = /^pgrp=(\d+)$/m.exec(base)?.[1];
     assert.equal(pgrp, program(), "the process group of whoever started sysfence (job control works)");
-    const engines = root ? ["strace", "ftrace"] : ["strace"];
+    const bpf = spawnSync("bpftrace", ["--version"]).status === 0;
+    const engines = root ? ["strace", "ftrace", ...(bpf ? ["bpf"] : [])] : ["strace"];
     for (const engine of engines) {
       const out = launch(["record", "-q", "--engine", engine, "-o", `${dir}/${engine}.json`, "--", ...argv]);
       assert.equal(seen(out), seen(base), `--engine ${engine} launches differently from run`);

@@ -122,12 +122,16 @@ describe("record's default engine (auto)", () => {
     const argv = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=2000", "status=none"];
     const r = spawnSync(process.execPath, [CLI, "record", "-o", out, "--", ...argv], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
+    // bpf (counts in the kernel) when bpftrace is installed, else ftrace
+    const bpf = spawnSync("bpftrace", ["--version"]).status === 0;
     assert.match(
       r.stderr,
-      /engine ftrace \(the cheapest here; paths and socket addresses need --engine strace\)/,
+      bpf
+        ? /engine bpf \(counts in the kernel: the cheapest here; paths and socket addresses need --engine strace\)/
+        : /engine ftrace \(the cheapest here; paths and socket addresses need --engine strace\)/,
     );
     const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
-    assert.equal(p.engine.name, "ftrace");
+    assert.equal(p.engine.name, bpf ? "bpf" : "ftrace");
     assert.equal(p.syscalls.read.setup, 2003);
     const m = spawnSync(
       process.execPath,

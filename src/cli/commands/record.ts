@@ -53,7 +53,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     .option("--no-pin", "do not pin strace and the program to one CPU")
     .option(
       "--engine <engine>",
-      "auto (default: ftrace when it can record everything asked for, else strace), strace (every argument, paths, socket addresses, marker text) or ftrace (the kernel's tracepoints: the program never stops; no paths or marker text; root)",
+      "auto (default: the cheapest that records everything asked for: bpf, then ftrace, else strace), strace (every argument, paths, socket addresses, marker text), ftrace (the kernel's tracepoints: the program never stops; no paths or marker text; root) or bpf (bpftrace counts in the kernel: cheapest; root)",
       "auto",
     )
     .option("--check-counts", "also let strace count (-C) and report any difference from sysfence's counts")
@@ -128,8 +128,8 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         const live = !opts.quiet && process.stderr.isTTY;
         const requested = opts.engine ?? "auto";
-        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
-          throw new UsageError(`--engine '${requested}': use auto, strace or ftrace.`);
+        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace" && requested !== "bpf")
+          throw new UsageError(`--engine '${requested}': use auto, strace, ftrace or bpf.`);
         const { recordCommand } = await import("../../record/record.js");
         const r = await recordCommand(command, {
           engine: requested,

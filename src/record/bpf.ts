@@ -1,0 +1,346 @@
+// The bpf engine: bpftrace (a subprocess) counts system calls in the kernel, keyed by process, program
+// image, thread, syscall, phase and the argument values the generator uses, so a syscall-heavy program pays
+// for a map update, not for an event copied to user space. Forks, execs (with the file name) and exits
+// stream as events; the counts are read once, at the end. What it cannot see: paths other than executed
+// files, socket addresses, clone3's struct.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
+import { SysfenceError } from "../errors.js";
+import { nativeArch } from "../syscalls/arches.js";
+import { argWidth } from "../syscalls/args.js";
+import { syscallName, syscallNumber } from "../syscalls/table.js";
+import { type PhaseSpec, ProfileBuilder } from "./builder.js";
+import type { RecordOptions } from "./options.js";
+import { INTERESTING_ARGS, type Profile } from "./profile.js";
+import { exitStatus, watch } from "./session.js";
+
+const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+/** Distinct (process, image, thread, syscall, phase, values) keys the count map holds (SYSFENCE_BPF_MAP_KEYS). */
+export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
+/** bpftrace 0.17's longest string. */
+const STRLEN = 200;
+
+let version: string | null | undefined;
+/** bpftrace's version, or null when it is not installed. */
+export function bpftraceVersion(): string | null {
+  if (version === undefined) {
+    const r = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });
+    version = r.status === 0 ? (/v?([\d.]+)/.exec(r.stdout)?.[1] ?? r.stdout.trim()) : null;
+  }
+  return version;
+}
+
+/** Whether the bpf engine can run here: root and bpftrace. */
+export function bpfAvailable(): boolean {
+  return process.getuid?.() === 0 && bpftraceVersion() !== null;
+}
+
+/**
+ * The arguments counted by value: the generator's, except those that are pointers to what the generator
+ * reads (clone3's flags live in a struct in memory; its register is an address, never flags).
+ */
+const VALUE_ARGS = new Map(Object.entries(INTERESTING_ARGS).filter(([name]) => name !== "clone3"));
+const valueArgs = () => VALUE_ARGS.entries();
+
+/** The bpftrace program: the phase switch (first:SYSCALL) and the argument values per syscall. */
+export function bpftraceScript(phase: PhaseSpec, arch = nativeArch()): string {
+  const picks: string[] = [];
+  for (const [name, idx] of valueArgs()) {
+    const nr = syscallNumber(arch, name);
+    if (nr === undefined || idx.length === 0) continue;
+    const set = idx
+      .slice(0, 3)
+      .map((i, k) => `$v${k} = (uint64)args->args[${i}];`)
+      .join(" ");
+    picks.push(`if ($id == ${nr}) { ${set} }`);
+  }
+  const firstNrs =
+    phase.kind === "first"
+      ? Object.keys(syscallTableNames(arch)).filter((n) => matches(phase.syscall, n))
+      : [];
+  const firstCond = firstNrs.map((n) => `args->id == ${syscallNumber(arch, n)}`).join(" || ");
+  return `
+BEGIN { @traced[$1] = 1; @work[0] = 0; @img[0] = 0; printf("READY\\n"); }
+tracepoint:sched:sched_process_fork /@traced[args->parent_pid]/ {
+  @traced[args->child_pid] = 1;
+  @work[args->child_pid] = @work[pid];
+  printf("F %d %d %d\\n", pid, args->parent_pid, args->child_pid);
+}
+tracepoint:sched:sched_process_exec /@traced[tid]/ {
+  @img[pid] = @img[pid] + 1;
+  printf("E %d %d %d %s\\n", pid, tid, @img[pid], str(args->filename));
+}
+tracepoint:signal:signal_deliver /@traced[tid]/ { @sig[args->sig] = count(); }
+tracepoint:sched:sched_process_exit /@traced[tid]/ {
+  delete(@traced[tid]);
+  printf("X %d %d %d\\n", pid, tid, curtask->exit_code);
+}
+tracepoint:raw_syscalls:sys_enter /@traced[tid]/ {
+  // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
+  $id = args->id;
+  $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
+  ${picks.join("\n  ")}
+  @c[pid, @img[pid], tid, $id, @work[pid], $v0, $v1, $v2] = count();
+  @n = count();
+}
+tracepoint:raw_syscalls:sys_exit /@traced[tid] && args->ret < 0 && args->ret >= -4095/ {
+  @e[pid, @img[pid], tid, args->id, @work[pid]] = count();
+}
+${firstCond ? `tracepoint:raw_syscalls:sys_exit /@traced[tid] && (${firstCond})/ { @work[pid] = 1; }` : ""}
+END { clear(@traced); clear(@img); clear(@work); }
+`;
+}
+
+function syscallTableNames(arch: ReturnType<typeof nativeArch>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let nr = 0; nr < 1100; nr++) {
+    const n = syscallName(arch, nr);
+    if (n) out[n] = nr;
+  }
+  return out;
+}
+const matches = (pattern: string, name: string) =>
+  pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+
+/** What bpftrace printed, turned into the builder's counts. */
+export class BpfOutput {
+  /** exe of (tgid, image); image 0 of a fork is its parent's image at the fork. */
+  private readonly exes = new Map<string, string>();
+  private readonly current = new Map<number, number>();
+  private readonly parents = new Map<number, number>();
+  private readonly errors = new Map<string, number>();
+  private readonly exits: { pid: number; image: number; code: number }[] = [];
+  truncatedPaths = 0;
+  total = 0;
+  counted = 0;
+  lostEvents = 0;
+
+  constructor(
+    private readonly builder: ProfileBuilder,
+    root: number,
+    rootExe: string,
+    private readonly arch = nativeArch(),
+  ) {
+    this.exes.set(`${root}:0`, rootExe);
+    this.current.set(root, 0);
+  }
+
+  /** A streamed line: F(ork), E(xec), X(exit), or Lost N events. */
+  event(line: string): void {
+    const lost = /Lost (\d+) events/.exec(line);
+    if (lost) {
+      this.lostEvents += Number(lost[1]);
+      return;
+    }
+    const f = /^F (\d+) (\d+) (\d+)$/.exec(line);
+    if (f) {
+      const [parentTgid, child] = [Number(f[1]), Number(f[3])];
+      if (child === parentTgid) return;
+      const img = this.current.get(parentTgid) ?? 0;
+      this.exes.set(`${child}:0`, this.exes.get(`${parentTgid}:${img}`) ?? "?");
+      this.current.set(child, 0);
+      this.parents.set(child, parentTgid);
+      return;
+    }
+    const x = /^X (\d+) (\d+) (-?\d+)$/.exec(line);
+    if (x) {
+      const [tgid, tid, code] = [Number(x[1]), Number(x[2]), Number(x[3])];
+      if (tgid === tid) this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
+      return;
+    }
+    const e = /^E (\d+) (\d+) (\d+) (.*)$/.exec(line);
+    if (e) {
+      const [tgid, img, path] = [Number(e[1]), Number(e[3]), e[4]];
+      if (path.length >= STRLEN - 1) this.truncatedPaths++;
+      this.exes.set(`${tgid}:${img}`, path);
+      this.current.set(tgid, img);
+      this.builder.addPath(path);
+    }
+  }
+
+  /** The maps printed at the end: @c[...]: n, @e[...]: n, @n: n. */
+  maps(text: string): void {
+    for (const m of text.matchAll(/^@e\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm))
+      this.errors.set(m.slice(1, 6).join(","), Number(m[6]));
+    for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
+      const name = Object.entries(constants.signals).find(([, v]) => v === Number(m[1]))?.[0] ?? `SIG${m[1]}`;
+      this.builder.addSignal(name, Number(m[2]));
+    }
+    const n = /^@n: (\d+)$/m.exec(text);
+    this.total = n ? Number(n[1]) : 0;
+    // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
+    // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
+    const entries = [
+      ...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm),
+    ].sort(
+      (a, b) => Number(a[1]) - Number(b[1]) || Number(a[2]) - Number(b[2]) || Number(a[3]) - Number(b[3]),
+    );
+    for (const m of entries) {
+      const [pid, image, tid, nr, work] = m.slice(1, 6).map(Number);
+      const count = Number(m[9]);
+      this.counted += count;
+      const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
+      const values = new Map<number, bigint>();
+      (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((i, k) => {
+        let v = BigInt(m[6 + k]);
+        const w = argWidth(name, i, this.arch).bits;
+        if (w < 64) v &= (1n << BigInt(w)) - 1n;
+        values.set(i, v);
+      });
+      // errors are keyed without values: give them to the first entry of their key
+      const ekey = [pid, image, tid, nr, work].join(",");
+      const errorsLeft = this.errors.get(ekey) ?? 0;
+      const errors = Math.min(errorsLeft, count);
+      this.errors.set(ekey, errorsLeft - errors);
+      this.builder.addAggregated({
+        pid,
+        image,
+        exe: this.exes.get(`${pid}:${image}`) ?? "?",
+        parent: this.parents.get(pid),
+        tid,
+        name,
+        values,
+        n: count,
+        errors,
+        work: work === 1,
+      });
+    }
+    for (const x of this.exits) {
+      const sig = x.code & 0x7f;
+      const name = sig ? Object.entries(constants.signals).find(([, v]) => v === sig)?.[0] : undefined;
+      this.builder.setImageExit(x.pid, x.image, sig ? undefined : (x.code >> 8) & 0xff, name);
+    }
+  }
+}
+
+/** Runs argv with bpftrace counting its calls (and its descendants'); builds the profile at the end. */
+export async function recordBpf(
+  argv: string[],
+  options: RecordOptions = {},
+): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
+  const phase = options.phase ?? { kind: "none" };
+  if (phase.kind === "marker" || phase.kind === "delay")
+    throw new SysfenceError(
+      "E_USAGE",
+      `--after ${phase.kind === "marker" ? "marker:/ready" : "delay:"} is not counted in the kernel; use --engine ${phase.kind === "marker" ? "strace" : "ftrace"}.`,
+    );
+  const bpftrace = bpftraceVersion();
+  if (bpftrace === null)
+    throw new SysfenceError(
+      "E_COMMAND_NOT_FOUND",
+      "--engine bpf needs bpftrace (Debian/Ubuntu: apt-get install bpftrace) and root; or use --engine ftrace or strace.",
+    );
+  const builder = new ProfileBuilder(argv, phase, options.focus);
+  const startedAt = new Date().toISOString();
+  const { resolveCommand } = await import("../install/run.js");
+  const path = resolveCommand(argv[0]);
+  const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
+  const pid = child.pid as number;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  // the launch image (before the program's exec) is named as the command, as the other engines name it
+  const out = new BpfOutput(builder, pid, argv[0]);
+  // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
+  const useSetpriv = existsSync("/usr/bin/setpriv");
+  const args = ["-B", "line", "-e", bpftraceScript(phase), String(pid)];
+  const tracer = spawn(
+    useSetpriv ? "setpriv" : "bpftrace",
+    useSetpriv ? ["--pdeathsig", "INT", "bpftrace", ...args] : args,
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
+        BPFTRACE_STRLEN: String(STRLEN),
+        BPFTRACE_PERF_RB_PAGES: "256",
+      },
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  let rest = "";
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => {
+    ready = r;
+  });
+  let atEnd = false;
+  tracer.stdout.setEncoding("utf8").on("data", (d: string) => {
+    if (atEnd) {
+      stdout += d;
+      return;
+    }
+    const lines = (rest + d).split("\n");
+    rest = lines.pop() ?? "";
+    for (const l of lines) {
+      if (l === "READY") ready();
+      else if (l.startsWith("@")) {
+        atEnd = true;
+        stdout += `${l}\n`;
+      } else if (atEnd) stdout += `${l}\n`;
+      else out.event(l);
+    }
+    // once the maps are printing, the unfinished line is theirs: the next chunk continues it
+    if (atEnd) {
+      stdout += rest;
+      rest = "";
+    }
+  });
+  tracer.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+    for (const l of d.split("\n")) if (/Lost \d+ events/.test(l)) out.event(l);
+  });
+  const tracerExited = new Promise<number | null>((r) => tracer.once("exit", (code) => r(code)));
+  try {
+    await Promise.race([
+      isReady,
+      tracerExited.then((code) => {
+        throw new SysfenceError(
+          "E_IO",
+          `bpftrace exited (${code}) before it was attached: ${stderr.trim().slice(0, 500)}`,
+        );
+      }),
+    ]);
+    const session = watch(builder, options, () => pid);
+    process.kill(pid, "SIGCONT");
+    const { code, signal } = await exited.finally(() => session.stop());
+    tracer.kill("SIGINT");
+    await tracerExited;
+    if (rest) out.event(rest);
+    out.maps(stdout);
+    const overflow = Math.max(0, out.total - out.counted);
+    const lost = overflow + out.lostEvents;
+    const why = [
+      overflow ? `${overflow} calls past the count map's ${MAP_KEYS} keys` : "",
+      out.lostEvents ? `${out.lostEvents} fork/exec/exit events` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    const profile = builder.build({
+      engine: {
+        name: "bpf",
+        version: `bpftrace ${bpftrace}`,
+        ...(lost ? { lostEvents: lost, lost: `bpftrace dropped ${why}` } : {}),
+      },
+      arch: nativeArch(),
+      complete: !session.interrupted() && code === 0 && lost === 0,
+      exitStatus: code ?? undefined,
+      signal: signal ?? undefined,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phaseText: options.phaseText,
+    });
+    if (out.truncatedPaths)
+      process.stderr.write(
+        `sysfence record: ${out.truncatedPaths} executed file name(s) longer than ${STRLEN - 1} bytes were cut (bpftrace's limit)\n`,
+      );
+    if (lost)
+      process.stderr.write(`sysfence record: bpftrace dropped ${why}; the profile is marked incomplete.\n`);
+    return { profile, status: exitStatus(code, signal), builder };
+  } finally {
+    tracer.kill("SIGKILL");
+    child.kill("SIGKILL");
+  }
+}

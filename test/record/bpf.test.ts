@@ -1,0 +1,147 @@
+// The bpf engine: bpftrace counts in the kernel; its profile must equal the strace engine's of the same
+// workload (engine, pids and paths aside: it reads only executed files), and anything it drops is counted.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import type { Profile } from "../../src/record/profile.js";
+import { CLI_PATH } from "../helpers/cli.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const skip =
+  requireOrSkip(process.getuid?.() === 0, "root") ||
+  requireOrSkip(spawnSync("bpftrace", ["--version"]).status === 0, "bpftrace") ||
+  requireOrSkip(spawnSync("strace", ["-V"]).status === 0, "strace");
+
+const dir = mkdtempSync(join(tmpdir(), "sysfence-bpf-"));
+function record(
+  engine: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): { profile: Profile; stderr: string } {
+  const out = join(dir, `${engine}-${Math.random().toString(36).slice(2)}.json`);
+  const r = spawnSync(
+    process.execPath,
+    [CLI_PATH, "record", "-q", "--engine", engine, "-o", out, "--", ...argv],
+    {
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return { profile: JSON.parse(readFileSync(out, "utf8")) as Profile, stderr: r.stderr };
+}
+
+/** The profile without what differs by run or engine: engine, times, pids and tids, paths. */
+const comparable = (p: Profile) =>
+  JSON.stringify({
+    ...p,
+    engine: 0,
+    startedAt: 0,
+    endedAt: 0,
+    paths: 0,
+    // the same processes; the order they are listed in is the engine's
+    processes: p.processes
+      .map((x) =>
+        JSON.stringify({
+          ...x,
+          pid: 0,
+          parent: x.parent === undefined ? 0 : 1,
+          threads: x.threads.map((t) => ({ ...t, tid: 0 })),
+        }),
+      )
+      .sort(),
+  });
+
+describe("record --engine bpf", { skip }, () => {
+  const workloads: [string, string[]][] = [
+    ["a syscall-heavy program", ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=20000", "status=none"]],
+    [
+      "a tree of processes and execs",
+      ["sh", "-c", "ls / >/dev/null; cat /etc/hostname >/dev/null; sort /etc/passwd >/dev/null; exit 3"],
+    ],
+  ];
+  for (const [what, argv] of workloads) {
+    it(`${what}: the profile equals the strace engine's (engine, pids and paths aside)`, () => {
+      const exit3 = argv.join(" ").includes("exit 3");
+      const run = (engine: string) => {
+        const out = join(dir, `${engine}-${what.length}.json`);
+        const r = spawnSync(
+          process.execPath,
+          [CLI_PATH, "record", "-q", "--engine", engine, "-o", out, "--", ...argv],
+          {
+            encoding: "utf8",
+          },
+        );
+        assert.equal(r.status, exit3 ? 3 : 0, r.stderr);
+        return JSON.parse(readFileSync(out, "utf8")) as Profile;
+      };
+      const b = run("bpf");
+      const s = run("strace");
+      assert.equal(b.engine.name, "bpf");
+      assert.equal(b.engine.lostEvents, undefined, b.engine.lost);
+      assert.equal(comparable(b), comparable(s));
+    });
+  }
+
+  it("a count map that overflows is counted as loss, never silently dropped; generate refuses it", () => {
+    const { profile, stderr } = record("bpf", ["sh", "-c", "ls / >/dev/null; cat /etc/hostname >/dev/null"], {
+      SYSFENCE_BPF_MAP_KEYS: "8",
+    });
+    assert.ok((profile.engine.lostEvents ?? 0) > 0, "the overflow was counted");
+    assert.match(profile.engine.lost ?? "", /calls past the count map's 8 keys/);
+    assert.match(stderr, /marked incomplete/);
+    const file = join(dir, "lossy.json");
+    spawnSync("sh", ["-c", `cat > ${file}`], { input: JSON.stringify(profile) });
+    const g = spawnSync(process.execPath, [CLI_PATH, "generate", file], { encoding: "utf8" });
+    assert.equal(g.status, 1);
+    assert.match(g.stderr, /lost events.*--allow-incomplete/);
+  });
+
+  it("clone3's register is an address, never recorded as flags (a policy from it would allow any clone)", () => {
+    const { profile } = record("bpf", [
+      "python3",
+      "-c",
+      "import threading; t = threading.Thread(target=print); t.start(); t.join()",
+    ]);
+    assert.ok(profile.syscalls.clone3, "python starts its thread with clone3");
+    assert.equal(profile.syscalls.clone3.args, undefined);
+  });
+
+  it("--after listen counts the work phase in the kernel", () => {
+    const { profile } = record("bpf", [
+      "python3",
+      "-c",
+      "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); s.getsockname(); s.close()",
+    ]);
+    // (record without --after: everything is setup)
+    assert.equal(profile.syscalls.listen?.setup, 1);
+    const out = join(dir, "phase.json");
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI_PATH,
+        "record",
+        "-q",
+        "--engine",
+        "bpf",
+        "--after",
+        "listen",
+        "-o",
+        out,
+        "--",
+        "python3",
+        "-c",
+        "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); s.getsockname(); s.close()",
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.equal(p.syscalls.listen.setup, 1);
+    assert.equal(p.syscalls.getsockname.work, 1, "after listen: work");
+    assert.equal(p.syscalls.getsockname.setup, 0);
+  });
+});
