@@ -2,13 +2,17 @@
 //  1. parsing: `sysfence record --from-strace` vs the seed's shell pipeline (LC_ALL=C sed|grep|sort|uniq)
 //     on a ≥500 MB `strace -f -o` log of a multi-threaded server, with peak RSS;
 //  2. recording: wall time of a syscall-heavy workload under plain `strace -f -o FILE` vs `sysfence record`.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../test/helpers/paths.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sysfence-bench-"));
+// --only=parse|engines|server runs one part; --runs=N alternating runs per variant (default 3)
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.slice(7) ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const CLI = `${REPO}dist/src/cli/main.js`;
 const seconds = (f: () => void) => {
   const t = performance.now();
@@ -16,66 +20,223 @@ const seconds = (f: () => void) => {
   return (performance.now() - t) / 1000;
 };
 
-const sample = join(dir, "sample.log");
-execFileSync("strace", ["-f", "-o", sample, process.execPath, `${REPO}test/fixtures/mt-server.mjs`]);
-const chunk = readFileSync(sample);
-const big = join(dir, "big.log");
-const copies = Math.ceil((520 * 1024 * 1024) / chunk.length);
-writeFileSync(big, Buffer.concat(Array.from({ length: copies }, () => chunk)));
-const mb = Math.round(statSync(big).size / 1024 / 1024);
+const parsing = only === undefined || only === "parse" ? measureParsing() : undefined;
+function measureParsing() {
+  const sample = join(dir, "sample.log");
+  execFileSync("strace", ["-f", "-o", sample, process.execPath, `${REPO}test/fixtures/mt-server.mjs`]);
+  const chunk = readFileSync(sample);
+  const big = join(dir, "big.log");
+  const copies = Math.ceil((520 * 1024 * 1024) / chunk.length);
+  writeFileSync(big, Buffer.concat(Array.from({ length: copies }, () => chunk)));
+  const mb = Math.round(statSync(big).size / 1024 / 1024);
 
-const pipeline = `LC_ALL=C sh -c "sed 's/^[0-9]\\+[ ]\\+//' '${big}' | grep -v '^<' | grep -Eo '^[^(]+' | sort | uniq -c | sort -h >/dev/null"`;
-// the VM's speed drifts: the two are run alternately, three times each, and compared by their medians
-const shellRuns: number[] = [];
-const ourRuns: number[] = [];
-let rss = 0;
-for (let r = 0; r < 3; r++) {
-  shellRuns.push(seconds(() => execFileSync("sh", ["-c", pipeline])));
-  ourRuns.push(
-    seconds(() => {
-      const run = spawnSync(
-        "/usr/bin/time",
-        ["-f", "%M", process.execPath, CLI, "record", "-q", "--from-strace", big, "-o", join(dir, "p.json")],
-        { encoding: "utf8" },
-      );
-      rss = Math.max(rss, Number(run.stderr.trim().split("\n").pop()) / 1024);
-    }),
-  );
+  const pipeline = `LC_ALL=C sh -c "sed 's/^[0-9]\\+[ ]\\+//' '${big}' | grep -v '^<' | grep -Eo '^[^(]+' | sort | uniq -c | sort -h >/dev/null"`;
+  // the VM's speed drifts: the two are run alternately, three times each, and compared by their medians
+  const shellRuns: number[] = [];
+  const ourRuns: number[] = [];
+  let rss = 0;
+  for (let r = 0; r < runs; r++) {
+    shellRuns.push(seconds(() => execFileSync("sh", ["-c", pipeline])));
+    ourRuns.push(
+      seconds(() => {
+        const run = spawnSync(
+          "/usr/bin/time",
+          [
+            "-f",
+            "%M",
+            process.execPath,
+            CLI,
+            "record",
+            "-q",
+            "--from-strace",
+            big,
+            "-o",
+            join(dir, "p.json"),
+          ],
+          { encoding: "utf8" },
+        );
+        rss = Math.max(rss, Number(run.stderr.trim().split("\n").pop()) / 1024);
+      }),
+    );
+  }
+  const shell = median(shellRuns);
+  const ours = median(ourRuns);
+  return { mb, copies, shell, ours, shellRuns, ourRuns, rss };
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const shell = median(shellRuns);
-const ours = median(ourRuns);
-const workloads: [string, string[]][] = [
-  ["dd bs=1 count=100000 (≈200k syscalls)", ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100000"]],
-  ["find /usr -type f \\| wc -l (the issue's workload)", ["sh", "-c", "find /usr -type f | wc -l"]],
+
+// 2. recording cost: the worst case (a syscall-heavy program) and a server under a closed-loop load, every
+// engine against the untraced program and a bare bpftrace script that only counts (thread, syscall) in the
+// kernel; alternating runs within this one run, medians (the VM's speed drifts between runs)
+const hasBpf = spawnSync("bpftrace", ["--version"]).status === 0 && process.getuid?.() === 0;
+const record = (engine: string, argv: string[]) =>
+  [
+    process.execPath,
+    [CLI, "record", "-q", "--engine", engine, "-o", join(dir, `${engine}.json`), "--", ...argv],
+  ] as const;
+function lostOf(engine: string): string {
+  try {
+    const p = JSON.parse(readFileSync(join(dir, `${engine}.json`), "utf8"));
+    return p.engine?.lostEvents ? `${p.engine.lostEvents} lost` : "nothing lost";
+  } catch {
+    return "?";
+  }
+}
+const engineRows: string[] = [];
+const worstCase: [string, string[], boolean][] = [
+  [
+    "dd bs=1 count=2000000 (≈4M syscalls)",
+    ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=2000000", "status=none"],
+    false,
+  ],
+  [
+    "dd bs=1 count=200000 (≈400k syscalls)",
+    ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000", "status=none"],
+    true,
+  ],
 ];
-const recordRows: string[] = [];
-for (const [label, argv] of workloads) {
-  const time = (cmd: string, args: string[]) =>
-    median([1, 2, 3].map(() => seconds(() => spawnSync(cmd, args, { stdio: "ignore" }))));
-  const untraced = time(argv[0], argv.slice(1));
-  const plain = time("strace", ["-f", "-o", join(dir, "plain.log"), ...argv]);
-  const viaStrace = time(process.execPath, [
-    CLI,
-    "record",
-    "-q",
-    "--engine",
-    "strace",
-    "-o",
-    join(dir, "r.json"),
-    "--",
-    ...argv,
-  ]);
-  // the default engine (auto): ftrace when it can record everything asked for, as here
-  const viaDefault = time(process.execPath, [CLI, "record", "-q", "-o", join(dir, "f.json"), "--", ...argv]);
-  recordRows.push(
-    `| record ${label}, median of 3 (untraced ${untraced.toFixed(2)} s) | ${plain.toFixed(2)} s | **default (auto → ftrace) ${viaDefault.toFixed(2)} s**, --engine strace ${viaStrace.toFixed(2)} s | default: ${(viaDefault / plain).toFixed(2)} of plain strace's time |`,
-  );
+const results: Record<string, unknown> = {};
+if (only === undefined || only === "engines") {
+  for (const [label, argv, withStrace] of worstCase) {
+    const variants: [string, () => readonly [string, readonly string[]]][] = [
+      ["untraced", () => [argv[0], argv.slice(1)]],
+      ...(hasBpf
+        ? ([
+            [
+              "bare bpftrace count",
+              () => [
+                "bpftrace",
+                [
+                  "-e",
+                  `tracepoint:raw_syscalls:sys_enter /comm == "dd"/ { @[tid, args->id] = count(); }`,
+                  "-c",
+                  argv.join(" "),
+                ],
+              ],
+            ],
+            ["record --engine bpf", () => record("bpf", argv)],
+          ] as [string, () => readonly [string, readonly string[]]][])
+        : []),
+      ["record --engine ftrace", () => record("ftrace", argv)],
+      ...(withStrace
+        ? ([["record --engine strace", () => record("strace", argv)]] as [
+            string,
+            () => readonly [string, readonly string[]],
+          ][])
+        : []),
+    ];
+    const times = new Map<string, number[]>(variants.map(([n]) => [n, []]));
+    const losses = new Map<string, string>();
+    for (let r = 0; r < runs; r++)
+      for (const [name, cmd] of variants) {
+        const [c, a] = cmd();
+        times.get(name)?.push(seconds(() => spawnSync(c, a as string[], { stdio: "ignore" })));
+        if (name.startsWith("record")) losses.set(name, lostOf(name.split(" ").pop() as string));
+      }
+    const med = new Map([...times].map(([n, t]) => [n, median(t)]));
+    const base = med.get("untraced") ?? 1;
+    const bare = med.get("bare bpftrace count");
+    for (const [name] of variants) {
+      const t = med.get(name) ?? 0;
+      engineRows.push(
+        `| ${label} | ${name} | ${t.toFixed(2)} s (runs ${(times.get(name) ?? []).map((x) => x.toFixed(2)).join(", ")}) | ${(t / base).toFixed(1)}× untraced${bare && name === "record --engine bpf" ? `, **${(t / bare).toFixed(2)}× the bare bpftrace script**` : ""} | ${losses.get(name) ?? ""} |`,
+      );
+    }
+    results[label] = Object.fromEntries(
+      [...times].map(([n, t]) => [n, { runs: t, median: median(t), lost: losses.get(n) }]),
+    );
+  }
 }
 
-process.stdout.write(`| measurement | seed's shell pipeline / plain strace | sysfence | ratio |
+// a server under a closed-loop load: nginx, 8 keep-alive clients for 6 s, requests per second
+const serverRows: string[] = [];
+if (only === undefined || only === "server") {
+  const { nginxSite, freePort, descendants } = await import("../test/helpers/daemon-loads.js");
+  const { waitForPort } = await import("../test/helpers/memcache-client.js");
+  const http = await import("node:http");
+  const site = nginxSite();
+  const closedLoop = async (port: number, ms: number): Promise<number> => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    let done = 0;
+    const end = Date.now() + ms;
+    const client = async () => {
+      while (Date.now() < end) {
+        await new Promise<void>((res, rej) => {
+          http
+            .get({ host: "127.0.0.1", port, path: "/", agent }, (r) => {
+              r.resume();
+              r.on("end", () => {
+                done++;
+                res();
+              });
+            })
+            .on("error", rej);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, client));
+    agent.destroy();
+    return done / (ms / 1000);
+  };
+  const helper = (p: number) => {
+    try {
+      const comm = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+      return (
+        ["strace", "bpftrace", "setpriv"].includes(comm) ||
+        readFileSync(`/proc/${p}/cmdline`, "utf8").includes('pids=""')
+      );
+    } catch {
+      return true;
+    }
+  };
+  const engines = ["untraced", ...(hasBpf ? ["bpf"] : []), "ftrace", "strace"];
+  const rps = new Map<string, number[]>(engines.map((e) => [e, []]));
+  for (let r = 0; r < runs; r++)
+    for (const engine of engines) {
+      const port = await freePort();
+      const argv = site(port);
+      const [cmd, args] = engine === "untraced" ? [argv[0], argv.slice(1)] : record(engine, argv);
+      const child = spawn(cmd, args as string[], { stdio: "ignore" });
+      const exited = new Promise((res) => child.on("exit", res));
+      await waitForPort(port, 30000);
+      await closedLoop(port, 1000); // warm up
+      rps.get(engine)?.push(await closedLoop(port, 6000));
+      const daemon =
+        engine === "untraced" ? child.pid : descendants(child.pid as number).find((p) => !helper(p));
+      if (daemon) process.kill(daemon, "SIGQUIT");
+      await exited;
+    }
+  const base = median(rps.get("untraced") ?? [1]);
+  for (const engine of engines) {
+    const m = median(rps.get(engine) ?? []);
+    serverRows.push(
+      `| nginx, 8 keep-alive clients, 6 s | ${engine === "untraced" ? "untraced" : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} |`,
+    );
+  }
+  results.server = Object.fromEntries([...rps].map(([e, v]) => [e, { runs: v, median: median(v) }]));
+}
+if (parsing) {
+  const { mb, copies, shell, ours, shellRuns, ourRuns, rss } = parsing;
+  results.parsing = parsing;
+  process.stdout.write(`| measurement | seed's shell pipeline | sysfence | ratio |
 |---|---|---|---|
-| count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log), median of 3 alternating runs | ${shell.toFixed(1)} s = ${(mb / shell).toFixed(0)} MB/s (runs ${shellRuns.map((x) => x.toFixed(1)).join(", ")}) | ${ours.toFixed(1)} s = ${(mb / ours).toFixed(0)} MB/s (runs ${ourRuns.map((x) => x.toFixed(1)).join(", ")}), peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× faster |
-${recordRows.join("\n")}
+| count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log), median of ${runs} alternating runs | ${shell.toFixed(1)} s = ${(mb / shell).toFixed(0)} MB/s (runs ${shellRuns.map((x) => x.toFixed(1)).join(", ")}) | ${ours.toFixed(1)} s = ${(mb / ours).toFixed(0)} MB/s (runs ${ourRuns.map((x) => x.toFixed(1)).join(", ")}), peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× faster |
+
 `);
+}
+if (engineRows.length)
+  process.stdout.write(`| worst case | variant | wall time, median of ${runs} alternating | cost | events |
+|---|---|---|---|---|
+${engineRows.join("\n")}
+
+`);
+if (serverRows.length)
+  process.stdout.write(`| server | recorder | throughput, median of ${runs} | cost |
+|---|---|---|---|
+${serverRows.join("\n")}
+`);
+const out = join(REPO, "bench", `record-results${only ? `-${only}` : ""}.json`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // sysfence's own strace parser: run `npm run build` first
-import { joinResumed, parseLine, splitArgs } from "../dist/src/record/parse.js";
+import { joinResumed, parseLine, splitArgs } from "../dist/src/record/engines/strace/parse.js";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

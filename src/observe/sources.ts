@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, createReadStream, readFileSync, statSync } from "node:fs";
 import { SysfenceError } from "../errors.js";
-import { forEachLine } from "../record/parse.js";
+import { forEachLine } from "../record/engines/strace/parse.js";
 
 /** Where SECCOMP records are read from. */
 export type AuditSource = "auto" | "journal" | "dmesg" | "audit-log" | "file";

@@ -9,9 +9,9 @@ import { nativeArch } from "../syscalls/arches.js";
 import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
 import { type Focus, ProfileBuilder } from "./builder.js";
 import { chooseEngine, type Engine } from "./engine.js";
-import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./ftrace.js";
+import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
+import { attachStrace } from "./engines/strace/strace.js";
 import type { Profile } from "./profile.js";
-import { attachStrace } from "./strace.js";
 
 /** The phase boundary an attached profile carries (generate's notes and merge read it). */
 export const ATTACHED = "attached";

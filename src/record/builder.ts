@@ -1,7 +1,7 @@
 import { SysfenceError } from "../errors.js";
 import { allSyscallNames } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
-import { argsOf, type CallEvent, joinResumed, nthArg, type TraceEvent } from "./parse.js";
+import { argsOf, type CallEvent, joinResumed, nthArg, type TraceEvent } from "./engines/strace/parse.js";
 import {
   addCounts,
   INTERESTING_ARGS,

@@ -2,12 +2,12 @@
 import { resolve } from "node:path";
 import { buildIdOfFile } from "../analyze/elf.js";
 import { SysfenceError } from "../errors.js";
-import { bpfAvailable, recordBpf } from "./bpf.js";
 import { type ProfileBuilder, parsePhase } from "./builder.js";
 import { chooseEngine, type Engine } from "./engine.js";
-import { recordFtrace, tracepointsAvailable } from "./ftrace.js";
+import { bpfAvailable, recordBpf } from "./engines/bpf/bpf.js";
+import { recordFtrace, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
+import { record as recordStrace } from "./engines/strace/strace.js";
 import type { Profile } from "./profile.js";
-import { record as recordStrace } from "./strace.js";
 
 /** What to record and how. */
 export interface RecordCommandOptions {

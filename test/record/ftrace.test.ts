@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parsePhase } from "../../src/record/builder.js";
-import { recordFtrace } from "../../src/record/ftrace.js";
+import { recordFtrace } from "../../src/record/engines/ftrace/ftrace.js";
+import { record } from "../../src/record/engines/strace/strace.js";
 import type { Profile } from "../../src/record/profile.js";
-import { record } from "../../src/record/strace.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 

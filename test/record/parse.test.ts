@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { argsOf, type CallEvent, parseLine, splitArgs } from "../../src/record/parse.js";
-import { profileFromLog } from "../../src/record/strace.js";
+import { argsOf, type CallEvent, parseLine, splitArgs } from "../../src/record/engines/strace/parse.js";
+import { profileFromLog } from "../../src/record/engines/strace/strace.js";
 
 describe("strace line parser", () => {
   it("reads calls with and without -f, with -t/-tt/-ttt, -T, -y and -X", () => {

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parsePhase } from "../../src/record/builder.js";
+import { countMismatches, profileFromLog, record } from "../../src/record/engines/strace/strace.js";
 import type { Profile } from "../../src/record/profile.js";
-import { countMismatches, profileFromLog, record } from "../../src/record/strace.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -74,7 +74,7 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
     assert.ok(profile.paths["/etc/hostname"] >= 2);
   });
   it("--after delay: stamps strace's lines (only then) and splits the phases by time", async () => {
-    const { straceArgs } = await import("../../src/record/strace.js");
+    const { straceArgs } = await import("../../src/record/engines/strace/strace.js");
     assert.ok(straceArgs("f", ["x"], parsePhase("delay:1")).includes("-ttt"));
     assert.ok(
       !straceArgs("f", ["x"], parsePhase("listen")).includes("-ttt"),

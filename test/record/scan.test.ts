@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { parseLine, type TraceEvent } from "../../src/record/parse.js";
-import { scanLine } from "../../src/record/scan.js";
+import { parseLine, type TraceEvent } from "../../src/record/engines/strace/parse.js";
+import { scanLine } from "../../src/record/engines/strace/scan.js";
 import { REPO } from "../helpers/paths.js";
 
 /** What the builder reads from an event: return values only as "?", "-1", "0" or another value. */
@@ -90,7 +90,7 @@ describe("the byte-level scanner agrees with the general parser", () => {
 describe("scanning a log with several threads", () => {
   it("gives the same profile as one thread, whatever the slice boundaries cut", async (t) => {
     if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
-    const { profileFromLog } = await import("../../src/record/strace.js");
+    const { profileFromLog } = await import("../../src/record/engines/strace/strace.js");
     const { parsePhase } = await import("../../src/record/builder.js");
     const log = straceLog(
       "sysfence-par-",
@@ -121,7 +121,7 @@ describe("scanning a log with several threads", () => {
 
 describe("a log that outgrows the scanner threads' heaps", () => {
   it("is read again in one thread: the same profile, a note, no crash", async () => {
-    const { profileFromLog } = await import("../../src/record/strace.js");
+    const { profileFromLog } = await import("../../src/record/engines/strace/strace.js");
     // 48 MB of lines with distinct paths: a 35 MB log of a Python program crashed the 48 MB worker heap
     const dir = mkdtempSync(join(tmpdir(), "sysfence-heap-"));
     const log = join(dir, "paths.log");
@@ -153,7 +153,7 @@ describe("a log that outgrows the scanner threads' heaps", () => {
 describe("folding ordinary call lines into tallies", () => {
   it("keeps every count, argument value, path, error and pending call of a multi-threaded server's log", async (t) => {
     if (spawnSync("strace", ["-V"]).status !== 0) return t.skip("strace is not installed");
-    const { profileFromLog } = await import("../../src/record/strace.js");
+    const { profileFromLog } = await import("../../src/record/engines/strace/strace.js");
     const { parsePhase } = await import("../../src/record/builder.js");
     // Node's worker threads leave most calls unfinished and resumed in the log: pairs cut by slice ends
     const log = straceLog(

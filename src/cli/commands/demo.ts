@@ -37,7 +37,7 @@ export function registerDemo(program: Command, io: CliIO): void {
     .action(async (opts: { compile?: boolean; clients: string; rounds: string; json?: boolean }) => {
       if (!opts.compile) {
         const { runDemo } = await import("../../demo/run-demo.js");
-        const { straceVersion } = await import("../../record/strace.js");
+        const { straceVersion } = await import("../../record/engines/strace/strace.js");
         straceVersion(); // no strace: the install hint, before anything starts
         const r = await runDemo((line) => (opts.json ? io.stderr : io.stdout)(`${line}\n`), {
           clients: Number(opts.clients),

@@ -65,7 +65,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     .option("-q, --quiet", "no progress on stderr")
     .action(async (opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
-      const { countMismatches, profileFromLog } = await import("../../record/strace.js");
+      const { countMismatches, profileFromLog } = await import("../../record/engines/strace/strace.js");
       const phase = parsePhase(opts.after);
       const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
       let result: { profile: Profile; builder: ProfileBuilder };

@@ -19,21 +19,21 @@ import {
 } from "node:fs";
 import { constants, release } from "node:os";
 import { fileURLToPath } from "node:url";
-import { SysfenceError } from "../errors.js";
-import { nativeArch } from "../syscalls/arches.js";
-import { argCount } from "../syscalls/args.js";
-import { errnoName } from "../syscalls/constants.js";
-import { syscallName } from "../syscalls/table.js";
-import { ProfileBuilder } from "./builder.js";
-import type { RecordOptions } from "./options.js";
-import type { CallEvent, TraceEvent } from "./parse.js";
-import type { Profile } from "./profile.js";
-import { exitStatus, watch } from "./session.js";
+import { SysfenceError } from "../../../errors.js";
+import { nativeArch } from "../../../syscalls/arches.js";
+import { argCount } from "../../../syscalls/args.js";
+import { errnoName } from "../../../syscalls/constants.js";
+import { syscallName } from "../../../syscalls/table.js";
+import { ProfileBuilder } from "../../builder.js";
+import type { RecordOptions } from "../../options.js";
+import type { Profile } from "../../profile.js";
+import { exitStatus, watch } from "../../session.js";
+import type { CallEvent, TraceEvent } from "../strace/parse.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 /** The end-of-recording mark: fixed text and a per-session secret, written by sysfence's own pid. */
 const endMarkText = () => `sysfence-end-of-recording-${randomBytes(8).toString("hex")}`;
-const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+const LAUNCHER = fileURLToPath(new URL("../../launch-entry.js", import.meta.url));
 
 /** Where tracefs is, mounting it when needed (root); a clear error otherwise. */
 function tracefs(): string {
@@ -253,7 +253,7 @@ export async function recordFtrace(
   try {
     // the launcher stops itself before exec, so tracing starts with the program's very first call; the
     // path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
-    const { resolveCommand } = await import("../install/run.js");
+    const { resolveCommand } = await import("../../../install/run.js");
     const path = resolveCommand(argv[0]);
     const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
     const pid = child.pid as number;

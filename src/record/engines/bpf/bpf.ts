@@ -7,16 +7,16 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
-import { SysfenceError } from "../errors.js";
-import { nativeArch } from "../syscalls/arches.js";
-import { argWidth } from "../syscalls/args.js";
-import { syscallName, syscallNumber } from "../syscalls/table.js";
-import { type PhaseSpec, ProfileBuilder } from "./builder.js";
-import type { RecordOptions } from "./options.js";
-import { INTERESTING_ARGS, type Profile } from "./profile.js";
-import { exitStatus, watch } from "./session.js";
+import { SysfenceError } from "../../../errors.js";
+import { nativeArch } from "../../../syscalls/arches.js";
+import { argWidth } from "../../../syscalls/args.js";
+import { syscallName, syscallNumber } from "../../../syscalls/table.js";
+import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
+import type { RecordOptions } from "../../options.js";
+import { INTERESTING_ARGS, type Profile } from "../../profile.js";
+import { exitStatus, watch } from "../../session.js";
 
-const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+const LAUNCHER = fileURLToPath(new URL("../../launch-entry.js", import.meta.url));
 /** Distinct (process, image, thread, syscall, phase, values) keys the count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
 /** bpftrace 0.17's longest string. */
@@ -234,7 +234,7 @@ export async function recordBpf(
     );
   const builder = new ProfileBuilder(argv, phase, options.focus);
   const startedAt = new Date().toISOString();
-  const { resolveCommand } = await import("../install/run.js");
+  const { resolveCommand } = await import("../../../install/run.js");
   const path = resolveCommand(argv[0]);
   const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
   const pid = child.pid as number;

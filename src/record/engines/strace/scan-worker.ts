@@ -2,7 +2,7 @@
 // the main thread, which feeds them to the ProfileBuilder in file order. Several run at once on one file.
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { INTERESTING_ARGS, PATH_ARG } from "./profile.js";
+import { INTERESTING_ARGS, PATH_ARG } from "../../profile.js";
 import {
   argSpan,
   cur,

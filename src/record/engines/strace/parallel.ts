@@ -3,7 +3,7 @@
 // state (threads, processes, phases, pending calls) needs one ordered pass.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { ProfileBuilder } from "./builder.js";
+import type { ProfileBuilder } from "../../builder.js";
 import type { TraceEvent } from "./parse.js";
 import { decodeRet, K, type ScanBatch, type ScanJob, STRIDE } from "./scan-protocol.js";
 

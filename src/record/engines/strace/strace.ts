@@ -2,15 +2,15 @@ import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SysfenceError } from "../errors.js";
-import { nativeArch } from "../syscalls/arches.js";
-import { type Focus, type PhaseSpec, ProfileBuilder } from "./builder.js";
-import type { RecordOptions } from "./options.js";
+import { SysfenceError } from "../../../errors.js";
+import { nativeArch } from "../../../syscalls/arches.js";
+import { type Focus, type PhaseSpec, ProfileBuilder } from "../../builder.js";
+import type { RecordOptions } from "../../options.js";
+import type { Profile } from "../../profile.js";
+import { exitStatus, watch } from "../../session.js";
 import { ScannerOutOfMemory, type Sink, scanFileParallel } from "./parallel.js";
 import { notStrace } from "./parse.js";
-import type { Profile } from "./profile.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
-import { exitStatus, watch } from "./session.js";
 
 let pdeathsig: boolean | undefined;
 /** Whether util-linux's setpriv can set a parent-death signal here. */
@@ -41,7 +41,7 @@ export function straceVersion(): string {
   return /version\s+([\d.]+)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
 }
 
-export type { RecordOptions } from "./options.js";
+export type { RecordOptions } from "../../options.js";
 
 /**
  * The strace command line: follow forks and threads, numeric constants (-X raw), raw

@@ -1,4 +1,4 @@
-import { SysfenceError } from "../errors.js";
+import { SysfenceError } from "../../../errors.js";
 
 /** What a call line and a resumed line both carry. */
 interface CallText {
