@@ -4,7 +4,7 @@
 // stream as events; the counts are read once, at the end. What it cannot see: paths other than executed
 // files, socket addresses, clone3's struct.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../../../errors.js";
@@ -61,16 +61,17 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch()): string {
       ? Object.keys(syscallTableNames(arch)).filter((n) => matches(phase.syscall, n))
       : [];
   const firstCond = firstNrs.map((n) => `args->id == ${syscallNumber(arch, n)}`).join(" || ");
+  // @st[tgid] holds the process's program image and phase in one word (image << 1 | work): one lookup
   return `
-BEGIN { @traced[$1] = 1; @work[0] = 0; @img[0] = 0; printf("READY\\n"); }
+BEGIN { @traced[$1] = 1; @st[0] = 0; printf("READY\\n"); }
 tracepoint:sched:sched_process_fork /@traced[args->parent_pid]/ {
   @traced[args->child_pid] = 1;
-  @work[args->child_pid] = @work[pid];
+  @st[args->child_pid] = @st[pid] & 1;
   printf("F %d %d %d\\n", pid, args->parent_pid, args->child_pid);
 }
 tracepoint:sched:sched_process_exec /@traced[tid]/ {
-  @img[pid] = @img[pid] + 1;
-  printf("E %d %d %d %s\\n", pid, tid, @img[pid], str(args->filename));
+  @st[pid] = @st[pid] + 2;
+  printf("E %d %d %d %s\\n", pid, tid, @st[pid] >> 1, str(args->filename));
 }
 tracepoint:signal:signal_deliver /@traced[tid]/ { @sig[args->sig] = count(); }
 tracepoint:sched:sched_process_exit /@traced[tid]/ {
@@ -82,14 +83,15 @@ tracepoint:raw_syscalls:sys_enter /@traced[tid]/ {
   $id = args->id;
   $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
   ${picks.join("\n  ")}
-  @c[pid, @img[pid], tid, $id, @work[pid], $v0, $v1, $v2] = count();
+  @c[(uint32)pid, (uint32)@st[pid], (uint32)tid, (uint32)$id, $v0, $v1, $v2] = count();
   @n = count();
 }
-tracepoint:raw_syscalls:sys_exit /@traced[tid] && args->ret < 0 && args->ret >= -4095/ {
-  @e[pid, @img[pid], tid, args->id, @work[pid]] = count();
+tracepoint:raw_syscalls:sys_exit /args->ret < 0 && args->ret >= -4095 && @traced[tid]/ {
+  $id = args->id;
+  @e[(uint32)pid, (uint32)@st[pid], (uint32)tid, (uint32)$id] = count();
 }
-${firstCond ? `tracepoint:raw_syscalls:sys_exit /@traced[tid] && (${firstCond})/ { @work[pid] = 1; }` : ""}
-END { clear(@traced); clear(@img); clear(@work); }
+${firstCond ? `tracepoint:raw_syscalls:sys_exit /@traced[tid] && (${firstCond})/ { @st[pid] = @st[pid] | 1; }` : ""}
+END { clear(@traced); clear(@st); }
 `;
 }
 
@@ -162,8 +164,8 @@ export class BpfOutput {
 
   /** The maps printed at the end: @c[...]: n, @e[...]: n, @n: n. */
   maps(text: string): void {
-    for (const m of text.matchAll(/^@e\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm))
-      this.errors.set(m.slice(1, 6).join(","), Number(m[6]));
+    for (const m of text.matchAll(/^@e\[(\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm))
+      this.errors.set(m.slice(1, 5).join(","), Number(m[5]));
     for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
       const name = Object.entries(constants.signals).find(([, v]) => v === Number(m[1]))?.[0] ?? `SIG${m[1]}`;
       this.builder.addSignal(name, Number(m[2]));
@@ -173,24 +175,25 @@ export class BpfOutput {
     // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
     // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
     const entries = [
-      ...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm),
+      ...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm),
     ].sort(
       (a, b) => Number(a[1]) - Number(b[1]) || Number(a[2]) - Number(b[2]) || Number(a[3]) - Number(b[3]),
     );
     for (const m of entries) {
-      const [pid, image, tid, nr, work] = m.slice(1, 6).map(Number);
-      const count = Number(m[9]);
+      const [pid, st, tid, nr] = m.slice(1, 5).map(Number);
+      const [image, work] = [st >> 1, st & 1];
+      const count = Number(m[8]);
       this.counted += count;
       const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
       const values = new Map<number, bigint>();
       (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((i, k) => {
-        let v = BigInt(m[6 + k]);
+        let v = BigInt(m[5 + k]);
         const w = argWidth(name, i, this.arch).bits;
         if (w < 64) v &= (1n << BigInt(w)) - 1n;
         values.set(i, v);
       });
       // errors are keyed without values: give them to the first entry of their key
-      const ekey = [pid, image, tid, nr, work].join(",");
+      const ekey = [pid, st, tid, nr].join(",");
       const errorsLeft = this.errors.get(ekey) ?? 0;
       const errors = Math.min(errorsLeft, count);
       this.errors.set(ekey, errorsLeft - errors);
@@ -244,7 +247,7 @@ export async function recordBpf(
   // the launch image (before the program's exec) is named as the command, as the other engines name it
   const out = new BpfOutput(builder, pid, argv[0]);
   // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
-  const useSetpriv = existsSync("/usr/bin/setpriv");
+  const useSetpriv = existsSync("/usr/bin/setpriv") || existsSync("/bin/setpriv");
   const args = ["-B", "line", "-e", bpftraceScript(phase), String(pid)];
   const tracer = spawn(
     useSetpriv ? "setpriv" : "bpftrace",
@@ -306,9 +309,14 @@ export async function recordBpf(
     const session = watch(builder, options, () => pid);
     process.kill(pid, "SIGCONT");
     const { code, signal } = await exited.finally(() => session.stop());
+    // SIGINT makes bpftrace print its maps and exit; one that lands just before it blocks in epoll_wait is
+    // only seen at the next wake-up, so it is repeated until bpftrace is gone
     tracer.kill("SIGINT");
-    await tracerExited;
+    const nudge = setInterval(() => tracer.kill("SIGINT"), 500);
+    await tracerExited.finally(() => clearInterval(nudge));
     if (rest) out.event(rest);
+    // a diagnostic copy of what bpftrace printed at the end (its maps)
+    if (process.env.SYSFENCE_BPF_DUMP) writeFileSync(process.env.SYSFENCE_BPF_DUMP, stdout);
     out.maps(stdout);
     const overflow = Math.max(0, out.total - out.counted);
     const lost = overflow + out.lostEvents;
