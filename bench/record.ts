@@ -107,9 +107,11 @@ if (only === undefined || only === "engines") {
                 "bpftrace",
                 [
                   "-e",
-                  `tracepoint:raw_syscalls:sys_enter /comm == "dd"/ { @[tid, args->id] = count(); }`,
+                  // counting (thread, syscall) of the program and nothing else; ctx read once (verifier)
+                  `tracepoint:raw_syscalls:sys_enter /comm == "dd"/ { $id = args->id; @[tid, $id] = count(); }`,
                   "-c",
-                  argv.join(" "),
+                  // bpftrace -c wants the binary's path
+                  ["/usr/bin/dd", ...argv.slice(1)].join(" "),
                 ],
               ],
             ],

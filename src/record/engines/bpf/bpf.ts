@@ -3,20 +3,19 @@
 // for a map update, not for an event copied to user space. Forks, execs (with the file name) and exits
 // stream as events; the counts are read once, at the end. What it cannot see: paths other than executed
 // files, socket addresses, clone3's struct.
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
-import { fileURLToPath } from "node:url";
+import type { Readable } from "node:stream";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
 import { argWidth } from "../../../syscalls/args.js";
 import { syscallName, syscallNumber } from "../../../syscalls/table.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
+import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import { INTERESTING_ARGS, type Profile } from "../../profile.js";
-import { exitStatus, watch } from "../../session.js";
 
-const LAUNCHER = fileURLToPath(new URL("../../launch-entry.js", import.meta.url));
 /** Distinct (process, image, thread, syscall, phase, values) keys the count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
 /** bpftrace 0.17's longest string. */
@@ -236,88 +235,104 @@ export async function recordBpf(
       "--engine bpf needs bpftrace (Debian/Ubuntu: apt-get install bpftrace) and root; or use --engine ftrace or strace.",
     );
   const builder = new ProfileBuilder(argv, phase, options.focus);
-  const startedAt = new Date().toISOString();
-  const { resolveCommand } = await import("../../../install/run.js");
-  const path = resolveCommand(argv[0]);
-  const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
-  const pid = child.pid as number;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
   // the launch image (before the program's exec) is named as the command, as the other engines name it
-  const out = new BpfOutput(builder, pid, argv[0]);
-  // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
-  const useSetpriv = existsSync("/usr/bin/setpriv") || existsSync("/bin/setpriv");
-  const args = ["-B", "line", "-e", bpftraceScript(phase), String(pid)];
-  const tracer = spawn(
-    useSetpriv ? "setpriv" : "bpftrace",
-    useSetpriv ? ["--pdeathsig", "INT", "bpftrace", ...args] : args,
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
-        BPFTRACE_STRLEN: String(STRLEN),
-        BPFTRACE_PERF_RB_PAGES: "256",
+  return traceLaunch(argv, options, builder, new BpftraceTracer(builder, phase, argv[0], bpftrace));
+}
+
+/** bpftrace as a launch tracer: started on the stopped program's pid, asked for its maps at the end. */
+class BpftraceTracer implements LaunchTracer {
+  private tracer?: ChildProcessByStdio<null, Readable, Readable>;
+  private exited?: Promise<number | null>;
+  private out?: BpfOutput;
+  private stdout = "";
+  private stderr = "";
+  private rest = "";
+
+  constructor(
+    private readonly builder: ProfileBuilder,
+    private readonly phase: PhaseSpec,
+    private readonly command: string,
+    private readonly version: string,
+  ) {}
+
+  async attach(pid: number): Promise<void> {
+    const out = new BpfOutput(this.builder, pid, this.command);
+    this.out = out;
+    // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
+    const useSetpriv = existsSync("/usr/bin/setpriv") || existsSync("/bin/setpriv");
+    const args = ["-B", "line", "-e", bpftraceScript(this.phase), String(pid)];
+    const tracer = spawn(
+      useSetpriv ? "setpriv" : "bpftrace",
+      useSetpriv ? ["--pdeathsig", "INT", "bpftrace", ...args] : args,
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...process.env,
+          BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
+          BPFTRACE_STRLEN: String(STRLEN),
+          BPFTRACE_PERF_RB_PAGES: "256",
+        },
       },
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  let rest = "";
-  let ready!: () => void;
-  const isReady = new Promise<void>((r) => {
-    ready = r;
-  });
-  let atEnd = false;
-  tracer.stdout.setEncoding("utf8").on("data", (d: string) => {
-    if (atEnd) {
-      stdout += d;
-      return;
-    }
-    const lines = (rest + d).split("\n");
-    rest = lines.pop() ?? "";
-    for (const l of lines) {
-      if (l === "READY") ready();
-      else if (l.startsWith("@")) {
-        atEnd = true;
-        stdout += `${l}\n`;
-      } else if (atEnd) stdout += `${l}\n`;
-      else out.event(l);
-    }
-    // once the maps are printing, the unfinished line is theirs: the next chunk continues it
-    if (atEnd) {
-      stdout += rest;
-      rest = "";
-    }
-  });
-  tracer.stderr.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-    for (const l of d.split("\n")) if (/Lost \d+ events/.test(l)) out.event(l);
-  });
-  const tracerExited = new Promise<number | null>((r) => tracer.once("exit", (code) => r(code)));
-  try {
+    );
+    this.tracer = tracer;
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => {
+      ready = r;
+    });
+    let atEnd = false;
+    tracer.stdout.setEncoding("utf8").on("data", (d: string) => {
+      if (atEnd) {
+        this.stdout += d;
+        return;
+      }
+      const lines = (this.rest + d).split("\n");
+      this.rest = lines.pop() ?? "";
+      for (const l of lines) {
+        if (l === "READY") ready();
+        else if (l.startsWith("@")) {
+          atEnd = true;
+          this.stdout += `${l}\n`;
+        } else if (atEnd) this.stdout += `${l}\n`;
+        else out.event(l);
+      }
+      // once the maps are printing, the unfinished line is theirs: the next chunk continues it
+      if (atEnd) {
+        this.stdout += this.rest;
+        this.rest = "";
+      }
+    });
+    tracer.stderr.setEncoding("utf8").on("data", (d: string) => {
+      this.stderr += d;
+      for (const l of d.split("\n")) if (/Lost \d+ events/.test(l)) out.event(l);
+    });
+    this.exited = new Promise<number | null>((r) => tracer.once("exit", (code) => r(code)));
     await Promise.race([
       isReady,
-      tracerExited.then((code) => {
+      this.exited.then((code) => {
         throw new SysfenceError(
           "E_IO",
-          `bpftrace exited (${code}) before it was attached: ${stderr.trim().slice(0, 500)}`,
+          `bpftrace exited (${code}) before it was attached: ${this.stderr.trim().slice(0, 500)}`,
         );
       }),
     ]);
-    const session = watch(builder, options, () => pid);
-    process.kill(pid, "SIGCONT");
-    const { code, signal } = await exited.finally(() => session.stop());
+  }
+
+  async detach(): Promise<Profile["engine"]> {
+    const tracer = this.tracer as NonNullable<typeof this.tracer>;
+    const out = this.out as BpfOutput;
     // SIGINT makes bpftrace print its maps and exit; one that lands just before it blocks in epoll_wait is
     // only seen at the next wake-up, so it is repeated until bpftrace is gone
     tracer.kill("SIGINT");
     const nudge = setInterval(() => tracer.kill("SIGINT"), 500);
-    await tracerExited.finally(() => clearInterval(nudge));
-    if (rest) out.event(rest);
+    await this.exited?.finally(() => clearInterval(nudge));
+    if (this.rest) out.event(this.rest);
     // a diagnostic copy of what bpftrace printed at the end (its maps)
-    if (process.env.SYSFENCE_BPF_DUMP) writeFileSync(process.env.SYSFENCE_BPF_DUMP, stdout);
-    out.maps(stdout);
+    if (process.env.SYSFENCE_BPF_DUMP) writeFileSync(process.env.SYSFENCE_BPF_DUMP, this.stdout);
+    out.maps(this.stdout);
+    if (out.truncatedPaths)
+      process.stderr.write(
+        `sysfence record: ${out.truncatedPaths} executed file name(s) longer than ${STRLEN - 1} bytes were cut (bpftrace's limit)\n`,
+      );
     const overflow = Math.max(0, out.total - out.counted);
     const lost = overflow + out.lostEvents;
     const why = [
@@ -326,29 +341,14 @@ export async function recordBpf(
     ]
       .filter(Boolean)
       .join(", ");
-    const profile = builder.build({
-      engine: {
-        name: "bpf",
-        version: `bpftrace ${bpftrace}`,
-        ...(lost ? { lostEvents: lost, lost: `bpftrace dropped ${why}` } : {}),
-      },
-      arch: nativeArch(),
-      complete: !session.interrupted() && code === 0 && lost === 0,
-      exitStatus: code ?? undefined,
-      signal: signal ?? undefined,
-      startedAt,
-      endedAt: new Date().toISOString(),
-      phaseText: options.phaseText,
-    });
-    if (out.truncatedPaths)
-      process.stderr.write(
-        `sysfence record: ${out.truncatedPaths} executed file name(s) longer than ${STRLEN - 1} bytes were cut (bpftrace's limit)\n`,
-      );
-    if (lost)
-      process.stderr.write(`sysfence record: bpftrace dropped ${why}; the profile is marked incomplete.\n`);
-    return { profile, status: exitStatus(code, signal), builder };
-  } finally {
-    tracer.kill("SIGKILL");
-    child.kill("SIGKILL");
+    return {
+      name: "bpf",
+      version: `bpftrace ${this.version}`,
+      ...(lost ? { lostEvents: lost, lost: `bpftrace dropped ${why}` } : {}),
+    };
+  }
+
+  close(): void {
+    this.tracer?.kill("SIGKILL");
   }
 }

@@ -2,7 +2,7 @@
 // syscall-heavy program runs at close to full speed; the kernel follows forks (event-fork) and records
 // every call's number and six argument registers, the return value and each exec's file name. What it
 // cannot see: strings and structures in memory (paths, marker text, sockaddrs, clone3's struct).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -18,22 +18,20 @@ import {
   writeFileSync,
 } from "node:fs";
 import { constants, release } from "node:os";
-import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
 import { argCount } from "../../../syscalls/args.js";
 import { errnoName } from "../../../syscalls/constants.js";
 import { syscallName } from "../../../syscalls/table.js";
 import { ProfileBuilder } from "../../builder.js";
+import { traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
-import { exitStatus, watch } from "../../session.js";
 import type { CallEvent, TraceEvent } from "../strace/parse.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 /** The end-of-recording mark: fixed text and a per-session secret, written by sysfence's own pid. */
 const endMarkText = () => `sysfence-end-of-recording-${randomBytes(8).toString("hex")}`;
-const LAUNCHER = fileURLToPath(new URL("../../launch-entry.js", import.meta.url));
 
 /** Where tracefs is, mounting it when needed (root); a clear error otherwise. */
 function tracefs(): string {
@@ -249,42 +247,11 @@ export async function recordFtrace(
     );
   const builder = new ProfileBuilder(argv, phase, options.focus);
   const tracing = new FtraceSession(builder);
-  const startedAt = new Date().toISOString();
-  try {
-    // the launcher stops itself before exec, so tracing starts with the program's very first call; the
-    // path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
-    const { resolveCommand } = await import("../../../install/run.js");
-    const path = resolveCommand(argv[0]);
-    const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
-    const pid = child.pid as number;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once("exit", (code, signal) => resolve({ code, signal })),
-    );
-    await waitStopped(pid);
-    tracing.start([pid]);
-    const session = watch(builder, options, () => pid);
-    process.kill(pid, "SIGCONT");
-    const { code, signal } = await exited.finally(() => session.stop());
-    const lost = await tracing.stop();
-    const status = exitStatus(code, signal);
-    const profile = builder.build({
-      engine: ftraceEngine(lost),
-      arch: nativeArch(),
-      complete: !session.interrupted() && code === 0 && lost === 0,
-      exitStatus: code ?? undefined,
-      signal: signal ?? undefined,
-      startedAt,
-      endedAt: new Date().toISOString(),
-      phaseText: options.phaseText,
-    });
-    if (lost)
-      process.stderr.write(
-        `sysfence record: the kernel's trace buffer overflowed (${lost} events lost); counts are low and the profile is marked incomplete; record again with --engine strace (slower, loses nothing).\n`,
-      );
-    return { profile, status, builder };
-  } finally {
-    tracing.close();
-  }
+  return traceLaunch(argv, options, builder, {
+    attach: async (pid) => tracing.start([pid]),
+    detach: async () => ftraceEngine(await tracing.stop()),
+    close: () => tracing.close(),
+  });
 }
 
 /**
@@ -338,19 +305,6 @@ async function drain(
     rest = lines.pop() ?? "";
     for (const l of lines) if (onLine(l)) return;
   }
-}
-
-async function waitStopped(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (/\) T /.test(stat)) return;
-    } catch {
-      // not there yet
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new SysfenceError("E_IO", "the program did not reach its start line; nothing was recorded.");
 }
 
 function overruns(inst: string): number {

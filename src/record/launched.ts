@@ -1,0 +1,80 @@
+// What the engines that do not use ptrace (ftrace, bpf) share: start the program through the launcher
+// (stopped before its exec), let the engine attach, run it to its end under the stop rules of session.ts,
+// let the engine detach, and build the profile.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { SysfenceError } from "../errors.js";
+import { nativeArch } from "../syscalls/arches.js";
+import type { ProfileBuilder } from "./builder.js";
+import type { RecordOptions } from "./options.js";
+import type { Profile } from "./profile.js";
+import { exitStatus, watch } from "./session.js";
+
+const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+
+/** An engine's part of a launch: attach to the stopped program, and detach once it has ended. */
+export interface LaunchTracer {
+  attach(pid: number): Promise<void>;
+  /** Stops tracing and reports the engine (with what it lost). */
+  detach(): Promise<Profile["engine"]>;
+  /** Undoes what attach set up, on every path (also after an error). */
+  close(): void;
+}
+
+/** Runs argv under `tracer`, from its first instruction to its exit; the profile and its exit status. */
+export async function traceLaunch(
+  argv: string[],
+  options: RecordOptions,
+  builder: ProfileBuilder,
+  tracer: LaunchTracer,
+): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
+  const startedAt = new Date().toISOString();
+  // the path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
+  const { resolveCommand } = await import("../install/run.js");
+  const path = resolveCommand(argv[0]);
+  const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
+  const pid = child.pid as number;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  try {
+    await waitStopped(pid);
+    await tracer.attach(pid);
+    const session = watch(builder, options, () => pid);
+    process.kill(pid, "SIGCONT");
+    const { code, signal } = await exited.finally(() => session.stop());
+    const engine = await tracer.detach();
+    const profile = builder.build({
+      engine,
+      arch: nativeArch(),
+      complete: !session.interrupted() && code === 0 && !engine.lostEvents,
+      exitStatus: code ?? undefined,
+      signal: signal ?? undefined,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phaseText: options.phaseText,
+    });
+    if (engine.lostEvents)
+      process.stderr.write(
+        `sysfence record: ${engine.lost}; counts are low and the profile is marked incomplete (generate refuses it without --allow-incomplete); record again with --engine strace (slower, loses nothing).\n`,
+      );
+    return { profile, status: exitStatus(code, signal), builder };
+  } finally {
+    tracer.close();
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); // an error before its start
+  }
+}
+
+/** Waits until the launcher has stopped itself (state T), ready for the tracer. */
+async function waitStopped(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      if (/\) T /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return;
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new SysfenceError("E_IO", "the program did not reach its start line; nothing was recorded.");
+}
