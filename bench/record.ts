@@ -241,4 +241,6 @@ writeFileSync(
   out,
   `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
 );
+// in the repository's JSON style (lint checks bench/)
+spawnSync(join(REPO, "node_modules", ".bin", "biome"), ["format", "--write", out], { stdio: "ignore" });
 rmSync(dir, { recursive: true, force: true });

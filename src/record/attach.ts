@@ -9,6 +9,7 @@ import { nativeArch } from "../syscalls/arches.js";
 import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
 import { type Focus, ProfileBuilder } from "./builder.js";
 import { chooseEngine, type Engine } from "./engine.js";
+import { attachBpf, bpfAvailable } from "./engines/bpf/bpf.js";
 import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import { attachStrace } from "./engines/strace/strace.js";
 import type { Profile } from "./profile.js";
@@ -66,15 +67,13 @@ export async function recordAttached(
     checkCounts: false,
     root: process.getuid?.() === 0,
     tracepoints: requested === "auto" && tracepointsAvailable(),
+    bpftrace: requested === "auto" && bpfAvailable(),
   });
-  if (engine === "bpf")
-    throw new SysfenceError(
-      "E_USAGE",
-      "record --pid attaches with --engine ftrace or strace (auto picks one).",
-    );
   const tree = [pid, ...descendantsOf(pid)].map((p) => ({ pid: p, ...processOf(p) }));
   const builder = new ProfileBuilder(tree[0].cmdline, { kind: "none" }, options.focus);
-  for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent);
+  // (bpf counts by process image itself; the per-call engines need the processes declared)
+  if (engine !== "bpf")
+    for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent);
   const startedAt = new Date().toISOString();
   // until: the duration, a stop signal (the process is left running), or the process's exit
   let onSignal: () => void = () => {};
@@ -97,7 +96,18 @@ export async function recordAttached(
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
   try {
     let engineField: Profile["engine"];
-    if (engine === "ftrace") {
+    if (engine === "bpf") {
+      engineField = await attachBpf(
+        builder,
+        tree.map((p) => ({
+          pid: p.pid,
+          exe: p.exe,
+          tids: p.tids,
+          parent: p.pid === pid ? undefined : p.parent,
+        })),
+        until,
+      );
+    } else if (engine === "ftrace") {
       const { lost } = await attachFtrace(
         builder,
         tree.flatMap((p) => p.tids),

@@ -84,8 +84,8 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         if (duration !== undefined && !(Number.isFinite(duration) && duration > 0))
           throw new UsageError(`--duration '${opts.duration}': give seconds, e.g. --duration 60.`);
         const requested = opts.engine ?? "auto";
-        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace")
-          throw new UsageError(`--engine '${requested}': use auto, strace or ftrace.`);
+        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace" && requested !== "bpf")
+          throw new UsageError(`--engine '${requested}': use auto, strace, ftrace or bpf.`);
         const { recordAttached } = await import("../../record/attach.js");
         const { readlinkSync } = await import("node:fs");
         let exe = "process";

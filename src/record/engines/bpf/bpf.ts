@@ -44,7 +44,13 @@ const VALUE_ARGS = new Map(Object.entries(INTERESTING_ARGS).filter(([name]) => n
 const valueArgs = () => VALUE_ARGS.entries();
 
 /** The bpftrace program: the phase switch (first:SYSCALL) and the argument values per syscall. */
-export function bpftraceScript(phase: PhaseSpec, arch = nativeArch()): string {
+/** Processes already running (record --pid): their threads are traced from the start, and all is work. */
+export interface BpfSeed {
+  tids: readonly number[];
+  tgids: readonly number[];
+}
+
+export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: BpfSeed): string {
   const picks: string[] = [];
   for (const [name, idx] of valueArgs()) {
     const nr = syscallNumber(arch, name);
@@ -62,7 +68,7 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch()): string {
   const firstCond = firstNrs.map((n) => `args->id == ${syscallNumber(arch, n)}`).join(" || ");
   // @st[tgid] holds the process's program image and phase in one word (image << 1 | work): one lookup
   return `
-BEGIN { @traced[$1] = 1; @st[0] = 0; printf("READY\\n"); }
+BEGIN { ${seed ? [...seed.tids.map((t) => `@traced[${t}] = 1;`), ...seed.tgids.map((g) => `@st[${g}] = 1;`)].join(" ") : "@traced[$1] = 1;"} @st[0] = 0; printf("READY\\n"); }
 tracepoint:sched:sched_process_fork /@traced[args->parent_pid]/ {
   @traced[args->child_pid] = 1;
   @st[args->child_pid] = @st[pid] & 1;
@@ -120,12 +126,14 @@ export class BpfOutput {
 
   constructor(
     private readonly builder: ProfileBuilder,
-    root: number,
-    rootExe: string,
     private readonly arch = nativeArch(),
-  ) {
-    this.exes.set(`${root}:0`, rootExe);
-    this.current.set(root, 0);
+  ) {}
+
+  /** A process known before tracing began: its first image's exe (and parent). */
+  seed(pid: number, exe: string, parent?: number): void {
+    this.exes.set(`${pid}:0`, exe);
+    this.current.set(pid, 0);
+    if (parent !== undefined) this.parents.set(pid, parent);
   }
 
   /** A streamed line: F(ork), E(xec), X(exit), or Lost N events. */
@@ -253,14 +261,26 @@ class BpftraceTracer implements LaunchTracer {
     private readonly phase: PhaseSpec,
     private readonly command: string,
     private readonly version: string,
+    /** Running processes to trace instead of one launched pid (record --pid). */
+    private readonly running?: readonly {
+      pid: number;
+      exe: string;
+      tids: readonly number[];
+      parent?: number;
+    }[],
   ) {}
 
   async attach(pid: number): Promise<void> {
-    const out = new BpfOutput(this.builder, pid, this.command);
+    const out = new BpfOutput(this.builder);
     this.out = out;
+    if (this.running) for (const p of this.running) out.seed(p.pid, p.exe, p.parent);
+    else out.seed(pid, this.command);
+    const seed = this.running
+      ? { tids: this.running.flatMap((p) => p.tids), tgids: this.running.map((p) => p.pid) }
+      : undefined;
     // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
     const useSetpriv = existsSync("/usr/bin/setpriv") || existsSync("/bin/setpriv");
-    const args = ["-B", "line", "-e", bpftraceScript(this.phase), String(pid)];
+    const args = ["-B", "line", "-e", bpftraceScript(this.phase, nativeArch(), seed), String(pid)];
     const tracer = spawn(
       useSetpriv ? "setpriv" : "bpftrace",
       useSetpriv ? ["--pdeathsig", "INT", "bpftrace", ...args] : args,
@@ -350,5 +370,30 @@ class BpftraceTracer implements LaunchTracer {
 
   close(): void {
     this.tracer?.kill("SIGKILL");
+  }
+}
+
+/**
+ * Counts running processes (and every task they start) in the kernel until `until` resolves; they are never
+ * stopped or signalled. Every call is work (the processes' start-up is over).
+ */
+export async function attachBpf(
+  builder: ProfileBuilder,
+  running: readonly { pid: number; exe: string; tids: readonly number[]; parent?: number }[],
+  until: Promise<unknown>,
+): Promise<Profile["engine"]> {
+  const version = bpftraceVersion();
+  if (version === null)
+    throw new SysfenceError(
+      "E_COMMAND_NOT_FOUND",
+      "--engine bpf needs bpftrace (apt-get install bpftrace) and root.",
+    );
+  const tracer = new BpftraceTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", version, running);
+  try {
+    await tracer.attach(running[0]?.pid ?? 0);
+    await until;
+    return await tracer.detach();
+  } finally {
+    tracer.close();
   }
 }
