@@ -12,7 +12,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   readSync,
   rmdirSync,
   writeFileSync,
@@ -348,17 +347,11 @@ export function removeStaleInstances(root = TRACEFS): string[] {
   return removed;
 }
 
-/** True when pid may be a running sysfence: a live Node process (the CLI or a program using the library). */
+/**
+ * True while pid exists: only the instances of processes that are gone are removed. (A reused pid keeps a
+ * stale instance until that process ends too; telling a live sysfence from another program by its name is
+ * not reliable enough to risk removing a recording in progress.)
+ */
 function isSysfence(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    const exe = readlinkSync(`/proc/${pid}/exe`);
-    return (
-      exe === process.execPath ||
-      /\bnode[0-9.]*$/.test(exe) ||
-      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sysfence")
-    );
-  } catch {
-    return false; // gone (or not ours to read: then not ours either)
-  }
+  return pid === process.pid || existsSync(`/proc/${pid}`);
 }
