@@ -11,7 +11,7 @@ Sources (Debian packages, versions recorded in each output header):
   * named constants     glibc/kernel UAPI headers, values printed by a C program built with gcc
 Outputs go to src/syscalls/generated/ and must not be edited by hand.
 """
-import glob, json, os, re, subprocess, sys, tempfile
+import glob, json, os, re, shutil, subprocess, sys, tempfile
 
 import seccomp
 
@@ -235,15 +235,15 @@ PERSONALITY_ENUMS = ["PER_LINUX", "PER_LINUX32", "PER_BSD", "ADDR_NO_RANDOMIZE",
 def header_paths(h):
     return glob.glob(f"/usr/include/{h}") + glob.glob(f"/usr/include/x86_64-linux-gnu/{h}")
 
-def build_and_run(src):
+def build_and_run(src, cc="gcc", run=()):
     """Compile the constants program; drop any line gcc rejects (macros that are not integers) and retry."""
     for _ in range(20):
         with tempfile.TemporaryDirectory() as d:
             c = os.path.join(d, "c.c")
             open(c, "w").write("\n".join(src))
-            r = subprocess.run(["gcc", "-w", "-o", os.path.join(d, "c"), c], capture_output=True, text=True)
+            r = subprocess.run([cc, "-w", "-o", os.path.join(d, "c"), c], capture_output=True, text=True)
             if r.returncode == 0:
-                return subprocess.run([os.path.join(d, "c")], capture_output=True, text=True, check=True).stdout
+                return subprocess.run([*run, os.path.join(d, "c")], capture_output=True, text=True, check=True).stdout
             bad = {int(n) - 1 for n in re.findall(r"c\.c:(\d+):\d+: error", r.stderr)}
             if not bad:
                 sys.exit("gen_syscalls: constants program failed to build:\n" + r.stderr[:3000])
@@ -270,7 +270,8 @@ def gen_constants():
             errnos[m.group(1)] = int(m.group(2))
         for m in re.finditer(r"^#define\s+(E[A-Z0-9]+)\s+(E[A-Z0-9]+)\b", open(path).read(), re.M):
             errnos[m.group(1)] = errnos.get(m.group(2), None)
-    src = ["#define _GNU_SOURCE"] + [f"#include <{h}>" for h in CONST_HEADERS] + ["#include <stdio.h>", "int main(void){"]
+    # headers one architecture lacks (asm/prctl.h is x86's) are skipped there
+    src = ["#define _GNU_SOURCE"] + [line for h in CONST_HEADERS for line in (f"#if __has_include(<{h}>)", f"#include <{h}>", "#endif")] + ["#include <stdio.h>", "int main(void){"]
     for n in sorted(names):
         guard = n not in PERSONALITY_ENUMS
         if guard:
@@ -297,6 +298,24 @@ def gen_constants():
     for n, v in sorted(errnos.items(), key=lambda kv: (kv[1] or 0, kv[0])):
         if v is not None:
             lines.append(f"  {n}: {v},\n")
+    lines.append("};\n")
+    # The same program for other architectures, where a cross compiler and qemu-user are installed: only
+    # the values that differ from x86_64's are kept (compile resolves names per architecture with them).
+    lines.append("/** Values that differ from the table above, per architecture (built with a cross compiler, run under qemu-user). */\n")
+    lines.append("export const ARCH_CONSTANTS: Readonly<Record<string, Readonly<Record<string, number>>>> = {\n")
+    for arch, cc, qemu, sysroot in [("aarch64", "aarch64-linux-gnu-gcc", "qemu-aarch64", "/usr/aarch64-linux-gnu")]:
+        if not shutil.which(cc) or not shutil.which(qemu):
+            sys.exit(f"gen_syscalls: {cc} and {qemu} are needed for {arch}'s constants (apt-get install gcc-aarch64-linux-gnu qemu-user)")
+        out = build_and_run(src, cc, (qemu, "-L", sysroot))
+        diff = {}
+        for line in out.splitlines():
+            n, v = line.split(" ")
+            if n in consts and consts[n] != int(v):
+                diff[n] = int(v)
+        lines.append(f"  {arch}: {{\n")
+        for n in sorted(diff):
+            lines.append(f"    {n}: {diff[n]},\n")
+        lines.append("  },\n")
     lines.append("};\n")
     write("constants.ts", "".join(lines))
 

@@ -1,5 +1,6 @@
 import { SysfenceError } from "../errors.js";
-import { evalValue } from "../syscalls/constants.js";
+import type { ArchName } from "../syscalls/arches.js";
+import { differsOn, evalValue } from "../syscalls/constants.js";
 import type { CmpOp, Condition } from "./model.js";
 
 const OPS: readonly CmpOp[] = ["==", "!=", "<=", ">=", "<", ">", "&=="];
@@ -16,16 +17,16 @@ export interface ConditionObject {
  * Parses a condition. String forms: "arg1 == FIONBIO", "arg0 <= 2", "arg0 & CLONE_NEWUSER == 0"
  * (masked equality), "arg2 != -1". Values may be numbers, named constants or "A|B" combinations.
  */
-export function parseCondition(input: string | ConditionObject): Condition {
-  if (typeof input !== "string") return parseConditionObject(input);
+export function parseCondition(input: string | ConditionObject, arch?: ArchName): Condition {
+  if (typeof input !== "string") return parseConditionObject(input, arch);
   const text = input.trim();
   const masked = /^(?:arg|a)(\d+)\s*&\s*(.+?)\s*==\s*(.+)$/i.exec(text);
   if (masked) {
     return {
       arg: argIndex(masked[1], text),
       op: "&==",
-      mask: value(masked[2], text),
-      value: value(masked[3], text),
+      mask: value(masked[2], text, arch),
+      value: value(masked[3], text, arch),
       text,
     };
   }
@@ -37,10 +38,10 @@ export function parseCondition(input: string | ConditionObject): Condition {
     );
   }
   const op = (m[2] === "=" ? "==" : m[2]) as CmpOp;
-  return { arg: argIndex(m[1], text), op, value: value(m[3], text), text };
+  return { arg: argIndex(m[1], text), op, value: value(m[3], text, arch), text };
 }
 
-function parseConditionObject(o: ConditionObject): Condition {
+function parseConditionObject(o: ConditionObject, arch?: ArchName): Condition {
   const op = o.op === "=" ? "==" : o.op;
   if (!OPS.includes(op as CmpOp)) {
     throw new SysfenceError("E_POLICY_INVALID", `unknown operator '${o.op}'; use one of ${OPS.join(" ")}.`);
@@ -49,13 +50,13 @@ function parseConditionObject(o: ConditionObject): Condition {
   const cond: Condition = {
     arg: argIndex(String(o.arg), text),
     op: op as CmpOp,
-    value: value(o.value, text),
+    value: value(o.value, text, arch),
     text,
   };
   if (op === "&==") {
     if (o.mask === undefined)
       throw new SysfenceError("E_POLICY_INVALID", `condition '${text}' uses &== and needs a mask.`);
-    cond.mask = value(o.mask, text);
+    cond.mask = value(o.mask, text, arch);
   }
   return cond;
 }
@@ -71,7 +72,7 @@ function argIndex(text: string, cond: string): number {
   return n;
 }
 
-function value(v: string | number, cond: string): bigint {
+function value(v: string | number, cond: string, arch?: ArchName): bigint {
   if (typeof v === "string" && /["'/]/.test(v)) {
     throw new SysfenceError(
       "E_POLICY_INVALID",
@@ -79,7 +80,7 @@ function value(v: string | number, cond: string): bigint {
     );
   }
   try {
-    return evalValue(v);
+    return evalValue(v, arch);
   } catch (e) {
     if (e instanceof SysfenceError)
       throw new SysfenceError(e.code, `in condition '${cond}': ${e.message}`, { cause: e });
@@ -93,4 +94,22 @@ export function formatCondition(c: Condition): string {
   const hex = (v: bigint) => (v < 0n ? v.toString() : v > 0xffffn ? `0x${v.toString(16)}` : v.toString());
   if (c.op === "&==") return `arg${c.arg} & ${hex(c.mask ?? 0n)} == ${hex(c.value)}`;
   return `arg${c.arg} ${c.op} ${hex(c.value)}`;
+}
+
+const perArch = new Map<string, Condition>();
+/**
+ * The condition as it reads on `arch`: names are x86_64's values when parsed, and the few that differ by
+ * architecture (O_DIRECTORY is 0x10000 on x86_64, 0x4000 on aarch64) are resolved again for the target.
+ */
+export function conditionForArch(c: Condition, arch: ArchName): Condition {
+  if (!c.text) return c;
+  const names = c.text.match(/\b[A-Z][A-Z0-9_]+\b/g);
+  if (!names?.some((n) => differsOn(n, arch))) return c;
+  const key = `${arch}\0${c.text}`;
+  let again = perArch.get(key);
+  if (!again) {
+    again = parseCondition(c.text, arch);
+    perArch.set(key, again);
+  }
+  return { ...c, value: again.value, mask: again.mask };
 }

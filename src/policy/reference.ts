@@ -2,6 +2,7 @@ import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { argWidth } from "../syscalls/args.js";
 import { expandGroup } from "../syscalls/groups.js";
 import { syscallName } from "../syscalls/table.js";
+import { conditionForArch } from "./conditions.js";
 import type { Action, Condition, Policy, Rule } from "./model.js";
 
 // The reference semantics of a policy, written straight from the documentation with bigints and no BPF.
@@ -51,7 +52,8 @@ function archOfCall(arches: readonly ArchName[], audit: number, nr: number): Arc
   return undefined;
 }
 
-function holds(c: Condition, name: string, arch: ArchName, raw: bigint): boolean {
+function holds(written: Condition, name: string, arch: ArchName, raw: bigint): boolean {
+  const c = conditionForArch(written, arch);
   const w = argWidth(name, c.arg, arch);
   const bits = BigInt(w.bits);
   const view = BigInt.asUintN(w.bits, raw);

@@ -4,7 +4,7 @@ import { argWidth, isPointerArg } from "../syscalls/args.js";
 import { expandGroup } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { formatAction, sameAction } from "./actions.js";
-import { formatCondition } from "./conditions.js";
+import { conditionForArch, formatCondition } from "./conditions.js";
 import type { Action, CmpOp, Condition, Policy, Rule } from "./model.js";
 
 /** A condition with its value reduced to the width the kernel reads on one arch. */
@@ -182,7 +182,8 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
           continue;
         }
         const conds: ResolvedCondition[] = [];
-        for (const c of r.conditions) {
+        for (const written of r.conditions) {
+          const c = conditionForArch(written, arch);
           const w = argWidth(name, c.arg, arch);
           const fitted = fitCondition(c, w.bits, w.signed && !c.unsigned);
           if (typeof fitted === "string") {

@@ -1,10 +1,19 @@
 import { SysfenceError } from "../errors.js";
-import { CONSTANTS, ERRNO } from "./generated/constants.js";
+import type { ArchName } from "./arches.js";
+import { ARCH_CONSTANTS, CONSTANTS, ERRNO } from "./generated/constants.js";
 import { editDistance } from "./table.js";
 
-/** Value of a named constant (FIONBIO, CLONE_NEWUSER, AF_INET …) or errno name; undefined when unknown. */
-export function constantValue(name: string): number | undefined {
-  return CONSTANTS[name] ?? ERRNO[name];
+/**
+ * Value of a named constant (FIONBIO, CLONE_NEWUSER, AF_INET …) or errno name; undefined when unknown.
+ * On an architecture whose headers give it another value (O_DIRECTORY on aarch64), that one.
+ */
+export function constantValue(name: string, arch?: ArchName): number | undefined {
+  return (arch ? ARCH_CONSTANTS[arch]?.[name] : undefined) ?? CONSTANTS[name] ?? ERRNO[name];
+}
+
+/** True when a name means a different value on `arch` than on x86_64 (the names' base table). */
+export function differsOn(name: string, arch: ArchName): boolean {
+  return ARCH_CONSTANTS[arch]?.[name] !== undefined;
 }
 
 /** Errno number for a name like EPERM; undefined when unknown. */
@@ -33,7 +42,7 @@ export function suggestConstants(name: string): string[] {
  * Evaluates a value expression as written in a policy: decimal, hex (0x), octal (0o), negative numbers,
  * constant names, and `|` / `+` combinations ("CLONE_NEWUSER|CLONE_NEWNS"). Returns a bigint.
  */
-export function evalValue(text: string | number | bigint): bigint {
+export function evalValue(text: string | number | bigint, arch?: ArchName): bigint {
   if (typeof text === "bigint") return text;
   if (typeof text === "number") {
     if (!Number.isSafeInteger(text)) {
@@ -52,19 +61,19 @@ export function evalValue(text: string | number | bigint): bigint {
       op = part;
       continue;
     }
-    const v = evalTerm(part.trim());
+    const v = evalTerm(part.trim(), arch);
     acc = op === "|" ? acc | v : acc + v;
   }
   return acc;
 }
 
-function evalTerm(term: string): bigint {
+function evalTerm(term: string, arch?: ArchName): bigint {
   if (/^-?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(term)) {
     const neg = term.startsWith("-");
     const v = BigInt(neg ? term.slice(1) : term);
     return neg ? -v : v;
   }
-  const c = constantValue(term);
+  const c = constantValue(term, arch);
   if (c === undefined) {
     const hints = suggestConstants(term);
     throw new SysfenceError(

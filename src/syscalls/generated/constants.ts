@@ -1377,3 +1377,12 @@ export const ERRNO: Readonly<Record<string, number>> = {
   ERFKILL: 132,
   EHWPOISON: 133,
 };
+/** Values that differ from the table above, per architecture (built with a cross compiler, run under qemu-user). */
+export const ARCH_CONSTANTS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  aarch64: {
+    O_DIRECT: 65536,
+    O_DIRECTORY: 16384,
+    O_NOFOLLOW: 32768,
+    O_TMPFILE: 4210688,
+  },
+};
