@@ -2,7 +2,7 @@
 // (stopped before its exec), let the engine attach, run it to its end under the stop rules of session.ts,
 // let the engine detach, and build the profile.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
@@ -33,16 +33,23 @@ export async function traceLaunch(
   // the path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
   const { resolveCommand } = await import("../install/run.js");
   const path = resolveCommand(argv[0]);
+  // stop signals are handled from here on; one that arrives before the program runs is held and passed
+  // on once it has exec'd (the launcher would otherwise die of it, and nothing would be recorded)
+  let pid: number | undefined;
+  let running = false;
+  const session = watch(builder, options, () => (running ? pid : undefined));
   const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
-  const pid = child.pid as number;
+  pid = child.pid as number;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   try {
     await waitStopped(pid);
     await tracer.attach(pid);
-    const session = watch(builder, options, () => pid);
     process.kill(pid, "SIGCONT");
+    if (session.interrupted()) await execed(pid);
+    running = true;
+    session.deliverPending();
     const { code, signal } = await exited.finally(() => session.stop());
     const engine = await tracer.detach();
     const profile = builder.build({
@@ -61,6 +68,7 @@ export async function traceLaunch(
       );
     return { profile, status: exitStatus(code, signal), builder };
   } finally {
+    session.stop();
     tracer.close();
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); // an error before its start
   }
@@ -77,4 +85,16 @@ async function waitStopped(pid: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
   }
   throw new SysfenceError("E_IO", "the program did not reach its start line; nothing was recorded.");
+}
+
+/** Waits (up to 2 s) until the launcher has become the program: its exe is no longer Node. */
+async function execed(pid: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) !== process.execPath) return;
+    } catch {
+      return; // gone
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

@@ -21,6 +21,8 @@ export interface Watch {
   interrupted(): boolean;
   /** True when the program had to be killed after the grace period. */
   killed(): boolean;
+  /** Passes on a stop signal that arrived before the program was known (its launch was still under way). */
+  deliverPending(): void;
   stop(): void;
 }
 
@@ -35,6 +37,8 @@ export function watch(
 ): Watch {
   let interrupted = false;
   let killed = false;
+  let stopped = false;
+  let undelivered: NodeJS.Signals | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   const grace = (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const killTree = () => {
@@ -51,7 +55,10 @@ export function watch(
       return;
     }
     interrupted = true;
-    if (pid !== undefined && !(signal === "SIGINT" && fromTerminal())) signalQuietly(pid, signal);
+    if (signal === "SIGINT" && fromTerminal()) {
+      // the terminal sent it to the whole group, the program included
+    } else if (pid !== undefined) signalQuietly(pid, signal);
+    else undelivered = signal;
     graceTimer = setTimeout(() => {
       const p = program();
       if (p !== undefined && alive(p)) killTree();
@@ -76,7 +83,14 @@ export function watch(
   return {
     interrupted: () => interrupted,
     killed: () => killed,
+    deliverPending: () => {
+      const pid = program();
+      if (undelivered && pid !== undefined) signalQuietly(pid, undelivered);
+      undelivered = undefined;
+    },
     stop: () => {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       reaper.release();
       if (graceTimer) clearTimeout(graceTimer);

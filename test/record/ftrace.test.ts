@@ -75,8 +75,23 @@ describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
     assert.ok(Object.keys(f.profile.syscalls.socket.args?.[0] ?? {}).includes("2"), "AF_INET");
   });
   it("SIGTERM to the recorder ends the program; the profile is still built, marked incomplete", async () => {
-    setTimeout(() => process.kill(process.pid, "SIGTERM"), 500);
-    const f = await recordFtrace(["sleep", "10"]);
+    // SIGTERM once the program sleeps (a fixed delay races the launch on a loaded machine)
+    const sleeping = setInterval(() => {
+      const kids = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8")
+        .trim()
+        .split(" ");
+      for (const k of kids.filter(Boolean)) {
+        try {
+          if (/^\d+ \(sleep\) S /.test(readFileSync(`/proc/${k}/stat`, "utf8"))) {
+            clearInterval(sleeping);
+            process.kill(process.pid, "SIGTERM");
+          }
+        } catch {
+          // gone
+        }
+      }
+    }, 20);
+    const f = await recordFtrace(["sleep", "10"]).finally(() => clearInterval(sleeping));
     assert.equal(f.status, 143);
     assert.equal(f.profile.complete, false);
     assert.equal(f.profile.signal, "SIGTERM");
