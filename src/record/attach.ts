@@ -8,7 +8,7 @@ import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
 import { type Focus, ProfileBuilder } from "./builder.js";
-import { chooseEngine, type Engine } from "./engine.js";
+import { chooseEngine, type Engine, parseEngine } from "./engine.js";
 import { attachBpf, bpfAvailable } from "./engines/bpf/bpf.js";
 import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import { attachStrace } from "./engines/strace/strace.js";
@@ -60,7 +60,7 @@ export async function recordAttached(
 ): Promise<{ profile: Profile; engine: Engine; why: string }> {
   if (!Number.isInteger(pid) || pid <= 0 || !alive(pid))
     throw new SysfenceError("E_USAGE", `--pid ${pid}: no such process; give the pid of a running program.`);
-  const requested = options.engine ?? "auto";
+  const requested = parseEngine(options.engine, "engine");
   const { engine, why } = chooseEngine({
     requested,
     phase: { kind: "none" },

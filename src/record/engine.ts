@@ -1,5 +1,6 @@
 // Which recording engine `sysfence record` uses when none is named (--engine auto, the default): the
 // cheapest one that can record everything that was asked for.
+import { SysfenceError } from "../errors.js";
 import type { PhaseSpec } from "./builder.js";
 
 export type Engine = "strace" | "ftrace" | "bpf";
@@ -38,4 +39,14 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
       why: "counts in the kernel: the cheapest here; paths and socket addresses need --engine strace",
     };
   return { engine: "ftrace", why: "the cheapest here; paths and socket addresses need --engine strace" };
+}
+
+/** The engines `--engine` names, auto included. */
+export const ENGINE_CHOICES = ["auto", "strace", "ftrace", "bpf"] as const;
+
+/** An --engine value, or one E_USAGE error listing the choices. */
+export function parseEngine(text: string | undefined, flag = "--engine"): "auto" | Engine {
+  const e = text ?? "auto";
+  if ((ENGINE_CHOICES as readonly string[]).includes(e)) return e as "auto" | Engine;
+  throw new SysfenceError("E_USAGE", `${flag} '${e}': use ${ENGINE_CHOICES.join(", ")}.`);
 }

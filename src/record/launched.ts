@@ -2,10 +2,11 @@
 // (stopped before its exec), let the engine attach, run it to its end under the stop rules of session.ts,
 // let the engine detach, and build the profile.
 import { spawn } from "node:child_process";
-import { readFileSync, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
+import { procStat } from "../util/proc-tree.js";
 import type { ProfileBuilder } from "./builder.js";
 import type { RecordOptions } from "./options.js";
 import type { Profile } from "./profile.js";
@@ -77,11 +78,7 @@ export async function traceLaunch(
 /** Waits until the launcher has stopped itself (state T), ready for the tracer. */
 async function waitStopped(pid: number): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    try {
-      if (/\) T /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return;
-    } catch {
-      // not there yet
-    }
+    if (procStat(pid)?.state === "T") return;
     await new Promise((r) => setTimeout(r, 2));
   }
   throw new SysfenceError("E_IO", "the program did not reach its start line; nothing was recorded.");

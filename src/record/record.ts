@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { buildIdOfFile } from "../analyze/elf.js";
 import { SysfenceError } from "../errors.js";
 import { type ProfileBuilder, parsePhase } from "./builder.js";
-import { chooseEngine, type Engine } from "./engine.js";
+import { chooseEngine, type Engine, parseEngine } from "./engine.js";
 import { bpfAvailable, recordBpf } from "./engines/bpf/bpf.js";
 import { recordFtrace, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import { record as recordStrace } from "./engines/strace/strace.js";
@@ -52,9 +52,7 @@ export async function recordCommand(
       "E_USAGE",
       "record(): give the command as an array of strings, e.g. ['ls', '/'].",
     );
-  const requested = options.engine ?? "auto";
-  if (requested !== "auto" && requested !== "strace" && requested !== "ftrace" && requested !== "bpf")
-    throw new SysfenceError("E_USAGE", `engine '${requested}': use auto, strace, ftrace or bpf.`);
+  const requested = parseEngine(options.engine, "engine");
   if ((requested === "ftrace" || requested === "bpf") && options.checkCounts)
     throw new SysfenceError(
       "E_USAGE",

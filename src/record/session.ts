@@ -19,8 +19,6 @@ export const DEFAULT_GRACE_SECONDS = 10;
 export interface Watch {
   /** True once a stop signal arrived. */
   interrupted(): boolean;
-  /** True when the program had to be killed after the grace period. */
-  killed(): boolean;
   /** Passes on a stop signal that arrived before the program was known (its launch was still under way). */
   deliverPending(): void;
   stop(): void;
@@ -36,7 +34,6 @@ export function watch(
   program: () => number | undefined,
 ): Watch {
   let interrupted = false;
-  let killed = false;
   let stopped = false;
   let undelivered: NodeJS.Signals | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -44,7 +41,6 @@ export function watch(
   const killTree = () => {
     const pid = program();
     if (pid === undefined) return;
-    killed = true;
     const tree = [pid, ...descendantsOf(pid)];
     for (const p of tree) signalQuietly(p, "SIGKILL");
   };
@@ -82,7 +78,6 @@ export function watch(
   }, 100);
   return {
     interrupted: () => interrupted,
-    killed: () => killed,
     deliverPending: () => {
       const pid = program();
       if (undelivered && pid !== undefined) signalQuietly(pid, undelivered);

@@ -1,4 +1,5 @@
 // Process trees from /proc: a recording's program and everything it started.
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Parent pid and process group of a live process, or undefined when it is gone. */
@@ -50,5 +51,29 @@ export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
     process.kill(pid, signal);
   } catch {
     // gone
+  }
+}
+
+let pdeathsig: boolean | undefined;
+/**
+ * The command line that runs `cmd args` so it gets `signal` when sysfence's process ends (even a SIGKILLed
+ * one): util-linux's `setpriv --pdeathsig`, which execs in place (same pid). Unchanged when setpriv cannot.
+ */
+export function withParentDeathSignal(
+  cmd: string,
+  args: readonly string[],
+  signal: "KILL" | "INT" | "TERM",
+): [string, string[]] {
+  pdeathsig ??= spawnSync("setpriv", ["--pdeathsig", "KILL", "true"]).status === 0;
+  return pdeathsig ? ["setpriv", ["--pdeathsig", signal, cmd, ...args]] : [cmd, [...args]];
+}
+
+/** A process's first child (from /proc/PID/task/PID/children), or undefined. */
+export function firstChild(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -65,6 +65,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
     .option("-q, --quiet", "no progress on stderr")
     .action(async (opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
+      const { parseEngine } = await import("../../record/engine.js");
       const { countMismatches, profileFromLog } = await import("../../record/engines/strace/strace.js");
       const phase = parsePhase(opts.after);
       const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
@@ -83,9 +84,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         const duration = opts.duration === undefined ? undefined : Number(opts.duration);
         if (duration !== undefined && !(Number.isFinite(duration) && duration > 0))
           throw new UsageError(`--duration '${opts.duration}': give seconds, e.g. --duration 60.`);
-        const requested = opts.engine ?? "auto";
-        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace" && requested !== "bpf")
-          throw new UsageError(`--engine '${requested}': use auto, strace, ftrace or bpf.`);
+        const requested = parseEngine(opts.engine);
         const { recordAttached } = await import("../../record/attach.js");
         const { readlinkSync } = await import("node:fs");
         let exe = "process";
@@ -127,9 +126,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         output = opts.output ?? defaultOutput(command[0]);
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         const live = !opts.quiet && process.stderr.isTTY;
-        const requested = opts.engine ?? "auto";
-        if (requested !== "auto" && requested !== "strace" && requested !== "ftrace" && requested !== "bpf")
-          throw new UsageError(`--engine '${requested}': use auto, strace, ftrace or bpf.`);
+        const requested = parseEngine(opts.engine);
         const { recordCommand } = await import("../../record/record.js");
         const r = await recordCommand(command, {
           engine: requested,

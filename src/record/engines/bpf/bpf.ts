@@ -4,13 +4,14 @@
 // stream as events; the counts are read once, at the end. What it cannot see: paths other than executed
 // files, socket addresses, clone3's struct.
 import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
 import { argWidth } from "../../../syscalls/args.js";
-import { syscallName, syscallNumber } from "../../../syscalls/table.js";
+import { syscallName, syscallNumber, syscallTable } from "../../../syscalls/table.js";
+import { withParentDeathSignal } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
@@ -62,9 +63,7 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
     picks.push(`if ($id == ${nr}) { ${set} }`);
   }
   const firstNrs =
-    phase.kind === "first"
-      ? Object.keys(syscallTableNames(arch)).filter((n) => matches(phase.syscall, n))
-      : [];
+    phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
   const firstCond = firstNrs.map((n) => `args->id == ${syscallNumber(arch, n)}`).join(" || ");
   // @st[tgid] holds the process's program image and phase in one word (image << 1 | work): one lookup
   return `
@@ -100,14 +99,6 @@ END { clear(@traced); clear(@st); }
 `;
 }
 
-function syscallTableNames(arch: ReturnType<typeof nativeArch>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let nr = 0; nr < 1100; nr++) {
-    const n = syscallName(arch, nr);
-    if (n) out[n] = nr;
-  }
-  return out;
-}
 const matches = (pattern: string, name: string) =>
   pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 
@@ -279,21 +270,17 @@ class BpftraceTracer implements LaunchTracer {
       ? { tids: this.running.flatMap((p) => p.tids), tgids: this.running.map((p) => p.pid) }
       : undefined;
     // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
-    const useSetpriv = existsSync("/usr/bin/setpriv") || existsSync("/bin/setpriv");
     const args = ["-B", "line", "-e", bpftraceScript(this.phase, nativeArch(), seed), String(pid)];
-    const tracer = spawn(
-      useSetpriv ? "setpriv" : "bpftrace",
-      useSetpriv ? ["--pdeathsig", "INT", "bpftrace", ...args] : args,
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: {
-          ...process.env,
-          BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
-          BPFTRACE_STRLEN: String(STRLEN),
-          BPFTRACE_PERF_RB_PAGES: "256",
-        },
+    const [cmd, cmdArgs] = withParentDeathSignal("bpftrace", args, "INT");
+    const tracer = spawn(cmd, cmdArgs, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
+        BPFTRACE_STRLEN: String(STRLEN),
+        BPFTRACE_PERF_RB_PAGES: "256",
       },
-    );
+    });
     this.tracer = tracer;
     let ready!: () => void;
     const isReady = new Promise<void>((r) => {

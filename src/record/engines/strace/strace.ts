@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
+import { firstChild, withParentDeathSignal } from "../../../util/proc-tree.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
@@ -11,23 +12,6 @@ import { exitStatus, watch } from "../../session.js";
 import { ScannerOutOfMemory, type Sink, scanFileParallel } from "./parallel.js";
 import { notStrace } from "./parse.js";
 import { forEachLineBytes, scanLine } from "./scan.js";
-
-let pdeathsig: boolean | undefined;
-/** Whether util-linux's setpriv can set a parent-death signal here. */
-function hasPdeathsig(): boolean {
-  pdeathsig ??= spawnSync("setpriv", ["--pdeathsig", "KILL", "true"]).status === 0;
-  return pdeathsig;
-}
-
-/** A process's first child (from /proc/PID/task/PID/children), or undefined. */
-function firstChild(pid: number): number | undefined {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** strace's version, or a clear error saying how to install it. */
 export function straceVersion(): string {
@@ -96,13 +80,9 @@ export async function attachStrace(
     if (spawnSync("mkfifo", [fifo]).status !== 0)
       throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
     const args = straceArgs(fifo, [], { kind: "none" }, false, pids);
-    const child = spawn(
-      hasPdeathsig() ? "setpriv" : "strace",
-      hasPdeathsig() ? ["--pdeathsig", "INT", "strace", ...args] : args,
-      {
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
+    // strace detaches (SIGINT) when sysfence's process ends
+    const [cmd, cmdArgs] = withParentDeathSignal("strace", args, "INT");
+    const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "ignore", "inherit"] });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const reading = forEachLineBytes(createReadStream(fifo, { highWaterMark: 1 << 20 }), (buf, s, e) => {
       const ev = scanLine(buf, s, e, builder.wantsArgs);
@@ -137,12 +117,9 @@ export async function record(
     args = ["-c", "0", cmd, ...args]; // strace and the program (and its children) share CPU 0
     cmd = "taskset";
   }
-  // strace dies with sysfence (even a SIGKILLed one), and its tracees with it (PTRACE_O_EXITKILL)
-  if (hasPdeathsig()) {
-    args = ["--pdeathsig", "KILL", cmd, ...args];
-    cmd = "setpriv";
-  }
-  const child = spawn(cmd, args, { stdio: "inherit" });
+  // strace dies with sysfence (even a SIGKILLed one); the session's reaper takes its tracees
+  const [launcher, launcherArgs] = withParentDeathSignal(cmd, args, "KILL");
+  const child = spawn(launcher, launcherArgs, { stdio: "inherit" });
   // the program is strace's first child; stop signals go to it, not to strace (which blocks them)
   let programPid: number | undefined;
   const program = () => {
