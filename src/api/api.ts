@@ -4,6 +4,7 @@
 import { type Exported, type ExportOptions, exportPolicy as exportFrom } from "../export/export.js";
 import type { ExportFormat } from "../export/launchers.js";
 import { type DiffResult, diffInputs } from "../generate/diff.js";
+import { type DiffOptions, diffGenerateOptions } from "../generate/diff-options.js";
 import {
   type GeneratedPolicy,
   type GenerateOptions,
@@ -13,6 +14,9 @@ import { type StaticMode, staticInput } from "../generate/static-input.js";
 import type { PolicyInput } from "../install/install.js";
 import type { Profile } from "../record/profile.js";
 import { refuseLossy } from "../record/read-profile.js";
+
+export type { DiffOptions } from "../generate/diff-options.js";
+
 import { type RecordCommandOptions, recordCommand } from "../record/record.js";
 import type { Report } from "../report/model.js";
 import { buildReport, reportOfProfile } from "../report/model.js";
@@ -80,14 +84,6 @@ export interface Drift extends DiffResult {
   drift: boolean;
 }
 
-/** Options of diff(): how OLD's policy is generated when OLD is a profile. */
-export interface DiffOptions extends GenerateOptions {
-  /** Include what static analysis finds reachable, as `generate` does (default auto: when the recorded executables are here, unchanged). */
-  static?: StaticMode;
-  /** Use profiles whose recording lost events (refused by default). */
-  allowIncomplete?: boolean;
-}
-
 /**
  * What changed between two profiles or policies, and whether NEW drifted past OLD's policy: `drift` is
  * true only when NEW needs a call or argument value OLD's policy denies (the CI check).
@@ -99,12 +95,6 @@ export function diff(
 ): Drift {
   const a = diffInputOf(oldInput, "diff", "old");
   const b = diffInputOf(newInput, "diff", "new");
-  const { static: mode = "auto", allowIncomplete = false, ...rest } = options;
-  for (const side of [a, b])
-    if (side.kind === "profile") refuseLossy([side.profile], [side.name], allowIncomplete);
-  const reachable =
-    rest.reachable ??
-    (a.kind === "profile" ? staticInput([a.profile], mode, undefined, () => {})?.reachable : undefined);
-  const d = diffInputs(a, b, { ...rest, reachable });
+  const d = diffInputs(a, b, diffGenerateOptions(a, b, options));
   return { ...d, drift: d.denied.length > 0 };
 }

@@ -4,9 +4,10 @@ import { readFileSync } from "node:fs";
 import { SysfenceError } from "../errors.js";
 import type { DiffInput } from "../generate/diff.js";
 import type { PolicyInput } from "../install/install.js";
-import { checkInstallInput } from "../install/install-input.js";
+import { checkInstallInput, readInputFileSync } from "../install/install-input.js";
 import type { Policy } from "../policy/model.js";
 import type { OciOptions } from "../policy/oci.js";
+import { parsePolicy } from "../policy/parse.js";
 import type { Profile } from "../record/profile.js";
 import { checkProfile, parseProfile } from "../record/read-profile.js";
 
@@ -55,15 +56,11 @@ export function profileOf(x: unknown, where: string): Profile {
 /** One side of a diff: a profile or a policy, as an object or a file path. */
 export function diffInputOf(x: ProfileInput | PolicyInput, where: string, name: string): DiffInput {
   if (typeof x === "string") {
-    let text: string | undefined;
-    try {
-      text = readFileSync(x, "utf8");
-    } catch {
-      // policyOf names the file and the error
-    }
-    if (text !== undefined && isProfileText(text))
-      return { kind: "profile", profile: parseProfile(text, x), name: x };
-    return { kind: "policy", policy: policyOf(x, where), name: x };
+    // read once: a profile by its format field, else a policy in any format
+    const bytes = readInputFileSync(x, where);
+    const text = bytes.toString("utf8");
+    if (isProfileText(text)) return { kind: "profile", profile: parseProfile(text, x), name: x };
+    return { kind: "policy", policy: parsePolicy(bytes, { file: x }).policy, name: x };
   }
   if (isProfileObject(x)) return { kind: "profile", profile: checkProfile(x, `${where}() ${name}`), name };
   return { kind: "policy", policy: policyOf(x, where), name };

@@ -1,5 +1,6 @@
 import { SysfenceError } from "../errors.js";
 import { writeOutputFile } from "../util/output-file.js";
+import { readAllStdin } from "../util/read-input.js";
 
 /** Where a command writes; tests pass buffers, the binary passes the process streams. */
 export interface CliIO {
@@ -16,11 +17,7 @@ export const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
   stdoutBytes: (d) => process.stdout.write(d),
   stderr: (t) => process.stderr.write(t),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
-  },
+  readStdin: async () => (await readAllStdin()).toString("utf8"),
 };
 
 /**

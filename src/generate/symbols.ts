@@ -269,10 +269,7 @@ export function familyOf(
   if (!n || !isSelected(n)) return n;
   const sel = args?.[n.selector];
   if (sel === undefined) return undefined;
-  const selectorFamily = familyOf(syscall, n.selector, args);
-  const selName = selectorFamily
-    ? Object.keys(n.by).find((k) => CONSTANTS[k] !== undefined && BigInt(CONSTANTS[k]) === sel)
-    : undefined;
+  const selName = Object.keys(n.by).find((k) => CONSTANTS[k] !== undefined && BigInt(CONSTANTS[k]) === sel);
   return selName ? n.by[selName] : undefined;
 }
 

@@ -285,12 +285,16 @@ export function checkInstallInput(x: unknown, fn: string, oci: OciOptions = {}):
 
 /** A policy file, read synchronously (lockdown() must not return before the filter is in). */
 function readPolicyPath(path: string, fn: string, oci: OciOptions): Policy {
-  let bytes: Uint8Array;
+  return parsePolicy(readInputFileSync(path, fn), { ...oci, file: path }).policy;
+}
+
+/** A regular file's bytes, read synchronously; anything else is one E_IO error naming the file. */
+export function readInputFileSync(path: string, fn: string): Buffer {
   try {
     if (path === "" || path === "-") throw Object.assign(new Error("not a file name"), { code: "EINVAL" });
     const st = statSync(path);
     if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new SysfenceError(
       "E_IO",
@@ -298,7 +302,6 @@ function readPolicyPath(path: string, fn: string, oci: OciOptions): Policy {
       { cause: e },
     );
   }
-  return parsePolicy(bytes, { ...oci, file: path }).policy;
 }
 
 /** A JavaScript object as JSON text; bigints (64-bit argument values) are written as exact integers. */

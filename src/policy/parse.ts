@@ -1,4 +1,5 @@
 import { SysfenceError } from "../errors.js";
+import { readAllStdin } from "../util/read-input.js";
 import { readBpfPolicy } from "./formats/bpf.js";
 import { detectFormat, type PolicyFormat } from "./formats/detect.js";
 import { checkSize, parseTextDocument } from "./formats/document.js";
@@ -59,7 +60,7 @@ export async function readPolicyFile(
       if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
       if (st.isFile()) checkSize(st.size, path);
     }
-    bytes = path === "-" ? await readStdin() : await readFile(path);
+    bytes = path === "-" ? await readAllStdin((size) => checkSize(size, "<stdin>")) : await readFile(path);
   } catch (e) {
     if (e instanceof SysfenceError) throw e;
     throw new SysfenceError(
@@ -69,15 +70,4 @@ export async function readPolicyFile(
     );
   }
   return parsePolicy(bytes, { ...options, file: path === "-" ? "<stdin>" : path });
-}
-
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    size += (c as Buffer).length;
-    checkSize(size, "<stdin>");
-  }
-  return Buffer.concat(chunks);
 }

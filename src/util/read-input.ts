@@ -1,10 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { SysfenceError } from "../errors.js";
 
-/** All of standard input. */
-export async function readAllStdin(): Promise<Buffer> {
+/** All of standard input; `check` sees the size read so far after each chunk (to refuse a flood early). */
+export async function readAllStdin(check?: (size: number) => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    size += (c as Buffer).length;
+    check?.(size);
+  }
   return Buffer.concat(chunks);
 }
 

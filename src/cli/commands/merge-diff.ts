@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { DiffInput } from "../../generate/diff.js";
+import type { GenerateOptions } from "../../generate/generate.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
 
@@ -127,29 +128,19 @@ never mistaken for drift.`,
         };
         const read = (f: string) => readProfileOrPolicy(f, io).catch(asInput);
         const [a, b] = [await read(oldFile), await read(newFile)];
-        const { refuseLossy } = await import("../../record/read-profile.js");
-        for (const side of [a, b])
-          if (side.kind === "profile")
-            try {
-              refuseLossy([side.profile], [side.name], !!opts.allowIncomplete);
-            } catch (e) {
-              asInput(e);
-            }
-        let reachable: Map<string, string[]> | undefined;
-        if (a.kind === "profile") {
-          const { staticInput } = await import("../../generate/static-input.js");
-          try {
-            reachable = staticInput(
-              [a.profile],
-              (opts.static ?? "auto") as "auto" | "on" | "off",
-              undefined,
-              () => {},
-            )?.reachable;
-          } catch (e) {
-            asInput(e);
-          }
+        const { diffGenerateOptions } = await import("../../generate/diff-options.js");
+        let options: GenerateOptions = {};
+        try {
+          options = diffGenerateOptions(a, b, {
+            phase: opts.phase,
+            args: opts.args,
+            static: (opts.static ?? "auto") as "auto" | "on" | "off",
+            allowIncomplete: !!opts.allowIncomplete,
+          });
+        } catch (e) {
+          asInput(e);
         }
-        const d = diffInputs(a, b, { phase: opts.phase, args: opts.args, reachable });
+        const d = diffInputs(a, b, options);
         const text =
           format === "json"
             ? `${toJson({ drift: d.denied.length > 0, ...d })}\n`
