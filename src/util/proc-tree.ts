@@ -24,6 +24,10 @@ export const alive = (pid: number) => {
 
 /** Every live descendant of pid (children first level by level), pid itself excluded. */
 export function descendantsOf(pid: number): number[] {
+  // the tree's own children lists (every thread's, CONFIG_PROC_CHILDREN): a recording asks ten times a
+  // second, and a scan of every process on the machine costs more the busier the machine is
+  const fromChildren = childrenWalk(pid);
+  if (fromChildren) return fromChildren;
   const children = new Map<number, number[]>();
   for (const name of readdirSync("/proc")) {
     const p = Number(name);
@@ -76,4 +80,45 @@ export function firstChild(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Descendants through /proc/PID/task/TID/children, or undefined when the kernel does not offer those files. */
+function childrenWalk(root: number): number[] | undefined {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const queue = [root];
+  while (queue.length) {
+    const pid = queue.shift() as number;
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8");
+      } catch (e) {
+        if (
+          (e as NodeJS.ErrnoException).code === "ENOENT" &&
+          pid === root &&
+          tid === String(root) &&
+          alive(root)
+        )
+          return undefined; // no children files in this kernel
+        continue;
+      }
+      for (const c of text.split(" ")) {
+        if (!c.trim()) continue;
+        const child = Number(c);
+        if (!seen.has(child)) {
+          seen.add(child);
+          out.push(child);
+          queue.push(child);
+        }
+      }
+    }
+  }
+  return out;
 }
