@@ -1,6 +1,6 @@
 // npm run bench:record — the recording figures in the README:
 //  1. parsing: `sysfence record --from-strace` vs the seed's shell pipeline (LC_ALL=C sed|grep|sort|uniq)
-//     on a ≥500 MB `strace -f -o` log of a multi-threaded server, with peak RSS;
+//     on ~260 MB `strace -f -o` logs of several kinds of program, with peak RSS;
 //  2. recording: wall time of a syscall-heavy workload under plain `strace -f -o FILE` vs `sysfence record`.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,48 +20,93 @@ const seconds = (f: () => void) => {
   return (performance.now() - t) / 1000;
 };
 
+/**
+ * Logs of several kinds of program, each `strace -f -o` as a user would record it (symbolic constants),
+ * repeated to about 260 MB: a multi-threaded server under load, a file-system walk (a path on every line),
+ * an interpreter importing its library, a shell starting hundreds of processes.
+ */
+const PROGRAMS: [string, string[]][] = [
+  ["a multi-threaded Node.js server under load", [process.execPath, `${REPO}test/fixtures/mt-server.mjs`]],
+  ["find over /usr", ["find", "/usr", "-xdev"]],
+  [
+    "Python importing 40 stdlib modules",
+    [
+      "/usr/bin/python3",
+      "-c",
+      "import json, csv, sqlite3, asyncio, email, http.client, xml.dom.minidom, unittest, argparse, logging, decimal, fractions, statistics, difflib, pathlib, tarfile, zipfile, gzip, bz2, lzma, shutil, tempfile, glob, fnmatch, socket, ssl, hashlib, hmac, secrets, uuid, base64, binascii, struct, codecs, locale, gettext, calendar, datetime, zoneinfo, pprint",
+    ],
+  ],
+  [
+    "a shell running 300 short processes",
+    ["sh", "-c", "for i in $(seq 300); do ls / | wc -l >/dev/null; done"],
+  ],
+];
 const parsing = only === undefined || only === "parse" ? measureParsing() : undefined;
 function measureParsing() {
-  const sample = join(dir, "sample.log");
-  execFileSync("strace", ["-f", "-o", sample, process.execPath, `${REPO}test/fixtures/mt-server.mjs`]);
-  const chunk = readFileSync(sample);
-  const big = join(dir, "big.log");
-  const copies = Math.ceil((520 * 1024 * 1024) / chunk.length);
-  writeFileSync(big, Buffer.concat(Array.from({ length: copies }, () => chunk)));
-  const mb = Math.round(statSync(big).size / 1024 / 1024);
-
-  const pipeline = `LC_ALL=C sh -c "sed 's/^[0-9]\\+[ ]\\+//' '${big}' | grep -v '^<' | grep -Eo '^[^(]+' | sort | uniq -c | sort -h >/dev/null"`;
-  // the VM's speed drifts: the two are run alternately, three times each, and compared by their medians
-  const shellRuns: number[] = [];
-  const ourRuns: number[] = [];
-  let rss = 0;
-  for (let r = 0; r < runs; r++) {
-    shellRuns.push(seconds(() => execFileSync("sh", ["-c", pipeline])));
-    ourRuns.push(
-      seconds(() => {
-        const run = spawnSync(
-          "/usr/bin/time",
-          [
-            "-f",
-            "%M",
-            process.execPath,
-            CLI,
-            "record",
-            "-q",
-            "--from-strace",
-            big,
-            "-o",
-            join(dir, "p.json"),
-          ],
-          { encoding: "utf8" },
-        );
-        rss = Math.max(rss, Number(run.stderr.trim().split("\n").pop()) / 1024);
-      }),
-    );
+  const rows: {
+    program: string;
+    mb: number;
+    copies: number;
+    lines: number;
+    shell: number;
+    ours: number;
+    shellRuns: number[];
+    ourRuns: number[];
+    rss: number;
+  }[] = [];
+  for (const [program, argv] of PROGRAMS) {
+    const sample = join(dir, "sample.log");
+    execFileSync("strace", ["-f", "-o", sample, ...argv], { stdio: "ignore" });
+    const chunk = readFileSync(sample);
+    const big = join(dir, "big.log");
+    const copies = Math.ceil((260 * 1024 * 1024) / chunk.length);
+    writeFileSync(big, Buffer.concat(Array.from({ length: copies }, () => chunk)));
+    const mb = Math.round(statSync(big).size / 1024 / 1024);
+    const lines = copies * (chunk.toString("latin1").match(/\n/g)?.length ?? 0);
+    const pipeline = `LC_ALL=C sh -c "sed 's/^[0-9]\\+[ ]\\+//' '${big}' | grep -v '^<' | grep -Eo '^[^(]+' | sort | uniq -c | sort -h >/dev/null"`;
+    // the VM's speed drifts: the two are run alternately and compared by their medians
+    const shellRuns: number[] = [];
+    const ourRuns: number[] = [];
+    let rss = 0;
+    for (let r = 0; r < runs; r++) {
+      shellRuns.push(seconds(() => execFileSync("sh", ["-c", pipeline])));
+      ourRuns.push(
+        seconds(() => {
+          const run = spawnSync(
+            "/usr/bin/time",
+            [
+              "-f",
+              "%M",
+              process.execPath,
+              CLI,
+              "record",
+              "-q",
+              "--from-strace",
+              big,
+              "-o",
+              join(dir, "p.json"),
+            ],
+            { encoding: "utf8" },
+          );
+          if (run.status !== 0) throw new Error(`record --from-strace failed: ${run.stderr}`);
+          rss = Math.max(rss, Number(run.stderr.trim().split("\n").pop()) / 1024);
+        }),
+      );
+    }
+    rows.push({
+      program,
+      mb,
+      copies,
+      lines,
+      shell: median(shellRuns),
+      ours: median(ourRuns),
+      shellRuns,
+      ourRuns,
+      rss,
+    });
+    rmSync(big, { force: true });
   }
-  const shell = median(shellRuns);
-  const ours = median(ourRuns);
-  return { mb, copies, shell, ours, shellRuns, ourRuns, rss };
+  return rows;
 }
 
 // 2. recording cost: the worst case (a syscall-heavy program) and a server under a closed-loop load, every
@@ -217,11 +262,12 @@ if (only === undefined || only === "server") {
   results.server = Object.fromEntries([...rps].map(([e, v]) => [e, { runs: v, median: median(v) }]));
 }
 if (parsing) {
-  const { mb, copies, shell, ours, shellRuns, ourRuns, rss } = parsing;
   results.parsing = parsing;
-  process.stdout.write(`| measurement | seed's shell pipeline | sysfence | ratio |
+  const row = (p: (typeof parsing)[number]) =>
+    `| ${p.program}: ${p.mb} MB (${p.copies} copies, ${(p.lines / 1e6).toFixed(1)}M lines) | ${p.shell.toFixed(1)} s = ${(p.mb / p.shell).toFixed(0)} MB/s (runs ${p.shellRuns.map((x) => x.toFixed(1)).join(", ")}) | ${p.ours.toFixed(1)} s = ${(p.mb / p.ours).toFixed(0)} MB/s (runs ${p.ourRuns.map((x) => x.toFixed(1)).join(", ")}), peak RSS ${p.rss.toFixed(0)} MB | ${(p.shell / p.ours).toFixed(2)}× faster |`;
+  process.stdout.write(`| strace -f log, median of ${runs} alternating runs | seed's shell pipeline (LC_ALL=C) | sysfence record --from-strace | ratio |
 |---|---|---|---|
-| count syscalls in a ${mb} MB strace -f log (${copies} copies of a multi-threaded server's log), median of ${runs} alternating runs | ${shell.toFixed(1)} s = ${(mb / shell).toFixed(0)} MB/s (runs ${shellRuns.map((x) => x.toFixed(1)).join(", ")}) | ${ours.toFixed(1)} s = ${(mb / ours).toFixed(0)} MB/s (runs ${ourRuns.map((x) => x.toFixed(1)).join(", ")}), peak RSS ${rss.toFixed(0)} MB | ${(shell / ours).toFixed(2)}× faster |
+${parsing.map(row).join("\n")}
 
 `);
 }

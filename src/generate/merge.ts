@@ -38,6 +38,7 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
       .filter((t): t is string => !!t)
       .sort();
   const statuses = new Set(profiles.map((p) => p.exitStatus));
+  const omitted = profiles.reduce((n, p) => n + (p.pathsOmitted ?? 0), 0);
   const first = profiles[0];
   return {
     format: "sysfence-profile",
@@ -54,6 +55,7 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
     syscalls: sortKeys(syscalls),
     processes: profiles.flatMap((p) => p.processes),
     paths: Object.fromEntries(Object.entries(paths).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    ...(omitted ? { pathsOmitted: omitted } : {}),
     signals,
     mergedFrom: profiles.map((p, i) => ({
       source: sources[i] ?? `#${i + 1}`,

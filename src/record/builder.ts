@@ -1,7 +1,7 @@
 import { SysfenceError } from "../errors.js";
 import { allSyscallNames } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
-import { argsOf, type CallEvent, joinResumed, nthArg, type TraceEvent } from "./engines/strace/parse.js";
+import { Ev, type EventColumns, Result } from "./events.js";
 import {
   addCounts,
   INTERESTING_ARGS,
@@ -33,6 +33,17 @@ export function parsePhase(text: string | undefined): PhaseSpec {
     "E_USAGE",
     `unknown --after '${text}'; use listen, accept, first:SYSCALL, ready, marker:TEXT or delay:SECONDS.`,
   );
+}
+
+/** What the builder asks of an adapter that folds calls into tallies (ProfileBuilder.eventNeeds). */
+export interface EventNeeds {
+  /** Calls that are each an event of their own; null: none may be folded. */
+  separate: string[] | null;
+  /** Every event's time is read; otherwise only these calls' (and an adapter's first event of a batch). */
+  allTimes: boolean;
+  timeNames: string[];
+  /** Calls whose string arguments are read (into the text column). */
+  strings: string[];
 }
 
 /** Which processes to count (--only-exe / --exclude-exe), by full path or basename. */
@@ -88,22 +99,12 @@ function toCounts(c: Counter): SyscallCounts {
 }
 /** localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of threads). */
 const byName = new Intl.Collator().compare;
-const argValueCache = new Map<string, string>();
-/** argValue, remembered: a log repeats the same few hundred values millions of times. */
-function cachedArgValue(raw: string): string {
-  let v = argValueCache.get(raw);
-  if (v === undefined) {
-    v = argValue(raw);
-    if (argValueCache.size < 100000) argValueCache.set(raw, v);
-  }
-  return v;
-}
-
 interface Thread {
   tid: number;
   group: Group;
   counts: Map<string, Counter>;
-  pending?: CallEvent;
+  /** The call it has not finished yet (its end comes in a later event), with an exec's file name. */
+  pending?: { name: string; text?: string };
 }
 interface NameInfo {
   fork: boolean;
@@ -133,21 +134,6 @@ const FORKS = ["clone", "clone3", "fork", "vfork"];
 const EXECS = ["execve", "execveat"];
 const MAX_PATHS = 20000;
 
-/** Normalises an argument text: numbers to decimal, everything else as written. */
-export function argValue(text: string): string {
-  const c = text.charCodeAt(0);
-  if (c >= 49 && c <= 57) {
-    // plain decimal (most values under -X raw)
-    let k = 1;
-    while (k < text.length && text.charCodeAt(k) >= 48 && text.charCodeAt(k) <= 57) k++;
-    if (k === text.length) return text;
-  }
-  const t = text.replace(/^\w+=/, "");
-  if (/^-?\d+$/.test(t)) return t;
-  if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t).toString();
-  return t;
-}
-
 /** Builds a profile from trace events, streaming: memory grows with distinct values, not with the log. */
 export class ProfileBuilder {
   private readonly threads = new Map<number, Thread>();
@@ -157,8 +143,8 @@ export class ProfileBuilder {
   private pendingThreadClones = new Map<number, number>();
   private firstTime?: number;
   private rootPid?: number;
-  /** strace's own summary (with -C), to check counts against. */
-  readonly straceSummary = new Map<string, number>();
+  /** Uses of paths not kept (more than MAX_PATHS distinct ones, or dropped by an adapter at its limit). */
+  pathsOmitted = 0;
   calls = 0;
 
   constructor(
@@ -173,18 +159,34 @@ export class ProfileBuilder {
     private readonly clock?: () => number,
   ) {}
 
-  private argNames?: Set<string>;
-  /** Whether events for this syscall must carry their argument text (the fast scanner skips the rest). */
-  readonly wantsArgs = (name: string): boolean => {
-    this.argNames ??= new Set([...Object.keys(INTERESTING_ARGS), ...this.textNames()]);
-    return this.argNames.has(name);
-  };
-
   /**
-   * Which events' times the builder uses: all of them for a delay: phase; otherwise only those that can
-   * start the work phase (its time becomes workStartedAt).
+   * What an adapter must keep apart when it folds calls into tallies, and which times the builder reads:
+   * the calls whose single event changes the builder's state (forks, execs, what starts the work phase)
+   * are each an event of their own; `separate` is null when no call may be folded (a delay: phase reads
+   * every event's time). `strings`: calls whose string arguments the builder reads (a marker's writes).
    */
-  timeNeeds(): { allTimes: boolean; timeNames: string[] } {
+  eventNeeds(): EventNeeds {
+    const times = this.timeNeeds();
+    return {
+      separate:
+        this.phase.kind === "delay" || this.unfolded ? null : [...FORKS, ...EXECS, ...times.timeNames],
+      ...times,
+      strings: this.phase.kind === "marker" ? [...WRITES] : [],
+    };
+  }
+
+  private unfolded = false;
+  /** Asks adapters for every call as an event of its own (tests: the reference reading of a log). */
+  foldNothing(): void {
+    this.unfolded = true;
+  }
+
+  /** n uses of paths an adapter left out (past its limit of distinct paths). */
+  omitPaths(n: number): void {
+    this.pathsOmitted += n;
+  }
+
+  private timeNeeds(): { allTimes: boolean; timeNames: string[] } {
     if (this.phase.kind === "delay") return { allTimes: true, timeNames: [] };
     if (this.phase.kind === "marker") return { allTimes: false, timeNames: [...WRITES] };
     if (this.phase.kind === "first") {
@@ -195,39 +197,69 @@ export class ProfileBuilder {
     return { allTimes: false, timeNames: [] };
   }
 
-  /** Syscalls whose whole argument text is read (forks, paths, execve, marker writes); others need at most argRaw. */
-  textNames(): string[] {
-    return [...Object.keys(PATH_ARG), ...FORKS, ...EXECS, ...(this.phase.kind === "marker" ? WRITES : [])];
+  /**
+   * Feeds a batch of decoded events (events.ts), in order; `strings` resolves its string ids (the
+   * producer's table, at least as long as the batch needs).
+   */
+  addBatch(b: EventColumns, strings: readonly string[]): void {
+    const str = (id: number) => (id < 0 ? undefined : strings[id]);
+    for (let i = 0; i < b.length; i++) {
+      const kind = b.kind[i];
+      const tid = b.tid[i];
+      if (kind === Ev.thread) {
+        this.adoptThread(tid, b.n[i]);
+        continue;
+      }
+      const time = b.time[i];
+      if (!Number.isNaN(time)) this.firstTime ??= time;
+      const t = this.threads.get(tid) ?? this.thread(tid);
+      if (kind === Ev.signal) {
+        const s = strings[b.text[i]];
+        this.signals.set(s, (this.signals.get(s) ?? 0) + b.n[i]);
+        continue;
+      }
+      if (kind === Ev.exit) {
+        t.group.exitStatus = b.n[i] < 0 ? undefined : b.n[i];
+        t.group.killedBy = str(b.text[i]);
+        continue;
+      }
+      const name = strings[b.sys[i]];
+      if (kind === Ev.pending) {
+        t.pending = { name };
+        continue;
+      }
+      if (kind === Ev.tally) {
+        this.addTally(t, name, b, i, strings);
+        continue;
+      }
+      if (
+        this.phase.kind === "delay" &&
+        !Number.isNaN(time) &&
+        this.firstTime !== undefined &&
+        time - this.firstTime >= this.phase.seconds
+      )
+        this.enterWork(t.group, time, true);
+      if (kind === Ev.resume) {
+        const p = t.pending;
+        t.pending = undefined;
+        if (p && p.name === name) this.complete(t, name, b.result[i], p.text ?? str(b.text[i]));
+        continue;
+      }
+      this.calls++;
+      this.count(t, name, b, i, strings);
+      const text = str(b.text[i]);
+      if (kind === Ev.unfinished) t.pending = { name, text };
+      else this.complete(t, name, b.result[i], text);
+    }
   }
 
-  /**
-   * Calls a scanner may fold into tallies (addTally) are all but these: the ones whose single event changes
-   * the builder's state (forks, execve, what starts the work phase). Null when no call may be folded (a
-   * delay: phase reads every line's time).
-   */
-  specialNames(): string[] | null {
-    if (this.phase.kind === "delay") return null;
-    return [...FORKS, ...EXECS, ...this.timeNeeds().timeNames];
-  }
-
-  /**
-   * Feeds `n` calls of one thread with the same name, argument values (argRaw, as in a call event) and
-   * path argument, made between two events that change the builder's state, with how many of them failed
-   * and how many never returned. Equivalent to adding the calls one by one (n may be 0: only completions).
-   */
-  addTally(
-    pid: number,
-    name: string,
-    n: number,
-    errors: number,
-    noReturn: number,
-    argRaw: (string | undefined)[] | undefined,
-    pathRaw: string | undefined,
-  ): void {
-    const t = this.threads.get(pid) ?? this.thread(pid);
+  /** n calls of one thread with the same name, values and path (a tally row), with their errors. */
+  private addTally(t: Thread, name: string, b: EventColumns, i: number, strings: readonly string[]): void {
+    const n = b.n[i];
     this.calls += n;
     const g = t.group;
     if (!this.isCounted(g)) return;
+    const noReturn = b.noReturn[i];
     if (noReturn > 0) this.noReturn.set(name, (this.noReturn.get(name) ?? 0) + noReturn);
     if (n > 0) {
       const c = counterOf(t, name);
@@ -235,23 +267,30 @@ export class ProfileBuilder {
       if (work) c.work += n;
       else c.setup += n;
       const info = this.nameInfo(name);
-      const idx = info.interesting;
-      if (idx && argRaw) {
-        for (let k = 0; k < idx.length; k++) {
-          const raw = argRaw[k];
-          if (raw !== undefined) countArg(c, idx[k], cachedArgValue(raw), work, n);
-        }
-      }
-      if (info.path) this.countPath(pathOf(name, pathRaw), n);
+      if (info.interesting) this.countValues(c, info.interesting, b, i, strings, work, n);
+      if (info.path) this.countPath(b.path[i] < 0 ? undefined : strings[b.path[i]], n);
     }
     const c = t.counts.get(name);
-    if (errors > 0 && c) c.errors += errors;
+    if (b.errors[i] > 0 && c) c.errors += b.errors[i];
   }
 
-  /** A call already counted (in a tally) that is still unfinished: its resumed line comes later. */
-  setPending(pid: number, name: string): void {
-    const t = this.threads.get(pid) ?? this.thread(pid);
-    t.pending = { kind: "call", pid, name, argText: "", unfinished: true };
+  /** The argument values of row i (v0..v2 in INTERESTING_ARGS order), n calls' worth. */
+  private countValues(
+    c: Counter,
+    idx: number[],
+    b: EventColumns,
+    i: number,
+    strings: readonly string[],
+    work: boolean,
+    n: number,
+  ): void {
+    const v0 = b.v0[i];
+    if (v0 >= 0) countArg(c, idx[0], strings[v0], work, n);
+    if (idx.length < 2) return;
+    const v1 = b.v1[i];
+    if (v1 >= 0) countArg(c, idx[1], strings[v1], work, n);
+    const v2 = b.v2[i];
+    if (idx.length > 2 && v2 >= 0) countArg(c, idx[2], strings[v2], work, n);
   }
 
   private readonly images = new Map<string, Group>();
@@ -332,7 +371,7 @@ export class ProfileBuilder {
    * Declares tid a thread of leader's process (an engine that knows thread groups directly: ftrace). A
    * CLONE_THREAD clone counted for that process is used up by it.
    */
-  adoptThread(tid: number, leader: number): void {
+  private adoptThread(tid: number, leader: number): void {
     if (this.threads.has(tid)) return;
     const lt = this.threads.get(leader);
     if (!lt) return;
@@ -391,51 +430,6 @@ export class ProfileBuilder {
     return true;
   }
 
-  /** Feeds one event. */
-  add(e: TraceEvent): void {
-    if (e.kind === "summary") {
-      this.straceSummary.set(e.name, (this.straceSummary.get(e.name) ?? 0) + e.calls);
-      return;
-    }
-    if (e.time !== undefined) this.firstTime ??= e.time;
-    const t = this.threads.get(e.pid) ?? this.thread(e.pid);
-    if (e.kind === "signal") {
-      this.signals.set(e.signal, (this.signals.get(e.signal) ?? 0) + 1);
-      return;
-    }
-    if (e.kind === "exit") {
-      t.group.exitStatus = e.status;
-      t.group.killedBy = e.signal;
-      return;
-    }
-    if (
-      this.phase.kind === "delay" &&
-      e.time !== undefined &&
-      this.firstTime !== undefined &&
-      e.time - this.firstTime >= this.phase.seconds
-    ) {
-      this.enterWork(t.group, e.time, true);
-    }
-    if (e.kind === "resume") {
-      const p = t.pending;
-      t.pending = undefined;
-      if (p && p.name === e.name) {
-        // complete the pending event in place; only execve needs the joined argument text
-        p.ret = e.ret;
-        p.errno = e.errno;
-        p.unfinished = false;
-        if (e.argText && (p.name === "execve" || p.name === "execveat"))
-          p.argText = joinResumed(p.argText, e.argText);
-        this.complete(t, p);
-      }
-      return;
-    }
-    this.calls++;
-    this.count(t, e);
-    if (e.unfinished) t.pending = e;
-    else this.complete(t, e);
-  }
-
   /** What the builder needs to know about a syscall name, looked up once per name. */
   private nameInfo(name: string): NameInfo {
     let info = this.names.get(name);
@@ -453,62 +447,60 @@ export class ProfileBuilder {
   }
   private readonly names = new Map<string, NameInfo>();
 
-  private count(t: Thread, e: CallEvent): void {
-    const info = this.nameInfo(e.name);
-    let args: string[] | undefined;
+  private count(t: Thread, name: string, b: EventColumns, i: number, strings: readonly string[]): void {
+    const info = this.nameInfo(name);
     if (info.fork) {
       this.lastForker = t;
-      args = argsOf(e);
-      if (isThreadClone(args[0] ?? ""))
+      const flags = info.interesting && b.v0[i] >= 0 ? strings[b.v0[i]] : undefined;
+      if (flags !== undefined && isThreadClone(flags))
         this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
     }
     const g = t.group;
     const wasWork = g.work;
     // The phase switches after the matching call, in every process (focus decides only what is counted).
-    if (!wasWork && info.first) this.enterWork(g, e.time ?? this.clock?.());
-    if (!wasWork && info.write && this.phase.kind === "marker" && e.argText.includes(this.phase.text))
-      this.enterWork(g, e.time ?? this.clock?.());
+    if (!wasWork && (info.first || (info.write && this.isMarker(b.text[i], strings)))) {
+      const time = b.time[i];
+      this.enterWork(g, Number.isNaN(time) ? this.clock?.() : time);
+    }
     if (!this.isCounted(g)) return;
-    const c = counterOf(t, e.name);
+    const c = counterOf(t, name);
     if (wasWork) c.work++;
     else c.setup++;
-    const idx = info.interesting;
-    if (idx) {
-      for (let k = 0; k < idx.length; k++) {
-        const i = idx[k];
-        const raw = args ? args[i] : e.argRaw ? e.argRaw[k] : nthArg(e.argText, i);
-        if (raw === undefined) continue;
-        const v = e.name === "clone3" ? clone3Flags(raw) : cachedArgValue(raw);
-        if (v !== undefined) countArg(c, i, v, wasWork, 1);
-      }
-    }
-    if (info.path)
-      this.countPath(pathOf(e.name, args ? args[PATH_ARG[e.name]] : nthArg(e.argText, PATH_ARG[e.name])), 1);
+    if (info.interesting) this.countValues(c, info.interesting, b, i, strings, wasWork, 1);
+    if (info.path) this.countPath(b.path[i] < 0 ? undefined : strings[b.path[i]], 1);
+  }
+
+  /** Whether a write's strings carry the --after marker. */
+  private isMarker(text: number, strings: readonly string[]): boolean {
+    return this.phase.kind === "marker" && text >= 0 && strings[text].includes(this.phase.text);
   }
 
   /** n more uses of a path (the first MAX_PATHS distinct ones are kept). */
   private countPath(path: string | undefined, n: number): void {
-    if (path && (this.paths.has(path) || this.paths.size < MAX_PATHS))
+    if (!path) return;
+    if (this.paths.has(path) || this.paths.size < MAX_PATHS)
       this.paths.set(path, (this.paths.get(path) ?? 0) + n);
+    else this.pathsOmitted += n;
   }
 
-  private complete(t: Thread, e: CallEvent): void {
-    if (e.ret === "?" && this.isCounted(t.group))
-      this.noReturn.set(e.name, (this.noReturn.get(e.name) ?? 0) + 1);
-    if (!this.isCounted(t.group) && e.name !== "execve" && e.name !== "execveat") return;
-    if (e.ret === "-1" && e.errno) {
-      const c = t.counts.get(e.name);
+  /** The end of a call: never returned, failed, or an exec that made a new process image (file: its name). */
+  private complete(t: Thread, name: string, result: number, file: string | undefined): void {
+    const counted = this.isCounted(t.group);
+    if (result === Result.noReturn && counted) this.noReturn.set(name, (this.noReturn.get(name) ?? 0) + 1);
+    const exec = name === "execve" || name === "execveat";
+    if (!counted && !exec) return;
+    if (result === Result.failed) {
+      const c = t.counts.get(name);
       if (c) c.errors++;
     }
-    if ((e.name === "execve" || e.name === "execveat") && e.ret === "0") {
+    if (exec && result === Result.ok) {
       // A new process image: the old one (with this thread's calls so far, execve included) is finished;
       // execve ended its other threads, and this thread goes on as the new image's leader.
       const old = t.group;
       this.finished.push(old);
-      const exe = unquote(argsOf(e)[e.name === "execve" ? 0 : 1]) ?? old.exe;
       const fresh: Group = {
         pid: old.pid,
-        exe,
+        exe: file ?? old.exe,
         parent: old.parent,
         work: old.work,
         workStartedAt: old.workStartedAt,
@@ -611,25 +603,10 @@ export class ProfileBuilder {
       syscalls: Object.fromEntries(Object.entries(totals).sort(([a], [b]) => byName(a, b))),
       processes,
       paths: Object.fromEntries([...this.paths.entries()].sort((a, b) => b[1] - a[1])),
+      ...(this.pathsOmitted ? { pathsOmitted: this.pathsOmitted } : {}),
       signals: Object.fromEntries(this.signals),
     };
   }
-}
-
-/**
- * clone3's flags OR its exit signal, from the struct strace prints ({flags=…, exit_signal=…, …}): the
- * value clone(2) takes for the same request, which libc uses when clone3 answers ENOSYS.
- */
-export function clone3Flags(text: string): string | undefined {
-  const flags = /flags=([^,}]+)/.exec(text)?.[1]?.trim();
-  if (flags === undefined) return undefined;
-  const sig = /exit_signal=([^,}]+)/.exec(text)?.[1]?.trim();
-  const num = (t: string) => (/^(0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : undefined);
-  const f = num(flags);
-  const s = sig === undefined ? 0n : num(sig);
-  if (f !== undefined && s !== undefined) return (f | s).toString();
-  // symbolic (an imported log): keep the text, the generator evaluates it
-  return sig && sig !== "0" ? `${flags}|${sig}` : flags;
 }
 
 /** Every known syscall name starting with a prefix ("accept" → accept, accept4). */
@@ -645,55 +622,4 @@ function isThreadClone(text: string): boolean {
   if (text.includes("CLONE_THREAD")) return true;
   const m = /(?:flags=)?(0x[0-9a-f]+|\d+)/i.exec(text);
   return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
-}
-
-const pathCache = new Map<string, string | undefined>();
-/** The path or socket address in an argument's text, remembered (a server connects to the same few). */
-function pathOf(name: string, a: string | undefined): string | undefined {
-  if (!a) return undefined;
-  if (pathCache.has(a)) return pathCache.get(a);
-  const p = pathArg(name, a);
-  if (pathCache.size < 50000) pathCache.set(a, p);
-  return p;
-}
-
-function pathArg(_name: string, a: string): string | undefined {
-  const m = /sun_path=(@?)"([^"]*)"/.exec(a);
-  if (m) return `unix:${m[1]}${m[2]}`;
-  // {sa_family=AF_INET, sin_port=htons(11211), sin_addr=inet_addr("127.0.0.1")}; AF_INET6: inet_pton(AF_INET6, "::1", …)
-  const port = /sin6?_port=htons\((\d+)\)/.exec(a);
-  if (port) {
-    const v4 = /inet_addr\("([^"]*)"\)/.exec(a);
-    if (v4) return `inet:${v4[1]}:${port[1]}`;
-    const v6 = /inet_pton\(AF_INET6, "([^"]*)"/.exec(a);
-    if (v6) return `inet6:[${v6[1]}]:${port[1]}`;
-  }
-  // strace -X raw: sin_port="\x00\x50", sin_addr="\x7f\x00\x00\x01" (network byte order)
-  const rawPort = /sin6?_port="((?:\\x[0-9a-f]{2}){2})"/i.exec(a);
-  if (rawPort) {
-    const p = hexBytes(rawPort[1]);
-    const portNum = (p[0] << 8) | p[1];
-    const v4 = /sin_addr="((?:\\x[0-9a-f]{2}){4})"/i.exec(a);
-    if (v4) return `inet:${hexBytes(v4[1]).join(".")}:${portNum}`;
-    const v6 = /sin6_addr="((?:\\x[0-9a-f]{2}){16})"/i.exec(a);
-    if (v6) {
-      const b = hexBytes(v6[1]);
-      const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i] << 8) | b[2 * i + 1]).toString(16));
-      return `inet6:[${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}]:${portNum}`;
-    }
-  }
-  return unquote(a);
-}
-
-function hexBytes(text: string): number[] {
-  return text
-    .split("\\x")
-    .filter(Boolean)
-    .map((h) => Number.parseInt(h, 16));
-}
-
-function unquote(a: string | undefined): string | undefined {
-  if (!a?.startsWith('"')) return undefined;
-  const end = a.lastIndexOf('"');
-  return a.slice(1, end > 0 ? end : undefined).replace(/\\(["\\])/g, "$1");
 }

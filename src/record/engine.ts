@@ -33,7 +33,7 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
   if (n.checkCounts) return { engine: "strace", why: "--check-counts compares with strace's own counts" };
   if (!n.root) return { engine: "strace", why: "the kernel's tracepoints need root" };
   if (!n.tracepoints) return { engine: "strace", why: "the kernel has no syscall tracepoints here" };
-  if (n.bpftrace && n.phase.kind !== "delay")
+  if (n.bpftrace)
     return {
       engine: "bpf",
       why: "counts in the kernel: the cheapest here; paths and socket addresses need --engine strace",

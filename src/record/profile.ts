@@ -63,6 +63,8 @@ export interface Profile {
   processes: ProcessProfile[];
   /** Paths passed to open/exec/stat-like calls, with counts (for reports, never for rules). */
   paths: Record<string, number>;
+  /** Uses of paths left out of `paths` (past the first 20000 distinct ones, or a scanner's memory limit). */
+  pathsOmitted?: number;
   signals: Record<string, number>;
   /** Set by `sysfence merge`: the recordings this one was made of. */
   mergedFrom?: { source: string; command: string[]; startedAt?: string }[];

@@ -24,6 +24,8 @@ export function checkProfile(value: unknown, file: string): Profile {
   if (!(Array.isArray(p.command) && p.command.every((c) => typeof c === "string")))
     throw bad('"command" is not a list of strings');
   for (const key of ["paths", "signals"] as const) countMap(p[key], key, bad, true);
+  if (p.pathsOmitted !== undefined && !(Number.isSafeInteger(p.pathsOmitted) && p.pathsOmitted > 0))
+    throw bad('"pathsOmitted" is not a positive whole number');
   checkCounts(p.syscalls, "syscalls", bad);
   p.processes.forEach((proc, i) => {
     const where = `processes[${i}]`;

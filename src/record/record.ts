@@ -6,6 +6,7 @@ import { type ProfileBuilder, parsePhase } from "./builder.js";
 import { chooseEngine, type Engine, parseEngine } from "./engine.js";
 import { bpfAvailable, recordBpf } from "./engines/bpf/bpf.js";
 import { recordFtrace, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
+import type { StraceLog } from "./engines/strace/strace.js";
 import { record as recordStrace } from "./engines/strace/strace.js";
 import type { Profile } from "./profile.js";
 
@@ -36,6 +37,8 @@ export interface RecordCommandResult {
   engine: Engine;
   why: string;
   builder: ProfileBuilder;
+  /** strace's own counts (--check-counts with the strace engine), by syscall. */
+  straceSummary?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -86,5 +89,6 @@ export async function recordCommand(
     const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
     if (id) proc.buildId = id;
   }
-  return { ...r, engine, why };
+  const straceSummary = "log" in r ? (r.log as StraceLog).summary : undefined;
+  return { profile: r.profile, status: r.status, builder: r.builder, engine, why, straceSummary };
 }

@@ -145,3 +145,44 @@ describe("record --engine bpf", { skip }, () => {
     assert.equal(p.syscalls.getsockname.setup, 0);
   });
 });
+
+describe("--after delay:SECONDS with every engine", () => {
+  it("splits the phases by time the same way under strace, ftrace and bpf", { skip }, async () => {
+    const script = "cat /etc/hostname >/dev/null; sleep 0.8; cat /etc/hostname >/dev/null";
+    for (const engine of ["strace", "ftrace", "bpf"]) {
+      const out = join(dir, `delay-${engine}.json`);
+      const r = spawnSync(
+        process.execPath,
+        [
+          CLI_PATH,
+          "record",
+          "-q",
+          "--engine",
+          engine,
+          "--after",
+          "delay:0.4",
+          "--only-exe",
+          "cat",
+          "-o",
+          out,
+          "--",
+          "sh",
+          "-c",
+          script,
+        ],
+        { encoding: "utf8" },
+      );
+      assert.equal(r.status, 0, `${engine}: ${r.stderr}`);
+      const profile = JSON.parse(readFileSync(out, "utf8")) as Profile;
+      const [first, second] = profile.processes;
+      const opens = (p: (typeof profile.processes)[number], phase: "setup" | "work") =>
+        p.threads.reduce((a, t) => a + (t.syscalls.openat?.[phase] ?? 0), 0);
+      assert.equal(profile.processes.length, 2, engine);
+      assert.ok(
+        opens(first, "setup") > 0 && opens(first, "work") === 0,
+        `${engine}: the first cat runs before 0.4 s`,
+      );
+      assert.ok(opens(second, "work") > 0 && opens(second, "setup") === 0, `${engine}: the second cat after`);
+    }
+  });
+});

@@ -163,3 +163,52 @@ describe("record's default engine (auto)", () => {
     );
   });
 });
+
+describe("the ftrace adapter (tracepoint lines → decoded events)", () => {
+  it("decodes registers into values, pairs enter/exit, follows threads and execs, ignores forged end marks", async () => {
+    const { ProfileBuilder } = await import("../../src/record/builder.js");
+    const { FtraceAdapter } = await import("../../src/record/engines/ftrace/ftrace.js");
+    const builder = new ProfileBuilder(["prog"]);
+    const mark = { pid: 999, text: "sysfence-end-of-recording-abc" };
+    const adapter = new FtraceAdapter(builder, mark, "x86_64");
+    const line = (comm: string, tid: number, tgid: number, t: string, body: string) =>
+      `   ${comm}-${tid}    (${String(tgid).padStart(5)}) [001] .....  ${t}: ${body}`;
+    const lines = [
+      // ioctl(1, TCGETS) = -ENOTTY
+      line("prog", 100, 100, "10.000001", "sys_enter: NR 16 (1, 5401, 7ffd, 0, 0, 0)"),
+      line("prog", 100, 100, "10.000002", "sys_exit: NR 16 = -25"),
+      // clone(CLONE_VM|…|CLONE_THREAD|…) makes thread 101
+      line("prog", 100, 100, "10.000003", "sys_enter: NR 56 (3d0f00, 7f00, 7f10, 7f20, 7f30, 0)"),
+      line("prog", 100, 100, "10.000004", "sys_exit: NR 56 = 101"),
+      line("prog", 101, 100, "10.000005", "sys_enter: NR 202 (7f40, 81, 1, 0, 0, 0)"),
+      line("prog", 101, 100, "10.000006", "sys_exit: NR 202 = 0"),
+      // the program writes the end mark's text: not sysfence's pid, not the end
+      line("prog", 100, 100, "10.000007", `tracing_mark_write: ${mark.text}`),
+      // execve of /bin/true: the name comes from sched_process_exec
+      line("prog", 100, 100, "10.000008", "sys_enter: NR 59 (55aa, 55bb, 55cc, 0, 0, 0)"),
+      line("prog", 100, 100, "10.000009", "sched_process_exec: filename=/bin/true pid=100 old_pid=100"),
+      line("prog", 100, 100, "10.000010", "sys_exit: NR 59 = 0"),
+      line("true", 100, 100, "10.000011", "sys_enter: NR 231 (0, 0, 0, 0, 0, 0)"),
+    ];
+    for (const l of lines) assert.equal(adapter.line(l), false, l);
+    assert.equal(adapter.line(line("node", 999, 999, "10.1", `tracing_mark_write: ${mark.text}`)), true);
+    adapter.flush();
+    const p = builder.build({ engine: { name: "ftrace" }, arch: "x86_64", complete: true });
+    assert.deepEqual(
+      p.processes.map((x) => [x.exe, x.threads.map((t) => t.tid)]),
+      [
+        ["prog", [100, 101]],
+        ["/bin/true", [100]],
+      ],
+    );
+    const plain = (x: unknown) => JSON.parse(JSON.stringify(x));
+    assert.deepEqual(plain(p.syscalls.ioctl.args), { 1: { 21505: 1 } });
+    assert.equal(p.syscalls.ioctl.errors, 1);
+    assert.deepEqual(plain(p.syscalls.clone.args), { 0: { [String(0x3d0f00)]: 1 } });
+    assert.deepEqual(plain(p.syscalls.futex.args), { 1: { 129: 1 } });
+    assert.equal(p.syscalls.execve.setup, 1);
+    assert.equal(p.paths["/bin/true"], 1);
+    assert.equal(p.syscalls.exit_group.setup, 1);
+    assert.deepEqual(builder.neverReturned(), new Map([["exit_group", 1]]));
+  });
+});

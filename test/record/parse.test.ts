@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { argsOf, type CallEvent, parseLine, splitArgs } from "../../src/record/engines/strace/parse.js";
+import { type CallEvent, nthArg, parseLine, splitArgs } from "../../src/record/engines/strace/parse.js";
 import { profileFromLog } from "../../src/record/engines/strace/strace.js";
 
 describe("strace line parser", () => {
@@ -24,12 +24,16 @@ describe("strace line parser", () => {
     assert.ok(f?.kind === "call");
     assert.equal(f.pid, 123);
     assert.equal(f.time, 1700000000.123456);
-    assert.deepEqual(argsOf(f), ["3</etc/passwd>", '"root:x:0:0:root:/root:/bin/bash\\n"...', "4096"]);
+    assert.deepEqual(splitArgs(f.argText), [
+      "3</etc/passwd>",
+      '"root:x:0:0:root:/root:/bin/bash\\n"...',
+      "4096",
+    ]);
     const tt = parseLine("[pid  77] 12:34:56.500000 ioctl(1, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0}) = 0");
     assert.ok(tt?.kind === "call");
     assert.equal(tt.pid, 77);
     assert.equal(tt.time, 12 * 3600 + 34 * 60 + 56.5);
-    assert.deepEqual(argsOf(tt), ["1", "TCGETS", "{c_iflag=ICRNL|IXON, c_oflag=NL0}"]);
+    assert.deepEqual(splitArgs(tt.argText), ["1", "TCGETS", "{c_iflag=ICRNL|IXON, c_oflag=NL0}"]);
     const raw = parseLine("9 ioctl(0x1, 0x5401, 0x7ffd) = -1 ENOTTY (Inappropriate ioctl for device)");
     assert.ok(raw?.kind === "call");
     assert.equal(raw.ret, "-1");
@@ -93,6 +97,12 @@ describe("strace line parser", () => {
       "{x=1, y=[3]}",
       "0x7fff /* 35 vars */",
     ]);
+    // one splitter: the n-th argument is splitArgs' n-th, a comment with a comma included
+    const text = '0x7fff /* 2 vars, 1 cut */, "x, y", [a, b]';
+    assert.deepEqual(
+      [0, 1, 2, 3].map((i) => nthArg(text, i)),
+      [...splitArgs(text), undefined],
+    );
   });
   it("rejects lines that are not strace output", () => {
     assert.equal(parseLine("hello world"), null);
@@ -145,6 +155,6 @@ describe("strace line parser: result edge cases", () => {
     assert.ok(padded?.kind === "call" && padded.ret === "0" && padded.argText === "0x3");
     const tricky = parseLine('8 write(1, "a) = 5 b", 8) = 8');
     assert.ok(tricky?.kind === "call" && tricky.ret === "8");
-    assert.deepEqual(argsOf(tricky as CallEvent), ["1", '"a) = 5 b"', "8"]);
+    assert.deepEqual(splitArgs((tricky as CallEvent).argText), ["1", '"a) = 5 b"', "8"]);
   });
 });

@@ -69,7 +69,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       const { countMismatches, profileFromLog } = await import("../../record/engines/strace/strace.js");
       const phase = parsePhase(opts.after);
       const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
-      let result: { profile: Profile; builder: ProfileBuilder };
+      let result: { profile: Profile; builder: ProfileBuilder; straceSummary?: ReadonlyMap<string, number> };
       let output = opts.output;
       let status = 0;
       if (opts.pid !== undefined) {
@@ -104,7 +104,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       } else if (opts.fromStrace) {
         if (command.length)
           throw new UsageError("give either --from-strace FILE or a command after --, not both.");
-        result = await profileFromLog(opts.fromStrace, {
+        const read = await profileFromLog(opts.fromStrace, {
           phase,
           phaseText: opts.after,
           focus,
@@ -112,6 +112,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
             opts.quiet ||
             io.stderr(`sysfence record: ${why}; reading ${opts.fromStrace} in one thread instead\n`),
         });
+        result = { profile: read.profile, builder: read.builder, straceSummary: read.log.summary };
       } else {
         if (command.length === 0)
           throw new UsageError("give the command to record after --, e.g. sysfence record -o p.json -- ls /");
@@ -150,14 +151,19 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         status = r.status;
       }
       const { profile, builder } = result;
+      const summary = result.straceSummary ?? new Map<string, number>();
       if (opts.checkCounts) {
-        const diff = countMismatches(profile, builder);
+        const diff = countMismatches(profile, builder, summary);
         if (diff.length) io.stderr(`sysfence record: counts differ from strace's: ${toJson(diff, 0)}\n`);
-        else if (builder.straceSummary.size)
+        else if (summary.size)
           io.stderr(
-            `sysfence record: counts equal strace's for all ${builder.straceSummary.size} syscalls that returned\n`,
+            `sysfence record: counts equal strace's for all ${summary.size} syscalls that returned\n`,
           );
       }
+      if (profile.pathsOmitted && !opts.quiet)
+        io.stderr(
+          `sysfence record: more distinct paths than a profile keeps; ${profile.pathsOmitted} uses of other paths are left out of "paths" (the counts of calls are whole)\n`,
+        );
       const text = `${toJson(profile)}\n`;
       if (output) writeOutput(output, text, io);
       else io.stdout(text); // --from-strace without -o: nothing else owns stdout

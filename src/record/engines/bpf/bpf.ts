@@ -65,6 +65,13 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
   const firstNrs =
     phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
   const firstCond = firstNrs.map((n) => `args->id == ${syscallNumber(arch, n)}`).join(" || ");
+  // delay:SECONDS: every process is in the work phase from that long after the first traced call on
+  const delay =
+    phase.kind === "delay"
+      ? `
+  if (@t0 == 0) { @t0 = nsecs; }
+  if ((@st[pid] & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { @st[pid] = @st[pid] | 1; }`
+      : "";
   // @st[tgid] holds the process's program image and phase in one word (image << 1 | work): one lookup
   return `
 BEGIN { ${seed ? [...seed.tids.map((t) => `@traced[${t}] = 1;`), ...seed.tgids.map((g) => `@st[${g}] = 1;`)].join(" ") : "@traced[$1] = 1;"} @st[0] = 0; printf("READY\\n"); }
@@ -84,7 +91,7 @@ tracepoint:sched:sched_process_exit /@traced[tid]/ {
 }
 tracepoint:raw_syscalls:sys_enter /@traced[tid]/ {
   // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
-  $id = args->id;
+  $id = args->id;${delay}
   $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
   ${picks.join("\n  ")}
   @c[(uint32)pid, (uint32)@st[pid], (uint32)tid, (uint32)$id, $v0, $v1, $v2] = count();
@@ -95,7 +102,7 @@ tracepoint:raw_syscalls:sys_exit /args->ret < 0 && args->ret >= -4095 && @traced
   @e[(uint32)pid, (uint32)@st[pid], (uint32)tid, (uint32)$id] = count();
 }
 ${firstCond ? `tracepoint:raw_syscalls:sys_exit /@traced[tid] && (${firstCond})/ { @st[pid] = @st[pid] | 1; }` : ""}
-END { clear(@traced); clear(@st); }
+END { clear(@traced); clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""} }
 `;
 }
 
@@ -222,10 +229,10 @@ export async function recordBpf(
   options: RecordOptions = {},
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const phase = options.phase ?? { kind: "none" };
-  if (phase.kind === "marker" || phase.kind === "delay")
+  if (phase.kind === "marker")
     throw new SysfenceError(
       "E_USAGE",
-      `--after ${phase.kind === "marker" ? "marker:/ready" : "delay:"} is not counted in the kernel; use --engine ${phase.kind === "marker" ? "strace" : "ftrace"}.`,
+      "--after marker:/ready needs the text a program writes, which is not counted in the kernel; use --engine strace.",
     );
   const bpftrace = bpftraceVersion();
   if (bpftrace === null)

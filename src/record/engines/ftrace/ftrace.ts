@@ -23,10 +23,11 @@ import { argCount } from "../../../syscalls/args.js";
 import { errnoName } from "../../../syscalls/constants.js";
 import { syscallName } from "../../../syscalls/table.js";
 import { ProfileBuilder } from "../../builder.js";
+import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
-import type { CallEvent, TraceEvent } from "../strace/parse.js";
+import { INTERESTING_ARGS } from "../../profile.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 /** The end-of-recording mark: fixed text and a per-session secret, written by sysfence's own pid. */
@@ -52,14 +53,19 @@ export function tracepointsAvailable(): boolean {
   }
 }
 
-/** A line of trace_pipe as an event for the builder (or a note for the adapter). */
 // "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
 const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
 
-/** Turns tracepoint lines into the strace-like events the ProfileBuilder reads. */
+/** The ftrace adapter: tracepoint lines in, the decoded event model (events.ts) out, fed to the builder. */
 export class FtraceAdapter {
-  private readonly pending = new Map<number, { nr: number; args: string; exe?: string }>();
+  /** Each thread's call in progress: its number, argument registers, and (an exec) the new file's name. */
+  private readonly pending = new Map<number, { nr: number; regs: string[]; exe?: string }>();
   private readonly seen = new Set<number>();
+  private readonly strings = new StringTable();
+  private readonly out = new EventBatch(4096);
+  /** Register text (hex) → the string id of its decimal value. */
+  private readonly regIds = new Map<string, number>();
+  private readonly sysIds = new Map<number, number>();
   lost = 0;
   constructor(
     private readonly builder: ProfileBuilder,
@@ -68,7 +74,7 @@ export class FtraceAdapter {
   ) {}
 
   /**
-   * Feeds one line; returns true when it was sysfence's end marker: a trace_marker write of this
+   * Reads one line; returns true when it was sysfence's end marker: a trace_marker write of this
    * session's mark by sysfence's own process (a traced program can write the same text, or exec a file
    * named like it; neither ends the recording).
    */
@@ -80,32 +86,29 @@ export class FtraceAdapter {
     const time = Number(m[4]);
     const kind = m[5];
     const body = m[6];
+    const out = this.out;
     // (sysfence's main thread writes it: its tid is its pid; the tgid column is unknown for untraced tasks)
     if (kind === "tracing_mark_write") return tid === this.endMark.pid && body.trim() === this.endMark.text;
     // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
-    if (tgid && tgid !== tid && !this.seen.has(tid)) this.builder.adoptThread(tid, tgid);
-    this.seen.add(tid);
+    if (!this.seen.has(tid)) {
+      this.seen.add(tid);
+      if (tgid && tgid !== tid) out.n[out.push(Ev.thread, tid, -1)] = tgid;
+    }
     if (kind === "sys_enter") {
       const e = /^NR (-?\d+) \(([^)]*)\)/.exec(body);
       if (!e) return false;
       const nr = Number(e[1]);
       if (nr < 0) return false;
-      const name = this.nameOf(nr);
-      // only the registers the call takes (vfork's are leftovers and would look like clone flags)
-      const n = argCount(name) ?? 6;
-      const args = e[2]
-        .split(",")
-        .slice(0, n)
-        .map((a) => `0x${a.trim()}`)
-        .join(", ");
-      if (name === "execve" || name === "execveat") {
-        // emitted at exit, with the file name sched_process_exec reports in between
-        this.pending.set(tid, { nr, args });
+      const regs = e[2].split(",").map((r) => r.trim());
+      if (this.isExec(nr)) {
+        // a row at exit, with the file name sched_process_exec reports in between
+        this.pending.set(tid, { nr, regs });
         return false;
       }
-      const ev: CallEvent = { kind: "call", pid: tid, time, name, argText: args, unfinished: true };
-      this.builder.add(ev);
-      this.pending.set(tid, { nr, args });
+      const i = out.push(Ev.unfinished, tid, this.sysId(nr));
+      out.time[i] = time;
+      this.values(i, this.nameOf(nr), regs);
+      this.pending.set(tid, { nr, regs });
     } else if (kind === "sys_exit") {
       const e = /^NR (-?\d+) = (-?\d+)/.exec(body);
       if (!e) return false;
@@ -113,15 +116,15 @@ export class FtraceAdapter {
       if (!p || p.nr !== Number(e[1])) return false; // the exit of a call made before tracing started
       this.pending.delete(tid);
       const ret = Number(e[2]);
-      const name = this.nameOf(p.nr);
       const err = ret < 0 && ret >= -4095 ? errnoName(-ret) : undefined;
-      const r = err ? { ret: "-1", errno: err } : { ret: String(ret) };
-      if (name === "execve" || name === "execveat") {
-        const argText = p.exe ? `"${p.exe}", ${p.args}` : p.args;
-        this.builder.add({ kind: "call", pid: tid, time, name, argText, unfinished: false, ...r });
-      } else {
-        const ev: TraceEvent = { kind: "resume", pid: tid, time, name, argText: "", ...r };
-        this.builder.add(ev);
+      const exec = this.isExec(p.nr);
+      const i = out.push(exec ? Ev.call : Ev.resume, tid, this.sysId(p.nr));
+      out.time[i] = time;
+      out.result[i] = err ? Result.failed : Result.ok;
+      if (err) out.errno[i] = this.strings.id(err);
+      if (exec) {
+        this.values(i, this.nameOf(p.nr), p.regs);
+        if (p.exe !== undefined) out.text[i] = out.path[i] = this.strings.id(p.exe);
       }
     } else if (kind === "sched_process_exec") {
       const e = /filename=(.*) pid=(\d+) old_pid=(\d+)/.exec(body);
@@ -139,10 +142,52 @@ export class FtraceAdapter {
       if (e) {
         const name =
           Object.entries(constants.signals).find(([, v]) => v === Number(e[1]))?.[0] ?? `SIG${e[1]}`;
-        this.builder.add({ kind: "signal", pid: tid, time, signal: name });
+        const i = out.push(Ev.signal, tid, -1);
+        out.text[i] = this.strings.id(name);
+        out.time[i] = time;
       }
     }
     return false;
+  }
+
+  /** Feeds the events read so far to the builder. */
+  flush(): void {
+    if (this.out.length === 0) return;
+    this.builder.addBatch(this.out, this.strings.list);
+    this.out.length = 0;
+  }
+
+  /** The values of the registers worth filtering, in row i (clone3's flags are in memory: none). */
+  private values(i: number, name: string, regs: string[]): void {
+    const idx = INTERESTING_ARGS[name];
+    if (!idx || name === "clone3") return;
+    // only the registers the call takes (vfork's are leftovers and would look like clone flags)
+    const count = argCount(name) ?? 6;
+    const cols = [this.out.v0, this.out.v1, this.out.v2];
+    for (let k = 0; k < idx.length && k < 3; k++) {
+      const reg = idx[k] < count ? regs[idx[k]] : undefined;
+      if (reg === undefined || !/^[0-9a-f]+$/i.test(reg)) continue;
+      let id = this.regIds.get(reg);
+      if (id === undefined) {
+        id = this.strings.id(BigInt(`0x${reg}`).toString());
+        this.regIds.set(reg, id);
+      }
+      cols[k][i] = id;
+    }
+  }
+
+  private isExec(nr: number): boolean {
+    const name = this.nameOf(nr);
+    return name === "execve" || name === "execveat";
+  }
+
+  private sysId(nr: number): number {
+    let id = this.sysIds.get(nr);
+    if (id === undefined) {
+      id = this.strings.id(this.nameOf(nr));
+      this.sysIds.set(nr, id);
+    }
+    return id;
   }
 
   private nameOf(nr: number): string {
@@ -196,11 +241,7 @@ export class FtraceSession {
     const adapter = new FtraceAdapter(this.builder, this.endMark);
     // non-blocking reads, polled: a blocking read of trace_pipe would hold a libuv thread (and exit) forever
     const fd = openSync(`${this.inst}/trace_pipe`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    this.reading = drain(
-      fd,
-      (line) => adapter.line(line),
-      () => this.endBy,
-    ).finally(() => closeSync(fd));
+    this.reading = drain(fd, adapter, () => this.endBy).finally(() => closeSync(fd));
   }
 
   /** Events off, the end mark written, and every event before it read. Returns the events lost. */
@@ -272,12 +313,8 @@ export async function attachFtrace(
   }
 }
 
-/** Reads trace_pipe until onLine says it saw the end marker. */
-async function drain(
-  fd: number,
-  onLine: (line: string) => boolean,
-  endBy: () => number | undefined,
-): Promise<void> {
+/** Reads trace_pipe into the adapter until it saw the end marker. */
+async function drain(fd: number, adapter: FtraceAdapter, endBy: () => number | undefined): Promise<void> {
   const buf = Buffer.allocUnsafe(1 << 20);
   let rest = "";
   for (;;) {
@@ -302,7 +339,13 @@ async function drain(
     const text = rest + buf.toString("utf8", 0, n);
     const lines = text.split("\n");
     rest = lines.pop() ?? "";
-    for (const l of lines) if (onLine(l)) return;
+    let end = false;
+    for (const l of lines) {
+      end = adapter.line(l);
+      if (end) break;
+    }
+    adapter.flush();
+    if (end) return;
   }
 }
 

@@ -5,7 +5,7 @@ interface CallText {
   pid: number;
   time?: number;
   name: string;
-  /** The argument list as printed (split it with argsOf; complete only when the line was not unfinished). */
+  /** The argument list as printed (split it with splitArgs; complete only when the line was not unfinished). */
   argText: string;
   /** Return value text ("0", "-1", "0x3", "?"), once known. */
   ret?: string;
@@ -15,8 +15,6 @@ interface CallText {
 export interface CallEvent extends CallText {
   kind: "call";
   unfinished: boolean;
-  /** The raw text of the arguments worth filtering (INTERESTING_ARGS order), when a scanner thread cut them out. */
-  argRaw?: (string | undefined)[];
 }
 /** The rest of an unfinished call. */
 export interface ResumeEvent extends CallText {
@@ -46,77 +44,38 @@ export interface SummaryEvent {
 export type TraceEvent = CallEvent | ResumeEvent | SignalEvent | ExitEvent | SummaryEvent;
 
 /**
- * The whole argument text of a call strace printed in two parts: the unfinished start and the resumed rest
- * (which strace sometimes begins with the comma it split at).
+ * The arguments of a call's text, split at top-level commas: quotes, brackets, braces and comments
+ * (strace's count of environment variables after a pointer) respected, each trimmed. Stops after argument `upTo` when given.
  */
-export function joinResumed(start: string, rest: string): string {
-  const tail = rest.replace(/^,\s*/, "");
-  return start && tail ? `${start}, ${tail}` : start || tail;
-}
-
-/** Splits an argument list at top-level commas (quotes, brackets, braces and comments respected). */
-export function splitArgs(text: string): string[] {
+export function splitArgs(text: string, upTo = Number.POSITIVE_INFINITY): string[] {
   const out: string[] = [];
   let depth = 0;
-  let cur = "";
-  let inStr = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inStr) {
-      cur += ch;
-      if (ch === "\\") {
-        cur += text[++i] ?? "";
-      } else if (ch === '"') inStr = false;
-      continue;
-    }
-    if (ch === '"') inStr = true;
-    else if (ch === "(" || ch === "[" || ch === "{") depth++;
-    else if (ch === ")" || ch === "]" || ch === "}") depth--;
-    else if (ch === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      cur += text.slice(i, end < 0 ? text.length : end + 2);
-      i = end < 0 ? text.length : end + 1;
-      continue;
-    } else if (ch === "," && depth === 0) {
-      out.push(cur.trim());
-      cur = "";
-      continue;
-    }
-    cur += ch;
-  }
-  if (cur.trim() !== "") out.push(cur.trim());
-  return out;
-}
-
-/** Argument i of a call without splitting the rest (futex and friends are most of a log). */
-export function nthArg(argText: string, index: number): string | undefined {
-  let depth = 0;
-  let inStr = false;
-  let field = 0;
   let start = 0;
-  const n = argText.length;
+  const n = text.length;
   for (let i = 0; i < n; i++) {
-    const ch = argText.charCodeAt(i);
-    if (inStr) {
-      if (ch === 92) i++;
-      else if (ch === 34) inStr = false;
-      continue;
-    }
-    if (ch === 34) inStr = true;
-    else if (ch === 40 || ch === 91 || ch === 123) depth++;
+    const ch = text.charCodeAt(i);
+    if (ch === 34 /* " */) {
+      for (i++; i < n && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (ch === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf("*/", i + 2);
+      i = end < 0 ? n : end + 1;
+    } else if (ch === 40 || ch === 91 || ch === 123) depth++;
     else if (ch === 41 || ch === 93 || ch === 125) depth--;
     else if (ch === 44 && depth === 0) {
-      if (field === index) return argText.slice(start, i).trim();
-      field++;
+      out.push(text.slice(start, i).trim());
+      if (out.length > upTo) return out;
       start = i + 1;
     }
   }
-  return field === index && start < n ? argText.slice(start).trim() : undefined;
+  const last = text.slice(start).trim();
+  if (last !== "") out.push(last);
+  return out;
 }
 
-/** The arguments of a call, split at top-level commas (done only for calls whose arguments matter). */
-export function argsOf(e: { argText: string }): string[] {
-  return splitArgs(e.argText);
+/** Argument i of a call's text (splitArgs' i-th), without splitting the rest; undefined when there is none. */
+export function nthArg(argText: string, index: number): string | undefined {
+  const a = splitArgs(argText, index)[index];
+  return a === "" ? undefined : a;
 }
 
 const RET_TAIL = /^\s+=\s+(\?|0x[0-9a-f]+|-?\d+)(?:\s+([A-Z][A-Z0-9_]+))?/i;

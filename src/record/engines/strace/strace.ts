@@ -9,9 +9,10 @@ import { type Focus, type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
 import { exitStatus, watch } from "../../session.js";
-import { ScannerOutOfMemory, type Sink, scanFileParallel } from "./parallel.js";
+import { type SliceResult, StraceAdapter } from "./adapter.js";
+import { ScannerOutOfMemory, scanFileParallel } from "./parallel.js";
 import { notStrace } from "./parse.js";
-import { forEachLineBytes, scanLine } from "./scan.js";
+import { forEachChunkOfLines } from "./scan.js";
 
 /** strace's version, or a clear error saying how to install it. */
 export function straceVersion(): string {
@@ -72,7 +73,7 @@ export async function attachStrace(
   builder: ProfileBuilder,
   pids: readonly number[],
   until: Promise<unknown>,
-): Promise<{ version: string }> {
+): Promise<{ version: string; log: StraceLog }> {
   const version = straceVersion();
   const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
   const fifo = join(dir, "trace");
@@ -84,15 +85,13 @@ export async function attachStrace(
     const [cmd, cmdArgs] = withParentDeathSignal("strace", args, "INT");
     const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "ignore", "inherit"] });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const reading = forEachLineBytes(createReadStream(fifo, { highWaterMark: 1 << 20 }), (buf, s, e) => {
-      const ev = scanLine(buf, s, e, builder.wantsArgs);
-      if (ev) builder.add(ev);
-    });
+    const log = new StraceLog("strace's output", builder);
+    const reading = log.read(createReadStream(fifo, { highWaterMark: 1 << 20 }));
     await Promise.race([until, exited]);
     child.kill("SIGINT"); // detach
     await exited;
     await reading;
-    return { version };
+    return { version, log };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -102,7 +101,7 @@ export async function attachStrace(
 export async function record(
   argv: string[],
   options: RecordOptions = {},
-): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
+): Promise<{ profile: Profile; status: number; builder: ProfileBuilder; log: StraceLog }> {
   const version = straceVersion();
   const phase = options.phase ?? { kind: "none" };
   const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
@@ -135,11 +134,9 @@ export async function record(
       reject(new SysfenceError("E_COMMAND_NOT_FOUND", `cannot start strace: ${e.message}`, { cause: e })),
     ),
   );
+  const log = new StraceLog("strace's output", builder);
   try {
-    const reading = forEachLineBytes(createReadStream(fifo, { highWaterMark: 1 << 20 }), (buf, s, e) => {
-      const ev = scanLine(buf, s, e, builder.wantsArgs);
-      if (ev) builder.add(ev);
-    });
+    const reading = log.read(createReadStream(fifo, { highWaterMark: 1 << 20 }));
     await Promise.race([reading, spawnError]);
     const { code, signal } = await exited;
     const status = exitStatus(code, signal);
@@ -153,7 +150,7 @@ export async function record(
       endedAt: new Date().toISOString(),
       phaseText: options.phaseText,
     });
-    return { profile, status, builder };
+    return { profile, status, builder, log };
   } finally {
     session.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -167,14 +164,15 @@ export async function record(
 export function countMismatches(
   profile: Profile,
   builder: ProfileBuilder,
+  summary: ReadonlyMap<string, number>,
 ): { syscall: string; sysfence: number; strace: number }[] {
   const never = builder.neverReturned();
   const out: { syscall: string; sysfence: number; strace: number }[] = [];
-  const names = new Set([...Object.keys(profile.syscalls), ...builder.straceSummary.keys()]);
+  const names = new Set([...Object.keys(profile.syscalls), ...summary.keys()]);
   for (const n of names) {
     const c = profile.syscalls[n];
     const ours = (c ? c.setup + c.work : 0) - (never.get(n) ?? 0);
-    const theirs = builder.straceSummary.get(n) ?? 0;
+    const theirs = summary.get(n) ?? 0;
     if (ours !== theirs) out.push({ syscall: n, sysfence: ours, strace: theirs });
   }
   return out;
@@ -182,6 +180,74 @@ export function countMismatches(
 
 /** Logs from this size on are scanned by several threads (smaller ones are not worth starting them). */
 const PARALLEL_FROM = 16 << 20;
+
+/**
+ * strace's text fed to a builder: slices (chunks of a stream, or a file's slices from scanner threads) in
+ * order, with line numbers for the first line that is not strace output, and strace's own summary.
+ */
+export class StraceLog {
+  private lineNo = 0;
+  private good = 0;
+  private bad = 0;
+  private firstBad?: [number, string];
+  private fatal?: SysfenceError;
+  private adapter?: StraceAdapter;
+  private readonly strings: string[] = [];
+  private slice = 0;
+  /** strace's own -c/-C summary, by syscall (to check counts against). */
+  readonly summary = new Map<string, number>();
+
+  constructor(
+    private readonly file: string,
+    readonly builder: ProfileBuilder,
+  ) {}
+
+  /** Reads a stream of strace output on this thread (each chunk a slice). */
+  read(input: NodeJS.ReadableStream): Promise<void> {
+    return forEachChunkOfLines(input, (buf, start, end) => this.chunk(buf, start, end));
+  }
+
+  /** Scans whole lines buf[start, end) on this thread. */
+  chunk(buf: Buffer, start: number, end: number): void {
+    if (this.fatal) return;
+    this.adapter ??= new StraceAdapter(this.builder.eventNeeds());
+    this.adapter.scan(buf, start, end, this.slice, true);
+    const r = this.adapter.endSlice(this.slice++);
+    for (const s of r.strings) this.strings.push(s);
+    this.take(r, this.strings);
+  }
+
+  /** Feeds one slice's result (the next in order); false once the input proved not to be strace output. */
+  take(r: SliceResult, strings: readonly string[]): boolean {
+    if (this.fatal) return false;
+    if (r.firstBad) {
+      const line = this.lineNo + r.firstBad.line;
+      this.firstBad ??= [line, r.firstBad.text];
+      // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
+      if (this.good + r.firstBad.goodBefore === 0) {
+        this.fatal = notStrace(this.file, line, r.firstBad.text);
+        return false;
+      }
+    }
+    this.lineNo += r.lines;
+    this.good += r.good;
+    this.bad += r.bad;
+    for (const { name, calls } of r.summary) this.summary.set(name, (this.summary.get(name) ?? 0) + calls);
+    this.builder.addBatch(r.events, strings);
+    if (r.pathsOmitted) this.builder.omitPaths(r.pathsOmitted);
+    return true;
+  }
+
+  /** Whether every line was strace output; throws when the input was not strace output at all. */
+  finish(): boolean {
+    if (this.fatal) throw this.fatal;
+    if (this.good === 0)
+      throw this.firstBad
+        ? notStrace(this.file, this.firstBad[0], this.firstBad[1])
+        : new SysfenceError("E_USAGE", `${this.file} is empty; nothing to read.`);
+    return this.bad === 0;
+  }
+}
 
 /** Builds a profile from an existing strace log (-f or not, -t/-tt/-ttt, -T, -y, -X, unfinished/resumed). */
 export async function profileFromLog(
@@ -195,10 +261,12 @@ export async function profileFromLog(
     /** Tests: scan in parallel from this size on, in slices of this size. */
     parallelFrom?: number;
     sliceBytes?: number;
+    /** Tests: every call an event of its own (nothing folded into tallies): the reference reading. */
+    unfolded?: boolean;
     /** Told when the parallel scan gave up (a scanner ran out of heap) and the log is read in one thread. */
     onDegrade?: (why: string) => void;
   } = {},
-): Promise<{ profile: Profile; builder: ProfileBuilder }> {
+): Promise<{ profile: Profile; builder: ProfileBuilder; log: StraceLog }> {
   const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) => {
     if (file === "-") resolve();
@@ -214,71 +282,40 @@ export async function profileFromLog(
     }
   });
   await opened;
-  let builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
-  let lineNo = 0;
-  let good = 0;
-  let bad = 0;
-  let firstBad: [number, string] | undefined;
-  let fatal: SysfenceError | undefined;
-  const onLine: Sink = (e, badText, folded) => {
-    if (folded !== undefined) {
-      lineNo += folded;
-      good += folded;
-      return true;
-    }
-    lineNo++;
-    if (e === null) {
-      bad++;
-      const line = badText;
-      firstBad ??= [lineNo, line];
-      // a stray line inside a real log is tolerated; a file that starts with nonsense is not strace output
-      if (good === 0) {
-        fatal = notStrace(file, lineNo, line);
-        return false;
-      }
-      return true;
-    }
-    if (e) {
-      good++;
-      builder.add(e);
-    }
-    return true;
+  const start = () => {
+    const builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
+    if (options.unfolded) builder.foldNothing();
+    return new StraceLog(file === "-" ? "standard input" : file, builder);
   };
-  const scanSequential = (stream: NodeJS.ReadableStream) =>
-    forEachLineBytes(stream, (buf, s, end) => {
-      if (fatal) return;
-      const ev = scanLine(buf, s, end, builder.wantsArgs);
-      onLine(ev, ev === null ? buf.toString("utf8", s, end) : "");
-    });
+  let log = start();
   const size = file === "-" ? 0 : statSync(file).size;
   if (size >= (options.parallelFrom ?? PARALLEL_FROM) && options.threads !== 1) {
     input.destroy();
     try {
-      await scanFileParallel(file, size, builder, onLine, options.threads, options.sliceBytes);
+      await scanFileParallel(
+        file,
+        size,
+        log.builder.eventNeeds(),
+        (r, strings) => log.take(r, strings),
+        options.threads,
+        options.sliceBytes,
+      );
     } catch (e) {
       if (!(e instanceof ScannerOutOfMemory)) throw e;
       // degrade: the whole log again on this thread, from a fresh start (slower, never wrong)
-      builder = new ProfileBuilder([], options.phase ?? { kind: "none" }, options.focus);
-      lineNo = good = bad = 0;
-      firstBad = undefined;
-      fatal = undefined;
+      log = start();
       options.onDegrade?.(e.message);
-      await scanSequential(createReadStream(file, { highWaterMark: 1 << 20 }));
+      await log.read(createReadStream(file, { highWaterMark: 1 << 20 }));
     }
   } else {
-    await scanSequential(input);
+    await log.read(input);
   }
-  if (fatal) throw fatal;
-  if (good === 0)
-    throw firstBad
-      ? notStrace(file, firstBad[0], firstBad[1])
-      : new SysfenceError("E_USAGE", `${file} is empty; nothing to read.`);
-  const lastLineCut = bad > 0 && firstBad?.[0] === lineNo;
-  const profile = builder.build({
+  const clean = log.finish();
+  const profile = log.builder.build({
     engine: { name: "strace-log" },
     arch: nativeArch(),
-    complete: !lastLineCut && bad === 0,
+    complete: clean,
     phaseText: options.phaseText,
   });
-  return { profile, builder };
+  return { profile, builder: log.builder, log };
 }

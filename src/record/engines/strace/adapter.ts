@@ -1,0 +1,472 @@
+// The strace adapter: strace's text in, the decoded event model (events.ts) out. Lines are scanned in
+// place (scan.ts); argument values, paths and file names are cut from the bytes and decoded once per
+// distinct text (decode.ts). Ordinary calls are folded into tallies: how many calls one thread made with
+// the same name, values and path since the last event that changes the builder's state (a fork, an exec,
+// a phase trigger, a thread's first line in the slice) — those are events of their own, in order.
+// One adapter per scanning thread; a slice is a piece of the log (a file slice, a chunk of a live stream).
+import type { EventNeeds } from "../../builder.js";
+import { Ev, EventBatch, type EventColumns, Result, StringTable } from "../../events.js";
+import { INTERESTING_ARGS, PATH_ARG } from "../../profile.js";
+import { decodePath, decodeValue, stringsIn, unquote } from "./decode.js";
+import { nthArg, parseLine, type TraceEvent } from "./parse.js";
+import {
+  type Interned,
+  Interner,
+  LineScanner,
+  RET_ERROR,
+  RET_NEVER,
+  RET_UNKNOWN,
+  SCAN_RESUME,
+  SCAN_SLOW,
+  SCAN_UNFINISHED,
+  utf8,
+} from "./scan.js";
+
+/** Distinct paths an adapter keeps (the builder keeps as many): past it, uses are counted as omitted. */
+export const MAX_PATHS = 20000;
+/** Distinct argument values interned (past it each is decoded where it is met). */
+const MAX_VALUES = 100000;
+
+/** What one slice gave: its events, the strings they brought, and what the lines were. */
+export interface SliceResult {
+  slice: number;
+  events: EventColumns;
+  /** Strings first used in this slice, in id order (the adapter's table continues across slices). */
+  strings: string[];
+  lines: number;
+  /** Lines that were strace output (notices and rulers are neither good nor bad). */
+  good: number;
+  bad: number;
+  /** The slice's first line that is not strace output: its number in the slice (1-based), its text, and the good lines before it. */
+  firstBad?: { line: number; text: string; goodBefore: number };
+  /** strace's own -c/-C summary rows (to check counts against). */
+  summary: { name: string; calls: number }[];
+  /** Uses of paths past MAX_PATHS distinct ones, left out. */
+  pathsOmitted: number;
+}
+
+/** What the adapter knows about a syscall, looked up once per name (kept on its interned name). */
+interface Info {
+  /** The name's string id. */
+  id: number;
+  /** A small index of its own (tally slots). */
+  index: number;
+  interesting?: number[];
+  time: boolean;
+  separate: boolean;
+  pathArg?: number;
+  /** The argument that holds an exec's file name (-1: not an exec). */
+  execArg: number;
+  /** Its string arguments are read (marker writes). */
+  strings: boolean;
+}
+
+/** Calls folded since the last event, by thread, name, values and path. */
+interface Tally {
+  tid: number;
+  name: number;
+  v0: number;
+  v1: number;
+  v2: number;
+  path: number;
+  calls: number;
+  errors: number;
+  noReturn: number;
+  /** The flush it belongs to: an older one has been sent. */
+  gen: number;
+}
+/** Per thread, per syscall (by its index): its tallies of this flush (plain, by one value, by several). */
+interface Slot {
+  plain?: Tally;
+  one?: Map<number, Tally>;
+  many?: Map<string, Tally>;
+  done?: Tally;
+}
+/** A thread as this adapter knows it: the slice it was last met in, its folded unfinished call. */
+interface ThreadState {
+  tid: number;
+  slice: number;
+  /** The name id of its unfinished call counted in a tally (-1: none). */
+  pending: number;
+  slots: (Slot | undefined)[];
+}
+
+export class StraceAdapter {
+  private readonly line = new LineScanner();
+  private readonly strings = new StringTable();
+  private readonly values = new Interner(MAX_VALUES);
+  private readonly paths = new Interner(MAX_PATHS);
+  private readonly out = new EventBatch(1 << 12);
+  private readonly threads = new Map<number, ThreadState>();
+  /** The tallies of this flush, in the order they were started (the builder applies them in that order). */
+  private readonly order: Tally[] = [];
+  private gen = 0;
+  /** Threads whose unfinished call was folded into a tally: a pending event at the slice's end if still open. */
+  private readonly waiting: ThreadState[] = [];
+  private readonly infos = new Map<string, Info>();
+  private readonly separate: Set<string>;
+  private readonly timeNames: Set<string>;
+  private readonly stringNames: Set<string>;
+  private readonly fold: boolean;
+  private lines = 0;
+  private good = 0;
+  private bad = 0;
+  private firstBad?: SliceResult["firstBad"];
+  private summary: SliceResult["summary"] = [];
+  private pathsOmitted = 0;
+  private readonly ids = new Int32Array(3);
+
+  constructor(private readonly needs: EventNeeds) {
+    this.fold = needs.separate !== null;
+    this.separate = new Set(needs.separate ?? []);
+    this.timeNames = new Set(needs.timeNames);
+    this.stringNames = new Set(needs.strings);
+  }
+
+  /**
+   * Scans the lines in buf[pos, end) of a slice (firstLine: the slice's first line is among them). A
+   * thread's first line in the slice is an event of its own (the builder may not know the thread yet),
+   * as is every call that changes the builder's state; other calls are folded into tallies.
+   */
+  scan(buf: Buffer, pos: number, end: number, slice: number, firstLine: boolean): void {
+    const line = this.line;
+    while (pos < end) {
+      let e = buf.indexOf(10, pos);
+      if (e < 0 || e > end) e = end;
+      this.lines++;
+      const kind = line.scan(buf, pos, e);
+      if (kind !== SCAN_SLOW) {
+        this.good++;
+        const info = this.infoOf(line.name);
+        const tid = line.pid;
+        let st = this.threads.get(tid);
+        if (st === undefined) {
+          st = { tid, slice: -1, pending: -1, slots: [] };
+          this.threads.set(tid, st);
+        }
+        let fold = !info.separate && !firstLine && st.slice === slice;
+        if (st.slice !== slice) {
+          st.slice = slice;
+          st.pending = -1;
+        }
+        firstLine = false;
+        if (kind === SCAN_RESUME) {
+          if (fold && st.pending >= 0) {
+            const p = st.pending;
+            st.pending = -1;
+            const t = this.doneFor(st, info);
+            if (p === info.id) this.countEnd(t);
+            pos = e + 1;
+            continue;
+          }
+          fold = false;
+        } else if (fold) {
+          this.foldCall(buf, st, info, kind);
+          pos = e + 1;
+          continue;
+        }
+        this.flush();
+        this.callEvent(buf, info, kind);
+      } else {
+        this.flush();
+        this.slowLine(buf.toString("utf8", pos, e));
+      }
+      pos = e + 1;
+    }
+  }
+
+  /** The slice's result: tallies flushed, folded unfinished calls marked pending; counters reset. */
+  endSlice(slice: number): SliceResult {
+    this.flush();
+    for (const st of this.waiting) {
+      if (st.pending < 0) continue;
+      this.out.push(Ev.pending, st.tid, st.pending);
+      st.pending = -1;
+    }
+    this.waiting.length = 0;
+    const r: SliceResult = {
+      slice,
+      events: this.out.take(),
+      strings: this.strings.fresh(),
+      lines: this.lines,
+      good: this.good,
+      bad: this.bad,
+      firstBad: this.firstBad,
+      summary: this.summary,
+      pathsOmitted: this.pathsOmitted,
+    };
+    this.lines = this.good = this.bad = this.pathsOmitted = 0;
+    this.firstBad = undefined;
+    this.summary = [];
+    return r;
+  }
+
+  /** A call, unfinished call or resumed call as an event of its own. */
+  private callEvent(buf: Buffer, info: Info, kind: number): void {
+    const line = this.line;
+    const out = this.out;
+    const i = out.push(
+      kind === SCAN_RESUME ? Ev.resume : kind === SCAN_UNFINISHED ? Ev.unfinished : Ev.call,
+      line.pid,
+      info.id,
+    );
+    out.result[i] = resultOf(line.ret);
+    if (line.errno) out.errno[i] = this.nameId(line.errno);
+    if (info.time || i === 0) out.time[i] = line.time();
+    if (kind === SCAN_RESUME) return;
+    if (info.interesting !== undefined) {
+      this.valueIds(buf, info.interesting);
+      out.v0[i] = this.ids[0];
+      out.v1[i] = this.ids[1];
+      out.v2[i] = this.ids[2];
+    }
+    if (info.pathArg !== undefined && line.nthArg(buf, info.pathArg))
+      out.path[i] = this.pathId(buf, line.spanStart, line.spanEnd);
+    if (info.execArg >= 0 && line.nthArg(buf, info.execArg)) {
+      const file = unquote(utf8(buf, line.spanStart, line.spanEnd));
+      if (file !== undefined) out.text[i] = this.strings.id(file);
+    } else if (info.strings && line.argEnd > line.argStart)
+      out.text[i] = this.strings.id(stringsIn(utf8(buf, line.argStart, line.argEnd)));
+  }
+
+  /** A line the fast path leaves to the general parser: a signal, an exit, another clock, a summary, nonsense. */
+  private slowLine(text: string): void {
+    const ev = parseLine(text);
+    if (ev === null) {
+      this.bad++;
+      this.firstBad ??= { line: this.lines, text, goodBefore: this.good };
+      return;
+    }
+    if (ev === undefined) return;
+    this.good++;
+    this.slowEvent(ev);
+  }
+
+  private slowEvent(ev: TraceEvent): void {
+    const out = this.out;
+    const time = (i: number, t: number | undefined) => {
+      if (t !== undefined) out.time[i] = t;
+    };
+    if (ev.kind === "summary") {
+      this.summary.push({ name: ev.name, calls: ev.calls });
+      return;
+    }
+    if (ev.kind === "signal") {
+      const i = out.push(Ev.signal, ev.pid, -1);
+      out.text[i] = this.strings.id(ev.signal);
+      time(i, ev.time);
+      return;
+    }
+    if (ev.kind === "exit") {
+      const i = out.push(Ev.exit, ev.pid, -1);
+      out.n[i] = ev.status ?? -1;
+      if (ev.signal) out.text[i] = this.strings.id(ev.signal);
+      time(i, ev.time);
+      return;
+    }
+    const info = this.infoOf(this.line.names.of(Buffer.from(ev.name), 0, Buffer.byteLength(ev.name)));
+    const kind = ev.kind === "resume" ? Ev.resume : ev.unfinished ? Ev.unfinished : Ev.call;
+    const i = out.push(kind, ev.pid, info.id);
+    time(i, ev.time);
+    out.result[i] =
+      ev.ret === undefined
+        ? Result.none
+        : ev.ret === "?"
+          ? Result.noReturn
+          : ev.ret === "-1" && ev.errno
+            ? Result.failed
+            : Result.ok;
+    if (ev.errno) out.errno[i] = this.strings.id(ev.errno);
+    if (ev.kind === "resume") return;
+    const arg = (k: number) => nthArg(ev.argText, k);
+    const idx = info.interesting ?? [];
+    const cols = [out.v0, out.v1, out.v2];
+    for (let k = 0; k < idx.length && k < 3; k++) {
+      const raw = arg(idx[k]);
+      const v = raw === undefined ? undefined : decodeValue(raw);
+      if (v !== undefined) cols[k][i] = this.strings.id(v);
+    }
+    if (info.pathArg !== undefined) {
+      const raw = arg(info.pathArg);
+      if (raw !== undefined) {
+        const b = Buffer.from(raw);
+        out.path[i] = this.pathId(b, 0, b.length);
+      }
+    }
+    if (info.execArg >= 0) {
+      const file = unquote(arg(info.execArg));
+      if (file !== undefined) out.text[i] = this.strings.id(file);
+    } else if (info.strings) out.text[i] = this.strings.id(stringsIn(ev.argText));
+  }
+
+  /** Sends the tallies so far as events, before an event that may change the builder's state. */
+  private flush(): void {
+    const out = this.out;
+    for (const t of this.order) {
+      const i = out.push(Ev.tally, t.tid, t.name);
+      out.n[i] = t.calls;
+      out.errors[i] = t.errors;
+      out.noReturn[i] = t.noReturn;
+      out.v0[i] = t.v0;
+      out.v1[i] = t.v1;
+      out.v2[i] = t.v2;
+      out.path[i] = t.path;
+    }
+    this.order.length = 0;
+    this.gen++;
+  }
+
+  /** Counts a call line into its thread's tally: values and path cut from the bytes. */
+  private foldCall(buf: Buffer, st: ThreadState, info: Info, kind: number): void {
+    let v0 = -1;
+    let v1 = -1;
+    let v2 = -1;
+    if (info.interesting !== undefined) {
+      this.valueIds(buf, info.interesting);
+      v0 = this.ids[0];
+      v1 = this.ids[1];
+      v2 = this.ids[2];
+    }
+    let path = -1;
+    if (info.pathArg !== undefined && this.line.nthArg(buf, info.pathArg))
+      path = this.pathId(buf, this.line.spanStart, this.line.spanEnd);
+    const t = this.tallyFor(st, info, v0, v1, v2, path);
+    t.calls++;
+    if (kind === SCAN_UNFINISHED) {
+      if (st.pending < 0) this.waiting.push(st);
+      st.pending = info.id;
+    } else this.countEnd(t);
+  }
+
+  /** The end of a call counted in a tally: never returned, or failed with an errno. */
+  private countEnd(t: Tally): void {
+    const ret = this.line.ret;
+    if (ret === RET_NEVER) t.noReturn++;
+    else if (ret === RET_ERROR) t.errors++;
+  }
+
+  /** The ids of the values of the arguments `idx` (at most three) of the line scanned last (-1: none). */
+  private valueIds(buf: Buffer, idx: number[]): void {
+    const line = this.line;
+    for (let k = 0; k < 3; k++)
+      this.ids[k] =
+        k < idx.length && line.nthArg(buf, idx[k]) ? this.valueId(buf, line.spanStart, line.spanEnd) : -1;
+  }
+
+  /** The string id of the decoded value buf[s, e) (-1: no value). */
+  private valueId(buf: Buffer, s: number, e: number): number {
+    const x = this.values.of(buf, s, e);
+    if (x.id === -1) {
+      const v = decodeValue(x.text);
+      x.id = v === undefined ? -2 : this.strings.id(v);
+    }
+    return x.id < 0 ? -1 : x.id;
+  }
+
+  /** The string id of the path or address buf[s, e) names (-1: none, or past MAX_PATHS: counted as omitted). */
+  private pathId(buf: Buffer, s: number, e: number): number {
+    const x = this.paths.kept(buf, s, e);
+    if (x === undefined) {
+      this.pathsOmitted++;
+      return -1;
+    }
+    if (x.id === -1) {
+      const p = decodePath(x.text);
+      x.id = p === undefined ? -2 : this.strings.id(p);
+    }
+    return x.id < 0 ? -1 : x.id;
+  }
+
+  private nameId(x: Interned): number {
+    if (x.id < 0) x.id = this.strings.id(x.text);
+    return x.id;
+  }
+
+  /** The facts of a syscall, kept on its interned name. */
+  private infoOf(name: Interned): Info {
+    let info = name.info as Info | undefined;
+    if (info !== undefined) return info;
+    const text = name.text;
+    info = this.infos.get(text);
+    if (!info) {
+      info = {
+        id: this.strings.id(text),
+        interesting: INTERESTING_ARGS[text],
+        time: this.needs.allTimes || this.timeNames.has(text),
+        separate: !this.fold || this.separate.has(text),
+        pathArg: PATH_ARG[text],
+        execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
+        strings: this.stringNames.has(text),
+        index: this.infos.size,
+      };
+      this.infos.set(text, info);
+    }
+    if (name.kept) name.info = info;
+    return info;
+  }
+
+  private slotOf(st: ThreadState, index: number): Slot {
+    let slot = st.slots[index];
+    if (slot === undefined) {
+      while (st.slots.length < index) st.slots.push(undefined); // dense: no holes
+      slot = { plain: undefined, one: undefined, many: undefined, done: undefined };
+      st.slots[index] = slot;
+    }
+    return slot;
+  }
+
+  private fresh(t: Tally | undefined): t is Tally {
+    return t !== undefined && t.gen === this.gen;
+  }
+
+  private newTally(tid: number, name: number, v0: number, v1: number, v2: number, path: number): Tally {
+    const t = { tid, name, v0, v1, v2, path, calls: 0, errors: 0, noReturn: 0, gen: this.gen };
+    this.order.push(t);
+    return t;
+  }
+
+  /** The tally for calls of a syscall by a thread with these value ids and path id (-1: none). */
+  private tallyFor(st: ThreadState, info: Info, v0: number, v1: number, v2: number, path: number): Tally {
+    const slot = this.slotOf(st, info.index);
+    const name = info.id;
+    if (v1 < 0 && v2 < 0 && path < 0) {
+      if (v0 < 0) {
+        if (!this.fresh(slot.plain)) slot.plain = this.newTally(st.tid, name, -1, -1, -1, -1);
+        return slot.plain;
+      }
+      slot.one ??= new Map();
+      let t = slot.one.get(v0);
+      if (!this.fresh(t)) {
+        t = this.newTally(st.tid, name, v0, -1, -1, -1);
+        slot.one.set(v0, t);
+      }
+      return t;
+    }
+    slot.many ??= new Map();
+    const key = `${v0} ${v1} ${v2} ${path}`;
+    let t = slot.many.get(key);
+    if (!this.fresh(t)) {
+      t = this.newTally(st.tid, name, v0, v1, v2, path);
+      slot.many.set(key, t);
+    }
+    return t;
+  }
+
+  /** The tally for completions (resumed lines) of a syscall by a thread. */
+  private doneFor(st: ThreadState, info: Info): Tally {
+    const slot = this.slotOf(st, info.index);
+    if (!this.fresh(slot.done)) slot.done = this.newTally(st.tid, info.id, -1, -1, -1, -1);
+    return slot.done;
+  }
+}
+
+/** The event model's result for a LineScanner's. */
+function resultOf(ret: number): number {
+  return ret === RET_UNKNOWN
+    ? Result.none
+    : ret === RET_NEVER
+      ? Result.noReturn
+      : ret === RET_ERROR
+        ? Result.failed
+        : Result.ok;
+}
