@@ -22,7 +22,7 @@ const seconds = (f: () => void) => {
 
 /**
  * Logs of several kinds of program, each `strace -f -o` as a user would record it (symbolic constants),
- * repeated to about 260 MB: a multi-threaded server under load, a file-system walk (a path on every line),
+ * repeated to about 520 MB (the size the first measurement used): a multi-threaded server under load, a file-system walk (a path on every line),
  * an interpreter importing its library, a shell starting hundreds of processes.
  */
 const PROGRAMS: [string, string[]][] = [
@@ -59,7 +59,7 @@ function measureParsing() {
     execFileSync("strace", ["-f", "-o", sample, ...argv], { stdio: "ignore" });
     const chunk = readFileSync(sample);
     const big = join(dir, "big.log");
-    const copies = Math.ceil((260 * 1024 * 1024) / chunk.length);
+    const copies = Math.ceil((520 * 1024 * 1024) / chunk.length);
     writeFileSync(big, Buffer.concat(Array.from({ length: copies }, () => chunk)));
     const mb = Math.round(statSync(big).size / 1024 / 1024);
     const lines = copies * (chunk.toString("latin1").match(/\n/g)?.length ?? 0);

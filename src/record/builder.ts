@@ -228,6 +228,10 @@ export class ProfileBuilder {
         t.pending = { name };
         continue;
       }
+      if (kind === Ev.paths) {
+        if (this.isCounted(t.group)) this.countPath(strings[b.path[i]], b.n[i]);
+        continue;
+      }
       if (kind === Ev.tally) {
         this.addTally(t, name, b, i, strings);
         continue;

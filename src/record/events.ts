@@ -22,6 +22,8 @@ export const Ev = {
   signal: 7,
   /** The thread belongs to the process whose leader is n (an engine that knows thread groups). */
   thread: 8,
+  /** n more uses of the path by the thread's calls (folded calls' paths, apart from their tallies). */
+  paths: 9,
 } as const;
 
 /** How a call ended. */

@@ -21,6 +21,7 @@ import {
   SCAN_UNFINISHED,
   utf8,
 } from "./scan.js";
+import { CALLS, DONE, PATH, Tallies } from "./tallies.js";
 
 /** Distinct paths an adapter keeps (the builder keeps as many): past it, uses are counted as omitted. */
 export const MAX_PATHS = 20000;
@@ -49,8 +50,6 @@ export interface SliceResult {
 interface Info {
   /** The name's string id. */
   id: number;
-  /** A small index of its own (tally slots). */
-  index: number;
   interesting?: number[];
   time: boolean;
   separate: boolean;
@@ -61,34 +60,12 @@ interface Info {
   strings: boolean;
 }
 
-/** Calls folded since the last event, by thread, name, values and path. */
-interface Tally {
-  tid: number;
-  name: number;
-  v0: number;
-  v1: number;
-  v2: number;
-  path: number;
-  calls: number;
-  errors: number;
-  noReturn: number;
-  /** The flush it belongs to: an older one has been sent. */
-  gen: number;
-}
-/** Per thread, per syscall (by its index): its tallies of this flush (plain, by one value, by several). */
-interface Slot {
-  plain?: Tally;
-  one?: Map<number, Tally>;
-  many?: Map<string, Tally>;
-  done?: Tally;
-}
 /** A thread as this adapter knows it: the slice it was last met in, its folded unfinished call. */
 interface ThreadState {
   tid: number;
   slice: number;
   /** The name id of its unfinished call counted in a tally (-1: none). */
   pending: number;
-  slots: (Slot | undefined)[];
 }
 
 export class StraceAdapter {
@@ -98,9 +75,8 @@ export class StraceAdapter {
   private readonly paths = new Interner(MAX_PATHS);
   private readonly out = new EventBatch(1 << 12);
   private readonly threads = new Map<number, ThreadState>();
-  /** The tallies of this flush, in the order they were started (the builder applies them in that order). */
-  private readonly order: Tally[] = [];
-  private gen = 0;
+  /** The calls folded since the last event of its own. */
+  private readonly tallies = new Tallies();
   /** Threads whose unfinished call was folded into a tally: a pending event at the slice's end if still open. */
   private readonly waiting: ThreadState[] = [];
   private readonly infos = new Map<string, Info>();
@@ -141,7 +117,7 @@ export class StraceAdapter {
         const tid = line.pid;
         let st = this.threads.get(tid);
         if (st === undefined) {
-          st = { tid, slice: -1, pending: -1, slots: [] };
+          st = { tid, slice: -1, pending: -1 };
           this.threads.set(tid, st);
         }
         let fold = !info.separate && !firstLine && st.slice === slice;
@@ -154,7 +130,7 @@ export class StraceAdapter {
           if (fold && st.pending >= 0) {
             const p = st.pending;
             st.pending = -1;
-            const t = this.doneFor(st, info);
+            const t = this.tallies.entry(DONE, tid, info.id, -1, -1, -1);
             if (p === info.id) this.countEnd(t);
             pos = e + 1;
             continue;
@@ -258,6 +234,8 @@ export class StraceAdapter {
       return;
     }
     if (ev.kind === "exit") {
+      // the thread is gone (its pid may come back as another): what this adapter knew of it is dropped
+      this.threads.delete(ev.pid);
       const i = out.push(Ev.exit, ev.pid, -1);
       out.n[i] = ev.status ?? -1;
       if (ev.signal) out.text[i] = this.strings.id(ev.signal);
@@ -302,18 +280,23 @@ export class StraceAdapter {
   /** Sends the tallies so far as events, before an event that may change the builder's state. */
   private flush(): void {
     const out = this.out;
-    for (const t of this.order) {
-      const i = out.push(Ev.tally, t.tid, t.name);
-      out.n[i] = t.calls;
-      out.errors[i] = t.errors;
-      out.noReturn[i] = t.noReturn;
-      out.v0[i] = t.v0;
-      out.v1[i] = t.v1;
-      out.v2[i] = t.v2;
-      out.path[i] = t.path;
+    const t = this.tallies;
+    for (let e = 0; e < t.count; e++) {
+      if (t.kind[e] === PATH) {
+        const i = out.push(Ev.paths, t.tid[e], -1);
+        out.path[i] = t.name[e];
+        out.n[i] = t.calls[e];
+        continue;
+      }
+      const i = out.push(Ev.tally, t.tid[e], t.name[e]);
+      out.n[i] = t.calls[e];
+      out.errors[i] = t.errors[e];
+      out.noReturn[i] = t.noReturn[e];
+      out.v0[i] = t.v0[e];
+      out.v1[i] = t.v1[e];
+      out.v2[i] = t.v2[e];
     }
-    this.order.length = 0;
-    this.gen++;
+    t.clear();
   }
 
   /** Counts a call line into its thread's tally: values and path cut from the bytes. */
@@ -327,22 +310,28 @@ export class StraceAdapter {
       v1 = this.ids[1];
       v2 = this.ids[2];
     }
-    let path = -1;
-    if (info.pathArg !== undefined && this.line.nthArg(buf, info.pathArg))
-      path = this.pathId(buf, this.line.spanStart, this.line.spanEnd);
-    const t = this.tallyFor(st, info, v0, v1, v2, path);
-    t.calls++;
+    const t = this.tallies.entry(CALLS, st.tid, info.id, v0, v1, v2);
+    this.tallies.calls[t]++;
+    if (info.pathArg !== undefined && this.line.nthArg(buf, info.pathArg)) {
+      // paths are counted apart: a tally per distinct path would be a row per call
+      const path = this.pathId(buf, this.line.spanStart, this.line.spanEnd);
+      if (path >= 0) {
+        // (the entry first: making it may replace the columns)
+        const p = this.tallies.entry(PATH, st.tid, path, -1, -1, -1);
+        this.tallies.calls[p]++;
+      }
+    }
     if (kind === SCAN_UNFINISHED) {
       if (st.pending < 0) this.waiting.push(st);
       st.pending = info.id;
     } else this.countEnd(t);
   }
 
-  /** The end of a call counted in a tally: never returned, or failed with an errno. */
-  private countEnd(t: Tally): void {
+  /** The end of a call counted in tally entry t: never returned, or failed with an errno. */
+  private countEnd(t: number): void {
     const ret = this.line.ret;
-    if (ret === RET_NEVER) t.noReturn++;
-    else if (ret === RET_ERROR) t.errors++;
+    if (ret === RET_NEVER) this.tallies.noReturn[t]++;
+    else if (ret === RET_ERROR) this.tallies.errors[t]++;
   }
 
   /** The ids of the values of the arguments `idx` (at most three) of the line scanned last (-1: none). */
@@ -397,66 +386,11 @@ export class StraceAdapter {
         pathArg: PATH_ARG[text],
         execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
         strings: this.stringNames.has(text),
-        index: this.infos.size,
       };
       this.infos.set(text, info);
     }
     if (name.kept) name.info = info;
     return info;
-  }
-
-  private slotOf(st: ThreadState, index: number): Slot {
-    let slot = st.slots[index];
-    if (slot === undefined) {
-      while (st.slots.length < index) st.slots.push(undefined); // dense: no holes
-      slot = { plain: undefined, one: undefined, many: undefined, done: undefined };
-      st.slots[index] = slot;
-    }
-    return slot;
-  }
-
-  private fresh(t: Tally | undefined): t is Tally {
-    return t !== undefined && t.gen === this.gen;
-  }
-
-  private newTally(tid: number, name: number, v0: number, v1: number, v2: number, path: number): Tally {
-    const t = { tid, name, v0, v1, v2, path, calls: 0, errors: 0, noReturn: 0, gen: this.gen };
-    this.order.push(t);
-    return t;
-  }
-
-  /** The tally for calls of a syscall by a thread with these value ids and path id (-1: none). */
-  private tallyFor(st: ThreadState, info: Info, v0: number, v1: number, v2: number, path: number): Tally {
-    const slot = this.slotOf(st, info.index);
-    const name = info.id;
-    if (v1 < 0 && v2 < 0 && path < 0) {
-      if (v0 < 0) {
-        if (!this.fresh(slot.plain)) slot.plain = this.newTally(st.tid, name, -1, -1, -1, -1);
-        return slot.plain;
-      }
-      slot.one ??= new Map();
-      let t = slot.one.get(v0);
-      if (!this.fresh(t)) {
-        t = this.newTally(st.tid, name, v0, -1, -1, -1);
-        slot.one.set(v0, t);
-      }
-      return t;
-    }
-    slot.many ??= new Map();
-    const key = `${v0} ${v1} ${v2} ${path}`;
-    let t = slot.many.get(key);
-    if (!this.fresh(t)) {
-      t = this.newTally(st.tid, name, v0, v1, v2, path);
-      slot.many.set(key, t);
-    }
-    return t;
-  }
-
-  /** The tally for completions (resumed lines) of a syscall by a thread. */
-  private doneFor(st: ThreadState, info: Info): Tally {
-    const slot = this.slotOf(st, info.index);
-    if (!this.fresh(slot.done)) slot.done = this.newTally(st.tid, info.id, -1, -1, -1, -1);
-    return slot.done;
   }
 }
 

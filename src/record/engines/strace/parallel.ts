@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { EventNeeds } from "../../builder.js";
 import type { SliceResult } from "./adapter.js";
-import type { CreditMessage, ScanJob, ScannerMessage } from "./scan-protocol.js";
+import type { ScanJob, ScannerMessage, ScanOrder } from "./scan-protocol.js";
 
 const SLICE = 4 << 20;
 /** A scanner thread's heap: small keeps the process's memory flat; a log that needs more is rescanned in one thread. */
@@ -36,25 +36,44 @@ export async function scanFileParallel(
   const strings: string[][] = [];
   const ready = new Map<number, { result: SliceResult; worker: number }>();
   let expected = 0;
+  let handedOut = 0;
   let stopped = false;
   await new Promise<void>((resolve, reject) => {
+    // slices are handed out as threads finish them (a thread that started late or runs on a busy core
+    // takes fewer), at most WINDOW ahead per thread: the results waiting for their turn stay few
+    const outstanding: number[] = [];
+    const handOut = (w: number) => {
+      while (
+        outstanding[w] < WINDOW &&
+        handedOut < slices.length &&
+        handedOut - expected < workers.length * (WINDOW + 1) &&
+        !stopped
+      ) {
+        const [from, to] = slices[handedOut];
+        const order: ScanOrder = { type: "scan", slice: handedOut++, from, to };
+        workers[w].postMessage(order);
+        outstanding[w]++;
+      }
+    };
+    const finish = () => {
+      // asked to stop, not terminated: terminating a thread while V8 compiles its code on another thread
+      // aborts the whole process (an assertion in Node's platform code, seen here on Node 20)
+      const stop: ScanOrder = { type: "stop" };
+      for (const w of workers) w.postMessage(stop);
+      resolve();
+    };
     const drain = () => {
       for (;;) {
         const got = ready.get(expected);
         if (!got) break;
         ready.delete(expected);
         if (!stopped) stopped = !take(got.result, strings[got.worker]);
-        const credit: CreditMessage = { type: "credit", slices: 1 };
-        workers[got.worker].postMessage(credit);
         expected++;
       }
-      if (expected >= slices.length || stopped) {
-        for (const w of workers) void w.terminate();
-        resolve();
-      }
+      if (expected >= slices.length || stopped) finish();
     };
     for (let w = 0; w < threads; w++) {
-      const job: ScanJob = { file, slices, first: w, stride: threads, window: 2, needs };
+      const job: ScanJob = { file, needs };
       const worker = new Worker(new URL("./scan-worker.js", import.meta.url), {
         workerData: job,
         // a scanner keeps little: small heaps keep the process's memory flat
@@ -62,18 +81,25 @@ export async function scanFileParallel(
       });
       strings.push([]);
       worker.on("message", (m: ScannerMessage) => {
-        if (m.type === "done") return;
+        if (stopped || expected >= slices.length) return;
         // a thread's new strings arrive in the order it made them: its table is complete up to this slice
         for (const s of m.result.strings) strings[w].push(s);
         ready.set(m.result.slice, { result: m.result, worker: w });
+        outstanding[w]--;
         drain();
+        for (let x = 0; x < workers.length; x++) handOut(x);
       });
       worker.on("error", (e: NodeJS.ErrnoException) => {
         for (const x of workers) void x.terminate();
         reject(e.code === "ERR_WORKER_OUT_OF_MEMORY" ? new ScannerOutOfMemory(e) : e);
       });
       workers.push(worker);
+      outstanding.push(0);
+      handOut(w);
     }
-    if (slices.length === 0) resolve();
+    if (slices.length === 0) finish();
   });
 }
+
+/** Slices a thread is given ahead of the results the main thread has taken from it. */
+const WINDOW = 2;

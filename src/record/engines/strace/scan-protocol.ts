@@ -2,22 +2,17 @@
 import type { EventNeeds } from "../../builder.js";
 import type { SliceResult } from "./adapter.js";
 
-/** A scanner thread's assignment (its workerData): every `stride`-th slice of `slices`, from `first`. */
+/** A scanner thread's start (its workerData): the log and what the builder needs of its events. */
 export interface ScanJob {
   file: string;
-  slices: [number, number][];
-  first: number;
-  stride: number;
-  /** Slices a thread may send before the main thread has taken them (bounds memory). */
-  window: number;
   needs: EventNeeds;
 }
 
-/** Scanner → main: one slice's result, or the end of the thread's slices. */
-export type ScannerMessage = { type: "slice"; result: SliceResult } | { type: "done" };
+/** Main → scanner: scan slice `slice`, the lines that start in [from, to) of the file; or stop. */
+export type ScanOrder = { type: "scan"; slice: number; from: number; to: number } | { type: "stop" };
 
-/** Main → scanner: the main thread took `slices` more results; the scanner may send as many more. */
-export interface CreditMessage {
-  type: "credit";
-  slices: number;
+/** Scanner → main: one slice's result. */
+export interface ScannerMessage {
+  type: "slice";
+  result: SliceResult;
 }

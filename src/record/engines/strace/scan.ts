@@ -380,14 +380,26 @@ export async function forEachChunkOfLines(
 ): Promise<void> {
   let rest: Buffer | undefined;
   for await (const chunk of input as AsyncIterable<Buffer>) {
-    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
-    const last = buf.lastIndexOf(10);
-    if (last < 0) {
-      rest = buf;
+    let from = 0;
+    if (rest) {
+      // only the line cut between two chunks is copied (not the whole chunk after it)
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        rest = Buffer.concat([rest, chunk]);
+        continue;
+      }
+      const line = Buffer.concat([rest, chunk.subarray(0, nl + 1)]);
+      rest = undefined;
+      from = nl + 1;
+      fn(line, 0, line.length);
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last < from) {
+      if (from < chunk.length) rest = chunk.subarray(from);
       continue;
     }
-    fn(buf, 0, last + 1);
-    rest = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
+    fn(chunk, from, last + 1);
+    rest = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined;
   }
   if (rest?.length) fn(rest, 0, rest.length);
 }
