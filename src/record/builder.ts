@@ -3,13 +3,13 @@ import { allSyscallNames } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
 import { Ev, type EventColumns, Result } from "./events.js";
 import {
-  addCounts,
   INTERESTING_ARGS,
   PATH_ARG,
   type ProcessProfile,
   type Profile,
   type RecordingEngine,
   type SyscallCounts,
+  type ThreadProfile,
 } from "./profile.js";
 
 /** When the work phase starts (--after). */
@@ -96,6 +96,17 @@ function toCounts(c: Counter): SyscallCounts {
     ...(c.argMaps ? { args: plain(c.argMaps) } : {}),
     ...(c.workArgMaps ? { workArgs: plain(c.workArgMaps) } : {}),
   };
+}
+/** Adds counter b into a (argument values included). */
+function addCounter(a: Counter, b: Counter): void {
+  a.setup += b.setup;
+  a.work += b.work;
+  a.errors += b.errors;
+  const merge = (into: Map<number, Map<string, number>>, from: Map<number, Map<string, number>>) => {
+    for (const [i, vals] of from) for (const [v, n] of vals) bump(into, i, v, n);
+  };
+  if (b.argMaps) merge((a.argMaps ??= new Map()), b.argMaps);
+  if (b.workArgMaps) merge((a.workArgMaps ??= new Map()), b.workArgMaps);
 }
 /** localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of threads). */
 const byName = new Intl.Collator().compare;
@@ -564,24 +575,32 @@ export class ProfileBuilder {
   }): Profile {
     const groups = new Set<Group>(this.finished);
     for (const t of this.threads.values()) groups.add(t.group);
+    // names sorted once (a collator per comparison is slow for tens of thousands of threads)
+    const names = new Set<string>();
+    for (const g of groups) for (const t of g.threads.values()) for (const n of t.counts.keys()) names.add(n);
+    const rank = new Map([...names].sort(byName).map((n, i) => [n, i]));
+    const byRank = (a: [string, Counter], b: [string, Counter]) =>
+      (rank.get(a[0]) ?? 0) - (rank.get(b[0]) ?? 0);
     const processes: ProcessProfile[] = [];
-    const totals: Record<string, SyscallCounts> = dict();
+    const totals = new Map<string, Counter>();
     for (const g of groups) {
-      const threads = [...g.threads.values()]
-        .filter((t) => t.counts.size > 0)
-        .map((t) => ({
-          tid: t.tid,
-          syscalls: Object.fromEntries(
-            [...t.counts.entries()].sort(([a], [b]) => byName(a, b)).map(([n, c]) => [n, toCounts(c)]),
-          ),
-        }));
-      if (threads.length === 0) continue;
-      for (const t of threads) {
-        for (const [name, c] of Object.entries(t.syscalls)) {
-          totals[name] ??= { setup: 0, work: 0, errors: 0 };
-          addCounts(totals[name], c);
+      const threads: ThreadProfile[] = [];
+      for (const t of g.threads.values()) {
+        if (t.counts.size === 0) continue;
+        // (null prototype: a log's syscall names are data, "__proto__" included)
+        const syscalls: Record<string, SyscallCounts> = dict();
+        for (const [n, c] of [...t.counts].sort(byRank)) {
+          syscalls[n] = toCounts(c);
+          let sum = totals.get(n);
+          if (!sum) {
+            sum = { setup: 0, work: 0, errors: 0 };
+            totals.set(n, sum);
+          }
+          addCounter(sum, c);
         }
+        threads.push({ tid: t.tid, syscalls });
       }
+      if (threads.length === 0) continue;
       processes.push({
         pid: g.pid,
         exe: g.exe,
@@ -604,7 +623,7 @@ export class ProfileBuilder {
       phaseBoundary: meta.phaseText,
       exitStatus: meta.exitStatus,
       signal: meta.signal,
-      syscalls: Object.fromEntries(Object.entries(totals).sort(([a], [b]) => byName(a, b))),
+      syscalls: Object.fromEntries([...totals].sort(byRank).map(([n, c]) => [n, toCounts(c)])),
       processes,
       paths: Object.fromEntries([...this.paths.entries()].sort((a, b) => b[1] - a[1])),
       ...(this.pathsOmitted ? { pathsOmitted: this.pathsOmitted } : {}),
