@@ -235,28 +235,49 @@ if (only === undefined || only === "server") {
       return true;
     }
   };
-  const engines = ["untraced", ...(hasBpf ? ["bpf"] : []), "ftrace", "strace"];
+  // "bare bpftrace count": nginx untraced by sysfence while a one-line bpftrace script counts its
+  // (thread, syscall) pairs in the kernel — what any bpftrace recording costs, to compare the engine with
+  const engines = ["untraced", ...(hasBpf ? ["bare bpftrace count", "bpf"] : []), "ftrace", "strace"];
   const rps = new Map<string, number[]>(engines.map((e) => [e, []]));
   for (let r = 0; r < runs; r++)
     for (const engine of engines) {
       const port = await freePort();
       const argv = site(port);
-      const [cmd, args] = engine === "untraced" ? [argv[0], argv.slice(1)] : record(engine, argv);
+      const bare = engine === "bare bpftrace count";
+      // the bare script runs beside an untraced nginx, started once bpftrace has attached
+      const counter = bare
+        ? spawn(
+            "bpftrace",
+            [
+              "-e",
+              `BEGIN { printf("READY\\n"); } tracepoint:raw_syscalls:sys_enter /comm == "nginx"/ { $id = args->id; @[tid, $id] = count(); }`,
+            ],
+            { stdio: ["ignore", "pipe", "ignore"] },
+          )
+        : undefined;
+      if (counter)
+        await new Promise<void>((res) => counter.stdout?.on("data", (d: Buffer) => d.includes("READY") && res()));
+      const [cmd, args] = engine === "untraced" || bare ? [argv[0], argv.slice(1)] : record(engine, argv);
       const child = spawn(cmd, args as string[], { stdio: "ignore" });
       const exited = new Promise((res) => child.on("exit", res));
       await waitForPort(port, 30000);
       await closedLoop(port, 1000); // warm up
       rps.get(engine)?.push(await closedLoop(port, 6000));
       const daemon =
-        engine === "untraced" ? child.pid : descendants(child.pid as number).find((p) => !helper(p));
+        engine === "untraced" || bare ? child.pid : descendants(child.pid as number).find((p) => !helper(p));
       if (daemon) process.kill(daemon, "SIGQUIT");
       await exited;
+      if (counter) {
+        const done = new Promise((res) => counter.on("exit", res));
+        counter.kill("SIGINT");
+        await done;
+      }
     }
   const base = median(rps.get("untraced") ?? [1]);
   for (const engine of engines) {
     const m = median(rps.get(engine) ?? []);
     serverRows.push(
-      `| nginx, 8 keep-alive clients, 6 s | ${engine === "untraced" ? "untraced" : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} |`,
+      `| nginx, 8 keep-alive clients, 6 s | ${engine === "untraced" || engine.startsWith("bare") ? engine : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} |`,
     );
   }
   results.server = Object.fromEntries([...rps].map(([e, v]) => [e, { runs: v, median: median(v) }]));
