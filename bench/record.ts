@@ -256,7 +256,9 @@ if (only === undefined || only === "server") {
           )
         : undefined;
       if (counter)
-        await new Promise<void>((res) => counter.stdout?.on("data", (d: Buffer) => d.includes("READY") && res()));
+        await new Promise<void>((res) =>
+          counter.stdout?.on("data", (d: Buffer) => d.includes("READY") && res()),
+        );
       const [cmd, args] = engine === "untraced" || bare ? [argv[0], argv.slice(1)] : record(engine, argv);
       const child = spawn(cmd, args as string[], { stdio: "ignore" });
       const exited = new Promise((res) => child.on("exit", res));
