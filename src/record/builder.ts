@@ -105,8 +105,14 @@ function addCounter(a: Counter, b: Counter): void {
   const merge = (into: Map<number, Map<string, number>>, from: Map<number, Map<string, number>>) => {
     for (const [i, vals] of from) for (const [v, n] of vals) bump(into, i, v, n);
   };
-  if (b.argMaps) merge((a.argMaps ??= new Map()), b.argMaps);
-  if (b.workArgMaps) merge((a.workArgMaps ??= new Map()), b.workArgMaps);
+  if (b.argMaps) {
+    a.argMaps ??= new Map();
+    merge(a.argMaps, b.argMaps);
+  }
+  if (b.workArgMaps) {
+    a.workArgMaps ??= new Map();
+    merge(a.workArgMaps, b.workArgMaps);
+  }
 }
 /** localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of threads). */
 const byName = new Intl.Collator().compare;
