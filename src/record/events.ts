@@ -29,153 +29,111 @@ export const Ev = {
 /** How a call ended. */
 export const Result = { none: 0, noReturn: 1, ok: 2, failed: 3 } as const;
 
-/** A batch's columns, as sent between threads (the arrays are transferred). */
-export interface EventColumns {
-  length: number;
-  kind: Uint8Array;
-  tid: Int32Array;
-  /** The syscall's name (string id). */
-  sys: Int32Array;
-  result: Uint8Array;
-  /** The errno's name (string id, -1: none). */
-  errno: Int32Array;
-  /** The values of the syscall's arguments worth filtering (INTERESTING_ARGS order; string ids, -1: none). */
-  v0: Int32Array;
-  v1: Int32Array;
-  v2: Int32Array;
-  /** The path or socket address the call names (string id, -1: none). */
-  path: Int32Array;
-  /** An exec's new file name; the strings a marker write carries; a signal's name (string id, -1: none). */
-  text: Int32Array;
-  /** Calls in a tally (1 for a call row); exit status; signal count; a thread's leader. */
-  n: Int32Array;
-  errors: Int32Array;
-  noReturn: Int32Array;
-  /** Seconds since the epoch; NaN when the engine did not stamp the event. */
-  time: Float64Array;
+/**
+ * A batch's columns, by name and type:
+ * - tid; sys: the syscall's name (string id); result; errno: its name (string id, -1: none);
+ * - v0, v1, v2: the values of the syscall's arguments worth filtering (INTERESTING_ARGS order; string ids,
+ *   -1: none); path: the path or socket address the call names (string id, -1: none);
+ * - text: an exec's new file name, the strings a marker write carries, a signal's name (string id, -1: none);
+ * - n: calls in a tally (1 for a call row), exit status, signal count, a thread's leader, a path's uses;
+ *   errors, noReturn: of a tally's calls;
+ * - time: seconds since the epoch, NaN when the engine did not stamp the event.
+ */
+const COLUMNS = {
+  kind: Uint8Array,
+  tid: Int32Array,
+  sys: Int32Array,
+  result: Uint8Array,
+  errno: Int32Array,
+  v0: Int32Array,
+  v1: Int32Array,
+  v2: Int32Array,
+  path: Int32Array,
+  text: Int32Array,
+  n: Int32Array,
+  errors: Int32Array,
+  noReturn: Int32Array,
+  time: Float64Array,
+} as const;
+type ColumnName = keyof typeof COLUMNS;
+const NAMES = Object.keys(COLUMNS) as ColumnName[];
+
+/** A batch's columns (as sent between threads: the arrays are transferred). */
+export type EventColumns = { length: number } & {
+  -readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]>;
+};
+
+/** A typed array's contents in a new one of `size` elements (the rest zero). */
+export function grown<T extends Uint8Array | Int32Array | Float64Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a.subarray(0, Math.min(a.length, size)));
+  return b;
 }
 
-/** A growing batch of rows. */
-export class EventBatch implements EventColumns {
-  length = 0;
-  kind: Uint8Array;
-  tid: Int32Array;
-  sys: Int32Array;
-  result: Uint8Array;
-  errno: Int32Array;
-  v0: Int32Array;
-  v1: Int32Array;
-  v2: Int32Array;
-  path: Int32Array;
-  text: Int32Array;
-  n: Int32Array;
-  errors: Int32Array;
-  noReturn: Int32Array;
-  time: Float64Array;
+function allocate(capacity: number): EventColumns {
+  const c = { length: 0 } as Record<string, unknown>;
+  for (const k of NAMES) c[k] = new COLUMNS[k](capacity);
+  return c as EventColumns;
+}
+
+/** A growing batch of rows: `columns` holds them (read `columns`, or pass the batch, as EventColumns). */
+export class EventBatch {
+  columns: EventColumns;
 
   constructor(capacity = 1024) {
-    this.kind = new Uint8Array(capacity);
-    this.tid = new Int32Array(capacity);
-    this.sys = new Int32Array(capacity);
-    this.result = new Uint8Array(capacity);
-    this.errno = new Int32Array(capacity);
-    this.v0 = new Int32Array(capacity);
-    this.v1 = new Int32Array(capacity);
-    this.v2 = new Int32Array(capacity);
-    this.path = new Int32Array(capacity);
-    this.text = new Int32Array(capacity);
-    this.n = new Int32Array(capacity);
-    this.errors = new Int32Array(capacity);
-    this.noReturn = new Int32Array(capacity);
-    this.time = new Float64Array(capacity);
+    this.columns = allocate(capacity);
+  }
+
+  get length(): number {
+    return this.columns.length;
   }
 
   /** Appends a row of `kind` for thread tid and syscall sys (-1: none), every other field empty; its index. */
   push(kind: number, tid: number, sys: number): number {
-    if (this.length === this.kind.length) this.grow();
-    const i = this.length++;
-    this.kind[i] = kind;
-    this.tid[i] = tid;
-    this.sys[i] = sys;
-    this.result[i] = Result.none;
-    this.errno[i] = -1;
-    this.v0[i] = -1;
-    this.v1[i] = -1;
-    this.v2[i] = -1;
-    this.path[i] = -1;
-    this.text[i] = -1;
-    this.n[i] = 1;
-    this.errors[i] = 0;
-    this.noReturn[i] = 0;
-    this.time[i] = Number.NaN;
+    let c = this.columns;
+    if (c.length === c.kind.length) {
+      const size = c.kind.length * 2;
+      const g = { length: c.length } as Record<string, unknown>;
+      for (const k of NAMES) g[k] = grown(c[k], size);
+      c = g as EventColumns;
+      this.columns = c;
+    }
+    const i = c.length++;
+    c.kind[i] = kind;
+    c.tid[i] = tid;
+    c.sys[i] = sys;
+    c.result[i] = Result.none;
+    c.errno[i] = -1;
+    c.v0[i] = -1;
+    c.v1[i] = -1;
+    c.v2[i] = -1;
+    c.path[i] = -1;
+    c.text[i] = -1;
+    c.n[i] = 1;
+    c.errors[i] = 0;
+    c.noReturn[i] = 0;
+    c.time[i] = Number.NaN;
     return i;
   }
 
-  private grow(): void {
-    const size = this.kind.length * 2;
-    const more = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.kind = more(this.kind);
-    this.tid = more(this.tid);
-    this.sys = more(this.sys);
-    this.result = more(this.result);
-    this.errno = more(this.errno);
-    this.v0 = more(this.v0);
-    this.v1 = more(this.v1);
-    this.v2 = more(this.v2);
-    this.path = more(this.path);
-    this.text = more(this.text);
-    this.n = more(this.n);
-    this.errors = more(this.errors);
-    this.noReturn = more(this.noReturn);
-    this.time = more(this.time);
+  /** Empties the batch (its arrays are reused). */
+  clear(): void {
+    this.columns.length = 0;
   }
 
   /** The rows so far as exact-size columns (copies; the batch is emptied for reuse). */
   take(): EventColumns {
-    const k = this.length;
-    this.length = 0;
-    return {
-      length: k,
-      kind: this.kind.slice(0, k),
-      tid: this.tid.slice(0, k),
-      sys: this.sys.slice(0, k),
-      result: this.result.slice(0, k),
-      errno: this.errno.slice(0, k),
-      v0: this.v0.slice(0, k),
-      v1: this.v1.slice(0, k),
-      v2: this.v2.slice(0, k),
-      path: this.path.slice(0, k),
-      text: this.text.slice(0, k),
-      n: this.n.slice(0, k),
-      errors: this.errors.slice(0, k),
-      noReturn: this.noReturn.slice(0, k),
-      time: this.time.slice(0, k),
-    };
+    const c = this.columns;
+    const out = { length: c.length } as Record<string, unknown>;
+    for (const k of NAMES) out[k] = c[k].slice(0, c.length);
+    c.length = 0;
+    return out as EventColumns;
   }
 }
 
 /** The buffers of a batch's columns, to transfer it to another thread without copying. */
 export function transferList(c: EventColumns): ArrayBuffer[] {
-  return [
-    c.kind,
-    c.tid,
-    c.sys,
-    c.result,
-    c.errno,
-    c.v0,
-    c.v1,
-    c.v2,
-    c.path,
-    c.text,
-    c.n,
-    c.errors,
-    c.noReturn,
-    c.time,
-  ].map((a) => a.buffer as ArrayBuffer);
+  return NAMES.map((k) => c[k].buffer as ArrayBuffer);
 }
 
 /**

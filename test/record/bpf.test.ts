@@ -20,11 +20,12 @@ function record(
   engine: string,
   argv: string[],
   env: NodeJS.ProcessEnv = {},
+  options: string[] = [],
 ): { profile: Profile; stderr: string } {
   const out = join(dir, `${engine}-${Math.random().toString(36).slice(2)}.json`);
   const r = spawnSync(
     process.execPath,
-    [CLI_PATH, "record", "-q", "--engine", engine, "-o", out, "--", ...argv],
+    [CLI_PATH, "record", "-q", "--engine", engine, ...options, "-o", out, "--", ...argv],
     {
       encoding: "utf8",
       env: { ...process.env, ...env },
@@ -118,28 +119,16 @@ describe("record --engine bpf", { skip }, () => {
     ]);
     // (record without --after: everything is setup)
     assert.equal(profile.syscalls.listen?.setup, 1);
-    const out = join(dir, "phase.json");
-    const r = spawnSync(
-      process.execPath,
+    const { profile: p } = record(
+      "bpf",
       [
-        CLI_PATH,
-        "record",
-        "-q",
-        "--engine",
-        "bpf",
-        "--after",
-        "listen",
-        "-o",
-        out,
-        "--",
         "python3",
         "-c",
         "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); s.getsockname(); s.close()",
       ],
-      { encoding: "utf8" },
+      {},
+      ["--after", "listen"],
     );
-    assert.equal(r.status, 0, r.stderr);
-    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
     assert.equal(p.syscalls.listen.setup, 1);
     assert.equal(p.syscalls.getsockname.work, 1, "after listen: work");
     assert.equal(p.syscalls.getsockname.setup, 0);
@@ -150,30 +139,12 @@ describe("--after delay:SECONDS with every engine", () => {
   it("splits the phases by time the same way under strace, ftrace and bpf", { skip }, async () => {
     const script = "cat /etc/hostname >/dev/null; sleep 0.8; cat /etc/hostname >/dev/null";
     for (const engine of ["strace", "ftrace", "bpf"]) {
-      const out = join(dir, `delay-${engine}.json`);
-      const r = spawnSync(
-        process.execPath,
-        [
-          CLI_PATH,
-          "record",
-          "-q",
-          "--engine",
-          engine,
-          "--after",
-          "delay:0.4",
-          "--only-exe",
-          "cat",
-          "-o",
-          out,
-          "--",
-          "sh",
-          "-c",
-          script,
-        ],
-        { encoding: "utf8" },
-      );
-      assert.equal(r.status, 0, `${engine}: ${r.stderr}`);
-      const profile = JSON.parse(readFileSync(out, "utf8")) as Profile;
+      const { profile } = record(engine, ["sh", "-c", script], {}, [
+        "--after",
+        "delay:0.4",
+        "--only-exe",
+        "cat",
+      ]);
       const [first, second] = profile.processes;
       const opens = (p: (typeof profile.processes)[number], phase: "setup" | "work") =>
         p.threads.reduce((a, t) => a + (t.syscalls.openat?.[phase] ?? 0), 0);

@@ -211,4 +211,22 @@ describe("the ftrace adapter (tracepoint lines → decoded events)", () => {
     assert.equal(p.syscalls.exit_group.setup, 1);
     assert.deepEqual(builder.neverReturned(), new Map([["exit_group", 1]]));
   });
+  it("keeps every event of a batch that outgrows its columns (thread rows included)", async () => {
+    const { ProfileBuilder } = await import("../../src/record/builder.js");
+    const { FtraceAdapter } = await import("../../src/record/engines/ftrace/ftrace.js");
+    const builder = new ProfileBuilder(["prog"]);
+    const adapter = new FtraceAdapter(builder, { pid: 999, text: "end" }, "x86_64");
+    const line = (tid: number, body: string) => `   prog-${tid}    (  100) [001] .....  10.5: ${body}`;
+    // 6000 threads of process 100, each one getpid: 18000 rows in one batch (its columns start at 4096)
+    for (let k = 0; k < 6000; k++) {
+      adapter.line(line(101 + k, "sys_enter: NR 39 (0, 0, 0, 0, 0, 0)"));
+      adapter.line(line(101 + k, "sys_exit: NR 39 = 100"));
+    }
+    // the leader's first event comes last: the threads joined its process all the same
+    adapter.line(line(100, "sys_enter: NR 39 (0, 0, 0, 0, 0, 0)"));
+    adapter.flush();
+    const p = builder.build({ engine: { name: "ftrace" }, arch: "x86_64", complete: true });
+    assert.equal(p.syscalls.getpid.setup, 6001);
+    assert.ok(p.processes.every((x) => x.threads.length >= 1));
+  });
 });

@@ -86,13 +86,15 @@ export class FtraceAdapter {
     const time = Number(m[4]);
     const kind = m[5];
     const body = m[6];
-    const out = this.out;
     // (sysfence's main thread writes it: its tid is its pid; the tgid column is unknown for untraced tasks)
     if (kind === "tracing_mark_write") return tid === this.endMark.pid && body.trim() === this.endMark.text;
     // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
     if (!this.seen.has(tid)) {
       this.seen.add(tid);
-      if (tgid && tgid !== tid) out.n[out.push(Ev.thread, tid, -1)] = tgid;
+      if (tgid && tgid !== tid) {
+        const i = this.out.push(Ev.thread, tid, -1);
+        this.out.columns.n[i] = tgid;
+      }
     }
     if (kind === "sys_enter") {
       const e = /^NR (-?\d+) \(([^)]*)\)/.exec(body);
@@ -105,8 +107,8 @@ export class FtraceAdapter {
         this.pending.set(tid, { nr, regs });
         return false;
       }
-      const i = out.push(Ev.unfinished, tid, this.sysId(nr));
-      out.time[i] = time;
+      const i = this.out.push(Ev.unfinished, tid, this.sysId(nr));
+      this.out.columns.time[i] = time;
       this.values(i, this.nameOf(nr), regs);
       this.pending.set(tid, { nr, regs });
     } else if (kind === "sys_exit") {
@@ -118,13 +120,13 @@ export class FtraceAdapter {
       const ret = Number(e[2]);
       const err = ret < 0 && ret >= -4095 ? errnoName(-ret) : undefined;
       const exec = this.isExec(p.nr);
-      const i = out.push(exec ? Ev.call : Ev.resume, tid, this.sysId(p.nr));
-      out.time[i] = time;
-      out.result[i] = err ? Result.failed : Result.ok;
-      if (err) out.errno[i] = this.strings.id(err);
+      const i = this.out.push(exec ? Ev.call : Ev.resume, tid, this.sysId(p.nr));
+      this.out.columns.time[i] = time;
+      this.out.columns.result[i] = err ? Result.failed : Result.ok;
+      if (err) this.out.columns.errno[i] = this.strings.id(err);
       if (exec) {
         this.values(i, this.nameOf(p.nr), p.regs);
-        if (p.exe !== undefined) out.text[i] = out.path[i] = this.strings.id(p.exe);
+        if (p.exe !== undefined) this.out.columns.text[i] = this.out.columns.path[i] = this.strings.id(p.exe);
       }
     } else if (kind === "sched_process_exec") {
       const e = /filename=(.*) pid=(\d+) old_pid=(\d+)/.exec(body);
@@ -142,9 +144,9 @@ export class FtraceAdapter {
       if (e) {
         const name =
           Object.entries(constants.signals).find(([, v]) => v === Number(e[1]))?.[0] ?? `SIG${e[1]}`;
-        const i = out.push(Ev.signal, tid, -1);
-        out.text[i] = this.strings.id(name);
-        out.time[i] = time;
+        const i = this.out.push(Ev.signal, tid, -1);
+        this.out.columns.text[i] = this.strings.id(name);
+        this.out.columns.time[i] = time;
       }
     }
     return false;
@@ -153,8 +155,8 @@ export class FtraceAdapter {
   /** Feeds the events read so far to the builder. */
   flush(): void {
     if (this.out.length === 0) return;
-    this.builder.addBatch(this.out, this.strings.list);
-    this.out.length = 0;
+    this.builder.addBatch(this.out.columns, this.strings.list);
+    this.out.clear();
   }
 
   /** The values of the registers worth filtering, in row i (clone3's flags are in memory: none). */
@@ -163,7 +165,7 @@ export class FtraceAdapter {
     if (!idx || name === "clone3") return;
     // only the registers the call takes (vfork's are leftovers and would look like clone flags)
     const count = argCount(name) ?? 6;
-    const cols = [this.out.v0, this.out.v1, this.out.v2];
+    const cols = [this.out.columns.v0, this.out.columns.v1, this.out.columns.v2];
     for (let k = 0; k < idx.length && k < 3; k++) {
       const reg = idx[k] < count ? regs[idx[k]] : undefined;
       if (reg === undefined || !/^[0-9a-f]+$/i.test(reg)) continue;

@@ -180,29 +180,28 @@ export class StraceAdapter {
   /** A call, unfinished call or resumed call as an event of its own. */
   private callEvent(buf: Buffer, info: Info, kind: number): void {
     const line = this.line;
-    const out = this.out;
-    const i = out.push(
+    const i = this.out.push(
       kind === SCAN_RESUME ? Ev.resume : kind === SCAN_UNFINISHED ? Ev.unfinished : Ev.call,
       line.pid,
       info.id,
     );
-    out.result[i] = resultOf(line.ret);
-    if (line.errno) out.errno[i] = this.nameId(line.errno);
-    if (info.time || i === 0) out.time[i] = line.time();
+    this.out.columns.result[i] = resultOf(line.ret);
+    if (line.errno) this.out.columns.errno[i] = this.nameId(line.errno);
+    if (info.time || i === 0) this.out.columns.time[i] = line.time();
     if (kind === SCAN_RESUME) return;
     if (info.interesting !== undefined) {
       this.valueIds(buf, info.interesting);
-      out.v0[i] = this.ids[0];
-      out.v1[i] = this.ids[1];
-      out.v2[i] = this.ids[2];
+      this.out.columns.v0[i] = this.ids[0];
+      this.out.columns.v1[i] = this.ids[1];
+      this.out.columns.v2[i] = this.ids[2];
     }
     if (info.pathArg !== undefined && line.nthArg(buf, info.pathArg))
-      out.path[i] = this.pathId(buf, line.spanStart, line.spanEnd);
+      this.out.columns.path[i] = this.pathId(buf, line.spanStart, line.spanEnd);
     if (info.execArg >= 0 && line.nthArg(buf, info.execArg)) {
       const file = unquote(utf8(buf, line.spanStart, line.spanEnd));
-      if (file !== undefined) out.text[i] = this.strings.id(file);
+      if (file !== undefined) this.out.columns.text[i] = this.strings.id(file);
     } else if (info.strings && line.argEnd > line.argStart)
-      out.text[i] = this.strings.id(stringsIn(utf8(buf, line.argStart, line.argEnd)));
+      this.out.columns.text[i] = this.strings.id(stringsIn(utf8(buf, line.argStart, line.argEnd)));
   }
 
   /** A line the fast path leaves to the general parser: a signal, an exit, another clock, a summary, nonsense. */
@@ -219,34 +218,33 @@ export class StraceAdapter {
   }
 
   private slowEvent(ev: TraceEvent): void {
-    const out = this.out;
     const time = (i: number, t: number | undefined) => {
-      if (t !== undefined) out.time[i] = t;
+      if (t !== undefined) this.out.columns.time[i] = t;
     };
     if (ev.kind === "summary") {
       this.summary.push({ name: ev.name, calls: ev.calls });
       return;
     }
     if (ev.kind === "signal") {
-      const i = out.push(Ev.signal, ev.pid, -1);
-      out.text[i] = this.strings.id(ev.signal);
+      const i = this.out.push(Ev.signal, ev.pid, -1);
+      this.out.columns.text[i] = this.strings.id(ev.signal);
       time(i, ev.time);
       return;
     }
     if (ev.kind === "exit") {
       // the thread is gone (its pid may come back as another): what this adapter knew of it is dropped
       this.threads.delete(ev.pid);
-      const i = out.push(Ev.exit, ev.pid, -1);
-      out.n[i] = ev.status ?? -1;
-      if (ev.signal) out.text[i] = this.strings.id(ev.signal);
+      const i = this.out.push(Ev.exit, ev.pid, -1);
+      this.out.columns.n[i] = ev.status ?? -1;
+      if (ev.signal) this.out.columns.text[i] = this.strings.id(ev.signal);
       time(i, ev.time);
       return;
     }
     const info = this.infoOf(this.line.names.of(Buffer.from(ev.name), 0, Buffer.byteLength(ev.name)));
     const kind = ev.kind === "resume" ? Ev.resume : ev.unfinished ? Ev.unfinished : Ev.call;
-    const i = out.push(kind, ev.pid, info.id);
+    const i = this.out.push(kind, ev.pid, info.id);
     time(i, ev.time);
-    out.result[i] =
+    this.out.columns.result[i] =
       ev.ret === undefined
         ? Result.none
         : ev.ret === "?"
@@ -254,11 +252,11 @@ export class StraceAdapter {
           : ev.ret === "-1" && ev.errno
             ? Result.failed
             : Result.ok;
-    if (ev.errno) out.errno[i] = this.strings.id(ev.errno);
+    if (ev.errno) this.out.columns.errno[i] = this.strings.id(ev.errno);
     if (ev.kind === "resume") return;
     const arg = (k: number) => nthArg(ev.argText, k);
     const idx = info.interesting ?? [];
-    const cols = [out.v0, out.v1, out.v2];
+    const cols = [this.out.columns.v0, this.out.columns.v1, this.out.columns.v2];
     for (let k = 0; k < idx.length && k < 3; k++) {
       const raw = arg(idx[k]);
       const v = raw === undefined ? undefined : decodeValue(raw);
@@ -268,33 +266,32 @@ export class StraceAdapter {
       const raw = arg(info.pathArg);
       if (raw !== undefined) {
         const b = Buffer.from(raw);
-        out.path[i] = this.pathId(b, 0, b.length);
+        this.out.columns.path[i] = this.pathId(b, 0, b.length);
       }
     }
     if (info.execArg >= 0) {
       const file = unquote(arg(info.execArg));
-      if (file !== undefined) out.text[i] = this.strings.id(file);
-    } else if (info.strings) out.text[i] = this.strings.id(stringsIn(ev.argText));
+      if (file !== undefined) this.out.columns.text[i] = this.strings.id(file);
+    } else if (info.strings) this.out.columns.text[i] = this.strings.id(stringsIn(ev.argText));
   }
 
   /** Sends the tallies so far as events, before an event that may change the builder's state. */
   private flush(): void {
-    const out = this.out;
     const t = this.tallies;
     for (let e = 0; e < t.count; e++) {
       if (t.kind[e] === PATH) {
-        const i = out.push(Ev.paths, t.tid[e], -1);
-        out.path[i] = t.name[e];
-        out.n[i] = t.calls[e];
+        const i = this.out.push(Ev.paths, t.tid[e], -1);
+        this.out.columns.path[i] = t.name[e];
+        this.out.columns.n[i] = t.calls[e];
         continue;
       }
-      const i = out.push(Ev.tally, t.tid[e], t.name[e]);
-      out.n[i] = t.calls[e];
-      out.errors[i] = t.errors[e];
-      out.noReturn[i] = t.noReturn[e];
-      out.v0[i] = t.v0[e];
-      out.v1[i] = t.v1[e];
-      out.v2[i] = t.v2[e];
+      const i = this.out.push(Ev.tally, t.tid[e], t.name[e]);
+      this.out.columns.n[i] = t.calls[e];
+      this.out.columns.errors[i] = t.errors[e];
+      this.out.columns.noReturn[i] = t.noReturn[e];
+      this.out.columns.v0[i] = t.v0[e];
+      this.out.columns.v1[i] = t.v1[e];
+      this.out.columns.v2[i] = t.v2[e];
     }
     t.clear();
   }

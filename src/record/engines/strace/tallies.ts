@@ -2,6 +2,7 @@
 // values), completions per (thread, syscall), path uses per (thread, path) — in one open-addressing table
 // of typed arrays, emptied at each flush. No object per tally: a log of many short processes flushes
 // every few dozen lines, and allocating per tally cost a sixth of a scanner's time in garbage collection.
+import { grown } from "../../events.js";
 
 /** What an entry counts (its `name` column): a syscall's calls, a syscall's completions, or a path's uses. */
 export const CALLS = 0;
@@ -75,20 +76,15 @@ export class Tallies {
 
   private growEntries(): void {
     const size = this.tid.length * 2;
-    const more = <T extends Uint8Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.kind = more(this.kind);
-    this.tid = more(this.tid);
-    this.name = more(this.name);
-    this.v0 = more(this.v0);
-    this.v1 = more(this.v1);
-    this.v2 = more(this.v2);
-    this.calls = more(this.calls);
-    this.errors = more(this.errors);
-    this.noReturn = more(this.noReturn);
+    this.kind = grown(this.kind, size);
+    this.tid = grown(this.tid, size);
+    this.name = grown(this.name, size);
+    this.v0 = grown(this.v0, size);
+    this.v1 = grown(this.v1, size);
+    this.v2 = grown(this.v2, size);
+    this.calls = grown(this.calls, size);
+    this.errors = grown(this.errors, size);
+    this.noReturn = grown(this.noReturn, size);
   }
 
   /** A table twice the size, with the current entries placed again. */
