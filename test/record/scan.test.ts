@@ -251,3 +251,48 @@ describe("folding ordinary call lines into tallies", () => {
     }
   });
 });
+
+describe("random logs, folded or not, in one thread or several", () => {
+  it("give the same profile and never throw anything but 'not strace output'", async () => {
+    const { profileFromLog } = await import("../../src/record/engines/strace/strace.js");
+    const { parsePhase } = await import("../../src/record/builder.js");
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-rand-"));
+    // lines of every kind, for a few threads, some mutated; pids vary so threads, clones and execs mix
+    const line = fc
+      .tuple(
+        fc.constantFrom(...LINES),
+        fc.integer({ min: 1, max: 6 }),
+        fc.nat(8),
+        fc.string({ maxLength: 3 }),
+      )
+      .map(([l, pid, cut, noise]) => {
+        const withPid = l.replace(/^\d+/, String(pid));
+        return cut === 0 ? withPid.slice(0, Math.max(1, withPid.length - noise.length - 3)) + noise : withPid;
+      });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(line, { minLength: 1, maxLength: 120 }),
+        fc.constantFrom("listen", "first:read", "delay:0.000001", undefined),
+        async (lines, phase) => {
+          const file = join(dir, `log-${n++}`);
+          writeFileSync(file, `${lines.join("\n")}\n`);
+          const opts = { phase: parsePhase(phase), phaseText: phase };
+          const read = async (o: object) => {
+            try {
+              const r = await profileFromLog(file, { ...opts, ...o });
+              return { profile: r.profile, never: [...r.builder.neverReturned()] };
+            } catch (e) {
+              assert.match(String(e), /not strace output|is empty/);
+              return { error: String(e) };
+            }
+          };
+          const one = await read({ threads: 1 });
+          assert.deepEqual(await read({ threads: 1, unfolded: true }), one);
+          assert.deepEqual(await read({ threads: 2, parallelFrom: 0, sliceBytes: 173 }), one);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
