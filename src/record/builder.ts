@@ -44,6 +44,8 @@ export interface EventNeeds {
   timeNames: string[];
   /** Calls whose string arguments are read (into the text column). */
   strings: string[];
+  /** Every syscall name some architecture has: an adapter accepts only a few others (a newer strace's). */
+  known: string[];
 }
 
 /** Which processes to count (--only-exe / --exclude-exe), by full path or basename. */
@@ -189,6 +191,7 @@ export class ProfileBuilder {
         this.phase.kind === "delay" || this.unfolded ? null : [...FORKS, ...EXECS, ...times.timeNames],
       ...times,
       strings: this.phase.kind === "marker" ? [...WRITES] : [],
+      known: allSyscallNames(),
     };
   }
 

@@ -156,6 +156,24 @@ describe("profiles from existing logs", () => {
     assert.equal(JSON.stringify(profile.syscalls.ioctl.args), '{"1":{"__proto__":1}}');
     assert.equal(Object.getPrototypeOf({}).setup, undefined, "nothing leaked into Object.prototype");
   });
+  it("a log of invented syscall names stays small: past 64 unknown names their lines are not strace output", async () => {
+    const f = join(dir, "invented.log");
+    const lines = [
+      '1 openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3',
+      "1 syscall_0x1ff(0x1) = -1 ENOSYS (Function not implemented)",
+    ];
+    for (let i = 0; i < 5000; i++) lines.push(`1 invented${i}(1) = 0`);
+    writeFileSync(f, `${lines.join("\n")}\n`);
+    const { profile } = await profileFromLog(f);
+    assert.equal(profile.syscalls.openat.setup, 1);
+    assert.equal(
+      profile.syscalls.syscall_0x1ff.errors,
+      1,
+      "strace's name for a number it has no name for is a syscall",
+    );
+    assert.equal(Object.keys(profile.syscalls).filter((n) => n.startsWith("invented")).length, 64);
+    assert.equal(profile.complete, false, "the rest are marked as lines that are not strace output");
+  });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
   });

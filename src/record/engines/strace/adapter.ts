@@ -25,6 +25,14 @@ import { CALLS, DONE, PATH, Tallies } from "./tallies.js";
 
 /** Distinct paths an adapter keeps (the builder keeps as many): past it, uses are counted as omitted. */
 export const MAX_PATHS = 20000;
+/**
+ * Distinct names a log may use that no architecture's table has (a newer strace's new syscalls); past it,
+ * lines naming others are not strace output: a file of a million invented names would otherwise make a
+ * profile of a million syscalls.
+ */
+export const MAX_UNKNOWN_NAMES = 64;
+/** strace's own name for a syscall it has no name for. */
+const NUMBERED = /^syscall_(0x[0-9a-f]+|\d+)$/;
 /** Distinct argument values interned (past it each is decoded where it is met). */
 const MAX_VALUES = 100000;
 
@@ -58,6 +66,8 @@ interface Info {
   execArg: number;
   /** Its string arguments are read (marker writes). */
   strings: boolean;
+  /** Not a syscall name: one more unknown name than a log may bring (its lines are not strace output). */
+  bogus: boolean;
 }
 
 /** A thread as this adapter knows it: the slice it was last met in, its folded unfinished call. */
@@ -92,7 +102,11 @@ export class StraceAdapter {
   private pathsOmitted = 0;
   private readonly ids = new Int32Array(3);
 
+  private readonly known: Set<string>;
+  private unknownNames = 0;
+
   constructor(private readonly needs: EventNeeds) {
+    this.known = new Set(needs.known);
     this.fold = needs.separate !== null;
     this.separate = new Set(needs.separate ?? []);
     this.timeNames = new Set(needs.timeNames);
@@ -112,8 +126,13 @@ export class StraceAdapter {
       this.lines++;
       const kind = line.scan(buf, pos, e);
       if (kind !== SCAN_SLOW) {
-        this.good++;
         const info = this.infoOf(line.name);
+        if (info.bogus) {
+          this.badLine(buf.toString("utf8", pos, e));
+          pos = e + 1;
+          continue;
+        }
+        this.good++;
         const tid = line.pid;
         let st = this.threads.get(tid);
         if (st === undefined) {
@@ -142,6 +161,7 @@ export class StraceAdapter {
           continue;
         }
         this.flush();
+        this.releasePending(st);
         this.callEvent(buf, info, kind);
       } else {
         this.flush();
@@ -207,17 +227,44 @@ export class StraceAdapter {
   /** A line the fast path leaves to the general parser: a signal, an exit, another clock, a summary, nonsense. */
   private slowLine(text: string): void {
     const ev = parseLine(text);
-    if (ev === null) {
-      this.bad++;
-      this.firstBad ??= { line: this.lines, text, goodBefore: this.good };
+    if (ev === undefined) return;
+    if (
+      ev === null ||
+      ((ev.kind === "call" || ev.kind === "resume") && this.infoOf(this.interned(ev.name)).bogus)
+    ) {
+      this.badLine(text);
       return;
     }
-    if (ev === undefined) return;
     this.good++;
     this.slowEvent(ev);
   }
 
+  /**
+   * The thread's folded unfinished call as a pending event now, before an event of its own: a log where a
+   * thread goes on without resuming it (damaged, or forged) is then read as if nothing were folded.
+   */
+  private releasePending(st: ThreadState): void {
+    if (st.pending < 0) return;
+    this.out.push(Ev.pending, st.tid, st.pending);
+    st.pending = -1;
+  }
+
+  /** A line that is not strace output (the current one). */
+  private badLine(text: string): void {
+    this.bad++;
+    this.firstBad ??= { line: this.lines, text, goodBefore: this.good };
+  }
+
+  private interned(name: string): Interned {
+    const b = Buffer.from(name);
+    return this.line.names.of(b, 0, b.length);
+  }
+
   private slowEvent(ev: TraceEvent): void {
+    if (ev.kind !== "summary") {
+      const st = this.threads.get(ev.pid);
+      if (st) this.releasePending(st);
+    }
     const time = (i: number, t: number | undefined) => {
       if (t !== undefined) this.out.columns.time[i] = t;
     };
@@ -240,7 +287,7 @@ export class StraceAdapter {
       time(i, ev.time);
       return;
     }
-    const info = this.infoOf(this.line.names.of(Buffer.from(ev.name), 0, Buffer.byteLength(ev.name)));
+    const info = this.infoOf(this.interned(ev.name));
     const kind = ev.kind === "resume" ? Ev.resume : ev.unfinished ? Ev.unfinished : Ev.call;
     const i = this.out.push(kind, ev.pid, info.id);
     time(i, ev.time);
@@ -375,6 +422,11 @@ export class StraceAdapter {
     const text = name.text;
     info = this.infos.get(text);
     if (!info) {
+      if (!this.known.has(text) && !NUMBERED.test(text) && ++this.unknownNames > MAX_UNKNOWN_NAMES) {
+        // one shared answer, nothing kept: its lines are not strace output
+        if (name.kept) name.info = BOGUS;
+        return BOGUS;
+      }
       info = {
         id: this.strings.id(text),
         interesting: INTERESTING_ARGS[text],
@@ -383,6 +435,7 @@ export class StraceAdapter {
         pathArg: PATH_ARG[text],
         execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
         strings: this.stringNames.has(text),
+        bogus: false,
       };
       this.infos.set(text, info);
     }
@@ -390,6 +443,9 @@ export class StraceAdapter {
     return info;
   }
 }
+
+/** The facts of a name that is not a syscall's (past MAX_UNKNOWN_NAMES). */
+const BOGUS: Info = { id: -1, time: false, separate: true, execArg: -1, strings: false, bogus: true };
 
 /** The event model's result for a LineScanner's. */
 function resultOf(ret: number): number {
