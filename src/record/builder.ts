@@ -117,13 +117,14 @@ function addCounter(a: Counter, b: Counter): void {
   }
 }
 /** localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of threads). */
-const byName = new Intl.Collator().compare;
+const collate = new Intl.Collator().compare;
 interface Thread {
   tid: number;
   group: Group;
   counts: Map<string, Counter>;
   /** The call it has not finished yet (its end comes in a later event), with an exec's file name. */
   pending?: { name: string; text?: string };
+  exited?: boolean;
 }
 interface NameInfo {
   fork: boolean;
@@ -143,6 +144,10 @@ interface Group {
   threads: Map<number, Thread>;
   exitStatus?: number;
   killedBy?: string;
+  /** Threads that have exited (an exit event each). */
+  exited?: number;
+  /** Its threads' final counts, once the image is over (its counters are then dropped). */
+  frozen?: ThreadProfile[];
 }
 
 const CLONE_THREAD = 0x10000n;
@@ -239,8 +244,14 @@ export class ProfileBuilder {
         continue;
       }
       if (kind === Ev.exit) {
-        t.group.exitStatus = b.n[i] < 0 ? undefined : b.n[i];
-        t.group.killedBy = str(b.text[i]);
+        const g = t.group;
+        g.exitStatus = b.n[i] < 0 ? undefined : b.n[i];
+        g.killedBy = str(b.text[i]);
+        if (!t.exited) {
+          t.exited = true;
+          g.exited = (g.exited ?? 0) + 1;
+          if (g.exited === g.threads.size && !this.cloning(g)) this.freeze(g);
+        }
         continue;
       }
       const name = strings[b.sys[i]];
@@ -521,7 +532,6 @@ export class ProfileBuilder {
       // A new process image: the old one (with this thread's calls so far, execve included) is finished;
       // execve ended its other threads, and this thread goes on as the new image's leader.
       const old = t.group;
-      this.finished.push(old);
       const fresh: Group = {
         pid: old.pid,
         exe: file ?? old.exe,
@@ -533,7 +543,73 @@ export class ProfileBuilder {
       const moved: Thread = { tid: t.tid, group: fresh, counts: new Map() };
       fresh.threads.set(t.tid, moved);
       this.threads.set(t.tid, moved);
+      this.freeze(old);
     }
+  }
+
+  /** Whether one of the image's threads made a thread that has not been seen yet (it would join it). */
+  private cloning(g: Group): boolean {
+    for (const [tid, n] of this.pendingThreadClones)
+      if (n > 0 && this.threads.get(tid)?.group === g) return true;
+    return false;
+  }
+
+  /**
+   * An image that is over (exec'd away, or every thread exited): its threads' counts become their final
+   * form and are added to the totals, its counters are dropped, and its tids are free for new processes
+   * (a pid the kernel reuses is another process). A recording of thousands of short processes keeps
+   * only what it will write.
+   */
+  private freeze(g: Group): void {
+    if (g.frozen) return;
+    const threads: ThreadProfile[] = [];
+    for (const t of g.threads.values()) {
+      if (t.pending)
+        this.frozenPending.set(t.pending.name, (this.frozenPending.get(t.pending.name) ?? 0) + 1);
+      if (this.threads.get(t.tid) === t) this.threads.delete(t.tid);
+      if (t.counts.size > 0) threads.push(this.finalCounts(t, this.frozenTotals));
+    }
+    g.frozen = threads;
+    g.threads = new Map();
+    this.finished.push(g);
+  }
+  private readonly frozenTotals = new Map<string, Counter>();
+  private readonly frozenPending = new Map<string, number>();
+
+  /** A thread's counts in their final form (syscalls in name order), added into `totals`. */
+  private finalCounts(t: Thread, totals: Map<string, Counter>): ThreadProfile {
+    // (null prototype: a log's syscall names are data, "__proto__" included)
+    const syscalls: Record<string, SyscallCounts> = dict();
+    for (const [n, c] of [...t.counts].sort(this.byName)) {
+      syscalls[n] = toCounts(c);
+      let sum = totals.get(n);
+      if (!sum) {
+        sum = { setup: 0, work: 0, errors: 0 };
+        totals.set(n, sum);
+      }
+      addCounter(sum, c);
+    }
+    return { tid: t.tid, syscalls };
+  }
+
+  /**
+   * Orders [name, …] pairs by name, as localeCompare would, through ranks kept for the names met so far
+   * (a collator call per comparison is slow for tens of thousands of threads).
+   */
+  private readonly byName = (a: [string, unknown], b: [string, unknown]): number => {
+    let ra = this.ranks.get(a[0]);
+    let rb = this.ranks.get(b[0]);
+    if (ra === undefined || rb === undefined) {
+      this.rankNames([a[0], b[0]]);
+      ra = this.ranks.get(a[0]) ?? 0;
+      rb = this.ranks.get(b[0]) ?? 0;
+    }
+    return ra - rb;
+  };
+  private readonly ranks = new Map<string, number>();
+  private rankNames(more: string[]): void {
+    const names = [...new Set([...this.ranks.keys(), ...more])].sort(collate);
+    for (let i = 0; i < names.length; i++) this.ranks.set(names[i], i);
   }
 
   private enterWork(g: Group, time?: number, all = false): void {
@@ -553,6 +629,7 @@ export class ProfileBuilder {
    */
   neverReturned(): Map<string, number> {
     const out = new Map(this.noReturn);
+    for (const [n, k] of this.frozenPending) out.set(n, (out.get(n) ?? 0) + k);
     const all = new Set<Thread>(this.threads.values());
     for (const g of this.finished) for (const t of g.threads.values()) all.add(t);
     for (const t of all) if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
@@ -561,7 +638,7 @@ export class ProfileBuilder {
 
   /** Distinct syscalls seen so far. */
   distinct(): number {
-    const names = new Set<string>();
+    const names = new Set<string>(this.frozenTotals.keys());
     for (const t of this.threads.values()) for (const n of t.counts.keys()) names.add(n);
     return names.size;
   }
@@ -584,31 +661,18 @@ export class ProfileBuilder {
   }): Profile {
     const groups = new Set<Group>(this.finished);
     for (const t of this.threads.values()) groups.add(t.group);
-    // names sorted once (a collator per comparison is slow for tens of thousands of threads)
-    const names = new Set<string>();
-    for (const g of groups) for (const t of g.threads.values()) for (const n of t.counts.keys()) names.add(n);
-    const rank = new Map([...names].sort(byName).map((n, i) => [n, i]));
-    const byRank = (a: [string, Counter], b: [string, Counter]) =>
-      (rank.get(a[0]) ?? 0) - (rank.get(b[0]) ?? 0);
     const processes: ProcessProfile[] = [];
+    // the images still open are added to a copy of the totals of those already frozen
     const totals = new Map<string, Counter>();
+    for (const [n, c] of this.frozenTotals) {
+      const copy = { setup: 0, work: 0, errors: 0 };
+      addCounter(copy, c);
+      totals.set(n, copy);
+    }
     for (const g of groups) {
-      const threads: ThreadProfile[] = [];
-      for (const t of g.threads.values()) {
-        if (t.counts.size === 0) continue;
-        // (null prototype: a log's syscall names are data, "__proto__" included)
-        const syscalls: Record<string, SyscallCounts> = dict();
-        for (const [n, c] of [...t.counts].sort(byRank)) {
-          syscalls[n] = toCounts(c);
-          let sum = totals.get(n);
-          if (!sum) {
-            sum = { setup: 0, work: 0, errors: 0 };
-            totals.set(n, sum);
-          }
-          addCounter(sum, c);
-        }
-        threads.push({ tid: t.tid, syscalls });
-      }
+      const threads: ThreadProfile[] = g.frozen ?? [];
+      if (!g.frozen)
+        for (const t of g.threads.values()) if (t.counts.size > 0) threads.push(this.finalCounts(t, totals));
       if (threads.length === 0) continue;
       processes.push({
         pid: g.pid,
@@ -632,7 +696,7 @@ export class ProfileBuilder {
       phaseBoundary: meta.phaseText,
       exitStatus: meta.exitStatus,
       signal: meta.signal,
-      syscalls: Object.fromEntries([...totals].sort(byRank).map(([n, c]) => [n, toCounts(c)])),
+      syscalls: Object.fromEntries([...totals].sort(this.byName).map(([n, c]) => [n, toCounts(c)])),
       processes,
       paths: Object.fromEntries([...this.paths.entries()].sort((a, b) => b[1] - a[1])),
       ...(this.pathsOmitted ? { pathsOmitted: this.pathsOmitted } : {}),

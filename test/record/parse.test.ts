@@ -174,6 +174,33 @@ describe("profiles from existing logs", () => {
     assert.equal(Object.keys(profile.syscalls).filter((n) => n.startsWith("invented")).length, 64);
     assert.equal(profile.complete, false, "the rest are marked as lines that are not strace output");
   });
+  it("a pid the kernel reuses after its process exited is another process image", async () => {
+    const f = join(dir, "reuse.log");
+    writeFileSync(
+      f,
+      [
+        '5 execve("/bin/true", ["true"], 0x7ffd /* 3 vars */) = 0',
+        "5 getpid() = 5",
+        "5 exit_group(0) = ?",
+        "5 +++ exited with 0 +++",
+        // the same pid, later, without an exec of its own in the log (a recording that started mid-way)
+        "5 getuid() = 0",
+        "5 read(0, 0x7ffd, 1) = -1 EBADF (Bad file descriptor)",
+        "5 +++ exited with 1 +++",
+        "",
+      ].join("\n"),
+    );
+    const { profile, builder } = await profileFromLog(f);
+    const images = profile.processes.map((p) => [p.exe, p.exitStatus, Object.keys(p.threads[0].syscalls)]);
+    assert.deepEqual(images, [
+      ["?", undefined, ["execve"]],
+      ["/bin/true", 0, ["exit_group", "getpid"]],
+      // (its exec is not in the log: the program is unknown)
+      ["?", 1, ["getuid", "read"]],
+    ]);
+    assert.equal(profile.syscalls.read.errors, 1);
+    assert.deepEqual([...builder.neverReturned()], [["exit_group", 1]]);
+  });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
   });
