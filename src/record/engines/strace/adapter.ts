@@ -206,7 +206,8 @@ export class StraceAdapter {
       info.id,
     );
     this.out.columns.result[i] = resultOf(line.ret);
-    if (line.errno) this.out.columns.errno[i] = this.nameId(line.errno);
+    const errno = line.errno;
+    if (errno) this.out.columns.errno[i] = this.nameId(errno);
     if (info.time || i === 0) this.out.columns.time[i] = line.time();
     if (kind === SCAN_RESUME) return;
     if (info.interesting !== undefined) {

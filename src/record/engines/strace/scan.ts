@@ -159,8 +159,15 @@ export class LineScanner {
   name: Interned = { bytes: Buffer.alloc(0), text: "", id: -1, info: undefined, kept: false };
   /** How the call ended (RET_*): "?" never returned; "-1" with an errno failed; anything else returned. */
   ret = RET_UNKNOWN;
-  /** Its errno (undefined: none). */
-  errno: Interned | undefined;
+  /** Where its errno's name is on the line ([errnoStart, errnoEnd) of the buffer; errnoEnd 0: none). */
+  private errnoBuf: Buffer | undefined;
+  private errnoStart = 0;
+  private errnoEnd = 0;
+  /** Its errno (undefined: none), interned when asked for (a folded call needs only whether it failed). */
+  get errno(): Interned | undefined {
+    if (this.errnoEnd === 0 || !this.errnoBuf) return undefined;
+    return this.names.of(this.errnoBuf, this.errnoStart, this.errnoEnd);
+  }
   /** The argument bytes of the line [argStart, argEnd) in its buffer (argEnd < argStart: none). */
   argStart = 0;
   argEnd = -1;
@@ -229,7 +236,7 @@ export class LineScanner {
       else {
         this.argEnd = end;
         this.ret = RET_UNKNOWN;
-        this.errno = undefined;
+        this.errnoEnd = 0;
       }
       return SCAN_RESUME;
     }
@@ -246,7 +253,7 @@ export class LineScanner {
       while (e > this.argStart && (buf[e - 1] === SP || buf[e - 1] === 44)) e--;
       this.argEnd = e;
       this.ret = RET_UNKNOWN;
-      this.errno = undefined;
+      this.errnoEnd = 0;
       return SCAN_UNFINISHED;
     }
     if (!this.findResult(buf, this.argStart - 1, end)) return SCAN_SLOW;
@@ -351,15 +358,19 @@ export class LineScanner {
       if (j === digits) return false;
       minusOne = c === 45 && j - digits === 1 && buf[digits] === 49;
     }
-    this.errno = undefined;
+    this.errnoEnd = 0;
     let k = j;
     while (k < end && (buf[k] === SP || buf[k] === 9)) k++;
     if (k > j && k < end && isLetter(buf[k])) {
       let q = k + 1;
       while (q < end && (isLetter(buf[q]) || isDigit(buf[q]) || buf[q] === 95)) q++;
-      if (q - k >= 2) this.errno = this.names.of(buf, k, q);
+      if (q - k >= 2) {
+        this.errnoBuf = buf;
+        this.errnoStart = k;
+        this.errnoEnd = q;
+      }
     }
-    this.ret = c === 63 ? RET_NEVER : minusOne && this.errno !== undefined ? RET_ERROR : RET_OK;
+    this.ret = c === 63 ? RET_NEVER : minusOne && this.errnoEnd !== 0 ? RET_ERROR : RET_OK;
     return true;
   }
 }
