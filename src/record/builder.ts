@@ -235,6 +235,10 @@ export class ProfileBuilder {
         this.adoptThread(tid, b.n[i]);
         continue;
       }
+      if (kind >= Ev.image || tid < 0) {
+        this.addKernelCounts(b, i, strings);
+        continue;
+      }
       const time = b.time[i];
       if (!Number.isNaN(time)) this.firstTime ??= time;
       const t = this.threads.get(tid) ?? this.thread(tid);
@@ -328,64 +332,61 @@ export class ProfileBuilder {
     if (idx.length > 2 && v2 >= 0) countArg(c, idx[2], strings[v2], work, n);
   }
 
-  private readonly images = new Map<string, Group>();
+  /** Process images counted in the kernel (bpf), by the adapter's image id. */
+  private readonly images = new Map<number, Group>();
 
   /**
-   * Counts an engine aggregated in the kernel (bpf): n calls of `name` (errors of them failed) by thread
-   * tid of process pid's image-th program image (0: before its first exec), with the argument values that
-   * matter (`values`, by argument index), in the work phase or not.
+   * A row of counts an engine aggregated in the kernel (bpf): an image, its counts per thread, syscall,
+   * values and phase, its exit; or a signal or path use attributed to no thread in particular.
    */
-  addAggregated(a: {
-    pid: number;
-    image: number;
-    exe: string;
-    parent?: number;
-    tid: number;
-    name: string;
-    values: ReadonlyMap<number, bigint>;
-    n: number;
-    errors: number;
-    work: boolean;
-  }): void {
-    const key = `${a.pid}:${a.image}`;
-    let g = this.images.get(key);
-    if (!g) {
-      g = { pid: a.pid, exe: a.exe, parent: a.parent, work: a.work, threads: new Map() };
-      this.images.set(key, g);
+  private addKernelCounts(b: EventColumns, i: number, strings: readonly string[]): void {
+    const kind = b.kind[i];
+    if (kind === Ev.image) {
+      const g: Group = {
+        pid: b.tid[i],
+        exe: strings[b.text[i]],
+        parent: b.aux[i] < 0 ? undefined : b.aux[i],
+        work: false,
+        threads: new Map(),
+      };
+      this.images.set(b.n[i], g);
       this.finished.push(g);
-      this.rootPid ??= a.pid;
+      return;
     }
-    if (a.work) g.work = true;
-    let t = g.threads.get(a.tid);
-    if (!t) {
-      t = { tid: a.tid, group: g, counts: new Map() };
-      g.threads.set(a.tid, t);
+    if (kind === Ev.signal) {
+      const s = strings[b.text[i]];
+      this.signals.set(s, (this.signals.get(s) ?? 0) + b.n[i]);
+      return;
     }
-    this.calls += a.n;
-    if (!this.isCounted(g)) return;
-    const c = counterOf(t, a.name);
-    if (a.work) c.work += a.n;
-    else c.setup += a.n;
-    c.errors += a.errors;
-    for (const [i, v] of a.values) countArg(c, i, v.toString(), a.work, a.n);
-  }
-
-  /** How an aggregated process image ended (its leader's exit): a status, or the signal that killed it. */
-  setImageExit(pid: number, image: number, status?: number, signal?: string): void {
-    const g = this.images.get(`${pid}:${image}`);
+    if (kind === Ev.paths) {
+      this.countPath(strings[b.path[i]], b.n[i]);
+      return;
+    }
+    const g = this.images.get(b.aux[i]);
     if (!g) return;
-    g.exitStatus = status;
-    g.killedBy = signal;
-  }
-
-  /** n deliveries of a signal to a recorded thread, counted elsewhere (bpf). */
-  addSignal(signal: string, n: number): void {
-    this.signals.set(signal, (this.signals.get(signal) ?? 0) + n);
-  }
-
-  /** n uses of a path seen some other way than a call's argument text (an exec's file name). */
-  addPath(path: string, n = 1): void {
-    this.countPath(path, n);
+    if (kind === Ev.exit) {
+      g.exitStatus = b.n[i] < 0 ? undefined : b.n[i];
+      g.killedBy = b.text[i] < 0 ? undefined : strings[b.text[i]];
+      return;
+    }
+    const work = kind === Ev.countedWork;
+    if (work) g.work = true;
+    const tid = b.tid[i];
+    let t = g.threads.get(tid);
+    if (!t) {
+      t = { tid, group: g, counts: new Map() };
+      g.threads.set(tid, t);
+    }
+    const n = b.n[i];
+    this.calls += n;
+    if (!this.isCounted(g)) return;
+    const name = strings[b.sys[i]];
+    const c = counterOf(t, name);
+    if (work) c.work += n;
+    else c.setup += n;
+    c.errors += b.errors[i];
+    const idx = INTERESTING_ARGS[name];
+    if (idx) this.countValues(c, idx, b, i, strings, work, n);
   }
 
   /**

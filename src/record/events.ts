@@ -16,14 +16,23 @@ export const Ev = {
   tally: 4,
   /** The thread's last call (counted in a tally) is still unfinished; its resume row comes later. */
   pending: 5,
-  /** The thread's process ended: n = exit status (-1: none), text = the signal that killed it. */
+  /** The thread's process (tid -1: image aux) ended: n = exit status (-1: none), text = the signal that killed it. */
   exit: 6,
-  /** n deliveries of the signal named by text to the thread. */
+  /** n deliveries of the signal named by text to the thread (tid -1: to some recorded thread). */
   signal: 7,
   /** The thread belongs to the process whose leader is n (an engine that knows thread groups). */
   thread: 8,
-  /** n more uses of the path by the thread's calls (folded calls' paths, apart from their tallies). */
+  /** n more uses of the path by the thread's calls (folded calls' paths, apart from their tallies; tid -1: by no thread in particular). */
   paths: 9,
+  /**
+   * Counts aggregated in the kernel (bpf): process tid's program image number n (an id of the adapter's)
+   * runs the file named by text; its parent is aux (-1: unknown). Declared before its counts.
+   */
+  image: 10,
+  /** n calls (errors of them failed) of sys with values v0..v2 by thread tid of image aux, in the setup phase. */
+  counted: 11,
+  /** The same in the work phase. */
+  countedWork: 12,
 } as const;
 
 /** How a call ended. */
@@ -37,7 +46,8 @@ export const Result = { none: 0, noReturn: 1, ok: 2, failed: 3 } as const;
  * - text: an exec's new file name, the strings a marker write carries, a signal's name (string id, -1: none);
  * - n: calls in a tally (1 for a call row), exit status, signal count, a thread's leader, a path's uses;
  *   errors, noReturn: of a tally's calls;
- * - time: seconds since the epoch, NaN when the engine did not stamp the event.
+ * - time: seconds since the epoch, NaN when the engine did not stamp the event;
+ * - aux: an image row's parent, a counted row's image, an image exit's image (-1: none).
  */
 const COLUMNS = {
   kind: Uint8Array,
@@ -54,6 +64,7 @@ const COLUMNS = {
   errors: Int32Array,
   noReturn: Int32Array,
   time: Float64Array,
+  aux: Int32Array,
 } as const;
 type ColumnName = keyof typeof COLUMNS;
 const NAMES = Object.keys(COLUMNS) as ColumnName[];
@@ -113,6 +124,7 @@ export class EventBatch {
     c.errors[i] = 0;
     c.noReturn[i] = 0;
     c.time[i] = Number.NaN;
+    c.aux[i] = -1;
     return i;
   }
 

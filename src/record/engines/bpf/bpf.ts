@@ -13,6 +13,7 @@ import { argWidth } from "../../../syscalls/args.js";
 import { syscallName, syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import { withParentDeathSignal } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
+import { Ev, EventBatch, StringTable } from "../../events.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import { INTERESTING_ARGS, type Profile } from "../../profile.js";
@@ -109,7 +110,7 @@ END { clear(@traced); clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""}
 const matches = (pattern: string, name: string) =>
   pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 
-/** What bpftrace printed, turned into the builder's counts. */
+/** The bpf adapter: what bpftrace printed, turned into the decoded event model (events.ts) for the builder. */
 export class BpfOutput {
   /** exe of (tgid, image); image 0 of a fork is its parent's image at the fork. */
   private readonly exes = new Map<string, string>();
@@ -163,7 +164,8 @@ export class BpfOutput {
       if (path.length >= STRLEN - 1) this.truncatedPaths++;
       this.exes.set(`${tgid}:${img}`, path);
       this.current.set(tgid, img);
-      this.builder.addPath(path);
+      const i = this.out.push(Ev.paths, -1, -1);
+      this.out.columns.path[i] = this.strings.id(path);
     }
   }
 
@@ -173,7 +175,9 @@ export class BpfOutput {
       this.errors.set(m.slice(1, 5).join(","), Number(m[5]));
     for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
       const name = Object.entries(constants.signals).find(([, v]) => v === Number(m[1]))?.[0] ?? `SIG${m[1]}`;
-      this.builder.addSignal(name, Number(m[2]));
+      const i = this.out.push(Ev.signal, -1, -1);
+      this.out.columns.text[i] = this.strings.id(name);
+      this.out.columns.n[i] = Number(m[2]);
     }
     const n = /^@n: (\d+)$/m.exec(text);
     this.total = n ? Number(n[1]) : 0;
@@ -186,41 +190,62 @@ export class BpfOutput {
     );
     for (const m of entries) {
       const [pid, st, tid, nr] = m.slice(1, 5).map(Number);
-      const [image, work] = [st >> 1, st & 1];
+      const [image_, work] = [st >> 1, st & 1];
       const count = Number(m[8]);
       this.counted += count;
       const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
-      const values = new Map<number, bigint>();
-      (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((i, k) => {
-        let v = BigInt(m[5 + k]);
-        const w = argWidth(name, i, this.arch).bits;
-        if (w < 64) v &= (1n << BigInt(w)) - 1n;
-        values.set(i, v);
-      });
       // errors are keyed without values: give them to the first entry of their key
       const ekey = [pid, st, tid, nr].join(",");
       const errorsLeft = this.errors.get(ekey) ?? 0;
       const errors = Math.min(errorsLeft, count);
       this.errors.set(ekey, errorsLeft - errors);
-      this.builder.addAggregated({
-        pid,
-        image,
-        exe: this.exes.get(`${pid}:${image}`) ?? "?",
-        parent: this.parents.get(pid),
-        tid,
-        name,
-        values,
-        n: count,
-        errors,
-        work: work === 1,
+      const image = this.imageId(pid, image_);
+      const i = this.out.push(work === 1 ? Ev.countedWork : Ev.counted, tid, this.strings.id(name));
+      const c = this.out.columns;
+      c.aux[i] = image;
+      c.n[i] = count;
+      c.errors[i] = errors;
+      const cols = [c.v0, c.v1, c.v2];
+      (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((a, k) => {
+        let v = BigInt(m[5 + k]);
+        const w = argWidth(name, a, this.arch).bits;
+        if (w < 64) v &= (1n << BigInt(w)) - 1n;
+        cols[k][i] = this.strings.id(v.toString());
       });
     }
     for (const x of this.exits) {
+      const image = this.imageIds.get(`${x.pid}:${x.image}`);
+      if (image === undefined) continue; // an image without a counted call is not in the profile
       const sig = x.code & 0x7f;
       const name = sig ? Object.entries(constants.signals).find(([, v]) => v === sig)?.[0] : undefined;
-      this.builder.setImageExit(x.pid, x.image, sig ? undefined : (x.code >> 8) & 0xff, name);
+      const i = this.out.push(Ev.exit, -1, -1);
+      const c = this.out.columns;
+      c.aux[i] = image;
+      c.n[i] = sig ? -1 : (x.code >> 8) & 0xff;
+      if (name) c.text[i] = this.strings.id(name);
     }
+    this.builder.addBatch(this.out.columns, this.strings.list);
+    this.out.clear();
   }
+
+  /** The id of process pid's image-th program image, declared (an image event) the first time. */
+  private imageId(pid: number, image: number): number {
+    const key = `${pid}:${image}`;
+    let id = this.imageIds.get(key);
+    if (id === undefined) {
+      id = this.imageIds.size;
+      this.imageIds.set(key, id);
+      const i = this.out.push(Ev.image, pid, -1);
+      const c = this.out.columns;
+      c.n[i] = id;
+      c.text[i] = this.strings.id(this.exes.get(key) ?? "?");
+      c.aux[i] = this.parents.get(pid) ?? -1;
+    }
+    return id;
+  }
+  private readonly imageIds = new Map<string, number>();
+  private readonly strings = new StringTable();
+  private readonly out = new EventBatch(1024);
 }
 
 /** Runs argv with bpftrace counting its calls (and its descendants'); builds the profile at the end. */
