@@ -1,5 +1,6 @@
 // Argument rules for one recorded syscall: pin what is stable and meaningful, never what varies by run.
 import type { Condition } from "../policy/model.js";
+import { VALUES_OMITTED } from "../record/profile.js";
 import type { SeenCall } from "./select.js";
 import { nameValue, parseArgValue } from "./symbols.js";
 
@@ -113,7 +114,10 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
       if (v === undefined)
         return {
           alternatives: [],
-          warning: `${call.name}: argument ${spec.arg} value '${t}' is not an exact number (record with sysfence record, which uses strace -X raw); the call is allowed with any arguments`,
+          warning:
+            t === VALUES_OMITTED
+              ? `${call.name}: argument ${spec.arg} had more distinct values than the recording keeps; the call is allowed with any arguments`
+              : `${call.name}: argument ${spec.arg} value '${t}' is not an exact number (record with sysfence record, which uses strace -X raw); the call is allowed with any arguments`,
         };
       values.push(v);
     }

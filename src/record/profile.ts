@@ -70,6 +70,12 @@ export interface Profile {
   mergedFrom?: { source: string; command: string[]; startedAt?: string }[];
 }
 
+/**
+ * The value a profile records for an argument in place of values past what a recording keeps (a log of
+ * millions of distinct values): not a number, so the generator allows that call with any arguments.
+ */
+export const VALUES_OMITTED = "…more values, not kept";
+
 /** Arguments worth filtering, by syscall: the scalar values a generator can pin. */
 export const INTERESTING_ARGS: Record<string, number[]> = {
   ioctl: [1],

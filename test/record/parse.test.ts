@@ -201,6 +201,26 @@ describe("profiles from existing logs", () => {
     assert.equal(profile.syscalls.read.errors, 1);
     assert.deepEqual([...builder.neverReturned()], [["exit_group", 1]]);
   });
+  it("past 100000 distinct argument values, new ones are one 'not kept' value (memory bounded, generate allows any)", async () => {
+    const { VALUES_OMITTED } = await import("../../src/record/profile.js");
+    const { tighten } = await import("../../src/generate/tighten.js");
+    const f = join(dir, "values.log");
+    const lines: string[] = [];
+    for (let i = 0; i < 120000; i++)
+      lines.push(`1 ioctl(3, ${0x10000000 + i}, 0x7ffd) = -1 ENOTTY (Inappropriate ioctl for device)`);
+    writeFileSync(f, `${lines.join("\n")}\n`);
+    const { profile } = await profileFromLog(f, { threads: 1 });
+    const values = profile.syscalls.ioctl.args?.["1"] ?? {};
+    assert.equal(Object.keys(values).length, 100001);
+    assert.equal(values[VALUES_OMITTED], 20000);
+    assert.equal(profile.syscalls.ioctl.setup, 120000);
+    const t = tighten({ name: "ioctl", args: profile.syscalls.ioctl.args ?? {} } as never, "strict");
+    assert.deepEqual(t.alternatives, []);
+    assert.match(
+      t.warning ?? "",
+      /more distinct values than the recording keeps; the call is allowed with any arguments/,
+    );
+  });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
   });

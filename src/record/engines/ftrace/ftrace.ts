@@ -27,7 +27,7 @@ import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
-import { INTERESTING_ARGS } from "../../profile.js";
+import { INTERESTING_ARGS, VALUES_OMITTED } from "../../profile.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 /** The end-of-recording mark: fixed text and a per-session secret, written by sysfence's own pid. */
@@ -55,6 +55,9 @@ export function tracepointsAvailable(): boolean {
 
 // "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
 const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
+
+/** Distinct register values the ftrace adapter keeps. */
+const MAX_VALUES = 100000;
 
 /** The ftrace adapter: tracepoint lines in, the decoded event model (events.ts) out, fed to the builder. */
 export class FtraceAdapter {
@@ -171,8 +174,9 @@ export class FtraceAdapter {
       if (reg === undefined || !/^[0-9a-f]+$/i.test(reg)) continue;
       let id = this.regIds.get(reg);
       if (id === undefined) {
-        id = this.strings.id(BigInt(`0x${reg}`).toString());
-        this.regIds.set(reg, id);
+        // past MAX_VALUES distinct values, new ones are not kept (the generator then allows any)
+        id = this.strings.id(this.regIds.size < MAX_VALUES ? BigInt(`0x${reg}`).toString() : VALUES_OMITTED);
+        if (this.regIds.size < MAX_VALUES) this.regIds.set(reg, id);
       }
       cols[k][i] = id;
     }

@@ -6,7 +6,7 @@
 // One adapter per scanning thread; a slice is a piece of the log (a file slice, a chunk of a live stream).
 import type { EventNeeds } from "../../builder.js";
 import { Ev, EventBatch, type EventColumns, Result, StringTable } from "../../events.js";
-import { INTERESTING_ARGS, PATH_ARG } from "../../profile.js";
+import { INTERESTING_ARGS, PATH_ARG, VALUES_OMITTED } from "../../profile.js";
 import { decodePath, decodeValue, stringsIn, unquote } from "./decode.js";
 import { nthArg, parseLine, type TraceEvent } from "./parse.js";
 import {
@@ -307,8 +307,10 @@ export class StraceAdapter {
     const cols = [this.out.columns.v0, this.out.columns.v1, this.out.columns.v2];
     for (let k = 0; k < idx.length && k < 3; k++) {
       const raw = arg(idx[k]);
-      const v = raw === undefined ? undefined : decodeValue(raw);
-      if (v !== undefined) cols[k][i] = this.strings.id(v);
+      if (raw === undefined) continue;
+      const b = Buffer.from(raw);
+      const id = this.valueId(b, 0, b.length);
+      if (id >= 0) cols[k][i] = id;
     }
     if (info.pathArg !== undefined) {
       const raw = arg(info.pathArg);
@@ -387,9 +389,14 @@ export class StraceAdapter {
         k < idx.length && line.nthArg(buf, idx[k]) ? this.valueId(buf, line.spanStart, line.spanEnd) : -1;
   }
 
-  /** The string id of the decoded value buf[s, e) (-1: no value). */
+  /**
+   * The string id of the decoded value buf[s, e) (-1: no value). Past MAX_VALUES distinct ones, a new
+   * value is VALUES_OMITTED: a log of millions of distinct values keeps a scanner's memory bounded, and
+   * the generator allows the call with any arguments (it cannot pin what it was not given).
+   */
   private valueId(buf: Buffer, s: number, e: number): number {
-    const x = this.values.of(buf, s, e);
+    const x = this.values.kept(buf, s, e);
+    if (x === undefined) return this.strings.id(VALUES_OMITTED);
     if (x.id === -1) {
       const v = decodeValue(x.text);
       x.id = v === undefined ? -2 : this.strings.id(v);
