@@ -4,6 +4,7 @@ import { dict } from "../util/dict.js";
 import { Ev, type EventColumns, Result } from "./events.js";
 import {
   INTERESTING_ARGS,
+  MAX_PATHS,
   PATH_ARG,
   type ProcessProfile,
   type Profile,
@@ -156,7 +157,6 @@ const WRITES = new Set(["write", "writev", "pwrite64", "sendto", "sendmsg"]);
 /** Calls that make a process or thread, and calls that replace the process image. */
 const FORKS = ["clone", "clone3", "fork", "vfork"];
 const EXECS = ["execve", "execveat"];
-const MAX_PATHS = 20000;
 
 /** Builds a profile from trace events, streaming: memory grows with distinct values, not with the log. */
 export class ProfileBuilder {
@@ -166,7 +166,6 @@ export class ProfileBuilder {
   private readonly signals = new Map<string, number>();
   private pendingThreadClones = new Map<number, number>();
   private firstTime?: number;
-  private rootPid?: number;
   /** Uses of paths not kept (more than MAX_PATHS distinct ones, or dropped by an adapter at its limit). */
   pathsOmitted = 0;
   calls = 0;
@@ -243,8 +242,7 @@ export class ProfileBuilder {
       if (!Number.isNaN(time)) this.firstTime ??= time;
       const t = this.threads.get(tid) ?? this.thread(tid);
       if (kind === Ev.signal) {
-        const s = strings[b.text[i]];
-        this.signals.set(s, (this.signals.get(s) ?? 0) + b.n[i]);
+        this.countSignal(strings[b.text[i]], b.n[i]);
         continue;
       }
       if (kind === Ev.exit) {
@@ -292,7 +290,7 @@ export class ProfileBuilder {
     }
   }
 
-  /** n calls of one thread with the same name, values and path (a tally row), with their errors. */
+  /** n calls of one thread with the same name and values (a tally row; their paths come as paths rows), with their errors. */
   private addTally(t: Thread, name: string, b: EventColumns, i: number, strings: readonly string[]): void {
     const n = b.n[i];
     this.calls += n;
@@ -307,7 +305,6 @@ export class ProfileBuilder {
       else c.setup += n;
       const info = this.nameInfo(name);
       if (info.interesting) this.countValues(c, info.interesting, b, i, strings, work, n);
-      if (info.path) this.countPath(b.path[i] < 0 ? undefined : strings[b.path[i]], n);
     }
     const c = t.counts.get(name);
     if (b.errors[i] > 0 && c) c.errors += b.errors[i];
@@ -354,8 +351,7 @@ export class ProfileBuilder {
       return;
     }
     if (kind === Ev.signal) {
-      const s = strings[b.text[i]];
-      this.signals.set(s, (this.signals.get(s) ?? 0) + b.n[i]);
+      this.countSignal(strings[b.text[i]], b.n[i]);
       return;
     }
     if (kind === Ev.paths) {
@@ -394,7 +390,6 @@ export class ProfileBuilder {
    * exe and threads are known from /proc, and every call it makes is work (its start-up is over).
    */
   attach(pid: number, exe: string, tids: readonly number[], parent?: number): void {
-    this.rootPid ??= pid;
     const group: Group = { pid, exe, parent, work: true, threads: new Map() };
     for (const tid of tids.includes(pid) ? tids : [pid, ...tids]) {
       const t: Thread = { tid, group, counts: new Map() };
@@ -425,7 +420,6 @@ export class ProfileBuilder {
   private thread(tid: number): Thread {
     let t = this.threads.get(tid);
     if (t) return t;
-    this.rootPid ??= tid;
     // A new tid: a thread of a parent with a pending CLONE_THREAD clone, else a new process.
     let group: Group | undefined;
     for (const [parentTid, n] of this.pendingThreadClones) {
@@ -511,6 +505,11 @@ export class ProfileBuilder {
     return this.phase.kind === "marker" && text >= 0 && strings[text].includes(this.phase.text);
   }
 
+  /** n deliveries of a signal. */
+  private countSignal(signal: string, n: number): void {
+    this.signals.set(signal, (this.signals.get(signal) ?? 0) + n);
+  }
+
   /** n more uses of a path (the first MAX_PATHS distinct ones are kept). */
   private countPath(path: string | undefined, n: number): void {
     if (!path) return;
@@ -523,7 +522,7 @@ export class ProfileBuilder {
   private complete(t: Thread, name: string, result: number, file: string | undefined): void {
     const counted = this.isCounted(t.group);
     if (result === Result.noReturn && counted) this.noReturn.set(name, (this.noReturn.get(name) ?? 0) + 1);
-    const exec = name === "execve" || name === "execveat";
+    const exec = EXECS.includes(name);
     if (!counted && !exec) return;
     if (result === Result.failed) {
       const c = t.counts.get(name);
@@ -631,9 +630,9 @@ export class ProfileBuilder {
   neverReturned(): Map<string, number> {
     const out = new Map(this.noReturn);
     for (const [n, k] of this.frozenPending) out.set(n, (out.get(n) ?? 0) + k);
-    const all = new Set<Thread>(this.threads.values());
-    for (const g of this.finished) for (const t of g.threads.values()) all.add(t);
-    for (const t of all) if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
+    // (a frozen image's pending calls are in frozenPending; kernel-counted images have none)
+    for (const t of this.threads.values())
+      if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
     return out;
   }
 
@@ -715,8 +714,9 @@ function matchesName(pattern: string, name: string): boolean {
   return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
 
-function isThreadClone(text: string): boolean {
-  if (text.includes("CLONE_THREAD")) return true;
-  const m = /(?:flags=)?(0x[0-9a-f]+|\d+)/i.exec(text);
+/** Whether a decoded clone flags value (decimal, or an imported log's symbolic expression) makes a thread. */
+function isThreadClone(value: string): boolean {
+  if (value.includes("CLONE_THREAD")) return true;
+  const m = /(0x[0-9a-f]+|\d+)/i.exec(value);
   return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
 }

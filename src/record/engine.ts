@@ -41,6 +41,18 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
   return { engine: "ftrace", why: "the cheapest here; paths and socket addresses need --engine strace" };
 }
 
+/**
+ * Refuses a marker phase (--after marker:/ready) for an engine in the kernel: the marker is text a
+ * program writes, which neither the tracepoints nor bpf's counts carry.
+ */
+export function refuseMarkerPhase(phase: PhaseSpec, engine: "ftrace" | "bpf"): void {
+  if (phase.kind === "marker")
+    throw new SysfenceError(
+      "E_USAGE",
+      `--after marker:/ready needs the text a program writes, which --engine ${engine} does not see; use --engine strace.`,
+    );
+}
+
 /** The engines `--engine` names, auto included. */
 export const ENGINE_CHOICES = ["auto", "strace", "ftrace", "bpf"] as const;
 

@@ -70,6 +70,10 @@ export interface Profile {
   mergedFrom?: { source: string; command: string[]; startedAt?: string }[];
 }
 
+/** Distinct paths a profile keeps; uses of others are counted in pathsOmitted. */
+export const MAX_PATHS = 20000;
+/** Distinct argument values a recording keeps; others are counted as VALUES_OMITTED. */
+export const MAX_VALUES = 100000;
 /**
  * The value a profile records for an argument in place of values past what a recording keeps (a log of
  * millions of distinct values): not a number, so the generator allows that call with any arguments.

@@ -13,6 +13,7 @@ import { argWidth } from "../../../syscalls/args.js";
 import { syscallName, syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import { withParentDeathSignal } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
+import { refuseMarkerPhase } from "../../engine.js";
 import { Ev, EventBatch, StringTable } from "../../events.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
@@ -254,11 +255,7 @@ export async function recordBpf(
   options: RecordOptions = {},
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const phase = options.phase ?? { kind: "none" };
-  if (phase.kind === "marker")
-    throw new SysfenceError(
-      "E_USAGE",
-      "--after marker:/ready needs the text a program writes, which is not counted in the kernel; use --engine strace.",
-    );
+  refuseMarkerPhase(phase, "bpf");
   const bpftrace = bpftraceVersion();
   if (bpftrace === null)
     throw new SysfenceError(

@@ -23,11 +23,12 @@ import { argCount } from "../../../syscalls/args.js";
 import { errnoName } from "../../../syscalls/constants.js";
 import { syscallName } from "../../../syscalls/table.js";
 import { ProfileBuilder } from "../../builder.js";
+import { refuseMarkerPhase } from "../../engine.js";
 import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
-import { INTERESTING_ARGS, VALUES_OMITTED } from "../../profile.js";
+import { INTERESTING_ARGS, MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
 
 const TRACEFS = "/sys/kernel/tracing";
 /** The end-of-recording mark: fixed text and a per-session secret, written by sysfence's own pid. */
@@ -55,9 +56,6 @@ export function tracepointsAvailable(): boolean {
 
 // "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
 const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
-
-/** Distinct register values the ftrace adapter keeps. */
-const MAX_VALUES = 100000;
 
 /** The ftrace adapter: tracepoint lines in, the decoded event model (events.ts) out, fed to the builder. */
 export class FtraceAdapter {
@@ -286,11 +284,7 @@ export async function recordFtrace(
   options: RecordOptions = {},
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const phase = options.phase ?? { kind: "none" };
-  if (phase.kind === "marker")
-    throw new SysfenceError(
-      "E_USAGE",
-      "--after marker:/ready needs the text a program writes, which tracepoints do not carry; use --engine strace.",
-    );
+  refuseMarkerPhase(phase, "ftrace");
   const builder = new ProfileBuilder(argv, phase, options.focus);
   const tracing = new FtraceSession(builder);
   return traceLaunch(argv, options, builder, {

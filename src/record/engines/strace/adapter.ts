@@ -1,14 +1,15 @@
 // The strace adapter: strace's text in, the decoded event model (events.ts) out. Lines are scanned in
 // place (scan.ts); argument values, paths and file names are cut from the bytes and decoded once per
 // distinct text (decode.ts). Ordinary calls are folded into tallies: how many calls one thread made with
-// the same name, values and path since the last event that changes the builder's state (a fork, an exec,
-// a phase trigger, a thread's first line in the slice) — those are events of their own, in order.
+// the same name and values (and how often it named each path) since the last event that changes the
+// builder's state (a fork, an exec, a phase trigger, a thread's first line in the slice) — those are
+// events of their own, in order.
 // One adapter per scanning thread; a slice is a piece of the log (a file slice, a chunk of a live stream).
 import type { EventNeeds } from "../../builder.js";
 import { Ev, EventBatch, type EventColumns, Result, StringTable } from "../../events.js";
-import { INTERESTING_ARGS, PATH_ARG, VALUES_OMITTED } from "../../profile.js";
+import { INTERESTING_ARGS, MAX_PATHS, MAX_VALUES, PATH_ARG, VALUES_OMITTED } from "../../profile.js";
 import { decodePath, decodeValue, stringsIn, unquote } from "./decode.js";
-import { nthArg, parseLine, type TraceEvent } from "./parse.js";
+import { parseLine, type TraceEvent } from "./parse.js";
 import {
   type Interned,
   Interner,
@@ -23,8 +24,6 @@ import {
 } from "./scan.js";
 import { CALLS, DONE, PATH, Tallies } from "./tallies.js";
 
-/** Distinct paths an adapter keeps (the builder keeps as many): past it, uses are counted as omitted. */
-export const MAX_PATHS = 20000;
 /**
  * Distinct names a log may use that no architecture's table has (a newer strace's new syscalls); past it,
  * lines naming others are not strace output: a file of a million invented names would otherwise make a
@@ -33,8 +32,6 @@ export const MAX_PATHS = 20000;
 export const MAX_UNKNOWN_NAMES = 64;
 /** strace's own name for a syscall it has no name for. */
 const NUMBERED = /^syscall_(0x[0-9a-f]+|\d+)$/;
-/** Distinct argument values interned (past it each is decoded where it is met). */
-const MAX_VALUES = 100000;
 
 /** What one slice gave: its events, the strings they brought, and what the lines were. */
 export interface SliceResult {
@@ -210,19 +207,28 @@ export class StraceAdapter {
     if (errno) this.out.columns.errno[i] = this.nameId(errno);
     if (info.time || i === 0) this.out.columns.time[i] = line.time();
     if (kind === SCAN_RESUME) return;
+    this.argumentsInto(i, info, buf, line.argStart, line.argEnd);
+  }
+
+  /**
+   * What row i's call passes, read from its argument bytes buf[from, to): the values worth filtering,
+   * the path it names, an exec's file name or a marker write's strings.
+   */
+  private argumentsInto(i: number, info: Info, buf: Buffer, from: number, to: number): void {
+    const line = this.line;
+    const c = this.out.columns;
     if (info.interesting !== undefined) {
-      this.valueIds(buf, info.interesting);
-      this.out.columns.v0[i] = this.ids[0];
-      this.out.columns.v1[i] = this.ids[1];
-      this.out.columns.v2[i] = this.ids[2];
+      this.valueIds(buf, from, to, info.interesting);
+      c.v0[i] = this.ids[0];
+      c.v1[i] = this.ids[1];
+      c.v2[i] = this.ids[2];
     }
-    if (info.pathArg !== undefined && line.nthArg(buf, info.pathArg))
-      this.out.columns.path[i] = this.pathId(buf, line.spanStart, line.spanEnd);
-    if (info.execArg >= 0 && line.nthArg(buf, info.execArg)) {
+    if (info.pathArg !== undefined && line.nthArgIn(buf, from, to, info.pathArg))
+      c.path[i] = this.pathId(buf, line.spanStart, line.spanEnd);
+    if (info.execArg >= 0 && line.nthArgIn(buf, from, to, info.execArg)) {
       const file = unquote(utf8(buf, line.spanStart, line.spanEnd));
-      if (file !== undefined) this.out.columns.text[i] = this.strings.id(file);
-    } else if (info.strings && line.argEnd > line.argStart)
-      this.out.columns.text[i] = this.strings.id(stringsIn(utf8(buf, line.argStart, line.argEnd)));
+      if (file !== undefined) c.text[i] = this.strings.id(file);
+    } else if (info.strings && to > from) c.text[i] = this.strings.id(stringsIn(utf8(buf, from, to)));
   }
 
   /** A line the fast path leaves to the general parser: a signal, an exit, another clock, a summary, nonsense. */
@@ -302,27 +308,8 @@ export class StraceAdapter {
             : Result.ok;
     if (ev.errno) this.out.columns.errno[i] = this.strings.id(ev.errno);
     if (ev.kind === "resume") return;
-    const arg = (k: number) => nthArg(ev.argText, k);
-    const idx = info.interesting ?? [];
-    const cols = [this.out.columns.v0, this.out.columns.v1, this.out.columns.v2];
-    for (let k = 0; k < idx.length && k < 3; k++) {
-      const raw = arg(idx[k]);
-      if (raw === undefined) continue;
-      const b = Buffer.from(raw);
-      const id = this.valueId(b, 0, b.length);
-      if (id >= 0) cols[k][i] = id;
-    }
-    if (info.pathArg !== undefined) {
-      const raw = arg(info.pathArg);
-      if (raw !== undefined) {
-        const b = Buffer.from(raw);
-        this.out.columns.path[i] = this.pathId(b, 0, b.length);
-      }
-    }
-    if (info.execArg >= 0) {
-      const file = unquote(arg(info.execArg));
-      if (file !== undefined) this.out.columns.text[i] = this.strings.id(file);
-    } else if (info.strings) this.out.columns.text[i] = this.strings.id(stringsIn(ev.argText));
+    const args = Buffer.from(ev.argText);
+    this.argumentsInto(i, info, args, 0, args.length);
   }
 
   /** Sends the tallies so far as events, before an event that may change the builder's state. */
@@ -352,7 +339,7 @@ export class StraceAdapter {
     let v1 = -1;
     let v2 = -1;
     if (info.interesting !== undefined) {
-      this.valueIds(buf, info.interesting);
+      this.valueIds(buf, this.line.argStart, this.line.argEnd, info.interesting);
       v0 = this.ids[0];
       v1 = this.ids[1];
       v2 = this.ids[2];
@@ -381,12 +368,14 @@ export class StraceAdapter {
     else if (ret === RET_ERROR) this.tallies.errors[t]++;
   }
 
-  /** The ids of the values of the arguments `idx` (at most three) of the line scanned last (-1: none). */
-  private valueIds(buf: Buffer, idx: number[]): void {
+  /** The ids of the values of the arguments `idx` (at most three) in the argument bytes buf[from, to) (-1: none). */
+  private valueIds(buf: Buffer, from: number, to: number, idx: number[]): void {
     const line = this.line;
     for (let k = 0; k < 3; k++)
       this.ids[k] =
-        k < idx.length && line.nthArg(buf, idx[k]) ? this.valueId(buf, line.spanStart, line.spanEnd) : -1;
+        k < idx.length && line.nthArgIn(buf, from, to, idx[k])
+          ? this.valueId(buf, line.spanStart, line.spanEnd)
+          : -1;
   }
 
   /**

@@ -21,6 +21,13 @@ const latin1 = (b: Buffer, s: number, e: number): string =>
 export const utf8 = (b: Buffer, s: number, e: number): string =>
   (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e);
 
+/** The hash Interner keys a text by (LineScanner computes the same while it reads a syscall's name). */
+function hashOf(buf: Buffer, s: number, e: number): number {
+  let h = 0;
+  for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
+  return h;
+}
+
 /** An interned text, with room for what its owner learns about it once (an id, a syscall's facts). */
 export interface Interned {
   bytes: Buffer;
@@ -50,16 +57,12 @@ export class Interner {
 
   /** The entry of buf[s, e). */
   of(buf: Buffer, s: number, e: number): Interned {
-    let h = 0;
-    for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
-    return this.hashed(buf, s, e, h);
+    return this.hashed(buf, s, e, hashOf(buf, s, e));
   }
 
   /** The entry of buf[s, e) when it is kept or there is room to keep it; undefined past the limit. */
   kept(buf: Buffer, s: number, e: number): Interned | undefined {
-    let h = 0;
-    for (let q = s; q < e; q++) h = (Math.imul(h, 31) + buf[q]) | 0;
-    return this.hashed(buf, s, e, h, false);
+    return this.hashed(buf, s, e, hashOf(buf, s, e), false);
   }
 
   /** `of` for a caller that hashed the bytes already (h: the same hash over buf[s, e)). */
@@ -282,8 +285,11 @@ export class LineScanner {
    * commas split (quotes, brackets, comments respected), whitespace trimmed. Sets spanStart/spanEnd; false when there is no such argument.
    */
   nthArg(buf: Buffer, index: number): boolean {
-    const to = this.argEnd;
-    const from = this.argStart;
+    return this.nthArgIn(buf, this.argStart, this.argEnd, index);
+  }
+
+  /** nthArg over the argument bytes buf[from, to) of any call (a line the general parser read). */
+  nthArgIn(buf: Buffer, from: number, to: number, index: number): boolean {
     if (to < from) return false;
     let depth = 0;
     let field = 0;

@@ -65,6 +65,17 @@ export function straceArgs(
   ];
 }
 
+/** A private directory with the FIFO strace writes its output into (the directory removed if that fails). */
+function straceFifo(): { dir: string; fifo: string } {
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
+  const fifo = join(dir, "trace");
+  if (spawnSync("mkfifo", [fifo]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
+  }
+  return { dir, fifo };
+}
+
 /**
  * Attaches strace to running processes (all their threads, and every task they start) until `until`
  * resolves, then detaches (SIGINT: strace leaves the processes running as they were).
@@ -75,11 +86,8 @@ export async function attachStrace(
   until: Promise<unknown>,
 ): Promise<{ version: string; log: StraceLog }> {
   const version = straceVersion();
-  const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
-  const fifo = join(dir, "trace");
+  const { dir, fifo } = straceFifo();
   try {
-    if (spawnSync("mkfifo", [fifo]).status !== 0)
-      throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
     const args = straceArgs(fifo, [], { kind: "none" }, false, pids);
     // strace detaches (SIGINT) when sysfence's process ends
     const [cmd, cmdArgs] = withParentDeathSignal("strace", args, "INT");
@@ -104,10 +112,7 @@ export async function record(
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder; log: StraceLog }> {
   const version = straceVersion();
   const phase = options.phase ?? { kind: "none" };
-  const dir = mkdtempSync(join(tmpdir(), "sysfence-record-"));
-  const fifo = join(dir, "trace");
-  const mk = spawnSync("mkfifo", [fifo]);
-  if (mk.status !== 0) throw new SysfenceError("E_IO", `cannot create a FIFO in ${dir}.`);
+  const { dir, fifo } = straceFifo();
   const builder = new ProfileBuilder(argv, phase, options.focus, () => Date.now() / 1000);
   const startedAt = new Date().toISOString();
   let cmd = "strace";
