@@ -317,3 +317,33 @@ describe("no silent loss: a profile that lost events is refused unless allowed",
     assert.equal(merged.strace, undefined);
   });
 });
+
+describe("paths a recording left out (pathsOmitted)", () => {
+  it("record says so, the profile is read back and checked, merge adds the counts up", () => {
+    // 20100 distinct paths: a profile keeps the first 20000
+    const lines = ['1 execve("/bin/walk", ["walk"], 0x7ffd /* 1 var */) = 0'];
+    for (let i = 0; i < 20100; i++) lines.push(`1 newfstatat(AT_FDCWD, "/data/f${i}", 0x7ffd, 0) = 0`);
+    const log = save("many-paths.log", `${lines.join("\n")}\n`);
+    const out = join(dir, "many-paths.json");
+    const r = sysfence(["record", "--from-strace", log, "-o", out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /101 uses of other paths are left out of "paths" \(the counts of calls are whole\)/,
+    );
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.equal(p.pathsOmitted, 101);
+    assert.equal(p.syscalls.newfstatat.setup, 20100);
+    // read back by the other commands; a bad value is refused with the file named
+    assert.equal(sysfence(["report", out, "-o", join(dir, "r.txt")]).status, 0);
+    const bad = save("bad-omitted.json", { ...p, pathsOmitted: -1 });
+    const refused = sysfence(["report", bad]);
+    assert.notEqual(refused.status, 0);
+    assert.match(
+      refused.stderr,
+      /bad-omitted\.json: not a sysfence profile \("pathsOmitted" is not a positive whole number\)/,
+    );
+    assert.equal(mergeProfiles([p, p]).pathsOmitted, 202);
+    assert.equal(mergeProfiles([p, { ...p, pathsOmitted: undefined }]).pathsOmitted, 101);
+  });
+});
