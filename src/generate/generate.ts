@@ -130,7 +130,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       setup: 0,
       work: 0,
       args: dict(),
-      where: new Map<string, Set<number>>(),
+      where: new Map<string, Map<number, number>>(),
     };
     clone.fallback = `libc's fallback for the ${clone3.count} clone3 calls recorded`;
     for (const [v, n] of Object.entries(clone3.args[0] ?? {})) {
@@ -138,7 +138,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       clone.args[0][v] = (clone.args[0][v] ?? 0) + n;
     }
     for (const [w, pids] of clone3.where)
-      clone.where.set(w, new Set([...(clone.where.get(w) ?? []), ...pids]));
+      clone.where.set(w, new Map([...(clone.where.get(w) ?? []), ...pids]));
     sel.calls.set("clone", clone);
   }
   const seenNames = [...sel.calls.keys()].sort();
@@ -288,7 +288,8 @@ function groupText(name: string): string {
 
 function seenText(s: SeenCall, phase: "work" | "all", phased = false): string {
   const where = [...s.where]
-    .map(([w, pids]) => (pids.size > 1 ? `${w} (${pids.size} processes)` : w))
+    .map(([w, pids]) => [w, [...pids.values()].reduce((a, n) => a + n, 0)] as const)
+    .map(([w, n]) => (n > 1 ? `${w} (${n} processes)` : w))
     .sort()
     .join(", ");
   const split =

@@ -23,8 +23,11 @@ export interface SeenCall {
   work: number;
   /** Argument index → value text → count, in the selected phase. */
   args: Record<string, Record<string, number>>;
-  /** "memcached main", "memcached workers" → the processes (pids) it was seen in there. */
-  where: Map<string, Set<number>>;
+  /**
+   * "memcached main", "memcached workers" → the processes it was seen in there: pid → the processes that
+   * pid stands for (1, or a folded entry's images).
+   */
+  where: Map<string, Map<number, number>>;
   /** Why the call is needed although it was not recorded (clone as clone3's fallback). */
   fallback?: string;
 }
@@ -83,7 +86,8 @@ export function selectCalls(profiles: readonly Profile[], sel: Selection = {}): 
         if (role === "main" && !isMain) continue;
         if (role === "workers" && isMain) continue;
         const where = `${basename(proc.exe)} ${isMain ? "main" : "workers"}`;
-        for (const [name, c] of Object.entries(t.syscalls)) add(calls, name, c, phase, where, proc.pid);
+        for (const [name, c] of Object.entries(t.syscalls))
+          add(calls, name, c, phase, where, proc.pid, proc.images ?? 1);
       }
     }
   }
@@ -115,6 +119,7 @@ function add(
   phase: "work" | "all",
   where: string,
   pid: number,
+  images: number,
 ) {
   const n = phase === "work" ? c.work : c.setup + c.work;
   if (n === 0) return;
@@ -126,8 +131,8 @@ function add(
   s.count += n;
   s.setup += c.setup;
   s.work += c.work;
-  const pids = s.where.get(where) ?? new Set<number>();
-  pids.add(pid);
+  const pids = s.where.get(where) ?? new Map<number, number>();
+  pids.set(pid, Math.max(pids.get(pid) ?? 0, images));
   s.where.set(where, pids);
   const args = phase === "work" ? (c.workArgs ?? c.args) : c.args;
   for (const [i, vals] of Object.entries(args ?? {})) {

@@ -1,7 +1,9 @@
 import { SysfenceError } from "../errors.js";
 import { allSyscallNames } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
+import { addCounters, type Counter, countArg, toCounts } from "./counter.js";
 import { Ev, type EventColumns, Result } from "./events.js";
+import { ImageFolds } from "./fold.js";
 import {
   INTERESTING_ARGS,
   MAX_PATHS,
@@ -55,22 +57,6 @@ export interface Focus {
   exclude?: string[];
 }
 
-/** Counts while building: argument values in Maps (fast updates), turned into a SyscallCounts at the end. */
-interface Counter {
-  setup: number;
-  work: number;
-  errors: number;
-  argMaps?: Map<number, Map<string, number>>;
-  workArgMaps?: Map<number, Map<string, number>>;
-}
-function bump(m: Map<number, Map<string, number>>, i: number, v: string, n: number): void {
-  let vals = m.get(i);
-  if (!vals) {
-    vals = new Map();
-    m.set(i, vals);
-  }
-  vals.set(v, (vals.get(v) ?? 0) + n);
-}
 /** A thread's counter for a syscall, made on first use. */
 function counterOf(t: Thread, name: string): Counter {
   let c = t.counts.get(name);
@@ -79,43 +65,6 @@ function counterOf(t: Thread, name: string): Counter {
     t.counts.set(name, c);
   }
   return c;
-}
-/** n more calls with value v in argument i (in the work phase too when work). */
-function countArg(c: Counter, i: number, v: string, work: boolean, n: number): void {
-  c.argMaps ??= new Map();
-  bump(c.argMaps, i, v, n);
-  if (work) {
-    c.workArgMaps ??= new Map();
-    bump(c.workArgMaps, i, v, n);
-  }
-}
-const plain = (m: Map<number, Map<string, number>>) =>
-  Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
-function toCounts(c: Counter): SyscallCounts {
-  return {
-    setup: c.setup,
-    work: c.work,
-    errors: c.errors,
-    ...(c.argMaps ? { args: plain(c.argMaps) } : {}),
-    ...(c.workArgMaps ? { workArgs: plain(c.workArgMaps) } : {}),
-  };
-}
-/** Adds counter b into a (argument values included). */
-function addCounter(a: Counter, b: Counter): void {
-  a.setup += b.setup;
-  a.work += b.work;
-  a.errors += b.errors;
-  const merge = (into: Map<number, Map<string, number>>, from: Map<number, Map<string, number>>) => {
-    for (const [i, vals] of from) for (const [v, n] of vals) bump(into, i, v, n);
-  };
-  if (b.argMaps) {
-    a.argMaps ??= new Map();
-    merge(a.argMaps, b.argMaps);
-  }
-  if (b.workArgMaps) {
-    a.workArgMaps ??= new Map();
-    merge(a.workArgMaps, b.workArgMaps);
-  }
 }
 /** localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of threads). */
 const collate = new Intl.Collator().compare;
@@ -563,16 +512,25 @@ export class ProfileBuilder {
   private freeze(g: Group): void {
     if (g.frozen) return;
     const threads: ThreadProfile[] = [];
+    const counted = [...g.threads.values()].filter((t) => t.counts.size > 0);
+    const apart = counted.length > 0 && this.folds.keep(g);
     for (const t of g.threads.values()) {
       if (t.pending)
         this.frozenPending.set(t.pending.name, (this.frozenPending.get(t.pending.name) ?? 0) + 1);
       if (this.threads.get(t.tid) === t) this.threads.delete(t.tid);
-      if (t.counts.size > 0) threads.push(this.finalCounts(t, this.frozenTotals));
+      if (apart && t.counts.size > 0) threads.push(this.finalCounts(t, this.frozenTotals));
     }
-    g.frozen = threads;
     g.threads = new Map();
-    this.finished.push(g);
+    if (apart) {
+      g.frozen = threads;
+      this.finished.push(g);
+    } else if (counted.length > 0) {
+      for (const t of counted) addCounters(this.frozenTotals, t.counts);
+      this.folds.fold({ ...g, threads: counted });
+    } else g.frozen = threads;
   }
+  /** Images of one program past those written apart. */
+  private readonly folds = new ImageFolds();
   private readonly frozenTotals = new Map<string, Counter>();
   private readonly frozenPending = new Map<string, number>();
 
@@ -580,15 +538,8 @@ export class ProfileBuilder {
   private finalCounts(t: Thread, totals: Map<string, Counter>): ThreadProfile {
     // (null prototype: a log's syscall names are data, "__proto__" included)
     const syscalls: Record<string, SyscallCounts> = dict();
-    for (const [n, c] of [...t.counts].sort(this.byName)) {
-      syscalls[n] = toCounts(c);
-      let sum = totals.get(n);
-      if (!sum) {
-        sum = { setup: 0, work: 0, errors: 0 };
-        totals.set(n, sum);
-      }
-      addCounter(sum, c);
-    }
+    for (const [n, c] of [...t.counts].sort(this.byName)) syscalls[n] = toCounts(c);
+    addCounters(totals, t.counts);
     return { tid: t.tid, syscalls };
   }
 
@@ -645,7 +596,8 @@ export class ProfileBuilder {
 
   /** Processes (thread groups) seen so far. */
   processCount(): number {
-    return new Set([...this.threads.values()].map((t) => t.group)).size + this.finished.length;
+    const open = new Set([...this.threads.values()].map((t) => t.group)).size;
+    return open + this.finished.length + this.folds.folded;
   }
 
   /** The profile so far. */
@@ -662,17 +614,21 @@ export class ProfileBuilder {
     const groups = new Set<Group>(this.finished);
     for (const t of this.threads.values()) groups.add(t.group);
     const processes: ProcessProfile[] = [];
-    // the images still open are added to a copy of the totals of those already frozen
+    // the images still open are added to copies of the totals and folds of those already frozen
     const totals = new Map<string, Counter>();
-    for (const [n, c] of this.frozenTotals) {
-      const copy = { setup: 0, work: 0, errors: 0 };
-      addCounter(copy, c);
-      totals.set(n, copy);
-    }
+    addCounters(totals, this.frozenTotals);
+    const folds = this.folds.copy();
     for (const g of groups) {
       const threads: ThreadProfile[] = g.frozen ?? [];
-      if (!g.frozen)
-        for (const t of g.threads.values()) if (t.counts.size > 0) threads.push(this.finalCounts(t, totals));
+      if (!g.frozen) {
+        const counted = [...g.threads.values()].filter((t) => t.counts.size > 0);
+        if (counted.length > 0 && !folds.keep(g)) {
+          for (const t of counted) addCounters(totals, t.counts);
+          folds.fold({ ...g, threads: counted });
+          continue;
+        }
+        for (const t of counted) threads.push(this.finalCounts(t, totals));
+      }
       if (threads.length === 0) continue;
       processes.push({
         pid: g.pid,
@@ -684,6 +640,7 @@ export class ProfileBuilder {
         killedBy: g.killedBy,
       });
     }
+    processes.push(...folds.entries(this.byName));
     return {
       format: "sysfence-profile",
       version: 1,

@@ -30,6 +30,15 @@ export interface ProcessProfile {
   threads: ThreadProfile[];
   exitStatus?: number;
   killedBy?: string;
+  /**
+   * Set on an entry that stands for many images of one program (past the first KEEP_IMAGES_PER_EXE images
+   * of a program, the others are folded into one entry): how many. Its threads are at most two — the
+   * images' main threads (tid = pid) and all their other threads (tid 0); pid, parent and workStartedAt are
+   * the first folded image's (the earliest start of work).
+   */
+  images?: number;
+  /** A folded entry's images by how they ended: exit status ("0") or the signal that killed them. */
+  endings?: Record<string, number>;
 }
 
 /** The recorder: its name and version, and the events it lost (a profile that lost any is not trusted). */
@@ -70,6 +79,11 @@ export interface Profile {
   mergedFrom?: { source: string; command: string[]; startedAt?: string }[];
 }
 
+/** Images of one program a recording writes apart; the others are folded into one entry (`images`). */
+export const KEEP_IMAGES_PER_EXE = 32;
+/** Process images a profile stands for (a folded entry counts its images). */
+export const imageCount = (p: Pick<Profile, "processes">): number =>
+  p.processes.reduce((a, x) => a + (x.images ?? 1), 0);
 /** Distinct paths a profile keeps; uses of others are counted in pathsOmitted. */
 export const MAX_PATHS = 20000;
 /** Distinct argument values a recording keeps; others are counted as VALUES_OMITTED. */

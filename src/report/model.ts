@@ -70,7 +70,8 @@ export interface Report {
     complete: boolean;
     calls: number;
     phaseBoundary?: string;
-    processes: { exe: string; pid: number; threads: number; calls: number }[];
+    /** images: set on an entry that stands for that many images of one program (threads: its roles). */
+    processes: { exe: string; pid: number; threads: number; images?: number; calls: number }[];
     files: [string, number][];
     sockets: [string, number][];
     top: [string, number][];
@@ -319,6 +320,7 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
         exe: p.exe,
         pid: p.pid,
         threads: p.threads.length,
+        ...(p.images ? { images: p.images } : {}),
         calls: p.threads.reduce(
           (a, t) => a + Object.values(t.syscalls).reduce((x, c) => x + c.setup + c.work, 0),
           0,
@@ -339,4 +341,11 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
 export function reportOfProfile(profile: Profile, source: string): Report {
   const g = generatePolicy([profile], { phase: "all" });
   return buildReport(g.policy, source, profile);
+}
+
+/** "(pid 12): 3 thread(s), 900 calls", or for a folded entry "(4000 images, the first pid 12): 900 calls". */
+export function processSummary(x: { pid: number; threads: number; images?: number; calls: number }): string {
+  return x.images
+    ? `(${x.images} images, the first pid ${x.pid}): ${x.calls} calls`
+    : `(pid ${x.pid}): ${x.threads} thread(s), ${x.calls} calls`;
 }

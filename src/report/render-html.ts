@@ -1,6 +1,6 @@
 // The report as one self-contained HTML page: no scripts, no external files, readable offline.
 
-import type { Report, Treatment } from "./model.js";
+import { processSummary, type Report, type Treatment } from "./model.js";
 import { tierLine } from "./render-text.js";
 
 const esc = (s: string | number) =>
@@ -70,7 +70,7 @@ export function renderHtml(r: Report): string {
     const max = Math.max(1, ...p.top.map(([, c]) => c));
     recorded = `<section><h2>What was recorded</h2>
 <p>${esc(p.calls)} calls by <code>${esc(p.command)}</code>${p.complete ? "" : " <b>(incomplete recording)</b>"}${p.phaseBoundary ? `; work phase after <code>${esc(p.phaseBoundary)}</code>` : ""}.</p>
-<ul>${p.processes.map((x) => `<li><code>${esc(x.exe)}</code> (pid ${esc(x.pid)}): ${esc(x.threads)} thread(s), ${esc(x.calls)} calls</li>`).join("")}</ul>
+<ul>${p.processes.map((x) => `<li><code>${esc(x.exe)}</code> ${esc(processSummary(x))}</li>`).join("")}</ul>
 <h3>Most frequent calls</h3><table class="top">${p.top.map(([n, c]) => `<tr><td><code>${esc(n)}</code></td><td class="bar"><span style="width:${((100 * c) / max).toFixed(1)}%"></span></td><td>${esc(c)}</td></tr>`).join("")}</table>
 ${p.sockets.length ? `<h3>Sockets</h3><ul>${p.sockets.map(([s, c]) => `<li><code>${esc(s)}</code> ×${esc(c)}</li>`).join("")}</ul>` : ""}
 ${p.files.length ? `<details><summary>Files (${esc(p.files.length)})</summary><ul>${p.files.map(([f, c]) => `<li><code>${esc(f)}</code> ×${esc(c)}</li>`).join("")}</ul></details>` : ""}

@@ -1,5 +1,5 @@
 // The report as plain text (a terminal) and as Markdown (a pull request, a wiki).
-import type { Report, Treatment } from "./model.js";
+import { processSummary, type Report, type Treatment } from "./model.js";
 
 const MARK: Record<Treatment, string> = {
   allow: "allowed",
@@ -43,8 +43,7 @@ export function renderText(r: Report): string {
       "",
       `recorded    ${p.calls} calls by ${p.command}${p.complete ? "" : " (incomplete recording)"}${p.phaseBoundary ? `; work phase after ${p.phaseBoundary}` : ""}`,
     );
-    for (const x of p.processes)
-      out.push(`  ${x.exe} (pid ${x.pid}): ${x.threads} thread(s), ${x.calls} calls`);
+    for (const x of p.processes) out.push(`  ${x.exe} ${processSummary(x)}`);
     out.push("", "most frequent calls:");
     for (const [n, c] of p.top) out.push(`  ${n.padEnd(20)} ${String(c).padStart(9)}`);
     if (p.sockets.length) {
@@ -106,8 +105,7 @@ export function renderMarkdown(r: Report): string {
       `${p.calls} calls by \`${md(p.command)}\`${p.complete ? "" : " (incomplete)"}.`,
       "",
     );
-    for (const x of p.processes)
-      out.push(`* \`${md(x.exe)}\` (pid ${x.pid}): ${x.threads} thread(s), ${x.calls} calls`);
+    for (const x of p.processes) out.push(`* \`${md(x.exe)}\` ${processSummary(x)}`);
     if (p.sockets.length) {
       out.push("", "### Sockets", "");
       for (const [s, c] of p.sockets) out.push(`* \`${md(s)}\` ×${c}`);

@@ -221,6 +221,41 @@ describe("profiles from existing logs", () => {
       /more distinct values than the recording keeps; the call is allowed with any arguments/,
     );
   });
+  it("clone printed decoded (child_stack=…, flags=…) gives its flags, and a thread clone makes a thread", async () => {
+    const f = join(dir, "clone.log");
+    writeFileSync(
+      f,
+      [
+        "7 clone(child_stack=0x7f5c, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=[8], tls=0x7f5c, child_tidptr=0x7f5c) = 8",
+        "8 futex(0x7f5c, FUTEX_WAKE_PRIVATE, 1) = 0",
+        "7 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f5c) = 9",
+        "9 exit_group(0) = ?",
+        "9 +++ exited with 0 +++",
+        // -e raw=clone (what sysfence's own strace engine asks for): the kernel's order, flags first
+        "7 clone(0x3d0f00, 0x7f5c, 0x7f5c, 0x7f5c, 0x7f5c) = 10",
+        "10 futex(0x7f5c, 0x81, 1) = 0",
+        "",
+      ].join("\n"),
+    );
+    const { profile } = await profileFromLog(f, { threads: 1 });
+    assert.deepEqual(
+      { ...profile.syscalls.clone.args?.["0"] },
+      {
+        "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID": 1,
+        "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD": 1,
+        [String(0x3d0f00)]: 1,
+      },
+      "the flags, never child_stack's value",
+    );
+    assert.deepEqual(
+      profile.processes.map((p) => [p.pid, p.threads.map((t) => t.tid)]),
+      [
+        [9, [9]],
+        [7, [7, 8, 10]],
+      ],
+      "8 and 10 are threads of 7; 9 is a process",
+    );
+  });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
   });

@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
-import type { Profile } from "../../record/profile.js";
+import { imageCount, type Profile } from "../../record/profile.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface RecordOpts {
@@ -170,7 +170,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       if (!opts.quiet) {
         const n = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
         io.stderr(
-          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${profile.processes.length} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
+          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${imageCount(profile)} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
         );
       }
       if (status !== 0) {

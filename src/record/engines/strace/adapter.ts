@@ -63,6 +63,8 @@ interface Info {
   execArg: number;
   /** Its string arguments are read (marker writes). */
   strings: boolean;
+  /** clone: strace prints it decoded as (child_stack=…, flags=…, …), not in the kernel's order. */
+  clone: boolean;
   /** Not a syscall name: one more unknown name than a log may bring (its lines are not strace output). */
   bogus: boolean;
 }
@@ -218,7 +220,8 @@ export class StraceAdapter {
     const line = this.line;
     const c = this.out.columns;
     if (info.interesting !== undefined) {
-      this.valueIds(buf, from, to, info.interesting);
+      const decodedClone = info.clone && buf.subarray(from, from + CHILD_STACK.length).equals(CHILD_STACK);
+      this.valueIds(buf, from, to, decodedClone ? CLONE_FLAGS_PRINTED : info.interesting);
       c.v0[i] = this.ids[0];
       c.v1[i] = this.ids[1];
       c.v2[i] = this.ids[2];
@@ -432,6 +435,7 @@ export class StraceAdapter {
         pathArg: PATH_ARG[text],
         execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
         strings: this.stringNames.has(text),
+        clone: text === "clone",
         bogus: false,
       };
       this.infos.set(text, info);
@@ -442,7 +446,19 @@ export class StraceAdapter {
 }
 
 /** The facts of a name that is not a syscall's (past MAX_UNKNOWN_NAMES). */
-const BOGUS: Info = { id: -1, time: false, separate: true, execArg: -1, strings: false, bogus: true };
+const BOGUS: Info = {
+  id: -1,
+  time: false,
+  separate: true,
+  execArg: -1,
+  strings: false,
+  clone: false,
+  bogus: true,
+};
+/** Where a decoded clone's flags are (INTERESTING_ARGS has clone's flags as argument 0). */
+const CLONE_FLAGS_PRINTED = [1];
+/** How strace prints clone decoded, whatever the architecture's order: the flags are the second argument. */
+const CHILD_STACK = Buffer.from("child_stack=");
 
 /** The event model's result for a LineScanner's. */
 function resultOf(ret: number): number {
