@@ -2,7 +2,7 @@
 # One-time set-up on a fresh Debian machine: the real components the tests run against, and npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="strace libseccomp-dev python3-seccomp gcc libc6-dev bubblewrap runc busybox-static systemd util-linux iproute2 memcached nginx-light curl bpftrace qemu-user gcc-aarch64-linux-gnu libc6-arm64-cross libc6-dev-arm64-cross"
+PKGS="strace libseccomp-dev python3-seccomp gcc libc6-dev bubblewrap runc busybox-static systemd util-linux iproute2 memcached nginx-light curl wrk bpftrace qemu-user gcc-aarch64-linux-gnu libc6-arm64-cross libc6-dev-arm64-cross"
 missing=""
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
 if [ -n "$missing" ]; then
