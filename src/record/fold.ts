@@ -85,7 +85,7 @@ export class ImageFolds {
 
   /**
    * Whether an image is written apart: the first KEEP_IMAGES_PER_EXE of each program, and every image
-   * with no parent in the recording (the launch, a process attached to).
+   * with no parent in the recording (the launch, the process `record --pid` attached to).
    */
   keep(image: { exe: string; parent?: number }): boolean {
     if (image.parent === undefined) return true;
