@@ -232,6 +232,17 @@ PREFIXES = ("CLONE_", "AF_", "PF_", "SOCK_", "PR_", "PROT_", "MAP_", "O_", "AT_"
 SKIP = re.compile(r"^(SIG_|SIGRT|SIGSTKSZ|SIGEV_|SIG_BLOCK|TCSA|SO_TIMESTAMP$|SO_RCVTIMEO$|SO_SNDTIMEO$)")
 PERSONALITY_ENUMS = ["PER_LINUX", "PER_LINUX32", "PER_BSD", "ADDR_NO_RANDOMIZE", "READ_IMPLIES_EXEC", "ADDR_LIMIT_32BIT", "UNAME26", "PER_MASK"]
 
+# Architectures whose values are printed by the same program built with a cross compiler and run under
+# qemu-user: (arch, GNU triple, qemu, Debian packages).
+CROSS = [
+    ("aarch64", "aarch64-linux-gnu", "qemu-aarch64", "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"),
+    ("arm", "arm-linux-gnueabihf", "qemu-arm", "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"),
+    ("i386", "i686-linux-gnu", "qemu-i386", "gcc-i686-linux-gnu libc6-dev-i386-cross"),
+    ("ppc64le", "powerpc64le-linux-gnu", "qemu-ppc64le", "gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross"),
+    ("riscv64", "riscv64-linux-gnu", "qemu-riscv64", "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"),
+    ("s390x", "s390x-linux-gnu", "qemu-s390x", "gcc-s390x-linux-gnu libc6-dev-s390x-cross"),
+]
+
 def header_paths(h):
     return glob.glob(f"/usr/include/{h}") + glob.glob(f"/usr/include/x86_64-linux-gnu/{h}")
 
@@ -289,7 +300,7 @@ def gen_constants():
     glibc = dpkg_version("libc6-dev")
     kh = dpkg_version("linux-libc-dev")
     lines = [HEADER, f"// Source: glibc {glibc} and linux-libc-dev {kh} headers on x86_64, values printed by a program built with {gcc}.\n",
-             "// Values are the x86_64/asm-generic ones; a few differ on other architectures (e.g. O_DIRECTORY on arm64, TCGETS on ppc64).\n",
+             "// Values are the x86_64/asm-generic ones; those that differ on another architecture are in ARCH_CONSTANTS below.\n",
              "export const CONSTANTS: Readonly<Record<string, number>> = {\n"]
     for n in sorted(consts):
         lines.append(f"  {n}: {consts[n]},\n")
@@ -301,17 +312,23 @@ def gen_constants():
     lines.append("};\n")
     # The same program for other architectures, where a cross compiler and qemu-user are installed: only
     # the values that differ from x86_64's are kept (compile resolves names per architecture with them).
-    lines.append("/** Values that differ from the table above, per architecture (built with a cross compiler, run under qemu-user). */\n")
+    cross = ", ".join(f"{a} ({dpkg_version(pkg.split()[1]) or '?'})" for a, _, _, pkg in CROSS)
+    lines.append(f"/** Values that differ from the table above, per architecture (the program built with a cross compiler against its glibc — {cross} — and run under qemu-user). */\n")
     lines.append("export const ARCH_CONSTANTS: Readonly<Record<string, Readonly<Record<string, number>>>> = {\n")
-    for arch, cc, qemu, sysroot in [("aarch64", "aarch64-linux-gnu-gcc", "qemu-aarch64", "/usr/aarch64-linux-gnu")]:
+    # (x32 uses x86_64's values: the same kernel ABI and glibc's 64-bit file flags)
+    for arch, triple, qemu, package in CROSS:
+        cc = f"{triple}-gcc"
         if not shutil.which(cc) or not shutil.which(qemu):
-            sys.exit(f"gen_syscalls: {cc} and {qemu} are needed for {arch}'s constants (apt-get install gcc-aarch64-linux-gnu qemu-user)")
-        out = build_and_run(src, cc, (qemu, "-L", sysroot))
+            sys.exit(f"gen_syscalls: {cc} and {qemu} are needed for {arch}'s constants (apt-get install {package} qemu-user)")
+        out = build_and_run(src, cc, (qemu, "-L", f"/usr/{triple}"))
         diff = {}
         for line in out.splitlines():
             n, v = line.split(" ")
             if n in consts and consts[n] != int(v):
                 diff[n] = int(v)
+        if not diff:
+            lines.append(f"  {arch}: {{}},\n")
+            continue
         lines.append(f"  {arch}: {{\n")
         for n in sorted(diff):
             lines.append(f"    {n}: {diff[n]},\n")

@@ -94,10 +94,11 @@ function measuredCalls(
  * other arguments). `own`: the call's rules (direct, or through a group).
  */
 function alreadyAllowed(policy: Policy, own: Rule[], name: string, condition?: string): boolean {
-  const c = condition ? parseCondition(condition) : undefined;
   for (const arch of policy.architectures) {
     const nr = syscallNumber(arch, name);
     if (nr === undefined) continue;
+    // (the launcher's value on this architecture: F_SETFD and the like are named)
+    const c = condition ? parseCondition(condition, arch) : undefined;
     if (!c) {
       // for any arguments: the call's own unconditional answer, or the default when it has no rule
       const fallback = own.find((r) => r.conditions.length === 0)?.action ?? policy.defaultAction;

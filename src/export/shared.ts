@@ -1,6 +1,6 @@
-import type { Diagnostic } from "../errors.js";
+import { type Diagnostic, formatLocation, SysfenceError } from "../errors.js";
 import { formatAction, sameAction } from "../policy/actions.js";
-import { formatCondition } from "../policy/conditions.js";
+import { archDependentNames, conditionForArch, formatCondition } from "../policy/conditions.js";
 import type { Action, Condition, Policy, Rule } from "../policy/model.js";
 import { indexRules } from "../policy/resolve.js";
 import { argWidth } from "../syscalls/args.js";
@@ -82,6 +82,7 @@ export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: 
         p.conditional[0],
       );
   }
+  refuseArchDependentValues(policy, engine);
   for (const r of policy.rules) {
     if (r.action.kind === "trap" && r.action.data)
       warn(`'trap ${r.action.data}' loses its data (SCMP_ACT_TRAP has none)`, r);
@@ -101,6 +102,24 @@ export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: 
   return w;
 }
 
+/**
+ * A format with one value per condition for all its architectures cannot carry a name whose value
+ * differs between them: the profile would compare x86_64's number on ppc64le. Refused, not warned: what
+ * would be enforced is another filter than the file's, on some architecture.
+ */
+function refuseArchDependentValues(policy: Policy, engine: string): void {
+  for (const r of policy.rules)
+    for (const c of r.conditions) {
+      const names = archDependentNames(c, policy.architectures);
+      if (names.length === 0) continue;
+      const where = r.location ? `${formatLocation(c.location ?? r.location)}: ` : "";
+      throw new SysfenceError(
+        "E_USAGE",
+        `${where}${engine}: '${c.text}' (${r.names.join(", ")}) means different values on ${policy.architectures.join(", ")} (${names.join(", ")}), and an ${engine} profile has one value for all its architectures; export one policy per architecture (architectures: [${policy.architectures[0]}], …), or use the bpf export, which compiles each architecture apart.`,
+      );
+    }
+}
+
 /** True when the condition's argument is narrower than 64 bits for one of the rule's syscalls. */
 export function narrowOnSomeArch(policy: Policy, r: Rule, c: Condition): boolean {
   return r.names.some(
@@ -114,6 +133,8 @@ export function libseccompCondition(
   r: Rule,
   c: Condition,
 ): { op: string; a: bigint; b: bigint } {
+  // (names resolved for the policy's architectures: refuseArchDependentValues made sure they agree)
+  if (policy.architectures.length) c = conditionForArch(c, policy.architectures[0]);
   const narrow = narrowOnSomeArch(policy, r, c);
   const u64 = (v: bigint) => BigInt.asUintN(64, v);
   const u32 = (v: bigint) => BigInt.asUintN(32, v);

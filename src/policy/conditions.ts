@@ -113,3 +113,23 @@ export function conditionForArch(c: Condition, arch: ArchName): Condition {
   }
   return { ...c, value: again.value, mask: again.mask };
 }
+
+/**
+ * The named constants in a condition that mean different values on the given architectures (FIONBIO is
+ * 0x5421 on x86_64, 0x8004667e on ppc64le); [] when one value fits them all. A format that carries one
+ * value for every architecture (OCI, libseccomp's C) cannot express such a condition.
+ */
+export function archDependentNames(c: Condition, arches: readonly ArchName[]): string[] {
+  const text = c.text;
+  if (!text || arches.length < 2) return [];
+  const names = [...new Set(text.match(/\b[A-Z][A-Z0-9_]+\b/g) ?? [])].filter((n) =>
+    arches.some((a) => differsOn(n, a)),
+  );
+  if (names.length === 0) return [];
+  const first = parseCondition(text, arches[0]);
+  const same = arches.every((a) => {
+    const x = parseCondition(text, a);
+    return x.value === first.value && x.mask === first.mask;
+  });
+  return same ? [] : names;
+}

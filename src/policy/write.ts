@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { formatAction } from "./actions.js";
-import { formatCondition } from "./conditions.js";
-import type { Policy } from "./model.js";
+import { archDependentNames, formatCondition } from "./conditions.js";
+import type { Condition, Policy } from "./model.js";
 
 /** Writes a policy in sysfence's YAML format (what `import` produces). */
 export function policyToYaml(policy: Policy, header?: string): string {
@@ -15,7 +15,7 @@ export function policyToYaml(policy: Policy, header?: string): string {
     syscalls: policy.rules.map((r) => ({
       names: r.names,
       action: formatAction(r.action),
-      ...(r.conditions.length ? { args: r.conditions.map(formatCondition) } : {}),
+      ...(r.conditions.length ? { args: r.conditions.map((c) => conditionText(c, policy)) } : {}),
       ...(r.tier ? { tier: r.tier } : {}),
       ...(r.final ? { final: formatAction(r.final) } : {}),
       ...(r.comment ? { comment: r.comment } : {}),
@@ -29,4 +29,12 @@ export function policyToYaml(policy: Policy, header?: string): string {
           .join("\n")}\n`
       : ""
   }${stringify(doc, { lineWidth: 0, flowCollectionPadding: false })}`;
+}
+
+/**
+ * A condition as written back: its canonical numbers, or its own text where a name in it means another
+ * value on one of the policy's architectures (the number would be x86_64's everywhere).
+ */
+function conditionText(c: Condition, policy: Policy): string {
+  return c.text && archDependentNames(c, policy.architectures).length ? c.text : formatCondition(c);
 }

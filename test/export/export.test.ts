@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Ajv } from "ajv";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { Emulator, packSeccompData } from "../../src/bpf/emulator.js";
 import { decodeProgram } from "../../src/bpf/insn.js";
 import { compile } from "../../src/compile/compile.js";
 import { exportBpf, exportBpfC } from "../../src/export/bpf.js";
@@ -22,9 +23,11 @@ import { exportLibseccompC } from "../../src/export/libseccomp-c.js";
 import { exportOci } from "../../src/export/oci.js";
 import { exportSystemd } from "../../src/export/systemd.js";
 import { importBpf } from "../../src/policy/bpf-import.js";
+import { archDependentNames } from "../../src/policy/conditions.js";
 import type { Policy } from "../../src/policy/model.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { policyToYaml } from "../../src/policy/write.js";
+import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
 import { REPO } from "../helpers/paths.js";
@@ -368,10 +371,15 @@ describe("round trips: import(export(P)) decides like P", () => {
   });
   for (const [label, p] of withArgs) {
     it(`oci and sysfence YAML: ${label}`, () => {
+      assertSame(p, parsePolicy(policyToYaml(p), { file: "x.yaml" }).policy, `yaml ${label}`);
+      // a name whose value differs between the policy's architectures: one OCI value cannot carry it
+      if (p.rules.some((r) => r.conditions.some((c) => archDependentNames(c, p.architectures).length))) {
+        assert.throws(() => exportOci(p), /means different values on .*export one policy per architecture/);
+        return;
+      }
       const { text, warnings } = exportOci(p);
       if (p.badArchAction.kind !== "kill-process")
         assert.ok(warnings.some((w) => /bad-architecture/.test(w.message)));
-      assertSame(p, parsePolicy(policyToYaml(p), { file: "x.yaml" }).policy, `yaml ${label}`);
       // runc ORs conditions that repeat an argument index: such a policy is not expressible, and says so.
       if (warnings.some((w) => /OR-ed by runc/.test(w.message))) return;
       assertSame(
@@ -405,6 +413,45 @@ describe("round trips: import(export(P)) decides like P", () => {
   it("systemd for expressible policies", () => {
     const p = { ...argFree, rules: argFree.rules.filter((r) => r.action.kind !== "kill-process") };
     assertSame(p, parsePolicy(exportSystemd(p).text, { file: "x.conf" }).policy, "systemd");
+  });
+});
+
+describe("a name whose value differs by architecture (FIONBIO on ppc64le)", () => {
+  const multi = policyFrom(
+    'defaultAction: errno EPERM\narchitectures: [x86_64, ppc64le]\nsyscalls:\n  - name: ioctl\n    action: allow\n    args: ["arg1 == FIONBIO"]\n',
+  );
+  const ioctl = (arch: "x86_64" | "ppc64le", request: bigint) => ({
+    nr: syscallNumber(arch, "ioctl") as number,
+    arch: ARCHES[arch].audit,
+    archName: arch,
+    args: [3n, request, 0n, 0n, 0n, 0n],
+  });
+  it("the compiled filter allows each architecture's own FIONBIO, not x86_64's on ppc64le", () => {
+    const emu = new Emulator(compile(multi).program);
+    const decide = (q: ReturnType<typeof ioctl>) =>
+      emu.runWords(packSeccompData(q, ARCHES[q.archName].littleEndian)).value;
+    const allow = 0x7fff0000;
+    assert.equal(decide(ioctl("x86_64", 0x5421n)), allow);
+    assert.equal(decide(ioctl("ppc64le", 0x8004667en)), allow, "ppc64le's FIONBIO (_IOW('f', 126, int))");
+    assert.notEqual(decide(ioctl("ppc64le", 0x5421n)), allow, "x86_64's number means another request there");
+  });
+  it("YAML keeps the name; OCI, Kubernetes and libseccomp's C refuse one value for both (naming file and line)", () => {
+    const yaml = policyToYaml(multi);
+    assert.match(yaml, /arg1 == FIONBIO/);
+    assertSame(multi, parsePolicy(yaml, { file: "x.yaml" }).policy, "yaml");
+    for (const exporter of [exportOci, exportK8s, exportLibseccompC])
+      assert.throws(
+        () => exporter(multi),
+        /test\.yaml:\d+:\d+: .*'arg1 == FIONBIO' \(ioctl\) means different values on x86_64, ppc64le \(FIONBIO\).*export one policy per architecture/,
+      );
+    // one architecture at a time is exact
+    const ppc = policyFrom(
+      'defaultAction: errno EPERM\narchitectures: [ppc64le]\nsyscalls:\n  - name: ioctl\n    action: allow\n    args: ["arg1 == FIONBIO"]\n',
+    );
+    const entry = JSON.parse(exportOci(ppc).text).syscalls.find((s: { names: string[] }) =>
+      s.names.includes("ioctl"),
+    );
+    assert.equal(BigInt(entry.args[0].valueTwo), 0x8004667en);
   });
 });
 

@@ -126,7 +126,10 @@ describe("sysfence record on real workloads (strace)", { skip }, () => {
         stdio: "ignore",
       },
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // (the program runs once the recording is under way; a fixed wait lost to a busy machine's start-up)
+    for (let i = 0; i < 200 && spawnSync("pgrep", ["-f", "^sleep 30$"]).status !== 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
     assert.notEqual(
