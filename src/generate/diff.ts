@@ -57,7 +57,7 @@ export function diffInputs(oldIn: DiffInput, newIn: DiffInput, options: Generate
     const out = new Set<string>();
     for (const n of m.values())
       for (const [i, vs] of n.values)
-        for (const v of vs) out.add(`${n.name} arg${i} = ${nameValue(n.name, i, v)}`);
+        for (const v of vs) out.add(`${n.name} arg${i} = ${nameValue(n.name, i, v, undefined, arch)}`);
     return out;
   };
   const oldValues = values(had);
@@ -79,7 +79,7 @@ export function diffInputs(oldIn: DiffInput, newIn: DiffInput, options: Generate
       if (action.kind === "allow" || action.kind === "log") continue;
       // what OLD itself made and its policy answers on purpose is not drift
       if (had.get(need.name) && sameAsOld(had.get(need.name) as Need, args)) continue;
-      const entry = { syscall: need.name, args: argsText(need, args), action: formatAction(action) };
+      const entry = { syscall: need.name, args: argsText(need, args, arch), action: formatAction(action) };
       if (action.kind === "errno" && deliberate(oldPolicy, need.name, action)) result.answered.push(entry);
       else result.denied.push(entry);
     }
@@ -103,16 +103,16 @@ function needsOfProfile(p: Profile, options: GenerateOptions, arch: ArchName): M
   const out = new Map<string, Need>();
   for (const c of sel.calls.values()) {
     if (syscallNumber(arch, c.name) === undefined) continue;
-    out.set(c.name, { name: c.name, values: valuesOf(c) });
+    out.set(c.name, { name: c.name, values: valuesOf(c, arch) });
   }
   return out;
 }
 
-function valuesOf(c: SeenCall): Map<number, bigint[]> {
+function valuesOf(c: SeenCall, arch: ArchName): Map<number, bigint[]> {
   const m = new Map<number, bigint[]>();
   for (const [i, vals] of Object.entries(c.args)) {
     const parsed = Object.keys(vals)
-      .map(parseArgValue)
+      .map((t) => parseArgValue(t, arch))
       .filter((v): v is bigint => v !== undefined);
     if (parsed.length) m.set(Number(i), [...new Set(parsed)]);
   }
@@ -193,9 +193,9 @@ function deliberate(policy: Policy, name: string, action: Action): boolean {
   );
 }
 
-function argsText(need: Need, args: bigint[]): string {
+function argsText(need: Need, args: bigint[], arch: ArchName): string {
   const idx = [...need.values.keys()].sort();
-  return idx.map((i) => `arg${i}=${nameValue(need.name, i, args[i], args)}`).join(", ");
+  return idx.map((i) => `arg${i}=${nameValue(need.name, i, args[i], args, arch)}`).join(", ");
 }
 
 /** The verdict line: what a CI log shows first. */

@@ -149,7 +149,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       continue;
     }
     const seen = sel.calls.get(name) as SeenCall;
-    const t = tighten(seen, mode);
+    const t = tighten(seen, mode, arch);
     if (t.warning) warnings.push(t.warning);
     const base = `${describe(name)}${groupText(name)} — ${seenText(seen, sel.phase, sel.phased)}`;
     if (t.alternatives.length === 0) {

@@ -1,11 +1,15 @@
 // Argument values between a profile's text and a policy's conditions: parse what strace printed
 // (numbers with -X raw, symbolic text otherwise), and name numbers back with the constants a reader knows.
 
-import { evalValue } from "../syscalls/constants.js";
-import { CONSTANTS } from "../syscalls/generated/constants.js";
+import type { ArchName } from "../syscalls/arches.js";
+import { constantValue, evalValue } from "../syscalls/constants.js";
+import { ARCH_CONSTANTS, CONSTANTS } from "../syscalls/generated/constants.js";
 
-/** The numeric value of an argument text from a profile; undefined when it cannot be known exactly. */
-export function parseArgValue(text: string): bigint | undefined {
+/**
+ * The numeric value of an argument text from a profile; undefined when it cannot be known exactly. A
+ * symbolic text (an imported log) is read with the values of the profile's architecture.
+ */
+export function parseArgValue(text: string, arch?: ArchName): bigint | undefined {
   const t = text.replace(/^\w+=/, "").trim();
   if (/^-?\d+$/.test(t)) return BigInt(t);
   if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t);
@@ -14,7 +18,7 @@ export function parseArgValue(text: string): bigint | undefined {
   if (raw) return BigInt(raw[1]);
   if (!/^[A-Z0-9_|]+$/.test(t)) return undefined; // _IOC(...), pointers, structs: not exact
   try {
-    return evalValue(t);
+    return evalValue(t, arch);
   } catch {
     return undefined;
   }
@@ -264,37 +268,47 @@ export function familyOf(
   syscall: string,
   arg: number,
   args?: readonly (bigint | undefined)[],
+  arch?: ArchName,
 ): Family | undefined {
   const n = NAMING[`${syscall}:${arg}`];
   if (!n || !isSelected(n)) return n;
   const sel = args?.[n.selector];
   if (sel === undefined) return undefined;
-  const selName = Object.keys(n.by).find((k) => CONSTANTS[k] !== undefined && BigInt(CONSTANTS[k]) === sel);
+  const selName = Object.keys(n.by).find((k) => {
+    const v = constantValue(k, arch);
+    return v !== undefined && BigInt(v) === sel;
+  });
   return selName ? n.by[selName] : undefined;
 }
 
 const byValue = new Map<Family, Map<string, Map<bigint, string[]>>>();
-/** Value → names in a family, for its flag names (`prefixes`) or its value part (`valuePrefixes`). */
-export function namesOf(f: Family, part: "main" | "value" = "main"): Map<bigint, string[]> {
+/**
+ * Value → names in a family, for its flag names (`prefixes`) or its value part (`valuePrefixes`), with
+ * the values of `arch` (x86_64's when not given).
+ */
+export function namesOf(f: Family, part: "main" | "value" = "main", arch?: ArchName): Map<bigint, string[]> {
   let perFamily = byValue.get(f);
   if (!perFamily) {
     perFamily = new Map();
     byValue.set(f, perFamily);
   }
-  let m = perFamily.get(part);
+  const key = `${part}:${arch ?? ""}`;
+  let m = perFamily.get(key);
   if (!m) {
+    const own = (arch && ARCH_CONSTANTS[arch]) || {};
     m = new Map();
     const prefixes = part === "value" ? (f.valuePrefixes ?? []) : f.prefixes;
     const include = part === "value" ? f.valueInclude : f.include;
-    for (const [name, v] of Object.entries(CONSTANTS)) {
+    for (const [name, x86] of Object.entries(CONSTANTS)) {
       if (!prefixes.some((p) => name.startsWith(p))) continue;
       if (include && !include(name)) continue;
       if (f.exclude?.includes(name)) continue;
-      const list = m.get(BigInt(v)) ?? [];
+      const v = BigInt(own[name] ?? x86);
+      const list = m.get(v) ?? [];
       list.push(name);
-      m.set(BigInt(v), list);
+      m.set(v, list);
     }
-    perFamily.set(part, m);
+    perFamily.set(key, m);
   }
   return m;
 }
@@ -319,22 +333,26 @@ export function nameValue(
   arg: number,
   value: bigint,
   args?: readonly (bigint | undefined)[],
+  arch?: ArchName,
 ): string {
   const plain =
     value < 0n ? value.toString() : value > 0xffffn ? `0x${value.toString(16)}` : value.toString();
-  const family = familyOf(syscall, arg, args);
+  const family = familyOf(syscall, arg, args, arch);
   if (!family || value < 0n) return plain;
-  const text = family.flags ? flagsText(family, value) : pick(namesOf(family).get(value), family.prefer);
+  const text = family.flags
+    ? flagsText(family, value, arch)
+    : pick(namesOf(family, "main", arch).get(value), family.prefer);
   if (!text) return plain;
   try {
-    return evalValue(text) === value ? text : plain;
+    // (on the profile's architecture: a name is written only where it means this number there)
+    return evalValue(text, arch) === value ? text : plain;
   } catch {
     return plain;
   }
 }
 
 /** Flags OR-ed, with the value part (a socket type, an exit signal, a futex op) first or last. */
-function flagsText(f: Family, value: bigint): string | undefined {
+function flagsText(f: Family, value: bigint, arch?: ArchName): string | undefined {
   let head: string | undefined;
   let tail: string | undefined;
   let rest = value;
@@ -342,15 +360,15 @@ function flagsText(f: Family, value: bigint): string | undefined {
     const low = value & f.valueMask;
     rest = value & ~f.valueMask;
     // a value part of 0 is written when it means something (O_RDONLY, a futex's FUTEX_WAIT)
-    const zeroNamed = namesOf(f, "value").has(0n) && f.valueFirst;
+    const zeroNamed = namesOf(f, "value", arch).has(0n) && f.valueFirst;
     if (low !== 0n || zeroNamed) {
-      const n = pick(namesOf(f, "value").get(low), f.prefer);
+      const n = pick(namesOf(f, "value", arch).get(low), f.prefer);
       if (!n) return undefined;
       if (f.valueFirst) head = n;
       else tail = n;
     }
   }
-  const singles = namesOf(f);
+  const singles = namesOf(f, "main", arch);
   const bits: string[] = [];
   for (let bit = 1n; bit <= rest; bit <<= 1n) {
     if (!(rest & bit)) continue;

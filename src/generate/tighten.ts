@@ -1,6 +1,7 @@
 // Argument rules for one recorded syscall: pin what is stable and meaningful, never what varies by run.
 import type { Condition } from "../policy/model.js";
 import { VALUES_OMITTED } from "../record/profile.js";
+import type { ArchName } from "../syscalls/arches.js";
 import type { SeenCall } from "./select.js";
 import { nameValue, parseArgValue } from "./symbols.js";
 
@@ -81,22 +82,32 @@ export const TIGHTEN: Record<string, Spec[]> = {
 };
 
 /** A mask reads best as its flag names, else in hex. */
-function maskText(call: string, arg: number, mask: bigint): string {
-  const named = nameValue(call, arg, mask);
+function maskText(call: string, arg: number, mask: bigint, arch?: ArchName): string {
+  const named = nameValue(call, arg, mask, undefined, arch);
   return /^\d+$/.test(named) ? `0x${mask.toString(16)}` : named;
 }
 
-function cond(call: string, arg: number, op: Condition["op"], value: bigint, mask?: bigint): Condition {
-  const v = nameValue(call, arg, value);
+function cond(
+  call: string,
+  arg: number,
+  op: Condition["op"],
+  value: bigint,
+  mask: bigint | undefined,
+  arch: ArchName | undefined,
+): Condition {
+  const v = nameValue(call, arg, value, undefined, arch);
   const text =
     op === "&=="
-      ? `arg${arg} & ${maskText(call, arg, mask ?? 0n)} == ${value === 0n ? "0" : v}`
+      ? `arg${arg} & ${maskText(call, arg, mask ?? 0n, arch)} == ${value === 0n ? "0" : v}`
       : `arg${arg} ${op} ${v}`;
   return { arg, op, value, mask, text };
 }
 
-/** Decides the argument rules for one seen call. */
-export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
+/**
+ * Decides the argument rules for one seen call, recorded on `arch` (its values are that architecture's:
+ * names are written only where they mean the same number there).
+ */
+export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tightening {
   const specs = (TIGHTEN[call.name] ?? []).filter(
     (s) => mode === "strict" || (mode === "safe" && s.mode === "safe"),
   );
@@ -110,7 +121,7 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
     const texts = Object.keys(call.args[spec.arg] ?? {});
     const values: bigint[] = [];
     for (const t of texts) {
-      const v = parseArgValue(t);
+      const v = parseArgValue(t, arch);
       if (v === undefined)
         return {
           alternatives: [],
@@ -129,18 +140,20 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
         (a, b) => (a < b ? -1 : a > b ? 1 : 0),
       );
       perArg.push(
-        masked.map((v) => [cond(call.name, spec.arg, spec.mask === undefined ? "==" : "&==", v, spec.mask)]),
+        masked.map((v) => [
+          cond(call.name, spec.arg, spec.mask === undefined ? "==" : "&==", v, spec.mask, arch),
+        ]),
       );
       why.push(
-        `arg${spec.arg} ${spec.mask === undefined ? "" : `& ${maskText(call.name, spec.arg, spec.mask)} `}seen: ${masked.map((v) => nameValue(call.name, spec.arg, v)).join(", ")}`,
+        `arg${spec.arg} ${spec.mask === undefined ? "" : `& ${maskText(call.name, spec.arg, spec.mask, arch)} `}seen: ${masked.map((v) => nameValue(call.name, spec.arg, v, undefined, arch)).join(", ")}`,
       );
     } else {
       const seenBits = values.reduce((acc, v) => acc | v, 0n) & spec.bits;
       const bits = spec.bits & ~seenBits;
       if (bits === 0n) continue;
-      perArg.push([[cond(call.name, spec.arg, "&==", 0n, bits)]]);
+      perArg.push([[cond(call.name, spec.arg, "&==", 0n, bits, arch)]]);
       why.push(
-        `never with ${bits === CLONE_NEW_MASK ? "CLONE_NEW* (namespaces)" : nameValue(call.name, spec.arg, bits)}`,
+        `never with ${bits === CLONE_NEW_MASK ? "CLONE_NEW* (namespaces)" : nameValue(call.name, spec.arg, bits, undefined, arch)}`,
       );
     }
   }
@@ -158,17 +171,20 @@ export function tighten(call: SeenCall, mode: ArgsMode): Tightening {
       };
     }
   }
-  return { alternatives: alternatives.map((alt) => inContext(call.name, alt)), why: why.join("; ") };
+  return {
+    alternatives: alternatives.map((alt) => inContext(call.name, alt, arch)),
+    why: why.join("; "),
+  };
 }
 
 /**
  * Names each == value by the rule's other pinned arguments: setsockopt's option by its level (2 is
  * SO_REUSEADDR under SOL_SOCKET, TCP_MAXSEG under IPPROTO_TCP); without them it stays a number.
  */
-function inContext(call: string, alt: Alternative): Alternative {
+function inContext(call: string, alt: Alternative, arch?: ArchName): Alternative {
   const args: (bigint | undefined)[] = [];
   for (const c of alt) if (c.op === "==") args[c.arg] = c.value;
   return alt.map((c) =>
-    c.op === "==" ? { ...c, text: `arg${c.arg} == ${nameValue(call, c.arg, c.value, args)}` } : c,
+    c.op === "==" ? { ...c, text: `arg${c.arg} == ${nameValue(call, c.arg, c.value, args, arch)}` } : c,
   );
 }

@@ -246,6 +246,35 @@ describe("argument values: names a reader knows, parsed back exactly", () => {
     assert.equal(parseArgValue("0x7ffd1234"), 0x7ffd1234n);
     assert.equal(parseArgValue("{sa_family=AF_INET}"), undefined);
   });
+  it("on another architecture, names mean that architecture's values (ppc64le's FIONBIO, TCGETS)", () => {
+    assert.equal(nameValue("ioctl", 1, 0x8004667en, undefined, "ppc64le"), "FIONBIO");
+    assert.equal(nameValue("ioctl", 1, 0x403c7413n, undefined, "ppc64le"), "TCGETS");
+    assert.notEqual(nameValue("ioctl", 1, 0x5421n, undefined, "ppc64le"), "FIONBIO", "x86_64's number");
+    assert.equal(parseArgValue("FIONBIO", "ppc64le"), 0x8004667en, "an imported ppc64le log's symbol");
+    assert.equal(parseArgValue("FIONBIO"), 0x5421n);
+    // generate from a ppc64le profile (numbers as sysfence records them) and decide on ppc64le
+    const profile = {
+      ...syntheticProfile({ ioctl: { work: 3, args: { 1: [0x8004667e, 0x403c7413] } }, read: { work: 1 } }),
+      arch: "ppc64le",
+    };
+    const { policy, text } = generatePolicy([profile], { args: "safe" });
+    const rules = policy.rules.filter((r) => r.names.includes("ioctl"));
+    assert.deepEqual(
+      rules.flatMap((r) => r.conditions.map((c) => c.text)),
+      ["arg1 == TCGETS", "arg1 == FIONBIO"],
+    );
+    // the policy as written and read back decides with ppc64le's values
+    const back = parsePolicy(text, { file: "p.yaml" }).policy;
+    const ioctl = (request: bigint) =>
+      referenceDecide(back, {
+        arch: ARCHES.ppc64le.audit,
+        nr: syscallNumber("ppc64le", "ioctl") as number,
+        args: [3n, request, 0n, 0n, 0n, 0n],
+      }).kind;
+    assert.equal(ioctl(0x8004667en), "allow");
+    assert.equal(ioctl(0x403c7413n), "allow");
+    assert.notEqual(ioctl(0x5421n), "allow");
+  });
 });
 
 describe("profiles: bad input gets one clear error", () => {
