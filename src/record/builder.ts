@@ -521,13 +521,12 @@ export class ProfileBuilder {
       if (apart && t.counts.size > 0) threads.push(this.finalCounts(t, this.frozenTotals));
     }
     g.threads = new Map();
-    if (apart) {
-      g.frozen = threads;
-      this.finished.push(g);
-    } else if (counted.length > 0) {
+    g.frozen = threads;
+    if (apart) this.finished.push(g);
+    else if (counted.length > 0) {
       for (const t of counted) addCounters(this.frozenTotals, t.counts);
       this.folds.fold({ ...g, threads: counted });
-    } else g.frozen = threads;
+    }
   }
   /** Images of one program past those written apart. */
   private readonly folds = new ImageFolds();
