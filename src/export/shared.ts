@@ -115,7 +115,7 @@ function refuseArchDependentValues(policy: Policy, engine: string): void {
       const where = r.location ? `${formatLocation(c.location ?? r.location)}: ` : "";
       throw new SysfenceError(
         "E_USAGE",
-        `${where}${engine}: '${c.text}' (${r.names.join(", ")}) means different values on ${policy.architectures.join(", ")} (${names.join(", ")}), and an ${engine} profile has one value for all its architectures; export one policy per architecture (architectures: [${policy.architectures[0]}], …), or use the bpf export, which compiles each architecture apart.`,
+        `${where}${engine}: '${c.text}' (${r.names.join(", ")}) means different values on ${policy.architectures.join(", ")} (${names.join(", ")}), and this format carries one value per condition for all its architectures; export one policy per architecture (architectures: [${policy.architectures[0]}], …), or use the bpf export, which compiles each architecture apart.`,
       );
     }
 }
