@@ -33,8 +33,8 @@ export interface ProcessProfile {
   /**
    * Set on an entry that stands for many images of one program (past the first KEEP_IMAGES_PER_EXE images
    * of a program, the others are folded into one entry): how many. Its threads are at most two — the
-   * images' main threads (tid = pid) and all their other threads (tid 0); pid, parent and workStartedAt are
-   * the first folded image's (the earliest start of work).
+   * images' main threads (tid = pid) and all their other threads (tid 0); pid and parent are the first
+   * folded image's, workStartedAt the earliest start of work among them.
    */
   images?: number;
   /** A folded entry's images by how they ended: exit status ("0") or the signal that killed them. */
