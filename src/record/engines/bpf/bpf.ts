@@ -124,6 +124,9 @@ function pickTree(picks: readonly [number, string][], indent: string): string {
 const matches = (pattern: string, name: string) =>
   pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 
+/** A line bpftrace streams while tracing: a fork, exec or exit (never a map line, which starts with "@"). */
+const EVENT_LINE = /^[FEX] \d/;
+
 /** The bpf adapter: what bpftrace printed, turned into the decoded event model (events.ts) for the builder. */
 export class BpfOutput {
   /** exe of (tgid, image); image 0 of a fork is its parent's image at the fork. */
@@ -132,6 +135,9 @@ export class BpfOutput {
   private readonly parents = new Map<number, number>();
   private readonly errors = new Map<string, number>();
   private readonly exits: { pid: number; image: number; code: number }[] = [];
+  /** Processes whose exit was streamed, and who wants to hear of the next one. */
+  readonly exited = new Set<number>();
+  onExit?: () => void;
   truncatedPaths = 0;
   total = 0;
   counted = 0;
@@ -169,7 +175,11 @@ export class BpfOutput {
     const x = /^X (\d+) (\d+) (-?\d+)$/.exec(line);
     if (x) {
       const [tgid, tid, code] = [Number(x[1]), Number(x[2]), Number(x[3])];
-      if (tgid === tid) this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
+      if (tgid === tid) {
+        this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
+        this.exited.add(tgid);
+        this.onExit?.();
+      }
       return;
     }
     const e = /^E (\d+) (\d+) (\d+) (.*)$/.exec(line);
@@ -303,7 +313,10 @@ class BpftraceTracer implements LaunchTracer {
     }[],
   ) {}
 
+  private pid?: number;
+
   async attach(pid: number): Promise<void> {
+    this.pid = pid;
     const out = new BpfOutput(this.builder);
     this.out = out;
     if (this.running) for (const p of this.running) out.seed(p.pid, p.exe, p.parent);
@@ -341,11 +354,12 @@ class BpftraceTracer implements LaunchTracer {
         else if (l.startsWith("@")) {
           atEnd = true;
           this.stdout += `${l}\n`;
-        } else if (atEnd) this.stdout += `${l}\n`;
+        } else if (atEnd && !EVENT_LINE.test(l)) this.stdout += `${l}\n`;
+        // (an event bpftrace drains from its ring buffer while it prints the maps is still an event)
         else out.event(l);
       }
       // once the maps are printing, the unfinished line is theirs: the next chunk continues it
-      if (atEnd) {
+      if (atEnd && !EVENT_LINE.test(this.rest)) {
         this.stdout += this.rest;
         this.rest = "";
       }
@@ -369,6 +383,20 @@ class BpftraceTracer implements LaunchTracer {
   async detach(): Promise<Profile["engine"]> {
     const tracer = this.tracer as NonNullable<typeof this.tracer>;
     const out = this.out as BpfOutput;
+    // the launched program has exited (its parent saw it): its exit event is in bpftrace's ring buffer, and
+    // is read before bpftrace is stopped (at most a second: an event lost is counted as lost anyway)
+    if (!this.running && this.pid !== undefined && !out.exited.has(this.pid)) {
+      const pid = this.pid;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        out.onExit = () => {
+          if (!out.exited.has(pid)) return;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      out.onExit = undefined;
+    }
     // SIGINT makes bpftrace print its maps and exit; one that lands just before it blocks in epoll_wait is
     // only seen at the next wake-up, so it is repeated until bpftrace is gone
     tracer.kill("SIGINT");
