@@ -3,7 +3,7 @@
 
 import type { ArchName } from "../syscalls/arches.js";
 import { constantValue, evalValue } from "../syscalls/constants.js";
-import { ARCH_CONSTANTS, CONSTANTS } from "../syscalls/generated/constants.js";
+import { CONSTANTS } from "../syscalls/generated/constants.js";
 
 /**
  * The numeric value of an argument text from a profile; undefined when it cannot be known exactly. A
@@ -295,15 +295,14 @@ export function namesOf(f: Family, part: "main" | "value" = "main", arch?: ArchN
   const key = `${part}:${arch ?? ""}`;
   let m = perFamily.get(key);
   if (!m) {
-    const own = (arch && ARCH_CONSTANTS[arch]) || {};
     m = new Map();
     const prefixes = part === "value" ? (f.valuePrefixes ?? []) : f.prefixes;
     const include = part === "value" ? f.valueInclude : f.include;
-    for (const [name, x86] of Object.entries(CONSTANTS)) {
+    for (const name of Object.keys(CONSTANTS)) {
       if (!prefixes.some((p) => name.startsWith(p))) continue;
       if (include && !include(name)) continue;
       if (f.exclude?.includes(name)) continue;
-      const v = BigInt(own[name] ?? x86);
+      const v = BigInt(constantValue(name, arch) as number);
       const list = m.get(v) ?? [];
       list.push(name);
       m.set(v, list);

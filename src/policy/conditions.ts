@@ -97,14 +97,15 @@ export function formatCondition(c: Condition): string {
 }
 
 const perArch = new Map<string, Condition>();
+/** The named constants a condition's text uses. */
+const namesIn = (text: string): string[] => [...new Set(text.match(/\b[A-Z][A-Z0-9_]+\b/g) ?? [])];
+
 /**
  * The condition as it reads on `arch`: names are x86_64's values when parsed, and the few that differ by
  * architecture (O_DIRECTORY is 0x10000 on x86_64, 0x4000 on aarch64) are resolved again for the target.
  */
 export function conditionForArch(c: Condition, arch: ArchName): Condition {
-  if (!c.text) return c;
-  const names = c.text.match(/\b[A-Z][A-Z0-9_]+\b/g);
-  if (!names?.some((n) => differsOn(n, arch))) return c;
+  if (!c.text || !namesIn(c.text).some((n) => differsOn(n, arch))) return c;
   const key = `${arch}\0${c.text}`;
   let again = perArch.get(key);
   if (!again) {
@@ -116,20 +117,13 @@ export function conditionForArch(c: Condition, arch: ArchName): Condition {
 
 /**
  * The named constants in a condition that mean different values on the given architectures (FIONBIO is
- * 0x5421 on x86_64, 0x8004667e on ppc64le); [] when one value fits them all. A format that carries one
- * value for every architecture (OCI, libseccomp's C) cannot express such a condition.
+ * 0x5421 on x86_64, 0x8004667e on ppc64le); [] when the condition reads the same on them all (as the
+ * compiler resolves it, conditionForArch). A format that carries one value for every architecture (OCI,
+ * libseccomp's C) cannot express such a condition.
  */
 export function archDependentNames(c: Condition, arches: readonly ArchName[]): string[] {
-  const text = c.text;
-  if (!text || arches.length < 2) return [];
-  const names = [...new Set(text.match(/\b[A-Z][A-Z0-9_]+\b/g) ?? [])].filter((n) =>
-    arches.some((a) => differsOn(n, a)),
-  );
-  if (names.length === 0) return [];
-  const first = parseCondition(text, arches[0]);
-  const same = arches.every((a) => {
-    const x = parseCondition(text, a);
-    return x.value === first.value && x.mask === first.mask;
-  });
-  return same ? [] : names;
+  if (!c.text || arches.length < 2) return [];
+  const per = arches.map((a) => conditionForArch(c, a));
+  if (per.every((x) => x.value === per[0].value && x.mask === per[0].mask)) return [];
+  return namesIn(c.text).filter((n) => arches.some((a) => differsOn(n, a)));
 }

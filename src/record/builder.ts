@@ -330,7 +330,7 @@ export class ProfileBuilder {
     if (work) c.work += n;
     else c.setup += n;
     c.errors += b.errors[i];
-    const idx = INTERESTING_ARGS[name];
+    const idx = this.nameInfo(name).interesting;
     if (idx) this.countValues(c, idx, b, i, strings, work, n);
   }
 
@@ -511,22 +511,28 @@ export class ProfileBuilder {
    */
   private freeze(g: Group): void {
     if (g.frozen) return;
-    const threads: ThreadProfile[] = [];
-    const counted = [...g.threads.values()].filter((t) => t.counts.size > 0);
-    const apart = counted.length > 0 && this.folds.keep(g);
     for (const t of g.threads.values()) {
       if (t.pending)
         this.frozenPending.set(t.pending.name, (this.frozenPending.get(t.pending.name) ?? 0) + 1);
       if (this.threads.get(t.tid) === t) this.threads.delete(t.tid);
-      if (apart && t.counts.size > 0) threads.push(this.finalCounts(t, this.frozenTotals));
     }
+    const threads = this.settle(g, this.frozenTotals, this.folds);
     g.threads = new Map();
-    g.frozen = threads;
-    if (apart) this.finished.push(g);
-    else if (counted.length > 0) {
-      for (const t of counted) addCounters(this.frozenTotals, t.counts);
-      this.folds.fold({ ...g, threads: counted });
-    }
+    g.frozen = threads ?? [];
+    if (threads?.length) this.finished.push(g);
+  }
+
+  /**
+   * An image's counted threads into `totals`, and either their final counts (the image is written apart)
+   * or, past the images of its program written apart, into its program's entry in `folds` (undefined).
+   */
+  private settle(g: Group, totals: Map<string, Counter>, folds: ImageFolds): ThreadProfile[] | undefined {
+    const counted = [...g.threads.values()].filter((t) => t.counts.size > 0);
+    if (counted.length === 0) return [];
+    if (folds.keep(g)) return counted.map((t) => this.finalCounts(t, totals));
+    for (const t of counted) addCounters(totals, t.counts);
+    folds.fold({ ...g, threads: counted });
+    return undefined;
   }
   /** Images of one program past those written apart. */
   private readonly folds = new ImageFolds();
@@ -618,17 +624,8 @@ export class ProfileBuilder {
     addCounters(totals, this.frozenTotals);
     const folds = this.folds.copy();
     for (const g of groups) {
-      const threads: ThreadProfile[] = g.frozen ?? [];
-      if (!g.frozen) {
-        const counted = [...g.threads.values()].filter((t) => t.counts.size > 0);
-        if (counted.length > 0 && !folds.keep(g)) {
-          for (const t of counted) addCounters(totals, t.counts);
-          folds.fold({ ...g, threads: counted });
-          continue;
-        }
-        for (const t of counted) threads.push(this.finalCounts(t, totals));
-      }
-      if (threads.length === 0) continue;
+      const threads = g.frozen ?? this.settle(g, totals, folds);
+      if (!threads?.length) continue;
       processes.push({
         pid: g.pid,
         exe: g.exe,

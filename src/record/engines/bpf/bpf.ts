@@ -135,9 +135,9 @@ export class BpfOutput {
   private readonly parents = new Map<number, number>();
   private readonly errors = new Map<string, number>();
   private readonly exits: { pid: number; image: number; code: number }[] = [];
-  /** Processes whose exit was streamed, and who wants to hear of the next one. */
-  readonly exited = new Set<number>();
-  onExit?: () => void;
+  /** Processes whose exit was streamed; callers waiting for one (exitSeen). */
+  private readonly exited = new Set<number>();
+  private readonly waiting = new Map<number, () => void>();
   truncatedPaths = 0;
   total = 0;
   counted = 0;
@@ -153,6 +153,20 @@ export class BpfOutput {
     this.exes.set(`${pid}:0`, exe);
     this.current.set(pid, 0);
     if (parent !== undefined) this.parents.set(pid, parent);
+  }
+
+  /** Resolves once process pid's exit has been streamed, or after ms (an event lost is counted as lost). */
+  exitSeen(pid: number, ms: number): Promise<void> {
+    if (this.exited.has(pid)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(pid);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.set(pid, done);
+    });
   }
 
   /** A streamed line: F(ork), E(xec), X(exit), or Lost N events. */
@@ -178,7 +192,7 @@ export class BpfOutput {
       if (tgid === tid) {
         this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
         this.exited.add(tgid);
-        this.onExit?.();
+        this.waiting.get(tgid)?.();
       }
       return;
     }
@@ -384,19 +398,8 @@ class BpftraceTracer implements LaunchTracer {
     const tracer = this.tracer as NonNullable<typeof this.tracer>;
     const out = this.out as BpfOutput;
     // the launched program has exited (its parent saw it): its exit event is in bpftrace's ring buffer, and
-    // is read before bpftrace is stopped (at most a second: an event lost is counted as lost anyway)
-    if (!this.running && this.pid !== undefined && !out.exited.has(this.pid)) {
-      const pid = this.pid;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        out.onExit = () => {
-          if (!out.exited.has(pid)) return;
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      out.onExit = undefined;
-    }
+    // is read before bpftrace is stopped (at most a second)
+    if (!this.running && this.pid !== undefined) await out.exitSeen(this.pid, 1000);
     // SIGINT makes bpftrace print its maps and exit; one that lands just before it blocks in epoll_wait is
     // only seen at the next wake-up, so it is repeated until bpftrace is gone
     tracer.kill("SIGINT");

@@ -11,6 +11,7 @@ import { INTERESTING_ARGS, MAX_PATHS, MAX_VALUES, PATH_ARG, VALUES_OMITTED } fro
 import { decodePath, decodeValue, stringsIn, unquote } from "./decode.js";
 import { parseLine, type TraceEvent } from "./parse.js";
 import {
+  bytesAt,
   type Interned,
   Interner,
   LineScanner,
@@ -220,7 +221,7 @@ export class StraceAdapter {
     const line = this.line;
     const c = this.out.columns;
     if (info.interesting !== undefined) {
-      const decodedClone = info.clone && buf.subarray(from, from + CHILD_STACK.length).equals(CHILD_STACK);
+      const decodedClone = info.clone && bytesAt(buf, from, CHILD_STACK);
       this.valueIds(buf, from, to, decodedClone ? CLONE_FLAGS_PRINTED : info.interesting);
       c.v0[i] = this.ids[0];
       c.v1[i] = this.ids[1];

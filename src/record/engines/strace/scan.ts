@@ -381,7 +381,8 @@ export class LineScanner {
   }
 }
 
-function bytesAt(buf: Buffer, at: number, want: Buffer): boolean {
+/** Whether buf holds the bytes `want` at `at`. */
+export function bytesAt(buf: Buffer, at: number, want: Buffer): boolean {
   if (at < 0 || at + want.length > buf.length) return false;
   for (let q = want.length - 1; q >= 0; q--) if (buf[at + q] !== want[q]) return false;
   return true;
