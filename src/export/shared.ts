@@ -107,7 +107,7 @@ export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: 
  * differs between them: the profile would compare x86_64's number on ppc64le. Refused, not warned: what
  * would be enforced is another filter than the file's, on some architecture.
  */
-function refuseArchDependentValues(policy: Policy, engine: string): void {
+export function refuseArchDependentValues(policy: Policy, engine: string): void {
   for (const r of policy.rules)
     for (const c of r.conditions) {
       const names = archDependentNames(c, policy.architectures);

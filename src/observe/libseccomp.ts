@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeProgram, type Insn } from "../bpf/insn.js";
+import { refuseArchDependentValues } from "../export/shared.js";
 import { actionValue } from "../policy/actions.js";
+import { conditionForArch } from "../policy/conditions.js";
 import type { Policy } from "../policy/model.js";
 import { expandGroup } from "../syscalls/groups.js";
 
@@ -31,6 +33,10 @@ export function buildWithLibseccomp(
   policy: Policy,
   optimize: 1 | 2 = 1,
 ): { program: Insn[]; skipped: string[]; unknown: Record<string, string[]> } {
+  // one value per condition for every architecture, as in the exports: names resolved for the policy's
+  // architecture (ppc64le's FIONBIO is not x86_64's), refused where they differ between its architectures
+  refuseArchDependentValues(policy, "libseccomp");
+  const arch = policy.architectures[0];
   const rules: unknown[] = [];
   for (const r of policy.rules) {
     const names = r.names.flatMap((n) => (n.startsWith("@") ? (expandGroup(n) ?? []) : [n]));
@@ -38,12 +44,14 @@ export function buildWithLibseccomp(
       rules.push({
         syscall: name,
         action: actionValue(r.action),
-        conds: r.conditions.map((c) => ({
-          arg: c.arg,
-          op: c.op,
-          value: BigInt.asUintN(64, c.value).toString(),
-          mask: BigInt.asUintN(64, c.mask ?? 0n).toString(),
-        })),
+        conds: r.conditions
+          .map((written) => (arch ? conditionForArch(written, arch) : written))
+          .map((c) => ({
+            arg: c.arg,
+            op: c.op,
+            value: BigInt.asUintN(64, c.value).toString(),
+            mask: BigInt.asUintN(64, c.mask ?? 0n).toString(),
+          })),
       });
     }
   }

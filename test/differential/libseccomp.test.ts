@@ -9,7 +9,7 @@ import { ARCHES, type ArchName } from "../../src/syscalls/arches.js";
 import { argWidth } from "../../src/syscalls/args.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
 import { buildWithLibseccomp, haveLibseccomp } from "../helpers/libseccomp.js";
-import { example } from "../helpers/policies.js";
+import { example, policyFrom } from "../helpers/policies.js";
 import { BOUNDARY_VALUES, numbersFor } from "../helpers/queries.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -79,6 +79,32 @@ describe("differential: sysfence vs libseccomp on the same policy", { skip }, ()
   });
   it("the example server policy", () => {
     compare(example("server-policy.yaml"));
+  });
+  it("names with their own value on ppc64le (TCGETS, FIONREAD) resolve alike in both", () => {
+    const ppc = policyFrom(
+      'defaultAction: errno EPERM\narchitectures: [ppc64le]\nsyscalls:\n  - name: ioctl\n    action: allow\n    args: ["arg1 == TCGETS"]\n  - name: ioctl\n    action: allow\n    args: ["arg1 == FIONREAD"]\n',
+    );
+    // ppc64le's numbers beside x86_64's (which the conditions hold as parsed): only the former are allowed
+    const checked = compare(ppc, [0x403c7413n, 0x4004667fn]);
+    assert.ok(checked > 300);
+    const ours = new Emulator(compile(ppc, { stats: false }).program);
+    const ioctl = (request: bigint) =>
+      ours.runWords(
+        packSeccompData(
+          {
+            nr: syscallNumber("ppc64le", "ioctl") as number,
+            arch: ARCHES.ppc64le.audit,
+            args: [1n, request, 0n, 0n, 0n, 0n],
+          },
+          ARCHES.ppc64le.littleEndian,
+        ),
+      ).value;
+    assert.equal(ioctl(0x403c7413n), actionValue({ kind: "allow" }));
+    assert.notEqual(ioctl(0x5401n), actionValue({ kind: "allow" }), "x86_64's TCGETS");
+    assert.throws(
+      () => buildWithLibseccomp({ ...ppc, architectures: ["x86_64", "ppc64le"] }),
+      /means different values on x86_64, ppc64le/,
+    );
   });
 
   // Shapes both engines define the same way: per syscall either one unconditional rule or conditional
