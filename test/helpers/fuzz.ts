@@ -110,7 +110,29 @@ export function fuzzTargets(): FuzzTarget[] {
     {
       name: "profile",
       file: "p.json",
-      seeds: [enc(JSON.stringify(profile))],
+      seeds: [
+        enc(JSON.stringify(profile)),
+        // with an entry that folds many images of one program (images, endings, tid 0 for other threads)
+        enc(
+          JSON.stringify({
+            ...profile,
+            processes: [
+              ...profile.processes,
+              {
+                pid: 300,
+                exe: "/bin/true",
+                parent: 100,
+                images: 40,
+                endings: { 0: 39, SIGKILL: 1 },
+                threads: [
+                  { tid: 300, syscalls: { exit_group: { setup: 40, work: 0, errors: 0 } } },
+                  { tid: 0, syscalls: { futex: { setup: 3, work: 0, errors: 0, args: { 1: { 129: 3 } } } } },
+                ],
+              },
+            ],
+          }),
+        ),
+      ],
       read: (input) => {
         const profile = parseProfile(new TextDecoder().decode(input), "p.json");
         try {
