@@ -183,6 +183,10 @@ export class ProfileBuilder {
         this.adoptThread(tid, b.n[i]);
         continue;
       }
+      if (kind === Ev.superseded) {
+        this.supersede(tid, b.n[i]);
+        continue;
+      }
       if (kind >= Ev.image || tid < 0) {
         this.addKernelCounts(b, i, strings);
         continue;
@@ -494,6 +498,26 @@ export class ProfileBuilder {
       this.threads.set(t.tid, moved);
       this.freeze(old);
     }
+  }
+
+  /**
+   * Thread `by` exec'd while it was not its process's leader: the kernel gave it the leader's tid, under
+   * which its exec ends (a resume row). The leader's own unfinished call never returns.
+   */
+  private supersede(leaderTid: number, by: number): void {
+    const t = this.threads.get(by);
+    if (!t || by === leaderTid) return;
+    const leader = this.threads.get(leaderTid);
+    if (leader?.pending && this.isCounted(leader.group))
+      this.noReturn.set(leader.pending.name, (this.noReturn.get(leader.pending.name) ?? 0) + 1);
+    if (leader && leader.group === t.group) leader.pending = t.pending;
+    else {
+      const moved: Thread = { tid: leaderTid, group: t.group, counts: new Map(), pending: t.pending };
+      t.group.threads.set(leaderTid, moved);
+      this.threads.set(leaderTid, moved);
+    }
+    t.pending = undefined;
+    this.threads.delete(by);
   }
 
   /** Whether one of the image's threads made a thread that has not been seen yet (it would join it). */

@@ -25,14 +25,19 @@ export const Ev = {
   /** n more uses of the path by the thread's calls (folded calls' paths, apart from their tallies; tid -1: by no thread in particular). */
   paths: 9,
   /**
+   * Thread n exec'd while it was not its process's leader (tid): it takes over the leader's tid, and its
+   * unfinished exec ends under that tid; the leader's own unfinished call never returns.
+   */
+  superseded: 10,
+  /**
    * Counts aggregated in the kernel (bpf): process tid's program image number n (an id of the adapter's)
    * runs the file named by text; its parent is aux (-1: unknown). Declared before its counts.
    */
-  image: 10,
+  image: 11,
   /** n calls (errors of them failed) of sys with values v0..v2 by thread tid of image aux, in the setup phase. */
-  counted: 11,
+  counted: 12,
   /** The same in the work phase. */
-  countedWork: 12,
+  countedWork: 13,
 } as const;
 
 /** How a call ended. */

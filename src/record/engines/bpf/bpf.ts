@@ -46,13 +46,22 @@ export function bpfAvailable(): boolean {
 const VALUE_ARGS = new Map(Object.entries(INTERESTING_ARGS).filter(([name]) => name !== "clone3"));
 const valueArgs = () => VALUE_ARGS.entries();
 
-/** The bpftrace program: the phase switch (first:SYSCALL) and the argument values per syscall. */
-/** Processes already running (record --pid): their threads are traced from the start, and all is work. */
+/** Processes already running (record --pid): traced from the start, and all their calls are work. */
 export interface BpfSeed {
-  tids: readonly number[];
   tgids: readonly number[];
 }
 
+/**
+ * The bpftrace program. @st[tgid] is a traced process's state in one word — image << 3 | 4 (the launcher,
+ * before its exec: only its main thread is the recording's) | 2 (traced) | 1 (work phase) —
+ * so a call costs one lookup to decide whether it is traced and under which image and phase, and one count
+ * update: calls with values the generator uses are counted in @c by (process and state, thread and
+ * syscall, values), all others in @d by the first two alone (a shorter key to hash). A process's entry
+ * lives until its last thread exits (its pid may then be another process's); a thread's own entry (made at
+ * its clone, where a thread and a process look alike) is never looked up while it lives and goes with it.
+ * An exec by a thread other than the leader takes over the leader's pid (the leader exits first, with the
+ * group still alive): the process keeps its entry and the exec is seen under the leader's pid.
+ */
 export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: BpfSeed): string {
   const picks: [number, string][] = [];
   for (const [name, idx] of valueArgs()) {
@@ -62,7 +71,7 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
       .slice(0, 3)
       .map((i, k) => `$v${k} = (uint64)args->args[${i}];`)
       .join(" ");
-    picks.push([nr, set]);
+    picks.push([nr, `$has = 1; ${set}`]);
   }
   picks.sort((a, b) => a[0] - b[0]);
   const firstNrs =
@@ -72,40 +81,53 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
   const delay =
     phase.kind === "delay"
       ? `
-  if (@t0 == 0) { @t0 = nsecs; }
-  if ((@st[pid] & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { @st[pid] = @st[pid] | 1; }`
+    if (@t0 == 0) { @t0 = nsecs; }
+    if (($s & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { $s = $s | 1; @st[pid] = $s; }`
       : "";
-  // @st[tgid] holds the process's program image and phase in one word (image << 1 | work): one lookup
+  const begin = seed ? seed.tgids.map((g) => `@st[${g}] = 3;`).join(" ") : "@st[$1] = 6;";
+  // the launcher's other threads (Node's) run until its exec ends them: not the program's calls
+  const ours = "(($s & 4) == 0 || tid == pid)";
   return `
-BEGIN { ${seed ? [...seed.tids.map((t) => `@traced[${t}] = 1;`), ...seed.tgids.map((g) => `@st[${g}] = 1;`)].join(" ") : "@traced[$1] = 1;"} @st[0] = 0; printf("READY\\n"); }
-tracepoint:sched:sched_process_fork /@traced[args->parent_pid]/ {
-  @traced[args->child_pid] = 1;
-  @st[args->child_pid] = @st[pid] & 1;
+BEGIN { ${begin} printf("READY\\n"); }
+tracepoint:sched:sched_process_fork /@st[pid]/ {
+  @st[args->child_pid] = (@st[pid] & 1) | 2;
   printf("F %d %d %d\\n", pid, args->parent_pid, args->child_pid);
 }
-tracepoint:sched:sched_process_exec /@traced[tid]/ {
-  @st[pid] = @st[pid] + 2;
-  printf("E %d %d %d %s\\n", pid, tid, @st[pid] >> 1, str(args->filename));
+tracepoint:sched:sched_process_exec /@st[pid]/ {
+  if (args->old_pid != pid) { delete(@st[args->old_pid]); }
+  $o = @st[pid];
+  $s = ((($o >> 3) + 1) << 3) | ($o & 3);
+  @st[pid] = $s;
+  printf("E %d %d %d %s\\n", pid, tid, $s >> 3, str(args->filename));
 }
-tracepoint:signal:signal_deliver /@traced[tid]/ { @sig[args->sig] = count(); }
-tracepoint:sched:sched_process_exit /@traced[tid]/ {
-  delete(@traced[tid]);
-  printf("X %d %d %d\\n", pid, tid, curtask->exit_code);
+tracepoint:signal:signal_deliver /@st[pid]/ { $s = @st[pid]; if (${ours}) { @sig[args->sig] = count(); } }
+tracepoint:sched:sched_process_exit /@st[pid]/ {
+  if (tid != pid) { delete(@st[tid]); }
+  if (curtask->signal->live.counter == 0) {
+    delete(@st[pid]);
+    printf("X %d %d %d\\n", pid, tid, curtask->exit_code);
+  }
 }
-tracepoint:raw_syscalls:sys_enter /@traced[tid]/ {
-  // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
-  $id = args->id;${delay}
-  $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
-${pickTree(picks, "  ")}
-  @c[(uint32)pid, (uint32)@st[pid], (uint32)tid, (uint32)$id, $v0, $v1, $v2] = count();
-  @n = count();
+tracepoint:raw_syscalls:sys_enter {
+  $s = @st[pid];
+  if ($s != 0 && ${ours}) {
+    // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
+    $id = args->id;${delay}
+    $has = 0; $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
+${pickTree(picks, "    ")}
+    $k0 = ((uint64)pid << 32) | (uint64)(uint32)$s;
+    $k1 = ((uint64)tid << 32) | (uint64)(uint32)$id;
+    if ($has) { @c[$k0, $k1, $v0, $v1, $v2] = count(); } else { @d[$k0, $k1] = count(); }
+    @n = count();
+  }
 }
-tracepoint:raw_syscalls:sys_exit /args->ret < 0 && args->ret >= -4095 && @traced[tid]/ {
+tracepoint:raw_syscalls:sys_exit /args->ret < 0 && args->ret >= -4095 && @st[pid]/ {
   $id = args->id;
-  @e[(uint32)pid, (uint32)@st[pid], (uint32)tid, (uint32)$id] = count();
+  $s = @st[pid];
+  if (${ours}) { @e[((uint64)pid << 32) | (uint64)(uint32)$s, ((uint64)tid << 32) | (uint64)(uint32)$id] = count(); }
 }
-${firstCond ? `tracepoint:raw_syscalls:sys_exit /@traced[tid] && (${firstCond})/ { @st[pid] = @st[pid] | 1; }` : ""}
-END { clear(@traced); clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""} }
+${firstCond ? `tracepoint:raw_syscalls:sys_exit /(${firstCond}) && @st[pid]/ { @st[pid] = @st[pid] | 1; }` : ""}
+END { clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""} }
 `;
 }
 
@@ -123,6 +145,12 @@ function pickTree(picks: readonly [number, string][], indent: string): string {
 
 const matches = (pattern: string, name: string) =>
   pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+
+/** A count key's two words (pid << 32 | state, tid << 32 | syscall) as [pid, state, tid, syscall]. */
+function unpack(k0: string, k1: string): [number, number, number, number] {
+  const [a, b] = [BigInt(k0), BigInt(k1)];
+  return [Number(a >> 32n), Number(a & 0xffffffffn), Number(b >> 32n), Number(b & 0xffffffffn)];
+}
 
 /** A line bpftrace streams while tracing: a fork, exec or exit (never a map line, which starts with "@"). */
 const EVENT_LINE = /^[FEX] \d/;
@@ -186,14 +214,13 @@ export class BpfOutput {
       this.parents.set(child, parentTgid);
       return;
     }
+    // the process's last thread exited (whichever it was: the leader may have gone first)
     const x = /^X (\d+) (\d+) (-?\d+)$/.exec(line);
     if (x) {
-      const [tgid, tid, code] = [Number(x[1]), Number(x[2]), Number(x[3])];
-      if (tgid === tid) {
-        this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
-        this.exited.add(tgid);
-        this.waiting.get(tgid)?.();
-      }
+      const [tgid, code] = [Number(x[1]), Number(x[3])];
+      this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
+      this.exited.add(tgid);
+      this.waiting.get(tgid)?.();
       return;
     }
     const e = /^E (\d+) (\d+) (\d+) (.*)$/.exec(line);
@@ -207,10 +234,13 @@ export class BpfOutput {
     }
   }
 
-  /** The maps printed at the end: @c[...]: n, @e[...]: n, @n: n. */
+  /**
+   * The maps printed at the end: @c[k0, k1, v0, v1, v2]: n and @d[k0, k1]: n (k0 = pid << 32 | state,
+   * k1 = tid << 32 | syscall), @e[k0, k1]: n, @sig[signal]: n, @n: n.
+   */
   maps(text: string): void {
-    for (const m of text.matchAll(/^@e\[(\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm))
-      this.errors.set(m.slice(1, 5).join(","), Number(m[5]));
+    for (const m of text.matchAll(/^@e\[(\d+), (\d+)\]: (\d+)$/gm))
+      this.errors.set(unpack(m[1], m[2]).join(","), Number(m[3]));
     for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
       const name = Object.entries(constants.signals).find(([, v]) => v === Number(m[1]))?.[0] ?? `SIG${m[1]}`;
       const i = this.out.push(Ev.signal, -1, -1);
@@ -222,14 +252,20 @@ export class BpfOutput {
     // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
     // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
     const entries = [
-      ...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm),
-    ].sort(
-      (a, b) => Number(a[1]) - Number(b[1]) || Number(a[2]) - Number(b[2]) || Number(a[3]) - Number(b[3]),
-    );
-    for (const m of entries) {
-      const [pid, st, tid, nr] = m.slice(1, 5).map(Number);
-      const [image_, work] = [st >> 1, st & 1];
-      const count = Number(m[8]);
+      ...[...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm)].map((m) => ({
+        key: unpack(m[1], m[2]),
+        values: [m[3], m[4], m[5]],
+        count: Number(m[6]),
+      })),
+      ...[...text.matchAll(/^@d\[(\d+), (\d+)\]: (\d+)$/gm)].map((m) => ({
+        key: unpack(m[1], m[2]),
+        values: ["0", "0", "0"],
+        count: Number(m[3]),
+      })),
+    ].sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2]);
+    for (const { key, values, count } of entries) {
+      const [pid, st, tid, nr] = key;
+      const [image_, work] = [st >> 3, st & 1];
       this.counted += count;
       const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
       // errors are keyed without values: give them to the first entry of their key
@@ -245,7 +281,7 @@ export class BpfOutput {
       c.errors[i] = errors;
       const cols = [c.v0, c.v1, c.v2];
       (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((a, k) => {
-        let v = BigInt(m[5 + k]);
+        let v = BigInt(values[k]);
         const w = argWidth(name, a, this.arch).bits;
         if (w < 64) v &= (1n << BigInt(w)) - 1n;
         cols[k][i] = this.strings.id(v.toString());
@@ -335,9 +371,7 @@ class BpftraceTracer implements LaunchTracer {
     this.out = out;
     if (this.running) for (const p of this.running) out.seed(p.pid, p.exe, p.parent);
     else out.seed(pid, this.command);
-    const seed = this.running
-      ? { tids: this.running.flatMap((p) => p.tids), tgids: this.running.map((p) => p.pid) }
-      : undefined;
+    const seed = this.running ? { tgids: this.running.map((p) => p.pid) } : undefined;
     // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
     const args = ["-B", "line", "-e", bpftraceScript(this.phase, nativeArch(), seed), String(pid)];
     const [cmd, cmdArgs] = withParentDeathSignal("bpftrace", args, "INT");

@@ -289,6 +289,16 @@ export class StraceAdapter {
       time(i, ev.time);
       return;
     }
+    if (ev.kind === "superseded") {
+      // the exec'ing thread goes on under the leader's tid: its own is gone
+      const by = this.threads.get(ev.by);
+      if (by) this.releasePending(by);
+      this.threads.delete(ev.by);
+      const i = this.out.push(Ev.superseded, ev.pid, -1);
+      this.out.columns.n[i] = ev.by;
+      time(i, ev.time);
+      return;
+    }
     if (ev.kind === "exit") {
       // the thread is gone (its pid may come back as another): what this adapter knew of it is dropped
       this.threads.delete(ev.pid);

@@ -34,6 +34,13 @@ export interface ExitEvent {
   status?: number;
   signal?: string;
 }
+/** "+++ superseded by execve in pid BY +++": thread BY exec'd and goes on as the leader, pid. */
+export interface SupersededEvent {
+  kind: "superseded";
+  pid: number;
+  time?: number;
+  by: number;
+}
 /** strace's own -c/-C summary rows (kept to check counts against). */
 export interface SummaryEvent {
   kind: "summary";
@@ -41,7 +48,7 @@ export interface SummaryEvent {
   calls: number;
   errors: number;
 }
-export type TraceEvent = CallEvent | ResumeEvent | SignalEvent | ExitEvent | SummaryEvent;
+export type TraceEvent = CallEvent | ResumeEvent | SignalEvent | ExitEvent | SupersededEvent | SummaryEvent;
 
 /**
  * The arguments of a call's text, split at top-level commas: quotes, brackets, braces and comments
@@ -140,7 +147,10 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
   }
   const c0 = line.charCodeAt(i);
   if (c0 === 43 /* + */ && line.startsWith("+++ ", i)) {
-    const m = /^\+\+\+ (?:exited with (\d+)|killed by (SIG\w+))/.exec(line.slice(i));
+    const m = /^\+\+\+ (?:exited with (\d+)|killed by (SIG\w+)|superseded by execve in pid (\d+))/.exec(
+      line.slice(i),
+    );
+    if (m?.[3] !== undefined) return { kind: "superseded", pid, time, by: Number(m[3]) };
     return m
       ? { kind: "exit", pid, time, status: m[1] === undefined ? undefined : Number(m[1]), signal: m[2] }
       : undefined;
