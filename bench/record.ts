@@ -113,6 +113,18 @@ function measureParsing() {
 // engine against the untraced program and a bare bpftrace script that only counts (thread, syscall) in the
 // kernel; alternating runs within this one run, medians (the VM's speed drifts between runs)
 const hasBpf = spawnSync("bpftrace", ["--version"]).status === 0 && process.getuid?.() === 0;
+/**
+ * bpftrace scripts run beside the program (by its comm), to compare the engine with: one that only counts
+ * (thread, syscall) — what any bpftrace recording costs — and one whose filter never matches: what
+ * attaching a program to the syscall tracepoint costs before it does anything (the syscall slow path and
+ * the tracepoint's own work), the floor of every engine built on bpftrace here.
+ */
+const BARE_SCRIPTS: Record<string, (comm: string) => string> = {
+  "bpftrace no-op on sys_enter": () => `tracepoint:raw_syscalls:sys_enter /pid == 0/ { @x = count(); }`,
+  // ctx read once into a variable (the verifier refuses bpftrace's re-derived ctx pointers)
+  "bare bpftrace count": (comm) =>
+    `tracepoint:raw_syscalls:sys_enter /comm == "${comm}"/ { $id = args->id; @[tid, $id] = count(); }`,
+};
 const record = (engine: string, argv: string[]) =>
   [
     process.execPath,
@@ -146,20 +158,11 @@ if (only === undefined || only === "engines") {
       ["untraced", () => [argv[0], argv.slice(1)]],
       ...(hasBpf
         ? ([
-            [
-              "bare bpftrace count",
-              () => [
-                "bpftrace",
-                [
-                  "-e",
-                  // counting (thread, syscall) of the program and nothing else; ctx read once (verifier)
-                  `tracepoint:raw_syscalls:sys_enter /comm == "dd"/ { $id = args->id; @[tid, $id] = count(); }`,
-                  "-c",
-                  // bpftrace -c wants the binary's path
-                  ["/usr/bin/dd", ...argv.slice(1)].join(" "),
-                ],
-              ],
-            ],
+            ...Object.entries(BARE_SCRIPTS).map(([name, script]) => [
+              name,
+              // bpftrace -c wants the binary's path
+              () => ["bpftrace", ["-e", script("dd"), "-c", ["/usr/bin/dd", ...argv.slice(1)].join(" ")]],
+            ]),
             ["record --engine bpf", () => record("bpf", argv)],
           ] as [string, () => readonly [string, readonly string[]]][])
         : []),
@@ -257,7 +260,7 @@ if (only === undefined || only === "server") {
   };
   // "bare bpftrace count": nginx untraced by sysfence while a one-line bpftrace script counts its
   // (thread, syscall) pairs in the kernel — what any bpftrace recording costs, to compare the engine with
-  const engines = ["untraced", ...(hasBpf ? ["bare bpftrace count", "bpf"] : []), "ftrace", "strace"];
+  const engines = ["untraced", ...(hasBpf ? [...Object.keys(BARE_SCRIPTS), "bpf"] : []), "ftrace", "strace"];
   const rps = new Map<string, number[]>(engines.map((e) => [e, []]));
   const cpu = new Map<string, number[]>(engines.map((e) => [e, []]));
   /** utime + stime of processes (those gone count 0), in seconds. */
@@ -274,17 +277,13 @@ if (only === undefined || only === "server") {
     for (const engine of engines) {
       const port = await freePort();
       const argv = server(port);
-      const bare = engine === "bare bpftrace count";
+      const bareScript = BARE_SCRIPTS[engine];
+      const bare = bareScript !== undefined;
       // the bare script runs beside an untraced nginx, started once bpftrace has attached
       const counter = bare
-        ? spawn(
-            "bpftrace",
-            [
-              "-e",
-              `BEGIN { printf("READY\\n"); } tracepoint:raw_syscalls:sys_enter /comm == "nginx"/ { $id = args->id; @[tid, $id] = count(); }`,
-            ],
-            { stdio: ["ignore", "pipe", "ignore"] },
-          )
+        ? spawn("bpftrace", ["-e", `BEGIN { printf("READY\\n"); } ${bareScript("nginx")}`], {
+            stdio: ["ignore", "pipe", "ignore"],
+          })
         : undefined;
       if (counter)
         await new Promise<void>((res) =>
@@ -322,7 +321,7 @@ if (only === undefined || only === "server") {
     const m = median(rps.get(engine) ?? []);
     const c = median(cpu.get(engine) ?? []);
     serverRows.push(
-      `| nginx, 8 keep-alive clients, 6 s${hasWrk ? " (wrk on CPU 1, nginx on CPU 0)" : ""} | ${engine === "untraced" || engine.startsWith("bare") ? engine : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} | ${c.toFixed(1)} µs (runs ${(cpu.get(engine) ?? []).map((x) => x.toFixed(1)).join(", ")})${engine === "untraced" ? "" : `, ${(c / baseCpu).toFixed(2)}×`} |`,
+      `| nginx, 8 keep-alive clients, 6 s${hasWrk ? " (wrk on CPU 1, nginx on CPU 0)" : ""} | ${engine === "untraced" || engine in BARE_SCRIPTS ? engine : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} | ${c.toFixed(1)} µs (runs ${(cpu.get(engine) ?? []).map((x) => x.toFixed(1)).join(", ")})${engine === "untraced" ? "" : `, ${(c / baseCpu).toFixed(2)}×`} |`,
     );
   }
   results.server = Object.fromEntries(

@@ -76,7 +76,7 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
   picks.sort((a, b) => a[0] - b[0]);
   const firstNrs =
     phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
-  const firstCond = firstNrs.map((n) => `args->id == ${syscallNumber(arch, n)}`).join(" || ");
+  const firstCond = firstNrs.map((n) => `$id == ${syscallNumber(arch, n)}`).join(" || ");
   // delay:SECONDS: every process is in the work phase from that long after the first traced call on
   const delay =
     phase.kind === "delay"
@@ -121,12 +121,22 @@ ${pickTree(picks, "    ")}
     @n = count();
   }
 }
-tracepoint:raw_syscalls:sys_exit /args->ret < 0 && args->ret >= -4095 && @st[pid]/ {
+tracepoint:raw_syscalls:sys_exit {
+  $ret = args->ret;
   $id = args->id;
-  $s = @st[pid];
-  if (${ours}) { @e[((uint64)pid << 32) | (uint64)(uint32)$s, ((uint64)tid << 32) | (uint64)(uint32)$id] = count(); }
+  if ($ret < 0 && $ret >= -4095) {
+    $s = @st[pid];
+    if ($s != 0 && ${ours}) { @e[((uint64)pid << 32) | (uint64)(uint32)$s, ((uint64)tid << 32) | (uint64)(uint32)$id] = count(); }
+  }${
+    firstCond
+      ? `
+  if (${firstCond}) {
+    $w = @st[pid];
+    if ($w != 0) { @st[pid] = $w | 1; }
+  }`
+      : ""
+  }
 }
-${firstCond ? `tracepoint:raw_syscalls:sys_exit /(${firstCond}) && @st[pid]/ { @st[pid] = @st[pid] | 1; }` : ""}
 END { clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""} }
 `;
 }
