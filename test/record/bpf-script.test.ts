@@ -45,9 +45,16 @@ describe("bpf engine: argument picks", () => {
         if (nr === undefined) continue;
         const want = `$has = 1; ${idx
           .slice(0, 3)
-          .map((i, k) => `$v${k} = (uint64)args->args[${i}];`)
+          .map((i, k) => `$v${k} = $a${i};`)
           .join(" ")}`;
         assert.deepEqual(picksFor(script, nr), [want], `${name} (${nr}) on ${arch}`);
+        // each register a pick names is read from the call's arguments, once
+        for (const i of idx.slice(0, 3))
+          assert.equal(
+            script.split(`$a${i} = (uint64)args->args[${i}];`).length,
+            2,
+            `register ${i} read once`,
+          );
         checked++;
       }
       assert.ok(checked > 20, `${checked} syscalls checked`);

@@ -69,11 +69,15 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
     if (nr === undefined || idx.length === 0) continue;
     const set = idx
       .slice(0, 3)
-      .map((i, k) => `$v${k} = (uint64)args->args[${i}];`)
+      .map((i, k) => `$v${k} = $a${i};`)
       .join(" ");
     picks.push([nr, `$has = 1; ${set}`]);
   }
   picks.sort((a, b) => a[0] - b[0]);
+  // the argument registers the picks use, read once each: an access of args->args in every pick made
+  // bpftrace's compile of the program take a second longer (the recording's start-up)
+  const regs = Math.max(-1, ...[...valueArgs()].flatMap(([, idx]) => idx.slice(0, 3))) + 1;
+  const reads = Array.from({ length: regs }, (_, i) => `$a${i} = (uint64)args->args[${i}];`).join(" ");
   const firstNrs =
     phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
   const firstCond = firstNrs.map((n) => `$id == ${syscallNumber(arch, n)}`).join(" || ");
@@ -113,6 +117,7 @@ tracepoint:raw_syscalls:sys_enter {
   if ($s != 0 && ${ours}) {
     // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
     $id = args->id;${delay}
+    ${reads}
     $has = 0; $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
 ${pickTree(picks, "    ")}
     $k0 = ((uint64)pid << 32) | (uint64)(uint32)$s;
