@@ -2,7 +2,7 @@
 // binary search on its number, with its own argument registers, on every architecture.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bpftraceScript } from "../../src/record/engines/bpf/bpf.js";
+import { bpftraceScript } from "../../src/record/engines/bpf/script.js";
 import { INTERESTING_ARGS } from "../../src/record/profile.js";
 import { ARCHES, type ArchName } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";

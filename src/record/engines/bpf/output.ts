@@ -1,0 +1,188 @@
+// The bpf adapter: what bpftrace printed (streamed fork/exec/exit lines, the maps at the end), turned into
+// the decoded event model (events.ts) for the builder.
+import { constants } from "node:os";
+import { nativeArch } from "../../../syscalls/arches.js";
+import { argWidth } from "../../../syscalls/args.js";
+import { syscallName } from "../../../syscalls/table.js";
+import type { ProfileBuilder } from "../../builder.js";
+import { Ev, EventBatch, StringTable } from "../../events.js";
+import { VALUE_ARGS } from "./script.js";
+
+/** bpftrace 0.17's longest string. */
+export const STRLEN = 200;
+
+/** A count key's two words (pid << 32 | state, tid << 32 | syscall) as [pid, state, tid, syscall]. */
+function unpack(k0: string, k1: string): [number, number, number, number] {
+  const [a, b] = [BigInt(k0), BigInt(k1)];
+  return [Number(a >> 32n), Number(a & 0xffffffffn), Number(b >> 32n), Number(b & 0xffffffffn)];
+}
+
+/** A line bpftrace streams while tracing: a fork, exec or exit (never a map line, which starts with "@"). */
+export const EVENT_LINE = /^[FEX] \d/;
+
+/** The bpf adapter: what bpftrace printed, turned into the decoded event model (events.ts) for the builder. */
+export class BpfOutput {
+  /** exe of (tgid, image); image 0 of a fork is its parent's image at the fork. */
+  private readonly exes = new Map<string, string>();
+  private readonly current = new Map<number, number>();
+  private readonly parents = new Map<number, number>();
+  private readonly errors = new Map<string, number>();
+  private readonly exits: { pid: number; image: number; code: number }[] = [];
+  /** Processes whose exit was streamed; callers waiting for one (exitSeen). */
+  private readonly exited = new Set<number>();
+  private readonly waiting = new Map<number, () => void>();
+  truncatedPaths = 0;
+  total = 0;
+  counted = 0;
+  lostEvents = 0;
+
+  constructor(
+    private readonly builder: ProfileBuilder,
+    private readonly arch = nativeArch(),
+  ) {}
+
+  /** A process known before tracing began: its first image's exe (and parent). */
+  seed(pid: number, exe: string, parent?: number): void {
+    this.exes.set(`${pid}:0`, exe);
+    this.current.set(pid, 0);
+    if (parent !== undefined) this.parents.set(pid, parent);
+  }
+
+  /** Resolves once process pid's exit has been streamed, or after ms (an event lost is counted as lost). */
+  exitSeen(pid: number, ms: number): Promise<void> {
+    if (this.exited.has(pid)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(pid);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.set(pid, done);
+    });
+  }
+
+  /** A streamed line: F(ork), E(xec), X(exit), or Lost N events. */
+  event(line: string): void {
+    const lost = /Lost (\d+) events/.exec(line);
+    if (lost) {
+      this.lostEvents += Number(lost[1]);
+      return;
+    }
+    const f = /^F (\d+) (\d+) (\d+)$/.exec(line);
+    if (f) {
+      const [parentTgid, child] = [Number(f[1]), Number(f[3])];
+      if (child === parentTgid) return;
+      const img = this.current.get(parentTgid) ?? 0;
+      this.exes.set(`${child}:0`, this.exes.get(`${parentTgid}:${img}`) ?? "?");
+      this.current.set(child, 0);
+      this.parents.set(child, parentTgid);
+      return;
+    }
+    // the process's last thread exited (whichever it was: the leader may have gone first)
+    const x = /^X (\d+) (\d+) (-?\d+)$/.exec(line);
+    if (x) {
+      const [tgid, code] = [Number(x[1]), Number(x[3])];
+      this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
+      this.exited.add(tgid);
+      this.waiting.get(tgid)?.();
+      return;
+    }
+    const e = /^E (\d+) (\d+) (\d+) (.*)$/.exec(line);
+    if (e) {
+      const [tgid, img, path] = [Number(e[1]), Number(e[3]), e[4]];
+      if (path.length >= STRLEN - 1) this.truncatedPaths++;
+      this.exes.set(`${tgid}:${img}`, path);
+      this.current.set(tgid, img);
+      const i = this.out.push(Ev.paths, -1, -1);
+      this.out.columns.path[i] = this.strings.id(path);
+    }
+  }
+
+  /**
+   * The maps printed at the end: @c[k0, k1, v0, v1, v2]: n and @d[k0, k1]: n (k0 = pid << 32 | state,
+   * k1 = tid << 32 | syscall), @e[k0, k1]: n, @sig[signal]: n, @n: n.
+   */
+  maps(text: string): void {
+    for (const m of text.matchAll(/^@e\[(\d+), (\d+)\]: (\d+)$/gm))
+      this.errors.set(unpack(m[1], m[2]).join(","), Number(m[3]));
+    for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
+      const name = Object.entries(constants.signals).find(([, v]) => v === Number(m[1]))?.[0] ?? `SIG${m[1]}`;
+      const i = this.out.push(Ev.signal, -1, -1);
+      this.out.columns.text[i] = this.strings.id(name);
+      this.out.columns.n[i] = Number(m[2]);
+    }
+    const n = /^@n: (\d+)$/m.exec(text);
+    this.total = n ? Number(n[1]) : 0;
+    // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
+    // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
+    const entries = [
+      ...[...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm)].map((m) => ({
+        key: unpack(m[1], m[2]),
+        values: [m[3], m[4], m[5]],
+        count: Number(m[6]),
+      })),
+      ...[...text.matchAll(/^@d\[(\d+), (\d+)\]: (\d+)$/gm)].map((m) => ({
+        key: unpack(m[1], m[2]),
+        values: ["0", "0", "0"],
+        count: Number(m[3]),
+      })),
+    ].sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2]);
+    for (const { key, values, count } of entries) {
+      const [pid, st, tid, nr] = key;
+      const [image_, work] = [st >> 3, st & 1];
+      this.counted += count;
+      const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
+      // errors are keyed without values: give them to the first entry of their key
+      const ekey = [pid, st, tid, nr].join(",");
+      const errorsLeft = this.errors.get(ekey) ?? 0;
+      const errors = Math.min(errorsLeft, count);
+      this.errors.set(ekey, errorsLeft - errors);
+      const image = this.imageId(pid, image_);
+      const i = this.out.push(work === 1 ? Ev.countedWork : Ev.counted, tid, this.strings.id(name));
+      const c = this.out.columns;
+      c.aux[i] = image;
+      c.n[i] = count;
+      c.errors[i] = errors;
+      const cols = [c.v0, c.v1, c.v2];
+      (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((a, k) => {
+        let v = BigInt(values[k]);
+        const w = argWidth(name, a, this.arch).bits;
+        if (w < 64) v &= (1n << BigInt(w)) - 1n;
+        cols[k][i] = this.strings.id(v.toString());
+      });
+    }
+    for (const x of this.exits) {
+      const image = this.imageIds.get(`${x.pid}:${x.image}`);
+      if (image === undefined) continue; // an image without a counted call is not in the profile
+      const sig = x.code & 0x7f;
+      const name = sig ? Object.entries(constants.signals).find(([, v]) => v === sig)?.[0] : undefined;
+      const i = this.out.push(Ev.exit, -1, -1);
+      const c = this.out.columns;
+      c.aux[i] = image;
+      c.n[i] = sig ? -1 : (x.code >> 8) & 0xff;
+      if (name) c.text[i] = this.strings.id(name);
+    }
+    this.builder.addBatch(this.out.columns, this.strings.list);
+    this.out.clear();
+  }
+
+  /** The id of process pid's image-th program image, declared (an image event) the first time. */
+  private imageId(pid: number, image: number): number {
+    const key = `${pid}:${image}`;
+    let id = this.imageIds.get(key);
+    if (id === undefined) {
+      id = this.imageIds.size;
+      this.imageIds.set(key, id);
+      const i = this.out.push(Ev.image, pid, -1);
+      const c = this.out.columns;
+      c.n[i] = id;
+      c.text[i] = this.strings.id(this.exes.get(key) ?? "?");
+      c.aux[i] = this.parents.get(pid) ?? -1;
+    }
+    return id;
+  }
+  private readonly imageIds = new Map<string, number>();
+  private readonly strings = new StringTable();
+  private readonly out = new EventBatch(1024);
+}

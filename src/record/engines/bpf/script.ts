@@ -1,0 +1,128 @@
+// The bpf engine's program: the bpftrace script that counts a recording's calls in the kernel (pure text
+// from the phase, the architecture and the processes to seed; bpf.ts runs it, output.ts reads what it prints).
+import { nativeArch } from "../../../syscalls/arches.js";
+import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
+import type { PhaseSpec } from "../../builder.js";
+import { INTERESTING_ARGS } from "../../profile.js";
+
+/**
+ * The arguments counted by value: the generator's, except those that are pointers to what the generator
+ * reads (clone3's flags live in a struct in memory; its register is an address, never flags).
+ */
+export const VALUE_ARGS = new Map(Object.entries(INTERESTING_ARGS).filter(([name]) => name !== "clone3"));
+const valueArgs = () => VALUE_ARGS.entries();
+
+/** Processes already running (record --pid): traced from the start, and all their calls are work. */
+export interface BpfSeed {
+  tgids: readonly number[];
+}
+
+/**
+ * The bpftrace program. @st[tgid] is a traced process's state in one word — image << 3 | 4 (the launcher,
+ * before its exec: only its main thread is the recording's) | 2 (traced) | 1 (work phase) —
+ * so a call costs one lookup to decide whether it is traced and under which image and phase, and one count
+ * update: calls with values the generator uses are counted in @c by (process and state, thread and
+ * syscall, values), all others in @d by the first two alone (a shorter key to hash). A process's entry
+ * lives until its last thread exits (its pid may then be another process's); a thread's own entry (made at
+ * its clone, where a thread and a process look alike) is never looked up while it lives and goes with it.
+ * An exec by a thread other than the leader takes over the leader's pid (the leader exits first, with the
+ * group still alive): the process keeps its entry and the exec is seen under the leader's pid.
+ */
+export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: BpfSeed): string {
+  const picks: [number, string][] = [];
+  for (const [name, idx] of valueArgs()) {
+    const nr = syscallNumber(arch, name);
+    if (nr === undefined || idx.length === 0) continue;
+    const set = idx
+      .slice(0, 3)
+      .map((i, k) => `$v${k} = $a${i};`)
+      .join(" ");
+    picks.push([nr, `$has = 1; ${set}`]);
+  }
+  picks.sort((a, b) => a[0] - b[0]);
+  // the argument registers the picks use, read once each: an access of args->args in every pick made
+  // bpftrace's compile of the program take a second longer (the recording's start-up)
+  const regs = Math.max(-1, ...[...valueArgs()].flatMap(([, idx]) => idx.slice(0, 3))) + 1;
+  const reads = Array.from({ length: regs }, (_, i) => `$a${i} = (uint64)args->args[${i}];`).join(" ");
+  const firstNrs =
+    phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
+  const firstCond = firstNrs.map((n) => `$id == ${syscallNumber(arch, n)}`).join(" || ");
+  // delay:SECONDS: every process is in the work phase from that long after the first traced call on
+  const delay =
+    phase.kind === "delay"
+      ? `
+    if (@t0 == 0) { @t0 = nsecs; }
+    if (($s & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { $s = $s | 1; @st[pid] = $s; }`
+      : "";
+  const begin = seed ? seed.tgids.map((g) => `@st[${g}] = 3;`).join(" ") : "@st[$1] = 6;";
+  // the launcher's other threads (Node's) run until its exec ends them: not the program's calls
+  const ours = "(($s & 4) == 0 || tid == pid)";
+  return `
+BEGIN { ${begin} printf("READY\\n"); }
+tracepoint:sched:sched_process_fork /@st[pid]/ {
+  @st[args->child_pid] = (@st[pid] & 1) | 2;
+  printf("F %d %d %d\\n", pid, args->parent_pid, args->child_pid);
+}
+tracepoint:sched:sched_process_exec /@st[pid]/ {
+  if (args->old_pid != pid) { delete(@st[args->old_pid]); }
+  $o = @st[pid];
+  $s = ((($o >> 3) + 1) << 3) | ($o & 3);
+  @st[pid] = $s;
+  printf("E %d %d %d %s\\n", pid, tid, $s >> 3, str(args->filename));
+}
+tracepoint:signal:signal_deliver /@st[pid]/ { $s = @st[pid]; if (${ours}) { @sig[args->sig] = count(); } }
+tracepoint:sched:sched_process_exit /@st[pid]/ {
+  if (tid != pid) { delete(@st[tid]); }
+  if (curtask->signal->live.counter == 0) {
+    delete(@st[pid]);
+    printf("X %d %d %d\\n", pid, tid, curtask->exit_code);
+  }
+}
+tracepoint:raw_syscalls:sys_enter {
+  $s = @st[pid];
+  if ($s != 0 && ${ours}) {
+    // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
+    $id = args->id;${delay}
+    ${reads}
+    $has = 0; $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
+${pickTree(picks, "    ")}
+    $k0 = ((uint64)pid << 32) | (uint64)(uint32)$s;
+    $k1 = ((uint64)tid << 32) | (uint64)(uint32)$id;
+    if ($has) { @c[$k0, $k1, $v0, $v1, $v2] = count(); } else { @d[$k0, $k1] = count(); }
+    @n = count();
+  }
+}
+tracepoint:raw_syscalls:sys_exit {
+  $ret = args->ret;
+  $id = args->id;
+  if ($ret < 0 && $ret >= -4095) {
+    $s = @st[pid];
+    if ($s != 0 && ${ours}) { @e[((uint64)pid << 32) | (uint64)(uint32)$s, ((uint64)tid << 32) | (uint64)(uint32)$id] = count(); }
+  }${
+    firstCond
+      ? `
+  if (${firstCond}) {
+    $w = @st[pid];
+    if ($w != 0) { @st[pid] = $w | 1; }
+  }`
+      : ""
+  }
+}
+END { clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""} }
+`;
+}
+
+/**
+ * The argument picks as a binary search on the syscall number: about six comparisons per call instead of
+ * one per syscall with values (35 on x86_64) — on a call-heavy program that chain was a visible part of
+ * the engine's per-call cost.
+ */
+function pickTree(picks: readonly [number, string][], indent: string): string {
+  if (picks.length <= 2) return picks.map(([nr, set]) => `${indent}if ($id == ${nr}) { ${set} }\n`).join("");
+  const mid = picks.length >> 1;
+  const more = `${indent}  `;
+  return `${indent}if ($id < ${picks[mid][0]}) {\n${pickTree(picks.slice(0, mid), more)}${indent}} else {\n${pickTree(picks.slice(mid), more)}${indent}}\n`;
+}
+
+const matches = (pattern: string, name: string) =>
+  pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
