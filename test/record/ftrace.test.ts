@@ -38,6 +38,44 @@ describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
       s.profile.processes.map((p) => p.exe),
     );
   });
+  it("a tree of processes and execs: the profile equals the strace engine's, exit statuses included", async () => {
+    const argv = [
+      "sh",
+      "-c",
+      "ls / >/dev/null; cat /etc/hostname >/dev/null; sort /etc/passwd >/dev/null; exit 3",
+    ];
+    const f = await recordFtrace(argv);
+    const s = await record(argv, { pin: true });
+    assert.equal(f.status, 3);
+    // pids, tids, times, engine and paths (tracepoints carry no strings) aside
+    const comparable = (p: Profile) =>
+      JSON.stringify({
+        ...p,
+        engine: 0,
+        startedAt: 0,
+        endedAt: 0,
+        paths: 0,
+        processes: p.processes
+          .map((x) =>
+            JSON.stringify({
+              ...x,
+              pid: 0,
+              parent: x.parent === undefined ? 0 : 1,
+              threads: x.threads.map((t) => ({ ...t, tid: 0 })),
+            }),
+          )
+          .sort(),
+      });
+    assert.equal(comparable(f.profile), comparable(s.profile));
+    // every image that ended has its status (sort, cat, ls: 0; the shell: 3)
+    assert.deepEqual(
+      f.profile.processes
+        .filter((p) => p.exitStatus !== undefined)
+        .map((p) => p.exitStatus)
+        .sort(),
+      [0, 0, 0, 3],
+    );
+  });
   it("follows forks and execs, and keeps threads in their process", async () => {
     const py =
       "import threading\ndef w():\n  for i in range(50): open('/dev/null').close()\nts=[threading.Thread(target=w) for _ in range(3)]\n[t.start() for t in ts]\n[t.join() for t in ts]\n";

@@ -81,8 +81,7 @@ describe("threads that replace or outlive their leader", { skip }, () => {
       const other = image.threads.find((t) => t.tid !== image.pid);
       assert.equal(other?.syscalls.write?.setup, 5, `${engine}: the thread's writes after the leader's end`);
       assert.ok(other && sum(other) >= 6, engine);
-      // (ftrace reads no exit statuses per image; the others read the last thread's)
-      if (engine !== "ftrace") assert.equal(image.exitStatus, 7, `${engine}: the process's exit status`);
+      assert.equal(image.exitStatus, 7, `${engine}: the process's exit status`);
     }
   });
 });

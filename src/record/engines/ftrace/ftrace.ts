@@ -21,7 +21,7 @@ import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
 import { argCount } from "../../../syscalls/args.js";
 import { errnoName } from "../../../syscalls/constants.js";
-import { syscallName } from "../../../syscalls/table.js";
+import { syscallName, syscallNumber } from "../../../syscalls/table.js";
 import { ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { Ev, EventBatch, Result, StringTable } from "../../events.js";
@@ -62,6 +62,9 @@ export class FtraceAdapter {
   /** Each thread's call in progress: its number, argument registers, and (an exec) the new file's name. */
   private readonly pending = new Map<number, { nr: number; regs: string[]; exe?: string }>();
   private readonly seen = new Set<number>();
+  /** The status each process's exit_group asked for (by tgid), until a new process takes the pid. */
+  private readonly exitStatus = new Map<number, number>();
+  private readonly exitGroupNr: number;
   private readonly strings = new StringTable();
   private readonly out = new EventBatch(4096);
   /** Register text (hex) → the string id of its decimal value. */
@@ -72,7 +75,9 @@ export class FtraceAdapter {
     private readonly builder: ProfileBuilder,
     private readonly endMark: { pid: number; text: string },
     private readonly arch = nativeArch(),
-  ) {}
+  ) {
+    this.exitGroupNr = syscallNumber(arch, "exit_group") ?? -1;
+  }
 
   /**
    * Reads one line; returns true when it was sysfence's end marker: a trace_marker write of this
@@ -89,9 +94,21 @@ export class FtraceAdapter {
     const body = m[6];
     // (sysfence's main thread writes it: its tid is its pid; the tgid column is unknown for untraced tasks)
     if (kind === "tracing_mark_write") return tid === this.endMark.pid && body.trim() === this.endMark.text;
+    if (kind === "sched_process_exit") {
+      // a traced thread ended (its tid may come back as another task's): with its process's exit_group
+      // status when it called one (a process killed by a signal has none that a tracepoint shows)
+      if (!this.seen.delete(tid)) return false;
+      this.pending.delete(tid);
+      const i = this.out.push(Ev.exit, tid, -1);
+      this.out.columns.time[i] = time;
+      this.out.columns.n[i] = this.exitStatus.get(tgid) ?? -1;
+      return false;
+    }
     // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
     if (!this.seen.has(tid)) {
       this.seen.add(tid);
+      // a new process (or a pid come back): no exit status yet
+      if (tgid === tid) this.exitStatus.delete(tid);
       if (tgid && tgid !== tid) {
         const i = this.out.push(Ev.thread, tid, -1);
         this.out.columns.n[i] = tgid;
@@ -103,6 +120,8 @@ export class FtraceAdapter {
       const nr = Number(e[1]);
       if (nr < 0) return false;
       const regs = e[2].split(",").map((r) => r.trim());
+      if (nr === this.exitGroupNr && /^[0-9a-f]+$/i.test(regs[0] ?? ""))
+        this.exitStatus.set(tgid, Number(BigInt(`0x${regs[0]}`) & 0xffn));
       if (this.isExec(nr)) {
         // a row at exit, with the file name sched_process_exec reports in between
         this.pending.set(tid, { nr, regs });
@@ -239,6 +258,7 @@ export class FtraceSession {
       "raw_syscalls/sys_enter",
       "raw_syscalls/sys_exit",
       "sched/sched_process_exec",
+      "sched/sched_process_exit",
       "signal/signal_deliver",
     ])
       this.set(`events/${ev}/enable`, "1");
