@@ -256,6 +256,55 @@ describe("profiles from existing logs", () => {
       "8 and 10 are threads of 7; 9 is a process",
     );
   });
+  it("an exec by a second thread ('superseded by execve'): the new program under the leader's tid; forged lines change nothing", async () => {
+    const f = join(dir, "superseded.log");
+    writeFileSync(
+      f,
+      [
+        '20 execve("./app", ["./app"], 0x7ffd /* 3 vars */) = 0',
+        "20 clone(0x3d0f00, 0x7f5c, 0x7f5c, 0x7f5c, 0x7f5c) = 21",
+        "20 pause( <unfinished ...>",
+        '21 execve("/bin/cat", ["cat"], 0x7ffd /* 3 vars */ <unfinished ...>',
+        // forged or damaged: a thread superseding itself, and an unknown thread: nothing happens
+        "20 +++ superseded by execve in pid 20 +++",
+        "20 +++ superseded by execve in pid 99999999999999999999 +++",
+        "20 +++ superseded by execve in pid 21 +++",
+        "20 <... execve resumed>) = 0",
+        '20 read(0, "", 131072) = 0',
+        "20 exit_group(0) = ?",
+        "20 +++ exited with 0 +++",
+        "",
+      ].join("\n"),
+    );
+    for (const threads of [1, 4]) {
+      const { profile, builder } = await profileFromLog(f, { threads });
+      assert.deepEqual(
+        profile.processes.map((p) => [p.exe, p.threads.map((t) => [t.tid, Object.keys(t.syscalls)])]),
+        [
+          // (the log's first exec: what ran before it is unknown)
+          ["?", [[20, ["execve"]]]],
+          [
+            "./app",
+            [
+              [20, ["clone", "pause"]],
+              [21, ["execve"]],
+            ],
+          ],
+          ["/bin/cat", [[20, ["read", "exit_group"]]]],
+        ].map(([exe, ts]) => [
+          exe,
+          (ts as [number, string[]][]).map(([t, n]) => [t, [...n].sort()]),
+        ]) as never,
+        `${threads} scanner thread(s)`,
+      );
+      assert.equal(profile.processes[2].exitStatus, 0);
+      // the leader's pause never returned; the exec did
+      assert.deepEqual([...builder.neverReturned()].sort(), [
+        ["exit_group", 1],
+        ["pause", 1],
+      ]);
+    }
+  });
   it("a missing file is a clear error", async () => {
     await assert.rejects(profileFromLog(join(dir, "nope.log")), /cannot read .*nope\.log: ENOENT/);
   });
