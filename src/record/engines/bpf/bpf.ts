@@ -4,7 +4,7 @@
 // stream as events; the counts are read once, at the end. What it cannot see: paths other than executed
 // files, socket addresses, clone3's struct.
 import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
@@ -16,6 +16,16 @@ import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
 import { BpfOutput, EVENT_LINE, STRLEN } from "./output.js";
 import { bpftraceScript } from "./script.js";
+
+/** Whether process pid has a handler for SIGINT (SigCgt in /proc/PID/status). */
+function catchesSigint(pid: number): boolean {
+  try {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m !== null && (BigInt(`0x${m[1]}`) & 2n) !== 0n;
+  } catch {
+    return false;
+  }
+}
 
 /** Distinct (process, image, thread, syscall, phase, values) keys the count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
@@ -56,7 +66,7 @@ export async function recordBpf(
 /** bpftrace as a launch tracer: started on the stopped program's pid, asked for its maps at the end. */
 class BpftraceTracer implements LaunchTracer {
   private tracer?: ChildProcessByStdio<null, Readable, Readable>;
-  private exited?: Promise<number | null>;
+  private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private out?: BpfOutput;
   private stdout = "";
   private stderr = "";
@@ -129,10 +139,10 @@ class BpftraceTracer implements LaunchTracer {
       this.stderr += d;
       for (const l of d.split("\n")) if (/Lost \d+ events/.test(l)) out.event(l);
     });
-    this.exited = new Promise<number | null>((r) => tracer.once("exit", (code) => r(code)));
+    this.exited = new Promise((r) => tracer.once("exit", (code, signal) => r({ code, signal })));
     await Promise.race([
       isReady,
-      this.exited.then((code) => {
+      this.exited.then(({ code }) => {
         throw new SysfenceError(
           "E_IO",
           `bpftrace exited (${code}) before it was attached: ${this.stderr.trim().slice(0, 500)}`,
@@ -148,10 +158,14 @@ class BpftraceTracer implements LaunchTracer {
     // is read before bpftrace is stopped (at most a second)
     if (!this.running && this.pid !== undefined) await out.exitSeen(this.pid, 1000);
     // SIGINT makes bpftrace print its maps and exit; one that lands just before it blocks in epoll_wait is
-    // only seen at the next wake-up, so it is repeated until bpftrace is gone
+    // only seen at the next wake-up, so it is repeated — but only while bpftrace still catches SIGINT: once
+    // it has acted on one it restores the default action while it prints its maps, and a second SIGINT
+    // killed it half-way through them (a recording of 1000 short processes lost every count)
     tracer.kill("SIGINT");
-    const nudge = setInterval(() => tracer.kill("SIGINT"), 500);
-    await this.exited?.finally(() => clearInterval(nudge));
+    const nudge = setInterval(() => {
+      if (tracer.pid !== undefined && catchesSigint(tracer.pid)) tracer.kill("SIGINT");
+    }, 500);
+    const ended = await this.exited?.finally(() => clearInterval(nudge));
     if (this.rest) out.event(this.rest);
     // a diagnostic copy of what bpftrace printed at the end (its maps)
     if (process.env.SYSFENCE_BPF_DUMP) writeFileSync(process.env.SYSFENCE_BPF_DUMP, this.stdout);
@@ -160,11 +174,20 @@ class BpftraceTracer implements LaunchTracer {
       process.stderr.write(
         `sysfence record: ${out.truncatedPaths} executed file name(s) longer than ${STRLEN - 1} bytes were cut (bpftrace's limit)\n`,
       );
-    const overflow = Math.max(0, out.total - out.counted);
-    const lost = overflow + out.lostEvents;
+    // bpftrace that did not end cleanly may have printed part of its maps, or none (@n, the total, among them)
+    const cut = ended?.code !== 0 || (out.counted > 0 && !out.totalSeen);
+    const overflow = Math.max(cut ? 1 : 0, out.total - out.counted);
+    const lost = overflow + out.lostEvents + out.repeatedImages;
     const why = [
-      overflow ? `${overflow} calls past the count map's ${MAP_KEYS} keys` : "",
+      cut
+        ? `counts: it ended (${ended?.signal ?? `exit ${ended?.code}`}) before it had printed all of them`
+        : overflow
+          ? `${overflow} calls past the count map's ${MAP_KEYS} keys`
+          : "",
       out.lostEvents ? `${out.lostEvents} fork/exec/exit events` : "",
+      out.repeatedImages
+        ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
+        : "",
     ]
       .filter(Boolean)
       .join(", ");

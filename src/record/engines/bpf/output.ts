@@ -32,6 +32,13 @@ export class BpfOutput {
   private readonly exited = new Set<number>();
   private readonly waiting = new Map<number, () => void>();
   truncatedPaths = 0;
+  /** Whether the maps held @n, the total of counted calls (bpftrace prints it with the other maps). */
+  totalSeen = false;
+  /**
+   * Images numbered like an earlier one of the same pid (the image map was full when the pid came back):
+   * their counts are merged with that image's in the kernel.
+   */
+  repeatedImages = 0;
   total = 0;
   counted = 0;
   lostEvents = 0;
@@ -69,13 +76,16 @@ export class BpfOutput {
       this.lostEvents += Number(lost[1]);
       return;
     }
-    const f = /^F (\d+) (\d+) (\d+)$/.exec(line);
+    const f = /^F (\d+) (\d+) (\d+) (\d+)$/.exec(line);
     if (f) {
       const [parentTgid, child] = [Number(f[1]), Number(f[3])];
       if (child === parentTgid) return;
       const img = this.current.get(parentTgid) ?? 0;
-      this.exes.set(`${child}:0`, this.exes.get(`${parentTgid}:${img}`) ?? "?");
-      this.current.set(child, 0);
+      // the child's first image (its number: its pid's forks and execs so far) runs its parent's program
+      const first = Number(f[4]);
+      if (this.exes.has(`${child}:${first}`)) this.repeatedImages++;
+      this.exes.set(`${child}:${first}`, this.exes.get(`${parentTgid}:${img}`) ?? "?");
+      this.current.set(child, first);
       this.parents.set(child, parentTgid);
       return;
     }
@@ -92,6 +102,7 @@ export class BpfOutput {
     if (e) {
       const [tgid, img, path] = [Number(e[1]), Number(e[3]), e[4]];
       if (path.length >= STRLEN - 1) this.truncatedPaths++;
+      if (this.exes.has(`${tgid}:${img}`)) this.repeatedImages++;
       this.exes.set(`${tgid}:${img}`, path);
       this.current.set(tgid, img);
       const i = this.out.push(Ev.paths, -1, -1);
@@ -114,6 +125,7 @@ export class BpfOutput {
     }
     const n = /^@n: (\d+)$/m.exec(text);
     this.total = n ? Number(n[1]) : 0;
+    this.totalSeen = n !== null;
     // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
     // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
     const entries = [

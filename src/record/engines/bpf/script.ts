@@ -18,7 +18,11 @@ export interface BpfSeed {
 }
 
 /**
- * The bpftrace program. @st[tgid] is a traced process's state in one word — image << 3 | 4 (the launcher,
+ * The bpftrace program. Image numbers come from @img[pid], which counts every fork and exec a pid has had
+ * in the recording and is never cleared, so a pid the kernel reuses (after pid_max, 32768 by default on
+ * small machines) gets new image numbers and its counts never merge with its earlier process's (past the
+ * map's size a number can repeat: the adapter sees that and counts it as loss).
+ * @st[tgid] is a traced process's state in one word — image << 3 | 4 (the launcher,
  * before its exec: only its main thread is the recording's) | 2 (traced) | 1 (work phase) —
  * so a call costs one lookup to decide whether it is traced and under which image and phase, and one count
  * update: calls with values the generator uses are counted in @c by (process and state, thread and
@@ -60,13 +64,18 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
   return `
 BEGIN { ${begin} printf("READY\\n"); }
 tracepoint:sched:sched_process_fork /@st[pid]/ {
-  @st[args->child_pid] = (@st[pid] & 1) | 2;
-  printf("F %d %d %d\\n", pid, args->parent_pid, args->child_pid);
+  $c = args->child_pid;
+  $g = @img[$c] + 1;
+  @img[$c] = $g;
+  @st[$c] = ($g << 3) | (@st[pid] & 1) | 2;
+  printf("F %d %d %d %d\\n", pid, args->parent_pid, $c, $g);
 }
 tracepoint:sched:sched_process_exec /@st[pid]/ {
   if (args->old_pid != pid) { delete(@st[args->old_pid]); }
   $o = @st[pid];
-  $s = ((($o >> 3) + 1) << 3) | ($o & 3);
+  $g = @img[pid] + 1;
+  @img[pid] = $g;
+  $s = ($g << 3) | ($o & 3);
   @st[pid] = $s;
   printf("E %d %d %d %s\\n", pid, tid, $s >> 3, str(args->filename));
 }
@@ -108,7 +117,7 @@ tracepoint:raw_syscalls:sys_exit {
       : ""
   }
 }
-END { clear(@st);${phase.kind === "delay" ? " clear(@t0);" : ""} }
+END { clear(@st); clear(@img);${phase.kind === "delay" ? " clear(@t0);" : ""} }
 `;
 }
 

@@ -65,6 +65,9 @@ export class FtraceAdapter {
   /** The status each process's exit_group asked for (by tgid), until a new process takes the pid. */
   private readonly exitStatus = new Map<number, number>();
   private readonly exitGroupNr: number;
+  /** Threads that ended while their process went on (tid → tgid): their exits wait for the process's. */
+  private readonly exitedThreads = new Map<number, number>();
+  private readonly exitedOf = new Map<number, Set<number>>();
   private readonly strings = new StringTable();
   private readonly out = new EventBatch(4096);
   /** Register text (hex) → the string id of its decimal value. */
@@ -95,18 +98,36 @@ export class FtraceAdapter {
     // (sysfence's main thread writes it: its tid is its pid; the tgid column is unknown for untraced tasks)
     if (kind === "tracing_mark_write") return tid === this.endMark.pid && body.trim() === this.endMark.text;
     if (kind === "sched_process_exit") {
-      // a traced thread ended (its tid may come back as another task's): with its process's exit_group
-      // status when it called one (a process killed by a signal has none that a tracepoint shows)
+      // a traced thread ended (its tid may come back as another task's)
       if (!this.seen.delete(tid)) return false;
       this.pending.delete(tid);
-      const i = this.out.push(Ev.exit, tid, -1);
-      this.out.columns.time[i] = time;
-      this.out.columns.n[i] = this.exitStatus.get(tgid) ?? -1;
+      // while its process lives (a leader may end first, before a thread it made was ever seen), the exit
+      // waits for the group's end, so the process is not taken as over; kernels that do not say whether
+      // the group is dead give each exit at once
+      if (/group_dead=false/.test(body)) {
+        this.exitedThreads.set(tid, tgid);
+        const group = this.exitedOf.get(tgid) ?? new Set<number>();
+        this.exitedOf.set(tgid, group.add(tid));
+        return false;
+      }
+      for (const t of this.exitedOf.get(tgid) ?? []) {
+        this.exitedThreads.delete(t);
+        this.exit(t, tgid, time);
+      }
+      this.exitedOf.delete(tgid);
+      this.exit(tid, tgid, time);
       return false;
     }
     // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
     if (!this.seen.has(tid)) {
       this.seen.add(tid);
+      // a tid that ended in a process still running has come back as another task's: the old one is over
+      const was = this.exitedThreads.get(tid);
+      if (was !== undefined) {
+        this.exitedThreads.delete(tid);
+        this.exitedOf.get(was)?.delete(tid);
+        this.exit(tid, was, time);
+      }
       // a new process (or a pid come back): no exit status yet
       if (tgid === tid) this.exitStatus.delete(tid);
       if (tgid && tgid !== tid) {
@@ -170,6 +191,14 @@ export class FtraceAdapter {
       }
     }
     return false;
+  }
+
+  /** Thread tid of process tgid ended: with the status its process's exit_group asked for, if any. */
+  private exit(tid: number, tgid: number, time: number): void {
+    const i = this.out.push(Ev.exit, tid, -1);
+    this.out.columns.time[i] = time;
+    // (a process killed by a signal has no status a tracepoint shows)
+    this.out.columns.n[i] = this.exitStatus.get(tgid) ?? -1;
   }
 
   /** Feeds the events read so far to the builder. */
