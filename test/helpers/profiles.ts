@@ -71,3 +71,26 @@ export function syntheticProfile(
     signals: {},
   };
 }
+
+/**
+ * A recorded profile without what differs by run or engine (engine, times, pids and tids, paths): two
+ * engines' recordings of one workload compare equal through it. Processes in any order.
+ */
+export const comparable = (p: Profile) =>
+  JSON.stringify({
+    ...p,
+    engine: 0,
+    startedAt: 0,
+    endedAt: 0,
+    paths: 0,
+    processes: p.processes
+      .map((x) =>
+        JSON.stringify({
+          ...x,
+          pid: 0,
+          parent: x.parent === undefined ? 0 : 1,
+          threads: x.threads.map((t) => ({ ...t, tid: 0 })),
+        }),
+      )
+      .sort(),
+  });

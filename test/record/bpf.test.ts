@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { Profile } from "../../src/record/profile.js";
 import { CLI_PATH } from "../helpers/cli.js";
+import { comparable } from "../helpers/profiles.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 const skip =
@@ -34,27 +35,6 @@ function record(
   assert.equal(r.status, 0, r.stderr);
   return { profile: JSON.parse(readFileSync(out, "utf8")) as Profile, stderr: r.stderr };
 }
-
-/** The profile without what differs by run or engine: engine, times, pids and tids, paths. */
-const comparable = (p: Profile) =>
-  JSON.stringify({
-    ...p,
-    engine: 0,
-    startedAt: 0,
-    endedAt: 0,
-    paths: 0,
-    // the same processes; the order they are listed in is the engine's
-    processes: p.processes
-      .map((x) =>
-        JSON.stringify({
-          ...x,
-          pid: 0,
-          parent: x.parent === undefined ? 0 : 1,
-          threads: x.threads.map((t) => ({ ...t, tid: 0 })),
-        }),
-      )
-      .sort(),
-  });
 
 describe("record --engine bpf", { skip }, () => {
   const workloads: [string, string[]][] = [

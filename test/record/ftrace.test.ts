@@ -9,6 +9,7 @@ import { recordFtrace } from "../../src/record/engines/ftrace/ftrace.js";
 import { record } from "../../src/record/engines/strace/strace.js";
 import type { Profile } from "../../src/record/profile.js";
 import { REPO } from "../helpers/paths.js";
+import { comparable } from "../helpers/profiles.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 function tracefsUsable(): boolean {
@@ -48,24 +49,6 @@ describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
     const s = await record(argv, { pin: true });
     assert.equal(f.status, 3);
     // pids, tids, times, engine and paths (tracepoints carry no strings) aside
-    const comparable = (p: Profile) =>
-      JSON.stringify({
-        ...p,
-        engine: 0,
-        startedAt: 0,
-        endedAt: 0,
-        paths: 0,
-        processes: p.processes
-          .map((x) =>
-            JSON.stringify({
-              ...x,
-              pid: 0,
-              parent: x.parent === undefined ? 0 : 1,
-              threads: x.threads.map((t) => ({ ...t, tid: 0 })),
-            }),
-          )
-          .sort(),
-      });
     assert.equal(comparable(f.profile), comparable(s.profile));
     // every image that ended has its status (sort, cat, ls: 0; the shell: 3)
     assert.deepEqual(
