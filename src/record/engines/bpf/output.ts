@@ -22,8 +22,9 @@ export const EVENT_LINE = /^[FEX] \d/;
 
 /** The bpf adapter: what bpftrace printed, turned into the decoded event model (events.ts) for the builder. */
 export class BpfOutput {
-  /** exe of (tgid, image); image 0 of a fork is its parent's image at the fork. */
+  /** exe of (tgid, image number); a fork's first image runs its parent's current one. */
   private readonly exes = new Map<string, string>();
+  /** Each process's current image number. */
   private readonly current = new Map<number, number>();
   private readonly parents = new Map<number, number>();
   private readonly errors = new Map<string, number>();
@@ -82,10 +83,7 @@ export class BpfOutput {
       if (child === parentTgid) return;
       const img = this.current.get(parentTgid) ?? 0;
       // the child's first image (its number: its pid's forks and execs so far) runs its parent's program
-      const first = Number(f[4]);
-      if (this.exes.has(`${child}:${first}`)) this.repeatedImages++;
-      this.exes.set(`${child}:${first}`, this.exes.get(`${parentTgid}:${img}`) ?? "?");
-      this.current.set(child, first);
+      this.enterImage(child, Number(f[4]), this.exes.get(`${parentTgid}:${img}`) ?? "?");
       this.parents.set(child, parentTgid);
       return;
     }
@@ -102,12 +100,18 @@ export class BpfOutput {
     if (e) {
       const [tgid, img, path] = [Number(e[1]), Number(e[3]), e[4]];
       if (path.length >= STRLEN - 1) this.truncatedPaths++;
-      if (this.exes.has(`${tgid}:${img}`)) this.repeatedImages++;
-      this.exes.set(`${tgid}:${img}`, path);
-      this.current.set(tgid, img);
+      this.enterImage(tgid, img, path);
       const i = this.out.push(Ev.paths, -1, -1);
       this.out.columns.path[i] = this.strings.id(path);
     }
+  }
+
+  /** Process pid now runs image number img, of file exe (a number it had before is counted: repeatedImages). */
+  private enterImage(pid: number, img: number, exe: string): void {
+    const key = `${pid}:${img}`;
+    if (this.exes.has(key)) this.repeatedImages++;
+    this.exes.set(key, exe);
+    this.current.set(pid, img);
   }
 
   /**

@@ -12,6 +12,13 @@ import { INTERESTING_ARGS } from "../../profile.js";
 export const VALUE_ARGS = new Map(Object.entries(INTERESTING_ARGS).filter(([name]) => name !== "clone3"));
 const valueArgs = () => VALUE_ARGS.entries();
 
+/**
+ * The two words every count is keyed by (output.ts's unpack reads them back): the process and its state
+ * ($s: image and phase), the thread and the syscall ($id).
+ */
+const PROCESS_KEY = "((uint64)pid << 32) | (uint64)(uint32)$s";
+const THREAD_KEY = "((uint64)tid << 32) | (uint64)(uint32)$id";
+
 /** Processes already running (record --pid): traced from the start, and all their calls are work. */
 export interface BpfSeed {
   tgids: readonly number[];
@@ -95,8 +102,8 @@ tracepoint:raw_syscalls:sys_enter {
     ${reads}
     $has = 0; $v0 = (uint64)0; $v1 = (uint64)0; $v2 = (uint64)0;
 ${pickTree(picks, "    ")}
-    $k0 = ((uint64)pid << 32) | (uint64)(uint32)$s;
-    $k1 = ((uint64)tid << 32) | (uint64)(uint32)$id;
+    $k0 = ${PROCESS_KEY};
+    $k1 = ${THREAD_KEY};
     if ($has) { @c[$k0, $k1, $v0, $v1, $v2] = count(); } else { @d[$k0, $k1] = count(); }
     @n = count();
   }
@@ -106,7 +113,7 @@ tracepoint:raw_syscalls:sys_exit {
   $id = args->id;
   if ($ret < 0 && $ret >= -4095) {
     $s = @st[pid];
-    if ($s != 0 && ${ours}) { @e[((uint64)pid << 32) | (uint64)(uint32)$s, ((uint64)tid << 32) | (uint64)(uint32)$id] = count(); }
+    if ($s != 0 && ${ours}) { @e[${PROCESS_KEY}, ${THREAD_KEY}] = count(); }
   }${
     firstCond
       ? `
