@@ -1,3 +1,4 @@
+import { constants as osConstants } from "node:os";
 import { SysfenceError } from "../errors.js";
 import type { ArchName } from "./arches.js";
 import { ARCH_CONSTANTS, CONSTANTS, ERRNO } from "./generated/constants.js";
@@ -24,6 +25,12 @@ export function errnoValue(name: string): number | undefined {
 /** Errno name for a number (the first, canonical one); undefined when unknown. */
 export function errnoName(value: number): string | undefined {
   for (const [name, v] of Object.entries(ERRNO)) if (v === value) return name;
+  return undefined;
+}
+
+/** Signal name (SIGTERM) for this machine's signal number; undefined when unknown. */
+export function signalName(value: number): string | undefined {
+  for (const [name, v] of Object.entries(osConstants.signals)) if (v === value) return name;
   return undefined;
 }
 

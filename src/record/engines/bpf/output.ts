@@ -1,8 +1,8 @@
 // The bpf adapter: what bpftrace printed (streamed fork/exec/exit lines, the maps at the end), turned into
 // the decoded event model (events.ts) for the builder.
-import { constants } from "node:os";
 import { nativeArch } from "../../../syscalls/arches.js";
 import { argWidth } from "../../../syscalls/args.js";
+import { signalName } from "../../../syscalls/constants.js";
 import { syscallName } from "../../../syscalls/table.js";
 import type { ProfileBuilder } from "../../builder.js";
 import { Ev, EventBatch, StringTable } from "../../events.js";
@@ -122,7 +122,7 @@ export class BpfOutput {
     for (const m of text.matchAll(/^@e\[(\d+), (\d+)\]: (\d+)$/gm))
       this.errors.set(unpack(m[1], m[2]).join(","), Number(m[3]));
     for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
-      const name = Object.entries(constants.signals).find(([, v]) => v === Number(m[1]))?.[0] ?? `SIG${m[1]}`;
+      const name = signalName(Number(m[1])) ?? `SIG${m[1]}`;
       const i = this.out.push(Ev.signal, -1, -1);
       this.out.columns.text[i] = this.strings.id(name);
       this.out.columns.n[i] = Number(m[2]);
@@ -172,7 +172,7 @@ export class BpfOutput {
       const image = this.imageIds.get(`${x.pid}:${x.image}`);
       if (image === undefined) continue; // an image without a counted call is not in the profile
       const sig = x.code & 0x7f;
-      const name = sig ? Object.entries(constants.signals).find(([, v]) => v === sig)?.[0] : undefined;
+      const name = sig ? signalName(sig) : undefined;
       const i = this.out.push(Ev.exit, -1, -1);
       const c = this.out.columns;
       c.aux[i] = image;

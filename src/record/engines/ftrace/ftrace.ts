@@ -16,11 +16,11 @@ import {
   rmdirSync,
   writeFileSync,
 } from "node:fs";
-import { constants, release } from "node:os";
+import { release } from "node:os";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
 import { argCount } from "../../../syscalls/args.js";
-import { errnoName } from "../../../syscalls/constants.js";
+import { errnoName, signalName } from "../../../syscalls/constants.js";
 import { syscallName, syscallNumber } from "../../../syscalls/table.js";
 import { ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
@@ -183,8 +183,7 @@ export class FtraceAdapter {
     } else if (kind === "signal_deliver") {
       const e = /sig=(\d+)/.exec(body);
       if (e) {
-        const name =
-          Object.entries(constants.signals).find(([, v]) => v === Number(e[1]))?.[0] ?? `SIG${e[1]}`;
+        const name = signalName(Number(e[1])) ?? `SIG${e[1]}`;
         const i = this.out.push(Ev.signal, tid, -1);
         this.out.columns.text[i] = this.strings.id(name);
         this.out.columns.time[i] = time;
