@@ -258,8 +258,8 @@ if (only === undefined || only === "server") {
       return true;
     }
   };
-  // "bare bpftrace count": nginx untraced by sysfence while a one-line bpftrace script counts its
-  // (thread, syscall) pairs in the kernel — what any bpftrace recording costs, to compare the engine with
+  // the BARE_SCRIPTS rows: nginx untraced by sysfence while a one-line bpftrace script (a count, or one
+  // that never matches) runs beside it, to compare the engine with
   const engines = ["untraced", ...(hasBpf ? [...Object.keys(BARE_SCRIPTS), "bpf"] : []), "ftrace", "strace"];
   const rps = new Map<string, number[]>(engines.map((e) => [e, []]));
   const cpu = new Map<string, number[]>(engines.map((e) => [e, []]));
