@@ -1,9 +1,10 @@
-import { type Diagnostic, throwIfErrors } from "../errors.js";
+import { type Diagnostic, type SourceLocation, throwIfErrors } from "../errors.js";
 import { type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
 import { errnoValue } from "../syscalls/constants.js";
 import { isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall } from "../syscalls/table.js";
-import type { Action, Policy, Rule } from "./model.js";
+import type { Policy } from "./model.js";
+import { type SystemdEntry, SystemdList, type SystemdSettings, systemdRules } from "./systemd-lists.js";
 
 const SYSTEMD_ARCHES: Record<string, string> = {
   "x86-64": "x86_64",
@@ -16,19 +17,112 @@ const SYSTEMD_ARCHES: Record<string, string> = {
   s390x: "s390x",
 };
 
+/** systemd's ERRNO_MAX: parse_errno() takes 0..4095 or a name. */
+const ERRNO_MAX = 4095;
+
+type Report = (severity: Diagnostic["severity"], message: string) => void;
+
+/**
+ * An errno as systemd's parse_errno() reads it: a name (any case) or a number 0..4095. systemd also takes
+ * hex, octal ("010" is 8) and a sign; sysfence asks for plain decimal rather than guess which was meant.
+ * Undefined (with an error reported) when systemd would ignore it or sysfence cannot be sure.
+ */
+function parseErrno(text: string, what: string, report: Report): number | undefined {
+  if (/^[A-Za-z]\w*$/.test(text)) {
+    const n = errnoValue(text);
+    if (n === undefined)
+      report(
+        "error",
+        `${what}: unknown errno name '${text}' — use a name such as EPERM or a number 1..4095.`,
+      );
+    return n;
+  }
+  if (!/^(0|[1-9]\d*)$/.test(text)) {
+    report(
+      "error",
+      `${what}: '${text}' is not a plain decimal errno — systemd would read it in its own way (hex, octal, signed); write a name such as EPERM or a decimal number 1..4095.`,
+    );
+    return undefined;
+  }
+  const n = Number(text);
+  if (n > ERRNO_MAX) {
+    report(
+      "error",
+      `${what}: errno ${text} is above ${ERRNO_MAX} (MAX_ERRNO); systemd ignores it and the kernel would not return it as an error — use a number 1..4095 or a name such as EPERM.`,
+    );
+    return undefined;
+  }
+  return n;
+}
+
+/** One SystemCallFilter= or SystemCallLog= assignment applied to its list. */
+function applyList(list: SystemdList, key: string, value: string, report: Report): void {
+  if (value.trim() === "") {
+    list.reset();
+    return;
+  }
+  const negate = value.startsWith("~");
+  const items = (negate ? value.slice(1) : value).split(/\s+/).filter(Boolean);
+  const parsed: { name: string; entry: SystemdEntry }[] = [];
+  for (const item of items) {
+    const colon = key === "SystemCallFilter" ? item.indexOf(":") : -1;
+    const name = colon < 0 ? item : item.slice(0, colon);
+    const errnoText = colon < 0 ? undefined : item.slice(colon + 1);
+    if (name.startsWith("~")) {
+      report(
+        "error",
+        `'${item}': '~' counts only at the start of a ${key}= value (systemd ignores this word) — put the calls to remove on a ${key}=~… line of their own.`,
+      );
+      continue;
+    }
+    if (name.startsWith("@") ? !isGroup(name) : !isKnownSyscall(name)) {
+      report(
+        "error",
+        `unknown system call or group '${name}' (systemd ignores it) — see 'sysfence syscalls' for the names and groups.`,
+      );
+      continue;
+    }
+    let entry: SystemdEntry;
+    if (errnoText !== undefined) {
+      if (!negate) {
+        report(
+          "error",
+          `'${item}': an errno goes only with calls a '~' line denies; systemd ignores '${item}' on a line without '~' — drop ':${errnoText}', or move it to a ${key}=~… line.`,
+        );
+        continue;
+      }
+      if (errnoText === "kill") entry = "kill";
+      else {
+        entry = parseErrno(errnoText, `'${item}'`, report);
+        if (entry === undefined) continue;
+        if (entry === 0)
+          report(
+            "warning",
+            `'${item}': errno 0 makes the denied call report success without running (systemd takes it as written) — use an errno such as EPERM.`,
+          );
+      }
+    }
+    parsed.push({ name, entry });
+  }
+  list.begin(negate);
+  for (const p of parsed) list.apply(p.name, p.entry, negate);
+}
+
 /**
  * Reads SystemCallFilter=, SystemCallErrorNumber=, SystemCallArchitectures= and SystemCallLog= as systemd
- * does: the first filter line picks allow-list or deny-list (~) mode, later lines add or remove, an empty
- * assignment resets, NAME:ERRNO sets a per-call errno. In allow-list mode @default is implied, as in systemd.
+ * does (load-fragment.c, seccomp-util.c): the first filter line picks allow-list or deny-list (~) mode and
+ * an allow-list starts from @default; later lines add or remove, groups expanded to their members (systemd's
+ * tables, src/syscalls/generated/groups.ts); an empty assignment resets; ~NAME:ERRNO answers with that errno.
+ * Where systemd would ignore a word or value with a warning, sysfence refuses it with its file:line.
  */
-export function importSystemd(text: string, file = "<unit>"): Policy {
+export function importSystemd(text: string, file = "<unit>"): { policy: Policy; warnings: Diagnostic[] } {
   const diags: Diagnostic[] = [];
-  let mode: "allow" | "deny" | undefined;
-  const allowed = new Set<string>();
-  const denied = new Map<string, number | undefined>();
-  let errno: number | undefined;
-  const arches: ArchName[] = [];
-  let logged: string[] | undefined;
+  const settings: SystemdSettings = {
+    filter: new SystemdList("@default"),
+    log: new SystemdList(),
+    errno: undefined,
+  };
+  let arches: ArchName[] = [];
   text.split("\n").forEach((raw, i) => {
     const line = raw.trim();
     const m = /^(SystemCallFilter|SystemCallErrorNumber|SystemCallArchitectures|SystemCallLog)=(.*)$/.exec(
@@ -36,83 +130,40 @@ export function importSystemd(text: string, file = "<unit>"): Policy {
     );
     if (!m) return;
     const [, key, value] = m;
-    const loc = { file, line: i + 1, column: 1 };
+    const location: SourceLocation = { file, line: i + 1, column: 1 };
+    const report: Report = (severity, message) =>
+      diags.push({ severity, message: `${key}=: ${message}`, location });
     if (key === "SystemCallErrorNumber") {
-      errno = /^\d+$/.test(value) ? Number(value) : errnoValue(value);
-      if (errno === undefined && value !== "kill")
-        diags.push({ severity: "error", message: `unknown errno '${value}'`, location: loc });
+      const v = value.trim();
+      if (v === "" || v === "kill") {
+        settings.errno = undefined;
+        return;
+      }
+      const n = parseErrno(v, `'${v}'`, report);
+      if (n === 0)
+        report(
+          "error",
+          "errno 0 would make every denied call report success without running; systemd ignores SystemCallErrorNumber=0 (and keeps the previous value) — use an errno such as EPERM, or kill.",
+        );
+      else if (n !== undefined) settings.errno = n;
       return;
     }
     if (key === "SystemCallArchitectures") {
+      if (value.trim() === "") arches = [];
       for (const a of value.split(/\s+/).filter(Boolean)) {
         const name = a === "native" ? nativeArch() : (SYSTEMD_ARCHES[a] ?? findArch(a)?.name);
-        if (!name) diags.push({ severity: "error", message: `unknown architecture '${a}'`, location: loc });
+        if (!name) report("error", `unknown architecture '${a}'.`);
         else if (!arches.includes(name as ArchName)) arches.push(name as ArchName);
       }
       return;
     }
-    if (key === "SystemCallLog") {
-      logged = value.split(/\s+/).filter(Boolean);
-      return;
-    }
-    if (value.trim() === "") {
-      mode = undefined;
-      allowed.clear();
-      denied.clear();
-      return;
-    }
-    const negate = value.startsWith("~");
-    const items = (negate ? value.slice(1) : value).split(/\s+/).filter(Boolean);
-    mode ??= negate ? "deny" : "allow";
-    for (const item of items) {
-      const [name, e] = item.split(":");
-      if (!(name.startsWith("@") ? isGroup(name) : isKnownSyscall(name))) {
-        diags.push({ severity: "error", message: `unknown system call or group '${name}'`, location: loc });
-        continue;
-      }
-      const itemErrno = e === undefined ? undefined : /^\d+$/.test(e) ? Number(e) : errnoValue(e);
-      if (mode === "allow") {
-        if (negate) {
-          allowed.delete(name);
-          if (itemErrno !== undefined) denied.set(name, itemErrno);
-        } else allowed.add(name);
-      } else if (negate) denied.set(name, itemErrno);
-      else denied.delete(name);
-    }
+    applyList(key === "SystemCallLog" ? settings.log : settings.filter, key, value, report);
   });
   throwIfErrors(diags, file);
-  const kill: Action = { kind: "kill-process" };
-  const denyAction = errno === undefined ? kill : { kind: "errno" as const, data: errno };
-  const rules: Rule[] = [];
-  let defaultAction: Action;
-  if (mode === "deny") {
-    defaultAction = { kind: "allow" };
-    const byAction = new Map<string, { action: Action; names: string[] }>();
-    for (const [name, e] of denied) {
-      const action: Action = e === undefined ? denyAction : { kind: "errno", data: e };
-      const key = JSON.stringify(action);
-      const g = byAction.get(key) ?? { action, names: [] };
-      g.names.push(name);
-      byAction.set(key, g);
-    }
-    for (const g of byAction.values()) rules.push({ names: g.names, action: g.action, conditions: [] });
-  } else if (mode === "allow") {
-    defaultAction = denyAction;
-    rules.push({ names: ["@default", ...allowed], action: { kind: "allow" }, conditions: [] });
-    for (const [name, e] of denied)
-      rules.push({ names: [name], action: { kind: "errno", data: e ?? errno ?? 1 }, conditions: [] });
-  } else {
-    defaultAction = { kind: "allow" };
-  }
-  if (logged?.length) {
-    const neg = logged[0].startsWith("~");
-    if (!neg) rules.push({ names: logged, action: { kind: "log" }, conditions: [] });
-  }
+  const architectures = arches.length ? arches : [nativeArch()];
+  const { defaultAction, rules } = systemdRules(settings, architectures);
   return {
-    defaultAction,
-    badArchAction: kill,
-    architectures: arches.length ? arches : [nativeArch()],
-    rules,
-    source: file,
+    policy: { defaultAction, badArchAction: { kind: "kill-process" }, architectures, rules, source: file },
+    warnings: diags,
   };
 }

@@ -33,5 +33,6 @@ export function readSystemdPolicy(text: string, file: string): ParsedPolicy {
       );
   });
   const normalised = lines.map((l) => l.replace(/^(\s*SystemCall\w+)\s*=\s*/, "$1=")).join("\n");
-  return { policy: importSystemd(normalised, file), warnings: [], format: "systemd" };
+  const { policy, warnings } = importSystemd(normalised, file);
+  return { policy, warnings, format: "systemd" };
 }
