@@ -57,6 +57,15 @@ export function parseAction(text: string): Action {
   return { kind };
 }
 
+/**
+ * The warning an errno-0 answer deserves: SECCOMP_RET_ERRNO with 0 makes the call return 0 without running,
+ * so the program sees success for a call the policy denied. Undefined for any other action.
+ */
+export function fakeSuccessWarning(a: Action): string | undefined {
+  if (a.kind !== "errno" || (a.data ?? 0) !== 0) return undefined;
+  return "errno 0 makes the denied call report success (it returns 0 without running), so the program cannot tell it was denied — use an errno such as EPERM or ENOSYS";
+}
+
 /** The canonical text of an action ("errno EPERM", "allow", "trap 3"). */
 export function formatAction(a: Action): string {
   if (a.kind === "errno") return `errno ${errnoName(a.data ?? 0) ?? a.data}`;

@@ -1,6 +1,7 @@
 import type { Diagnostic, SourceLocation } from "../errors.js";
 import { throwIfErrors } from "../errors.js";
 import { type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
+import { fakeSuccessWarning } from "./actions.js";
 import { applyLibseccompSemantics } from "./libseccomp-semantics.js";
 import type { Action, CmpOp, Condition, Policy, Rule } from "./model.js";
 
@@ -154,6 +155,11 @@ export function importOci(
     (options.caps ?? DOCKER_DEFAULT_CAPS).map((c) => (c.startsWith("CAP_") ? c : `CAP_${c}`).toUpperCase()),
   );
   const defaultAction = ociAction(profile.defaultAction, profile.defaultErrnoRet);
+  const warnFakeSuccess = (a: Action | undefined, path: (string | number)[]) => {
+    const fake = a && fakeSuccessWarning(a);
+    if (fake) diags.push({ severity: "warning", message: `errnoRet 0: ${fake}.`, location: locate(path) });
+  };
+  warnFakeSuccess(defaultAction, ["defaultErrnoRet"]);
   if (!defaultAction)
     diags.push({
       severity: "error",
@@ -227,6 +233,7 @@ export function importOci(
       });
       return;
     }
+    warnFakeSuccess(action, ["syscalls", si, "errnoRet"]);
     if (s.errnoRet !== undefined && action.kind !== "errno" && action.kind !== "trace")
       diags.push({
         severity: "warning",

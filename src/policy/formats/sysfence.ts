@@ -2,7 +2,7 @@ import { type Diagnostic, type SourceLocation, throwIfErrors } from "../../error
 import { ARCH_NAMES, type ArchName, findArch, nativeArch } from "../../syscalls/arches.js";
 import { groupNames, isGroup } from "../../syscalls/groups.js";
 import { editDistance, isKnownSyscall, suggestSyscalls } from "../../syscalls/table.js";
-import { parseAction } from "../actions.js";
+import { fakeSuccessWarning, parseAction } from "../actions.js";
 import { parseCondition } from "../conditions.js";
 import type { Condition, Policy, Rule } from "../model.js";
 import { type PolicyFile, policySchema } from "../schema.js";
@@ -32,7 +32,10 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
   const warnings: Diagnostic[] = [];
   const action = (t: string, path: (string | number)[]) => {
     try {
-      return parseAction(t);
+      const a = parseAction(t);
+      const fake = fakeSuccessWarning(a);
+      if (fake) warnings.push({ severity: "warning", message: `'${t}': ${fake}.`, location: locate(path) });
+      return a;
     } catch (e) {
       diags.push({ severity: "error", message: (e as Error).message, location: locate(path) });
       return { kind: "allow" as const };
