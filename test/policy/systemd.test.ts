@@ -16,6 +16,7 @@ import { expandGroup, groupNames } from "../../src/syscalls/groups.js";
 import { syscallTable } from "../../src/syscalls/table.js";
 import { CLI_PATH, runCli } from "../helpers/cli.js";
 import { requireOrSkip } from "../helpers/require.js";
+import { fuzzSystemd } from "../helpers/systemd-fuzz.js";
 import {
   expandWith,
   haveSystemdAnalyze,
@@ -209,5 +210,13 @@ describe("systemd errno values", () => {
     assert.match(r[2].warnings.join("\n"), /ignoring: getpid:EPERM/);
     assert.deepEqual(r[3].warnings, []);
     assert.equal(r[3].entries.get("chown"), 0, "systemd keeps chown:0");
+  });
+});
+
+describe("random units (the systemd fuzz oracle of npm run fuzz, small)", () => {
+  it("200 units: an independent model of systemd's rules, sysfence and systemd agree on every x86_64 call", () => {
+    const t = fuzzSystemd(200, 0x5eed);
+    assert.equal(t.modelDiffer, 0, t.examples.join("\n\n"));
+    assert.equal(t.systemdDiffer, 0, t.examples.join("\n\n"));
   });
 });
