@@ -108,6 +108,12 @@ describe("systemd units: ~ removals reach calls a group allowed", () => {
           timeout: 20000,
         },
       );
+    // the issue's own unit (default kill): busybox dies of SIGSYS at chown
+    const killing = join(dir, "kill.conf");
+    writeFileSync(killing, unit);
+    const killed = run(killing);
+    assert.ok(killed.signal === "SIGSYS" || killed.status === 128 + 31, `${killed.status} ${killed.signal}`);
+    assert.equal(statSync(target).uid, 0, "F still belongs to root");
     const denied = run(policy);
     assert.notEqual(denied.status, 0, `busybox chown succeeded under ${policy}: ${denied.stderr}`);
     assert.match(denied.stderr, /Operation not permitted/);
