@@ -82,6 +82,8 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   const notes = [...sel.notes];
   const errnoRules: Rule[] = [];
   const allowRules: Rule[] = [];
+  /** What an argument-restricted call gets for the values its rules do not allow. */
+  const fallbackRules: Rule[] = [];
   const argRestricted: string[] = [];
   const answered = new Set<string>();
 
@@ -170,10 +172,11 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
           tier: "seen",
           comment:
             i === 0
-              ? `${base}; ${t.why}`
-              : `${name}: another recorded combination (see the first ${name} rule)`,
+              ? `${base}; ${t.ordinary ? `ordinary values: ${t.ordinary}; ` : ""}${t.why}`
+              : `${name}: another ${t.ordinary ? "allowed" : "recorded"} combination (see the first ${name} rule)`,
         });
       });
+      fallbackRules.push(argumentFallback(name));
     }
   }
   for (const [name, why] of Object.entries(ALWAYS)) {
@@ -189,13 +192,17 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   const staticRules = o.reachable
     ? tierRules(o.reachable, arch, sel.calls, answered, allowRules, o.unseen ?? "errno")
     : [];
+  for (const r of staticRules)
+    if (r.tier === "static-low" && r.conditions.length) fallbackRules.push(argumentFallback(r.names[0]));
   const policy: Policy = {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
     architectures: [arch],
-    rules: [...errnoRules, ...allowRules, ...staticRules],
-    // errno and log answers of unseen calls reach the kernel log (SECCOMP_FILTER_FLAG_LOG)
-    ...(staticRules.some((r) => r.tier === "static-high") ? { flags: ["log" as const] } : {}),
+    rules: [...errnoRules, ...allowRules, ...staticRules, ...fallbackRules],
+    // errno and log answers of unseen calls and values reach the kernel log (SECCOMP_FILTER_FLAG_LOG)
+    ...(fallbackRules.length || staticRules.some((r) => r.tier === "static-high")
+      ? { flags: ["log" as const] }
+      : {}),
     ...(o.reachable ? { analysis: { programs: o.programs ?? [], unresolved: o.unresolved ?? 0 } } : {}),
   };
   const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
@@ -234,6 +241,20 @@ export function tierCounts(policy: Policy): Record<string, number> {
     names.set(t, set);
   }
   return Object.fromEntries([...names].map(([t, set]) => [t, set.size]));
+}
+
+/**
+ * The answer to an argument-restricted call's other values: EPERM, logged — a value neither ordinary nor
+ * seen meets an error path (and a line in the kernel log), never a kill of the whole program.
+ */
+function argumentFallback(name: string): Rule {
+  return {
+    names: [name],
+    action: { kind: "errno", data: 1 },
+    conditions: [],
+    tier: "argument-fallback",
+    comment: `${name}: any other argument value — EPERM, logged: neither an ordinary value nor one the recording saw`,
+  };
 }
 
 /** Rules for reachable calls no recording saw: low risk allowed (with argument bans), high risk answered. */

@@ -39,10 +39,17 @@ export interface Condition {
 
 /**
  * Why a generated rule is there: the call was seen in a recording, is always needed, or was found by static
- * analysis (reachable but not seen), low or high risk.
+ * analysis (reachable but not seen), low or high risk; or answers the argument values an allowed call's rules do
+ * not allow (argument-fallback: EPERM, logged).
  */
-export type RuleTier = "seen" | "always" | "static-low" | "static-high";
-export const RULE_TIERS: readonly RuleTier[] = ["seen", "always", "static-low", "static-high"];
+export type RuleTier = "seen" | "always" | "static-low" | "static-high" | "argument-fallback";
+export const RULE_TIERS: readonly RuleTier[] = [
+  "seen",
+  "always",
+  "static-low",
+  "static-high",
+  "argument-fallback",
+];
 
 /** One rule: for every named syscall (or member of a named @group), when all conditions hold, take action. */
 export interface Rule {
