@@ -4,8 +4,9 @@
 // EPERM and logged, never killed (see tighten.ts). An allow-list of names, never a deny-list, so that a value
 // nobody listed stays refused. Each list says what it leaves out and why; names resolve per architecture
 // through the generated constant tables (a name an architecture lacks is simply not allowed there).
-import { constantValue } from "../syscalls/constants.js";
+
 import type { ArchName } from "../syscalls/arches.js";
+import { constantValue } from "../syscalls/constants.js";
 
 /** One ordinary case: argument index → the value (or `[mask, value]`: `arg & mask == value`). */
 export type OrdinaryCase = Record<number, string | readonly [string, string]>;
