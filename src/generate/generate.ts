@@ -11,9 +11,10 @@ import { describeSyscall } from "../syscalls/descriptions.js";
 import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
-import { riskOf, STATIC_BANS } from "./risk.js";
+import { type ConfinedBy, classOf, STATIC_BANS } from "./classes.js";
+import { ORDINARY } from "./ordinary.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
-import { type ArgsMode, tighten } from "./tighten.js";
+import { type Alternative, type ArgsMode, ordinaryAlternatives, tighten } from "./tighten.js";
 
 /** Options of `sysfence generate`. */
 export interface GenerateOptions extends Selection {
@@ -33,6 +34,8 @@ export interface GenerateOptions extends Selection {
   programs?: string[];
   /** What a reachable, unseen, high-risk call gets: errno EPERM (default), log (burn-in) or kill. */
   unseen?: "errno" | "log" | "kill";
+  /** The confinement the policy's Landlock layer gives (which confined calls static reach may allow). */
+  layers?: ReadonlySet<ConfinedBy>;
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -190,10 +193,18 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     });
   }
   const staticRules = o.reachable
-    ? tierRules(o.reachable, arch, sel.calls, answered, allowRules, o.unseen ?? "errno")
+    ? tierRules(
+        o.reachable,
+        arch,
+        sel.calls,
+        answered,
+        allowRules,
+        o.unseen ?? "errno",
+        o.layers ?? new Set(),
+      )
     : [];
-  for (const r of staticRules)
-    if (r.tier === "static-low" && r.conditions.length) fallbackRules.push(argumentFallback(r.names[0]));
+  for (const name of new Set(staticRules.filter((r) => r.conditions.length).map((r) => r.names[0])))
+    fallbackRules.push(argumentFallback(name));
   const policy: Policy = {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
@@ -257,7 +268,11 @@ function argumentFallback(name: string): Rule {
   };
 }
 
-/** Rules for reachable calls no recording saw: low risk allowed (with argument bans), high risk answered. */
+/**
+ * Rules for reachable calls no recording saw, by class (classes.ts): low allowed (with argument bans and
+ * ordinary values); confined allowed where the policy's Landlock layer confines them, else — and on a
+ * kernel or engine without that layer — the --unseen answer; seccomp-only and privilege the --unseen answer.
+ */
 function tierRules(
   reachable: Map<string, string[]>,
   arch: ArchName,
@@ -265,37 +280,62 @@ function tierRules(
   answered: Set<string>,
   allowRules: Rule[],
   unseen: "errno" | "log" | "kill",
+  layers: ReadonlySet<ConfinedBy>,
 ): Rule[] {
   const have = new Set([...allowRules.flatMap((r) => r.names), ...answered, ...seen.keys()]);
   const out: Rule[] = [];
+  const eperm: Action = { kind: "errno", data: 1 };
+  const unseenAction: Action = unseen === "log" ? { kind: "log" } : eperm;
   for (const name of [...reachable.keys()].sort()) {
     if (have.has(name) || syscallNumber(arch, name) === undefined) continue;
     const via = reachable.get(name) ?? [];
     const from = via.length ? `reachable from ${via.slice(0, 2).join(", ")}` : "reachable";
-    const r = riskOf(name);
-    if (r.risk === "low") {
-      const bans = STATIC_BANS[name] ?? [];
-      out.push({
-        names: [name],
-        action: { kind: "allow" },
-        conditions: bans.map((b) => ({ ...parseCondition(b), text: b })),
-        tier: "static-low",
-        comment: `${describe(name)} — not seen; ${from} (static analysis; low risk: ${r.why})${bans.length ? `; ${bans.join(" && ")} (no new namespaces / executable memory)` : ""}`,
-      });
+    const c = classOf(name);
+    const layer = c.confinedBy && layers.has(c.confinedBy) ? c.confinedBy : undefined;
+    if (c.cls === "low" || layer) {
+      const alternatives = staticAlternatives(name, arch);
+      const needs = layer && layer !== "ipc" ? NEEDS[layer] : layer ? "landlock" : undefined;
+      const without = unseen === "kill" ? undefined : unseenAction;
+      for (const [i, conds] of alternatives.entries())
+        out.push({
+          names: [name],
+          action: { kind: "allow" },
+          conditions: conds,
+          tier: layer ? "static-confined" : "static-low",
+          ...(needs ? { needs, ...(without ? { otherwise: without } : {}) } : {}),
+          comment:
+            i > 0
+              ? `${name}: another allowed combination (see the first ${name} rule)`
+              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; without the Landlock layer (${needs}): ${without ? formatAction(without) : "the default action"}` : ""}`,
+        });
       continue;
     }
     if (unseen === "kill") continue;
-    const eperm: Action = { kind: "errno", data: 1 };
     out.push({
       names: [name],
-      action: unseen === "log" ? { kind: "log" } : eperm,
+      action: unseenAction,
       ...(unseen === "log" ? { final: eperm } : {}),
       conditions: [],
       tier: "static-high",
-      comment: `${describe(name)} — not seen; ${from} (static analysis; high risk: ${r.why}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
+      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
     });
   }
   return out;
+}
+
+/** Which `needs:` a confined call's rule carries, by the layer that confines it. */
+const NEEDS: Record<Exclude<ConfinedBy, "ipc">, NonNullable<Rule["needs"]>> = {
+  "landlock-fs": "landlock",
+  "landlock-tcp": "landlock-tcp",
+  "landlock-signal": "landlock-signal",
+};
+
+/** The argument rules of a statically allowed call: its bans, or its ordinary values; [[]] when neither. */
+function staticAlternatives(name: string, arch: ArchName): Alternative[] {
+  const bans = STATIC_BANS[name];
+  if (bans) return [bans.map((b) => ({ ...parseCondition(b), text: b }))];
+  const ordinary = ordinaryAlternatives(name, arch);
+  return ordinary.length ? ordinary : [[]];
 }
 
 function describe(name: string): string {
@@ -372,6 +412,8 @@ export function policyText(policy: Policy, header: string[]): string {
     if (r.conditions.length) out.push(`    args: [${r.conditions.map((c) => q(c.text ?? "")).join(", ")}]`);
     if (r.tier) out.push(`    tier: ${r.tier}`);
     if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
+    if (r.needs) out.push(`    needs: ${r.needs}`);
+    if (r.otherwise) out.push(`    otherwise: ${q(formatAction(r.otherwise))}`);
     if (r.comment) out.push(`    comment: ${q(r.comment)}`);
   }
   return `${out.join("\n")}\n`;
