@@ -227,15 +227,15 @@ export function resolveCase(
   const out: { arg: number; value: bigint; mask?: bigint; names: [string, string?] }[] = [];
   for (const [k, spec] of Object.entries(c)) {
     const [maskName, valueName] = typeof spec === "string" ? [undefined, spec] : spec;
-    const value = valueOf(valueName, arch);
-    const mask = maskName === undefined ? undefined : valueOf(maskName, arch);
+    const value = constantOrNumber(valueName, arch);
+    const mask = maskName === undefined ? undefined : constantOrNumber(maskName, arch);
     if (value === undefined || (maskName !== undefined && mask === undefined)) return undefined;
     out.push({ arg: Number(k), value, mask, names: [valueName, maskName] });
   }
   return out;
 }
 
-function valueOf(name: string, arch?: ArchName): bigint | undefined {
+function constantOrNumber(name: string, arch?: ArchName): bigint | undefined {
   if (/^(0x[0-9a-f]+|\d+)$/i.test(name)) return BigInt(name);
   const v = constantValue(name, arch);
   return v === undefined ? undefined : BigInt(v);
