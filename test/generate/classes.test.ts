@@ -60,3 +60,12 @@ describe("syscall classes (generate's static tier)", () => {
     assert.equal(classOf("shmctl").cls, "confined");
   });
 });
+
+describe("docs/syscall-classes.md", () => {
+  it("is the page classes.ts and ordinary.ts make (npm run gen:docs)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { classesDoc } = await import("../../src/generate/classes-doc.js");
+    const file = new URL("../../../docs/syscall-classes.md", import.meta.url);
+    assert.equal(readFileSync(file, "utf8"), classesDoc(), "run npm run gen:docs");
+  });
+});
