@@ -232,7 +232,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   const stats = { allowed, known, argRestricted, errno: errnoRules.map((r) => r.names[0]), tiers };
   if (o.reachable)
     notes.push(
-      `static analysis: ${tiers["static-low"] ?? 0} reachable calls not seen allowed (low risk), ${tiers["static-high"] ?? 0} answered ${o.unseen === "log" ? "log (burn-in; generate --finalize makes them errno EPERM)" : "errno EPERM"} (high risk)${o.unseen === "kill" ? "; high-risk reachable calls get the default action (--unseen kill)" : ""}${o.unresolved ? `; ${o.unresolved} reached syscall site(s) with an unknown number` : ""}`,
+      `static analysis: ${tiers["static-low"] ?? 0} reachable calls not seen allowed (low risk)${tiers["static-confined"] ? `, ${tiers["static-confined"]} allowed where Landlock confines them (files, sockets, signals, IPC)` : ""}, ${tiers["static-high"] ?? 0} answered ${o.unseen === "log" ? "log (burn-in; generate --finalize makes them errno EPERM)" : "errno EPERM"} (privilege, seccomp-only, or confined without a Landlock layer)${o.unseen === "kill" ? "; those reachable calls get the default action (--unseen kill)" : ""}${o.unresolved ? `; ${o.unresolved} reached syscall site(s) with an unknown number` : ""}`,
     );
   if (sel.phase === "work")
     notes.push(
@@ -385,7 +385,7 @@ function headerLines(
     `errno answers: ${stats.errno.join(", ") || "none"}; everything else: ${formatAction(o.defaultAction ?? { kind: "kill-process" })}`,
     ...(o.reachable
       ? [
-          `tiers: seen ${stats.tiers.seen ?? 0} · always ${stats.tiers.always ?? 0} · static low-risk (allowed) ${stats.tiers["static-low"] ?? 0} · static high-risk (${o.unseen === "log" ? "log, then EPERM" : o.unseen === "kill" ? "default" : "EPERM"}) ${stats.tiers["static-high"] ?? 0} · reachable ${o.reachable.size}${o.unresolved ? ` · ${o.unresolved} reached site(s) with an unknown number` : ""}`,
+          `tiers: seen ${stats.tiers.seen ?? 0} · always ${stats.tiers.always ?? 0} · static low-risk (allowed) ${stats.tiers["static-low"] ?? 0} · static confined (allowed with Landlock) ${stats.tiers["static-confined"] ?? 0} · static high-risk (${o.unseen === "log" ? "log, then EPERM" : o.unseen === "kill" ? "default" : "EPERM"}) ${stats.tiers["static-high"] ?? 0} · reachable ${o.reachable.size}${o.unresolved ? ` · ${o.unresolved} reached site(s) with an unknown number` : ""}`,
         ]
       : []),
     "Try it in log mode first: sysfence run --log --policy THIS -- CMD, then sysfence audit.",
