@@ -185,11 +185,16 @@ function sameAsOld(old: Need, args: bigint[]): boolean {
 
 /**
  * An errno answer OLD gives on purpose (clone3 → ENOSYS, --errno NAME=ERRNO, a hand-written rule). A
- * static-high rule's EPERM is not: it answers calls nobody saw, so NEW making one is drift.
+ * static-high rule's EPERM is not: it answers calls nobody saw, so NEW making one is drift; nor is an
+ * argument-fallback rule's: it answers values nobody saw.
  */
 function deliberate(policy: Policy, name: string, action: Action): boolean {
   return policy.rules.some(
-    (r) => r.names.includes(name) && sameAction(r.action, action) && r.tier !== "static-high",
+    (r) =>
+      r.names.includes(name) &&
+      sameAction(r.action, action) &&
+      r.tier !== "static-high" &&
+      r.tier !== "argument-fallback",
   );
 }
 

@@ -11,9 +11,10 @@ import { describeSyscall } from "../syscalls/descriptions.js";
 import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
-import { riskOf, STATIC_BANS } from "./risk.js";
+import { type ConfinedBy, classOf, STATIC_BANS } from "./classes.js";
+import { ORDINARY } from "./ordinary.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
-import { type ArgsMode, tighten } from "./tighten.js";
+import { type Alternative, type ArgsMode, ordinaryAlternatives, tighten } from "./tighten.js";
 
 /** Options of `sysfence generate`. */
 export interface GenerateOptions extends Selection {
@@ -33,6 +34,8 @@ export interface GenerateOptions extends Selection {
   programs?: string[];
   /** What a reachable, unseen, high-risk call gets: errno EPERM (default), log (burn-in) or kill. */
   unseen?: "errno" | "log" | "kill";
+  /** The confinement the policy's Landlock layer gives (which confined calls static reach may allow). */
+  layers?: ReadonlySet<ConfinedBy>;
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -82,6 +85,8 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   const notes = [...sel.notes];
   const errnoRules: Rule[] = [];
   const allowRules: Rule[] = [];
+  /** What an argument-restricted call gets for the values its rules do not allow. */
+  const fallbackRules: Rule[] = [];
   const argRestricted: string[] = [];
   const answered = new Set<string>();
 
@@ -170,10 +175,11 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
           tier: "seen",
           comment:
             i === 0
-              ? `${base}; ${t.why}`
-              : `${name}: another recorded combination (see the first ${name} rule)`,
+              ? `${base}; ${t.ordinary ? `ordinary values: ${t.ordinary}; ` : ""}${t.why}`
+              : `${name}: another ${t.ordinary ? "allowed" : "recorded"} combination (see the first ${name} rule)`,
         });
       });
+      fallbackRules.push(argumentFallback(name));
     }
   }
   for (const [name, why] of Object.entries(ALWAYS)) {
@@ -187,15 +193,27 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     });
   }
   const staticRules = o.reachable
-    ? tierRules(o.reachable, arch, sel.calls, answered, allowRules, o.unseen ?? "errno")
+    ? tierRules(
+        o.reachable,
+        arch,
+        sel.calls,
+        answered,
+        allowRules,
+        o.unseen ?? "errno",
+        o.layers ?? new Set(),
+      )
     : [];
+  for (const name of new Set(staticRules.filter((r) => r.conditions.length).map((r) => r.names[0])))
+    fallbackRules.push(argumentFallback(name));
   const policy: Policy = {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
     architectures: [arch],
-    rules: [...errnoRules, ...allowRules, ...staticRules],
-    // errno and log answers of unseen calls reach the kernel log (SECCOMP_FILTER_FLAG_LOG)
-    ...(staticRules.some((r) => r.tier === "static-high") ? { flags: ["log" as const] } : {}),
+    rules: [...errnoRules, ...allowRules, ...staticRules, ...fallbackRules],
+    // errno and log answers of unseen calls and values reach the kernel log (SECCOMP_FILTER_FLAG_LOG)
+    ...(fallbackRules.length || staticRules.some((r) => r.tier === "static-high")
+      ? { flags: ["log" as const] }
+      : {}),
     ...(o.reachable ? { analysis: { programs: o.programs ?? [], unresolved: o.unresolved ?? 0 } } : {}),
   };
   const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
@@ -214,7 +232,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   const stats = { allowed, known, argRestricted, errno: errnoRules.map((r) => r.names[0]), tiers };
   if (o.reachable)
     notes.push(
-      `static analysis: ${tiers["static-low"] ?? 0} reachable calls not seen allowed (low risk), ${tiers["static-high"] ?? 0} answered ${o.unseen === "log" ? "log (burn-in; generate --finalize makes them errno EPERM)" : "errno EPERM"} (high risk)${o.unseen === "kill" ? "; high-risk reachable calls get the default action (--unseen kill)" : ""}${o.unresolved ? `; ${o.unresolved} reached syscall site(s) with an unknown number` : ""}`,
+      `static analysis: ${tiers["static-low"] ?? 0} reachable calls not seen allowed (low risk)${tiers["static-confined"] ? `, ${tiers["static-confined"]} allowed where Landlock confines them (files, sockets, signals, IPC)` : ""}, ${tiers["static-high"] ?? 0} answered ${o.unseen === "log" ? "log (burn-in; generate --finalize makes them errno EPERM)" : "errno EPERM"} (privilege, seccomp-only, or confined without a Landlock layer)${o.unseen === "kill" ? "; those reachable calls get the default action (--unseen kill)" : ""}${o.unresolved ? `; ${o.unresolved} reached syscall site(s) with an unknown number` : ""}`,
     );
   if (sel.phase === "work")
     notes.push(
@@ -236,7 +254,25 @@ export function tierCounts(policy: Policy): Record<string, number> {
   return Object.fromEntries([...names].map(([t, set]) => [t, set.size]));
 }
 
-/** Rules for reachable calls no recording saw: low risk allowed (with argument bans), high risk answered. */
+/**
+ * The answer to an argument-restricted call's other values: EPERM, logged — a value neither ordinary nor
+ * seen meets an error path (and a line in the kernel log), never a kill of the whole program.
+ */
+function argumentFallback(name: string): Rule {
+  return {
+    names: [name],
+    action: { kind: "errno", data: 1 },
+    conditions: [],
+    tier: "argument-fallback",
+    comment: `${name}: any other argument value — EPERM, logged: neither an ordinary value nor one the recording saw`,
+  };
+}
+
+/**
+ * Rules for reachable calls no recording saw, by class (classes.ts): low allowed (with argument bans and
+ * ordinary values); confined allowed where the policy's Landlock layer confines them, else — and on a
+ * kernel or engine without that layer — the --unseen answer; seccomp-only and privilege the --unseen answer.
+ */
 function tierRules(
   reachable: Map<string, string[]>,
   arch: ArchName,
@@ -244,37 +280,62 @@ function tierRules(
   answered: Set<string>,
   allowRules: Rule[],
   unseen: "errno" | "log" | "kill",
+  layers: ReadonlySet<ConfinedBy>,
 ): Rule[] {
   const have = new Set([...allowRules.flatMap((r) => r.names), ...answered, ...seen.keys()]);
   const out: Rule[] = [];
+  const eperm: Action = { kind: "errno", data: 1 };
+  const unseenAction: Action = unseen === "log" ? { kind: "log" } : eperm;
   for (const name of [...reachable.keys()].sort()) {
     if (have.has(name) || syscallNumber(arch, name) === undefined) continue;
     const via = reachable.get(name) ?? [];
     const from = via.length ? `reachable from ${via.slice(0, 2).join(", ")}` : "reachable";
-    const r = riskOf(name);
-    if (r.risk === "low") {
-      const bans = STATIC_BANS[name] ?? [];
-      out.push({
-        names: [name],
-        action: { kind: "allow" },
-        conditions: bans.map((b) => ({ ...parseCondition(b), text: b })),
-        tier: "static-low",
-        comment: `${describe(name)} — not seen; ${from} (static analysis; low risk: ${r.why})${bans.length ? `; ${bans.join(" && ")} (no new namespaces / executable memory)` : ""}`,
-      });
+    const c = classOf(name);
+    const layer = c.confinedBy && layers.has(c.confinedBy) ? c.confinedBy : undefined;
+    if (c.cls === "low" || layer) {
+      const alternatives = staticAlternatives(name, arch);
+      const needs = layer && layer !== "ipc" ? NEEDS[layer] : layer ? "landlock" : undefined;
+      const without = unseen === "kill" ? undefined : unseenAction;
+      for (const [i, conds] of alternatives.entries())
+        out.push({
+          names: [name],
+          action: { kind: "allow" },
+          conditions: conds,
+          tier: layer ? "static-confined" : "static-low",
+          ...(needs ? { needs, ...(without ? { otherwise: without } : {}) } : {}),
+          comment:
+            i > 0
+              ? `${name}: another allowed combination (see the first ${name} rule)`
+              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; without the Landlock layer (${needs}): ${without ? formatAction(without) : "the default action"}` : ""}`,
+        });
       continue;
     }
     if (unseen === "kill") continue;
-    const eperm: Action = { kind: "errno", data: 1 };
     out.push({
       names: [name],
-      action: unseen === "log" ? { kind: "log" } : eperm,
+      action: unseenAction,
       ...(unseen === "log" ? { final: eperm } : {}),
       conditions: [],
       tier: "static-high",
-      comment: `${describe(name)} — not seen; ${from} (static analysis; high risk: ${r.why}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
+      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
     });
   }
   return out;
+}
+
+/** Which `needs:` a confined call's rule carries, by the layer that confines it. */
+const NEEDS: Record<Exclude<ConfinedBy, "ipc">, NonNullable<Rule["needs"]>> = {
+  "landlock-fs": "landlock",
+  "landlock-tcp": "landlock-tcp",
+  "landlock-signal": "landlock-signal",
+};
+
+/** The argument rules of a statically allowed call: its bans, or its ordinary values; [[]] when neither. */
+function staticAlternatives(name: string, arch: ArchName): Alternative[] {
+  const bans = STATIC_BANS[name];
+  if (bans) return [bans.map((b) => ({ ...parseCondition(b), text: b }))];
+  const ordinary = ordinaryAlternatives(name, arch);
+  return ordinary.length ? ordinary : [[]];
 }
 
 function describe(name: string): string {
@@ -324,7 +385,7 @@ function headerLines(
     `errno answers: ${stats.errno.join(", ") || "none"}; everything else: ${formatAction(o.defaultAction ?? { kind: "kill-process" })}`,
     ...(o.reachable
       ? [
-          `tiers: seen ${stats.tiers.seen ?? 0} · always ${stats.tiers.always ?? 0} · static low-risk (allowed) ${stats.tiers["static-low"] ?? 0} · static high-risk (${o.unseen === "log" ? "log, then EPERM" : o.unseen === "kill" ? "default" : "EPERM"}) ${stats.tiers["static-high"] ?? 0} · reachable ${o.reachable.size}${o.unresolved ? ` · ${o.unresolved} reached site(s) with an unknown number` : ""}`,
+          `tiers: seen ${stats.tiers.seen ?? 0} · always ${stats.tiers.always ?? 0} · static low-risk (allowed) ${stats.tiers["static-low"] ?? 0} · static confined (allowed with Landlock) ${stats.tiers["static-confined"] ?? 0} · static high-risk (${o.unseen === "log" ? "log, then EPERM" : o.unseen === "kill" ? "default" : "EPERM"}) ${stats.tiers["static-high"] ?? 0} · reachable ${o.reachable.size}${o.unresolved ? ` · ${o.unresolved} reached site(s) with an unknown number` : ""}`,
         ]
       : []),
     "Try it in log mode first: sysfence run --log --policy THIS -- CMD, then sysfence audit.",
@@ -351,6 +412,8 @@ export function policyText(policy: Policy, header: string[]): string {
     if (r.conditions.length) out.push(`    args: [${r.conditions.map((c) => q(c.text ?? "")).join(", ")}]`);
     if (r.tier) out.push(`    tier: ${r.tier}`);
     if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
+    if (r.needs) out.push(`    needs: ${r.needs}`);
+    if (r.otherwise) out.push(`    otherwise: ${q(formatAction(r.otherwise))}`);
     if (r.comment) out.push(`    comment: ${q(r.comment)}`);
   }
   return `${out.join("\n")}\n`;

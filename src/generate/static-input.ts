@@ -1,10 +1,10 @@
 // generate --static: which executables a recording ran, whether they are still the same binaries (the
 // build-id recorded in the profile), and what sysfence analyze says they can reach. I/O at the edge: the
-// tiering itself (generate.ts, risk.ts) is pure.
+// tiering itself (generate.ts, classes.ts) is pure.
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { analyze } from "../analyze/analyze.js";
-import { buildIdOfFile } from "../analyze/elf.js";
+import { buildIdOfProgram, programFile } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import type { Profile } from "../record/profile.js";
 
@@ -46,7 +46,7 @@ export function staticInput(
   if (programs.size === 0) return problem("the profiles name no executable to analyse");
   for (const [path, id] of programs) {
     if (!existsSync(path)) return problem(`${path} (recorded) is not on this machine`);
-    const now = buildIdOfFile(path);
+    const now = buildIdOfProgram(path);
     if (id && now !== id)
       return problem(`${path} is not the binary recorded (build-id ${now ?? "none"}, recorded ${id})`);
   }
@@ -54,7 +54,10 @@ export function staticInput(
   const reachable = new Map<string, string[]>();
   let unresolved = 0;
   for (const path of programs.keys()) {
-    const r = analyze(path, { dlopened, onNote: (n) => note(`analyze ${path}: ${n}`) });
+    // a #! script: its interpreter is what runs (and what the recorded build-id is of)
+    const { elf, scripts } = programFile(path);
+    if (scripts.length) note(`${path} is a #! script: analysed its interpreter ${elf}`);
+    const r = analyze(elf, { dlopened, onNote: (n) => note(`analyze ${elf}: ${n}`) });
     unresolved += r.unresolved;
     for (const [name, { via }] of Object.entries(r.syscalls)) {
       const list = reachable.get(name) ?? [];

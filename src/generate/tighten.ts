@@ -2,11 +2,17 @@
 import type { Condition } from "../policy/model.js";
 import { VALUES_OMITTED } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
+import { ORDINARY, resolveCase } from "./ordinary.js";
 import type { SeenCall } from "./select.js";
 import { nameValue, parseArgValue } from "./symbols.js";
 
-/** How far to tighten arguments. */
-export type ArgsMode = "strict" | "safe" | "off";
+/**
+ * How far to tighten arguments. safe (the default): the ordinary values of each argument (ordinary.ts) plus
+ * the values seen; pin: only the values seen; strict: pin, and pin more arguments; off: no argument rules.
+ * Whatever a rule does not allow is answered EPERM and logged (generate.ts), never killed.
+ */
+export type ArgsMode = "strict" | "safe" | "pin" | "off";
+export const ARGS_MODES: readonly ArgsMode[] = ["strict", "safe", "pin", "off"];
 
 /** The conditions of one allow rule; several rules for a syscall OR together. */
 export type Alternative = Condition[];
@@ -19,6 +25,8 @@ export interface Tightening {
   why?: string;
   /** Something the user should know (a value that could not be read exactly). */
   warning?: string;
+  /** The ordinary values the rules allow beside the seen ones (safe mode), for the comment. */
+  ordinary?: string;
 }
 
 const CLONE_NEW_MASK = 0x7e020000n; // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
@@ -109,7 +117,7 @@ function cond(
  */
 export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tightening {
   const specs = (TIGHTEN[call.name] ?? []).filter(
-    (s) => mode === "strict" || (mode === "safe" && s.mode === "safe"),
+    (s) => mode === "strict" || ((mode === "safe" || mode === "pin") && s.mode === "safe"),
   );
   if (specs.length === 0) return { alternatives: [] };
   // strict pins of clone flags make the safe "forbid" redundant
@@ -171,10 +179,41 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tighte
       };
     }
   }
+  const seen = alternatives.map((alt) => inContext(call.name, alt, arch));
+  const ordinary = mode === "safe" ? ordinaryAlternatives(call.name, arch) : [];
+  if (ordinary.length === 0) return { alternatives: seen, why: why.join("; ") };
+  // the seen combinations an ordinary case already allows add nothing
+  const extra = seen.filter((alt) => !ordinary.some((o) => implies(alt, o)));
   return {
-    alternatives: alternatives.map((alt) => inContext(call.name, alt, arch)),
+    alternatives: [...ordinary, ...extra],
     why: why.join("; "),
+    ordinary: ORDINARY[call.name].why,
   };
+}
+
+/** The ordinary cases of a call as rules, for `arch` (cases naming a value `arch` lacks are left out). */
+export function ordinaryAlternatives(name: string, arch?: ArchName): Alternative[] {
+  const out: Alternative[] = [];
+  for (const c of ORDINARY[name]?.cases ?? []) {
+    const resolved = resolveCase(c, arch);
+    if (!resolved) continue;
+    const alt = resolved.map(({ arg, value, mask, names: [v, m] }) => ({
+      arg,
+      op: (mask === undefined ? "==" : "&==") as Condition["op"],
+      value,
+      mask,
+      text: mask === undefined ? `arg${arg} == ${v}` : `arg${arg} & ${m} == ${v}`,
+    }));
+    out.push(alt.sort((a, b) => a.arg - b.arg));
+  }
+  return out;
+}
+
+/** True when every condition of `general` is one of `specific`'s (so `specific` holding implies it). */
+function implies(specific: Alternative, general: Alternative): boolean {
+  return general.every((g) =>
+    specific.some((s) => s.arg === g.arg && s.op === g.op && s.value === g.value && s.mask === g.mask),
+  );
 }
 
 /**

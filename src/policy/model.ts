@@ -39,10 +39,24 @@ export interface Condition {
 
 /**
  * Why a generated rule is there: the call was seen in a recording, is always needed, or was found by static
- * analysis (reachable but not seen), low or high risk.
+ * analysis (reachable but not seen), low or high risk; or answers the argument values an allowed call's rules do
+ * not allow (argument-fallback: EPERM, logged).
  */
-export type RuleTier = "seen" | "always" | "static-low" | "static-high";
-export const RULE_TIERS: readonly RuleTier[] = ["seen", "always", "static-low", "static-high"];
+export type RuleTier =
+  | "seen"
+  | "always"
+  | "static-low"
+  | "static-confined"
+  | "static-high"
+  | "argument-fallback";
+export const RULE_TIERS: readonly RuleTier[] = [
+  "seen",
+  "always",
+  "static-low",
+  "static-confined",
+  "static-high",
+  "argument-fallback",
+];
 
 /** One rule: for every named syscall (or member of a named @group), when all conditions hold, take action. */
 export interface Rule {
@@ -56,6 +70,13 @@ export interface Rule {
   location?: SourceLocation;
   /** Locations of each entry of `names`, same order. */
   nameLocations?: (SourceLocation | undefined)[];
+  /**
+   * The part of the Landlock layer the rule relies on: where it is not enforced, the rule's action is
+   * `otherwise` (or, without one, the rule is dropped and the call falls to the next rule or the default).
+   */
+  needs?: "landlock" | "landlock-tcp" | "landlock-signal";
+  /** needs: the answer where that part of the Landlock layer is not enforced. */
+  otherwise?: Action;
 }
 
 /** A whole policy, whatever format it was read from. */

@@ -37,10 +37,10 @@ function build(z: typeof Z) {
         .describe("all must hold (AND); several rules for one syscall are OR-ed"),
       comment: z.string().optional(),
       tier: z
-        .enum(["seen", "always", "static-low", "static-high"])
+        .enum(["seen", "always", "static-low", "static-confined", "static-high", "argument-fallback"])
         .optional()
         .describe(
-          "why generate wrote the rule: seen in a recording, always needed, or reachable (static analysis) and low/high risk",
+          "why generate wrote the rule: seen in a recording, always needed, reachable (static analysis) and low/high risk, or the answer to an allowed call's other argument values",
         ),
       final: ActionText.optional().describe(
         "for a burn-in rule (action log): the answer generate --finalize gives it when it never fired",
@@ -95,7 +95,7 @@ export interface PolicyFile {
     action: string;
     args?: (string | { arg: number; op: string; value: string | number; mask?: string | number })[];
     comment?: string;
-    tier?: "seen" | "always" | "static-low" | "static-high";
+    tier?: "seen" | "always" | "static-low" | "static-confined" | "static-high" | "argument-fallback";
     final?: string;
   }[];
 }

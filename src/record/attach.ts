@@ -3,7 +3,7 @@
 // until the duration ends, a stop signal arrives, or the process exits. Such a profile has no start-up
 // phase: every call is work (merge it with a recording of a launch to start the service under `run`).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { buildIdOfFile } from "../analyze/elf.js";
+import { buildIdOfProgram } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
@@ -132,7 +132,7 @@ export async function recordAttached(
       phaseText: ATTACHED,
     });
     for (const proc of profile.processes) {
-      const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
+      const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
       if (id) proc.buildId = id;
     }
     return { profile, engine, why };

@@ -1,6 +1,6 @@
 // Recording a command, engine chosen as `sysfence record` chooses it: the CLI and the library both call this.
 import { resolve } from "node:path";
-import { buildIdOfFile } from "../analyze/elf.js";
+import { buildIdOfProgram } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import { type ProfileBuilder, parsePhase } from "./builder.js";
 import { chooseEngine, type Engine, parseEngine } from "./engine.js";
@@ -86,7 +86,7 @@ export async function recordCommand(
     // the launched command given as a relative path (./server) was exec'd from this directory
     if (!proc.exe.startsWith("/") && proc.exe.includes("/") && proc.exe === argv[0])
       proc.exe = resolve(proc.exe);
-    const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
+    const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
     if (id) proc.buildId = id;
   }
   const straceSummary = "log" in r ? (r.log as StraceLog).summary : undefined;

@@ -87,8 +87,57 @@ describe("generate: a policy from a profile", () => {
       assert.deepEqual(decide(back, name, args), decide(g.policy, name, args), `${name}(${args})`);
   });
 
-  it("tightens arguments: ioctl requests, socket domain and type, no namespaces, no PROT_EXEC, fcntl/prctl/setsockopt", () => {
+  it("safe (default): ordinary values and the seen ones are allowed; any other value is EPERM, logged, never a kill", () => {
+    const eperm = { kind: "errno", data: 1 };
+    for (const p of [g.policy, back]) {
+      // ordinary, although never recorded
+      assert.ok(allows(p, "ioctl", [0, "TIOCGWINSZ"]), "terminal size (git diff --stat)");
+      assert.ok(allows(p, "fcntl", [0, "F_GETFL"]), "status flags (HAProxy's reload)");
+      assert.ok(allows(p, "fcntl", [0, "F_OFD_SETLK"]), "locks (sqlite3 WAL)");
+      assert.ok(allows(p, "socket", ["AF_UNIX", "SOCK_STREAM"]));
+      assert.ok(allows(p, "socket", ["AF_INET6", "SOCK_DGRAM|SOCK_CLOEXEC"]), "IPv6 (curl http://[::1])");
+      assert.ok(allows(p, "socket", ["AF_NETLINK", "SOCK_RAW", "NETLINK_ROUTE"]));
+      assert.ok(allows(p, "setsockopt", [3, "IPPROTO_IPV6", "IPV6_V6ONLY"]));
+      assert.ok(allows(p, "prctl", ["PR_SET_PDEATHSIG"]));
+      // neither ordinary nor seen: an error the kernel logs (flags: [log]), not a kill
+      assert.deepEqual(decide(p, "ioctl", [0, "TIOCSTI"]), eperm);
+      assert.deepEqual(decide(p, "ioctl", [0, "TIOCLINUX"]), eperm);
+      assert.deepEqual(decide(p, "ioctl", [0, 0x54321]), eperm, "a value no list names");
+      assert.deepEqual(decide(p, "socket", ["AF_PACKET", "SOCK_RAW"]), eperm);
+      assert.deepEqual(decide(p, "socket", ["AF_INET", "SOCK_RAW"]), eperm);
+      assert.deepEqual(decide(p, "socket", ["AF_ALG", "SOCK_SEQPACKET"]), eperm);
+      assert.deepEqual(decide(p, "socket", ["AF_VSOCK", "SOCK_STREAM"]), eperm);
+      assert.deepEqual(decide(p, "socket", ["AF_NETLINK", "SOCK_RAW", "NETLINK_AUDIT"]), eperm);
+      assert.deepEqual(decide(p, "clone", ["CLONE_NEWUSER|SIGCHLD"]), eperm);
+      assert.deepEqual(decide(p, "mprotect", [0, 0, "PROT_READ|PROT_EXEC"]), eperm, "a JIT needs it seen");
+      assert.deepEqual(decide(p, "fcntl", [0, "F_SETOWN"]), eperm);
+      assert.deepEqual(decide(p, "fcntl", [0, "F_SETSIG"]), eperm);
+      assert.deepEqual(decide(p, "prctl", ["PR_SET_DUMPABLE"]), eperm);
+      assert.deepEqual(decide(p, "prctl", ["PR_SET_PTRACER"]), eperm);
+      assert.deepEqual(decide(p, "prctl", ["PR_CAP_AMBIENT"]), eperm);
+      assert.ok(allows(p, "setsockopt", [3, "SOL_IP", "IP_TOS"]), "an ordinary IP option, level never seen");
+      assert.deepEqual(
+        decide(p, "setsockopt", [3, "SOL_IP", 64]),
+        eperm,
+        "IPT_SO_SET_REPLACE (netfilter tables)",
+      );
+      assert.deepEqual(decide(p, "setsockopt", [3, "IPPROTO_IPV6", 64]), eperm, "IP6T_SO_SET_REPLACE");
+      assert.ok(
+        allows(p, "setsockopt", [3, "SOL_SOCKET", 99]),
+        "SOL_SOCKET was seen: its level is allowed whole",
+      );
+    }
+    assert.deepEqual(back.flags, ["log"], "EPERM answers reach the kernel log");
+    assert.ok(back.rules.some((r) => r.names[0] === "ioctl" && r.tier === "argument-fallback"));
+    assert.match(g.text, /ioctl: any other argument value — EPERM, logged/);
+  });
+
+  it("--args pin: only the values seen (today's lists), the rest EPERM", () => {
+    const pin = generatePolicy([server], { args: "pin" });
+    const back = parsePolicy(pin.text, { file: "generated.yaml" }).policy;
     assert.ok(allows(back, "ioctl", [0, "FIONBIO"]));
+    assert.deepEqual(decide(back, "ioctl", [0, "TIOCGWINSZ"]), { kind: "errno", data: 1 });
+    assert.ok(!allows(back, "ioctl", [0, "TIOCSTI"]), "TIOCSTI was never recorded");
     assert.ok(!allows(back, "ioctl", [0, "TIOCSTI"]), "TIOCSTI was never recorded");
     assert.ok(allows(back, "socket", ["AF_INET6", "SOCK_STREAM"]));
     assert.ok(!allows(back, "socket", ["AF_PACKET", "SOCK_RAW"]));
@@ -102,7 +151,7 @@ describe("generate: a policy from a profile", () => {
     assert.ok(!allows(back, "setsockopt", [3, "SOL_IP"]));
     // mmap: PROT_EXEC was never recorded
     assert.ok(!allows(back, "mmap", [0, 0, "PROT_READ|PROT_EXEC"]));
-    assert.deepEqual(g.stats.argRestricted.sort(), [
+    assert.deepEqual(pin.stats.argRestricted.sort(), [
       "clone",
       "fcntl",
       "ioctl",
@@ -147,7 +196,7 @@ describe("generate: a policy from a profile", () => {
     assert.match(g.text, /rt_sigreturn: return from signal handler.*always needed, not recorded/);
     assert.match(
       g.text,
-      /ioctl: control device \(@system-service\)? ?— seen 1× in demo main; arg1 seen: TCGETS, FIONBIO/,
+      /ioctl: control device \(@system-service\)? ?— seen 1× in demo main; ordinary values: terminal modes.*; arg1 seen: TCGETS, FIONBIO/,
     );
     assert.match(g.text, /args: \["arg1 == FIONBIO"\]/);
     assert.match(g.text, /args: \["arg0 == AF_INET", "arg1 & 0xf == SOCK_STREAM"\]/);
@@ -216,7 +265,7 @@ describe("generate: a policy from a profile", () => {
       socket: { args: { 0: ["AF_UNIX"], 1: ["SOCK_STREAM|SOCK_CLOEXEC"] } },
       fcntl: { args: { 1: ["_IOC(0, 0x1, 0x2, 0)"] } },
     });
-    const g2 = generatePolicy([p]);
+    const g2 = generatePolicy([p], { args: "pin" });
     assert.ok(allows(g2.policy, "ioctl", [0, "FIONBIO"]) && !allows(g2.policy, "ioctl", [0, "TCGETS"]));
     assert.ok(allows(g2.policy, "socket", ["AF_UNIX", "SOCK_STREAM"]));
     assert.ok(allows(g2.policy, "fcntl", [0, 1234]));
@@ -257,7 +306,7 @@ describe("argument values: names a reader knows, parsed back exactly", () => {
       ...syntheticProfile({ ioctl: { work: 3, args: { 1: [0x8004667e, 0x403c7413] } }, read: { work: 1 } }),
       arch: "ppc64le",
     };
-    const { policy, text } = generatePolicy([profile], { args: "safe" });
+    const { policy, text } = generatePolicy([profile], { args: "pin" });
     const rules = policy.rules.filter((r) => r.names.includes("ioctl"));
     assert.deepEqual(
       rules.flatMap((r) => r.conditions.map((c) => c.text)),

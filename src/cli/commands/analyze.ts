@@ -39,7 +39,14 @@ export function registerAnalyze(program: Command, io: CliIO): void {
         for (const p of opts.profile) dlopened.push(...dlopenedPaths((await readProfile(p)).paths ?? {}));
       }
       const { analyze } = await import("../../analyze/analyze.js");
-      const r = analyze(file, {
+      const { programFile } = await import("../../analyze/program-file.js");
+      // a name is looked up in PATH, a #! script analysed through its interpreter, as the shell runs them
+      const { elf, scripts } = programFile(file);
+      if (scripts.length && !opts.json)
+        io.stderr(
+          `sysfence analyze: ${scripts.join(" → ")} is a #! script; analysing its interpreter ${elf}\n`,
+        );
+      const r = analyze(elf, {
         arch: opts.arch as "x86_64" | "aarch64" | undefined,
         sysroot: opts.sysroot,
         dlopened: [...new Set(dlopened)],

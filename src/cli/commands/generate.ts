@@ -12,7 +12,7 @@ interface GenerateOpts {
   exe?: string[];
   threadRole?: "main" | "workers" | "all";
   defaultAction?: string;
-  args?: "strict" | "safe" | "off";
+  args?: "strict" | "safe" | "pin" | "off";
   errno?: string[];
   allowClone3?: boolean;
   fromAudit?: string;
@@ -61,7 +61,11 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "all",
     )
     .option("--default-action <action>", "what every other call gets", "kill-process")
-    .option("--args <mode>", "argument rules: strict | safe | off", "safe")
+    .option(
+      "--args <mode>",
+      "argument rules: safe (ordinary values + seen) | pin (seen only) | strict | off; other values get EPERM",
+      "safe",
+    )
     .option("--errno <name=errno...>", "answer a call with an errno instead of allowing it (openat=EACCES)")
     .option(
       "--allow-clone3",
@@ -99,8 +103,8 @@ export function registerGenerate(program: Command, io: CliIO): void {
         );
       if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
         throw new UsageError(`--phase '${opts.phase}': use work or all.`);
-      if (!["strict", "safe", "off"].includes(opts.args ?? "safe"))
-        throw new UsageError(`--args '${opts.args}': use strict, safe or off.`);
+      if (!["strict", "safe", "pin", "off"].includes(opts.args ?? "safe"))
+        throw new UsageError(`--args '${opts.args}': use safe, pin, strict or off.`);
       if (!["main", "workers", "all"].includes(opts.threadRole ?? "all"))
         throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
       const { readProfile, refuseLossy } = await import("../../record/read-profile.js");

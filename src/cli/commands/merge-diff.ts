@@ -76,7 +76,11 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .argument("<old>", "profile or policy")
     .argument("<new>", "profile or policy")
     .option("--phase <phase>", "work | all, for profiles (default: work when they have one)")
-    .option("--args <mode>", "strict | safe | off: how OLD's policy is generated from a profile", "safe")
+    .option(
+      "--args <mode>",
+      "safe | pin | strict | off: how OLD's policy is generated from a profile",
+      "safe",
+    )
     .option(
       "--static <mode>",
       "auto | on | off: OLD's policy from a profile includes what static analysis finds reachable, as generate does (default auto)",
@@ -102,7 +106,7 @@ never mistaken for drift.`,
         newFile: string,
         opts: {
           phase?: "work" | "all";
-          args?: "strict" | "safe" | "off";
+          args?: "strict" | "safe" | "pin" | "off";
           static?: string;
           format: string;
           all?: boolean;

@@ -1,0 +1,122 @@
+// Which ELF file a program name or path runs, as the shell and the kernel find it: a name without a slash
+// is looked up in PATH; a `#!` script runs its interpreter (`#!/usr/bin/env NAME` looks NAME up in PATH
+// too), up to the kernel's nesting limit. Static analysis, build-ids and launches all need the ELF.
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { SysfenceError } from "../errors.js";
+import { buildIdOfFile } from "./elf.js";
+
+/** The kernel reads this much of a file to find `#!` and the interpreter line (BINPRM_BUF_SIZE). */
+const BINPRM_BUF_SIZE = 256;
+/** Interpreters nest at most this deep (the kernel's limit is 5 binfmt rounds; a script's interpreter counts). */
+const MAX_NESTING = 4;
+
+/** A program and what it runs: the scripts in order, then the ELF. */
+export interface ProgramFile {
+  /** The ELF file the kernel ends up running. */
+  elf: string;
+  /** The `#!` scripts on the way, outermost first (empty for an ELF). */
+  scripts: string[];
+}
+
+/** The file `name` names: itself when it has a slash, else the first executable regular file in PATH. */
+export function findInPath(name: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (name.includes("/")) return isAbsolute(name) ? name : resolve(cwd, name);
+  const dirs = (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":");
+  for (const dir of dirs) {
+    const candidate = resolve(cwd, dir || ".", name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  throw new SysfenceError(
+    "E_IO",
+    `'${name}' is not in PATH (${dirs.join(":")}); give its path, e.g. /usr/bin/${name}.`,
+  );
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The interpreter line of a `#!` file (`[interpreter, optional argument]`), or undefined for any other file. */
+export function shebang(path: string): [string, string?] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
+      cause: e,
+    });
+  }
+  const buf = Buffer.alloc(BINPRM_BUF_SIZE);
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n < 2 || buf[0] !== 0x23 || buf[1] !== 0x21) return undefined;
+  const end = buf.subarray(0, n).indexOf(0x0a);
+  // as the kernel: spaces and tabs separate the interpreter from one optional argument (the rest of the line)
+  const line = buf
+    .subarray(2, end < 0 ? n : end)
+    .toString("utf8")
+    .replace(/[ \t]+$/, "")
+    .replace(/^[ \t]+/, "");
+  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (!m)
+    throw new SysfenceError(
+      "E_ANALYZE",
+      `${path} starts with '#!' but names no interpreter; fix its first line.`,
+    );
+  return m[2] === undefined ? [m[1]] : [m[1], m[2]];
+}
+
+/** Follows PATH and `#!` lines from `nameOrPath` to the ELF the kernel runs. */
+export function programFile(
+  nameOrPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): ProgramFile {
+  const scripts: string[] = [];
+  let path = findInPath(nameOrPath, env, cwd);
+  for (;;) {
+    const line = shebang(path);
+    if (!line) return { elf: path, scripts };
+    scripts.push(path);
+    if (scripts.length > MAX_NESTING)
+      throw new SysfenceError(
+        "E_ANALYZE",
+        `${scripts[0]}: more than ${MAX_NESTING} nested #! interpreters (${scripts.join(" → ")}); the kernel refuses that too.`,
+      );
+    const [interpreter, arg] = line;
+    path = isEnv(interpreter) && arg ? findInPath(envProgram(arg, path), env, cwd) : interpreter;
+    if (!isAbsolute(path)) path = resolve(cwd, path);
+  }
+}
+
+const isEnv = (p: string) => p === "/usr/bin/env" || p === "/bin/env";
+
+/** The program `#!/usr/bin/env ARG` runs: ARG's first word, past env's options and NAME=VALUE settings. */
+function envProgram(arg: string, script: string): string {
+  for (const word of arg.split(/[ \t]+/)) {
+    if (word === "-S" || word === "--split-string" || word.startsWith("-")) continue;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) continue;
+    return word;
+  }
+  throw new SysfenceError("E_ANALYZE", `${script}: '#!/usr/bin/env ${arg}' names no program.`);
+}
+
+/** The build-id of the ELF a program runs (a script's: its interpreter's), or undefined. */
+export function buildIdOfProgram(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    return buildIdOfFile(programFile(path, env).elf);
+  } catch {
+    return undefined;
+  }
+}
