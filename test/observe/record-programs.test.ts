@@ -321,3 +321,26 @@ syscalls:
     assert.match(r.stdout, /^--- a\/.*app\.json/m);
   });
 });
+
+describe("naming a program", () => {
+  it("a record that names its exe is never taken on its comm, which the process sets itself", async () => {
+    const { isFromProgram, parseSeccompRecord } = await import("../../src/observe/records.js");
+    const spoof = parseSeccompRecord(rec("/usr/sbin/other", NR.ptrace).replace('comm="x"', 'comm="find"'));
+    assert.ok(spoof);
+    assert.equal(isFromProgram(spoof, "find"), false);
+    assert.equal(isFromProgram(spoof, "other"), true);
+    assert.equal(isFromProgram(spoof, "/usr/sbin/other"), true);
+    const noExe = parseSeccompRecord(
+      rec("/x", NR.ptrace).replace(' exe="/x"', "").replace('comm="x"', 'comm="find"'),
+    );
+    assert.ok(noExe);
+    assert.equal(isFromProgram(noExe, "find"), true, "without an exe the comm is all there is");
+  });
+  it("--exe ./app is the path from the working directory", async () => {
+    const { recordFilter } = await import("../../src/observe/programs.js");
+    const { parseSeccompRecord } = await import("../../src/observe/records.js");
+    const f = recordFilter({ named: ["./app"], target: [], option: "--exe", none: "", cwd: "/usr/bin" });
+    assert.equal(f.reject(parseSeccompRecord(rec("/usr/bin/app", NR.uname))!), undefined);
+    assert.equal(f.reject(parseSeccompRecord(rec("/opt/app", NR.uname))!), "another program");
+  });
+});

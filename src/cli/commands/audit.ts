@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
+import type { Policy } from "../../policy/model.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface AuditOpts {
@@ -65,7 +66,7 @@ export function registerAudit(program: Command, io: CliIO): void {
       const source = src.path ?? src.kind;
       // --patch: only the policy's program's records may change it — the one named with --exe, else the
       // programs the policy names (analysis.programs)
-      let patchTarget: { text: string; policy: import("../../policy/model.js").Policy } | undefined;
+      let patchTarget: { text: string; policy: Policy } | undefined;
       if (opts.patch) {
         const { parsePolicy } = await import("../../policy/parse.js");
         const text = await readFile(opts.patch, "utf8").catch((e) => {
