@@ -3,6 +3,7 @@ import { launchGuard, logOnly } from "../install/run-policy.js";
 import type { Policy } from "../policy/model.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
 import { cLauncher } from "./c-launcher.js";
+import { checkCFunctionName } from "./c-name.js";
 import { exportK8s, type K8sOptions } from "./k8s.js";
 import {
   chooseLauncher,
@@ -51,6 +52,7 @@ export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOpti
   });
   const p = launched.policy;
   const fn = o.functionName ?? "sysfence_install";
+  if (format === "bpf-c" || format === "libseccomp-c") checkCFunctionName(fn);
   let output: string | Buffer;
   let warnings: Diagnostic[];
   switch (format) {

@@ -15,10 +15,12 @@ export interface Evidence {
   /** Window start and end, epoch seconds. */
   since: number;
   until: number;
-  /** Records of the policy's program in the window, grouped. */
+  /** Records of the policy's program in the window, grouped (only LOG ones show a log rule fired). */
   violations: readonly Violation[];
   /** Messages the kernel said it dropped (kauditd_printk_skb: N callbacks suppressed). */
   suppressed: number;
+  /** Malformed SECCOMP lines in the window: records that cannot be read, so may hide a rule that fired. */
+  malformed?: number;
   /** The oldest message the source still holds (epoch seconds), when it can be lost (a ring buffer). */
   oldest?: number;
 }
@@ -38,6 +40,11 @@ export function checkEvidence(e: Evidence): void {
       "E_USAGE",
       `the kernel dropped ${e.suppressed} audit message(s) in the window (kauditd_printk_skb … callbacks suppressed): a log rule that "never fired" may have fired. Get a complete window: run auditd (records then go to /var/log/audit/audit.log), lower the rate, or raise kernel.printk_ratelimit_burst, then finalize again.`,
     );
+  if (e.malformed)
+    throw new SysfenceError(
+      "E_USAGE",
+      `${e.source} holds ${e.malformed} malformed SECCOMP record(s) in the window (listed above): what they say cannot be read, so a log rule that "never fired" may have fired. Finalize from a log whose records are whole (auditd's audit.log), or a window that leaves them out.`,
+    );
   if (e.oldest !== undefined && e.oldest > e.since)
     throw new SysfenceError(
       "E_USAGE",
@@ -55,7 +62,11 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
   if (parsed.format !== "sysfence")
     throw new SysfenceError("E_USAGE", `${file} is not a sysfence policy; --finalize edits sysfence YAML.`);
   const arches = new Set<string>(parsed.policy.architectures);
-  const seen = new Set(e.violations.filter((v) => arches.has(v.arch)).map((v) => v.syscall));
+  // a log rule fired when the kernel logged its call with the LOG action: an ALLOW record (the kernel does
+  // not write one for a filter's answer), or a KILL, ERRNO or TRAP one (another filter's answer), is not it
+  const seen = new Set(
+    e.violations.filter((v) => arches.has(v.arch) && v.action === "log").map((v) => v.syscall),
+  );
   const doc = parseDocument(text);
   const rules = doc.get("syscalls", true);
   if (!isSeq(rules)) throw new SysfenceError("E_POLICY_INVALID", `${file}: syscalls is not a list.`);

@@ -1,7 +1,9 @@
 // SECCOMP audit records as a profile: each denied (or logged) call becomes a work-phase call, so
 // `generate` and `merge` treat what the kernel saw in production like what strace saw in a recording.
 import { SysfenceError } from "../errors.js";
+import type { RecordFilter } from "../observe/programs.js";
 import type { SeccompRecord } from "../observe/records.js";
+import type { RecordSieve } from "../observe/sieve.js";
 import type { Profile, SyscallCounts } from "../record/profile.js";
 import { dict } from "../util/dict.js";
 
@@ -53,25 +55,26 @@ export function profileOfRecords(records: readonly SeccompRecord[], source: stri
   };
 }
 
-/** Reads records from a source (file, -, auto, dmesg, journal, audit-log) into a profile. */
+/**
+ * Reads the records of a source (file, -, auto, dmesg, journal, audit-log) that `filter` takes into a
+ * profile; the sieve tells what was left out (other programs' records, malformed lines).
+ */
 export async function profileFromAudit(
   source: string,
-  o: { exe?: string[]; arch?: string } = {},
-): Promise<Profile> {
-  const { isFromProgram, parseSeccompRecord } = await import("../observe/records.js");
+  o: { filter: RecordFilter; arch?: string; hint: string },
+): Promise<{ profile: Profile; sieve: RecordSieve }> {
+  const { RecordSieve } = await import("../observe/sieve.js");
   const { readSource, sourceFromArgument } = await import("../observe/sources.js");
   const src = sourceFromArgument(source);
-  const records: SeccompRecord[] = [];
-  await readSource(src, (line) => {
-    const r = parseSeccompRecord(line);
-    if (!r) return;
-    if (o.exe?.length && !o.exe.some((x) => isFromProgram(r, x))) return;
-    records.push(r);
-  });
-  if (records.length === 0)
+  const sieve = new RecordSieve({ filter: o.filter });
+  await readSource(src, (line) => sieve.feed(line));
+  if (sieve.records.length === 0)
     throw new SysfenceError(
       "E_USAGE",
-      `no SECCOMP records in ${source}${o.exe?.length ? ` for ${o.exe.join(", ")}` : ""}; run the program under the policy with --log first.`,
+      [
+        `no SECCOMP records of ${o.filter.wanted} in ${source}; run the program under the policy with --log first.`,
+        ...sieve.report(source, o.hint),
+      ].join("\n"),
     );
-  return profileOfRecords(records, source, o.arch);
+  return { profile: profileOfRecords(sieve.records, source, o.arch), sieve };
 }

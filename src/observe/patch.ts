@@ -2,13 +2,13 @@ import { isMap, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
 import { detectFormat } from "../policy/formats/detect.js";
-import { parseStrictJson } from "../policy/formats/json.js";
 import type { Policy, Rule } from "../policy/model.js";
 import { parsePolicy } from "../policy/parse.js";
 import { referenceDecide } from "../policy/reference.js";
 import { indexRules } from "../policy/resolve.js";
 import { ARCHES, type ArchName } from "../syscalls/arches.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
+import { editJson, promoteBurnInJson } from "./patch-json.js";
 import type { Violation } from "./records.js";
 
 // `sysfence audit --patch POLICY`: the narrowest change that lets through what the records show, and
@@ -36,6 +36,9 @@ export interface PatchResult {
 const describeRule = (r: Rule) =>
   `${r.location?.line ? `line ${r.location.line}: ` : ""}${formatAction(r.action)}${r.conditions.length ? ` when ${r.conditions.map((c) => c.text ?? `arg${c.arg}`).join(" && ")}` : ""}`;
 
+/** Record actions that show a call was refused or logged (a filter's answer other than allow). */
+const REFUSALS = ["kill-process", "kill-thread", "trap", "errno", "log"];
+
 /** Which recorded calls may be added, and why the others may not. */
 function choose(
   policy: Policy,
@@ -45,8 +48,19 @@ function choose(
   const names = new Set<string>();
   const promote = new Set<string>();
   const skipped: Skipped[] = [];
+  const fallback = formatAction(policy.defaultAction);
   for (const v of violations) {
     const skip = (why: string) => skipped.push({ exe: v.exe, arch: v.arch, syscall: v.syscall, why });
+    // what the record's code says the filter answered: ALLOW is no answer to change; a denial (kill, errno,
+    // trap), LOG (log mode, a burn-in rule) or the policy's own default action is
+    if (!REFUSALS.includes(v.action.split(" ")[0]) && v.action !== fallback) {
+      skip(
+        v.action === "allow"
+          ? "the record's code is ALLOW: the call was allowed, so it shows nothing to add"
+          : `the record's action (${v.action}) is not one this policy gives calls it does not allow`,
+      );
+      continue;
+    }
     if (!policy.architectures.includes(v.arch as ArchName)) {
       skip(`${v.arch} is not one of the policy's architectures (${policy.architectures.join(", ")})`);
       continue;
@@ -64,8 +78,13 @@ function choose(
       continue;
     }
     if (rules.length === 1 && rules[0].action.kind === "log" && rules[0].final && direct.has(v.syscall)) {
-      // a burn-in rule (generate --unseen log) that fired: the call happens, so it is allowed
-      promote.add(v.syscall);
+      // a burn-in rule (generate --unseen log) that fired: the call happens, so it is allowed; only a LOG
+      // record says the log rule fired (a kill or errno record is another filter's answer)
+      if (v.action === "log") promote.add(v.syscall);
+      else
+        skip(
+          `the policy logs it (burn-in, ${describeRule(rules[0])}), and only a LOG record shows that rule fired; this one is ${v.action}`,
+        );
       continue;
     }
     if (rules.length) {
@@ -77,8 +96,10 @@ function choose(
   return { names: [...names].sort(), promote: [...promote].sort(), skipped };
 }
 
-/** Burn-in log rules (sysfence YAML) of calls that fired become allow rules, in place. */
-function promoteBurnIn(text: string, policy: Policy, names: string[], note: string): string {
+/** Burn-in log rules of calls that fired become allow rules, in place (sysfence YAML or JSON). */
+function promoteBurnIn(text: string, file: string, policy: Policy, names: string[], note: string): string {
+  if (detectFormat(Buffer.from(text, "utf8"), file).doc?.syntax === "json")
+    return promoteBurnInJson(text, file, policy, names, note);
   const doc = parseDocument(text);
   const rules = doc.get("syscalls", true);
   if (!isSeq(rules)) return text;
@@ -113,7 +134,10 @@ function edit(text: string, file: string, names: string[], note: string): string
   const found = detectFormat(Buffer.from(text, "utf8"), file);
   switch (found.format) {
     case "sysfence":
-      return editYaml(text, ["syscalls"], { names, action: "allow", comment: note });
+      // a sysfence policy written as JSON stays JSON
+      return found.doc?.syntax === "json"
+        ? editJson(text, file, ["syscalls"], { names, action: "allow", comment: note })
+        : editYaml(text, ["syscalls"], { names, action: "allow", comment: note });
     case "spo":
       return editYaml(text, ["spec", "syscalls"], { names, action: "SCMP_ACT_ALLOW" });
     case "oci":
@@ -142,66 +166,6 @@ function editYaml(text: string, at: string[], rule: Record<string, unknown>): st
     throw new SysfenceError("E_POLICY_INVALID", `cannot add ${at.join(".")} to this document.`);
   doc.addIn(at, node);
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
-}
-
-/** The offset just past the JSON value starting at `start` (strings and nesting respected). */
-function jsonValueEnd(text: string, start: number): number {
-  let depth = 0;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-      if (depth === 0) return i + 1;
-    } else if (c === "[" || c === "{") depth++;
-    else if (c === "]" || c === "}") {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return text.length;
-}
-
-const indentOf = (text: string, offset: number) => {
-  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? "";
-};
-
-/**
- * Inserts `rule` as the last element of the array at `at` (created in its object when missing), touching
- * nothing else: 64-bit values, key order and layout of the rest stay byte for byte.
- */
-function editJson(text: string, file: string, at: string[], rule: Record<string, unknown>): string {
-  const doc = parseStrictJson(text, file);
-  const arrayAt = doc.offsets.get(at.join("/"));
-  const element = (indent: string) =>
-    JSON.stringify(rule, null, 2)
-      .split("\n")
-      .map((l, i) => (i === 0 ? l : indent + l))
-      .join("\n");
-  if (arrayAt !== undefined && text[arrayAt] === "[") {
-    const end = jsonValueEnd(text, arrayAt) - 1; // the closing bracket
-    const body = text.slice(arrayAt + 1, end);
-    const closeIndent = indentOf(text, end);
-    if (body.trim() === "") {
-      const inner = `${indentOf(text, arrayAt)}  `;
-      return `${text.slice(0, arrayAt + 1)}\n${inner}${element(inner)}\n${indentOf(text, arrayAt)}${text.slice(end)}`;
-    }
-    let last = end - 1;
-    while (/\s/.test(text[last])) last--;
-    const firstElem = arrayAt + 1 + body.search(/\S/);
-    const inner =
-      text.lastIndexOf("\n", firstElem) > arrayAt ? indentOf(text, firstElem) : `${closeIndent}  `;
-    return `${text.slice(0, last + 1)},\n${inner}${element(inner)}${text.slice(last + 1)}`;
-  }
-  const parentAt = doc.offsets.get(at.slice(0, -1).join("/"));
-  if (parentAt === undefined || text[parentAt] !== "{")
-    throw new SysfenceError("E_POLICY_INVALID", `${file}: no object to add "${at[at.length - 1]}" to.`);
-  const end = jsonValueEnd(text, parentAt) - 1;
-  let last = end - 1;
-  while (/\s/.test(text[last])) last--;
-  const inner = `${indentOf(text, parentAt)}  `;
-  const comma = text[last] === "{" ? "" : ",";
-  return `${text.slice(0, last + 1)}${comma}\n${inner}"${at[at.length - 1]}": [\n${inner}  ${element(`${inner}  `)}\n${inner}]${text.slice(last + 1)}`;
 }
 
 /** A SystemCallFilter= line after the last one: in an allow-list it adds, in a deny-list it removes. */
@@ -246,7 +210,7 @@ export function patchPolicy(text: string, file: string, violations: readonly Vio
   const seen = violations.filter((v) => names.includes(v.syscall)).reduce((a, v) => a + v.count, 0);
   const exes = [...new Set(violations.filter((v) => names.includes(v.syscall)).map((v) => v.exe))].join(", ");
   const note = `added by sysfence audit: ${seen} record(s) from ${exes.replace(/[\r\n]/g, " ")}`;
-  let out = promote.length ? promoteBurnIn(text, parsed.policy, promote, note) : text;
+  let out = promote.length ? promoteBurnIn(text, file, parsed.policy, promote, note) : text;
   if (chosen.names.length) out = edit(out, file, chosen.names, note);
   // re-read through the same reader; the only change may be the added calls, now allowed
   let again: Policy;

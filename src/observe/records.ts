@@ -24,9 +24,18 @@ export interface SeccompRecord {
   compat?: boolean;
 }
 
-/** True when a record comes from the program `exe` (a path, a file name, or the comm). */
+/**
+ * True when a record comes from the program `exe` as a person names it: a path (exactly), a file name (the
+ * record's exe ends with /NAME), or — only when the record has no exe — the comm. The comm is whatever the
+ * process set with prctl(PR_SET_NAME), so it never vouches for a record that names its executable.
+ */
 export function isFromProgram(r: SeccompRecord, exe: string): boolean {
-  return r.exe === exe || r.exe?.endsWith(`/${exe}`) === true || r.comm === exe;
+  return r.exe !== undefined ? exeMatches(r.exe, exe) : r.comm === exe;
+}
+
+/** True when the executable `path` is the program `name`: that path, or (a name without /) its file name. */
+export function exeMatches(path: string, name: string): boolean {
+  return path === name || (!name.includes("/") && path.endsWith(`/${name}`));
 }
 
 /** A kernel log line telling that audit messages were dropped ("kauditd_printk_skb: N callbacks suppressed"). */
@@ -35,12 +44,31 @@ export function suppressedCount(line: string): number {
   return m ? Number(m[1] ?? 1) : 0;
 }
 
+/** A SECCOMP line whose arch, syscall or code is not a number: it proves nothing and must not be read as one. */
+export interface MalformedRecord {
+  malformed: string;
+}
+
+const HEX32 = /^(?:0x)?[0-9a-f]{1,8}$/i;
+const INT32 = /^-?\d{1,10}$/;
+
+/** The first of arch, syscall and code that is not the number the kernel writes, described; else undefined. */
+function malformedField(arch: string, nr: string, code: string): string | undefined {
+  if (!HEX32.test(arch)) return `arch=${arch.slice(0, 40)} is not a hexadecimal AUDIT_ARCH value`;
+  if (!INT32.test(nr) || Number(nr) > 0xffffffff || Number(nr) < -0x80000000)
+    return `syscall=${nr.slice(0, 40)} is not a syscall number`;
+  const isCode = /^0x[0-9a-f]{1,8}$/i.test(code) || (/^\d{1,10}$/.test(code) && Number(code) <= 0xffffffff);
+  if (!isCode) return `code=${code.slice(0, 40)} is not a filter return value (0x…)`;
+  return undefined;
+}
+
 /**
- * Parses a SECCOMP record from any of the places the kernel's audit records end up: dmesg
+ * Decodes a SECCOMP record from any of the places the kernel's audit records end up: dmesg
  * ("audit: type=1326 audit(…): …"), journald (`kernel: audit: type=1326 …`), or auditd's audit.log
- * ("type=SECCOMP msg=audit(…): …", enriched or raw). Returns undefined for any other line.
+ * ("type=SECCOMP msg=audit(…): …", enriched or raw). Undefined for any other line; `{ malformed }` for a
+ * SECCOMP line whose arch, syscall or code is missing or not a number (`code=banana` is not a kill).
  */
-export function parseSeccompRecord(line: string): SeccompRecord | undefined {
+export function decodeSeccompLine(line: string): SeccompRecord | MalformedRecord | undefined {
   const at = line.search(/type=(?:1326|SECCOMP)\b/);
   if (at < 0) return undefined;
   const body = line.slice(at).replace(/\x1d.*$/, "");
@@ -62,7 +90,16 @@ export function parseSeccompRecord(line: string): SeccompRecord | undefined {
   const archText = fields.get("arch");
   const nrText = fields.get("syscall");
   const codeText = fields.get("code");
-  if (archText === undefined || nrText === undefined || codeText === undefined) return undefined;
+  if (archText === undefined || nrText === undefined || codeText === undefined) {
+    const missing = [
+      archText === undefined && "arch",
+      nrText === undefined && "syscall",
+      codeText === undefined && "code",
+    ].filter(Boolean);
+    return { malformed: `no ${missing.join(", ")} field` };
+  }
+  const bad = malformedField(archText, nrText, codeText);
+  if (bad) return { malformed: bad };
   const audit = Number.parseInt(archText, 16) >>> 0;
   const nr = Number(nrText) >>> 0;
   const code = Number(codeText) >>> 0;
@@ -85,6 +122,12 @@ export function parseSeccompRecord(line: string): SeccompRecord | undefined {
     signal: num("sig") || undefined,
     compat: fields.get("compat") === "1",
   };
+}
+
+/** A SECCOMP record from a line, or undefined for any other line and for a malformed record. */
+export function parseSeccompRecord(line: string): SeccompRecord | undefined {
+  const r = decodeSeccompLine(line);
+  return r === undefined || "malformed" in r ? undefined : r;
 }
 
 const isWordChar = (c: number) =>

@@ -272,14 +272,29 @@ describe("generate --from-audit: the kernel's records join the profile", () => {
     assert.doesNotMatch(text, /names: \[ptrace\]/, "another program's record");
     assert.match(r.stderr, /2 syscalls from .*dmesg\.txt's SECCOMP records/);
     const merged = join(dir, "with-audit.json");
-    assert.equal(sysfence(["merge", profile, "--from-audit", records, "-o", merged]).status, 0);
+    // without --audit-exe: the profile's own program's records (/usr/bin/demo), the other one's ignored
+    const mr = sysfence(["merge", profile, "--from-audit", records, "-o", merged]);
+    assert.equal(mr.status, 0, mr.stderr);
+    assert.match(
+      mr.stderr,
+      /ignored 1 SECCOMP record\(s\) of other programs than \/usr\/bin\/demo: \/usr\/bin\/other ×1/,
+    );
     const m = JSON.parse(readFileSync(merged, "utf8")) as Profile;
-    assert.deepEqual(Object.keys(m.syscalls).sort(), ["getdents64", "ioctl", "ptrace", "read", "write"]);
+    assert.deepEqual(Object.keys(m.syscalls).sort(), ["getdents64", "ioctl", "read", "write"]);
   });
   it("a source without records is an error that says what to do", () => {
-    const r = sysfence(["generate", "--from-audit", save("empty.txt", "nothing here\n")]);
+    const r = sysfence([
+      "generate",
+      "--from-audit",
+      save("empty.txt", "nothing here\n"),
+      "--audit-exe",
+      "demo",
+    ]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /no SECCOMP records in .*run the program under the policy with --log first/);
+    assert.match(
+      r.stderr,
+      /no SECCOMP records of demo in .*run the program under the policy with --log first/,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
+import type { Policy } from "../../policy/model.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface AuditOpts {
@@ -52,9 +53,9 @@ export function registerAudit(program: Command, io: CliIO): void {
       "\nExit status: 0 when no record was found, 1 when there were violations (for cron).",
     )
     .action(async (file: string | undefined, opts: AuditOpts) => {
-      const { parseSeccompRecord, groupRecords, isFromProgram, suppressedCount } = await import(
-        "../../observe/records.js"
-      );
+      const { groupRecords, suppressedCount } = await import("../../observe/records.js");
+      const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
+      const { RecordSieve } = await import("../../observe/sieve.js");
       const { followSource, parseSince, readSource, resolveSource } = await import(
         "../../observe/sources.js"
       );
@@ -62,14 +63,47 @@ export function registerAudit(program: Command, io: CliIO): void {
         throw new UsageError(`unknown --source '${opts.source}'; use auto, journal, dmesg or audit-log.`);
       const since = parseSince(opts.since);
       const src = resolveSource(opts.source, file);
-      const keep = (r: NonNullable<ReturnType<typeof parseSeccompRecord>>) =>
-        (since === undefined || (r.time ?? 0) >= since) && (!opts.exe || isFromProgram(r, opts.exe));
+      const source = src.path ?? src.kind;
+      // --patch: only the policy's program's records may change it — the one named with --exe, else the
+      // programs the policy names (analysis.programs)
+      let patchTarget: { text: string; policy: Policy } | undefined;
+      if (opts.patch) {
+        const { parsePolicy } = await import("../../policy/parse.js");
+        const text = await readFile(opts.patch, "utf8").catch((e) => {
+          throw new SysfenceError(
+            "E_IO",
+            `cannot read ${opts.patch}: ${(e as NodeJS.ErrnoException).code}.`,
+            { cause: e },
+          );
+        });
+        patchTarget = { text, policy: parsePolicy(text, { file: opts.patch }).policy };
+      }
+      const policyPrograms = patchTarget ? programsOfPolicy(patchTarget.policy) : [];
+      const filter =
+        opts.exe || policyPrograms.length
+          ? recordFilter({
+              named: opts.exe ? [opts.exe] : undefined,
+              target: policyPrograms,
+              option: "--exe",
+              none: "",
+            })
+          : undefined;
+      const hint = "name the program with --exe";
+      const sieve = new RecordSieve({ filter, since });
       if (opts.follow) {
         let found = 0;
         await new Promise<void>((resolve) => {
           const stop = followSource(src, (line) => {
-            const r = parseSeccompRecord(line);
-            if (!r || !keep(r)) return;
+            const before = sieve.records.length;
+            const d = sieve.feed(line);
+            if (d && "malformed" in d && sieve.malformed.length) {
+              const m = sieve.malformed[sieve.malformed.length - 1];
+              io.stderr(
+                `sysfence audit: ${source}:${m.line}: a malformed SECCOMP record (${printable(m.why)}); ignored.\n`,
+              );
+            }
+            if (sieve.records.length === before) return;
+            const r = sieve.records.pop() as NonNullable<(typeof sieve.records)[number]>;
             found++;
             io.stdout(
               opts.json
@@ -90,33 +124,28 @@ export function registerAudit(program: Command, io: CliIO): void {
           });
         return;
       }
-      const records: NonNullable<ReturnType<typeof parseSeccompRecord>>[] = [];
       let suppressed = 0;
       await readSource(src, (line) => {
         suppressed += suppressedCount(line);
-        const r = parseSeccompRecord(line);
-        if (r && keep(r)) records.push(r);
+        sieve.feed(line);
       });
+      const records = sieve.records;
       const violations = groupRecords(records);
       if (suppressed)
         io.stderr(
           `sysfence audit: warning: the kernel dropped ${suppressed} audit message(s) (printk rate limit without auditd; raise kernel.printk_ratelimit_burst or run auditd).\n`,
         );
-      if (opts.patch) {
+      // listing, the records --exe leaves out are the point of it; patching, what was left out is said
+      for (const line of sieve.report(source, hint, printable))
+        if (patchTarget || !line.startsWith("ignored")) io.stderr(`sysfence audit: ${line}\n`);
+      if (opts.patch && patchTarget) {
         const { patchPolicy } = await import("../../observe/patch.js");
-        const text = await readFile(opts.patch, "utf8").catch((e) => {
-          throw new SysfenceError(
-            "E_IO",
-            `cannot read ${opts.patch}: ${(e as NodeJS.ErrnoException).code}.`,
-            { cause: e },
-          );
-        });
         const programs = [...new Set(violations.map((v) => v.exe))];
-        if (!opts.exe && programs.length > 1)
+        if (!filter && programs.length)
           throw new UsageError(
-            `the records come from ${programs.length} programs (${programs.slice(0, 5).map(printable).join(", ")}${programs.length > 5 ? ", …" : ""}); name the one the policy is for with --exe.`,
+            `the records come from ${programs.length} program${programs.length === 1 ? "" : "s"} (${programs.slice(0, 5).map(printable).join(", ")}${programs.length > 5 ? ", …" : ""}) and ${opts.patch} does not name the program it is for (analysis.programs, written by generate with static analysis); audit records are the whole host's, so name the policy's program with --exe.`,
           );
-        const p = patchPolicy(text, opts.patch, violations);
+        const p = patchPolicy(patchTarget.text, opts.patch, violations);
         for (const s of p.skipped)
           io.stderr(`sysfence audit: not added: ${s.syscall} (${printable(s.exe)}, ${s.arch}): ${s.why}\n`);
         if (opts.output && p.added.length) writeOutput(opts.output, p.text, io);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type CliIO, toJson } from "../io.js";
+import { parseIntegerOption } from "../options.js";
 import { loadPolicy } from "../policy-input.js";
 import { SERVER_EXAMPLE } from "./demo.js";
 
@@ -23,12 +24,14 @@ export function registerBench(program: Command, io: CliIO): void {
         file: string | undefined,
         opts: { workload?: string; iterations: string; runs: string; json?: boolean },
       ) => {
+        const iterations = parseIntegerOption("--iterations", opts.iterations, { min: 1, max: 1e9 });
+        const runs = parseIntegerOption("--runs", opts.runs, { min: 1, max: 1000 });
         const { benchPolicy, benchWorkload } = await import("../../observe/bench.js");
         const path = file ?? SERVER_EXAMPLE;
         const { policy } = await loadPolicy(path, {}, io);
-        const result = benchPolicy(policy, Number(opts.iterations));
+        const result = benchPolicy(policy, iterations);
         if (opts.json) {
-          const workload = opts.workload ? benchWorkload(path, opts.workload, Number(opts.runs)) : undefined;
+          const workload = opts.workload ? benchWorkload(path, opts.workload, runs) : undefined;
           io.stdout(`${toJson({ policy: path, ...result, workload })}\n`);
           return;
         }
@@ -52,7 +55,7 @@ export function registerBench(program: Command, io: CliIO): void {
             .join(", ")})\n`,
         );
         io.stdout(`${line(head)}\n${rows.map(line).join("\n")}\n`);
-        const workload = opts.workload ? benchWorkload(path, opts.workload, Number(opts.runs)) : undefined;
+        const workload = opts.workload ? benchWorkload(path, opts.workload, runs) : undefined;
         if (workload) {
           const med = (xs: number[]) => xs[xs.length >> 1];
           const spread = (xs: number[]) => `${xs[0].toFixed(0)}–${xs[xs.length - 1].toFixed(0)} ms`;

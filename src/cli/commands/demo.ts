@@ -7,6 +7,7 @@ import { ARCHES } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
 import { syscallNumber } from "../../syscalls/table.js";
 import { type CliIO, toJson } from "../io.js";
+import { parseIntegerOption } from "../options.js";
 import { loadAndCompile } from "../policy-input.js";
 import { formatSummary } from "./compile.js";
 
@@ -36,12 +37,14 @@ export function registerDemo(program: Command, io: CliIO): void {
     .option("--json", "print the result as JSON (the steps go to stderr)")
     .action(async (opts: { compile?: boolean; clients: string; rounds: string; json?: boolean }) => {
       if (!opts.compile) {
+        const clients = parseIntegerOption("--clients", opts.clients, { min: 1, max: 1000 });
+        const rounds = parseIntegerOption("--rounds", opts.rounds, { min: 1, max: 1000000 });
         const { runDemo } = await import("../../demo/run-demo.js");
         const { straceVersion } = await import("../../record/engines/strace/strace.js");
         straceVersion(); // no strace: the install hint, before anything starts
         const r = await runDemo((line) => (opts.json ? io.stderr : io.stdout)(`${line}\n`), {
-          clients: Number(opts.clients),
-          rounds: Number(opts.rounds),
+          clients,
+          rounds,
         });
         const ok = r.failures.length === 0 && r.serverSurvived && r.attackStopped && r.exitCode === 0;
         if (opts.json) io.stdout(`${toJson({ ok, ...r })}\n`);

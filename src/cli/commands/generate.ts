@@ -3,6 +3,7 @@ import { SysfenceError } from "../../errors.js";
 import { parseAction } from "../../policy/actions.js";
 import { errnoValue } from "../../syscalls/constants.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
+import { repeatable } from "../options.js";
 
 interface GenerateOpts {
   allowIncomplete?: boolean;
@@ -54,7 +55,11 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "use profiles whose recording lost events (refused by default: the policy could miss calls)",
     )
     .option("--phase <phase>", "work | all (default: work when the profiles have a work phase)")
-    .option("--exe <exe...>", "only processes running this program (path or name)")
+    .option(
+      "--exe <exe>",
+      "only processes running this program (path or name; repeat for more); with --finalize: the program whose records count",
+      repeatable,
+    )
     .option(
       "--thread-role <role>",
       "main | workers | all: the thread-group leader, the other threads, or both",
@@ -66,7 +71,11 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "argument rules: safe (ordinary values + seen) | pin (seen only) | strict | off; other values get EPERM",
       "safe",
     )
-    .option("--errno <name=errno...>", "answer a call with an errno instead of allowing it (openat=EACCES)")
+    .option(
+      "--errno <name=errno>",
+      "answer a call with an errno instead of allowing it (openat=EACCES; repeat for more)",
+      repeatable,
+    )
     .option(
       "--allow-clone3",
       "allow clone3 (default ENOSYS: its flags cannot be checked; libc falls back to clone)",
@@ -75,7 +84,11 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "--from-audit <source>",
       "also allow the calls in SECCOMP audit records: a file, -, or auto|dmesg|journal|audit-log",
     )
-    .option("--audit-exe <exe...>", "with --from-audit: only records of this program")
+    .option(
+      "--audit-exe <exe>",
+      "with --from-audit: take the records of this program (path or name; repeat for more) instead of the profiles' own programs",
+      repeatable,
+    )
     .option(
       "--static <mode>",
       "auto | on | off: add calls static analysis finds reachable but the recording never saw (auto: when the recorded executables are on this machine, unchanged)",
@@ -112,8 +125,8 @@ export function registerGenerate(program: Command, io: CliIO): void {
       const profiles = await Promise.all(files.map(readProfile));
       refuseLossy(profiles, files, !!opts.allowIncomplete);
       if (opts.fromAudit) {
-        const { profileFromAudit } = await import("../../generate/from-audit.js");
-        const audit = await profileFromAudit(opts.fromAudit, { exe: opts.auditExe, arch: profiles[0]?.arch });
+        const { auditProfile } = await import("../audit-input.js");
+        const audit = await auditProfile(opts.fromAudit, profiles, opts.auditExe, opts.exe, "generate", io);
         io.stderr(
           `sysfence generate: ${Object.keys(audit.syscalls).length} syscalls from ${opts.fromAudit}'s SECCOMP records\n`,
         );
@@ -174,11 +187,13 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   if (!opts.since)
     throw new UsageError("--finalize needs --since: the burn-in window's start (e.g. --since 1d).");
   const { readFile } = await import("node:fs/promises");
-  const { parseSeccompRecord, groupRecords, isFromProgram, suppressedCount } = await import(
-    "../../observe/records.js"
-  );
+  const { groupRecords, suppressedCount } = await import("../../observe/records.js");
+  const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
+  const { RecordSieve } = await import("../../observe/sieve.js");
   const { bootTime, parseSince, readSource, sourceFromArgument } = await import("../../observe/sources.js");
   const { finalizePolicy } = await import("../../generate/finalize.js");
+  const { parsePolicy } = await import("../../policy/parse.js");
+  const { printable } = await import("./audit.js");
   const file = opts.finalize as string;
   const text = await readFile(file, "utf8").catch((e) => {
     throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
@@ -186,8 +201,16 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
     });
   });
   const since = parseSince(opts.since) as number;
+  // only the policy's program's records are evidence: the programs it names, or the one named with --exe
+  const filter = recordFilter({
+    named: opts.exe,
+    target: programsOfPolicy(parsePolicy(text, { file }).policy),
+    option: "--exe",
+    none: `${file} does not name the program it is for (analysis.programs, written by generate with static analysis)`,
+  });
   const src = sourceFromArgument(opts.source ?? "auto");
-  const records: NonNullable<ReturnType<typeof parseSeccompRecord>>[] = [];
+  const source = src.path ?? src.kind;
+  const sieve = new RecordSieve({ filter, since });
   let suppressed = 0;
   // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window,
   // and the first stamped line is the oldest message the ring buffer still holds
@@ -197,18 +220,18 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
     const stamp = boot === undefined ? undefined : /^\[\s*(\d+\.\d+)\]/.exec(line);
     const at = stamp && boot !== undefined ? boot + Number(stamp[1]) : undefined;
     if (at !== undefined) oldest ??= at;
-    const r = parseSeccompRecord(line);
-    const t = r?.time;
-    if (r && t !== undefined && t >= since) {
-      if (!opts.exe?.length || opts.exe.some((e) => isFromProgram(r, e))) records.push(r);
-    } else if (!r && (at === undefined || at >= since)) suppressed += suppressedCount(line);
+    const r = sieve.feed(line);
+    if (!r && (at === undefined || at >= since)) suppressed += suppressedCount(line);
   });
+  for (const line of sieve.report(source, "name the program with --exe", printable))
+    io.stderr(`sysfence generate: ${line}\n`);
   const result = finalizePolicy(text, file, {
-    source: src.path ?? src.kind,
+    source,
     since,
     until: Date.now() / 1000,
-    violations: groupRecords(records),
+    violations: groupRecords(sieve.records),
     suppressed,
+    malformed: sieve.malformed.length,
     oldest,
   });
   if (opts.output) writeOutput(opts.output, result.text, io);

@@ -3,6 +3,7 @@ import { SysfenceError } from "../../errors.js";
 import type { DiffInput } from "../../generate/diff.js";
 import type { GenerateOptions } from "../../generate/generate.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { repeatable } from "../options.js";
 import { loadPolicy } from "../policy-input.js";
 
 /** Reads a file (or - for stdin) as a profile when it is one, else as a policy. */
@@ -37,7 +38,11 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .argument("<profiles...>", "profiles written by sysfence record")
     .option("-o, --output <file>", "the merged profile; default: stdout")
     .option("--from-audit <source>", "also add the calls in SECCOMP audit records (a file, -, auto, dmesg …)")
-    .option("--audit-exe <exe...>", "with --from-audit: only records of this program")
+    .option(
+      "--audit-exe <exe>",
+      "with --from-audit: take the records of this program (path or name; repeat for more) instead of the profiles' own programs",
+      repeatable,
+    )
     .option(
       "--allow-incomplete",
       "use profiles whose recording lost events (refused by default: the policy could miss calls)",
@@ -53,10 +58,8 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
         refuseLossy(profiles, files, !!opts.allowIncomplete);
         const sources = [...files];
         if (opts.fromAudit) {
-          const { profileFromAudit } = await import("../../generate/from-audit.js");
-          profiles.push(
-            await profileFromAudit(opts.fromAudit, { exe: opts.auditExe, arch: profiles[0]?.arch }),
-          );
+          const { auditProfile } = await import("../audit-input.js");
+          profiles.push(await auditProfile(opts.fromAudit, profiles, opts.auditExe, undefined, "merge", io));
           sources.push(`audit:${opts.fromAudit}`);
         }
         const merged = mergeProfiles(profiles, sources);

@@ -5,6 +5,7 @@ import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
 import { imageCount, type Profile } from "../../record/profile.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { parseIntegerOption } from "../options.js";
 
 interface RecordOpts {
   output?: string;
@@ -80,7 +81,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
           throw new UsageError("--check-counts compares a launch's counts; not with --pid.");
         if (opts.output === "-")
           throw new UsageError("-o -: give a file for the profile, e.g. -o service.json.");
-        const pid = Number(opts.pid);
+        const pid = parseIntegerOption("--pid", opts.pid, { min: 1, max: 2147483647, what: "a process id" });
         const duration = opts.duration === undefined ? undefined : Number(opts.duration);
         if (duration !== undefined && !(Number.isFinite(duration) && duration > 0))
           throw new UsageError(`--duration '${opts.duration}': give seconds, e.g. --duration 60.`);
