@@ -1,16 +1,16 @@
 // `analyze(path)`: the syscalls a program and everything it loads can make, from the ELF files alone —
 // the upper bound a recording (the lower bound) is checked against. Reads the program, finds its
-// libraries as the loader does (libraries.ts), builds each object's facts once per build-id (cached in
-// the private store), and reaches across them (reach.ts).
-import { readFileSync, statSync } from "node:fs";
+// libraries as the loader does (libraries.ts), builds each object's facts once per content (cached in
+// the private store, object-cache.ts), and reaches across them (reach.ts).
 import { basename, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
-import { EM_AARCH64, EM_X86_64, readBuildId, readElf } from "./elf.js";
-import { FACTS_VERSION, type ObjectFacts, objectFacts } from "./facts.js";
+import { EM_AARCH64, EM_X86_64 } from "./elf.js";
+import type { ObjectFacts } from "./facts.js";
 import { findLibrary, logicalPath, type Root, realInRoot, rightMachine } from "./libraries.js";
+import { factsOf } from "./object-cache.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
 
 export interface AnalyzeOptions {
@@ -52,44 +52,6 @@ export interface AnalyzeResult {
 }
 
 const MACHINES = { x86_64: EM_X86_64, aarch64: EM_AARCH64 } as const;
-
-function readBytes(real: string, shown: string): Buffer {
-  try {
-    if (!statSync(real).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
-    return readFileSync(real);
-  } catch (e) {
-    throw new SysfenceError(
-      "E_IO",
-      `cannot read ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
-      { cause: e },
-    );
-  }
-}
-
-/** Facts of one object: from the store when its build-id is known and the entry authentic. */
-function factsOf(
-  real: string,
-  shown: string,
-  store: PrivateStore | undefined,
-): { facts: ObjectFacts; cached: boolean } {
-  // the build-id is read from the file itself; a file without one is analysed every time
-  const bytes = readBytes(real, shown);
-  const { machine, buildId } = readBuildId(bytes, shown);
-  const key = buildId ? `${buildId}-v${FACTS_VERSION}-${machine}` : undefined;
-  if (store && key) {
-    const hit = store.get(key);
-    if (hit) {
-      try {
-        return { facts: JSON.parse(hit.toString("utf8")) as ObjectFacts, cached: true };
-      } catch {
-        // a damaged entry is a miss
-      }
-    }
-  }
-  const facts = objectFacts(readElf(bytes, shown));
-  if (store && key) store.put(key, Buffer.from(JSON.stringify(facts)));
-  return { facts, cached: false };
-}
 
 /** Analyses a program and its libraries. */
 export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResult {

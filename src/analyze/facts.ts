@@ -1,8 +1,8 @@
 // One ELF object → what its code can do, per function: the syscall numbers its syscall instructions
 // make (each number found by a backward scan over the block and its predecessors), the functions and
 // imported symbols it calls, the functions whose address it takes, and the data it reads function
-// pointers from. These facts depend on the object alone (cached by build-id, analyze.ts); which functions
-// are reached is decided across objects (reach.ts).
+// pointers from. These facts depend on the object alone (cached by content, object-cache.ts); which
+// functions are reached is decided across objects (reach.ts).
 import { SysfenceError } from "../errors.js";
 import { AARCH64, decodeAarch64 } from "./aarch64.js";
 import {

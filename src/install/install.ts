@@ -6,7 +6,7 @@ import { SysfenceError } from "../errors.js";
 import { decodeActionValue, formatAction } from "../policy/actions.js";
 import type { Policy } from "../policy/model.js";
 import type { ParsedPolicy } from "../policy/parse.js";
-import { ARCHES, nativeArch } from "../syscalls/arches.js";
+import { ARCHES, type ArchName, nativeArch } from "../syscalls/arches.js";
 import { CANARY_NR, pickCanaryErrno, withCanary } from "./canary.js";
 import {
   type Libc,
@@ -87,15 +87,36 @@ export function checkSeccomp(c: Libc = loadLibc(), flags = 0, program?: readonly
   }
 }
 
-/** Compiles a policy for the running architecture (or passes a program through). */
-export function programOf(input: Policy | readonly Insn[]): readonly Insn[] {
+/**
+ * Compiles a policy for the running architecture (or passes a program through). A policy that lists
+ * architectures but not this one is refused (checkNativeListed); one that lists none is for this machine.
+ */
+export function programOf(input: Policy | readonly Insn[], done = "installed"): readonly Insn[] {
   if (Array.isArray(input)) return input as readonly Insn[];
   const policy = input as Policy;
-  const native = nativeArch();
-  const arches = policy.architectures.includes(native)
-    ? policy.architectures
-    : [native, ...policy.architectures];
+  checkNativeListed(policy, done);
+  const arches = policy.architectures.length ? policy.architectures : [nativeArch()];
   return compile({ ...policy, architectures: arches }, { stats: false }).program;
+}
+
+/**
+ * Refuses a policy that lists architectures but not the one this process runs on. Installed here, every
+ * call — sysfence's own next one, then the program's — would get its badArchAction (kill by default): the
+ * policy is for another machine, and `compile`/`emu` answer this machine's calls the same way. x32 is its
+ * own ABI: a policy listing x32 does not list x86_64, though both share AUDIT_ARCH_X86_64.
+ */
+export function checkNativeListed(policy: Policy, done = "installed", native: ArchName = nativeArch()): void {
+  const listed = policy.architectures;
+  if (listed.length === 0 || listed.includes(native)) return;
+  const where = policy.source ? `${policy.source}: ` : "";
+  const x32 =
+    listed.includes("x32") && native === "x86_64"
+      ? " (x32 is a separate ABI: listing it does not cover x86_64 calls)"
+      : "";
+  throw new SysfenceError(
+    "E_POLICY_INVALID",
+    `${where}the policy lists the architectures ${listed.join(", ")} but not ${native}, which this machine runs${x32}; here every call, sysfence's own included, would get its badArchAction (${formatAction(policy.badArchAction)}). Add ${native} to its architectures (or remove the key: the default is this machine's), or use the policy where it is meant (on ${listed.join(" or ")}). Nothing was ${done}.`,
+  );
 }
 
 const flagsOf = (options: InstallOptions) =>

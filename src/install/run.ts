@@ -52,7 +52,7 @@ export function execUnderPolicy(
   options: { log?: boolean; execGuard?: Action; arches?: ArchName[] } = {},
 ): never {
   const path = resolveCommand(argv[0]);
-  const program = programOf(policy);
+  const program = programOf(policy, "run");
   const c = loadLibc();
   const flags = { log: options.log };
   // The exec's memory is built here, so the guard can name the exact pointers the kernel will see.

@@ -57,7 +57,7 @@ function processOf(pid: number): { exe: string; tids: number[]; cmdline: string[
 export async function recordAttached(
   pid: number,
   options: AttachOptions = {},
-): Promise<{ profile: Profile; engine: Engine; why: string }> {
+): Promise<{ profile: Profile; engine: Engine; why: string; warnings: string[] }> {
   if (!Number.isInteger(pid) || pid <= 0 || !alive(pid))
     throw new SysfenceError("E_USAGE", `--pid ${pid}: no such process; give the pid of a running program.`);
   const requested = parseEngine(options.engine, "engine");
@@ -131,11 +131,21 @@ export async function recordAttached(
       endedAt: new Date().toISOString(),
       phaseText: ATTACHED,
     });
+    // nothing seen from a process that was running is never a complete recording: it was idle the whole
+    // window, or the engine did not see it (the bpf engine once missed processes in a PID namespace)
+    const warnings: string[] = [];
+    const calls = Object.values(profile.syscalls).reduce((n, c) => n + c.setup + c.work, 0);
+    if (calls === 0) {
+      profile.complete = false;
+      warnings.push(
+        `no calls were seen from process ${pid} or its descendants (${engine} engine): it made none in the window, or the engine could not see it. The profile is marked incomplete; record for longer, while the process works, or with another --engine.`,
+      );
+    }
     for (const proc of profile.processes) {
       const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
       if (id) proc.buildId = id;
     }
-    return { profile, engine, why };
+    return { profile, engine, why, warnings };
   } finally {
     for (const t of timers) clearTimeout(t);
     for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(s, onSignal);

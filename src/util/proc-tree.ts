@@ -1,6 +1,6 @@
 // Process trees from /proc: a recording's program and everything it started.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Parent pid and process group of a live process, or undefined when it is gone. */
 export function procStat(
@@ -121,4 +121,27 @@ function childrenWalk(root: number): number[] | undefined {
     }
   }
   return out;
+}
+
+/** The inode of the initial PID namespace (PROC_PID_INIT_INO, include/linux/proc_ns.h). */
+const INITIAL_PID_NS = "pid:[4026531836]";
+
+/**
+ * Which PID namespace this process and its /proc are in: "initial" (pids are the kernel's global ones, as
+ * its tracepoints report them), "own" (a container or `unshare -p`: /proc shows this namespace's pids), or
+ * "foreign" (/proc was mounted for another namespace than this process's: its pids are neither).
+ */
+export function pidNamespace(): "initial" | "own" | "foreign" {
+  let self = "";
+  try {
+    self = readlinkSync("/proc/self");
+  } catch {
+    // no /proc, or one of a namespace this process is not in (its /proc/self leads nowhere)
+  }
+  if (self !== String(process.pid)) return "foreign";
+  try {
+    return readlinkSync("/proc/self/ns/pid") === INITIAL_PID_NS ? "initial" : "own";
+  } catch {
+    return "initial"; // a kernel without PID namespaces has only the one
+  }
 }

@@ -28,7 +28,7 @@ export function registerAnalyze(program: Command, io: CliIO): void {
       "a recording (sysfence record; repeatable): libraries it saw opened are analysed as dlopened",
       (v: string, all: string[] = []) => [...all, v],
     )
-    .option("--no-cache", "analyse every library afresh (the cache is keyed by build-id)")
+    .option("--no-cache", "analyse every library afresh (the cache is keyed by content)")
     .action(async (file: string, opts: AnalyzeOpts) => {
       if (opts.arch !== undefined && opts.arch !== "x86_64" && opts.arch !== "aarch64")
         throw new UsageError(`--arch '${opts.arch}': sysfence analyses x86_64 and aarch64 programs.`);

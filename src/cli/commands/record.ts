@@ -97,6 +97,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         output = opts.output ?? defaultOutput(exe);
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         const r = await recordAttached(pid, { engine: requested, durationSeconds: duration, focus });
+        for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
         if (!opts.quiet)
           io.stderr(
             `sysfence record: attached to ${pid} with ${r.engine} (${r.why}); no start-up phase: merge with a recording of a launch before 'sysfence run' starts it\n`,

@@ -85,6 +85,8 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   });
   if (opts.dryRun) {
     const { compile } = await import("../../compile/compile.js");
+    const { checkNativeListed } = await import("../../install/install.js");
+    checkNativeListed(policy, "run");
     const r = compile(policy, { stats: false });
     io.stdout(
       `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
@@ -101,7 +103,7 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   if (cacheKey) {
     const { openProgramCache } = await import("../../install/program-cache.js");
     const { programOf } = await import("../../install/install.js");
-    const program = programOf(policy);
+    const program = programOf(policy, "run");
     const cache = cacheNote ? { note: cacheNote } : openProgramCache(true);
     if ("put" in cache) cache.put(cacheKey, { program, launch });
     else if (cache.note) io.stderr(`sysfence run: ${cache.note}; the policy was compiled afresh.\n`);

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
-import { withParentDeathSignal } from "../../../util/proc-tree.js";
+import { pidNamespace, withParentDeathSignal } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
@@ -92,9 +92,20 @@ class BpftraceTracer implements LaunchTracer {
     this.pid = pid;
     const out = new BpfOutput(this.builder);
     this.out = out;
-    if (this.running) for (const p of this.running) out.seed(p.pid, p.exe, p.parent);
+    // in a PID namespace the running processes' pids (from its /proc) are mapped by bpftrace (script.ts)
+    const where = this.running ? pidNamespace() : "initial";
+    if (where === "foreign")
+      throw new SysfenceError(
+        "E_USAGE",
+        `record --pid with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes bpftrace sees. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
+      );
+    const namespaced = where === "own";
+    if (this.running)
+      for (const p of this.running)
+        if (namespaced) out.expect(p.pid, p.exe, p.parent);
+        else out.seed(p.pid, p.exe, p.parent);
     else out.seed(pid, this.command);
-    const seed = this.running ? { tgids: this.running.map((p) => p.pid) } : undefined;
+    const seed = this.running ? { tgids: this.running.map((p) => p.pid), namespaced } : undefined;
     // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
     const args = ["-B", "line", "-e", bpftraceScript(this.phase, nativeArch(), seed), String(pid)];
     const [cmd, cmdArgs] = withParentDeathSignal("bpftrace", args, "INT");

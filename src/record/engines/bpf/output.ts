@@ -17,8 +17,11 @@ function unpack(k0: string, k1: string): [number, number, number, number] {
   return [Number(a >> 32n), Number(a & 0xffffffffn), Number(b >> 32n), Number(b & 0xffffffffn)];
 }
 
-/** A line bpftrace streams while tracing: a fork, exec or exit (never a map line, which starts with "@"). */
-export const EVENT_LINE = /^[FEX] \d/;
+/**
+ * A line bpftrace streams while tracing: a fork, exec, exit or a namespaced seed's pid (never a map line,
+ * which starts with "@").
+ */
+export const EVENT_LINE = /^[FEXS] \d/;
 
 /** The bpf adapter: what bpftrace printed, turned into the decoded event model (events.ts) for the builder. */
 export class BpfOutput {
@@ -56,6 +59,17 @@ export class BpfOutput {
     if (parent !== undefined) this.parents.set(pid, parent);
   }
 
+  /**
+   * A process known before tracing began by its pid in sysfence's PID namespace, not the initial one the
+   * kernel's tracepoints count in: seeded under its initial-namespace pid when bpftrace maps it ("S" line).
+   */
+  expect(nsPid: number, exe: string, parent?: number): void {
+    this.expected.set(nsPid, { exe, parent });
+  }
+  private readonly expected = new Map<number, { exe: string; parent?: number }>();
+  /** Namespaced seeds mapped so far: pid in sysfence's namespace → pid in the initial one. */
+  readonly mapped = new Map<number, number>();
+
   /** Resolves once process pid's exit has been streamed, or after ms (an event lost is counted as lost). */
   exitSeen(pid: number, ms: number): Promise<void> {
     if (this.exited.has(pid)) return Promise.resolve();
@@ -75,6 +89,22 @@ export class BpfOutput {
     const lost = /Lost (\d+) events/.exec(line);
     if (lost) {
       this.lostEvents += Number(lost[1]);
+      return;
+    }
+    const seeded = /^S (\d+) (\d+)$/.exec(line);
+    if (seeded) {
+      const [nsPid, pid] = [Number(seeded[1]), Number(seeded[2])];
+      const known = this.expected.get(nsPid);
+      if (!known || this.mapped.has(nsPid)) return; // (two threads may map it at once)
+      this.mapped.set(nsPid, pid);
+      this.exes.set(`${pid}:0`, known.exe);
+      if (!this.current.has(pid)) this.current.set(pid, 0);
+      // parents by their initial-namespace pids, as far as they are mapped (the recorded root's is outside)
+      const parent = known.parent === undefined ? undefined : this.mapped.get(known.parent);
+      if (parent !== undefined) this.parents.set(pid, parent);
+      for (const [child, c] of this.expected)
+        if (c.parent === nsPid && this.mapped.has(child))
+          this.parents.set(this.mapped.get(child) as number, pid);
       return;
     }
     const f = /^F (\d+) (\d+) (\d+) (\d+)$/.exec(line);

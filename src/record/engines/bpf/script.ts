@@ -19,9 +19,49 @@ const valueArgs = () => VALUE_ARGS.entries();
 const PROCESS_KEY = "((uint64)pid << 32) | (uint64)(uint32)$s";
 const THREAD_KEY = "((uint64)tid << 32) | (uint64)(uint32)$id";
 
-/** Processes already running (record --pid): traced from the start, and all their calls are work. */
+/**
+ * Processes already running (record --pid): traced from the start, and all their calls are work. With
+ * `namespaced`, the tgids are pids in bpftrace's own PID namespace (sysfence runs in a container or under
+ * `unshare -p`), while the kernel's tracepoints and bpftrace's pid builtin give pids in the initial one.
+ */
 export interface BpfSeed {
   tgids: readonly number[];
+  namespaced?: boolean;
+}
+
+/**
+ * The struct upid of a struct pid at level $lvl (struct pid ends with numbers[level + 1], an array bpftrace
+ * 0.17 cannot index: its address is taken past the struct's size).
+ */
+const upidAt = (pid: string, lvl: string) =>
+  `(struct upid *)((uint64)${pid} + sizeof(struct pid) + ${lvl} * sizeof(struct upid))`;
+
+/**
+ * Namespaced seeds: BEGIN notes bpftrace's namespace (its level and struct pid_namespace) and the wanted
+ * pids; a call from a process not yet traced whose thread-group leader has a wanted pid in that namespace
+ * starts its tracing, under its initial-namespace pid, and streams "S NSPID PID" so the adapter knows it.
+ * A process is mapped at its first call in the recording (one that makes none has nothing to count).
+ */
+function namespacedSeed(seed: BpfSeed): { begin: string; enter: string; end: string } {
+  const want = seed.tgids.map((g) => `@want[${g}] = 1;`).join(" ");
+  return {
+    begin: `@lvl = curtask->thread_pid->level; $me = ${upidAt("curtask->thread_pid", "@lvl")}; @pidns = (uint64)$me->ns; ${want}`,
+    enter: `
+  if ($s == 0) {
+    $gp = curtask->group_leader->thread_pid;
+    if ($gp->level >= @lvl) {
+      $u = ${upidAt("$gp", "@lvl")};
+      $nr = $u->nr;
+      if ((uint64)$u->ns == @pidns && @want[$nr]) {
+        delete(@want[$nr]);
+        $s = 3;
+        @st[pid] = 3;
+        printf("S %d %d\\n", $nr, pid);
+      }
+    }
+  }`,
+    end: " clear(@want); clear(@lvl); clear(@pidns);",
+  };
 }
 
 /**
@@ -65,7 +105,8 @@ export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: Bpf
     if (@t0 == 0) { @t0 = nsecs; }
     if (($s & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { $s = $s | 1; @st[pid] = $s; }`
       : "";
-  const begin = seed ? seed.tgids.map((g) => `@st[${g}] = 3;`).join(" ") : "@st[$1] = 6;";
+  const ns = seed?.namespaced ? namespacedSeed(seed) : undefined;
+  const begin = ns ? ns.begin : seed ? seed.tgids.map((g) => `@st[${g}] = 3;`).join(" ") : "@st[$1] = 6;";
   // the launcher's other threads (Node's) run until its exec ends them: not the program's calls
   const ours = "(($s & 4) == 0 || tid == pid)";
   return `
@@ -95,7 +136,7 @@ tracepoint:sched:sched_process_exit /@st[pid]/ {
   }
 }
 tracepoint:raw_syscalls:sys_enter {
-  $s = @st[pid];
+  $s = @st[pid];${ns?.enter ?? ""}
   if ($s != 0 && ${ours}) {
     // (ctx fields read once into variables: the kernel's verifier refuses bpftrace's re-derived ctx pointers)
     $id = args->id;${delay}
@@ -124,7 +165,7 @@ tracepoint:raw_syscalls:sys_exit {
       : ""
   }
 }
-END { clear(@st); clear(@img);${phase.kind === "delay" ? " clear(@t0);" : ""} }
+END { clear(@st); clear(@img);${phase.kind === "delay" ? " clear(@t0);" : ""}${ns?.end ?? ""} }
 `;
 }
 
