@@ -1,6 +1,7 @@
 import type { Diagnostic } from "../errors.js";
 import { launchGuard, logOnly } from "../install/run-policy.js";
 import type { Policy } from "../policy/model.js";
+import { refuseWorkPhase } from "../policy/phase.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
 import { cLauncher } from "./c-launcher.js";
 import { checkCFunctionName } from "./c-name.js";
@@ -45,6 +46,12 @@ export interface Exported {
 /** Writes `policy` for another engine, with what its launcher needs. */
 export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
   const launcher = chooseLauncher(format, o.launcher);
+  // a container runtime, systemd or a launcher starts the program under the filter: a work-phase policy kills it
+  if (launcher !== "none" || format === "oci" || format === "k8s")
+    refuseWorkPhase(
+      policy,
+      `export --format ${format} (launched by ${launcher === "none" ? "the container runtime" : launcher})`,
+    );
   const base = o.log ? logOnly(policy) : policy;
   const launched = withLauncher(base, launcher, {
     noNewPrivileges: o.noNewPrivileges,

@@ -215,6 +215,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       ? { flags: ["log" as const] }
       : {}),
     ...(o.reachable ? { analysis: { programs: o.programs ?? [], unresolved: o.unresolved ?? 0 } } : {}),
+    ...(sel.phase === "work" ? { phase: "work" as const } : {}),
   };
   const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
   const allowed = new Set(allowRulesAll.flatMap((r) => r.names)).size;
@@ -236,7 +237,11 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     );
   if (sel.phase === "work")
     notes.push(
-      "work-phase policy: install it after start-up (lockdown(), or the program's own seccomp call); `sysfence run` needs --phase all",
+      "work-phase policy (phase: work): install it after start-up (lockdown(), or the program's own seccomp call); sysfence run and the launching exports refuse it — generate without --phase work for those",
+    );
+  else if (sel.phased)
+    notes.push(
+      "the profiles have a work phase (record --after); this policy covers start-up too, for sysfence run and the exports — generate --phase work for lockdown() after start-up",
     );
   const header = headerLines(profiles, o, sel.phase, mode, stats, arch);
   return { policy, text: policyText(policy, header), phase: sel.phase, notes, warnings, stats };
@@ -401,6 +406,7 @@ export function policyText(policy: Policy, header: string[]): string {
   out.push(`badArchAction: ${q(formatAction(policy.badArchAction))}`);
   out.push(`architectures: [${policy.architectures.join(", ")}]`);
   if (policy.flags?.length) out.push(`flags: [${policy.flags.join(", ")}]`);
+  if (policy.phase) out.push(`phase: ${policy.phase}`);
   if (policy.analysis)
     out.push(
       `analysis: { programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved} }`,

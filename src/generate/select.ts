@@ -8,7 +8,7 @@ export type ThreadRole = "main" | "workers" | "all";
 
 /** What to take from the profiles. */
 export interface Selection {
-  /** undefined: the work phase when every profile has one, else all. */
+  /** undefined: all (a policy sysfence run can start the program under); work only when asked. */
   phase?: "work" | "all";
   exe?: string[];
   threadRole?: ThreadRole;
@@ -54,7 +54,7 @@ export function selectCalls(profiles: readonly Profile[], sel: Selection = {}): 
       `the profiles were recorded on different architectures (${[...arches].join(", ")}); generate one policy per architecture.`,
     );
   const withBoundary = profiles.filter((p) => p.phaseBoundary).length;
-  const phase = sel.phase ?? (withBoundary === profiles.length ? "work" : "all");
+  const phase = sel.phase ?? "all";
   const notes: string[] = [];
   if (phase === "work" && withBoundary < profiles.length)
     throw new SysfenceError(

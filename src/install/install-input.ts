@@ -214,7 +214,16 @@ function checkTier(x: unknown, where: string): RuleTier {
 
 /** A Policy object from a caller (parsePolicy's output, or built by hand with action texts). */
 export function checkPolicyObject(x: Record<string, unknown>, where: string): Policy {
-  const known = ["defaultAction", "badArchAction", "architectures", "rules", "flags", "analysis", "source"];
+  const known = [
+    "defaultAction",
+    "badArchAction",
+    "architectures",
+    "rules",
+    "flags",
+    "analysis",
+    "phase",
+    "source",
+  ];
   for (const k of Object.keys(x))
     if (!known.includes(k))
       bad(
@@ -257,6 +266,7 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
     rules: rules.map((r, i) => checkRule(r, `${where}.rules[${i}]`)),
     ...(flags.length ? { flags } : {}),
     ...(x.analysis !== undefined ? { analysis: checkAnalysis(x.analysis, `${where}.analysis`) } : {}),
+    ...(x.phase === "work" || x.phase === "all" ? { phase: x.phase } : {}),
     source: typeof x.source === "string" ? x.source : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
+import { refuseWorkPhase } from "../policy/phase.js";
 import { referenceDecide } from "../policy/reference.js";
 import { ARCHES, type ArchName, nativeArch } from "../syscalls/arches.js";
 import { groupNames, isGroup } from "../syscalls/groups.js";
@@ -90,6 +91,7 @@ export function checkSpec(spec: readonly string[]): void {
 /** Builds the policy `run` installs from a spec, an optional policy file, presets and flags. */
 export function buildRunPolicy(o: RunPolicyOptions): Policy {
   checkSpec(o.spec);
+  if (o.base) refuseWorkPhase(o.base, "sysfence run");
   const presetRules = (o.presets ?? []).flatMap((p) => {
     const preset = PRESETS[p];
     if (!preset)

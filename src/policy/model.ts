@@ -90,6 +90,11 @@ export interface Policy {
   flags?: "log"[];
   /** What static analysis (generate --static) looked at: the programs and its reached unknown sites. */
   analysis?: { programs: string[]; unresolved: number };
+  /**
+   * "work": made from the work phase only (generate --phase work) — for lockdown() or a program that installs
+   * it after start-up; `run` and the launching exports refuse it (it would kill the program at start).
+   */
+  phase?: "work" | "all";
   /** Where it was read from, for messages. */
   source?: string;
 }

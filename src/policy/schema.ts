@@ -76,6 +76,12 @@ function build(z: typeof Z) {
         .strict()
         .optional()
         .describe("written by generate --static: what the static tiers rest on"),
+      phase: z
+        .enum(["work", "all"])
+        .optional()
+        .describe(
+          "work: made from the work phase (generate --phase work), for lockdown(); run and the launching exports refuse it",
+        ),
       syscalls: z.array(Rule),
     })
     .strict();
@@ -89,6 +95,7 @@ export interface PolicyFile {
   architectures?: string[];
   flags?: "log"[];
   analysis?: { programs: string[]; unresolved: number };
+  phase?: "work" | "all";
   syscalls: {
     names?: string[];
     name?: string;

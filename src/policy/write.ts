@@ -12,6 +12,7 @@ export function policyToYaml(policy: Policy, header?: string): string {
     architectures: policy.architectures,
     ...(policy.flags?.length ? { flags: policy.flags } : {}),
     ...(policy.analysis ? { analysis: policy.analysis } : {}),
+    ...(policy.phase ? { phase: policy.phase } : {}),
     syscalls: policy.rules.map((r) => ({
       names: r.names,
       action: formatAction(r.action),

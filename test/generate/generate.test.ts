@@ -223,7 +223,7 @@ describe("generate: a policy from a profile", () => {
     assert.throws(() => generatePolicy([server], { errno: { nosuchcall: 1 } }), /no syscall 'nosuchcall'/);
   });
 
-  it("phases: the work phase by default when recorded with --after; --phase all adds the set-up calls", () => {
+  it("phases: a launch-ready policy by default even when recorded with --after; --phase work writes phase: work", () => {
     const phased = syntheticProfile(
       {
         read: { setup: 3, work: 5 },
@@ -233,13 +233,18 @@ describe("generate: a policy from a profile", () => {
       },
       { boundary: "listen" },
     );
-    const work = generatePolicy([phased]);
+    const work = generatePolicy([phased], { phase: "work" });
     assert.equal(work.phase, "work");
+    assert.equal(work.policy.phase, "work");
+    assert.equal(parsePolicy(work.text, { file: "w.yaml" }).policy.phase, "work", "written and read back");
     assert.ok(!allows(work.policy, "bind"), "bind happened only in set-up");
     assert.ok(allows(work.policy, "accept4"));
     assert.ok(work.notes.some((n) => /work-phase policy/.test(n)));
-    const all = generatePolicy([phased], { phase: "all" });
+    const all = generatePolicy([phased]);
+    assert.equal(all.phase, "all");
+    assert.equal(all.policy.phase, undefined);
     assert.ok(allows(all.policy, "bind"));
+    assert.ok(all.notes.some((n) => /covers start-up too/.test(n)));
     assert.throws(
       () => generatePolicy([syntheticProfile({ read: {} })], { phase: "work" }),
       /--phase work needs profiles recorded with --after/,

@@ -121,6 +121,7 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
     rules,
     ...(raw.flags?.length ? { flags: [...new Set(raw.flags)] } : {}),
     ...(raw.analysis ? { analysis: raw.analysis } : {}),
+    ...(raw.phase ? { phase: raw.phase } : {}),
     source: doc.file,
   };
   throwIfErrors(diags, doc.file);
