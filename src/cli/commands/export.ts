@@ -122,6 +122,10 @@ export function registerExport(program: Command, io: CliIO): void {
         policy = importBpf(await loadBpf(file), file === "-" ? "<stdin>" : file);
       } else policy = (await loadPolicy(file, opts, io)).policy;
       const text = policyToYaml(policy, `Imported by sysfence from ${file}`);
+      // what is written must mean what was read: read it back and ask both the same calls
+      const { checkRoundTrip } = await import("../../policy/round-trip.js");
+      const { parsePolicy } = await import("../../policy/parse.js");
+      checkRoundTrip(policy, text, (t) => parsePolicy(t, { file: "<written policy>" }).policy, file);
       if (opts.output) writeOutput(opts.output, text, io);
       if (opts.json) {
         const { toJson } = await import("../io.js");
