@@ -1,5 +1,5 @@
-import { SysfenceError } from "../errors.js";
 import { programTooBig } from "../bpf/insn.js";
+import { SysfenceError } from "../errors.js";
 import { readUpTo } from "../util/read-input.js";
 import { readBpfPolicy } from "./formats/bpf.js";
 import { detectFormat, type PolicyFormat } from "./formats/detect.js";
