@@ -350,7 +350,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
       if (startSet.has(t.local)) {
         p.fns.push(fnOf(t.local));
         if (initSlots.has(r.offset)) roots.add(fnOf(t.local));
-      } else if (inExec(t.local)) p.fns.push(fnOf(t.local));
+      } else if (inExec(t.local) && fnOf(t.local) >= 0) p.fns.push(fnOf(t.local));
       else if (inData(t.local)) {
         const q = partOf(t.local);
         if (q >= 0) p.parts.push(q);
@@ -413,11 +413,19 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
           if (t?.name !== undefined) {
             imports.add(t.name);
             if (k === K_CALL) pushArgs(ff, t.name, argConstants(code, isa, preds, first, i));
-          } else if (t?.local !== undefined && inExec(t.local)) calls.add(fnOf(t.local));
+          } else if (t?.local !== undefined && inExec(t.local)) {
+            if (fnOf(t.local) >= 0) calls.add(fnOf(t.local));
+            else ff.unresolved++;
+          }
         } else if (inExec(target)) {
           const callee = fnOf(target);
-          calls.add(callee);
-          localCalls.push([f, i, callee, k !== K_CALL]);
+          // code before the first function start (a damaged or unusual file): nothing is known of it, so
+          // the call is counted as unresolved (the result says it is partial) rather than followed
+          if (callee < 0) ff.unresolved++;
+          else {
+            calls.add(callee);
+            localCalls.push([f, i, callee, k !== K_CALL]);
+          }
         }
         continue;
       }
@@ -428,9 +436,11 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
       if (t?.name !== undefined) {
         imports.add(t.name);
         if (k === K_ICALL) pushArgs(ff, t.name, argConstants(code, isa, preds, first, i));
-      } else if (t?.local !== undefined && inExec(t.local)) refs.add(fnOf(t.local));
-      else if (startSet.has(ref) || (inExec(ref) && fnOf(ref) !== f)) refs.add(fnOf(ref));
-      else if (inData(ref)) {
+      } else if (t?.local !== undefined && inExec(t.local)) {
+        if (fnOf(t.local) >= 0) refs.add(fnOf(t.local));
+      } else if (startSet.has(ref) || (inExec(ref) && fnOf(ref) !== f)) {
+        if (fnOf(ref) >= 0) refs.add(fnOf(ref));
+      } else if (inData(ref)) {
         const p = partOf(ref);
         if (p >= 0) dataRefs.add(p);
       }

@@ -1,4 +1,5 @@
 import { SysfenceError } from "../errors.js";
+import { BPF_MAXINSNS, MAX_INSNS_PER_PATH } from "./opcodes.js";
 
 /** One classic BPF instruction, as struct sock_filter: { __u16 code; __u8 jt; __u8 jf; __u32 k; }. */
 export interface Insn {
@@ -27,6 +28,17 @@ export function encodeProgram(program: readonly Insn[], littleEndian = true): Bu
     buf.writeUInt8(insn.jf, o + 3);
   });
   return buf;
+}
+
+/** The most bytes a raw seccomp program file can hold: BPF_MAXINSNS instructions. */
+export const MAX_PROGRAM_BYTES = BPF_MAXINSNS * INSN_SIZE;
+
+/** The error for a raw BPF input larger than any program the kernel takes; `size` is "N bytes" or "more than N bytes". */
+export function programTooBig(source: string, size: string): SysfenceError {
+  return new SysfenceError(
+    "E_BPF_INVALID",
+    `${source}: ${size} is more than a seccomp BPF program can be: the kernel takes at most ${BPF_MAXINSNS} instructions (${MAX_PROGRAM_BYTES} bytes) in one program (BPF_MAXINSNS) and ${MAX_INSNS_PER_PATH} over a whole filter stack; check that this is a raw struct sock_filter program.`,
+  );
 }
 
 /** Decodes raw struct sock_filter bytes; the length must be a multiple of 8. */

@@ -46,6 +46,8 @@ export const BPF_TXA = 0x80;
 
 /** BPF_MAXINSNS from include/uapi/linux/bpf_common.h: the kernel refuses longer programs. */
 export const BPF_MAXINSNS = 4096;
+/** MAX_INSNS_PER_PATH from kernel/seccomp.c: the kernel refuses a filter when the stack it joins passes this. */
+export const MAX_INSNS_PER_PATH = 32768;
 /** BPF_MEMWORDS: scratch memory slots. */
 export const BPF_MEMWORDS = 16;
 

@@ -81,6 +81,14 @@ export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<n
     const ex = EXAMPLES[c.name()];
     if (ex?.length) c.addHelpText("after", `\nExamples:\n${ex.map((e) => `  ${e}`).join("\n")}`);
   }
+  // every command's -o is checked before it starts work (util/output-file.ts): not after an hour's recording
+  program.hook("preAction", async (_program, action) => {
+    const output = action.opts().output;
+    if (typeof output === "string" && output !== "-") {
+      const { checkOutputFile } = await import("../util/output-file.js");
+      checkOutputFile(output);
+    }
+  });
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

@@ -1,12 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { release } from "node:os";
-import { decodeProgram, type Insn } from "../bpf/insn.js";
+import { decodeProgram, type Insn, MAX_PROGRAM_BYTES, programTooBig } from "../bpf/insn.js";
 import { type CompileResult, compile } from "../compile/compile.js";
 import { formatDiagnostic } from "../errors.js";
 import { isBinary, type PolicyFormat } from "../policy/formats/detect.js";
+import { MAX_POLICY_BYTES } from "../policy/formats/document.js";
 import type { ParsedPolicy } from "../policy/parse.js";
 import { type ArchName, archInfo } from "../syscalls/arches.js";
-import { inputName, readInput } from "../util/read-input.js";
+import { inputName, readCapped, readUpTo } from "../util/read-input.js";
 import type { CliIO } from "./io.js";
 
 /** Options shared by commands that read a policy. */
@@ -59,14 +59,21 @@ export async function loadAndCompile(
   return { ...result, parsed };
 }
 
-/** True when a file holds raw BPF rather than a policy: binary content (formats/detect.ts row 1) or --input-format bpf. */
+/**
+ * True when a file holds raw BPF rather than a policy: binary content (formats/detect.ts row 1) or
+ * --input-format bpf. Reads at most one policy's worth of bytes (a device or a huge file is not slurped).
+ */
 export async function looksLikeBpf(path: string, inputFormat?: string): Promise<boolean> {
   if (inputFormat !== undefined) return inputFormat === "bpf";
   if (path === "-") return false;
-  return isBinary(await readFile(path).catch(() => Buffer.alloc(0)));
+  const r = await readUpTo(path, MAX_POLICY_BYTES).catch(() => undefined);
+  if (!r) return false; // the policy reader names the error
+  // past the limit only the bytes read can tell; either reader then refuses the size
+  return r.more ? r.bytes.includes(0) : isBinary(r.bytes);
 }
 
-/** Reads a raw BPF file. */
+/** Reads a raw BPF file ('-': standard input), at most one program's worth (BPF_MAXINSNS instructions). */
 export async function loadBpf(path: string): Promise<Insn[]> {
-  return decodeProgram(await readInput(path), inputName(path));
+  const bytes = await readCapped(path, MAX_PROGRAM_BYTES, (size) => programTooBig(inputName(path), size));
+  return decodeProgram(bytes, inputName(path));
 }

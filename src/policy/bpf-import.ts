@@ -1,10 +1,14 @@
 import { Emulator } from "../bpf/emulator.js";
 import type { Insn } from "../bpf/insn.js";
+import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { syscallTable } from "../syscalls/table.js";
 import { decodeActionValue, formatAction } from "./actions.js";
 import type { Action, Policy, Rule } from "./model.js";
+
+/** An AUDIT_ARCH value no architecture has. */
+const FOREIGN = 0x12345678;
 
 const PROBE_ARGS = [
   [0n, 0n, 0n, 0n, 0n, 0n],
@@ -17,9 +21,24 @@ const PROBE_ARGS = [
  * arguments; a program that reads arguments (or the instruction pointer) gets a clear error.
  */
 export function importBpf(program: readonly Insn[], source = "<bpf>"): Policy {
+  // what the kernel would refuse is not a policy: the same checks as seccomp(2) makes, before running it
+  const problems = verifyProgram(program);
+  if (problems.length)
+    throw new SysfenceError(
+      "E_BPF_INVALID",
+      `${source}: the kernel would refuse this program: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more problem(s); 'sysfence disasm ${source}' lists them all)` : ""} Nothing was imported.`,
+    );
   const emu = new Emulator(program);
   const ask = (arch: number, nr: number, args = PROBE_ARGS[0]) => emu.run({ nr, arch, args });
-  const foreign = ask(0x12345678, 0).value;
+  const foreign = ask(FOREIGN, 0).value;
+  // an arch the program checks for: some answer differs from an unknown arch's, or the program takes
+  // another path for it (a policy whose default action is its bad-arch action answers an arch it allows
+  // nothing on like an unknown one, but it still dispatches on it)
+  const handled = (audit: number, nr: number) => {
+    const mine = emu.run({ nr, arch: audit, args: PROBE_ARGS[0] }, { trace: true });
+    const theirs = emu.run({ nr, arch: FOREIGN, args: PROBE_ARGS[0] }, { trace: true });
+    return mine.value !== theirs.value || mine.trace?.join() !== theirs.trace?.join();
+  };
   const arches: ArchName[] = [];
   for (const a of Object.values(ARCHES)) {
     const nr = Object.values(syscallTable(a.name))[0];
@@ -30,8 +49,7 @@ export function importBpf(program: readonly Insn[], source = "<bpf>"): Policy {
       }
       continue;
     }
-    const r = ask(a.audit, nr);
-    if (r.value !== foreign || ask(a.audit, 0x3ffff).value !== foreign) arches.push(a.name);
+    if (handled(a.audit, nr) || handled(a.audit, 0x3ffff)) arches.push(a.name);
   }
   if (arches.length === 0)
     throw new SysfenceError(

@@ -1,8 +1,9 @@
+import { programTooBig } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
-import { readAllStdin } from "../util/read-input.js";
+import { readUpTo } from "../util/read-input.js";
 import { readBpfPolicy } from "./formats/bpf.js";
 import { detectFormat, type PolicyFormat } from "./formats/detect.js";
-import { checkSize, parseTextDocument } from "./formats/document.js";
+import { checkSize, MAX_POLICY_BYTES, parseTextDocument } from "./formats/document.js";
 import { readMobyPolicy, readOciPolicy } from "./formats/oci.js";
 import type { ParsedPolicy } from "./formats/parsed.js";
 import { readSpoPolicy } from "./formats/spo.js";
@@ -52,22 +53,28 @@ export async function readPolicyFile(
   path: string,
   options: Omit<ParseOptions, "file"> = {},
 ): Promise<ParsedPolicy> {
-  const { readFile, stat } = await import("node:fs/promises");
-  let bytes: Uint8Array;
+  const file = path === "-" ? "<stdin>" : path;
+  // at most MAX_POLICY_BYTES + 1 bytes are read: a huge file, /dev/zero or an endless pipe is refused by size
+  let read: Awaited<ReturnType<typeof readUpTo>>;
   try {
-    if (path !== "-") {
-      const st = await stat(path);
-      if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-      if (st.isFile()) checkSize(st.size, path);
-    }
-    bytes = path === "-" ? await readAllStdin((size) => checkSize(size, "<stdin>")) : await readFile(path);
+    read = await readUpTo(path, MAX_POLICY_BYTES);
   } catch (e) {
-    if (e instanceof SysfenceError) throw e;
+    const cause = (e as Error).cause as NodeJS.ErrnoException | undefined;
     throw new SysfenceError(
       "E_IO",
-      `cannot read policy ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
-      { cause: e },
+      `cannot read policy ${path}: ${cause?.code ?? cause?.message ?? (e as Error).message}.`,
+      {
+        cause: e,
+      },
     );
   }
-  return parsePolicy(bytes, { ...options, file: path === "-" ? "<stdin>" : path });
+  if (read.more) {
+    // raw BPF has the kernel's smaller limit; anything else the policy limit
+    if (read.bytes.includes(0) || options.format === "bpf") throw programTooBig(file, sizeOf(read));
+    checkSize(read.size ?? MAX_POLICY_BYTES + 1, file, read.size === undefined);
+  }
+  return parsePolicy(read.bytes, { ...options, file });
 }
+
+const sizeOf = (r: { size?: number }) =>
+  r.size !== undefined ? `${r.size} bytes` : `more than ${MAX_POLICY_BYTES} bytes`;

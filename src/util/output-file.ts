@@ -5,9 +5,12 @@
 // - a regular file is replaced whole: a private temp file (0600, O_EXCL|O_NOFOLLOW) beside it, given the
 //   old file's owner and mode, renamed over it — a symlink on the way stays a symlink;
 // - anything else (a device, a FIFO, our own /proc/self/fd/N) is written in place, never renamed over;
-// - a directory, a missing directory or an unwritable target is one clear error.
+// - a directory, a missing directory or an unwritable target is one clear error, and so is a FIFO nobody
+//   reads (opened non-blocking first: a blocking open would wait for a reader forever);
+// - checkOutputFile() makes these checks before a command starts its work (every -o, record's default).
 import { randomBytes } from "node:crypto";
 import {
+  accessSync,
   closeSync,
   constants,
   fchmodSync,
@@ -26,7 +29,7 @@ import {
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC, O_APPEND } = constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC, O_APPEND, O_NONBLOCK } = constants;
 const MAX_LINKS = 40; // the kernel's limit on links followed in one lookup
 const S_ISVTX = 0o1000;
 
@@ -127,8 +130,38 @@ function writeAll(fd: number, data: Uint8Array): void {
 const bytesOf = (data: string | Uint8Array): Uint8Array =>
   typeof data === "string" ? Buffer.from(data) : data;
 
+/** FIFOs checked before a command's work, kept open until written: their reader must not see an early EOF. */
+const heldFifos = new Map<string, number>();
+
+/**
+ * A FIFO with no reader would block open(O_WRONLY) forever: opened non-blocking first, which fails with
+ * ENXIO then; while that descriptor is open a reader exists, so the blocking open returns at once.
+ */
+function probeFifo(shown: string, path: string): number | undefined {
+  const held = heldFifos.get(path);
+  if (held !== undefined) {
+    heldFifos.delete(path);
+    return held;
+  }
+  try {
+    if (!statSync(path).isFIFO()) return undefined;
+    return openSync(path, O_WRONLY | O_NONBLOCK);
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code === "ENXIO")
+      fail(
+        shown,
+        `${path} is a FIFO that nobody is reading; start its reader first, or give a regular file.`,
+        e,
+      );
+    if (code === "EACCES" || code === "EPERM") fail(shown, "permission denied.", e);
+    fail(shown, `${code}.`, e);
+  }
+}
+
 /** Writes into the existing object at `path` (device, FIFO, a file we may write but not replace). */
 function writeInPlace(shown: string, path: string, data: Uint8Array, flags: number): void {
+  const probe = probeFifo(shown, path);
   let fd: number;
   try {
     fd = openSync(path, O_WRONLY | flags);
@@ -144,6 +177,38 @@ function writeInPlace(shown: string, path: string, data: Uint8Array, flags: numb
     fail(shown, `${errnoOf(e)} while writing.`, e);
   } finally {
     closeSync(fd);
+    if (probe !== undefined) closeSync(probe);
+  }
+}
+
+/**
+ * Checks, before any work, that `path` can be written by writeOutputFile: its directory exists, is a
+ * directory and is writable (or the file itself is), it is not a directory, and a FIFO has a reader. A
+ * command that runs for an hour (record) fails now, not at the end.
+ */
+export function checkOutputFile(path: string): void {
+  const target = resolveTarget(path);
+  if (target.kind === "own-fd") return;
+  if (target.kind === "in-place") {
+    const probe = probeFifo(path, target.path);
+    if (probe !== undefined) heldFifos.set(target.path, probe);
+    else if (!writable(target.path)) fail(path, "permission denied.");
+    return;
+  }
+  const dir = dirname(target.path);
+  if (writable(dir)) return;
+  if (target.kind === "regular" && writable(target.path)) return; // written in place
+  fail(path, `permission denied in ${dir}.`);
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code === "EROFS") fail(path, `${dirname(path)} is on a read-only file system.`, e);
+    return false;
   }
 }
 

@@ -77,6 +77,42 @@ describe("ELF reader on damaged files (fuzz)", { skip: linux }, () => {
     }
     assert.ok(outcomes.refused > 100 && outcomes.ok > 50, JSON.stringify(outcomes));
   });
+  it("a jump to code before every function start (DT_INIT dropped, _start jumps to .init): a partial analysis", () => {
+    // the mutation that crashed objectFacts (functions[-1].wrapperArg): the jump's target is in an
+    // executable section but before the first known function, so fnOf() found no function for it
+    const b = Buffer.from(base);
+    const shoff = Number(b.readBigUInt64LE(40));
+    const sections = Array.from({ length: b.readUInt16LE(60) }, (_, i) => shoff + 64 * i);
+    const dyn = sections.find((o) => b.readUInt32LE(o + 4) === 6); // SHT_DYNAMIC
+    assert.ok(dyn !== undefined);
+    const [off, size] = [Number(b.readBigUInt64LE(dyn + 24)), Number(b.readBigUInt64LE(dyn + 32))];
+    let init = -1;
+    for (let d = off; d < off + size; d += 16)
+      if (b.readBigUInt64LE(d) === 12n) {
+        init = Number(b.readBigUInt64LE(d + 8));
+        b.writeBigUInt64LE(21n, d); // DT_INIT → DT_DEBUG
+      }
+    assert.ok(init > 0, "/bin/true has DT_INIT");
+    const entry = Number(b.readBigUInt64LE(24));
+    const text = sections.find((o) => {
+      const addr = Number(b.readBigUInt64LE(o + 16));
+      return entry >= addr && entry < addr + Number(b.readBigUInt64LE(o + 32));
+    });
+    assert.ok(text !== undefined);
+    const at = entry - Number(b.readBigUInt64LE(text + 16)) + Number(b.readBigUInt64LE(text + 24));
+    b[at] = 0xe9; // jmp rel32 → .init
+    b.writeInt32LE(init - (entry + 5), at + 1);
+    const facts = objectFacts(readElf(b, "mutant"));
+    assert.ok(
+      facts.functions.some((f) => f.unresolved > 0),
+      "the jump into no known function is counted as unresolved",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-elf-"));
+    writeFileSync(join(dir, "mutant"), b);
+    const r = spawnCli(["analyze", "--json", join(dir, "mutant")], { env: { XDG_CACHE_HOME: dir } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).unresolved > 0);
+  });
   it("the CLI: a missing file, a directory, a text file, a truncated program — one line, exit 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-elf-"));
     writeFileSync(join(dir, "text"), "#!/bin/sh\necho hi\n");

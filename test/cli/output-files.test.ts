@@ -35,6 +35,18 @@ function setup(): { dir: string; policy: string } {
   return { dir, policy };
 }
 
+/** Waits (up to 10 s) until process `pid` is blocked opening a FIFO for reading (wchan wait_for_partner). */
+async function readerWaiting(pid: number | undefined): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/wchan`, "utf8").includes("wait_for_partner")) return;
+    } catch {
+      // not yet there
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const noTemps = (dir: string) =>
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.endsWith(".tmp")),
@@ -185,6 +197,7 @@ describe("output files (real file system, root)", { skip }, () => {
     const fifo = join(dir, "fifo");
     assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
     const reader = spawn("cat", [fifo]);
+    await readerWaiting(reader.pid);
     let got = "";
     reader.stdout.on("data", (d) => {
       got += d;
@@ -195,6 +208,53 @@ describe("output files (real file system, root)", { skip }, () => {
     await done;
     assert.equal(JSON.parse(got).defaultAction, "SCMP_ACT_ERRNO");
     assert.ok(lstatSync(fifo).isFIFO());
+  });
+
+  it("a FIFO nobody reads is refused at once, before a recorded program runs (it used to block forever)", () => {
+    const { dir, policy } = setup();
+    const fifo = join(dir, "fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    const r = sysfence(["export", policy, "--format", "oci", "-o", fifo]);
+    assert.equal(r.error, undefined, "did not block");
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /cannot write .*fifo: .*fifo is a FIFO that nobody is reading; start its reader first/,
+    );
+    const marker = join(dir, "ran");
+    const rec = sysfence(["record", "-o", fifo, "--", "touch", marker]);
+    assert.equal(rec.status, 1, rec.stderr);
+    assert.match(rec.stderr, /is a FIFO that nobody is reading/);
+    assert.throws(() => statSync(marker), /ENOENT/, "the program was not run");
+  });
+
+  it("record checks -o (and its default output) before running the program", () => {
+    const { dir } = setup();
+    const marker = join(dir, "ran");
+    for (const [out, why] of [
+      ["/nonexistent/x", /cannot write \/nonexistent\/x: the directory \/nonexistent does not exist/],
+      [dir, /it is a directory; give a file name/],
+      [join(dir, "ran-not/x.json"), /does not exist/],
+    ] as const) {
+      const r = sysfence(["record", "-o", out, "--", "touch", marker]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, why);
+      assert.throws(() => statSync(marker), /ENOENT/, `the program was not run (-o ${out})`);
+    }
+    // no -o: the default output in a read-only working directory (a read-only bind mount is not set up
+    // here; a missing one is the same check) — the profile file is decided and checked first
+    const gone = join(dir, "gone");
+    mkdirSync(gone);
+    const r = spawnSync(
+      "sh",
+      [
+        "-c",
+        `cd "${gone}" && rmdir "${gone}" && exec "${process.execPath}" "${CLI}" record -- touch "${marker}"`,
+      ],
+      { encoding: "utf8", timeout: 20000 },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.throws(() => statSync(marker), /ENOENT/, "the program was not run (default output)");
   });
 
   it("a new file gets the umask's mode; its temp file was never readable by others", () => {

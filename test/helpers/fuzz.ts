@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { compile } from "../../src/compile/compile.js";
 import { SysfenceError } from "../../src/errors.js";
 import { exportBpf } from "../../src/export/bpf.js";
@@ -36,6 +37,8 @@ export interface FuzzTarget {
   name: string;
   seeds: Uint8Array[];
   file: string;
+  /** JSON seeds: half the mutations are structural (a value replaced, a key added or removed). */
+  json?: boolean;
   read(input: Uint8Array): void;
 }
 
@@ -93,6 +96,30 @@ export function fuzzTargets(): FuzzTarget[] {
       file: "p.yaml",
       seeds: [enc(exportK8s(server).text.split("---")[0])],
       read: readPolicy("p.yaml"),
+    },
+    {
+      // the same resource as JSON (kubectl get -o json), so the structural mutations reach its values
+      name: "spo-json",
+      file: "p.json",
+      seeds: [enc(JSON.stringify(parseYaml(exportK8s(server).text.split("---")[0])))],
+      json: true,
+      read: readPolicy("p.json"),
+    },
+    {
+      // a runtime bundle's config.json: the profile at linux.seccomp (as a Kubelet/CRI runtime writes it)
+      name: "oci-config",
+      file: "config.json",
+      seeds: [
+        enc(
+          JSON.stringify({
+            ociVersion: "1.2.0",
+            process: { args: ["/bin/true"] },
+            linux: { seccomp: JSON.parse(exportOci(server).text) },
+          }),
+        ),
+      ],
+      json: true,
+      read: readPolicy("config.json"),
     },
     { name: "systemd", file: "p.conf", seeds: [enc(exportSystemd(server).text)], read: readPolicy("p.conf") },
     {
@@ -224,8 +251,9 @@ export function rng(seed: number): (n: number) => number {
 }
 
 /** One mutation of an input: bytes, tokens, slices, or (for JSON) a replaced value. */
-export function mutate(input: Uint8Array, rand: (n: number) => number): Uint8Array {
+export function mutate(input: Uint8Array, rand: (n: number) => number, json = false): Uint8Array {
   const b = Buffer.from(input);
+  if (json && rand(2) === 0) return jsonMutation(b, rand, true) ?? b;
   const at = () => rand(b.length + 1);
   switch (rand(8)) {
     case 0: {
@@ -262,6 +290,9 @@ export function mutate(input: Uint8Array, rand: (n: number) => number): Uint8Arr
   }
 }
 
+/** Stands for an integer no double holds (written as digits after JSON.stringify). */
+const HUGE = "\u0000huge";
+
 const VALUES: unknown[] = [
   null,
   true,
@@ -290,37 +321,80 @@ const VALUES: unknown[] = [
   "@default",
   "__proto__",
   { caps: "CAP_SYS_ADMIN" },
+  HUGE,
 ];
 
-/** Replaces one node of a JSON document with another value (undefined when the input is not JSON). */
-function jsonMutation(b: Buffer, rand: (n: number) => number): Buffer | undefined {
+/** Keys a mutation adds: those one reader knows and another must ignore or refuse, whatever their value. */
+const KEYS = [
+  "archMap",
+  "architectures",
+  "includes",
+  "excludes",
+  "name",
+  "comment",
+  "apiVersion",
+  "ociVersion",
+  "errnoRet",
+  "defaultErrnoRet",
+  "args",
+  "flags",
+  "baseProfileName",
+  "disabled",
+  "subArchitectures",
+];
+
+/**
+ * Replaces, removes or adds one node of a JSON document (undefined when the input is not JSON). The node is
+ * any node alike, or with `shallow` one found by a random descent from the root (stopping a third of the
+ * time at each level), so that top-level keys (apiVersion, archMap) are mutated as often as deep ones.
+ */
+function jsonMutation(b: Buffer, rand: (n: number) => number, shallow = false): Buffer | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(b.toString("utf8"));
   } catch {
     return undefined;
   }
+  const isNode = (v: unknown): v is Record<string, unknown> | unknown[] =>
+    v !== null && typeof v === "object";
   const nodes: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
+  const maps: Record<string, unknown>[] = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v))
       v.forEach((x, i) => {
         nodes.push({ parent: v, key: i });
         walk(x);
       });
-    else if (v && typeof v === "object")
+    else if (isNode(v)) {
+      maps.push(v as Record<string, unknown>);
       for (const [k, x] of Object.entries(v)) {
-        nodes.push({ parent: v as Record<string, unknown>, key: k });
+        nodes.push({ parent: v, key: k });
         walk(x);
       }
+    }
   };
-  walk(doc);
+  if (shallow) {
+    let at: unknown = doc;
+    while (isNode(at)) {
+      const keys = Array.isArray(at) ? at.map((_, i) => i) : Object.keys(at);
+      if (!Array.isArray(at)) maps.push(at as Record<string, unknown>);
+      if (!keys.length) break;
+      const key = keys[rand(keys.length)];
+      nodes.push({ parent: at, key });
+      if (rand(3) === 0) break;
+      at = (at as Record<string | number, unknown>)[key];
+    }
+  } else walk(doc);
   if (!nodes.length) return undefined;
-  const n = nodes[rand(nodes.length)];
+  const n = shallow ? nodes[nodes.length - 1] : nodes[rand(nodes.length)];
   const v = VALUES[rand(VALUES.length)];
-  if (rand(4) === 0 && !Array.isArray(n.parent))
-    delete (n.parent as Record<string, unknown>)[n.key as string];
+  const how = rand(4);
+  if (how === 0 && !Array.isArray(n.parent)) delete (n.parent as Record<string, unknown>)[n.key as string];
+  else if (how === 1 && maps.length)
+    // a key another dialect (or another place) reads, with a value of any type
+    maps[shallow ? maps.length - 1 : rand(maps.length)][KEYS[rand(KEYS.length)]] = structuredClone(v);
   else (n.parent as Record<string | number, unknown>)[n.key] = structuredClone(v);
-  return Buffer.from(JSON.stringify(doc));
+  return Buffer.from(JSON.stringify(doc).replaceAll('"\\u0000huge"', "123456789012345678901234567890"));
 }
 
 /** Runs `runs` mutated inputs (1–3 mutations of a seed) through one reader. */
@@ -338,7 +412,7 @@ export function fuzzReader(t: FuzzTarget, runs: number, seed: number): FuzzTally
   };
   for (let k = 0; k < runs; k++) {
     let input = t.seeds[rand(t.seeds.length)];
-    for (let m = 1 + rand(3); m > 0; m--) input = mutate(input, rand);
+    for (let m = 1 + rand(3); m > 0; m--) input = mutate(input, rand, t.json);
     const started = Date.now();
     const outcome = classify(() => t.read(input), t.file);
     tally.runs++;

@@ -251,3 +251,39 @@ describe("the ftrace adapter (tracepoint lines → decoded events)", () => {
     assert.ok(p.processes.every((x) => x.threads.length >= 1));
   });
 });
+
+describe("a SIGKILLed ftrace recording leaves no tracing instance", { skip }, () => {
+  it("its reaper removes instances/sysfence-PID (events on, ~128 MB buffer) within 10 s", async () => {
+    const { spawn } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-ftrace-kill-"));
+    const child = spawn(
+      process.execPath,
+      [
+        `${REPO}dist/src/cli/main.js`,
+        "record",
+        "--engine",
+        "ftrace",
+        "-o",
+        join(dir, "p.json"),
+        "--",
+        "sleep",
+        "30",
+      ],
+      { stdio: "ignore" },
+    );
+    const inst = `/sys/kernel/tracing/instances/sysfence-${child.pid}`;
+    const poll = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+      return done();
+    };
+    assert.ok(await poll(() => existsSync(inst)), "the recording made its instance");
+    assert.ok(
+      await poll(() => readFileSync(`${inst}/set_event_pid`, "utf8").trim() !== ""),
+      "tracing started",
+    );
+    const exited = new Promise((r) => child.on("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    assert.ok(await poll(() => !existsSync(inst)), `${inst} is still there 10 s after sysfence was killed`);
+  });
+});

@@ -1,12 +1,11 @@
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { decodeProgram } from "../../bpf/insn.js";
 import { formatDiagnostic, SysfenceError } from "../../errors.js";
 import { EXPORT_FORMATS, exportPolicy } from "../../export/export.js";
 import { type ExportFormat, FORMAT_LAUNCHERS, LAUNCHERS, type LauncherName } from "../../export/launchers.js";
 import type { Policy } from "../../policy/model.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
-import { INPUT_FORMAT_HELP, loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
+import { INPUT_FORMAT_HELP, loadBpf, loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
 
 /** `sysfence export` and `sysfence import`. */
 export function registerExport(program: Command, io: CliIO): void {
@@ -120,10 +119,13 @@ export function registerExport(program: Command, io: CliIO): void {
       let policy: Policy;
       if (await looksLikeBpf(file, opts.inputFormat)) {
         const { importBpf } = await import("../../policy/bpf-import.js");
-        const { inputName, readInput } = await import("../../util/read-input.js");
-        policy = importBpf(decodeProgram(await readInput(file), inputName(file)), inputName(file));
+        policy = importBpf(await loadBpf(file), file === "-" ? "<stdin>" : file);
       } else policy = (await loadPolicy(file, opts, io)).policy;
       const text = policyToYaml(policy, `Imported by sysfence from ${file}`);
+      // what is written must mean what was read: read it back and ask both the same calls
+      const { checkRoundTrip } = await import("../../policy/round-trip.js");
+      const { parsePolicy } = await import("../../policy/parse.js");
+      checkRoundTrip(policy, text, (t) => parsePolicy(t, { file: "<written policy>" }).policy, file);
       if (opts.output) writeOutput(opts.output, text, io);
       if (opts.json) {
         const { toJson } = await import("../io.js");

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { ProfileBuilder } from "../../record/builder.js";
 import { imageCount, type Profile } from "../../record/profile.js";
+import { checkOutputFile } from "../../util/output-file.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { parseIntegerOption } from "../options.js";
 
@@ -96,6 +97,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         }
         output = opts.output ?? defaultOutput(exe);
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
+        checkOutputFile(output);
         const r = await recordAttached(pid, { engine: requested, durationSeconds: duration, focus });
         for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
         if (!opts.quiet)
@@ -128,6 +130,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         // the profile's file is decided before the program runs: a name clash is not found after an hour
         output = opts.output ?? defaultOutput(command[0]);
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
+        checkOutputFile(output);
         const live = !opts.quiet && process.stderr.isTTY;
         const requested = parseEngine(opts.engine);
         const { recordCommand } = await import("../../record/record.js");

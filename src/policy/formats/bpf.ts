@@ -1,4 +1,4 @@
-import { decodeProgram } from "../../bpf/insn.js";
+import { decodeProgram, MAX_PROGRAM_BYTES, programTooBig } from "../../bpf/insn.js";
 import { SysfenceError } from "../../errors.js";
 import { importBpf } from "../bpf-import.js";
 import type { ParsedPolicy } from "./parsed.js";
@@ -8,6 +8,7 @@ import type { ParsedPolicy } from "./parsed.js";
 
 /** Reads a raw BPF program as a policy; programs that read arguments are refused by importBpf. */
 export function readBpfPolicy(bytes: Uint8Array, file: string): ParsedPolicy {
+  if (bytes.length > MAX_PROGRAM_BYTES) throw programTooBig(file, `${bytes.length} bytes`);
   try {
     return { policy: importBpf(decodeProgram(bytes, file), file), warnings: [], format: "bpf" };
   } catch (e) {

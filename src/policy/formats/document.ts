@@ -31,11 +31,11 @@ export interface TextDocument {
 }
 
 /** Refuses inputs over MAX_POLICY_BYTES with a message naming the limit. */
-export function checkSize(bytes: number, file: string): void {
+export function checkSize(bytes: number, file: string, atLeast = false): void {
   if (bytes > MAX_POLICY_BYTES)
     throw new SysfenceError(
       "E_POLICY_INVALID",
-      `${file}: ${bytes} bytes is larger than the ${MAX_POLICY_BYTES}-byte limit for a policy; split it or check that this is the file you meant.`,
+      `${file}: ${atLeast ? `more than ${MAX_POLICY_BYTES} bytes` : `${bytes} bytes`} is larger than the ${MAX_POLICY_BYTES}-byte limit for a policy; split it or check that this is the file you meant.`,
     );
 }
 

@@ -29,6 +29,9 @@ export function readOciFamily(
   for (const k of at) data = (data as Record<string, unknown>)[k];
   const shape: Diagnostic[] = validateOciShape(data, dialect, doc.locate, at);
   throwIfErrors(shape, doc.file);
+  // the keys the shape check warned about are ignored, as runc ignores them: importOci (which resolves
+  // moby's archMap and includes/excludes) must not see a moby key in an OCI profile, of whatever type
+  if (dialect === "oci") data = withoutMobyKeys(data as OciProfile);
   const { policy, warnings } = importOci(data as OciProfile, {
     ...options,
     file: doc.file,
@@ -36,4 +39,14 @@ export function readOciFamily(
     prefix: at,
   });
   return { policy, warnings: [...shape, ...warnings], format };
+}
+
+/** An OCI profile without the keys only moby reads (archMap; a rule's name, comment, includes, excludes). */
+function withoutMobyKeys(profile: OciProfile): OciProfile {
+  const { archMap: _a, ...rest } = profile;
+  if (!Array.isArray(rest.syscalls)) return rest;
+  return {
+    ...rest,
+    syscalls: rest.syscalls.map(({ name: _n, comment: _c, includes: _i, excludes: _e, ...rule }) => rule),
+  };
 }

@@ -17,7 +17,7 @@ export function readSpoPolicy(doc: TextDocument, options: OciOptions): ParsedPol
   if (typeof data.apiVersion !== "string" || !API_VERSION.test(data.apiVersion))
     diags.push({
       severity: "error",
-      message: `apiVersion ${JSON.stringify(data.apiVersion ?? null)} is not a SeccompProfile API version`,
+      message: `apiVersion ${shown(data.apiVersion)} is not a SeccompProfile API version`,
       location: doc.locate(["apiVersion"]),
       hint: "use security-profiles-operator.x-k8s.io/v1beta1",
     });
@@ -44,7 +44,7 @@ export function readSpoPolicy(doc: TextDocument, options: OciOptions): ParsedPol
   if (s.baseProfileName !== undefined)
     diags.push({
       severity: "warning",
-      message: `spec.baseProfileName '${String(s.baseProfileName)}' is not resolved here: the calls it would add are not allowed (stricter than the operator)`,
+      message: `spec.baseProfileName ${shown(s.baseProfileName)} is not resolved here: the calls it would add are not allowed (stricter than the operator)`,
       location: doc.locate(["spec", "baseProfileName"]),
       hint: "merge the base profile into this one to check it whole",
     });
@@ -57,4 +57,10 @@ export function readSpoPolicy(doc: TextDocument, options: OciOptions): ParsedPol
     });
   const parsed = readOciFamily({ ...doc, data: { spec: rest } }, options, "oci", ["spec"], "spo");
   return { ...parsed, warnings: [...diags, ...parsed.warnings] };
+}
+
+/** A value as it reads in a message: JSON, with an integer too large for a double (a bigint) in digits. */
+function shown(v: unknown): string {
+  if (typeof v === "bigint") return v.toString();
+  return JSON.stringify(v ?? null, (_k, x) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 80);
 }

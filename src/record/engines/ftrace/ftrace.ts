@@ -2,7 +2,7 @@
 // syscall-heavy program runs at close to full speed; the kernel follows forks (event-fork) and records
 // every call's number and six argument registers, the return value and each exec's file name. What it
 // cannot see: strings and structures in memory (paths, marker text, sockaddrs, clone3's struct).
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -256,12 +256,14 @@ export class FtraceSession {
   private reading?: Promise<void>;
   private endBy?: number;
   private readonly endMark = { pid: process.pid, text: endMarkText() };
+  private readonly reaper: ChildProcess | undefined;
 
   constructor(private readonly builder: ProfileBuilder) {
     const root = tracefs();
     removeStaleInstances(root);
     this.inst = `${root}/instances/sysfence-${process.pid}`;
     mkdirSync(this.inst);
+    this.reaper = startInstanceReaper(this.inst);
     // room for every event of a short, busy run: the reader drains it while the program runs
     for (const kb of ["131072", "65536", "32768", "8192"]) {
       try {
@@ -312,6 +314,7 @@ export class FtraceSession {
     } catch {
       // best effort: removed by the next sysfence start (removeStaleInstances) when it stays
     }
+    this.reaper?.stdin?.end("done\n");
   }
 }
 
@@ -408,6 +411,30 @@ function overruns(inst: string): number {
     // unknown
   }
   return n;
+}
+
+/**
+ * A reaper for one instance that outlives a SIGKILLed sysfence (as session.ts's reaper does for the
+ * recorded program): a small shell in its own process group waits on a pipe from sysfence; when the pipe
+ * closes without "done" (sysfence died), it turns the instance's events off and removes it with its buffer
+ * (retrying while the dead process's trace_pipe is still being released). Undefined when there is no sh:
+ * then the next recording's removeStaleInstances() removes it.
+ */
+function startInstanceReaper(dir: string): ChildProcess | undefined {
+  const script =
+    'while read -r l; do [ "$l" = done ] && exit 0; done; echo 0 > "$1/events/enable"; echo > "$1/set_event_pid"; i=0; while [ $i -lt 100 ]; do rmdir "$1" 2>/dev/null && exit 0; [ -d "$1" ] || exit 0; sleep 0.1; i=$((i+1)); done; exit 0';
+  try {
+    const child = spawn("sh", ["-c", script, "sysfence-ftrace-reaper", dir], {
+      stdio: ["pipe", "ignore", "ignore"],
+      detached: true,
+    });
+    child.on("error", () => {});
+    child.stdin?.on("error", () => {});
+    child.unref();
+    return child;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
