@@ -3,6 +3,7 @@
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
+import { landlockYamlLines } from "../policy/landlock-yaml.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
 import { type ArchName, findArch } from "../syscalls/arches.js";
@@ -344,6 +345,7 @@ export function policyText(policy: Policy, header: string[]): string {
     out.push(
       `analysis: { programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved} }`,
     );
+  if (policy.landlock) out.push(...landlockYamlLines(policy.landlock));
   out.push("syscalls:");
   for (const r of policy.rules) {
     out.push(`  - names: [${r.names.join(", ")}]`);
@@ -351,6 +353,7 @@ export function policyText(policy: Policy, header: string[]): string {
     if (r.conditions.length) out.push(`    args: [${r.conditions.map((c) => q(c.text ?? "")).join(", ")}]`);
     if (r.tier) out.push(`    tier: ${r.tier}`);
     if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
+    if (r.needs) out.push(`    needs: ${r.needs}`);
     if (r.comment) out.push(`    comment: ${q(r.comment)}`);
   }
   return `${out.join("\n")}\n`;

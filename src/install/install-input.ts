@@ -25,6 +25,7 @@ import { parsePolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
 import { isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall, suggestSyscalls } from "../syscalls/table.js";
+import { checkLandlockObject } from "./landlock-input.js";
 
 const KINDS: readonly ActionKind[] = [
   "allow",
@@ -202,7 +203,13 @@ function checkRule(x: unknown, where: string): Rule {
     ...(x.final !== undefined ? { final: checkAction(x.final, `${where}.final`) } : {}),
     ...(typeof x.comment === "string" ? { comment: x.comment } : {}),
     ...(x.tier !== undefined ? { tier: checkTier(x.tier, `${where}.tier`) } : {}),
+    ...(x.needs !== undefined ? { needs: checkNeeds(x.needs, `${where}.needs`) } : {}),
   };
+}
+
+function checkNeeds(x: unknown, where: string): "landlock" {
+  if (x !== "landlock") bad("E_POLICY_INVALID", where, `expected "landlock", got ${describe(x)}.`);
+  return "landlock";
 }
 
 const TIERS = RULE_TIERS;
@@ -214,7 +221,16 @@ function checkTier(x: unknown, where: string): RuleTier {
 
 /** A Policy object from a caller (parsePolicy's output, or built by hand with action texts). */
 export function checkPolicyObject(x: Record<string, unknown>, where: string): Policy {
-  const known = ["defaultAction", "badArchAction", "architectures", "rules", "flags", "analysis", "source"];
+  const known = [
+    "defaultAction",
+    "badArchAction",
+    "architectures",
+    "rules",
+    "flags",
+    "analysis",
+    "landlock",
+    "source",
+  ];
   for (const k of Object.keys(x))
     if (!known.includes(k))
       bad(
@@ -257,6 +273,7 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
     rules: rules.map((r, i) => checkRule(r, `${where}.rules[${i}]`)),
     ...(flags.length ? { flags } : {}),
     ...(x.analysis !== undefined ? { analysis: checkAnalysis(x.analysis, `${where}.analysis`) } : {}),
+    ...(x.landlock !== undefined ? { landlock: checkLandlockObject(x.landlock, `${where}.landlock`) } : {}),
     source: typeof x.source === "string" ? x.source : undefined,
   };
 }

@@ -56,6 +56,50 @@ export interface Rule {
   location?: SourceLocation;
   /** Locations of each entry of `names`, same order. */
   nameLocations?: (SourceLocation | undefined)[];
+  /**
+   * "landlock": the rule applies only when the Landlock layer is enforced (compile's `landlock: true`);
+   * otherwise it is dropped and the call falls to the next rule or the default (the seccomp-only fallback).
+   */
+  needs?: "landlock";
+}
+
+/** A path in a `landlock:` list, with the line it was read from. */
+export interface LandlockPath {
+  path: string;
+  comment?: string;
+  location?: SourceLocation;
+}
+
+/** A TCP port in a `landlock:` list. */
+export interface LandlockPort {
+  port: number;
+  comment?: string;
+  location?: SourceLocation;
+}
+
+/** What Landlock can scope to the sandbox's own domain (LANDLOCK_SCOPE_*). */
+export type LandlockScope = "signal" | "abstract-unix-socket";
+export const LANDLOCK_SCOPES: readonly LandlockScope[] = ["signal", "abstract-unix-socket"];
+
+/**
+ * The Landlock layer (docs/policy-format.md, "landlock"): which files, executables, TCP ports and signal
+ * targets the program reaches. Every list is an allow-list; an absent bindTcp/connectTcp leaves that
+ * kind of network access unrestricted, an absent file list allows nothing of that kind.
+ */
+export interface LandlockSection {
+  /** Read files and list directories beneath each path. */
+  read: LandlockPath[];
+  /** read, plus write, create, remove, rename, truncate beneath each path. */
+  write: LandlockPath[];
+  /** Execute (and read) these files, or files beneath these directories. */
+  execute: LandlockPath[];
+  /** Read, write and ioctl these device files. */
+  devices: LandlockPath[];
+  bindTcp?: LandlockPort[];
+  connectTcp?: LandlockPort[];
+  scope: LandlockScope[];
+  comment?: string;
+  location?: SourceLocation;
 }
 
 /** A whole policy, whatever format it was read from. */
@@ -69,6 +113,8 @@ export interface Policy {
   flags?: "log"[];
   /** What static analysis (generate --static) looked at: the programs and its reached unknown sites. */
   analysis?: { programs: string[]; unresolved: number };
+  /** The Landlock layer beside the seccomp filter (absent: seccomp only). */
+  landlock?: LandlockSection;
   /** Where it was read from, for messages. */
   source?: string;
 }
