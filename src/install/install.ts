@@ -87,15 +87,22 @@ export function checkSeccomp(c: Libc = loadLibc(), flags = 0, program?: readonly
   }
 }
 
-/** Compiles a policy for the running architecture (or passes a program through). */
-export function programOf(input: Policy | readonly Insn[]): readonly Insn[] {
+/**
+ * Compiles a policy for the running architecture (or passes a program through); `landlock`: whether the
+ * policy's Landlock layer is enforced (rules marked needs: landlock are compiled only then).
+ */
+export function programOf(
+  input: Policy | readonly Insn[],
+  options: { landlock?: boolean } = {},
+): readonly Insn[] {
   if (Array.isArray(input)) return input as readonly Insn[];
   const policy = input as Policy;
   const native = nativeArch();
   const arches = policy.architectures.includes(native)
     ? policy.architectures
     : [native, ...policy.architectures];
-  return compile({ ...policy, architectures: arches }, { stats: false }).program;
+  return compile({ ...policy, architectures: arches }, { stats: false, landlock: options.landlock === true })
+    .program;
 }
 
 const flagsOf = (options: InstallOptions) =>
