@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../errors.js";
 import { launchGuard, logOnly } from "../install/run-policy.js";
+import { seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
@@ -16,6 +17,7 @@ import {
 import { exportLibseccompC } from "./libseccomp-c.js";
 import { exportOci } from "./oci.js";
 import { exportSystemd } from "./systemd.js";
+import { systemdLandlock } from "./systemd-landlock.js";
 
 export const EXPORT_FORMATS = Object.keys(FORMAT_LAUNCHERS) as ExportFormat[];
 
@@ -44,12 +46,15 @@ export interface Exported {
 }
 
 /** Writes `policy` for another engine, with what its launcher needs. */
-export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
+export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
   const launcher = chooseLauncher(format, o.launcher);
+  // no engine here has Landlock: rules that need it are dropped (the seccomp-only fallback)
+  const { landlock, ...seccompOnly } = seccompPolicyFor(input, false);
+  const policy: Policy = seccompOnly;
   // a container runtime, systemd or a launcher starts the program under the filter: a work-phase policy kills it
   if (launcher !== "none" || format === "oci" || format === "k8s")
     refuseWorkPhase(
-      policy,
+      input,
       `export --format ${format} (launched by ${launcher === "none" ? "the container runtime" : launcher})`,
     );
   const base = o.log ? logOnly(policy) : policy;
@@ -84,6 +89,19 @@ export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOpti
   }
   // the C formats only: the guard answers every other exec as the policy as written does
   if (launcher === "exec") output += cLauncher(p, fn, launchGuard(base, base.architectures[0]));
+  if (landlock || input.rules.some((r) => r.needs === "landlock"))
+    warnings = [
+      {
+        severity: "warning",
+        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${format === "systemd" && landlock ? " (the lists systemd can express are mapped, see the unit's comments)" : ""}`,
+      },
+      ...warnings,
+    ];
+  if (format === "systemd" && landlock && typeof output === "string") {
+    const mapped = systemdLandlock(landlock);
+    output = `${output}${mapped.lines.join("\n")}\n`;
+    warnings.push(...mapped.warnings);
+  }
   return {
     output,
     warnings,

@@ -3,6 +3,7 @@
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
+import { landlockYamlLines } from "../policy/landlock-yaml.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
 import { type ArchName, findArch } from "../syscalls/arches.js";
@@ -203,8 +204,12 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
         o.layers ?? new Set(),
       )
     : [];
+  // (a confined call's own fallback, the --unseen answer, already follows its rules)
+  const answeredStatic = new Set(
+    staticRules.filter((r) => !r.conditions.length && r.action.kind !== "allow").map((r) => r.names[0]),
+  );
   for (const name of new Set(staticRules.filter((r) => r.conditions.length).map((r) => r.names[0])))
-    fallbackRules.push(argumentFallback(name));
+    if (!answeredStatic.has(name)) fallbackRules.push(argumentFallback(name));
   const policy: Policy = {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
@@ -300,20 +305,20 @@ function tierRules(
     if (c.cls === "low" || layer) {
       const alternatives = staticAlternatives(name, arch);
       const needs = layer && layer !== "ipc" ? NEEDS[layer] : layer ? "landlock" : undefined;
-      const without = unseen === "kill" ? undefined : unseenAction;
       for (const [i, conds] of alternatives.entries())
         out.push({
           names: [name],
           action: { kind: "allow" },
           conditions: conds,
           tier: layer ? "static-confined" : "static-low",
-          ...(needs ? { needs, ...(without ? { otherwise: without } : {}) } : {}),
+          ...(needs ? { needs } : {}),
           comment:
             i > 0
               ? `${name}: another allowed combination (see the first ${name} rule)`
-              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; without the Landlock layer (${needs}): ${without ? formatAction(without) : "the default action"}` : ""}`,
+              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; allowed only where the Landlock layer (${needs}) is enforced — otherwise the next rule` : ""}`,
         });
-      continue;
+      // without the layer (an old kernel, lockdown() beside other threads, an export): the seccomp-only answer
+      if (!needs) continue;
     }
     if (unseen === "kill") continue;
     out.push({
@@ -322,7 +327,7 @@ function tierRules(
       ...(unseen === "log" ? { final: eperm } : {}),
       conditions: [],
       tier: "static-high",
-      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
+      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""})${layer ? " — where the Landlock layer is not enforced" : ""}: ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
     });
   }
   return out;
@@ -411,6 +416,7 @@ export function policyText(policy: Policy, header: string[]): string {
     out.push(
       `analysis: { programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved} }`,
     );
+  if (policy.landlock) out.push(...landlockYamlLines(policy.landlock));
   out.push("syscalls:");
   for (const r of policy.rules) {
     out.push(`  - names: [${r.names.join(", ")}]`);
@@ -419,7 +425,6 @@ export function policyText(policy: Policy, header: string[]): string {
     if (r.tier) out.push(`    tier: ${r.tier}`);
     if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
     if (r.needs) out.push(`    needs: ${r.needs}`);
-    if (r.otherwise) out.push(`    otherwise: ${q(formatAction(r.otherwise))}`);
     if (r.comment) out.push(`    comment: ${q(r.comment)}`);
   }
   return `${out.join("\n")}\n`;
