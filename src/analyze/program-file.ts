@@ -57,6 +57,10 @@ export function shebang(path: string): [string, string?] | undefined {
   let n: number;
   try {
     n = readSync(fd, buf, 0, buf.length, 0);
+  } catch (e) {
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
+      cause: e,
+    });
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../errors.js";
 import { launchGuard, logOnly } from "../install/run-policy.js";
+import { formatAction } from "../policy/actions.js";
 import { seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
@@ -16,6 +17,7 @@ import {
 } from "./launchers.js";
 import { exportLibseccompC } from "./libseccomp-c.js";
 import { exportOci } from "./oci.js";
+import { withoutArgumentFallbacks } from "./shared.js";
 import { exportSystemd } from "./systemd.js";
 import { systemdLandlock } from "./systemd-landlock.js";
 
@@ -57,11 +59,10 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
       input,
       `export --format ${format} (launched by ${launcher === "none" ? "the container runtime" : launcher})`,
     );
-  const base = o.log ? logOnly(policy) : policy;
-  const launched = withLauncher(base, launcher, {
-    noNewPrivileges: o.noNewPrivileges,
-    libseccomp: format === "oci" || format === "k8s" || format === "libseccomp-c",
-  });
+  const libseccomp = format === "oci" || format === "k8s" || format === "libseccomp-c";
+  const kept = libseccomp ? withoutArgumentFallbacks(policy) : { policy, dropped: [] };
+  const base = o.log ? logOnly(kept.policy) : kept.policy;
+  const launched = withLauncher(base, launcher, { noNewPrivileges: o.noNewPrivileges, libseccomp });
   const p = launched.policy;
   const fn = o.functionName ?? "sysfence_install";
   if (format === "bpf-c" || format === "libseccomp-c") checkCFunctionName(fn);
@@ -89,7 +90,12 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
   }
   // the C formats only: the guard answers every other exec as the policy as written does
   if (launcher === "exec") output += cLauncher(p, fn, launchGuard(base, base.architectures[0]));
-  if (landlock || input.rules.some((r) => r.needs === "landlock"))
+  if (kept.dropped.length)
+    warnings.push({
+      severity: "warning",
+      message: `${format}: the EPERM answer for other argument values of ${kept.dropped.join(", ")} cannot stand beside their argument rules (libseccomp lets an unconditional rule win over them); under this engine those values get the default action (${formatAction(policy.defaultAction)})`,
+    });
+  if (landlock || input.rules.some((r) => r.needs !== undefined))
     warnings = [
       {
         severity: "warning",
