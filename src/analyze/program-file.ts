@@ -64,20 +64,26 @@ export function shebang(path: string): [string, string?] | undefined {
   } finally {
     closeSync(fd);
   }
-  if (n < 2 || buf[0] !== 0x23 || buf[1] !== 0x21) return undefined;
-  const end = buf.subarray(0, n).indexOf(0x0a);
-  // as the kernel: spaces and tabs separate the interpreter from one optional argument (the rest of the line)
-  const line = buf
-    .subarray(2, end < 0 ? n : end)
+  const line = interpreterLine(buf.subarray(0, n));
+  if (line?.[0] === "")
+    throw new SysfenceError("E_ANALYZE", `${path} starts with '#!' but names no interpreter; fix its first line.`);
+  return line;
+}
+
+/**
+ * The interpreter line of a file's first bytes, as the kernel reads it: spaces and tabs separate the
+ * interpreter from one optional argument (the rest of the line); undefined without `#!`, [""] for an empty line.
+ */
+export function interpreterLine(head: Uint8Array): [string, string?] | undefined {
+  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.length);
+  const end = bytes.indexOf(0x0a);
+  const line = bytes
+    .subarray(2, end < 0 ? bytes.length : end)
     .toString("utf8")
-    .replace(/[ \t]+$/, "")
-    .replace(/^[ \t]+/, "");
+    .replace(/^[ \t]+|[ \t]+$/g, "");
   const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
-  if (!m)
-    throw new SysfenceError(
-      "E_ANALYZE",
-      `${path} starts with '#!' but names no interpreter; fix its first line.`,
-    );
+  if (!m) return [""];
   return m[2] === undefined ? [m[1]] : [m[1], m[2]];
 }
 
@@ -122,5 +128,61 @@ export function buildIdOfProgram(path: string, env: NodeJS.ProcessEnv = process.
     return buildIdOfFile(programFile(path, env).elf);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * What execve(path) opens for execution: the file, a `#!` script's interpreter (and its own), an ELF
+ * file's PT_INTERP. Each needs Landlock's EXECUTE right, so each must be under the policy's execute list.
+ */
+export function execChain(path: string): string[] {
+  const chain: string[] = [];
+  let next: string | undefined = path;
+  // the kernel follows at most 4 levels of interpreters (fs/exec.c)
+  for (let depth = 0; next !== undefined && depth < 6; depth++) {
+    chain.push(next);
+    next = interpreterOf(next);
+  }
+  return chain;
+}
+
+/** A file's `#!` interpreter or ELF PT_INTERP, or undefined. */
+export function interpreterOf(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.alloc(256);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return interpreterLine(head.subarray(0, n))?.[0];
+    if (n < 52 || head.readUInt32BE(0) !== 0x7f454c46) return undefined;
+    const is64 = head[4] === 2;
+    const le = head[5] === 1;
+    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const word = (b: Buffer, o: number) =>
+      is64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o);
+    const phoff = word(head, is64 ? 0x20 : 0x1c);
+    const phentsize = u16(head, is64 ? 0x36 : 0x2a);
+    const phnum = u16(head, is64 ? 0x38 : 0x2c);
+    if (phnum === 0 || phnum > 512 || phentsize < (is64 ? 56 : 32)) return undefined;
+    const ph = Buffer.alloc(phentsize * phnum);
+    readSync(fd, ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      const o = i * phentsize;
+      if (u32(ph, o) !== 3) continue; // PT_INTERP
+      const off = word(ph, o + (is64 ? 8 : 4));
+      const size = word(ph, o + (is64 ? 32 : 16));
+      if (size < 2 || size > 4096) return undefined;
+      const s = Buffer.alloc(size);
+      readSync(fd, s, 0, size, off);
+      return s.toString("latin1").replace(/\0.*$/s, "");
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }

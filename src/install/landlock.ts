@@ -3,8 +3,9 @@
 // scopes, then landlock_restrict_self. What to build is decided by policy/landlock.ts (pure); this file
 // only opens paths and makes the calls. The constants are include/uapi/linux/landlock.h's.
 
-import { closeSync, fstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { closeSync, fstatSync, openSync, realpathSync } from "node:fs";
 import { endianness } from "node:os";
+import { execChain } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import { LANDLOCK_FILE_RIGHTS, type LandlockPlan } from "../policy/landlock.js";
 import { type Libc, PR_SET_NO_NEW_PRIVS } from "./ffi.js";
@@ -119,66 +120,6 @@ export function applyLandlock(c: Libc, plan: LandlockPlan, opened: OpenedRules, 
 function u64(buf: Buffer, value: number, offset: number): void {
   if (endianness() === "LE") buf.writeBigUInt64LE(BigInt(value), offset);
   else buf.writeBigUInt64BE(BigInt(value), offset);
-}
-
-/**
- * What execve(path) opens for execution: the file, a `#!` script's interpreter (and its own), an ELF
- * file's PT_INTERP. Each needs Landlock's EXECUTE right, so each must be under the policy's execute list.
- */
-export function execChain(path: string): string[] {
-  const chain: string[] = [];
-  let next: string | undefined = path;
-  // the kernel follows at most 4 levels of interpreters (fs/exec.c)
-  for (let depth = 0; next !== undefined && depth < 6; depth++) {
-    chain.push(next);
-    next = interpreterOf(next);
-  }
-  return chain;
-}
-
-/** A file's `#!` interpreter or ELF PT_INTERP, or undefined. */
-export function interpreterOf(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const head = Buffer.alloc(256);
-    const n = readSync(fd, head, 0, head.length, 0);
-    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) {
-      const line = head.subarray(2, n).toString("latin1").split("\n")[0];
-      const interp = line.trim().split(/[ \t]/)[0];
-      return interp || undefined;
-    }
-    if (n < 52 || head.readUInt32BE(0) !== 0x7f454c46) return undefined;
-    const is64 = head[4] === 2;
-    const le = head[5] === 1;
-    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const word = (b: Buffer, o: number) =>
-      is64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o);
-    const phoff = word(head, is64 ? 0x20 : 0x1c);
-    const phentsize = u16(head, is64 ? 0x36 : 0x2a);
-    const phnum = u16(head, is64 ? 0x38 : 0x2c);
-    if (phnum === 0 || phnum > 512 || phentsize < (is64 ? 56 : 32)) return undefined;
-    const ph = Buffer.alloc(phentsize * phnum);
-    readSync(fd, ph, 0, ph.length, phoff);
-    for (let i = 0; i < phnum; i++) {
-      const o = i * phentsize;
-      if (u32(ph, o) !== 3) continue; // PT_INTERP
-      const off = word(ph, o + (is64 ? 8 : 4));
-      const size = word(ph, o + (is64 ? 32 : 16));
-      if (size < 2 || size > 4096) return undefined;
-      const s = Buffer.alloc(size);
-      readSync(fd, s, 0, size, off);
-      return s.toString("latin1").replace(/\0.*$/s, "");
-    }
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 const real = (p: string): string | undefined => {
