@@ -3,12 +3,13 @@
 // directory followed through chdir/fchdir, forks and execs; a live recording of test/fixtures/path-uses.c
 // and imported logs with and without the directory known.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { mergeProfiles } from "../../src/generate/merge.js";
+import { recordAttached } from "../../src/record/attach.js";
 import { fdPath } from "../../src/record/engines/strace/decode.js";
 import { nthArg } from "../../src/record/engines/strace/parse.js";
 import { profileFromLog } from "../../src/record/engines/strace/strace.js";
@@ -170,44 +171,57 @@ describe("imported logs", () => {
 
 const skip = requireOrSkip(spawnSync("strace", ["-V"]).status === 0, "strace");
 describe("sysfence record --engine strace (test/fixtures/path-uses.c)", { skip }, () => {
-  it("records every path absolute, with how it was used", () => {
-    const program = join(dir, "path-uses");
-    execFileSync("gcc", ["-O2", "-Wall", "-Werror", "-o", program, `${REPO}test/fixtures/path-uses.c`]);
-    const cwd = join(dir, "run");
-    mkdirSync(cwd);
-    const out = join(dir, "live.json");
-    const r = spawnSync(
-      process.execPath,
-      [CLI_PATH, "record", "-q", "--engine", "strace", "-o", out, "--", program],
-      {
-        cwd,
-        encoding: "utf8",
-      },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
-    const mine = Object.fromEntries(
+  const program = join(dir, "path-uses");
+  /** The paths the fixture names (in directory cwd), with their letters, as it names them. */
+  const expected = (cwd: string) => ({
+    [`${cwd}/d`]: "cr", // mkdir, open as a directory, chdir, fchdir's fd
+    [`${cwd}/gone`]: "c", // mkdir, rmdir
+    [`${cwd}/d/written`]: "crw", // O_WRONLY|O_CREAT|O_TRUNC, O_RDONLY
+    [`${cwd}/d/made`]: "cw", // openat(dfd, …, O_WRONLY|O_CREAT), rename's old path
+    [`${cwd}/d/renamed`]: "crw", // rename's new path, link's old path, stat, truncate, chmod
+    [`${cwd}/d/linked`]: "c", // link's new path, unlink
+    [`${cwd}/d/sym`]: "c", // symlink's path, unlinkat(dfd, …)
+    [`${cwd}/d/sub`]: "cr", // mkdir("../d/sub") after chdir("d"), chdir("sub")
+    [`${cwd}/d/sub/inner`]: "crw", // O_RDWR|O_CREAT, access
+    "/bin/true": "x",
+  });
+  const mine = (p: Profile, cwd: string) =>
+    Object.fromEntries(
       Object.entries(p.pathAccess ?? {}).filter(
         ([k]) => k.startsWith(`${cwd}/`) || k === program || k === "/bin/true",
       ),
     );
-    assert.deepEqual(mine, {
-      [program]: "x",
-      [`${cwd}/d`]: "cr", // mkdir, open as a directory, chdir, fchdir's fd
-      [`${cwd}/gone`]: "c", // mkdir, rmdir
-      [`${cwd}/d/written`]: "crw", // O_WRONLY|O_CREAT|O_TRUNC, O_RDONLY
-      [`${cwd}/d/made`]: "cw", // openat(dfd, …, O_WRONLY|O_CREAT), rename's old path
-      [`${cwd}/d/renamed`]: "crw", // rename's new path, link's old path, stat, truncate, chmod
-      [`${cwd}/d/linked`]: "c", // link's new path, unlink
-      [`${cwd}/d/sym`]: "c", // symlink's path, unlinkat(dfd, …)
-      [`${cwd}/d/sub`]: "cr", // mkdir("../d/sub") after chdir("d"), chdir("sub")
-      [`${cwd}/d/sub/inner`]: "crw", // O_RDWR|O_CREAT, access
-      "/bin/true": "x",
-    });
+  const runDir = (name: string) => {
+    const cwd = join(dir, name);
+    mkdirSync(cwd);
+    return cwd;
+  };
+
+  it("records every path absolute, with how it was used", () => {
+    execFileSync("gcc", ["-O2", "-Wall", "-Werror", "-o", program, `${REPO}test/fixtures/path-uses.c`]);
+    const cwd = runDir("run");
+    const out = join(dir, "live.json");
+    const r = spawnSync(
+      process.execPath,
+      [CLI_PATH, "record", "-q", "--engine", "strace", "-o", out, "--", program],
+      { cwd, encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.deepEqual(mine(p, cwd), { ...expected(cwd), [program]: "x" });
     // every path the program named is absolute (the dynamic loader's too)
     assert.deepEqual(
       Object.keys(p.paths).filter((k) => !k.startsWith("/")),
       [],
     );
+  });
+
+  it("record --pid: relative paths against the directory the process was in when attached", async () => {
+    const cwd = runDir("attached");
+    const child = spawn(program, ["2"], { cwd, stdio: "ignore" });
+    const exited = new Promise((res) => child.once("exit", res));
+    const { profile } = await recordAttached(child.pid ?? 0, { engine: "strace", durationSeconds: 20 });
+    await exited;
+    assert.deepEqual(mine(profile, cwd), expected(cwd));
   });
 });
