@@ -12,6 +12,7 @@ import { chooseEngine, type Engine, parseEngine } from "./engine.js";
 import { attachBpf, bpfAvailable } from "./engines/bpf/bpf.js";
 import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import { attachStrace } from "./engines/strace/strace.js";
+import { markInterpreters } from "./interpreters.js";
 import type { Profile } from "./profile.js";
 
 /** The phase boundary an attached profile carries (generate's notes and merge read it). */
@@ -150,6 +151,7 @@ export async function recordAttached(
       const id = proc.exe.startsWith("/") ? buildIdOfFile(proc.exe) : undefined;
       if (id) proc.buildId = id;
     }
+    markInterpreters(profile);
     return { profile, engine, why };
   } finally {
     for (const t of timers) clearTimeout(t);

@@ -8,11 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { interpreterOfFile } from "../../src/analyze/elf.js";
 import { mergeProfiles } from "../../src/generate/merge.js";
 import { recordAttached } from "../../src/record/attach.js";
 import { fdPath } from "../../src/record/engines/strace/decode.js";
 import { nthArg } from "../../src/record/engines/strace/parse.js";
 import { profileFromLog } from "../../src/record/engines/strace/strace.js";
+import { markInterpreters } from "../../src/record/interpreters.js";
 import { Access, accessLetters, openAccess, resolvePath } from "../../src/record/path-access.js";
 import type { Profile } from "../../src/record/profile.js";
 import { parseProfile } from "../../src/record/read-profile.js";
@@ -151,6 +153,20 @@ describe("imported logs", () => {
     assert.deepEqual(await fromLog("known-4.log", [...known, ...plain], 4), one);
     assert.deepEqual(await fromLog("known-u.log", [...known, ...plain], 1, true), one);
   });
+  it("an executed file's ELF interpreter is marked executed (with the uses of the files naming it)", () => {
+    const p = {
+      paths: { "/bin/a": 2, "/bin/b": 1, "/lib/ld.so": 1, rel: 1 },
+      pathAccess: { "/bin/a": "rx", "/bin/b": "x", "/lib/ld.so": "r", rel: "x" },
+    } as unknown as Profile;
+    const seen: string[] = [];
+    markInterpreters(p, (f) => {
+      seen.push(f);
+      return f === "/bin/a" ? "/lib/./ld.so" : f === "/bin/b" ? "/lib/ld.so" : undefined;
+    });
+    assert.deepEqual(seen, ["/bin/a", "/bin/b"], "absolute executed files only");
+    assert.equal(p.pathAccess?.["/lib/ld.so"], "rx");
+    assert.equal(p.paths["/lib/ld.so"], 4);
+  });
   it("is read back, checked and merged (letters unioned)", async () => {
     const p = await fromLog("merge.log", plain);
     const text = JSON.stringify(p);
@@ -209,6 +225,10 @@ describe("sysfence record --engine strace (test/fixtures/path-uses.c)", { skip }
     assert.equal(r.status, 0, r.stderr);
     const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
     assert.deepEqual(mine(p, cwd), { ...expected(cwd), [program]: "x" });
+    // the dynamic loader the kernel ran inside each execve: executed too
+    const loader = interpreterOfFile("/bin/true");
+    assert.ok(loader?.startsWith("/"), "/bin/true is dynamically linked");
+    assert.match(p.pathAccess?.[loader ?? ""] ?? "", /x/);
     // every path the program named is absolute (the dynamic loader's too)
     assert.deepEqual(
       Object.keys(p.paths).filter((k) => !k.startsWith("/")),
