@@ -4,7 +4,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
-import { buildIdOfFile } from "./elf.js";
+import { buildIdOfFile, interpreterOfFile } from "./elf.js";
 
 /** The kernel reads this much of a file to find `#!` and the interpreter line (BINPRM_BUF_SIZE). */
 const BINPRM_BUF_SIZE = 256;
@@ -66,7 +66,10 @@ export function shebang(path: string): [string, string?] | undefined {
   }
   const line = interpreterLine(buf.subarray(0, n));
   if (line?.[0] === "")
-    throw new SysfenceError("E_ANALYZE", `${path} starts with '#!' but names no interpreter; fix its first line.`);
+    throw new SysfenceError(
+      "E_ANALYZE",
+      `${path} starts with '#!' but names no interpreter; fix its first line.`,
+    );
   return line;
 }
 
@@ -146,43 +149,11 @@ export function execChain(path: string): string[] {
   return chain;
 }
 
-/** A file's `#!` interpreter or ELF PT_INTERP, or undefined. */
+/** A file's `#!` interpreter or ELF PT_INTERP, or undefined (also for a file that cannot be read). */
 export function interpreterOf(path: string): string | undefined {
-  let fd: number;
   try {
-    fd = openSync(path, "r");
+    return shebang(path)?.[0] ?? interpreterOfFile(path);
   } catch {
     return undefined;
-  }
-  try {
-    const head = Buffer.alloc(256);
-    const n = readSync(fd, head, 0, head.length, 0);
-    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return interpreterLine(head.subarray(0, n))?.[0];
-    if (n < 52 || head.readUInt32BE(0) !== 0x7f454c46) return undefined;
-    const is64 = head[4] === 2;
-    const le = head[5] === 1;
-    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const word = (b: Buffer, o: number) =>
-      is64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o);
-    const phoff = word(head, is64 ? 0x20 : 0x1c);
-    const phentsize = u16(head, is64 ? 0x36 : 0x2a);
-    const phnum = u16(head, is64 ? 0x38 : 0x2c);
-    if (phnum === 0 || phnum > 512 || phentsize < (is64 ? 56 : 32)) return undefined;
-    const ph = Buffer.alloc(phentsize * phnum);
-    readSync(fd, ph, 0, ph.length, phoff);
-    for (let i = 0; i < phnum; i++) {
-      const o = i * phentsize;
-      if (u32(ph, o) !== 3) continue; // PT_INTERP
-      const off = word(ph, o + (is64 ? 8 : 4));
-      const size = word(ph, o + (is64 ? 32 : 16));
-      if (size < 2 || size > 4096) return undefined;
-      const s = Buffer.alloc(size);
-      readSync(fd, s, 0, size, off);
-      return s.toString("latin1").replace(/\0.*$/s, "");
-    }
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,9 +1,12 @@
 // The Landlock layer of a generated policy, from how the recording used each path (profile.pathAccess):
-// write only under the directories the program wrote in, read where it read (directory by directory; file
-// by file in the bin directories and at /etc's top, so that neither a shell it never ran nor /etc/shadow
-// comes with its neighbours), execute only what it executed and the interpreters those need, TCP binds
-// only on the ports it bound, signals and abstract unix sockets scoped to its own sandbox. Pure: what the
-// machine says about a path (directory? ELF interpreter? real path?) comes in through FileFacts.
+// write only under the directories the program wrote in; read where it read — the whole directory under
+// the system's shared trees (/usr, /lib, /opt) and where it read two files or more, else the file alone, and
+// always file by file in the bin directories and at /etc's top (neither a shell it never ran nor /etc/shadow
+// comes with its neighbours, nor a home directory with the one dotfile a program looked for); execute only
+// what it executed and the interpreters those need; TCP binds only on the ports it bound; signals and
+// abstract unix sockets scoped to its own sandbox. Paths whose metadata alone was used (m: stat, chdir,
+// chmod) are left out: Landlock does not confine metadata. Pure: the interpreter of an executable comes in
+// through FileFacts.
 import { dirname } from "node:path/posix";
 import type { LandlockPath, LandlockPort, LandlockScope, LandlockSection } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
@@ -37,19 +40,25 @@ const FILE_BY_FILE = [
 /** Device files every program may open: the null, zero and random devices. */
 const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"];
 
+/** Trees of shared, public system files: a read there grants its whole directory. */
+const SHARED_TREES = ["/usr/", "/lib/", "/lib64/", "/lib32/", "/opt/", "/var/lib/dpkg/"];
+
 /** Read by the dynamic loader and libc whatever a recording saw. */
 const ALWAYS_READ = ["/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"];
 
 const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
 
 /** Builds the layer from the profiles' paths; skips it, with the reason, when they cannot support one. */
-export function fileLayer(profiles: readonly Profile[], facts: FileFacts): FileLayer {
+export function fileLayer(all: readonly Profile[], facts: FileFacts): FileLayer {
   const none = (why: string): FileLayer => ({
     layers: new Set(),
     notes: [
       `file layer (Landlock) skipped: ${why}; calls it would confine (files, sockets, signals, IPC) keep the seccomp-only answer`,
     ],
   });
+  // audit records (--from-audit) name calls, never paths: the recordings decide the layer
+  const profiles = all.filter((p) => p.engine?.name !== "audit");
+  if (profiles.length === 0) return none("no recording with path uses");
   if (!profiles.every((p) => p.pathAccess))
     return none(
       `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`,
@@ -76,10 +85,18 @@ export function fileLayer(profiles: readonly Profile[], facts: FileFacts): FileL
   const bind = new Set<number>();
   let abstractUnix = false;
   const notes: string[] = [];
+  // how many files the program read in each directory
+  const readsIn = new Map<string, number>();
+  for (const [path, letters] of access)
+    if (letters.has("r") && path.startsWith("/"))
+      readsIn.set(dirname(path), (readsIn.get(dirname(path)) ?? 0) + 1);
   const grantRead = (path: string) => {
     const dir = dirname(path);
-    if (FILE_BY_FILE.includes(dir) || dir === "/") read.add(path);
-    else read.add(dir);
+    const whole =
+      !FILE_BY_FILE.includes(dir) &&
+      dir !== "/" &&
+      (SHARED_TREES.some((t) => path.startsWith(t)) || (readsIn.get(dir) ?? 0) >= 2);
+    read.add(whole ? dir : path);
   };
   for (const [path, letters] of access) {
     if (isAddress(path)) {
@@ -91,7 +108,13 @@ export function fileLayer(profiles: readonly Profile[], facts: FileFacts): FileL
     if (path.startsWith("/dev/")) {
       if (path.startsWith("/dev/pts/") || path === "/dev/ptmx") devices.add("/dev/pts").add("/dev/ptmx");
       else if (path.startsWith("/dev/shm/")) write.add("/dev/shm");
-      else if (path !== "/dev" && !path.startsWith("/dev/fd") && path !== "/dev/stdin" && path !== "/dev/stdout" && path !== "/dev/stderr")
+      else if (
+        path !== "/dev" &&
+        !path.startsWith("/dev/fd") &&
+        path !== "/dev/stdin" &&
+        path !== "/dev/stdout" &&
+        path !== "/dev/stderr"
+      )
         devices.add(path);
       continue;
     }
@@ -118,7 +141,8 @@ export function fileLayer(profiles: readonly Profile[], facts: FileFacts): FileL
     }
     if (letters.has("r")) grantRead(path);
   }
-  if (write.has("/proc")) notes.push("the program wrote under /proc: the layer lets it write there (not only its own entries)");
+  if (write.has("/proc"))
+    notes.push("the program wrote under /proc: the layer lets it write there (not only its own entries)");
   const list = (s: Set<string>): LandlockPath[] => minimal(s).map((path) => ({ path }));
   const writeList = list(write);
   const underWrite = (p: string) => writeList.some((w) => p === w.path || p.startsWith(`${w.path}/`));

@@ -13,6 +13,7 @@ import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
 import { type ConfinedBy, classOf, STATIC_BANS } from "./classes.js";
+import { type FileFacts, fileLayer } from "./file-layer.js";
 import { ORDINARY } from "./ordinary.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
 import { type Alternative, type ArgsMode, ordinaryAlternatives, tighten } from "./tighten.js";
@@ -35,8 +36,11 @@ export interface GenerateOptions extends Selection {
   programs?: string[];
   /** What a reachable, unseen, high-risk call gets: errno EPERM (default), log (burn-in) or kill. */
   unseen?: "errno" | "log" | "kill";
-  /** The confinement the policy's Landlock layer gives (which confined calls static reach may allow). */
-  layers?: ReadonlySet<ConfinedBy>;
+  /**
+   * The machine's answers for the Landlock file layer (file-layer.ts), built from the profiles' path uses;
+   * absent: no file layer (the confined calls keep their seccomp-only answer).
+   */
+  files?: FileFacts;
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -193,6 +197,12 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       comment: `${describe(name)} — always needed, not recorded: ${why}`,
     });
   }
+  const files = o.files && sel.phase === "all" ? fileLayer(profiles, o.files) : undefined;
+  if (o.files && sel.phase === "work")
+    notes.push(
+      "file layer (Landlock) skipped: a work-phase policy is for lockdown(), where Landlock binds one thread only",
+    );
+  if (files) notes.push(...files.notes);
   const staticRules = o.reachable
     ? tierRules(
         o.reachable,
@@ -201,7 +211,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
         answered,
         allowRules,
         o.unseen ?? "errno",
-        o.layers ?? new Set(),
+        files?.layers ?? new Set(),
       )
     : [];
   // (a confined call's own fallback, the --unseen answer, already follows its rules)
@@ -221,6 +231,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       : {}),
     ...(o.reachable ? { analysis: { programs: o.programs ?? [], unresolved: o.unresolved ?? 0 } } : {}),
     ...(sel.phase === "work" ? { phase: "work" as const } : {}),
+    ...(files?.section ? { landlock: files.section } : {}),
   };
   const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
   const allowed = new Set(allowRulesAll.flatMap((r) => r.names)).size;

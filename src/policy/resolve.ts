@@ -169,8 +169,8 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
       let fallbackRule: Rule | undefined;
       for (const r of rules) {
         if (r.conditions.length === 0) {
-          // a needs: landlock rule before a plain one: the plain one is its seccomp-only fallback, not a conflict
-          const fallsBack = fallbackRule?.needs === "landlock" && r.needs !== "landlock";
+          // a needs: rule before a plain one: the plain one is its seccomp-only fallback, not a conflict
+          const fallsBack = fallbackRule?.needs !== undefined && r.needs === undefined;
           if (fallback && !sameAction(fallback, r.action) && !fallsBack) {
             note({
               severity: "error",
