@@ -32,6 +32,7 @@ export type { GeneratedPolicy, GenerateOptions } from "./generate/generate.js";
 export { mergeProfiles } from "./generate/merge.js";
 export {
   type InstallOptions,
+  type InstallResult,
   install,
   type LockdownOptions,
   lockdown,
@@ -39,7 +40,30 @@ export {
 } from "./install/install.js";
 export { actionValue, decodeActionValue, formatAction, parseAction } from "./policy/actions.js";
 export { formatCondition, parseCondition } from "./policy/conditions.js";
-export type { Action, ActionKind, CmpOp, Condition, Policy, Rule } from "./policy/model.js";
+export {
+  fsRightsOf,
+  LANDLOCK_FS,
+  LANDLOCK_LIST_ACCESS,
+  LANDLOCK_NET,
+  LANDLOCK_SCOPE,
+  type LandlockEnforced,
+  type LandlockPlan,
+  planLandlock,
+  seccompPolicyFor,
+} from "./policy/landlock.js";
+export { landlockYamlLines } from "./policy/landlock-yaml.js";
+export type {
+  Action,
+  ActionKind,
+  CmpOp,
+  Condition,
+  LandlockPath,
+  LandlockPort,
+  LandlockScope,
+  LandlockSection,
+  Policy,
+  Rule,
+} from "./policy/model.js";
 export { DOCKER_DEFAULT_CAPS, importOci, type OciOptions } from "./policy/oci.js";
 export { type ParsedPolicy, parsePolicy, readPolicyFile } from "./policy/parse.js";
 export { type Query, referenceDecide } from "./policy/reference.js";

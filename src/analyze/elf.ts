@@ -401,3 +401,37 @@ export function buildIdOfFile(path: string): string | undefined {
     if (fd !== undefined) closeSync(fd);
   }
 }
+
+/**
+ * The ELF interpreter (PT_INTERP: the dynamic loader the kernel opens and runs inside execve) an
+ * executable on disk names, from its first 64 KiB; undefined for a static or non-ELF file, or one that
+ * cannot be read.
+ */
+export function interpreterOfFile(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const b = Buffer.alloc(64 << 10);
+    const n = readSync(fd, b, 0, b.length, 0);
+    if (n < 52 || b.readUInt32BE(0) !== 0x7f454c46 || b[5] !== 1) return undefined;
+    const wide = b[4] === 2;
+    const phoff = wide ? Number(b.readBigUInt64LE(32)) : b.readUInt32LE(28);
+    const phentsize = b.readUInt16LE(wide ? 54 : 42);
+    const phnum = b.readUInt16LE(wide ? 56 : 44);
+    for (let i = 0; i < phnum; i++) {
+      const o = phoff + i * phentsize;
+      if (o + phentsize > n || b.readUInt32LE(o) !== PT_INTERP) continue;
+      const off = wide ? Number(b.readBigUInt64LE(o + 8)) : b.readUInt32LE(o + 4);
+      const size = wide ? Number(b.readBigUInt64LE(o + 32)) : b.readUInt32LE(o + 16);
+      if (size < 2 || off + size > n) return undefined;
+      const text = b.toString("latin1", off, off + size);
+      const end = text.indexOf("\0");
+      return end > 0 ? text.slice(0, end) : undefined;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

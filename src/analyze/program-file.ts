@@ -4,7 +4,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
-import { buildIdOfFile } from "./elf.js";
+import { buildIdOfFile, interpreterOfFile } from "./elf.js";
 
 /** The kernel reads this much of a file to find `#!` and the interpreter line (BINPRM_BUF_SIZE). */
 const BINPRM_BUF_SIZE = 256;
@@ -57,23 +57,36 @@ export function shebang(path: string): [string, string?] | undefined {
   let n: number;
   try {
     n = readSync(fd, buf, 0, buf.length, 0);
+  } catch (e) {
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
+      cause: e,
+    });
   } finally {
     closeSync(fd);
   }
-  if (n < 2 || buf[0] !== 0x23 || buf[1] !== 0x21) return undefined;
-  const end = buf.subarray(0, n).indexOf(0x0a);
-  // as the kernel: spaces and tabs separate the interpreter from one optional argument (the rest of the line)
-  const line = buf
-    .subarray(2, end < 0 ? n : end)
-    .toString("utf8")
-    .replace(/[ \t]+$/, "")
-    .replace(/^[ \t]+/, "");
-  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
-  if (!m)
+  const line = interpreterLine(buf.subarray(0, n));
+  if (line?.[0] === "")
     throw new SysfenceError(
       "E_ANALYZE",
       `${path} starts with '#!' but names no interpreter; fix its first line.`,
     );
+  return line;
+}
+
+/**
+ * The interpreter line of a file's first bytes, as the kernel reads it: spaces and tabs separate the
+ * interpreter from one optional argument (the rest of the line); undefined without `#!`, [""] for an empty line.
+ */
+export function interpreterLine(head: Uint8Array): [string, string?] | undefined {
+  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.length);
+  const end = bytes.indexOf(0x0a);
+  const line = bytes
+    .subarray(2, end < 0 ? bytes.length : end)
+    .toString("utf8")
+    .replace(/^[ \t]+|[ \t]+$/g, "");
+  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (!m) return [""];
   return m[2] === undefined ? [m[1]] : [m[1], m[2]];
 }
 
@@ -116,6 +129,30 @@ function envProgram(arg: string, script: string): string {
 export function buildIdOfProgram(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {
     return buildIdOfFile(programFile(path, env).elf);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What execve(path) opens for execution: the file, a `#!` script's interpreter (and its own), an ELF
+ * file's PT_INTERP. Each needs Landlock's EXECUTE right, so each must be under the policy's execute list.
+ */
+export function execChain(path: string): string[] {
+  const chain: string[] = [];
+  let next: string | undefined = path;
+  // the kernel follows at most 4 levels of interpreters (fs/exec.c)
+  for (let depth = 0; next !== undefined && depth < 6; depth++) {
+    chain.push(next);
+    next = interpreterOf(next);
+  }
+  return chain;
+}
+
+/** A file's `#!` interpreter or ELF PT_INTERP, or undefined (also for a file that cannot be read). */
+export function interpreterOf(path: string): string | undefined {
+  try {
+    return shebang(path)?.[0] ?? interpreterOfFile(path);
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import { OFF_ARCH, OFF_NR } from "../bpf/seccomp-data.js";
 import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { actionValue } from "../policy/actions.js";
+import { type LayersEnforced, seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import {
   type ArchFilter,
@@ -23,6 +24,11 @@ export interface CompileOptions {
   arches?: ArchName[];
   /** Skip statistics (they emulate every syscall; cheap, but not free). */
   stats?: boolean;
+  /**
+   * Whether the policy's Landlock layer is enforced beside this filter: rules marked needs: landlock are
+   * compiled only when true (default false: the seccomp-only fallback).
+   */
+  landlock?: LayersEnforced;
 }
 
 /** A compiled filter. */
@@ -44,7 +50,8 @@ const U32_END = 0x1_0000_0000;
 export function compile(input: Policy | ResolvedPolicy, options: CompileOptions = {}): CompileResult {
   let resolved: ResolvedPolicy;
   if ("rules" in input) {
-    const policy = options.arches ? { ...input, architectures: options.arches } : input;
+    const own = seccompPolicyFor(input, options.landlock ?? false);
+    const policy = options.arches ? { ...own, architectures: options.arches } : own;
     resolved = resolvePolicy(policy);
   } else resolved = input;
   if (resolved.arches.length === 0)

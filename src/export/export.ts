@@ -1,5 +1,7 @@
 import type { Diagnostic } from "../errors.js";
 import { launchGuard, logOnly } from "../install/run-policy.js";
+import { formatAction } from "../policy/actions.js";
+import { seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
@@ -15,7 +17,9 @@ import {
 } from "./launchers.js";
 import { exportLibseccompC } from "./libseccomp-c.js";
 import { exportOci } from "./oci.js";
+import { withoutArgumentFallbacks } from "./shared.js";
 import { exportSystemd } from "./systemd.js";
+import { systemdLandlock } from "./systemd-landlock.js";
 
 export const EXPORT_FORMATS = Object.keys(FORMAT_LAUNCHERS) as ExportFormat[];
 
@@ -44,19 +48,21 @@ export interface Exported {
 }
 
 /** Writes `policy` for another engine, with what its launcher needs. */
-export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
+export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
   const launcher = chooseLauncher(format, o.launcher);
+  // no engine here has Landlock: rules that need it are dropped (the seccomp-only fallback)
+  const { landlock, ...seccompOnly } = seccompPolicyFor(input, false);
+  const policy: Policy = seccompOnly;
   // a container runtime, systemd or a launcher starts the program under the filter: a work-phase policy kills it
   if (launcher !== "none" || format === "oci" || format === "k8s")
     refuseWorkPhase(
-      policy,
+      input,
       `export --format ${format} (launched by ${launcher === "none" ? "the container runtime" : launcher})`,
     );
-  const base = o.log ? logOnly(policy) : policy;
-  const launched = withLauncher(base, launcher, {
-    noNewPrivileges: o.noNewPrivileges,
-    libseccomp: format === "oci" || format === "k8s" || format === "libseccomp-c",
-  });
+  const libseccomp = format === "oci" || format === "k8s" || format === "libseccomp-c";
+  const kept = libseccomp ? withoutArgumentFallbacks(policy) : { policy, dropped: [] };
+  const base = o.log ? logOnly(kept.policy) : kept.policy;
+  const launched = withLauncher(base, launcher, { noNewPrivileges: o.noNewPrivileges, libseccomp });
   const p = launched.policy;
   const fn = o.functionName ?? "sysfence_install";
   if (format === "bpf-c" || format === "libseccomp-c") checkCFunctionName(fn);
@@ -84,6 +90,24 @@ export function exportPolicy(policy: Policy, format: ExportFormat, o: ExportOpti
   }
   // the C formats only: the guard answers every other exec as the policy as written does
   if (launcher === "exec") output += cLauncher(p, fn, launchGuard(base, base.architectures[0]));
+  if (kept.dropped.length)
+    warnings.push({
+      severity: "warning",
+      message: `${format}: the EPERM answer for other argument values of ${kept.dropped.join(", ")} cannot stand beside their argument rules (libseccomp lets an unconditional rule win over them); under this engine those values get the default action (${formatAction(policy.defaultAction)})`,
+    });
+  if (landlock || input.rules.some((r) => r.needs !== undefined))
+    warnings = [
+      {
+        severity: "warning",
+        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${format === "systemd" && landlock ? " (the lists systemd can express are mapped, see the unit's comments)" : ""}`,
+      },
+      ...warnings,
+    ];
+  if (format === "systemd" && landlock && typeof output === "string") {
+    const mapped = systemdLandlock(landlock);
+    output = `${output}${mapped.lines.join("\n")}\n`;
+    warnings.push(...mapped.warnings);
+  }
   return {
     output,
     warnings,

@@ -151,3 +151,17 @@ export function libseccompCondition(
   };
   return { op: ops[c.op], a: narrow ? u32(c.value) : u64(c.value), b: 0n };
 }
+
+/**
+ * A generated policy's argument-fallback rules (EPERM for the values its argument rules do not allow) taken
+ * out for libseccomp-based engines, where an unconditional rule overrides a call's argument rules: kept,
+ * it would refuse the allowed values too. Those values then get the default action (never a wider answer).
+ */
+export function withoutArgumentFallbacks(policy: Policy): { policy: Policy; dropped: string[] } {
+  const fallback = policy.rules.filter((r) => r.tier === "argument-fallback" && r.conditions.length === 0);
+  if (fallback.length === 0) return { policy, dropped: [] };
+  return {
+    policy: { ...policy, rules: policy.rules.filter((r) => !fallback.includes(r)) },
+    dropped: [...new Set(fallback.flatMap((r) => r.names))],
+  };
+}

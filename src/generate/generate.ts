@@ -3,6 +3,7 @@
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
+import { landlockYamlLines } from "../policy/landlock-yaml.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
 import { type ArchName, findArch } from "../syscalls/arches.js";
@@ -12,6 +13,7 @@ import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
 import { type ConfinedBy, classOf, STATIC_BANS } from "./classes.js";
+import { type FileFacts, fileLayer } from "./file-layer.js";
 import { ORDINARY } from "./ordinary.js";
 import { type SeenCall, type Selection, selectCalls } from "./select.js";
 import { type Alternative, type ArgsMode, ordinaryAlternatives, tighten } from "./tighten.js";
@@ -34,8 +36,11 @@ export interface GenerateOptions extends Selection {
   programs?: string[];
   /** What a reachable, unseen, high-risk call gets: errno EPERM (default), log (burn-in) or kill. */
   unseen?: "errno" | "log" | "kill";
-  /** The confinement the policy's Landlock layer gives (which confined calls static reach may allow). */
-  layers?: ReadonlySet<ConfinedBy>;
+  /**
+   * The machine's answers for the Landlock file layer (file-layer.ts), built from the profiles' path uses;
+   * absent: no file layer (the confined calls keep their seccomp-only answer).
+   */
+  files?: FileFacts;
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -192,6 +197,12 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       comment: `${describe(name)} — always needed, not recorded: ${why}`,
     });
   }
+  const files = o.files && sel.phase === "all" ? fileLayer(profiles, o.files) : undefined;
+  if (o.files && sel.phase === "work")
+    notes.push(
+      "file layer (Landlock) skipped: a work-phase policy is for lockdown(), where Landlock binds one thread only",
+    );
+  if (files) notes.push(...files.notes);
   const staticRules = o.reachable
     ? tierRules(
         o.reachable,
@@ -200,11 +211,15 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
         answered,
         allowRules,
         o.unseen ?? "errno",
-        o.layers ?? new Set(),
+        files?.layers ?? new Set(),
       )
     : [];
+  // (a confined call's own fallback, the --unseen answer, already follows its rules)
+  const answeredStatic = new Set(
+    staticRules.filter((r) => !r.conditions.length && r.action.kind !== "allow").map((r) => r.names[0]),
+  );
   for (const name of new Set(staticRules.filter((r) => r.conditions.length).map((r) => r.names[0])))
-    fallbackRules.push(argumentFallback(name));
+    if (!answeredStatic.has(name)) fallbackRules.push(argumentFallback(name));
   const policy: Policy = {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
@@ -216,6 +231,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       : {}),
     ...(o.reachable ? { analysis: { programs: o.programs ?? [], unresolved: o.unresolved ?? 0 } } : {}),
     ...(sel.phase === "work" ? { phase: "work" as const } : {}),
+    ...(files?.section ? { landlock: files.section } : {}),
   };
   const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
   const allowed = new Set(allowRulesAll.flatMap((r) => r.names)).size;
@@ -300,20 +316,20 @@ function tierRules(
     if (c.cls === "low" || layer) {
       const alternatives = staticAlternatives(name, arch);
       const needs = layer && layer !== "ipc" ? NEEDS[layer] : layer ? "landlock" : undefined;
-      const without = unseen === "kill" ? undefined : unseenAction;
       for (const [i, conds] of alternatives.entries())
         out.push({
           names: [name],
           action: { kind: "allow" },
           conditions: conds,
           tier: layer ? "static-confined" : "static-low",
-          ...(needs ? { needs, ...(without ? { otherwise: without } : {}) } : {}),
+          ...(needs ? { needs } : {}),
           comment:
             i > 0
               ? `${name}: another allowed combination (see the first ${name} rule)`
-              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; without the Landlock layer (${needs}): ${without ? formatAction(without) : "the default action"}` : ""}`,
+              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; allowed only where the Landlock layer (${needs}) is enforced — otherwise the next rule` : ""}`,
         });
-      continue;
+      // without the layer (an old kernel, lockdown() beside other threads, an export): the seccomp-only answer
+      if (!needs) continue;
     }
     if (unseen === "kill") continue;
     out.push({
@@ -322,7 +338,7 @@ function tierRules(
       ...(unseen === "log" ? { final: eperm } : {}),
       conditions: [],
       tier: "static-high",
-      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""}): ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
+      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""})${layer ? " — where the Landlock layer is not enforced" : ""}: ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
     });
   }
   return out;
@@ -411,6 +427,7 @@ export function policyText(policy: Policy, header: string[]): string {
     out.push(
       `analysis: { programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved} }`,
     );
+  if (policy.landlock) out.push(...landlockYamlLines(policy.landlock));
   out.push("syscalls:");
   for (const r of policy.rules) {
     out.push(`  - names: [${r.names.join(", ")}]`);
@@ -419,7 +436,6 @@ export function policyText(policy: Policy, header: string[]): string {
     if (r.tier) out.push(`    tier: ${r.tier}`);
     if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
     if (r.needs) out.push(`    needs: ${r.needs}`);
-    if (r.otherwise) out.push(`    otherwise: ${q(formatAction(r.otherwise))}`);
     if (r.comment) out.push(`    comment: ${q(r.comment)}`);
   }
   return `${out.join("\n")}\n`;

@@ -1,6 +1,7 @@
 // Several recordings (runs, hosts, test shards) as one profile: counts add up, processes are listed
 // side by side, and the result says where it came from.
 import { SysfenceError } from "../errors.js";
+import { unionLetters } from "../record/path-access.js";
 import { addCounts, type Profile, type SyscallCounts } from "../record/profile.js";
 import { dict } from "../util/dict.js";
 
@@ -24,12 +25,15 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
   const syscalls: Record<string, SyscallCounts> = dict();
   const paths: Record<string, number> = dict();
   const signals: Record<string, number> = dict();
+  const access: Record<string, string> = dict();
   for (const p of profiles) {
     for (const [name, c] of Object.entries(p.syscalls)) {
       syscalls[name] ??= { setup: 0, work: 0, errors: 0 };
       addCounts(syscalls[name], c);
     }
     sumInto(paths, p.paths ?? {});
+    for (const [k, letters] of Object.entries(p.pathAccess ?? {}))
+      access[k] = k in access ? unionLetters(access[k], letters) : letters;
     sumInto(signals, p.signals ?? {});
   }
   const times = (k: "startedAt" | "endedAt") =>
@@ -56,6 +60,7 @@ export function mergeProfiles(profiles: readonly Profile[], sources: readonly st
     processes: profiles.flatMap((p) => p.processes),
     paths: Object.fromEntries(Object.entries(paths).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     ...(omitted ? { pathsOmitted: omitted } : {}),
+    pathAccess: sortKeys(access),
     signals,
     mergedFrom: profiles.map((p, i) => ({
       source: sources[i] ?? `#${i + 1}`,

@@ -45,6 +45,12 @@ export interface Libc {
   /** raise(3): send a signal to the calling thread (SIGSTOP: wait for a tracer to attach). */
   raise(sig: number): number;
   errno(): number;
+  /** landlock_create_ruleset(2): a ruleset fd, or the ABI version with LANDLOCK_CREATE_RULESET_VERSION; -1 on error. */
+  landlockCreateRuleset(attr: Buffer | null, size: number, flags: number): number;
+  /** landlock_add_rule(2): 0, or -1 (errno). */
+  landlockAddRule(fd: number, type: number, attr: Buffer): number;
+  /** landlock_restrict_self(2): 0, or -1 (errno). */
+  landlockRestrictSelf(fd: number, flags: number): number;
   exit(code: number): never;
   writeStderr(text: string): void;
 }
@@ -76,6 +82,10 @@ export function loadLibc(): Libc {
   );
   const syscallPtr = lib.func("long syscall(long nr, unsigned int op, unsigned int flags, void *arg)");
   const syscall0 = lib.func("long syscall(long nr)");
+  // The Landlock calls have one number on every architecture (include/uapi/asm-generic/unistd.h: 444-446).
+  const llCreate = lib.func("long syscall(long nr, void *attr, unsigned long size, unsigned int flags)");
+  const llAdd = lib.func("long syscall(long nr, int fd, int type, void *attr, unsigned int flags)");
+  const llRestrict = lib.func("long syscall(long nr, int fd, unsigned int flags)");
   const execve = lib.func("int execve(const char *path, const char **argv, const char **envp)");
   const execveRaw = lib.func("int execve(void *path, void *argv, void *envp)");
   const fcntl = lib.func("int fcntl(int fd, int cmd, int arg)");
@@ -105,6 +115,9 @@ export function loadLibc(): Libc {
     },
     raise: (sig) => raise(sig) as number,
     errno: () => koffi.decode(errnoLoc(), "int") as number,
+    landlockCreateRuleset: (attr, size, flags) => Number(llCreate(444, attr, size, flags)),
+    landlockAddRule: (fd, type, attr) => Number(llAdd(445, fd, type, attr, 0)),
+    landlockRestrictSelf: (fd, flags) => Number(llRestrict(446, fd, flags)),
     exit: (code) => {
       exit(code);
       throw new Error("unreachable");

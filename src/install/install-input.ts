@@ -16,8 +16,10 @@ import {
   type CmpOp,
   type Condition,
   type Policy,
+  RULE_NEEDS,
   RULE_TIERS,
   type Rule,
+  type RuleNeeds,
   type RuleTier,
 } from "../policy/model.js";
 import type { OciOptions } from "../policy/oci.js";
@@ -25,6 +27,7 @@ import { parsePolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
 import { isGroup } from "../syscalls/groups.js";
 import { isKnownSyscall, suggestSyscalls } from "../syscalls/table.js";
+import { checkLandlockObject } from "./landlock-input.js";
 
 const KINDS: readonly ActionKind[] = [
   "allow",
@@ -202,7 +205,14 @@ function checkRule(x: unknown, where: string): Rule {
     ...(x.final !== undefined ? { final: checkAction(x.final, `${where}.final`) } : {}),
     ...(typeof x.comment === "string" ? { comment: x.comment } : {}),
     ...(x.tier !== undefined ? { tier: checkTier(x.tier, `${where}.tier`) } : {}),
+    ...(x.needs !== undefined ? { needs: checkNeeds(x.needs, `${where}.needs`) } : {}),
   };
+}
+
+function checkNeeds(x: unknown, where: string): RuleNeeds {
+  if (!RULE_NEEDS.includes(x as RuleNeeds))
+    bad("E_POLICY_INVALID", where, `expected one of ${RULE_NEEDS.join(", ")}, got ${describe(x)}.`);
+  return x as RuleNeeds;
 }
 
 const TIERS = RULE_TIERS;
@@ -222,6 +232,7 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
     "flags",
     "analysis",
     "phase",
+    "landlock",
     "source",
   ];
   for (const k of Object.keys(x))
@@ -267,6 +278,7 @@ export function checkPolicyObject(x: Record<string, unknown>, where: string): Po
     ...(flags.length ? { flags } : {}),
     ...(x.analysis !== undefined ? { analysis: checkAnalysis(x.analysis, `${where}.analysis`) } : {}),
     ...(x.phase === "work" || x.phase === "all" ? { phase: x.phase } : {}),
+    ...(x.landlock !== undefined ? { landlock: checkLandlockObject(x.landlock, `${where}.landlock`) } : {}),
     source: typeof x.source === "string" ? x.source : undefined,
   };
 }

@@ -1,9 +1,11 @@
+import { readdirSync } from "node:fs";
 import { encodeProgram, type Insn } from "../bpf/insn.js";
 import * as O from "../bpf/opcodes.js";
 import { SECCOMP_RET_ACTION_FULL } from "../bpf/seccomp-data.js";
 import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
 import { decodeActionValue, formatAction } from "../policy/actions.js";
+import { type LayersEnforced, planLandlock } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import type { ParsedPolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, nativeArch } from "../syscalls/arches.js";
@@ -18,6 +20,7 @@ import {
   SECCOMP_SET_MODE_FILTER,
 } from "./ffi.js";
 import { checkInstallInput, checkOptions } from "./install-input.js";
+import { applyLandlock, LANDLOCK_RESTRICT_SELF_TSYNC, landlockAbi, openLandlockRules } from "./landlock.js";
 
 /** Options for install(). */
 export interface InstallOptions {
@@ -25,12 +28,16 @@ export interface InstallOptions {
   tsync?: boolean;
   /** Log every action but allow (SECCOMP_FILTER_FLAG_LOG). */
   log?: boolean;
+  /** false: do not apply the policy's landlock: section (as on a kernel without Landlock). */
+  landlock?: boolean;
 }
 
 /** Options for lockdown(). */
 export interface LockdownOptions {
   /** Log every action but allow (SECCOMP_FILTER_FLAG_LOG). */
   log?: boolean;
+  /** false: do not apply the policy's landlock: section (as on a kernel without Landlock). */
+  landlock?: boolean;
   /** For an OCI or Docker profile: the capabilities the process holds (default: Docker's default set). */
   caps?: readonly string[];
 }
@@ -90,13 +97,18 @@ export function checkSeccomp(c: Libc = loadLibc(), flags = 0, program?: readonly
 /**
  * Compiles a policy for the running architecture (or passes a program through). A policy that lists
  * architectures but not this one is refused (checkNativeListed); one that lists none is for this machine.
+ * `landlock`: whether the policy's Landlock layer is enforced (rules marked needs: landlock are compiled only then).
  */
-export function programOf(input: Policy | readonly Insn[], done = "installed"): readonly Insn[] {
+export function programOf(
+  input: Policy | readonly Insn[],
+  options: { landlock?: LayersEnforced; done?: string } = {},
+): readonly Insn[] {
   if (Array.isArray(input)) return input as readonly Insn[];
   const policy = input as Policy;
-  checkNativeListed(policy, done);
+  checkNativeListed(policy, options.done ?? "installed");
   const arches = policy.architectures.length ? policy.architectures : [nativeArch()];
-  return compile({ ...policy, architectures: arches }, { stats: false }).program;
+  return compile({ ...policy, architectures: arches }, { stats: false, landlock: options.landlock ?? false })
+    .program;
 }
 
 /**
@@ -198,17 +210,73 @@ export function installProgram(
  * compiled before the kernel is touched; then no_new_privs (as seccomp(2) requires of an unprivileged
  * process), the filter, and the canary that proves it took. Irreversible.
  */
-export function install(input: PolicyInput, options: InstallOptions & LockdownOptions = {}): void {
+export function install(input: PolicyInput, options: InstallOptions & LockdownOptions = {}): InstallResult {
   const { caps, rest } = splitCaps(options, "install");
-  installInput(input, checkOptions(rest, ["tsync", "log"], "install"), "install", caps);
+  return installInput(input, checkOptions(rest, ["tsync", "log", "landlock"], "install"), "install", caps);
+}
+
+/**
+ * What install() and lockdown() did with a policy's Landlock layer: "enforced" (on every thread the
+ * filter covers), "calling-thread" (below ABI 8 Landlock binds only the calling thread, so for a
+ * many-threaded process it is not counted as enforced), "off" (disabled, no Landlock, or log mode),
+ * "none" (the policy has no landlock: section). `notes`: one line per thing not applied, and why.
+ */
+export interface InstallResult {
+  landlock: "enforced" | "calling-thread" | "off" | "none";
+  notes: string[];
 }
 
 /** Checks what a caller passed, compiles it and installs it; a policy's flags: [log] asks for the log flag. */
-function installInput(input: unknown, opts: InstallOptions, fn: string, caps?: readonly string[]): void {
+function installInput(
+  input: unknown,
+  opts: InstallOptions,
+  fn: string,
+  caps?: readonly string[],
+): InstallResult {
   const c = loadLibc();
   const checked = checkInstallInput(input, fn, caps ? { caps } : {});
   const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
-  installProgram(programOf(checked), { ...opts, log }, c);
+  const section = Array.isArray(checked) ? undefined : checked.landlock;
+  if (!section) {
+    installProgram(programOf(checked), { tsync: opts.tsync, log }, c);
+    return { landlock: "none", notes: [] };
+  }
+  const kernel =
+    opts.landlock === false
+      ? { abi: 0, why: `disabled by ${fn}()'s landlock: false` }
+      : log
+        ? { abi: 0, why: "not applied in log mode (Landlock has no log-only mode)" }
+        : landlockAbi(c);
+  const plan = planLandlock(section, kernel.abi, kernel.why);
+  const notes = [...plan.dropped];
+  // with tsync the filter covers every thread; below ABI 8 Landlock cannot follow it there
+  const others = opts.tsync ? otherThreads() : 0;
+  const partial = plan.enforced.files && others > 0 && plan.abi < 8;
+  if (partial)
+    notes.push(
+      `landlock: applied to the calling thread only, not to the ${others} other thread${others === 1 ? "" : "s"}: Landlock binds only the calling thread below ABI 8 (LANDLOCK_RESTRICT_SELF_TSYNC), this kernel has ${plan.abi}; rules with needs: landlock were dropped (seccomp-only)`,
+    );
+  const program = programOf(checked, { landlock: !partial && plan.enforced });
+  const flags = { tsync: opts.tsync, log };
+  checkPrograms([program], flags, c);
+  const opened = openLandlockRules(plan);
+  notes.push(...opened.notes);
+  // Landlock first: the seccomp filter then need not allow the landlock calls
+  applyLandlock(c, plan, opened, opts.tsync ? LANDLOCK_RESTRICT_SELF_TSYNC : 0);
+  installChecked([program], flags, c);
+  return {
+    landlock: !plan.enforced.files ? "off" : partial ? "calling-thread" : "enforced",
+    notes,
+  };
+}
+
+/** How many threads besides the calling one this process has (/proc/self/task). */
+function otherThreads(): number {
+  try {
+    return Math.max(0, readdirSync("/proc/self/task").length - 1);
+  } catch {
+    return 1; // unknown: assume others exist rather than claim coverage
+  }
 }
 
 /** Takes `caps` (a list of capability names) out of an options object; the rest are booleans. */
@@ -226,9 +294,16 @@ function splitCaps(options: unknown, fn: string): { caps?: readonly string[]; re
 /**
  * Locks a running Node.js process down: installs the policy on every thread (TSYNC), so libuv's thread
  * pool and worker threads are covered. Call it after start-up (listening, loading modules) and before
- * serving input. Threads started later inherit the filter.
+ * serving input. Threads started later inherit the filter. A policy's landlock: section is applied to the
+ * calling thread before the filter; below Landlock ABI 8 it cannot reach the other threads, so the result
+ * says "calling-thread" with a note and rules with needs: landlock are dropped (seccomp-only).
  */
-export function lockdown(policy: PolicyInput, options: LockdownOptions = {}): void {
+export function lockdown(policy: PolicyInput, options: LockdownOptions = {}): InstallResult {
   const { caps, rest } = splitCaps(options, "lockdown");
-  installInput(policy, { ...checkOptions(rest, ["log"], "lockdown"), tsync: true }, "lockdown", caps);
+  return installInput(
+    policy,
+    { ...checkOptions(rest, ["log", "landlock"], "lockdown"), tsync: true },
+    "lockdown",
+    caps,
+  );
 }

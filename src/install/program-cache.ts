@@ -6,6 +6,7 @@ import { verifyProgram } from "../bpf/verify.js";
 import type { Action } from "../policy/model.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { type NoStore, openPrivateStore } from "../util/private-store.js";
+import type { LaunchLandlock } from "./run.js";
 
 // `sysfence run --policy FILE` compiles the same file for every launch; the compiled program is cached by
 // the hash of everything that decides it (file content, options, arch, sysfence version), in a private,
@@ -19,6 +20,8 @@ export interface LaunchInfo {
   arches?: ArchName[];
   /** Install with SECCOMP_FILTER_FLAG_LOG (the policy's flags: [log]). */
   log?: boolean;
+  /** The policy's Landlock layer as planned for this kernel (the key holds the kernel's ABI). */
+  landlock?: LaunchLandlock;
 }
 
 export interface CachedEntry {

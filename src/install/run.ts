@@ -2,10 +2,12 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
+import type { LandlockPlan } from "../policy/landlock.js";
 import type { Action, Policy } from "../policy/model.js";
 import { type ArchName, nativeArch } from "../syscalls/arches.js";
 import { inheritStdio, type Libc, loadLibc } from "./ffi.js";
 import { checkPrograms, installChecked, programOf } from "./install.js";
+import { applyLandlock, checkLaunchExecutable, closeLandlockRules, openLandlockRules } from "./landlock.js";
 import { execGuardPolicy } from "./run-policy.js";
 
 /** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
@@ -40,19 +42,35 @@ const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 const SIGXFSZ = 25;
 
+/** The Landlock layer of a launch: the plan for this kernel and the policy's execute paths. */
+export interface LaunchLandlock {
+  plan: LandlockPlan;
+  execute: string[];
+}
+
 /**
  * Replaces this process with `argv` running under `policy`: resolve the command, compile and check
- * everything first, then no_new_privs, the filter (calling thread only: execve ends every other
- * thread) proven by its canary, stdio without close-on-exec, default signal dispositions, execve. Returns only by throwing
- * before the filter is installed; if execve itself fails afterwards, exits with 126/127.
+ * everything first (with a Landlock plan: that it lets the program itself be executed), then the Landlock
+ * ruleset, no_new_privs, the filter (calling thread only: execve ends every other thread) proven by its
+ * canary, stdio without close-on-exec, default signal dispositions, execve. Returns only by throwing
+ * before the filter is installed; if execve itself fails afterwards, exits with 126/127. Notes (Landlock
+ * paths skipped) go to `onNote`.
  */
 export function execUnderPolicy(
   policy: Policy | readonly Insn[],
   argv: string[],
-  options: { log?: boolean; execGuard?: Action; arches?: ArchName[] } = {},
+  options: {
+    log?: boolean;
+    execGuard?: Action;
+    arches?: ArchName[];
+    landlock?: LaunchLandlock;
+    onNote?: (line: string) => void;
+  } = {},
 ): never {
   const path = resolveCommand(argv[0]);
-  const program = programOf(policy, "run");
+  const landlock = options.landlock;
+  if (landlock) checkLaunchExecutable(landlock.plan, landlock.execute, path);
+  const program = programOf(policy, { landlock: landlock?.plan.enforced ?? false, done: "run" });
   const c = loadLibc();
   const flags = { log: options.log };
   // The exec's memory is built here, so the guard can name the exact pointers the kernel will see.
@@ -70,7 +88,16 @@ export function execUnderPolicy(
   const programs = guard ? [guard, program] : [program];
   // every check before the first install: no_new_privs and a first filter cannot be taken back
   checkPrograms(programs, flags, c);
-  prepareForExec(c);
+  const opened = landlock ? openLandlockRules(landlock.plan) : undefined;
+  for (const note of opened?.notes ?? []) options.onNote?.(note);
+  try {
+    prepareForExec(c);
+  } catch (e) {
+    if (opened) closeLandlockRules(opened);
+    throw e;
+  }
+  // Landlock first: the seccomp filter then need not allow the landlock calls
+  if (landlock && opened) applyLandlock(c, landlock.plan, opened);
   installChecked(programs, flags, c);
   c.execveBuffers(pathBuf, argvBuf, envBuf);
   return execFailed(c, path, keep);

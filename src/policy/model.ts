@@ -58,6 +58,10 @@ export const RULE_TIERS: readonly RuleTier[] = [
   "argument-fallback",
 ];
 
+/** The part of the Landlock layer a rule relies on (files, TCP ports, signal scoping). */
+export type RuleNeeds = "landlock" | "landlock-tcp" | "landlock-signal";
+export const RULE_NEEDS: readonly RuleNeeds[] = ["landlock", "landlock-tcp", "landlock-signal"];
+
 /** One rule: for every named syscall (or member of a named @group), when all conditions hold, take action. */
 export interface Rule {
   names: string[];
@@ -71,12 +75,50 @@ export interface Rule {
   /** Locations of each entry of `names`, same order. */
   nameLocations?: (SourceLocation | undefined)[];
   /**
-   * The part of the Landlock layer the rule relies on: where it is not enforced, the rule's action is
-   * `otherwise` (or, without one, the rule is dropped and the call falls to the next rule or the default).
+   * The part of the Landlock layer the rule relies on — "landlock" (files), "landlock-tcp" (TCP ports),
+   * "landlock-signal" (signal scoping): the rule applies only where that part is enforced; otherwise it is
+   * dropped and the call falls to the next rule or the default (the seccomp-only fallback).
    */
-  needs?: "landlock" | "landlock-tcp" | "landlock-signal";
-  /** needs: the answer where that part of the Landlock layer is not enforced. */
-  otherwise?: Action;
+  needs?: RuleNeeds;
+}
+
+/** A path in a `landlock:` list, with the line it was read from. */
+export interface LandlockPath {
+  path: string;
+  comment?: string;
+  location?: SourceLocation;
+}
+
+/** A TCP port in a `landlock:` list. */
+export interface LandlockPort {
+  port: number;
+  comment?: string;
+  location?: SourceLocation;
+}
+
+/** What Landlock can scope to the sandbox's own domain (LANDLOCK_SCOPE_*). */
+export type LandlockScope = "signal" | "abstract-unix-socket";
+export const LANDLOCK_SCOPES: readonly LandlockScope[] = ["signal", "abstract-unix-socket"];
+
+/**
+ * The Landlock layer (docs/policy-format.md, "landlock"): which files, executables, TCP ports and signal
+ * targets the program reaches. Every list is an allow-list; an absent bindTcp/connectTcp leaves that
+ * kind of network access unrestricted, an absent file list allows nothing of that kind.
+ */
+export interface LandlockSection {
+  /** Read files and list directories beneath each path. */
+  read: LandlockPath[];
+  /** read, plus write, create, remove, rename, truncate beneath each path. */
+  write: LandlockPath[];
+  /** Execute (and read) these files, or files beneath these directories. */
+  execute: LandlockPath[];
+  /** Read, write and ioctl these device files. */
+  devices: LandlockPath[];
+  bindTcp?: LandlockPort[];
+  connectTcp?: LandlockPort[];
+  scope: LandlockScope[];
+  comment?: string;
+  location?: SourceLocation;
 }
 
 /** A whole policy, whatever format it was read from. */
@@ -95,6 +137,8 @@ export interface Policy {
    * it after start-up; `run` and the launching exports refuse it (it would kill the program at start).
    */
   phase?: "work" | "all";
+  /** The Landlock layer beside the seccomp filter (absent: seccomp only). */
+  landlock?: LandlockSection;
   /** Where it was read from, for messages. */
   source?: string;
 }

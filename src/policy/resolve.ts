@@ -169,7 +169,9 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
       let fallbackRule: Rule | undefined;
       for (const r of rules) {
         if (r.conditions.length === 0) {
-          if (fallback && !sameAction(fallback, r.action)) {
+          // a needs: rule before a plain one: the plain one is its seccomp-only fallback, not a conflict
+          const fallsBack = fallbackRule?.needs !== undefined && r.needs === undefined;
+          if (fallback && !sameAction(fallback, r.action) && !fallsBack) {
             note({
               severity: "error",
               message: `conflicting actions for ${name}: '${formatAction(fallback)}' (line ${fallbackRule?.location?.line ?? "?"}) and '${formatAction(r.action)}'`,

@@ -45,8 +45,52 @@ function build(z: typeof Z) {
       final: ActionText.optional().describe(
         "for a burn-in rule (action log): the answer generate --finalize gives it when it never fired",
       ),
+      needs: z
+        .enum(["landlock", "landlock-tcp", "landlock-signal"])
+        .optional()
+        .describe(
+          "the part of the Landlock layer the rule relies on (landlock: files; landlock-tcp: TCP ports; landlock-signal: signal scoping): the rule applies only where it is enforced; otherwise it is dropped and the call falls to the next rule or the default",
+        ),
     })
     .strict();
+  const PathEntry = z.union([
+    z.string().describe("an absolute path"),
+    z.object({ path: z.string().describe("an absolute path"), comment: z.string().optional() }).strict(),
+  ]);
+  const Port = z.number().int().min(0).max(65535).describe("a TCP port, 0 to 65535");
+  const PortEntry = z.union([Port, z.object({ port: Port, comment: z.string().optional() }).strict()]);
+  const Landlock = z
+    .object({
+      read: z.array(PathEntry).optional().describe("read files and list directories beneath each path"),
+      write: z
+        .array(PathEntry)
+        .optional()
+        .describe("read, write, create, remove, rename and truncate beneath each path"),
+      execute: z
+        .array(PathEntry)
+        .optional()
+        .describe("execute (and read) these files, or the files beneath these directories"),
+      devices: z.array(PathEntry).optional().describe("read, write and ioctl these device files"),
+      bindTcp: z
+        .array(PortEntry)
+        .optional()
+        .describe("the TCP ports the program may bind (absent: unrestricted; 0: an ephemeral port)"),
+      connectTcp: z
+        .array(PortEntry)
+        .optional()
+        .describe("the TCP ports the program may connect to (absent: unrestricted)"),
+      scope: z
+        .array(z.enum(["signal", "abstract-unix-socket"]))
+        .optional()
+        .describe(
+          "signal: signal only processes inside the sandbox; abstract-unix-socket: connect only to abstract sockets made inside it",
+        ),
+      comment: z.string().optional(),
+    })
+    .strict()
+    .describe(
+      "the Landlock layer: which files, executables, TCP ports and signal targets the program reaches (Linux 5.13+)",
+    );
   return z
     .object({
       version: z.literal(1).optional(),
@@ -82,10 +126,16 @@ function build(z: typeof Z) {
         .describe(
           "work: made from the work phase (generate --phase work), for lockdown(); run and the launching exports refuse it",
         ),
+      landlock: Landlock.optional(),
       syscalls: z.array(Rule),
     })
     .strict();
 }
+
+/** A `landlock:` path entry as read: the path, or { path, comment }. */
+export type LandlockPathText = string | { path: string; comment?: string };
+/** A `landlock:` port entry as read. */
+export type LandlockPortText = number | { port: number; comment?: string };
 
 /** The shape of a policy file, as read. */
 export interface PolicyFile {
@@ -104,7 +154,18 @@ export interface PolicyFile {
     comment?: string;
     tier?: "seen" | "always" | "static-low" | "static-confined" | "static-high" | "argument-fallback";
     final?: string;
+    needs?: "landlock" | "landlock-tcp" | "landlock-signal";
   }[];
+  landlock?: {
+    read?: LandlockPathText[];
+    write?: LandlockPathText[];
+    execute?: LandlockPathText[];
+    devices?: LandlockPathText[];
+    bindTcp?: LandlockPortText[];
+    connectTcp?: LandlockPortText[];
+    scope?: ("signal" | "abstract-unix-socket")[];
+    comment?: string;
+  };
 }
 
 let schema: ReturnType<typeof build> | undefined;

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { formatAction } from "./actions.js";
 import { archDependentNames, formatCondition } from "./conditions.js";
+import { landlockYamlLines } from "./landlock-yaml.js";
 import type { Condition, Policy } from "./model.js";
 
 /** Writes a policy in sysfence's YAML format (what `import` produces). */
@@ -19,9 +20,14 @@ export function policyToYaml(policy: Policy, header?: string): string {
       ...(r.conditions.length ? { args: r.conditions.map((c) => conditionText(c, policy)) } : {}),
       ...(r.tier ? { tier: r.tier } : {}),
       ...(r.final ? { final: formatAction(r.final) } : {}),
+      ...(r.needs ? { needs: r.needs } : {}),
       ...(r.comment ? { comment: r.comment } : {}),
     })),
   };
+  // the landlock section goes before syscalls, in the same lines generate writes
+  const text = stringify(doc, { lineWidth: 0, flowCollectionPadding: false });
+  const landlock = policy.landlock ? `${landlockYamlLines(policy.landlock).join("\n")}\n` : "";
+  const at = text.search(/^syscalls:/m);
   return `${
     header
       ? `${header
@@ -29,7 +35,7 @@ export function policyToYaml(policy: Policy, header?: string): string {
           .map((l) => `# ${l}`)
           .join("\n")}\n`
       : ""
-  }${stringify(doc, { lineWidth: 0, flowCollectionPadding: false })}`;
+  }${text.slice(0, at)}${landlock}${text.slice(at)}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import { chooseEngine, type Engine, parseEngine } from "./engine.js";
 import { attachBpf, bpfAvailable } from "./engines/bpf/bpf.js";
 import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import { attachStrace } from "./engines/strace/strace.js";
+import { markInterpreters } from "./interpreters.js";
 import type { Profile } from "./profile.js";
 
 /** The phase boundary an attached profile carries (generate's notes and merge read it). */
@@ -28,7 +29,13 @@ export interface AttachOptions {
 }
 
 /** A running process as /proc shows it. */
-function processOf(pid: number): { exe: string; tids: number[]; cmdline: string[]; parent: number } {
+function processOf(pid: number): {
+  exe: string;
+  tids: number[];
+  cmdline: string[];
+  parent: number;
+  cwd?: string;
+} {
   const exe = (() => {
     try {
       return readlinkSync(`/proc/${pid}/exe`);
@@ -50,7 +57,16 @@ function processOf(pid: number): { exe: string; tids: number[]; cmdline: string[
       return [exe];
     }
   })();
-  return { exe, tids, cmdline, parent: procStat(pid)?.ppid ?? 0 };
+  // its current directory now (relative paths it names are resolved against it); unknown if removed
+  const cwd = (() => {
+    try {
+      const dir = readlinkSync(`/proc/${pid}/cwd`);
+      return dir.startsWith("/") && !dir.endsWith(" (deleted)") ? dir : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  return { exe, tids, cmdline, parent: procStat(pid)?.ppid ?? 0, cwd };
 }
 
 /** Records process `pid` and its descendants as they run; returns the profile and the engine used. */
@@ -73,7 +89,7 @@ export async function recordAttached(
   const builder = new ProfileBuilder(tree[0].cmdline, { kind: "none" }, options.focus);
   // (bpf counts by process image itself; the per-call engines need the processes declared)
   if (engine !== "bpf")
-    for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent);
+    for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent, p.cwd);
   const startedAt = new Date().toISOString();
   // until: the duration, a stop signal (the process is left running), or the process's exit
   let onSignal: () => void = () => {};
@@ -145,6 +161,7 @@ export async function recordAttached(
       const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
       if (id) proc.buildId = id;
     }
+    markInterpreters(profile);
     return { profile, engine, why, warnings };
   } finally {
     for (const t of timers) clearTimeout(t);

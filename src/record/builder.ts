@@ -4,10 +4,10 @@ import { dict } from "../util/dict.js";
 import { addCounters, type Counter, countArg, toCounts } from "./counter.js";
 import { Ev, type EventColumns, Result } from "./events.js";
 import { ImageFolds } from "./fold.js";
+import { ACCESS_BITS, Access, accessLetters, resolvePath } from "./path-access.js";
 import {
   INTERESTING_ARGS,
   MAX_PATHS,
-  PATH_ARG,
   type ProcessProfile,
   type Profile,
   type RecordingEngine,
@@ -72,14 +72,18 @@ interface Thread {
   tid: number;
   group: Group;
   counts: Map<string, Counter>;
-  /** The call it has not finished yet (its end comes in a later event), with an exec's file name. */
-  pending?: { name: string; text?: string };
+  /**
+   * The call it has not finished yet (its end comes in a later event), with an exec's file name or the
+   * directory a chdir/fchdir goes to (null: one the recording cannot know).
+   */
+  pending?: { name: string; text?: string; cwd?: string | null };
   exited?: boolean;
 }
 interface NameInfo {
   fork: boolean;
   interesting?: number[];
-  path: boolean;
+  /** chdir or fchdir: changes the process's current directory. */
+  chdir: boolean;
   write: boolean;
   first: boolean;
 }
@@ -98,6 +102,8 @@ interface Group {
   exited?: number;
   /** Its threads' final counts, once the image is over (its counters are then dropped). */
   frozen?: ThreadProfile[];
+  /** Its current directory (relative paths are resolved against it), when the recording knows it. */
+  cwd?: string;
 }
 
 const CLONE_THREAD = 0x10000n;
@@ -106,12 +112,18 @@ const WRITES = new Set(["write", "writev", "pwrite64", "sendto", "sendmsg"]);
 /** Calls that make a process or thread, and calls that replace the process image. */
 const FORKS = ["clone", "clone3", "fork", "vfork"];
 const EXECS = ["execve", "execveat"];
+/** Calls that change the current directory (relative paths after them are resolved against the new one). */
+const CHDIRS = ["chdir", "fchdir"];
 
 /** Builds a profile from trace events, streaming: memory grows with distinct values, not with the log. */
 export class ProfileBuilder {
   private readonly threads = new Map<number, Thread>();
   private readonly finished: Group[] = [];
   private readonly paths = new Map<string, number>();
+  /** The kept paths' access bits (path-access.ts), as their uses said them. */
+  private readonly access = new Map<string, number>();
+  /** The launched program's current directory (the first process without a parent starts in it). */
+  private launchCwd?: string;
   private readonly signals = new Map<string, number>();
   private pendingThreadClones = new Map<number, number>();
   private firstTime?: number;
@@ -141,7 +153,9 @@ export class ProfileBuilder {
     const times = this.timeNeeds();
     return {
       separate:
-        this.phase.kind === "delay" || this.unfolded ? null : [...FORKS, ...EXECS, ...times.timeNames],
+        this.phase.kind === "delay" || this.unfolded
+          ? null
+          : [...FORKS, ...EXECS, ...CHDIRS, ...times.timeNames],
       ...times,
       strings: this.phase.kind === "marker" ? [...WRITES] : [],
       known: allSyscallNames(),
@@ -152,6 +166,14 @@ export class ProfileBuilder {
   /** Asks adapters for every call as an event of its own (tests: the reference reading of a log). */
   foldNothing(): void {
     this.unfolded = true;
+  }
+
+  /**
+   * The directory the launched program starts in: its relative paths are resolved against it (and
+   * against the directories it changes to). Without it (an imported log), they are kept as written.
+   */
+  startIn(cwd: string): void {
+    this.launchCwd = cwd;
   }
 
   /** n uses of paths an adapter left out (past its limit of distinct paths). */
@@ -215,7 +237,7 @@ export class ProfileBuilder {
         continue;
       }
       if (kind === Ev.paths) {
-        if (this.isCounted(t.group)) this.countPath(strings[b.path[i]], b.n[i]);
+        if (this.isCounted(t.group)) this.countPath(t, strings[b.path[i]], b.access[i], b.n[i]);
         continue;
       }
       if (kind === Ev.tally) {
@@ -232,14 +254,20 @@ export class ProfileBuilder {
       if (kind === Ev.resume) {
         const p = t.pending;
         t.pending = undefined;
-        if (p && p.name === name) this.complete(t, name, b.result[i], p.text ?? str(b.text[i]));
+        if (p && p.name === name) {
+          if (p.cwd !== undefined && b.result[i] === Result.ok) t.group.cwd = p.cwd ?? undefined;
+          this.complete(t, name, b.result[i], p.text ?? str(b.text[i]));
+        }
         continue;
       }
       this.calls++;
-      this.count(t, name, b, i, strings);
+      const cwd = this.count(t, name, b, i, strings);
       const text = str(b.text[i]);
-      if (kind === Ev.unfinished) t.pending = { name, text };
-      else this.complete(t, name, b.result[i], text);
+      if (kind === Ev.unfinished) t.pending = { name, text, cwd };
+      else {
+        if (cwd !== undefined && b.result[i] === Result.ok) t.group.cwd = cwd ?? undefined;
+        this.complete(t, name, b.result[i], text);
+      }
     }
   }
 
@@ -308,7 +336,7 @@ export class ProfileBuilder {
       return;
     }
     if (kind === Ev.paths) {
-      this.countPath(strings[b.path[i]], b.n[i]);
+      this.countPath(undefined, strings[b.path[i]], b.access[i], b.n[i]);
       return;
     }
     const g = this.images.get(b.aux[i]);
@@ -342,8 +370,8 @@ export class ProfileBuilder {
    * Declares a process that was already running when an attached recording began (record --pid): its
    * exe and threads are known from /proc, and every call it makes is work (its start-up is over).
    */
-  attach(pid: number, exe: string, tids: readonly number[], parent?: number): void {
-    const group: Group = { pid, exe, parent, work: true, threads: new Map() };
+  attach(pid: number, exe: string, tids: readonly number[], parent?: number, cwd?: string): void {
+    const group: Group = { pid, exe, parent, work: true, threads: new Map(), cwd };
     for (const tid of tids.includes(pid) ? tids : [pid, ...tids]) {
       const t: Thread = { tid, group, counts: new Map() };
       group.threads.set(tid, t);
@@ -391,6 +419,8 @@ export class ProfileBuilder {
         parent: parent?.group.pid,
         work: parent?.group.work ?? false,
         threads: new Map(),
+        // a child starts in its parent's directory; the first process, in the launch's
+        cwd: parent ? this.forkCwd : this.launchCwd,
       };
       if (group.work) group.workStartedAt = parent?.group.workStartedAt;
     }
@@ -400,6 +430,8 @@ export class ProfileBuilder {
     return t;
   }
   private lastForker?: Thread;
+  /** The forking process's directory when it forked (its child starts there). */
+  private forkCwd?: string;
 
   private isCounted(g: Group): boolean {
     if (g.counted === undefined) g.counted = this.counted(g);
@@ -420,7 +452,7 @@ export class ProfileBuilder {
       info = {
         fork: FORKS.includes(name),
         interesting: INTERESTING_ARGS[name],
-        path: PATH_ARG[name] !== undefined,
+        chdir: CHDIRS.includes(name),
         write: WRITES.has(name),
         first: this.phase.kind === "first" && matchesName(this.phase.syscall, name),
       };
@@ -430,10 +462,21 @@ export class ProfileBuilder {
   }
   private readonly names = new Map<string, NameInfo>();
 
-  private count(t: Thread, name: string, b: EventColumns, i: number, strings: readonly string[]): void {
+  /**
+   * Counts a call row. For a chdir or fchdir, returns the directory it goes to if it succeeds (null: one
+   * the recording cannot know); undefined for other calls.
+   */
+  private count(
+    t: Thread,
+    name: string,
+    b: EventColumns,
+    i: number,
+    strings: readonly string[],
+  ): string | null | undefined {
     const info = this.nameInfo(name);
     if (info.fork) {
       this.lastForker = t;
+      this.forkCwd = t.group.cwd;
       const flags = info.interesting && b.v0[i] >= 0 ? strings[b.v0[i]] : undefined;
       if (flags !== undefined && isThreadClone(flags))
         this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
@@ -445,12 +488,39 @@ export class ProfileBuilder {
       const time = b.time[i];
       this.enterWork(g, Number.isNaN(time) ? this.clock?.() : time);
     }
-    if (!this.isCounted(g)) return;
+    const cwd = info.chdir ? this.chdirTarget(t, name, b, i, strings) : undefined;
+    if (!this.isCounted(g)) return cwd;
     const c = counterOf(t, name);
     if (wasWork) c.work++;
     else c.setup++;
     if (info.interesting) this.countValues(c, info.interesting, b, i, strings, wasWork, 1);
-    if (info.path) this.countPath(b.path[i] < 0 ? undefined : strings[b.path[i]], 1);
+    if (b.path[i] >= 0) this.countPath(t, strings[b.path[i]], b.access[i], 1);
+    return cwd;
+  }
+
+  /**
+   * The directory a chdir (its path) or fchdir (its fd's path, in the text column when the engine knew
+   * it) goes to; null when the recording cannot know it.
+   */
+  private chdirTarget(
+    t: Thread,
+    name: string,
+    b: EventColumns,
+    i: number,
+    strings: readonly string[],
+  ): string | null {
+    if (name === "fchdir") return b.text[i] < 0 ? null : strings[b.text[i]];
+    if (b.path[i] < 0) return null;
+    const dir = this.resolved(t, strings[b.path[i]], b.access[i]);
+    return dir.startsWith("/") ? dir : null;
+  }
+
+  /** A path as a thread names it, made absolute against its process's directory when it is relative to it and that is known. */
+  private resolved(t: Thread | undefined, path: string, bits: number): string {
+    if (!(bits & Access.relative)) return path;
+    const cwd = t?.group.cwd;
+    if (cwd === undefined) return path;
+    return bits & Access.unix ? `unix:${resolvePath(cwd, path.slice(5))}` : resolvePath(cwd, path);
   }
 
   /** Whether a write's strings carry the --after marker. */
@@ -463,12 +533,21 @@ export class ProfileBuilder {
     this.signals.set(signal, (this.signals.get(signal) ?? 0) + n);
   }
 
-  /** n more uses of a path (the first MAX_PATHS distinct ones are kept). */
-  private countPath(path: string | undefined, n: number): void {
-    if (!path) return;
-    if (this.paths.has(path) || this.paths.size < MAX_PATHS)
-      this.paths.set(path, (this.paths.get(path) ?? 0) + n);
-    else this.pathsOmitted += n;
+  /**
+   * n more uses of a path by thread t (undefined: by no thread in particular), with access bits; the
+   * first MAX_PATHS distinct ones are kept.
+   */
+  private countPath(t: Thread | undefined, named: string | undefined, bits: number, n: number): void {
+    if (!named) return;
+    const path = this.resolved(t, named, bits);
+    const had = this.paths.get(path);
+    if (had === undefined && this.paths.size >= MAX_PATHS) {
+      this.pathsOmitted += n;
+      return;
+    }
+    this.paths.set(path, (had ?? 0) + n);
+    const a = bits & ACCESS_BITS;
+    if (a) this.access.set(path, (this.access.get(path) ?? 0) | a);
   }
 
   /** The end of a call: never returned, failed, or an exec that made a new process image (file: its name). */
@@ -492,6 +571,7 @@ export class ProfileBuilder {
         work: old.work,
         workStartedAt: old.workStartedAt,
         threads: new Map(),
+        cwd: old.cwd,
       };
       const moved: Thread = { tid: t.tid, group: fresh, counts: new Map() };
       fresh.threads.set(t.tid, moved);
@@ -661,6 +741,7 @@ export class ProfileBuilder {
       });
     }
     processes.push(...folds.entries(this.byName));
+    const paths = [...this.paths.entries()].sort((a, b) => b[1] - a[1]);
     return {
       format: "sysfence-profile",
       version: 1,
@@ -675,8 +756,14 @@ export class ProfileBuilder {
       signal: meta.signal,
       syscalls: Object.fromEntries([...totals].sort(this.byName).map(([n, c]) => [n, toCounts(c)])),
       processes,
-      paths: Object.fromEntries([...this.paths.entries()].sort((a, b) => b[1] - a[1])),
+      paths: Object.fromEntries(paths),
       ...(this.pathsOmitted ? { pathsOmitted: this.pathsOmitted } : {}),
+      pathAccess: Object.fromEntries(
+        paths.flatMap(([p]) => {
+          const a = this.access.get(p);
+          return a ? [[p, accessLetters(a)]] : [];
+        }),
+      ),
       signals: Object.fromEntries(this.signals),
     };
   }

@@ -22,7 +22,10 @@ export const Ev = {
   signal: 7,
   /** The thread belongs to the process whose leader is n (an engine that knows thread groups). */
   thread: 8,
-  /** n more uses of the path by the thread's calls (folded calls' paths, apart from their tallies; tid -1: by no thread in particular). */
+  /**
+   * n more uses of the path by the thread's calls, with access bits (folded calls' paths, apart from
+   * their tallies; a call's second path; tid -1: by no thread in particular).
+   */
   paths: 9,
   /**
    * Thread n exec'd while it was not its process's leader (tid): it takes over the leader's tid, and its
@@ -47,7 +50,8 @@ export const Result = { none: 0, noReturn: 1, ok: 2, failed: 3 } as const;
  * A batch's columns, by name and type:
  * - tid; sys: the syscall's name (string id); result; errno: its name (string id, -1: none);
  * - v0, v1, v2: the values of the syscall's arguments worth filtering (INTERESTING_ARGS order; string ids,
- *   -1: none); path: the path or socket address the call names (string id, -1: none);
+ *   -1: none); path: the path or socket address the call names (string id, -1: none); access: how the
+ *   call (or a paths row's calls) used it (path-access.ts Access bits, 0: not said);
  * - text: an exec's new file name, the strings a marker write carries, a signal's name (string id, -1: none);
  * - n: calls in a tally (1 for a call row), exit status, signal count, a thread's leader, a path's uses;
  *   errors, noReturn: of a tally's calls;
@@ -64,6 +68,7 @@ const COLUMNS = {
   v1: Int32Array,
   v2: Int32Array,
   path: Int32Array,
+  access: Uint8Array,
   text: Int32Array,
   n: Int32Array,
   errors: Int32Array,
@@ -124,6 +129,7 @@ export class EventBatch {
     c.v1[i] = -1;
     c.v2[i] = -1;
     c.path[i] = -1;
+    c.access[i] = 0;
     c.text[i] = -1;
     c.n[i] = 1;
     c.errors[i] = 0;

@@ -74,6 +74,12 @@ export interface Profile {
   paths: Record<string, number>;
   /** Uses of paths left out of `paths` (past the first 20000 distinct ones, or a scanner's memory limit). */
   pathsOmitted?: number;
+  /**
+   * How each path in `paths` was used, as letters in alphabetical order: c (an entry created or removed
+   * there), r (read, stat-ed, listed), w (written, truncated, its attributes changed), x (executed). A
+   * path without one: the engine did not say (bpf; profiles written before this field).
+   */
+  pathAccess?: Record<string, string>;
   signals: Record<string, number>;
   /** Set by `sysfence merge`: the recordings this one was made of. */
   mergedFrom?: { source: string; command: string[]; startedAt?: string }[];
@@ -161,28 +167,3 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
 
 /** Total calls of one syscall entry. */
 export const total = (c: SyscallCounts) => c.setup + c.work;
-
-/** The argument that holds a path or socket address (kept for reports, never for rules). */
-export const PATH_ARG: Record<string, number> = {
-  open: 0,
-  openat: 1,
-  openat2: 1,
-  execve: 0,
-  execveat: 1,
-  stat: 0,
-  lstat: 0,
-  newfstatat: 1,
-  statx: 1,
-  access: 0,
-  faccessat: 1,
-  faccessat2: 1,
-  readlink: 0,
-  readlinkat: 1,
-  unlink: 0,
-  unlinkat: 1,
-  mkdir: 0,
-  mkdirat: 1,
-  chdir: 0,
-  connect: 1,
-  bind: 1,
-};

@@ -26,6 +26,7 @@ export function checkProfile(value: unknown, file: string): Profile {
   for (const key of ["paths", "signals"] as const) countMap(p[key], key, bad, true);
   if (p.pathsOmitted !== undefined && !(Number.isSafeInteger(p.pathsOmitted) && p.pathsOmitted > 0))
     throw bad('"pathsOmitted" is not a positive whole number');
+  accessMap(p.pathAccess, bad);
   checkCounts(p.syscalls, "syscalls", bad);
   p.processes.forEach((proc, i) => {
     const where = `processes[${i}]`;
@@ -81,6 +82,17 @@ function countMap(m: unknown, where: string, bad: (what: string) => SysfenceErro
   if (m === null || typeof m !== "object" || Array.isArray(m)) throw bad(`${where} is not an object`);
   for (const [k, n] of Object.entries(m))
     if (typeof n !== "number") throw bad(`${where}["${k.slice(0, 40)}"] is not a count`);
+}
+
+/** Checks pathAccess: path → access letters (c, m, r, w, x, each at most once, in that order). */
+function accessMap(m: unknown, bad: (what: string) => SysfenceError): void {
+  if (m === undefined) return;
+  if (m === null || typeof m !== "object" || Array.isArray(m)) throw bad('"pathAccess" is not an object');
+  for (const [k, v] of Object.entries(m))
+    if (typeof v !== "string" || !/^(?=.)c?m?r?w?x?$/.test(v))
+      throw bad(
+        `pathAccess["${k.slice(0, 40)}"] is ${JSON.stringify(v).slice(0, 40)}, not access letters (c, m, r, w, x in that order, e.g. "rw")`,
+      );
 }
 
 /** Parses profile text; a JSON syntax error names file:line:column. */

@@ -8,6 +8,7 @@ import { bpfAvailable, recordBpf } from "./engines/bpf/bpf.js";
 import { recordFtrace, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import type { StraceLog } from "./engines/strace/strace.js";
 import { record as recordStrace } from "./engines/strace/strace.js";
+import { markInterpreters } from "./interpreters.js";
 import type { Profile } from "./profile.js";
 
 /** What to record and how. */
@@ -89,6 +90,7 @@ export async function recordCommand(
     const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
     if (id) proc.buildId = id;
   }
+  markInterpreters(r.profile);
   const straceSummary = "log" in r ? (r.log as StraceLog).summary : undefined;
   return { profile: r.profile, status: r.status, builder: r.builder, engine, why, straceSummary };
 }

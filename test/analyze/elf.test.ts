@@ -115,7 +115,7 @@ describe("ELF reader on damaged files (fuzz)", { skip: linux }, () => {
   });
   it("the CLI: a missing file, a directory, a text file, a truncated program — one line, exit 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-elf-"));
-    writeFileSync(join(dir, "text"), "#!/bin/sh\necho hi\n");
+    writeFileSync(join(dir, "text"), "echo hi\n"); // (a #! script is analysed through its interpreter)
     writeFileSync(join(dir, "cut"), base.subarray(0, 300));
     for (const [file, why] of [
       [join(dir, "missing"), /cannot read .*missing: ENOENT/],

@@ -138,7 +138,9 @@ export function fuzzTargets(): FuzzTarget[] {
       name: "profile",
       file: "p.json",
       seeds: [
-        enc(JSON.stringify(profile)),
+        enc(
+          JSON.stringify({ ...profile, pathAccess: { "/etc/demo.conf": "rw", "inet:127.0.0.1:8080": "r" } }),
+        ),
         // with an entry that folds many images of one program (images, endings, tid 0 for other threads)
         enc(
           JSON.stringify({

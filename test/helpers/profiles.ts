@@ -73,8 +73,8 @@ export function syntheticProfile(
 }
 
 /**
- * A recorded profile without what differs by run or engine (engine, times, pids and tids, paths): two
- * engines' recordings of one workload compare equal through it. Processes in any order.
+ * A recorded profile without what differs by run or engine (engine, times, pids and tids, paths and
+ * their access): two engines' recordings of one workload compare equal through it. Processes in any order.
  */
 export const comparable = (p: Profile) =>
   JSON.stringify({
@@ -83,6 +83,7 @@ export const comparable = (p: Profile) =>
     startedAt: 0,
     endedAt: 0,
     paths: 0,
+    pathAccess: 0,
     processes: p.processes
       .map((x) =>
         JSON.stringify({

@@ -23,6 +23,7 @@ interface GenerateOpts {
   finalize?: string;
   since?: string;
   source?: string;
+  landlock?: boolean;
 }
 
 /** Parses --errno NAME=ERRNO items. */
@@ -66,6 +67,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "all",
     )
     .option("--default-action <action>", "what every other call gets", "kill-process")
+    .option(
+      "--no-landlock",
+      "no file layer: leave out the landlock: section the recording's path uses give (file, socket, signal and IPC calls then stay seen-only)",
+    )
     .option(
       "--args <mode>",
       "argument rules: safe (ordinary values + seen) | pin (seen only) | strict | off; other values get EPERM",
@@ -157,6 +162,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
         errno: parseErrnoAnswers(opts.errno),
         allowClone3: opts.allowClone3,
         sources: [...files, ...(opts.fromAudit ? [`audit:${opts.fromAudit}`] : [])],
+        files:
+          opts.landlock === false
+            ? undefined
+            : (await import("../../generate/file-facts.js")).machineFileFacts,
       });
       // never write a policy that does not read back to the same thing
       const { parsePolicy } = await import("../../policy/parse.js");

@@ -11,6 +11,8 @@ export interface RunArgs {
   log?: boolean;
   preset: string[];
   implicit: boolean;
+  /** false: --no-landlock, the policy's Landlock layer is not applied (as on a kernel without it). */
+  landlock?: boolean;
   dryRun?: boolean;
   help?: boolean;
 }
@@ -65,6 +67,9 @@ export function parseRunArgs(words: readonly string[]): RunArgs {
       case "--no-implicit":
         out.implicit = false;
         break;
+      case "--no-landlock":
+        out.landlock = false;
+        break;
       case "--dry-run":
         out.dryRun = true;
         break;
@@ -80,7 +85,7 @@ export function parseRunArgs(words: readonly string[]): RunArgs {
 }
 
 /** The options `run` takes, for "did you mean" hints. */
-const RUN_OPTIONS = [...VALUED, "--deny", "--log", "--no-implicit", "--dry-run", "--help"];
+const RUN_OPTIONS = [...VALUED, "--deny", "--log", "--no-implicit", "--no-landlock", "--dry-run", "--help"];
 
 /** " — did you mean --policy?" for a misspelt option, or nothing. */
 function nearestOption(word: string): string {

@@ -25,14 +25,25 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
     )
     .option("--preset <name...>", "built-in hardening sets: no-user-namespaces, no-debug")
     .option("--no-implicit", "do not add @default and the dynamic loader's calls to an allow-list")
+    .option(
+      "--no-landlock",
+      "do not apply the policy's landlock: section (as on a kernel without Landlock); rules with needs: landlock are dropped",
+    )
     .option("--dry-run", "print the policy's summary instead of running")
     .action(
       async (
         spec: string[],
         opts: Omit<RunArgs, "spec" | "preset" | "implicit"> & { preset?: string[]; implicit?: boolean },
       ) => {
+        const { landlock, ...rest } = opts;
         await runCommand(
-          { ...opts, spec, preset: opts.preset ?? [], implicit: opts.implicit !== false },
+          {
+            ...rest,
+            spec,
+            preset: opts.preset ?? [],
+            implicit: opts.implicit !== false,
+            ...(landlock === false ? { landlock: false } : {}),
+          },
           io,
           command,
         );
@@ -48,6 +59,9 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   if (spec.length === 0 && !opts.policy && !opts.preset.length)
     throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
   const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
+  const note = (line: string) => io.stderr(`sysfence run: ${line}\n`);
+  // the kernel's Landlock ABI decides the ruleset and which rules compile (part of the cache key)
+  const landlockKernel = opts.policy ? await landlockKernelOf(opts) : undefined;
   // A policy file's compiled program is cached: later launches skip parsing and compiling.
   let cacheKey: string | undefined;
   let cacheNote: string | undefined;
@@ -61,18 +75,35 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
       // loadPolicy reports it below
     }
     if (text !== undefined) {
-      cacheKey = programKey(text, { ...opts, policy: undefined, dryRun: undefined });
+      cacheKey = programKey(text, {
+        ...opts,
+        policy: undefined,
+        dryRun: undefined,
+        landlockAbi: landlockKernel?.abi,
+      });
       const cache = openProgramCache(false);
       if ("get" in cache) {
         const cached = cache.get(cacheKey);
-        if (cached) execUnderPolicy(cached.program, command, cached.launch);
+        if (cached) {
+          for (const line of cached.launch.landlock?.plan.dropped ?? []) note(line);
+          execUnderPolicy(cached.program, command, { ...cached.launch, onNote: note });
+        }
       } else cacheNote = cache.note;
     }
   }
   const { buildRunPolicy, launchGuard } = await import("../../install/run-policy.js");
   // warnings belong to check/compile: a launcher stays quiet (and skips the line:column look-ups)
   const quiet: CliIO = { ...io, stderr: () => {} };
-  const base = opts.policy ? (await loadPolicy(opts.policy, {}, quiet)).policy : undefined;
+  const loaded = opts.policy ? (await loadPolicy(opts.policy, {}, quiet)).policy : undefined;
+  const { planLandlock, seccompPolicyFor } = await import("../../policy/landlock.js");
+  const plan =
+    loaded?.landlock && landlockKernel
+      ? planLandlock(loaded.landlock, landlockKernel.abi, landlockKernel.why)
+      : undefined;
+  // rules marked needs: landlock stay only when the layer is enforced
+  const base = loaded && seccompPolicyFor(loaded, plan?.enforced.files === true);
+  const landlock =
+    plan && loaded?.landlock ? { plan, execute: loaded.landlock.execute.map((p) => p.path) } : undefined;
   const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
   const policy = buildRunPolicy({
     spec,
@@ -91,23 +122,50 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     io.stdout(
       `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
     );
+    if (plan)
+      io.stdout(
+        plan.enforced.files
+          ? `landlock (ABI ${plan.abi}): ${plan.paths.length} path rules, ${plan.ports.length} port rules${plan.dropped.length ? `; ${plan.dropped.join("; ")}` : ""}\n`
+          : `${plan.dropped.join("; ")}\n`,
+      );
     return;
   }
+  for (const line of plan?.dropped ?? []) note(line);
   // a policy file on its own: the launch's execve is let through once, every later one gets the policy's answer
   const answer = base && spec.length === 0 && !opts.deny ? launchGuard(base) : undefined;
   // a policy's `flags: [log]`: installed with SECCOMP_FILTER_FLAG_LOG (errno answers are logged too)
   const flagLog = base?.flags?.includes("log") ? { log: true } : {};
-  const launch = answer
-    ? { execGuard: opts.log ? { kind: "log" as const } : answer, arches: policy.architectures, ...flagLog }
-    : flagLog;
+  const launch = {
+    ...(answer
+      ? { execGuard: opts.log ? { kind: "log" as const } : answer, arches: policy.architectures, ...flagLog }
+      : flagLog),
+    ...(landlock ? { landlock } : {}),
+  };
   if (cacheKey) {
     const { openProgramCache } = await import("../../install/program-cache.js");
     const { programOf } = await import("../../install/install.js");
-    const program = programOf(policy, "run");
+    const program = programOf(policy, { landlock: plan?.enforced ?? false, done: "run" });
     const cache = cacheNote ? { note: cacheNote } : openProgramCache(true);
     if ("put" in cache) cache.put(cacheKey, { program, launch });
     else if (cache.note) io.stderr(`sysfence run: ${cache.note}; the policy was compiled afresh.\n`);
-    execUnderPolicy(program, command, launch);
+    execUnderPolicy(program, command, { ...launch, onNote: note });
   }
-  execUnderPolicy(policy, command, launch);
+  execUnderPolicy(policy, command, { ...launch, onNote: note });
+}
+
+/**
+ * The Landlock ABI a launch plans for: 0 with the reason when --no-landlock or --log (Landlock has no
+ * log-only mode: it would block what --log promises to let through) turn the layer off.
+ */
+async function landlockKernelOf(opts: RunArgs): Promise<{ abi: number; why?: string }> {
+  if (opts.landlock === false) return { abi: 0, why: "disabled by --no-landlock" };
+  if (opts.log) return { abi: 0, why: "not applied under --log (Landlock has no log-only mode)" };
+  const { loadLibc } = await import("../../install/ffi.js");
+  const { landlockAbi } = await import("../../install/landlock.js");
+  try {
+    return landlockAbi(loadLibc());
+  } catch (e) {
+    // off Linux (a dry run): the launch itself would fail later with its own message
+    return { abi: 0, why: (e as Error).message };
+  }
 }

@@ -7,6 +7,7 @@ import { parseCondition } from "../conditions.js";
 import type { Condition, Policy, Rule } from "../model.js";
 import { type PolicyFile, policySchema } from "../schema.js";
 import type { TextDocument } from "./document.js";
+import { readLandlockSection } from "./landlock.js";
 import type { ParsedPolicy } from "./parsed.js";
 
 // The sysfence policy format (docs/policy-format.md), from YAML or JSON: first matching rule wins.
@@ -19,10 +20,12 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
   if (!shape.success) {
     for (const issue of shape.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+      // an unknown key is located at the key itself, not at the mapping that holds it
+      const key = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
       diags.push({
         severity: "error",
         message: `${path.length ? `${path.join(".")}: ` : ""}${issue.message}`,
-        location: locate(path),
+        location: locate(key === undefined ? path : [...path, key]),
         hint: shapeHint(issue.message, path),
       });
     }
@@ -108,6 +111,7 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
       comment: r.comment,
       ...(r.tier ? { tier: r.tier } : {}),
       ...(r.final !== undefined ? { final: action(r.final, [...base, "final"]) } : {}),
+      ...(r.needs ? { needs: r.needs } : {}),
       location: locate(base),
       nameLocations,
     });
@@ -122,6 +126,7 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
     ...(raw.flags?.length ? { flags: [...new Set(raw.flags)] } : {}),
     ...(raw.analysis ? { analysis: raw.analysis } : {}),
     ...(raw.phase ? { phase: raw.phase } : {}),
+    ...(raw.landlock ? { landlock: readLandlockSection(raw.landlock, locate, diags) } : {}),
     source: doc.file,
   };
   throwIfErrors(diags, doc.file);
@@ -171,8 +176,13 @@ function checkName(n: string, location: SourceLocation | undefined, diags: Diagn
 }
 
 function shapeHint(message: string, path: (string | number)[]): string | undefined {
+  if (/unrecognized key/i.test(message) && path[0] === "landlock")
+    return "landlock keys are read, write, execute, devices, bindTcp, connectTcp, scope, comment; an entry is a path or { path, comment }";
+  if (path[0] === "landlock" && (path[1] === "bindTcp" || path[1] === "connectTcp"))
+    return "a port is an integer from 0 to 65535, or { port, comment }";
+  if (path[0] === "landlock" && path.length > 2) return "an entry is an absolute path, or { path, comment }";
   if (/unrecognized key/i.test(message))
-    return "keys are version, defaultAction, badArchAction, architectures, syscalls; a rule has names/name, action, args, comment";
+    return "keys are version, defaultAction, badArchAction, architectures, flags, analysis, landlock, syscalls; a rule has names/name, action, args, comment, tier, final, needs";
   if (path.length === 0 || path[path.length - 1] === "syscalls") return "see docs/policy-format.md";
   return undefined;
 }

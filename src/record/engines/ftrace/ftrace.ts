@@ -27,6 +27,7 @@ import { refuseMarkerPhase } from "../../engine.js";
 import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
+import { Access } from "../../path-access.js";
 import type { Profile } from "../../profile.js";
 import { INTERESTING_ARGS, MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
 
@@ -167,7 +168,10 @@ export class FtraceAdapter {
       if (err) this.out.columns.errno[i] = this.strings.id(err);
       if (exec) {
         this.values(i, this.nameOf(p.nr), p.regs);
-        if (p.exe !== undefined) this.out.columns.text[i] = this.out.columns.path[i] = this.strings.id(p.exe);
+        if (p.exe !== undefined) {
+          this.out.columns.text[i] = this.out.columns.path[i] = this.strings.id(p.exe);
+          this.out.columns.access[i] = Access.exec;
+        }
       }
     } else if (kind === "sched_process_exec") {
       const e = /filename=(.*) pid=(\d+) old_pid=(\d+)/.exec(body);

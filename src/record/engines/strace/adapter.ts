@@ -7,8 +7,9 @@
 // One adapter per scanning thread; a slice is a piece of the log (a file slice, a chunk of a live stream).
 import type { EventNeeds } from "../../builder.js";
 import { Ev, EventBatch, type EventColumns, Result, StringTable } from "../../events.js";
-import { INTERESTING_ARGS, MAX_PATHS, MAX_VALUES, PATH_ARG, VALUES_OMITTED } from "../../profile.js";
-import { decodePath, decodeValue, stringsIn, unquote } from "./decode.js";
+import { Access, normalPath, openAccess, PATH_USES, type PathUse, resolvePath } from "../../path-access.js";
+import { INTERESTING_ARGS, MAX_PATHS, MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
+import { decodePath, decodeValue, fdPath, isCwdFd, stringsIn, unquote } from "./decode.js";
 import { parseLine, type TraceEvent } from "./parse.js";
 import {
   bytesAt,
@@ -59,7 +60,10 @@ interface Info {
   interesting?: number[];
   time: boolean;
   separate: boolean;
-  pathArg?: number;
+  /** The path arguments and how they are used (path-access.ts). */
+  paths?: PathUse[];
+  /** fchdir: its fd's path (strace -y) is the directory it goes to. */
+  fchdir: boolean;
   /** The argument that holds an exec's file name (-1: not an exec). */
   execArg: number;
   /** Its string arguments are read (marker writes). */
@@ -83,6 +87,11 @@ export class StraceAdapter {
   private readonly strings = new StringTable();
   private readonly values = new Interner(MAX_VALUES);
   private readonly paths = new Interner(MAX_PATHS);
+  /** Open flags texts, with their access bits (info). */
+  private readonly flagTexts = new Interner(4096);
+  /** pathUses' answer: string ids and access bits of the call's paths. */
+  private readonly pathIds = new Int32Array(2);
+  private readonly pathBits = new Int32Array(2);
   private readonly out = new EventBatch(1 << 12);
   private readonly threads = new Map<number, ThreadState>();
   /** The calls folded since the last event of its own. */
@@ -227,12 +236,26 @@ export class StraceAdapter {
       c.v1[i] = this.ids[1];
       c.v2[i] = this.ids[2];
     }
-    if (info.pathArg !== undefined && line.nthArgIn(buf, from, to, info.pathArg))
-      c.path[i] = this.pathId(buf, line.spanStart, line.spanEnd);
     if (info.execArg >= 0 && line.nthArgIn(buf, from, to, info.execArg)) {
       const file = unquote(utf8(buf, line.spanStart, line.spanEnd));
       if (file !== undefined) c.text[i] = this.strings.id(file);
     } else if (info.strings && to > from) c.text[i] = this.strings.id(stringsIn(utf8(buf, from, to)));
+    else if (info.fchdir && line.nthArgIn(buf, from, to, 0)) {
+      const dir = fdPath(utf8(buf, line.spanStart, line.spanEnd));
+      if (dir !== undefined) c.text[i] = this.strings.id(dir);
+    }
+    if (info.paths === undefined) return;
+    const n = this.pathUses(buf, from, to, info.paths);
+    if (n === 0) return;
+    c.path[i] = this.pathIds[0];
+    c.access[i] = this.pathBits[0];
+    // a call's second path (rename's new name): a paths row of its own after the call (last: pushing a
+    // row may replace the columns)
+    for (let k = 1; k < n; k++) {
+      const j = this.out.push(Ev.paths, c.tid[i], -1);
+      this.out.columns.path[j] = this.pathIds[k];
+      this.out.columns.access[j] = this.pathBits[k];
+    }
   }
 
   /** A line the fast path leaves to the general parser: a signal, an exit, another clock, a summary, nonsense. */
@@ -333,6 +356,7 @@ export class StraceAdapter {
       if (t.kind[e] === PATH) {
         const i = this.out.push(Ev.paths, t.tid[e], -1);
         this.out.columns.path[i] = t.name[e];
+        this.out.columns.access[i] = t.v0[e];
         this.out.columns.n[i] = t.calls[e];
         continue;
       }
@@ -360,12 +384,12 @@ export class StraceAdapter {
     }
     const t = this.tallies.entry(CALLS, st.tid, info.id, v0, v1, v2);
     this.tallies.calls[t]++;
-    if (info.pathArg !== undefined && this.line.nthArg(buf, info.pathArg)) {
-      // paths are counted apart: a tally per distinct path would be a row per call
-      const path = this.pathId(buf, this.line.spanStart, this.line.spanEnd);
-      if (path >= 0) {
+    if (info.paths !== undefined) {
+      // paths are counted apart, per (path, access): a tally per distinct path would be a row per call
+      const n = this.pathUses(buf, this.line.argStart, this.line.argEnd, info.paths);
+      for (let k = 0; k < n; k++) {
         // (the entry first: making it may replace the columns)
-        const p = this.tallies.entry(PATH, st.tid, path, -1, -1, -1);
+        const p = this.tallies.entry(PATH, st.tid, this.pathIds[k], this.pathBits[k], -1, -1);
         this.tallies.calls[p]++;
       }
     }
@@ -407,18 +431,74 @@ export class StraceAdapter {
     return x.id < 0 ? -1 : x.id;
   }
 
-  /** The string id of the path or address buf[s, e) names (-1: none, or past MAX_PATHS: counted as omitted). */
-  private pathId(buf: Buffer, s: number, e: number): number {
-    const x = this.paths.kept(buf, s, e);
-    if (x === undefined) {
-      this.pathsOmitted++;
-      return -1;
+  /**
+   * The paths a call with argument bytes buf[from, to) names, into pathIds and pathBits (string id, access
+   * and Access.relative/unix bits); how many. A relative path of an *at call whose directory fd strace
+   * decorated (-y: "3</tmp/d>", "-100</home/u>" for AT_FDCWD) is made absolute here; one relative to the
+   * current directory is marked for the builder, which knows it; one relative to an fd strace did not
+   * decorate is kept as written.
+   */
+  private pathUses(buf: Buffer, from: number, to: number, uses: PathUse[]): number {
+    const line = this.line;
+    let n = 0;
+    for (let k = 0; k < uses.length && n < 2; k++) {
+      const u = uses[k];
+      if (!line.nthArgIn(buf, from, to, u.arg)) continue;
+      const ps = line.spanStart;
+      const pe = line.spanEnd;
+      const x = this.paths.kept(buf, ps, pe);
+      if (x === undefined) {
+        this.pathsOmitted++;
+        continue;
+      }
+      if (x.id === -1) {
+        const p = decodePath(x.text);
+        const rel = p === undefined ? 0 : relativeBits(x.text, p);
+        // (an absolute file path with "." or ".." in it is read as the kernel would without symlinks)
+        x.id =
+          p === undefined || p === ""
+            ? -2
+            : this.strings.id(rel === 0 && x.text.startsWith('"') ? normalPath(p) : p);
+        x.info = rel;
+      }
+      if (x.id < 0) continue;
+      let id = x.id;
+      let bits = u.access === 0 ? this.openBits(buf, from, to, u) : u.access;
+      const rel = x.info as number;
+      if (rel !== 0) {
+        if (u.dirfd < 0) bits |= rel;
+        else if (line.nthArgIn(buf, from, to, u.dirfd)) {
+          const ds = line.spanStart;
+          if (buf[line.spanEnd - 1] === 62 /* > */) {
+            // the directory fd and the path, one key: "3</tmp/d>, \"x\""
+            const y = this.paths.kept(buf, ds, pe);
+            if (y === undefined) {
+              this.pathsOmitted++;
+              continue;
+            }
+            if (y.id === -1) {
+              const dir = fdPath(utf8(buf, ds, line.spanEnd));
+              const p = this.strings.list[id];
+              y.id = dir === undefined ? id : this.strings.id(resolvePath(dir, p));
+            }
+            id = y.id;
+          } else if (isCwdFd(utf8(buf, ds, line.spanEnd))) bits |= rel;
+        }
+      }
+      this.pathIds[n] = id;
+      this.pathBits[n] = bits;
+      n++;
     }
-    if (x.id === -1) {
-      const p = decodePath(x.text);
-      x.id = p === undefined ? -2 : this.strings.id(p);
-    }
-    return x.id < 0 ? -1 : x.id;
+    return n;
+  }
+
+  /** The access an open's flags argument (openat2: its struct) asks for. */
+  private openBits(buf: Buffer, from: number, to: number, u: PathUse): number {
+    const line = this.line;
+    if (!line.nthArgIn(buf, from, to, u.flags)) return Access.read;
+    const x = this.flagTexts.of(buf, line.spanStart, line.spanEnd);
+    if (x.info === undefined) x.info = openAccess(x.text);
+    return x.info as number;
   }
 
   private nameId(x: Interned): number {
@@ -443,7 +523,8 @@ export class StraceAdapter {
         interesting: INTERESTING_ARGS[text],
         time: this.needs.allTimes || this.timeNames.has(text),
         separate: !this.fold || this.separate.has(text),
-        pathArg: PATH_ARG[text],
+        paths: PATH_USES[text],
+        fchdir: text === "fchdir",
         execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
         strings: this.stringNames.has(text),
         clone: text === "clone",
@@ -461,11 +542,23 @@ const BOGUS: Info = {
   id: -1,
   time: false,
   separate: true,
+  fchdir: false,
   execArg: -1,
   strings: false,
   clone: false,
   bogus: true,
 };
+/**
+ * Whether a decoded path is relative, as Access bits: relative to the current directory (a file's path,
+ * or a unix socket's: Access.unix too); 0 for an absolute path, an abstract socket, an inet address.
+ */
+function relativeBits(text: string, p: string): number {
+  // a quoted string is a file's path; anything else a socket address
+  if (text.startsWith('"')) return p.startsWith("/") ? 0 : Access.relative;
+  if (!p.startsWith("unix:") || p.startsWith("unix:/") || p.startsWith("unix:@") || p === "unix:") return 0;
+  return Access.relative | Access.unix;
+}
+
 /** Where a decoded clone's flags are (INTERESTING_ARGS has clone's flags as argument 0). */
 const CLONE_FLAGS_PRINTED = [1];
 /** How strace prints clone decoded, whatever the architecture's order: the flags are the second argument. */

@@ -99,3 +99,20 @@ export function stringsIn(text: string): string {
     );
   return out.join("\n");
 }
+
+/**
+ * The path of an fd argument as strace -y decorates it ("3</tmp/d>", "-100</home/u>" for AT_FDCWD):
+ * the escapes of the quote, the backslash and the angle brackets undone (others kept as written, as
+ * unquote keeps them); undefined for an fd without one, or one that is not a path ("4<socket:[81]>").
+ */
+export function fdPath(text: string): string | undefined {
+  const lt = text.indexOf("<");
+  if (lt <= 0 || text.charCodeAt(text.length - 1) !== 62 || text.charCodeAt(lt + 1) !== 47) return undefined;
+  return text
+    .slice(lt + 1, -1)
+    .replace(/\\(["\\]|0?7[46])/g, (_, e: string) => (e.endsWith("74") ? "<" : e.endsWith("76") ? ">" : e));
+}
+
+/** Whether a directory fd argument is AT_FDCWD as strace prints it without -y (decoded, -X raw, hex). */
+export const isCwdFd = (text: string): boolean =>
+  text === "AT_FDCWD" || text === "-100" || text === "0xffffff9c" || text === "0xffffffffffffff9c";

@@ -66,6 +66,10 @@ export function splitArgs(text: string, upTo = Number.POSITIVE_INFINITY): string
     } else if (ch === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
       const end = text.indexOf("*/", i + 2);
       i = end < 0 ? n : end + 1;
+    } else if (ch === 60 /* < */ && i > 0 && text.charCodeAt(i - 1) >= 48 && text.charCodeAt(i - 1) <= 57) {
+      // an fd's path as -y decorates it ("3</tmp/a,b(c>": its own '>' is escaped)
+      const end = text.indexOf(">", i + 1);
+      i = end < 0 ? n : end;
     } else if (ch === 40 || ch === 91 || ch === 123) depth++;
     else if (ch === 41 || ch === 93 || ch === 125) depth--;
     else if (ch === 44 && depth === 0) {

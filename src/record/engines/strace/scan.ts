@@ -142,11 +142,13 @@ const C_QUOTE = 2;
 const C_OPEN = 3;
 const C_CLOSE = 4;
 const C_SLASH = 5;
+const C_LT = 6;
 /** Byte classes for nthArg. */
 const CLS = new Uint8Array(256);
 CLS[47] = C_SLASH;
 CLS[44] = C_COMMA;
 CLS[34] = C_QUOTE;
+CLS[60] = C_LT;
 for (const c of [40, 91, 123]) CLS[c] = C_OPEN;
 for (const c of [41, 93, 125]) CLS[c] = C_CLOSE;
 
@@ -282,7 +284,7 @@ export class LineScanner {
 
   /**
    * Argument `index` of the line's argument bytes as splitArgs (parse.ts) reads it from the text: top-level
-   * commas split (quotes, brackets, comments respected), whitespace trimmed. Sets spanStart/spanEnd; false when there is no such argument.
+   * commas split (quotes, brackets, comments, -y's fd paths respected), whitespace trimmed. Sets spanStart/spanEnd; false when there is no such argument.
    */
   nthArg(buf: Buffer, index: number): boolean {
     return this.nthArgIn(buf, this.argStart, this.argEnd, index);
@@ -300,6 +302,9 @@ export class LineScanner {
       if (cls === C_QUOTE) {
         // skip the string, escapes included
         for (i++; i < to && buf[i] !== 34; i++) if (buf[i] === 92) i++;
+      } else if (cls === C_LT) {
+        // an fd's path as -y decorates it ("3</tmp/a,b(c>": its own '>' is escaped): skipped whole
+        if (i > from && isDigit(buf[i - 1])) while (i + 1 < to && buf[i] !== 62) i++;
       } else if (cls === C_OPEN) depth++;
       else if (cls === C_CLOSE) depth--;
       else if (cls === C_SLASH) {

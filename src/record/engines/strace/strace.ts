@@ -29,7 +29,7 @@ export function straceVersion(): string {
 export type { RecordOptions } from "../../options.js";
 
 /**
- * The strace command line: follow forks and threads, numeric constants (-X raw), raw
+ * The strace command line: follow forks and threads, numeric constants (-X raw), fds' paths (-y), raw
  * argument values (-e raw=) for every call except those whose strings matter (paths; clone3's flags;
  * buffers when a marker is searched), output into a FIFO we read as a stream.
  */
@@ -40,7 +40,8 @@ export function straceArgs(
   checkCounts = false,
   attach: readonly number[] = [],
 ): string[] {
-  const decoded = ["%file", "clone3", "connect", "bind"];
+  // fchdir: its fd's path (-y) is the new current directory
+  const decoded = ["%file", "fchdir", "clone3", "connect", "bind"];
   if (phase.kind === "marker") decoded.push("write", "writev", "sendto", "sendmsg");
   return [
     "-f",
@@ -49,6 +50,8 @@ export function straceArgs(
     // builder takes the time a line is read, which a live recording reads as it is written
     ...(phase.kind === "delay" ? ["-ttt"] : []),
     "-q",
+    // the paths of the fds the decoded calls take (an *at call's directory, AT_FDCWD's current directory)
+    "-y",
     "-X",
     "raw",
     "-e",
@@ -114,6 +117,7 @@ export async function record(
   const phase = options.phase ?? { kind: "none" };
   const { dir, fifo } = straceFifo();
   const builder = new ProfileBuilder(argv, phase, options.focus, () => Date.now() / 1000);
+  builder.startIn(process.cwd()); // strace runs the program here
   const startedAt = new Date().toISOString();
   let cmd = "strace";
   let args = straceArgs(fifo, argv, phase, options.checkCounts);

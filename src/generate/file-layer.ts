@@ -1,0 +1,165 @@
+// The Landlock layer of a generated policy, from how the recording used each path (profile.pathAccess):
+// write only under the directories the program wrote in; read where it read — the whole directory under
+// the system's shared trees (/usr, /lib, /opt) and where it read two files or more, else the file alone, and
+// always file by file in the bin directories and at /etc's top (neither a shell it never ran nor /etc/shadow
+// comes with its neighbours, nor a home directory with the one dotfile a program looked for); execute only
+// what it executed and the interpreters those need; TCP binds only on the ports it bound; signals and
+// abstract unix sockets scoped to its own sandbox. Paths whose metadata alone was used (m: stat, chdir,
+// chmod) are left out: Landlock does not confine metadata. Pure: the interpreter of an executable comes in
+// through FileFacts.
+import { dirname } from "node:path/posix";
+import type { LandlockPath, LandlockPort, LandlockScope, LandlockSection } from "../policy/model.js";
+import type { Profile } from "../record/profile.js";
+import type { ConfinedBy } from "./classes.js";
+
+/** What the generator asks the machine about a path (file-facts.ts answers from the file system). */
+export interface FileFacts {
+  /** The ELF interpreter (PT_INTERP) of an executable, or, for a #! script, its interpreter; undefined for neither. */
+  interpreterOf(path: string): string | undefined;
+}
+
+/** The layer, which confined classes it covers (for the static tier), and what the user should read. */
+export interface FileLayer {
+  section?: LandlockSection;
+  layers: Set<ConfinedBy>;
+  notes: string[];
+}
+
+/** Directories whose files are granted one by one (a program that ran one tool must not run its neighbours). */
+const FILE_BY_FILE = [
+  "/bin",
+  "/sbin",
+  "/usr/bin",
+  "/usr/sbin",
+  "/usr/local/bin",
+  "/usr/local/sbin",
+  "/usr/libexec",
+  "/etc",
+];
+
+/** Device files every program may open: the null, zero and random devices. */
+const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"];
+
+/** Trees of shared, public system files: a read there grants its whole directory. */
+const SHARED_TREES = ["/usr/", "/lib/", "/lib64/", "/lib32/", "/opt/", "/var/lib/dpkg/"];
+
+/** Read by the dynamic loader and libc whatever a recording saw. */
+const ALWAYS_READ = ["/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"];
+
+const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
+
+/** Builds the layer from the profiles' paths; skips it, with the reason, when they cannot support one. */
+export function fileLayer(all: readonly Profile[], facts: FileFacts): FileLayer {
+  const none = (why: string): FileLayer => ({
+    layers: new Set(),
+    notes: [
+      `file layer (Landlock) skipped: ${why}; calls it would confine (files, sockets, signals, IPC) keep the seccomp-only answer`,
+    ],
+  });
+  // audit records (--from-audit) name calls, never paths: the recordings decide the layer
+  const profiles = all.filter((p) => p.engine?.name !== "audit");
+  if (profiles.length === 0) return none("no recording with path uses");
+  if (!profiles.every((p) => p.pathAccess))
+    return none(
+      `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`,
+    );
+  if (profiles.some((p) => p.pathsOmitted))
+    return none("the recording kept only part of its paths (pathsOmitted)");
+  const access = new Map<string, Set<string>>();
+  for (const p of profiles)
+    for (const [path, letters] of Object.entries(p.pathAccess ?? {})) {
+      const set = access.get(path) ?? new Set<string>();
+      for (const l of letters) set.add(l);
+      access.set(path, set);
+    }
+  const relative = [...access.keys()].filter((p) => !p.startsWith("/") && !isAddress(p));
+  if (relative.length)
+    return none(
+      `${relative.length} path(s) are relative (an imported log without the working directory, e.g. ${relative[0]})`,
+    );
+
+  const read = new Set<string>(ALWAYS_READ);
+  const write = new Set<string>();
+  const execute = new Set<string>();
+  const devices = new Set<string>(DEVICES);
+  const bind = new Set<number>();
+  let abstractUnix = false;
+  const notes: string[] = [];
+  // how many files the program read in each directory
+  const readsIn = new Map<string, number>();
+  for (const [path, letters] of access)
+    if (letters.has("r") && path.startsWith("/"))
+      readsIn.set(dirname(path), (readsIn.get(dirname(path)) ?? 0) + 1);
+  const grantRead = (path: string) => {
+    const dir = dirname(path);
+    const whole =
+      !FILE_BY_FILE.includes(dir) &&
+      dir !== "/" &&
+      (SHARED_TREES.some((t) => path.startsWith(t)) || (readsIn.get(dir) ?? 0) >= 2);
+    read.add(whole ? dir : path);
+  };
+  for (const [path, letters] of access) {
+    if (isAddress(path)) {
+      const port = /^inet6?:.*:(\d+)$/.exec(path);
+      if (port && letters.has("c")) bind.add(Number(port[1]));
+      if (path.startsWith("unix:@")) abstractUnix = true;
+      continue;
+    }
+    if (path.startsWith("/dev/")) {
+      if (path.startsWith("/dev/pts/") || path === "/dev/ptmx") devices.add("/dev/pts").add("/dev/ptmx");
+      else if (path.startsWith("/dev/shm/")) write.add("/dev/shm");
+      else if (
+        path !== "/dev" &&
+        !path.startsWith("/dev/fd") &&
+        path !== "/dev/stdin" &&
+        path !== "/dev/stdout" &&
+        path !== "/dev/stderr"
+      )
+        devices.add(path);
+      continue;
+    }
+    if (path.startsWith("/proc/") || path === "/proc") {
+      // /proc/self resolves to the process that adds the rule: only /proc as a whole can be granted
+      read.add("/proc");
+      if (letters.has("w") || letters.has("c")) write.add("/proc");
+      continue;
+    }
+    if (letters.has("x")) {
+      execute.add(path);
+      const interp = facts.interpreterOf(path);
+      if (interp) execute.add(interp);
+    }
+    if (letters.has("c") || letters.has("w")) {
+      const dir = dirname(path);
+      // creating or removing an entry changes its directory; writing a file needs only the file
+      const target = letters.has("c") ? dir : path;
+      if (target === "/" || FILE_BY_FILE.includes(target)) {
+        notes.push(`wrote ${path}: write access to ${target} as a whole is not granted`);
+        continue;
+      }
+      write.add(target);
+    }
+    if (letters.has("r")) grantRead(path);
+  }
+  if (write.has("/proc"))
+    notes.push("the program wrote under /proc: the layer lets it write there (not only its own entries)");
+  const list = (s: Set<string>): LandlockPath[] => minimal(s).map((path) => ({ path }));
+  const writeList = list(write);
+  const underWrite = (p: string) => writeList.some((w) => p === w.path || p.startsWith(`${w.path}/`));
+  const section: LandlockSection = {
+    read: list(new Set([...read].filter((p) => !underWrite(p)))),
+    write: writeList,
+    execute: [...execute].sort().map((path) => ({ path })),
+    devices: [...devices].sort().map((path) => ({ path })),
+    bindTcp: [...bind].sort((a, b) => a - b).map((port): LandlockPort => ({ port })),
+    scope: ["signal", ...(abstractUnix ? [] : ["abstract-unix-socket" as const])] as LandlockScope[],
+    comment: `from the recording's path uses: ${execute.size} executable(s), ${writeList.length} write director${writeList.length === 1 ? "y" : "ies"}, TCP binds on ${bind.size ? [...bind].join(", ") : "no port"}; signals only inside the sandbox`,
+  };
+  return { section, layers: new Set(["landlock-fs", "landlock-tcp", "landlock-signal", "ipc"]), notes };
+}
+
+/** The paths of a set, without those beneath another member, sorted. */
+function minimal(paths: Set<string>): string[] {
+  const sorted = [...paths].sort();
+  return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q === "/" ? "/" : `${q}/`)));
+}

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { loadLibc } from "../../src/install/ffi.js";
+import { landlockAbi } from "../../src/install/landlock.js";
+import { REPO } from "../helpers/paths.js";
+
+// `sysfence run --policy` with a landlock: section, against the real kernel, with busybox-static (one
+// static executable: no libraries to list). Each launch is a fresh sysfence process.
+
+const CLI = `${REPO}dist/src/cli/main.js`;
+const BUSYBOX = "/bin/busybox";
+const LDSO = "/lib64/ld-linux-x86-64.so.2";
+const abi = process.platform === "linux" ? landlockAbi(loadLibc()).abi : 0;
+const skip =
+  abi < 6
+    ? `needs Landlock ABI 6 (this kernel: ${abi})`
+    : !existsSync(BUSYBOX) ||
+        spawnSync("file", ["-L", BUSYBOX], { encoding: "utf8" }).stdout?.includes("dynamically")
+      ? "needs busybox-static at /bin/busybox"
+      : false;
+
+const dir = mkdtempSync(join(tmpdir(), "sysfence-landlock-"));
+const readDir = join(dir, "r");
+const writeDir = join(dir, "w");
+mkdirSync(readDir);
+mkdirSync(writeDir);
+writeFileSync(join(readDir, "f"), "readable\n");
+
+function policy(name: string, landlock: string, syscalls = "syscalls: []"): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, `defaultAction: allow\nlandlock:\n${landlock}\n${syscalls}\n`);
+  return file;
+}
+const BASE = `  read: [${readDir}]\n  write: [${writeDir}]\n  execute: [${BUSYBOX}]\n  devices: [/dev/null]\n  scope: [signal]`;
+const run = (file: string, args: string[], flags: string[] = []) =>
+  spawnSync(process.execPath, [CLI, "run", ...flags, "--policy", file, "--", ...args], {
+    encoding: "utf8",
+    timeout: 20000,
+  });
+const sh = (file: string, script: string, flags: string[] = []) =>
+  run(file, [BUSYBOX, "sh", "-c", script], flags);
+
+describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
+  const p = policy("base", BASE);
+  it("reads beneath a read path; a file not listed is EACCES", () => {
+    const ok = run(p, [BUSYBOX, "cat", join(readDir, "f")]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, "readable\n");
+    const no = run(p, [BUSYBOX, "cat", "/etc/passwd"]);
+    assert.notEqual(no.status, 0);
+    assert.match(no.stderr, /can't open '\/etc\/passwd': Permission denied/);
+  });
+  it("writes, creates and removes beneath a write path only; /etc and the rest of /tmp are EACCES", () => {
+    const ok = sh(
+      p,
+      `echo x > ${writeDir}/o && mkdir ${writeDir}/d && mv ${writeDir}/o ${writeDir}/d/o && rm -r ${writeDir}/d && echo done`,
+    );
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, "done\n");
+    for (const target of ["/etc/sysfence-landlock-test", join(dir, "outside")]) {
+      const no = sh(p, `echo x > ${target}`);
+      assert.notEqual(no.status, 0);
+      assert.match(no.stderr, /Permission denied/);
+      assert.equal(existsSync(target), false);
+    }
+    // a device in devices: writable (the shell opens it O_TRUNC; truncate is ignored on devices)
+    assert.equal(sh(p, "echo x > /dev/null").status, 0);
+  });
+  it("executes only what execute lists: /bin/sh is EACCES", () => {
+    const r = sh(p, "/bin/sh -c 'echo ran'; echo status $?");
+    assert.match(r.stderr, /\/bin\/sh: Permission denied/);
+    assert.equal(r.stdout, "status 126\n");
+  });
+  it("the dynamic loader: execute covers execve, not ld.so reading a program it may read", () => {
+    // ld.so is executable, /bin/sh is not readable: ld.so cannot open it
+    const closed = policy("ldso", `  execute: [${BUSYBOX}, ${LDSO}]`);
+    const a = sh(closed, `${LDSO} /bin/sh -c 'echo ran'`);
+    assert.notEqual(a.status, 0);
+    assert.match(a.stderr, /cannot open shared object file: Permission denied/);
+    // with /usr readable, ld.so maps and runs dash though it is not in execute: Landlock checks EXECUTE
+    // at execve, and an mmap(PROT_EXEC) of a file opened for reading is not checked (documented)
+    const readable = policy(
+      "ldso-read",
+      `  read: [/usr, /etc/ld.so.cache]\n  execute: [${BUSYBOX}, ${LDSO}]`,
+    );
+    const b = sh(readable, `/bin/sh -c 'echo direct'; ${LDSO} /bin/sh -c 'echo via ld.so'`);
+    assert.match(b.stderr, /\/bin\/sh: Permission denied/);
+    assert.equal(b.stdout, "via ld.so\n");
+  });
+  it("scope signal: kill -0 1 is EPERM, its own child can be signalled", () => {
+    const r = sh(p, "kill -0 1; echo init $?; sleep 30 & kill $!; wait $!; echo child $?");
+    assert.match(r.stderr, /can't kill pid 1: Operation not permitted/);
+    assert.equal(r.stdout, "init 1\nchild 143\n");
+  });
+  it("bindTcp: a port not listed is EACCES", () => {
+    const b = policy("bind", `${BASE}\n  bindTcp: [18081]`);
+    const r = run(b, [BUSYBOX, "nc", "-l", "-p", "18082"]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /bind: Permission denied/);
+    // the listed port binds: nc waits for a client, is killed, and never printed a bind error
+    const ok = sh(b, "nc -l -p 18081 2>&1 & sleep 1; kill $!; wait $!; echo status $?");
+    assert.equal(ok.stdout, "status 143\n", ok.stderr);
+  });
+  it("a program outside execute is refused before anything runs, naming it and the fix", () => {
+    const r = run(p, ["/bin/true"]);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /landlock: the launched program \/bin\/true \(\/usr\/bin\/true\) is not in the policy's landlock\.execute.*add \/usr\/bin\/true/,
+    );
+    const script = join(dir, "s.sh");
+    writeFileSync(script, "#!/bin/sh\necho hi\n", { mode: 0o755 });
+    const s = policy("script", `  execute: [${script}]`);
+    const r2 = run(s, [script]);
+    assert.match(r2.stderr, /the interpreter of .*s\.sh \/bin\/sh \(\/usr\/bin\/dash\) is not in/);
+  });
+  it("a missing path is skipped with a note, never widening", () => {
+    const m = policy(
+      "missing",
+      `${BASE}\n  read: [${readDir}, ${dir}/nowhere]`.replace(`  read: [${readDir}]\n`, ""),
+    );
+    const r = run(m, [BUSYBOX, "cat", "/etc/passwd"]);
+    assert.match(r.stderr, /landlock: read path .*nowhere cannot be opened \(ENOENT\): skipped/);
+    assert.match(r.stderr, /Permission denied/);
+  });
+  it("--no-landlock gives the seccomp-only behaviour, needs: landlock rules dropped", () => {
+    // files left to Landlock when it is there; without it, seccomp's stricter fallback refuses openat
+    const n = policy(
+      "needs",
+      BASE,
+      "syscalls:\n  - names: [openat]\n    action: allow\n    needs: landlock\n  - names: [openat]\n    action: errno EPERM",
+    );
+    const on = run(n, [BUSYBOX, "cat", join(readDir, "f")]);
+    assert.equal(on.status, 0, on.stderr);
+    assert.equal(on.stdout, "readable\n");
+    const off = run(n, [BUSYBOX, "cat", join(readDir, "f")], ["--no-landlock"]);
+    assert.notEqual(off.status, 0);
+    assert.match(
+      off.stderr,
+      /^sysfence run: landlock: disabled by --no-landlock: the Landlock layer .* is not applied/m,
+    );
+    assert.match(off.stderr, /Operation not permitted/);
+    // and without the section's rules, what Landlock refused is open again
+    const free = run(p, [BUSYBOX, "cat", "/etc/hostname"], ["--no-landlock"]);
+    assert.equal(free.status, 0, free.stderr);
+    assert.equal(free.stdout, readFileSync("/etc/hostname", "utf8"));
+  });
+});
+
+describe("install() and lockdown(): the Landlock layer (real kernel)", { skip }, () => {
+  const script = (call: string) => `
+    import { install, lockdown } from ${JSON.stringify(`${REPO}dist/src/index.js`)};
+    import { readFileSync } from "node:fs";
+    const p = { defaultAction: "allow", landlock: { read: [${JSON.stringify(readDir)}] }, syscalls: [] };
+    console.log(JSON.stringify(${call}));
+    try { readFileSync("/etc/hostname"); console.log("etc readable"); } catch (e) { console.log("etc " + e.code); }`;
+  const node = (call: string) => {
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script(call)], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const [result, etc] = r.stdout.trim().split("\n");
+    return { result: JSON.parse(result), etc };
+  };
+  it("install() binds the calling thread: enforced", () => {
+    const r = node("install(p)");
+    assert.deepEqual(r.result, { landlock: "enforced", notes: [] });
+    assert.equal(r.etc, "etc EACCES");
+  });
+  it("lockdown() of a many-threaded Node process below ABI 8 does not claim the other threads", (t) => {
+    if (abi >= 8) return t.skip("ABI 8 synchronises every thread");
+    const r = node("lockdown(p)");
+    assert.equal(r.result.landlock, "calling-thread");
+    assert.equal(r.result.notes.length, 1);
+    assert.match(
+      r.result.notes[0],
+      /^landlock: applied to the calling thread only, not to the \d+ other threads: Landlock binds only the calling thread below ABI 8 .* this kernel has \d; rules with needs: landlock were dropped/,
+    );
+  });
+  it("landlock: false applies no Landlock and says so", () => {
+    const r = node("lockdown(p, { landlock: false })");
+    assert.equal(r.result.landlock, "off");
+    assert.match(r.result.notes[0], /^landlock: disabled by lockdown\(\)'s landlock: false: /);
+    assert.equal(r.etc, "etc readable");
+  });
+});
