@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fileLayer } from "../../src/generate/file-layer.js";
+import type { Profile } from "../../src/record/profile.js";
+import { syntheticProfile } from "../helpers/profiles.js";
+
+const facts = {
+  interpreterOf: (p: string) => (p === "/usr/sbin/app" ? "/lib64/ld-linux-x86-64.so.2" : undefined),
+};
+const withPaths = (pathAccess: Record<string, string>): Profile => ({
+  ...syntheticProfile({ read: {} }),
+  engine: { name: "strace" },
+  paths: Object.fromEntries(Object.keys(pathAccess).map((p) => [p, 1])),
+  pathAccess,
+});
+const paths = (l: { path: string }[] | undefined) => (l ?? []).map((x) => x.path);
+
+describe("the file layer from path uses (pure)", () => {
+  const layer = fileLayer(
+    [
+      withPaths({
+        "/usr/sbin/app": "x",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6": "r",
+        "/etc/app.conf": "r",
+        "/etc/passwd": "r",
+        "/etc/ssl/certs/ca.pem": "r",
+        "/root/.apprc": "r",
+        "/srv/data/a": "r",
+        "/srv/data/b": "r",
+        "/var/lib/app/state.tmp": "cw",
+        "/var/lib/app/state": "c",
+        "/var/lib/app/db/x": "crw",
+        "/var/log/app.log": "w",
+        "/home/u/.cache/thing": "m",
+        "/bin/sh": "m",
+        "/dev/pts/3": "rw",
+        "/dev/tty": "rw",
+        "/proc/self/status": "r",
+        "/newfile": "c",
+        "inet:0.0.0.0:8080": "c",
+        "inet:127.0.0.1:5432": "r",
+      }),
+    ],
+    facts,
+  );
+  const s = layer.section;
+  it("writes only where it created entries or wrote files; never at /", () => {
+    assert.deepEqual(paths(s?.write), ["/var/lib/app", "/var/log/app.log"]);
+    assert.ok(
+      layer.notes.some((n) => /wrote \/newfile: write access to \/ as a whole is not granted/.test(n)),
+    );
+  });
+  it("reads whole directories under the shared trees and where two files were read; else the file alone", () => {
+    const r = paths(s?.read);
+    for (const p of [
+      "/usr/lib/x86_64-linux-gnu",
+      "/srv/data",
+      "/etc/app.conf",
+      "/etc/passwd",
+      "/root/.apprc",
+      "/proc",
+    ])
+      assert.ok(r.includes(p), `${p} in ${r.join(" ")}`);
+    assert.ok(!r.includes("/etc") && !r.includes("/root"), "never /etc or a home directory as a whole");
+    assert.ok(
+      r.includes("/etc/ssl/certs"),
+      "a subdirectory of /etc with one file: that file's directory? no",
+    );
+  });
+  it("leaves out paths whose metadata alone was used; executes the program and its loader only", () => {
+    assert.ok(!paths(s?.read).some((p) => p.startsWith("/home") || p === "/bin/sh"));
+    assert.deepEqual(paths(s?.execute), ["/lib64/ld-linux-x86-64.so.2", "/usr/sbin/app"]);
+    assert.ok(paths(s?.devices).includes("/dev/pts") && paths(s?.devices).includes("/dev/tty"));
+  });
+  it("binds only the ports it bound; scopes signals and abstract sockets", () => {
+    assert.deepEqual(
+      s?.bindTcp?.map((p) => p.port),
+      [8080],
+    );
+    assert.deepEqual(s?.scope, ["signal", "abstract-unix-socket"]);
+    assert.deepEqual([...layer.layers].sort(), ["ipc", "landlock-fs", "landlock-signal", "landlock-tcp"]);
+    const abstract = fileLayer([withPaths({ "/usr/sbin/app": "x", "unix:@dbus": "r" })], facts);
+    assert.deepEqual(abstract.section?.scope, ["signal"], "it used an abstract socket: not scoped");
+  });
+  it("is skipped, with the reason, without path uses, with dropped paths or relative ones", () => {
+    const bpf = syntheticProfile({ read: {} });
+    assert.match(fileLayer([bpf], facts).notes[0], /no path uses \(engine .*\); record with --engine strace/);
+    assert.equal(fileLayer([bpf], facts).section, undefined);
+    const rel = fileLayer([withPaths({ "conf/app.conf": "r" })], facts);
+    assert.match(
+      rel.notes[0],
+      /relative \(an imported log without the working directory, e.g\. conf\/app\.conf\)/,
+    );
+    const omitted = { ...withPaths({ "/a": "r" }), pathsOmitted: 3 };
+    assert.match(fileLayer([omitted], facts).notes[0], /kept only part of its paths/);
+    assert.equal(
+      fileLayer([withPaths({ "/a": "r" }), bpf], facts).section,
+      undefined,
+      "every recording needs them",
+    );
+  });
+});
