@@ -79,9 +79,11 @@ export function openPrivateStore(
 ): PrivateStore | NoStore {
   let chain: string[];
   try {
-    chain = storeChain(name, env);
-    // a missing $XDG_CACHE_HOME is created like the rest (its parents are the user's business)
-    if (create) mkdirSync(chain[0], { recursive: true, mode: 0o700 });
+    const home = homedir();
+    chain = storeChain(name, env, home);
+    // a missing $XDG_CACHE_HOME is created like the rest (its parents are the user's business); a missing
+    // home never is (a service user's HOME=/nonexistent must stay so)
+    if (create && chain[0] !== home) mkdirSync(chain[0], { recursive: true, mode: 0o700 });
     const anchor = realpathSync(chain[0]);
     chain = chain.map((d) => anchor + d.slice(chain[0].length));
   } catch {
