@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../errors.js";
+import { machineFileFacts } from "../generate/file-facts.js";
 import { generatePolicy } from "../generate/generate.js";
+import { staticInput } from "../generate/static-input.js";
 import { readProfile } from "../record/read-profile.js";
 import { buildReport } from "../report/model.js";
 import { renderHtml } from "../report/render-html.js";
@@ -115,15 +117,26 @@ export async function runDemo(
 
   // 2. generate (every phase: `sysfence run` installs the filter before the server starts)
   // errno EPERM for everything else: a denied call fails inside the server instead of killing it
+  // with what node can reach (static analysis) and the Landlock file layer from the recording's path uses
+  const notes: string[] = [];
+  const st = staticInput([profile], "auto", undefined, (n) => notes.push(n));
   const g = generatePolicy([profile], {
     phase: "all",
     sources: [profilePath],
     defaultAction: { kind: "errno", data: 1 },
+    reachable: st?.reachable,
+    unresolved: st?.unresolved,
+    programs: st?.programs,
+    files: machineFileFacts,
   });
   writeFileSync(policyPath, g.text);
   const pct = ((100 * g.stats.allowed) / g.stats.known).toFixed(1);
+  const ll = g.policy.landlock;
   print(
-    `2 generate  ${g.stats.allowed} of ${g.stats.known} x86_64 syscalls allowed (${pct}%), argument rules on ${g.stats.argRestricted.join(", ")}; errno answers for ${g.stats.errno.join(", ")}; every other call: EPERM → ${policyPath}`,
+    `2 generate  ${g.stats.allowed} of ${g.stats.known} x86_64 syscalls allowed (${pct}%; ${g.stats.tiers.seen ?? 0} seen, ${(g.stats.tiers["static-low"] ?? 0) + (g.stats.tiers["static-confined"] ?? 0)} more node can reach${st ? "" : ` — static analysis off: ${notes.join("; ")}`}), argument rules on ${g.stats.argRestricted.join(", ")}; errno answers for ${g.stats.errno.join(", ")}; every other call: EPERM`,
+  );
+  print(
+    `            Landlock: ${ll ? `read ${ll.read.length} paths, write only in ${ll.write.map((w) => w.path).join(", ") || "nothing"}, execute only ${ll.execute.map((e) => e.path).join(", ")}; signals scoped to the sandbox` : "none (no path uses)"} → ${policyPath}`,
   );
 
   // 3. report
@@ -147,7 +160,7 @@ export async function runDemo(
   const ranShell = hit.status === 200;
   print(`5 attack    GET /debug?cmd=id;cat /etc/passwd → ${hit.status} ${hit.body.slice(0, 120)}`);
   print(
-    `            ${ranShell ? "THE SHELL RAN: the policy did not stop it" : "the shell never ran: spawning it needs calls the server never made (EPERM)"}; server ${alive(srv.pid) ? "still serving" : "gone"}`,
+    `            ${ranShell ? "THE SHELL RAN: the policy did not stop it" : `the shell never ran: seccomp refuses the exec the server never made (EPERM)${ll ? ", and Landlock would not let /bin/sh execute" : ""}`}; server ${alive(srv.pid) ? "still serving" : "gone"}`,
   );
   const after = survived ? await httpLoad(srv.port, 2, 3) : { requests: 0, failures: ["server gone"] };
   process.kill(srv.pid, "SIGTERM");

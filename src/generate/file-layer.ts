@@ -49,7 +49,11 @@ const ALWAYS_READ = ["/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"
 const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
 
 /** Builds the layer from the profiles' paths; skips it, with the reason, when they cannot support one. */
-export function fileLayer(all: readonly Profile[], facts: FileFacts): FileLayer {
+export function fileLayer(
+  all: readonly Profile[],
+  facts: FileFacts,
+  o: { writable?: readonly string[] } = {},
+): FileLayer {
   const none = (why: string): FileLayer => ({
     layers: new Set(),
     notes: [
@@ -79,7 +83,9 @@ export function fileLayer(all: readonly Profile[], facts: FileFacts): FileLayer 
     );
 
   const read = new Set<string>(ALWAYS_READ);
-  const write = new Set<string>();
+  // directories the user says the program writes in (generate --writable): a recording of one use may
+  // never have saved its data
+  const write = new Set<string>(o.writable ?? []);
   const execute = new Set<string>();
   const devices = new Set<string>(DEVICES);
   const bind = new Set<number>();
@@ -141,6 +147,16 @@ export function fileLayer(all: readonly Profile[], facts: FileFacts): FileLayer 
     }
     if (letters.has("r")) grantRead(path);
   }
+  // data the program read where it never wrote: a save in another use would be refused
+  const system = /^\/(usr|lib|lib32|lib64|opt|etc|proc|sys|dev|run|bin|sbin)(\/|$)/;
+  const readOnlyData = [...access]
+    .filter(([p, l]) => l.has("r") && p.startsWith("/") && !system.test(p))
+    .map(([p]) => dirname(p))
+    .filter((d) => d !== "/" && ![...write].some((w) => d === w || d.startsWith(`${w}/`)));
+  if (readOnlyData.length)
+    notes.push(
+      `the program read files in ${[...new Set(readOnlyData)].sort().slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,
+    );
   if (write.has("/proc"))
     notes.push("the program wrote under /proc: the layer lets it write there (not only its own entries)");
   const list = (s: Set<string>): LandlockPath[] => minimal(s).map((path) => ({ path }));

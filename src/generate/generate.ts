@@ -41,6 +41,8 @@ export interface GenerateOptions extends Selection {
    * absent: no file layer (the confined calls keep their seccomp-only answer).
    */
   files?: FileFacts;
+  /** Directories the file layer lets the program write in besides those it wrote in (--writable). */
+  writable?: string[];
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -197,7 +199,8 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       comment: `${describe(name)} — always needed, not recorded: ${why}`,
     });
   }
-  const files = o.files && sel.phase === "all" ? fileLayer(profiles, o.files) : undefined;
+  const files =
+    o.files && sel.phase === "all" ? fileLayer(profiles, o.files, { writable: o.writable }) : undefined;
   if (o.files && sel.phase === "work")
     notes.push(
       "file layer (Landlock) skipped: a work-phase policy is for lockdown(), where Landlock binds one thread only",

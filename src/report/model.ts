@@ -162,10 +162,10 @@ const RISKS: { what: string; syscall: string; args?: string[]; why: string }[] =
     why: "raw IP sockets: spoofing, and a rarely audited kernel path",
   },
   {
-    what: "socket(AF_NETLINK)",
+    what: "socket(AF_NETLINK, NETLINK_NETFILTER)",
     syscall: "socket",
-    args: ["AF_NETLINK", "SOCK_RAW"],
-    why: "netlink: configures the kernel's network stack, a frequent source of bugs",
+    args: ["AF_NETLINK", "SOCK_RAW", "NETLINK_NETFILTER"],
+    why: "netlink beyond NETLINK_ROUTE's interface queries (netfilter, audit, xfrm …): configures the kernel's network stack, a frequent source of bugs",
   },
   {
     what: "open_by_handle_at",

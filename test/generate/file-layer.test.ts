@@ -100,3 +100,17 @@ describe("the file layer from path uses (pure)", () => {
     );
   });
 });
+
+describe("generate --writable", () => {
+  it("adds a data directory the recording read but never wrote in, and says when one may be missing", () => {
+    const p = withPaths({ "/usr/bin/redis-server": "x", "/srv/redis/dump.rdb": "r" });
+    const without = fileLayer([p], facts);
+    assert.ok(
+      without.notes.some((n) => /read files in \/srv\/redis but wrote nothing there.*--writable DIR/.test(n)),
+    );
+    assert.deepEqual(paths(without.section?.write), []);
+    const withDir = fileLayer([p], facts, { writable: ["/srv/redis"] });
+    assert.deepEqual(paths(withDir.section?.write), ["/srv/redis"]);
+    assert.ok(!withDir.notes.some((n) => /--writable/.test(n)));
+  });
+});

@@ -24,6 +24,7 @@ interface GenerateOpts {
   since?: string;
   source?: string;
   landlock?: boolean;
+  writable?: string[];
 }
 
 /** Parses --errno NAME=ERRNO items. */
@@ -67,6 +68,11 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "all",
     )
     .option("--default-action <action>", "what every other call gets", "kill-process")
+    .option(
+      "--writable <dir>",
+      "a directory the program may write in besides those the recording saw it write in (repeatable; absolute)",
+      repeatable,
+    )
     .option(
       "--no-landlock",
       "no file layer: leave out the landlock: section the recording's path uses give (file, socket, signal and IPC calls then stay seen-only)",
@@ -162,6 +168,13 @@ export function registerGenerate(program: Command, io: CliIO): void {
         errno: parseErrnoAnswers(opts.errno),
         allowClone3: opts.allowClone3,
         sources: [...files, ...(opts.fromAudit ? [`audit:${opts.fromAudit}`] : [])],
+        writable: (opts.writable ?? []).map((d) => {
+          if (!d.startsWith("/") || d === "/")
+            throw new UsageError(
+              `--writable '${d}': give an absolute directory other than /, e.g. /var/lib/app.`,
+            );
+          return d.replace(/\/+$/, "");
+        }),
         files:
           opts.landlock === false
             ? undefined
