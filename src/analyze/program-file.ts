@@ -125,10 +125,14 @@ function envProgram(arg: string, script: string): string {
   throw new SysfenceError("E_ANALYZE", `${script}: '#!/usr/bin/env ${arg}' names no program.`);
 }
 
-/** The build-id of the ELF a program runs (a script's: its interpreter's), or undefined. */
-export function buildIdOfProgram(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/** The ELF a program runs (a script's interpreter) and its build-id; undefined when it cannot be read. */
+export function elfOfProgram(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { elf: string; buildId?: string } | undefined {
   try {
-    return buildIdOfFile(programFile(path, env).elf);
+    const { elf } = programFile(path, env);
+    return { elf, buildId: buildIdOfFile(elf) };
   } catch {
     return undefined;
   }

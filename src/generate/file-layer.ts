@@ -52,7 +52,7 @@ const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
 export function fileLayer(
   all: readonly Profile[],
   facts: FileFacts,
-  o: { writable?: readonly string[] } = {},
+  o: { writable?: readonly string[]; anyBindPort?: boolean } = {},
 ): FileLayer {
   const none = (why: string): FileLayer => ({
     layers: new Set(),
@@ -167,11 +167,15 @@ export function fileLayer(
     write: writeList,
     execute: [...execute].sort().map((path) => ({ path })),
     devices: [...devices].sort().map((path) => ({ path })),
-    bindTcp: [...bind].sort((a, b) => a - b).map((port): LandlockPort => ({ port })),
+    ...(o.anyBindPort
+      ? {}
+      : { bindTcp: [...bind].sort((a, b) => a - b).map((port): LandlockPort => ({ port })) }),
     scope: ["signal", ...(abstractUnix ? [] : ["abstract-unix-socket" as const])] as LandlockScope[],
     comment: `from the recording's path uses: ${execute.size} executable(s), ${writeList.length} write director${writeList.length === 1 ? "y" : "ies"}, TCP binds on ${bind.size ? [...bind].join(", ") : "no port"}; signals only inside the sandbox`,
   };
-  return { section, layers: new Set(["landlock-fs", "landlock-tcp", "landlock-signal", "ipc"]), notes };
+  const layers = new Set<ConfinedBy>(["landlock-fs", "landlock-signal", "ipc"]);
+  if (section.bindTcp) layers.add("landlock-tcp");
+  return { section, layers, notes };
 }
 
 /** The paths of a set, without those beneath another member, sorted. */

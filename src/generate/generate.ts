@@ -43,6 +43,8 @@ export interface GenerateOptions extends Selection {
   files?: FileFacts;
   /** Directories the file layer lets the program write in besides those it wrote in (--writable). */
   writable?: string[];
+  /** No TCP bind rule in the file layer (--any-bind-port): the program may listen on any port. */
+  anyBindPort?: boolean;
 }
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
@@ -200,7 +202,9 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     });
   }
   const files =
-    o.files && sel.phase === "all" ? fileLayer(profiles, o.files, { writable: o.writable }) : undefined;
+    o.files && sel.phase === "all"
+      ? fileLayer(profiles, o.files, { writable: o.writable, anyBindPort: o.anyBindPort })
+      : undefined;
   if (o.files && sel.phase === "work")
     notes.push(
       "file layer (Landlock) skipped: a work-phase policy is for lockdown(), where Landlock binds one thread only",

@@ -4,7 +4,8 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { analyze } from "../analyze/analyze.js";
-import { buildIdOfProgram, programFile } from "../analyze/program-file.js";
+import { buildIdOfFile } from "../analyze/elf.js";
+import { programFile } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import type { Profile } from "../record/profile.js";
 
@@ -33,30 +34,42 @@ export function staticInput(
 ): StaticInput | undefined {
   if (mode === "off") return undefined;
   const wanted = (path: string) => !exe?.length || exe.some((e) => e === path || basename(path) === e);
-  const programs = new Map<string, string | undefined>();
+  // recorded executable → its build-id and, for a #! script, the ELF it ran (the recording's PATH decided)
+  const programs = new Map<string, { id?: string; elf?: string }>();
   for (const p of profiles)
     for (const proc of p.processes)
-      if (proc.exe.startsWith("/") && wanted(proc.exe))
-        programs.set(proc.exe, proc.buildId ?? programs.get(proc.exe));
+      if (proc.exe.startsWith("/") && wanted(proc.exe)) {
+        const had = programs.get(proc.exe);
+        programs.set(proc.exe, { id: proc.buildId ?? had?.id, elf: proc.elf ?? had?.elf });
+      }
   const problem = (why: string): undefined => {
     if (mode === "on") throw new SysfenceError("E_USAGE", `--static on: ${why}.`);
     note(`static analysis off: ${why}`);
     return undefined;
   };
   if (programs.size === 0) return problem("the profiles name no executable to analyse");
-  for (const [path, id] of programs) {
+  const elves = new Map<string, string>();
+  for (const [path, { id, elf: recorded }] of programs) {
     if (!existsSync(path)) return problem(`${path} (recorded) is not on this machine`);
-    const now = buildIdOfProgram(path);
+    // a #! script: its interpreter is what runs (and what the recorded build-id is of)
+    let elf: string;
+    try {
+      elf = recorded ?? programFile(path).elf;
+    } catch (e) {
+      return problem((e as Error).message);
+    }
+    const now = buildIdOfFile(elf);
     if (id && now !== id)
-      return problem(`${path} is not the binary recorded (build-id ${now ?? "none"}, recorded ${id})`);
+      return problem(
+        `${elf === path ? path : `${elf} (the interpreter of ${path})`} is not the binary recorded (build-id ${now ?? "none"}, recorded ${id})`,
+      );
+    if (elf !== path) note(`${path} is a #! script: analysed its interpreter ${elf}`);
+    elves.set(path, elf);
   }
   const dlopened = [...new Set(profiles.flatMap((p) => dlopenedPaths(p.paths ?? {})))];
   const reachable = new Map<string, string[]>();
   let unresolved = 0;
-  for (const path of programs.keys()) {
-    // a #! script: its interpreter is what runs (and what the recorded build-id is of)
-    const { elf, scripts } = programFile(path);
-    if (scripts.length) note(`${path} is a #! script: analysed its interpreter ${elf}`);
+  for (const elf of new Set(elves.values())) {
     const r = analyze(elf, { dlopened, onNote: (n) => note(`analyze ${elf}: ${n}`) });
     unresolved += r.unresolved;
     for (const [name, { via }] of Object.entries(r.syscalls)) {

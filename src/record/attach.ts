@@ -3,7 +3,7 @@
 // until the duration ends, a stop signal arrives, or the process exits. Such a profile has no start-up
 // phase: every call is work (merge it with a recording of a launch to start the service under `run`).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { buildIdOfProgram } from "../analyze/program-file.js";
+import { elfOfProgram } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
@@ -158,8 +158,9 @@ export async function recordAttached(
       );
     }
     for (const proc of profile.processes) {
-      const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
-      if (id) proc.buildId = id;
+      const ran = proc.exe.startsWith("/") ? elfOfProgram(proc.exe) : undefined;
+      if (ran?.buildId) proc.buildId = ran.buildId;
+      if (ran && ran.elf !== proc.exe) proc.elf = ran.elf;
     }
     markInterpreters(profile);
     return { profile, engine, why, warnings };

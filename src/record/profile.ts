@@ -24,6 +24,11 @@ export interface ProcessProfile {
   exe: string;
   /** The executable's GNU build-id, read when the recording ended (generate --static checks it). */
   buildId?: string;
+  /**
+   * For a `#!` script: the ELF it ran (its interpreter, found through the recording's PATH for
+   * `#!/usr/bin/env NAME`); buildId is that file's. generate --static analyses it.
+   */
+  elf?: string;
   parent?: number;
   /** When the work phase began in this process (strace timestamp), if it did. */
   workStartedAt?: number;

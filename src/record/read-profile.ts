@@ -38,6 +38,8 @@ export function checkProfile(value: unknown, file: string): Profile {
       (typeof proc.buildId !== "string" || !/^[0-9a-f]{2,128}$/.test(proc.buildId))
     )
       throw bad(`${where}.buildId is not a hex build-id`);
+    if (proc.elf !== undefined && (typeof proc.elf !== "string" || !proc.elf.startsWith("/")))
+      throw bad(`${where}.elf is not an absolute path`);
     if (proc.images !== undefined && !(Number.isSafeInteger(proc.images) && proc.images > 0))
       throw bad(`${where}.images is not a positive whole number (the process images the entry stands for)`);
     countMap(proc.endings, `${where}.endings`, bad, true);

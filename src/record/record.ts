@@ -1,6 +1,6 @@
 // Recording a command, engine chosen as `sysfence record` chooses it: the CLI and the library both call this.
 import { resolve } from "node:path";
-import { buildIdOfProgram } from "../analyze/program-file.js";
+import { elfOfProgram } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import { type ProfileBuilder, parsePhase } from "./builder.js";
 import { chooseEngine, type Engine, parseEngine } from "./engine.js";
@@ -87,8 +87,9 @@ export async function recordCommand(
     // the launched command given as a relative path (./server) was exec'd from this directory
     if (!proc.exe.startsWith("/") && proc.exe.includes("/") && proc.exe === argv[0])
       proc.exe = resolve(proc.exe);
-    const id = proc.exe.startsWith("/") ? buildIdOfProgram(proc.exe) : undefined;
-    if (id) proc.buildId = id;
+    const ran = proc.exe.startsWith("/") ? elfOfProgram(proc.exe) : undefined;
+    if (ran?.buildId) proc.buildId = ran.buildId;
+    if (ran && ran.elf !== proc.exe) proc.elf = ran.elf;
   }
   markInterpreters(r.profile);
   const straceSummary = "log" in r ? (r.log as StraceLog).summary : undefined;

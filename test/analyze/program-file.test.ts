@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildIdOfFile } from "../../src/analyze/elf.js";
-import { buildIdOfProgram, findInPath, programFile } from "../../src/analyze/program-file.js";
+import { elfOfProgram, findInPath, programFile } from "../../src/analyze/program-file.js";
 import { runCli } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sysfence-progfile-"));
@@ -35,7 +35,11 @@ describe("program files: PATH and #! as the shell and kernel follow them", () =>
     assert.deepEqual(programFile("b", env), { elf: sh, scripts: [b, a] });
     const c = script("c", "#!  /usr/bin/env true  \n");
     assert.deepEqual(programFile(c, env), { elf: "/usr/bin/true", scripts: [c] });
-    assert.equal(buildIdOfProgram(b, env), buildIdOfFile(sh), "a script's build-id is its interpreter's");
+    assert.equal(
+      elfOfProgram(b, env)?.buildId,
+      buildIdOfFile(sh),
+      "a script's build-id is its interpreter's",
+    );
     const loop = script("loop", `#!${join(bin, "loop")}\n`);
     assert.throws(() => programFile(loop, env), /more than 4 nested #! interpreters/);
     const empty = script("empty", "#!   \n");

@@ -162,7 +162,8 @@ async function endToEnd(o: {
   const stats = checkPolicy(policy);
   // 3. enforce with another load
   const since = Math.floor(Date.now() / 1000) - 1;
-  const port2 = await freePort();
+  // the port it was recorded on: the file layer lets it bind only the ports it bound
+  const port2 = port1;
   const run = start(["run", "--policy", policy], o.daemon(port2));
   cleanups.push(() => killTree(run.child.pid!));
   await waitForPort(port2, 30000);
@@ -334,7 +335,8 @@ describe("nginx recorded while it serves: record --pid, merged with a start-up r
     // two recordings analysed together reach a few more low-risk calls than one (97 of 385 measured)
     checkPolicy(policy, 0.36);
     const since = Math.floor(Date.now() / 1000) - 1;
-    const port3 = await freePort();
+    // a port it bound in the recordings (the file layer's bindTcp)
+    const port3 = port1;
     const run = start(["run", "--policy", policy], site(port3));
     cleanups.push(() => killTree(run.child.pid!));
     await waitForPort(port3, 30000);

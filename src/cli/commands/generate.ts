@@ -25,6 +25,7 @@ interface GenerateOpts {
   source?: string;
   landlock?: boolean;
   writable?: string[];
+  anyBindPort?: boolean;
 }
 
 /** Parses --errno NAME=ERRNO items. */
@@ -72,6 +73,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
       "--writable <dir>",
       "a directory the program may write in besides those the recording saw it write in (repeatable; absolute)",
       repeatable,
+    )
+    .option(
+      "--any-bind-port",
+      "let the program bind any TCP port (default: only the ports it bound in the recording — a daemon moved to another port needs this or a new recording)",
     )
     .option(
       "--no-landlock",
@@ -168,6 +173,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
         errno: parseErrnoAnswers(opts.errno),
         allowClone3: opts.allowClone3,
         sources: [...files, ...(opts.fromAudit ? [`audit:${opts.fromAudit}`] : [])],
+        anyBindPort: opts.anyBindPort,
         writable: (opts.writable ?? []).map((d) => {
           if (!d.startsWith("/") || d === "/")
             throw new UsageError(
