@@ -30,7 +30,7 @@ for (const program of CORPUS) {
       assert.equal(result.error, undefined);
       const s = result.stats!;
       console.log(
-        `corpus ${program.name}: ${s.allowed} of ${s.known} allowed (${((100 * s.allowed) / s.known).toFixed(1)}%), ${s.landlockRules} Landlock rules`,
+        `corpus ${program.name}: ${s.allowed} of ${s.known} allowed (${((100 * s.allowed) / s.known).toFixed(1)}%), ${s.landlockRules} Landlock rules; answered with an errno: ${result.errnoAnswers?.join(", ") || "none"}`,
       );
     });
     it("allows no privilege-class call the recording did not see", () => {

@@ -25,6 +25,8 @@ export interface ProgramResult {
   error?: string;
   stats?: PolicyStats;
   uses: UseResult[];
+  /** Calls the policy answered with an errno (SECCOMP records) during the uses, failing or not. */
+  errnoAnswers?: string[];
 }
 
 /** sysfence's command line (as nobody: setpriv and a copy nobody can read). */
@@ -35,7 +37,7 @@ export const cliPrefix = (asNobody?: boolean) =>
 
 /** A fresh, empty directory every user can enter (daemons may run as nobody). */
 export function scratch(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `sysfence-corpus-${label}-`));
+  const d = mkdtempSync(join(tmpdir(), `sysfence-corpus-${label.replace(/[^\w.-]+/g, "-")}-`));
   exec(["chmod", "755", d]);
   return d;
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { descendants, freePort } from "../daemon-loads.js";
 import { cliPrefix, compare, generate, type ProgramResult, scratch } from "./common.js";
 import { failedCalls, isKill, newFailures, seccompRecords, summarize } from "./diagnose.js";
-import type { DaemonProgram } from "./types.js";
+import { type DaemonProgram, exec, sleep } from "./types.js";
 
 /** How long a daemon may take to stop on SIGTERM. */
 export const STOP_MS = 10_000;
@@ -22,10 +22,12 @@ interface Started {
 function start(argv: string[], dir: string, env: Record<string, string> = {}): Started {
   const log = join(dir, "daemon.log");
   const fd = openSync(log, "a");
+  // a process group of its own: a master may signal its whole group (lighttpd's does on SIGTERM)
   const child = spawn(argv[0], argv.slice(1), {
     cwd: dir,
     env: { ...process.env, ...env },
     stdio: ["ignore", fd, fd],
+    detached: true,
   });
   closeSync(fd);
   const exited = new Promise<{ code: number | null; signal: string | null }>((res) =>
@@ -86,6 +88,8 @@ interface Session {
   pids: number[];
   stop: { end: string; ms: number };
   log: string;
+  /** The uses before which the daemon was started again (an earlier use killed it). */
+  restarts: string[];
 }
 
 /** Starts the daemon in `dir` (optionally under sysfence `words` and strace), drives every use, stops it. */
@@ -94,27 +98,43 @@ async function session(p: DaemonProgram, dir: string, words: string[] | null, st
   let argv = p.argv(port, dir);
   if (words) argv = [...cliPrefix(p.asNobody), ...words, "--", ...argv];
   else if (p.asNobody) argv = [...cliPrefix(true).slice(0, -2), ...argv];
-  if (straceFile) argv = ["strace", "-f", "-ttt", "-qq", "-o", straceFile, ...argv];
-  const s = start(argv, dir, p.env);
-  const out: Session = { keys: [], windows: [], pids: [s.pid], stop: { end: "", ms: 0 }, log: "" };
-  try {
-    await p.ready(port, dir);
-  } catch (e) {
-    out.stop = await stop(s, s.pid);
-    throw new Error(`${(e as Error).message}; log: ${logTail(s)}`);
-  }
-  const pid = straceFile ? (tracee(s.pid) ?? s.pid) : s.pid;
-  out.pids.push(pid, ...descendants(pid));
+  // -A: a daemon started again after a kill appends to the same trace
+  if (straceFile) argv = ["strace", "-f", "-A", "-ttt", "-qq", "-o", straceFile, ...argv];
+  const out: Session = { keys: [], windows: [], pids: [], stop: { end: "", ms: 0 }, log: "", restarts: [] };
+  const launch = async () => {
+    const s = start(argv, dir, p.env);
+    let dead = false;
+    void s.exited.then(() => {
+      dead = true;
+    });
+    try {
+      await p.ready(port, dir);
+    } catch (e) {
+      await stop(s, s.pid);
+      throw new Error(`${(e as Error).message}; log: ${logTail(s)}`);
+    }
+    const pid = straceFile ? (tracee(s.pid) ?? s.pid) : s.pid;
+    out.pids.push(s.pid, pid, ...descendants(pid));
+    return { s, pid, dead: () => dead };
+  };
+  let d = await launch();
   for (const u of p.uses) {
+    // a daemon killed by an earlier use is started again: each use is judged on its own
+    await sleep(100); // the exit of a daemon killed at the end of the last use reaches us
+    if (d.dead()) {
+      out.restarts.push(u.name);
+      d = await launch();
+    }
     const t0 = Date.now() / 1000;
     try {
-      out.keys.push(await u.run(port, dir, pid));
+      out.keys.push(await u.run(port, dir, d.pid));
     } catch (e) {
       out.keys.push(`error: ${(e as Error).message}`);
     }
     out.windows.push([t0, Date.now() / 1000]);
-    out.pids.push(...descendants(pid));
+    out.pids.push(...descendants(d.pid));
   }
+  const { s, pid } = d;
   out.stop = await stop(s, pid);
   out.log = logTail(s);
   return out;
@@ -122,6 +142,7 @@ async function session(p: DaemonProgram, dir: string, words: string[] | null, st
 
 export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
   const root = scratch(p.name);
+  if (p.asNobody) exec(["chown", "nobody", root]); // the profile and policy are written as nobody
   const fresh = async (name: string) => {
     const d = join(root, name);
     mkdirSync(d, { mode: 0o755 });
@@ -153,7 +174,7 @@ export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
   result.stats = g.stats;
   // 2. the broader uses, untraced and under the policy
   const plain = await session(p, await fresh("plain"), null);
-  const since = Math.floor(Date.now() / 1000);
+  const since = Date.now() / 1000;
   const pdir = await fresh("policy");
   let pol: Session;
   try {
@@ -162,7 +183,10 @@ export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
     return { ...result, error: `under the policy: ${(e as Error).message}` };
   }
   const records = seccompRecords(since, pol.pids, p.exes);
-  const inWindow = (t: number, [a, b]: [number, number]) => t >= Math.floor(a) && t <= Math.ceil(b);
+  result.errnoAnswers = [
+    ...new Set(records.filter((x) => x.action === "errno").map((x) => x.syscall)),
+  ].sort();
+  const inWindow = (t: number, [a, b]: [number, number]) => t >= a - 0.05 && t <= b + 0.05;
   p.uses.forEach((u, i) => {
     const recs = records.filter((x) => inWindow(x.time, pol.windows[i]));
     const killed = recs.some(isKill);
@@ -172,7 +196,7 @@ export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
       todo: u.todo,
       killed,
       problem: killed && !problem ? "killed (a SECCOMP kill record)" : problem,
-      calls: recs.map((x) => `SECCOMP record: ${x.syscall} → ${x.action} (${x.exe})`),
+      calls: [...new Set(recs.map((x) => `SECCOMP record: ${x.syscall} → ${x.action} (${x.exe})`))],
     });
   });
   const stopKilled = records.some(isKill) && !result.uses.some((u) => u.killed);

@@ -29,7 +29,7 @@ const ACTIONS: Record<number, string> = {
 const DELIBERATE = /^(clone3|io_uring_\w+|syscall_0xfff0|65520)$/;
 
 /**
- * The SECCOMP records since `since` (epoch seconds) of the processes `pids` or of an executable whose name
+ * The SECCOMP records since `since` (epoch seconds, to the millisecond as the records have it) of the processes `pids` or of an executable whose name
  * starts with one of `exes` (short-lived children whose pids the harness never saw).
  */
 export function seccompRecords(since: number, pids: number[], exes: string[]): SeccompRecord[] {
@@ -42,7 +42,7 @@ export function seccompRecords(since: number, pids: number[], exes: string[]): S
   const out: SeccompRecord[] = [];
   for (const l of log.split("\n")) {
     const m =
-      /type=1326 audit\((\d+)\.\d+:\d+\).* pid=(\d+) .*exe="([^"]*)".* syscall=(\d+) .*code=(0x[0-9a-f]+)/.exec(
+      /type=1326 audit\((\d+\.\d+):\d+\).* pid=(\d+) .*exe="([^"]*)".* syscall=(\d+) .*code=(0x[0-9a-f]+)/.exec(
         l,
       );
     if (!m || Number(m[1]) < since) continue;
@@ -92,7 +92,9 @@ export function failedCalls(file: string, skipExecs: number): FailedCall[] {
   }
   const out: FailedCall[] = [];
   const pending = new Map<number, string>(); // pid → an unfinished call's text
+  const last = new Map<number, string>(); // pid → its last line (a killed thread's is the call that killed it)
   let execs = 0;
+  let lastKill = 0;
   for (const line of text.split("\n")) {
     const m = LINE.exec(line);
     if (!m) continue;
@@ -103,14 +105,26 @@ export function failedCalls(file: string, skipExecs: number): FailedCall[] {
     }
     if (execs < skipExecs) continue;
     if (rest.endsWith("<unfinished ...>")) pending.set(pid, rest.replace(/\s*<unfinished \.\.\.>$/, ""));
+    if (!rest.startsWith("+++") && !rest.startsWith("---")) last.set(pid, rest);
     const sig = /^--- SIGSYS \{.*si_syscall=__NR_(\w+)/.exec(rest);
     if (sig) {
       out.push({ time, pid, syscall: sig[1], text: `${sig[1]}(…) killed by SIGSYS`, errno: "SIGSYS" });
       continue;
     }
     if (/^\+\+\+ killed by SIGSYS/.test(rest)) {
-      if (!out.some((f) => f.pid === pid && f.errno === "SIGSYS"))
-        out.push({ time, pid, syscall: "?", text: "killed by SIGSYS", errno: "SIGSYS" });
+      // kill-process ends every thread; strace reports first the thread whose call the filter killed, and
+      // that call is its last line (strace shows it returning, or never returning)
+      if (time - lastKill > 0.5) {
+        const call = (last.get(pid) ?? "?").replace(/\s*(<unfinished \.\.\.>|= .*)$/, "");
+        out.push({
+          time,
+          pid,
+          syscall: /^(\w+)/.exec(call)?.[1] ?? "?",
+          text: `${call} → killed (SIGSYS)`,
+          errno: "SIGSYS",
+        });
+      }
+      lastKill = time;
       continue;
     }
     const f = FAILED.exec(rest);

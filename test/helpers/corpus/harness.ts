@@ -64,11 +64,12 @@ async function runCli(p: CliProgram): Promise<ProgramResult> {
       exec(["cp", "-a", join(root, `before-${i}`), d]);
       return d;
     };
+    const errnos = new Set<string>();
     for (const [i, step] of p.uses.entries()) {
       exec(["cp", "-a", plainDir, join(root, `before-${i}`)]);
       const key = step.key ?? defaultKey;
       const plain = runStep(step, plainDir, null);
-      const since = Math.floor(Date.now() / 1000);
+      const since = Date.now() / 1000 - 0.05;
       const pol = runStep(step, snapshot(i, "policy"), ["run", "--policy", policy]);
       const records = seccompRecords(since, pol.pid ? [pol.pid] : [], p.exes);
       const killed = pol.signal === "SIGSYS" || pol.status === 159 || records.some(isKill);
@@ -76,8 +77,10 @@ async function runCli(p: CliProgram): Promise<ProgramResult> {
         ? `killed (${pol.signal ?? pol.status}); stderr: ${pol.stderr.trim().slice(0, 200)}`
         : compare(key(plain), key(pol), pol.stderr);
       const calls = records.map((r) => `SECCOMP record: ${r.syscall} → ${r.action} (${r.exe})`);
+      for (const r of records) if (r.action === "errno") errnos.add(r.syscall);
       result.uses.push({ name: step.name, todo: step.todo, killed, problem, calls: problem ? calls : [] });
     }
+    result.errnoAnswers = [...errnos].sort();
     // the calls behind each failure: the use again from the same state under strace, with and without
     for (const [i, step] of p.uses.entries()) {
       const u = result.uses[i];
