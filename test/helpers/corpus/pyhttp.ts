@@ -67,7 +67,7 @@ export const pyhttp: DaemonProgram = {
   },
   uses: [
     { name: "GET a file", run: (p) => curl(url(p, "/docs/a.txt")) },
-    { name: "directory listing", todo: PY_WRITE, run: (p) => curl(url(p, "/docs/")) },
+    { name: "directory listing", run: (p) => curl(url(p, "/docs/")) },
     {
       name: "upload (POST writes a file)",
       todo: PY_WRITE,
