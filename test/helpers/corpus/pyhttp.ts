@@ -31,10 +31,11 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 `;
 
 /**
- * Why uses fail under today's policy: write(2) is killed (kill-process). Python sends with sendto, so the
- * recording never saw write; static analysis, which would add it, is off: the profile names the #! script as
- * the executable of env's and python3's images with python3's build-id, and generate finds the script's
- * interpreter (env) with another build-id ("is not the binary recorded").
+ * Why the upload fails under today's policy: write(2) is killed (kill-process). Python sends with sendto, so
+ * the recording never saw write; static analysis, which would add it, is off: generate follows the script's
+ * `#!/usr/bin/env python3` through its own PATH (here a pyenv shim, a bash script: /bin/bash's build-id), not
+ * the PATH the recording ran with (/usr/bin/python3, the build-id recorded), and finds "not the binary
+ * recorded".
  */
 const PY_WRITE =
   "write(2) killed (kill-process): unseen, and static analysis off (the #! script's build-id mismatch)";
