@@ -1,0 +1,99 @@
+// The corpus flow for one program: record one small use with strace, generate with the defaults, then run
+// broader uses untraced and under `sysfence run --policy`, compare, and find the calls behind any failure.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { cliPrefix, compare, generate, type ProgramResult, scratch } from "./common.js";
+import { runDaemon } from "./daemon-flow.js";
+import { type FailedCall, failedCalls, isKill, newFailures, seccompRecords, summarize } from "./diagnose.js";
+import { type CliProgram, exec, type Outcome, type Program, type Step, shq } from "./types.js";
+
+export * from "./common.js";
+
+/** Records, generates, runs: the whole corpus flow for one program. */
+export async function runProgram(p: Program): Promise<ProgramResult> {
+  return p.kind === "cli" ? runCli(p) : runDaemon(p);
+}
+
+/** One command, untraced or under sysfence (`words`: record … / run …), optionally under strace. */
+function runStep(step: Step, dir: string, words: string[] | null, straceFile?: string): Outcome {
+  const cmd = typeof step.argv === "function" ? step.argv(dir) : step.argv;
+  let argv = words ? [...cliPrefix(), ...words, "--", ...cmd] : cmd;
+  if (straceFile) argv = ["strace", "-f", "-ttt", "-qq", "-o", straceFile, ...argv];
+  if (step.tty) argv = ["script", "-qec", argv.map(shq).join(" "), "/dev/null"];
+  const o = exec(argv, { cwd: dir, input: step.input ?? "", env: step.env, timeout: 60_000 });
+  const norm = (s: string) => s.replaceAll("\r\n", "\n").replaceAll(dir, "<dir>");
+  const after = step.after ? `\n-- after: ${exec(step.after, { cwd: dir }).stdout}` : "";
+  return { ...o, stdout: norm(o.stdout + after), stderr: norm(o.stderr) };
+}
+
+const defaultKey = (o: Outcome) => `exit ${o.status ?? o.signal}\n${o.stdout}`;
+
+async function runCli(p: CliProgram): Promise<ProgramResult> {
+  const root = scratch(p.name);
+  const cleanups: (() => void)[] = [];
+  const fresh = async (name: string) => {
+    const d = join(root, name);
+    mkdirSync(d);
+    const undo = await p.setup(d);
+    if (undo) cleanups.push(undo);
+    return d;
+  };
+  const [profile, policy] = [join(root, "profile.json"), join(root, "policy.yaml")];
+  const result: ProgramResult = { name: p.name, kind: "cli", uses: [] };
+  try {
+    const rec = runStep(p.record, await fresh("record"), [
+      "record",
+      "--engine",
+      "strace",
+      "-q",
+      "-o",
+      profile,
+    ]);
+    if (rec.status !== 0) {
+      result.error = `sysfence record exited ${rec.status}: ${rec.stderr.trim()}`;
+      return result;
+    }
+    const g = generate(cliPrefix(), profile, policy);
+    if (g.error) return { ...result, error: g.error };
+    result.stats = g.stats;
+    // every use starts from the state the untraced sequence had before it: a use failing under the policy
+    // leaves no broken state for the next (each is judged alone)
+    const plainDir = await fresh("plain");
+    const snapshot = (i: number, what: string) => {
+      const d = join(root, `${what}-${i}`);
+      exec(["cp", "-a", join(root, `before-${i}`), d]);
+      return d;
+    };
+    const errnos = new Set<string>();
+    for (const [i, step] of p.uses.entries()) {
+      exec(["cp", "-a", plainDir, join(root, `before-${i}`)]);
+      const key = step.key ?? defaultKey;
+      const plain = runStep(step, plainDir, null);
+      const since = Date.now() / 1000 - 0.05;
+      const pol = runStep(step, snapshot(i, "policy"), ["run", "--policy", policy]);
+      const records = seccompRecords(since, pol.pid ? [pol.pid] : [], p.exes);
+      const killed = pol.signal === "SIGSYS" || pol.status === 159 || records.some(isKill);
+      const problem = killed
+        ? `killed (${pol.signal ?? pol.status}); stderr: ${pol.stderr.trim().slice(0, 200)}`
+        : compare(key(plain), key(pol), pol.stderr);
+      const calls = records.map((r) => `SECCOMP record: ${r.syscall} → ${r.action} (${r.exe})`);
+      for (const r of records) if (r.action === "errno") errnos.add(r.syscall);
+      result.uses.push({ name: step.name, todo: step.todo, killed, problem, calls: problem ? calls : [] });
+    }
+    result.errnoAnswers = [...errnos].sort();
+    // the calls behind each failure: the use again from the same state under strace, with and without
+    for (const [i, step] of p.uses.entries()) {
+      const u = result.uses[i];
+      if (!u.problem) continue;
+      const [fp, fq] = [join(root, `plain-${i}.strace`), join(root, `policy-${i}.strace`)];
+      runStep(step, snapshot(i, "diag-plain"), null, fp);
+      const dq = snapshot(i, "diag-policy");
+      runStep(step, dq, ["run", "--policy", policy], fq);
+      const calls: FailedCall[] = newFailures(failedCalls(fq, 2), failedCalls(fp, 1));
+      u.calls = [...summarize(calls, [dq, root]), ...[...new Set(u.calls)].slice(0, 6)];
+    }
+    return result;
+  } finally {
+    for (const c of cleanups) c();
+  }
+}
