@@ -43,8 +43,28 @@ const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/ura
 /** Trees of shared, public system files: a read there grants its whole directory. */
 const SHARED_TREES = ["/usr/", "/lib/", "/lib64/", "/lib32/", "/opt/", "/var/lib/dpkg/"];
 
-/** Read by the dynamic loader and libc whatever a recording saw. */
-const ALWAYS_READ = ["/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"];
+/**
+ * Read by the dynamic loader and glibc on ordinary paths whatever a recording saw: the loader's cache, time
+ * zones, locales and message catalogues, iconv modules, and the name service files (users, groups, hosts,
+ * DNS, services) — a use the recording missed (an error message, a user lookup) reads them.
+ */
+const ALWAYS_READ = [
+  "/etc/ld.so.cache",
+  "/etc/localtime",
+  "/usr/share/zoneinfo",
+  "/usr/share/locale",
+  "/usr/lib/locale",
+  "/usr/lib/x86_64-linux-gnu/gconv",
+  "/etc/nsswitch.conf",
+  "/etc/passwd",
+  "/etc/group",
+  "/etc/hosts",
+  "/etc/host.conf",
+  "/etc/resolv.conf",
+  "/etc/gai.conf",
+  "/etc/services",
+  "/etc/protocols",
+];
 
 const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
 

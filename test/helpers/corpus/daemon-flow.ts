@@ -1,7 +1,7 @@
 // The corpus flow for a daemon: record it under one small use, generate, then run it untraced and under the
 // policy, drive the broader uses against each, stop both with SIGTERM and compare.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { descendants, freePort } from "../daemon-loads.js";
 import { cliPrefix, compare, generate, type ProgramResult, scratch } from "./common.js";
@@ -93,8 +93,13 @@ interface Session {
 }
 
 /** Starts the daemon in `dir` (optionally under sysfence `words` and strace), drives every use, stops it. */
-async function session(p: DaemonProgram, dir: string, words: string[] | null, straceFile?: string) {
-  const port = await freePort();
+async function session(
+  p: DaemonProgram,
+  dir: string,
+  port: number,
+  words: string[] | null,
+  straceFile?: string,
+) {
   let argv = p.argv(port, dir);
   if (words) argv = [...cliPrefix(p.asNobody), ...words, "--", ...argv];
   else if (p.asNobody) argv = [...cliPrefix(true).slice(0, -2), ...argv];
@@ -143,16 +148,19 @@ async function session(p: DaemonProgram, dir: string, words: string[] | null, st
 export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
   const root = scratch(p.name);
   if (p.asNobody) exec(["chown", "nobody", root]); // the profile and policy are written as nobody
-  const fresh = async (name: string) => {
-    const d = join(root, name);
-    mkdirSync(d, { mode: 0o755 });
-    await p.setup(d);
-    return d;
+  // every run happens in the directory and on the port the recording used: the policy's file layer names
+  // the paths it wrote in and the ports it bound. Each run starts from a fresh set-up.
+  const work = join(root, "work");
+  const fresh = async () => {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { mode: 0o755 });
+    await p.setup(work);
+    return work;
   };
   const [profile, policy] = [join(root, "profile.json"), join(root, "policy.yaml")];
   const result: ProgramResult = { name: p.name, kind: "daemon", uses: [] };
   // 1. record one small use
-  const rdir = await fresh("record");
+  const rdir = await fresh();
   const port = await freePort();
   const cli = cliPrefix(p.asNobody);
   const rec = start(
@@ -173,12 +181,12 @@ export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
   if (g.error) return { ...result, error: g.error };
   result.stats = g.stats;
   // 2. the broader uses, untraced and under the policy
-  const plain = await session(p, await fresh("plain"), null);
+  const plain = await session(p, await fresh(), port, null);
   const since = Date.now() / 1000;
-  const pdir = await fresh("policy");
+  const pdir = await fresh();
   let pol: Session;
   try {
-    pol = await session(p, pdir, ["run", "--policy", policy]);
+    pol = await session(p, pdir, port, ["run", "--policy", policy]);
   } catch (e) {
     return { ...result, error: `under the policy: ${(e as Error).message}` };
   }
@@ -216,9 +224,9 @@ export async function runDaemon(p: DaemonProgram): Promise<ProgramResult> {
   // 3. the calls behind the failures: both sessions again under strace, calls attributed by time
   if (result.uses.some((u) => u.problem)) {
     const [fp, fq] = [join(root, "plain.strace"), join(root, "policy.strace")];
-    const [dp, dq] = [await fresh("diag-plain"), await fresh("diag-policy")];
-    const sp = await session(p, dp, null, fp).catch(() => undefined);
-    const sq = await session(p, dq, ["run", "--policy", policy], fq).catch(() => undefined);
+    const sp = await session(p, await fresh(), port, null, fp).catch(() => undefined);
+    const dq = await fresh();
+    const sq = await session(p, dq, port, ["run", "--policy", policy], fq).catch(() => undefined);
     if (sp && sq) {
       const skip = p.asNobody ? 3 : 2;
       const calls = newFailures(failedCalls(fq, skip), failedCalls(fp, skip - 1));

@@ -1,6 +1,6 @@
 // The corpus flow for one program: record one small use with strace, generate with the defaults, then run
 // broader uses untraced and under `sysfence run --policy`, compare, and find the calls behind any failure.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { cliPrefix, compare, generate, type ProgramResult, scratch } from "./common.js";
 import { runDaemon } from "./daemon-flow.js";
@@ -31,24 +31,25 @@ const defaultKey = (o: Outcome) => `exit ${o.status ?? o.signal}\n${o.stdout}`;
 async function runCli(p: CliProgram): Promise<ProgramResult> {
   const root = scratch(p.name);
   const cleanups: (() => void)[] = [];
-  const fresh = async (name: string) => {
-    const d = join(root, name);
-    mkdirSync(d);
-    const undo = await p.setup(d);
+  // every run happens in the same directory, the one the recording used: the policy's file layer names
+  // the paths the program wrote in. A run starts from a saved state copied back into it.
+  const work = join(root, "work");
+  const fresh = async () => {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work);
+    const undo = await p.setup(work);
     if (undo) cleanups.push(undo);
-    return d;
+    return work;
+  };
+  const restore = (state: string) => {
+    rmSync(work, { recursive: true, force: true });
+    exec(["cp", "-a", state, work]);
+    return work;
   };
   const [profile, policy] = [join(root, "profile.json"), join(root, "policy.yaml")];
   const result: ProgramResult = { name: p.name, kind: "cli", uses: [] };
   try {
-    const rec = runStep(p.record, await fresh("record"), [
-      "record",
-      "--engine",
-      "strace",
-      "-q",
-      "-o",
-      profile,
-    ]);
+    const rec = runStep(p.record, await fresh(), ["record", "--engine", "strace", "-q", "-o", profile]);
     if (rec.status !== 0) {
       result.error = `sysfence record exited ${rec.status}: ${rec.stderr.trim()}`;
       return result;
@@ -58,19 +59,19 @@ async function runCli(p: CliProgram): Promise<ProgramResult> {
     result.stats = g.stats;
     // every use starts from the state the untraced sequence had before it: a use failing under the policy
     // leaves no broken state for the next (each is judged alone)
-    const plainDir = await fresh("plain");
-    const snapshot = (i: number, what: string) => {
-      const d = join(root, `${what}-${i}`);
-      exec(["cp", "-a", join(root, `before-${i}`), d]);
-      return d;
-    };
+    await fresh();
+    const state = join(root, "state"); // the untraced sequence's state
+    exec(["cp", "-a", work, state]);
+    const before = (i: number) => join(root, `before-${i}`);
     const errnos = new Set<string>();
     for (const [i, step] of p.uses.entries()) {
-      exec(["cp", "-a", plainDir, join(root, `before-${i}`)]);
+      exec(["cp", "-a", state, before(i)]);
       const key = step.key ?? defaultKey;
-      const plain = runStep(step, plainDir, null);
+      const plain = runStep(step, restore(before(i)), null);
+      rmSync(state, { recursive: true, force: true });
+      exec(["cp", "-a", work, state]);
       const since = Date.now() / 1000 - 0.05;
-      const pol = runStep(step, snapshot(i, "policy"), ["run", "--policy", policy]);
+      const pol = runStep(step, restore(before(i)), ["run", "--policy", policy]);
       const records = seccompRecords(since, pol.pid ? [pol.pid] : [], p.exes);
       const killed = pol.signal === "SIGSYS" || pol.status === 159 || records.some(isKill);
       const problem = killed
@@ -86,8 +87,8 @@ async function runCli(p: CliProgram): Promise<ProgramResult> {
       const u = result.uses[i];
       if (!u.problem) continue;
       const [fp, fq] = [join(root, `plain-${i}.strace`), join(root, `policy-${i}.strace`)];
-      runStep(step, snapshot(i, "diag-plain"), null, fp);
-      const dq = snapshot(i, "diag-policy");
+      runStep(step, restore(before(i)), null, fp);
+      const dq = restore(before(i));
       runStep(step, dq, ["run", "--policy", policy], fq);
       const calls: FailedCall[] = newFailures(failedCalls(fq, 2), failedCalls(fp, 1));
       u.calls = [...summarize(calls, [dq, root]), ...[...new Set(u.calls)].slice(0, 6)];

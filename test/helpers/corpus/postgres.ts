@@ -139,13 +139,11 @@ export const postgres: DaemonProgram = {
     },
     {
       name: "create database (copies a directory)",
-      todo: 'mkdir("base/16392", 0700) answered EPERM',
       run: (p) =>
         `${psql(p, "create database d2;")} ${psql(p, "create table x(y int); insert into x values (1); select * from x;", "d2")}`,
     },
     {
       name: "a sort spilling to temporary files",
-      todo: 'mkdir("base/pgsql_tmp", 0700) answered EPERM',
       run: (p) =>
         psql(
           p,

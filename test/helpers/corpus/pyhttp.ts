@@ -31,14 +31,12 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 `;
 
 /**
- * Why the upload fails under today's policy: write(2) is killed (kill-process). Python sends with sendto, so
- * the recording never saw write; static analysis, which would add it, is off: generate follows the script's
- * `#!/usr/bin/env python3` through its own PATH (here a pyenv shim, a bash script: /bin/bash's build-id), not
- * the PATH the recording ran with (/usr/bin/python3, the build-id recorded), and finds "not the binary
- * recorded".
+ * Why the upload fails under the policy: the recording (one GET) never wrote, so the file layer grants no
+ * write directory and the open of uploads/upload.bin is refused (EACCES). (It was a kill of write(2) before
+ * static analysis followed the script's interpreter as the recording found it.)
  */
 const PY_WRITE =
-  "write(2) killed (kill-process): unseen, and static analysis off (the #! script's build-id mismatch)";
+  'openat("<dir>/uploads/upload.bin", O_WRONLY|O_CREAT) → EACCES: the recording never wrote; the file layer lets a program write only where the recording saw it write (generate --writable DIR adds one)';
 
 const curl = (...args: string[]) => {
   const r = exec(["curl", "-sS", "--max-time", "10", ...args]);

@@ -68,7 +68,6 @@ export const redis: DaemonProgram = {
     },
     {
       name: "BGREWRITEAOF (a forked child writes the append-only file)",
-      todo: 'mkdir("appendonlydir", 0755) answered EPERM',
       run: async (p, dir) => {
         const r = cli(p, "BGREWRITEAOF");
         await until(

@@ -30,7 +30,7 @@ export const tarProgram: CliProgram = {
     },
     {
       name: "extract (dirs, symlinks, modes)",
-      todo: 'mkdirat(AT_FDCWD, "out/src", 0700) and symlinkat("sub", AT_FDCWD, "out/src/link-to-dir") answered EPERM',
+      todo: "utimensat and fchownat answered EPERM: the recording (tar c) never set times or owners, and those calls are seccomp-only (Landlock does not confine them), so only a recording that saw them allows them",
       argv: ["tar", "xf", "a.tar", "--one-top-level=out"],
       after: TREE,
     },
@@ -38,14 +38,14 @@ export const tarProgram: CliProgram = {
     { name: "compare with the tree (--diff)", argv: ["tar", "df", "a.tar"] },
     {
       name: "create gzip-compressed (-z: runs gzip)",
-      todo: 'execve("/bin/sh", ["/bin/sh", "-c", "gzip"]) answered EPERM: tar -z runs its compressor',
+      todo: 'execve("/bin/sh", ["/bin/sh", "-c", "gzip"]) answered EPERM: tar -z runs its compressor through a shell, which the recording never executed (the privilege class: by design)',
       argv: ["tar", "czf", "a.tgz", "src"],
       after: ["tar", "tzf", "a.tgz"],
     },
     { name: "extract to stdout", argv: ["tar", "xOf", "a.tar", "src/a.txt"] },
     {
       name: "extract over existing files",
-      todo: 'mkdirat, symlinkat and unlinkat(AT_FDCWD, "out/src/sub/b.txt", 0) answered EPERM',
+      todo: "utimensat and fchownat answered EPERM: seccomp-only calls the recording (tar c) never made",
       argv: ["tar", "xf", "a.tar", "--one-top-level=out"],
       after: TREE,
     },
