@@ -16,6 +16,8 @@ import type { ConfinedBy } from "./classes.js";
 export interface FileFacts {
   /** The ELF interpreter (PT_INTERP) of an executable, or, for a #! script, its interpreter; undefined for neither. */
   interpreterOf(path: string): string | undefined;
+  /** Where a path's symlinks lead (Landlock judges the file reached), or undefined when it does not exist. */
+  realpath?(path: string): string | undefined;
 }
 
 /** The layer, which confined classes it covers (for the static tier), and what the user should read. */
@@ -64,6 +66,7 @@ const ALWAYS_READ = [
   "/etc/gai.conf",
   "/etc/services",
   "/etc/protocols",
+  "/etc/locale.alias",
 ];
 
 const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
@@ -124,6 +127,12 @@ export function fileLayer(
       (SHARED_TREES.some((t) => path.startsWith(t)) || (readsIn.get(dir) ?? 0) >= 2);
     read.add(whole ? dir : path);
   };
+  // a symlink is judged by the file it reaches (/usr/lib/ssl/openssl.cnf → /etc/ssl/openssl.cnf): the
+  // target gets the same access
+  for (const [path, letters] of [...access]) {
+    const real = !isAddress(path) && path.startsWith("/") ? facts.realpath?.(path) : undefined;
+    if (real && real !== path && !access.has(real)) access.set(real, new Set(letters));
+  }
   for (const [path, letters] of access) {
     if (isAddress(path)) {
       const port = /^inet6?:.*:(\d+)$/.exec(path);

@@ -114,3 +114,18 @@ describe("generate --writable", () => {
     assert.ok(!withDir.notes.some((n) => /--writable/.test(n)));
   });
 });
+
+describe("symlinks", () => {
+  it("a path read through a symlink grants the file it reaches (Landlock judges that inode)", () => {
+    const linked = {
+      ...facts,
+      realpath: (p: string) => (p === "/usr/lib/ssl/openssl.cnf" ? "/etc/ssl/openssl.cnf" : p),
+    };
+    const l = fileLayer([withPaths({ "/usr/bin/curl": "x", "/usr/lib/ssl/openssl.cnf": "r" })], linked);
+    assert.ok(paths(l.section?.read).includes("/etc/ssl/openssl.cnf"));
+    assert.ok(
+      paths(l.section?.read).includes("/etc/locale.alias"),
+      "glibc's locale.alias (a symlink target)",
+    );
+  });
+});
