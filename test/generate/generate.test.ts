@@ -103,6 +103,9 @@ describe("generate: a policy from a profile", () => {
       assert.deepEqual(decide(p, "ioctl", [0, "TIOCSTI"]), eperm);
       assert.deepEqual(decide(p, "ioctl", [0, "TIOCLINUX"]), eperm);
       assert.deepEqual(decide(p, "ioctl", [0, 0x54321]), eperm, "a value no list names");
+      // the kernel compares ioctl's unsigned int request on 32 bits: high bits do not smuggle TIOCSTI past
+      assert.deepEqual(decide(p, "ioctl", [0, evalValue("TIOCSTI") | (1n << 32n)]), eperm, "TIOCSTI | 1<<32");
+      assert.ok(allows(p, "ioctl", [0, evalValue("TIOCGWINSZ") | (1n << 32n)]), "the kernel sees TIOCGWINSZ");
       assert.deepEqual(decide(p, "socket", ["AF_PACKET", "SOCK_RAW"]), eperm);
       assert.deepEqual(decide(p, "socket", ["AF_INET", "SOCK_RAW"]), eperm);
       assert.deepEqual(decide(p, "socket", ["AF_ALG", "SOCK_SEQPACKET"]), eperm);
