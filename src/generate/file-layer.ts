@@ -86,6 +86,12 @@ export function fileLayer(
   // audit records (--from-audit) name calls, never paths: the recordings decide the layer
   const profiles = all.filter((p) => p.engine?.name !== "audit");
   if (profiles.length === 0) return none("no recording with path uses");
+  // the tracepoint engines see no strings: their paths are the executed files only, not a program's file uses
+  const blind = profiles.filter((p) => p.engine?.name === "bpf" || p.engine?.name === "ftrace");
+  if (blind.length)
+    return none(
+      `the recording has no path uses (engine ${[...new Set(blind.map((p) => p.engine.name))].join(", ")}: executed files only); record with --engine strace for one`,
+    );
   if (!profiles.every((p) => p.pathAccess))
     return none(
       `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`,

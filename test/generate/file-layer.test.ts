@@ -129,3 +129,14 @@ describe("symlinks", () => {
     );
   });
 });
+
+describe("engines that see no strings", () => {
+  it("bpf and ftrace profiles (executed files only) give no file layer, whatever their pathAccess says", () => {
+    for (const name of ["bpf", "ftrace"] as const) {
+      const p = { ...withPaths({ "/usr/bin/memcached": "x" }), engine: { name } };
+      const l = fileLayer([p], facts);
+      assert.equal(l.section, undefined, name);
+      assert.match(l.notes[0], new RegExp(`engine ${name}: executed files only`));
+    }
+  });
+});
