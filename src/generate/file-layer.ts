@@ -105,6 +105,9 @@ export function fileLayer(
       for (const l of letters) set.add(l);
       access.set(path, set);
     }
+  // a merge of tracepoint recordings has their executed files only: no file uses to build a layer from
+  if (![...access.values()].some((l) => l.has("r") || l.has("w") || l.has("c")))
+    return none("the recording's path uses hold no file read or written (a merge of bpf/ftrace recordings?)");
   const relative = [...access.keys()].filter((p) => !p.startsWith("/") && !isAddress(p));
   if (relative.length)
     return none(

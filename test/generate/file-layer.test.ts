@@ -140,3 +140,12 @@ describe("engines that see no strings", () => {
     }
   });
 });
+
+describe("merged recordings", () => {
+  it("a merge whose path uses are executed files only (bpf/ftrace parts) gives no file layer", () => {
+    const merged = { ...withPaths({ "/usr/bin/memcached": "x" }), engine: { name: "merge" as const } };
+    assert.match(fileLayer([merged], facts).notes[0], /hold no file read or written/);
+    const empty = { ...withPaths({}), engine: { name: "merge" as const } };
+    assert.equal(fileLayer([empty], facts).section, undefined);
+  });
+});
