@@ -163,9 +163,17 @@ export function fileLayer(
       continue;
     }
     if (path.startsWith("/proc/") || path === "/proc") {
-      // /proc/self resolves to the process that adds the rule: only /proc as a whole can be granted
       read.add("/proc");
-      if (letters.has("w") || letters.has("c")) write.add("/proc");
+      // a write goes to that file alone, never /proc as a whole (/proc/sys is the kernel's configuration).
+      // run adds the rules in the process that then execs the program, so /proc/self is the program's own
+      // directory; a pid the recording saw is written as /proc/self (a fork's own entries stay refused), and
+      // a thread's entries (pthread_setname_np writes /proc/self/task/TID/comm) as its own task directory
+      if (letters.has("w") || letters.has("c"))
+        write.add(
+          /^\/proc\/(\d+|self)\/task\/\d+\/|^\/proc\/thread-self\//.test(path)
+            ? "/proc/self/task"
+            : path.replace(/^\/proc\/\d+(?=\/)/, "/proc/self"),
+        );
       continue;
     }
     if (letters.has("x")) {
@@ -177,11 +185,9 @@ export function fileLayer(
       const dir = dirname(path);
       // creating or removing an entry changes its directory; writing a file needs only the file
       const target = letters.has("c") ? dir : path;
-      if (target === "/" || FILE_BY_FILE.includes(target)) {
+      if (target === "/" || FILE_BY_FILE.includes(target))
         notes.push(`wrote ${path}: write access to ${target} as a whole is not granted`);
-        continue;
-      }
-      write.add(target);
+      else write.add(target);
     }
     if (letters.has("r")) grantRead(path);
   }
@@ -195,8 +201,6 @@ export function fileLayer(
     notes.push(
       `the program read files in ${[...new Set(readOnlyData)].sort().slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,
     );
-  if (write.has("/proc"))
-    notes.push("the program wrote under /proc: the layer lets it write there (not only its own entries)");
   const list = (s: Set<string>): LandlockPath[] => minimal(s).map((path) => ({ path }));
   const writeList = list(write);
   const underWrite = (p: string) => writeList.some((w) => p === w.path || p.startsWith(`${w.path}/`));

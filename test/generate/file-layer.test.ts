@@ -149,3 +149,35 @@ describe("merged recordings", () => {
     assert.equal(fileLayer([empty], facts).section, undefined);
   });
 });
+
+describe("/proc", () => {
+  it("reads /proc as a whole, writes only the files written (a recorded pid as /proc/self), never /proc/sys whole", () => {
+    const l = fileLayer(
+      [
+        withPaths({
+          "/usr/sbin/app": "x",
+          "/proc/4242/oom_score_adj": "w",
+          "/proc/self/comm": "rw",
+          "/etc/app.conf": "cr",
+        }),
+      ],
+      facts,
+    );
+    assert.deepEqual(paths(l.section?.write), ["/proc/self/comm", "/proc/self/oom_score_adj"]);
+    assert.ok(paths(l.section?.read).includes("/proc"));
+    assert.ok(
+      paths(l.section?.read).includes("/etc/app.conf"),
+      "created in /etc (not granted): still readable",
+    );
+  });
+});
+
+describe("/proc thread names", () => {
+  it("a thread's own entries (pthread_setname_np) grant the process's task directory", () => {
+    const l = fileLayer(
+      [withPaths({ "/usr/sbin/app": "x", "/proc/self/task/4243/comm": "rw", "/a": "r" })],
+      facts,
+    );
+    assert.deepEqual(paths(l.section?.write), ["/proc/self/task"]);
+  });
+});
