@@ -140,3 +140,16 @@ describe("rewriting keeps comments", () => {
     assert.doesNotThrow(() => parsePolicy(out, { file: "x" }));
   });
 });
+
+describe("architectures: []", () => {
+  it("is refused with its line (the fuzz found it compiled to an error without the file's name)", () => {
+    for (const [text, file] of [
+      ['{"defaultAction":"allow","architectures":[],"syscalls":[]}', "p.json"],
+      ["defaultAction: allow\narchitectures: []\nsyscalls: []\n", "p.yaml"],
+    ])
+      assert.throws(
+        () => parsePolicy(text, { file }),
+        new RegExp(`${file.replace(".", "\\.")}:\\d+:\\d+: error: architectures is an empty list`),
+      );
+  });
+});

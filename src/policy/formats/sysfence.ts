@@ -56,6 +56,13 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
       });
     else if (!architectures.includes(info.name)) architectures.push(info.name);
   });
+  if (raw.architectures?.length === 0)
+    diags.push({
+      severity: "error",
+      message: "architectures is an empty list: the filter would answer every call badArchAction",
+      location: locate(["architectures"]),
+      hint: "list the architectures (e.g. [x86_64]), or drop the key for this machine's",
+    });
   const rules: Rule[] = [];
   raw.syscalls.forEach((r, ri) => {
     const base = ["syscalls", ri];
