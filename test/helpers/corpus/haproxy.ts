@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitForPort } from "../memcache-client.js";
-import { type DaemonProgram, exec, sleep } from "./types.js";
+import { curl, type DaemonProgram, localUrl, parallelGets, signalThenGet } from "./types.js";
 
 const CONF = (dir: string, port: number) => `global
   master-worker
@@ -34,12 +34,6 @@ listen inner
   http-request return status 200 content-type text/plain string "from the backend"
 `;
 
-const curl = (...args: string[]) => {
-  const r = exec(["curl", "-sS", "--max-time", "10", ...args]);
-  return `exit ${r.status}: ${r.stdout.trim()}`;
-};
-const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
-
 export const haproxy: DaemonProgram = {
   kind: "daemon",
   name: "haproxy (master-worker)",
@@ -52,35 +46,25 @@ export const haproxy: DaemonProgram = {
   },
   ready: (port) => waitForPort(port, 20_000),
   recordLoad: (port) => {
-    const r = curl(url(port, "/ok"));
+    const r = curl(localUrl(port, "/ok"));
     if (r !== "exit 0: ok") throw new Error(`GET /ok: ${r}`);
   },
   uses: [
-    { name: "GET answered by a rule", run: (p) => curl(url(p, "/ok")) },
-    { name: "proxied to a backend (UNIX socket)", run: (p) => curl(url(p, "/app/x")) },
-    { name: "stats page", run: (p) => curl("-o", "/dev/null", "-w", "%{http_code}", url(p, "/stats")) },
+    { name: "GET answered by a rule", run: (p) => curl(localUrl(p, "/ok")) },
+    { name: "proxied to a backend (UNIX socket)", run: (p) => curl(localUrl(p, "/app/x")) },
+    { name: "stats page", run: (p) => curl("-o", "/dev/null", "-w", "%{http_code}", localUrl(p, "/stats")) },
     {
       name: "503 without a server",
-      run: (p) => curl("-o", "/dev/null", "-w", "%{http_code}", url(p, "/none")),
+      run: (p) => curl("-o", "/dev/null", "-w", "%{http_code}", localUrl(p, "/none")),
     },
-    { name: "HEAD", run: (p) => curl("-I", "-o", "/dev/null", "-w", "%{http_code}", url(p, "/ok")) },
+    { name: "HEAD", run: (p) => curl("-I", "-o", "/dev/null", "-w", "%{http_code}", localUrl(p, "/ok")) },
     {
       name: "parallel requests",
-      run: (p) =>
-        curl(
-          "-Z",
-          "-w",
-          "%{http_code}\\n",
-          ...Array.from({ length: 20 }, () => ["-o", "/dev/null", url(p, "/app/y")]).flat(),
-        ),
+      run: (p) => parallelGets(p, "/app/y"),
     },
     {
       name: "SIGHUP (the master dumps server states), then serves",
-      run: async (p, _d, pid) => {
-        process.kill(pid, "SIGHUP");
-        await sleep(500);
-        return curl(url(p, "/app/z"));
-      },
+      run: signalThenGet("SIGHUP", "/app/z"),
     },
   ],
 };

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitForPort } from "../memcache-client.js";
-import { type DaemonProgram, exec, sleep } from "./types.js";
+import { curl, type DaemonProgram, localUrl, parallelGets, signalThenGet } from "./types.js";
 
 const CONF = (dir: string, port: number) => `server.document-root = "${dir}/www"
 server.port = ${port}
@@ -16,12 +16,6 @@ accesslog.filename = "${dir}/access.log"
 dir-listing.activate = "enable"
 mimetype.assign = (".html" => "text/html", ".txt" => "text/plain")
 `;
-
-const curl = (...args: string[]) => {
-  const r = exec(["curl", "-sS", "--max-time", "10", ...args]);
-  return `exit ${r.status}: ${r.stdout.trim()}`;
-};
-const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
 
 export const lighttpd: DaemonProgram = {
   kind: "daemon",
@@ -40,14 +34,14 @@ export const lighttpd: DaemonProgram = {
   },
   ready: (port) => waitForPort(port, 20_000),
   recordLoad: (port) => {
-    const r = curl(url(port, "/index.html"));
+    const r = curl(localUrl(port, "/index.html"));
     if (r !== "exit 0: <h1>lighttpd</h1>") throw new Error(`GET: ${r}`);
   },
   uses: [
-    { name: "GET", run: (p) => curl(url(p, "/docs/a.txt")) },
+    { name: "GET", run: (p) => curl(localUrl(p, "/docs/a.txt")) },
     {
       name: "directory listing",
-      run: (p) => curl("-o", "/dev/null", "-w", "%{http_code}", url(p, "/docs/")),
+      run: (p) => curl("-o", "/dev/null", "-w", "%{http_code}", localUrl(p, "/docs/")),
     },
     {
       name: "range, HEAD, 404",
@@ -59,30 +53,23 @@ export const lighttpd: DaemonProgram = {
           "0-9",
           "-o",
           "/dev/null",
-          url(p, "/big.bin"),
+          localUrl(p, "/big.bin"),
           "-o",
           "/dev/null",
-          url(p, "/nope"),
+          localUrl(p, "/nope"),
         ),
     },
-    { name: "large file", run: (p) => curl("-o", "/dev/null", "-w", "%{size_download}", url(p, "/big.bin")) },
+    {
+      name: "large file",
+      run: (p) => curl("-o", "/dev/null", "-w", "%{size_download}", localUrl(p, "/big.bin")),
+    },
     {
       name: "parallel requests",
-      run: (p) =>
-        curl(
-          "-Z",
-          "-w",
-          "%{http_code}\\n",
-          ...Array.from({ length: 20 }, () => ["-o", "/dev/null", url(p, "/index.html")]).flat(),
-        ),
+      run: (p) => parallelGets(p, "/index.html"),
     },
     {
       name: "SIGUSR1 (reopen logs), then serves",
-      run: async (p, _d, pid) => {
-        process.kill(pid, "SIGUSR1");
-        await sleep(500);
-        return curl(url(p, "/index.html"));
-      },
+      run: signalThenGet("SIGUSR1", "/index.html"),
     },
   ],
 };

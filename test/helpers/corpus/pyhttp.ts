@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitForPort } from "../memcache-client.js";
-import { type DaemonProgram, exec } from "./types.js";
+import { curl, type DaemonProgram, localUrl, parallelGets } from "./types.js";
 
 const SCRIPT = `#!/usr/bin/env python3
 import http.server, os, signal, sys
@@ -38,12 +38,6 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 const PY_WRITE =
   'openat("<dir>/uploads/upload.bin", O_WRONLY|O_CREAT) → EACCES: the recording never wrote; the file layer lets a program write only where the recording saw it write (generate --writable DIR adds one)';
 
-const curl = (...args: string[]) => {
-  const r = exec(["curl", "-sS", "--max-time", "10", ...args]);
-  return `exit ${r.status}: ${r.stdout.trim()}`;
-};
-const url = (port: number, path = "/") => `http://127.0.0.1:${port}${path}`;
-
 export const pyhttp: DaemonProgram = {
   kind: "daemon",
   name: "python3 http.server (shebang script)",
@@ -61,31 +55,35 @@ export const pyhttp: DaemonProgram = {
   argv: (port, dir) => [join(dir, "serve"), String(port), dir],
   ready: (port) => waitForPort(port, 20_000),
   recordLoad: (port) => {
-    const r = curl(url(port, "/index.html"));
+    const r = curl(localUrl(port, "/index.html"));
     if (r !== "exit 0: <h1>py</h1>") throw new Error(`GET: ${r}`);
   },
   uses: [
-    { name: "GET a file", run: (p) => curl(url(p, "/docs/a.txt")) },
-    { name: "directory listing", run: (p) => curl(url(p, "/docs/")) },
+    { name: "GET a file", run: (p) => curl(localUrl(p, "/docs/a.txt")) },
+    { name: "directory listing", run: (p) => curl(localUrl(p, "/docs/")) },
     {
       name: "upload (POST writes a file)",
       todo: PY_WRITE,
-      run: (p) => curl("--data-binary", "x".repeat(5000), url(p, "/up")),
+      run: (p) => curl("--data-binary", "x".repeat(5000), localUrl(p, "/up")),
     },
     {
       name: "HEAD and 404",
       run: (p) =>
-        curl("-w", "%{http_code} ", "-I", "-o", "/dev/null", url(p), "-o", "/dev/null", url(p, "/nope")),
+        curl(
+          "-w",
+          "%{http_code} ",
+          "-I",
+          "-o",
+          "/dev/null",
+          localUrl(p),
+          "-o",
+          "/dev/null",
+          localUrl(p, "/nope"),
+        ),
     },
     {
       name: "parallel requests (a thread each)",
-      run: (p) =>
-        curl(
-          "-Z",
-          "-w",
-          "%{http_code}\\n",
-          ...Array.from({ length: 20 }, () => ["-o", "/dev/null", url(p, "/index.html")]).flat(),
-        ),
+      run: (p) => parallelGets(p, "/index.html"),
     },
   ],
 };

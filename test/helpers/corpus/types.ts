@@ -118,3 +118,29 @@ export async function until(what: string, probe: () => boolean | Promise<boolean
     await sleep(100);
   }
 }
+
+/** curl against a daemon of the corpus: its exit status and body, as a use's comparable result. */
+export function curl(...args: string[]): string {
+  const r = exec(["curl", "-sS", "--max-time", "10", ...args]);
+  return `exit ${r.status}: ${r.stdout.trim()}`;
+}
+
+/** A URL on the loopback daemon's port. */
+export const localUrl = (port: number, path = "/") => `http://127.0.0.1:${port}${path}`;
+
+/** 20 GETs of `path` at once (curl -Z): their status codes. */
+export const parallelGets = (port: number, path: string): string =>
+  curl(
+    "-Z",
+    "-w",
+    "%{http_code}\\n",
+    ...Array.from({ length: 20 }, () => ["-o", "/dev/null", localUrl(port, path)]).flat(),
+  );
+
+/** A use that sends the daemon `signal`, waits half a second and GETs `path`. */
+export const signalThenGet =
+  (signal: NodeJS.Signals, path: string) => async (port: number, _dir: string, pid: number) => {
+    process.kill(pid, signal);
+    await sleep(500);
+    return curl(localUrl(port, path));
+  };
