@@ -129,7 +129,8 @@ describe("stops: signals to sysfence record reach the program, and nothing is le
         await new Promise((res) => setTimeout(res, 50));
       assert.ok(!alive(pid) && !alive(kid), "the program and its child died with sysfence");
       if (engine === "ftrace") {
-        assert.ok(existsSync(`${INSTANCES}/sysfence-${r.child.pid}`), "a SIGKILLed sysfence cannot clean up");
+        // a SIGKILLed sysfence cannot clean up itself; its reaper (a process that outlives it) may already
+        // have removed the instance — if not, the next start must
         const next = spawnSync(process.execPath, [
           CLI_PATH,
           "record",
