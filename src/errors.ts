@@ -46,7 +46,8 @@ export type ErrorCode =
   | "E_DEMO_FAILED"
   | "E_INTERNAL"
   | "E_ELF_INVALID"
-  | "E_ANALYZE";
+  | "E_ANALYZE"
+  | "E_LEARN";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {

@@ -48,12 +48,14 @@ export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<n
     // `run` parses its own words: commander costs ~20 ms of every target's start-up.
     if (argv[0] === "run" && !argv.includes("-h") && !argv.includes("--help")) {
       // The bundled fast path (one file; see run-entry.ts), or the modules when no bundle was built.
-      const bundle = await import(new URL("../../run.bundle.mjs", import.meta.url).href).catch(
-        () => undefined,
-      );
+      // (a learning run starts a worker thread and a launcher from their own files: never from the bundle)
+      const learning = argv.some((a) => a === "--learn" || a.startsWith("--learn="));
+      const bundle = learning
+        ? undefined
+        : await import(new URL("../../run.bundle.mjs", import.meta.url).href).catch(() => undefined);
       const { runFast } = (bundle ?? (await import("./run-entry.js"))) as typeof import("./run-entry.js");
-      await runFast(argv.slice(1), command, io);
-      return 0;
+      // (a learning run ends with the program's exit status; every other run has exec'd by now)
+      return (await runFast(argv.slice(1), command, io)) ?? 0;
     }
   } catch (e) {
     return reportError(e, io);

@@ -7,6 +7,6 @@ import { parseRunArgs } from "./commands/run-args.js";
 import type { CliIO } from "./io.js";
 
 /** Runs `sysfence run WORDS… -- COMMAND…`. */
-export async function runFast(words: string[], command: string[], io: CliIO): Promise<void> {
-  await runCommand(parseRunArgs(words), io, command);
+export async function runFast(words: string[], command: string[], io: CliIO): Promise<number | undefined> {
+  return await runCommand(parseRunArgs(words), io, command);
 }

@@ -48,7 +48,7 @@ export interface ProcessProfile {
 
 /** The recorder: its name and version, and the events it lost (a profile that lost any is not trusted). */
 export interface RecordingEngine {
-  name: "strace" | "ftrace" | "bpf" | "strace-log" | "audit" | "merge";
+  name: "strace" | "ftrace" | "bpf" | "strace-log" | "audit" | "merge" | "learn";
   version?: string;
   /** Events the engine dropped (a full buffer, an overflowing map): counts are low, calls may be missing. */
   lostEvents?: number;

@@ -15,9 +15,15 @@ export interface RunArgs {
   landlock?: boolean;
   dryRun?: boolean;
   help?: boolean;
+  /** --learn OUT: learning mode (seccomp user notification); the learned calls are written to OUT. */
+  learn?: string;
+  /** --learn-all: the privilege class is let through while learning too. */
+  learnAll?: boolean;
+  /** --learn-answer policy|continue: answer every learned call as the policy does (a stricter trial). */
+  learnAnswer?: "policy" | "continue";
 }
 
-const VALUED = new Set(["--policy", "--default-action", "--errno", "--preset"]);
+const VALUED = new Set(["--policy", "--default-action", "--errno", "--preset", "--learn", "--learn-answer"]);
 
 /** Parses the words between `run` and `--`. Throws UsageError (exit 2) on an unknown option. */
 export function parseRunArgs(words: readonly string[]): RunArgs {
@@ -73,6 +79,17 @@ export function parseRunArgs(words: readonly string[]): RunArgs {
       case "--dry-run":
         out.dryRun = true;
         break;
+      case "--learn":
+        out.learn = value;
+        break;
+      case "--learn-all":
+        out.learnAll = true;
+        break;
+      case "--learn-answer":
+        if (value !== "policy" && value !== "continue")
+          throw new UsageError(`--learn-answer takes policy or continue, not '${value}'.`);
+        out.learnAnswer = value;
+        break;
       case "-h":
       case "--help":
         out.help = true;
@@ -85,7 +102,16 @@ export function parseRunArgs(words: readonly string[]): RunArgs {
 }
 
 /** The options `run` takes, for "did you mean" hints. */
-const RUN_OPTIONS = [...VALUED, "--deny", "--log", "--no-implicit", "--no-landlock", "--dry-run", "--help"];
+const RUN_OPTIONS = [
+  ...VALUED,
+  "--deny",
+  "--log",
+  "--no-implicit",
+  "--no-landlock",
+  "--dry-run",
+  "--learn-all",
+  "--help",
+];
 
 /** " — did you mean --policy?" for a misspelt option, or nothing. */
 function nearestOption(word: string): string {

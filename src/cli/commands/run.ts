@@ -52,7 +52,7 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
 }
 
 /** The work of `sysfence run`, shared by the fast path and commander. */
-export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): Promise<void> {
+export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): Promise<number | undefined> {
   const { spec } = opts;
   if (command.length === 0)
     throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
@@ -65,7 +65,11 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   // A policy file's compiled program is cached: later launches skip parsing and compiling.
   let cacheKey: string | undefined;
   let cacheNote: string | undefined;
-  if (opts.policy && !opts.dryRun) {
+  if (opts.learn !== undefined && opts.log)
+    throw new UsageError("--learn and --log are two ways to burn a policy in; give one.");
+  if ((opts.learnAll || opts.learnAnswer) && opts.learn === undefined)
+    throw new UsageError("--learn-all and --learn-answer go with --learn OUT.");
+  if (opts.policy && !opts.dryRun && opts.learn === undefined) {
     const { openProgramCache, programKey } = await import("../../install/program-cache.js");
     const { readFileSync } = await import("node:fs");
     let text: string | undefined;
@@ -114,6 +118,15 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     presets: opts.preset,
     implicit: opts.implicit,
   });
+  if (opts.learn !== undefined && !opts.dryRun) {
+    // (from its own file, never from the bundle: it starts a worker thread and a launcher beside it)
+    const { learnCommand } = (await import(
+      new URL("./run-learn.js", import.meta.url).href
+    )) as typeof import("./run-learn.js");
+    // a policy file is learned as written; an inline allow-list as run would build it
+    const learned = spec.length === 0 && base && !opts.deny ? base : policy;
+    return await learnCommand({ ...opts, learn: opts.learn }, learned, plan, command, io);
+  }
   if (opts.dryRun) {
     const { compile } = await import("../../compile/compile.js");
     const { checkNativeListed } = await import("../../install/install.js");
@@ -128,7 +141,7 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
           ? `landlock (ABI ${plan.abi}): ${plan.paths.length} path rules, ${plan.ports.length} port rules${plan.dropped.length ? `; ${plan.dropped.join("; ")}` : ""}\n`
           : `${plan.dropped.join("; ")}\n`,
       );
-    return;
+    return undefined;
   }
   for (const line of plan?.dropped ?? []) note(line);
   // a policy file on its own: the launch's execve is let through once, every later one gets the policy's answer

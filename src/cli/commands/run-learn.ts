@@ -1,0 +1,42 @@
+// `sysfence run … --learn OUT -- COMMAND`: the CLI side of a learning run (learn/learn.ts does the work):
+// says plainly what the mode does, writes OUT whole at the end (also after SIGINT/SIGTERM, which the
+// program gets first), summarises what was learned and prints the next command.
+import type { LandlockPlan } from "../../policy/landlock.js";
+import type { Policy } from "../../policy/model.js";
+import { checkOutputFile } from "../../util/output-file.js";
+import { type CliIO, toJson, writeOutput } from "../io.js";
+import type { RunArgs } from "./run-args.js";
+
+/** Runs the learning, writes OUT; the program's exit status. */
+export async function learnCommand(
+  opts: RunArgs & { learn: string },
+  policy: Policy,
+  plan: LandlockPlan | undefined,
+  command: string[],
+  io: CliIO,
+): Promise<number> {
+  const out = opts.learn;
+  if (out !== "-") checkOutputFile(out);
+  const say = (line: string) => io.stderr(`sysfence run --learn: ${line}\n`);
+  const mode = { all: opts.learnAll === true, answerAsPolicy: opts.learnAnswer === "policy" };
+  say(
+    mode.answerAsPolicy
+      ? "learning mode, answering as the policy: every call the policy does not allow gets the policy's answer and is recorded."
+      : `learning mode: calls the policy does not allow are recorded and let through — the program runs as if unconfined for them${mode.all ? "" : " — except the privilege class (exec beyond the policy's, namespaces, mount, ptrace, module loading, bpf, the setuid family …), which gets the policy's answer and is recorded (--learn-all lets it through too)"}.`,
+  );
+  if (plan?.enforced.files && policy.landlock)
+    say("the Landlock layer is judged, not applied: file uses it would refuse are recorded and let through.");
+  else if (policy.landlock) say(`the Landlock layer is not judged: ${plan?.dropped[0] ?? "off"}.`);
+  const { learnRun } = await import("../../learn/learn.js");
+  const r = await learnRun({ policy, plan, command, mode, onNote: say });
+  writeOutput(out, `${toJson(r.profile)}\n`, io);
+  const c = r.counts;
+  const distinct = new Set(c.calls.map((x) => x[2])).size;
+  say(
+    `${c.learned} call(s) the policy does not allow were recorded (${distinct} syscall(s)${c.landlock ? `, ${c.landlock} file use(s) the Landlock layer would refuse` : ""})${c.answered ? `; ${c.answered} got the policy's answer` : ""}${c.killed ? `; ${c.killed} process(es) killed as the policy says` : ""}${c.gone ? `; ${c.gone} notified call(s) ended before an answer (their tasks were gone), not counted` : ""}. Written: ${out}.`,
+  );
+  if (c.learned && opts.policy && out !== "-")
+    say(`next: sysfence audit --patch ${opts.policy} ${out} -o PATCHED.yaml, then run under PATCHED.yaml.`);
+  else if (!c.learned) say("nothing to learn: the policy allowed every call this run made.");
+  return r.status;
+}

@@ -1,0 +1,39 @@
+// Whether a policy's Landlock layer would refuse a path use (pure). Learning runs without the layer (it has
+// no log-only mode), so the supervisor judges the file calls it sees against the section's lists with the
+// rules the kernel applies: rights are granted beneath each listed path; creating or removing an entry needs
+// write beneath its directory.
+import { Access } from "../record/path-access.js";
+
+/** A section's lists, as absolute paths (resolved as the launcher's open would resolve them). */
+export interface LandlockLists {
+  read: string[];
+  write: string[];
+  execute: string[];
+  devices: string[];
+}
+
+const beneath = (path: string, roots: readonly string[]): boolean =>
+  roots.some((r) => path === r || r === "/" || path.startsWith(`${r}/`));
+
+const parentOf = (path: string): string => {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+};
+
+/**
+ * True when a use of `path` with `access` (path-access.ts bits) falls outside every list that grants it:
+ * read beneath read, write, execute or devices; write beneath write or devices; an entry created or
+ * removed beneath a write directory; execute beneath execute. Metadata is never refused (Landlock does
+ * not confine it).
+ */
+export function landlockRefuses(lists: LandlockLists, path: string, access: number): boolean {
+  if (
+    access & Access.read &&
+    !beneath(path, [...lists.read, ...lists.write, ...lists.execute, ...lists.devices])
+  )
+    return true;
+  if (access & Access.write && !beneath(path, [...lists.write, ...lists.devices])) return true;
+  if (access & Access.create && !beneath(parentOf(path), lists.write)) return true;
+  if (access & Access.exec && !beneath(path, lists.execute)) return true;
+  return false;
+}

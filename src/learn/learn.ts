@@ -1,0 +1,293 @@
+// `sysfence run --policy P --learn OUT -- COMMAND`: the program runs under a learning filter (P's program
+// with every refusal turned into a user notification); sysfence stays its parent and supervises, and OUT
+// is a profile of every call P would not allow (and every file use P's Landlock layer would refuse), with
+// its counts, process image, thread and argument values. The kernel log is not touched.
+import { spawn } from "node:child_process";
+import { readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { elfOfProgram } from "../analyze/program-file.js";
+import { encodeProgram } from "../bpf/insn.js";
+import { SECCOMP_RET_USER_NOTIF } from "../bpf/seccomp-data.js";
+import { SysfenceError } from "../errors.js";
+import { loadLibc, SECCOMP_SET_MODE_FILTER } from "../install/ffi.js";
+import { checkNativeListed, checkSeccomp, programOf } from "../install/install.js";
+import {
+  loadNotifyCalls,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+} from "../install/notify-ffi.js";
+import { resolveCommand } from "../install/run.js";
+import type { LandlockPlan } from "../policy/landlock.js";
+import type { LandlockSection, Policy } from "../policy/model.js";
+import { refuseWorkPhase } from "../policy/phase.js";
+import { ProfileBuilder } from "../record/builder.js";
+import { Ev, EventBatch, StringTable } from "../record/events.js";
+import { Access, PATH_USES } from "../record/path-access.js";
+import type { Profile } from "../record/profile.js";
+import { ARCHES, nativeArch } from "../syscalls/arches.js";
+import { syscallNumber } from "../syscalls/table.js";
+import { procStat } from "../util/proc-tree.js";
+import type { LearnMode } from "./judge.js";
+import type { LandlockLists } from "./landlock-judge.js";
+import { learningProgram } from "./learn-program.js";
+import type { LearnCounts, SupervisorInput } from "./supervisor-worker.js";
+
+const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+const WORKER = new URL("./supervisor-worker.js", import.meta.url);
+const EFAULT = 14;
+
+/** What a learning run needs. */
+export interface LearnRun {
+  /** The policy as written (its Landlock section is judged, not applied). */
+  policy: Policy;
+  /** The plan for this kernel: which part of the Landlock layer P would have here. */
+  plan?: LandlockPlan;
+  command: string[];
+  mode: LearnMode;
+  onNote: (line: string) => void;
+}
+
+/** What a learning run found. */
+export interface LearnResult {
+  profile: Profile;
+  counts: LearnCounts;
+  /** The program's exit status as a shell reports it (128 + signal for a signal). */
+  status: number;
+}
+
+/** The calls that name files, judged against the Landlock lists: every PATH_USES name with a use beyond metadata. */
+function fileCalls(): string[] {
+  return Object.entries(PATH_USES)
+    .filter(
+      ([name, uses]) => name !== "connect" && name !== "bind" && uses.some((u) => u.access !== Access.meta),
+    )
+    .map(([name]) => name);
+}
+
+/** A section's lists as the kernel would see them: real paths (the launcher opens them), /proc/self kept. */
+export function listsOf(section: LandlockSection): LandlockLists {
+  const real = (p: string) => {
+    if (p.startsWith("/proc/")) return p;
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  return {
+    read: section.read.map((p) => real(p.path)),
+    write: section.write.map((p) => real(p.path)),
+    execute: section.execute.map((p) => real(p.path)),
+    devices: section.devices.map((p) => real(p.path)),
+  };
+}
+
+/** Checks that this kernel can learn: user notification with CONTINUE (5.5) and a listener. */
+function checkKernel(): number {
+  const c = loadLibc();
+  checkSeccomp(c);
+  if (c.actionAvailable(SECCOMP_RET_USER_NOTIF) !== 0)
+    throw new SysfenceError(
+      "E_SECCOMP_UNAVAILABLE",
+      "this kernel has no seccomp user notification (SECCOMP_RET_USER_NOTIF, Linux 5.0; letting a notified call continue needs Linux 5.5); run --learn cannot work here. Use generate --unseen log and audit instead. Nothing was run.",
+    );
+  const base = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  const accepted = (flags: number) =>
+    c.seccomp(SECCOMP_SET_MODE_FILTER, flags, null) !== 0 && c.errno() === EFAULT;
+  if (!accepted(base))
+    throw new SysfenceError(
+      "E_SECCOMP_UNAVAILABLE",
+      "this kernel refuses SECCOMP_FILTER_FLAG_NEW_LISTENER (Linux 5.0+); run --learn cannot work here. Nothing was run.",
+    );
+  // a signal must not re-notify a call the supervisor already holds (Linux 5.19)
+  return accepted(base | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+    ? base | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+    : base;
+}
+
+/** Runs the command under the learning filter of `run.policy`, supervised to its end (and its children's). */
+export async function learnRun(run: LearnRun): Promise<LearnResult> {
+  const arch = nativeArch();
+  const { policy } = run;
+  refuseWorkPhase(policy, "sysfence run --learn");
+  checkNativeListed(policy, "run");
+  const path = resolveCommand(run.command[0]);
+  const files = run.plan?.enforced.files === true && policy.landlock !== undefined;
+  const program = [...programOf(policy, { landlock: run.plan?.enforced ?? false, done: "run" })];
+  const notify = ["execve", "execveat", ...(files ? fileCalls() : [])]
+    .map((n) => syscallNumber(arch, n))
+    .filter((n): n is number => n !== undefined);
+  const learning = learningProgram(program, ARCHES[arch].audit, notify);
+  const flags = checkKernel();
+  const startedAt = new Date().toISOString();
+  const child = spawn(process.execPath, [LAUNCHER, String(flags), path, ...run.command], {
+    stdio: ["inherit", "inherit", "inherit", "pipe"],
+  });
+  const pid = child.pid as number;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  (child.stdio[3] as NodeJS.WritableStream).end(encodeProgram(learning));
+  const calls = loadNotifyCalls();
+  const target = await listenerOf(pid, () => gone);
+  const fd = calls.takeFd(pid, target);
+  const control = new SharedArrayBuffer(8);
+  const input: SupervisorInput = {
+    fd,
+    launcherPid: pid,
+    audit: ARCHES[arch].audit,
+    arch,
+    program,
+    lists: files && policy.landlock ? listsOf(policy.landlock) : undefined,
+    mode: run.mode,
+    control,
+  };
+  const worker = new Worker(WORKER, { workerData: input });
+  const counted = new Promise<LearnCounts>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  await waitStopped(pid, () => gone);
+  // the program's signals: passed on while it runs; a second one ends the supervision (see docs)
+  let asked = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    asked++;
+    if (asked > 1 && gone) {
+      run.onNote(
+        `${signal} again: the supervision ends now; calls still notified by the program's remaining processes fail with ENOSYS.`,
+      );
+      Atomics.store(new Int32Array(control), 1, 1);
+      return;
+    }
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  Atomics.store(new Int32Array(control), 0, 1);
+  process.kill(pid, "SIGCONT");
+  try {
+    const { code, signal } = await exited;
+    const counts = await counted;
+    calls.close(fd);
+    const status = code ?? 128 + (signal ? signalNumber(signal) : 0);
+    return {
+      counts,
+      status,
+      profile: profileOf(run.command, counts, {
+        complete: asked === 0,
+        exitStatus: code ?? undefined,
+        signal: signal ?? undefined,
+        startedAt,
+      }),
+    };
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+const signalNumber = (s: NodeJS.Signals): number => (constants.signals as Record<string, number>)[s] ?? 0;
+
+/** Finds the launcher's listener among its descriptors (it appears once the filter is installed). */
+async function listenerOf(pid: number, gone: () => boolean): Promise<number> {
+  for (let i = 0; i < 5000; i++) {
+    if (gone())
+      throw new SysfenceError(
+        "E_LEARN",
+        "the launcher ended before its learning filter was installed; nothing was learned.",
+      );
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        let link = "";
+        try {
+          link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        if (link === "anon_inode:seccomp notify") return Number(fd);
+      }
+    } catch {
+      // not there yet, or gone
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new SysfenceError(
+    "E_LEARN",
+    "the launcher's listener did not appear within 10 s; nothing was learned.",
+  );
+}
+
+async function waitStopped(pid: number, gone: () => boolean): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (gone())
+      throw new SysfenceError(
+        "E_LEARN",
+        "the launcher ended before the program started; nothing was learned.",
+      );
+    if (procStat(pid)?.state === "T") return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new SysfenceError(
+    "E_LEARN",
+    "the launcher did not reach its start line within 10 s; nothing was learned.",
+  );
+}
+
+/** The counts as a profile in record's format (engine "learn"): the builder reads them as kernel counts. */
+export function profileOf(
+  command: string[],
+  counts: LearnCounts,
+  meta: { complete: boolean; exitStatus?: number; signal?: string; startedAt?: string },
+): Profile {
+  const builder = new ProfileBuilder(command);
+  const strings = new StringTable();
+  const batch = new EventBatch();
+  const id = (s: string) => (s === "" ? -1 : strings.id(s));
+  for (const img of counts.images) {
+    const i = batch.push(Ev.image, img.pid, -1);
+    batch.columns.n[i] = img.id;
+    batch.columns.text[i] = strings.id(img.exe);
+    batch.columns.aux[i] = img.parent ?? -1;
+  }
+  for (const [tid, image, name, v0, v1, v2, n, errors] of counts.calls) {
+    const i = batch.push(Ev.counted, tid, strings.id(name));
+    const c = batch.columns;
+    c.aux[i] = image;
+    c.v0[i] = id(v0);
+    c.v1[i] = id(v1);
+    c.v2[i] = id(v2);
+    c.n[i] = n;
+    c.errors[i] = errors;
+  }
+  for (const [path, access, n] of counts.paths) {
+    const i = batch.push(Ev.paths, -1, -1);
+    batch.columns.path[i] = strings.id(path);
+    batch.columns.access[i] = access;
+    batch.columns.n[i] = n;
+  }
+  builder.addBatch(batch.columns, strings.list);
+  const profile = builder.build({
+    engine: { name: "learn" },
+    arch: nativeArch(),
+    complete: meta.complete,
+    exitStatus: meta.exitStatus,
+    signal: meta.signal,
+    startedAt: meta.startedAt,
+    endedAt: new Date().toISOString(),
+  });
+  for (const proc of profile.processes) {
+    const ran = proc.exe.startsWith("/") ? elfOfProgram(proc.exe) : undefined;
+    if (ran?.buildId) proc.buildId = ran.buildId;
+    if (ran && ran.elf !== proc.exe) proc.elf = ran.elf;
+  }
+  return profile;
+}

@@ -1,0 +1,329 @@
+// The supervisor of a learning run, in a worker thread: receives each notified call on the listener,
+// judges it (judge.ts) with the policy's own program (emulated) and its Landlock lists, answers it, and
+// counts what was learned by thread, process image and argument values. Ends when every task under the
+// filter is gone (POLLHUP) or when told to stop; then posts its counts (LearnCounts) to the main thread.
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { Emulator } from "../bpf/emulator.js";
+import type { Insn } from "../bpf/insn.js";
+import { loadNotifyCalls, type Notification } from "../install/notify-ffi.js";
+import { decodeActionValue } from "../policy/actions.js";
+import { Access, openAccess, PATH_USES, resolvePath } from "../record/path-access.js";
+import { INTERESTING_ARGS } from "../record/profile.js";
+import type { ArchName } from "../syscalls/arches.js";
+import { argCount } from "../syscalls/args.js";
+import { syscallName } from "../syscalls/table.js";
+import { type Answer, judge, type LearnMode } from "./judge.js";
+import { type LandlockLists, landlockRefuses } from "./landlock-judge.js";
+
+/** What the main thread gives the worker. */
+export interface SupervisorInput {
+  fd: number;
+  launcherPid: number;
+  audit: number;
+  arch: ArchName;
+  /** The policy's program as it would be installed (without the learning prologue). */
+  program: Insn[];
+  /** The policy's Landlock lists when the layer would be enforced here; absent: no file judging. */
+  lists?: LandlockLists;
+  mode: LearnMode;
+  /** [0]: 1 once the launcher may exec (SIGCONT sent); [1]: 1 to stop now. */
+  control: SharedArrayBuffer;
+}
+
+/** A process image the learned calls came from. */
+export interface LearnedImage {
+  id: number;
+  pid: number;
+  exe: string;
+  parent?: number;
+}
+
+/** What the worker posts when it ends. */
+export interface LearnCounts {
+  images: LearnedImage[];
+  /** [tid, image id, syscall, v0, v1, v2 ("" none), calls, errors] */
+  calls: [number, number, string, string, string, string, number, number][];
+  /** [path, Access bits, uses] */
+  paths: [string, number, number][];
+  /** Calls notified in all; the launcher's own; learned; answered as the policy; tasks gone before the answer. */
+  notified: number;
+  launcher: number;
+  learned: number;
+  landlock: number;
+  answered: number;
+  gone: number;
+  foreign: number;
+  /** Kills the supervisor gave (a kill answer), by pid. */
+  killed: number;
+}
+
+const AT_FDCWD = -100;
+const O_CREAT = 0o100;
+const SIGKILL = 9;
+const ENOENT = 2;
+
+function main(input: SupervisorInput): LearnCounts {
+  const calls = loadNotifyCalls();
+  const control = new Int32Array(input.control);
+  const emulator = new Emulator(input.program);
+  const images = new Map<number, LearnedImage & { stale?: boolean }>();
+  const tgids = new Map<number, number>();
+  const counts = new Map<string, [number, number]>();
+  const paths = new Map<string, number>();
+  const out: LearnCounts = {
+    images: [],
+    calls: [],
+    paths: [],
+    notified: 0,
+    launcher: 0,
+    learned: 0,
+    landlock: 0,
+    answered: 0,
+    gone: 0,
+    foreign: 0,
+    killed: 0,
+  };
+  let launched = false;
+  let nextImage = 1;
+
+  const tgidOf = (tid: number): number => {
+    let g = tgids.get(tid);
+    if (g === undefined) {
+      try {
+        g = Number(/^Tgid:\s+(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, "utf8"))?.[1] ?? tid);
+      } catch {
+        g = tid;
+      }
+      tgids.set(tid, g);
+    }
+    return g;
+  };
+  const imageOf = (tgid: number): number => {
+    const known = images.get(tgid);
+    if (known && !known.stale) return known.id;
+    let exe = known?.exe ?? "?";
+    let parent: number | undefined;
+    try {
+      exe = readlinkSync(`/proc/${tgid}/exe`);
+      const stat = readFileSync(`/proc/${tgid}/stat`, "utf8");
+      parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      // gone: keep what was known
+    }
+    const image = { id: nextImage++, pid: tgid, exe, parent };
+    images.set(tgid, image);
+    out.images.push({ id: image.id, pid: tgid, exe, parent });
+    return image.id;
+  };
+
+  /** A NUL-terminated string of the task's memory at addr (up to 4096 bytes), or undefined. */
+  const readString = (pid: number, addr: bigint): string | undefined => {
+    if (addr === 0n) return undefined;
+    let fd: number;
+    try {
+      fd = openSync(`/proc/${pid}/mem`, "r");
+    } catch {
+      return undefined;
+    }
+    try {
+      const chunks: Buffer[] = [];
+      let at = Number(addr);
+      for (let total = 0; total < 4096; ) {
+        const room = 4096 - (at % 4096);
+        const buf = Buffer.alloc(Math.min(room, 4096 - total));
+        let n = 0;
+        try {
+          n = readSync(fd, buf, 0, buf.length, at);
+        } catch {
+          break;
+        }
+        if (n <= 0) break;
+        const nul = buf.subarray(0, n).indexOf(0);
+        if (nul >= 0) {
+          chunks.push(buf.subarray(0, nul));
+          return Buffer.concat(chunks).toString("utf8");
+        }
+        chunks.push(buf.subarray(0, n));
+        total += n;
+        at += n;
+      }
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const readBytes = (pid: number, addr: bigint, len: number): Buffer | undefined => {
+    if (addr === 0n || len <= 0) return undefined;
+    try {
+      const fd = openSync(`/proc/${pid}/mem`, "r");
+      try {
+        const buf = Buffer.alloc(Math.min(len, 128));
+        const n = readSync(fd, buf, 0, buf.length, Number(addr));
+        return buf.subarray(0, n);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  };
+  const baseOf = (pid: number, dirfd: number): string | undefined => {
+    try {
+      return readlinkSync(dirfd === AT_FDCWD || dirfd < 0 ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** The paths (or socket addresses) a call names, each with its access bits. */
+  const pathUses = (n: Notification, name: string): { path: string; access: number }[] => {
+    const uses = PATH_USES[name];
+    if (!uses) return [];
+    const found: { path: string; access: number }[] = [];
+    for (const u of uses) {
+      if (name === "connect" || name === "bind") {
+        const addr = readBytes(n.pid, n.args[1], Number(n.args[2] & 0xffffn));
+        const text = addr && sockaddrText(addr);
+        if (text) found.push({ path: text, access: u.access });
+        continue;
+      }
+      const raw = readString(n.pid, n.args[u.arg]);
+      if (raw === undefined) continue;
+      const dirfd = u.dirfd >= 0 ? Number(BigInt.asIntN(32, n.args[u.dirfd])) : -1;
+      const base = raw.startsWith("/") ? "/" : baseOf(n.pid, dirfd);
+      if (base === undefined) continue;
+      const path = resolvePath(base, raw);
+      let access = u.access;
+      if (u.flags >= 0) {
+        let flags = Number(n.args[u.flags] & 0xffffffffn);
+        if (u.how) flags = readBytes(n.pid, n.args[u.flags], 8)?.readUInt32LE(0) ?? 0;
+        access = openAccess(String(flags));
+        // O_CREAT on a file that exists creates nothing
+        if (flags & O_CREAT && existsSync(path)) access &= ~Access.create;
+      }
+      found.push({ path, access });
+    }
+    return found;
+  };
+
+  const values = (n: Notification, name: string): [string, string, string] => {
+    const idx = INTERESTING_ARGS[name];
+    const v: [string, string, string] = ["", "", ""];
+    if (!idx || name === "clone3") return v;
+    const count = argCount(name) ?? 6;
+    for (let k = 0; k < idx.length && k < 3; k++) if (idx[k] < count) v[k] = n.args[idx[k]].toString();
+    return v;
+  };
+
+  const answer = (n: Notification, a: Answer): boolean => {
+    if (a.kind === "kill") {
+      try {
+        process.kill(tgidOf(n.pid), SIGKILL);
+        out.killed++;
+      } catch {
+        // already gone
+      }
+      calls.send(input.fd, n.id, { error: ENOENT });
+      return true;
+    }
+    const r = calls.send(input.fd, n.id, a.kind === "continue" ? { continue: true } : { error: a.errno });
+    return r === 0;
+  };
+
+  for (;;) {
+    if (Atomics.load(control, 1) === 1) break;
+    const p = calls.poll(input.fd, 100);
+    if (p === "hangup") break;
+    if (p === "timeout") continue;
+    const n = calls.recv(input.fd);
+    if (typeof n === "number") continue; // the task went away (ENOENT) or a signal (EINTR)
+    out.notified++;
+    const name = n.arch === input.audit ? syscallName(input.arch, n.nr) : undefined;
+    if (!launched && n.pid === input.launcherPid) {
+      // sysfence's launcher between its filter and the program's first instruction
+      if (name === "execve" && Atomics.load(control, 0) === 1) launched = true;
+      out.launcher++;
+      calls.send(input.fd, n.id, { continue: true });
+      continue;
+    }
+    if (n.arch !== input.audit) out.foreign++;
+    const action = decodeActionValue(
+      emulator.run({ nr: n.nr, arch: n.arch, instructionPointer: n.ip, args: n.args }).value,
+    );
+    const uses = name ? pathUses(n, name) : [];
+    // the memory was read while the task waited in this call (not a reused pid)
+    if (uses.length && !calls.idValid(input.fd, n.id)) {
+      out.gone++;
+      continue;
+    }
+    const denied =
+      action.kind === "allow" &&
+      input.lists !== undefined &&
+      uses.some((u) => landlockRefuses(input.lists as LandlockLists, u.path, u.access));
+    const verdict = judge(name, action, denied, input.mode);
+    const tgid = tgidOf(n.pid);
+    if (name === "execve" || name === "execveat") {
+      // the process becomes a new image (if the exec succeeds): read its exe again at its next call
+      const img = images.get(tgid);
+      if (img) img.stale = true;
+      for (const [tid, g] of tgids) if (g === tgid && tid !== n.pid) tgids.delete(tid);
+    }
+    if (!verdict.learned || !name) {
+      if (!answer(n, verdict.answer)) out.gone++;
+      continue;
+    }
+    const image = imageOf(tgid);
+    if (!answer(n, verdict.answer)) {
+      out.gone++;
+      continue;
+    }
+    out.learned++;
+    if (verdict.learned === "landlock") out.landlock++;
+    if (verdict.answer.kind !== "continue") out.answered++;
+    const [v0, v1, v2] = values(n, name);
+    const key = `${n.pid}\t${image}\t${name}\t${v0}\t${v1}\t${v2}`;
+    const c = counts.get(key) ?? [0, 0];
+    c[0]++;
+    if (verdict.answer.kind === "errno") c[1]++;
+    counts.set(key, c);
+    for (const u of uses) {
+      const k = `${u.path}\t${u.access}`;
+      paths.set(k, (paths.get(k) ?? 0) + 1);
+    }
+  }
+  for (const [key, [n, errors]] of counts) {
+    const [tid, image, name, v0, v1, v2] = key.split("\t");
+    out.calls.push([Number(tid), Number(image), name, v0, v1, v2, n, errors]);
+  }
+  for (const [key, n] of paths) {
+    const t = key.lastIndexOf("\t");
+    out.paths.push([key.slice(0, t), Number(key.slice(t + 1)), n]);
+  }
+  return out;
+}
+
+/** A socket address as a profile writes it ("unix:/run/x", "inet:1.2.3.4:80", "inet6:[::1]:80"). */
+export function sockaddrText(b: Buffer): string | undefined {
+  if (b.length < 2) return undefined;
+  const family = b.readUInt16LE(0);
+  if (family === 1) {
+    const rest = b.subarray(2);
+    if (rest.length === 0) return undefined;
+    if (rest[0] === 0) return `unix:@${rest.subarray(1).toString("utf8").replace(/\0.*$/s, "")}`;
+    const nul = rest.indexOf(0);
+    return `unix:${rest.subarray(0, nul < 0 ? rest.length : nul).toString("utf8")}`;
+  }
+  if (family === 2 && b.length >= 8) return `inet:${[...b.subarray(4, 8)].join(".")}:${b.readUInt16BE(2)}`;
+  if (family === 10 && b.length >= 24) {
+    const groups: string[] = [];
+    for (let i = 8; i < 24; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+    return `inet6:[${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}]:${b.readUInt16BE(2)}`;
+  }
+  return undefined;
+}
+
+if (parentPort) {
+  const counts = main(workerData as SupervisorInput);
+  parentPort.postMessage(counts);
+}
