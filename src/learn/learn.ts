@@ -3,7 +3,7 @@
 // is a profile of every call P would not allow (and every file use P's Landlock layer would refuse), with
 // its counts, process image, thread and argument values. The kernel log is not touched.
 import { spawn } from "node:child_process";
-import { readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -20,7 +20,7 @@ import {
 } from "../install/notify-ffi.js";
 import { resolveCommand } from "../install/run.js";
 import type { LandlockPlan } from "../policy/landlock.js";
-import type { LandlockSection, Policy } from "../policy/model.js";
+import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { ProfileBuilder } from "../record/builder.js";
 import { Ev, EventBatch, StringTable } from "../record/events.js";
@@ -30,8 +30,8 @@ import { ARCHES, nativeArch } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
 import { procStat } from "../util/proc-tree.js";
 import type { LearnMode } from "./judge.js";
-import type { LandlockLists } from "./landlock-judge.js";
-import { learningProgram } from "./learn-program.js";
+import { learningPolicy, learningProgram } from "./learn-program.js";
+import { listsOf } from "./lists.js";
 import type { LearnCounts, SupervisorInput } from "./supervisor-worker.js";
 
 const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
@@ -66,24 +66,6 @@ function fileCalls(): string[] {
     .map(([name]) => name);
 }
 
-/** A section's lists as the kernel would see them: real paths (the launcher opens them), /proc/self kept. */
-export function listsOf(section: LandlockSection): LandlockLists {
-  const real = (p: string) => {
-    if (p.startsWith("/proc/")) return p;
-    try {
-      return realpathSync(p);
-    } catch {
-      return p;
-    }
-  };
-  return {
-    read: section.read.map((p) => real(p.path)),
-    write: section.write.map((p) => real(p.path)),
-    execute: section.execute.map((p) => real(p.path)),
-    devices: section.devices.map((p) => real(p.path)),
-  };
-}
-
 /** Checks that this kernel can learn: user notification with CONTINUE (5.5) and a listener. */
 function checkKernel(): number {
   const c = loadLibc();
@@ -115,11 +97,13 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   checkNativeListed(policy, "run");
   const path = resolveCommand(run.command[0]);
   const files = run.plan?.enforced.files === true && policy.landlock !== undefined;
-  const program = [...programOf(policy, { landlock: run.plan?.enforced ?? false, done: "run" })];
+  const layers = { landlock: run.plan?.enforced ?? false, done: "run" };
+  const program = [...programOf(policy, layers)];
   const notify = ["execve", "execveat", ...(files ? fileCalls() : [])]
     .map((n) => syscallNumber(arch, n))
     .filter((n): n is number => n !== undefined);
-  const learning = learningProgram(program, ARCHES[arch].audit, notify);
+  const body = [...programOf(learningPolicy(policy), layers)];
+  const learning = learningProgram(body, ARCHES[arch].audit, notify);
   const flags = checkKernel();
   const startedAt = new Date().toISOString();
   const child = spawn(process.execPath, [LAUNCHER, String(flags), path, ...run.command], {
@@ -144,6 +128,7 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     audit: ARCHES[arch].audit,
     arch,
     program,
+    learning: body,
     lists: files && policy.landlock ? listsOf(policy.landlock) : undefined,
     mode: run.mode,
     control,

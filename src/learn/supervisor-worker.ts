@@ -2,7 +2,7 @@
 // judges it (judge.ts) with the policy's own program (emulated) and its Landlock lists, answers it, and
 // counts what was learned by thread, process image and argument values. Ends when every task under the
 // filter is gone (POLLHUP) or when told to stop; then posts its counts (LearnCounts) to the main thread.
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, realpathSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { Emulator } from "../bpf/emulator.js";
 import type { Insn } from "../bpf/insn.js";
@@ -13,7 +13,7 @@ import { INTERESTING_ARGS } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { argCount } from "../syscalls/args.js";
 import { syscallName } from "../syscalls/table.js";
-import { type Answer, judge, type LearnMode } from "./judge.js";
+import { type Answer, judge, type LearnMode, policyAnswer } from "./judge.js";
 import { type LandlockLists, landlockRefuses } from "./landlock-judge.js";
 
 /** What the main thread gives the worker. */
@@ -24,6 +24,8 @@ export interface SupervisorInput {
   arch: ArchName;
   /** The policy's program as it would be installed (without the learning prologue). */
   program: Insn[];
+  /** The learning policy's program (without the prologue): USER_NOTIF marks the answers that are learned. */
+  learning: Insn[];
   /** The policy's Landlock lists when the layer would be enforced here; absent: no file judging. */
   lists?: LandlockLists;
   mode: LearnMode;
@@ -67,6 +69,7 @@ function main(input: SupervisorInput): LearnCounts {
   const calls = loadNotifyCalls();
   const control = new Int32Array(input.control);
   const emulator = new Emulator(input.program);
+  const learner = new Emulator(input.learning);
   const images = new Map<number, LearnedImage & { stale?: boolean }>();
   const tgids = new Map<number, number>();
   const counts = new Map<string, [number, number]>();
@@ -176,6 +179,28 @@ function main(input: SupervisorInput): LearnCounts {
     }
   };
 
+  /**
+   * A path as the kernel resolves it for the task (Landlock judges the file reached, not the name): symlinks
+   * followed (a missing file: its directory's), /proc/self as the task's own; /proc/PID of the task kept as
+   * /proc/self, as a policy writes it.
+   */
+  const realOf = (tid: number, path: string): string => {
+    const own = `/proc/${tgidOf(tid)}`;
+    const named = path === "/proc/self" || path.startsWith("/proc/self/") ? own + path.slice(10) : path;
+    let real = named;
+    try {
+      real = realpathSync(named);
+    } catch {
+      const i = named.lastIndexOf("/");
+      try {
+        real = `${realpathSync(named.slice(0, i) || "/")}/${named.slice(i + 1)}`.replace(/^\/\//, "/");
+      } catch {
+        // neither exists: as named
+      }
+    }
+    return real === own || real.startsWith(`${own}/`) ? `/proc/self${real.slice(own.length)}` : real;
+  };
+
   /** The paths (or socket addresses) a call names, each with its access bits. */
   const pathUses = (n: Notification, name: string): { path: string; access: number }[] => {
     const uses = PATH_USES[name];
@@ -193,7 +218,7 @@ function main(input: SupervisorInput): LearnCounts {
       const dirfd = u.dirfd >= 0 ? Number(BigInt.asIntN(32, n.args[u.dirfd])) : -1;
       const base = raw.startsWith("/") ? "/" : baseOf(n.pid, dirfd);
       if (base === undefined) continue;
-      const path = resolvePath(base, raw);
+      const path = realOf(n.pid, resolvePath(base, raw));
       let access = u.access;
       if (u.flags >= 0) {
         let flags = Number(n.args[u.flags] & 0xffffffffn);
@@ -248,9 +273,13 @@ function main(input: SupervisorInput): LearnCounts {
       continue;
     }
     if (n.arch !== input.audit) out.foreign++;
-    const action = decodeActionValue(
-      emulator.run({ nr: n.nr, arch: n.arch, instructionPointer: n.ip, args: n.args }).value,
-    );
+    const data = { nr: n.nr, arch: n.arch, instructionPointer: n.ip, args: n.args };
+    const action = decodeActionValue(emulator.run(data).value);
+    if (action.kind !== "allow" && decodeActionValue(learner.run(data).value).kind !== "user-notif") {
+      // a deliberate answer of the policy's (notified for the file or exec check only): given, not learned
+      if (!answer(n, policyAnswer(action))) out.gone++;
+      continue;
+    }
     const uses = name ? pathUses(n, name) : [];
     // the memory was read while the task waited in this call (not a reused pid)
     if (uses.length && !calls.idValid(input.fd, n.id)) {

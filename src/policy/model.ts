@@ -40,7 +40,7 @@ export interface Condition {
 /**
  * Why a generated rule is there: the call was seen in a recording, is always needed, or was found by static
  * analysis (reachable but not seen), low or high risk; or answers the argument values an allowed call's rules do
- * not allow (argument-fallback: EPERM, logged).
+ * not allow (argument-fallback: EPERM, logged); or was added by `audit --patch` from a learning run (learned).
  */
 export type RuleTier =
   | "seen"
@@ -48,7 +48,8 @@ export type RuleTier =
   | "static-low"
   | "static-confined"
   | "static-high"
-  | "argument-fallback";
+  | "argument-fallback"
+  | "learned";
 export const RULE_TIERS: readonly RuleTier[] = [
   "seen",
   "always",
@@ -56,6 +57,7 @@ export const RULE_TIERS: readonly RuleTier[] = [
   "static-confined",
   "static-high",
   "argument-fallback",
+  "learned",
 ];
 
 /** The part of the Landlock layer a rule relies on (files, TCP ports, signal scoping). */

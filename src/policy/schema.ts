@@ -37,7 +37,15 @@ function build(z: typeof Z) {
         .describe("all must hold (AND); several rules for one syscall are OR-ed"),
       comment: z.string().optional(),
       tier: z
-        .enum(["seen", "always", "static-low", "static-confined", "static-high", "argument-fallback"])
+        .enum([
+          "seen",
+          "always",
+          "static-low",
+          "static-confined",
+          "static-high",
+          "argument-fallback",
+          "learned",
+        ])
         .optional()
         .describe(
           "why generate wrote the rule: seen in a recording, always needed, reachable (static analysis) and low/high risk, or the answer to an allowed call's other argument values",
@@ -152,7 +160,14 @@ export interface PolicyFile {
     action: string;
     args?: (string | { arg: number; op: string; value: string | number; mask?: string | number })[];
     comment?: string;
-    tier?: "seen" | "always" | "static-low" | "static-confined" | "static-high" | "argument-fallback";
+    tier?:
+      | "seen"
+      | "always"
+      | "static-low"
+      | "static-confined"
+      | "static-high"
+      | "argument-fallback"
+      | "learned";
     final?: string;
     needs?: "landlock" | "landlock-tcp" | "landlock-signal";
   }[];

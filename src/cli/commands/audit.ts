@@ -53,6 +53,10 @@ export function registerAudit(program: Command, io: CliIO): void {
       "\nExit status: 0 when no record was found, 1 when there were violations (for cron).",
     )
     .action(async (file: string | undefined, opts: AuditOpts) => {
+      // a learning run's profile (run --learn OUT) in place of the kernel's records
+      const learned = await import("./audit-learned.js");
+      if (opts.patch && file && (await learned.isProfileFile(file)))
+        return learned.patchFromLearned(opts.patch, file, opts, io);
       const { groupRecords, suppressedCount } = await import("../../observe/records.js");
       const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
       const { RecordSieve } = await import("../../observe/sieve.js");

@@ -1,0 +1,53 @@
+// `sysfence audit --patch POLICY LEARNED.json [-o OUT]`: a learning run's profile in place of kernel-log
+// records (learn/patch-learned.ts does the work). Prints what was added and left, and the next command.
+import { readFile } from "node:fs/promises";
+import { SysfenceError } from "../../errors.js";
+import type { Profile } from "../../record/profile.js";
+import { type CliIO, toJson, writeOutput } from "../io.js";
+
+/** Whether `file` is a sysfence profile (a learning run's OUT) rather than a log. */
+export async function isProfileFile(file: string | undefined): Promise<boolean> {
+  if (!file || file === "-") return false;
+  const head = await readFile(file, "utf8").then(
+    (t) => t.slice(0, 200),
+    () => "",
+  );
+  return /^\s*\{\s*"format"\s*:\s*"sysfence-profile"/.test(head);
+}
+
+/** Patches `policyFile` with the learned profile `file`; throws E_RECORDED_FAILURE (exit 1) when it added anything. */
+export async function patchFromLearned(
+  policyFile: string,
+  file: string,
+  opts: { output?: string; json?: boolean },
+  io: CliIO,
+): Promise<void> {
+  const { readProfile } = await import("../../record/read-profile.js");
+  const { patchLearned } = await import("../../learn/patch-learned.js");
+  const { unifiedDiff } = await import("../../observe/patch.js");
+  const profile: Profile = await readProfile(file);
+  const text = await readFile(policyFile, "utf8").catch((e) => {
+    throw new SysfenceError("E_IO", `cannot read ${policyFile}: ${(e as NodeJS.ErrnoException).code}.`, {
+      cause: e,
+    });
+  });
+  const p = patchLearned(text, policyFile, profile);
+  const say = (line: string) => io.stderr(`sysfence audit: ${line}\n`);
+  for (const s of p.skipped) say(`left for a person: ${s.what}: ${s.why}`);
+  if (opts.json) io.stdout(`${toJson({ added: p.added, skipped: p.skipped })}\n`);
+  if (p.added.length === 0) {
+    say(
+      `nothing to add: ${policyFile} already allows what ${file} learned${opts.output ? `; ${opts.output} not written` : ""}.`,
+    );
+    return;
+  }
+  if (opts.output) writeOutput(opts.output, p.text, io);
+  else if (!opts.json) io.stdout(unifiedDiff(text, p.text, policyFile));
+  say(`added ${p.added.length} rule(s) from ${file}:`);
+  for (const a of p.added) say(`  ${a}`);
+  if (opts.output && opts.output !== "-")
+    say(
+      `next: sysfence run --policy ${opts.output} -- COMMAND (or run --learn again to check that nothing is left).`,
+    );
+  throw new SysfenceError("E_RECORDED_FAILURE", `${p.added.length} addition(s) learned.`, { exitStatus: 1 });
+}

@@ -1,0 +1,252 @@
+// `sysfence audit --patch POLICY LEARNED.json`: the narrowest change to a sysfence policy that allows what a
+// learning run (`run --learn`) recorded, and nothing else. A learned profile carries the argument values,
+// so unlike a kernel-log record it can widen an argument rule: the rule gains exactly the values learned
+// (in the shape of the policy's own rules for that call), a call the policy does not allow gains the values
+// seen, and a file use the Landlock layer would refuse gains a path in the list that grants it. The
+// privilege class (and calls whose values were not kept) is left for a person. The result is re-read and
+// every learned value is checked to be allowed now.
+import { isMap, isSeq, parseDocument } from "yaml";
+import { classOf } from "../generate/classes.js";
+import { nameValue } from "../generate/symbols.js";
+import { SysfenceError } from "../errors.js";
+import { formatAction } from "../policy/actions.js";
+import { detectFormat } from "../policy/formats/detect.js";
+import { seccompPolicyFor } from "../policy/landlock.js";
+import type { Policy, Rule } from "../policy/model.js";
+import { parsePolicy } from "../policy/parse.js";
+import { referenceDecide } from "../policy/reference.js";
+import { indexRules } from "../policy/resolve.js";
+import { accessBits } from "../record/path-access.js";
+import { INTERESTING_ARGS, type Profile, VALUES_OMITTED } from "../record/profile.js";
+import { ARCHES, type ArchName } from "../syscalls/arches.js";
+import { syscallNumber } from "../syscalls/table.js";
+import { landlockRefuses } from "./landlock-judge.js";
+import { listsOf } from "./lists.js";
+
+/** A learned call or path the patch leaves alone, and why. */
+export interface LearnedSkip {
+  what: string;
+  why: string;
+}
+
+export interface LearnedPatch {
+  text: string;
+  /** One line per rule or path added. */
+  added: string[];
+  skipped: LearnedSkip[];
+}
+
+/** The most value combinations one learned call adds (past it, the call is left for a person). */
+const MAX_COMBINATIONS = 64;
+
+/** The condition shape of a policy's own argument rules for a call: which arguments, which operator. */
+type Shape = { arg: number; op: "==" | "&=="; mask?: bigint }[];
+
+function shapeOf(rules: readonly Rule[], name: string): Shape {
+  const own = rules.find((r) => r.action.kind === "allow" && r.conditions.length > 0);
+  if (own)
+    return own.conditions.map((c) =>
+      c.op === "&==" ? { arg: c.arg, op: "&==" as const, mask: c.mask } : { arg: c.arg, op: "==" as const },
+    );
+  return (INTERESTING_ARGS[name] ?? []).map((arg) => ({ arg, op: "==" as const }));
+}
+
+const product = (lists: bigint[][]): bigint[][] =>
+  lists.reduce<bigint[][]>((acc, l) => acc.flatMap((a) => l.map((v) => [...a, v])), [[]]);
+
+/** The argument vector of a combination (other arguments zero). */
+const argsOf = (shape: Shape, combo: readonly bigint[]): bigint[] => {
+  const args = [0n, 0n, 0n, 0n, 0n, 0n];
+  shape.forEach((s, i) => {
+    args[s.arg] = combo[i];
+  });
+  return args;
+};
+
+const allows = (policy: Policy, arch: ArchName, name: string, args: bigint[]): boolean => {
+  const nr = syscallNumber(arch, name);
+  return nr !== undefined && referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args }).kind === "allow";
+};
+
+/** A rule text for the YAML: arguments as names a reader knows where they parse back exactly. */
+function conditionText(name: string, s: Shape[number], v: bigint, all: bigint[], arch: ArchName): string {
+  const value = s.op === "&==" ? v & (s.mask ?? 0n) : v;
+  const shown = nameValue(name, s.arg, value, all, arch);
+  return s.op === "&=="
+    ? `arg${s.arg} & 0x${(s.mask ?? 0n).toString(16)} == ${shown}`
+    : `arg${s.arg} == ${shown}`;
+}
+
+/** Patches a sysfence policy text with what a learned profile shows. */
+export function patchLearned(text: string, file: string, learned: Profile): LearnedPatch {
+  const found = detectFormat(Buffer.from(text, "utf8"), file);
+  if (found.format !== "sysfence")
+    throw new SysfenceError(
+      "E_USAGE",
+      `${file} is a ${found.format} policy; a learned profile patches sysfence policies (argument rules and Landlock paths have no place in that format). Patch the sysfence policy it was exported from, then export again.`,
+    );
+  const parsed = parsePolicy(text, { file });
+  const policy = parsed.policy;
+  const arch = (learned.arch as ArchName) ?? policy.architectures[0];
+  if (!policy.architectures.includes(arch) && policy.architectures.length)
+    throw new SysfenceError(
+      "E_USAGE",
+      `the learned profile is from ${learned.arch}, which ${file} does not filter (${policy.architectures.join(", ")}).`,
+    );
+  // the filter's answers as a run here gives them: rules that rely on the Landlock layer hold
+  const filter = seccompPolicyFor(policy, true);
+  const { direct, viaGroup } = indexRules(filter);
+  const newRules: { names: string[]; action: "allow"; args?: string[]; tier: "learned"; comment: string }[] =
+    [];
+  const added: string[] = [];
+  const skipped: LearnedSkip[] = [];
+  const check: { name: string; args: bigint[] }[] = [];
+  for (const [name, counts] of Object.entries(learned.syscalls)) {
+    const n = counts.setup + counts.work;
+    const rules = direct.get(name) ?? viaGroup.get(name) ?? [];
+    const interesting = INTERESTING_ARGS[name];
+    if (classOf(name).cls === "privilege" || name === "execve" || name === "execveat") {
+      skipped.push({
+        what: name,
+        why: `privilege class (${classOf(name).why}): allowing it is a decision for a person (learned ${n}×)`,
+      });
+      continue;
+    }
+    if (!interesting || !counts.args || name === "clone3") {
+      if (allows(filter, arch, name, [0n, 0n, 0n, 0n, 0n, 0n]) && !rules.some((r) => r.conditions.length))
+        continue;
+      if (rules.some((r) => r.conditions.length)) {
+        skipped.push({ what: name, why: "its argument rules need values the learning run did not keep" });
+        continue;
+      }
+      newRules.push({
+        names: [name],
+        action: "allow",
+        tier: "learned",
+        comment: `learned: ${n}× in a learning run`,
+      });
+      added.push(
+        `${name}: allowed (learned ${n}×; the policy answered ${formatAction(referenceDecide(filter, { arch: ARCHES[arch].audit, nr: syscallNumber(arch, name) ?? -1, args: [0n, 0n, 0n, 0n, 0n, 0n] }))})`,
+      );
+      check.push({ name, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+      continue;
+    }
+    const shape = shapeOf(rules, name);
+    const values = shape.map((s) => Object.keys(counts.args?.[String(s.arg)] ?? {}));
+    if (values.some((v) => v.length === 0 || v.includes(VALUES_OMITTED))) {
+      skipped.push({ what: name, why: "the learning run kept no values for the arguments its rules test" });
+      continue;
+    }
+    const combos = product(values.map((v) => v.map((x) => BigInt(x))));
+    if (combos.length > MAX_COMBINATIONS) {
+      skipped.push({
+        what: name,
+        why: `${combos.length} value combinations learned (more than ${MAX_COMBINATIONS}): a decision for a person`,
+      });
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const combo of combos) {
+      const args = argsOf(shape, combo);
+      if (allows(filter, arch, name, args)) continue;
+      const texts = shape.map((s, i) => conditionText(name, s, combo[i], args, arch));
+      const key = texts.join(" && ");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      newRules.push({
+        names: [name],
+        action: "allow",
+        args: texts,
+        tier: "learned",
+        comment: `learned in a learning run (${n}× ${name})`,
+      });
+      added.push(`${name} when ${key}: allowed`);
+      check.push({ name, args });
+    }
+  }
+  // the Landlock layer: each refused use gains the narrowest path that grants it
+  const paths: { list: "read" | "write" | "execute"; path: string }[] = [];
+  if (policy.landlock) {
+    const lists = listsOf(policy.landlock);
+    for (const [path, letters] of Object.entries(learned.pathAccess ?? {})) {
+      if (!path.startsWith("/")) continue;
+      const bits = accessBits(letters);
+      if (!landlockRefuses(lists, path, bits)) continue;
+      const want: { list: "read" | "write" | "execute"; path: string }[] = [];
+      if (letters.includes("x")) want.push({ list: "execute", path });
+      if (letters.includes("c"))
+        want.push({ list: "write", path: path.slice(0, path.lastIndexOf("/")) || "/" });
+      // (an entry created there: its directory's write covers the file too)
+      if (letters.includes("w") && !letters.includes("c")) want.push({ list: "write", path });
+      if (letters.includes("r") && !letters.includes("w") && !letters.includes("c"))
+        want.push({ list: "read", path });
+      for (const w of want) {
+        const lists2 = lists[w.list];
+        if (lists2.includes(w.path) || paths.some((p) => p.list === w.list && p.path === w.path)) continue;
+        paths.push(w);
+        added.push(`landlock ${w.list}: ${w.path} (learned: ${letters})`);
+      }
+    }
+  }
+  if (newRules.length === 0 && paths.length === 0) return { text, added, skipped };
+  const out = edit(text, found.doc?.syntax === "json", newRules, paths);
+  let again: Policy;
+  try {
+    again = parsePolicy(out, { file, format: parsed.format }).policy;
+  } catch (e) {
+    throw new SysfenceError(
+      "E_INTERNAL",
+      `the patched ${file} does not read back (${(e as Error).message}); nothing written.`,
+      { cause: e },
+    );
+  }
+  const after = seccompPolicyFor(again, true);
+  const missed = check.find((c) => !allows(after, arch, c.name, c.args));
+  if (missed)
+    throw new SysfenceError(
+      "E_INTERNAL",
+      `the patch would not allow ${missed.name} with the learned values; nothing written. Please report this.`,
+    );
+  return { text: out, added, skipped };
+}
+
+function edit(
+  text: string,
+  json: boolean,
+  rules: Record<string, unknown>[],
+  paths: { list: "read" | "write" | "execute"; path: string }[],
+): string {
+  if (json) {
+    const doc = JSON.parse(text) as Record<string, unknown>;
+    const list = (doc.syscalls as unknown[] | undefined) ?? [];
+    doc.syscalls = [...list, ...rules];
+    if (paths.length) {
+      const ll = (doc.landlock as Record<string, unknown[]> | undefined) ?? {};
+      for (const p of paths) ll[p.list] = [...(ll[p.list] ?? []), { path: p.path, comment: "learned" }];
+      doc.landlock = ll;
+    }
+    return `${JSON.stringify(doc, null, 2)}\n`;
+  }
+  const doc = parseDocument(text);
+  for (const r of rules) {
+    const node = doc.createNode(r);
+    for (const key of ["names", "args"]) {
+      const seq = (node as unknown as { get(k: string, keep: boolean): { flow?: boolean } | undefined }).get(
+        key,
+        true,
+      );
+      if (seq) seq.flow = true;
+    }
+    doc.addIn(["syscalls"], node);
+  }
+  for (const p of paths) {
+    const at = ["landlock", p.list];
+    const existing = doc.getIn(at, true);
+    if (existing !== undefined && !isSeq(existing))
+      throw new SysfenceError("E_POLICY_INVALID", `landlock.${p.list} is not a list.`);
+    if (!isMap(doc.getIn(["landlock"], true)))
+      throw new SysfenceError("E_POLICY_INVALID", "landlock is not a mapping.");
+    doc.addIn(at, doc.createNode({ path: p.path, comment: "learned in a learning run" }));
+  }
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
