@@ -6,9 +6,9 @@
 // privilege class (and calls whose values were not kept) is left for a person. The result is re-read and
 // every learned value is checked to be allowed now.
 import { isMap, isSeq, parseDocument } from "yaml";
+import { SysfenceError } from "../errors.js";
 import { classOf } from "../generate/classes.js";
 import { nameValue } from "../generate/symbols.js";
-import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
 import { detectFormat } from "../policy/formats/detect.js";
 import { seccompPolicyFor } from "../policy/landlock.js";
