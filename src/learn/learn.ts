@@ -99,7 +99,8 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   const files = run.plan?.enforced.files === true && policy.landlock !== undefined;
   const layers = { landlock: run.plan?.enforced ?? false, done: "run" };
   const program = [...programOf(policy, layers)];
-  const notify = ["execve", "execveat", ...(files ? fileCalls() : [])]
+  // every exec (the launch's is let through), every seccomp (a listener of the program's own is reported)
+  const notify = ["execve", "execveat", "seccomp", ...(files ? fileCalls() : [])]
     .map((n) => syscallNumber(arch, n))
     .filter((n): n is number => n !== undefined);
   const body = [...programOf(learningPolicy(policy), layers)];

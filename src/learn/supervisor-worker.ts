@@ -6,7 +6,11 @@ import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, 
 import { parentPort, workerData } from "node:worker_threads";
 import { Emulator } from "../bpf/emulator.js";
 import type { Insn } from "../bpf/insn.js";
-import { loadNotifyCalls, type Notification } from "../install/notify-ffi.js";
+import {
+  loadNotifyCalls,
+  type Notification,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+} from "../install/notify-ffi.js";
 import { decodeActionValue } from "../policy/actions.js";
 import { Access, openAccess, PATH_USES, resolvePath } from "../record/path-access.js";
 import { INTERESTING_ARGS } from "../record/profile.js";
@@ -58,6 +62,8 @@ export interface LearnCounts {
   foreign: number;
   /** Kills the supervisor gave (a kill answer), by pid. */
   killed: number;
+  /** The program's own attempts to install a filter with a listener (the kernel answers EBUSY: one per chain). */
+  ownListener: number;
 }
 
 const AT_FDCWD = -100;
@@ -86,6 +92,7 @@ function main(input: SupervisorInput): LearnCounts {
     gone: 0,
     foreign: 0,
     killed: 0,
+    ownListener: 0,
   };
   let launched = false;
   let nextImage = 1;
@@ -273,6 +280,9 @@ function main(input: SupervisorInput): LearnCounts {
       continue;
     }
     if (n.arch !== input.audit) out.foreign++;
+    // seccomp(SECCOMP_SET_MODE_FILTER, flags with NEW_LISTENER): the kernel refuses it (EBUSY) under ours
+    if (name === "seccomp" && n.args[0] === 1n && (n.args[1] & BigInt(SECCOMP_FILTER_FLAG_NEW_LISTENER)) !== 0n)
+      out.ownListener++;
     const data = { nr: n.nr, arch: n.arch, instructionPointer: n.ip, args: n.args };
     const action = decodeActionValue(emulator.run(data).value);
     if (action.kind !== "allow" && decodeActionValue(learner.run(data).value).kind !== "user-notif") {

@@ -35,6 +35,10 @@ export async function learnCommand(
   say(
     `${c.learned} call(s) the policy does not allow were recorded (${distinct} syscall(s)${c.landlock ? `, ${c.landlock} file use(s) the Landlock layer would refuse` : ""})${c.answered ? `; ${c.answered} got the policy's answer` : ""}${c.killed ? `; ${c.killed} process(es) killed as the policy says` : ""}${c.gone ? `; ${c.gone} notified call(s) ended before an answer (their tasks were gone), not counted` : ""}. Written: ${out}.`,
   );
+  if (c.ownListener)
+    say(
+      `the program tried ${c.ownListener}× to install a seccomp filter with a listener of its own; the kernel allows one listener per filter chain, so under --learn it got EBUSY. A program that supervises its own calls (a container runtime, a sandbox) cannot be learned this way: record it with sysfence record instead.`,
+    );
   if (c.learned && opts.policy && out !== "-")
     say(`next: sysfence audit --patch ${opts.policy} ${out} -o PATCHED.yaml, then run under PATCHED.yaml.`);
   else if (!c.learned) say("nothing to learn: the policy allowed every call this run made.");

@@ -1,0 +1,215 @@
+// The learning mode against the real kernel: a program records a baseline, a pinned policy is generated
+// from it, and each use the baseline never made is learned (run --learn), patched (audit --patch) and run
+// again under the patched policy.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { parsePolicy } from "../../src/policy/parse.js";
+import { referenceDecide } from "../../src/policy/reference.js";
+import { seccompPolicyFor } from "../../src/policy/landlock.js";
+import type { Profile } from "../../src/record/profile.js";
+import { ARCHES } from "../../src/syscalls/arches.js";
+import { syscallNumber } from "../../src/syscalls/table.js";
+import { CLI_PATH, spawnCli } from "../helpers/cli.js";
+import { helperFile } from "../helpers/paths.js";
+
+const root = process.getuid?.() === 0;
+const dir = mkdtempSync(join(tmpdir(), "sysfence-learn-"));
+const learnee = join(dir, "learnee");
+const A = join(dir, "A");
+const policy = join(dir, "pin.yaml");
+
+const cli = (args: string[], asNobody = false) => {
+  const r = spawnCli(args, { asNobody, cwd: dir });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const profileOf = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Profile;
+/** The decision of a (patched) policy file for one call, as a run here gives it (Landlock held). */
+const decides = (file: string, name: string, args: bigint[]) =>
+  referenceDecide(seccompPolicyFor(parsePolicy(readFileSync(file, "utf8"), { file }).policy, true), {
+    arch: ARCHES.x86_64.audit,
+    nr: syscallNumber("x86_64", name) as number,
+    args: [...args, 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6),
+  }).kind;
+/** Seccomp records in the kernel log from the test program (by its path, which no other program has). */
+const recordsOfLearnee = () =>
+  execFileSync("dmesg", { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => /type=1326|seccomp/.test(l) && l.includes(`exe="${learnee}"`)).length;
+
+describe("run --learn against the kernel", {
+  skip: !root && "needs root (records with strace as another user)",
+}, () => {
+  before(() => {
+    chmodSync(dir, 0o755);
+    execFileSync("gcc", ["-O2", "-pthread", "-o", learnee, helperFile("learnee.c")]);
+    mkdirSync(A);
+    chmodSync(A, 0o777);
+    // the baseline: a fork and exec of the child, an fcntl command, an AF_INET socket and one option level,
+    // a file written in A; no uname
+    const r = cli([
+      "record",
+      "-q",
+      "--engine",
+      "strace",
+      "-o",
+      join(dir, "rec.json"),
+      "--",
+      learnee,
+      "calls",
+      A,
+      "0",
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    chmodSync(join(A, "base.txt"), 0o666);
+    const g = cli(["generate", join(dir, "rec.json"), "--args", "pin", "--static", "off", "-o", policy]);
+    assert.equal(g.status, 0, g.stderr);
+    chmodSync(policy, 0o644);
+  });
+
+  it("an unprivileged learning run counts every unseen call exactly (40,001: one thread, four at once, an exec'd child), and the patched policy runs clean", () => {
+    const outDir = join(dir, "nobody");
+    mkdirSync(outDir);
+    chmodSync(outDir, 0o777);
+    const out = join(outDir, "calls.json");
+    const plain = spawnSync(learnee, ["calls", A, "20000"], { encoding: "utf8" });
+    const before = recordsOfLearnee();
+    const r = cli(["run", "--policy", policy, "--learn", out, "--", learnee, "calls", A, "20000"], true);
+    const after = recordsOfLearnee();
+    assert.equal(r.status, plain.status, r.stderr);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, plain.stdout);
+    assert.match(r.stderr, /recorded and let through/);
+    const p = profileOf(out);
+    assert.equal(p.engine.name, "learn");
+    assert.equal(p.syscalls.uname?.setup, 40001, JSON.stringify(p.syscalls));
+    const main = p.processes.find((x) => x.threads.length === 5);
+    assert.ok(main, "the main process with its four threads");
+    const perThread = main.threads.map((t) => t.syscalls.uname?.setup ?? 0).sort((a, b) => b - a);
+    assert.deepEqual(perThread, [20000, 5000, 5000, 5000, 5000]);
+    const child = p.processes.find((x) => x !== main);
+    assert.equal(child?.threads[0].syscalls.uname?.setup, 1, "the exec'd child's one call");
+    assert.equal(child?.exe, learnee);
+    assert.ok(child?.buildId, "its image's build-id");
+    // the fix loop closes
+    const patched = join(dir, "calls-patched.yaml");
+    const a = cli(["audit", "--patch", policy, out, "-o", patched]);
+    assert.match(a.stderr, /uname: allowed/);
+    assert.equal(a.status, 1, "additions are reported like violations");
+    chmodSync(patched, 0o644);
+    const again = cli(["run", "--policy", patched, "--", learnee, "calls", A, "20000"], true);
+    assert.equal(again.status, 0, again.stderr);
+    // nothing left to learn: no notification
+    const out2 = join(outDir, "calls-again.json");
+    const before2 = recordsOfLearnee();
+    const l2 = cli(["run", "--policy", patched, "--learn", out2, "--", learnee, "calls", A, "20000"], true);
+    assert.equal(l2.status, 0, l2.stderr);
+    assert.deepEqual(profileOf(out2).syscalls, {});
+    assert.match(l2.stderr, /nothing to learn/);
+    // the policy's flags: [log] and its 40,001 refusals would have logged; a learning run logs nothing
+    assert.equal(after, before, "a learning run writes nothing to the kernel log");
+    assert.equal(recordsOfLearnee(), before2, "nor does one under the patched policy");
+  });
+
+  const cases: {
+    mode: string;
+    args?: string[];
+    added: RegExp;
+    /** a value never seen that the patched policy must still refuse */
+    stillRefused: () => void;
+  }[] = [
+    {
+      mode: "fcntl",
+      added: /fcntl when arg1 == F_GETFL/,
+      stillRefused: () => assert.notEqual(decides(join(dir, "p-fcntl.yaml"), "fcntl", [1n, 6n]), "allow"),
+    },
+    {
+      mode: "sockopt",
+      added: /setsockopt when arg1 == IPPROTO_TCP/,
+      stillRefused: () =>
+        assert.notEqual(decides(join(dir, "p-sockopt.yaml"), "setsockopt", [3n, 41n, 1n]), "allow"),
+    },
+    {
+      mode: "inet6",
+      added: /socket when arg0 == AF_INET6/,
+      stillRefused: () =>
+        assert.notEqual(decides(join(dir, "p-inet6.yaml"), "socket", [17n, 3n, 0n]), "allow"),
+    },
+    {
+      mode: "uname",
+      added: /uname: allowed/,
+      stillRefused: () => assert.notEqual(decides(join(dir, "p-uname.yaml"), "sysinfo", []), "allow"),
+    },
+    {
+      mode: "newdir",
+      args: [join(dir, "B")],
+      added: /landlock write: .*\/B \(learned: cw\)/,
+      stillRefused: () => {
+        // a third directory, never written: the kernel's Landlock still refuses it
+        const c = cli([
+          "run",
+          "--policy",
+          join(dir, "p-newdir.yaml"),
+          "--",
+          learnee,
+          "newdir",
+          A,
+          join(dir, "C"),
+        ]);
+        assert.notEqual(c.status, 0, "writing into a directory never learned is refused");
+        assert.match(c.stderr, /Permission denied/);
+      },
+    },
+  ];
+  for (const c of cases)
+    it(`the loop closes on a new ${c.mode === "newdir" ? "directory written (a Landlock decision)" : c.mode}: learned, patched narrowly, run clean`, () => {
+      for (const d of [join(dir, "B"), join(dir, "C")]) if (!existsSync(d)) mkdirSync(d);
+      const use = [learnee, c.mode, A, ...(c.args ?? [])];
+      const today = cli(["run", "--policy", policy, "--", ...use]);
+      assert.notEqual(today.status, 0, "the pinned policy breaks this use");
+      const out = join(dir, `o-${c.mode}.json`);
+      const l = cli(["run", "--policy", policy, "--learn", out, "--", ...use]);
+      assert.equal(l.status, 0, l.stderr);
+      const patched = join(dir, `p-${c.mode}.yaml`);
+      const a = cli(["audit", "--patch", policy, out, "-o", patched]);
+      assert.match(a.stderr, c.added);
+      const again = cli(["run", "--policy", patched, "--", ...use]);
+      assert.equal(again.status, 0, again.stderr);
+      c.stillRefused();
+    });
+
+  it("SIGTERM to sysfence goes to the program; the profile is written whole", async () => {
+    const out = join(dir, "term.json");
+    const child = spawn(
+      process.execPath,
+      [CLI_PATH, "run", "--policy", policy, "--learn", out, "--", "sleep", "30"],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    assert.equal(code, 143, stderr);
+    const p = profileOf(out);
+    assert.equal(p.complete, false, "an interrupted learning run is not complete");
+    assert.equal(p.signal, "SIGTERM");
+    assert.ok(p.syscalls.clock_nanosleep || p.syscalls.nanosleep, "sleep's own calls were learned");
+  });
+
+  it("refuses a run it cannot finish before anything starts: an unwritable OUT, --learn with --log", () => {
+    const bad = cli(["run", "--policy", policy, "--learn", "/proc/nope/out.json", "--", "true"]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /out\.json/);
+    const both = cli(["run", "--policy", policy, "--log", "--learn", join(dir, "x.json"), "--", "true"]);
+    assert.equal(both.status, 2);
+    assert.ok(!existsSync(join(dir, "x.json")));
+  });
+});
