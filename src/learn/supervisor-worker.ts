@@ -281,7 +281,11 @@ function main(input: SupervisorInput): LearnCounts {
     }
     if (n.arch !== input.audit) out.foreign++;
     // seccomp(SECCOMP_SET_MODE_FILTER, flags with NEW_LISTENER): the kernel refuses it (EBUSY) under ours
-    if (name === "seccomp" && n.args[0] === 1n && (n.args[1] & BigInt(SECCOMP_FILTER_FLAG_NEW_LISTENER)) !== 0n)
+    if (
+      name === "seccomp" &&
+      n.args[0] === 1n &&
+      (n.args[1] & BigInt(SECCOMP_FILTER_FLAG_NEW_LISTENER)) !== 0n
+    )
       out.ownListener++;
     const data = { nr: n.nr, arch: n.arch, instructionPointer: n.ip, args: n.args };
     const action = decodeActionValue(emulator.run(data).value);

@@ -7,9 +7,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { seccompPolicyFor } from "../../src/policy/landlock.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
-import { seccompPolicyFor } from "../../src/policy/landlock.js";
 import type { Profile } from "../../src/record/profile.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
