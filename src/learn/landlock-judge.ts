@@ -37,3 +37,13 @@ export function landlockRefuses(lists: LandlockLists, path: string, access: numb
   if (access & Access.exec && !beneath(path, lists.execute)) return true;
   return false;
 }
+
+/**
+ * Whether a use gets as far as Landlock: a file that does not exist (a PATH search, a probe for an optional
+ * file) fails with ENOENT first, unless the call creates it in a directory that exists.
+ */
+export function reachesLandlock(path: string, access: number, exists: (p: string) => boolean): boolean {
+  if (exists(path)) return true;
+  if (!(access & Access.create)) return false;
+  return exists(parentOf(path));
+}

@@ -5,7 +5,8 @@
 // seen, and a file use the Landlock layer would refuse gains a path in the list that grants it. The
 // privilege class (and calls whose values were not kept) is left for a person. The result is re-read and
 // every learned value is checked to be allowed now.
-import { isMap, isSeq, parseDocument } from "yaml";
+import { existsSync } from "node:fs";
+import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { classOf } from "../generate/classes.js";
 import { nameValue } from "../generate/symbols.js";
@@ -20,7 +21,8 @@ import { accessBits } from "../record/path-access.js";
 import { INTERESTING_ARGS, type Profile, VALUES_OMITTED } from "../record/profile.js";
 import { ARCHES, type ArchName } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
-import { landlockRefuses } from "./landlock-judge.js";
+import { landlockRefuses, reachesLandlock } from "./landlock-judge.js";
+import { isDeliberate } from "./learn-program.js";
 import { listsOf } from "./lists.js";
 
 /** A learned call or path the patch leaves alone, and why. */
@@ -101,6 +103,7 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
   const added: string[] = [];
   const skipped: LearnedSkip[] = [];
   const check: { name: string; args: bigint[] }[] = [];
+  const release: { index: number; name: string }[] = [];
   for (const [name, counts] of Object.entries(learned.syscalls)) {
     const n = counts.setup + counts.work;
     const rules = direct.get(name) ?? viaGroup.get(name) ?? [];
@@ -119,6 +122,17 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
         skipped.push({ what: name, why: "its argument rules need values the learning run did not keep" });
         continue;
       }
+      // an unconditional refusal generate wrote for calls nobody planned for (static-high, a burn-in log
+      // rule) gives the call up: the name leaves that rule, and an allow rule of its own takes its place
+      policy.rules.forEach((r, i) => {
+        if (
+          r.names.includes(name) &&
+          r.conditions.length === 0 &&
+          r.action.kind !== "allow" &&
+          !isDeliberate(r)
+        )
+          release.push({ index: i, name });
+      });
       newRules.push({
         names: [name],
         action: "allow",
@@ -165,13 +179,14 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
     }
   }
   // the Landlock layer: each refused use gains the narrowest path that grants it
-  const paths: { list: "read" | "write" | "execute"; path: string }[] = [];
+  const paths: { list: "read" | "write" | "execute"; path: string; letters: string }[] = [];
+  const wanted: typeof paths = [];
   if (policy.landlock) {
     const lists = listsOf(policy.landlock);
     for (const [path, letters] of Object.entries(learned.pathAccess ?? {})) {
       if (!path.startsWith("/")) continue;
       const bits = accessBits(letters);
-      if (!landlockRefuses(lists, path, bits)) continue;
+      if (!reachesLandlock(path, bits, existsSync) || !landlockRefuses(lists, path, bits)) continue;
       const want: { list: "read" | "write" | "execute"; path: string }[] = [];
       if (letters.includes("x")) want.push({ list: "execute", path });
       if (letters.includes("c"))
@@ -180,16 +195,22 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
       if (letters.includes("w") && !letters.includes("c")) want.push({ list: "write", path });
       if (letters.includes("r") && !letters.includes("w") && !letters.includes("c"))
         want.push({ list: "read", path });
-      for (const w of want) {
-        const lists2 = lists[w.list];
-        if (lists2.includes(w.path) || paths.some((p) => p.list === w.list && p.path === w.path)) continue;
-        paths.push(w);
-        added.push(`landlock ${w.list}: ${w.path} (learned: ${letters})`);
-      }
+      for (const w of want) wanted.push({ ...w, letters });
+    }
+    // the fewest paths: write directories first; nothing beneath a path already granting it
+    const grants = (p: (typeof wanted)[number], by: (typeof wanted)[number]) =>
+      (by.list === "write" || by.list === p.list) &&
+      (p.path === by.path || by.path === "/" || p.path.startsWith(`${by.path}/`));
+    const order = { write: 0, execute: 1, read: 2 } as const;
+    wanted.sort((a, b) => order[a.list] - order[b.list] || a.path.length - b.path.length);
+    for (const w of wanted) {
+      if (paths.some((p) => grants(w, p))) continue;
+      paths.push(w);
+      added.push(`landlock ${w.list}: ${w.path} (learned: ${w.letters})`);
     }
   }
   if (newRules.length === 0 && paths.length === 0) return { text, added, skipped };
-  const out = edit(text, found.doc?.syntax === "json", newRules, paths);
+  const out = edit(text, found.doc?.syntax === "json", newRules, paths, release);
   let again: Policy;
   try {
     again = parsePolicy(out, { file, format: parsed.format }).policy;
@@ -215,10 +236,20 @@ function edit(
   json: boolean,
   rules: Record<string, unknown>[],
   paths: { list: "read" | "write" | "execute"; path: string }[],
+  release: { index: number; name: string }[],
 ): string {
+  // rules to give names up, last first (a rule left without names goes)
+  const byIndex = new Map<number, string[]>();
+  for (const r of release) byIndex.set(r.index, [...(byIndex.get(r.index) ?? []), r.name]);
+  const releases = [...byIndex].sort((a, b) => b[0] - a[0]);
   if (json) {
     const doc = JSON.parse(text) as Record<string, unknown>;
-    const list = (doc.syscalls as unknown[] | undefined) ?? [];
+    const list = [...((doc.syscalls as Record<string, unknown>[] | undefined) ?? [])];
+    for (const [i, names] of releases) {
+      const rest = (list[i].names as string[]).filter((n) => !names.includes(n));
+      if (rest.length) list[i] = { ...list[i], names: rest };
+      else list.splice(i, 1);
+    }
     doc.syscalls = [...list, ...rules];
     if (paths.length) {
       const ll = (doc.landlock as Record<string, unknown[]> | undefined) ?? {};
@@ -228,6 +259,20 @@ function edit(
     return `${JSON.stringify(doc, null, 2)}\n`;
   }
   const doc = parseDocument(text);
+  const seq = doc.get("syscalls", true);
+  for (const [i, names] of releases) {
+    if (!isSeq(seq)) break;
+    const item = seq.items[i];
+    if (!isMap(item)) continue;
+    const node = item.get("names", true);
+    const rest = (
+      isSeq(node) ? node.items.map((x) => String((x as { value?: unknown }).value ?? x)) : []
+    ).filter((n) => !names.includes(n));
+    if (rest.length) {
+      const fresh = doc.createNode(rest, { flow: true });
+      item.set("names", fresh);
+    } else seq.items.splice(i, 1);
+  }
   for (const r of rules) {
     const node = doc.createNode(r);
     for (const key of ["names", "args"]) {
@@ -241,12 +286,15 @@ function edit(
   }
   for (const p of paths) {
     const at = ["landlock", p.list];
-    const existing = doc.getIn(at, true);
-    if (existing !== undefined && !isSeq(existing))
-      throw new SysfenceError("E_POLICY_INVALID", `landlock.${p.list} is not a list.`);
     if (!isMap(doc.getIn(["landlock"], true)))
       throw new SysfenceError("E_POLICY_INVALID", "landlock is not a mapping.");
-    doc.addIn(at, doc.createNode({ path: p.path, comment: "learned in a learning run" }));
+    const entry = doc.createNode({ path: p.path, comment: "learned in a learning run" });
+    const existing = doc.getIn(at, true);
+    if (isSeq(existing)) existing.items.push(entry);
+    else if (existing === undefined || existing === null || (isScalar(existing) && existing.value === null))
+      // a list generate left out (nothing of that kind was recorded): it starts here
+      doc.setIn(at, doc.createNode([{ path: p.path, comment: "learned in a learning run" }]));
+    else throw new SysfenceError("E_POLICY_INVALID", `landlock.${p.list} is not a list.`);
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

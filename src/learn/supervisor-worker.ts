@@ -18,7 +18,7 @@ import type { ArchName } from "../syscalls/arches.js";
 import { argCount } from "../syscalls/args.js";
 import { syscallName } from "../syscalls/table.js";
 import { type Answer, judge, type LearnMode, policyAnswer } from "./judge.js";
-import { type LandlockLists, landlockRefuses } from "./landlock-judge.js";
+import { type LandlockLists, landlockRefuses, reachesLandlock } from "./landlock-judge.js";
 
 /** What the main thread gives the worker. */
 export interface SupervisorInput {
@@ -76,7 +76,14 @@ function main(input: SupervisorInput): LearnCounts {
   const control = new Int32Array(input.control);
   const emulator = new Emulator(input.program);
   const learner = new Emulator(input.learning);
-  const images = new Map<number, LearnedImage & { stale?: boolean }>();
+  const images = new Map<number, LearnedImage & { stale?: boolean; auxv?: string }>();
+  const auxvOf = (tgid: number): string | undefined => {
+    try {
+      return readFileSync(`/proc/${tgid}/auxv`).toString("hex");
+    } catch {
+      return undefined;
+    }
+  };
   const tgids = new Map<number, number>();
   const counts = new Map<string, [number, number]>();
   const paths = new Map<string, number>();
@@ -112,6 +119,13 @@ function main(input: SupervisorInput): LearnCounts {
   const imageOf = (tgid: number): number => {
     const known = images.get(tgid);
     if (known && !known.stale) return known.id;
+    // an exec that failed (a PATH search, a missing file) left the image as it was: its auxiliary vector,
+    // which each exec writes anew (AT_RANDOM, AT_ENTRY …), says so
+    const auxv = auxvOf(tgid);
+    if (known && auxv !== undefined && auxv === known.auxv) {
+      known.stale = false;
+      return known.id;
+    }
     let exe = known?.exe ?? "?";
     let parent: number | undefined;
     try {
@@ -121,7 +135,7 @@ function main(input: SupervisorInput): LearnCounts {
     } catch {
       // gone: keep what was known
     }
-    const image = { id: nextImage++, pid: tgid, exe, parent };
+    const image = { id: nextImage++, pid: tgid, exe, parent, auxv };
     images.set(tgid, image);
     out.images.push({ id: image.id, pid: tgid, exe, parent });
     return image.id;
@@ -303,7 +317,11 @@ function main(input: SupervisorInput): LearnCounts {
     const denied =
       action.kind === "allow" &&
       input.lists !== undefined &&
-      uses.some((u) => landlockRefuses(input.lists as LandlockLists, u.path, u.access));
+      uses.some(
+        (u) =>
+          reachesLandlock(u.path, u.access, existsSync) &&
+          landlockRefuses(input.lists as LandlockLists, u.path, u.access),
+      );
     const verdict = judge(name, action, denied, input.mode);
     const tgid = tgidOf(n.pid);
     if (name === "execve" || name === "execveat") {

@@ -98,7 +98,7 @@ describe("run --learn against the kernel", {
     const patched = join(dir, "calls-patched.yaml");
     const a = cli(["audit", "--patch", policy, out, "-o", patched]);
     assert.match(a.stderr, /uname: allowed/);
-    assert.equal(a.status, 1, "additions are reported like violations");
+    assert.equal(a.status, 0, a.stderr);
     chmodSync(patched, 0o644);
     const again = cli(["run", "--policy", patched, "--", learnee, "calls", A, "20000"], true);
     assert.equal(again.status, 0, again.stderr);

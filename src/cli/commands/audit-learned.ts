@@ -15,7 +15,7 @@ export async function isProfileFile(file: string | undefined): Promise<boolean> 
   return /^\s*\{\s*"format"\s*:\s*"sysfence-profile"/.test(head);
 }
 
-/** Patches `policyFile` with the learned profile `file`; throws E_RECORDED_FAILURE (exit 1) when it added anything. */
+/** Patches `policyFile` with the learned profile `file` (exit 0: a patch is the result asked for, not a failure). */
 export async function patchFromLearned(
   policyFile: string,
   file: string,
@@ -47,7 +47,8 @@ export async function patchFromLearned(
   for (const a of p.added) say(`  ${a}`);
   if (opts.output && opts.output !== "-")
     say(
-      `next: sysfence run --policy ${opts.output} -- COMMAND (or run --learn again to check that nothing is left).`,
+      p.skipped.length
+        ? `next: decide on what was left for a person above (add it to ${opts.output} by hand, or learn with --learn-all to see what it leads to), then sysfence run --policy ${opts.output} -- COMMAND.`
+        : `next: sysfence run --policy ${opts.output} -- COMMAND (or run --learn again: it should find nothing left).`,
     );
-  throw new SysfenceError("E_RECORDED_FAILURE", `${p.added.length} addition(s) learned.`, { exitStatus: 1 });
 }

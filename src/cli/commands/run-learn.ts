@@ -18,22 +18,31 @@ export async function learnCommand(
   const out = opts.learn;
   if (out !== "-") checkOutputFile(out);
   const say = (line: string) => io.stderr(`sysfence run --learn: ${line}\n`);
+  // banners are notes (-q drops them); a missing command is an error before any of them
+  const note = (line: string) => say(`note: ${line}`);
+  const { resolveCommand } = await import("../../install/run.js");
+  resolveCommand(command[0]);
   const mode = { all: opts.learnAll === true, answerAsPolicy: opts.learnAnswer === "policy" };
-  say(
+  note(
     mode.answerAsPolicy
       ? "learning mode, answering as the policy: every call the policy does not allow gets the policy's answer and is recorded."
       : `learning mode: calls the policy does not allow are recorded and let through — the program runs as if unconfined for them${mode.all ? "" : " — except the privilege class (exec beyond the policy's, namespaces, mount, ptrace, module loading, bpf, the setuid family …), which gets the policy's answer and is recorded (--learn-all lets it through too)"}.`,
   );
   if (plan?.enforced.files && policy.landlock)
-    say("the Landlock layer is judged, not applied: file uses it would refuse are recorded and let through.");
-  else if (policy.landlock) say(`the Landlock layer is not judged: ${plan?.dropped[0] ?? "off"}.`);
+    note(
+      mode.answerAsPolicy
+        ? "the Landlock layer is judged by sysfence, not applied: file uses it would refuse are recorded and answered EACCES."
+        : "the Landlock layer is judged by sysfence, not applied: file uses it would refuse are recorded and let through.",
+    );
+  else if (policy.landlock) note(`the Landlock layer is not judged: ${plan?.dropped[0] ?? "off"}.`);
   const { learnRun } = await import("../../learn/learn.js");
-  const r = await learnRun({ policy, plan, command, mode, onNote: say });
+  const r = await learnRun({ policy, plan, command, mode, onNote: note });
   writeOutput(out, `${toJson(r.profile)}\n`, io);
   const c = r.counts;
+  const filtered = c.learned - c.landlock;
   const distinct = new Set(c.calls.map((x) => x[2])).size;
   say(
-    `${c.learned} call(s) the policy does not allow were recorded (${distinct} syscall(s)${c.landlock ? `, ${c.landlock} file use(s) the Landlock layer would refuse` : ""})${c.answered ? `; ${c.answered} got the policy's answer` : ""}${c.killed ? `; ${c.killed} process(es) killed as the policy says` : ""}${c.gone ? `; ${c.gone} notified call(s) ended before an answer (their tasks were gone), not counted` : ""}. Written: ${out}.`,
+    `recorded ${filtered} call(s) the seccomp filter would refuse${c.landlock ? ` and ${c.landlock} file use(s) the Landlock layer would refuse` : ""} (${distinct} syscall(s) in all)${c.answered ? `; ${c.answered} got the policy's answer` : ""}${c.killed ? `; ${c.killed} process(es) killed as the policy says` : ""}${c.gone ? `; ${c.gone} notified call(s) ended before an answer (their tasks were gone), not counted` : ""}. Written: ${out}${r.profile.complete ? "" : " (marked incomplete: the run was interrupted)"}.`,
   );
   if (c.ownListener)
     say(
@@ -41,6 +50,7 @@ export async function learnCommand(
     );
   if (c.learned && opts.policy && out !== "-")
     say(`next: sysfence audit --patch ${opts.policy} ${out} -o PATCHED.yaml, then run under PATCHED.yaml.`);
-  else if (!c.learned) say("nothing to learn: the policy allowed every call this run made.");
+  else if (!c.learned && r.profile.complete)
+    say("nothing to learn: the policy allowed every call this run made.");
   return r.status;
 }

@@ -30,6 +30,18 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
       "do not apply the policy's landlock: section (as on a kernel without Landlock); rules with needs: landlock are dropped",
     )
     .option("--dry-run", "print the policy's summary instead of running")
+    .option(
+      "--learn <out>",
+      "learning mode (no root needed): calls the policy would refuse are recorded into OUT (a profile) and let through; then audit --patch POLICY OUT",
+    )
+    .option(
+      "--learn-all",
+      "with --learn: let the privilege class through too (otherwise it gets the policy's answer)",
+    )
+    .option(
+      "--learn-answer <how>",
+      "with --learn: policy = answer every call as the policy does (still recorded)",
+    )
     .action(
       async (
         spec: string[],
