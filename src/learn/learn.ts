@@ -135,10 +135,19 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     control,
   };
   const worker = new Worker(WORKER, { workerData: input });
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
   const counted = new Promise<LearnCounts>((resolve, reject) => {
-    worker.once("message", resolve);
+    worker.on("message", (m: LearnCounts | { ready: true }) => {
+      if ("ready" in m) ready();
+      else resolve(m);
+    });
     worker.once("error", reject);
   });
+  // the supervisor's start-up (loading its modules) is over before the program's first instruction
+  await Promise.race([started, counted]);
   await waitStopped(pid, () => gone);
   // the program's signals: passed on while it runs; a second one ends the supervision (see docs)
   let asked = 0;

@@ -103,6 +103,8 @@ function main(input: SupervisorInput): LearnCounts {
   };
   let launched = false;
   let nextImage = 1;
+  // loaded and bound: the program may start (its first notified call is answered at once)
+  parentPort?.postMessage({ ready: true });
 
   const tgidOf = (tid: number): number => {
     let g = tgids.get(tid);
