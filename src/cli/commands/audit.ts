@@ -153,9 +153,25 @@ export function registerAudit(program: Command, io: CliIO): void {
         for (const s of p.skipped)
           io.stderr(`sysfence audit: not added: ${s.syscall} (${printable(s.exe)}, ${s.arch}): ${s.why}\n`);
         if (opts.output && p.added.length) writeOutput(opts.output, p.text, io);
-        // with -o - the patched policy is standard output; the diff is not printed
-        if (opts.output !== "-")
-          io.stdout(opts.json ? `${toJson({ added: p.added, skipped: p.skipped, diff: p.diff })}\n` : p.diff);
+        const { diffStat } = await import("../../observe/patch.js");
+        const stat = diffStat(p.diff);
+        // with -o - the patched policy is standard output; with -o FILE the change is in FILE, and standard
+        // output gets a short summary; without -o, the diff
+        if (opts.json && opts.output !== "-")
+          io.stdout(`${toJson({ added: p.added, skipped: p.skipped, diff: p.diff, applyIn: p.applyIn })}\n`);
+        else if (opts.output && opts.output !== "-")
+          io.stdout(
+            p.added.length
+              ? `${opts.output}: ${opts.patch} with ${p.added.length} call(s) allowed (${p.added.join(", ")}); ${stat.added} line(s) added, ${stat.removed} removed\n`
+              : `${opts.output}: not written (nothing to add to ${opts.patch})\n`,
+          );
+        else if (!opts.output) {
+          io.stdout(p.diff);
+          if (p.diff && p.applyIn !== process.cwd())
+            io.stderr(
+              `sysfence audit: ${opts.patch} is outside this directory: apply the diff in ${printable(p.applyIn)} (patch -p1 -d ${printable(p.applyIn)}).\n`,
+            );
+        }
         io.stderr(
           `sysfence audit: ${p.added.length ? `the patch allows ${p.added.join(", ")}` : `nothing to add${opts.output ? `; ${opts.output} not written` : ""}`}\n`,
         );
