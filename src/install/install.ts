@@ -21,8 +21,8 @@ import {
 } from "./ffi.js";
 import { checkInstallInput, checkOptions } from "./install-input.js";
 import { applyLandlock, LANDLOCK_RESTRICT_SELF_TSYNC, landlockAbi, openLandlockRules } from "./landlock.js";
-import { closeCountProbe, openCountProbe, readAllowedBy, readCount } from "./proof.js";
-import { type Program, quietProgram, withQuiet } from "./quiet.js";
+import { type CountProbe, closeCountProbe, openCountProbe, readAllowedBy, readCount } from "./proof.js";
+import { type Program, splitProgram, withSplit } from "./quiet.js";
 
 /** Options for install(). */
 export interface InstallOptions {
@@ -109,12 +109,10 @@ export function programOf(
   const policy = input as Policy;
   checkNativeListed(policy, options.done ?? "installed");
   const arches = policy.architectures.length ? policy.architectures : [nativeArch()];
-  const program = compile(
-    { ...policy, architectures: arches },
-    { stats: false, landlock: options.landlock ?? false },
-  ).program;
+  const compileOptions = { stats: false, landlock: options.landlock ?? false };
+  const program = compile({ ...policy, architectures: arches }, compileOptions).program;
   // the answers it gives on purpose, for a logging install to keep out of the kernel log
-  return withQuiet(program, quietProgram(policy, arches));
+  return withSplit(program, splitProgram({ ...policy, architectures: arches }, compileOptions));
 }
 
 /**
@@ -149,10 +147,12 @@ export function checkPrograms(programs: readonly Program[], options: InstallOpti
     checkSeccomp(c, flagsOf(options), program);
     withCanary(program, ARCHES[nativeArch()].audit, 0);
   }
-  const quiet = options.log ? (programs[programs.length - 1] as Program | undefined)?.quiet : undefined;
-  if (quiet) {
-    checkSeccomp(c, flagsOf(options) & ~SECCOMP_FILTER_FLAG_LOG, quiet);
-    withCanary(quiet, ARCHES[nativeArch()].audit, 0);
+  const split = options.log ? programs[programs.length - 1]?.split : undefined;
+  if (split) {
+    checkSeccomp(c, flagsOf(options) & ~SECCOMP_FILTER_FLAG_LOG, split.quiet);
+    withCanary(split.quiet, ARCHES[nativeArch()].audit, 0);
+    checkSeccomp(c, flagsOf(options), split.loud);
+    withCanary(split.loud, ARCHES[nativeArch()].audit, 0);
   }
 }
 
@@ -163,17 +163,27 @@ export function checkPrograms(programs: readonly Program[], options: InstallOpti
  * the number: the newest filter's errno must come back. A logging filter's answer would be a record in the
  * shared kernel log, so under `log` the filters are proven instead by the thread's filter count
  * (proof.ts) when the filters let its read through, else by the canary as before. Under `log` the last
- * program's quiet filter (its deliberate answers, quiet.ts) is installed after it without the flag.
+ * policy's program is installed split (quiet.ts): its deliberate answers in a filter without the flag,
+ * then the program with those calls allowed.
  * Throws E_INSTALL_FAILED when the kernel refuses, a canary does not answer, or the count did not grow.
  */
-export function installChecked(programs: readonly Program[], options: InstallOptions, c: Libc): void {
+export function installChecked(
+  programs: readonly Program[],
+  options: InstallOptions,
+  c: Libc,
+  proof: CountProbe | undefined = options.log ? openCountProbe() : undefined,
+): void {
   const flags = flagsOf(options);
-  const quiet = options.log ? programs[programs.length - 1]?.quiet : undefined;
-  const layers = [
-    ...programs.map((program) => ({ program, flags })),
-    ...(quiet ? [{ program: quiet, flags: flags & ~SECCOMP_FILTER_FLAG_LOG }] : []),
-  ];
-  const count = options.log ? openCountProbe() : undefined;
+  const last = programs[programs.length - 1];
+  const split = options.log ? last?.split : undefined;
+  const layers = split
+    ? [
+        ...programs.slice(0, -1).map((program) => ({ program, flags })),
+        { program: split.quiet, flags: flags & ~SECCOMP_FILTER_FLAG_LOG },
+        { program: split.loud, flags },
+      ]
+    : programs.map((program) => ({ program, flags }));
+  const count = options.log ? proof : undefined;
   const byCount =
     count !== undefined &&
     readAllowedBy(
@@ -294,9 +304,11 @@ function installInput(
   checkPrograms([program], flags, c);
   const opened = openLandlockRules(plan);
   notes.push(...opened.notes);
+  // the filter count's file is opened before Landlock, which may not let it be opened after
+  const proof = log ? openCountProbe() : undefined;
   // Landlock first: the seccomp filter then need not allow the landlock calls
   applyLandlock(c, plan, opened, opts.tsync ? LANDLOCK_RESTRICT_SELF_TSYNC : 0);
-  installChecked([program], flags, c);
+  installChecked([program], flags, c, proof);
   return {
     landlock: !plan.enforced.files ? "off" : partial ? "calling-thread" : "enforced",
     notes,

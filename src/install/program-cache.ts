@@ -6,7 +6,7 @@ import { verifyProgram } from "../bpf/verify.js";
 import type { Action } from "../policy/model.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { type NoStore, openPrivateStore } from "../util/private-store.js";
-import { type Program, withQuiet } from "./quiet.js";
+import { type Program, withSplit } from "./quiet.js";
 import type { LaunchLandlock } from "./run.js";
 
 // `sysfence run --policy FILE` compiles the same file for every launch; the compiled program is cached by
@@ -51,25 +51,38 @@ export function openProgramCache(
       if (!body || body.length < 4) return undefined;
       try {
         const n = body.readUInt32LE(0);
-        const { quiet: quietHex, ...launch } = JSON.parse(
+        const { split: splitHex, ...launch } = JSON.parse(
           body.subarray(4, 4 + n).toString("utf8"),
         ) as LaunchInfo & {
-          quiet?: string;
+          split?: { quiet: string; loud: string };
         };
         const program = decodeProgram(body.subarray(4 + n));
-        const quiet = quietHex === undefined ? undefined : decodeProgram(Buffer.from(quietHex, "hex"));
-        if (verifyProgram(program).length || (quiet && verifyProgram(quiet).length)) return undefined;
-        return { program: withQuiet(program, quiet) as Insn[], launch };
+        const split = splitHex && {
+          quiet: decodeProgram(Buffer.from(splitHex.quiet, "hex")),
+          loud: decodeProgram(Buffer.from(splitHex.loud, "hex")),
+        };
+        const bad = [program, ...(split ? [split.quiet, split.loud] : [])].some(
+          (p) => verifyProgram(p).length,
+        );
+        return bad ? undefined : { program: withSplit(program, split) as Insn[], launch };
       } catch {
         return undefined;
       }
     },
     put: (key, entry) => {
-      // the quiet filter (quiet.ts) travels with its program
-      const quiet = entry.program.quiet;
+      // a logging install's split (quiet.ts) travels with its program
+      const split = entry.program.split;
       const launch = Buffer.from(
         JSON.stringify(
-          quiet ? { ...entry.launch, quiet: encodeProgram(quiet).toString("hex") } : entry.launch,
+          split
+            ? {
+                ...entry.launch,
+                split: {
+                  quiet: encodeProgram(split.quiet).toString("hex"),
+                  loud: encodeProgram(split.loud).toString("hex"),
+                },
+              }
+            : entry.launch,
         ),
       );
       const len = Buffer.alloc(4);

@@ -1,16 +1,29 @@
 // The answers a policy gives on purpose, kept out of the shared kernel log. A filter installed with
 // SECCOMP_FILTER_FLAG_LOG has the kernel log each of its errno answers — clone3 and io_uring ENOSYS
 // included, one record for every new thread — and the kernel's printk budget (10 records per 5 s) is the
-// whole machine's. The kernel logs by the filter whose action won (seccomp_log(…, match->log)): among
-// equal actions the newest filter wins. So the deliberate answers are repeated in a small filter installed
-// after the logging one and without the flag: they win, with the same answer, and are not logged. Pure:
-// the installs are in install.ts.
+// whole machine's. The kernel takes the most restrictive answer over all filters and logs by the filter
+// whose answer won (seccomp_log(…, match->log)). So a logging install is split in two: a quiet filter
+// without the flag that gives the deliberate answers (and allows everything else), installed first, and
+// the policy's own program with those calls allowed (`loud`), installed after it with the flag. Every call
+// gets the policy's answer; only the deliberate ones come from the quiet filter, unlogged. The quiet filter
+// goes first because the policy need not allow the seccomp() call that would install it after. Pure: the
+// installs are in install.ts.
 import type { Insn } from "../bpf/insn.js";
 import { compile } from "../compile/compile.js";
 import type { Policy, Rule } from "../policy/model.js";
 
-/** A compiled program and, when its policy answers calls on purpose, the quiet filter that repeats them. */
-export type Program = readonly Insn[] & { readonly quiet?: readonly Insn[] };
+/**
+ * A compiled program and, when its policy answers calls on purpose, the pair a logging install uses
+ * instead: `quiet` (the deliberate answers, everything else allowed) and `loud` (the program with those
+ * calls allowed).
+ */
+export type Program = readonly Insn[] & { readonly split?: Split };
+
+/** The two filters of a logging install (see the file's head). */
+export interface Split {
+  quiet: readonly Insn[];
+  loud: readonly Insn[];
+}
 
 /**
  * The rules whose errno answers are given on purpose: an unconditional errno rule that names syscalls
@@ -32,25 +45,41 @@ export function deliberateRules(policy: Policy): Rule[] {
 }
 
 /**
- * The quiet filter for `policy` (undefined when it answers nothing on purpose): its deliberate answers on
- * its architectures, every other call allowed — so it never decides anything the policy's own filter does
- * not decide the same way.
+ * The split of `policy` (undefined when it answers nothing on purpose), compiled with `options` as its own
+ * program is: the quiet filter answers the deliberate calls on its architectures and allows every other
+ * call; the loud one is the policy with those calls allowed.
  */
-export function quietProgram(policy: Policy, arches: Policy["architectures"]): Insn[] | undefined {
-  const rules = deliberateRules(policy);
-  if (rules.length === 0) return undefined;
-  return compile(
+export function splitProgram(
+  policy: Policy,
+  compileOptions: Parameters<typeof compile>[1],
+): Split | undefined {
+  const deliberate = deliberateRules(policy);
+  if (deliberate.length === 0) return undefined;
+  const names = new Set(deliberate.flatMap((r) => r.names));
+  const quiet = compile(
     {
       defaultAction: { kind: "allow" },
       badArchAction: { kind: "allow" },
-      architectures: arches,
-      rules,
+      architectures: policy.architectures,
+      rules: deliberate,
     },
     { stats: false },
   ).program;
+  const rest = policy.rules
+    .map((r) =>
+      r.conditions.length === 0 && r.action.kind === "errno"
+        ? { ...r, names: r.names.filter((n) => !names.has(n)) }
+        : r,
+    )
+    .filter((r) => r.names.length > 0);
+  const loud = compile(
+    { ...policy, rules: [...rest, { names: [...names], action: { kind: "allow" }, conditions: [] }] },
+    compileOptions,
+  ).program;
+  return { quiet, loud };
 }
 
-/** `program` carrying its quiet filter (when there is one). */
-export function withQuiet(program: readonly Insn[], quiet: readonly Insn[] | undefined): Program {
-  return quiet ? Object.assign([...program], { quiet }) : program;
+/** `program` carrying its split (when there is one). */
+export function withSplit(program: readonly Insn[], split: Split | undefined): Program {
+  return split ? Object.assign([...program], { split }) : program;
 }

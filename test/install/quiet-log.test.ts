@@ -9,12 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { emulate } from "../../src/bpf/emulator.js";
+import { compile } from "../../src/compile/compile.js";
 import { CANARY_NR } from "../../src/install/canary.js";
 import { filterCountOf } from "../../src/install/proof.js";
-import { deliberateRules, quietProgram } from "../../src/install/quiet.js";
+import { deliberateRules, splitProgram } from "../../src/install/quiet.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
-import { syscallNumber } from "../../src/syscalls/table.js";
+import { syscallNumber, syscallTable } from "../../src/syscalls/table.js";
 import { countedRecords } from "../helpers/klog.js";
 import { REPO } from "../helpers/paths.js";
 
@@ -62,15 +63,28 @@ syscalls:
       deliberateRules(policy).map((r) => r.names),
       [["clone3"], ["getppid"]],
     );
-    const quiet = quietProgram(policy, ["x86_64"]);
-    assert.ok(quiet);
+    const x86 = { ...policy, architectures: ["x86_64" as const] };
+    const split = splitProgram(x86, { stats: false });
+    assert.ok(split);
+    const whole = compile(x86, { stats: false }).program;
     const arch = ARCHES.x86_64.audit;
-    const answer = (name: string) =>
-      emulate(quiet, { nr: syscallNumber("x86_64", name) as number, arch, args: [0n, 0n, 0n, 0n, 0n, 0n] })
-        .value;
+    const run = (p: readonly (typeof whole)[number][], nr: number, a0 = 0n) =>
+      emulate(p, { nr, arch, args: [a0, 0n, 0n, 0n, 0n, 0n] }).value >>> 0;
+    const answer = (name: string) => run(split.quiet, syscallNumber("x86_64", name) as number);
     assert.equal(answer("clone3"), 0x00050000 | 38);
     assert.equal(answer("getppid"), 0x00050000 | 1);
     for (const n of ["setuid", "getpid", "ptrace", "write", "read"]) assert.equal(answer(n), 0x7fff0000, n);
+    // the kernel's choice over both (quiet installed first): the most restrictive action, the newer
+    // (loud) filter on a tie — the policy's own answer for every call, the deliberate ones from quiet
+    const action = (v: number) => (v & 0xffff0000) | 0;
+    for (const nr of [...Object.values(syscallTable("x86_64")), 0xfff0, 999])
+      for (const a0 of [0n, 1n]) {
+        const q = run(split.quiet, nr, a0);
+        const l = run(split.loud, nr, a0);
+        const kernel = action(q) < action(l) ? q : l;
+        assert.equal(kernel, run(whole, nr, a0), `nr ${nr} arg0 ${a0}`);
+        assert.equal(action(q) < action(l), action(q) === 0x00050000 && [435, 110].includes(nr), `nr ${nr}`);
+      }
   });
   it("reads the filter count from a status file", () => {
     assert.equal(filterCountOf("Seccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tx\n"), 3);
@@ -93,29 +107,46 @@ describe("a logging run on the real kernel", { skip: root }, () => {
   const policy = join(dir, "p.yaml");
   writeFileSync(policy, POLICY);
 
-  it("logs the policy's other answers but no canary and no clone3 ENOSYS for its threads", async () => {
-    let out = "";
-    const nrs = await countedRecords(() => {
-      const r = spawnSync(process.execPath, [CLI, "run", "--policy", policy, "--", bin, "3"], {
-        encoding: "utf8",
-      });
-      assert.equal(r.status, 0, r.stderr);
-      out = r.stdout;
-      return r.pid as number;
-    }, NR.getppid);
-    assert.equal(out, "threads 3 getppid EPERM\n", "clone3 still answered ENOSYS (libc fell back to clone)");
-    assert.deepEqual(
-      nrs.filter((n) => n === CANARY_NR),
-      [],
-      "no canary record",
-    );
-    assert.deepEqual(
-      nrs.filter((n) => n === NR.clone3),
-      [],
-      "no record for the deliberate clone3 answer",
-    );
-    assert.deepEqual(nrs, [NR.getppid], "the conditional errno answer is logged once");
-  });
+  // with a Landlock layer too: it is applied before the filters, and /proc is outside its paths
+  const landlocked = join(dir, "landlock.yaml");
+  writeFileSync(
+    landlocked,
+    POLICY.replace(
+      "syscalls:",
+      "landlock:\n  read: [/usr, /lib, /lib64, /etc, /tmp]\n  execute: [/usr, /lib, /lib64, /tmp]\nsyscalls:",
+    ),
+  );
+  for (const [what, file] of [
+    ["", policy],
+    [" (with a Landlock layer that does not reach /proc)", landlocked],
+  ] as const)
+    it(`logs the policy's other answers but no canary and no clone3 ENOSYS for its threads${what}`, async () => {
+      let out = "";
+      const nrs = await countedRecords(() => {
+        const r = spawnSync(process.execPath, [CLI, "run", "--policy", file, "--", bin, "3"], {
+          encoding: "utf8",
+        });
+        assert.equal(r.status, 0, r.stderr);
+        out = r.stdout;
+        return r.pid as number;
+      }, NR.getppid);
+      assert.equal(
+        out,
+        "threads 3 getppid EPERM\n",
+        "clone3 still answered ENOSYS (libc fell back to clone)",
+      );
+      assert.deepEqual(
+        nrs.filter((n) => n === CANARY_NR),
+        [],
+        "no canary record",
+      );
+      assert.deepEqual(
+        nrs.filter((n) => n === NR.clone3),
+        [],
+        "no record for the deliberate clone3 answer",
+      );
+      assert.deepEqual(nrs, [NR.getppid], "the conditional errno answer is logged once");
+    });
 
   it("a faked logging install (the outer filter fakes only seccomp() calls with the log flag) is caught", () => {
     const fake = join(dir, "fake.yaml");
