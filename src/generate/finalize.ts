@@ -96,6 +96,7 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
   if (!isSeq(rules)) throw new SysfenceError("E_POLICY_INVALID", `${file}: syscalls is not a list.`);
   const finalized: string[] = [];
   const fired: string[] = [];
+  const finals = new Set<string>();
   parsed.policy.rules.forEach((rule, i) => {
     if (rule.action.kind !== "log" || !rule.final) return;
     const node = rules.items[i] as YAMLMap;
@@ -105,6 +106,7 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
       return;
     }
     node.set("action", formatAction(rule.final));
+    finals.add(formatAction(rule.final));
     node.delete("final");
     const comment = node.get("comment");
     node.set(
@@ -118,7 +120,7 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
     e.marker?.state === "found"
       ? ` (closed by a marker after the ${e.marker.interval} s rate-limit interval)`
       : "";
-  const header = `burn-in: ${iso(e.since)} … ${iso(e.until)} from ${e.source}, ${records} record(s), nothing dropped${closed}; ${finalized.length} log rule(s) finalized${fired.length ? `, ${fired.length} fired and kept (${fired.join(", ")})` : ""}`;
+  const header = `burn-in: ${iso(e.since)} … ${iso(e.until)} from ${e.source}, ${records} record(s), nothing dropped${closed}; ${finalized.length} syscall(s) finalized${finals.size ? ` to ${[...finals].join(", ")}` : ""}${fired.length ? `, ${fired.length} fired and still logged (${fired.join(", ")})` : ""}`;
   doc.commentBefore = `${doc.commentBefore ? `${doc.commentBefore}\n` : ""} ${header}`;
   const out = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   parsePolicy(out, { file }); // never write what does not read back

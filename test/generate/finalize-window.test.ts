@@ -148,3 +148,35 @@ describe("generate --finalize on the real kernel log", { skip: root }, () => {
     t.skip("the burn-in's record was not dropped twice in a row: the budget could not be spent");
   });
 });
+
+describe("the finalized header counts what report counts", () => {
+  it("syscalls finalized to their answer and those still logged, as report's tiers line says", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-header-"));
+    const burn = join(dir, "b.yaml");
+    writeFileSync(
+      burn,
+      'defaultAction: kill-process\narchitectures: [x86_64]\nanalysis: { programs: ["/usr/bin/app"], unresolved: 0 }\nsyscalls:\n  - names: [read, write, exit_group]\n    action: allow\n    tier: seen\n  - names: [personality]\n    action: log\n    final: "errno EPERM"\n    tier: static-high\n  - names: [setuid, setgid]\n    action: log\n    final: "errno EPERM"\n    tier: static-high\n',
+    );
+    const log = join(dir, "w.log");
+    writeFileSync(
+      log,
+      'audit: type=1326 audit(2000000100.000:1): pid=5 comm="app" exe="/usr/bin/app" sig=0 arch=c000003e syscall=135 compat=0 ip=0x1 code=0x7ffc0000\n',
+    );
+    const out = join(dir, "f.yaml");
+    const f = spawnSync(
+      process.execPath,
+      [CLI, "generate", "--finalize", burn, "--since", "2000000000", "--source", log, "-o", out],
+      { encoding: "utf8" },
+    );
+    assert.equal(f.status, 0, f.stderr);
+    const r = spawnSync(process.execPath, [CLI, "report", out], { encoding: "utf8" });
+    const header =
+      /# burn-in: .*; (\d+) syscall\(s\) finalized to errno EPERM, (\d+) fired and still logged \(personality\)/.exec(
+        execFileSync("head", ["-1", out], { encoding: "utf8" }),
+      );
+    assert.ok(header, "the header");
+    const tiers = /static, log (\d+) · static, errno EPERM (\d+)/.exec(r.stdout);
+    assert.ok(tiers, r.stdout);
+    assert.deepEqual([header[1], header[2]], [tiers[2], tiers[1]]);
+  });
+});
