@@ -23,6 +23,12 @@ export interface Evidence {
   malformed?: number;
   /** The oldest message the source still holds (epoch seconds), when it can be lost (a ring buffer). */
   oldest?: number;
+  /**
+   * For the kernel log (dmesg, journal): whether sysfence's window-end marker, sent after the printk
+   * rate-limit interval (observe/marker.ts), came through — "missing" leaves the window open. Suppression
+   * lines before it count in `suppressed`; what comes after it is outside the window.
+   */
+  marker?: { state: "found" | "missing"; interval: number };
 }
 
 export interface Finalized {
@@ -33,8 +39,26 @@ export interface Finalized {
 
 const iso = (t: number) => new Date(t * 1000).toISOString().replace(/\.\d+Z$/, "Z");
 
+/**
+ * The part of a kernel log that is the window: the lines before the marker line (all of them when there is
+ * no marker to look for); `found` says whether the marker was there.
+ */
+export function windowLines(
+  lines: readonly string[],
+  isMarker?: (line: string) => boolean,
+): { lines: readonly string[]; found: boolean } {
+  if (!isMarker) return { lines, found: false };
+  const at = lines.findIndex(isMarker);
+  return at < 0 ? { lines, found: false } : { lines: lines.slice(0, at), found: true };
+}
+
 /** Refuses evidence that cannot prove a call never happened. */
 export function checkEvidence(e: Evidence): void {
+  if (e.marker?.state === "missing")
+    throw new SysfenceError(
+      "E_USAGE",
+      `the window could not be closed: sysfence's marker, sent to the kernel log ${e.marker.interval} s after the window (the printk rate-limit interval), did not appear in ${e.source} — the rate limit was spent by other messages, or audit messages do not reach it. Without it, silence at the window's end proves nothing (dropped records are reported only when the next message comes through). Finalize again, or run auditd.`,
+    );
   if (e.suppressed > 0)
     throw new SysfenceError(
       "E_USAGE",
@@ -72,6 +96,7 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
   if (!isSeq(rules)) throw new SysfenceError("E_POLICY_INVALID", `${file}: syscalls is not a list.`);
   const finalized: string[] = [];
   const fired: string[] = [];
+  const finals = new Set<string>();
   parsed.policy.rules.forEach((rule, i) => {
     if (rule.action.kind !== "log" || !rule.final) return;
     const node = rules.items[i] as YAMLMap;
@@ -81,6 +106,7 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
       return;
     }
     node.set("action", formatAction(rule.final));
+    finals.add(formatAction(rule.final));
     node.delete("final");
     const comment = node.get("comment");
     node.set(
@@ -90,7 +116,11 @@ export function finalizePolicy(text: string, file: string, e: Evidence): Finaliz
     finalized.push(...rule.names);
   });
   const records = e.violations.reduce((a, v) => a + v.count, 0);
-  const header = `burn-in: ${iso(e.since)} … ${iso(e.until)} from ${e.source}, ${records} record(s), nothing dropped; ${finalized.length} log rule(s) finalized${fired.length ? `, ${fired.length} fired and kept (${fired.join(", ")})` : ""}`;
+  const closed =
+    e.marker?.state === "found"
+      ? ` (closed by a marker after the ${e.marker.interval} s rate-limit interval)`
+      : "";
+  const header = `burn-in: ${iso(e.since)} … ${iso(e.until)} from ${e.source}, ${records} record(s), nothing dropped${closed}; ${finalized.length} syscall(s) finalized${finals.size ? ` to ${[...finals].join(", ")}` : ""}${fired.length ? `, ${fired.length} fired and still logged (${fired.join(", ")})` : ""}`;
   doc.commentBefore = `${doc.commentBefore ? `${doc.commentBefore}\n` : ""} ${header}`;
   const out = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   parsePolicy(out, { file }); // never write what does not read back

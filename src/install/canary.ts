@@ -15,11 +15,18 @@ export const CANARY_NR = 0xfff0;
 const ERRNO_LO = 3000;
 const ERRNO_HI = 4095;
 
-/** An errno for this install that differs from what the canary answers now (`before`, an outer filter's). */
-export function pickCanaryErrno(before: number, random: () => number = Math.random): number {
+/**
+ * An errno for this install that differs from what the canary answers now (`before`: an outer filter's)
+ * and from every errno given to the filters installed before it in the same install.
+ */
+export function pickCanaryErrno(
+  before: number | readonly number[],
+  random: () => number = Math.random,
+): number {
+  const taken = typeof before === "number" ? [before] : before;
   for (;;) {
     const e = ERRNO_LO + Math.floor(random() * (ERRNO_HI - ERRNO_LO + 1));
-    if (e !== before) return e;
+    if (!taken.includes(e)) return e;
   }
 }
 

@@ -21,6 +21,8 @@ import {
 } from "./ffi.js";
 import { checkInstallInput, checkOptions } from "./install-input.js";
 import { applyLandlock, LANDLOCK_RESTRICT_SELF_TSYNC, landlockAbi, openLandlockRules } from "./landlock.js";
+import { type CountProbe, closeCountProbe, openCountProbe, readAllowedBy, readCount } from "./proof.js";
+import { type Program, splitProgram, withSplit } from "./quiet.js";
 
 /** Options for install(). */
 export interface InstallOptions {
@@ -102,13 +104,15 @@ export function checkSeccomp(c: Libc = loadLibc(), flags = 0, program?: readonly
 export function programOf(
   input: Policy | readonly Insn[],
   options: { landlock?: LayersEnforced; done?: string } = {},
-): readonly Insn[] {
-  if (Array.isArray(input)) return input as readonly Insn[];
+): Program {
+  if (Array.isArray(input)) return input as Program;
   const policy = input as Policy;
   checkNativeListed(policy, options.done ?? "installed");
   const arches = policy.architectures.length ? policy.architectures : [nativeArch()];
-  return compile({ ...policy, architectures: arches }, { stats: false, landlock: options.landlock ?? false })
-    .program;
+  const compileOptions = { stats: false, landlock: options.landlock ?? false };
+  const program = compile({ ...policy, architectures: arches }, compileOptions).program;
+  // the answers it gives on purpose, for a logging install to keep out of the kernel log
+  return withSplit(program, splitProgram({ ...policy, architectures: arches }, compileOptions));
 }
 
 /**
@@ -138,40 +142,72 @@ const flagsOf = (options: InstallOptions) =>
  * Every check before the kernel is touched (no_new_privs and a filter cannot be taken back): seccomp
  * available, flags and actions known, each program still within the kernel's limit with its canary.
  */
-export function checkPrograms(
-  programs: readonly (readonly Insn[])[],
-  options: InstallOptions,
-  c: Libc,
-): void {
+export function checkPrograms(programs: readonly Program[], options: InstallOptions, c: Libc): void {
   for (const program of programs) {
     checkSeccomp(c, flagsOf(options), program);
     withCanary(program, ARCHES[nativeArch()].audit, 0);
   }
+  const split = options.log ? programs[programs.length - 1]?.split : undefined;
+  if (split) {
+    checkSeccomp(c, flagsOf(options) & ~SECCOMP_FILTER_FLAG_LOG, split.quiet);
+    withCanary(split.quiet, ARCHES[nativeArch()].audit, 0);
+    checkSeccomp(c, flagsOf(options), split.loud);
+    withCanary(split.loud, ARCHES[nativeArch()].audit, 0);
+  }
 }
 
 /**
- * Installs programs checkPrograms passed, in order: no_new_privs, then each filter proven by its canary
- * (an errno chosen after the previous one is in, so each differs from what the number answered before).
- * Throws E_INSTALL_FAILED when the kernel refuses or a canary does not answer.
+ * Installs programs checkPrograms passed, in order: no_new_privs, then each filter, each with a canary
+ * prologue answering the reserved number with its own errno (one that differs from what the number
+ * answered before and from the others'). A filter without SECCOMP_FILTER_FLAG_LOG is proven by calling
+ * the number: the newest filter's errno must come back. A logging filter's answer would be a record in the
+ * shared kernel log, so under `log` the filters are proven instead by the thread's filter count
+ * (proof.ts) when the filters let its read through, else by the canary as before. Under `log` the last
+ * policy's program is installed split (quiet.ts): its deliberate answers in a filter without the flag,
+ * then the program with those calls allowed.
+ * Throws E_INSTALL_FAILED when the kernel refuses, a canary does not answer, or the count did not grow.
  */
 export function installChecked(
-  programs: readonly (readonly Insn[])[],
+  programs: readonly Program[],
   options: InstallOptions,
   c: Libc,
+  proof: CountProbe | undefined = options.log ? openCountProbe() : undefined,
 ): void {
   const flags = flagsOf(options);
+  const last = programs[programs.length - 1];
+  const split = options.log ? last?.split : undefined;
+  const layers = split
+    ? [
+        ...programs.slice(0, -1).map((program) => ({ program, flags })),
+        { program: split.quiet, flags: flags & ~SECCOMP_FILTER_FLAG_LOG },
+        { program: split.loud, flags },
+      ]
+    : programs.map((program) => ({ program, flags }));
+  const count = options.log ? proof : undefined;
+  const byCount =
+    count !== undefined &&
+    readAllowedBy(
+      layers.map((l) => l.program),
+      count,
+    );
+  if (!byCount) closeCountProbe(count);
   if (c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) {
+    closeCountProbe(count);
     throw new SysfenceError(
       "E_INSTALL_FAILED",
       `prctl(PR_SET_NO_NEW_PRIVS) failed with errno ${c.errno()}; no filter installed.`,
     );
   }
-  for (const program of programs) {
-    // what the canary number answers now: ENOSYS, or an outer filter's answer (an outer sysfence's canary)
-    const before = c.probe(CANARY_NR);
-    const errno = pickCanaryErrno(before);
-    const armed = withCanary(program, ARCHES[nativeArch()].audit, errno);
-    const r = c.seccomp(SECCOMP_SET_MODE_FILTER, flags, { len: armed.length, filter: encodeProgram(armed) });
+  // what the canary number answers now: ENOSYS, or an outer filter's answer (an outer sysfence's canary)
+  const taken = [c.probe(CANARY_NR)];
+  for (const layer of layers) {
+    const errno = pickCanaryErrno(taken);
+    taken.push(errno);
+    const armed = withCanary(layer.program, ARCHES[nativeArch()].audit, errno);
+    const r = c.seccomp(SECCOMP_SET_MODE_FILTER, layer.flags, {
+      len: armed.length,
+      filter: encodeProgram(armed),
+    });
     if (r < 0) {
       throw new SysfenceError(
         "E_INSTALL_FAILED",
@@ -185,6 +221,8 @@ export function installChecked(
         `thread ${r} could not be synchronised to the filter (TSYNC); no filter installed.`,
       );
     }
+    // a logging filter's canary answer would be logged: the count below proves it
+    if (byCount && layer.flags & SECCOMP_FILTER_FLAG_LOG) continue;
     const answer = c.probe(CANARY_NR);
     if (answer !== errno) {
       throw new SysfenceError(
@@ -193,14 +231,19 @@ export function installChecked(
       );
     }
   }
+  if (byCount && count) {
+    const now = readCount(count);
+    const want = count.before + layers.length;
+    if (now !== want)
+      throw new SysfenceError(
+        "E_INSTALL_FAILED",
+        `seccomp() reported success but the filters are not in force: Seccomp_filters in /proc/thread-self/status is ${now ?? "unreadable"} after ${layers.length} install(s), not ${want}. Something (an outer seccomp filter?) faked the install; sysfence stops here.`,
+      );
+  }
 }
 
 /** Checks, then installs one program (checkPrograms + installChecked). Irreversible. */
-export function installProgram(
-  program: readonly Insn[],
-  options: InstallOptions,
-  c: Libc = loadLibc(),
-): void {
+export function installProgram(program: Program, options: InstallOptions, c: Libc = loadLibc()): void {
   checkPrograms([program], options, c);
   installChecked([program], options, c);
 }
@@ -261,9 +304,11 @@ function installInput(
   checkPrograms([program], flags, c);
   const opened = openLandlockRules(plan);
   notes.push(...opened.notes);
+  // the filter count's file is opened before Landlock, which may not let it be opened after
+  const proof = log ? openCountProbe() : undefined;
   // Landlock first: the seccomp filter then need not allow the landlock calls
   applyLandlock(c, plan, opened, opts.tsync ? LANDLOCK_RESTRICT_SELF_TSYNC : 0);
-  installChecked([program], flags, c);
+  installChecked([program], flags, c, proof);
   return {
     landlock: !plan.enforced.files ? "off" : partial ? "calling-thread" : "enforced",
     notes,

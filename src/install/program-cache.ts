@@ -6,6 +6,7 @@ import { verifyProgram } from "../bpf/verify.js";
 import type { Action } from "../policy/model.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { type NoStore, openPrivateStore } from "../util/private-store.js";
+import { type Program, withSplit } from "./quiet.js";
 import type { LaunchLandlock } from "./run.js";
 
 // `sysfence run --policy FILE` compiles the same file for every launch; the compiled program is cached by
@@ -33,7 +34,7 @@ export interface CachedEntry {
 export interface ProgramCache {
   dir: string;
   get(key: string): CachedEntry | undefined;
-  put(key: string, entry: { program: readonly Insn[]; launch: LaunchInfo }): void;
+  put(key: string, entry: { program: Program; launch: LaunchInfo }): void;
 }
 
 /** Opens the program cache (`create`: make the directories and secret when missing). */
@@ -50,15 +51,40 @@ export function openProgramCache(
       if (!body || body.length < 4) return undefined;
       try {
         const n = body.readUInt32LE(0);
-        const launch = JSON.parse(body.subarray(4, 4 + n).toString("utf8")) as LaunchInfo;
+        const { split: splitHex, ...launch } = JSON.parse(
+          body.subarray(4, 4 + n).toString("utf8"),
+        ) as LaunchInfo & {
+          split?: { quiet: string; loud: string };
+        };
         const program = decodeProgram(body.subarray(4 + n));
-        return verifyProgram(program).length === 0 ? { program, launch } : undefined;
+        const split = splitHex && {
+          quiet: decodeProgram(Buffer.from(splitHex.quiet, "hex")),
+          loud: decodeProgram(Buffer.from(splitHex.loud, "hex")),
+        };
+        const bad = [program, ...(split ? [split.quiet, split.loud] : [])].some(
+          (p) => verifyProgram(p).length,
+        );
+        return bad ? undefined : { program: withSplit(program, split) as Insn[], launch };
       } catch {
         return undefined;
       }
     },
     put: (key, entry) => {
-      const launch = Buffer.from(JSON.stringify(entry.launch));
+      // a logging install's split (quiet.ts) travels with its program
+      const split = entry.program.split;
+      const launch = Buffer.from(
+        JSON.stringify(
+          split
+            ? {
+                ...entry.launch,
+                split: {
+                  quiet: encodeProgram(split.quiet).toString("hex"),
+                  loud: encodeProgram(split.loud).toString("hex"),
+                },
+              }
+            : entry.launch,
+        ),
+      );
       const len = Buffer.alloc(4);
       len.writeUInt32LE(launch.length, 0);
       store.put(key, Buffer.concat([len, launch, encodeProgram(entry.program)]));

@@ -8,6 +8,7 @@ import { type ArchName, nativeArch } from "../syscalls/arches.js";
 import { inheritStdio, type Libc, loadLibc } from "./ffi.js";
 import { checkPrograms, installChecked, programOf } from "./install.js";
 import { applyLandlock, checkLaunchExecutable, closeLandlockRules, openLandlockRules } from "./landlock.js";
+import { openCountProbe } from "./proof.js";
 import { execGuardPolicy } from "./run-policy.js";
 
 /** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
@@ -96,9 +97,11 @@ export function execUnderPolicy(
     if (opened) closeLandlockRules(opened);
     throw e;
   }
+  // the filter count's file is opened before Landlock, which may not let it be opened after
+  const proof = options.log ? openCountProbe() : undefined;
   // Landlock first: the seccomp filter then need not allow the landlock calls
   if (landlock && opened) applyLandlock(c, landlock.plan, opened);
-  installChecked(programs, flags, c);
+  installChecked(programs, flags, c, proof);
   c.execveBuffers(pathBuf, argvBuf, envBuf);
   return execFailed(c, path, keep);
 }

@@ -1,3 +1,4 @@
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { isMap, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
@@ -31,6 +32,32 @@ export interface PatchResult {
   diff: string;
   added: string[];
   skipped: Skipped[];
+  /** Where `patch -p1` applies the diff: the directory it was asked from, or (outside it) the policy's. */
+  applyIn: string;
+}
+
+/**
+ * The path a diff names the policy by: relative to `cwd`, so that `patch -p1` there finds it under
+ * a/… and b/… (patch refuses absolute names and `..`); a policy outside `cwd` is named by its file name,
+ * to be applied in its own directory.
+ */
+export function diffPath(file: string, cwd: string = process.cwd()): { path: string; applyIn: string } {
+  const rel = relative(cwd, resolve(cwd, file));
+  if (rel && !rel.startsWith("..") && !isAbsolute(rel))
+    return { path: rel.split("\\").join("/"), applyIn: cwd };
+  return { path: basename(file), applyIn: dirname(resolve(cwd, file)) };
+}
+
+/** A line count of a diff: lines added and removed (headers left out). */
+export function diffStat(diff: string): { added: number; removed: number } {
+  let added = 0;
+  let removed = 0;
+  for (const l of diff.split("\n")) {
+    if (l.startsWith("+++ ") || l.startsWith("--- ")) continue;
+    if (l.startsWith("+")) added++;
+    else if (l.startsWith("-")) removed++;
+  }
+  return { added, removed };
 }
 
 const describeRule = (r: Rule) =>
@@ -201,12 +228,18 @@ function changedCalls(before: Policy, after: Policy): { name: string; arch: Arch
  * The narrowest change to a policy file (sysfence, OCI, moby, SPO or systemd) that allows what the records
  * show: the new text, a unified diff that `patch -p1` applies, what was added and what was left alone.
  */
-export function patchPolicy(text: string, file: string, violations: readonly Violation[]): PatchResult {
+export function patchPolicy(
+  text: string,
+  file: string,
+  violations: readonly Violation[],
+  cwd: string = process.cwd(),
+): PatchResult {
   const parsed = parsePolicy(text, { file });
   const chosen = choose(parsed.policy, violations);
   const { skipped, promote } = chosen;
   const names = [...chosen.names, ...promote].sort();
-  if (names.length === 0) return { text, diff: "", added: [], skipped };
+  const where = diffPath(file, cwd);
+  if (names.length === 0) return { text, diff: "", added: [], skipped, applyIn: where.applyIn };
   const seen = violations.filter((v) => names.includes(v.syscall)).reduce((a, v) => a + v.count, 0);
   const exes = [...new Set(violations.filter((v) => names.includes(v.syscall)).map((v) => v.exe))].join(", ");
   const note = `added by sysfence audit: ${seen} record(s) from ${exes.replace(/[\r\n]/g, " ")}`;
@@ -242,10 +275,16 @@ export function patchPolicy(text: string, file: string, violations: readonly Vio
       "E_INTERNAL",
       `the patch would ${wrong.length ? `also change ${wrong[0].name} on ${wrong[0].arch} (now ${wrong[0].now})` : `not allow ${missing[0]}`}; nothing written. Please report this.`,
     );
-  return { text: out, diff: unifiedDiff(text, out, file), added: names, skipped };
+  return {
+    text: out,
+    diff: unifiedDiff(text, out, where.path),
+    added: names,
+    skipped,
+    applyIn: where.applyIn,
+  };
 }
 
-/** A unified diff of two texts (one hunk per changed region, 3 lines of context). */
+/** A unified diff of two texts (one hunk per changed region, 3 lines of context); `file` relative. */
 export function unifiedDiff(a: string, b: string, file: string): string {
   const lines = (t: string) => (t.endsWith("\n") ? t.slice(0, -1) : t).split("\n");
   const x = lines(a);

@@ -1,6 +1,8 @@
 import { decodeActionValue, formatAction } from "../policy/actions.js";
-import type { Action } from "../policy/model.js";
+import type { Action, Policy, Rule } from "../policy/model.js";
 import { type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
+import { errnoName } from "../syscalls/constants.js";
+import { expandGroup } from "../syscalls/groups.js";
 import { syscallName } from "../syscalls/table.js";
 
 /** One SECCOMP audit record (type 1326), decoded. */
@@ -17,7 +19,11 @@ export interface SeccompRecord {
   arch?: ArchName;
   nr: number;
   syscall?: string;
-  /** The filter's return value (code=…) and the action it means. */
+  /**
+   * The filter's return value (code=…) and the action it means. The kernel writes only the action part
+   * (seccomp_log gets ret & SECCOMP_RET_ACTION_FULL): an errno record's code is 0x50000 whatever errno the
+   * filter gave, so its action has no data (not "errno 0").
+   */
   code: number;
   action: Action;
   signal?: number;
@@ -118,10 +124,52 @@ export function decodeSeccompLine(line: string): SeccompRecord | MalformedRecord
     nr,
     syscall,
     code,
-    action: decodeActionValue(code),
+    action: recordAction(code),
     signal: num("sig") || undefined,
     compat: fields.get("compat") === "1",
   };
+}
+
+/** The action a record's code means; an errno code without data carries none (the kernel drops it). */
+export function recordAction(code: number): Action {
+  const a = decodeActionValue(code);
+  return a.kind === "errno" && !a.data ? { kind: "errno" } : a;
+}
+
+/** A record's action as text: "errno" when the errno is unknown (never "errno 0"). */
+export function recordActionText(a: Action): string {
+  return a.kind === "errno" && a.data === undefined ? "errno" : formatAction(a);
+}
+
+/**
+ * The errnos `policy` can answer `syscall` on `arch` with (the rules that decide it — those naming it, else
+ * those reaching it through a @group — and the default action unless one of them is unconditional), in
+ * rule order; empty when it answers no errno there.
+ */
+export function policyErrnos(policy: Policy, arch: string, syscall: string): number[] {
+  const actions: Action[] = [];
+  if (!policy.architectures.includes(arch as ArchName)) actions.push(policy.badArchAction);
+  else {
+    let rules: Rule[] = policy.rules.filter((r) => r.names.includes(syscall));
+    if (rules.length === 0)
+      rules = policy.rules.filter((r) =>
+        r.names.some((n) => n.startsWith("@") && (expandGroup(n) ?? []).includes(syscall)),
+      );
+    actions.push(...rules.map((r) => r.action));
+    if (!rules.some((r) => r.conditions.length === 0)) actions.push(policy.defaultAction);
+  }
+  return [...new Set(actions.filter((a) => a.kind === "errno").map((a) => a.data ?? 0))];
+}
+
+/**
+ * An errno record's action as `policy` gives it: "errno EPERM" (or "errno EPERM or EACCES" where its
+ * rules for the call give several); "errno" when the policy answers the call with no errno (another
+ * filter's answer) or for other actions their text.
+ */
+export function answerText(a: Action, policy: Policy | undefined, arch: string, syscall: string): string {
+  if (!policy || a.kind !== "errno" || a.data !== undefined) return recordActionText(a);
+  const errnos = policyErrnos(policy, arch, syscall);
+  return errnos.length ? `errno ${errnos.map((e) => errnoName(e) ?? String(e)).join(" or ")}` : "errno";
 }
 
 /** A SECCOMP record from a line, or undefined for any other line and for a malformed record. */
@@ -184,14 +232,17 @@ export interface Violation {
   lastSeen?: number;
 }
 
-/** Groups records per executable, arch and syscall. */
-export function groupRecords(records: readonly SeccompRecord[]): Violation[] {
+/**
+ * Groups records per executable, arch, syscall and action. With the `policy` the records came from, an
+ * errno record's action names the errno it answers (the record itself does not).
+ */
+export function groupRecords(records: readonly SeccompRecord[], policy?: Policy): Violation[] {
   const map = new Map<string, Violation>();
   for (const r of records) {
     const exe = r.exe ?? r.comm ?? "?";
     const arch = r.arch ?? `0x${r.audit.toString(16)}`;
     const syscall = r.syscall ?? `nr ${r.nr}`;
-    const action = formatAction(r.action);
+    const action = answerText(r.action, policy, arch, syscall);
     const key = `${exe}\0${arch}\0${syscall}\0${action}`;
     let v = map.get(key);
     if (!v) {

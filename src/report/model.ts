@@ -61,6 +61,8 @@ export interface Report {
     staticAnswered: number;
     /** How the static high-risk tier is answered (errno EPERM, log, …). */
     staticAnswer: string;
+    /** Its syscalls per answer, when they differ (a burn-in after finalize: errno EPERM and log). */
+    staticByAnswer?: Record<string, number>;
     impossible: number;
     unresolved?: number;
     programs?: string[];
@@ -297,12 +299,21 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
       );
     const mentioned = new Set(policy.rules.flatMap((r) => r.names));
     const high = policy.rules.find((r) => r.tier === "static-high" && r.action.kind !== "allow");
+    const byAnswer: Record<string, Set<string>> = {};
+    for (const r of policy.rules) {
+      if (r.tier !== "static-high" || r.action.kind === "allow") continue;
+      const answer = formatAction(r.action);
+      byAnswer[answer] = new Set([...(byAnswer[answer] ?? []), ...r.names]);
+    }
     report.tiers = {
       seen: perTier("seen").size,
       always: perTier("always").size,
       staticAllowed: perTier("static-low").size + perTier("static-high", true).size,
       staticAnswered: perTier("static-high", false).size,
       staticAnswer: high ? formatAction(high.action) : "none",
+      ...(Object.keys(byAnswer).length > 1
+        ? { staticByAnswer: Object.fromEntries(Object.entries(byAnswer).map(([a, s]) => [a, s.size])) }
+        : {}),
       impossible: syscalls.filter((s) => !mentioned.has(s.name)).length,
       unresolved: policy.analysis?.unresolved,
       programs: policy.analysis?.programs,

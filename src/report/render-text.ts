@@ -120,5 +120,10 @@ export function renderMarkdown(r: Report): string {
 
 /** The tiers of a generated policy, side by side. */
 export function tierLine(t: NonNullable<Report["tiers"]>): string {
-  return `seen ${t.seen} · always needed ${t.always} · static, allowed ${t.staticAllowed} · static, ${t.staticAnswer} ${t.staticAnswered} · impossible (default action) ${t.impossible}${t.unresolved !== undefined ? ` · ${t.unresolved} reached syscall site(s) the analysis could not resolve` : ""}`;
+  const answered = t.staticByAnswer
+    ? Object.entries(t.staticByAnswer)
+        .map(([a, n]) => `static, ${a} ${n}`)
+        .join(" · ")
+    : `static, ${t.staticAnswer} ${t.staticAnswered}`;
+  return `seen ${t.seen} · always needed ${t.always} · static, allowed ${t.staticAllowed} · ${answered} · impossible (default action) ${t.impossible}${t.unresolved !== undefined ? ` · ${t.unresolved} reached syscall site(s) the analysis could not resolve` : ""}`;
 }

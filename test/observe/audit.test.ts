@@ -274,3 +274,45 @@ describe("audit on hostile logs", () => {
     assert.equal(JSON.parse(out.stdout).records, 2);
   });
 });
+
+describe("errno records: the kernel logs the action, not the errno", () => {
+  const cli = `${REPO}dist/src/cli/main.js`;
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-errno-"));
+  // as the kernel wrote it for a getppid the policy answered errno EPERM (seccomp_log gets the action only)
+  const line =
+    '[11758.197498] audit: type=1326 audit(1796518707.500:10650): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=6651 comm="threads-log" exe="/tmp/klog/threads-log" sig=0 arch=c000003e syscall=110 compat=0 ip=0x7f0a1c8f725d code=0x50000';
+  const log = join(dir, "k.log");
+  writeFileSync(log, `${line}\n`);
+  const policy = join(dir, "p.yaml");
+  writeFileSync(
+    policy,
+    "defaultAction: allow\nflags: [log]\nsyscalls:\n  - names: [getppid]\n    action: errno EPERM\n    args: [arg0 == 0]\n  - names: [getppid]\n    action: errno EACCES\n    args: [arg0 == 1]\n  - names: [getpid]\n    action: errno ENOSYS\n",
+  );
+  it("an errno record has no errno: action errno, never errno 0", () => {
+    const r = parseSeccompRecord(line)!;
+    assert.deepEqual(r.action, { kind: "errno" });
+    assert.equal(groupRecords([r])[0].action, "errno");
+  });
+  it("with the policy: the errno(s) it answers the call with", () => {
+    const r = parseSeccompRecord(line)!;
+    const { policy: p } = parsePolicy(readFileSync(policy, "utf8"), { file: policy });
+    assert.equal(groupRecords([r], p)[0].action, "errno EPERM or EACCES");
+    const getpid = parseSeccompRecord(line.replace("syscall=110", "syscall=39"))!;
+    assert.equal(groupRecords([getpid], p)[0].action, "errno ENOSYS");
+  });
+  it("sysfence audit prints errno, and errno EPERM with --policy (text, --json)", () => {
+    const plain = spawnSync(process.execPath, [cli, "audit", log], { encoding: "utf8" });
+    assert.equal(plain.status, 1, plain.stderr);
+    assert.match(plain.stdout, / getppid +errno +×1 /);
+    assert.doesNotMatch(plain.stdout, /errno 0/);
+    const tight = join(dir, "one.yaml");
+    writeFileSync(tight, "defaultAction: allow\nsyscalls:\n  - names: [getppid]\n    action: errno EPERM\n");
+    const named = spawnSync(process.execPath, [cli, "audit", log, "--policy", tight], { encoding: "utf8" });
+    assert.match(named.stdout, / getppid +errno EPERM +×1 /);
+    const json = spawnSync(process.execPath, [cli, "audit", log, "--policy", tight, "--json"], {
+      encoding: "utf8",
+    });
+    const j = JSON.parse(json.stdout) as { violations: { action: string }[] };
+    assert.equal(j.violations[0].action, "errno EPERM");
+  });
+});

@@ -3,7 +3,7 @@
 // patched policies run on the real kernel.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -231,5 +231,55 @@ syscalls:
     assert.match(r.stderr, /bad\.yaml/);
     assert.doesNotMatch(r.stderr, /internal error|TypeError/);
     assert.ok(!existsSync(out));
+  });
+});
+
+describe("audit --patch output: a short summary with -o, a diff patch -p1 applies", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-patch-p1-"));
+  const POLICY = "defaultAction: errno EPERM\nsyscalls:\n  - names: [read, write]\n    action: allow\n";
+  const log = join(dir, "k.log");
+  writeFileSync(log, `${record({ exe: "/usr/bin/app", arch: X86, nr: 16, code: "0x50000" })}\n`);
+  const audit = (cwd: string, ...args: string[]) =>
+    spawnSync(process.execPath, [CLI, "audit", log, "--exe", "/usr/bin/app", ...args], {
+      cwd,
+      encoding: "utf8",
+    });
+  const hasPatch = spawnSync("patch", ["--version"]).error ? "patch(1) is not installed" : false;
+
+  it("a policy named by an absolute path: a/ b/ relative to here, applied by the real patch -p1", {
+    skip: hasPatch,
+  }, () => {
+    mkdirSync(join(dir, "etc"), { recursive: true });
+    const policy = join(dir, "etc", "app.yaml");
+    writeFileSync(policy, POLICY);
+    const r = audit(dir, "--patch", policy);
+    assert.match(r.stdout, /^--- a\/etc\/app\.yaml\n\+\+\+ b\/etc\/app\.yaml\n@@ /);
+    const p = spawnSync("patch", ["-p1"], { cwd: dir, input: r.stdout, encoding: "utf8" });
+    assert.equal(p.status, 0, p.stdout + p.stderr);
+    assert.match(readFileSync(policy, "utf8"), /names: \[ioctl\]\n {4}action: allow/);
+  });
+
+  it("a policy outside the directory: named by its file name, applied with patch -p1 -d ITS_DIR", {
+    skip: hasPatch,
+  }, () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "sysfence-patch-else-"));
+    const policy = join(elsewhere, "app.yaml");
+    writeFileSync(policy, POLICY);
+    const r = audit(dir, "--patch", policy);
+    assert.match(r.stdout, /^--- a\/app\.yaml\n/);
+    assert.ok(r.stderr.includes(`apply the diff in ${elsewhere} (patch -p1 -d ${elsewhere})`), r.stderr);
+    const p = spawnSync("patch", ["-p1", "-d", elsewhere], { cwd: dir, input: r.stdout, encoding: "utf8" });
+    assert.equal(p.status, 0, p.stdout + p.stderr);
+    assert.match(readFileSync(policy, "utf8"), /names: \[ioctl\]/);
+  });
+
+  it("-o FILE: a one-line summary on standard output, the whole change in FILE", () => {
+    const policy = join(dir, "o.yaml");
+    writeFileSync(policy, POLICY);
+    const out = join(dir, "fixed.yaml");
+    const r = audit(dir, "--patch", policy, "-o", out);
+    assert.equal(r.stdout, `${out}: ${policy} with 1 call(s) allowed (ioctl); 3 line(s) added, 0 removed\n`);
+    assert.doesNotMatch(r.stdout, /@@/);
+    assert.match(readFileSync(out, "utf8"), /names: \[ioctl\]/);
   });
 });

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import type { Policy } from "../../policy/model.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface AuditOpts {
@@ -10,6 +9,7 @@ interface AuditOpts {
   follow?: boolean;
   json?: boolean;
   patch?: string;
+  policy?: string;
   output?: string;
   exe?: string;
 }
@@ -46,6 +46,10 @@ export function registerAudit(program: Command, io: CliIO): void {
       "--patch <policy>",
       "print the minimal change to this sysfence policy that allows what the records show",
     )
+    .option(
+      "--policy <policy>",
+      "the policy the records came from: errno records show the errno it answers (the kernel logs none)",
+    )
     .option("-o, --output <file>", "with --patch: write the patched policy here (atomically)")
     .option("--json", "print JSON")
     .addHelpText(
@@ -57,7 +61,7 @@ export function registerAudit(program: Command, io: CliIO): void {
       const learned = await import("./audit-learned.js");
       if (opts.patch && file && (await learned.isProfileFile(file)))
         return learned.patchFromLearned(opts.patch, file, opts, io);
-      const { groupRecords, suppressedCount } = await import("../../observe/records.js");
+      const { answerText, groupRecords, suppressedCount } = await import("../../observe/records.js");
       const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
       const { RecordSieve } = await import("../../observe/sieve.js");
       const { followSource, parseSince, readSource, resolveSource } = await import(
@@ -70,18 +74,18 @@ export function registerAudit(program: Command, io: CliIO): void {
       const source = src.path ?? src.kind;
       // --patch: only the policy's program's records may change it — the one named with --exe, else the
       // programs the policy names (analysis.programs)
-      let patchTarget: { text: string; policy: Policy } | undefined;
-      if (opts.patch) {
-        const { parsePolicy } = await import("../../policy/parse.js");
-        const text = await readFile(opts.patch, "utf8").catch((e) => {
-          throw new SysfenceError(
-            "E_IO",
-            `cannot read ${opts.patch}: ${(e as NodeJS.ErrnoException).code}.`,
-            { cause: e },
-          );
+      const { parsePolicy } = await import("../../policy/parse.js");
+      const readPolicy = async (file: string) => {
+        const text = await readFile(file, "utf8").catch((e) => {
+          throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+            cause: e,
+          });
         });
-        patchTarget = { text, policy: parsePolicy(text, { file: opts.patch }).policy };
-      }
+        return { text, policy: parsePolicy(text, { file }).policy };
+      };
+      const patchTarget = opts.patch ? await readPolicy(opts.patch) : undefined;
+      // the policy whose errno answers the records show: --policy, else the one --patch edits
+      const answering = opts.policy ? (await readPolicy(opts.policy)).policy : patchTarget?.policy;
       const policyPrograms = patchTarget ? programsOfPolicy(patchTarget.policy) : [];
       const filter =
         opts.exe || policyPrograms.length
@@ -112,7 +116,7 @@ export function registerAudit(program: Command, io: CliIO): void {
             io.stdout(
               opts.json
                 ? `${toJson(r, 0)}\n`
-                : `${when(r.time)} ${printable(r.exe ?? r.comm ?? "?")}[${r.pid ?? "?"}] ${r.arch ?? r.audit.toString(16)} ${r.syscall ?? `nr ${r.nr}`} → ${r.action.kind}${r.action.data ? ` ${r.action.data}` : ""}\n`,
+                : `${when(r.time)} ${printable(r.exe ?? r.comm ?? "?")}[${r.pid ?? "?"}] ${r.arch ?? r.audit.toString(16)} ${r.syscall ?? `nr ${r.nr}`} → ${answerText(r.action, answering, r.arch ?? "", r.syscall ?? "")}\n`,
             );
           });
           const end = () => {
@@ -134,7 +138,7 @@ export function registerAudit(program: Command, io: CliIO): void {
         sieve.feed(line);
       });
       const records = sieve.records;
-      const violations = groupRecords(records);
+      const violations = groupRecords(records, answering);
       if (suppressed)
         io.stderr(
           `sysfence audit: warning: the kernel dropped ${suppressed} audit message(s) (printk rate limit without auditd; raise kernel.printk_ratelimit_burst or run auditd).\n`,
@@ -153,9 +157,25 @@ export function registerAudit(program: Command, io: CliIO): void {
         for (const s of p.skipped)
           io.stderr(`sysfence audit: not added: ${s.syscall} (${printable(s.exe)}, ${s.arch}): ${s.why}\n`);
         if (opts.output && p.added.length) writeOutput(opts.output, p.text, io);
-        // with -o - the patched policy is standard output; the diff is not printed
-        if (opts.output !== "-")
-          io.stdout(opts.json ? `${toJson({ added: p.added, skipped: p.skipped, diff: p.diff })}\n` : p.diff);
+        const { diffStat } = await import("../../observe/patch.js");
+        const stat = diffStat(p.diff);
+        // with -o - the patched policy is standard output; with -o FILE the change is in FILE, and standard
+        // output gets a short summary; without -o, the diff
+        if (opts.json && opts.output !== "-")
+          io.stdout(`${toJson({ added: p.added, skipped: p.skipped, diff: p.diff, applyIn: p.applyIn })}\n`);
+        else if (opts.output && opts.output !== "-")
+          io.stdout(
+            p.added.length
+              ? `${opts.output}: ${opts.patch} with ${p.added.length} call(s) allowed (${p.added.join(", ")}); ${stat.added} line(s) added, ${stat.removed} removed\n`
+              : `${opts.output}: not written (nothing to add to ${opts.patch})\n`,
+          );
+        else if (!opts.output) {
+          io.stdout(p.diff);
+          if (p.diff && p.applyIn !== process.cwd())
+            io.stderr(
+              `sysfence audit: ${opts.patch} is outside this directory: apply the diff in ${printable(p.applyIn)} (patch -p1 -d ${printable(p.applyIn)}).\n`,
+            );
+        }
         io.stderr(
           `sysfence audit: ${p.added.length ? `the patch allows ${p.added.join(", ")}` : `nothing to add${opts.output ? `; ${opts.output} not written` : ""}`}\n`,
         );

@@ -219,7 +219,7 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
   const { RecordSieve } = await import("../../observe/sieve.js");
   const { bootTime, parseSince, readSource, sourceFromArgument } = await import("../../observe/sources.js");
-  const { finalizePolicy } = await import("../../generate/finalize.js");
+  const { finalizePolicy, windowLines } = await import("../../generate/finalize.js");
   const { parsePolicy } = await import("../../policy/parse.js");
   const { printable } = await import("./audit.js");
   const file = opts.finalize as string;
@@ -239,28 +239,58 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   const src = sourceFromArgument(opts.source ?? "auto");
   const source = src.path ?? src.kind;
   const sieve = new RecordSieve({ filter, since });
+  // the kernel log says it dropped records only when the next message comes through after the rate-limit
+  // interval: close the window with a marker of sysfence's own sent after that interval (observe/marker.ts)
+  let until = Date.now() / 1000;
+  let marker: { text: string; interval: number } | undefined;
+  const { isMarkerLine, markerText, rateLimitInterval, sendAuditUserMessage } = await import(
+    "../../observe/marker.js"
+  );
+  if (!src.path && (src.kind === "dmesg" || src.kind === "journal")) {
+    const interval = rateLimitInterval();
+    io.stderr(
+      `sysfence generate: closing the window: a marker goes to the kernel log after the ${interval} s rate-limit interval\n`,
+    );
+    await new Promise((r) => setTimeout(r, interval * 1000 + 500));
+    marker = { text: markerText(), interval };
+    until = Date.now() / 1000;
+    sendAuditUserMessage(marker.text);
+  }
+  const isMarker = marker
+    ? (line: string) => isMarkerLine(line, (marker as { text: string }).text)
+    : undefined;
+  // kauditd prints the marker on its own time: read again until it shows (or give up: the window stays open)
+  let all: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    all = [];
+    await readSource(src, (line) => all.push(line));
+    if (!isMarker || all.some(isMarker) || attempt >= 10) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const win = windowLines(all, isMarker);
   let suppressed = 0;
   // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window,
   // and the first stamped line is the oldest message the ring buffer still holds
   const boot = src.kind === "dmesg" ? bootTime() : undefined;
   let oldest: number | undefined;
-  await readSource(src, (line) => {
+  for (const line of win.lines) {
     const stamp = boot === undefined ? undefined : /^\[\s*(\d+\.\d+)\]/.exec(line);
     const at = stamp && boot !== undefined ? boot + Number(stamp[1]) : undefined;
     if (at !== undefined) oldest ??= at;
     const r = sieve.feed(line);
     if (!r && (at === undefined || at >= since)) suppressed += suppressedCount(line);
-  });
+  }
   for (const line of sieve.report(source, "name the program with --exe", printable))
     io.stderr(`sysfence generate: ${line}\n`);
   const result = finalizePolicy(text, file, {
     source,
     since,
-    until: Date.now() / 1000,
+    until,
     violations: groupRecords(sieve.records),
     suppressed,
     malformed: sieve.malformed.length,
     oldest,
+    ...(marker ? { marker: { state: win.found ? "found" : "missing", interval: marker.interval } } : {}),
   });
   if (opts.output) writeOutput(opts.output, result.text, io);
   else io.stdout(result.text);
