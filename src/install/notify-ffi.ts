@@ -47,6 +47,8 @@ export interface NotifyCalls {
   idValid(fd: number, id: bigint): boolean;
   /** pidfd_open(pid) then pidfd_getfd(fd): a copy of another process's descriptor in this one. */
   takeFd(pid: number, fd: number): number;
+  /** The type (SO_TYPE: SOCK_STREAM 1, SOCK_DGRAM 2 …) of process pid's socket fd; undefined if unknown. */
+  socketType(pid: number, fd: number): number | undefined;
   close(fd: number): void;
   errno(): number;
 }
@@ -65,6 +67,7 @@ export function loadNotifyCalls(): NotifyCalls {
   const poll = lib.func("int poll(void *fds, unsigned long n, int ms)");
   const syscall3 = lib.func("long syscall(long nr, long a, long b, long c)");
   const close = lib.func("int close(int fd)");
+  const getsockopt = lib.func("int getsockopt(int fd, int level, int name, void *value, void *len)");
   const errnoLoc = lib.func("int *__errno_location()");
   const errno = () => koffi.decode(errnoLoc(), "int") as number;
   const pollBuf = Buffer.alloc(8);
@@ -123,6 +126,20 @@ export function loadNotifyCalls(): NotifyCalls {
           `pidfd_getfd could not take the launcher's listener (errno ${e}${e === 1 ? ": not permitted — a Yama ptrace_scope of 2 or more forbids it" : e === 38 ? ": the kernel needs Linux 5.6" : ""}).`,
         );
       return copy;
+    },
+    socketType(pid, fd) {
+      const pidfd = Number(syscall3(NR_PIDFD_OPEN, pid, 0, 0));
+      if (pidfd < 0) return undefined;
+      const copy = Number(syscall3(NR_PIDFD_GETFD, pidfd, fd, 0));
+      close(pidfd);
+      if (copy < 0) return undefined;
+      const value = Buffer.alloc(4);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(4, 0);
+      // SOL_SOCKET 1, SO_TYPE 3 (asm-generic/socket.h; the same on x86, arm, riscv)
+      const r = getsockopt(copy, 1, 3, value, len) as number;
+      close(copy);
+      return r === 0 ? value.readInt32LE(0) : undefined;
     },
     close: (fd) => {
       close(fd);

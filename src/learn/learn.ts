@@ -100,7 +100,22 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   const layers = { landlock: run.plan?.enforced ?? false, done: "run" };
   const program = [...programOf(policy, layers)];
   // every exec (the launch's is let through), every seccomp (a listener of the program's own is reported)
-  const notify = ["execve", "execveat", "seccomp", ...(files ? fileCalls() : [])]
+  const section = policy.landlock;
+  const tcp =
+    section && (run.plan?.enforced.bindTcp || run.plan?.enforced.connectTcp)
+      ? {
+          bind: run.plan?.enforced.bindTcp ? section.bindTcp?.map((p) => p.port) : undefined,
+          connect: run.plan?.enforced.connectTcp ? section.connectTcp?.map((p) => p.port) : undefined,
+        }
+      : undefined;
+  const notify = [
+    "execve",
+    "execveat",
+    "seccomp",
+    ...(files ? fileCalls() : []),
+    ...(tcp?.bind ? ["bind"] : []),
+    ...(tcp?.connect ? ["connect"] : []),
+  ]
     .map((n) => syscallNumber(arch, n))
     .filter((n): n is number => n !== undefined);
   const body = [...programOf(learningPolicy(policy), layers)];
@@ -131,6 +146,7 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     program,
     learning: body,
     lists: files && policy.landlock ? listsOf(policy.landlock) : undefined,
+    tcp,
     mode: run.mode,
     control,
   };

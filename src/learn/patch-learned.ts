@@ -209,8 +209,25 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
       added.push(`landlock ${w.list}: ${w.path} (learned: ${w.letters})`);
     }
   }
-  if (newRules.length === 0 && paths.length === 0) return { text, added, skipped };
-  const out = edit(text, found.doc?.syntax === "json", newRules, paths, release);
+  // TCP ports: a bind (c) or connect (r) the learning run found outside the policy's port list
+  const ports: { list: "bindTcp" | "connectTcp"; port: number }[] = [];
+  for (const [path, letters] of Object.entries(learned.pathAccess ?? {})) {
+    const m = /^inet6?:.*:(\d+)$/.exec(path);
+    if (!m || !policy.landlock) continue;
+    const port = Number(m[1]);
+    for (const [letter, list] of [
+      ["c", "bindTcp"],
+      ["r", "connectTcp"],
+    ] as const) {
+      const have = policy.landlock[list];
+      if (!letters.includes(letter) || !have || have.some((p) => p.port === port)) continue;
+      if (ports.some((p) => p.list === list && p.port === port)) continue;
+      ports.push({ list, port });
+      added.push(`landlock ${list}: ${port} (learned: ${path})`);
+    }
+  }
+  if (newRules.length === 0 && paths.length === 0 && ports.length === 0) return { text, added, skipped };
+  const out = edit(text, found.doc?.syntax === "json", newRules, [...paths, ...ports], release);
   let again: Policy;
   try {
     again = parsePolicy(out, { file, format: parsed.format }).policy;
@@ -235,7 +252,10 @@ function edit(
   text: string,
   json: boolean,
   rules: Record<string, unknown>[],
-  paths: { list: "read" | "write" | "execute"; path: string }[],
+  entries: (
+    | { list: "read" | "write" | "execute"; path: string }
+    | { list: "bindTcp" | "connectTcp"; port: number }
+  )[],
   release: { index: number; name: string }[],
 ): string {
   // rules to give names up, last first (a rule left without names goes)
@@ -251,9 +271,9 @@ function edit(
       else list.splice(i, 1);
     }
     doc.syscalls = [...list, ...rules];
-    if (paths.length) {
+    if (entries.length) {
       const ll = (doc.landlock as Record<string, unknown[]> | undefined) ?? {};
-      for (const p of paths) ll[p.list] = [...(ll[p.list] ?? []), { path: p.path, comment: "learned" }];
+      for (const p of entries) ll[p.list] = [...(ll[p.list] ?? []), { ...entryOf(p), comment: "learned" }];
       doc.landlock = ll;
     }
     return `${JSON.stringify(doc, null, 2)}\n`;
@@ -284,17 +304,21 @@ function edit(
     }
     doc.addIn(["syscalls"], node);
   }
-  for (const p of paths) {
+  for (const p of entries) {
     const at = ["landlock", p.list];
     if (!isMap(doc.getIn(["landlock"], true)))
       throw new SysfenceError("E_POLICY_INVALID", "landlock is not a mapping.");
-    const entry = doc.createNode({ path: p.path, comment: "learned in a learning run" });
+    const entry = doc.createNode({ ...entryOf(p), comment: "learned in a learning run" });
     const existing = doc.getIn(at, true);
     if (isSeq(existing)) existing.items.push(entry);
     else if (existing === undefined || existing === null || (isScalar(existing) && existing.value === null))
       // a list generate left out (nothing of that kind was recorded): it starts here
-      doc.setIn(at, doc.createNode([{ path: p.path, comment: "learned in a learning run" }]));
+      doc.setIn(at, doc.createNode([{ ...entryOf(p), comment: "learned in a learning run" }]));
     else throw new SysfenceError("E_POLICY_INVALID", `landlock.${p.list} is not a list.`);
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
+
+/** A Landlock list entry: a path or a port. */
+const entryOf = (p: { path: string } | { port: number }) =>
+  "path" in p ? { path: p.path } : { port: p.port };

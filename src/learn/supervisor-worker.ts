@@ -32,6 +32,8 @@ export interface SupervisorInput {
   learning: Insn[];
   /** The policy's Landlock lists when the layer would be enforced here; absent: no file judging. */
   lists?: LandlockLists;
+  /** The policy's TCP port lists the layer would enforce here (an absent list: that access unrestricted). */
+  tcp?: { bind?: number[]; connect?: number[] };
   mode: LearnMode;
   /** [0]: 1 once the launcher may exec (SIGCONT sent); [1]: 1 to stop now. */
   control: SharedArrayBuffer;
@@ -67,6 +69,7 @@ export interface LearnCounts {
 }
 
 const AT_FDCWD = -100;
+const SOCK_STREAM = 1;
 const O_CREAT = 0o100;
 const SIGKILL = 9;
 const ENOENT = 2;
@@ -224,6 +227,18 @@ function main(input: SupervisorInput): LearnCounts {
     return real === own || real.startsWith(`${own}/`) ? `/proc/self${real.slice(own.length)}` : real;
   };
 
+  /**
+   * Whether the Landlock layer would refuse a TCP bind or connect: the port is not in the policy's list for
+   * it (a list the policy does not have leaves that access unrestricted; UDP and unix sockets are not TCP).
+   */
+  const tcpRefused = (n: Notification, name: string | undefined, uses: { path: string }[]): boolean => {
+    const list = name === "bind" ? input.tcp?.bind : name === "connect" ? input.tcp?.connect : undefined;
+    if (!list) return false;
+    const port = /^inet6?:.*:(\d+)$/.exec(uses[0]?.path ?? "")?.[1];
+    if (port === undefined || list.includes(Number(port))) return false;
+    return calls.socketType(tgidOf(n.pid), Number(BigInt.asIntN(32, n.args[0]))) === SOCK_STREAM;
+  };
+
   /** The paths (or socket addresses) a call names, each with its access bits. */
   const pathUses = (n: Notification, name: string): { path: string; access: number }[] => {
     const uses = PATH_USES[name];
@@ -317,13 +332,14 @@ function main(input: SupervisorInput): LearnCounts {
       continue;
     }
     const denied =
-      action.kind === "allow" &&
-      input.lists !== undefined &&
-      uses.some(
-        (u) =>
-          reachesLandlock(u.path, u.access, existsSync) &&
-          landlockRefuses(input.lists as LandlockLists, u.path, u.access),
-      );
+      (action.kind === "allow" && tcpRefused(n, name, uses)) ||
+      (action.kind === "allow" &&
+        input.lists !== undefined &&
+        uses.some(
+          (u) =>
+            reachesLandlock(u.path, u.access, existsSync) &&
+            landlockRefuses(input.lists as LandlockLists, u.path, u.access),
+        ));
     const verdict = judge(name, action, denied, input.mode);
     const tgid = tgidOf(n.pid);
     if (name === "execve" || name === "execveat") {

@@ -69,6 +69,13 @@ int main(int argc, char **argv) {
     close(t);
   }
   if (!strcmp(mode, "newdir") && argc > 3) write_file(argv[3], "new.txt");
+  if (!strcmp(mode, "listen") && argc > 3) {
+    int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[3])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    check(t >= 0 && bind(t, (struct sockaddr *)&a, sizeof a) == 0, "bind");
+    check(listen(t, 1) == 0, "listen");
+    close(t);
+  }
   if (!strcmp(mode, "uname")) {
     struct utsname u;
     check(syscall(SYS_uname, &u) == 0, "uname");

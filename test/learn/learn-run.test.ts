@@ -21,6 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), "sysfence-learn-"));
 const learnee = join(dir, "learnee");
 const A = join(dir, "A");
 const policy = join(dir, "pin.yaml");
+/** Two TCP ports for the bind case (the run's pid keeps parallel runs apart). */
+const PORTS = [20000 + (process.pid % 20000), 20001 + (process.pid % 20000)];
 
 const cli = (args: string[], asNobody = false) => {
   const r = spawnCli(args, { asNobody, cwd: dir });
@@ -142,6 +144,26 @@ describe("run --learn against the kernel", {
       mode: "uname",
       added: /uname: allowed/,
       stillRefused: () => assert.notEqual(decides(join(dir, "p-uname.yaml"), "sysinfo", []), "allow"),
+    },
+    {
+      mode: "listen",
+      args: [String(PORTS[0])],
+      added: new RegExp(`landlock bindTcp: ${PORTS[0]}`),
+      stillRefused: () => {
+        // another port, never bound: the kernel's Landlock refuses it
+        const c = cli([
+          "run",
+          "--policy",
+          join(dir, "p-listen.yaml"),
+          "--",
+          learnee,
+          "listen",
+          A,
+          String(PORTS[1]),
+        ]);
+        assert.notEqual(c.status, 0, "binding a port never learned is refused");
+        assert.match(c.stderr, /bind failed/);
+      },
     },
     {
       mode: "newdir",
