@@ -37,6 +37,8 @@ import type { LearnCounts, SupervisorInput } from "./supervisor-worker.js";
 const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
 const WORKER = new URL("./supervisor-worker.js", import.meta.url);
 const EFAULT = 14;
+/** The calls that send a signal to a process or thread named by pid (judged against a signal scope). */
+const SIGNAL_CALLS = ["kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"];
 
 /** What a learning run needs. */
 export interface LearnRun {
@@ -108,6 +110,7 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
           connect: run.plan?.enforced.connectTcp ? section.connectTcp?.map((p) => p.port) : undefined,
         }
       : undefined;
+  const signalScope = run.plan?.enforced.signal === true;
   const notify = [
     "execve",
     "execveat",
@@ -115,6 +118,7 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     ...(files ? fileCalls() : []),
     ...(tcp?.bind ? ["bind"] : []),
     ...(tcp?.connect ? ["connect"] : []),
+    ...(signalScope ? SIGNAL_CALLS : []),
   ]
     .map((n) => syscallNumber(arch, n))
     .filter((n): n is number => n !== undefined);
@@ -147,6 +151,7 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     learning: body,
     lists: files && policy.landlock ? listsOf(policy.landlock) : undefined,
     tcp,
+    signalScope,
     mode: run.mode,
     control,
   };

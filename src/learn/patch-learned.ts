@@ -209,6 +209,16 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
       added.push(`landlock ${w.list}: ${w.path} (learned: ${w.letters})`);
     }
   }
+  // signals to processes outside the sandbox: Landlock's scope names no target, so allowing them means
+  // dropping the scope for every target
+  const targets = Object.keys(learned.pathAccess ?? {})
+    .concat(Object.keys(learned.paths ?? {}))
+    .filter((p) => p.startsWith("signal:"));
+  for (const t of [...new Set(targets)])
+    skipped.push({
+      what: `a signal to ${t.slice(7)}`,
+      why: "a process outside the sandbox: Landlock's signal scope cannot name one target; removing signal from landlock.scope allows signals to every process — a decision for a person",
+    });
   // TCP ports: a bind (c) or connect (r) the learning run found outside the policy's port list
   const ports: { list: "bindTcp" | "connectTcp"; port: number }[] = [];
   for (const [path, letters] of Object.entries(learned.pathAccess ?? {})) {

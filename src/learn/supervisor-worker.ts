@@ -34,6 +34,8 @@ export interface SupervisorInput {
   lists?: LandlockLists;
   /** The policy's TCP port lists the layer would enforce here (an absent list: that access unrestricted). */
   tcp?: { bind?: number[]; connect?: number[] };
+  /** The policy scopes signals to its sandbox and the kernel would enforce it: signal calls are judged. */
+  signalScope?: boolean;
   mode: LearnMode;
   /** [0]: 1 once the launcher may exec (SIGCONT sent); [1]: 1 to stop now. */
   control: SharedArrayBuffer;
@@ -239,6 +241,38 @@ function main(input: SupervisorInput): LearnCounts {
     return calls.socketType(tgidOf(n.pid), Number(BigInt.asIntN(32, n.args[0]))) === SOCK_STREAM;
   };
 
+  /**
+   * With the policy's signal scope: the target of a signal call when it is outside the sandbox (a process
+   * neither under this filter nor started from the launched program), as its exe; undefined otherwise.
+   * Landlock refuses signals to processes outside the sender's domain.
+   */
+  const seenTgids = new Set<number>();
+  const signalOutside = (n: Notification, name: string | undefined): string | undefined => {
+    if (!input.signalScope || !name) return undefined;
+    const target =
+      name === "kill" || name === "rt_sigqueueinfo" || name === "tgkill" || name === "rt_tgsigqueueinfo"
+        ? Number(BigInt.asIntN(32, n.args[0]))
+        : name === "tkill"
+          ? tgidOf(Number(BigInt.asIntN(32, n.args[0])))
+          : 0;
+    // (0, -1 and process groups are not judged: a learning run cannot tell which processes they reach)
+    if (target <= 0 || seenTgids.has(target)) return undefined;
+    for (let p = target, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === input.launcherPid || seenTgids.has(p)) return undefined;
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      } catch {
+        return undefined; // gone: nothing to judge
+      }
+    }
+    try {
+      return readlinkSync(`/proc/${target}/exe`);
+    } catch {
+      return `pid ${target}`;
+    }
+  };
+
   /** The paths (or socket addresses) a call names, each with its access bits. */
   const pathUses = (n: Notification, name: string): { path: string; access: number }[] => {
     const uses = PATH_USES[name];
@@ -331,7 +365,10 @@ function main(input: SupervisorInput): LearnCounts {
       out.gone++;
       continue;
     }
+    const outside = action.kind === "allow" ? signalOutside(n, name) : undefined;
+    if (outside !== undefined) uses.push({ path: `signal:${outside}`, access: 0 });
     const denied =
+      outside !== undefined ||
       (action.kind === "allow" && tcpRefused(n, name, uses)) ||
       (action.kind === "allow" &&
         input.lists !== undefined &&
@@ -342,6 +379,7 @@ function main(input: SupervisorInput): LearnCounts {
         ));
     const verdict = judge(name, action, denied, input.mode);
     const tgid = tgidOf(n.pid);
+    seenTgids.add(tgid);
     if (name === "execve" || name === "execveat") {
       // the process becomes a new image (if the exec succeeds): read its exe again at its next call
       const img = images.get(tgid);

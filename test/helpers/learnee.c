@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,7 @@ int main(int argc, char **argv) {
     check(listen(t, 1) == 0, "listen");
     close(t);
   }
+  if (!strcmp(mode, "signal")) check(kill(getppid(), 0) == 0, "kill(parent, 0)");
   if (!strcmp(mode, "uname")) {
     struct utsname u;
     check(syscall(SYS_uname, &u) == 0, "uname");

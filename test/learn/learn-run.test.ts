@@ -203,6 +203,29 @@ describe("run --learn against the kernel", {
       c.stillRefused();
     });
 
+  it("a signal to a process outside the sandbox (Landlock's signal scope) is learned and left for a person", () => {
+    // generate's default (static analysis) allows kill where Landlock scopes signals
+    const scoped = join(dir, "scoped.yaml");
+    const g = cli(["generate", join(dir, "rec.json"), "--args", "pin", "-o", scoped]);
+    assert.equal(g.status, 0, g.stderr);
+    const today = cli(["run", "--policy", scoped, "--", learnee, "signal", A]);
+    assert.match(
+      today.stderr,
+      /kill\(parent, 0\) failed: Operation not permitted/,
+      "the kernel's Landlock refuses it",
+    );
+    const out = join(dir, "signal.json");
+    const l = cli(["run", "--policy", scoped, "--learn", out, "--", learnee, "signal", A]);
+    assert.equal(l.status, 0, l.stderr);
+    assert.ok(
+      Object.keys(profileOf(out).paths).some((p) => p.startsWith("signal:")),
+      "the target is recorded",
+    );
+    const a = cli(["audit", "--patch", scoped, out, "-o", join(dir, "never.yaml")]);
+    assert.match(a.stderr, /left for a person: a signal to /);
+    assert.ok(!existsSync(join(dir, "never.yaml")));
+  });
+
   it("SIGTERM to sysfence goes to the program; the profile is written whole", async () => {
     const out = join(dir, "term.json");
     const child = spawn(

@@ -37,7 +37,9 @@ export async function patchFromLearned(
   if (opts.json) io.stdout(`${toJson({ added: p.added, skipped: p.skipped })}\n`);
   if (p.added.length === 0) {
     say(
-      `nothing to add: ${policyFile} already allows what ${file} learned${opts.output ? `; ${opts.output} not written` : ""}.`,
+      p.skipped.length
+        ? `nothing added: what ${file} learned is left for a person (above)${opts.output ? `; ${opts.output} not written` : ""}.`
+        : `nothing to add: ${policyFile} already allows what ${file} learned${opts.output ? `; ${opts.output} not written` : ""}.`,
     );
     return;
   }

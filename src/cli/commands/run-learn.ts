@@ -42,7 +42,7 @@ export async function learnCommand(
   const filtered = c.learned - c.landlock;
   const distinct = new Set(c.calls.map((x) => x[2])).size;
   say(
-    `recorded ${filtered} call(s) the seccomp filter would refuse${c.landlock ? ` and ${c.landlock} use(s) of files or TCP ports the Landlock layer would refuse` : ""} (${distinct} syscall(s) in all)${c.answered ? `; ${c.answered} got the policy's answer` : ""}${c.killed ? `; ${c.killed} process(es) killed as the policy says` : ""}${c.gone ? `; ${c.gone} notified call(s) ended before an answer (their tasks were gone), not counted` : ""}. Written: ${out}${r.profile.complete ? "" : " (marked incomplete: the run was interrupted)"}.`,
+    `recorded ${filtered} call(s) the seccomp filter would refuse${c.landlock ? ` and ${c.landlock} use(s) of files, TCP ports or signals the Landlock layer would refuse` : ""} (${distinct} syscall(s) in all)${c.answered ? `; ${c.answered} got the policy's answer` : ""}${c.killed ? `; ${c.killed} process(es) killed as the policy says` : ""}${c.gone ? `; ${c.gone} notified call(s) ended before an answer (their tasks were gone), not counted` : ""}. Written: ${out}${r.profile.complete ? "" : " (marked incomplete: the run was interrupted)"}.`,
   );
   if (c.ownListener)
     say(
