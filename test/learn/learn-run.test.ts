@@ -102,8 +102,11 @@ describe("run --learn against the kernel", {
     assert.match(a.stderr, /uname: allowed/);
     assert.equal(a.status, 0, a.stderr);
     chmodSync(patched, 0o644);
+    const beforeAgain = recordsOfLearnee();
     const again = cli(["run", "--policy", patched, "--", learnee, "calls", A, "20000"], true);
     assert.equal(again.status, 0, again.stderr);
+    // its flags: [log] log nothing either: the clone3 answers come from the quiet filter
+    assert.equal(recordsOfLearnee(), beforeAgain, "the patched policy's run writes no kernel-log record");
     // nothing left to learn: no notification
     const out2 = join(outDir, "calls-again.json");
     const before2 = recordsOfLearnee();
