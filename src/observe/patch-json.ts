@@ -1,30 +1,9 @@
 // The JSON side of `audit --patch`: edits made in the text itself, so 64-bit values, key order and the
 // layout of everything not changed stay byte for byte (OCI, moby, and sysfence policies written as JSON).
 import { SysfenceError } from "../errors.js";
+import { indentOf, jsonValueEnd } from "../util/json-text.js";
 import { parseStrictJson } from "../policy/formats/json.js";
 import type { Policy } from "../policy/model.js";
-
-/** The offset just past the JSON value starting at `start` (strings and nesting respected). */
-function jsonValueEnd(text: string, start: number): number {
-  let depth = 0;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-      if (depth === 0) return i + 1;
-    } else if (c === "[" || c === "{") depth++;
-    else if (c === "]" || c === "}") {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return text.length;
-}
-
-const indentOf = (text: string, offset: number) => {
-  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? "";
-};
 
 /**
  * Inserts `rule` as the last element of the array at `at` (created in its object when missing), touching

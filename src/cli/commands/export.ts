@@ -16,6 +16,10 @@ export function registerExport(program: Command, io: CliIO): void {
     .requiredOption("--format <format>", EXPORT_FORMATS.join(" | "))
     .option("-o, --output <file>", "write here (atomically) instead of stdout")
     .option(
+      "--into <config>",
+      "oci: write the profile as linux.seccomp of this bundle's config.json, in place (every other byte kept)",
+    )
+    .option(
       "--launcher <launcher>",
       `what starts the program once the filter is loaded; its calls are added as "launcher:" rules (${EXPORT_FORMATS.map((f) => `${f}: ${FORMAT_LAUNCHERS[f].join("|")}`).join("; ")}; the first is the default)`,
     )
@@ -38,6 +42,7 @@ export function registerExport(program: Command, io: CliIO): void {
         opts: PolicyOptions & {
           format: string;
           output?: string;
+          into?: string;
           launcher?: string;
           nnp?: string;
           log?: boolean;
@@ -59,6 +64,23 @@ export function registerExport(program: Command, io: CliIO): void {
           throw new UsageError(`--nnp takes true or false, not '${opts.nnp}'.`);
         if (opts.apiVersion !== "v1" && opts.apiVersion !== "v1beta1")
           throw new UsageError(`--api-version takes v1 or v1beta1, not '${opts.apiVersion}'.`);
+        if (opts.into !== undefined && format !== "oci")
+          throw new UsageError(
+            `--into writes an OCI bundle's config.json; it goes with --format oci, not ${format}.`,
+          );
+        if (opts.into !== undefined && opts.output !== undefined)
+          throw new UsageError("give --into CONFIG or -o FILE, not both.");
+        let config: string | undefined;
+        if (opts.into !== undefined) {
+          const { readFile } = await import("node:fs/promises");
+          config = await readFile(opts.into, "utf8").catch((e) => {
+            throw new SysfenceError(
+              "E_IO",
+              `cannot read ${opts.into}: ${(e as NodeJS.ErrnoException).code}; --into needs an existing bundle config (runc spec writes one).`,
+              { cause: e },
+            );
+          });
+        }
         if (format === "bpf" && !opts.output && !opts.json)
           throw new UsageError("--format bpf is binary; give -o FILE (or --json for base64).");
         const { policy } = await loadPolicy(file, opts, io);
@@ -87,6 +109,12 @@ export function registerExport(program: Command, io: CliIO): void {
           );
         }
         if (opts.output) writeOutput(opts.output, output, io);
+        if (opts.into !== undefined && config !== undefined) {
+          const { seccompInto } = await import("../../export/oci-into.js");
+          writeOutput(opts.into, seccompInto(config, opts.into, String(output)), io);
+          if (!opts.json) io.stderr(`sysfence export: linux.seccomp of ${opts.into} written.\n`);
+          if (!opts.json) return;
+        }
         if (opts.json) {
           const { toJson } = await import("../io.js");
           io.stdout(
@@ -99,6 +127,7 @@ export function registerExport(program: Command, io: CliIO): void {
               warnings: warnings.map(formatDiagnostic),
               launcherWarnings: launcherWarnings.map(formatDiagnostic),
               ...(opts.output ? { writtenTo: opts.output } : {}),
+              ...(opts.into ? { writtenTo: opts.into } : {}),
             })}\n`,
           );
         } else if (!opts.output) io.stdout(typeof output === "string" ? output : output.toString("hex"));

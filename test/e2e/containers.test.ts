@@ -1,0 +1,150 @@
+// Generated policies in the container engines people run: written into a runc bundle's config.json
+// (export --into, every other byte kept) and given to podman (--security-opt seccomp=FILE, run by runc).
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { seccompInto } from "../../src/export/oci-into.js";
+import { spawnCli } from "../helpers/cli.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const root = process.getuid?.() === 0;
+const dir = mkdtempSync(join(tmpdir(), "sysfence-containers-"));
+const rootfs = join(dir, "rootfs");
+const policy = join(dir, "ls.yaml");
+
+describe("export --into a bundle's config.json", () => {
+  const CONFIG =
+    '{\n\t"ociVersion": "1.0.2",\n\t"process": {"args": ["sh"]},\n\t"linux": {\n\t\t"namespaces": [ {"type": "pid"} ]\n\t}\n}\n';
+  const PROFILE =
+    '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}';
+
+  it("adds linux.seccomp leaving every other byte as it was", () => {
+    const out = seccompInto(CONFIG, "config.json", PROFILE);
+    const cut = CONFIG.lastIndexOf("]") + 1;
+    assert.ok(out.startsWith(CONFIG.slice(0, cut)), "the bytes before it");
+    assert.ok(out.endsWith(CONFIG.slice(cut)), "the bytes after it");
+    const parsed = JSON.parse(out);
+    assert.deepEqual(parsed.linux.seccomp, JSON.parse(PROFILE));
+    assert.match(out, /\n\t\t"seccomp": \{\n\t\t\t"defaultAction"/, "indented as the file is (tabs)");
+  });
+
+  it("replaces an existing linux.seccomp (also null) and only it; running it twice changes nothing", () => {
+    const withNull = CONFIG.replace('"namespaces"', '"seccomp": null,\n\t\t"namespaces"');
+    const once = seccompInto(withNull, "c.json", PROFILE);
+    assert.deepEqual(JSON.parse(once).linux.seccomp, JSON.parse(PROFILE));
+    assert.equal(seccompInto(once, "c.json", PROFILE), once);
+    const other = '{"defaultAction": "SCMP_ACT_ALLOW"}';
+    const replaced = seccompInto(once, "c.json", other);
+    const [a, b] = [once.indexOf('"seccomp"'), replaced.indexOf('"seccomp"')];
+    assert.equal(replaced.slice(0, b), once.slice(0, a));
+    assert.ok(replaced.endsWith(once.slice(once.indexOf('"namespaces"') - 4)));
+  });
+
+  it("adds a linux object when the config has none; refuses what is not an OCI config", () => {
+    const out = seccompInto('{"ociVersion": "1.0.2", "process": {}}', "c.json", PROFILE);
+    assert.deepEqual(JSON.parse(out).linux.seccomp, JSON.parse(PROFILE));
+    assert.throws(() => seccompInto('{"names": []}', "p.json", PROFILE), /not an OCI runtime config/);
+    assert.throws(() => seccompInto("{oops", "p.json", PROFILE), /p\.json is not valid JSON/);
+  });
+});
+
+describe("generated policies in runc and podman", { skip: !root && "needs root (containers)" }, () => {
+  before(() => {
+    mkdirSync(join(rootfs, "bin"), { recursive: true });
+    copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
+    chmodSync(join(rootfs, "bin", "busybox"), 0o755);
+    const r = spawnCli([
+      "record",
+      "-q",
+      "--engine",
+      "strace",
+      "-o",
+      join(dir, "ls.json"),
+      "--",
+      "/bin/busybox",
+      "ls",
+      "/",
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const g = spawnCli(["generate", join(dir, "ls.json"), "-o", policy]);
+    assert.equal(g.status, 0, g.stderr);
+  });
+
+  it("runc runs a bundle whose config export --into wrote; a call the recording never made is refused", {
+    skip: requireOrSkip(has("runc"), "runc"),
+  }, () => {
+    const bundle = join(dir, "bundle");
+    mkdirSync(bundle);
+    execFileSync("runc", ["spec"], { cwd: bundle });
+    const c = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
+    c.root = { path: rootfs, readonly: false };
+    c.process.terminal = false;
+    c.process.args = ["/bin/busybox", "sh", "-c", "/bin/busybox ls / && /bin/busybox mkdir /made"];
+    writeFileSync(join(bundle, "config.json"), JSON.stringify(c, null, "\t"));
+    const before = readFileSync(join(bundle, "config.json"), "utf8");
+    const e = spawnCli([
+      "export",
+      policy,
+      "--format",
+      "oci",
+      "--launcher",
+      "runc",
+      "--into",
+      join(bundle, "config.json"),
+    ]);
+    assert.equal(e.status, 0, e.stderr);
+    const after = readFileSync(join(bundle, "config.json"), "utf8");
+    const parsed = JSON.parse(after);
+    delete parsed.linux.seccomp;
+    assert.equal(JSON.stringify(parsed, null, "\t"), before.trimEnd(), "nothing but linux.seccomp changed");
+    const id = `sysfence-into-${process.pid}`;
+    const run = spawnSync("runc", ["run", id], { cwd: bundle, encoding: "utf8", timeout: 30000 });
+    spawnSync("runc", ["delete", "-f", id]);
+    assert.match(run.stdout, /bin/, `ls ran: ${run.stderr}`);
+    assert.match(run.stderr, /mkdir: can't create directory '\/made': Operation not permitted/);
+    assert.notEqual(run.status, 0);
+  });
+
+  it("podman (runc) runs the exported profile: the recorded use works, an unrecorded one gets EPERM", {
+    skip: requireOrSkip(has("podman"), "podman"),
+  }, () => {
+    const profile = join(dir, "ls-oci.json");
+    const e = spawnCli(["export", policy, "--format", "oci", "--launcher", "runc", "-o", profile]);
+    assert.equal(e.status, 0, e.stderr);
+    // root here lacks CAP_SYS_RESOURCE: podman's default rlimits (1048576) must fit the hard limits
+    const podman = (seccomp: string, ...cmd: string[]) =>
+      spawnSync(
+        "podman",
+        [
+          "run",
+          "--rm",
+          "--runtime",
+          "runc",
+          "--network",
+          "none",
+          "--ulimit",
+          "nofile=1024:1024",
+          "--ulimit",
+          "nproc=1024:1024",
+          "--security-opt",
+          `seccomp=${seccomp}`,
+          "--rootfs",
+          rootfs,
+          ...cmd,
+        ],
+        { encoding: "utf8", timeout: 60000 },
+      );
+    const ls = podman(profile, "/bin/busybox", "ls", "/");
+    assert.equal(ls.status, 0, ls.stderr);
+    assert.match(ls.stdout, /bin/);
+    const control = podman("unconfined", "/bin/busybox", "mkdir", `/control-${process.pid}`);
+    assert.equal(control.status, 0, `without the profile mkdir works: ${control.stderr}`);
+    const denied = podman(profile, "/bin/busybox", "mkdir", `/denied-${process.pid}`);
+    assert.notEqual(denied.status, 0);
+    assert.match(denied.stderr, /Operation not permitted/);
+  });
+});
