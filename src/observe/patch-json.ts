@@ -1,9 +1,9 @@
 // The JSON side of `audit --patch`: edits made in the text itself, so 64-bit values, key order and the
 // layout of everything not changed stay byte for byte (OCI, moby, and sysfence policies written as JSON).
 import { SysfenceError } from "../errors.js";
-import { indentOf, jsonValueEnd } from "../util/json-text.js";
 import { parseStrictJson } from "../policy/formats/json.js";
 import type { Policy } from "../policy/model.js";
+import { indentOf, jsonValueEnd } from "../util/json-text.js";
 
 /**
  * Inserts `rule` as the last element of the array at `at` (created in its object when missing), touching
