@@ -147,4 +147,69 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     assert.notEqual(denied.status, 0);
     assert.match(denied.stderr, /Operation not permitted/);
   });
+
+  it("record --container finds a running podman container's init and records its processes", {
+    skip: requireOrSkip(has("podman"), "podman"),
+  }, () => {
+    const name = `sysfence-rec-${process.pid}`;
+    const loop =
+      "while true; do /bin/busybox ls / >/dev/null; /bin/busybox mkdir -p /tmp/d; /bin/busybox sleep 0.2; done";
+    const started = spawnSync(
+      "podman",
+      [
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--runtime",
+        "runc",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        "--rootfs",
+        rootfs,
+        "/bin/busybox",
+        "sh",
+        "-c",
+        loop,
+      ],
+      { encoding: "utf8", timeout: 60000 },
+    );
+    assert.equal(started.status, 0, started.stderr);
+    try {
+      const out = join(dir, "container.json");
+      const r = spawnCli([
+        "record",
+        "--container",
+        name,
+        "--runtime",
+        "podman",
+        "--duration",
+        "3",
+        "-o",
+        out,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`container ${name} \\(podman\\): its init is pid \\d+`));
+      const p = JSON.parse(readFileSync(out, "utf8"));
+      for (const call of ["getdents64", "mkdir", "wait4"]) assert.ok(p.syscalls[call], `${call} recorded`);
+      assert.ok(p.processes.some((x: { exe: string }) => x.exe.endsWith("busybox")));
+    } finally {
+      spawnSync("podman", ["rm", "-f", "-t", "0", name]);
+    }
+    const none = spawnCli([
+      "record",
+      "--container",
+      `no-such-${process.pid}`,
+      "--runtime",
+      "podman",
+      "-o",
+      join(dir, "n.json"),
+    ]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /no running container/);
+  });
 });

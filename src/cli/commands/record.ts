@@ -20,6 +20,8 @@ interface RecordOpts {
   engine?: string;
   grace: string;
   pid?: string;
+  container?: string;
+  runtime?: string;
   duration?: string;
 }
 
@@ -49,6 +51,14 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       "attach to this running process and its descendants instead of starting a command; never stops or restarts it (no start-up phase: merge with a recording of a launch)",
     )
     .option(
+      "--container <name>",
+      "attach to a running container's processes (its init pid from podman inspect, docker inspect or runc state), as --pid does",
+    )
+    .option(
+      "--runtime <runtime>",
+      "with --container: podman, docker or runc (default: the first that knows it)",
+    )
+    .option(
       "--duration <seconds>",
       "with --pid: stop recording after this long (default: Ctrl-C, SIGTERM or the process's exit)",
     )
@@ -74,6 +84,16 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       let result: { profile: Profile; builder: ProfileBuilder; straceSummary?: ReadonlyMap<string, number> };
       let output = opts.output;
       let status = 0;
+      if (opts.container !== undefined) {
+        if (opts.pid !== undefined) throw new UsageError("give --container NAME or --pid PID, not both.");
+        const { containerPid } = await import("../../record/container.js");
+        const found = containerPid(opts.container, opts.runtime);
+        if (!opts.quiet)
+          io.stderr(
+            `sysfence record: container ${opts.container} (${found.runtime}): its init is pid ${found.pid}\n`,
+          );
+        opts.pid = String(found.pid);
+      } else if (opts.runtime !== undefined) throw new UsageError("--runtime goes with --container NAME.");
       if (opts.pid !== undefined) {
         if (command.length || opts.fromStrace)
           throw new UsageError("--pid records a running process: give no command and no --from-strace.");
