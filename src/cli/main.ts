@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   report: async () => ({ register: (await import("./commands/report.js")).registerReport }),
   export: async () => ({ register: (await import("./commands/export.js")).registerExport }),
   import: async () => ({ register: (await import("./commands/export.js")).registerExport }),
+  hook: async () => ({ register: (await import("./commands/hook.js")).registerHook }),
   analyze: async () => ({ register: (await import("./commands/analyze.js")).registerAnalyze }),
   completion: async () => ({ register: (await import("./commands/completion.js")).registerCompletion }),
   man: async () => ({ register: (await import("./commands/completion.js")).registerCompletion }),

@@ -26,6 +26,11 @@ export interface AttachOptions {
   focus?: Focus;
   /** Called about every 200 ms. */
   onProgress?: (p: { calls: number; distinct: number; processes: number }) => void;
+  /**
+   * Called once the engine sees every call of the tree (bpf: probes attached; ftrace: events on). strace
+   * attaches asynchronously: a caller that needs this point (the OCI hook) must not choose strace.
+   */
+  onAttached?: () => void;
 }
 
 /** A running process as /proc shows it. */
@@ -122,12 +127,14 @@ export async function recordAttached(
           parent: p.pid === pid ? undefined : p.parent,
         })),
         until,
+        options.onAttached,
       );
     } else if (engine === "ftrace") {
       const { lost } = await attachFtrace(
         builder,
         tree.flatMap((p) => p.tids),
         until,
+        options.onAttached,
       );
       engineField = ftraceEngine(lost);
     } else {

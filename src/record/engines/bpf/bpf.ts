@@ -222,6 +222,7 @@ export async function attachBpf(
   builder: ProfileBuilder,
   running: readonly { pid: number; exe: string; tids: readonly number[]; parent?: number }[],
   until: Promise<unknown>,
+  attached?: () => void,
 ): Promise<Profile["engine"]> {
   const version = bpftraceVersion();
   if (version === null)
@@ -232,6 +233,7 @@ export async function attachBpf(
   const tracer = new BpftraceTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", version, running);
   try {
     await tracer.attach(running[0]?.pid ?? 0);
+    attached?.();
     await until;
     return await tracer.detach();
   } finally {

@@ -357,10 +357,12 @@ export async function attachFtrace(
   builder: ProfileBuilder,
   tids: readonly number[],
   until: Promise<unknown>,
+  attached?: () => void,
 ): Promise<{ lost: number }> {
   const tracing = new FtraceSession(builder);
   try {
     tracing.start(tids);
+    attached?.();
     await until;
     return { lost: await tracing.stop() };
   } finally {
