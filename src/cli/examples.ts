@@ -3,11 +3,13 @@ export const EXAMPLES: Record<string, string[]> = {
   demo: ["sysfence demo", "sysfence demo --clients 16 --rounds 100"],
   run: [
     "sysfence run @default @basic-io @file-system getdents64 -- ls /",
-    "sysfence run --policy memcached.yaml -- memcached -u nobody",
+    "sysfence run --policy memcached.yaml memcached -u nobody   # options end at the command: '--' optional",
     "sysfence run --log --policy new.yaml -- ./server   # log mode: nothing blocked, the kernel logs",
   ],
   record: [
     "sysfence record --after listen -o nginx.json -- nginx -g 'daemon off;'",
+    "sysfence record -o ls.json ls -l /   # options end at the command: '--' optional",
+    "sysfence record -p 1234 --duration 60 -o service.json",
     "sysfence record --from-strace app.strace -o app.json",
   ],
   generate: [

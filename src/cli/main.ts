@@ -34,39 +34,39 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
 const NEEDS_ALL = new Set(["completion", "man"]);
 
 /** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */
-export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<number> {
-  // Everything after "--" is the command `run` executes, never options for sysfence.
-  const dd = argvIn.indexOf("--");
-  let argv = dd >= 0 ? argvIn.slice(0, dd) : argvIn;
-  const command = dd >= 0 ? argvIn.slice(dd + 1) : [];
-  // --quiet (-q) on any command: no warnings or notes on stderr; errors still. `record` and `demo` also
-  // read it themselves (no progress).
-  const quiet = argv.includes("--quiet") || argv.includes("-q");
-  if (quiet && !["record", "demo"].includes(argv[0] ?? ""))
-    argv = argv.filter((a) => a !== "--quiet" && a !== "-q");
-  const io = quiet ? withoutWarnings(ioIn) : ioIn;
-  try {
-    // `run` parses its own words: commander costs ~20 ms of every target's start-up.
-    if (argv[0] === "run" && !argv.includes("-h") && !argv.includes("--help")) {
-      // The bundled fast path (one file; see run-entry.ts), or the modules when no bundle was built.
-      // (a learning run starts a worker thread and a launcher from their own files: never from the bundle)
-      const learning = argv.some((a) => a === "--learn" || a.startsWith("--learn="));
-      const bundle = learning
-        ? undefined
-        : await import(new URL("../../run.bundle.mjs", import.meta.url).href).catch(() => undefined);
-      const { runFast } = (bundle ?? (await import("./run-entry.js"))) as typeof import("./run-entry.js");
-      // (a learning run ends with the program's exit status; every other run has exec'd by now)
-      return (await runFast(argv.slice(1), command, io)) ?? 0;
-    }
-  } catch (e) {
-    return reportError(e, io);
+export async function main(argvGiven: string[], ioIn: CliIO = processIO): Promise<number> {
+  let argvIn = argvGiven;
+  // -q/--quiet before the command's name is sysfence's own
+  let lead = 0;
+  while (argvIn[lead] === "-q" || argvIn[lead] === "--quiet") lead++;
+  if (argvIn[lead] === "run") {
+    const ran = await runPath(argvIn.slice(lead + 1), lead > 0, ioIn);
+    if (ran !== "help") return ran;
+    argvIn = ["run", "--help"];
   }
+  // `record` parses its own words up to the first operand: the recorded command's `--` and options are its own
+  const own = argvIn[lead] === "record";
+  // Everything after "--" is the command `run` executes, never options for sysfence.
+  const dd = own ? -1 : argvIn.indexOf("--");
+  let argv = own
+    ? ["record", ...(lead > 0 ? ["-q"] : []), ...argvIn.slice(lead + 1)]
+    : dd >= 0
+      ? argvIn.slice(0, dd)
+      : argvIn;
+  const command = dd >= 0 ? argvIn.slice(dd + 1) : [];
+  // --quiet (-q) on any command: no warnings or notes on stderr; errors still. `record` also reads it
+  // itself (no progress).
+  const quiet = own ? lead > 0 : argv.includes("--quiet") || argv.includes("-q");
+  if (quiet && !own) argv = argv.filter((a) => a !== "--quiet" && a !== "-q");
+  const io = quiet ? withoutWarnings(ioIn) : ioIn;
   const { Command, CommanderError } = await import("commander");
   const program = new Command("sysfence")
     .description("record, generate, compile, enforce and observe seccomp policies")
     .version("0.1.0")
     .option("-q, --quiet", "no warnings or notes on stderr (errors are always printed)")
     .exitOverride()
+    // sysfence's own options come before the command's name (record's operands are a command of their own)
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   // Load only the command being run (all of them for help): start-up time matters for `run`.
   const wanted = argv.find((a) => !a.startsWith("-"));
@@ -101,6 +101,36 @@ export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<n
   }
 }
 
+/**
+ * `sysfence run WORDS…`: the program's own status when it ran (a learning run; every other run has exec'd),
+ * 125 for any failure of sysfence itself before exec, 126 found but not executable, 127 not found; "help"
+ * for commander to print run's help.
+ */
+async function runPath(words: string[], quiet: boolean, ioIn: CliIO): Promise<number | "help"> {
+  let io = quiet ? withoutWarnings(ioIn) : ioIn;
+  try {
+    // `run` parses its own words: commander costs ~20 ms of every target's start-up.
+    // The bundled fast path (one file; see run-entry.ts), or the modules when no bundle was built.
+    // (a learning run starts a worker thread and a launcher from their own files: never from the bundle)
+    const learning = words.some((a) => a === "--learn" || a.startsWith("--learn="));
+    const bundle = learning
+      ? undefined
+      : await import(new URL("../../run.bundle.mjs", import.meta.url).href).catch(() => undefined);
+    const run = (bundle ?? (await import("./run-entry.js"))) as typeof import("./run-entry.js");
+    const parsed = run.parseRunWords(words);
+    if (parsed.args.help) return "help";
+    if (parsed.quiet && !quiet) io = withoutWarnings(ioIn);
+    return (await run.runCommand(parsed.args, io, parsed.command)) ?? 0;
+  } catch (e) {
+    return reportError(e, io, RUN_STATUS);
+  }
+}
+
+/** run's statuses for its own failures: never 1 or 2, which are the program's. */
+const RUN_STATUS = { usage: 125, failure: 125, internal: 125, cannotExecute: 126 };
+/** Every other command's. */
+const STATUS = { usage: 2, failure: 1, internal: 1, cannotExecute: 127 };
+
 /** Lines that are warnings or notes ("file:1:2: warning: …", "sysfence generate: note: …", "warning: …"). */
 const WARNING_LINE = /^(?:[^\n]*?: )?(?:warning|note): /;
 
@@ -122,19 +152,23 @@ function isSysfenceError(e: unknown): e is SysfenceError {
   );
 }
 
-/** Prints an error and returns the exit status: 1 failure, 2 usage, 127 command not found. */
-function reportError(e: unknown, io: CliIO): number {
+/** Prints an error and returns the exit status: 1 failure, 2 usage, 127 command not found (run: 125–127). */
+function reportError(e: unknown, io: CliIO, status = STATUS): number {
   // By shape, not class: errors from the bundled run path come from the bundle's copy of the class.
   if (isSysfenceError(e)) {
     io.stderr(`sysfence: ${e.message}\n`);
     if (e.diagnostics.length && !e.message.includes("\n"))
       for (const d of e.diagnostics) io.stderr(`  ${formatDiagnostic(d)}\n`);
     if (e.exitStatus !== undefined) return e.exitStatus;
-    if (e.code === "E_COMMAND_NOT_FOUND") return 127;
-    return e.code === "E_USAGE" ? 2 : 1;
+    if (e.code === "E_COMMAND_NOT_FOUND")
+      return (e.cause as NodeJS.ErrnoException | undefined)?.code === "EACCES" ||
+        (e.cause as NodeJS.ErrnoException | undefined)?.code === "EISDIR"
+        ? status.cannotExecute
+        : 127;
+    return e.code === "E_USAGE" ? status.usage : status.failure;
   }
   io.stderr(`sysfence: internal error: ${(e as Error).stack ?? e}\n`);
-  return 1;
+  return status.internal;
 }
 
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : "";

@@ -1,41 +1,85 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { getSystemErrorMap } from "node:util";
 import type { Insn } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
 import type { LandlockPlan } from "../policy/landlock.js";
 import type { Action, Policy } from "../policy/model.js";
 import { type ArchName, nativeArch } from "../syscalls/arches.js";
+import { errnoName } from "../syscalls/constants.js";
 import { inheritStdio, type Libc, loadLibc } from "./ffi.js";
 import { checkPrograms, installChecked, programOf } from "./install.js";
 import { applyLandlock, checkLaunchExecutable, closeLandlockRules, openLandlockRules } from "./landlock.js";
 import { openCountProbe } from "./proof.js";
 import { execGuardPolicy } from "./run-policy.js";
 
-/** Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched. */
+/**
+ * Finds a command like execvp does; throws E_COMMAND_NOT_FOUND naming what was searched, with the errno of
+ * why as its cause's code: ENOENT when nothing by that name exists (exit 127), another (EACCES: found but
+ * not executable, EISDIR …) when something exists that cannot be executed (126).
+ */
 export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = cmd.includes("/")
+  const explicit = cmd.includes("/");
+  const candidates = explicit
     ? [isAbsolute(cmd) ? cmd : resolve(cmd)]
     : (env.PATH ?? "/usr/local/bin:/usr/bin:/bin")
         .split(delimiter)
         .filter(Boolean)
         .map((d) => join(d, cmd));
+  // the first thing found that cannot be executed, as execvp reports it (EACCES) when nothing can be
+  let refused: { path: string; code: string } | undefined;
+  let missing = "ENOENT";
   for (const c of candidates) {
     try {
-      if (statSync(c).isFile()) {
-        accessSync(c, constants.X_OK);
-        return c;
+      const st = statSync(c);
+      if (!st.isFile()) {
+        refused ??= { path: c, code: st.isDirectory() ? "EISDIR" : "EACCES" };
+        continue;
       }
-    } catch {
-      // next
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? "ENOENT";
+      if (code === "EACCES") refused ??= { path: c, code };
+      else if (explicit) missing = code;
     }
+  }
+  if (refused) {
+    const why = refused.code === "EISDIR" ? "is a directory" : "is not executable";
+    throw new SysfenceError(
+      "E_COMMAND_NOT_FOUND",
+      `command '${cmd}' cannot be executed: ${refused.path} ${why} (${errnoText(refused.code)}); nothing was run.`,
+      { cause: Object.assign(new Error(errnoText(refused.code)), { code: refused.code }) },
+    );
   }
   throw new SysfenceError(
     "E_COMMAND_NOT_FOUND",
-    cmd.includes("/")
-      ? `command '${cmd}' does not exist or is not executable; nothing was run.`
+    explicit
+      ? `command '${cmd}' does not exist (${errnoText(missing)}); nothing was run.`
       : `command '${cmd}' was not found in PATH; nothing was run.`,
+    { cause: Object.assign(new Error(errnoText(missing)), { code: missing }) },
   );
 }
+
+/** "ENOEXEC: exec format error" for an errno name or number (libuv's text, as Node's own errors say it). */
+export function errnoText(errno: string | number): string {
+  try {
+    for (const [n, [name, text]] of getSystemErrorMap())
+      if (name === errno || -n === errno) return `${name}: ${text}`;
+  } catch {
+    // (under a filter that refuses what this needs: the name alone)
+  }
+  // errnos execve gives that libuv has no text for
+  const name = typeof errno === "number" ? errnoName(errno) : errno;
+  if (name === undefined) return `errno ${errno}`;
+  return EXEC_ERRNO_TEXT[name] ? `${name}: ${EXEC_ERRNO_TEXT[name]}` : name;
+}
+
+const EXEC_ERRNO_TEXT: Record<string, string> = {
+  ENOEXEC: "exec format error",
+  ELIBBAD: "accessing a corrupted shared library",
+  ELIBACC: "can not access a needed shared library",
+};
 
 const SIGPIPE = 13;
 const F_GETFD = 1;
@@ -143,10 +187,19 @@ export function prepareForExec(c: Libc): void {
   c.resetSignal(SIGXFSZ);
 }
 
-/** After a failed execve: the error on stderr, exit 127 (not found) or 126. */
+/** After a failed execve: the error on stderr, exit 127 (not found) or 126 (cannot execute). */
 export function execFailed(c: Libc, path: string, keep: Buffer[]): never {
   keep.length = 0;
   const errno = c.errno();
-  c.writeStderr(`sysfence: execve ${path} failed with errno ${errno}\n`);
-  return c.exit(errno === 2 ? 127 : 126);
+  c.writeStderr(`sysfence: execve ${path} failed: ${errnoText(errno)}${EXEC_HINTS[errno] ?? ""}\n`);
+  return c.exit(errno === ENOENT ? 127 : 126);
 }
+
+const ENOENT = 2;
+/** What a failed execve of a file that exists most likely means. */
+const EXEC_HINTS: Record<number, string> = {
+  [ENOENT]: " (the file exists: its #! interpreter or ELF loader does not)",
+  8: " (not a program this kernel runs: a script needs a #! line)",
+  1: " (refused: by the policy's answer to execve, or a mount with noexec)",
+  13: " (refused: not executable, a noexec mount, or the policy's Landlock layer)",
+};

@@ -62,7 +62,7 @@ export async function readPolicyFile(
     const cause = (e as Error).cause as NodeJS.ErrnoException | undefined;
     throw new SysfenceError(
       "E_IO",
-      `cannot read policy ${path}: ${cause?.code ?? cause?.message ?? (e as Error).message}.`,
+      `cannot read policy ${path}: ${cause?.message ?? (e as Error).message}.`,
       {
         cause: e,
       },

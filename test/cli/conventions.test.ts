@@ -121,10 +121,10 @@ describe("CLI conventions", () => {
     assert.match(cli(["compil", POLICY]).stderr, /Did you mean compile\?/);
     assert.match(cli(["compile", "--fromat", "json", POLICY]).stderr, /Did you mean --format\?/);
     const run = cli(["run", "--polcy", "x", "--", "true"]);
-    assert.equal(run.status, 2);
+    assert.equal(run.status, 125);
     assert.match(run.stderr, /did you mean --policy\?/);
     const group = cli(["run", "@basic-ioo", "--", "true"]);
-    assert.equal(group.status, 2);
+    assert.equal(group.status, 125);
     assert.match(group.stderr, /did you mean '@basic-io'\?/);
     assert.match(cli(["syscalls", "@fil-system"]).stderr, /did you mean @file-system\?/);
   });

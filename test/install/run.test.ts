@@ -85,11 +85,11 @@ describe("sysfence run (real kernel)", { skip: onLinux }, () => {
     assert.equal(missing.status, 127);
     assert.match(missing.stderr, /not found in PATH; nothing was run/);
     const bad = sysfence(["run", "@defualt", "getdentz", "--", "true"]);
-    assert.equal(bad.status, 2);
+    assert.equal(bad.status, 125);
     assert.match(bad.stderr, /unknown group '@defualt'/);
     assert.match(bad.stderr, /did you mean 'getdents'/);
     const nocmd = sysfence(["run", "@default"]);
-    assert.equal(nocmd.status, 2);
+    assert.equal(nocmd.status, 125);
   });
   it("runs under a policy file (Docker's default profile)", () => {
     const r = sysfence([

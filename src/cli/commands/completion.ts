@@ -138,7 +138,9 @@ export function manPage(program: Command): string {
   }
   out.push(
     ".SH EXIT STATUS",
-    "0 success; 1 failure (for diff: drift; for audit: violations found); 2 usage or input trouble; 125\\-127 from run when the command could not be started; otherwise run exits with the program's status.",
+    "0 success; 1 failure (for diff: drift; for audit: violations found); 2 usage or input trouble.",
+    ".PP",
+    "\\fBrun\\fR exits with the program's own status (it execs in place; \\fBrun \\-\\-learn\\fR returns it), and for a failure of sysfence itself never with 1 or 2: 125 sysfence failed before exec (a missing or invalid policy, a bad option, an unknown syscall, an install the kernel refused); 126 the command was found but cannot be executed (or execve failed after the filter was installed); 127 the command was not found.",
     ".SH SEE ALSO",
     "strace(1), seccomp(2), systemd.exec(5), bwrap(1), runc(8)",
   );

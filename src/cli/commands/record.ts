@@ -26,9 +26,13 @@ interface RecordOpts {
 }
 
 /** `sysfence record`. */
-export function registerRecord(program: Command, io: CliIO, command: string[]): void {
+export function registerRecord(program: Command, io: CliIO): void {
   program
     .command("record")
+    .usage("[OPTIONS] [--] COMMAND [ARGS...] | --pid PID | --from-strace LOG")
+    // options end at the first operand: `record -o p.json grep -r x .` records `grep -r x .`
+    .passThroughOptions()
+    .argument("[command...]", "the command to record and its arguments ('--' before it is optional)")
     .description(
       "run a command under strace or the kernel's tracepoints (forks, threads, execs followed) and write what it called as a profile",
     )
@@ -47,7 +51,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       "build the profile from an existing 'strace -f -o FILE' log instead of running anything",
     )
     .option(
-      "--pid <pid>",
+      "-p, --pid <pid>",
       "attach to this running process and its descendants instead of starting a command; never stops or restarts it (no start-up phase: merge with a recording of a launch)",
     )
     .option(
@@ -75,7 +79,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
       "10",
     )
     .option("-q, --quiet", "no progress on stderr")
-    .action(async (opts: RecordOpts) => {
+    .action(async (command: string[], opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
       const { parseEngine } = await import("../../record/engine.js");
       const { countMismatches, profileFromLog } = await import("../../record/engines/strace/strace.js");
@@ -119,7 +123,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         checkOutputFile(output);
         const r = await recordAttached(pid, { engine: requested, durationSeconds: duration, focus });
-        for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
+        if (!opts.quiet) for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
         if (!opts.quiet)
           io.stderr(
             `sysfence record: attached to ${pid} with ${r.engine} (${r.why}); no start-up phase: merge with a recording of a launch before 'sysfence run' starts it\n`,
@@ -127,7 +131,7 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         result = { profile: r.profile, builder: undefined as never };
       } else if (opts.fromStrace) {
         if (command.length)
-          throw new UsageError("give either --from-strace FILE or a command after --, not both.");
+          throw new UsageError("give either --from-strace FILE or a command to record, not both.");
         const read = await profileFromLog(opts.fromStrace, {
           phase,
           phaseText: opts.after,
@@ -139,7 +143,9 @@ export function registerRecord(program: Command, io: CliIO, command: string[]): 
         result = { profile: read.profile, builder: read.builder, straceSummary: read.log.summary };
       } else {
         if (command.length === 0)
-          throw new UsageError("give the command to record after --, e.g. sysfence record -o p.json -- ls /");
+          throw new UsageError(
+            "give the command to record, e.g. sysfence record -o p.json ls / (or --pid PID, or --from-strace LOG).",
+          );
         if (opts.output === "-")
           throw new UsageError(
             "-o -: the recorded program's standard output is its own; give a file for the profile, e.g. -o profile.json.",

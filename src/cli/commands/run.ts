@@ -4,12 +4,16 @@ import { type CliIO, UsageError } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
 import type { RunArgs } from "./run-args.js";
 
-/** `sysfence run [OPTIONS] [SPEC…] -- CMD [ARGS…]`; `command` is what followed `--`. */
+/**
+ * `sysfence run [OPTIONS] [SPEC…] [--] CMD [ARGS…]`, for its help and the man page: main.ts parses run's
+ * words itself (run-args.ts), and `command` is what followed `--`.
+ */
 export function registerRun(program: Command, io: CliIO, command: string[]): void {
   program
     .command("run")
+    .usage("[OPTIONS] [SPEC...] [--] COMMAND [ARGS...]")
     .description(
-      "run a command under a policy: syscall names and @groups (an allow-list), and/or --policy FILE",
+      "run a command under a policy: syscall names and @groups (an allow-list; '--' before the command), and/or --policy FILE or --preset NAME (options end at the command: '--' optional). Exit status: the program's; 125 sysfence failed before exec, 126 the command cannot be executed, 127 not found",
     )
     .argument("[spec...]", "syscall names and @groups, e.g. @default @basic-io getdents64")
     .option("--policy <file>", "a policy file (sysfence YAML/JSON or Docker/OCI JSON)")
@@ -67,9 +71,11 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
 export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): Promise<number | undefined> {
   const { spec } = opts;
   if (command.length === 0)
-    throw new UsageError("give the command after --, e.g. sysfence run @default @basic-io -- ls /");
+    throw new UsageError(
+      "give the command to run, e.g. sysfence run --policy p.yaml ls / or sysfence run @default @basic-io -- ls /.",
+    );
   if (spec.length === 0 && !opts.policy && !opts.preset.length)
-    throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before --.");
+    throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before the command.");
   const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
   const note = (line: string) => io.stderr(`sysfence run: ${line}\n`);
   // the kernel's Landlock ABI decides the ruleset and which rules compile (part of the cache key)
