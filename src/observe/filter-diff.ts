@@ -5,7 +5,7 @@
 // each filter, and the exec guard `run` installs (install/run-policy.ts execGuardPolicy) stays in the stack
 // — its one allowed execve (the launch's exact pointers) is listed as the guard's, not as a difference. Pure.
 
-import { type Cell, Explorer, exploreCall, type Stack, WORDS } from "../bpf/explore.js";
+import { type Cell, combine, Explorer, exploreCall, type Stack, WORDS } from "../bpf/explore.js";
 import type { Insn } from "../bpf/insn.js";
 import * as O from "../bpf/opcodes.js";
 import { OFF_ARCH, OFF_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } from "../bpf/seccomp-data.js";
@@ -243,7 +243,7 @@ export function diffFilters(a: FilterSide, b: FilterSide, limit = 1 << 14): Filt
         }
       }
     }
-    for (const g of guardHits) additions.push(`the exec guard's launch (not drift): ${g}`);
+    for (const g of guardHits) additions.push(`the exec guard's answer (not drift): ${g}`);
     for (const d of mergeAdjacent(raw)) {
       const { name: archText, info } = archName(d.audit);
       const diff: Difference = {
@@ -264,8 +264,16 @@ export function diffFilters(a: FilterSide, b: FilterSide, limit = 1 << 14): Filt
   return result;
 }
 
-/** A difference only the exec guard's exact-pointer allow makes: execve, and the guard filter allows. */
+/**
+ * A difference the exec guard makes: its one allowed execve (the launch's exact pointers, where `run`'s main
+ * filter allows execve), or one where, without the guard filter, the side's stack would decide as the other
+ * side does (execveat, which the guard answers as the policy's execve).
+ */
 function isGuardCell(c: Cell, guards: number[], call: string): boolean {
-  if (call !== "execve") return false;
-  return guards.some((g, side) => g >= 0 && c.filters[side][g] === SECCOMP_RET_ALLOW);
+  return guards.some((g, side) => {
+    if (g < 0) return false;
+    if (call === "execve" && c.filters[side][g] === SECCOMP_RET_ALLOW) return true;
+    const rest = c.filters[side].filter((_, i) => i !== g);
+    return (rest.length ? combine(rest) : SECCOMP_RET_ALLOW) === c.stacks[1 - side];
+  });
 }
