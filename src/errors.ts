@@ -47,7 +47,8 @@ export type ErrorCode =
   | "E_INTERNAL"
   | "E_ELF_INVALID"
   | "E_ANALYZE"
-  | "E_LEARN";
+  | "E_LEARN"
+  | "E_DUMP";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {

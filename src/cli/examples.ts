@@ -48,6 +48,11 @@ export const EXAMPLES: Record<string, string[]> = {
   diff: [
     "sysfence diff policy.yaml new-profile.json   # CI: exit 1 on drift",
     'sysfence diff --format md policy.yaml new.json >> "$GITHUB_STEP_SUMMARY"',
+    "sysfence dump --pid $(pgrep server) | sysfence diff policy.yaml -   # the running server under the policy?",
+  ],
+  dump: [
+    "sudo sysfence dump --pid $(pgrep server)",
+    "sudo sysfence dump --pid 1234 --format bpf --filter 0 -o oldest.bpf",
   ],
   report: ["sysfence report policy.yaml", "sysfence report --format html -o report.html profile.json"],
   export: [

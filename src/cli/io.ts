@@ -10,6 +10,8 @@ export interface CliIO {
   stderr: (text: string) => void;
   /** Reads all of standard input (for `-`). */
   readStdin?: () => Promise<string>;
+  /** Reads all of standard input as bytes (a raw BPF program on `-`). */
+  readStdinBytes?: () => Promise<Buffer>;
 }
 
 /** The process's own streams. */
@@ -18,6 +20,7 @@ export const processIO: CliIO = {
   stdoutBytes: (d) => process.stdout.write(d),
   stderr: (t) => process.stderr.write(t),
   readStdin: async () => (await readAllStdin()).toString("utf8"),
+  readStdinBytes: () => readAllStdin(),
 };
 
 /**

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   compile: async () => ({ register: (await import("./commands/compile.js")).registerCompile }),
   disasm: async () => ({ register: (await import("./commands/disasm.js")).registerDisasm }),
   emu: async () => ({ register: (await import("./commands/emu.js")).registerEmu }),
+  dump: async () => ({ register: (await import("./commands/dump.js")).registerDump }),
   syscalls: async () => ({ register: (await import("./commands/syscalls.js")).registerSyscalls }),
   check: async () => ({ register: (await import("./commands/check.js")).registerCheck }),
   schema: async () => ({ register: (await import("./commands/check.js")).registerCheck }),

@@ -2,33 +2,13 @@ import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import type { DiffInput } from "../../generate/diff.js";
 import type { GenerateOptions } from "../../generate/generate.js";
+import type { FilterSide } from "../../observe/filter-diff.js";
+import { asFilterSides, readDiffSide } from "../diff-sides.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
-import { loadPolicy } from "../policy-input.js";
 
-/** Reads a file (or - for stdin) as a profile when it is one, else as a policy. */
-export async function readProfileOrPolicy(file: string, io: CliIO): Promise<DiffInput> {
-  const { readFile } = await import("node:fs/promises");
-  const { isProfileText } = await import("../../api/inputs.js");
-  const name = file === "-" ? "<stdin>" : file;
-  const text = file === "-" ? await readStdinText(io) : await readFile(file, "utf8").catch(() => undefined);
-  if (text !== undefined && isProfileText(text)) {
-    const { parseProfile } = await import("../../record/read-profile.js");
-    return { kind: "profile", profile: parseProfile(text, name), name };
-  }
-  const quiet: CliIO = { ...io, stderr: () => {} };
-  if (file === "-") {
-    const { parsePolicy } = await import("../../policy/parse.js");
-    return { kind: "policy", policy: parsePolicy(text ?? "", { file: name }).policy, name };
-  }
-  return { kind: "policy", policy: (await loadPolicy(file, {}, quiet)).policy, name };
-}
-
-/** All of standard input as text. */
-export async function readStdinText(io: CliIO): Promise<string> {
-  if (!io.readStdin) throw new UsageError("- (standard input) is not available here.");
-  return io.readStdin();
-}
+// (kept here for the commands that import them from this module)
+export { readProfileOrPolicy, readStdinText } from "../diff-sides.js";
 
 /** `sysfence merge` and `sysfence diff`. */
 export function registerMergeDiff(program: Command, io: CliIO): void {
@@ -76,8 +56,8 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
     .description(
       "what changed between two profiles or policies; exit 1 when NEW needs something OLD's policy denies",
     )
-    .argument("<old>", "profile or policy")
-    .argument("<new>", "profile or policy")
+    .argument("<old>", "profile, policy, raw BPF program, sysfence dump output, or pid:PID")
+    .argument("<new>", "profile, policy, raw BPF program, sysfence dump output, or pid:PID")
     .option("--phase <phase>", "work | all, for profiles (default: work when they have one)")
     .option(
       "--args <mode>",
@@ -101,7 +81,11 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
       `
 Exit status: 0 no drift (NEW needs nothing OLD's policy denies; calls that vanished or are newly allowed
 are not drift), 1 drift (use it in CI), 2 usage or input trouble (a missing, unreadable or invalid file):
-never mistaken for drift.`,
+never mistaken for drift.
+
+With a filter on either side (raw BPF, 'sysfence dump' output, pid:PID), the diff is semantic: every
+(architecture, syscall, argument range) the two sides decide differently, a stack judged by its combined
+decision; sysfence's install canary and run's exec guard are listed apart. Exit 1 when any differs.`,
     )
     .action(
       async (
@@ -133,8 +117,14 @@ never mistaken for drift.`,
             ? new SysfenceError(e.code, e.message, { cause: e, exitStatus: 2, diagnostics: e.diagnostics })
             : e;
         };
-        const read = (f: string) => readProfileOrPolicy(f, io).catch(asInput);
-        const [a, b] = [await read(oldFile), await read(newFile)];
+        const read = (f: string) => readDiffSide(f, io).catch(asInput);
+        const [sa, sb] = [await read(oldFile), await read(newFile)];
+        const filters = await asFilterSides(sa, sb).catch(asInput);
+        if (filters) {
+          await filterDiff(filters, format, io);
+          return;
+        }
+        const [a, b] = [sa, sb] as DiffInput[];
         const { diffGenerateOptions } = await import("../../generate/diff-options.js");
         let options: GenerateOptions = {};
         try {
@@ -163,6 +153,29 @@ never mistaken for drift.`,
               exitStatus: 1,
             },
           );
+      },
+    );
+}
+
+/** The semantic filter diff: exit 1 when any (architecture, syscall, argument range) differs. */
+async function filterDiff(sides: [FilterSide, FilterSide], format: string, io: CliIO): Promise<void> {
+  const { diffFilters } = await import("../../observe/filter-diff.js");
+  const t = await import("../../observe/filter-diff-text.js");
+  const [a, b] = sides;
+  const d = diffFilters(a, b);
+  io.stdout(
+    format === "json"
+      ? `${toJson({ drift: d.differences.length > 0, ...d })}\n`
+      : format === "md"
+        ? t.formatFilterDiffMarkdown(d, a.name, b.name)
+        : t.formatFilterDiff(d, a.name, b.name),
+  );
+  if (d.differences.length)
+    throw new SysfenceError(
+      "E_DRIFT",
+      `${b.name} decides ${d.differences.length} call range(s) differently from ${a.name}.`,
+      {
+        exitStatus: 1,
       },
     );
 }
