@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
@@ -63,7 +63,8 @@ export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<n
   const { Command, CommanderError } = await import("commander");
   const program = new Command("sysfence")
     .description("record, generate, compile, enforce and observe seccomp policies")
-    .version("0.1.0")
+    // package.json is read only when the version is printed
+    .version(argv.includes("-V") || argv.includes("--version") ? packageVersion() : "")
     .option("-q, --quiet", "no warnings or notes on stderr (errors are always printed)")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -98,6 +99,11 @@ export async function main(argvIn: string[], ioIn: CliIO = processIO): Promise<n
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     return reportError(e, io);
   }
+}
+
+/** This package's version, from its package.json (dist/src/cli/main.js → the package root). */
+function packageVersion(): string {
+  return JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).version;
 }
 
 /** Lines that are warnings or notes ("file:1:2: warning: …", "sysfence generate: note: …", "warning: …"). */
