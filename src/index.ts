@@ -1,4 +1,5 @@
 // sysfence's library API. install() and lockdown() load the FFI (koffi) only when called.
+export { actionValue, decodeActionValue } from "./abi/action.js";
 export { type AnalyzeOptions, type AnalyzeResult, analyze } from "./analyze/analyze.js";
 export {
   type DiffOptions,
@@ -38,7 +39,7 @@ export {
   lockdown,
   type PolicyInput,
 } from "./install/install.js";
-export { actionValue, decodeActionValue, formatAction, parseAction } from "./policy/actions.js";
+export { formatAction, parseAction } from "./policy/actions.js";
 export { formatCondition, parseCondition } from "./policy/conditions.js";
 export {
   fsRightsOf,

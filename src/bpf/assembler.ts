@@ -1,6 +1,6 @@
+import * as O from "../abi/opcodes.js";
 import { SysfenceError } from "../errors.js";
 import { type Insn, insn } from "./insn.js";
-import * as O from "./opcodes.js";
 
 /** A jump target: a label name. */
 export type Label = string;

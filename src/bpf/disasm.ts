@@ -1,9 +1,10 @@
-import { decodeActionValue, formatAction } from "../policy/actions.js";
+import { decodeActionValue } from "../abi/action.js";
+import * as O from "../abi/opcodes.js";
+import { OFF_ARCH, OFF_ARGS, OFF_IP, OFF_NR } from "../abi/seccomp-data.js";
+import { formatAction } from "../policy/actions.js";
 import { type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import type { Insn } from "./insn.js";
-import * as O from "./opcodes.js";
-import { OFF_ARCH, OFF_ARGS, OFF_IP, OFF_NR } from "./seccomp-data.js";
 
 /** What the accumulator holds at an instruction, as far as a forward pass can tell. */
 type AState = { what: "nr" | "arch" | "arg" | "other"; arch?: ArchName | "?" };

@@ -1,7 +1,7 @@
+import * as O from "../abi/opcodes.js";
+import { OFF_IP, SECCOMP_DATA_SIZE } from "../abi/seccomp-data.js";
 import { SysfenceError } from "../errors.js";
 import type { Insn } from "./insn.js";
-import * as O from "./opcodes.js";
-import { OFF_IP, SECCOMP_DATA_SIZE } from "./seccomp-data.js";
 
 /** The input a seccomp filter sees: struct seccomp_data, with 64-bit values as bigints. */
 export interface SeccompData {

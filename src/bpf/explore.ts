@@ -7,10 +7,11 @@
 // representative of its intervals, and the comparison is exact. Masked comparisons (and, jset) are sampled
 // at the value, the value with one masked bit flipped and with every unmasked bit set: `exact` says when a
 // cell relied on them. Pure.
+
+import * as O from "../abi/opcodes.js";
+import { SECCOMP_RET_ACTION_FULL } from "../abi/seccomp-data.js";
 import { type EmulationResult, Emulator } from "./emulator.js";
 import type { Insn } from "./insn.js";
-import * as O from "./opcodes.js";
-import { SECCOMP_RET_ACTION_FULL } from "./seccomp-data.js";
 
 const FULL = 0xffffffff;
 /** seccomp_data words: 0 nr, 1 arch, 2–3 instruction pointer, 4–15 the six arguments. */

@@ -1,5 +1,5 @@
+import { BPF_MAXINSNS, MAX_INSNS_PER_PATH } from "../abi/opcodes.js";
 import { SysfenceError } from "../errors.js";
-import { BPF_MAXINSNS, MAX_INSNS_PER_PATH } from "./opcodes.js";
 
 /** One classic BPF instruction, as struct sock_filter: { __u16 code; __u8 jt; __u8 jf; __u32 k; }. */
 export interface Insn {

@@ -1,6 +1,6 @@
+import * as O from "../abi/opcodes.js";
+import { SECCOMP_DATA_SIZE } from "../abi/seccomp-data.js";
 import type { Insn } from "./insn.js";
-import * as O from "./opcodes.js";
-import { SECCOMP_DATA_SIZE } from "./seccomp-data.js";
 
 /**
  * Checks a program the way the kernel does before accepting it as a seccomp filter

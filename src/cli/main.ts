@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
@@ -63,7 +63,8 @@ export async function main(argvGiven: string[], ioIn: CliIO = processIO): Promis
   const { Command, CommanderError } = await import("commander");
   const program = new Command("sysfence")
     .description("record, generate, compile, enforce and observe seccomp policies")
-    .version("0.1.0")
+    // package.json is read only when the version is printed
+    .version(argv.includes("-V") || argv.includes("--version") ? packageVersion() : "")
     .option("-q, --quiet", "no warnings or notes on stderr (errors are always printed)")
     .exitOverride()
     // sysfence's own options come before the command's name (record's operands are a command of their own)
@@ -131,6 +132,11 @@ async function runPath(words: string[], quiet: boolean, ioIn: CliIO): Promise<nu
 const RUN_STATUS = { usage: 125, failure: 125, internal: 125, cannotExecute: 126 };
 /** Every other command's. */
 const STATUS = { usage: 2, failure: 1, internal: 1, cannotExecute: 127 };
+
+/** This package's version, from its package.json (dist/src/cli/main.js → the package root). */
+function packageVersion(): string {
+  return JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).version;
+}
 
 /** Lines that are warnings or notes ("file:1:2: warning: …", "sysfence generate: note: …", "warning: …"). */
 const WARNING_LINE = /^(?:[^\n]*?: )?(?:warning|note): /;

@@ -1,10 +1,10 @@
+import { actionValue } from "../abi/action.js";
+import * as O from "../abi/opcodes.js";
+import { OFF_ARCH, OFF_NR } from "../abi/seccomp-data.js";
 import { Assembler } from "../bpf/assembler.js";
 import type { Insn } from "../bpf/insn.js";
-import * as O from "../bpf/opcodes.js";
-import { OFF_ARCH, OFF_NR } from "../bpf/seccomp-data.js";
 import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
-import { actionValue } from "../policy/actions.js";
 import { type LayersEnforced, seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import {

@@ -1,6 +1,6 @@
+import * as O from "../abi/opcodes.js";
+import { argOffsets } from "../abi/seccomp-data.js";
 import type { Assembler, Label } from "../bpf/assembler.js";
-import * as O from "../bpf/opcodes.js";
-import { argOffsets } from "../bpf/seccomp-data.js";
 import type { ResolvedCondition } from "../policy/resolve.js";
 
 const SIGN_FLIP = 0x80000000;

@@ -1,5 +1,5 @@
+import * as O from "../abi/opcodes.js";
 import type { Assembler } from "../bpf/assembler.js";
-import * as O from "../bpf/opcodes.js";
 import type { SyscallDecision } from "../policy/resolve.js";
 
 /** What a range of syscall numbers leads to: a return, or an argument-checking block for one syscall. */

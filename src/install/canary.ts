@@ -3,10 +3,10 @@
 // filtered). So every program sysfence installs first answers one reserved syscall number — unused on every
 // architecture — with an errno chosen for this install; after installing, sysfence makes that call and goes
 // on only when exactly that errno comes back. Pure: the kernel calls are in install.ts.
+import * as O from "../abi/opcodes.js";
+import { OFF_ARCH, OFF_NR, SECCOMP_RET_ERRNO } from "../abi/seccomp-data.js";
 import { Assembler } from "../bpf/assembler.js";
 import type { Insn } from "../bpf/insn.js";
-import * as O from "../bpf/opcodes.js";
-import { OFF_ARCH, OFF_NR, SECCOMP_RET_ERRNO } from "../bpf/seccomp-data.js";
 import { SysfenceError } from "../errors.js";
 
 /** The reserved number: far above every table (x86_64 ~460, MIPS n32 ~6460), below ARM's private range. */

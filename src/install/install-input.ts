@@ -4,8 +4,8 @@
 // from deep inside the compiler, never a program built from a misread field.
 
 import { readFileSync, statSync } from "node:fs";
+import * as O from "../abi/opcodes.js";
 import type { Insn } from "../bpf/insn.js";
-import * as O from "../bpf/opcodes.js";
 import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { parseAction } from "../policy/actions.js";

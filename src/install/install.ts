@@ -1,10 +1,11 @@
 import { readdirSync } from "node:fs";
+import { decodeActionValue } from "../abi/action.js";
+import * as O from "../abi/opcodes.js";
+import { SECCOMP_RET_ACTION_FULL } from "../abi/seccomp-data.js";
 import { encodeProgram, type Insn } from "../bpf/insn.js";
-import * as O from "../bpf/opcodes.js";
-import { SECCOMP_RET_ACTION_FULL } from "../bpf/seccomp-data.js";
 import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
-import { decodeActionValue, formatAction } from "../policy/actions.js";
+import { formatAction } from "../policy/actions.js";
 import { type LayersEnforced, planLandlock } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import type { ParsedPolicy } from "../policy/parse.js";

@@ -6,9 +6,9 @@
 // once after the last one — a plain read(2) on that fd, which must be allowed by every filter installed
 // (checked by emulation first: an errno answer would fail the read, a log answer would be a record).
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW } from "../abi/seccomp-data.js";
 import { emulate } from "../bpf/emulator.js";
 import type { Insn } from "../bpf/insn.js";
-import { SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW } from "../bpf/seccomp-data.js";
 import { ARCHES, nativeArch } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
 

@@ -5,10 +5,10 @@
 // every execve (the launch's own is let through, later ones are judged) and, when the policy has a Landlock
 // layer, the calls that name files (Landlock's decisions are judged by the supervisor: learning runs without
 // the layer, which has no log-only mode).
+import * as O from "../abi/opcodes.js";
+import { OFF_ARCH, OFF_NR, SECCOMP_RET_USER_NOTIF } from "../abi/seccomp-data.js";
 import { Assembler } from "../bpf/assembler.js";
 import type { Insn } from "../bpf/insn.js";
-import * as O from "../bpf/opcodes.js";
-import { OFF_ARCH, OFF_NR, SECCOMP_RET_USER_NOTIF } from "../bpf/seccomp-data.js";
 import { SysfenceError } from "../errors.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 

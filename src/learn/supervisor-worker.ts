@@ -4,6 +4,7 @@
 // filter is gone (POLLHUP) or when told to stop; then posts its counts (LearnCounts) to the main thread.
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, realpathSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
+import { decodeActionValue } from "../abi/action.js";
 import { Emulator } from "../bpf/emulator.js";
 import type { Insn } from "../bpf/insn.js";
 import {
@@ -11,7 +12,6 @@ import {
   type Notification,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
 } from "../install/notify-ffi.js";
-import { decodeActionValue } from "../policy/actions.js";
 import { Access, openAccess, PATH_USES, resolvePath } from "../record/path-access.js";
 import { INTERESTING_ARGS } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";

@@ -5,14 +5,15 @@
 // each filter, and the exec guard `run` installs (install/run-policy.ts execGuardPolicy) stays in the stack
 // — its one allowed execve (the launch's exact pointers) is listed as the guard's, not as a difference. Pure.
 
+import { decodeActionValue } from "../abi/action.js";
+import * as O from "../abi/opcodes.js";
+import { OFF_ARCH, OFF_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } from "../abi/seccomp-data.js";
 import { type Cell, combine, Explorer, exploreCall, type Stack, WORDS } from "../bpf/explore.js";
 import type { Insn } from "../bpf/insn.js";
-import * as O from "../bpf/opcodes.js";
-import { OFF_ARCH, OFF_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } from "../bpf/seccomp-data.js";
 import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
 import { CANARY_NR } from "../install/canary.js";
-import { decodeActionValue, formatAction } from "../policy/actions.js";
+import { formatAction } from "../policy/actions.js";
 import type { Policy } from "../policy/model.js";
 import { ARCHES, nativeArch } from "../syscalls/arches.js";
 import { syscallTable } from "../syscalls/table.js";

@@ -1,4 +1,5 @@
-import { decodeActionValue, formatAction } from "../policy/actions.js";
+import { decodeActionValue } from "../abi/action.js";
+import { formatAction } from "../policy/actions.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
 import { type ArchName, archByAudit, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { errnoName } from "../syscalls/constants.js";

@@ -1,4 +1,5 @@
-import * as S from "../bpf/seccomp-data.js";
+import { actionValue } from "../abi/action.js";
+import * as S from "../abi/seccomp-data.js";
 import { SysfenceError } from "../errors.js";
 import { errnoName, errnoValue } from "../syscalls/constants.js";
 import type { Action, ActionKind } from "./model.js";
@@ -71,59 +72,6 @@ export function formatAction(a: Action): string {
   if (a.kind === "errno") return `errno ${errnoName(a.data ?? 0) ?? a.data}`;
   if ((a.kind === "trap" || a.kind === "trace") && a.data) return `${a.kind} ${a.data}`;
   return a.kind;
-}
-
-/** The 32-bit SECCOMP_RET_* value the filter returns for an action. */
-export function actionValue(a: Action): number {
-  const data = (a.data ?? 0) & S.SECCOMP_RET_DATA;
-  switch (a.kind) {
-    case "allow":
-      return S.SECCOMP_RET_ALLOW;
-    case "kill-process":
-      return S.SECCOMP_RET_KILL_PROCESS;
-    case "kill-thread":
-      return S.SECCOMP_RET_KILL_THREAD;
-    case "trap":
-      return (S.SECCOMP_RET_TRAP | data) >>> 0;
-    case "errno":
-      return (S.SECCOMP_RET_ERRNO | data) >>> 0;
-    case "trace":
-      return (S.SECCOMP_RET_TRACE | data) >>> 0;
-    case "log":
-      return S.SECCOMP_RET_LOG;
-    case "user-notif":
-      return S.SECCOMP_RET_USER_NOTIF;
-  }
-}
-
-/**
- * Decodes a filter's return value to the action the kernel takes. Unknown action values behave as
- * SECCOMP_RET_KILL_PROCESS (kernel/seccomp.c, __seccomp_filter default case).
- */
-export function decodeActionValue(value: number): Action {
-  const v = value >>> 0;
-  const action = (v & S.SECCOMP_RET_ACTION_FULL) >>> 0;
-  const data = v & S.SECCOMP_RET_DATA;
-  switch (action) {
-    case S.SECCOMP_RET_ALLOW:
-      return { kind: "allow" };
-    case S.SECCOMP_RET_KILL_PROCESS:
-      return { kind: "kill-process" };
-    case S.SECCOMP_RET_KILL_THREAD:
-      return { kind: "kill-thread" };
-    case S.SECCOMP_RET_TRAP:
-      return { kind: "trap", data };
-    case S.SECCOMP_RET_ERRNO:
-      return { kind: "errno", data: Math.min(data, 4095) };
-    case S.SECCOMP_RET_TRACE:
-      return { kind: "trace", data };
-    case S.SECCOMP_RET_LOG:
-      return { kind: "log" };
-    case S.SECCOMP_RET_USER_NOTIF:
-      return { kind: "user-notif" };
-    default:
-      return { kind: "kill-process" };
-  }
 }
 
 /** True when two actions are the same. */

@@ -1,10 +1,11 @@
+import { decodeActionValue } from "../abi/action.js";
 import { Emulator } from "../bpf/emulator.js";
 import type { Insn } from "../bpf/insn.js";
 import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../syscalls/arches.js";
 import { syscallTable } from "../syscalls/table.js";
-import { decodeActionValue, formatAction } from "./actions.js";
+import { formatAction } from "./actions.js";
 import type { Action, Policy, Rule } from "./model.js";
 
 /** An AUDIT_ARCH value no architecture has. */

@@ -1,22 +1,9 @@
+import type { Action } from "../abi/action.js";
 import type { SourceLocation } from "../errors.js";
 import type { ArchName } from "../syscalls/arches.js";
 
-/** What the kernel does with a call (seccomp(2), "Filter return values"). */
-export type ActionKind =
-  | "allow"
-  | "kill-process"
-  | "kill-thread"
-  | "trap"
-  | "errno"
-  | "trace"
-  | "log"
-  | "user-notif";
-
-/** An action with its 16-bit data (errno number, trap/trace value). */
-export interface Action {
-  kind: ActionKind;
-  data?: number;
-}
+// The policy model's actions are the kernel's (src/index.ts exports them from here, with the model).
+export type { Action, ActionKind } from "../abi/action.js";
 
 /** Comparison operators; "&==" is masked equality: (arg & mask) == value. */
 export type CmpOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "&==";

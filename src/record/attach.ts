@@ -19,7 +19,7 @@ import type { Profile } from "./profile.js";
 export const ATTACHED = "attached";
 
 export interface AttachOptions {
-  /** auto (default: ftrace as root, else strace), strace or ftrace. */
+  /** auto (default: as root bpf when bpftrace is installed, else ftrace; strace otherwise), strace, ftrace or bpf. */
   engine?: "auto" | Engine;
   /** Stop after this many seconds (default: until Ctrl-C, SIGTERM or the process exits). */
   durationSeconds?: number;

@@ -7,7 +7,7 @@ export type Engine = "strace" | "ftrace" | "bpf";
 
 /** What the machine offers and what the recording asks for. */
 export interface EngineNeeds {
-  /** --engine as given: auto, strace or ftrace. */
+  /** --engine as given: auto, strace, ftrace or bpf. */
   requested: string;
   phase: PhaseSpec;
   checkCounts: boolean;

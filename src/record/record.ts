@@ -13,7 +13,7 @@ import type { Profile } from "./profile.js";
 
 /** What to record and how. */
 export interface RecordCommandOptions {
-  /** auto (default), strace or ftrace. */
+  /** auto (default), strace, ftrace or bpf. */
   engine?: "auto" | Engine;
   /** Where the work phase begins: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS. */
   after?: string;

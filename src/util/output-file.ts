@@ -1,5 +1,5 @@
 // Every file sysfence writes goes through here: `-o FILE`, `fmt -w`, `audit --patch -o` and the program
-// cache. The rules (docs/output-files.md):
+// cache. The rules (docs/files-and-installs.md, "Output files"):
 // - a symlink is followed only as the kernel's protected_symlinks would: when it is owned by the caller,
 //   by root or by its directory's owner, or does not sit in a sticky world-writable directory;
 // - a regular file is replaced whole: a private temp file (0600, O_EXCL|O_NOFOLLOW) beside it, given the

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { analyze } from "../../src/analyze/analyze.js";
+import { CLI_PATH } from "../helpers/cli.js";
 import { memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
@@ -176,7 +177,7 @@ http { access_log ${prefix}/access.log; server { listen 127.0.0.1:${port}; root 
     const rec = spawnSync(
       process.execPath,
       [
-        `${REPO}dist/src/cli/main.js`,
+        CLI_PATH,
         "record",
         "-q",
         "--engine",
@@ -193,7 +194,7 @@ http { access_log ${prefix}/access.log; server { listen 127.0.0.1:${port}; root 
     assert.equal(rec.status, 0, rec.stderr);
     const out = spawnSync(
       process.execPath,
-      [`${REPO}dist/src/cli/main.js`, "analyze", "--json", "--profile", profile, "/usr/bin/python3"],
+      [CLI_PATH, "analyze", "--json", "--profile", profile, "/usr/bin/python3"],
       { encoding: "utf8" },
     );
     assert.equal(out.status, 0, out.stderr);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as O from "../../src/abi/opcodes.js";
 import { Assembler } from "../../src/bpf/assembler.js";
 import { Emulator } from "../../src/bpf/emulator.js";
 import { decodeProgram, encodeProgram } from "../../src/bpf/insn.js";
-import * as O from "../../src/bpf/opcodes.js";
 import { verifyProgram } from "../../src/bpf/verify.js";
 
 describe("assembler", () => {

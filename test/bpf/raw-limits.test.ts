@@ -6,8 +6,8 @@ import { closeSync, mkdtempSync, openSync, truncateSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import * as O from "../../src/abi/opcodes.js";
 import { encodeProgram, insn } from "../../src/bpf/insn.js";
-import * as O from "../../src/bpf/opcodes.js";
 import { readUpTo } from "../../src/util/read-input.js";
 import { runCli } from "../helpers/cli.js";
 

@@ -1,5 +1,16 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -96,6 +107,28 @@ describe("sysfence CLI", () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /bad\.yaml:3:13: error: unknown syscall 'opne' — did you mean 'open'/);
     assert.ok(!existsSync(out));
+  });
+  it("--version prints package.json's version", async () => {
+    const { version } = JSON.parse(readFileSync(`${REPO}package.json`, "utf8"));
+    for (const flag of ["--version", "-V"]) {
+      const r = await run(flag);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${version}\n`);
+    }
+    // a package whose package.json says another version: the built CLI prints that one
+    const pkg = mkdtempSync(join(tmpdir(), "sysfence-version-"));
+    mkdirSync(join(pkg, "dist"));
+    cpSync(`${REPO}dist/src`, join(pkg, "dist/src"), { recursive: true });
+    symlinkSync(`${REPO}node_modules`, join(pkg, "node_modules"));
+    writeFileSync(
+      join(pkg, "package.json"),
+      JSON.stringify({ name: "sysfence", version: "9.8.7", type: "module" }),
+    );
+    const other = spawnSync(process.execPath, [join(pkg, "dist/src/cli/main.js"), "--version"], {
+      encoding: "utf8",
+    });
+    assert.equal(other.stdout, "9.8.7\n", other.stderr);
+    rmSync(pkg, { recursive: true, force: true });
   });
   it("usage errors exit 2", async () => {
     assert.equal((await run("compile")).code, 2);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { decodeActionValue } from "../../src/abi/action.js";
+import * as O from "../../src/abi/opcodes.js";
 import { Emulator } from "../../src/bpf/emulator.js";
-import * as O from "../../src/bpf/opcodes.js";
 import { verifyProgram } from "../../src/bpf/verify.js";
 import { compile } from "../../src/compile/compile.js";
 import { SysfenceError } from "../../src/errors.js";
-import { decodeActionValue, formatAction } from "../../src/policy/actions.js";
+import { formatAction } from "../../src/policy/actions.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber, syscallTable } from "../../src/syscalls/table.js";

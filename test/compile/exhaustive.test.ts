@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import * as O from "../../src/abi/opcodes.js";
 import type { Insn } from "../../src/bpf/insn.js";
-import * as O from "../../src/bpf/opcodes.js";
 import { compile } from "../../src/compile/compile.js";
 import { SysfenceError } from "../../src/errors.js";
 import type { Action, Condition, Policy, Rule } from "../../src/policy/model.js";

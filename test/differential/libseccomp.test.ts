@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { actionValue } from "../../src/abi/action.js";
 import { Emulator, packSeccompData } from "../../src/bpf/emulator.js";
 import { compile } from "../../src/compile/compile.js";
-import { actionValue } from "../../src/policy/actions.js";
 import type { Action, Condition, Policy, Rule } from "../../src/policy/model.js";
 import { ARCHES, type ArchName } from "../../src/syscalls/arches.js";
 import { argWidth } from "../../src/syscalls/args.js";

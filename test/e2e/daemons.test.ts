@@ -14,6 +14,7 @@ import type { Profile } from "../../src/record/profile.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import {
   curlLoad,
   descendants,
@@ -24,10 +25,8 @@ import {
   storm404,
 } from "../helpers/daemon-loads.js";
 import { memcacheBroadLoad, memcachedArgs, memcacheLoad, waitForPort } from "../helpers/memcache-client.js";
-import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const have = (cmd: string, arg = "-V") => spawnSync(cmd, [arg]).status === 0;
 const skipFor = (what: string, ok: boolean) =>
   process.platform !== "linux" ? "needs Linux" : requireOrSkip(ok && have("strace"), `${what} and strace`);

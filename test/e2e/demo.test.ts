@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { parsePolicy } from "../../src/policy/parse.js";
-import { REPO } from "../helpers/paths.js";
+import { CLI_PATH } from "../helpers/cli.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 const skip =
@@ -14,7 +14,7 @@ const skip =
 
 describe("sysfence demo: the README's main job", { skip }, () => {
   it("records, generates, reports, enforces with zero failures and stops the injected shell", () => {
-    const r = spawnSync(process.execPath, [`${REPO}dist/src/cli/main.js`, "demo"], {
+    const r = spawnSync(process.execPath, [CLI_PATH, "demo"], {
       encoding: "utf8",
       timeout: 60_000,
     });
@@ -34,7 +34,7 @@ describe("sysfence demo: the README's main job", { skip }, () => {
 
   it("two recordings of the demo under its load diff clean both ways; an injected new call is drift", () => {
     const run = () => {
-      const r = spawnSync(process.execPath, [`${REPO}dist/src/cli/main.js`, "demo", "--json"], {
+      const r = spawnSync(process.execPath, [CLI_PATH, "demo", "--json"], {
         encoding: "utf8",
         timeout: 120_000,
       });
@@ -46,7 +46,7 @@ describe("sysfence demo: the README's main job", { skip }, () => {
     };
     const [a, b] = [run(), run()];
     const diff = (...args: string[]) =>
-      spawnSync(process.execPath, [`${REPO}dist/src/cli/main.js`, "diff", ...args], { encoding: "utf8" });
+      spawnSync(process.execPath, [CLI_PATH, "diff", ...args], { encoding: "utf8" });
     for (const [x, y] of [
       [a, b],
       [b, a],

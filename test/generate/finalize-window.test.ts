@@ -14,10 +14,10 @@ import { ackErrno, auditUserMessage, isMarkerLine, markerText } from "../../src/
 import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { kernelLinesSince, seccompNrsOf, uptime } from "../helpers/klog.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const root =
   process.platform === "linux" && process.arch === "x64" && process.getuid?.() === 0
     ? false

@@ -7,11 +7,11 @@ import { describe, it } from "node:test";
 import { mergeProfiles } from "../../src/generate/merge.js";
 import { profileFromLog } from "../../src/record/engines/strace/strace.js";
 import type { Profile } from "../../src/record/profile.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 import { syntheticProfile } from "../helpers/profiles.js";
 import { requireOrSkip } from "../helpers/require.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const sysfence = (args: string[], input?: string) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", input });
 const dir = mkdtempSync(join(tmpdir(), "sysfence-gen-"));

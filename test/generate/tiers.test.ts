@@ -18,9 +18,9 @@ import { referenceDecide } from "../../src/policy/reference.js";
 import type { Profile } from "../../src/record/profile.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const linuxX64 = process.platform === "linux" && process.arch === "x64" ? false : "needs Linux x86_64";
 
 function profileOf(calls: string[]): Profile {

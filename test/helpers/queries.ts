@@ -1,6 +1,6 @@
+import { actionValue } from "../../src/abi/action.js";
 import { Emulator, packSeccompData } from "../../src/bpf/emulator.js";
 import type { Insn } from "../../src/bpf/insn.js";
-import { actionValue } from "../../src/policy/actions.js";
 import type { Policy } from "../../src/policy/model.js";
 import { type Query, referenceDecide } from "../../src/policy/reference.js";
 import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../../src/syscalls/arches.js";

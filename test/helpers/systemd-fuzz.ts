@@ -1,6 +1,7 @@
+import { decodeActionValue } from "../../src/abi/action.js";
 import { Emulator } from "../../src/bpf/emulator.js";
 import { compile } from "../../src/compile/compile.js";
-import { decodeActionValue, formatAction } from "../../src/policy/actions.js";
+import { formatAction } from "../../src/policy/actions.js";
 import type { Action } from "../../src/policy/model.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";

@@ -14,9 +14,9 @@ import { checkNativeListed, programOf } from "../../src/install/install.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES, nativeArch } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const INDEX = `${REPO}dist/src/index.js`;
 const BUSYBOX = "/bin/busybox";
 const skip =

@@ -14,9 +14,9 @@ import { CANARY_NR, pickCanaryErrno, withCanary } from "../../src/install/canary
 import { checkInstallInput, checkOptions } from "../../src/install/install-input.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const INDEX = `${REPO}dist/src/index.js`;
 const onLinux = process.platform === "linux" ? false : "needs Linux";
 

@@ -6,12 +6,11 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadLibc } from "../../src/install/ffi.js";
 import { landlockAbi } from "../../src/install/landlock.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
 // `sysfence run --policy` with a landlock: section, against the real kernel, with busybox-static (one
 // static executable: no libraries to list). Each launch is a fresh sysfence process.
-
-const CLI = `${REPO}dist/src/cli/main.js`;
 const BUSYBOX = "/bin/busybox";
 const LDSO = "/lib64/ld-linux-x86-64.so.2";
 const abi = process.platform === "linux" ? landlockAbi(loadLibc()).abi : 0;

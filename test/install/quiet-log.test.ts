@@ -16,10 +16,10 @@ import { deliberateRules, splitProgram } from "../../src/install/quiet.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { syscallNumber, syscallTable } from "../../src/syscalls/table.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { countedRecords } from "../helpers/klog.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const INDEX = `${REPO}dist/src/index.js`;
 const root =
   process.platform === "linux" && process.getuid?.() === 0 ? false : "needs Linux and root (dmesg)";

@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const onLinux = process.platform === "linux" ? false : "needs Linux";
 const sysfence = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
   spawnSync(process.execPath, [CLI, ...args], {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { decodeActionValue } from "../../src/abi/action.js";
 import { Emulator } from "../../src/bpf/emulator.js";
 import { compile } from "../../src/compile/compile.js";
-import { decodeActionValue } from "../../src/policy/actions.js";
 import type { Action } from "../../src/policy/model.js";
 import { ARCHES, type ArchName } from "../../src/syscalls/arches.js";
 import { evalValue } from "../../src/syscalls/constants.js";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { decodeActionValue } from "../../src/abi/action.js";
+import { SECCOMP_RET_ACTION_FULL, SECCOMP_RET_USER_NOTIF } from "../../src/abi/seccomp-data.js";
 import { Emulator } from "../../src/bpf/emulator.js";
-import { SECCOMP_RET_ACTION_FULL, SECCOMP_RET_USER_NOTIF } from "../../src/bpf/seccomp-data.js";
 import { compile } from "../../src/compile/compile.js";
 import { isDeliberate, learningPolicy, learningProgram } from "../../src/learn/learn-program.js";
-import { decodeActionValue } from "../../src/policy/actions.js";
 import type { Policy } from "../../src/policy/model.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";

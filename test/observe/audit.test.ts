@@ -24,7 +24,7 @@ import {
 import { readSource } from "../../src/observe/sources.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
-import { REPO } from "../helpers/paths.js";
+import { CLI_PATH } from "../helpers/cli.js";
 
 const DMESG =
   '[ 1598.589815] audit: type=1326 audit(1795328380.495:39): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=7925 comm="ls" exe="/usr/bin/ls" sig=0 arch=c000003e syscall=16 compat=0 ip=0x7fb9facd64c6 code=0x7ffc0000';
@@ -91,12 +91,11 @@ describe("SECCOMP audit record parsing", () => {
     const lines: string[] = [];
     await readSource({ kind: "file", path: f }, (l) => lines.push(l));
     assert.equal(lines.filter((l) => parseSeccompRecord(l)).length, 4);
-    const cli = `${REPO}dist/src/cli/main.js`;
-    const r = spawnSync(process.execPath, [cli, "audit", f, "--json"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI_PATH, "audit", f, "--json"], { encoding: "utf8" });
     assert.equal(r.status, 1);
     assert.equal(JSON.parse(r.stdout).records, 4);
     writeFileSync(f, "nothing to see\n");
-    assert.equal(spawnSync(process.execPath, [cli, "audit", f], { encoding: "utf8" }).status, 0);
+    assert.equal(spawnSync(process.execPath, [CLI_PATH, "audit", f], { encoding: "utf8" }).status, 0);
   });
   it("--patch appends one allow rule, keeps comments, and the diff applies with patch -p1", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-patch-"));
@@ -136,7 +135,6 @@ describe("log mode end to end on the real kernel", {
   after(() => writeFileSync(BURST, saved));
 
   it("too-tight policy in log mode → audit finds the missing calls → the patched policy runs with zero violations", async () => {
-    const cli = `${REPO}dist/src/cli/main.js`;
     const dir = mkdtempSync(join(tmpdir(), "sysfence-logmode-"));
     const policyFile = join(dir, "policy.yaml");
     writeFileSync(
@@ -167,7 +165,7 @@ describe("log mode end to end on the real kernel", {
     const logRound = async () => {
       const logged = spawnSync(
         process.execPath,
-        [cli, "run", "--log", "--policy", policyFile, "--", ...workload],
+        [CLI_PATH, "run", "--log", "--policy", policyFile, "--", ...workload],
         { encoding: "utf8" },
       );
       assert.equal(logged.status, 0, `log mode blocks nothing: ${logged.stderr}`);
@@ -221,9 +219,13 @@ describe("log mode end to end on the real kernel", {
       writeFileSync(policyFile, patch.text);
     }
     assert.ok(rounds >= 1, "the too-tight policy produced records");
-    const enforced = spawnSync(process.execPath, [cli, "run", "--policy", policyFile, "--", ...workload], {
-      encoding: "utf8",
-    });
+    const enforced = spawnSync(
+      process.execPath,
+      [CLI_PATH, "run", "--policy", policyFile, "--", ...workload],
+      {
+        encoding: "utf8",
+      },
+    );
     assert.equal(enforced.status, 0, `enforce mode: ${enforced.stderr}`);
     await new Promise((r) => setTimeout(r, 3000));
     const after2: SeccompRecord[] = [];
@@ -240,12 +242,11 @@ describe("log mode end to end on the real kernel", {
 });
 
 describe("audit on hostile logs", () => {
-  const cli = `${REPO}dist/src/cli/main.js`;
   const dir = mkdtempSync(join(tmpdir(), "sysfence-hostile-"));
   it("a timestamp no Date can hold prints as ? (text and --follow-style output), never a crash", () => {
     const f = join(dir, "stamp.log");
     writeFileSync(f, `${DMESG.replace("1795328380.495", "99999999999999999999.000")}\n`);
-    const r = spawnSync(process.execPath, [cli, "audit", f], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI_PATH, "audit", f], { encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /\/usr\/bin\/ls .* \? … \?/);
   });
@@ -253,7 +254,7 @@ describe("audit on hostile logs", () => {
     const f = join(dir, "esc.log");
     const evil = Buffer.from("/tmp/\x1b]0;pwned\x07\x1b[2J\x9bx").toString("hex").toUpperCase();
     writeFileSync(f, `${DMESG.replace('exe="/usr/bin/ls"', `exe=${evil}`)}\n`);
-    const r = spawnSync(process.execPath, [cli, "audit", f], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI_PATH, "audit", f], { encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
     assert.doesNotMatch(r.stdout, /[\x1b\x07\x9b]/);
     assert.match(r.stdout, /\/tmp\/\\x1b\]0;pwned\\x07\\x1b\[2J\\x9bx/);
@@ -266,7 +267,7 @@ describe("audit on hostile logs", () => {
     assert.equal(r?.syscall, "ioctl");
     const f = join(dir, "long.log");
     writeFileSync(f, `${line}\n${DMESG}\n`);
-    const out = spawnSync(process.execPath, [cli, "audit", f, "--json"], {
+    const out = spawnSync(process.execPath, [CLI_PATH, "audit", f, "--json"], {
       encoding: "utf8",
       timeout: 120_000,
     });
@@ -276,7 +277,6 @@ describe("audit on hostile logs", () => {
 });
 
 describe("errno records: the kernel logs the action, not the errno", () => {
-  const cli = `${REPO}dist/src/cli/main.js`;
   const dir = mkdtempSync(join(tmpdir(), "sysfence-errno-"));
   // as the kernel wrote it for a getppid the policy answered errno EPERM (seccomp_log gets the action only)
   const line =
@@ -301,15 +301,17 @@ describe("errno records: the kernel logs the action, not the errno", () => {
     assert.equal(groupRecords([getpid], p)[0].action, "errno ENOSYS");
   });
   it("sysfence audit prints errno, and errno EPERM with --policy (text, --json)", () => {
-    const plain = spawnSync(process.execPath, [cli, "audit", log], { encoding: "utf8" });
+    const plain = spawnSync(process.execPath, [CLI_PATH, "audit", log], { encoding: "utf8" });
     assert.equal(plain.status, 1, plain.stderr);
     assert.match(plain.stdout, / getppid +errno +×1 /);
     assert.doesNotMatch(plain.stdout, /errno 0/);
     const tight = join(dir, "one.yaml");
     writeFileSync(tight, "defaultAction: allow\nsyscalls:\n  - names: [getppid]\n    action: errno EPERM\n");
-    const named = spawnSync(process.execPath, [cli, "audit", log, "--policy", tight], { encoding: "utf8" });
+    const named = spawnSync(process.execPath, [CLI_PATH, "audit", log, "--policy", tight], {
+      encoding: "utf8",
+    });
     assert.match(named.stdout, / getppid +errno EPERM +×1 /);
-    const json = spawnSync(process.execPath, [cli, "audit", log, "--policy", tight, "--json"], {
+    const json = spawnSync(process.execPath, [CLI_PATH, "audit", log, "--policy", tight, "--json"], {
       encoding: "utf8",
     });
     const j = JSON.parse(json.stdout) as { violations: { action: string }[] };

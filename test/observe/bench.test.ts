@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { CLI_PATH } from "../helpers/cli.js";
 import { haveLibseccomp } from "../helpers/libseccomp.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
@@ -17,7 +18,7 @@ describe("sysfence bench (structure and instruction counts; timings are reported
     it(`measures every engine on ${policy}`, () => {
       const r = spawnSync(
         process.execPath,
-        [`${REPO}dist/src/cli/main.js`, "bench", `${REPO}${policy}`, "--iterations", "2000", "--json"],
+        [CLI_PATH, "bench", `${REPO}${policy}`, "--iterations", "2000", "--json"],
         { encoding: "utf8" },
       );
       assert.equal(r.status, 0, r.stderr);

@@ -14,9 +14,9 @@ import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const onLinux = process.platform === "linux" && process.arch === "x64" ? false : "needs Linux x86_64";
 
 /** A dmesg SECCOMP line. */

@@ -3,9 +3,10 @@
 // builds the constants program with the aarch64 cross compiler and runs it under qemu-user).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { decodeActionValue } from "../../src/abi/action.js";
 import { emulate } from "../../src/bpf/emulator.js";
 import { compile } from "../../src/compile/compile.js";
-import { decodeActionValue, formatAction } from "../../src/policy/actions.js";
+import { formatAction } from "../../src/policy/actions.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
 import { ARCHES, type ArchName } from "../../src/syscalls/arches.js";

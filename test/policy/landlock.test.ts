@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { decodeActionValue } from "../../src/abi/action.js";
 import { emulate } from "../../src/bpf/emulator.js";
 import { compile } from "../../src/compile/compile.js";
 import { SysfenceError } from "../../src/errors.js";
 import { exportPolicy } from "../../src/export/export.js";
 import { policyText } from "../../src/generate/generate.js";
-import { decodeActionValue } from "../../src/policy/actions.js";
 import { LANDLOCK_FS, LANDLOCK_NET, LANDLOCK_SCOPE, planLandlock } from "../../src/policy/landlock.js";
 import type { LandlockSection } from "../../src/policy/model.js";
 import { parsePolicy } from "../../src/policy/parse.js";

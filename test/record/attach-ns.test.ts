@@ -12,9 +12,8 @@ import { ProfileBuilder } from "../../src/record/builder.js";
 import { BpfOutput } from "../../src/record/engines/bpf/output.js";
 import { bpftraceScript } from "../../src/record/engines/bpf/script.js";
 import type { Profile } from "../../src/record/profile.js";
-import { REPO } from "../helpers/paths.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 
-const CLI = `${REPO}dist/src/cli/main.js`;
 const root = process.platform === "linux" && process.getuid?.() === 0;
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args).status === 0;
 const calls = (p: Profile) => Object.values(p.syscalls).reduce((n, c) => n + c.setup + c.work, 0);

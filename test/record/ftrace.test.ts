@@ -8,7 +8,7 @@ import { parsePhase } from "../../src/record/builder.js";
 import { recordFtrace } from "../../src/record/engines/ftrace/ftrace.js";
 import { record } from "../../src/record/engines/strace/strace.js";
 import type { Profile } from "../../src/record/profile.js";
-import { REPO } from "../helpers/paths.js";
+import { CLI_PATH } from "../helpers/cli.js";
 import { comparable } from "../helpers/profiles.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -152,11 +152,12 @@ describe("record's default engine (auto)", () => {
   it("the CLI records with ftrace by default here, and says so; a marker phase goes to strace", {
     skip,
   }, () => {
-    const CLI = `${REPO}dist/src/cli/main.js`;
     const dir = mkdtempSync(join(tmpdir(), "sysfence-auto-"));
     const out = join(dir, "p.json");
     const argv = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=2000", "status=none"];
-    const r = spawnSync(process.execPath, [CLI, "record", "-o", out, "--", ...argv], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI_PATH, "record", "-o", out, "--", ...argv], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     // bpf (counts in the kernel) when bpftrace is installed, else ftrace
     const bpf = spawnSync("bpftrace", ["--version"]).status === 0;
@@ -171,7 +172,7 @@ describe("record's default engine (auto)", () => {
     assert.equal(p.syscalls.read.setup, 2003);
     const m = spawnSync(
       process.execPath,
-      [CLI, "record", "--after", "marker:hi", "-o", out, "--", "sh", "-c", "echo hi; cat /dev/null"],
+      [CLI_PATH, "record", "--after", "marker:hi", "-o", out, "--", "sh", "-c", "echo hi; cat /dev/null"],
       { encoding: "utf8" },
     );
     assert.equal(m.status, 0, m.stderr);
@@ -258,17 +259,7 @@ describe("a SIGKILLed ftrace recording leaves no tracing instance", { skip }, ()
     const dir = mkdtempSync(join(tmpdir(), "sysfence-ftrace-kill-"));
     const child = spawn(
       process.execPath,
-      [
-        `${REPO}dist/src/cli/main.js`,
-        "record",
-        "--engine",
-        "ftrace",
-        "-o",
-        join(dir, "p.json"),
-        "--",
-        "sleep",
-        "30",
-      ],
+      [CLI_PATH, "record", "--engine", "ftrace", "-o", join(dir, "p.json"), "--", "sleep", "30"],
       { stdio: "ignore" },
     );
     const inst = `/sys/kernel/tracing/instances/sysfence-${child.pid}`;

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { parsePhase } from "../../src/record/builder.js";
 import { countMismatches, profileFromLog, record } from "../../src/record/engines/strace/strace.js";
 import type { Profile } from "../../src/record/profile.js";
+import { CLI_PATH as CLI } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -14,7 +15,6 @@ const skip =
   process.platform !== "linux"
     ? "needs Linux"
     : requireOrSkip(spawnSync("strace", ["-V"]).status === 0, "strace");
-const CLI = `${REPO}dist/src/cli/main.js`;
 const calls = (p: Profile, name: string) =>
   p.syscalls[name] ? p.syscalls[name].setup + p.syscalls[name].work : 0;
 

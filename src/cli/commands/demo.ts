@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { decodeActionValue } from "../../abi/action.js";
 import { Emulator } from "../../bpf/emulator.js";
 import { SysfenceError } from "../../errors.js";
-import { decodeActionValue, formatAction } from "../../policy/actions.js";
+import { formatAction } from "../../policy/actions.js";
 import { ARCHES } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
 import { syscallNumber } from "../../syscalls/table.js";

@@ -1,11 +1,12 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
+import { decodeActionValue } from "../../abi/action.js";
 import { disassemble, formatListing } from "../../bpf/disasm.js";
 import { Emulator, packSeccompData } from "../../bpf/emulator.js";
 import type { Insn } from "../../bpf/insn.js";
 import { SysfenceError } from "../../errors.js";
-import { decodeActionValue, formatAction } from "../../policy/actions.js";
+import { formatAction } from "../../policy/actions.js";
 import { type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
 import { evalValue } from "../../syscalls/constants.js";
 import { resolveSyscallSpec } from "../../syscalls/table.js";
