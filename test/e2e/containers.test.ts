@@ -2,12 +2,21 @@
 // (export --into, every other byte kept) and given to podman (--security-opt seccomp=FILE, run by runc).
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { outputOf, parseState } from "../../src/cli/commands/hook.js";
 import { seccompInto } from "../../src/export/oci-into.js";
-import { spawnCli } from "../helpers/cli.js";
+import { CLI_PATH, spawnCli } from "../helpers/cli.js";
 import { requireOrSkip } from "../helpers/require.js";
 
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -211,5 +220,116 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     ]);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /no running container/);
+  });
+
+  /** What a recording from the hook must show: the program's calls, none of runc init's own. */
+  const checkHookProfile = (file: string) => {
+    const p = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(p.complete, true);
+    for (const call of ["mkdir", "getdents64"])
+      assert.ok(p.syscalls[call], `${call} (the program's) recorded`);
+    for (const call of ["setgroups", "capset", "capget"])
+      assert.ok(!p.syscalls[call], `${call} (runc init's) not recorded`);
+    const prctl = Object.keys(p.syscalls.prctl?.args?.["0"] ?? {});
+    assert.ok(!prctl.includes("38"), "no prctl(PR_SET_NO_NEW_PRIVS): runc init's, before the exec");
+    assert.ok(
+      p.processes.every((x: { exe: string }) => x.exe.endsWith("busybox")),
+      "only the container's program",
+    );
+  };
+  const waitFor = async (file: string) => {
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(existsSync(file), `${file} written once the container ended`);
+  };
+  const HOOK = (out: string) => [process.execPath, CLI_PATH, "hook", "oci", "--output-dir", out];
+  const WORK = "/bin/busybox mkdir -p /made && /bin/busybox ls / >/dev/null";
+
+  it("hook oci in a runc bundle records the container from its program's first call, none of runc init's", {
+    skip: requireOrSkip(has("runc"), "runc"),
+  }, async () => {
+    const bundle = join(dir, "hooked");
+    const out = join(dir, "hook-out");
+    mkdirSync(bundle);
+    mkdirSync(out);
+    execFileSync("runc", ["spec"], { cwd: bundle });
+    const c = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
+    c.root = { path: rootfs, readonly: false };
+    c.process.terminal = false;
+    c.process.args = ["/bin/busybox", "sh", "-c", WORK];
+    c.annotations = { "io.sysfence.record": "runc.json" };
+    const [path, ...args] = HOOK(out);
+    c.hooks = { createRuntime: [{ path, args: ["node", ...args] }] };
+    writeFileSync(join(bundle, "config.json"), JSON.stringify(c, null, 2));
+    const id = `sysfence-hook-${process.pid}`;
+    const run = spawnSync("runc", ["run", id], { cwd: bundle, encoding: "utf8", timeout: 60000 });
+    spawnSync("runc", ["delete", "-f", id]);
+    assert.equal(run.status, 0, run.stderr);
+    await waitFor(join(out, "runc.json"));
+    checkHookProfile(join(out, "runc.json"));
+  });
+
+  it("hook oci through podman's hooks.d: the annotation's file appears, with the program's calls", {
+    skip: requireOrSkip(has("podman"), "podman"),
+  }, async () => {
+    const hooks = join(dir, "hooks.d");
+    const out = join(dir, "podman-out");
+    mkdirSync(hooks);
+    mkdirSync(out);
+    const [path, ...args] = HOOK(out);
+    writeFileSync(
+      join(hooks, "sysfence-record.json"),
+      JSON.stringify({
+        version: "1.0.0",
+        hook: { path, args: ["node", ...args] },
+        when: { annotations: { "^io\\.sysfence\\.record$": ".+" } },
+        stages: ["prestart"],
+      }),
+    );
+    const run = spawnSync(
+      "podman",
+      [
+        "run",
+        "--rm",
+        "--runtime",
+        "runc",
+        "--hooks-dir",
+        hooks,
+        "--annotation",
+        "io.sysfence.record=podman.json",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        "--rootfs",
+        rootfs,
+        "/bin/busybox",
+        "sh",
+        "-c",
+        WORK,
+      ],
+      { encoding: "utf8", timeout: 60000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    await waitFor(join(out, "podman.json"));
+    checkHookProfile(join(out, "podman.json"));
+  });
+});
+
+describe("hook oci's annotation", () => {
+  it("names a file in the output directory only", () => {
+    assert.equal(
+      outputOf({ annotations: { "io.sysfence.record": "web.json" } }, "/var/lib/sysfence"),
+      "/var/lib/sysfence/web.json",
+    );
+    assert.equal(outputOf({ annotations: {} }, "/d"), undefined, "not asked: nothing to do");
+    for (const bad of ["../etc/passwd", "a/b.json", "..", ".hidden", "", "x\ny"])
+      assert.throws(
+        () => outputOf({ annotations: { "io.sysfence.record": bad } }, "/d"),
+        /plain file name/,
+        bad,
+      );
+    assert.throws(() => parseState("not json"), /not JSON/);
   });
 });
