@@ -10,6 +10,7 @@ import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { classOf } from "../generate/classes.js";
 import { nameValue } from "../generate/symbols.js";
+import { readBack } from "../observe/patch.js";
 import { formatAction } from "../policy/actions.js";
 import { detectFormat } from "../policy/formats/detect.js";
 import { seccompPolicyFor } from "../policy/landlock.js";
@@ -238,16 +239,7 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
   }
   if (newRules.length === 0 && paths.length === 0 && ports.length === 0) return { text, added, skipped };
   const out = edit(text, found.doc?.syntax === "json", newRules, [...paths, ...ports], release);
-  let again: Policy;
-  try {
-    again = parsePolicy(out, { file, format: parsed.format }).policy;
-  } catch (e) {
-    throw new SysfenceError(
-      "E_INTERNAL",
-      `the patched ${file} does not read back (${(e as Error).message}); nothing written.`,
-      { cause: e },
-    );
-  }
+  const again = readBack(out, file, parsed.format);
   const after = seccompPolicyFor(again, true);
   const missed = check.find((c) => !allows(after, arch, c.name, c.args));
   if (missed)

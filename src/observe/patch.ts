@@ -246,16 +246,7 @@ export function patchPolicy(
   let out = promote.length ? promoteBurnIn(text, file, parsed.policy, promote, note) : text;
   if (chosen.names.length) out = edit(out, file, chosen.names, note);
   // re-read through the same reader; the only change may be the added calls, now allowed
-  let again: Policy;
-  try {
-    again = parsePolicy(out, { file, format: parsed.format }).policy;
-  } catch (e) {
-    throw new SysfenceError(
-      "E_INTERNAL",
-      `the patched ${file} does not read back (${(e as Error).message}); nothing written.`,
-      { cause: e },
-    );
-  }
+  const again = readBack(out, file, parsed.format);
   const wrong = changedCalls(parsed.policy, again).filter(
     (c) => !(names.includes(c.name) && c.now === "allow"),
   );
@@ -282,6 +273,23 @@ export function patchPolicy(
     skipped,
     applyIn: where.applyIn,
   };
+}
+
+/** A patched text read back through the reader of its format; E_INTERNAL (nothing written) if it does not read. */
+export function readBack(
+  text: string,
+  file: string,
+  format: ReturnType<typeof parsePolicy>["format"],
+): Policy {
+  try {
+    return parsePolicy(text, { file, format }).policy;
+  } catch (e) {
+    throw new SysfenceError(
+      "E_INTERNAL",
+      `the patched ${file} does not read back (${(e as Error).message}); nothing written.`,
+      { cause: e },
+    );
+  }
 }
 
 /** A unified diff of two texts (one hunk per changed region, 3 lines of context); `file` relative. */

@@ -24,6 +24,20 @@ const root = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), "sysfence-containers-"));
 const rootfs = join(dir, "rootfs");
 const policy = join(dir, "ls.yaml");
+/**
+ * podman's options in every run here: runc (crun refuses this machine's hybrid cgroups), no network, and
+ * rlimits within root's hard limits (root lacks CAP_SYS_RESOURCE here; podman's default 1048576 fails).
+ */
+const PODMAN = [
+  "--runtime",
+  "runc",
+  "--network",
+  "none",
+  "--ulimit",
+  "nofile=1024:1024",
+  "--ulimit",
+  "nproc=1024:1024",
+];
 
 describe("export --into a bundle's config.json", () => {
   const CONFIG =
@@ -124,27 +138,10 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     const profile = join(dir, "ls-oci.json");
     const e = spawnCli(["export", policy, "--format", "oci", "--launcher", "runc", "-o", profile]);
     assert.equal(e.status, 0, e.stderr);
-    // root here lacks CAP_SYS_RESOURCE: podman's default rlimits (1048576) must fit the hard limits
     const podman = (seccomp: string, ...cmd: string[]) =>
       spawnSync(
         "podman",
-        [
-          "run",
-          "--rm",
-          "--runtime",
-          "runc",
-          "--network",
-          "none",
-          "--ulimit",
-          "nofile=1024:1024",
-          "--ulimit",
-          "nproc=1024:1024",
-          "--security-opt",
-          `seccomp=${seccomp}`,
-          "--rootfs",
-          rootfs,
-          ...cmd,
-        ],
+        ["run", "--rm", ...PODMAN, "--security-opt", `seccomp=${seccomp}`, "--rootfs", rootfs, ...cmd],
         { encoding: "utf8", timeout: 60000 },
       );
     const ls = podman(profile, "/bin/busybox", "ls", "/");
@@ -165,26 +162,7 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
       "while true; do /bin/busybox ls / >/dev/null; /bin/busybox mkdir -p /tmp/d; /bin/busybox sleep 0.2; done";
     const started = spawnSync(
       "podman",
-      [
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--runtime",
-        "runc",
-        "--network",
-        "none",
-        "--ulimit",
-        "nofile=1024:1024",
-        "--ulimit",
-        "nproc=1024:1024",
-        "--rootfs",
-        rootfs,
-        "/bin/busybox",
-        "sh",
-        "-c",
-        loop,
-      ],
+      ["run", "-d", "--name", name, ...PODMAN, "--rootfs", rootfs, "/bin/busybox", "sh", "-c", loop],
       { encoding: "utf8", timeout: 60000 },
     );
     assert.equal(started.status, 0, started.stderr);

@@ -106,7 +106,7 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
   });
   it("a program outside execute is refused before anything runs, naming it and the fix", () => {
     const r = run(p, ["/bin/true"]);
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 125, "a failure of run itself, before exec");
     assert.match(
       r.stderr,
       /landlock: the launched program \/bin\/true \(\/usr\/bin\/true\) is not in the policy's landlock\.execute.*add \/usr\/bin\/true/,
