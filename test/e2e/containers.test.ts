@@ -1,7 +1,7 @@
 // Generated policies in the container engines people run: written into a runc bundle's config.json
 // (export --into, every other byte kept) and given to podman (--security-opt seccomp=FILE, run by runc).
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -292,6 +292,164 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     assert.equal(run.status, 0, run.stderr);
     await waitFor(join(out, "podman.json"));
     checkHookProfile(join(out, "podman.json"));
+  });
+
+  it("a web server recorded by the hook under one load, generated and exported, serves another load under podman and runc with no kill", {
+    skip: requireOrSkip(has("podman") && has("runc") && has("curl"), "podman, runc and curl"),
+  }, async () => {
+    mkdirSync(join(rootfs, "www"), { recursive: true });
+    writeFileSync(join(rootfs, "www", "index.html"), "hello\n");
+    writeFileSync(join(rootfs, "www", "other.html"), "other\n");
+    const hooks = join(dir, "web-hooks.d");
+    const out = join(dir, "web-out");
+    mkdirSync(hooks);
+    mkdirSync(out);
+    const [path, ...args] = HOOK(out);
+    writeFileSync(
+      join(hooks, "rec.json"),
+      JSON.stringify({
+        version: "1.0.0",
+        hook: { path, args: ["node", ...args] },
+        when: { annotations: { "^io\\.sysfence\\.record$": ".+" } },
+        stages: ["prestart"],
+      }),
+    );
+    const port = 21000 + (process.pid % 10000);
+    const host = ["--runtime", "runc", "--network", "host", ...PODMAN.slice(4)];
+    const httpd = (p: number) => ["/bin/busybox", "httpd", "-f", "-p", `127.0.0.1:${p}`, "-h", "/www"];
+    const status = (p: number, file: string, head = false) =>
+      spawnSync(
+        "curl",
+        [
+          "-s",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          ...(head ? ["-I"] : []),
+          `http://127.0.0.1:${p}/${file}`,
+        ],
+        { encoding: "utf8" },
+      ).stdout;
+    const waitUp = async (p: number) => {
+      for (let i = 0; i < 50 && status(p, "") !== "200"; i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    // 1. recorded from its first call under one load: the index and a missing page
+    const rec = `sysfence-web-rec-${process.pid}`;
+    const r = spawnSync(
+      "podman",
+      [
+        "run",
+        "-d",
+        "--name",
+        rec,
+        ...host,
+        "--hooks-dir",
+        hooks,
+        "--annotation",
+        "io.sysfence.record=web.json",
+        "--rootfs",
+        rootfs,
+        ...httpd(port),
+      ],
+      { encoding: "utf8", timeout: 60000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    await waitUp(port);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(status(port, ""), "200");
+      assert.equal(status(port, "missing"), "404");
+    }
+    spawnSync("podman", ["rm", "-f", "-t", "1", rec]);
+    await waitFor(join(out, "web.json"));
+    // 2. generated and exported (runc's launcher set)
+    const webPolicy = join(dir, "web.yaml");
+    const g = spawnCli(["generate", join(out, "web.json"), "-o", webPolicy]);
+    assert.equal(g.status, 0, g.stderr);
+    const profile = join(dir, "web-oci.json");
+    assert.equal(spawnCli(["export", webPolicy, "--format", "oci", "-o", profile]).status, 0);
+    // 3. another load under the policy: another page, HEAD, many missing pages at once
+    const load = async (p: number) => {
+      await waitUp(p);
+      assert.equal(status(p, "other.html"), "200");
+      assert.equal(status(p, "", true), "200");
+      const many = await Promise.all(
+        Array.from(
+          { length: 12 },
+          (_, i) =>
+            new Promise<string>((resolve) => {
+              const c = spawn("curl", [
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                `http://127.0.0.1:${p}/x${i}`,
+              ]);
+              let o = "";
+              c.stdout.on("data", (d) => {
+                o += d;
+              });
+              c.once("close", () => resolve(o)); // (after its output: "exit" may come first)
+            }),
+        ),
+      );
+      assert.deepEqual(new Set(many), new Set(["404"]));
+    };
+    const run = `sysfence-web-run-${process.pid}`;
+    const started = spawnSync(
+      "podman",
+      [
+        "run",
+        "-d",
+        "--name",
+        run,
+        ...host,
+        "--security-opt",
+        `seccomp=${profile}`,
+        "--rootfs",
+        rootfs,
+        ...httpd(port + 1),
+      ],
+      { encoding: "utf8", timeout: 60000 },
+    );
+    assert.equal(started.status, 0, started.stderr);
+    try {
+      await load(port + 1);
+      const state = spawnSync("podman", ["inspect", run, "--format", "{{.State.Running}}"], {
+        encoding: "utf8",
+      }).stdout.trim();
+      assert.equal(state, "true", "podman: still serving, nothing killed");
+    } finally {
+      spawnSync("podman", ["rm", "-f", "-t", "0", run]);
+    }
+    // the same under runc, the profile written into the bundle by export --into
+    const bundle = join(dir, "web-bundle");
+    mkdirSync(bundle);
+    execFileSync("runc", ["spec"], { cwd: bundle });
+    const c = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
+    c.root = { path: rootfs, readonly: false };
+    c.process.terminal = false;
+    c.process.args = httpd(port + 2);
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== "network");
+    writeFileSync(join(bundle, "config.json"), JSON.stringify(c, null, "\t"));
+    assert.equal(
+      spawnCli(["export", webPolicy, "--format", "oci", "--into", join(bundle, "config.json")]).status,
+      0,
+    );
+    const id = `sysfence-web-${process.pid}`;
+    const server = spawn("runc", ["run", id], { cwd: bundle, stdio: "ignore" });
+    let ended: number | null | undefined;
+    server.once("exit", (code) => {
+      ended = code;
+    });
+    try {
+      await load(port + 2);
+      assert.equal(ended, undefined, "runc: still serving, nothing killed");
+    } finally {
+      spawnSync("runc", ["kill", id, "KILL"]);
+      spawnSync("runc", ["delete", "-f", id]);
+    }
   });
 });
 
