@@ -28,6 +28,7 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
+import { systemErrorText } from "./errno.js";
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC, O_APPEND, O_NONBLOCK } = constants;
 const MAX_LINKS = 40; // the kernel's limit on links followed in one lookup
@@ -90,7 +91,7 @@ function resolveTarget(path: string): Target {
       if (code === "ENOENT" && last) return { kind: "new", path: here };
       if (code === "ENOENT") fail(path, `the directory ${here} does not exist.`, e);
       if (code === "ENOTDIR") fail(path, `${prefix} is not a directory.`, e);
-      fail(path, `${code} on ${here}.`, e);
+      fail(path, `${systemErrorText(e)} (on ${here}).`, e);
     }
     if (st.isSymbolicLink()) {
       if (!mayFollowLink(here, st))
@@ -155,7 +156,7 @@ function probeFifo(shown: string, path: string): number | undefined {
         e,
       );
     if (code === "EACCES" || code === "EPERM") fail(shown, "permission denied.", e);
-    fail(shown, `${code}.`, e);
+    fail(shown, `${systemErrorText(e)}.`, e);
   }
 }
 
@@ -169,12 +170,12 @@ function writeInPlace(shown: string, path: string, data: Uint8Array, flags: numb
     const code = errnoOf(e);
     if (code === "ENXIO") fail(shown, `${path} is a socket or a FIFO nobody reads.`, e);
     if (code === "EACCES" || code === "EPERM") fail(shown, "permission denied.", e);
-    fail(shown, `${code}.`, e);
+    fail(shown, `${systemErrorText(e)}.`, e);
   }
   try {
     writeAll(fd, data);
   } catch (e) {
-    fail(shown, `${errnoOf(e)} while writing.`, e);
+    fail(shown, `${systemErrorText(e)} while writing.`, e);
   } finally {
     closeSync(fd);
     if (probe !== undefined) closeSync(probe);
@@ -266,7 +267,7 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
     try {
       writeAll(target.fd, bytes);
     } catch (e) {
-      fail(path, `${errnoOf(e)} while writing descriptor ${target.fd}.`, e);
+      fail(path, `${systemErrorText(e)} while writing descriptor ${target.fd}.`, e);
     }
     return;
   }
@@ -300,7 +301,7 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
     if (!(old && (code === "EACCES" || code === "EPERM"))) {
       if (code === "EACCES" || code === "EPERM") fail(path, `permission denied in ${dir}.`, e);
       if (code === "EROFS") fail(path, `${dir} is on a read-only file system.`, e);
-      fail(path, `${code}.`, e);
+      fail(path, `${systemErrorText(e)}.`, e);
     }
   }
   // reached only for an existing file we may write but not replace
