@@ -7,7 +7,7 @@ import { EXIT, exitKind } from "./exit-status.js";
 import { type CliIO, processIO } from "./io.js";
 
 type Register = (program: Command, io: CliIO, command: string[]) => void;
-const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+export const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   demo: async () => ({ register: (await import("./commands/demo.js")).registerDemo }),
   run: async () => ({ register: (await import("./commands/run.js")).registerRun }),
   compile: async () => ({ register: (await import("./commands/compile.js")).registerCompile }),
