@@ -143,3 +143,12 @@ describe("exit statuses: an internal error is 70, never 1", () => {
     assert.equal(reportError(new SysfenceError("E_DRIFT", "x", { exitStatus: 3 }), quiet), 3);
   });
 });
+
+describe("exit statuses: documented", () => {
+  it("the man page lists the table, 70 included", async () => {
+    const r = await runCli("man");
+    const section = r.stdout.slice(r.stdout.indexOf(".SH EXIT STATUS"), r.stdout.indexOf(".SH SEE ALSO"));
+    for (const status of ["0", "1", "2", "70", "127"]) assert.match(section, new RegExp(`^\\.B ${status}$`, "m"));
+    assert.match(section, /125/);
+  });
+});
