@@ -71,7 +71,13 @@ function procFdOwner(dir: string): number | undefined {
 
 /** Follows `path` component by component, checking every symlink on the way. */
 function resolveTarget(path: string): Target {
-  const pending = resolve(path).split("/").filter(Boolean);
+  let absolute: string;
+  try {
+    absolute = resolve(path); // a relative path needs the current directory, which may have been removed
+  } catch (e) {
+    fail(path, `the current directory no longer exists (${systemErrorText(e)}).`, e);
+  }
+  const pending = absolute.split("/").filter(Boolean);
   let prefix = "/";
   let links = 0;
   while (pending.length) {
