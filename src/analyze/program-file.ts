@@ -4,6 +4,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
+import { systemErrorText } from "../util/errno.js";
 import { buildIdOfFile, interpreterOfFile } from "./elf.js";
 
 /** The kernel reads this much of a file to find `#!` and the interpreter line (BINPRM_BUF_SIZE). */
@@ -49,7 +50,7 @@ export function shebang(path: string): [string, string?] | undefined {
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${systemErrorText(e)}.`, {
       cause: e,
     });
   }
@@ -58,7 +59,7 @@ export function shebang(path: string): [string, string?] | undefined {
   try {
     n = readSync(fd, buf, 0, buf.length, 0);
   } catch (e) {
-    throw new SysfenceError("E_IO", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code}.`, {
+    throw new SysfenceError("E_IO", `cannot read ${path}: ${systemErrorText(e)}.`, {
       cause: e,
     });
   } finally {

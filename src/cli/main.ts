@@ -3,10 +3,11 @@ import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
+import { EXIT, exitKind } from "./exit-status.js";
 import { type CliIO, processIO } from "./io.js";
 
 type Register = (program: Command, io: CliIO, command: string[]) => void;
-const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+export const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   demo: async () => ({ register: (await import("./commands/demo.js")).registerDemo }),
   run: async () => ({ register: (await import("./commands/run.js")).registerRun }),
   compile: async () => ({ register: (await import("./commands/compile.js")).registerCompile }),
@@ -34,7 +35,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
 /** Commands that describe every other command: they need all of them registered. */
 const NEEDS_ALL = new Set(["completion", "man"]);
 
-/** Runs the CLI with argv (without node and script); returns the exit status. 0 ok, 1 failure, 2 usage. */
+/** Runs the CLI with argv (without node and script); returns the exit status (cli/exit-status.ts). */
 export async function main(argvGiven: string[], ioIn: CliIO = processIO): Promise<number> {
   let argvIn = argvGiven;
   // -q/--quiet before the command's name is sysfence's own
@@ -130,8 +131,13 @@ async function runPath(words: string[], quiet: boolean, ioIn: CliIO): Promise<nu
 
 /** run's statuses for its own failures: never 1 or 2, which are the program's. */
 const RUN_STATUS = { usage: 125, failure: 125, internal: 125, cannotExecute: 126 };
-/** Every other command's. */
-const STATUS = { usage: 2, failure: 1, internal: 1, cannotExecute: 127 };
+/** Every other command's: 1 only for a finding, 2 for usage or input trouble, 70 an internal error. */
+const STATUS: typeof RUN_STATUS = {
+  usage: EXIT.trouble,
+  failure: EXIT.finding,
+  internal: EXIT.internal,
+  cannotExecute: EXIT.notFound,
+};
 
 /** This package's version, from its package.json (dist/src/cli/main.js → the package root). */
 function packageVersion(): string {
@@ -159,8 +165,11 @@ function isSysfenceError(e: unknown): e is SysfenceError {
   );
 }
 
-/** Prints an error and returns the exit status: 1 failure, 2 usage, 127 command not found (run: 125–127). */
-function reportError(e: unknown, io: CliIO, status = STATUS): number {
+/**
+ * Prints an error and returns the exit status: 1 a finding, 2 usage or input trouble, 70 internal, 127
+ * command not found (run: 125–127).
+ */
+export function reportError(e: unknown, io: CliIO, status = STATUS): number {
   // By shape, not class: errors from the bundled run path come from the bundle's copy of the class.
   if (isSysfenceError(e)) {
     io.stderr(`sysfence: ${e.message}\n`);
@@ -172,7 +181,8 @@ function reportError(e: unknown, io: CliIO, status = STATUS): number {
         (e.cause as NodeJS.ErrnoException | undefined)?.code === "EISDIR"
         ? status.cannotExecute
         : 127;
-    return e.code === "E_USAGE" ? status.usage : status.failure;
+    const kind = exitKind(e.code);
+    return kind === "finding" ? status.failure : kind === "internal" ? status.internal : status.usage;
   }
   io.stderr(`sysfence: internal error: ${(e as Error).stack ?? e}\n`);
   return status.internal;

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, createReadStream, readFileSync, statSync } from "node:fs";
 import { SysfenceError } from "../errors.js";
 import { forEachLine } from "../record/engines/strace/parse.js";
+import { systemErrorText } from "../util/errno.js";
 
 /** Where SECCOMP records are read from. */
 export type AuditSource = "auto" | "journal" | "dmesg" | "audit-log" | "file";
@@ -53,7 +54,7 @@ export async function readSource(
         input.once("open", () => resolve());
         input.once("error", (e: Error) =>
           reject(
-            new SysfenceError("E_IO", `cannot read ${src.path}: ${(e as NodeJS.ErrnoException).code}.`, {
+            new SysfenceError("E_IO", `cannot read ${src.path}: ${systemErrorText(e)}.`, {
               cause: e,
             }),
           ),

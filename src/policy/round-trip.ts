@@ -75,7 +75,7 @@ export function checkRoundTrip(
   const diff = firstDecisionDifference(policy, back);
   if (diff)
     throw new SysfenceError(
-      "E_INTERNAL",
+      "E_POLICY_INVALID",
       `${source}: the policy sysfence wrote from it reads back to other decisions: ${diff} (imported against read back), so sysfence's format cannot say this policy (an OCI ordered comparison that is unsigned on a C int argument is one such); nothing was written — compile or export the original instead.`,
     );
 }

@@ -28,6 +28,7 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
+import { systemErrorText } from "./errno.js";
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC, O_APPEND, O_NONBLOCK } = constants;
 const MAX_LINKS = 40; // the kernel's limit on links followed in one lookup
@@ -70,7 +71,13 @@ function procFdOwner(dir: string): number | undefined {
 
 /** Follows `path` component by component, checking every symlink on the way. */
 function resolveTarget(path: string): Target {
-  const pending = resolve(path).split("/").filter(Boolean);
+  let absolute: string;
+  try {
+    absolute = resolve(path); // a relative path needs the current directory, which may have been removed
+  } catch (e) {
+    fail(path, `the current directory no longer exists (${systemErrorText(e)}).`, e);
+  }
+  const pending = absolute.split("/").filter(Boolean);
   let prefix = "/";
   let links = 0;
   while (pending.length) {
@@ -90,7 +97,7 @@ function resolveTarget(path: string): Target {
       if (code === "ENOENT" && last) return { kind: "new", path: here };
       if (code === "ENOENT") fail(path, `the directory ${here} does not exist.`, e);
       if (code === "ENOTDIR") fail(path, `${prefix} is not a directory.`, e);
-      fail(path, `${code} on ${here}.`, e);
+      fail(path, `${systemErrorText(e)} (on ${here}).`, e);
     }
     if (st.isSymbolicLink()) {
       if (!mayFollowLink(here, st))
@@ -155,7 +162,7 @@ function probeFifo(shown: string, path: string): number | undefined {
         e,
       );
     if (code === "EACCES" || code === "EPERM") fail(shown, "permission denied.", e);
-    fail(shown, `${code}.`, e);
+    fail(shown, `${systemErrorText(e)}.`, e);
   }
 }
 
@@ -169,12 +176,12 @@ function writeInPlace(shown: string, path: string, data: Uint8Array, flags: numb
     const code = errnoOf(e);
     if (code === "ENXIO") fail(shown, `${path} is a socket or a FIFO nobody reads.`, e);
     if (code === "EACCES" || code === "EPERM") fail(shown, "permission denied.", e);
-    fail(shown, `${code}.`, e);
+    fail(shown, `${systemErrorText(e)}.`, e);
   }
   try {
     writeAll(fd, data);
   } catch (e) {
-    fail(shown, `${errnoOf(e)} while writing.`, e);
+    fail(shown, `${systemErrorText(e)} while writing.`, e);
   } finally {
     closeSync(fd);
     if (probe !== undefined) closeSync(probe);
@@ -266,7 +273,7 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
     try {
       writeAll(target.fd, bytes);
     } catch (e) {
-      fail(path, `${errnoOf(e)} while writing descriptor ${target.fd}.`, e);
+      fail(path, `${systemErrorText(e)} while writing descriptor ${target.fd}.`, e);
     }
     return;
   }
@@ -300,7 +307,7 @@ export function writeOutputFile(path: string, data: string | Uint8Array): void {
     if (!(old && (code === "EACCES" || code === "EPERM"))) {
       if (code === "EACCES" || code === "EPERM") fail(path, `permission denied in ${dir}.`, e);
       if (code === "EROFS") fail(path, `${dir} is on a read-only file system.`, e);
-      fail(path, `${code}.`, e);
+      fail(path, `${systemErrorText(e)}.`, e);
     }
   }
   // reached only for an existing file we may write but not replace

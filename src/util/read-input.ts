@@ -1,5 +1,6 @@
 import { open, readFile } from "node:fs/promises";
 import { SysfenceError } from "../errors.js";
+import { systemErrorText } from "./errno.js";
 
 /** All of standard input; `check` sees the size read so far after each chunk (to refuse a flood early). */
 export async function readAllStdin(check?: (size: number) => void): Promise<Buffer> {
@@ -23,7 +24,7 @@ export async function readInput(path: string): Promise<Buffer> {
   } catch (e) {
     throw new SysfenceError(
       "E_IO",
-      `cannot read ${path === "-" ? "standard input" : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      `cannot read ${path === "-" ? "standard input" : path}: ${systemErrorText(e)}.`,
       { cause: e },
     );
   }
@@ -74,7 +75,7 @@ export async function readUpTo(
   } catch (e) {
     throw new SysfenceError(
       "E_IO",
-      `cannot read ${path === "-" ? "standard input" : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      `cannot read ${path === "-" ? "standard input" : path}: ${systemErrorText(e)}.`,
       { cause: e },
     );
   }

@@ -124,7 +124,7 @@ describe("ELF reader on damaged files (fuzz)", { skip: linux }, () => {
       [join(dir, "cut"), /cut: not a valid ELF file \(.* runs past the end of the file/],
     ] as const) {
       const r = spawnCli(["analyze", file]);
-      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, why);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     }

@@ -95,7 +95,7 @@ describe("sysfence CLI", () => {
     const g = await run("syscalls", "@swap", "--arch", "aarch64");
     assert.match(g.stdout, /swapon/);
     const bad = await run("syscalls", "getpidd");
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /did you mean 'getpid'/);
   });
   it("bad policy: exit 1, every problem named, nothing written", async () => {
@@ -104,7 +104,7 @@ describe("sysfence CLI", () => {
     writeFileSync(p, "defaultAction: allow\nsyscalls:\n  - names: [opne]\n    action: allow\n");
     const out = join(dir, "out.bpf");
     const r = await run("compile", p, "-o", out);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /bad\.yaml:3:13: error: unknown syscall 'opne' — did you mean 'open'/);
     assert.ok(!existsSync(out));
   });

@@ -125,7 +125,7 @@ describe("output files (real file system, root)", { skip }, () => {
       ["compile", policy, "--format", "bpf", "-o", link],
     ]) {
       const r = sysfence(args);
-      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /symlink owned by uid 65534 in a sticky world-writable directory/);
     }
     assert.equal(readFileSync(victim, "utf8"), "precious\n");
@@ -171,7 +171,7 @@ describe("output files (real file system, root)", { skip }, () => {
     const locked = join(dir, "locked.json");
     writeFileSync(locked, "old\n");
     const denied = sysfence(["export", policy, "--format", "oci", "-o", locked], { asNobody: true });
-    assert.equal(denied.status, 1);
+    assert.equal(denied.status, 2);
     assert.match(denied.stderr, new RegExp(`cannot write ${locked}: permission denied`));
     assert.equal(readFileSync(locked, "utf8"), "old\n");
   });
@@ -185,7 +185,7 @@ describe("output files (real file system, root)", { skip }, () => {
     ];
     for (const [out, why] of cases) {
       const r = sysfence(["export", policy, "--format", "oci", "--launcher", "none", "-o", out]);
-      assert.equal(r.status, 1, out);
+      assert.equal(r.status, 2, out);
       assert.match(r.stderr, why);
       assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
     }
@@ -216,14 +216,14 @@ describe("output files (real file system, root)", { skip }, () => {
     assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
     const r = sysfence(["export", policy, "--format", "oci", "-o", fifo]);
     assert.equal(r.error, undefined, "did not block");
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2);
     assert.match(
       r.stderr,
       /cannot write .*fifo: .*fifo is a FIFO that nobody is reading; start its reader first/,
     );
     const marker = join(dir, "ran");
     const rec = sysfence(["record", "-o", fifo, "--", "touch", marker]);
-    assert.equal(rec.status, 1, rec.stderr);
+    assert.equal(rec.status, 2, rec.stderr);
     assert.match(rec.stderr, /is a FIFO that nobody is reading/);
     assert.throws(() => statSync(marker), /ENOENT/, "the program was not run");
   });
@@ -237,7 +237,7 @@ describe("output files (real file system, root)", { skip }, () => {
       [join(dir, "ran-not/x.json"), /does not exist/],
     ] as const) {
       const r = sysfence(["record", "-o", out, "--", "touch", marker]);
-      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, why);
       assert.throws(() => statSync(marker), /ENOENT/, `the program was not run (-o ${out})`);
     }
@@ -253,7 +253,7 @@ describe("output files (real file system, root)", { skip }, () => {
       ],
       { encoding: "utf8", timeout: 20000 },
     );
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.throws(() => statSync(marker), /ENOENT/, "the program was not run (default output)");
   });
 

@@ -484,7 +484,7 @@ describe("every exporter warns instead of silently changing meaning", () => {
         err += t;
       },
     });
-    assert.equal(code, 1);
+    assert.equal(code, 2);
     assert.match(err, /cannot express/);
     assert.ok(!existsSync(join(dir, "out.json")));
   });

@@ -27,7 +27,7 @@ describe("import refuses what the kernel refuses", () => {
     const f = join(dir, "tail.bpf");
     writeFileSync(f, bytes);
     const r = await runCli("import", f);
-    assert.equal(r.code, 1, r.stdout);
+    assert.equal(r.code, 2, r.stdout);
     assert.match(
       r.stderr,
       /tail\.bpf: the kernel would refuse this program: the last instruction \(\d+\) must be a return/,
@@ -96,7 +96,7 @@ describe("what import writes reads back to the same decisions", () => {
       }),
     );
     const r = await runCli("import", f, "-o", out);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(
       r.stderr,
       /gt\.json: the policy sysfence wrote from it reads back to other decisions: socket\(0xffffffffffffffff/,

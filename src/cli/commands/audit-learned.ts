@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { SysfenceError } from "../../errors.js";
 import type { Profile } from "../../record/profile.js";
+import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, toJson, writeOutput } from "../io.js";
 
 /** Whether `file` is a sysfence profile (a learning run's OUT) rather than a log. */
@@ -27,7 +28,7 @@ export async function patchFromLearned(
   const { unifiedDiff } = await import("../../observe/patch.js");
   const profile: Profile = await readProfile(file);
   const text = await readFile(policyFile, "utf8").catch((e) => {
-    throw new SysfenceError("E_IO", `cannot read ${policyFile}: ${(e as NodeJS.ErrnoException).code}.`, {
+    throw new SysfenceError("E_IO", `cannot read ${policyFile}: ${systemErrorText(e)}.`, {
       cause: e,
     });
   });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
+import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface AuditOpts {
@@ -77,7 +78,7 @@ export function registerAudit(program: Command, io: CliIO): void {
       const { parsePolicy } = await import("../../policy/parse.js");
       const readPolicy = async (file: string) => {
         const text = await readFile(file, "utf8").catch((e) => {
-          throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+          throw new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, {
             cause: e,
           });
         });

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { compile } from "../../compile/compile.js";
-import { formatDiagnostic } from "../../errors.js";
+import { formatDiagnostic, SysfenceError } from "../../errors.js";
 import { type CliIO, toJson } from "../io.js";
-import { INPUT_FORMAT_HELP, loadPolicy, type PolicyOptions } from "../policy-input.js";
+import { INPUT_FORMAT_HELP, loadPolicy, type PolicyOptions, parseArches } from "../policy-input.js";
 
 /** `sysfence check POLICY` and `sysfence schema`. */
 export function registerCheck(program: Command, io: CliIO): void {
@@ -14,8 +14,27 @@ export function registerCheck(program: Command, io: CliIO): void {
     .option("--json", "print JSON")
     .option("--input-format <format>", INPUT_FORMAT_HELP)
     .action(async (file: string, opts: PolicyOptions & { json?: boolean }) => {
-      const parsed = await loadPolicy(file, opts, opts.json ? { ...io, stderr: () => {} } : io);
-      const r = compile(parsed.policy, { stats: false });
+      parseArches(opts.arch); // a bad --arch is usage trouble (2), not the policy's problem
+      // the policy's own problems are check's finding (exit 1); a file it cannot read is trouble (2)
+      const finding = (e: unknown): never => {
+        if (
+          !(e instanceof SysfenceError) ||
+          e.code === "E_IO" ||
+          e.code === "E_USAGE" ||
+          e.exitStatus !== undefined
+        )
+          throw e;
+        throw new SysfenceError(e.code, e.message, { cause: e, diagnostics: e.diagnostics, exitStatus: 1 });
+      };
+      const parsed = await loadPolicy(file, opts, opts.json ? { ...io, stderr: () => {} } : io).catch(
+        finding,
+      );
+      let r: ReturnType<typeof compile>;
+      try {
+        r = compile(parsed.policy, { stats: false });
+      } catch (e) {
+        return finding(e);
+      }
       const warnings = [...parsed.warnings, ...r.resolved.warnings];
       if (opts.json) io.stdout(`${toJson({ ok: true, format: parsed.format, warnings })}\n`);
       else {

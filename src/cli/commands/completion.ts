@@ -3,6 +3,7 @@
 import type { Command, Option } from "commander";
 import { groupNames } from "../../syscalls/groups.js";
 import { EXAMPLES } from "../examples.js";
+import { EXIT_TABLE } from "../exit-status.js";
 import { type CliIO, UsageError } from "../io.js";
 
 interface CommandSpec {
@@ -138,7 +139,7 @@ export function manPage(program: Command): string {
   }
   out.push(
     ".SH EXIT STATUS",
-    "0 success; 1 failure (for diff: drift; for audit: violations found); 2 usage or input trouble.",
+    ...EXIT_TABLE.flatMap(([status, meaning]) => [".TP", `.B ${status}`, roff(meaning)]),
     ".PP",
     "\\fBrun\\fR exits with the program's own status (it execs in place; \\fBrun \\-\\-learn\\fR returns it), and for a failure of sysfence itself never with 1 or 2: 125 sysfence failed before exec (a missing or invalid policy, a bad option, an unknown syscall, an install the kernel refused); 126 the command was found but cannot be executed (or execve failed after the filter was installed); 127 the command was not found.",
     ".SH SEE ALSO",

@@ -4,6 +4,7 @@ import { formatDiagnostic, SysfenceError } from "../../errors.js";
 import { EXPORT_FORMATS, exportPolicy } from "../../export/export.js";
 import { type ExportFormat, FORMAT_LAUNCHERS, LAUNCHERS, type LauncherName } from "../../export/launchers.js";
 import type { Policy } from "../../policy/model.js";
+import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
 import { INPUT_FORMAT_HELP, loadBpf, loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
 
@@ -76,7 +77,7 @@ export function registerExport(program: Command, io: CliIO): void {
           config = await readFile(opts.into, "utf8").catch((e) => {
             throw new SysfenceError(
               "E_IO",
-              `cannot read ${opts.into}: ${(e as NodeJS.ErrnoException).code}; --into needs an existing bundle config (runc spec writes one).`,
+              `cannot read ${opts.into}: ${systemErrorText(e)}; --into needs an existing bundle config (runc spec writes one).`,
               { cause: e },
             );
           });

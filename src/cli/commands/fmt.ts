@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
+import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
 
 /** `sysfence fmt POLICY`. */
@@ -17,7 +18,7 @@ export function registerFmt(program: Command, io: CliIO): void {
         file === "-" && io.readStdin
           ? await io.readStdin()
           : await readFile(file, "utf8").catch((e) => {
-              throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+              throw new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, {
                 cause: e,
               });
             });

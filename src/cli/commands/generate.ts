@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import { parseAction } from "../../policy/actions.js";
 import { errnoValue } from "../../syscalls/constants.js";
+import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
 
@@ -224,7 +225,7 @@ async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   const { printable } = await import("./audit.js");
   const file = opts.finalize as string;
   const text = await readFile(file, "utf8").catch((e) => {
-    throw new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+    throw new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, {
       cause: e,
     });
   });

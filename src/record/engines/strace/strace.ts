@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SysfenceError } from "../../../errors.js";
 import { nativeArch } from "../../../syscalls/arches.js";
+import { systemErrorText } from "../../../util/errno.js";
 import { firstChild, withParentDeathSignal } from "../../../util/proc-tree.js";
 import { type Focus, type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import type { RecordOptions } from "../../options.js";
@@ -283,7 +284,7 @@ export async function profileFromLog(
       input.once("open", () => resolve());
       input.once("error", (e: Error) =>
         reject(
-          new SysfenceError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}.`, {
+          new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, {
             cause: e,
           }),
         ),
