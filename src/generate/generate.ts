@@ -5,6 +5,7 @@ import { formatAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
 import { landlockYamlLines } from "../policy/landlock-yaml.js";
 import type { Action, Policy, Rule } from "../policy/model.js";
+import { yamlQuoted } from "../policy/yaml-quote.js";
 import type { Profile } from "../record/profile.js";
 import { type ArchName, findArch } from "../syscalls/arches.js";
 import { errnoName } from "../syscalls/constants.js";
@@ -422,7 +423,7 @@ function headerLines(
 
 /** YAML text of a generated policy: one rule per line group, a comment field on each. */
 export function policyText(policy: Policy, header: string[]): string {
-  const q = (s: string) => JSON.stringify(s);
+  const q = yamlQuoted;
   const out: string[] = header.map((l) => `# ${l}`);
   out.push("version: 1");
   out.push(`defaultAction: ${q(formatAction(policy.defaultAction))}`);
@@ -432,7 +433,7 @@ export function policyText(policy: Policy, header: string[]): string {
   if (policy.phase) out.push(`phase: ${policy.phase}`);
   if (policy.analysis)
     out.push(
-      `analysis: { programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved} }`,
+      `analysis: {programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved}}`,
     );
   if (policy.landlock) out.push(...landlockYamlLines(policy.landlock));
   out.push("syscalls:");

@@ -39,5 +39,5 @@ export function formatPolicyText(text: string): string {
       }
     }
   }
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { COMMANDS, reportError } from "../../src/cli/main.js";
 import { EXIT } from "../../src/cli/exit-status.js";
+import { COMMANDS, reportError } from "../../src/cli/main.js";
 import { SysfenceError } from "../../src/errors.js";
 import { runCli } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
@@ -148,7 +148,8 @@ describe("exit statuses: documented", () => {
   it("the man page lists the table, 70 included", async () => {
     const r = await runCli("man");
     const section = r.stdout.slice(r.stdout.indexOf(".SH EXIT STATUS"), r.stdout.indexOf(".SH SEE ALSO"));
-    for (const status of ["0", "1", "2", "70", "127"]) assert.match(section, new RegExp(`^\\.B ${status}$`, "m"));
+    for (const status of ["0", "1", "2", "70", "127"])
+      assert.match(section, new RegExp(`^\\.B ${status}$`, "m"));
     assert.match(section, /125/);
   });
 });

@@ -152,7 +152,7 @@ describe("output files (real file system, root)", { skip }, () => {
     assert.equal(st.mode & 0o777, 0o600);
     assert.equal(st.uid, NOBODY);
     assert.equal(st.gid, NOBODY);
-    assert.match(readFileSync(file, "utf8"), /names: \[ write, read \]/);
+    assert.match(readFileSync(file, "utf8"), /names: \[write, read\]/);
     noTemps(dir);
   });
 

@@ -182,7 +182,8 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`container ${name} \\(podman\\): its init is pid \\d+`));
       const p = JSON.parse(readFileSync(out, "utf8"));
-      for (const call of ["getdents64", "mkdir", "wait4"]) assert.ok(p.syscalls[call], `${call} recorded: ${r.stderr}`);
+      for (const call of ["getdents64", "mkdir", "wait4"])
+        assert.ok(p.syscalls[call], `${call} recorded: ${r.stderr}`);
       assert.ok(p.processes.some((x: { exe: string }) => x.exe.endsWith("busybox")));
     } finally {
       spawnSync("podman", ["rm", "-f", "-t", "0", name]);

@@ -27,11 +27,23 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
       "--allow-incomplete",
       "use profiles whose recording lost events (refused by default: the policy could miss calls)",
     )
+    .option(
+      "--json",
+      "print JSON: where the merged profile went (or the profile itself), the inputs, distinct syscalls, the work phase",
+    )
     .action(
       async (
         files: string[],
-        opts: { output?: string; fromAudit?: string; auditExe?: string[]; allowIncomplete?: boolean },
+        opts: {
+          output?: string;
+          fromAudit?: string;
+          auditExe?: string[];
+          allowIncomplete?: boolean;
+          json?: boolean;
+        },
       ) => {
+        if (opts.json && opts.output === "-")
+          throw new UsageError("--json prints its summary on standard output; give -o FILE, or no -o.");
         const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
         const { mergeProfiles } = await import("../../generate/merge.js");
         const profiles = await Promise.all(files.map(readProfile));
@@ -45,7 +57,19 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
         const merged = mergeProfiles(profiles, sources);
         const text = `${toJson(merged)}\n`;
         if (opts.output) writeOutput(opts.output, text, io);
-        else io.stdout(text);
+        if (opts.json)
+          io.stdout(
+            `${toJson({
+              ...(opts.output ? { writtenTo: opts.output } : { profile: merged }),
+              inputs: sources,
+              profiles: profiles.length,
+              distinctSyscalls: Object.keys(merged.syscalls).length,
+              calls: Object.values(merged.syscalls).reduce((a, c) => a + c.setup + c.work, 0),
+              complete: merged.complete,
+              phaseBoundary: merged.phaseBoundary ?? null,
+            })}\n`,
+          );
+        else if (!opts.output) io.stdout(text);
         io.stderr(
           `sysfence merge: ${profiles.length} profiles, ${Object.keys(merged.syscalls).length} distinct syscalls${merged.phaseBoundary ? `, work phase after ${merged.phaseBoundary}` : ""}${opts.output ? ` → ${opts.output}` : ""}\n`,
         );

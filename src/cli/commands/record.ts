@@ -23,6 +23,7 @@ interface RecordOpts {
   container?: string;
   runtime?: string;
   duration?: string;
+  json?: boolean;
 }
 
 /** `sysfence record`. */
@@ -79,6 +80,10 @@ export function registerRecord(program: Command, io: CliIO): void {
       "10",
     )
     .option("-q, --quiet", "no progress on stderr")
+    .option(
+      "--json",
+      "when done, print JSON on stdout: where the profile went, the engine, calls, distinct syscalls, process images, completeness, the program's status (after the program's own output)",
+    )
     .action(async (command: string[], opts: RecordOpts) => {
       const { parsePhase } = await import("../../record/builder.js");
       const { parseEngine } = await import("../../record/engine.js");
@@ -88,6 +93,11 @@ export function registerRecord(program: Command, io: CliIO): void {
       let result: { profile: Profile; builder: ProfileBuilder; straceSummary?: ReadonlyMap<string, number> };
       let output = opts.output;
       let status = 0;
+      let engine: string | undefined;
+      if (opts.json && opts.fromStrace && (opts.output === undefined || opts.output === "-"))
+        throw new UsageError(
+          "--json prints the summary on standard output; give -o FILE for the profile read from the strace log.",
+        );
       if (opts.container !== undefined) {
         if (opts.pid !== undefined) throw new UsageError("give --container NAME or --pid PID, not both.");
         const { containerPid } = await import("../../record/container.js");
@@ -129,6 +139,7 @@ export function registerRecord(program: Command, io: CliIO): void {
             `sysfence record: attached to ${pid} with ${r.engine} (${r.why}); no start-up phase: merge with a recording of a launch before 'sysfence run' starts it\n`,
           );
         result = { profile: r.profile, builder: undefined as never };
+        engine = r.engine;
       } else if (opts.fromStrace) {
         if (command.length)
           throw new UsageError("give either --from-strace FILE or a command to record, not both.");
@@ -141,6 +152,7 @@ export function registerRecord(program: Command, io: CliIO): void {
             io.stderr(`sysfence record: ${why}; reading ${opts.fromStrace} in one thread instead\n`),
         });
         result = { profile: read.profile, builder: read.builder, straceSummary: read.log.summary };
+        engine = "strace-log";
       } else {
         if (command.length === 0)
           throw new UsageError(
@@ -180,6 +192,7 @@ export function registerRecord(program: Command, io: CliIO): void {
           io.stderr(`sysfence record: engine ${r.engine} (${r.why})\n`);
         result = r;
         status = r.status;
+        engine = r.engine;
       }
       const { profile, builder } = result;
       const summary = result.straceSummary ?? new Map<string, number>();
@@ -198,8 +211,23 @@ export function registerRecord(program: Command, io: CliIO): void {
       const text = `${toJson(profile)}\n`;
       if (output) writeOutput(output, text, io);
       else io.stdout(text); // --from-strace without -o: nothing else owns stdout
+      const n = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
+      if (opts.json)
+        io.stdout(
+          `${toJson({
+            writtenTo: output,
+            engine,
+            ...(opts.pid !== undefined ? { pid: Number(opts.pid) } : {}),
+            ...(opts.container !== undefined ? { container: opts.container } : {}),
+            calls: n,
+            distinctSyscalls: Object.keys(profile.syscalls).length,
+            processImages: imageCount(profile),
+            complete: profile.complete,
+            pathsOmitted: profile.pathsOmitted ?? 0,
+            status,
+          })}\n`,
+        );
       if (!opts.quiet) {
-        const n = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
         io.stderr(
           `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${imageCount(profile)} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
         );

@@ -15,6 +15,8 @@ export interface RunArgs {
   /** false: --no-landlock, the policy's Landlock layer is not applied (as on a kernel without it). */
   landlock?: boolean;
   dryRun?: boolean;
+  /** --json (with --dry-run only): the dry run's summary as one JSON object. */
+  json?: boolean;
   help?: boolean;
   /** --learn OUT: learning mode (seccomp user notification); the learned calls are written to OUT. */
   learn?: string;
@@ -101,6 +103,9 @@ export function parseRunWords(words: readonly string[]): RunWords {
       case "--dry-run":
         out.dryRun = true;
         break;
+      case "--json":
+        out.json = true;
+        break;
       case "--learn":
         out.learn = value;
         break;
@@ -127,6 +132,11 @@ export function parseRunWords(words: readonly string[]): RunWords {
     }
   }
   if (command === undefined && out.spec.length && !out.help) throw needsDashes(out.spec, []);
+  // a run's stdout is the program's own: only a dry run has a summary to print as JSON
+  if (out.json && !out.dryRun && !out.help)
+    throw new UsageError(
+      "--json goes with --dry-run (the summary of what would run); a run's standard output is the program's.",
+    );
   return { args: out, command: command ?? [], quiet };
 }
 
@@ -155,6 +165,7 @@ const RUN_OPTIONS = [
   "--no-implicit",
   "--no-landlock",
   "--dry-run",
+  "--json",
   "--learn-all",
   "--quiet",
   "--help",

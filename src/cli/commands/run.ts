@@ -35,6 +35,10 @@ export function registerRun(program: Command, io: CliIO, command: string[]): voi
     )
     .option("--dry-run", "print the policy's summary instead of running")
     .option(
+      "--json",
+      "with --dry-run: the summary as JSON (command, instructions, syscalls with rules per architecture, the Landlock plan)",
+    )
+    .option(
       "--learn <out>",
       "learning mode (no root needed): calls the policy would refuse are recorded into OUT (a profile) and let through; then audit --patch POLICY OUT",
     )
@@ -150,6 +154,11 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
     const { checkNativeListed } = await import("../../install/install.js");
     checkNativeListed(policy, "run");
     const r = compile(policy, { stats: false });
+    if (opts.json) {
+      const { dryRunJson } = await import("./run-dry-json.js");
+      io.stdout(dryRunJson(resolveCommand(command[0]), command, r, policy, plan));
+      return undefined;
+    }
     io.stdout(
       `would run ${resolveCommand(command[0])} under ${r.program.length} instructions; ${r.resolved.arches[0].syscalls.length} syscalls with rules\n`,
     );
