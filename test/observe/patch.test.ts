@@ -227,7 +227,7 @@ syscalls:
     const r = spawnSync(process.execPath, [CLI, "audit", log, "--patch", bad, "--exe", uname, "-o", out], {
       encoding: "utf8",
     });
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, "a malformed policy is input trouble");
     assert.match(r.stderr, /bad\.yaml/);
     assert.doesNotMatch(r.stderr, /internal error|TypeError/);
     assert.ok(!existsSync(out));
