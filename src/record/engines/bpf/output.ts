@@ -107,21 +107,24 @@ export class BpfOutput {
           this.parents.set(this.mapped.get(child) as number, pid);
       return;
     }
-    const f = /^F (\d+) (\d+) (\d+) (\d+)$/.exec(line);
+    // (each line names the images it is about: bpftrace's per-CPU buffers can deliver a reused pid's fork
+    // before its previous process's exit)
+    const f = /^F (\d+) (\d+) (\d+) (\d+)(?: (\d+))?$/.exec(line);
     if (f) {
       const [parentTgid, child] = [Number(f[1]), Number(f[3])];
       if (child === parentTgid) return;
-      const img = this.current.get(parentTgid) ?? 0;
+      const img = f[5] !== undefined ? Number(f[5]) : (this.current.get(parentTgid) ?? 0);
       // the child's first image (its number: its pid's forks and execs so far) runs its parent's program
       this.enterImage(child, Number(f[4]), this.exes.get(`${parentTgid}:${img}`) ?? "?");
       this.parents.set(child, parentTgid);
       return;
     }
     // the process's last thread exited (whichever it was: the leader may have gone first)
-    const x = /^X (\d+) (\d+) (-?\d+)$/.exec(line);
+    const x = /^X (\d+) (\d+) (-?\d+)(?: (\d+))?$/.exec(line);
     if (x) {
       const [tgid, code] = [Number(x[1]), Number(x[3])];
-      this.exits.push({ pid: tgid, image: this.current.get(tgid) ?? 0, code });
+      const image = x[4] !== undefined ? Number(x[4]) : (this.current.get(tgid) ?? 0);
+      this.exits.push({ pid: tgid, image, code });
       this.exited.add(tgid);
       this.waiting.get(tgid)?.();
       return;

@@ -116,7 +116,7 @@ tracepoint:sched:sched_process_fork /@st[pid]/ {
   $g = @img[$c] + 1;
   @img[$c] = $g;
   @st[$c] = ($g << 3) | (@st[pid] & 1) | 2;
-  printf("F %d %d %d %d\\n", pid, args->parent_pid, $c, $g);
+  printf("F %d %d %d %d %d\\n", pid, args->parent_pid, $c, $g, @st[pid] >> 3);
 }
 tracepoint:sched:sched_process_exec /@st[pid]/ {
   if (args->old_pid != pid) { delete(@st[args->old_pid]); }
@@ -131,8 +131,9 @@ tracepoint:signal:signal_deliver /@st[pid]/ { $s = @st[pid]; if (${ours}) { @sig
 tracepoint:sched:sched_process_exit /@st[pid]/ {
   if (tid != pid) { delete(@st[tid]); }
   if (curtask->signal->live.counter == 0) {
+    $x = @st[pid];
     delete(@st[pid]);
-    printf("X %d %d %d\\n", pid, tid, curtask->exit_code);
+    printf("X %d %d %d %d\\n", pid, tid, curtask->exit_code, $x >> 3);
   }
 }
 tracepoint:raw_syscalls:sys_enter {
