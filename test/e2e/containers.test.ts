@@ -221,6 +221,24 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     assert.ok(existsSync(file), `${file} written once the container ended`);
   };
   const HOOK = (out: string) => [process.execPath, CLI_PATH, "hook", "oci", "--output-dir", out];
+  /** A podman hooks.d directory whose one hook records into a fresh output directory (prestart). */
+  const hooksDir = (name: string) => {
+    const hooks = join(dir, `${name}-hooks.d`);
+    const out = join(dir, `${name}-out`);
+    mkdirSync(hooks);
+    mkdirSync(out);
+    const [path, ...args] = HOOK(out);
+    writeFileSync(
+      join(hooks, "sysfence-record.json"),
+      JSON.stringify({
+        version: "1.0.0",
+        hook: { path, args: ["node", ...args] },
+        when: { annotations: { "^io\\.sysfence\\.record$": ".+" } },
+        stages: ["prestart"],
+      }),
+    );
+    return { hooks, out };
+  };
   const WORK = "/bin/busybox mkdir -p /made && /bin/busybox ls / >/dev/null";
 
   it("hook oci in a runc bundle records the container from its program's first call, none of runc init's", {
@@ -250,20 +268,7 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
   it("hook oci through podman's hooks.d: the annotation's file appears, with the program's calls", {
     skip: requireOrSkip(has("podman"), "podman"),
   }, async () => {
-    const hooks = join(dir, "hooks.d");
-    const out = join(dir, "podman-out");
-    mkdirSync(hooks);
-    mkdirSync(out);
-    const [path, ...args] = HOOK(out);
-    writeFileSync(
-      join(hooks, "sysfence-record.json"),
-      JSON.stringify({
-        version: "1.0.0",
-        hook: { path, args: ["node", ...args] },
-        when: { annotations: { "^io\\.sysfence\\.record$": ".+" } },
-        stages: ["prestart"],
-      }),
-    );
+    const { hooks, out } = hooksDir("podman");
     const run = spawnSync(
       "podman",
       [
@@ -301,20 +306,7 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     mkdirSync(join(rootfs, "www"), { recursive: true });
     writeFileSync(join(rootfs, "www", "index.html"), "hello\n");
     writeFileSync(join(rootfs, "www", "other.html"), "other\n");
-    const hooks = join(dir, "web-hooks.d");
-    const out = join(dir, "web-out");
-    mkdirSync(hooks);
-    mkdirSync(out);
-    const [path, ...args] = HOOK(out);
-    writeFileSync(
-      join(hooks, "rec.json"),
-      JSON.stringify({
-        version: "1.0.0",
-        hook: { path, args: ["node", ...args] },
-        when: { annotations: { "^io\\.sysfence\\.record$": ".+" } },
-        stages: ["prestart"],
-      }),
-    );
+    const { hooks, out } = hooksDir("web");
     const port = 21000 + (process.pid % 10000);
     const host = ["--runtime", "runc", "--network", "host", ...PODMAN.slice(4)];
     const httpd = (p: number) => ["/bin/busybox", "httpd", "-f", "-p", `127.0.0.1:${p}`, "-h", "/www"];
