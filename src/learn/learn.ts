@@ -28,7 +28,7 @@ import { Access, PATH_USES } from "../record/path-access.js";
 import type { Profile } from "../record/profile.js";
 import { ARCHES, nativeArch } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
-import { procStat } from "../util/proc-tree.js";
+import { untilStopped } from "../util/proc-tree.js";
 import type { LearnMode } from "./judge.js";
 import { learningPolicy, learningProgram } from "./learn-program.js";
 import { listsOf } from "./lists.js";
@@ -243,18 +243,12 @@ async function listenerOf(pid: number, gone: () => boolean): Promise<number> {
 }
 
 async function waitStopped(pid: number, gone: () => boolean): Promise<void> {
-  for (let i = 0; i < 5000; i++) {
-    if (gone())
-      throw new SysfenceError(
-        "E_LEARN",
-        "the launcher ended before the program started; nothing was learned.",
-      );
-    if (procStat(pid)?.state === "T") return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  if (await untilStopped(pid, 10000, gone)) return;
   throw new SysfenceError(
     "E_LEARN",
-    "the launcher did not reach its start line within 10 s; nothing was learned.",
+    gone()
+      ? "the launcher ended before the program started; nothing was learned."
+      : "the launcher did not reach its start line within 10 s; nothing was learned.",
   );
 }
 

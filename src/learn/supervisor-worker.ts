@@ -12,11 +12,13 @@ import {
   type Notification,
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
 } from "../install/notify-ffi.js";
+import { inet6Text } from "../record/engines/strace/decode.js";
 import { Access, openAccess, PATH_USES, resolvePath } from "../record/path-access.js";
 import { INTERESTING_ARGS } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { argCount } from "../syscalls/args.js";
 import { syscallName } from "../syscalls/table.js";
+import { procStat } from "../util/proc-tree.js";
 import { type Answer, judge, type LearnMode, policyAnswer } from "./judge.js";
 import { type LandlockLists, landlockRefuses, reachesLandlock } from "./landlock-judge.js";
 
@@ -137,8 +139,7 @@ function main(input: SupervisorInput): LearnCounts {
     let parent: number | undefined;
     try {
       exe = readlinkSync(`/proc/${tgid}/exe`);
-      const stat = readFileSync(`/proc/${tgid}/stat`, "utf8");
-      parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parent = procStat(tgid)?.ppid;
     } catch {
       // gone: keep what was known
     }
@@ -259,12 +260,9 @@ function main(input: SupervisorInput): LearnCounts {
     if (target <= 0 || seenTgids.has(target)) return undefined;
     for (let p = target, hops = 0; p > 1 && hops < 64; hops++) {
       if (p === input.launcherPid || seenTgids.has(p)) return undefined;
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-        p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      } catch {
-        return undefined; // gone: nothing to judge
-      }
+      const parent = procStat(p)?.ppid;
+      if (parent === undefined) return undefined; // gone: nothing to judge
+      p = parent;
     }
     try {
       return readlinkSync(`/proc/${target}/exe`);
@@ -433,9 +431,7 @@ export function sockaddrText(b: Buffer): string | undefined {
   }
   if (family === 2 && b.length >= 8) return `inet:${[...b.subarray(4, 8)].join(".")}:${b.readUInt16BE(2)}`;
   if (family === 10 && b.length >= 24) {
-    const groups: string[] = [];
-    for (let i = 8; i < 24; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-    return `inet6:[${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}]:${b.readUInt16BE(2)}`;
+    return inet6Text([...b.subarray(8, 24)], b.readUInt16BE(2));
   }
   return undefined;
 }

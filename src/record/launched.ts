@@ -6,7 +6,7 @@ import { readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
-import { procStat } from "../util/proc-tree.js";
+import { untilStopped } from "../util/proc-tree.js";
 import type { ProfileBuilder } from "./builder.js";
 import type { RecordOptions } from "./options.js";
 import type { Profile } from "./profile.js";
@@ -77,10 +77,7 @@ export async function traceLaunch(
 
 /** Waits until the launcher has stopped itself (state T), ready for the tracer. */
 async function waitStopped(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (procStat(pid)?.state === "T") return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  if (await untilStopped(pid, 1000)) return;
   throw new SysfenceError("E_IO", "the program did not reach its start line; nothing was recorded.");
 }
 

@@ -16,6 +16,22 @@ export function procStat(
   }
 }
 
+/**
+ * Waits (2 ms polls, up to `ms`) until process pid has stopped itself (state T); false on the timeout or
+ * once `gone()` says it ended.
+ */
+export async function untilStopped(
+  pid: number,
+  ms: number,
+  gone: () => boolean = () => false,
+): Promise<boolean> {
+  for (let waited = 0; waited < ms && !gone(); waited += 2) {
+    if (procStat(pid)?.state === "T") return true;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return false;
+}
+
 /** True while a process exists and is not a zombie. */
 export const alive = (pid: number) => {
   const s = procStat(pid);

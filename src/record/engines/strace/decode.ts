@@ -59,12 +59,16 @@ export function decodePath(a: string): string | undefined {
     if (v4) return `inet:${hexBytes(v4[1]).join(".")}:${portNum}`;
     const v6 = /sin6_addr="((?:\\x[0-9a-f]{2}){16})"/i.exec(a);
     if (v6) {
-      const b = hexBytes(v6[1]);
-      const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i] << 8) | b[2 * i + 1]).toString(16));
-      return `inet6:[${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}]:${portNum}`;
+      return inet6Text(hexBytes(v6[1]), portNum);
     }
   }
   return unquote(a);
+}
+
+/** An IPv6 socket address as a profile writes it ("inet6:[::1]:80"), from its 16 address bytes. */
+export function inet6Text(bytes: readonly number[], port: number): string {
+  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16));
+  return `inet6:[${groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}]:${port}`;
 }
 
 function hexBytes(text: string): number[] {
