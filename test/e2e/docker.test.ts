@@ -33,12 +33,15 @@ const image = `sysfence-busybox:${process.pid}`;
 const cgroupParent = `sysfence-docker-${process.pid}`;
 /**
  * dockerd on this machine, changing nothing outside `dir`: private API socket, data root, exec root and pid
- * file (so a system dockerd is never touched, and dockerd starts its own containerd under the exec root);
+ * file, and an empty daemon.json instead of /etc/docker's (so a system dockerd and its settings are never
+ * touched, and dockerd starts its own containerd under the exec root);
  * no docker0 bridge and no iptables/ip6tables rules (the host's network stays as it was; containers run with
  * --network none); vfs storage (no overlay mounts that a crash could leave behind); cgroupfs (no systemd
  * here) under a cgroup parent of this run's own.
  */
 const DOCKERD = [
+  "--config-file",
+  join(dir, "daemon.json"),
   "--data-root",
   join(dir, "data"),
   "--exec-root",
@@ -72,6 +75,7 @@ const logTail = () =>
   readFileSync(join(dir, "dockerd.log"), "utf8").trimEnd().split("\n").slice(-3).join("\n");
 
 async function startDockerd(): Promise<string | false> {
+  writeFileSync(join(dir, "daemon.json"), "{}\n");
   const log = openSync(join(dir, "dockerd.log"), "w");
   const d = spawn("dockerd", DOCKERD, { stdio: ["ignore", log, log] });
   daemon = d;
