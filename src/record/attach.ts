@@ -96,13 +96,20 @@ export async function recordAttached(
   if (engine !== "bpf")
     for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent, p.cwd);
   const startedAt = new Date().toISOString();
-  // until: the duration, a stop signal (the process is left running), or the process's exit
+  // until: the duration, a stop signal (the process is left running), or the process's exit. The duration
+  // counts from the moment the engine sees every call (bpftrace takes seconds to attach on a busy machine:
+  // counted from before, a 3 s recording kept a fraction of a second); strace, which has no such point, at once
   let onSignal: () => void = () => {};
+  let startWindow: () => void = () => {};
   const timers: NodeJS.Timeout[] = [];
   const until = new Promise<void>((resolve) => {
     onSignal = () => resolve();
-    if (options.durationSeconds !== undefined)
+    let started = false;
+    startWindow = () => {
+      if (started || options.durationSeconds === undefined) return;
+      started = true;
       timers.push(setTimeout(resolve, options.durationSeconds * 1000));
+    };
     timers.push(
       setInterval(() => {
         options.onProgress?.({
@@ -115,6 +122,10 @@ export async function recordAttached(
     );
   });
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
+  const attached = () => {
+    startWindow();
+    options.onAttached?.();
+  };
   try {
     let engineField: Profile["engine"];
     if (engine === "bpf") {
@@ -127,17 +138,18 @@ export async function recordAttached(
           parent: p.pid === pid ? undefined : p.parent,
         })),
         until,
-        options.onAttached,
+        attached,
       );
     } else if (engine === "ftrace") {
       const { lost } = await attachFtrace(
         builder,
         tree.flatMap((p) => p.tids),
         until,
-        options.onAttached,
+        attached,
       );
       engineField = ftraceEngine(lost);
     } else {
+      startWindow();
       const { version } = await attachStrace(
         builder,
         tree.map((p) => p.pid),
