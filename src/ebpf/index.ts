@@ -5,4 +5,5 @@ export * from "./btf.js";
 export * from "./disasm.js";
 export * from "./load.js";
 export * from "./maps.js";
+export * from "./ringbuf.js";
 export * from "./sys.js";

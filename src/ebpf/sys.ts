@@ -39,6 +39,8 @@ export interface EbpfSys {
   view(m: Mapping): ArrayBuffer;
   /** The address of a buffer's memory, for the pointers inside bpf_attr (stable while the buffer lives). */
   address(buf: Buffer): bigint;
+  /** sysconf(_SC_PAGESIZE). */
+  pageSize(): number;
 }
 
 let bound: EbpfSys | undefined;
@@ -63,6 +65,10 @@ export function ebpfSys(): EbpfSys {
   const close = lib.func("int close(int fd)");
   const mmap = lib.func("void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)");
   const munmap = lib.func("int munmap(void *addr, unsigned long len)");
+  const sysconf = lib.func("long sysconf(int name)");
+  /** _SC_PAGESIZE in glibc's bits/confname.h. */
+  const SC_PAGESIZE = 30;
+  let page: number | undefined;
   const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
   bound = {
     bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
@@ -83,6 +89,10 @@ export function ebpfSys(): EbpfSys {
     },
     view: (m) => koffi.view(m.pointer, m.length),
     address: (buf) => koffi.address(buf) as bigint,
+    pageSize: () => {
+      page ??= Number(sysconf(SC_PAGESIZE));
+      return page;
+    },
   };
   return bound;
 }
