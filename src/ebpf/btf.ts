@@ -38,29 +38,29 @@ const KIND = Object.fromEntries(BTF_KINDS.map((k, i) => [k, i])) as Record<BtfKi
 /** Bytes after the 12-byte struct btf_type, per kind: a fixed part plus vlen × a record (btf.h). */
 function extraBytes(kind: number, vlen: number): number {
   switch (kind) {
-    case KIND.int:
-    case KIND.var:
-    case KIND.decl_tag:
+    case 1: // int
+    case 14: // var
+    case 17: // decl_tag
       return 4;
-    case KIND.array:
+    case 3: // array
       return 12;
-    case KIND.struct:
-    case KIND.union:
-    case KIND.datasec:
-    case KIND.enum64:
+    case 4: // struct
+    case 5: // union
+    case 15: // datasec
+    case 19: // enum64
       return 12 * vlen;
-    case KIND.enum:
-    case KIND.func_proto:
+    case 6: // enum
+    case 13: // func_proto
       return 8 * vlen;
-    case KIND.ptr:
-    case KIND.fwd:
-    case KIND.typedef:
-    case KIND.volatile:
-    case KIND.const:
-    case KIND.restrict:
-    case KIND.func:
-    case KIND.float:
-    case KIND.type_tag:
+    case 2: // ptr
+    case 7: // fwd
+    case 8: // typedef
+    case 9: // volatile
+    case 10: // const
+    case 11: // restrict
+    case 12: // func
+    case 16: // float
+    case 18: // type_tag
       return 0;
     default:
       return -1;
@@ -98,6 +98,9 @@ export interface MemberLocation {
   typeId: number;
 }
 
+/** "a struct", "an int". */
+const aKind = (k: string): string => `${/^[aeiou]/.test(k) ? "an" : "a"} ${k}`;
+
 const fail = (message: string): never => {
   throw new SysfenceError("E_EBPF", message);
 };
@@ -126,22 +129,30 @@ export class Btf {
       fail(
         `${source} is cut short: its header promises ${typeOff + typeLen} bytes of types and ${this.strOff + this.strLen} of strings, it has ${buf.length}.`,
       );
-    let offsets = new Int32Array(1 << 16);
+    // Every record is a multiple of 4 bytes: walk them as 32-bit words (a copy when the buffer is unaligned).
+    if (typeOff % 4 !== 0 || typeLen % 4 !== 0)
+      fail(`${source} has its types at byte ${typeOff}, ${typeLen} long: not 4-byte aligned.`);
+    const aligned = buf.byteOffset % 4 === 0 ? buf : Buffer.from(buf);
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset + typeOff, typeLen / 4);
+    let offsets = new Int32Array(1 << 17);
     let n = 1;
-    const end = typeOff + typeLen;
-    for (let p = typeOff; p < end; ) {
+    for (let w = 0; w < words.length; ) {
       if (n === offsets.length) {
         const grown = new Int32Array(offsets.length * 2);
         grown.set(offsets);
         offsets = grown;
       }
-      offsets[n++] = p;
-      const info = buf.readUInt32LE(p + 4);
+      offsets[n++] = typeOff + w * 4;
+      const info = words[w + 1];
       const extra = extraBytes((info >>> 24) & 0x1f, info & 0xffff);
       if (extra < 0)
-        fail(`${source} has type ${n - 1} of unknown kind ${(info >>> 24) & 0x1f} at byte ${p}.`);
-      p += 12 + extra;
+        fail(
+          `${source} has type ${n - 1} of unknown kind ${(info >>> 24) & 0x1f} at byte ${typeOff + w * 4}.`,
+        );
+      w += 3 + extra / 4;
     }
+    if (n > 1 && offsets[n - 1] > typeOff + typeLen - 12)
+      fail(`${source}'s last type runs past the end of its type section.`);
     this.at = offsets;
     this.count = n - 1;
   }
@@ -229,7 +240,7 @@ export class Btf {
   structById(id: number): BtfStruct {
     const k = this.kind(id);
     if (k !== "struct" && k !== "union")
-      fail(`${this.source} type ${id} (${this.name(id)}) is a ${k}, not a struct or union.`);
+      fail(`${this.source} type ${id} (${this.name(id)}) is ${aKind(k)}, not a struct or union.`);
     const p = this.at[id];
     const info = this.buf.readUInt32LE(p + 4);
     const bitfields = info >>> 31 === 1;
@@ -281,7 +292,7 @@ export class Btf {
         const k = this.kind(next);
         if (k !== "struct" && k !== "union")
           return fail(
-            `${this.source}: ${outer}.${parts.slice(0, i + 1).join(".")} is a ${k}, not a struct; it has no member "${parts[i + 1]}".`,
+            `${this.source}: ${outer}.${parts.slice(0, i + 1).join(".")} is ${aKind(k)}, not a struct; it has no member "${parts[i + 1]}".`,
           );
         s = this.structById(next);
       }
