@@ -13,6 +13,7 @@ import {
   BPF_MAP_TYPE_LRU_PERCPU_HASH,
   BPF_MAP_TYPE_PERCPU_ARRAY,
   BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_UPDATE_BATCH,
   BPF_MAP_UPDATE_ELEM,
   BPF_OBJ_NAME_LEN,
 } from "../abi/ebpf.js";
@@ -89,6 +90,13 @@ export function perCpuSlots(value: Buffer, slot: number): Buffer[] {
 }
 
 let batchMissing = false;
+
+/** Entries read in one call: `count` keys back to back, and as many values (EbpfMap.userValueSize each). */
+export interface EntryBatch {
+  count: number;
+  keys: Buffer;
+  values: Buffer;
+}
 
 /** An open map; its fd lives until close() or the process ends. */
 export class EbpfMap {
@@ -185,12 +193,25 @@ export class EbpfMap {
 
   /**
    * Every [key, value], in batches of up to `batchSize` (BPF_MAP_LOOKUP_BATCH); by keys() and lookup()
-   * on kernels without it. The buffers of one batch are views into one allocation.
+   * on kernels without it, or with `batch: false`. The buffers of one batch are views into one allocation.
    */
-  *entries(batchSize = 8192): Generator<[Buffer, Buffer]> {
-    if (!batchMissing) {
-      const it = this.batches(batchSize);
-      let first: IteratorResult<[Buffer, Buffer][], boolean>;
+  *entries(options: { batchSize?: number; batch?: boolean } = {}): Generator<[Buffer, Buffer]> {
+    for (const { count, keys, values } of this.entryBatches(options))
+      for (let i = 0; i < count; i++)
+        yield [
+          keys.subarray(i * this.keySize, (i + 1) * this.keySize),
+          values.subarray(i * this.userValueSize, (i + 1) * this.userValueSize),
+        ];
+  }
+
+  /**
+   * The map's entries as batches: `count` keys back to back in `keys`, their values back to back in
+   * `values` (userValueSize each). The fastest drain: decode straight from these buffers.
+   */
+  *entryBatches(options: { batchSize?: number; batch?: boolean } = {}): Generator<EntryBatch> {
+    if (!batchMissing && options.batch !== false) {
+      const it = this.lookupBatches(options.batchSize ?? 8192);
+      let first: IteratorResult<EntryBatch, boolean>;
       try {
         first = it.next();
       } catch (e) {
@@ -200,17 +221,25 @@ export class EbpfMap {
         first = { done: true, value: false };
       }
       if (!batchMissing) {
-        for (let r = first; !r.done; r = it.next()) yield* r.value;
+        for (let r = first; !r.done; r = it.next()) yield r.value;
         return;
       }
     }
-    for (const key of this.keys()) {
+    // keys first, then values: a walk interleaved with lookups of entries being deleted could restart
+    const keys = [...this.keys()];
+    const found: Buffer[] = [];
+    const values: Buffer[] = [];
+    for (const key of keys) {
       const value = this.lookup(key);
-      if (value) yield [key, value];
+      if (!value) continue;
+      found.push(key);
+      values.push(value);
     }
+    if (found.length)
+      yield { count: found.length, keys: Buffer.concat(found), values: Buffer.concat(values) };
   }
 
-  private *batches(batchSize: number): Generator<[Buffer, Buffer][], boolean> {
+  private *lookupBatches(batchSize: number): Generator<EntryBatch, boolean> {
     const sys = ebpfSys();
     const tokenSize = Math.max(this.keySize, 8);
     let inBatch: Buffer | null = null;
@@ -234,16 +263,48 @@ export class EbpfMap {
       }
       if (r < 0 && r !== -ENOENT) throw callError("bpf(BPF_MAP_LOOKUP_BATCH)", r, this.what());
       const count = attr.readUInt32LE(32);
-      const out: [Buffer, Buffer][] = [];
-      for (let i = 0; i < count; i++)
-        out.push([
-          keys.subarray(i * this.keySize, (i + 1) * this.keySize),
-          values.subarray(i * this.userValueSize, (i + 1) * this.userValueSize),
-        ]);
-      if (out.length) yield out;
+      if (count) yield { count, keys, values };
       if (r === -ENOENT) return true;
       inBatch = outBatch;
     }
+  }
+
+  /**
+   * Sets many entries in one call (BPF_MAP_UPDATE_BATCH): `keys` and `values` hold count keys and count
+   * values back to back. Where the kernel lacks it, one update per entry.
+   */
+  updateBatch(keys: Buffer, values: Buffer, flags = BPF_ANY): void {
+    const count = keys.length / this.keySize;
+    if (!Number.isInteger(count) || values.length !== count * this.userValueSize)
+      throw new SysfenceError(
+        "E_EBPF",
+        `Batch of ${keys.length} key bytes and ${values.length} value bytes ${this.what()} is not whole entries of ${this.keySize} + ${this.userValueSize} bytes.`,
+      );
+    if (count === 0) return;
+    if (!batchMissing) {
+      const sys = ebpfSys();
+      const attr = bpfAttr();
+      attr.writeBigUInt64LE(sys.address(keys), 16);
+      attr.writeBigUInt64LE(sys.address(values), 24);
+      attr.writeUInt32LE(count, 32);
+      attr.writeUInt32LE(this.fd, 36);
+      attr.writeBigUInt64LE(BigInt(flags), 40);
+      const r = sys.bpfRaw(BPF_MAP_UPDATE_BATCH, attr);
+      if (r >= 0) return;
+      if (r !== -EINVAL && r !== -ENOTSUPP)
+        throw callError(
+          "bpf(BPF_MAP_UPDATE_BATCH)",
+          r,
+          `${this.what()} after ${attr.readUInt32LE(32)} of ${count} entries`,
+        );
+      batchMissing = true;
+    }
+    for (let i = 0; i < count; i++)
+      this.update(
+        keys.subarray(i * this.keySize, (i + 1) * this.keySize),
+        values.subarray(i * this.userValueSize, (i + 1) * this.userValueSize),
+        flags,
+      );
   }
 
   close(): void {
