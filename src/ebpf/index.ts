@@ -2,6 +2,7 @@
 export * from "./asm.js";
 export * from "./attach.js";
 export * from "./btf.js";
+export * from "./btf-cache.js";
 export * from "./disasm.js";
 export * from "./load.js";
 export * from "./maps.js";
