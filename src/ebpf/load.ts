@@ -48,6 +48,18 @@ function loadAttr(spec: LoadSpec, license: Buffer, log: Buffer | null, level: nu
   return attr;
 }
 
+const EAGAIN = 11;
+/** Loads after the first that a pending signal may abandon (the verifier stops with EAGAIN; libbpf retries
+ * too, 5 times: under a storm of signals, a test here, 5 left 5% of loads failed). */
+const EAGAIN_RETRIES = 50;
+
+/** BPF_PROG_LOAD, again while the verifier gives up for a pending signal (a child's SIGCHLD, a timer). */
+function load(attr: Buffer): number {
+  let fd = ebpfSys().bpfRaw(BPF_PROG_LOAD, attr);
+  for (let i = 0; fd === -EAGAIN && i < EAGAIN_RETRIES; i++) fd = ebpfSys().bpfRaw(BPF_PROG_LOAD, attr);
+  return fd;
+}
+
 /** Loads a program: its fd. Throws E_EBPF_VERIFIER with the verifier's last lines when it is refused. */
 export function loadProgram(spec: LoadSpec): number {
   if (spec.code.length === 0 || spec.code.length % 8 !== 0)
@@ -55,13 +67,12 @@ export function loadProgram(spec: LoadSpec): number {
       "E_EBPF",
       `eBPF program "${spec.name ?? ""}" is ${spec.code.length} bytes; a program is a non-empty multiple of 8.`,
     );
-  const sys = ebpfSys();
   const license = Buffer.from(`${spec.license}\0`, "latin1");
-  const fd = sys.bpfRaw(BPF_PROG_LOAD, loadAttr(spec, license, null, 0));
+  const fd = load(loadAttr(spec, license, null, 0));
   if (fd >= 0) return fd;
   // Again with the log: the verifier explains what it refused (ENOSPC: the log was too small, it still has the start).
   const log = Buffer.alloc(spec.logSize ?? 1 << 20);
-  const again = sys.bpfRaw(BPF_PROG_LOAD, loadAttr(spec, license, log, 1));
+  const again = load(loadAttr(spec, license, log, 1));
   if (again >= 0) return again;
   const text = log.toString("latin1", 0, Math.max(0, log.indexOf(0)));
   const lines = text.split("\n").filter((l) => l.trim() !== "");
