@@ -28,9 +28,14 @@ function callerBinary(): string {
   return built;
 }
 
-/** A started caller: its pid, and go() that lets it make its calls and resolves when it has exited. */
-export function startCaller(n: number): { pid: number; go(): Promise<number> } {
-  const child = spawn(callerBinary(), [String(n)], { stdio: ["pipe", "ignore", "inherit"] });
+/**
+ * A started caller: its pid, and go() that lets it make its n getppid() calls (then open openPath once, when
+ * given) and resolves with its exit status.
+ */
+export function startCaller(n: number, openPath?: string): { pid: number; go(): Promise<number> } {
+  const child = spawn(callerBinary(), openPath === undefined ? [String(n)] : [String(n), openPath], {
+    stdio: ["pipe", "ignore", "inherit"],
+  });
   const exited = new Promise<number>((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (code) => resolve(code ?? -1));
