@@ -7,4 +7,5 @@ export * from "./disasm.js";
 export * from "./load.js";
 export * from "./maps.js";
 export * from "./ringbuf.js";
+export * from "./support.js";
 export * from "./sys.js";
