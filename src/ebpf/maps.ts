@@ -89,7 +89,8 @@ export function perCpuSlots(value: Buffer, slot: number): Buffer[] {
   return out;
 }
 
-let batchMissing = false;
+/** Map types whose batch calls this kernel refused (EINVAL, ENOTSUPP): by key walk from then on. */
+const batchMissing = new Set<number>();
 
 /** Entries read in one call: `count` keys back to back, and as many values (EbpfMap.userValueSize each). */
 export interface EntryBatch {
@@ -209,7 +210,7 @@ export class EbpfMap {
    * `values` (userValueSize each). The fastest drain: decode straight from these buffers.
    */
   *entryBatches(options: { batchSize?: number; batch?: boolean } = {}): Generator<EntryBatch> {
-    if (!batchMissing && options.batch !== false) {
+    if (!batchMissing.has(this.type) && options.batch !== false) {
       const it = this.lookupBatches(options.batchSize ?? 8192);
       let first: IteratorResult<EntryBatch, boolean>;
       try {
@@ -217,10 +218,10 @@ export class EbpfMap {
       } catch (e) {
         const errno = (e as { errno?: number }).errno;
         if (errno !== EINVAL && errno !== ENOTSUPP) throw e;
-        batchMissing = true;
+        batchMissing.add(this.type);
         first = { done: true, value: false };
       }
-      if (!batchMissing) {
+      if (!batchMissing.has(this.type)) {
         for (let r = first; !r.done; r = it.next()) yield r.value;
         return;
       }
@@ -281,7 +282,7 @@ export class EbpfMap {
         `Batch of ${keys.length} key bytes and ${values.length} value bytes ${this.what()} is not whole entries of ${this.keySize} + ${this.userValueSize} bytes.`,
       );
     if (count === 0) return;
-    if (!batchMissing) {
+    if (!batchMissing.has(this.type)) {
       const sys = ebpfSys();
       const attr = bpfAttr();
       attr.writeBigUInt64LE(sys.address(keys), 16);
@@ -297,7 +298,7 @@ export class EbpfMap {
           r,
           `${this.what()} after ${attr.readUInt32LE(32)} of ${count} entries`,
         );
-      batchMissing = true;
+      batchMissing.add(this.type);
     }
     for (let i = 0; i < count; i++)
       this.update(

@@ -97,9 +97,13 @@ export function ebpfSys(): EbpfSys {
   return bound;
 }
 
+/** The kernel's internal "not supported" (include/linux/errno.h ENOTSUPP), which bpf(2) returns as is. */
+const ENOTSUPP = 524;
+
 /** "EPERM (operation not permitted)" for 1 or -1. */
 export function errnoText(errno: number): string {
   const n = Math.abs(errno);
+  if (n === ENOTSUPP) return "ENOTSUPP (operation not supported by this kernel)";
   let name: string;
   try {
     name = getSystemErrorName(-n);
@@ -112,6 +116,7 @@ export function errnoText(errno: number): string {
 
 /** The errno name of -errno or errno ("EPERM"). */
 export function errnoName(errno: number): string {
+  if (Math.abs(errno) === ENOTSUPP) return "ENOTSUPP";
   try {
     return getSystemErrorName(-Math.abs(errno));
   } catch {

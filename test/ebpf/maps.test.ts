@@ -7,6 +7,7 @@ import {
   BPF_MAP_TYPE_ARRAY,
   BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_PROG_ARRAY,
   BPF_NOEXIST,
 } from "../../src/abi/ebpf.js";
 import { createMap, parseCpuList, perCpuSlots, possibleCpus, sumPerCpuU64 } from "../../src/ebpf/maps.js";
@@ -132,6 +133,33 @@ describe("eBPF maps on the kernel", { skip: kernelSkip }, () => {
     try {
       drainsAll(m, 5000, false);
     } finally {
+      m.close();
+    }
+  });
+
+  it("a map type without batch calls falls back alone; other types keep their batches", () => {
+    // BPF_MAP_TYPE_PROG_ARRAY has no BPF_MAP_LOOKUP_BATCH (ENOTSUPP): drained by key walk
+    const progs = createMap({
+      type: BPF_MAP_TYPE_PROG_ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 4,
+      name: "test_progs",
+    });
+    const m = filled(3000);
+    try {
+      assert.deepEqual([...progs.entries()], []); // empty slots: no entries
+      const counts = [...m.entryBatches({ batchSize: 1000 })].map((b) => b.count);
+      assert.ok(
+        counts.length >= 2,
+        `one hash map drained in ${counts.length} batch(es): ${counts.join(", ")}`,
+      );
+      assert.equal(
+        counts.reduce((a, b) => a + b, 0),
+        3000,
+      );
+    } finally {
+      progs.close();
       m.close();
     }
   });
