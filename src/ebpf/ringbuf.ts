@@ -38,8 +38,12 @@ export class RingBufferReader {
   /** The same, as 32-bit words for atomic header loads. */
   private words: Int32Array;
 
+  private readonly mapFd: number;
+  private epfd: number | undefined;
+
   constructor(mapFd: number, byteSize: number) {
     const sys = ebpfSys();
+    this.mapFd = mapFd;
     const page = sys.pageSize();
     if (byteSize < page || (byteSize & (byteSize - 1)) !== 0)
       throw new SysfenceError(
@@ -106,9 +110,28 @@ export class RingBufferReader {
     }
   }
 
+  /**
+   * Resolves true once the ring has records to drain (the kernel wakes the map's pollers on submit),
+   * false after timeoutMs without any. Waits on koffi's worker thread: the event loop runs meanwhile.
+   */
+  async wait(timeoutMs: number): Promise<boolean> {
+    if (!this.producerMap) throw new SysfenceError("E_EBPF", "Ring buffer reader used after close().");
+    if (this.pending() > 0) return true;
+    const sys = ebpfSys();
+    if (this.epfd === undefined) {
+      const epfd = sys.epollFor(this.mapFd);
+      if (epfd < 0) throw callError("epoll_ctl", epfd, `on ring buffer fd ${this.mapFd}`);
+      this.epfd = epfd;
+    }
+    await sys.epollWait(this.epfd, Math.max(0, Math.floor(timeoutMs)));
+    return this.producerMap !== undefined && this.pending() > 0;
+  }
+
   /** Unmaps the ring (the map itself stays open: close its fd separately). */
   close(): void {
     const sys = ebpfSys();
+    if (this.epfd !== undefined) sys.close(this.epfd);
+    this.epfd = undefined;
     if (this.producerMap) sys.munmap(this.producerMap);
     if (this.consumerMap) sys.munmap(this.consumerMap);
     this.producerMap = undefined;

@@ -41,7 +41,16 @@ export interface EbpfSys {
   address(buf: Buffer): bigint;
   /** sysconf(_SC_PAGESIZE). */
   pageSize(): number;
+  /** An epoll instance watching fd for input (EPOLLIN); its fd, or -errno. */
+  epollFor(fd: number): number;
+  /** epoll_wait(epfd, 1 event, timeoutMs) on koffi's worker thread: events ready (0: timeout or interrupted). */
+  epollWait(epfd: number, timeoutMs: number): Promise<number>;
 }
+
+// epoll, include/uapi/linux/eventpoll.h: EPOLL_CTL_ADD, EPOLLIN, EPOLL_CLOEXEC (= O_CLOEXEC).
+const EPOLL_CTL_ADD = 1;
+const EPOLLIN = 0x1;
+const EPOLL_CLOEXEC = 0o2000000;
 
 let bound: EbpfSys | undefined;
 
@@ -69,6 +78,9 @@ export function ebpfSys(): EbpfSys {
   /** _SC_PAGESIZE in glibc's bits/confname.h. */
   const SC_PAGESIZE = 30;
   let page: number | undefined;
+  const epollCreate = lib.func("int epoll_create1(int flags)");
+  const epollCtl = lib.func("int epoll_ctl(int epfd, int op, int fd, void *event)");
+  const epollWait = lib.func("int epoll_wait(int epfd, void *events, int maxevents, int timeout)");
   const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
   bound = {
     bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
@@ -93,6 +105,28 @@ export function ebpfSys(): EbpfSys {
       page ??= Number(sysconf(SC_PAGESIZE));
       return page;
     },
+    epollFor: (fd) => {
+      const epfd = failed(epollCreate(EPOLL_CLOEXEC));
+      if (epfd < 0) return epfd;
+      // struct epoll_event: u32 events, then u64 data (packed on x86_64: 12 bytes; 16 elsewhere)
+      const event = Buffer.alloc(16);
+      event.writeUInt32LE(EPOLLIN, 0);
+      const r = failed(epollCtl(epfd, EPOLL_CTL_ADD, fd, event));
+      if (r < 0) {
+        close(epfd);
+        return r;
+      }
+      return epfd;
+    },
+    epollWait: (epfd, timeoutMs) =>
+      new Promise((resolve) => {
+        const events = Buffer.alloc(16);
+        epollWait.async(epfd, events, 1, timeoutMs, (err: unknown, r: number) => {
+          // a failure (EINTR: a signal reached that thread) counts as nothing ready: the caller looks again
+          resolve(err ? 0 : Math.max(r, 0));
+          events.length; // the buffer lives until the call is done
+        });
+      }),
   };
   return bound;
 }

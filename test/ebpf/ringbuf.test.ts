@@ -106,6 +106,35 @@ describe("ring buffer reader", { skip: kernelSkip }, () => {
     ring.close();
   });
 
+  it("wait() resolves when records arrive, and false after its timeout without any", async () => {
+    const ring = createRingBuffer(64 * 1024, "test_wait");
+    const reader = new RingBufferReader(ring.fd, 64 * 1024);
+    try {
+      assert.equal(await reader.wait(20), false);
+      const caller = startCaller(100);
+      const prog = loadProgram({
+        type: BPF_PROG_TYPE_RAW_TRACEPOINT,
+        code: outputProgram(ring, caller.pid),
+        license: EBPF_LICENSE,
+        name: "test_wait",
+      });
+      const link = attachRawTracepoint(prog, "sys_enter");
+      const woken = reader.wait(60_000);
+      assert.equal(await caller.go(), 0);
+      assert.equal(await woken, true);
+      link.close();
+      ebpfSys().close(prog);
+      assert.equal(
+        reader.drain(() => {}),
+        100,
+      );
+      assert.equal(await reader.wait(0), false);
+    } finally {
+      reader.close();
+      ring.close();
+    }
+  });
+
   it("skips discarded records and reads records that wrap around the ring's end", async () => {
     const size = 4 * ebpfSys().pageSize();
     const ring = createRingBuffer(size, "test_wrap");
