@@ -25,6 +25,19 @@ export function createRingBuffer(byteSize: number, name = ""): EbpfMap {
   return createMap({ type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: byteSize, name });
 }
 
+/** What wait() polls: an epoll fd over the map and an eventfd that close() signals to end waits in flight. */
+interface Poll {
+  epfd: number;
+  wake: number;
+  waiting: number;
+  closing?: boolean;
+}
+
+function closePoll(poll: Poll): void {
+  ebpfSys().close(poll.epfd);
+  ebpfSys().close(poll.wake);
+}
+
 /** The consumer side of one ring buffer map. */
 export class RingBufferReader {
   readonly size: number;
@@ -39,7 +52,7 @@ export class RingBufferReader {
   private words: Int32Array;
 
   private readonly mapFd: number;
-  private epfd: number | undefined;
+  private poll: Poll | undefined;
 
   constructor(mapFd: number, byteSize: number) {
     const sys = ebpfSys();
@@ -112,26 +125,44 @@ export class RingBufferReader {
 
   /**
    * Resolves true once the ring has records to drain (the kernel wakes the map's pollers on submit),
-   * false after timeoutMs without any. Waits on koffi's worker thread: the event loop runs meanwhile.
+   * false after timeoutMs without any or when close() ends it. Waits on koffi's worker thread: the event
+   * loop runs meanwhile, and the process stays alive until the wait resolves.
    */
   async wait(timeoutMs: number): Promise<boolean> {
     if (!this.producerMap) throw new SysfenceError("E_EBPF", "Ring buffer reader used after close().");
     if (this.pending() > 0) return true;
     const sys = ebpfSys();
-    if (this.epfd === undefined) {
-      const epfd = sys.epollFor(this.mapFd);
-      if (epfd < 0) throw callError("epoll_ctl", epfd, `on ring buffer fd ${this.mapFd}`);
-      this.epfd = epfd;
+    if (!this.poll) {
+      const wake = sys.eventFd();
+      if (wake < 0) throw callError("eventfd", wake, `for ring buffer fd ${this.mapFd}`);
+      const epfd = sys.epollFor([this.mapFd, wake]);
+      if (epfd < 0) {
+        sys.close(wake);
+        throw callError("epoll_ctl", epfd, `on ring buffer fd ${this.mapFd}`);
+      }
+      this.poll = { epfd, wake, waiting: 0 };
     }
-    await sys.epollWait(this.epfd, Math.max(0, Math.floor(timeoutMs)));
+    const poll = this.poll;
+    poll.waiting++;
+    try {
+      await sys.epollWait(poll.epfd, Math.max(0, Math.floor(timeoutMs)));
+    } finally {
+      poll.waiting--;
+      if (poll.closing && poll.waiting === 0) closePoll(poll);
+    }
     return this.producerMap !== undefined && this.pending() > 0;
   }
 
-  /** Unmaps the ring (the map itself stays open: close its fd separately). */
+  /** Unmaps the ring (the map itself stays open: close its fd separately); a pending wait() resolves false. */
   close(): void {
     const sys = ebpfSys();
-    if (this.epfd !== undefined) sys.close(this.epfd);
-    this.epfd = undefined;
+    if (this.poll) {
+      // wake the waits in flight (closing the epoll fd would not end them); their fds close after them
+      this.poll.closing = true;
+      if (this.poll.waiting > 0) sys.signalEventFd(this.poll.wake);
+      else closePoll(this.poll);
+      this.poll = undefined;
+    }
     if (this.producerMap) sys.munmap(this.producerMap);
     if (this.consumerMap) sys.munmap(this.consumerMap);
     this.producerMap = undefined;

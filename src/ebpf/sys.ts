@@ -41,8 +41,12 @@ export interface EbpfSys {
   address(buf: Buffer): bigint;
   /** sysconf(_SC_PAGESIZE). */
   pageSize(): number;
-  /** An epoll instance watching fd for input (EPOLLIN); its fd, or -errno. */
-  epollFor(fd: number): number;
+  /** An epoll instance watching each fd for input (EPOLLIN); its fd, or -errno. */
+  epollFor(fds: number[]): number;
+  /** A non-blocking eventfd (counter 0); its fd, or -errno. */
+  eventFd(): number;
+  /** Adds 1 to an eventfd's counter: it becomes readable, waking an epoll_wait on it. */
+  signalEventFd(fd: number): void;
   /** epoll_wait(epfd, 1 event, timeoutMs) on koffi's worker thread: events ready (0: timeout or interrupted). */
   epollWait(epfd: number, timeoutMs: number): Promise<number>;
 }
@@ -51,6 +55,9 @@ export interface EbpfSys {
 const EPOLL_CTL_ADD = 1;
 const EPOLLIN = 0x1;
 const EPOLL_CLOEXEC = 0o2000000;
+// eventfd, include/uapi/linux/eventfd.h: EFD_CLOEXEC (= O_CLOEXEC), EFD_NONBLOCK (= O_NONBLOCK).
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
 
 let bound: EbpfSys | undefined;
 
@@ -81,6 +88,8 @@ export function ebpfSys(): EbpfSys {
   const epollCreate = lib.func("int epoll_create1(int flags)");
   const epollCtl = lib.func("int epoll_ctl(int epfd, int op, int fd, void *event)");
   const epollWait = lib.func("int epoll_wait(int epfd, void *events, int maxevents, int timeout)");
+  const eventfd = lib.func("int eventfd(unsigned int initval, int flags)");
+  const write = lib.func("long write(int fd, void *buf, unsigned long n)");
   const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
   bound = {
     bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
@@ -105,18 +114,26 @@ export function ebpfSys(): EbpfSys {
       page ??= Number(sysconf(SC_PAGESIZE));
       return page;
     },
-    epollFor: (fd) => {
+    epollFor: (fds) => {
       const epfd = failed(epollCreate(EPOLL_CLOEXEC));
       if (epfd < 0) return epfd;
       // struct epoll_event: u32 events, then u64 data (packed on x86_64: 12 bytes; 16 elsewhere)
       const event = Buffer.alloc(16);
       event.writeUInt32LE(EPOLLIN, 0);
-      const r = failed(epollCtl(epfd, EPOLL_CTL_ADD, fd, event));
-      if (r < 0) {
-        close(epfd);
-        return r;
+      for (const fd of fds) {
+        const r = failed(epollCtl(epfd, EPOLL_CTL_ADD, fd, event));
+        if (r < 0) {
+          close(epfd);
+          return r;
+        }
       }
       return epfd;
+    },
+    eventFd: () => failed(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+    signalEventFd: (fd) => {
+      const one = Buffer.alloc(8);
+      one.writeBigUInt64LE(1n);
+      write(fd, one, 8);
     },
     epollWait: (epfd, timeoutMs) =>
       new Promise((resolve) => {

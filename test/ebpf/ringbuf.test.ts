@@ -135,6 +135,18 @@ describe("ring buffer reader", { skip: kernelSkip }, () => {
     }
   });
 
+  it("close() ends a wait in flight (it resolves false), so the process is free to exit", {
+    timeout: 30_000,
+  }, async () => {
+    const ring = createRingBuffer(64 * 1024, "test_close");
+    const reader = new RingBufferReader(ring.fd, 64 * 1024);
+    const waiting = reader.wait(120_000);
+    await new Promise((r) => setTimeout(r, 50));
+    reader.close();
+    ring.close();
+    assert.equal(await waiting, false);
+  });
+
   it("skips discarded records and reads records that wrap around the ring's end", async () => {
     const size = 4 * ebpfSys().pageSize();
     const ring = createRingBuffer(size, "test_wrap");
