@@ -49,6 +49,7 @@ function loadAttr(spec: LoadSpec, license: Buffer, log: Buffer | null, level: nu
 }
 
 const EAGAIN = 11;
+const ENOSPC = 28;
 /** Loads after the first that a pending signal may abandon (the verifier stops with EAGAIN; libbpf retries
  * too, 5 times: under a storm of signals, a test here, 5 left 5% of loads failed). */
 const EAGAIN_RETRIES = 50;
@@ -70,18 +71,21 @@ export function loadProgram(spec: LoadSpec): number {
   const license = Buffer.from(`${spec.license}\0`, "latin1");
   const fd = load(loadAttr(spec, license, null, 0));
   if (fd >= 0) return fd;
-  // Again with the log: the verifier explains what it refused (ENOSPC: the log was too small, it still has the start).
+  // Again with the log: the verifier explains what it refused. A log that outgrows the buffer fails the load
+  // with ENOSPC; since Linux 6.4 the buffer then holds the log's end (before, its start).
   const log = Buffer.alloc(spec.logSize ?? 1 << 20);
   const again = load(loadAttr(spec, license, log, 1));
   if (again >= 0) return again;
-  const text = log.toString("latin1", 0, Math.max(0, log.indexOf(0)));
+  const nul = log.indexOf(0);
+  const text = log.toString("latin1", 0, nul < 0 ? log.length : nul);
   const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (again === -ENOSPC) lines.shift(); // the kept end starts inside a line
   const tail = lines.slice(-VERIFIER_TAIL_LINES);
   const who = `eBPF program "${spec.name ?? ""}" (type ${spec.type}, ${spec.code.length / 8} instructions)`;
   const e = new SysfenceError(
     "E_EBPF_VERIFIER",
     lines.length
-      ? `The kernel refused ${who}: ${errnoText(fd)}. The verifier's last ${tail.length} of ${lines.length} lines:\n${tail.join("\n")}`
+      ? `The kernel refused ${who}: ${errnoText(fd)}. The verifier's last ${tail.length} of ${lines.length} lines${again === -ENOSPC ? ` (of the ${log.length} bytes of log kept; the whole log is longer)` : ""}:\n${tail.join("\n")}`
       : `The kernel refused ${who}: ${errnoText(fd)}, and the verifier wrote no log${fd === -1 ? " (loading eBPF needs root: CAP_BPF and CAP_PERFMON)" : ""}.`,
   );
   Object.assign(e, { errno: -fd, verifierLog: text });

@@ -190,6 +190,34 @@ describe("eBPF programs on the kernel", { skip: kernelSkip }, () => {
     );
   });
 
+  it("a verifier log longer than its buffer still ends the error with the verifier's last words", () => {
+    const a = new EbpfAsm();
+    for (let i = 0; i < 50; i++) a.mov64Imm(R1, i);
+    const code = a.mov64Reg(R6, R1).exit().assemble();
+    assert.throws(
+      () =>
+        loadProgram({
+          type: BPF_PROG_TYPE_RAW_TRACEPOINT,
+          code,
+          license: EBPF_LICENSE,
+          name: "long_log",
+          logSize: 300,
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof SysfenceError);
+        assert.match(
+          e.message,
+          /: EACCES \(permission denied\)\. .*\(of the 300 bytes of log kept; the whole log is longer\):\n/,
+        );
+        assert.match(e.message, /\nR0 !read_ok\n/);
+        // whole lines only: the kept end began inside a line, that fragment is dropped
+        for (const line of e.message.split("\n").slice(1))
+          assert.match(line, /^(\d+: \(|R0 !read_ok|processed )/);
+        return true;
+      },
+    );
+  });
+
   it("an out-of-bounds stack read is refused with the verifier's words", () => {
     const code = new EbpfAsm().ldxMem(8, R0, R10, 8).exit().assemble();
     assert.throws(
