@@ -48,7 +48,9 @@ export type ErrorCode =
   | "E_ELF_INVALID"
   | "E_ANALYZE"
   | "E_LEARN"
-  | "E_DUMP";
+  | "E_DUMP"
+  | "E_EBPF"
+  | "E_EBPF_VERIFIER";
 
 /** The one error class sysfence throws; `code` is stable, `diagnostics` lists every problem found. */
 export class SysfenceError extends Error {

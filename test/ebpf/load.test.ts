@@ -1,0 +1,46 @@
+// loadProgram under a storm of signals: the verifier abandons a load when a signal is pending (EAGAIN),
+// as a child's SIGCHLD does to a recorder; loadProgram loads again. Without the retry about a third of
+// these loads failed here.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { describe, it } from "node:test";
+import { BPF_PROG_TYPE_RAW_TRACEPOINT } from "../../src/abi/ebpf.js";
+import { EbpfAsm, R0 } from "../../src/ebpf/asm.js";
+import { EBPF_LICENSE, loadProgram } from "../../src/ebpf/load.js";
+import { ebpfSys } from "../../src/ebpf/sys.js";
+import { kernelSkip } from "./kernel.js";
+
+describe("program load", { skip: kernelSkip }, () => {
+  it("loads every time while signals keep arriving", async (t) => {
+    // a long program: the verifier walks 8,000 instructions, time for a signal to land
+    const a = new EbpfAsm();
+    for (let i = 0; i < 4000; i++) a.mov64Imm(R0, i).jmpImm("eq", R0, 5, `l${i}`).label(`l${i}`);
+    const code = a.mov64Imm(R0, 0).exit().assemble();
+    const onSignal = () => {};
+    process.on("SIGUSR2", onSignal);
+    const storm = spawn("sh", ["-c", `while kill -USR2 ${process.pid} 2>/dev/null; do :; done`], {
+      stdio: "ignore",
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      let loaded = 0;
+      for (let i = 0; i < 20; i++) {
+        ebpfSys().close(
+          loadProgram({
+            type: BPF_PROG_TYPE_RAW_TRACEPOINT,
+            code,
+            license: EBPF_LICENSE,
+            name: "test_storm",
+          }),
+        );
+        loaded++;
+        await new Promise((r) => setImmediate(r)); // let Node run its signal handler
+      }
+      assert.equal(loaded, 20);
+      t.diagnostic("20 loads of 8,002 instructions under SIGUSR2 from a shell loop");
+    } finally {
+      storm.kill();
+      process.off("SIGUSR2", onSignal);
+    }
+  });
+});
