@@ -46,13 +46,17 @@ export function registerAnalyze(program: Command, io: CliIO): void {
         io.stderr(
           `sysfence analyze: ${scripts.join(" → ")} is a #! script; analysing its interpreter ${elf}\n`,
         );
+      const { analyzeProgressText, startProgress } = await import("../progress.js");
+      using progress = startProgress(io, "sysfence analyze", !opts.json);
       const r = analyze(elf, {
         arch: opts.arch as "x86_64" | "aarch64" | undefined,
         sysroot: opts.sysroot,
         dlopened: [...new Set(dlopened)],
         cache: opts.cache,
-        onNote: opts.json ? undefined : (n) => io.stderr(`sysfence analyze: ${n}\n`),
+        onNote: opts.json ? undefined : (n) => progress.print(`sysfence analyze: ${n}\n`),
+        onProgress: (p) => progress.update(analyzeProgressText(p)),
       });
+      progress.done();
       if (opts.json) {
         io.stdout(`${toJson(r)}\n`);
         return;

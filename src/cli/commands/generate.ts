@@ -139,12 +139,16 @@ export function registerGenerate(program: Command, io: CliIO): void {
         throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
       const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
       const { generatePolicy } = await import("../../generate/generate.js");
+      const { staticProgressText, startProgress } = await import("../progress.js");
+      // on a terminal only, never with --json or -q (cli/progress.ts); erased however this scope ends
+      using progress = startProgress(io, "sysfence generate", !opts.json);
+      progress.update(`reading ${files.length} profile(s)`);
       const profiles = await Promise.all(files.map(readProfile));
       refuseLossy(profiles, files, !!opts.allowIncomplete);
       if (opts.fromAudit) {
         const { auditProfile } = await import("../audit-input.js");
         const audit = await auditProfile(opts.fromAudit, profiles, opts.auditExe, opts.exe, "generate", io);
-        io.stderr(
+        progress.print(
           `sysfence generate: ${Object.keys(audit.syscalls).length} syscalls from ${opts.fromAudit}'s SECCOMP records\n`,
         );
         profiles.push(audit);
@@ -159,8 +163,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
         profiles.slice(0, files.length),
         (opts.static ?? "auto") as "auto" | "on" | "off",
         opts.exe,
-        (n) => io.stderr(`sysfence generate: note: ${n}\n`),
+        (n) => progress.print(`sysfence generate: note: ${n}\n`),
+        (p) => progress.update(staticProgressText(p)),
       );
+      progress.update("generating the policy");
       const g = generatePolicy(profiles, {
         reachable: st?.reachable,
         unresolved: st?.unresolved,
@@ -195,6 +201,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
           "E_POLICY_INVALID",
           "internal: the generated policy does not read back; please report.",
         );
+      progress.done();
       if (opts.output) writeOutput(opts.output, g.text, io);
       if (opts.json) {
         const { toJson } = await import("../io.js");
