@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { oneOf, REPORT_FORMATS } from "../option-values.js";
 import { readProfileOrPolicy } from "./merge-diff.js";
 
 /** `sysfence report PROFILE|POLICY`. */
@@ -15,7 +16,7 @@ export function registerReport(program: Command, io: CliIO): void {
     .option("--json", "same as --format json")
     .action(async (file: string, opts: { format: string; output?: string; json?: boolean }) => {
       if (opts.json) opts.format = "json";
-      if (!["text", "md", "html", "json"].includes(opts.format))
+      if (!oneOf(REPORT_FORMATS, opts.format))
         throw new UsageError(`--format '${opts.format}': use text, md, html or json.`);
       const input = await readProfileOrPolicy(file, io);
       const { buildReport, reportOfProfile } = await import("../../report/model.js");
