@@ -42,7 +42,9 @@ p,li,td,th,dd,dt,span,b,code,summary{overflow-wrap:anywhere}
 .t-restricted{background:#b07a00 repeating-linear-gradient(135deg,rgba(255,255,255,.38) 0 3px,transparent 3px 7px)}
 .t-errno{background:#3f6fbf radial-gradient(rgba(255,255,255,.55) 1px,transparent 1.6px) 0 0/5px 5px}
 .t-denied{background:#e3e6ea repeating-linear-gradient(45deg,rgba(0,0,0,.10) 0 1px,transparent 1px 5px)}
-.c.t-restricted,.c.t-errno{text-shadow:0 0 2px rgba(0,0,0,.8)}
+.t-closed{background:#c9302c repeating-linear-gradient(45deg,rgba(255,255,255,.45) 0 2px,transparent 2px 6px)}
+.t-same-open{background:#a9cbb6}.c.t-same-open{color:#1d2330}
+.c.t-restricted,.c.t-errno,.c.t-closed{text-shadow:0 0 2px rgba(0,0,0,.8)}
 .risks{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(260px,100%),1fr));gap:10px}
 .risk{border-radius:8px;padding:10px 12px;border:1px solid #e3e6ea;min-width:0}.risk p{margin:4px 0 0;font-size:13px;color:#444}
 .risk .head{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline;gap:4px 8px}
@@ -67,7 +69,7 @@ code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 .stack span{display:block;height:100%}
 .s-setup{background:#8a6fd1 repeating-linear-gradient(135deg,rgba(255,255,255,.4) 0 3px,transparent 3px 7px)}
 .s-work{background:#2e7d4f}
-.added{color:#1f6b40}.removed{color:#b33}.changed{color:#8a5f00}
+.added,.better{color:#1f6b40}.removed,.worse{color:#b33}.changed{color:#8a5f00}
 .mark{font-weight:700;display:inline-block;min-width:1.2em}
 .timeline{position:relative;height:auto}
 @media (max-width:640px){

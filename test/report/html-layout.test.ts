@@ -21,6 +21,8 @@ const PAGES: [string, () => Promise<string>][] = [
   ["profile", () => html(PROFILE)],
   ["policy", () => html(POLICY)],
   ["docker", () => html(DOCKER)],
+  ["diff", () => html("--diff", DOCKER, POLICY)],
+  ["diff-profile", () => html("--diff", PROFILE, POLICY)],
 ];
 
 describe("HTML report layout in chromium", {
