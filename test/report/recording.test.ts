@@ -75,6 +75,9 @@ describe("report PROFILE: the recording's summary", () => {
       /<th scope="row" class="num">\+2\.50 s<\/th><td>▲ work phase of \/usr\/sbin\/demod begins<\/td>/,
     );
     assert.match(r.stdout, /aria-label="20 setup, 180 work"/);
+    const text = await runCli("report", file);
+    assert.match(text.stdout, /^phases {6}setup 37 calls \(12\.5%\) · work 260 calls \(87\.5%\)$/m);
+    assert.match(text.stdout, /^ {2}\/usr\/sbin\/demod +30 \+ +260 {2}\(2 process\(es\)\)$/m);
     if (CHROMIUM)
       for (const width of [1280, 390]) {
         const m = await measure(r.stdout, width, "recording");
