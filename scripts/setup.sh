@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 PKGS="strace libseccomp-dev python3-seccomp gcc libc6-dev bubblewrap runc busybox-static systemd util-linux iproute2 memcached nginx-light curl wrk bpftrace qemu-user gcc-aarch64-linux-gnu libc6-arm64-cross libc6-dev-arm64-cross"
 # the container engine the exports are proven in (test/e2e/podman.test.ts; run with --runtime runc)
 PKGS="$PKGS podman docker.io"
+# the HTML reports are laid out and measured in a real browser (test/report/html-layout.test.ts)
+PKGS="$PKGS chromium"
 # the corpus (test/e2e/corpus.test.ts): none of their services is started here (policy-rc.d, no systemd)
 PKGS="$PKGS git haproxy lighttpd mosquitto mosquitto-clients postgresql python3 redis-server redis-tools sqlite3 tar"
 missing=""

@@ -23,7 +23,14 @@ export interface AnalyzeOptions {
   cache?: boolean;
   /** Told about cache problems (an untrusted directory). */
   onNote?: (note: string) => void;
+  /** Told as the work goes: before each object is read (or found in the cache), and before the reach. */
+  onProgress?: (progress: AnalyzeProgress) => void;
 }
+
+/** Where an analysis is: `objects` read so far (the libraries are found as the reading goes). */
+export type AnalyzeProgress =
+  | { step: "object"; objects: number; path: string }
+  | { step: "reach"; objects: number };
 
 export interface LibraryReport {
   path: string;
@@ -68,6 +75,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
   }
   const programReal = resolve(path);
   // the program is read once: its facts say its architecture (an unknown machine is an E_ANALYZE there)
+  options.onProgress?.({ step: "object", objects: 0, path });
   const program = factsOf(programReal, path, store);
   const arch = program.facts.arch;
   if (options.arch && options.arch !== arch)
@@ -90,6 +98,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
   ): number => {
     const known = byReal.get(real);
     if (known !== undefined) return known;
+    if (!read) options.onProgress?.({ step: "object", objects: objects.length, path: shown });
     const { facts, cached } = read ?? factsOf(real, shown, store);
     if (facts.arch !== arch)
       throw new SysfenceError("E_ANALYZE", `${shown} is ${facts.arch}, the program ${arch}.`);
@@ -157,6 +166,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
       );
   if (missing.length) note(`not found: ${missing.join(", ")} — their calls are not in the result`);
 
+  options.onProgress?.({ step: "reach", objects: objects.length });
   const r = reachSyscalls(objects);
   const syscalls: Record<string, { via: string[] }> = {};
   const name = (nr: number) => syscallName(arch as ArchName, nr) ?? `nr ${nr}`;

@@ -10,7 +10,7 @@ import {
   type GenerateOptions,
   generatePolicy as generateFromProfiles,
 } from "../generate/generate.js";
-import { type StaticMode, staticInput } from "../generate/static-input.js";
+import { type StaticMode, type StaticProgress, staticInput } from "../generate/static-input.js";
 import type { PolicyInput } from "../install/install.js";
 import type { Profile } from "../record/profile.js";
 import { refuseLossy } from "../record/read-profile.js";
@@ -36,6 +36,8 @@ export interface GeneratePolicyOptions extends GenerateOptions {
   static?: StaticMode;
   /** Called with each note (static analysis off and why, libraries analysed …). */
   onNote?: (note: string) => void;
+  /** Told as static analysis goes: which program, each object before it is read, then the reach. */
+  onProgress?: (progress: StaticProgress) => void;
   /** Use profiles whose recording lost events (refused by default: the policy could miss calls). */
   allowIncomplete?: boolean;
 }
@@ -49,13 +51,13 @@ export function generatePolicy(
   options: GeneratePolicyOptions = {},
 ): GeneratedPolicy {
   const list = (Array.isArray(profiles) ? profiles : [profiles]).map((p) => profileOf(p, "generatePolicy"));
-  const { static: mode = "auto", onNote = () => {}, allowIncomplete = false, ...rest } = options;
+  const { static: mode = "auto", onNote = () => {}, onProgress, allowIncomplete = false, ...rest } = options;
   refuseLossy(
     list,
     list.map((_, i) => `generatePolicy() profile ${i + 1}`),
     allowIncomplete,
   );
-  const st = rest.reachable ? undefined : staticInput(list, mode, rest.exe, onNote);
+  const st = rest.reachable ? undefined : staticInput(list, mode, rest.exe, onNote, onProgress);
   return generateFromProfiles(list, {
     ...rest,
     ...(st ? { reachable: st.reachable, unresolved: st.unresolved, programs: st.programs } : {}),

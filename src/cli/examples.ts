@@ -54,7 +54,11 @@ export const EXAMPLES: Record<string, string[]> = {
     "sudo sysfence dump --pid $(pgrep server)",
     "sudo sysfence dump --pid 1234 --format bpf --filter 0 -o oldest.bpf",
   ],
-  report: ["sysfence report policy.yaml", "sysfence report --format html -o report.html profile.json"],
+  report: [
+    "sysfence report policy.yaml",
+    "sysfence report --format html -o report.html profile.json",
+    "sysfence report --diff --format html -o diff.html old.yaml new.yaml",
+  ],
   export: [
     "sysfence export nginx.policy.yaml --format oci -o nginx.json          # Docker/podman/runc (launcher runc)",
     "sysfence export nginx.policy.yaml --format bpf -o nginx.bpf           # bwrap --seccomp 9 9<nginx.bpf",

@@ -12,6 +12,8 @@ export interface CliIO {
   readStdin?: () => Promise<string>;
   /** Reads all of standard input as bytes (a raw BPF program on `-`). */
   readStdinBytes?: () => Promise<Buffer>;
+  /** Standard error is a terminal: live progress may be drawn there (cli/progress.ts); false under -q. */
+  stderrIsTTY?: boolean;
 }
 
 /** The process's own streams. */
@@ -21,6 +23,9 @@ export const processIO: CliIO = {
   stderr: (t) => process.stderr.write(t),
   readStdin: async () => (await readAllStdin()).toString("utf8"),
   readStdinBytes: () => readAllStdin(),
+  get stderrIsTTY() {
+    return process.stderr.isTTY === true;
+  },
 };
 
 /**

@@ -151,6 +151,7 @@ const WARNING_LINE = /^(?:[^\n]*?: )?(?:warning|note): /;
 function withoutWarnings(io: CliIO): CliIO {
   return {
     ...io,
+    stderrIsTTY: false,
     stderr: (text) => {
       const kept = text.split(/(?<=\n)/).filter((line) => !WARNING_LINE.test(line));
       if (kept.length) io.stderr(kept.join(""));

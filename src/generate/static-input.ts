@@ -3,7 +3,7 @@
 // tiering itself (generate.ts, classes.ts) is pure.
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { analyze } from "../analyze/analyze.js";
+import { type AnalyzeProgress, analyze } from "../analyze/analyze.js";
 import { buildIdOfFile } from "../analyze/elf.js";
 import { programFile } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
@@ -22,6 +22,9 @@ export function dlopenedPaths(paths: Record<string, number>): string[] {
   return Object.keys(paths).filter((p) => p.startsWith("/") && /\.so(\.[0-9.]+)?$/.test(p));
 }
 
+/** Where `staticInput` is: the `program`-th of `programs` executables (1-based), and inside its analysis. */
+export type StaticProgress = { program: number; programs: number; elf: string } & AnalyzeProgress;
+
 /**
  * Analyses the recorded executables (only those matching `exe` when given). `auto` turns the analysis
  * off, with a note, when an executable is gone or changed since the recording; `on` makes that an error.
@@ -31,6 +34,7 @@ export function staticInput(
   mode: StaticMode,
   exe: string[] | undefined,
   note: (n: string) => void,
+  onProgress?: (p: StaticProgress) => void,
 ): StaticInput | undefined {
   if (mode === "off") return undefined;
   const wanted = (path: string) => !exe?.length || exe.some((e) => e === path || basename(path) === e);
@@ -69,8 +73,14 @@ export function staticInput(
   const dlopened = [...new Set(profiles.flatMap((p) => dlopenedPaths(p.paths ?? {})))];
   const reachable = new Map<string, string[]>();
   let unresolved = 0;
-  for (const elf of new Set(elves.values())) {
-    const r = analyze(elf, { dlopened, onNote: (n) => note(`analyze ${elf}: ${n}`) });
+  const toAnalyse = [...new Set(elves.values())];
+  for (const [i, elf] of toAnalyse.entries()) {
+    const r = analyze(elf, {
+      dlopened,
+      onNote: (n) => note(`analyze ${elf}: ${n}`),
+      onProgress:
+        onProgress && ((p) => onProgress({ program: i + 1, programs: toAnalyse.length, elf, ...p })),
+    });
     unresolved += r.unresolved;
     for (const [name, { via }] of Object.entries(r.syscalls)) {
       const list = reachable.get(name) ?? [];

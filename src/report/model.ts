@@ -13,6 +13,7 @@ import { evalValue } from "../syscalls/constants.js";
 import { describeSyscall } from "../syscalls/descriptions.js";
 import { expandGroup, groupDescription, groupNames } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
+import { type RecordingSummary, summarizeRecording } from "./recording.js";
 
 /** How a policy treats one syscall. */
 export type Treatment = "allow" | "restricted" | "errno" | "denied";
@@ -77,6 +78,8 @@ export interface Report {
     files: [string, number][];
     sockets: [string, number][];
     top: [string, number][];
+    /** Calls by phase, by program, over time (report/recording.ts). */
+    summary: RecordingSummary;
   };
 }
 
@@ -343,6 +346,7 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
         .map(([n, c]) => [n, c.setup + c.work] as [string, number])
         .sort((a, b) => b[1] - a[1])
         .slice(0, 15),
+      summary: summarizeRecording(profile),
     };
   }
   return report;

@@ -44,6 +44,17 @@ export function renderText(r: Report): string {
       `recorded    ${p.calls} calls by ${p.command}${p.complete ? "" : " (incomplete recording)"}${p.phaseBoundary ? `; work phase after ${p.phaseBoundary}` : ""}`,
     );
     for (const x of p.processes) out.push(`  ${x.exe} ${processSummary(x)}`);
+    const s = p.summary;
+    out.push(
+      `phases      setup ${s.setup} calls (${pct(s.setup, s.setup + s.work)}) · work ${s.work} calls (${pct(s.work, s.setup + s.work)})`,
+    );
+    if (s.byProgram.length > 1) {
+      out.push("", "calls by program (setup + work):");
+      for (const x of s.byProgram)
+        out.push(
+          `  ${x.exe.padEnd(32)} ${String(x.setup).padStart(9)} + ${String(x.work).padStart(9)}  (${x.processes} process(es))`,
+        );
+    }
     out.push("", "most frequent calls:");
     for (const [n, c] of p.top) out.push(`  ${n.padEnd(20)} ${String(c).padStart(9)}`);
     if (p.sockets.length) {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type CliIO, toJson, UsageError } from "../io.js";
+import { ANALYZE_ARCHES, oneOf } from "../option-values.js";
 
 interface AnalyzeOpts {
   json?: boolean;
@@ -30,7 +31,7 @@ export function registerAnalyze(program: Command, io: CliIO): void {
     )
     .option("--no-cache", "analyse every library afresh (the cache is keyed by content)")
     .action(async (file: string, opts: AnalyzeOpts) => {
-      if (opts.arch !== undefined && opts.arch !== "x86_64" && opts.arch !== "aarch64")
+      if (opts.arch !== undefined && !oneOf(ANALYZE_ARCHES, opts.arch))
         throw new UsageError(`--arch '${opts.arch}': sysfence analyses x86_64 and aarch64 programs.`);
       const dlopened: string[] = [];
       if (opts.profile) {
@@ -46,13 +47,17 @@ export function registerAnalyze(program: Command, io: CliIO): void {
         io.stderr(
           `sysfence analyze: ${scripts.join(" → ")} is a #! script; analysing its interpreter ${elf}\n`,
         );
+      const { analyzeProgressText, startProgress } = await import("../progress.js");
+      using progress = startProgress(io, "sysfence analyze", !opts.json);
       const r = analyze(elf, {
         arch: opts.arch as "x86_64" | "aarch64" | undefined,
         sysroot: opts.sysroot,
         dlopened: [...new Set(dlopened)],
         cache: opts.cache,
-        onNote: opts.json ? undefined : (n) => io.stderr(`sysfence analyze: ${n}\n`),
+        onNote: opts.json ? undefined : (n) => progress.print(`sysfence analyze: ${n}\n`),
+        onProgress: (p) => progress.update(analyzeProgressText(p)),
       });
+      progress.done();
       if (opts.json) {
         io.stdout(`${toJson(r)}\n`);
         return;

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { AUDIT_SOURCES, oneOf } from "../option-values.js";
 
 interface AuditOpts {
   source: "auto" | "journal" | "dmesg" | "audit-log";
@@ -68,7 +69,7 @@ export function registerAudit(program: Command, io: CliIO): void {
       const { followSource, parseSince, readSource, resolveSource } = await import(
         "../../observe/sources.js"
       );
-      if (!["auto", "journal", "dmesg", "audit-log"].includes(opts.source))
+      if (!oneOf(AUDIT_SOURCES, opts.source))
         throw new UsageError(`unknown --source '${opts.source}'; use auto, journal, dmesg or audit-log.`);
       const since = parseSince(opts.since);
       const src = resolveSource(opts.source, file);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { encodeProgram } from "../../bpf/insn.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { DUMP_FORMATS, oneOf } from "../option-values.js";
 
 /** Parses a non-negative integer option. */
 function integer(name: string, value: string | undefined): number | undefined {
@@ -41,7 +42,7 @@ Needs CAP_SYS_ADMIN, a caller not itself under seccomp, and a kernel with CONFIG
         filter?: string;
       }) => {
         const format = opts.json ? "json" : opts.format;
-        if (!["text", "json", "bpf"].includes(format))
+        if (!oneOf(DUMP_FORMATS, format))
           throw new UsageError(`--format '${format}': use text, json or bpf.`);
         const pid = integer("--pid", opts.pid) as number;
         const tid = integer("--tid", opts.tid);

@@ -6,6 +6,7 @@ import { type ExportFormat, FORMAT_LAUNCHERS, LAUNCHERS, type LauncherName } fro
 import type { Policy } from "../../policy/model.js";
 import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
+import { K8S_API_VERSIONS, oneOf } from "../option-values.js";
 import { INPUT_FORMAT_HELP, loadBpf, loadPolicy, looksLikeBpf, type PolicyOptions } from "../policy-input.js";
 
 /** `sysfence export` and `sysfence import`. */
@@ -63,7 +64,7 @@ export function registerExport(program: Command, io: CliIO): void {
           throw new UsageError(`unknown --launcher '${opts.launcher}'; use one of ${LAUNCHERS.join(", ")}.`);
         if (opts.nnp !== undefined && opts.nnp !== "true" && opts.nnp !== "false")
           throw new UsageError(`--nnp takes true or false, not '${opts.nnp}'.`);
-        if (opts.apiVersion !== "v1" && opts.apiVersion !== "v1beta1")
+        if (!oneOf(K8S_API_VERSIONS, opts.apiVersion))
           throw new UsageError(`--api-version takes v1 or v1beta1, not '${opts.apiVersion}'.`);
         if (opts.into !== undefined && format !== "oci")
           throw new UsageError(

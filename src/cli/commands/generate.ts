@@ -4,6 +4,7 @@ import { parseAction } from "../../policy/actions.js";
 import { errnoValue } from "../../syscalls/constants.js";
 import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, UsageError, writeOutput } from "../io.js";
+import { ARGS_MODES, oneOf, PHASES, STATIC_MODES, THREAD_ROLES, UNSEEN_ANSWERS } from "../option-values.js";
 import { repeatable } from "../options.js";
 
 interface GenerateOpts {
@@ -131,27 +132,31 @@ export function registerGenerate(program: Command, io: CliIO): void {
         throw new UsageError(
           "give at least one profile (sysfence record -o p.json -- CMD), or --from-audit.",
         );
-      if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
+      if (opts.phase && !oneOf(PHASES, opts.phase))
         throw new UsageError(`--phase '${opts.phase}': use work or all.`);
-      if (!["strict", "safe", "pin", "off"].includes(opts.args ?? "safe"))
+      if (!oneOf(ARGS_MODES, opts.args ?? "safe"))
         throw new UsageError(`--args '${opts.args}': use safe, pin, strict or off.`);
-      if (!["main", "workers", "all"].includes(opts.threadRole ?? "all"))
+      if (!oneOf(THREAD_ROLES, opts.threadRole ?? "all"))
         throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
       const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
       const { generatePolicy } = await import("../../generate/generate.js");
+      const { staticProgressText, startProgress } = await import("../progress.js");
+      // on a terminal only, never with --json or -q (cli/progress.ts); erased however this scope ends
+      using progress = startProgress(io, "sysfence generate", !opts.json);
+      progress.update(`reading ${files.length} profile(s)`);
       const profiles = await Promise.all(files.map(readProfile));
       refuseLossy(profiles, files, !!opts.allowIncomplete);
       if (opts.fromAudit) {
         const { auditProfile } = await import("../audit-input.js");
         const audit = await auditProfile(opts.fromAudit, profiles, opts.auditExe, opts.exe, "generate", io);
-        io.stderr(
+        progress.print(
           `sysfence generate: ${Object.keys(audit.syscalls).length} syscalls from ${opts.fromAudit}'s SECCOMP records\n`,
         );
         profiles.push(audit);
       }
-      if (!["auto", "on", "off"].includes(opts.static ?? "auto"))
+      if (!oneOf(STATIC_MODES, opts.static ?? "auto"))
         throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
-      if (!["errno", "log", "kill"].includes(opts.unseen ?? "errno"))
+      if (!oneOf(UNSEEN_ANSWERS, opts.unseen ?? "errno"))
         throw new UsageError(`--unseen '${opts.unseen}': use errno, log or kill.`);
       const { staticInput } = await import("../../generate/static-input.js");
       // profiles of records (--from-audit) carry no executables to analyse; the recordings do
@@ -159,8 +164,10 @@ export function registerGenerate(program: Command, io: CliIO): void {
         profiles.slice(0, files.length),
         (opts.static ?? "auto") as "auto" | "on" | "off",
         opts.exe,
-        (n) => io.stderr(`sysfence generate: note: ${n}\n`),
+        (n) => progress.print(`sysfence generate: note: ${n}\n`),
+        (p) => progress.update(staticProgressText(p)),
       );
+      progress.update("generating the policy");
       const g = generatePolicy(profiles, {
         reachable: st?.reachable,
         unresolved: st?.unresolved,
@@ -195,6 +202,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
           "E_POLICY_INVALID",
           "internal: the generated policy does not read back; please report.",
         );
+      progress.done();
       if (opts.output) writeOutput(opts.output, g.text, io);
       if (opts.json) {
         const { toJson } = await import("../io.js");

@@ -12,6 +12,7 @@ import { SysfenceError } from "../../errors.js";
 import { checkOutputFile } from "../../util/output-file.js";
 import type { CliIO } from "../io.js";
 import { UsageError } from "../io.js";
+import { HOOK_ENGINES, oneOf } from "../option-values.js";
 
 /** The annotation that asks for a recording, and the file name it may carry. */
 export const RECORD_ANNOTATION = "io.sysfence.record";
@@ -65,7 +66,7 @@ export function registerHook(program: Command, io: CliIO): void {
     .option("--timeout <seconds>", "fail the hook when the recorder is not attached by then", "20")
     .action(async (kind: string, opts: { outputDir: string; engine: string; timeout: string }) => {
       if (kind !== "oci") throw new UsageError(`unknown hook '${kind}'; use oci.`);
-      if (opts.engine !== "bpf" && opts.engine !== "ftrace")
+      if (!oneOf(HOOK_ENGINES, opts.engine))
         throw new UsageError(
           `--engine ${opts.engine}: the hook needs bpf or ftrace (strace cannot say when it is attached).`,
         );

@@ -5,6 +5,7 @@ import type { GenerateOptions } from "../../generate/generate.js";
 import type { FilterSide } from "../../observe/filter-diff.js";
 import { asFilterSides, readDiffSide } from "../diff-sides.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { DIFF_FORMATS, oneOf, PHASES, STATIC_MODES } from "../option-values.js";
 import { repeatable } from "../options.js";
 
 // (kept here for the commands that import them from this module)
@@ -125,12 +126,11 @@ decision; sysfence's install canary and run's exec guard are listed apart. Exit 
           allowIncomplete?: boolean;
         },
       ) => {
-        if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
+        if (opts.phase && !oneOf(PHASES, opts.phase))
           throw new UsageError(`--phase '${opts.phase}': use work or all.`);
         const format = opts.json ? "json" : opts.format;
-        if (!["text", "md", "json"].includes(format))
-          throw new UsageError(`--format '${format}': use text, md or json.`);
-        if (!["auto", "on", "off"].includes(opts.static ?? "auto"))
+        if (!oneOf(DIFF_FORMATS, format)) throw new UsageError(`--format '${format}': use text, md or json.`);
+        if (!oneOf(STATIC_MODES, opts.static ?? "auto"))
           throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
         if (oldFile === "-" && newFile === "-")
           throw new UsageError("only one of OLD and NEW can be - (stdin).");

@@ -1,0 +1,82 @@
+// `report --diff OLD NEW` as a page: the change in numbers, a map of every syscall coloured and patterned
+// by what happened to it (with the word in the legend and in each cell's title), risky calls that moved,
+// and tables of the calls opened, closed and changed (old answer → new answer).
+import { type Change, changeCounts, isOpen, type ReportDiff } from "./diff.js";
+import { esc, page, table, th } from "./html-page.js";
+import type { Treatment } from "./model.js";
+
+const KIND: Record<Change | "open" | "shut", { cls: string; label: string }> = {
+  opened: { cls: "t-allow", label: "opened: now allowed" },
+  closed: { cls: "t-closed", label: "closed: no longer allowed" },
+  changed: { cls: "t-restricted", label: "answer or argument rules changed" },
+  open: { cls: "t-same-open", label: "allowed in both" },
+  shut: { cls: "t-denied", label: "denied in both" },
+};
+
+const answer = (t: { treatment: Treatment; detail: string }) =>
+  t.treatment === "allow" ? "allow" : t.detail || t.treatment;
+const clauses = (s: string) =>
+  `<ul class="rules">${s
+    .split("; ")
+    .map((c) => `<li>${esc(c)}</li>`)
+    .join("")}</ul>`;
+
+/** A long table folded away (the map above shows the same at a glance). */
+const fold = (n: number, html: string) =>
+  n > 40 ? `<details><summary>every one of the ${n} calls</summary>${html}</details>` : html;
+
+/** The page. */
+export function renderDiffHtml(d: ReportDiff): string {
+  const c = changeCounts(d);
+  const kindOf = (m: ReportDiff["map"][number]) => m.change ?? (m.open ? "open" : "shut");
+  const count = (k: keyof typeof KIND) => d.map.filter((m) => kindOf(m) === k).length;
+  const legend = (Object.keys(KIND) as (keyof typeof KIND)[])
+    .map((k) => `<span><i class="${KIND[k].cls}"></i>${KIND[k].label} (${count(k)})</span>`)
+    .join("");
+  const cells = d.map
+    .map((m) => {
+      const k = kindOf(m);
+      const mark =
+        m.change === "opened" ? "+" : m.change === "closed" ? "−" : m.change === "changed" ? "~" : "";
+      return `<span class="c ${KIND[k].cls}" title="${esc(`${m.nr} ${m.name}: ${KIND[k].label}`)}">${m.change || m.open ? `${mark}${esc(m.name)}` : ""}</span>`;
+    })
+    .join("");
+  const rows = (kind: Change) =>
+    d.changes
+      .filter((x) => x.change === kind)
+      .map(
+        (x) =>
+          `<tr><th scope="row" class="name"><code>${esc(x.name)}</code></th><td>${clauses(answer(x.old))}</td><td>${clauses(answer(x.new))}</td><td class="hide-narrow">${esc(x.description)}</td></tr>`,
+      )
+      .join("");
+  const sections = (["opened", "closed", "changed"] as Change[])
+    .filter((k) => c[k] > 0)
+    .map(
+      (k) =>
+        `<section><h2 class="${k}"><span class="mark">${k === "opened" ? "+" : k === "closed" ? "−" : "~"}</span>${k === "opened" ? "Calls now allowed" : k === "closed" ? "Calls no longer allowed" : "Calls whose answer changed"} (${c[k]})</h2>${fold(c[k], table(`list-${k}`, [th("call"), th("before"), th("after"), th("what the call does", "hide-narrow")], rows(k)))}</section>`,
+    )
+    .join("\n");
+  const risky = d.risky
+    .map((k) => {
+      const open = isOpen(k.new);
+      return `<div class="risk ${open ? "open" : "shut"}"><div class="head"><b>${esc(k.what)}</b><span class="badge">${esc(k.old)} → ${esc(k.new)}</span></div><p>${esc(k.why)}</p></div>`;
+    })
+    .join("");
+  const groups = d.groups
+    .map(
+      (g) =>
+        `<tr><th scope="row" class="name"><code>${esc(g.name)}</code></th><td class="num">${g.old}/${g.members}</td><td class="num">${g.new}/${g.members}</td><td class="${g.new > g.old ? "worse" : "better"}">${g.new > g.old ? `+${g.new - g.old} allowed` : `${g.new - g.old} allowed`}</td><td class="hide-narrow">${esc(g.description)}</td></tr>`,
+    )
+    .join("");
+  const same = d.changes.length === 0 && d.old.defaultAction === d.new.defaultAction;
+  const body = `<section><h2>${same ? "No difference" : "What changed"}</h2>
+<div class="facts"><span>before</span><b>${esc(d.old.kind)} <code>${esc(d.old.source)}</code>: ${d.old.allowed} of ${d.known} allowed, otherwise ${esc(d.old.defaultAction)}</b>
+<span>after</span><b>${esc(d.new.kind)} <code>${esc(d.new.source)}</code>: ${d.new.allowed} of ${d.known} allowed, otherwise ${esc(d.new.defaultAction)}</b>
+<span class="added">opened</span><b>+${c.opened}</b><span class="removed">closed</span><b>−${c.closed}</b><span class="changed">changed</span><b>~${c.changed}</b>
+<span>risky calls that moved</span><b>${d.risky.length}</b></div></section>
+${risky ? `<section><h2>Risky calls that moved</h2><div class="risks">${risky}</div></section>` : ""}
+<section><h2>Every syscall</h2><div class="legend">${legend}</div><div class="map">${cells}</div></section>
+${sections}
+${groups ? `<section><h2>Groups (systemd) whose share moved</h2>${table("groups", [th("group"), th("before", "num"), th("after", "num"), th("change"), th("description", "hide-narrow")], groups)}</section>` : ""}`;
+  return page(d.title, `${esc(d.arch)} · generated by sysfence report --diff`, body);
+}
