@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS="strace libseccomp-dev python3-seccomp gcc libc6-dev bubblewrap runc busybox-static systemd util-linux iproute2 memcached nginx-light curl wrk bpftrace qemu-user gcc-aarch64-linux-gnu libc6-arm64-cross libc6-dev-arm64-cross"
-# the container engine the exports are proven in (test/e2e/podman.test.ts; run with --runtime runc)
+# the container engine the exports are proven in (test/e2e/containers.test.ts, test/e2e/docker.test.ts; podman with --runtime runc)
 PKGS="$PKGS podman docker.io"
 # the HTML reports are laid out and measured in a real browser (test/report/html-layout.test.ts)
 PKGS="$PKGS chromium"
