@@ -1,22 +1,12 @@
 import type { Diagnostic } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
+import { SYSTEMD_ARCH } from "../policy/formats/systemd/vocab.js";
 import type { Policy } from "../policy/model.js";
-import type { ArchName } from "../syscalls/arches.js";
 import { errnoName } from "../syscalls/constants.js";
 import { expandGroup, groupNames } from "../syscalls/groups.js";
 import { syscallNumber } from "../syscalls/table.js";
 import { type ExportResult, planSyscalls } from "./shared.js";
 
-const SYSTEMD_ARCH: Record<ArchName, string> = {
-  x86_64: "x86-64",
-  i386: "x86",
-  x32: "x32",
-  aarch64: "arm64",
-  arm: "arm",
-  riscv64: "riscv64",
-  ppc64le: "ppc64-le",
-  s390x: "s390x",
-};
 const UMBRELLA = new Set(["@known"]);
 
 /** Replaces whole groups found in `names` by @group (systemd's own spelling), largest groups first. */
