@@ -8,6 +8,10 @@
 // - a function over LONG lines needs a comment line directly above it starting `// long:` that says why;
 //   at most MAX_LONG functions may be over LONG lines, and none over MAX_FUNCTION, reason or not;
 // - no file over MAX_FILE lines.
+// Until the splits of issue 30 have all landed, KNOWN lists the functions and files over the limits today,
+// each at its size now: one may shrink but not grow, nothing new may join, an entry no longer over the limit
+// fails until it is removed (so the list cannot outlive its reason), and the listed functions do not count
+// toward MAX_LONG. The list only shrinks; when it is empty the limits above hold as written.
 // `node scripts/check-sizes.mjs` prints what fails and exits 1; `--list` prints every function over LONG lines
 // and the largest files (exit status as without it); `--json` prints the measurements as JSON.
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -19,6 +23,43 @@ export const MAX_LONG = 8;
 export const MAX_FUNCTION = 120;
 export const MAX_FILE = 400;
 const GENERATED = ["src/syscalls/generated/"];
+
+/** Over the limits when this check was written (issue 30): "file" or "file name" → lines then. Only shrinks. */
+export const KNOWN = {
+  "src/record/builder.ts": 746, // ProfileBuilder; the kernel-count path is being moved by its owner
+  "src/record/engines/strace/adapter.ts": 576,
+  "src/cli/commands/record.ts registerRecord": 214,
+  "src/cli/commands/audit.ts registerAudit": 171,
+  "src/cli/commands/merge-diff.ts registerMergeDiff": 169,
+  "src/learn/patch-learned.ts patchLearned": 168,
+  "src/cli/commands/generate.ts registerGenerate": 165,
+  "src/cli/commands/export.ts registerExport": 156,
+  "src/bpf/emulator.ts runWords": 148,
+  "src/generate/file-layer.ts fileLayer": 143,
+  "src/policy/schema.ts build": 133,
+  "src/analyze/analyze.ts analyze": 131,
+  "src/policy/formats/sysfence.ts readSysfencePolicy": 130,
+  "src/report/model.ts buildReport": 123,
+  "src/export/libseccomp-c.ts exportLibseccompC": 122,
+  "src/cli/commands/run.ts runCommand": 120,
+  "src/learn/learn.ts learnRun": 118,
+  "src/record/engines/strace/parse.ts parseLine": 113,
+  "src/analyze/aarch64.ts decodeAarch64": 111,
+  "src/observe/filter-diff.ts diffFilters": 109,
+  "src/record/engines/ftrace/adapter.ts line": 107,
+  "src/policy/resolve.ts resolvePolicy": 105,
+  "src/analyze/reach.ts reachSyscalls": 100,
+  "src/record/attach.ts recordAttached": 98,
+  "src/demo/run-demo.ts runDemo": 96,
+  "src/cli/commands/run-args.ts parseRunWords": 94,
+  "src/bpf/disasm.ts disassemble": 93,
+  "src/install/notify-ffi.ts loadNotifyCalls": 92,
+  "src/record/engines/bpf/script.ts bpftraceScript": 90,
+  "src/policy/libseccomp-semantics.ts applyLibseccompSemantics": 89,
+  "src/cli/commands/generate.ts finalizeCommand": 87,
+  "src/export/systemd.ts exportSystemd": 82,
+  "src/bpf/verify.ts verifyProgram": 81,
+};
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
@@ -118,15 +159,27 @@ export function measure(base = root) {
 }
 
 /** The problems with a measurement, each a whole sentence; empty when it holds. */
-export function problems(files) {
+export function problems(files, known = {}) {
   const out = [];
   const long = [];
+  const used = new Set();
+  /** True when a listed item is within its size then (it is not judged further); a grown one is a problem. */
+  const listed = (key, lines, limit) => {
+    if (!(key in known)) return false;
+    used.add(key);
+    if (lines > known[key])
+      out.push(
+        `${key} has grown to ${lines} lines (${known[key]} when listed in KNOWN; the limit is ${limit}): split it.`,
+      );
+    return true;
+  };
   for (const f of files) {
-    if (f.lines > MAX_FILE) {
+    if (f.lines > MAX_FILE && !listed(f.file, f.lines, MAX_FILE)) {
       out.push(`${f.file} has ${f.lines} lines, over the limit of ${MAX_FILE}: split it by concern.`);
     }
     for (const fn of f.functions) {
       if (fn.lines <= LONG) continue;
+      if (listed(`${f.file} ${fn.name}`, fn.lines, LONG)) continue;
       long.push({ ...fn, file: f.file });
       const at = `${f.file}:${fn.line} ${fn.name}`;
       if (fn.lines > MAX_FUNCTION) {
@@ -140,6 +193,11 @@ export function problems(files) {
       }
     }
   }
+  for (const key of Object.keys(known))
+    if (!used.has(key))
+      out.push(
+        `${key} is listed in KNOWN but is no longer over its limit (or is gone): remove it from the list.`,
+      );
   if (long.length > MAX_LONG) {
     out.push(
       `${long.length} functions have more than ${LONG} lines, over the limit of ${MAX_LONG}: ${long
@@ -152,7 +210,7 @@ export function problems(files) {
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
   const files = measure();
-  const found = problems(files);
+  const found = problems(files, KNOWN);
   if (process.argv.includes("--json")) {
     process.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
   } else if (process.argv.includes("--list")) {
@@ -170,5 +228,11 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     }
   }
   for (const p of found) process.stderr.write(`check-sizes: ${p}\n`);
+  if (found.length === 0) {
+    const over = files.flatMap((f) => f.functions).filter((fn) => fn.lines > LONG).length;
+    process.stdout.write(
+      `check-sizes: ${files.length} hand-written files under src/, ${over} functions over ${LONG} lines (${Object.keys(KNOWN).length} items still listed in KNOWN), within the limits\n`,
+    );
+  }
   process.exitCode = found.length > 0 ? 1 : 0;
 }
