@@ -57,7 +57,6 @@ export const KNOWN = {
   "src/record/engines/bpf/script.ts bpftraceScript": 90,
   "src/policy/libseccomp-semantics.ts applyLibseccompSemantics": 89,
   "src/cli/commands/generate.ts finalizeCommand": 87,
-  "src/export/systemd.ts exportSystemd": 82,
   "src/bpf/verify.ts verifyProgram": 81,
 };
 
