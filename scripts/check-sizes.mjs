@@ -55,7 +55,6 @@ export const KNOWN = {
   "src/bpf/disasm.ts disassemble": 93,
   "src/install/notify-ffi.ts loadNotifyCalls": 92,
   "src/record/engines/bpf/script.ts bpftraceScript": 90,
-  "src/policy/libseccomp-semantics.ts applyLibseccompSemantics": 89,
   "src/cli/commands/generate.ts finalizeCommand": 87,
   "src/bpf/verify.ts verifyProgram": 81,
 };
