@@ -41,6 +41,8 @@ export {
 } from "./install/install.js";
 export { formatAction, parseAction } from "./policy/actions.js";
 export { formatCondition, parseCondition } from "./policy/conditions.js";
+export { importOci, type OciOptions } from "./policy/formats/oci/read.js";
+export { DOCKER_DEFAULT_CAPS } from "./policy/formats/oci/vocab.js";
 export {
   fsRightsOf,
   LANDLOCK_FS,
@@ -65,7 +67,6 @@ export type {
   Policy,
   Rule,
 } from "./policy/model.js";
-export { DOCKER_DEFAULT_CAPS, importOci, type OciOptions } from "./policy/oci.js";
 export { type ParsedPolicy, parsePolicy, readPolicyFile } from "./policy/parse.js";
 export { type Query, referenceDecide } from "./policy/reference.js";
 export { type ResolvedPolicy, resolvePolicy } from "./policy/resolve.js";

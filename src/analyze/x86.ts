@@ -144,8 +144,6 @@ function stackSlot(ins: InstanceType<Iced["Instruction"]>, I: Iced): number {
 export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpStream {
   const I = load();
   const T = mnemonicTables(I);
-  const FC = I.FlowControl;
-  const OK = I.OpKind;
   let s = into ?? newStream(Math.max(16, code.length >> 2));
   const dec = new I.Decoder(64, code, I.DecoderOptions.None);
   dec.ip = BigInt(base);
@@ -157,138 +155,164 @@ export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpSt
       s = ensureRoom(s, 1);
       const i = s.n++;
       s.addr[i] = base + pos;
-      const m = ins.mnemonic;
-      if (m === T.syscall) {
-        s.kind[i] = K_SYSCALL;
-        continue;
-      }
-      const fc = ins.flowControl;
-      if (fc === FC.Next) {
-        if (m === T.nop) {
-          s.kind[i] = K_NOP;
-          continue;
-        }
-        const ipRel = ins.isIpRelMemoryOperand;
-        if (ipRel) s.ref[i] = Number(ins.ipRelMemoryAddress);
-        let w = T.implicit.get(m) ?? 0;
-        // stack slots: mov [rsp+8k], reg|imm and mov reg, [rsp+8k] move values through the frame
-        const count = ins.opCount;
-        if (m === T.mov && count === 2 && (ins.op0Kind === OK.Memory || ins.op1Kind === OK.Memory)) {
-          const slot = stackSlot(ins, I);
-          if (slot >= 0 && ins.op0Kind === OK.Memory) {
-            const k1 = ins.op1Kind;
-            if (k1 === OK.Register) {
-              const [src, width] = gpr(ins.op1Register);
-              if (src !== NO_REG && width >= 32) {
-                s.kind[i] = K_MOVR;
-                s.reg[i] = SLOT0 + slot;
-                s.reg2[i] = src;
-                continue;
-              }
-            } else if (k1 === OK.Immediate32 || k1 === OK.Immediate32to64) {
-              s.kind[i] = K_MOVI;
-              s.reg[i] = SLOT0 + slot;
-              s.val[i] = Number(BigInt.asUintN(32, ins.immediate(1)));
-              continue;
-            }
-            s.wmask[i] = 1 << (SLOT0 + slot);
-            continue;
-          }
-          if (slot >= 0 && ins.op0Kind === OK.Register) {
-            const [dst, width] = gpr(ins.op0Register);
-            if (dst !== NO_REG && width >= 32) {
-              s.kind[i] = K_MOVR;
-              s.reg[i] = dst;
-              s.reg2[i] = SLOT0 + slot;
-              continue;
-            }
-          }
-        }
-        // anything that moves rsp (push, pop, sub/add/lea rsp, leave) shifts the slots
-        if (
-          T.stackMoves.has(m) ||
-          (count > 0 && ins.op0Kind === OK.Register && gpr(ins.op0Register)[0] === RSP)
-        )
-          w |= SLOT_MASK;
-        if (ins.opCount > 0 && ins.op0Kind === OK.Register && !T.noWrite.has(m)) {
-          const [fam, width] = gpr(ins.op0Register);
-          if (fam !== NO_REG) {
-            const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
-            if (m === T.mov && width >= 32 && k1 === OK.Register) {
-              const [src, sw] = gpr(ins.op1Register);
-              if (src !== NO_REG && sw === width) {
-                s.kind[i] = K_MOVR;
-                s.reg[i] = fam;
-                s.reg2[i] = src;
-                continue;
-              }
-            }
-            if (
-              m === T.mov &&
-              width >= 32 &&
-              (k1 === OK.Immediate32 || k1 === OK.Immediate64 || k1 === OK.Immediate32to64)
-            ) {
-              const v = ins.immediate(1);
-              s.kind[i] = K_MOVI;
-              s.reg[i] = fam;
-              s.val[i] = width === 32 ? Number(BigInt.asUintN(32, v)) : Number(BigInt.asUintN(64, v));
-              continue;
-            }
-            if (
-              (m === T.xor || m === T.sub) &&
-              width >= 32 &&
-              k1 === OK.Register &&
-              ins.op1Register === ins.op0Register
-            ) {
-              s.kind[i] = K_ZERO;
-              s.reg[i] = fam;
-              continue;
-            }
-            w |= 1 << fam;
-            if (T.both.has(m) && k1 === OK.Register) {
-              const [f2] = gpr(ins.op1Register);
-              if (f2 !== NO_REG) w |= 1 << f2;
-            }
-          }
-        }
-        s.wmask[i] = w;
-        continue;
-      }
-      switch (fc) {
-        case FC.Call:
-          s.kind[i] = K_CALL;
-          s.val[i] = Number(ins.nearBranchTarget);
-          break;
-        case FC.IndirectCall:
-          s.kind[i] = K_ICALL;
-          if (ins.isIpRelMemoryOperand) s.ref[i] = Number(ins.ipRelMemoryAddress);
-          break;
-        case FC.UnconditionalBranch:
-          if (ins.op0Kind === OK.NearBranch64 || ins.op0Kind === OK.NearBranch32) {
-            s.kind[i] = K_JMP;
-            s.val[i] = Number(ins.nearBranchTarget);
-          } else s.kind[i] = K_IJMP;
-          break;
-        case FC.IndirectBranch:
-          s.kind[i] = K_IJMP;
-          if (ins.isIpRelMemoryOperand) s.ref[i] = Number(ins.ipRelMemoryAddress);
-          break;
-        case FC.ConditionalBranch:
-          s.kind[i] = K_JCC;
-          s.val[i] = Number(ins.nearBranchTarget);
-          s.wmask[i] = T.implicit.get(m) ?? 0;
-          break;
-        case FC.Return:
-          s.kind[i] = K_RET;
-          break;
-        default:
-          // interrupts and exceptions: int3/ud2/hlt end a path (int 0x80 is i386's ABI, not x86_64's)
-          if (T.stop.has(m)) s.kind[i] = K_RET;
-      }
+      if (ins.mnemonic === T.syscall) s.kind[i] = K_SYSCALL;
+      else if (ins.flowControl === I.FlowControl.Next) sequential(s, i, ins, I, T);
+      else branch(s, i, ins, I, T);
     }
   } finally {
     ins.free();
     dec.free();
   }
   return s;
+}
+
+type X86Insn = InstanceType<Iced["Instruction"]>;
+
+/** An instruction that falls through: a nop, a move the scan follows, or the registers it writes. */
+function sequential(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables): void {
+  const OK = I.OpKind;
+  const m = ins.mnemonic;
+  if (m === T.nop) {
+    s.kind[i] = K_NOP;
+    return;
+  }
+  const ipRel = ins.isIpRelMemoryOperand;
+  if (ipRel) s.ref[i] = Number(ins.ipRelMemoryAddress);
+  let w = T.implicit.get(m) ?? 0;
+  const count = ins.opCount;
+  if (m === T.mov && count === 2 && (ins.op0Kind === OK.Memory || ins.op1Kind === OK.Memory)) {
+    if (stackMove(s, i, ins, I)) return;
+  }
+  // anything that moves rsp (push, pop, sub/add/lea rsp, leave) shifts the slots
+  if (T.stackMoves.has(m) || (count > 0 && ins.op0Kind === OK.Register && gpr(ins.op0Register)[0] === RSP))
+    w |= SLOT_MASK;
+  if (ins.opCount > 0 && ins.op0Kind === OK.Register && !T.noWrite.has(m)) {
+    const written = registerWrite(s, i, ins, I, T);
+    if (written === undefined) return;
+    w |= written;
+  }
+  s.wmask[i] = w;
+}
+
+/**
+ * Stack slots: mov [rsp+8k], reg|imm and mov reg, [rsp+8k] move values through the frame. True when the
+ * instruction was recorded as such (or as a store the scan cannot follow).
+ */
+function stackMove(s: OpStream, i: number, ins: X86Insn, I: Iced): boolean {
+  const OK = I.OpKind;
+  const slot = stackSlot(ins, I);
+  if (slot >= 0 && ins.op0Kind === OK.Memory) {
+    const k1 = ins.op1Kind;
+    if (k1 === OK.Register) {
+      const [src, width] = gpr(ins.op1Register);
+      if (src !== NO_REG && width >= 32) {
+        s.kind[i] = K_MOVR;
+        s.reg[i] = SLOT0 + slot;
+        s.reg2[i] = src;
+        return true;
+      }
+    } else if (k1 === OK.Immediate32 || k1 === OK.Immediate32to64) {
+      s.kind[i] = K_MOVI;
+      s.reg[i] = SLOT0 + slot;
+      s.val[i] = Number(BigInt.asUintN(32, ins.immediate(1)));
+      return true;
+    }
+    s.wmask[i] = 1 << (SLOT0 + slot);
+    return true;
+  }
+  if (slot >= 0 && ins.op0Kind === OK.Register) {
+    const [dst, width] = gpr(ins.op0Register);
+    if (dst !== NO_REG && width >= 32) {
+      s.kind[i] = K_MOVR;
+      s.reg[i] = dst;
+      s.reg2[i] = SLOT0 + slot;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * An instruction that writes its first operand, a register: a register move, a constant load or a zeroing
+ * is recorded as such (undefined returned); otherwise the register bits it writes.
+ */
+function registerWrite(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables): number | undefined {
+  const OK = I.OpKind;
+  const m = ins.mnemonic;
+  const [fam, width] = gpr(ins.op0Register);
+  if (fam === NO_REG) return 0;
+  const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
+  if (m === T.mov && width >= 32 && k1 === OK.Register) {
+    const [src, sw] = gpr(ins.op1Register);
+    if (src !== NO_REG && sw === width) {
+      s.kind[i] = K_MOVR;
+      s.reg[i] = fam;
+      s.reg2[i] = src;
+      return undefined;
+    }
+  }
+  if (
+    m === T.mov &&
+    width >= 32 &&
+    (k1 === OK.Immediate32 || k1 === OK.Immediate64 || k1 === OK.Immediate32to64)
+  ) {
+    const v = ins.immediate(1);
+    s.kind[i] = K_MOVI;
+    s.reg[i] = fam;
+    s.val[i] = width === 32 ? Number(BigInt.asUintN(32, v)) : Number(BigInt.asUintN(64, v));
+    return undefined;
+  }
+  if (
+    (m === T.xor || m === T.sub) &&
+    width >= 32 &&
+    k1 === OK.Register &&
+    ins.op1Register === ins.op0Register
+  ) {
+    s.kind[i] = K_ZERO;
+    s.reg[i] = fam;
+    return undefined;
+  }
+  let w = 1 << fam;
+  if (T.both.has(m) && k1 === OK.Register) {
+    const [f2] = gpr(ins.op1Register);
+    if (f2 !== NO_REG) w |= 1 << f2;
+  }
+  return w;
+}
+
+/** A call, jump, branch or return (or an instruction that ends a path). */
+function branch(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables): void {
+  const FC = I.FlowControl;
+  const OK = I.OpKind;
+  switch (ins.flowControl) {
+    case FC.Call:
+      s.kind[i] = K_CALL;
+      s.val[i] = Number(ins.nearBranchTarget);
+      break;
+    case FC.IndirectCall:
+      s.kind[i] = K_ICALL;
+      if (ins.isIpRelMemoryOperand) s.ref[i] = Number(ins.ipRelMemoryAddress);
+      break;
+    case FC.UnconditionalBranch:
+      if (ins.op0Kind === OK.NearBranch64 || ins.op0Kind === OK.NearBranch32) {
+        s.kind[i] = K_JMP;
+        s.val[i] = Number(ins.nearBranchTarget);
+      } else s.kind[i] = K_IJMP;
+      break;
+    case FC.IndirectBranch:
+      s.kind[i] = K_IJMP;
+      if (ins.isIpRelMemoryOperand) s.ref[i] = Number(ins.ipRelMemoryAddress);
+      break;
+    case FC.ConditionalBranch:
+      s.kind[i] = K_JCC;
+      s.val[i] = Number(ins.nearBranchTarget);
+      s.wmask[i] = T.implicit.get(ins.mnemonic) ?? 0;
+      break;
+    case FC.Return:
+      s.kind[i] = K_RET;
+      break;
+    default:
+      // interrupts and exceptions: int3/ud2/hlt end a path (int 0x80 is i386's ABI, not x86_64's)
+      if (T.stop.has(ins.mnemonic)) s.kind[i] = K_RET;
+  }
 }

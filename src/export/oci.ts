@@ -1,6 +1,6 @@
 import type { Diagnostic } from "../errors.js";
-import type { Action, Policy } from "../policy/model.js";
-import type { ArchName } from "../syscalls/arches.js";
+import { OCI_ARCH, ociActionOf } from "../policy/formats/oci/vocab.js";
+import type { Policy } from "../policy/model.js";
 import {
   type ExportResult,
   libseccompCaveats,
@@ -9,39 +9,7 @@ import {
   unconditionalGroups,
 } from "./shared.js";
 
-/** SCMP_ARCH_* names used by OCI, Docker and Kubernetes. */
-export const OCI_ARCH: Record<ArchName, string> = {
-  x86_64: "SCMP_ARCH_X86_64",
-  i386: "SCMP_ARCH_X86",
-  x32: "SCMP_ARCH_X32",
-  aarch64: "SCMP_ARCH_AARCH64",
-  arm: "SCMP_ARCH_ARM",
-  riscv64: "SCMP_ARCH_RISCV64",
-  ppc64le: "SCMP_ARCH_PPC64LE",
-  s390x: "SCMP_ARCH_S390X",
-};
-
-/** An action in OCI terms: SCMP_ACT_* plus errnoRet for errno and trace data. */
-export function ociActionOf(a: Action): { action: string; errnoRet?: number } {
-  switch (a.kind) {
-    case "allow":
-      return { action: "SCMP_ACT_ALLOW" };
-    case "kill-process":
-      return { action: "SCMP_ACT_KILL_PROCESS" };
-    case "kill-thread":
-      return { action: "SCMP_ACT_KILL_THREAD" };
-    case "trap":
-      return { action: "SCMP_ACT_TRAP" };
-    case "errno":
-      return { action: "SCMP_ACT_ERRNO", errnoRet: a.data ?? 1 };
-    case "trace":
-      return { action: "SCMP_ACT_TRACE", errnoRet: a.data ?? 0 };
-    case "log":
-      return { action: "SCMP_ACT_LOG" };
-    case "user-notif":
-      return { action: "SCMP_ACT_NOTIFY" };
-  }
-}
+export { OCI_ARCH, ociActionOf } from "../policy/formats/oci/vocab.js";
 
 /** One OCI syscalls[] entry. */
 export interface OciEntry {

@@ -2,51 +2,21 @@
 // errno answers for probes, a small always-needed set, and a comment on every rule saying why.
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
-import { parseCondition } from "../policy/conditions.js";
-import { landlockYamlLines } from "../policy/landlock-yaml.js";
-import type { Action, Policy, Rule } from "../policy/model.js";
-import { yamlQuoted } from "../policy/yaml-quote.js";
+import type { Policy, Rule } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
 import { type ArchName, findArch } from "../syscalls/arches.js";
-import { errnoName } from "../syscalls/constants.js";
-import { describeSyscall } from "../syscalls/descriptions.js";
-import { groupsOf } from "../syscalls/groups.js";
 import { syscallNumber, syscallTable } from "../syscalls/table.js";
-import { dict } from "../util/dict.js";
-import { type ConfinedBy, classOf, STATIC_BANS } from "./classes.js";
-import { type FileFacts, fileLayer } from "./file-layer.js";
-import { ORDINARY } from "./ordinary.js";
-import { type SeenCall, type Selection, selectCalls } from "./select.js";
-import { type Alternative, type ArgsMode, ordinaryAlternatives, tighten } from "./tighten.js";
+import { clone3Fallback, errnoAnswers } from "./answers.js";
+import { fileLayer } from "./file-layer.js";
+import type { GeneratedPolicy, GenerateOptions, Generation } from "./generation.js";
+import { policyText } from "./policy-text.js";
+import { describe, groupText, seenText } from "./rule-text.js";
+import { type SeenCall, selectCalls } from "./select.js";
+import { tierRules } from "./static-tiers.js";
+import { type ArgsMode, tighten } from "./tighten.js";
 
-/** Options of `sysfence generate`. */
-export interface GenerateOptions extends Selection {
-  args?: ArgsMode;
-  defaultAction?: Action;
-  /** Calls answered with an errno instead of allowed (--errno NAME=ERRNO). */
-  errno?: Record<string, number>;
-  /** Allow clone3 (its flags live in memory, so no argument rule can hold it). */
-  allowClone3?: boolean;
-  /** Profile file names, for the header. */
-  sources?: string[];
-  /** Static analysis of the recorded executables (sysfence analyze): reachable call → why. */
-  reachable?: Map<string, string[]>;
-  /** Reached syscall sites whose number the analysis could not find (for the header and report). */
-  unresolved?: number;
-  /** The executables analysed. */
-  programs?: string[];
-  /** What a reachable, unseen, high-risk call gets: errno EPERM (default), log (burn-in) or kill. */
-  unseen?: "errno" | "log" | "kill";
-  /**
-   * The machine's answers for the Landlock file layer (file-layer.ts), built from the profiles' path uses;
-   * absent: no file layer (the confined calls keep their seccomp-only answer).
-   */
-  files?: FileFacts;
-  /** Directories the file layer lets the program write in besides those it wrote in (--writable). */
-  writable?: string[];
-  /** No TCP bind rule in the file layer (--any-bind-port): the program may listen on any port. */
-  anyBindPort?: boolean;
-}
+export type { GeneratedPolicy, GenerateOptions } from "./generation.js";
+export { policyText } from "./policy-text.js";
 
 /** Calls every program needs whether or not the recording saw them, with the reason. */
 export const ALWAYS: Record<string, string> = {
@@ -60,28 +30,29 @@ export const ALWAYS: Record<string, string> = {
   getcpu: "the vDSO usually answers it without entering the kernel",
 };
 
-const IO_URING = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
-const ENOSYS = 38;
-
-/** The result: the policy, its YAML text and what the user should read. */
-export interface GeneratedPolicy {
-  policy: Policy;
-  text: string;
-  phase: "work" | "all";
-  notes: string[];
-  warnings: string[];
-  stats: {
-    allowed: number;
-    known: number;
-    argRestricted: string[];
-    errno: string[];
-    /** Per tier: how many syscalls. */
-    tiers: Record<string, number>;
+/** Generates a policy from profiles: named steps over one Generation. */
+export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions = {}): GeneratedPolicy {
+  const g = startGeneration(profiles, o);
+  errnoAnswers(g);
+  clone3Fallback(g);
+  seenRules(g);
+  alwaysRules(g);
+  const { files, staticRules } = unseenRules(g);
+  const policy = assemble(g, files, staticRules);
+  const stats = policyStats(g, policy);
+  phaseNotes(g, stats);
+  const header = headerLines(profiles, o, g.sel.phase, g.mode, stats, g.arch);
+  return {
+    policy,
+    text: policyText(policy, header),
+    phase: g.sel.phase,
+    notes: g.notes,
+    warnings: g.warnings,
+    stats,
   };
 }
 
-/** Generates a policy from profiles. */
-export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions = {}): GeneratedPolicy {
+function startGeneration(profiles: readonly Profile[], o: GenerateOptions): Generation {
   const sel = selectCalls(profiles, o);
   const arch = findArch(sel.arch)?.name as ArchName | undefined;
   if (!arch)
@@ -89,82 +60,34 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       "E_UNKNOWN_ARCH",
       `profile architecture '${sel.arch}' is not one sysfence knows.`,
     );
-  const known = Object.keys(syscallTable(arch)).length;
-  const mode = o.args ?? "safe";
-  const warnings: string[] = [];
-  const notes = [...sel.notes];
-  const errnoRules: Rule[] = [];
-  const allowRules: Rule[] = [];
-  /** What an argument-restricted call gets for the values its rules do not allow. */
-  const fallbackRules: Rule[] = [];
-  const argRestricted: string[] = [];
-  const answered = new Set<string>();
-
-  const answer = (name: string, errno: number, comment: string) => {
-    answered.add(name);
-    errnoRules.push({ names: [name], action: { kind: "errno", data: errno }, conditions: [], comment });
+  return {
+    profiles,
+    o,
+    sel,
+    arch,
+    mode: o.args ?? "safe",
+    warnings: [],
+    notes: [...sel.notes],
+    errnoRules: [],
+    allowRules: [],
+    fallbackRules: [],
+    argRestricted: [],
+    answered: new Set<string>(),
   };
-  for (const [name, errno] of Object.entries(o.errno ?? {})) {
-    if (syscallNumber(arch, name) === undefined)
-      throw new SysfenceError("E_USAGE", `--errno ${name}: no syscall '${name}' on ${arch}.`);
-    const seen = sel.calls.get(name);
-    answer(
-      name,
-      errno,
-      `${describe(name)} — answered ${errnoName(errno) ?? errno} on request (--errno)${seen ? `; ${seenText(seen, sel.phase, sel.phased)}` : ""}`,
-    );
-  }
-  if (!o.allowClone3 && !answered.has("clone3") && syscallNumber(arch, "clone3") !== undefined) {
-    const seen = sel.calls.get("clone3");
-    answer(
-      "clone3",
-      ENOSYS,
-      `${describe("clone3")} — ENOSYS: its flags are in memory where seccomp cannot look, and libc falls back to clone, whose flags are checked${seen ? `; ${seenText(seen, sel.phase, sel.phased)}` : ""}`,
-    );
-  }
-  for (const name of IO_URING) {
-    if (answered.has(name) || syscallNumber(arch, name) === undefined) continue;
-    const seen = sel.calls.get(name);
-    if (seen)
-      warnings.push(
-        `${name} was recorded; it gets ENOSYS (io_uring bypasses per-call filtering), programs fall back to plain calls`,
-      );
-    answer(
-      name,
-      ENOSYS,
-      `io_uring — ENOSYS, never allowed: its submissions run inside the kernel where seccomp never sees them; liburing/libuv fall back${seen ? `; ${seenText(seen, sel.phase, sel.phased)}` : ""}`,
-    );
-  }
+}
 
-  // clone3 refused: libc repeats the request through clone, with the same flags (and exit signal)
-  const clone3 = sel.calls.get("clone3");
-  if (clone3 && answered.has("clone3") && syscallNumber(arch, "clone") !== undefined) {
-    const clone = sel.calls.get("clone") ?? {
-      name: "clone",
-      count: 0,
-      setup: 0,
-      work: 0,
-      args: dict(),
-      where: new Map<string, Map<number, number>>(),
-    };
-    clone.fallback = `libc's fallback for the ${clone3.count} clone3 calls recorded`;
-    for (const [v, n] of Object.entries(clone3.args[0] ?? {})) {
-      clone.args[0] ??= dict();
-      clone.args[0][v] = (clone.args[0][v] ?? 0) + n;
-    }
-    for (const [w, pids] of clone3.where)
-      clone.where.set(w, new Map([...(clone.where.get(w) ?? []), ...pids]));
-    sel.calls.set("clone", clone);
-  }
+/** An allow rule per call seen, with argument rules where tighten finds them safe. */
+function seenRules(g: Generation): void {
+  const { sel, arch, warnings, allowRules } = g;
   const seenNames = [...sel.calls.keys()].sort();
   for (const name of seenNames) {
-    if (answered.has(name)) continue;
+    if (g.answered.has(name)) continue;
     if (syscallNumber(arch, name) === undefined) {
       warnings.push(`'${name}' was recorded but ${arch} has no such syscall; left out`);
       continue;
     }
     const seen = sel.calls.get(name) as SeenCall;
-    const t = tighten(seen, mode, arch);
+    const t = tighten(seen, g.mode, arch);
     if (t.warning) warnings.push(t.warning);
     const base = `${describe(name)}${groupText(name)} — ${seenText(seen, sel.phase, sel.phased)}`;
     if (t.alternatives.length === 0) {
@@ -176,7 +99,7 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
         tier: "seen",
       });
     } else {
-      argRestricted.push(name);
+      g.argRestricted.push(name);
       t.alternatives.forEach((conds, i) => {
         allowRules.push({
           names: [name],
@@ -189,12 +112,16 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
               : `${name}: another ${t.ordinary ? "allowed" : "recorded"} combination (see the first ${name} rule)`,
         });
       });
-      fallbackRules.push(argumentFallback(name));
+      g.fallbackRules.push(argumentFallback(name));
     }
   }
+}
+
+/** The calls every program needs (ALWAYS) that no recording saw. */
+function alwaysRules(g: Generation): void {
   for (const [name, why] of Object.entries(ALWAYS)) {
-    if (sel.calls.has(name) || answered.has(name) || syscallNumber(arch, name) === undefined) continue;
-    allowRules.push({
+    if (g.sel.calls.has(name) || g.answered.has(name) || syscallNumber(g.arch, name) === undefined) continue;
+    g.allowRules.push({
       names: [name],
       action: { kind: "allow" },
       conditions: [],
@@ -202,9 +129,17 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
       comment: `${describe(name)} — always needed, not recorded: ${why}`,
     });
   }
+}
+
+/** The Landlock file layer (when asked for) and the rules for reachable calls no recording saw. */
+function unseenRules(g: Generation): {
+  files: ReturnType<typeof fileLayer> | undefined;
+  staticRules: Rule[];
+} {
+  const { o, sel, notes } = g;
   const files =
     o.files && sel.phase === "all"
-      ? fileLayer(profiles, o.files, { writable: o.writable, anyBindPort: o.anyBindPort })
+      ? fileLayer(g.profiles, o.files, { writable: o.writable, anyBindPort: o.anyBindPort })
       : undefined;
   if (o.files && sel.phase === "work")
     notes.push(
@@ -214,10 +149,10 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   const staticRules = o.reachable
     ? tierRules(
         o.reachable,
-        arch,
+        g.arch,
         sel.calls,
-        answered,
-        allowRules,
+        g.answered,
+        g.allowRules,
         o.unseen ?? "errno",
         files?.layers ?? new Set(),
       )
@@ -227,12 +162,22 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     staticRules.filter((r) => !r.conditions.length && r.action.kind !== "allow").map((r) => r.names[0]),
   );
   for (const name of new Set(staticRules.filter((r) => r.conditions.length).map((r) => r.names[0])))
-    if (!answeredStatic.has(name)) fallbackRules.push(argumentFallback(name));
-  const policy: Policy = {
+    if (!answeredStatic.has(name)) g.fallbackRules.push(argumentFallback(name));
+  return { files, staticRules };
+}
+
+/** The policy: errno answers, allow rules, static tiers, then the argument fallbacks. */
+function assemble(
+  g: Generation,
+  files: ReturnType<typeof fileLayer> | undefined,
+  staticRules: Rule[],
+): Policy {
+  const { o, sel, fallbackRules } = g;
+  return {
     defaultAction: o.defaultAction ?? { kind: "kill-process" },
     badArchAction: { kind: "kill-process" },
-    architectures: [arch],
-    rules: [...errnoRules, ...allowRules, ...staticRules, ...fallbackRules],
+    architectures: [g.arch],
+    rules: [...g.errnoRules, ...g.allowRules, ...staticRules, ...fallbackRules],
     // errno and log answers of unseen calls and values reach the kernel log (SECCOMP_FILTER_FLAG_LOG)
     ...(fallbackRules.length || staticRules.some((r) => r.tier === "static-high")
       ? { flags: ["log" as const] }
@@ -241,6 +186,10 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     ...(sel.phase === "work" ? { phase: "work" as const } : {}),
     ...(files?.section ? { landlock: files.section } : {}),
   };
+}
+
+/** How many calls the policy allows, of how many, and per tier. */
+function policyStats(g: Generation, policy: Policy): GeneratedPolicy["stats"] {
   const allowRulesAll = policy.rules.filter((r) => r.action.kind === "allow");
   const allowed = new Set(allowRulesAll.flatMap((r) => r.names)).size;
   const tiers: Record<string, number> = {};
@@ -254,7 +203,20 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
         .filter((r) => (r.tier ?? (r.action.kind === "errno" ? "errno" : "other")) === t)
         .flatMap((r) => r.names),
     ).size;
-  const stats = { allowed, known, argRestricted, errno: errnoRules.map((r) => r.names[0]), tiers };
+  const known = Object.keys(syscallTable(g.arch)).length;
+  return {
+    allowed,
+    known,
+    argRestricted: g.argRestricted,
+    errno: g.errnoRules.map((r) => r.names[0]),
+    tiers,
+  };
+}
+
+/** The notes on static analysis and on phases. */
+function phaseNotes(g: Generation, stats: GeneratedPolicy["stats"]): void {
+  const { o, sel, notes } = g;
+  const { tiers } = stats;
   if (o.reachable)
     notes.push(
       `static analysis: ${tiers["static-low"] ?? 0} reachable calls not seen allowed (low risk)${tiers["static-confined"] ? `, ${tiers["static-confined"]} allowed where Landlock confines them (files, sockets, signals, IPC)` : ""}, ${tiers["static-high"] ?? 0} answered ${o.unseen === "log" ? "log (burn-in; generate --finalize makes them errno EPERM)" : "errno EPERM"} (privilege, seccomp-only, or confined without a Landlock layer)${o.unseen === "kill" ? "; those reachable calls get the default action (--unseen kill)" : ""}${o.unresolved ? `; ${o.unresolved} reached syscall site(s) with an unknown number` : ""}`,
@@ -267,8 +229,6 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
     notes.push(
       "the profiles have a work phase (record --after); this policy covers start-up too, for sysfence run and the exports — generate --phase work for lockdown() after start-up",
     );
-  const header = headerLines(profiles, o, sel.phase, mode, stats, arch);
-  return { policy, text: policyText(policy, header), phase: sel.phase, notes, warnings, stats };
 }
 
 /** Syscalls per tier (rules without one: "errno" for errno answers, else "other"). */
@@ -297,105 +257,6 @@ function argumentFallback(name: string): Rule {
   };
 }
 
-/**
- * Rules for reachable calls no recording saw, by class (classes.ts): low allowed (with argument bans and
- * ordinary values); confined allowed where the policy's Landlock layer confines them, else — and on a
- * kernel or engine without that layer — the --unseen answer; seccomp-only and privilege the --unseen answer.
- */
-function tierRules(
-  reachable: Map<string, string[]>,
-  arch: ArchName,
-  seen: Map<string, SeenCall>,
-  answered: Set<string>,
-  allowRules: Rule[],
-  unseen: "errno" | "log" | "kill",
-  layers: ReadonlySet<ConfinedBy>,
-): Rule[] {
-  const have = new Set([...allowRules.flatMap((r) => r.names), ...answered, ...seen.keys()]);
-  const out: Rule[] = [];
-  const eperm: Action = { kind: "errno", data: 1 };
-  const unseenAction: Action = unseen === "log" ? { kind: "log" } : eperm;
-  for (const name of [...reachable.keys()].sort()) {
-    if (have.has(name) || syscallNumber(arch, name) === undefined) continue;
-    const via = reachable.get(name) ?? [];
-    const from = via.length ? `reachable from ${via.slice(0, 2).join(", ")}` : "reachable";
-    const c = classOf(name);
-    const layer = c.confinedBy && layers.has(c.confinedBy) ? c.confinedBy : undefined;
-    if (c.cls === "low" || layer) {
-      const alternatives = staticAlternatives(name, arch);
-      const needs = layer && layer !== "ipc" ? NEEDS[layer] : layer ? "landlock" : undefined;
-      for (const [i, conds] of alternatives.entries())
-        out.push({
-          names: [name],
-          action: { kind: "allow" },
-          conditions: conds,
-          tier: layer ? "static-confined" : "static-low",
-          ...(needs ? { needs } : {}),
-          comment:
-            i > 0
-              ? `${name}: another allowed combination (see the first ${name} rule)`
-              : `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why})${conds.length ? `; ${ORDINARY[name] ? `ordinary values: ${ORDINARY[name].why}` : `${conds.map((x) => x.text).join(" && ")} (no new namespaces / executable memory)`}` : ""}${needs ? `; allowed only where the Landlock layer (${needs}) is enforced — otherwise the next rule` : ""}`,
-        });
-      // without the layer (an old kernel, lockdown() beside other threads, an export): the seccomp-only answer
-      if (!needs) continue;
-    }
-    if (unseen === "kill") continue;
-    out.push({
-      names: [name],
-      action: unseenAction,
-      ...(unseen === "log" ? { final: eperm } : {}),
-      conditions: [],
-      tier: "static-high",
-      comment: `${describe(name)} — not seen; ${from} (static analysis; ${c.cls}: ${c.why}${c.confinedBy && !layer ? "; the policy has no Landlock layer to confine it" : ""})${layer ? " — where the Landlock layer is not enforced" : ""}: ${unseen === "log" ? "logged and allowed during burn-in, EPERM after generate --finalize" : "EPERM, so the program meets an error path and injected code gets nothing"}`,
-    });
-  }
-  return out;
-}
-
-/** Which `needs:` a confined call's rule carries, by the layer that confines it. */
-const NEEDS: Record<Exclude<ConfinedBy, "ipc">, NonNullable<Rule["needs"]>> = {
-  "landlock-fs": "landlock",
-  "landlock-tcp": "landlock-tcp",
-  "landlock-signal": "landlock-signal",
-};
-
-/** The argument rules of a statically allowed call: its bans, or its ordinary values; [[]] when neither. */
-function staticAlternatives(name: string, arch: ArchName): Alternative[] {
-  const bans = STATIC_BANS[name];
-  if (bans) return [bans.map((b) => ({ ...parseCondition(b), text: b }))];
-  const ordinary = ordinaryAlternatives(name, arch);
-  return ordinary.length ? ordinary : [[]];
-}
-
-function describe(name: string): string {
-  return `${name}: ${describeSyscall(name) || "no man page"}`;
-}
-
-function groupText(name: string): string {
-  const groups = groupsOf(name).filter((g) => g !== "@system-service" || groupsOf(name).length === 1);
-  return groups.length ? ` (${groups.slice(0, 2).join(" ")})` : "";
-}
-
-function seenText(s: SeenCall, phase: "work" | "all", phased = false): string {
-  const where = [...s.where]
-    .map(([w, pids]) => [w, [...pids.values()].reduce((a, n) => a + n, 0)] as const)
-    .map(([w, n]) => (n > 1 ? `${w} (${n} processes)` : w))
-    .sort()
-    .join(", ");
-  const split =
-    !phased || phase === "work"
-      ? ""
-      : s.setup && s.work
-        ? ` (setup ${s.setup}, work ${s.work})`
-        : s.work
-          ? " in the work phase"
-          : " in setup";
-  const seen = s.count
-    ? `seen ${s.count}×${split}${phase === "work" ? " in the work phase" : ""} in ${where}`
-    : `in ${where}`;
-  return s.fallback ? `${seen}${s.count ? "; " : " — "}${s.fallback}` : seen;
-}
-
 function headerLines(
   profiles: readonly Profile[],
   o: GenerateOptions,
@@ -419,32 +280,4 @@ function headerLines(
       : []),
     "Try it in log mode first: sysfence run --log --policy THIS -- CMD, then sysfence audit.",
   ];
-}
-
-/** YAML text of a generated policy: one rule per line group, a comment field on each. */
-export function policyText(policy: Policy, header: string[]): string {
-  const q = yamlQuoted;
-  const out: string[] = header.map((l) => `# ${l}`);
-  out.push("version: 1");
-  out.push(`defaultAction: ${q(formatAction(policy.defaultAction))}`);
-  out.push(`badArchAction: ${q(formatAction(policy.badArchAction))}`);
-  out.push(`architectures: [${policy.architectures.join(", ")}]`);
-  if (policy.flags?.length) out.push(`flags: [${policy.flags.join(", ")}]`);
-  if (policy.phase) out.push(`phase: ${policy.phase}`);
-  if (policy.analysis)
-    out.push(
-      `analysis: {programs: [${policy.analysis.programs.map(q).join(", ")}], unresolved: ${policy.analysis.unresolved}}`,
-    );
-  if (policy.landlock) out.push(...landlockYamlLines(policy.landlock));
-  out.push("syscalls:");
-  for (const r of policy.rules) {
-    out.push(`  - names: [${r.names.join(", ")}]`);
-    out.push(`    action: ${q(formatAction(r.action))}`);
-    if (r.conditions.length) out.push(`    args: [${r.conditions.map((c) => q(c.text ?? "")).join(", ")}]`);
-    if (r.tier) out.push(`    tier: ${r.tier}`);
-    if (r.final) out.push(`    final: ${q(formatAction(r.final))}`);
-    if (r.needs) out.push(`    needs: ${r.needs}`);
-    if (r.comment) out.push(`    comment: ${q(r.comment)}`);
-  }
-  return `${out.join("\n")}\n`;
 }

@@ -10,6 +10,7 @@ import { verifyProgram } from "../bpf/verify.js";
 import { SysfenceError } from "../errors.js";
 import { parseAction } from "../policy/actions.js";
 import { parseCondition } from "../policy/conditions.js";
+import type { OciOptions } from "../policy/formats/oci/read.js";
 import {
   type Action,
   type ActionKind,
@@ -22,7 +23,6 @@ import {
   type RuleNeeds,
   type RuleTier,
 } from "../policy/model.js";
-import type { OciOptions } from "../policy/oci.js";
 import { parsePolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
 import { isGroup } from "../syscalls/groups.js";

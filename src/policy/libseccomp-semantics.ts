@@ -74,6 +74,32 @@ export function applyLibseccompSemantics(
   file: string,
 ): { rules: Rule[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
+  const expanded = expandSubcalls(input, defaultAction, arches, file, diagnostics);
+  // Per syscall: an unconditional rule overrides the conditional ones; conditional ones must not overlap.
+  const dropped = overriddenAndOverlapping(expanded, arches, diagnostics);
+  const rules: Rule[] = [];
+  for (const r of expanded) {
+    const gone = dropped.get(r);
+    if (!gone) rules.push(r);
+    else {
+      const names = r.names.filter((n) => !gone.has(n));
+      if (names.length) rules.push({ ...r, names });
+    }
+  }
+  return { rules, diagnostics };
+}
+
+/**
+ * The rules that differ from the default, with socketcall/ipc sub-calls added as libseccomp adds them on a
+ * multiplexing architecture; names unknown everywhere are skipped, with one warning.
+ */
+function expandSubcalls(
+  input: readonly Rule[],
+  defaultAction: Action,
+  arches: readonly ArchName[],
+  file: string,
+  diagnostics: Diagnostic[],
+): Rule[] {
   const multiplexed = arches.some((a) => MULTIPLEXING_ARCHES.includes(a));
   const unknown = new Set<string>();
   const expanded: Rule[] = [];
@@ -113,7 +139,18 @@ export function applyLibseccompSemantics(
       location: { file },
     });
 
-  // Per syscall: an unconditional rule overrides the conditional ones; conditional ones must not overlap.
+  return expanded;
+}
+
+/**
+ * Per syscall, the conditional rules an unconditional one overrides (returned: rule → names dropped from
+ * it); an overlap of conditional rules with different actions is an error.
+ */
+function overriddenAndOverlapping(
+  expanded: Rule[],
+  arches: readonly ArchName[],
+  diagnostics: Diagnostic[],
+): Map<Rule, Set<string>> {
   const byName = new Map<string, Rule[]>();
   for (const r of expanded) for (const n of r.names) byName.set(n, [...(byName.get(n) ?? []), r]);
   const dropped = new Map<Rule, Set<string>>();
@@ -150,14 +187,5 @@ export function applyLibseccompSemantics(
         });
       }
   }
-  const rules: Rule[] = [];
-  for (const r of expanded) {
-    const gone = dropped.get(r);
-    if (!gone) rules.push(r);
-    else {
-      const names = r.names.filter((n) => !gone.has(n));
-      if (names.length) rules.push({ ...r, names });
-    }
-  }
-  return { rules, diagnostics };
+  return dropped;
 }

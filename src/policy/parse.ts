@@ -1,15 +1,15 @@
 import { programTooBig } from "../bpf/insn.js";
 import { SysfenceError } from "../errors.js";
 import { readUpTo } from "../util/read-input.js";
-import { readBpfPolicy } from "./formats/bpf.js";
+import { readBpfPolicy } from "./formats/bpf/read.js";
 import { detectFormat, type PolicyFormat } from "./formats/detect.js";
 import { checkSize, MAX_POLICY_BYTES, parseTextDocument } from "./formats/document.js";
-import { readMobyPolicy, readOciPolicy } from "./formats/oci.js";
+import type { OciOptions } from "./formats/oci/read.js";
+import { readMobyPolicy, readOciPolicy } from "./formats/oci/read.js";
 import type { ParsedPolicy } from "./formats/parsed.js";
 import { readSpoPolicy } from "./formats/spo.js";
 import { readSysfencePolicy } from "./formats/sysfence.js";
-import { readSystemdPolicy } from "./formats/systemd.js";
-import type { OciOptions } from "./oci.js";
+import { readSystemdPolicy } from "./formats/systemd/read.js";
 
 /** Options for reading a policy. */
 export interface ParseOptions extends OciOptions {

@@ -1,10 +1,10 @@
-import { SysfenceError } from "../errors.js";
 import { allSyscallNames } from "../syscalls/table.js";
 import { dict } from "../util/dict.js";
 import { addCounters, type Counter, countArg, toCounts } from "./counter.js";
 import { Ev, type EventColumns, Result } from "./events.js";
 import { ImageFolds } from "./fold.js";
 import { ACCESS_BITS, Access, accessLetters, resolvePath } from "./path-access.js";
+import type { EventNeeds, Focus, PhaseSpec } from "./phase-spec.js";
 import {
   INTERESTING_ARGS,
   MAX_PATHS,
@@ -15,47 +15,7 @@ import {
   type ThreadProfile,
 } from "./profile.js";
 
-/** When the work phase starts (--after). */
-export type PhaseSpec =
-  | { kind: "none" }
-  | { kind: "first"; syscall: string }
-  | { kind: "marker"; text: string }
-  | { kind: "delay"; seconds: number };
-
-/** Parses an --after value: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS. */
-export function parsePhase(text: string | undefined): PhaseSpec {
-  if (!text) return { kind: "none" };
-  if (text === "listen") return { kind: "first", syscall: "listen" };
-  if (text === "accept") return { kind: "first", syscall: "accept*" };
-  if (text === "ready") return { kind: "marker", text: "READY=1" };
-  const m = /^(first|marker|delay):(.+)$/.exec(text);
-  if (m?.[1] === "first") return { kind: "first", syscall: m[2] };
-  if (m?.[1] === "marker") return { kind: "marker", text: m[2] };
-  if (m?.[1] === "delay" && Number.isFinite(Number(m[2]))) return { kind: "delay", seconds: Number(m[2]) };
-  throw new SysfenceError(
-    "E_USAGE",
-    `unknown --after '${text}'; use listen, accept, first:SYSCALL, ready, marker:TEXT or delay:SECONDS.`,
-  );
-}
-
-/** What the builder asks of an adapter that folds calls into tallies (ProfileBuilder.eventNeeds). */
-export interface EventNeeds {
-  /** Calls that are each an event of their own; null: none may be folded. */
-  separate: string[] | null;
-  /** Every event's time is read; otherwise only these calls' (and an adapter's first event of a batch). */
-  allTimes: boolean;
-  timeNames: string[];
-  /** Calls whose string arguments are read (into the text column). */
-  strings: string[];
-  /** Every syscall name some architecture has: an adapter accepts only a few others (a newer strace's). */
-  known: string[];
-}
-
-/** Which processes to count (--only-exe / --exclude-exe), by full path or basename. */
-export interface Focus {
-  only?: string[];
-  exclude?: string[];
-}
+export { type EventNeeds, type Focus, type PhaseSpec, parsePhase } from "./phase-spec.js";
 
 /** A thread's counter for a syscall, made on first use. */
 function counterOf(t: Thread, name: string): Counter {

@@ -5,7 +5,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_pr
 import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DOCKER_DEFAULT_CAPS } from "../../src/policy/oci.js";
+import { DOCKER_DEFAULT_CAPS } from "../../src/policy/formats/oci/vocab.js";
 import { CLI_PATH } from "./cli.js";
 import { descendants } from "./daemon-loads.js";
 

@@ -10,7 +10,7 @@ import * as O from "../../src/abi/opcodes.js";
 import { encodeProgram, insn } from "../../src/bpf/insn.js";
 import { SysfenceError } from "../../src/errors.js";
 import { exportBpf } from "../../src/export/bpf.js";
-import { importBpf } from "../../src/policy/bpf-import.js";
+import { importBpf } from "../../src/policy/formats/bpf/read.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { checkRoundTrip, firstDecisionDifference } from "../../src/policy/round-trip.js";
 import { runCli } from "../helpers/cli.js";

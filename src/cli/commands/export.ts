@@ -149,7 +149,7 @@ export function registerExport(program: Command, io: CliIO): void {
       const { policyToYaml } = await import("../../policy/write.js");
       let policy: Policy;
       if (await looksLikeBpf(file, opts.inputFormat)) {
-        const { importBpf } = await import("../../policy/bpf-import.js");
+        const { importBpf } = await import("../../policy/formats/bpf/read.js");
         policy = importBpf(await loadBpf(file), file === "-" ? "<stdin>" : file);
       } else policy = (await loadPolicy(file, opts, io)).policy;
       const text = policyToYaml(policy, `Imported by sysfence from ${file}`);

@@ -1,6 +1,6 @@
 import { SysfenceError } from "../../errors.js";
 import { parseTextDocument, type TextDocument } from "./document.js";
-import { isSystemdUnit } from "./systemd.js";
+import { isSystemdUnit } from "./systemd/read.js";
 
 // Which reader a policy input goes to (docs/policy-inputs.md has this table):
 //

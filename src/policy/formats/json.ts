@@ -34,148 +34,13 @@ class JsonSyntaxError extends Error {
 
 /** Parses strict JSON (RFC 8259); throws E_POLICY_INVALID with file:line:column on any error or duplicate key. */
 export function parseStrictJson(text: string, file: string): JsonDocument {
-  const offsets = new Map<string, number>();
-  let i = 0;
-  const fail = (message: string, at = i): never => {
-    throw new JsonSyntaxError(message, at);
-  };
-  const ws = () => {
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else break;
-    }
-  };
-  const str = (): string => {
-    const start = i;
-    i++; // opening quote
-    let out = "";
-    let run = i;
-    for (;;) {
-      if (i >= text.length) fail("unterminated string", start);
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        out += text.slice(run, i);
-        i++;
-        return out;
-      }
-      if (c < 0x20) fail("control character in a string (escape it)");
-      if (c === 0x5c) {
-        out += text.slice(run, i);
-        const e = text[i + 1];
-        const simple: Record<string, string> = {
-          '"': '"',
-          "\\": "\\",
-          "/": "/",
-          b: "\b",
-          f: "\f",
-          n: "\n",
-          r: "\r",
-          t: "\t",
-        };
-        if (e !== undefined && e in simple) {
-          out += simple[e];
-          i += 2;
-        } else if (e === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-          out += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
-          i += 6;
-        } else fail(`invalid escape '\\${e ?? ""}'`);
-        run = i;
-        continue;
-      }
-      i++;
-    }
-  };
-  const num = (): number | bigint => {
-    const m = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-    m.lastIndex = i;
-    const r = m.exec(text);
-    if (!r) return fail("invalid number");
-    i += r[0].length;
-    if (r[1] === undefined && r[2] === undefined) {
-      const n = Number(r[0]);
-      return Number.isSafeInteger(n) ? n : BigInt(r[0]);
-    }
-    return Number(r[0]);
-  };
-  const value = (path: string, depth: number): JsonValue => {
-    ws();
-    if (depth > MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    offsets.set(path, i);
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      const obj: { [key: string]: JsonValue } = Object.create(null);
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail("expected a quoted key");
-        const keyAt = i;
-        const key = str();
-        if (Object.hasOwn(obj, key))
-          fail(`duplicate key "${key}" (JSON readers disagree on which one wins)`, keyAt);
-        ws();
-        if (text[i] !== ":") fail("expected ':' after a key");
-        i++;
-        obj[key] = value(path === "" ? key : `${path}/${key}`, depth + 1);
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return obj;
-        }
-        fail("expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      i++;
-      const arr: JsonValue[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value(path === "" ? `${arr.length}` : `${path}/${arr.length}`, depth + 1));
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return arr;
-        }
-        fail("expected ',' or ']'");
-      }
-    }
-    if (c === '"') return str();
-    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return num();
-    for (const [word, v] of [
-      ["true", true],
-      ["false", false],
-      ["null", null],
-    ] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return v;
-      }
-    }
-    return fail(i >= text.length ? "unexpected end of input" : `unexpected character '${text[i]}'`);
-  };
+  const r = new JsonReader(text);
   try {
-    if (text.charCodeAt(0) === 0xfeff) i = 1;
-    const v = value("", 0);
-    ws();
-    if (i < text.length) fail("unexpected text after the JSON value");
-    return { value: v, offsets };
+    if (text.charCodeAt(0) === 0xfeff) r.i = 1;
+    const v = r.value("", 0);
+    r.ws();
+    if (r.i < text.length) r.fail("unexpected text after the JSON value");
+    return { value: v, offsets: r.offsets };
   } catch (e) {
     if (!(e instanceof JsonSyntaxError)) throw e;
     const location = locationAt(text, e.offset, file);
@@ -185,6 +50,164 @@ export function parseStrictJson(text: string, file: string): JsonDocument {
       `${file}:${location.line}:${location.column}: error: invalid JSON: ${e.message}`,
       { diagnostics: [d] },
     );
+  }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
+
+/** One pass over the text: the position, and where each node starts. */
+class JsonReader {
+  i = 0;
+  readonly offsets = new Map<string, number>();
+  constructor(private readonly text: string) {}
+
+  fail(message: string, at = this.i): never {
+    throw new JsonSyntaxError(message, at);
+  }
+
+  ws(): void {
+    const { text } = this;
+    while (this.i < text.length) {
+      const c = text.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+      else break;
+    }
+  }
+
+  str(): string {
+    const { text } = this;
+    const start = this.i;
+    this.i++; // opening quote
+    let out = "";
+    let run = this.i;
+    for (;;) {
+      if (this.i >= text.length) this.fail("unterminated string", start);
+      const c = text.charCodeAt(this.i);
+      if (c === 0x22) {
+        out += text.slice(run, this.i);
+        this.i++;
+        return out;
+      }
+      if (c < 0x20) this.fail("control character in a string (escape it)");
+      if (c === 0x5c) {
+        out += text.slice(run, this.i);
+        const e = text[this.i + 1];
+        if (e !== undefined && e in SIMPLE_ESCAPES) {
+          out += SIMPLE_ESCAPES[e];
+          this.i += 2;
+        } else if (e === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 2, this.i + 6))) {
+          out += String.fromCharCode(Number.parseInt(text.slice(this.i + 2, this.i + 6), 16));
+          this.i += 6;
+        } else this.fail(`invalid escape '\\${e ?? ""}'`);
+        run = this.i;
+        continue;
+      }
+      this.i++;
+    }
+  }
+
+  num(): number | bigint {
+    const m = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    m.lastIndex = this.i;
+    const r = m.exec(this.text);
+    if (!r) return this.fail("invalid number");
+    this.i += r[0].length;
+    if (r[1] === undefined && r[2] === undefined) {
+      const n = Number(r[0]);
+      return Number.isSafeInteger(n) ? n : BigInt(r[0]);
+    }
+    return Number(r[0]);
+  }
+
+  value(path: string, depth: number): JsonValue {
+    const { text } = this;
+    this.ws();
+    if (depth > MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    this.offsets.set(path, this.i);
+    const c = text[this.i];
+    if (c === "{") return this.object(path, depth);
+    if (c === "[") return this.array(path, depth);
+    if (c === '"') return this.str();
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.num();
+    for (const [word, v] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const) {
+      if (text.startsWith(word, this.i)) {
+        this.i += word.length;
+        return v;
+      }
+    }
+    return this.fail(
+      this.i >= text.length ? "unexpected end of input" : `unexpected character '${text[this.i]}'`,
+    );
+  }
+
+  object(path: string, depth: number): JsonValue {
+    const { text } = this;
+    this.i++;
+    const obj: { [key: string]: JsonValue } = Object.create(null);
+    this.ws();
+    if (text[this.i] === "}") {
+      this.i++;
+      return obj;
+    }
+    for (;;) {
+      this.ws();
+      if (text[this.i] !== '"') this.fail("expected a quoted key");
+      const keyAt = this.i;
+      const key = this.str();
+      if (Object.hasOwn(obj, key))
+        this.fail(`duplicate key "${key}" (JSON readers disagree on which one wins)`, keyAt);
+      this.ws();
+      if (text[this.i] !== ":") this.fail("expected ':' after a key");
+      this.i++;
+      obj[key] = this.value(path === "" ? key : `${path}/${key}`, depth + 1);
+      this.ws();
+      if (text[this.i] === ",") {
+        this.i++;
+        continue;
+      }
+      if (text[this.i] === "}") {
+        this.i++;
+        return obj;
+      }
+      this.fail("expected ',' or '}'");
+    }
+  }
+
+  array(path: string, depth: number): JsonValue {
+    const { text } = this;
+    this.i++;
+    const arr: JsonValue[] = [];
+    this.ws();
+    if (text[this.i] === "]") {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.value(path === "" ? `${arr.length}` : `${path}/${arr.length}`, depth + 1));
+      this.ws();
+      if (text[this.i] === ",") {
+        this.i++;
+        continue;
+      }
+      if (text[this.i] === "]") {
+        this.i++;
+        return arr;
+      }
+      this.fail("expected ',' or ']'");
+    }
   }
 }
 

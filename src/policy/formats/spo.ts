@@ -1,7 +1,7 @@
 import { type Diagnostic, throwIfErrors } from "../../errors.js";
-import type { OciOptions } from "../oci.js";
 import type { TextDocument } from "./document.js";
-import { readOciFamily } from "./oci.js";
+import type { OciOptions } from "./oci/read.js";
+import { readOciFamily } from "./oci/read.js";
 import type { ParsedPolicy } from "./parsed.js";
 
 // The Security Profiles Operator's SeccompProfile custom resource: Kubernetes envelope, OCI-shaped spec.

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { z as Z } from "zod";
-import type { Diagnostic, SourceLocation } from "../../errors.js";
+import type { Diagnostic, SourceLocation } from "../../../errors.js";
+import { OCI_ACTIONS, OCI_FLAGS, OCI_OPS } from "./vocab.js";
 
 // Two schemas, as strict as the programs that read these files:
 // - the OCI runtime-spec `LinuxSeccomp` (config-linux.md "Seccomp"), which runc reads and compiles with
@@ -13,33 +14,6 @@ const require = createRequire(import.meta.url);
 
 /** The kernel caps SECCOMP_RET_ERRNO data at MAX_ERRNO (kernel/seccomp.c, include/linux/err.h). */
 export const MAX_ERRNO = 4095;
-
-export const OCI_ACTIONS = [
-  "SCMP_ACT_KILL",
-  "SCMP_ACT_KILL_PROCESS",
-  "SCMP_ACT_KILL_THREAD",
-  "SCMP_ACT_TRAP",
-  "SCMP_ACT_ERRNO",
-  "SCMP_ACT_TRACE",
-  "SCMP_ACT_ALLOW",
-  "SCMP_ACT_LOG",
-  "SCMP_ACT_NOTIFY",
-] as const;
-export const OCI_OPS = [
-  "SCMP_CMP_NE",
-  "SCMP_CMP_LT",
-  "SCMP_CMP_LE",
-  "SCMP_CMP_EQ",
-  "SCMP_CMP_GE",
-  "SCMP_CMP_GT",
-  "SCMP_CMP_MASKED_EQ",
-] as const;
-export const OCI_FLAGS = [
-  "SECCOMP_FILTER_FLAG_TSYNC",
-  "SECCOMP_FILTER_FLAG_LOG",
-  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-] as const;
 
 const U64_MAX = (1n << 64n) - 1n;
 

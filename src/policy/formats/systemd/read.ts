@@ -1,24 +1,52 @@
-import { type Diagnostic, type SourceLocation, throwIfErrors } from "../errors.js";
-import { type ArchName, findArch, nativeArch } from "../syscalls/arches.js";
-import { errnoValue } from "../syscalls/constants.js";
-import { isGroup } from "../syscalls/groups.js";
-import { isKnownSyscall } from "../syscalls/table.js";
-import type { Policy } from "./model.js";
-import { type SystemdEntry, SystemdList, type SystemdSettings, systemdRules } from "./systemd-lists.js";
+// Reading systemd unit files and drop-ins (systemd.syntax(7)) as policies: only the SystemCall*= settings
+// matter, read as systemd reads them (load-fragment.c, seccomp-util.c).
+import { type Diagnostic, type SourceLocation, SysfenceError, throwIfErrors } from "../../../errors.js";
+import { type ArchName, findArch, nativeArch } from "../../../syscalls/arches.js";
+import { errnoValue } from "../../../syscalls/constants.js";
+import { isGroup } from "../../../syscalls/groups.js";
+import { isKnownSyscall } from "../../../syscalls/table.js";
+import type { Policy } from "../../model.js";
+import type { ParsedPolicy } from "../parsed.js";
+import { type SystemdEntry, SystemdList, type SystemdSettings, systemdRules } from "./lists.js";
+import { archOfSystemdName, ERRNO_MAX, SYSTEMD_SETTINGS } from "./vocab.js";
 
-const SYSTEMD_ARCHES: Record<string, string> = {
-  "x86-64": "x86_64",
-  x86: "i386",
-  x32: "x32",
-  arm64: "aarch64",
-  arm: "arm",
-  riscv64: "riscv64",
-  "ppc64-le": "ppc64le",
-  s390x: "s390x",
-};
+// systemd unit files and drop-ins (systemd.syntax(7)): [Section] headers, Key=Value lines, # and ;
+// comments. Only the SystemCall*= settings matter; the structure decides the format, not one line.
 
-/** systemd's ERRNO_MAX: parse_errno() takes 0..4095 or a name. */
-const ERRNO_MAX = 4095;
+const SECTION = /^\[[^\]]+\]$/;
+const ASSIGNMENT = /^[A-Za-z][A-Za-z0-9_-]*\s*=/;
+const SETTING = new RegExp(`^(${SYSTEMD_SETTINGS.join("|")})\\s*=`);
+
+/** True when every line is a section header, an assignment, a comment or blank, and a SystemCall*= setting is present. */
+export function isSystemdUnit(text: string): boolean {
+  let settings = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    if (SECTION.test(line)) continue;
+    if (!ASSIGNMENT.test(line)) return false;
+    if (SETTING.test(line)) settings++;
+  }
+  return settings > 0;
+}
+
+/** Reads the SystemCall*= settings of a unit or drop-in. */
+export function readSystemdPolicy(text: string, file: string): ParsedPolicy {
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    if (SETTING.test(raw.trim()) && raw.trimEnd().endsWith("\\"))
+      throw new SysfenceError(
+        "E_POLICY_INVALID",
+        `${file}:${i + 1}:${raw.length}: error: a SystemCall setting continued onto the next line ('\\' at the end) is not read by sysfence — write it on one line, or as several lines of the same setting (they add up).`,
+      );
+  });
+  const normalised = lines.map((l) => l.replace(/^(\s*SystemCall\w+)\s*=\s*/, "$1=")).join("\n");
+  const { policy, warnings } = importSystemd(normalised, file);
+  return { policy, warnings, format: "systemd" };
+}
+
+/** One SystemCall*= assignment: the setting and its value. */
+const SETTING_LINE = new RegExp(`^(${SYSTEMD_SETTINGS.join("|")})=(.*)$`);
 
 type Report = (severity: Diagnostic["severity"], message: string) => void;
 
@@ -125,9 +153,7 @@ export function importSystemd(text: string, file = "<unit>"): { policy: Policy; 
   let arches: ArchName[] = [];
   text.split("\n").forEach((raw, i) => {
     const line = raw.trim();
-    const m = /^(SystemCallFilter|SystemCallErrorNumber|SystemCallArchitectures|SystemCallLog)=(.*)$/.exec(
-      line,
-    );
+    const m = SETTING_LINE.exec(line);
     if (!m) return;
     const [, key, value] = m;
     const location: SourceLocation = { file, line: i + 1, column: 1 };
@@ -151,7 +177,7 @@ export function importSystemd(text: string, file = "<unit>"): { policy: Policy; 
     if (key === "SystemCallArchitectures") {
       if (value.trim() === "") arches = [];
       for (const a of value.split(/\s+/).filter(Boolean)) {
-        const name = a === "native" ? nativeArch() : (SYSTEMD_ARCHES[a] ?? findArch(a)?.name);
+        const name = a === "native" ? nativeArch() : (archOfSystemdName(a) ?? findArch(a)?.name);
         if (!name) report("error", `unknown architecture '${a}'.`);
         else if (!arches.includes(name as ArchName)) arches.push(name as ArchName);
       }

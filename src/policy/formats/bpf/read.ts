@@ -1,12 +1,28 @@
-import { decodeActionValue } from "../abi/action.js";
-import { Emulator } from "../bpf/emulator.js";
-import type { Insn } from "../bpf/insn.js";
-import { verifyProgram } from "../bpf/verify.js";
-import { SysfenceError } from "../errors.js";
-import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../syscalls/arches.js";
-import { syscallTable } from "../syscalls/table.js";
-import { formatAction } from "./actions.js";
-import type { Action, Policy, Rule } from "./model.js";
+import { decodeActionValue } from "../../../abi/action.js";
+import { Emulator } from "../../../bpf/emulator.js";
+import type { Insn } from "../../../bpf/insn.js";
+import { decodeProgram, MAX_PROGRAM_BYTES, programTooBig } from "../../../bpf/insn.js";
+import { verifyProgram } from "../../../bpf/verify.js";
+import { SysfenceError } from "../../../errors.js";
+import { ARCHES, type ArchName, X32_SYSCALL_BIT } from "../../../syscalls/arches.js";
+import { syscallTable } from "../../../syscalls/table.js";
+import { formatAction } from "../../actions.js";
+import type { Action, Policy, Rule } from "../../model.js";
+import type { ParsedPolicy } from "../parsed.js";
+
+// Raw seccomp BPF (struct sock_filter[], as written by `sysfence compile -o`, libseccomp's
+// seccomp_export_bpf or bwrap's --seccomp input): decompiled by asking the program.
+
+/** Reads a raw BPF program as a policy; programs that read arguments are refused by importBpf. */
+export function readBpfPolicy(bytes: Uint8Array, file: string): ParsedPolicy {
+  if (bytes.length > MAX_PROGRAM_BYTES) throw programTooBig(file, `${bytes.length} bytes`);
+  try {
+    return { policy: importBpf(decodeProgram(bytes, file), file), warnings: [], format: "bpf" };
+  } catch (e) {
+    if (!(e instanceof SysfenceError) || e.message.includes(file)) throw e;
+    throw new SysfenceError(e.code, `${file}: read as raw BPF (binary content): ${e.message}`, { cause: e });
+  }
+}
 
 /** An AUDIT_ARCH value no architecture has. */
 const FOREIGN = 0x12345678;

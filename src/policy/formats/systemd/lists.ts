@@ -1,7 +1,7 @@
-import type { ArchName } from "../syscalls/arches.js";
-import { expandGroup } from "../syscalls/groups.js";
-import { syscallTable } from "../syscalls/table.js";
-import type { Action, Rule } from "./model.js";
+import type { ArchName } from "../../../syscalls/arches.js";
+import { expandGroup } from "../../../syscalls/groups.js";
+import { syscallTable } from "../../../syscalls/table.js";
+import type { Action, Rule } from "../../model.js";
 
 /**
  * What one entry of a systemd filter list carries (systemd's hashmap value): nothing (-1 in systemd), an

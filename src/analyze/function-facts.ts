@@ -1,0 +1,211 @@
+// The last steps of objectFacts (facts.ts): what each function does (perFunction: its syscall sites, calls,
+// imports, address references and data reads), then which functions are syscall(2)-like wrappers and what
+// numbers their callers pass (wrappers).
+import type { DataPartitions, FunctionStarts, ObjectContext } from "./object-context.js";
+import { K_CALL, K_ICALL, K_JMP, K_SYSCALL, type OpStream } from "./ops.js";
+import { argConstants, argRegister, valuesBefore } from "./values-before.js";
+
+export interface FunctionFacts {
+  /** Syscall numbers made here. */
+  sys: number[];
+  /** Syscall sites here whose number is not known (counted when the function is reached). */
+  unresolved: number;
+  /** When this function's syscall number is its argument k (a syscall(2)-like wrapper): k, else -1. */
+  wrapperArg: number;
+  calls: number[];
+  /** Imported (or interposable) symbols called or loaded, by index into ObjectFacts.names. */
+  imports: number[];
+  /** Calls to imported symbols with the constants found in the argument registers (for wrappers elsewhere). */
+  importArgs: [number, (number | null)[]][];
+  /** Calls to local wrappers: the syscall number passed, or null when not found. */
+  wrapperCalls: [number, number | null][];
+  /** Local functions whose address this function takes. */
+  refs: number[];
+  /** Data partitions this function reads (their function pointers become reachable). */
+  dataRefs: number[];
+}
+
+/** Everything the per-function scan reads: the object, its decoded code and the earlier steps' results. */
+export interface CodeContext extends ObjectContext, FunctionStarts {
+  code: OpStream;
+  /** Jumps by target (jumpTargets). */
+  preds: Map<number, number[]>;
+  /** PLT stub → GOT slot (pltSlots). */
+  stubSlot: Map<number, number>;
+  partOf: DataPartitions["partOf"];
+}
+
+/** A direct call or tail jump to a local function: [caller, insn index, callee, tail jump?]. */
+export type LocalCall = [number, number, number, boolean];
+
+export interface PerFunction {
+  functions: FunctionFacts[];
+  /** Every syscall number any site makes. */
+  all: Set<number>;
+  sites: number;
+  unresolvedSites: number;
+  localCalls: LocalCall[];
+}
+
+/** One function under scan: its facts and the sets they are gathered in. */
+interface Scan {
+  f: number;
+  first: number;
+  ff: FunctionFacts;
+  sys: Set<number>;
+  calls: Set<number>;
+  imports: Set<number>;
+  refs: Set<number>;
+  dataRefs: Set<number>;
+}
+
+const emptyFacts = (): FunctionFacts => ({
+  sys: [],
+  unresolved: 0,
+  wrapperArg: -1,
+  calls: [],
+  imports: [],
+  importArgs: [],
+  wrapperCalls: [],
+  refs: [],
+  dataRefs: [],
+});
+
+/** Scans every function's instructions. */
+export function perFunction(cx: CodeContext): PerFunction {
+  const { code, starts, firstInsn, fnOf } = cx;
+  const out: PerFunction = {
+    functions: starts.map(emptyFacts),
+    all: new Set<number>(),
+    sites: 0,
+    unresolvedSites: 0,
+    localCalls: [],
+  };
+  for (let f = 0; f < starts.length; f++) {
+    const ff = out.functions[f];
+    const first = firstInsn[f];
+    const end = f + 1 < starts.length ? firstInsn[f + 1] : code.n;
+    const s: Scan = {
+      f,
+      first,
+      ff,
+      sys: new Set(),
+      calls: new Set(),
+      imports: new Set(),
+      refs: new Set(),
+      dataRefs: new Set(),
+    };
+    for (let i = first; i < end; i++) {
+      const k = code.kind[i];
+      const target = code.val[i];
+      if (k === K_SYSCALL) syscallSite(cx, out, s, i);
+      else if (k === K_CALL || (k === K_JMP && (target < starts[f] || fnOf(target) !== f)))
+        callSite(cx, out, s, i);
+      else referenceSite(cx, s, i);
+    }
+    ff.sys = [...s.sys].sort((a, b) => a - b);
+    ff.calls = [...s.calls];
+    ff.imports = [...s.imports];
+    ff.refs = [...s.refs];
+    ff.dataRefs = [...s.dataRefs];
+  }
+  return out;
+}
+
+/** A syscall instruction: the numbers it makes, or the parameter it takes the number from (a wrapper). */
+function syscallSite(cx: CodeContext, out: PerFunction, s: Scan, i: number): void {
+  const { ff } = s;
+  out.sites++;
+  const v = valuesBefore(cx.code, cx.isa, cx.preds, s.first, i, cx.isa.nrReg);
+  for (const n of v.values) {
+    s.sys.add(n);
+    out.all.add(n);
+  }
+  if (v.params.size === 1 && !v.unknown && v.values.size === 0) ff.wrapperArg = [...v.params][0];
+  else if (v.unknown || v.params.size) {
+    ff.unresolved++;
+    out.unresolvedSites++;
+  }
+}
+
+/** A call, or a jump out of the function: through a PLT stub to an import, or to a local function. */
+function callSite(cx: CodeContext, out: PerFunction, s: Scan, i: number): void {
+  const { code, isa, preds, inExec, fnOf } = cx;
+  const { ff, f, first } = s;
+  const k = code.kind[i];
+  const target = code.val[i];
+  const slot = cx.stubSlot.get(target);
+  if (slot !== undefined) {
+    const t = cx.slotTarget(slot);
+    if (t?.name !== undefined) {
+      s.imports.add(t.name);
+      if (k === K_CALL) pushArgs(ff, t.name, argConstants(code, isa, preds, first, i));
+    } else if (t?.local !== undefined && inExec(t.local)) {
+      if (fnOf(t.local) >= 0) s.calls.add(fnOf(t.local));
+      else ff.unresolved++;
+    }
+  } else if (inExec(target)) {
+    const callee = fnOf(target);
+    // code before the first function start (a damaged or unusual file): nothing is known of it, so
+    // the call is counted as unresolved (the result says it is partial) rather than followed
+    if (callee < 0) ff.unresolved++;
+    else {
+      s.calls.add(callee);
+      out.localCalls.push([f, i, callee, k !== K_CALL]);
+    }
+  }
+}
+
+/** Any other instruction with an address: a call or load through a GOT slot, a function's address, or data. */
+function referenceSite(cx: CodeContext, s: Scan, i: number): void {
+  const { code, isa, preds, inExec, inData, fnOf } = cx;
+  const ref = code.ref[i];
+  if (Number.isNaN(ref)) return;
+  const t = cx.slotTarget(ref);
+  if (t?.name !== undefined) {
+    s.imports.add(t.name);
+    if (code.kind[i] === K_ICALL) pushArgs(s.ff, t.name, argConstants(code, isa, preds, s.first, i));
+  } else if (t?.local !== undefined && inExec(t.local)) {
+    if (fnOf(t.local) >= 0) s.refs.add(fnOf(t.local));
+  } else if (cx.startSet.has(ref) || (inExec(ref) && fnOf(ref) !== s.f)) {
+    if (fnOf(ref) >= 0) s.refs.add(fnOf(ref));
+  } else if (inData(ref)) {
+    const p = cx.partOf(ref);
+    if (p >= 0) s.dataRefs.add(p);
+  }
+}
+
+/** Keeps a call's argument constants only when there is one (a wrapper's callers need nothing else). */
+function pushArgs(ff: FunctionFacts, name: number, args: (number | null)[]): void {
+  if (args.some((a) => a !== null)) ff.importArgs.push([name, args]);
+}
+
+/**
+ * Wrappers of wrappers (Go: callers → syscall.Syscall → its ABI0 body): a function that passes its own
+ * parameter on as a wrapper's number is a wrapper too. Then the calls to local wrappers: the number passed
+ * in the wrapper's argument register.
+ */
+export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls: LocalCall[]): void {
+  const { code, isa, preds, firstInsn } = cx;
+  for (let round = 0; round < 4; round++) {
+    let changed = false;
+    for (const [caller, i, callee, tail] of localCalls) {
+      const k = functions[callee].wrapperArg;
+      if (k < 0 || functions[caller].wrapperArg >= 0 || caller === callee) continue;
+      const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail));
+      if (v.params.size === 1 && v.values.size === 0 && !v.unknown) {
+        functions[caller].wrapperArg = [...v.params][0];
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  for (const [caller, i, callee, tail] of localCalls) {
+    const k = functions[callee].wrapperArg;
+    if (k < 0 || functions[caller].wrapperArg >= 0) continue;
+    const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail));
+    const known = !v.unknown && v.params.size === 0 && v.values.size > 0;
+    if (known) for (const n of v.values) functions[caller].wrapperCalls.push([callee, n]);
+    else functions[caller].wrapperCalls.push([callee, null]);
+  }
+}

@@ -1,0 +1,148 @@
+// What a register holds before an instruction, found by scanning back over the decoded code of one function
+// and the jumps into it (facts.ts uses it for syscall numbers and wrapper arguments).
+import {
+  type IsaInfo,
+  K_CALL,
+  K_ICALL,
+  K_IJMP,
+  K_JMP,
+  K_MOVI,
+  K_MOVR,
+  K_NOP,
+  K_RET,
+  K_SYSCALL,
+  K_ZERO,
+  type OpStream,
+  SLOT0,
+  SLOTS,
+  STACK_PARAM,
+} from "./ops.js";
+import { X86_64, X86_64_GO } from "./x86.js";
+
+/** Binary search: the index of the last element ≤ x, or -1. */
+export function floorIndex(sorted: ArrayLike<number>, x: number, n = sorted.length): number {
+  let lo = 0;
+  let hi = n - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
+const MAX_STEPS = 400;
+
+/** The parameter a register holds at a function's entry: an argument register, or a stack slot above the return address. */
+function paramOf(isa: IsaInfo, r: number): number {
+  const k = isa.argRegs.indexOf(r);
+  if (k >= 0) return k;
+  if (isa === X86_64 || isa === X86_64_GO) {
+    if (r > SLOT0 && r < SLOT0 + SLOTS) return STACK_PARAM + (r - SLOT0 - 1);
+  }
+  return -1;
+}
+
+/**
+ * Where the caller has parameter k at the call: a register, or its [rsp+8(k-10)] — one slot higher at a
+ * tail jump, which pushes no return address.
+ */
+export function argRegister(isa: IsaInfo, k: number, tail = false): number {
+  return k >= STACK_PARAM ? SLOT0 + (k - STACK_PARAM) + (tail ? 1 : 0) : isa.argRegs[k];
+}
+
+/**
+ * The values register `reg` can hold just before instruction `at`, scanning back within the function that
+ * starts at instruction `first`: constants, argument registers the value came in (params), or unknown.
+ */
+export function valuesBefore(
+  s: OpStream,
+  isa: IsaInfo,
+  preds: Map<number, number[]>,
+  first: number,
+  at: number,
+  reg: number,
+): { values: Set<number>; params: Set<number>; unknown: boolean } {
+  const values = new Set<number>();
+  const params = new Set<number>();
+  let unknown = false;
+  const seen = new Set<number>();
+  const work: [number, number][] = [[at - 1, reg]];
+  let steps = 0;
+  // an instruction index i is examined for register r; then its predecessors
+  while (work.length) {
+    const [start, r0] = work.pop() as [number, number];
+    let i = start;
+    let r = r0;
+    for (;;) {
+      if (i < first) {
+        const k = paramOf(isa, r);
+        if (k >= 0) params.add(k);
+        else unknown = true;
+        break;
+      }
+      const key = i * 32 + r;
+      if (seen.has(key)) break;
+      seen.add(key);
+      if (++steps > MAX_STEPS) {
+        unknown = true;
+        break;
+      }
+      const kind = s.kind[i];
+      if (kind === K_MOVI && s.reg[i] === r) {
+        values.add(s.val[i]);
+        break;
+      }
+      if (kind === K_ZERO && s.reg[i] === r) {
+        values.add(0);
+        break;
+      }
+      if (kind === K_MOVR && s.reg[i] === r) r = s.reg2[i];
+      else if (s.wmask[i] & (1 << r)) {
+        unknown = true;
+        break;
+      } else if ((kind === K_CALL || kind === K_ICALL) && isa.callerSaved & (1 << r)) {
+        unknown = true;
+        break;
+      } else if (kind === K_SYSCALL && isa.syscallClobbers & (1 << r)) {
+        unknown = true;
+        break;
+      }
+      // predecessors: jumps to here, and the fall-through from the instruction before
+      const from = preds.get(s.addr[i]);
+      if (from) for (const j of from) if (j >= first) work.push([j, r]);
+      if (i === first) {
+        const k = paramOf(isa, r);
+        if (k >= 0) params.add(k);
+        else unknown = true;
+        break;
+      }
+      const prev = s.kind[i - 1];
+      if (prev === K_JMP || prev === K_RET || prev === K_IJMP) {
+        // a block no jump we decoded leads to: alignment padding (dead), or a jump-table target whose
+        // entry value is not known
+        if (!from && s.kind[i] !== K_NOP) unknown = true;
+        break;
+      }
+      i--;
+    }
+  }
+  return { values, params, unknown };
+}
+
+/** The constant in each argument register before a call (null when not one known constant). */
+export function argConstants(
+  s: OpStream,
+  isa: IsaInfo,
+  preds: Map<number, number[]>,
+  first: number,
+  at: number,
+): (number | null)[] {
+  return isa.argRegs.map((r) => {
+    const v = valuesBefore(s, isa, preds, first, at, r);
+    return !v.unknown && v.params.size === 0 && v.values.size === 1 ? [...v.values][0] : null;
+  });
+}
