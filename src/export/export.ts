@@ -5,9 +5,11 @@ import { seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
+import { bwrapLayout, bwrapScript } from "./bwrap.js";
 import { cLauncher } from "./c-launcher.js";
 import { checkCFunctionName } from "./c-name.js";
 import { exportK8s, type K8sOptions } from "./k8s.js";
+import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 import {
   chooseLauncher,
   type ExportFormat,
@@ -72,6 +74,15 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
     case "bpf":
       ({ bytes: output, warnings } = exportBpf(p));
       break;
+    case "bwrap": {
+      // the bpf export's bytes in a script that carries the file layer as bwrap's mounts
+      const bpf = exportBpf(p);
+      const layout = bwrapLayout(landlock);
+      const version = MEASURED_LAUNCHES.bwrap?.version ?? "bwrap";
+      output = bwrapScript(bpf.bytes, layout, input.source ?? "a policy", version);
+      warnings = [...bpf.warnings, ...layout.warnings];
+      break;
+    }
     case "bpf-c":
       ({ text: output, warnings } = exportBpfC(p, { functionName: fn }));
       break;
@@ -99,7 +110,7 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
     warnings = [
       {
         severity: "warning",
-        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${format === "systemd" && landlock ? " (the lists systemd can express are mapped, see the unit's comments)" : ""}`,
+        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${landlock && format === "systemd" ? " (the lists systemd can express are mapped, see the unit's comments)" : landlock && format === "bwrap" ? " (the file lists are carried by the sandbox's mounts, see the script's comments)" : ""}`,
       },
       ...warnings,
     ];
