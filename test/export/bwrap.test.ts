@@ -119,7 +119,7 @@ describe("bwrap export: the file layer as mounts", () => {
     assert.equal(out.launcher, "bwrap");
     const script = String(out.output);
     assert.equal(spawnSync("sh", ["-n"], { input: script }).status, 0, "sh -n accepts it");
-    const b64 = /<<'SYSFENCE_BPF'\n([^]*?)SYSFENCE_BPF\n/.exec(script)?.[1] ?? "";
+    const b64 = /<<'SYSFENCE_BPF'\n([A-Za-z0-9+/=\n]*)SYSFENCE_BPF\n/.exec(script)?.[1] ?? "";
     const bytes = Buffer.from(b64.replace(/\n/g, ""), "base64");
     const bpf = exportPolicy(policy, "bpf").output as Buffer;
     assert.ok(bytes.equals(bpf), "the same filter as --format bpf (launcher bwrap)");
