@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -96,6 +97,19 @@ describe("export --format bwrap: xz under bubblewrap with its file layer as moun
     // xz from its full path; the script's temp file (the decoded filter) is removed before bwrap starts
     assert.equal(sandboxed(script, "/usr/bin/xz", "-t", "data/in.txt.xz").status, 0);
     assert.deepEqual(readdirSync(scratch), []);
+  });
+
+  it("runs unprivileged too (bwrap makes a user namespace): as nobody, xz decompresses inside the sandbox", (t) => {
+    if (spawnSync("setpriv", ["--version"]).status !== 0) return t.skip("setpriv is not installed");
+    for (const d of [dir, data, scratch]) chmodSync(d, d === scratch ? 0o1777 : 0o755);
+    chmodSync(join(data, "in.txt.xz"), 0o644);
+    const r = spawnSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", script, "xz", "-dc", "data/in.txt.xz"],
+      { cwd: dir, encoding: "utf8", timeout: 60000, env: { ...process.env, TMPDIR: scratch } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, text);
   });
 
   it("a write outside the write list fails; a file outside the read list does not exist inside", () => {
