@@ -32,8 +32,11 @@ const depth = (p: string) => (p === "/" ? 0 : p.split("/").length - 1);
 const under = (p: string, dir: string) => p === dir || dir === "/" || p.startsWith(`${dir}/`);
 const normal = (p: string) => (p.length > 1 ? p.replace(/\/+$/, "") || "/" : p);
 
-/** The mounts and namespaces that carry `section` (absent: no file layer, the host's tree as it is). */
-export function bwrapLayout(section: LandlockSection | undefined): BwrapLayout {
+/**
+ * The mounts and namespaces that carry `section` (absent: no file layer, the host's tree as it is; `whyNone`
+ * says why, in place of "the policy has no landlock: section").
+ */
+export function bwrapLayout(section: LandlockSection | undefined, whyNone?: string): BwrapLayout {
   const comments: string[] = [];
   const warnings: Diagnostic[] = [];
   const warn = (m: string) => {
@@ -42,7 +45,7 @@ export function bwrapLayout(section: LandlockSection | undefined): BwrapLayout {
   };
   if (!section) {
     comments.push(
-      "the policy has no landlock: section: no file layer, the host's file system is bound as it is (with a new /dev and /proc)",
+      `${whyNone ?? "the policy has no landlock: section"}: no file layer, the host's file system is bound as it is (with a new /dev and /proc)`,
     );
     return {
       args: [

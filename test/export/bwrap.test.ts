@@ -139,6 +139,22 @@ describe("bwrap export: the file layer as mounts", () => {
     );
   });
 
+  it("log mode carries no file layer, as run --log applies no Landlock: nothing is blocked (bwrap and systemd)", () => {
+    const policy = parsePolicy(POLICY, { file: "p.yaml" }).policy;
+    const script = String(exportPolicy(policy, "bwrap", { log: true }).output);
+    assert.match(script, / {2}--bind \/ \/ \\\n {2}--dev \/dev \\\n {2}--proc \/proc \\\n/);
+    assert.doesNotMatch(script, /--ro-bind-try|--remount-ro/);
+    assert.match(script, /# log mode: the landlock: lists are not carried/);
+    const unit = String(exportPolicy(policy, "systemd", { log: true }).output);
+    assert.doesNotMatch(unit, /^(ProtectSystem|ReadWritePaths|DevicePolicy|DeviceAllow|SocketBind\w+)=/m);
+    assert.match(unit, /# sysfence: log mode: the landlock: lists are not carried/);
+    assert.match(
+      String(exportPolicy(policy, "systemd").output),
+      /^ProtectSystem=strict$/m,
+      "without --log they are",
+    );
+  });
+
   it("refuses a work-phase policy, which would kill the program at its start", () => {
     const policy = parsePolicy(POLICY.replace("version: 1\n", "version: 1\nphase: work\n"), {
       file: "w.yaml",
