@@ -5,9 +5,11 @@ import { seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
+import { bwrapLayout, bwrapScript } from "./bwrap.js";
 import { cLauncher } from "./c-launcher.js";
 import { checkCFunctionName } from "./c-name.js";
 import { exportK8s, type K8sOptions } from "./k8s.js";
+import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 import {
   chooseLauncher,
   type ExportFormat,
@@ -20,6 +22,10 @@ import { exportOci } from "./oci.js";
 import { withoutArgumentFallbacks } from "./shared.js";
 import { exportSystemd } from "./systemd.js";
 import { systemdLandlock } from "./systemd-landlock.js";
+
+/** Why --log exports carry no file layer: like `run --log`, it must block nothing. */
+const LOG_NOTE =
+  "log mode: the landlock: lists are not carried (Landlock and these mounts have no log-only form, and --log blocks nothing)";
 
 export const EXPORT_FORMATS = Object.keys(FORMAT_LAUNCHERS) as ExportFormat[];
 
@@ -72,6 +78,15 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
     case "bpf":
       ({ bytes: output, warnings } = exportBpf(p));
       break;
+    case "bwrap": {
+      // the bpf export's bytes in a script that carries the file layer as bwrap's mounts
+      const bpf = exportBpf(p);
+      const layout = bwrapLayout(o.log ? undefined : landlock, o.log && landlock ? LOG_NOTE : undefined);
+      const version = MEASURED_LAUNCHES.bwrap?.version ?? "bwrap";
+      output = bwrapScript(bpf.bytes, layout, input.source ?? "a policy", version);
+      warnings = [...bpf.warnings, ...layout.warnings];
+      break;
+    }
     case "bpf-c":
       ({ text: output, warnings } = exportBpfC(p, { functionName: fn }));
       break;
@@ -99,11 +114,13 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
     warnings = [
       {
         severity: "warning",
-        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${format === "systemd" && landlock ? " (the lists systemd can express are mapped, see the unit's comments)" : ""}`,
+        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${landlock && !o.log && format === "systemd" ? " (the lists systemd can express are mapped, see the unit's comments)" : landlock && !o.log && format === "bwrap" ? " (the file lists are carried by the sandbox's mounts, see the script's comments)" : ""}`,
       },
       ...warnings,
     ];
-  if (format === "systemd" && landlock && typeof output === "string") {
+  if (format === "systemd" && landlock && o.log && typeof output === "string")
+    output = `${output}# sysfence: ${LOG_NOTE}\n`;
+  else if (format === "systemd" && landlock && typeof output === "string") {
     const mapped = systemdLandlock(landlock);
     output = `${output}${mapped.lines.join("\n")}\n`;
     warnings.push(...mapped.warnings);

@@ -17,11 +17,12 @@ import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 export type LauncherName = "runc" | "crun" | "bwrap" | "systemd" | "exec" | "none";
 export const LAUNCHERS: readonly LauncherName[] = ["runc", "crun", "bwrap", "systemd", "exec", "none"];
 
-export type ExportFormat = "libseccomp-c" | "bpf" | "bpf-c" | "systemd" | "oci" | "k8s";
+export type ExportFormat = "libseccomp-c" | "bpf" | "bpf-c" | "bwrap" | "systemd" | "oci" | "k8s";
 
 /** Which launchers each format can be used with; the first is the default. */
 export const FORMAT_LAUNCHERS: Record<ExportFormat, readonly LauncherName[]> = {
   bpf: ["bwrap", "none"],
+  bwrap: ["bwrap"],
   "bpf-c": ["none", "exec"],
   "libseccomp-c": ["none", "exec"],
   oci: ["runc", "crun", "none"],
