@@ -5,22 +5,22 @@ import { type Exported, type ExportOptions, exportPolicy as exportFrom } from ".
 import type { ExportFormat } from "../export/launchers.js";
 import { type DiffResult, diffInputs } from "../generate/diff.js";
 import { type DiffOptions, diffGenerateOptions } from "../generate/diff-options.js";
-import {
-  type GeneratedPolicy,
-  type GenerateOptions,
-  generatePolicy as generateFromProfiles,
-} from "../generate/generate.js";
-import { type StaticMode, staticInput } from "../generate/static-input.js";
 import type { PolicyInput } from "../install/install.js";
 import type { Profile } from "../record/profile.js";
-import { refuseLossy } from "../record/read-profile.js";
 
 export type { DiffOptions } from "../generate/diff-options.js";
 
 import { type RecordCommandOptions, recordCommand } from "../record/record.js";
 import type { Report } from "../report/model.js";
 import { buildReport, reportOfProfile } from "../report/model.js";
-import { diffInputOf, type ProfileInput, policyOf, profileOf } from "./inputs.js";
+import { diffInputOf, type ProfileInput, policyOf } from "./inputs.js";
+
+export {
+  type GenerateFromOptions,
+  type GeneratePolicyOptions,
+  generate,
+  generatePolicy,
+} from "./generate.js";
 
 /**
  * Runs a command under strace or the kernel's tracepoints and returns what it called. The profile says
@@ -28,38 +28,6 @@ import { diffInputOf, type ProfileInput, policyOf, profileOf } from "./inputs.js
  */
 export async function record(argv: readonly string[], options: RecordCommandOptions = {}): Promise<Profile> {
   return (await recordCommand(argv, options)).profile;
-}
-
-/** Options of generatePolicy(): `generate`'s, and whether static analysis adds the unseen paths. */
-export interface GeneratePolicyOptions extends GenerateOptions {
-  /** auto (default): analyse the recorded executables when they are on this machine, unchanged; on; off. */
-  static?: StaticMode;
-  /** Called with each note (static analysis off and why, libraries analysed …). */
-  onNote?: (note: string) => void;
-  /** Use profiles whose recording lost events (refused by default: the policy could miss calls). */
-  allowIncomplete?: boolean;
-}
-
-/**
- * A least-privilege policy from one or more profiles (objects or file paths), as `sysfence generate`:
- * what the recording saw, plus what static analysis finds reachable (low risk allowed, high risk EPERM).
- */
-export function generatePolicy(
-  profiles: ProfileInput | readonly ProfileInput[],
-  options: GeneratePolicyOptions = {},
-): GeneratedPolicy {
-  const list = (Array.isArray(profiles) ? profiles : [profiles]).map((p) => profileOf(p, "generatePolicy"));
-  const { static: mode = "auto", onNote = () => {}, allowIncomplete = false, ...rest } = options;
-  refuseLossy(
-    list,
-    list.map((_, i) => `generatePolicy() profile ${i + 1}`),
-    allowIncomplete,
-  );
-  const st = rest.reachable ? undefined : staticInput(list, mode, rest.exe, onNote);
-  return generateFromProfiles(list, {
-    ...rest,
-    ...(st ? { reachable: st.reachable, unresolved: st.unresolved, programs: st.programs } : {}),
-  });
 }
 
 /** A policy written for another engine (OCI/Docker, Kubernetes, systemd, BPF, C), as `sysfence export`. */

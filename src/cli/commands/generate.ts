@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import { parseAction } from "../../policy/actions.js";
-import { errnoValue } from "../../syscalls/constants.js";
 import { systemErrorText } from "../../util/errno.js";
-import { type CliIO, UsageError, writeOutput } from "../io.js";
+import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
 
 interface GenerateOpts {
@@ -27,21 +25,6 @@ interface GenerateOpts {
   landlock?: boolean;
   writable?: string[];
   anyBindPort?: boolean;
-}
-
-/** Parses --errno NAME=ERRNO items. */
-export function parseErrnoAnswers(items: string[] = []): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) {
-    const m = /^([a-z0-9_]+)=(\w+)$/.exec(item);
-    const n = m ? (/^\d+$/.test(m[2]) ? Number(m[2]) : errnoValue(m[2])) : undefined;
-    if (!m || n === undefined || n < 0 || n > 4095)
-      throw new UsageError(
-        `--errno '${item}': write SYSCALL=ERRNO, e.g. --errno openat=EACCES or --errno bpf=1.`,
-      );
-    out[m[1]] = n;
-  }
-  return out;
 }
 
 /** `sysfence generate PROFILE…`. */
@@ -131,73 +114,30 @@ export function registerGenerate(program: Command, io: CliIO): void {
         throw new UsageError(
           "give at least one profile (sysfence record -o p.json -- CMD), or --from-audit.",
         );
-      if (opts.phase && opts.phase !== "work" && opts.phase !== "all")
-        throw new UsageError(`--phase '${opts.phase}': use work or all.`);
-      if (!["strict", "safe", "pin", "off"].includes(opts.args ?? "safe"))
-        throw new UsageError(`--args '${opts.args}': use safe, pin, strict or off.`);
-      if (!["main", "workers", "all"].includes(opts.threadRole ?? "all"))
-        throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
-      const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
-      const { generatePolicy } = await import("../../generate/generate.js");
-      const profiles = await Promise.all(files.map(readProfile));
-      refuseLossy(profiles, files, !!opts.allowIncomplete);
-      if (opts.fromAudit) {
-        const { auditProfile } = await import("../audit-input.js");
-        const audit = await auditProfile(opts.fromAudit, profiles, opts.auditExe, opts.exe, "generate", io);
-        io.stderr(
-          `sysfence generate: ${Object.keys(audit.syscalls).length} syscalls from ${opts.fromAudit}'s SECCOMP records\n`,
-        );
-        profiles.push(audit);
-      }
-      if (!["auto", "on", "off"].includes(opts.static ?? "auto"))
-        throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
-      if (!["errno", "log", "kill"].includes(opts.unseen ?? "errno"))
-        throw new UsageError(`--unseen '${opts.unseen}': use errno, log or kill.`);
-      const { staticInput } = await import("../../generate/static-input.js");
-      // profiles of records (--from-audit) carry no executables to analyse; the recordings do
-      const st = staticInput(
-        profiles.slice(0, files.length),
-        (opts.static ?? "auto") as "auto" | "on" | "off",
-        opts.exe,
-        (n) => io.stderr(`sysfence generate: note: ${n}\n`),
-      );
-      const g = generatePolicy(profiles, {
-        reachable: st?.reachable,
-        unresolved: st?.unresolved,
-        programs: st?.programs,
-        unseen: (opts.unseen ?? "errno") as "errno" | "log" | "kill",
-        phase: opts.phase,
+      const o = await import("../../api/options.js");
+      const { generate } = await import("../../api/generate.js");
+      const g = await generate(files, {
+        phase: o.oneOf("--phase", opts.phase, o.PHASES),
+        args: o.oneOf("--args", opts.args, o.ARGS_MODES),
+        threadRole: o.oneOf("--thread-role", opts.threadRole, o.THREAD_ROLES),
+        static: o.oneOf("--static", opts.static, o.STATIC_MODES),
+        unseen: o.oneOf("--unseen", opts.unseen, o.UNSEEN_ANSWERS),
         exe: opts.exe,
-        threadRole: opts.threadRole,
-        defaultAction: parseAction(opts.defaultAction ?? "kill-process"),
-        args: opts.args,
-        errno: parseErrnoAnswers(opts.errno),
+        defaultAction: o.parseAction(opts.defaultAction ?? "kill-process"),
+        errno: o.parseErrnoAnswers(opts.errno, "--errno"),
         allowClone3: opts.allowClone3,
-        sources: [...files, ...(opts.fromAudit ? [`audit:${opts.fromAudit}`] : [])],
         anyBindPort: opts.anyBindPort,
-        writable: (opts.writable ?? []).map((d) => {
-          if (!d.startsWith("/") || d === "/")
-            throw new UsageError(
-              `--writable '${d}': give an absolute directory other than /, e.g. /var/lib/app.`,
-            );
-          return d.replace(/\/+$/, "");
-        }),
-        files:
-          opts.landlock === false
-            ? undefined
-            : (await import("../../generate/file-facts.js")).machineFileFacts,
+        writable: o.writableDirs(opts.writable, "--writable"),
+        landlock: opts.landlock !== false,
+        allowIncomplete: !!opts.allowIncomplete,
+        fromAudit: opts.fromAudit,
+        auditExe: opts.auditExe,
+        file: opts.output,
+        onMessage: (line) => io.stderr(`sysfence generate: ${line}\n`),
+        onNote: (n) => io.stderr(`sysfence generate: note: ${n}\n`),
       });
-      // never write a policy that does not read back to the same thing
-      const { parsePolicy } = await import("../../policy/parse.js");
-      const back = parsePolicy(g.text, { file: opts.output ?? "<generated>" });
-      if (back.policy.rules.length !== g.policy.rules.length)
-        throw new SysfenceError(
-          "E_POLICY_INVALID",
-          "internal: the generated policy does not read back; please report.",
-        );
       if (opts.output) writeOutput(opts.output, g.text, io);
       if (opts.json) {
-        const { toJson } = await import("../io.js");
         io.stdout(
           `${toJson({ policy: g.text, phase: g.phase, stats: g.stats, notes: g.notes, warnings: g.warnings, ...(opts.output ? { writtenTo: opts.output } : {}) })}\n`,
         );
