@@ -10,8 +10,9 @@ import {
 import { type StaticMode, staticInput } from "../generate/static-input.js";
 import { parsePolicy } from "../policy/parse.js";
 import type { Profile } from "../record/profile.js";
-import { readProfile, refuseLossy } from "../record/read-profile.js";
+import { refuseLossy } from "../record/read-profile.js";
 import { auditProfile } from "./audit-profile.js";
+import { type DocumentSource, readProfileFile } from "./document.js";
 import { type ProfileInput, profileOf } from "./inputs.js";
 import { ARGS_MODES, oneOf, PHASES, STATIC_MODES, THREAD_ROLES, UNSEEN_ANSWERS } from "./options.js";
 
@@ -34,7 +35,7 @@ export interface GeneratePolicyOptions extends GenerateOptions {
 }
 
 /** Options of generate(): generatePolicy()'s, and SECCOMP records that join the profiles. */
-export interface GenerateFromOptions extends GeneratePolicyOptions {
+export interface GenerateFromOptions extends GeneratePolicyOptions, DocumentSource {
   /** Also allow the calls in this source's SECCOMP records: a file, -, or auto|dmesg|journal|audit-log. */
   fromAudit?: string;
   /** With fromAudit: take the records of these programs instead of the profiles' own programs. */
@@ -131,9 +132,9 @@ export async function generate(
   options: GenerateFromOptions = {},
 ): Promise<GeneratedPolicy> {
   checkOptions(options);
-  const { fromAudit, auditExe, onMessage = () => {}, ...rest } = options;
+  const { fromAudit, auditExe, onMessage = () => {}, stdin, ...rest } = options;
   const list = await Promise.all(
-    profiles.map((p) => (typeof p === "string" ? readProfile(p) : profileOf(p, "generate"))),
+    profiles.map((p) => (typeof p === "string" ? readProfileFile(p, { stdin }) : profileOf(p, "generate"))),
   );
   const names = profiles.map((p, i) => (typeof p === "string" ? p : `generate() profile ${i + 1}`));
   refuseLossy(list, names, !!rest.allowIncomplete);

@@ -115,7 +115,11 @@ function applyList(list: SystemdList, key: string, value: string, report: Report
  * tables, src/syscalls/generated/groups.ts); an empty assignment resets; ~NAME:ERRNO answers with that errno.
  * Where systemd would ignore a word or value with a warning, sysfence refuses it with its file:line.
  */
-export function importSystemd(text: string, file = "<unit>"): { policy: Policy; warnings: Diagnostic[] } {
+export function importSystemd(
+  text: string,
+  file = "<unit>",
+  native: ArchName = nativeArch(),
+): { policy: Policy; warnings: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const settings: SystemdSettings = {
     filter: new SystemdList("@default"),
@@ -151,7 +155,7 @@ export function importSystemd(text: string, file = "<unit>"): { policy: Policy; 
     if (key === "SystemCallArchitectures") {
       if (value.trim() === "") arches = [];
       for (const a of value.split(/\s+/).filter(Boolean)) {
-        const name = a === "native" ? nativeArch() : (SYSTEMD_ARCHES[a] ?? findArch(a)?.name);
+        const name = a === "native" ? native : (SYSTEMD_ARCHES[a] ?? findArch(a)?.name);
         if (!name) report("error", `unknown architecture '${a}'.`);
         else if (!arches.includes(name as ArchName)) arches.push(name as ArchName);
       }
@@ -160,7 +164,7 @@ export function importSystemd(text: string, file = "<unit>"): { policy: Policy; 
     applyList(key === "SystemCallLog" ? settings.log : settings.filter, key, value, report);
   });
   throwIfErrors(diags, file);
-  const architectures = arches.length ? arches : [nativeArch()];
+  const architectures = arches.length ? arches : [native];
   const { defaultAction, rules } = systemdRules(settings, architectures);
   return {
     policy: { defaultAction, badArchAction: { kind: "kill-process" }, architectures, rules, source: file },

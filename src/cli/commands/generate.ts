@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import { systemErrorText } from "../../util/errno.js";
-import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { type CliIO, stdinOf, toJson, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
 
 interface GenerateOpts {
@@ -133,6 +133,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
         fromAudit: opts.fromAudit,
         auditExe: opts.auditExe,
         file: opts.output,
+        stdin: stdinOf(io),
         onMessage: (line) => io.stderr(`sysfence generate: ${line}\n`),
         onNote: (n) => io.stderr(`sysfence generate: note: ${n}\n`),
       });

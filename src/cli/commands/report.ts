@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
-import { readProfileOrPolicy } from "./merge-diff.js";
+import { type CliIO, stdinOf, toJson, UsageError, writeOutput } from "../io.js";
 
 /** `sysfence report PROFILE|POLICY`. */
 export function registerReport(program: Command, io: CliIO): void {
@@ -17,12 +16,11 @@ export function registerReport(program: Command, io: CliIO): void {
       if (opts.json) opts.format = "json";
       if (!["text", "md", "html", "json"].includes(opts.format))
         throw new UsageError(`--format '${opts.format}': use text, md, html or json.`);
-      const input = await readProfileOrPolicy(file, io);
-      const { buildReport, reportOfProfile } = await import("../../report/model.js");
-      const report =
-        input.kind === "profile"
-          ? reportOfProfile(input.profile, input.name)
-          : buildReport(input.policy, input.name);
+      const { reportFile } = await import("../../api/report.js");
+      const report = await reportFile(file, {
+        stdin: stdinOf(io),
+        ...(await import("../../api/host.js")).host(),
+      });
       let text: string;
       if (opts.format === "json") text = `${toJson(report)}\n`;
       else if (opts.format === "html")

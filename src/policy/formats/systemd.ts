@@ -1,4 +1,5 @@
 import { SysfenceError } from "../../errors.js";
+import type { ArchName } from "../../syscalls/arches.js";
 import { importSystemd } from "../systemd-import.js";
 import type { ParsedPolicy } from "./parsed.js";
 
@@ -23,7 +24,7 @@ export function isSystemdUnit(text: string): boolean {
 }
 
 /** Reads the SystemCall*= settings of a unit or drop-in. */
-export function readSystemdPolicy(text: string, file: string): ParsedPolicy {
+export function readSystemdPolicy(text: string, file: string, arch?: ArchName): ParsedPolicy {
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     if (SETTING.test(raw.trim()) && raw.trimEnd().endsWith("\\"))
@@ -33,6 +34,6 @@ export function readSystemdPolicy(text: string, file: string): ParsedPolicy {
       );
   });
   const normalised = lines.map((l) => l.replace(/^(\s*SystemCall\w+)\s*=\s*/, "$1=")).join("\n");
-  const { policy, warnings } = importSystemd(normalised, file);
+  const { policy, warnings } = importSystemd(normalised, file, arch);
   return { policy, warnings, format: "systemd" };
 }
