@@ -8,8 +8,9 @@ import type { Profile } from "../record/profile.js";
 
 export { type DiffOptions, type Drift, diff } from "./diff.js";
 
-import { type RecordCommandOptions, recordCommand } from "../record/record.js";
+import type { RecordCommandOptions } from "../record/record.js";
 import { policyOf } from "./inputs.js";
+import { recordProgram } from "./record.js";
 
 export {
   type GenerateFromOptions,
@@ -24,7 +25,7 @@ export { report } from "./report.js";
  * how the program ended (exitStatus, signal, complete); a program that fails still gives its profile.
  */
 export async function record(argv: readonly string[], options: RecordCommandOptions = {}): Promise<Profile> {
-  return (await recordCommand(argv, options)).profile;
+  return (await recordProgram({ ...options, argv })).profile;
 }
 
 /** A policy written for another engine (OCI/Docker, Kubernetes, systemd, BPF, C), as `sysfence export`. */
