@@ -1,15 +1,14 @@
 // The library's task-level functions: the same steps as the CLI commands, taking objects or file paths
 // and returning objects (nothing is printed or written).
 
-import { type Exported, type ExportOptions, exportPolicy as exportFrom } from "../export/export.js";
-import type { ExportFormat } from "../export/launchers.js";
-import type { PolicyInput } from "../install/install.js";
 import type { Profile } from "../record/profile.js";
 
 export { type DiffOptions, type Drift, diff } from "./diff.js";
 
 import type { RecordCommandOptions } from "../record/record.js";
-import { policyOf } from "./inputs.js";
+
+export { type ExportedAs, type ExportOutput, type ExportRequest, exportPolicy } from "./export.js";
+
 import { recordProgram } from "./record.js";
 
 export {
@@ -26,13 +25,4 @@ export { report } from "./report.js";
  */
 export async function record(argv: readonly string[], options: RecordCommandOptions = {}): Promise<Profile> {
   return (await recordProgram({ ...options, argv })).profile;
-}
-
-/** A policy written for another engine (OCI/Docker, Kubernetes, systemd, BPF, C), as `sysfence export`. */
-export function exportPolicy(
-  policy: PolicyInput,
-  format: ExportFormat,
-  options: ExportOptions = {},
-): Exported {
-  return exportFrom(policyOf(policy, "exportPolicy"), format, options);
 }
