@@ -25,3 +25,6 @@ export async function reportFile(
     ? reportOfProfile(side.profile, side.name)
     : buildReport(side.policy, side.name);
 }
+
+export { renderHtml } from "../report/render-html.js";
+export { renderMarkdown, renderText } from "../report/render-text.js";

@@ -16,19 +16,15 @@ export function registerReport(program: Command, io: CliIO): void {
       if (opts.json) opts.format = "json";
       if (!["text", "md", "html", "json"].includes(opts.format))
         throw new UsageError(`--format '${opts.format}': use text, md, html or json.`);
-      const { reportFile } = await import("../../api/report.js");
-      const report = await reportFile(file, {
+      const api = await import("../../api/report.js");
+      const report = await api.reportFile(file, {
         stdin: stdinOf(io),
         ...(await import("../../api/host.js")).host(),
       });
       let text: string;
       if (opts.format === "json") text = `${toJson(report)}\n`;
-      else if (opts.format === "html")
-        text = (await import("../../report/render-html.js")).renderHtml(report);
-      else {
-        const r = await import("../../report/render-text.js");
-        text = opts.format === "md" ? r.renderMarkdown(report) : r.renderText(report);
-      }
+      else if (opts.format === "html") text = api.renderHtml(report);
+      else text = opts.format === "md" ? api.renderMarkdown(report) : api.renderText(report);
       if (opts.output) writeOutput(opts.output, text, io);
       else io.stdout(text);
     });
