@@ -182,18 +182,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/record/read-profile.ts",
     ],
   },
-  "generate.ts": {
-    reason: "generate --finalize (the burn-in's end: kernel-log marker, window, finalize); not yet moved",
-    imports: [
-      "src/generate/finalize.ts",
-      "src/observe/marker.ts",
-      "src/observe/programs.ts",
-      "src/observe/records.ts",
-      "src/observe/sieve.ts",
-      "src/observe/sources.ts",
-      "src/policy/parse.ts",
-    ],
-  },
 };
 
 /** Every module a file imports (relative specifiers, resolved to src/… paths ending in .ts). */

@@ -22,8 +22,6 @@ const when = (t?: number) => {
   return d && Number.isFinite(d.getTime()) ? d.toISOString().replace(".000Z", "Z") : "?";
 };
 
-export { printable };
-
 /** `sysfence audit`. */
 export function registerAudit(program: Command, io: CliIO): void {
   program

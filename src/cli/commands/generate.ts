@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { SysfenceError } from "../../errors.js";
-import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, stdinOf, toJson, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
 
@@ -152,87 +150,16 @@ export function registerGenerate(program: Command, io: CliIO): void {
     });
 }
 
-/** `generate --finalize POLICY --since T`: gather the window's records, refuse a lossy one, rewrite. */
+/** `generate --finalize POLICY --since T`: the burn-in's end, one library step; the rewritten policy printed. */
 async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   if (!opts.since)
     throw new UsageError("--finalize needs --since: the burn-in window's start (e.g. --since 1d).");
-  const { readFile } = await import("node:fs/promises");
-  const { groupRecords, suppressedCount } = await import("../../observe/records.js");
-  const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
-  const { RecordSieve } = await import("../../observe/sieve.js");
-  const { bootTime, parseSince, readSource, sourceFromArgument } = await import("../../observe/sources.js");
-  const { finalizePolicy, windowLines } = await import("../../generate/finalize.js");
-  const { parsePolicy } = await import("../../policy/parse.js");
-  const { printable } = await import("./audit.js");
-  const file = opts.finalize as string;
-  const text = await readFile(file, "utf8").catch((e) => {
-    throw new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, {
-      cause: e,
-    });
-  });
-  const since = parseSince(opts.since) as number;
-  // only the policy's program's records are evidence: the programs it names, or the one named with --exe
-  const filter = recordFilter({
-    named: opts.exe,
-    target: programsOfPolicy(parsePolicy(text, { file }).policy),
-    option: "--exe",
-    none: `${file} does not name the program it is for (analysis.programs, written by generate with static analysis)`,
-  });
-  const src = sourceFromArgument(opts.source ?? "auto");
-  const source = src.path ?? src.kind;
-  const sieve = new RecordSieve({ filter, since });
-  // the kernel log says it dropped records only when the next message comes through after the rate-limit
-  // interval: close the window with a marker of sysfence's own sent after that interval (observe/marker.ts)
-  let until = Date.now() / 1000;
-  let marker: { text: string; interval: number } | undefined;
-  const { isMarkerLine, markerText, rateLimitInterval, sendAuditUserMessage } = await import(
-    "../../observe/marker.js"
-  );
-  if (!src.path && (src.kind === "dmesg" || src.kind === "journal")) {
-    const interval = rateLimitInterval();
-    io.stderr(
-      `sysfence generate: closing the window: a marker goes to the kernel log after the ${interval} s rate-limit interval\n`,
-    );
-    await new Promise((r) => setTimeout(r, interval * 1000 + 500));
-    marker = { text: markerText(), interval };
-    until = Date.now() / 1000;
-    sendAuditUserMessage(marker.text);
-  }
-  const isMarker = marker
-    ? (line: string) => isMarkerLine(line, (marker as { text: string }).text)
-    : undefined;
-  // kauditd prints the marker on its own time: read again until it shows (or give up: the window stays open)
-  let all: string[] = [];
-  for (let attempt = 0; ; attempt++) {
-    all = [];
-    await readSource(src, (line) => all.push(line));
-    if (!isMarker || all.some(isMarker) || attempt >= 10) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const win = windowLines(all, isMarker);
-  let suppressed = 0;
-  // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window,
-  // and the first stamped line is the oldest message the ring buffer still holds
-  const boot = src.kind === "dmesg" ? bootTime() : undefined;
-  let oldest: number | undefined;
-  for (const line of win.lines) {
-    const stamp = boot === undefined ? undefined : /^\[\s*(\d+\.\d+)\]/.exec(line);
-    const at = stamp && boot !== undefined ? boot + Number(stamp[1]) : undefined;
-    if (at !== undefined) oldest ??= at;
-    const r = sieve.feed(line);
-    if (!r && (at === undefined || at >= since)) suppressed += suppressedCount(line);
-  }
-  for (const line of sieve.report(source, "name the program with --exe", printable))
-    io.stderr(`sysfence generate: ${line}\n`);
-  const result = finalizePolicy(text, file, {
-    source,
-    since,
-    until,
-    violations: groupRecords(sieve.records),
-    suppressed,
-    malformed: sieve.malformed.length,
-    oldest,
-    ...(marker ? { marker: { state: win.found ? "found" : "missing", interval: marker.interval } } : {}),
+  const { finalizeBurnIn } = await import("../../api/finalize.js");
+  const result = await finalizeBurnIn(opts.finalize as string, {
+    since: opts.since,
+    exe: opts.exe,
+    source: opts.source,
+    onMessage: (line) => io.stderr(`sysfence generate: ${line}\n`),
   });
   if (opts.output) writeOutput(opts.output, result.text, io);
   else io.stdout(result.text);
