@@ -91,3 +91,13 @@ export async function readProfileFile(path: string, source: DocumentSource = {})
   const d = await readDocumentFile(path, { ...source, expect: "profile" });
   return (d as { profile: Profile }).profile;
 }
+
+/** Whether a file is a profile by its parsed structure (false when it cannot be read or is not JSON). */
+export async function isProfileFile(path: string | undefined): Promise<boolean> {
+  if (!path || path === "-") return false;
+  const text = await readInput(path).then(
+    (b) => b.toString("utf8"),
+    () => "",
+  );
+  return isProfileValue(jsonObject(text));
+}

@@ -173,15 +173,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/policy/parse.ts",
     ],
   },
-  "audit-learned.ts": {
-    reason: "audit --patch with a learned profile; not yet moved",
-    imports: [
-      "src/learn/patch-learned.ts",
-      "src/observe/patch.ts",
-      "src/record/profile.ts",
-      "src/record/read-profile.ts",
-    ],
-  },
 };
 
 /** Every module a file imports (relative specifiers, resolved to src/… paths ending in .ts). */
