@@ -5,12 +5,28 @@ export {
   type DiffOptions,
   type Drift,
   diff,
+  type ExportedAs,
+  type ExportOutput,
+  type ExportRequest,
   exportPolicy,
+  type GenerateFromOptions,
+  type GeneratePolicyOptions,
+  generate,
   generatePolicy,
   record,
   report,
 } from "./api/api.js";
+export { type Document, type ReadDocumentOptions, readDocument } from "./api/document.js";
 export type { ProfileInput } from "./api/inputs.js";
+export {
+  ARGS_MODES,
+  DIFF_FORMATS,
+  PHASES,
+  STATIC_MODES,
+  THREAD_ROLES,
+  UNSEEN_ANSWERS,
+} from "./api/options.js";
+export { type RecordRequest, type RecordResult, recordProgram } from "./api/record.js";
 export { Assembler } from "./bpf/assembler.js";
 export { disassemble } from "./bpf/disasm.js";
 export {

@@ -7,19 +7,13 @@ import type { PolicyInput } from "../install/install.js";
 import { checkInstallInput, readInputFileSync } from "../install/install-input.js";
 import type { OciOptions } from "../policy/formats/oci/read.js";
 import type { Policy } from "../policy/model.js";
-import { parsePolicy } from "../policy/parse.js";
 import type { Profile } from "../record/profile.js";
-import { checkProfile, parseProfile } from "../record/read-profile.js";
+import { checkProfile } from "../record/read-profile.js";
+import { type ArchName, nativeArch } from "../syscalls/arches.js";
+import { readDocument } from "./document.js";
 
 /** A profile (sysfence record) as an object or a file path. */
 export type ProfileInput = Profile | string;
-
-const PROFILE_MARK = /"format"\s*:\s*"sysfence-profile"/;
-
-/** True when text is a profile (its format field says so near the start). */
-export function isProfileText(text: string): boolean {
-  return PROFILE_MARK.test(text.slice(0, 4096));
-}
 
 const isProfileObject = (x: unknown): x is Profile =>
   typeof x === "object" && x !== null && (x as { format?: unknown }).format === "sysfence-profile";
@@ -48,19 +42,21 @@ export function profileOf(x: unknown, where: string): Profile {
         { cause: e },
       );
     }
-    return parseProfile(text, x);
+    return (readDocument(text, x, { expect: "profile" }) as { profile: Profile }).profile;
   }
   return checkProfile(x, `${where}() profile`);
 }
 
 /** One side of a diff: a profile or a policy, as an object or a file path. */
-export function diffInputOf(x: ProfileInput | PolicyInput, where: string, name: string): DiffInput {
+export function diffInputOf(
+  x: ProfileInput | PolicyInput,
+  where: string,
+  name: string,
+  arch: ArchName = nativeArch(),
+): DiffInput {
   if (typeof x === "string") {
-    // read once: a profile by its format field, else a policy in any format
-    const bytes = readInputFileSync(x, where);
-    const text = bytes.toString("utf8");
-    if (isProfileText(text)) return { kind: "profile", profile: parseProfile(text, x), name: x };
-    return { kind: "policy", policy: parsePolicy(bytes, { file: x }).policy, name: x };
+    // read once: a profile by its parsed format field, else a policy in any format
+    return readDocument(readInputFileSync(x, where), x, { arch });
   }
   if (isProfileObject(x)) return { kind: "profile", profile: checkProfile(x, `${where}() ${name}`), name };
   return { kind: "policy", policy: policyOf(x, where), name };

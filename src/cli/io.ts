@@ -57,3 +57,13 @@ export function toJson(value: unknown, indent = 2): string {
     return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), indent);
   }
 }
+
+/** Standard input as the io gives it (tests pass buffers). */
+export function stdinOf(io: CliIO): (() => Promise<Uint8Array>) | undefined {
+  if (io.readStdinBytes) return io.readStdinBytes;
+  const text = io.readStdin;
+  if (text) return async () => Buffer.from(await text());
+  return async () => {
+    throw new UsageError("- (standard input) is not available here.");
+  };
+}

@@ -1,26 +1,23 @@
 // The values of options that take one of a fixed set of words, as one table: the commands check their
 // options against these lists and `sysfence completion` offers them. Lists that belong to a module of their
 // own (engines, export formats, launchers, presets, architectures, policy formats) stay there; completion.ts
-// joins both. Plain constants only: every command imports this file, so it stays free of imports.
+// joins both. Plain constants only: every command imports this file, so it imports nothing but the library's own
+// import-free lists (api/option-lists.ts).
 
-/** generate --phase, diff --phase. */
-export const PHASES = ["work", "all"] as const;
-/** generate --args, diff --args. */
-export const ARGS_MODES = ["safe", "pin", "strict", "off"] as const;
-/** generate --thread-role. */
-export const THREAD_ROLES = ["main", "workers", "all"] as const;
-/** generate --static, diff --static. */
-export const STATIC_MODES = ["auto", "on", "off"] as const;
-/** generate --unseen. */
-export const UNSEEN_ANSWERS = ["errno", "log", "kill"] as const;
+export {
+  ARGS_MODES,
+  DIFF_FORMATS,
+  PHASES,
+  STATIC_MODES,
+  THREAD_ROLES,
+  UNSEEN_ANSWERS,
+} from "../api/option-lists.js";
 /** audit --source, generate --source (which also takes a log file). */
 export const AUDIT_SOURCES = ["auto", "journal", "dmesg", "audit-log"] as const;
 /** report --format. */
 export const REPORT_FORMATS = ["text", "md", "html", "json"] as const;
 /** compile --format. */
 export const COMPILE_FORMATS = ["summary", "bpf", "c", "hex", "disasm", "json"] as const;
-/** diff --format. */
-export const DIFF_FORMATS = ["text", "md", "json"] as const;
 /** dump --format. */
 export const DUMP_FORMATS = ["text", "json", "bpf"] as const;
 /** hook --engine: the engines that say when they are attached. */

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readProfileFile } from "../api/document.js";
 import { SysfenceError } from "../errors.js";
 import { machineFileFacts } from "../generate/file-facts.js";
 import { generatePolicy } from "../generate/generate.js";
 import { staticInput } from "../generate/static-input.js";
-import { readProfile } from "../record/read-profile.js";
 import { buildReport } from "../report/model.js";
 import { renderHtml } from "../report/render-html.js";
 import { attack, httpLoad } from "./load.js";
@@ -105,7 +105,7 @@ export async function runDemo(
   process.kill(rec.pid, "SIGTERM");
   const recStatus = await rec.exited;
   if (recStatus !== 0) throw new SysfenceError("E_IO", `recording failed (${recStatus}): ${rec.stderr()}`);
-  const profile = await readProfile(profilePath);
+  const profile = await readProfileFile(profilePath);
   const calls = Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0);
   const threads = profile.processes.reduce((a, p) => a + p.threads.length, 0);
   print(

@@ -36,7 +36,7 @@ export function parsePolicy(input: string | Uint8Array, options: ParseOptions = 
     case "bpf":
       return readBpfPolicy(bytes, file);
     case "systemd":
-      return readSystemdPolicy(found.text ?? new TextDecoder().decode(bytes), file);
+      return readSystemdPolicy(found.text ?? new TextDecoder().decode(bytes), file, options.arch);
     case "spo":
       return readSpoPolicy(doc(), options);
     case "moby":
@@ -44,7 +44,7 @@ export function parsePolicy(input: string | Uint8Array, options: ParseOptions = 
     case "oci":
       return readOciPolicy(doc(), options, found.at);
     case "sysfence":
-      return readSysfencePolicy(doc());
+      return readSysfencePolicy(doc(), options.arch);
   }
 }
 

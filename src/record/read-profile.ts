@@ -1,7 +1,6 @@
 import { SysfenceError } from "../errors.js";
 import { findArch } from "../syscalls/arches.js";
 import { dictReviver } from "../util/dict.js";
-import { inputName, readInput } from "../util/read-input.js";
 import type { Profile } from "./profile.js";
 
 /** Checks that parsed JSON is a sysfence profile; the error names the file and what is wrong. */
@@ -116,11 +115,6 @@ export function parseProfile(text: string, file: string): Profile {
     );
   }
   return checkProfile(value, file);
-}
-
-/** Reads a profile file. */
-export async function readProfile(file: string): Promise<Profile> {
-  return parseProfile((await readInput(file)).toString("utf8"), inputName(file));
 }
 
 /** Profiles written before `engine` existed carry `strace`: a version, or "ftrace (…; N events lost)". */

@@ -33,26 +33,13 @@ export function registerAnalyze(program: Command, io: CliIO): void {
     .action(async (file: string, opts: AnalyzeOpts) => {
       if (opts.arch !== undefined && !oneOf(ANALYZE_ARCHES, opts.arch))
         throw new UsageError(`--arch '${opts.arch}': sysfence analyses x86_64 and aarch64 programs.`);
-      const dlopened: string[] = [];
-      if (opts.profile) {
-        const { readProfile } = await import("../../record/read-profile.js");
-        const { dlopenedPaths } = await import("../../generate/static-input.js");
-        for (const p of opts.profile) dlopened.push(...dlopenedPaths((await readProfile(p)).paths ?? {}));
-      }
-      const { analyze } = await import("../../analyze/analyze.js");
-      const { programFile } = await import("../../analyze/program-file.js");
-      // a name is looked up in PATH, a #! script analysed through its interpreter, as the shell runs them
-      const { elf, scripts } = programFile(file);
-      if (scripts.length && !opts.json)
-        io.stderr(
-          `sysfence analyze: ${scripts.join(" → ")} is a #! script; analysing its interpreter ${elf}\n`,
-        );
+      const { analyzeProgram } = await import("../../api/analyze.js");
       const { analyzeProgressText, startProgress } = await import("../progress.js");
       using progress = startProgress(io, "sysfence analyze", !opts.json);
-      const r = analyze(elf, {
+      const { scripts: _, ...r } = await analyzeProgram(file, {
         arch: opts.arch as "x86_64" | "aarch64" | undefined,
         sysroot: opts.sysroot,
-        dlopened: [...new Set(dlopened)],
+        profiles: opts.profile,
         cache: opts.cache,
         onNote: opts.json ? undefined : (n) => progress.print(`sysfence analyze: ${n}\n`),
         onProgress: (p) => progress.update(analyzeProgressText(p)),

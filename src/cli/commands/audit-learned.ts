@@ -1,19 +1,10 @@
 // `sysfence audit --patch POLICY LEARNED.json [-o OUT]`: a learning run's profile in place of kernel-log
 // records (learn/patch-learned.ts does the work). Prints what was added and left, and the next command.
-import { readFile } from "node:fs/promises";
-import { SysfenceError } from "../../errors.js";
-import type { Profile } from "../../record/profile.js";
-import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, toJson, writeOutput } from "../io.js";
 
 /** Whether `file` is a sysfence profile (a learning run's OUT) rather than a log. */
 export async function isProfileFile(file: string | undefined): Promise<boolean> {
-  if (!file || file === "-") return false;
-  const head = await readFile(file, "utf8").then(
-    (t) => t.slice(0, 200),
-    () => "",
-  );
-  return /^\s*\{\s*"format"\s*:\s*"sysfence-profile"/.test(head);
+  return (await import("../../api/document.js")).isProfileFile(file);
 }
 
 /** Patches `policyFile` with the learned profile `file` (exit 0: a patch is the result asked for, not a failure). */
@@ -23,16 +14,8 @@ export async function patchFromLearned(
   opts: { output?: string; json?: boolean },
   io: CliIO,
 ): Promise<void> {
-  const { readProfile } = await import("../../record/read-profile.js");
-  const { patchLearned } = await import("../../learn/patch-learned.js");
-  const { unifiedDiff } = await import("../../observe/patch.js");
-  const profile: Profile = await readProfile(file);
-  const text = await readFile(policyFile, "utf8").catch((e) => {
-    throw new SysfenceError("E_IO", `cannot read ${policyFile}: ${systemErrorText(e)}.`, {
-      cause: e,
-    });
-  });
-  const p = patchLearned(text, policyFile, profile);
+  const api = await import("../../api/learned.js");
+  const p = await api.patchFromLearned(policyFile, file);
   const say = (line: string) => io.stderr(`sysfence audit: ${line}\n`);
   for (const s of p.skipped) say(`left for a person: ${s.what}: ${s.why}`);
   if (opts.json) io.stdout(`${toJson({ added: p.added, skipped: p.skipped })}\n`);
@@ -45,7 +28,7 @@ export async function patchFromLearned(
     return;
   }
   if (opts.output) writeOutput(opts.output, p.text, io);
-  else if (!opts.json) io.stdout(unifiedDiff(text, p.text, policyFile));
+  else if (!opts.json) io.stdout(p.diff);
   say(`added ${p.added.length} rule(s) from ${file}:`);
   for (const a of p.added) say(`  ${a}`);
   if (opts.output && opts.output !== "-")

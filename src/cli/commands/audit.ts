@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
 import { systemErrorText } from "../../util/errno.js";
+import { printable } from "../../util/printable.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { AUDIT_SOURCES, oneOf } from "../option-values.js";
 
@@ -21,13 +22,6 @@ const when = (t?: number) => {
   const d = t === undefined ? undefined : new Date(t * 1000);
   return d && Number.isFinite(d.getTime()) ? d.toISOString().replace(".000Z", "Z") : "?";
 };
-
-/** Text from a record (exe, comm) made safe for a terminal: control characters and escapes as \\xNN. */
-export function printable(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) =>
-    c === "\\" ? "\\\\" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
 
 /** `sysfence audit`. */
 export function registerAudit(program: Command, io: CliIO): void {

@@ -1,7 +1,5 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import { systemErrorText } from "../../util/errno.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 
 interface FmtOpts {
@@ -41,21 +39,9 @@ stdout, one per line), 2 usage or input trouble (a missing, unreadable or invali
         throw new UsageError(
           `fmt prints one policy; for ${files.length} files give -w (rewrite them) or --check (list those not canonical).`,
         );
-      const { parsePolicy } = await import("../../policy/parse.js");
-      const { formatPolicyText } = await import("../../policy/rewrite.js");
+      const { formatPolicyFiles } = await import("../../api/fmt.js");
       // every file is read and formatted before anything is written: bad input leaves all files as they were
-      const done: { file: string; text: string; out: string }[] = [];
-      for (const file of files) {
-        const text =
-          file === "-" && io.readStdin
-            ? await io.readStdin()
-            : await readFile(file, "utf8").catch((e) => {
-                throw new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, { cause: e });
-              });
-        const out = formatPolicyText(text);
-        parsePolicy(out, { file }); // never write something that no longer parses
-        done.push({ file, text, out });
-      }
+      const done = await formatPolicyFiles(files, { stdinText: io.readStdin });
       const name = (f: string) => (f === "-" ? "<stdin>" : f);
       const changed = done.filter((d) => d.out !== d.text);
       if (opts.write) for (const d of changed) writeOutput(d.file, d.out, io);

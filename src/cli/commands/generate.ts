@@ -1,10 +1,5 @@
 import type { Command } from "commander";
-import { SysfenceError } from "../../errors.js";
-import { parseAction } from "../../policy/actions.js";
-import { errnoValue } from "../../syscalls/constants.js";
-import { systemErrorText } from "../../util/errno.js";
-import { type CliIO, UsageError, writeOutput } from "../io.js";
-import { ARGS_MODES, oneOf, PHASES, STATIC_MODES, THREAD_ROLES, UNSEEN_ANSWERS } from "../option-values.js";
+import { type CliIO, stdinOf, toJson, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
 
 interface GenerateOpts {
@@ -28,21 +23,6 @@ interface GenerateOpts {
   landlock?: boolean;
   writable?: string[];
   anyBindPort?: boolean;
-}
-
-/** Parses --errno NAME=ERRNO items. */
-export function parseErrnoAnswers(items: string[] = []): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) {
-    const m = /^([a-z0-9_]+)=(\w+)$/.exec(item);
-    const n = m ? (/^\d+$/.test(m[2]) ? Number(m[2]) : errnoValue(m[2])) : undefined;
-    if (!m || n === undefined || n < 0 || n > 4095)
-      throw new UsageError(
-        `--errno '${item}': write SYSCALL=ERRNO, e.g. --errno openat=EACCES or --errno bpf=1.`,
-      );
-    out[m[1]] = n;
-  }
-  return out;
 }
 
 /** `sysfence generate PROFILE…`. */
@@ -132,80 +112,37 @@ export function registerGenerate(program: Command, io: CliIO): void {
         throw new UsageError(
           "give at least one profile (sysfence record -o p.json -- CMD), or --from-audit.",
         );
-      if (opts.phase && !oneOf(PHASES, opts.phase))
-        throw new UsageError(`--phase '${opts.phase}': use work or all.`);
-      if (!oneOf(ARGS_MODES, opts.args ?? "safe"))
-        throw new UsageError(`--args '${opts.args}': use safe, pin, strict or off.`);
-      if (!oneOf(THREAD_ROLES, opts.threadRole ?? "all"))
-        throw new UsageError(`--thread-role '${opts.threadRole}': use main, workers or all.`);
-      const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
-      const { generatePolicy } = await import("../../generate/generate.js");
+      const o = await import("../../api/options.js");
+      const { generate } = await import("../../api/generate.js");
       const { staticProgressText, startProgress } = await import("../progress.js");
       // on a terminal only, never with --json or -q (cli/progress.ts); erased however this scope ends
       using progress = startProgress(io, "sysfence generate", !opts.json);
       progress.update(`reading ${files.length} profile(s)`);
-      const profiles = await Promise.all(files.map(readProfile));
-      refuseLossy(profiles, files, !!opts.allowIncomplete);
-      if (opts.fromAudit) {
-        const { auditProfile } = await import("../audit-input.js");
-        const audit = await auditProfile(opts.fromAudit, profiles, opts.auditExe, opts.exe, "generate", io);
-        progress.print(
-          `sysfence generate: ${Object.keys(audit.syscalls).length} syscalls from ${opts.fromAudit}'s SECCOMP records\n`,
-        );
-        profiles.push(audit);
-      }
-      if (!oneOf(STATIC_MODES, opts.static ?? "auto"))
-        throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
-      if (!oneOf(UNSEEN_ANSWERS, opts.unseen ?? "errno"))
-        throw new UsageError(`--unseen '${opts.unseen}': use errno, log or kill.`);
-      const { staticInput } = await import("../../generate/static-input.js");
-      // profiles of records (--from-audit) carry no executables to analyse; the recordings do
-      const st = staticInput(
-        profiles.slice(0, files.length),
-        (opts.static ?? "auto") as "auto" | "on" | "off",
-        opts.exe,
-        (n) => progress.print(`sysfence generate: note: ${n}\n`),
-        (p) => progress.update(staticProgressText(p)),
-      );
-      progress.update("generating the policy");
-      const g = generatePolicy(profiles, {
-        reachable: st?.reachable,
-        unresolved: st?.unresolved,
-        programs: st?.programs,
-        unseen: (opts.unseen ?? "errno") as "errno" | "log" | "kill",
-        phase: opts.phase,
+      const g = await generate(files, {
+        phase: o.oneOf("--phase", opts.phase, o.PHASES),
+        args: o.oneOf("--args", opts.args, o.ARGS_MODES),
+        threadRole: o.oneOf("--thread-role", opts.threadRole, o.THREAD_ROLES),
+        static: o.oneOf("--static", opts.static, o.STATIC_MODES),
+        unseen: o.oneOf("--unseen", opts.unseen, o.UNSEEN_ANSWERS),
         exe: opts.exe,
-        threadRole: opts.threadRole,
-        defaultAction: parseAction(opts.defaultAction ?? "kill-process"),
-        args: opts.args,
-        errno: parseErrnoAnswers(opts.errno),
+        defaultAction: o.parseAction(opts.defaultAction ?? "kill-process"),
+        errno: o.parseErrnoAnswers(opts.errno, "--errno"),
         allowClone3: opts.allowClone3,
-        sources: [...files, ...(opts.fromAudit ? [`audit:${opts.fromAudit}`] : [])],
         anyBindPort: opts.anyBindPort,
-        writable: (opts.writable ?? []).map((d) => {
-          if (!d.startsWith("/") || d === "/")
-            throw new UsageError(
-              `--writable '${d}': give an absolute directory other than /, e.g. /var/lib/app.`,
-            );
-          return d.replace(/\/+$/, "");
-        }),
-        files:
-          opts.landlock === false
-            ? undefined
-            : (await import("../../generate/file-facts.js")).machineFileFacts,
+        writable: o.writableDirs(opts.writable, "--writable"),
+        landlock: opts.landlock !== false,
+        allowIncomplete: !!opts.allowIncomplete,
+        fromAudit: opts.fromAudit,
+        auditExe: opts.auditExe,
+        file: opts.output,
+        stdin: stdinOf(io),
+        onMessage: (line) => progress.print(`sysfence generate: ${line}\n`),
+        onNote: (n) => progress.print(`sysfence generate: note: ${n}\n`),
+        onProgress: (p) => progress.update(staticProgressText(p)),
       });
-      // never write a policy that does not read back to the same thing
-      const { parsePolicy } = await import("../../policy/parse.js");
-      const back = parsePolicy(g.text, { file: opts.output ?? "<generated>" });
-      if (back.policy.rules.length !== g.policy.rules.length)
-        throw new SysfenceError(
-          "E_POLICY_INVALID",
-          "internal: the generated policy does not read back; please report.",
-        );
       progress.done();
       if (opts.output) writeOutput(opts.output, g.text, io);
       if (opts.json) {
-        const { toJson } = await import("../io.js");
         io.stdout(
           `${toJson({ policy: g.text, phase: g.phase, stats: g.stats, notes: g.notes, warnings: g.warnings, ...(opts.output ? { writtenTo: opts.output } : {}) })}\n`,
         );
@@ -219,87 +156,16 @@ export function registerGenerate(program: Command, io: CliIO): void {
     });
 }
 
-/** `generate --finalize POLICY --since T`: gather the window's records, refuse a lossy one, rewrite. */
+/** `generate --finalize POLICY --since T`: the burn-in's end, one library step; the rewritten policy printed. */
 async function finalizeCommand(opts: GenerateOpts, io: CliIO): Promise<void> {
   if (!opts.since)
     throw new UsageError("--finalize needs --since: the burn-in window's start (e.g. --since 1d).");
-  const { readFile } = await import("node:fs/promises");
-  const { groupRecords, suppressedCount } = await import("../../observe/records.js");
-  const { programsOfPolicy, recordFilter } = await import("../../observe/programs.js");
-  const { RecordSieve } = await import("../../observe/sieve.js");
-  const { bootTime, parseSince, readSource, sourceFromArgument } = await import("../../observe/sources.js");
-  const { finalizePolicy, windowLines } = await import("../../generate/finalize.js");
-  const { parsePolicy } = await import("../../policy/parse.js");
-  const { printable } = await import("./audit.js");
-  const file = opts.finalize as string;
-  const text = await readFile(file, "utf8").catch((e) => {
-    throw new SysfenceError("E_IO", `cannot read ${file}: ${systemErrorText(e)}.`, {
-      cause: e,
-    });
-  });
-  const since = parseSince(opts.since) as number;
-  // only the policy's program's records are evidence: the programs it names, or the one named with --exe
-  const filter = recordFilter({
-    named: opts.exe,
-    target: programsOfPolicy(parsePolicy(text, { file }).policy),
-    option: "--exe",
-    none: `${file} does not name the program it is for (analysis.programs, written by generate with static analysis)`,
-  });
-  const src = sourceFromArgument(opts.source ?? "auto");
-  const source = src.path ?? src.kind;
-  const sieve = new RecordSieve({ filter, since });
-  // the kernel log says it dropped records only when the next message comes through after the rate-limit
-  // interval: close the window with a marker of sysfence's own sent after that interval (observe/marker.ts)
-  let until = Date.now() / 1000;
-  let marker: { text: string; interval: number } | undefined;
-  const { isMarkerLine, markerText, rateLimitInterval, sendAuditUserMessage } = await import(
-    "../../observe/marker.js"
-  );
-  if (!src.path && (src.kind === "dmesg" || src.kind === "journal")) {
-    const interval = rateLimitInterval();
-    io.stderr(
-      `sysfence generate: closing the window: a marker goes to the kernel log after the ${interval} s rate-limit interval\n`,
-    );
-    await new Promise((r) => setTimeout(r, interval * 1000 + 500));
-    marker = { text: markerText(), interval };
-    until = Date.now() / 1000;
-    sendAuditUserMessage(marker.text);
-  }
-  const isMarker = marker
-    ? (line: string) => isMarkerLine(line, (marker as { text: string }).text)
-    : undefined;
-  // kauditd prints the marker on its own time: read again until it shows (or give up: the window stays open)
-  let all: string[] = [];
-  for (let attempt = 0; ; attempt++) {
-    all = [];
-    await readSource(src, (line) => all.push(line));
-    if (!isMarker || all.some(isMarker) || attempt >= 10) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const win = windowLines(all, isMarker);
-  let suppressed = 0;
-  // dmesg stamps lines with seconds since boot: a dropped-messages line counts only inside the window,
-  // and the first stamped line is the oldest message the ring buffer still holds
-  const boot = src.kind === "dmesg" ? bootTime() : undefined;
-  let oldest: number | undefined;
-  for (const line of win.lines) {
-    const stamp = boot === undefined ? undefined : /^\[\s*(\d+\.\d+)\]/.exec(line);
-    const at = stamp && boot !== undefined ? boot + Number(stamp[1]) : undefined;
-    if (at !== undefined) oldest ??= at;
-    const r = sieve.feed(line);
-    if (!r && (at === undefined || at >= since)) suppressed += suppressedCount(line);
-  }
-  for (const line of sieve.report(source, "name the program with --exe", printable))
-    io.stderr(`sysfence generate: ${line}\n`);
-  const result = finalizePolicy(text, file, {
-    source,
-    since,
-    until,
-    violations: groupRecords(sieve.records),
-    suppressed,
-    malformed: sieve.malformed.length,
-    oldest,
-    ...(marker ? { marker: { state: win.found ? "found" : "missing", interval: marker.interval } } : {}),
+  const { finalizeBurnIn } = await import("../../api/finalize.js");
+  const result = await finalizeBurnIn(opts.finalize as string, {
+    since: opts.since,
+    exe: opts.exe,
+    source: opts.source,
+    onMessage: (line) => io.stderr(`sysfence generate: ${line}\n`),
   });
   if (opts.output) writeOutput(opts.output, result.text, io);
   else io.stdout(result.text);

@@ -1,15 +1,7 @@
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import type { DiffInput } from "../../generate/diff.js";
-import type { GenerateOptions } from "../../generate/generate.js";
-import type { FilterSide } from "../../observe/filter-diff.js";
-import { asFilterSides, readDiffSide } from "../diff-sides.js";
-import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
-import { DIFF_FORMATS, oneOf, PHASES, STATIC_MODES } from "../option-values.js";
+import { type CliIO, stdinOf, toJson, UsageError, writeOutput } from "../io.js";
 import { repeatable } from "../options.js";
-
-// (kept here for the commands that import them from this module)
-export { readProfileOrPolicy, readStdinText } from "../diff-sides.js";
 
 /** `sysfence merge` and `sysfence diff`. */
 export function registerMergeDiff(program: Command, io: CliIO): void {
@@ -45,25 +37,23 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
       ) => {
         if (opts.json && opts.output === "-")
           throw new UsageError("--json prints its summary on standard output; give -o FILE, or no -o.");
-        const { readProfile, refuseLossy } = await import("../../record/read-profile.js");
-        const { mergeProfiles } = await import("../../generate/merge.js");
-        const profiles = await Promise.all(files.map(readProfile));
-        refuseLossy(profiles, files, !!opts.allowIncomplete);
-        const sources = [...files];
-        if (opts.fromAudit) {
-          const { auditProfile } = await import("../audit-input.js");
-          profiles.push(await auditProfile(opts.fromAudit, profiles, opts.auditExe, undefined, "merge", io));
-          sources.push(`audit:${opts.fromAudit}`);
-        }
-        const merged = mergeProfiles(profiles, sources);
+        const { mergeFiles } = await import("../../api/merge.js");
+        const m = await mergeFiles(files, {
+          fromAudit: opts.fromAudit,
+          auditExe: opts.auditExe,
+          allowIncomplete: !!opts.allowIncomplete,
+          stdin: stdinOf(io),
+          onMessage: (line) => io.stderr(`sysfence merge: ${line}\n`),
+        });
+        const merged = m.profile;
         const text = `${toJson(merged)}\n`;
         if (opts.output) writeOutput(opts.output, text, io);
         if (opts.json)
           io.stdout(
             `${toJson({
               ...(opts.output ? { writtenTo: opts.output } : { profile: merged }),
-              inputs: sources,
-              profiles: profiles.length,
+              inputs: m.sources,
+              profiles: m.profiles,
               distinctSyscalls: Object.keys(merged.syscalls).length,
               calls: Object.values(merged.syscalls).reduce((a, c) => a + c.setup + c.work, 0),
               complete: merged.complete,
@@ -72,7 +62,7 @@ export function registerMergeDiff(program: Command, io: CliIO): void {
           );
         else if (!opts.output) io.stdout(text);
         io.stderr(
-          `sysfence merge: ${profiles.length} profiles, ${Object.keys(merged.syscalls).length} distinct syscalls${merged.phaseBoundary ? `, work phase after ${merged.phaseBoundary}` : ""}${opts.output ? ` → ${opts.output}` : ""}\n`,
+          `sysfence merge: ${m.profiles} profiles, ${Object.keys(merged.syscalls).length} distinct syscalls${merged.phaseBoundary ? `, work phase after ${merged.phaseBoundary}` : ""}${opts.output ? ` → ${opts.output}` : ""}\n`,
         );
       },
     );
@@ -126,80 +116,50 @@ decision; sysfence's install canary and run's exec guard are listed apart. Exit 
           allowIncomplete?: boolean;
         },
       ) => {
-        if (opts.phase && !oneOf(PHASES, opts.phase))
-          throw new UsageError(`--phase '${opts.phase}': use work or all.`);
-        const format = opts.json ? "json" : opts.format;
-        if (!oneOf(DIFF_FORMATS, format)) throw new UsageError(`--format '${format}': use text, md or json.`);
-        if (!oneOf(STATIC_MODES, opts.static ?? "auto"))
-          throw new UsageError(`--static '${opts.static}': use auto, on or off.`);
-        if (oldFile === "-" && newFile === "-")
-          throw new UsageError("only one of OLD and NEW can be - (stdin).");
-        const { diffInputs, formatDiff, formatDiffMarkdown } = await import("../../generate/diff.js");
-        // input trouble is exit 2: a CI check must never read a missing file as drift
-        const asInput = (e: unknown) => {
-          throw e instanceof SysfenceError
-            ? new SysfenceError(e.code, e.message, { cause: e, exitStatus: 2, diagnostics: e.diagnostics })
-            : e;
-        };
-        const read = (f: string) => readDiffSide(f, io).catch(asInput);
-        const [sa, sb] = [await read(oldFile), await read(newFile)];
-        const filters = await asFilterSides(sa, sb).catch(asInput);
-        if (filters) {
-          await filterDiff(filters, format, io);
+        const o = await import("../../api/options.js");
+        const format = o.oneOf("--format", opts.json ? "json" : opts.format, o.DIFF_FORMATS);
+        const api = await import("../../api/diff.js");
+        const r = await api.diffFiles(oldFile, newFile, {
+          phase: o.oneOf("--phase", opts.phase, o.PHASES),
+          args: opts.args,
+          static: o.oneOf("--static", opts.static, o.STATIC_MODES),
+          allowIncomplete: !!opts.allowIncomplete,
+          stdin: stdinOf(io),
+          ...(await import("../../api/host.js")).host(),
+        });
+        if (r.kind === "filters") {
+          const { kind: _, oldName: a, newName: b, ...d } = r;
+          io.stdout(
+            format === "json"
+              ? `${toJson({ drift: d.drift, ...d.diff })}\n`
+              : format === "md"
+                ? api.formatFilterDiffMarkdown(d.diff, a, b)
+                : api.formatFilterDiff(d.diff, a, b),
+          );
+          if (d.drift)
+            throw new SysfenceError(
+              "E_DRIFT",
+              `${b} decides ${d.diff.differences.length} call range(s) differently from ${a}.`,
+              { exitStatus: 1 },
+            );
           return;
         }
-        const [a, b] = [sa, sb] as DiffInput[];
-        const { diffGenerateOptions } = await import("../../generate/diff-options.js");
-        let options: GenerateOptions = {};
-        try {
-          options = diffGenerateOptions(a, b, {
-            phase: opts.phase,
-            args: opts.args,
-            static: (opts.static ?? "auto") as "auto" | "on" | "off",
-            allowIncomplete: !!opts.allowIncomplete,
-          });
-        } catch (e) {
-          asInput(e);
-        }
-        const d = diffInputs(a, b, options);
-        const text =
+        const { kind: _, oldName: a, newName: b, ...d } = r;
+        io.stdout(
           format === "json"
-            ? `${toJson({ drift: d.denied.length > 0, ...d })}\n`
+            ? `${toJson(d)}\n`
             : format === "md"
-              ? formatDiffMarkdown(d, a.name, b.name)
-              : formatDiff(d, a.name, b.name, opts.all);
-        io.stdout(text);
-        if (d.denied.length)
+              ? api.formatDiffMarkdown(d, a, b)
+              : api.formatDiff(d, a, b, opts.all),
+        );
+        if (d.drift)
           throw new SysfenceError(
             "E_DRIFT",
-            `${b.name} needs ${d.denied.length} call(s) that ${a.name}'s policy denies.`,
+            `${b} needs ${d.denied.length} call(s) that ${a}'s policy denies.`,
             {
               exitStatus: 1,
             },
           );
-      },
-    );
-}
-
-/** The semantic filter diff: exit 1 when any (architecture, syscall, argument range) differs. */
-async function filterDiff(sides: [FilterSide, FilterSide], format: string, io: CliIO): Promise<void> {
-  const { diffFilters } = await import("../../observe/filter-diff.js");
-  const t = await import("../../observe/filter-diff-text.js");
-  const [a, b] = sides;
-  const d = diffFilters(a, b);
-  io.stdout(
-    format === "json"
-      ? `${toJson({ drift: d.differences.length > 0, ...d })}\n`
-      : format === "md"
-        ? t.formatFilterDiffMarkdown(d, a.name, b.name)
-        : t.formatFilterDiff(d, a.name, b.name),
-  );
-  if (d.differences.length)
-    throw new SysfenceError(
-      "E_DRIFT",
-      `${b.name} decides ${d.differences.length} call range(s) differently from ${a.name}.`,
-      {
-        exitStatus: 1,
       },
     );
 }

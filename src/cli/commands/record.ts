@@ -2,9 +2,7 @@ import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { SysfenceError } from "../../errors.js";
-import type { ProfileBuilder } from "../../record/builder.js";
-import { imageCount, type Profile } from "../../record/profile.js";
-import { checkOutputFile } from "../../util/output-file.js";
+
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { parseIntegerOption } from "../options.js";
 
@@ -85,23 +83,19 @@ export function registerRecord(program: Command, io: CliIO): void {
       "when done, print JSON on stdout: where the profile went, the engine, calls, distinct syscalls, process images, completeness, the program's status (after the program's own output)",
     )
     .action(async (command: string[], opts: RecordOpts) => {
-      const { parsePhase } = await import("../../record/builder.js");
-      const { parseEngine } = await import("../../record/engine.js");
-      const { countMismatches, profileFromLog } = await import("../../record/engines/strace/strace.js");
-      const phase = parsePhase(opts.after);
-      const focus = { only: opts.onlyExe, exclude: opts.excludeExe };
-      let result: { profile: Profile; builder: ProfileBuilder; straceSummary?: ReadonlyMap<string, number> };
+      const api = await import("../../api/record.js");
+      api.parsePhase(opts.after); // a bad --after is refused before anything else
+      const focus = { onlyExe: opts.onlyExe, excludeExe: opts.excludeExe };
+      const onMessage = (line: string) => opts.quiet || io.stderr(`sysfence record: ${line}\n`);
       let output = opts.output;
-      let status = 0;
-      let engine: string | undefined;
+      let r: Awaited<ReturnType<typeof api.recordProgram>>;
       if (opts.json && opts.fromStrace && (opts.output === undefined || opts.output === "-"))
         throw new UsageError(
           "--json prints the summary on standard output; give -o FILE for the profile read from the strace log.",
         );
       if (opts.container !== undefined) {
         if (opts.pid !== undefined) throw new UsageError("give --container NAME or --pid PID, not both.");
-        const { containerPid } = await import("../../record/container.js");
-        const found = containerPid(opts.container, opts.runtime);
+        const found = await api.containerInit(opts.container, opts.runtime);
         if (!opts.quiet)
           io.stderr(
             `sysfence record: container ${opts.container} (${found.runtime}): its init is pid ${found.pid}\n`,
@@ -120,39 +114,26 @@ export function registerRecord(program: Command, io: CliIO): void {
         const duration = opts.duration === undefined ? undefined : Number(opts.duration);
         if (duration !== undefined && !(Number.isFinite(duration) && duration > 0))
           throw new UsageError(`--duration '${opts.duration}': give seconds, e.g. --duration 60.`);
-        const requested = parseEngine(opts.engine);
-        const { recordAttached } = await import("../../record/attach.js");
-        const { readlinkSync } = await import("node:fs");
-        let exe = "process";
-        try {
-          exe = readlinkSync(`/proc/${pid}/exe`);
-        } catch {
-          // recordAttached says what is wrong
-        }
-        output = opts.output ?? defaultOutput(exe);
+        const engine = api.parseEngine(opts.engine);
+        output = opts.output ?? defaultOutput(api.processExe(pid));
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
-        checkOutputFile(output);
-        const r = await recordAttached(pid, { engine: requested, durationSeconds: duration, focus });
+        api.checkOutputFile(output);
+        r = await api.recordProgram({ pid, engine, durationSeconds: duration, ...focus });
         if (!opts.quiet) for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
         if (!opts.quiet)
           io.stderr(
             `sysfence record: attached to ${pid} with ${r.engine} (${r.why}); no start-up phase: merge with a recording of a launch before 'sysfence run' starts it\n`,
           );
-        result = { profile: r.profile, builder: undefined as never };
-        engine = r.engine;
       } else if (opts.fromStrace) {
         if (command.length)
           throw new UsageError("give either --from-strace FILE or a command to record, not both.");
-        const read = await profileFromLog(opts.fromStrace, {
-          phase,
-          phaseText: opts.after,
-          focus,
-          onDegrade: (why) =>
-            opts.quiet ||
-            io.stderr(`sysfence record: ${why}; reading ${opts.fromStrace} in one thread instead\n`),
+        r = await api.recordProgram({
+          fromLog: opts.fromStrace,
+          after: opts.after,
+          checkCounts: opts.checkCounts,
+          onMessage,
+          ...focus,
         });
-        result = { profile: read.profile, builder: read.builder, straceSummary: read.log.summary };
-        engine = "strace-log";
       } else {
         if (command.length === 0)
           throw new UsageError(
@@ -168,15 +149,13 @@ export function registerRecord(program: Command, io: CliIO): void {
         // the profile's file is decided before the program runs: a name clash is not found after an hour
         output = opts.output ?? defaultOutput(command[0]);
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
-        checkOutputFile(output);
+        api.checkOutputFile(output);
         const live = !opts.quiet && process.stderr.isTTY;
-        const requested = parseEngine(opts.engine);
-        const { recordCommand } = await import("../../record/record.js");
-        const r = await recordCommand(command, {
-          engine: requested,
+        const engine = api.parseEngine(opts.engine);
+        r = await api.recordProgram({
+          argv: command,
+          engine,
           after: opts.after,
-          onlyExe: opts.onlyExe,
-          excludeExe: opts.excludeExe,
           pin: opts.pin !== false,
           checkCounts: opts.checkCounts,
           graceSeconds: grace,
@@ -186,22 +165,18 @@ export function registerRecord(program: Command, io: CliIO): void {
                   `\rsysfence record: ${p.calls} calls, ${p.distinct} distinct syscalls, ${p.processes} processes `,
                 )
             : undefined,
+          ...focus,
         });
         if (live) io.stderr("\n");
-        if (!opts.quiet && requested === "auto")
-          io.stderr(`sysfence record: engine ${r.engine} (${r.why})\n`);
-        result = r;
-        status = r.status;
-        engine = r.engine;
+        if (!opts.quiet && engine === "auto") io.stderr(`sysfence record: engine ${r.engine} (${r.why})\n`);
       }
-      const { profile, builder } = result;
-      const summary = result.straceSummary ?? new Map<string, number>();
-      if (opts.checkCounts) {
-        const diff = countMismatches(profile, builder, summary);
-        if (diff.length) io.stderr(`sysfence record: counts differ from strace's: ${toJson(diff, 0)}\n`);
-        else if (summary.size)
+      const { profile, status, engine } = r;
+      if (r.counts) {
+        if (r.counts.differences.length)
+          io.stderr(`sysfence record: counts differ from strace's: ${toJson(r.counts.differences, 0)}\n`);
+        else if (r.counts.compared)
           io.stderr(
-            `sysfence record: counts equal strace's for all ${summary.size} syscalls that returned\n`,
+            `sysfence record: counts equal strace's for all ${r.counts.compared} syscalls that returned\n`,
           );
       }
       if (profile.pathsOmitted && !opts.quiet)
@@ -221,7 +196,7 @@ export function registerRecord(program: Command, io: CliIO): void {
             ...(opts.container !== undefined ? { container: opts.container } : {}),
             calls: n,
             distinctSyscalls: Object.keys(profile.syscalls).length,
-            processImages: imageCount(profile),
+            processImages: api.imageCount(profile),
             complete: profile.complete,
             pathsOmitted: profile.pathsOmitted ?? 0,
             status,
@@ -229,7 +204,7 @@ export function registerRecord(program: Command, io: CliIO): void {
         );
       if (!opts.quiet) {
         io.stderr(
-          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${imageCount(profile)} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
+          `sysfence record: ${n} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${api.imageCount(profile)} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
         );
       }
       if (status !== 0) {

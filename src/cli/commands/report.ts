@@ -1,16 +1,12 @@
 import type { Command } from "commander";
-import type { Report } from "../../report/model.js";
-import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import type { Report } from "../../api/report.js";
+import { type CliIO, stdinOf, toJson, UsageError, writeOutput } from "../io.js";
 import { oneOf, REPORT_FORMATS } from "../option-values.js";
-import { readProfileOrPolicy } from "./merge-diff.js";
 
 /** The report of one input: a profile's (the policy generate would write, and what was recorded) or a policy's. */
 async function reportOf(file: string, io: CliIO): Promise<Report> {
-  const input = await readProfileOrPolicy(file, io);
-  const { buildReport, reportOfProfile } = await import("../../report/model.js");
-  return input.kind === "profile"
-    ? reportOfProfile(input.profile, input.name)
-    : buildReport(input.policy, input.name);
+  const api = await import("../../api/report.js");
+  return api.reportFile(file, { stdin: stdinOf(io), ...(await import("../../api/host.js")).host() });
 }
 
 /** `sysfence report PROFILE|POLICY` and `sysfence report --diff OLD NEW`. */
@@ -51,23 +47,18 @@ export function registerReport(program: Command, io: CliIO): void {
           );
         if (file === "-" && second === "-")
           throw new UsageError("report --diff: only one of OLD and NEW can be - (standard input).");
+        const api = await import("../../api/report.js");
         let text: string;
         if (opts.diff) {
-          const { diffReports, renderDiffText } = await import("../../report/diff.js");
-          const d = diffReports(await reportOf(file, io), await reportOf(second as string, io));
+          const d = api.diffReports(await reportOf(file, io), await reportOf(second as string, io));
           if (opts.format === "json") text = `${toJson(d)}\n`;
-          else if (opts.format === "html")
-            text = (await import("../../report/render-html-diff.js")).renderDiffHtml(d);
-          else text = renderDiffText(d, opts.format === "md");
+          else if (opts.format === "html") text = api.renderDiffHtml(d);
+          else text = api.renderDiffText(d, opts.format === "md");
         } else {
           const report = await reportOf(file, io);
           if (opts.format === "json") text = `${toJson(report)}\n`;
-          else if (opts.format === "html")
-            text = (await import("../../report/render-html.js")).renderHtml(report);
-          else {
-            const r = await import("../../report/render-text.js");
-            text = opts.format === "md" ? r.renderMarkdown(report) : r.renderText(report);
-          }
+          else if (opts.format === "html") text = api.renderHtml(report);
+          else text = opts.format === "md" ? api.renderMarkdown(report) : api.renderText(report);
         }
         if (opts.output) writeOutput(opts.output, text, io);
         else io.stdout(text);

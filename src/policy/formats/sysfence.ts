@@ -13,7 +13,7 @@ import type { ParsedPolicy } from "./parsed.js";
 // The sysfence policy format (docs/policy-format.md), from YAML or JSON: first matching rule wins.
 
 /** Reads a sysfence policy from a parsed document; every problem is reported with file:line:column. */
-export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
+export function readSysfencePolicy(doc: TextDocument, arch: ArchName = nativeArch()): ParsedPolicy {
   const diags: Diagnostic[] = [];
   const locate = doc.locate;
   const shape = policySchema().safeParse(bigintsAsText(doc.data));
@@ -45,7 +45,7 @@ export function readSysfencePolicy(doc: TextDocument): ParsedPolicy {
     }
   };
   const architectures: ArchName[] = [];
-  (raw.architectures ?? [nativeArch()]).forEach((a, i) => {
+  (raw.architectures ?? [arch]).forEach((a, i) => {
     const info = findArch(a);
     if (!info)
       diags.push({

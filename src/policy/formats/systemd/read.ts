@@ -31,7 +31,7 @@ export function isSystemdUnit(text: string): boolean {
 }
 
 /** Reads the SystemCall*= settings of a unit or drop-in. */
-export function readSystemdPolicy(text: string, file: string): ParsedPolicy {
+export function readSystemdPolicy(text: string, file: string, arch?: ArchName): ParsedPolicy {
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     if (SETTING.test(raw.trim()) && raw.trimEnd().endsWith("\\"))
@@ -41,7 +41,7 @@ export function readSystemdPolicy(text: string, file: string): ParsedPolicy {
       );
   });
   const normalised = lines.map((l) => l.replace(/^(\s*SystemCall\w+)\s*=\s*/, "$1=")).join("\n");
-  const { policy, warnings } = importSystemd(normalised, file);
+  const { policy, warnings } = importSystemd(normalised, file, arch);
   return { policy, warnings, format: "systemd" };
 }
 
@@ -143,7 +143,11 @@ function applyList(list: SystemdList, key: string, value: string, report: Report
  * tables, src/syscalls/generated/groups.ts); an empty assignment resets; ~NAME:ERRNO answers with that errno.
  * Where systemd would ignore a word or value with a warning, sysfence refuses it with its file:line.
  */
-export function importSystemd(text: string, file = "<unit>"): { policy: Policy; warnings: Diagnostic[] } {
+export function importSystemd(
+  text: string,
+  file = "<unit>",
+  native: ArchName = nativeArch(),
+): { policy: Policy; warnings: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const settings: SystemdSettings = {
     filter: new SystemdList("@default"),
@@ -177,7 +181,7 @@ export function importSystemd(text: string, file = "<unit>"): { policy: Policy; 
     if (key === "SystemCallArchitectures") {
       if (value.trim() === "") arches = [];
       for (const a of value.split(/\s+/).filter(Boolean)) {
-        const name = a === "native" ? nativeArch() : (archOfSystemdName(a) ?? findArch(a)?.name);
+        const name = a === "native" ? native : (archOfSystemdName(a) ?? findArch(a)?.name);
         if (!name) report("error", `unknown architecture '${a}'.`);
         else if (!arches.includes(name as ArchName)) arches.push(name as ArchName);
       }
@@ -186,7 +190,7 @@ export function importSystemd(text: string, file = "<unit>"): { policy: Policy; 
     applyList(key === "SystemCallLog" ? settings.log : settings.filter, key, value, report);
   });
   throwIfErrors(diags, file);
-  const architectures = arches.length ? arches : [nativeArch()];
+  const architectures = arches.length ? arches : [native];
   const { defaultAction, rules } = systemdRules(settings, architectures);
   return {
     policy: { defaultAction, badArchAction: { kind: "kill-process" }, architectures, rules, source: file },
