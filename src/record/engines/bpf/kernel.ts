@@ -1,0 +1,335 @@
+// The bpf engine's kernel side for one recording: creates the maps, fills the syscall table from the
+// generator's VALUE_ARGS and PATH_USES, loads programs.ts's programs and attaches them to raw tracepoints
+// (links closed with the recording, or by the kernel when sysfence dies), reads the ring buffer while the
+// program runs and the counts once at the end.
+import { readFileSync, statSync } from "node:fs";
+import { cpus } from "node:os";
+import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
+import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
+import type { PhaseSpec } from "../../builder.js";
+import { PATH_USES } from "../../path-access.js";
+import { kernelBtf } from "./btf-offsets.js";
+import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
+import {
+  ARG,
+  ARG_BITS,
+  type KernelLayout,
+  type MapFds,
+  processExec,
+  processExit,
+  processFork,
+  signalDeliver,
+  sysEnter,
+  sysExit,
+} from "./programs.js";
+import { VALUE_ARGS } from "./script.js";
+import {
+  attachRawTracepoint,
+  type BpfMap,
+  closeFd,
+  createMap,
+  loadRawTracepoint,
+  RingBuffer,
+} from "./sys.js";
+
+/** The license the generated programs are offered under (GPL-compatible: probe_read_* need one; NOTICE). */
+export const PROGRAM_LICENSE = "Dual MIT/GPL";
+
+/** bpf.h map types and flags. */
+const HASH = 1;
+const ARRAY = 2;
+const PERCPU_HASH = 5;
+const PERCPU_ARRAY = 6;
+const RINGBUF = 27;
+const NO_PREALLOC = 1;
+
+/** Bytes of the ring buffer (a power of two pages). */
+const RING_BYTES = 1 << 22;
+
+/** The argument registers in struct pt_regs, by argument index, from BTF (arch/x86 and arch/arm64 ptrace.h). */
+function argRegisters(arch: ArchName): { args: number[]; nr: number } {
+  const btf = kernelBtf();
+  if (arch === "x86_64")
+    return {
+      args: ["di", "si", "dx", "r10", "r8", "r9"].map((r) => btf.offset("pt_regs", r)),
+      nr: btf.offset("pt_regs", "orig_ax"),
+    };
+  if (arch === "aarch64") {
+    const base = btf.offset("user_pt_regs", "regs");
+    return { args: [0, 1, 2, 3, 4, 5].map((i) => base + 8 * i), nr: btf.offset("pt_regs", "syscallno") };
+  }
+  throw new Error(`the bpf engine does not know ${arch}'s argument registers`);
+}
+
+/** The kernel's struct layout the programs read, from BTF. */
+export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { args: number[] } {
+  const btf = kernelBtf();
+  const regs = argRegisters(arch);
+  return {
+    args: regs.args,
+    syscallNr: regs.nr,
+    taskPid: btf.offset("task_struct", "pid"),
+    taskTgid: btf.offset("task_struct", "tgid"),
+    taskExitCode: btf.offset("task_struct", "exit_code"),
+    taskSignal: btf.offset("task_struct", "signal"),
+    signalLive: btf.offset("signal_struct", "live"),
+    binprmFilename: btf.offset("linux_binprm", "filename"),
+  };
+}
+
+/** The calls whose path the engine reads (at sys_exit): the open family. */
+export const PATH_CALLS = ["open", "openat", "openat2", "creat"] as const;
+
+/**
+ * The syscall table `args` by syscall number (ARG layout): which registers are counted by value
+ * (VALUE_ARGS, at most three), which register holds the path and the open flags, and the call that
+ * starts the work phase (--after first:SYSCALL).
+ */
+export function argsTable(arch: ArchName, regs: readonly number[], phase: PhaseSpec): Buffer {
+  const t = Buffer.alloc(SYSCALLS * ARG.size);
+  const entry = (name: string) => {
+    const nr = syscallNumber(arch, name);
+    return nr === undefined || nr >= SYSCALLS ? undefined : nr * ARG.size;
+  };
+  for (const [name, idx] of VALUE_ARGS) {
+    const at = entry(name);
+    if (at === undefined || idx.length === 0) continue;
+    const picked = idx.slice(0, 3);
+    t[at + ARG.count] = picked.length;
+    picked.forEach((i, k) => {
+      t[at + ARG.value + k] = regs[i];
+    });
+  }
+  for (const name of PATH_CALLS) {
+    const at = entry(name);
+    const use = PATH_USES[name]?.[0];
+    if (at === undefined || !use) continue;
+    t[at + ARG.path] = regs[use.arg] + 1;
+    if (use.flags >= 0 && !use.how) t[at + ARG.flags] = regs[use.flags] + 1;
+    t[at + ARG.bits] |= ARG_BITS.path;
+  }
+  if (phase.kind === "first") {
+    const p = phase.syscall;
+    for (const name of Object.keys(syscallTable(arch)))
+      if (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : name === p) {
+        const at = entry(name);
+        if (at !== undefined) t[at + ARG.bits] |= ARG_BITS.first;
+      }
+  }
+  return t;
+}
+
+/** Values of a per-CPU map: each CPU's slot is rounded up to 8 bytes. */
+const possibleCpus = (() => {
+  let n: number | undefined;
+  return () => {
+    if (n === undefined) {
+      try {
+        const last = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim().split(/[,-]/).pop();
+        n = Number(last) + 1;
+      } catch {
+        n = cpus().length;
+      }
+    }
+    return n;
+  };
+})();
+
+/** Sums a per-CPU value's u64 at byte `at` of each CPU's slot of `slot` bytes. */
+function perCpuSum(v: Buffer, slot: number, at = 0): bigint {
+  let s = 0n;
+  for (let off = 0; off + slot <= v.length; off += slot) s += v.readBigUInt64LE(off + at);
+  return s;
+}
+
+/** An event from the ring buffer: its kind, five u32 fields, the open flags of a path, and its string. */
+export interface KernelEvent {
+  kind: number;
+  f: [number, number, number, number, number];
+  flags: bigint;
+  text?: string;
+  /** The string filled its buffer (it may be cut). */
+  cut?: boolean;
+}
+
+/** One count from the maps: (pid, state, tid, syscall), its values and the number of calls. */
+export interface KernelCount {
+  key: [number, number, number, number];
+  values: [bigint, bigint, bigint];
+  count: number;
+}
+
+export interface RecorderOptions {
+  phase: PhaseSpec;
+  /** Keys of each count map (and of the process maps). */
+  mapKeys: number;
+  /** record --pid in a PID namespace: seeds are wanted by their pids there. */
+  namespaced?: boolean;
+}
+
+/** One recording's maps, programs and links. */
+export class KernelRecorder {
+  private readonly maps: Record<keyof MapFds, BpfMap>;
+  private readonly progs: number[] = [];
+  private readonly links: number[] = [];
+  private ring?: RingBuffer;
+  private readonly cpus = possibleCpus();
+
+  constructor(private readonly o: RecorderOptions) {
+    const made: Partial<Record<keyof MapFds, BpfMap>> = {};
+    try {
+      const k = o.mapKeys;
+      made.st = createMap(HASH, 4, 8, k, NO_PREALLOC, "sf_st");
+      made.img = createMap(HASH, 4, 4, k, NO_PREALLOC, "sf_img");
+      made.args = createMap(ARRAY, 4, ARG.size, SYSCALLS, 0, "sf_args");
+      made.c = createMap(PERCPU_HASH, 40, 8, k, NO_PREALLOC, "sf_c");
+      made.d = createMap(PERCPU_HASH, 16, 8, k, NO_PREALLOC, "sf_d");
+      made.e = createMap(PERCPU_HASH, 16, 8, k, NO_PREALLOC, "sf_e");
+      made.sig = createMap(PERCPU_ARRAY, 4, 8, SIGNALS, 0, "sf_sig");
+      made.tot = createMap(PERCPU_ARRAY, 4, 8 * TOTAL_SLOTS, 1, 0, "sf_tot");
+      made.rb = createMap(RINGBUF, 0, 0, RING_BYTES, 0, "sf_rb");
+      made.scratch = createMap(PERCPU_ARRAY, 4, HEADER + PATH_MAX, 1, 0, "sf_scratch");
+      made.want = createMap(HASH, 4, 4, 4096, 0, "sf_want");
+    } catch (e) {
+      for (const m of Object.values(made)) m?.close();
+      throw e;
+    }
+    this.maps = made as Record<keyof MapFds, BpfMap>;
+  }
+
+  private get fds(): MapFds {
+    return Object.fromEntries(Object.entries(this.maps).map(([k, m]) => [k, m.fd])) as unknown as MapFds;
+  }
+
+  /** Traces process tgid from the start with `state` (image << 3 | 4 launcher | 2 traced | 1 work). */
+  seed(tgid: number, state: number): void {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(tgid);
+    const v = Buffer.alloc(8);
+    v.writeBigUInt64LE(BigInt(state));
+    this.maps.st.update(k, v);
+  }
+
+  /** Traces, from its first call on, the process whose pid in sysfence's PID namespace is nsPid. */
+  want(nsPid: number): void {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(nsPid);
+    this.maps.want.update(k, Buffer.alloc(4, 1));
+  }
+
+  /** Fills the syscall table, loads the programs and attaches them; from now on every call is counted. */
+  attach(arch: ArchName = nativeArch()): void {
+    const layout = kernelLayout(arch);
+    const table = argsTable(arch, layout.args, this.o.phase);
+    for (let nr = 0; nr < SYSCALLS; nr++) {
+      const v = table.subarray(nr * ARG.size, (nr + 1) * ARG.size);
+      if (v.some((b) => b !== 0)) {
+        const k = Buffer.alloc(4);
+        k.writeUInt32LE(nr);
+        this.maps.args.update(k, Buffer.from(v));
+      }
+    }
+    this.ring = new RingBuffer(this.maps.rb.fd, RING_BYTES);
+    const m = this.fds;
+    let pidns: { dev: bigint; ino: bigint } | undefined;
+    if (this.o.namespaced) {
+      const s = statSync("/proc/self/ns/pid", { bigint: true });
+      pidns = { dev: s.dev, ino: s.ino };
+    }
+    const phase = this.o.phase;
+    const workFromNs =
+      phase.kind === "delay" ? process.hrtime.bigint() + BigInt(Math.round(phase.seconds * 1e9)) : undefined;
+    const programs: [string, Buffer][] = [
+      ["sched_process_fork", processFork(m, layout)],
+      ["sched_process_exec", processExec(m, layout)],
+      ["sched_process_exit", processExit(m, layout)],
+      ["signal_deliver", signalDeliver(m)],
+      ["sys_exit", sysExit(m, layout)],
+      ["sys_enter", sysEnter(m, { workFromNs, pidns })],
+    ];
+    for (const [tp, code] of programs) {
+      const fd = loadRawTracepoint(code, `sf_${tp}`.slice(0, 15), PROGRAM_LICENSE);
+      this.progs.push(fd);
+      this.links.push(attachRawTracepoint(fd, tp));
+    }
+  }
+
+  /** The events the ring buffer holds now, in the order the kernel made them. */
+  poll(cb: (e: KernelEvent) => void): void {
+    this.ring?.drain((r) => {
+      const f = [4, 8, 12, 16, 20].map((o) =>
+        r.length >= o + 4 ? r.readUInt32LE(o) : 0,
+      ) as KernelEvent["f"];
+      const e: KernelEvent = {
+        kind: r.readUInt32LE(0),
+        f,
+        flags: r.length >= HEADER ? r.readBigUInt64LE(16) : 0n,
+      };
+      if (r.length > HEADER) {
+        const end = r.indexOf(0, HEADER);
+        e.text = r.toString("utf8", HEADER, end < 0 ? r.length : end);
+        e.cut = r.length - HEADER >= PATH_MAX;
+      }
+      cb(e);
+    });
+  }
+
+  /** The totals summed over CPUs: calls counted, calls lost (a full map), events lost, paths not read. */
+  totals(): { calls: number; lostCalls: number; lostEvents: number; unreadPaths: number } {
+    const v = this.maps.tot.lookup(Buffer.alloc(4), 8 * TOTAL_SLOTS * this.cpus);
+    const at = (i: number) => (v ? Number(perCpuSum(v, 8 * TOTAL_SLOTS, 8 * i)) : 0);
+    return { calls: at(0), lostCalls: at(1), lostEvents: at(2), unreadPaths: at(3) };
+  }
+
+  /** The counts (by value and without), the errors by (pid, state, tid, syscall), the signals by number. */
+  counts(): { counts: KernelCount[]; errors: Map<string, number>; signals: Map<number, number> } {
+    const key = (b: Buffer): KernelCount["key"] => {
+      const [a, c] = [b.readBigUInt64LE(0), b.readBigUInt64LE(8)];
+      return [Number(a >> 32n), Number(a & 0xffffffffn), Number(c >> 32n), Number(c & 0xffffffffn)];
+    };
+    const per = 8 * this.cpus;
+    const counts: KernelCount[] = [];
+    for (const { key: k, value } of this.maps.c.entries(per))
+      counts.push({
+        key: key(k),
+        values: [k.readBigUInt64LE(16), k.readBigUInt64LE(24), k.readBigUInt64LE(32)],
+        count: Number(perCpuSum(value, 8)),
+      });
+    for (const { key: k, value } of this.maps.d.entries(per))
+      counts.push({ key: key(k), values: [0n, 0n, 0n], count: Number(perCpuSum(value, 8)) });
+    const errors = new Map<string, number>();
+    for (const { key: k, value } of this.maps.e.entries(per))
+      errors.set(key(k).join(","), Number(perCpuSum(value, 8)));
+    const signals = new Map<number, number>();
+    for (let s = 1; s < SIGNALS; s++) {
+      const k = Buffer.alloc(4);
+      k.writeUInt32LE(s);
+      const v = this.maps.sig.lookup(k, per);
+      const n = v ? Number(perCpuSum(v, 8)) : 0;
+      if (n) signals.set(s, n);
+    }
+    return { counts, errors, signals };
+  }
+
+  /** Distinct syscall numbers counted so far (the count maps' keys). */
+  distinctSyscalls(): number {
+    const nrs = new Set<number>();
+    for (const m of [this.maps.c, this.maps.d])
+      for (const { key } of m.entries(8 * this.cpus)) nrs.add(key.readUInt32LE(8));
+    return nrs.size;
+  }
+
+  /** Detaches the programs (closing their links) and frees the maps. */
+  close(): void {
+    for (const fd of this.links.splice(0)) closeFd(fd);
+    for (const fd of this.progs.splice(0)) closeFd(fd);
+    this.ring?.close();
+    this.ring = undefined;
+    for (const m of Object.values(this.maps)) m.close();
+  }
+
+  /** Stops counting (links closed) but keeps the maps to read. */
+  detach(): void {
+    for (const fd of this.links.splice(0)) closeFd(fd);
+  }
+}
