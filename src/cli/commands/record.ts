@@ -132,7 +132,12 @@ export function registerRecord(program: Command, io: CliIO): void {
         output = opts.output ?? defaultOutput(exe);
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         checkOutputFile(output);
-        const r = await recordAttached(pid, { engine: requested, durationSeconds: duration, focus });
+        const r = await recordAttached(pid, {
+          engine: requested,
+          durationSeconds: duration,
+          focus,
+          onAttached: () => opts.quiet || io.stderr(`sysfence record: recording PID ${pid} (live)\n`),
+        });
         if (!opts.quiet) for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
         if (!opts.quiet)
           io.stderr(

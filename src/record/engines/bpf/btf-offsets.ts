@@ -35,55 +35,86 @@ interface Member {
   offset: number;
 }
 
-/** The structs and unions of a BTF blob: members by type id, struct ids by name. */
+/**
+ * The structs and unions of a BTF blob. The types are scanned once for where each starts (numbers only);
+ * names and members are decoded only for the structs asked about and their anonymous members.
+ */
 export class Btf {
-  private readonly members = new Map<number, Member[]>();
-  private readonly structs = new Map<string, number>();
-  /** Type id → the id it refers to (typedef, const, volatile …), for anonymous members. */
-  private readonly kinds = new Map<number, number>();
+  private readonly at: Int32Array;
+  private readonly strOff: number;
+  private readonly strEnd: number;
 
-  constructor(b: Buffer) {
+  constructor(private readonly b: Buffer) {
     if (b.readUInt16LE(0) !== 0xeb9f)
       throw new SysfenceError("E_IO", "the kernel's BTF has a bad magic number.");
     const hdr = b.readUInt32LE(4);
     const typeOff = hdr + b.readUInt32LE(8);
     const typeLen = b.readUInt32LE(12);
-    const strOff = hdr + b.readUInt32LE(16);
-    const str = (o: number) => b.toString("latin1", strOff + o, b.indexOf(0, strOff + o));
+    this.strOff = hdr + b.readUInt32LE(16);
+    this.strEnd = this.strOff + b.readUInt32LE(20);
+    const starts: number[] = [0];
     let at = typeOff;
-    let id = 1;
     while (at < typeOff + typeLen) {
-      const nameOff = b.readUInt32LE(at);
+      starts.push(at);
       const info = b.readUInt32LE(at + 4);
-      const kind = (info >> 24) & 0x1f;
-      const vlen = info & 0xffff;
-      const kflag = info >>> 31;
-      this.kinds.set(id, kind);
-      if (kind === STRUCT || kind === UNION) {
-        const ms: Member[] = [];
-        for (let i = 0; i < vlen; i++) {
-          const m = at + 12 + 12 * i;
-          const off = b.readUInt32LE(m + 8);
-          ms.push({
-            name: str(b.readUInt32LE(m)),
-            type: b.readUInt32LE(m + 4),
-            offset: kflag ? off & 0xffffff : off,
-          });
-        }
-        this.members.set(id, ms);
-        if (nameOff && kind === STRUCT) {
-          const name = str(nameOff);
-          if (!this.structs.has(name)) this.structs.set(name, id);
-        }
-      }
-      at += 12 + extra(kind, vlen);
-      id++;
+      at += 12 + extra((info >> 24) & 0x1f, info & 0xffff);
     }
+    this.at = Int32Array.from(starts);
+  }
+
+  private kind(id: number): number {
+    return (this.b.readUInt32LE(this.at[id] + 4) >> 24) & 0x1f;
+  }
+
+  private str(o: number): string {
+    const from = this.strOff + o;
+    return this.b.toString("latin1", from, this.b.indexOf(0, from));
+  }
+
+  /** The first struct named `name` with members (a declaration's forward is not one). */
+  private structId(name: string): number | undefined {
+    // the name's offsets in the string section, compared as numbers while scanning
+    const want = new Set<number>();
+    const needle = Buffer.from(`\0${name}\0`, "latin1");
+    for (
+      let i = this.b.indexOf(needle, this.strOff);
+      i >= 0 && i < this.strEnd;
+      i = this.b.indexOf(needle, i + 1)
+    )
+      want.add(i + 1 - this.strOff);
+    for (let id = 1; id < this.at.length; id++) {
+      const t = this.at[id];
+      if (
+        want.has(this.b.readUInt32LE(t)) &&
+        this.kind(id) === STRUCT &&
+        (this.b.readUInt32LE(t + 4) & 0xffff) > 0
+      )
+        return id;
+    }
+    return undefined;
+  }
+
+  private members(id: number): Member[] {
+    const t = this.at[id];
+    const info = this.b.readUInt32LE(t + 4);
+    const kind = (info >> 24) & 0x1f;
+    if (kind !== STRUCT && kind !== UNION) return [];
+    const ms: Member[] = [];
+    for (let i = 0; i < (info & 0xffff); i++) {
+      const m = t + 12 + 12 * i;
+      const off = this.b.readUInt32LE(m + 8);
+      ms.push({
+        name: this.str(this.b.readUInt32LE(m)),
+        type: this.b.readUInt32LE(m + 4),
+        offset: info >>> 31 ? off & 0xffffff : off,
+      });
+    }
+    return ms;
   }
 
   /** The byte offset of member `path` ("a.b") of struct `name`, looking into anonymous members. */
   offset(name: string, path: string): number {
-    let id = this.structs.get(name);
+    let id = this.structId(name);
     if (id === undefined) throw new SysfenceError("E_IO", `the kernel's BTF has no struct ${name}.`);
     let bits = 0;
     for (const part of path.split(".")) {
@@ -97,9 +128,9 @@ export class Btf {
   }
 
   private find(id: number, name: string): { offset: number; type: number } | undefined {
-    for (const m of this.members.get(id) ?? []) {
+    for (const m of this.members(id)) {
       if (m.name === name) return { offset: m.offset, type: m.type };
-      if (m.name === "" && this.members.has(m.type)) {
+      if (m.name === "") {
         const inner = this.find(m.type, name);
         if (inner) return { offset: m.offset + inner.offset, type: inner.type };
       }

@@ -2,8 +2,10 @@
 // generator's VALUE_ARGS and PATH_USES, loads programs.ts's programs and attaches them to raw tracepoints
 // (links closed with the recording, or by the kernel when sysfence dies), reads the ring buffer while the
 // program runs and the counts once at the end.
-import { readFileSync, statSync } from "node:fs";
-import { cpus } from "node:os";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, homedir, release, version } from "node:os";
+import { join } from "node:path";
 import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
 import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import type { PhaseSpec } from "../../builder.js";
@@ -61,8 +63,39 @@ function argRegisters(arch: ArchName): { args: number[]; nr: number } {
   throw new Error(`the bpf engine does not know ${arch}'s argument registers`);
 }
 
-/** The kernel's struct layout the programs read, from BTF. */
+/**
+ * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
+ * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
+ */
 export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { args: number[] } {
+  const btfFile = statSync("/sys/kernel/btf/vmlinux");
+  const id = createHash("sha256")
+    .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
+    .digest("hex")
+    .slice(0, 16);
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
+  const file = join(dir, `kernel-layout-${id}.json`);
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[] };
+  } catch {
+    // not cached yet (or unreadable): read the BTF
+  }
+  const layout = layoutFromBtf(arch);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${file}.${process.pid}`, JSON.stringify(layout));
+    renameSync(`${file}.${process.pid}`, file);
+  } catch {
+    // a cache that cannot be written only costs the next recording the BTF parse
+  }
+  return layout;
+}
+
+/** Bumped when the layout's fields change (old cache files are then never read). */
+const LAYOUT_VERSION = 1;
+
+/** The layout from the running kernel's BTF. */
+export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[] } {
   const btf = kernelBtf();
   const regs = argRegisters(arch);
   return {
@@ -128,7 +161,7 @@ const possibleCpus = (() => {
         const last = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim().split(/[,-]/).pop();
         n = Number(last) + 1;
       } catch {
-        n = cpus().length;
+        n = availableParallelism();
       }
     }
     return n;

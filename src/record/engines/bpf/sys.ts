@@ -175,15 +175,17 @@ export function loadRawTracepoint(code: Buffer, name: string, license: string): 
   a.writeBigUInt64LE(sys().address(code), 8);
   a.writeBigUInt64LE(sys().address(lic), 16);
   a.write(name.slice(0, 15), 48, "latin1");
-  try {
-    return bpf(CMD.progLoad, a, `BPF_PROG_LOAD (${name})`);
-  } catch {
-    // again with the verifier's log, for the error
-    a.writeUInt32LE(1, 24);
-    a.writeUInt32LE(log.length, 28);
-    a.writeBigUInt64LE(sys().address(log), 32);
-    return bpf(CMD.progLoad, a, `BPF_PROG_LOAD (${name})`, log);
+  // the verifier gives up with EAGAIN when a signal is pending (a child's SIGCHLD, a profiler's SIGPROF)
+  for (let i = 0; i < 5; i++) {
+    const fd = sys().bpf(CMD.progLoad, a);
+    if (fd >= 0) return fd;
+    if (sys().errno() !== 11) break;
   }
+  // again with the verifier's log, for the error
+  a.writeUInt32LE(1, 24);
+  a.writeUInt32LE(log.length, 28);
+  a.writeBigUInt64LE(sys().address(log), 32);
+  return bpf(CMD.progLoad, a, `BPF_PROG_LOAD (${name})`, log);
 }
 
 /** bpf(BPF_RAW_TRACEPOINT_OPEN): the link's fd (closing it detaches the program). */
