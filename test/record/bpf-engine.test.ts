@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { dlopenedPaths } from "../../src/generate/static-input.js";
+import { ProfileBuilder } from "../../src/record/builder.js";
 import { argsTable } from "../../src/record/engines/bpf/kernel.js";
+import { BpfOutput, type CountEntry } from "../../src/record/engines/bpf/output.js";
 import { ARG, ARG_BITS } from "../../src/record/engines/bpf/programs.js";
 import type { Profile } from "../../src/record/profile.js";
 import { CLI_PATH } from "../helpers/cli.js";
@@ -32,6 +34,22 @@ describe("bpf engine: the syscall table the programs read (pure)", () => {
     assert.ok(at(50)[ARG.bits] & ARG_BITS.first, "listen (50) starts the work phase");
     assert.equal(at(39)[ARG.count], 0, "getpid: no values");
     assert.equal(at(435)[ARG.count], 0, "clone3's register is an address, never values");
+  });
+
+  it("a 32-bit (compat) program's counts are left out and counted as lost, not named from the native table", () => {
+    const builder = new ProfileBuilder(["sh"], { kind: "none" });
+    const out = new BpfOutput(builder, "x86_64");
+    out.seed(100, "/bin/sh");
+    out.fork(100, 101, 1, 0);
+    out.exec(101, 2, "/opt/i386/prog", false, true);
+    out.fork(101, 102, 1, 2); // its child runs the same 32-bit program
+    const key = (pid: number, img: number, nr: number) =>
+      ({ key: [pid, (img << 3) | 2, pid, nr], values: [0n, 0n, 0n], count: 3 }) as CountEntry;
+    out.counts([key(100, 0, 39), key(101, 2, 20), key(102, 1, 20)], new Map(), new Map());
+    const p = builder.build({ engine: { name: "bpf" }, arch: "x86_64", complete: true });
+    assert.equal(out.compatCalls, 6);
+    assert.equal(out.compatImages, 2);
+    assert.deepEqual(Object.keys(p.syscalls), ["getpid"], "i386's getpid (20) is not x86_64's writev");
   });
 });
 

@@ -5,7 +5,7 @@
 // through a ring buffer read every 20 ms; the counts are read once, at the end. No bpftrace, no compiler:
 // attaching takes milliseconds. What it cannot see: socket addresses, paths of calls outside the open
 // family, clone3's struct.
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
@@ -20,6 +20,23 @@ import { BpfOutput } from "./output.js";
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
+
+/**
+ * Whether the file is a 32-bit ELF program (EI_CLASS ELFCLASS32, elf.h): on a 64-bit kernel it makes
+ * compat syscalls (ia32 on x86_64, AArch32 on arm64), numbered by another table than the native one.
+ */
+export function is32bit(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const h = Buffer.alloc(5);
+    return readSync(fd, h, 0, 5, 0) === 5 && h.readUInt32BE(0) === 0x7f454c46 && h[4] === 1;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /** Why the bpf engine cannot run here (null: it can): it needs root and the kernel's BTF. */
 export function bpfUnavailable(): string | null {
@@ -120,7 +137,7 @@ export class EbpfTracer implements LaunchTracer {
           this.images++;
           break;
         case EVENT.exec:
-          out.exec(a, c, e.text ?? "?", e.cut);
+          out.exec(a, c, e.text ?? "?", e.cut, e.text !== undefined && is32bit(e.text));
           this.images++;
           break;
         case EVENT.exit:
@@ -168,11 +185,15 @@ export class EbpfTracer implements LaunchTracer {
       process.stderr.write(
         `sysfence record: ${out.truncatedPaths} executed file name(s) of ${PATH_MAX - 1} bytes or more may be cut\n`,
       );
-    const lost = totals.lostCalls + totals.lostEvents + totals.unreadPaths + out.repeatedImages;
+    const lost =
+      totals.lostCalls + totals.lostEvents + totals.unreadPaths + out.repeatedImages + out.compatCalls;
     const why = [
       totals.lostCalls ? `${totals.lostCalls} calls past the count map's ${MAP_KEYS} keys` : "",
       totals.lostEvents ? `${totals.lostEvents} fork/exec/exit/path events (the ring buffer was full)` : "",
       totals.unreadPaths ? `${totals.unreadPaths} paths it could not read` : "",
+      out.compatCalls
+        ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`
+        : "",
       out.repeatedImages
         ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
         : "",
@@ -182,7 +203,7 @@ export class EbpfTracer implements LaunchTracer {
     return {
       name: "bpf",
       version: "sysfence eBPF",
-      ...(lost ? { lostEvents: lost, lost: `the kernel dropped ${why}` } : {}),
+      ...(lost ? { lostEvents: lost, lost: `the bpf engine lost ${why}` } : {}),
     };
   }
 

@@ -4,13 +4,26 @@
 // program runs and the counts once at the end.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism, homedir, release, version } from "node:os";
+import { homedir, release, version } from "node:os";
 import { join } from "node:path";
+import {
+  BPF_F_NO_PREALLOC,
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_PROG_TYPE_RAW_TRACEPOINT,
+} from "../../../abi/ebpf.js";
+import { attachRawTracepoint, type EbpfLink } from "../../../ebpf/attach.js";
+import { vmlinuxBtf } from "../../../ebpf/btf.js";
+import { EBPF_LICENSE, loadProgram } from "../../../ebpf/load.js";
+import { createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
+import { createRingBuffer, RingBufferReader } from "../../../ebpf/ringbuf.js";
+import { ebpfSys } from "../../../ebpf/sys.js";
 import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
 import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import type { PhaseSpec } from "../../builder.js";
 import { PATH_USES } from "../../path-access.js";
-import { kernelBtf } from "./btf-offsets.js";
 import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
 import {
   ARG,
@@ -25,40 +38,21 @@ import {
   sysExit,
 } from "./programs.js";
 import { VALUE_ARGS } from "./script.js";
-import {
-  attachRawTracepoint,
-  type BpfMap,
-  closeFd,
-  createMap,
-  loadRawTracepoint,
-  RingBuffer,
-} from "./sys.js";
-
-/** The license the generated programs are offered under (GPL-compatible: probe_read_* need one; NOTICE). */
-export const PROGRAM_LICENSE = "Dual MIT/GPL";
-
-/** bpf.h map types and flags. */
-const HASH = 1;
-const ARRAY = 2;
-const PERCPU_HASH = 5;
-const PERCPU_ARRAY = 6;
-const RINGBUF = 27;
-const NO_PREALLOC = 1;
 
 /** Bytes of the ring buffer (a power of two pages). */
 const RING_BYTES = 1 << 22;
 
 /** The argument registers in struct pt_regs, by argument index, from BTF (arch/x86 and arch/arm64 ptrace.h). */
 function argRegisters(arch: ArchName): { args: number[]; nr: number } {
-  const btf = kernelBtf();
+  const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
   if (arch === "x86_64")
     return {
-      args: ["di", "si", "dx", "r10", "r8", "r9"].map((r) => btf.offset("pt_regs", r)),
-      nr: btf.offset("pt_regs", "orig_ax"),
+      args: ["di", "si", "dx", "r10", "r8", "r9"].map((r) => at("pt_regs", r)),
+      nr: at("pt_regs", "orig_ax"),
     };
   if (arch === "aarch64") {
-    const base = btf.offset("user_pt_regs", "regs");
-    return { args: [0, 1, 2, 3, 4, 5].map((i) => base + 8 * i), nr: btf.offset("pt_regs", "syscallno") };
+    const base = at("pt_regs", "regs");
+    return { args: [0, 1, 2, 3, 4, 5].map((i) => base + 8 * i), nr: at("pt_regs", "syscallno") };
   }
   throw new Error(`the bpf engine does not know ${arch}'s argument registers`);
 }
@@ -96,17 +90,17 @@ const LAYOUT_VERSION = 1;
 
 /** The layout from the running kernel's BTF. */
 export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[] } {
-  const btf = kernelBtf();
+  const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
   const regs = argRegisters(arch);
   return {
     args: regs.args,
     syscallNr: regs.nr,
-    taskPid: btf.offset("task_struct", "pid"),
-    taskTgid: btf.offset("task_struct", "tgid"),
-    taskExitCode: btf.offset("task_struct", "exit_code"),
-    taskSignal: btf.offset("task_struct", "signal"),
-    signalLive: btf.offset("signal_struct", "live"),
-    binprmFilename: btf.offset("linux_binprm", "filename"),
+    taskPid: at("task_struct", "pid"),
+    taskTgid: at("task_struct", "tgid"),
+    taskExitCode: at("task_struct", "exit_code"),
+    taskSignal: at("task_struct", "signal"),
+    signalLive: at("signal_struct", "live"),
+    binprmFilename: at("linux_binprm", "filename"),
   };
 }
 
@@ -152,29 +146,6 @@ export function argsTable(arch: ArchName, regs: readonly number[], phase: PhaseS
   return t;
 }
 
-/** Values of a per-CPU map: each CPU's slot is rounded up to 8 bytes. */
-const possibleCpus = (() => {
-  let n: number | undefined;
-  return () => {
-    if (n === undefined) {
-      try {
-        const last = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim().split(/[,-]/).pop();
-        n = Number(last) + 1;
-      } catch {
-        n = availableParallelism();
-      }
-    }
-    return n;
-  };
-})();
-
-/** Sums a per-CPU value's u64 at byte `at` of each CPU's slot of `slot` bytes. */
-function perCpuSum(v: Buffer, slot: number, at = 0): bigint {
-  let s = 0n;
-  for (let off = 0; off + slot <= v.length; off += slot) s += v.readBigUInt64LE(off + at);
-  return s;
-}
-
 /** An event from the ring buffer: its kind, five u32 fields, the open flags of a path, and its string. */
 export interface KernelEvent {
   kind: number;
@@ -200,34 +171,61 @@ export interface RecorderOptions {
   namespaced?: boolean;
 }
 
+/**
+ * Loads a raw tracepoint program under EBPF_LICENSE (GPL-compatible: the probe_read helpers need one;
+ * NOTICE). The verifier gives up with EAGAIN when a signal is pending (a child's SIGCHLD, a profiler's
+ * SIGPROF): such a load is tried again.
+ */
+function load(code: Buffer, name: string): number {
+  for (let i = 0; ; i++)
+    try {
+      return loadProgram({ type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name });
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== 11 || i >= 4) throw e;
+    }
+}
+
 /** One recording's maps, programs and links. */
 export class KernelRecorder {
-  private readonly maps: Record<keyof MapFds, BpfMap>;
+  private readonly maps: Record<keyof MapFds, EbpfMap>;
   private readonly progs: number[] = [];
-  private readonly links: number[] = [];
-  private ring?: RingBuffer;
-  private readonly cpus = possibleCpus();
+  private readonly links: EbpfLink[] = [];
+  private ring?: RingBufferReader;
 
   constructor(private readonly o: RecorderOptions) {
-    const made: Partial<Record<keyof MapFds, BpfMap>> = {};
+    const made: Partial<Record<keyof MapFds, EbpfMap>> = {};
+    const map = (
+      type: number,
+      keySize: number,
+      valueSize: number,
+      maxEntries: number,
+      name: string,
+      flags = 0,
+    ) => createMap({ type, keySize, valueSize, maxEntries, name, flags });
+    const [HASH, ARRAY, PERCPU_HASH, PERCPU_ARRAY] = [
+      BPF_MAP_TYPE_HASH,
+      BPF_MAP_TYPE_ARRAY,
+      BPF_MAP_TYPE_PERCPU_HASH,
+      BPF_MAP_TYPE_PERCPU_ARRAY,
+    ];
     try {
       const k = o.mapKeys;
-      made.st = createMap(HASH, 4, 8, k, NO_PREALLOC, "sf_st");
-      made.img = createMap(HASH, 4, 4, k, NO_PREALLOC, "sf_img");
-      made.args = createMap(ARRAY, 4, ARG.size, SYSCALLS, 0, "sf_args");
-      made.c = createMap(PERCPU_HASH, 40, 8, k, NO_PREALLOC, "sf_c");
-      made.d = createMap(PERCPU_HASH, 16, 8, k, NO_PREALLOC, "sf_d");
-      made.e = createMap(PERCPU_HASH, 16, 8, k, NO_PREALLOC, "sf_e");
-      made.sig = createMap(PERCPU_ARRAY, 4, 8, SIGNALS, 0, "sf_sig");
-      made.tot = createMap(PERCPU_ARRAY, 4, 8 * TOTAL_SLOTS, 1, 0, "sf_tot");
-      made.rb = createMap(RINGBUF, 0, 0, RING_BYTES, 0, "sf_rb");
-      made.scratch = createMap(PERCPU_ARRAY, 4, HEADER + PATH_MAX, 1, 0, "sf_scratch");
-      made.want = createMap(HASH, 4, 4, 4096, 0, "sf_want");
+      made.st = map(HASH, 4, 8, k, "sf_st", BPF_F_NO_PREALLOC);
+      made.img = map(HASH, 4, 4, k, "sf_img", BPF_F_NO_PREALLOC);
+      made.args = map(ARRAY, 4, ARG.size, SYSCALLS, "sf_args");
+      made.c = map(PERCPU_HASH, 40, 8, k, "sf_c", BPF_F_NO_PREALLOC);
+      made.d = map(PERCPU_HASH, 16, 8, k, "sf_d", BPF_F_NO_PREALLOC);
+      made.e = map(PERCPU_HASH, 16, 8, k, "sf_e", BPF_F_NO_PREALLOC);
+      made.sig = map(PERCPU_ARRAY, 4, 8, SIGNALS, "sf_sig");
+      made.tot = map(PERCPU_ARRAY, 4, 8 * TOTAL_SLOTS, 1, "sf_tot");
+      made.rb = createRingBuffer(RING_BYTES, "sf_rb");
+      made.scratch = map(PERCPU_ARRAY, 4, HEADER + PATH_MAX, 1, "sf_scratch");
+      made.want = map(HASH, 4, 4, 4096, "sf_want");
     } catch (e) {
       for (const m of Object.values(made)) m?.close();
       throw e;
     }
-    this.maps = made as Record<keyof MapFds, BpfMap>;
+    this.maps = made as Record<keyof MapFds, EbpfMap>;
   }
 
   private get fds(): MapFds {
@@ -262,7 +260,7 @@ export class KernelRecorder {
         this.maps.args.update(k, Buffer.from(v));
       }
     }
-    this.ring = new RingBuffer(this.maps.rb.fd, RING_BYTES);
+    this.ring = new RingBufferReader(this.maps.rb.fd, RING_BYTES);
     const m = this.fds;
     let pidns: { dev: bigint; ino: bigint } | undefined;
     if (this.o.namespaced) {
@@ -281,7 +279,7 @@ export class KernelRecorder {
       ["sys_enter", sysEnter(m, { workFromNs, pidns })],
     ];
     for (const [tp, code] of programs) {
-      const fd = loadRawTracepoint(code, `sf_${tp}`.slice(0, 15), PROGRAM_LICENSE);
+      const fd = load(code, `sf_${tp}`.slice(0, 15));
       this.progs.push(fd);
       this.links.push(attachRawTracepoint(fd, tp));
     }
@@ -309,8 +307,8 @@ export class KernelRecorder {
 
   /** The totals summed over CPUs: calls counted, calls lost (a full map), events lost, paths not read. */
   totals(): { calls: number; lostCalls: number; lostEvents: number; unreadPaths: number } {
-    const v = this.maps.tot.lookup(Buffer.alloc(4), 8 * TOTAL_SLOTS * this.cpus);
-    const at = (i: number) => (v ? Number(perCpuSum(v, 8 * TOTAL_SLOTS, 8 * i)) : 0);
+    const v = this.maps.tot.lookup(Buffer.alloc(4));
+    const at = (i: number) => (v ? Number(sumPerCpuU64(v, 8 * TOTAL_SLOTS, 8 * i)) : 0);
     return { calls: at(0), lostCalls: at(1), lostEvents: at(2), unreadPaths: at(3) };
   }
 
@@ -320,25 +318,24 @@ export class KernelRecorder {
       const [a, c] = [b.readBigUInt64LE(0), b.readBigUInt64LE(8)];
       return [Number(a >> 32n), Number(a & 0xffffffffn), Number(c >> 32n), Number(c & 0xffffffffn)];
     };
-    const per = 8 * this.cpus;
     const counts: KernelCount[] = [];
-    for (const { key: k, value } of this.maps.c.entries(per))
+    for (const [k, value] of this.maps.c.entries())
       counts.push({
         key: key(k),
         values: [k.readBigUInt64LE(16), k.readBigUInt64LE(24), k.readBigUInt64LE(32)],
-        count: Number(perCpuSum(value, 8)),
+        count: Number(sumPerCpuU64(value, 8)),
       });
-    for (const { key: k, value } of this.maps.d.entries(per))
-      counts.push({ key: key(k), values: [0n, 0n, 0n], count: Number(perCpuSum(value, 8)) });
+    for (const [k, value] of this.maps.d.entries())
+      counts.push({ key: key(k), values: [0n, 0n, 0n], count: Number(sumPerCpuU64(value, 8)) });
     const errors = new Map<string, number>();
-    for (const { key: k, value } of this.maps.e.entries(per))
-      errors.set(key(k).join(","), Number(perCpuSum(value, 8)));
+    for (const [k, value] of this.maps.e.entries())
+      errors.set(key(k).join(","), Number(sumPerCpuU64(value, 8)));
     const signals = new Map<number, number>();
     for (let s = 1; s < SIGNALS; s++) {
       const k = Buffer.alloc(4);
       k.writeUInt32LE(s);
-      const v = this.maps.sig.lookup(k, per);
-      const n = v ? Number(perCpuSum(v, 8)) : 0;
+      const v = this.maps.sig.lookup(k);
+      const n = v ? Number(sumPerCpuU64(v, 8)) : 0;
       if (n) signals.set(s, n);
     }
     return { counts, errors, signals };
@@ -347,15 +344,14 @@ export class KernelRecorder {
   /** Distinct syscall numbers counted so far (the count maps' keys). */
   distinctSyscalls(): number {
     const nrs = new Set<number>();
-    for (const m of [this.maps.c, this.maps.d])
-      for (const { key } of m.entries(8 * this.cpus)) nrs.add(key.readUInt32LE(8));
+    for (const m of [this.maps.c, this.maps.d]) for (const [key] of m.entries()) nrs.add(key.readUInt32LE(8));
     return nrs.size;
   }
 
   /** Detaches the programs (closing their links) and frees the maps. */
   close(): void {
-    for (const fd of this.links.splice(0)) closeFd(fd);
-    for (const fd of this.progs.splice(0)) closeFd(fd);
+    for (const l of this.links.splice(0)) l.close();
+    for (const fd of this.progs.splice(0)) ebpfSys().close(fd);
     this.ring?.close();
     this.ring = undefined;
     for (const m of Object.values(this.maps)) m.close();
@@ -363,6 +359,6 @@ export class KernelRecorder {
 
   /** Stops counting (links closed) but keeps the maps to read. */
   detach(): void {
-    for (const fd of this.links.splice(0)) closeFd(fd);
+    for (const l of this.links.splice(0)) l.close();
   }
 }

@@ -51,6 +51,15 @@ export class BpfOutput {
    * their counts are merged with that image's in the kernel.
    */
   repeatedImages = 0;
+  /**
+   * Images running a 32-bit (compat: ia32 on x86_64) program: their syscall numbers are another table's,
+   * so their counts are left out (compatCalls) and the profile is incomplete.
+   */
+  private readonly compat = new Set<string>();
+  compatCalls = 0;
+  get compatImages(): number {
+    return this.compat.size;
+  }
   total = 0;
   counted = 0;
   lostEvents = 0;
@@ -142,6 +151,7 @@ export class BpfOutput {
     const pimg = parentImage ?? this.current.get(parentTgid) ?? 0;
     // the child's first image (its number: its pid's forks and execs so far) runs its parent's program
     this.enterImage(child, img, this.exes.get(`${parentTgid}:${pimg}`) ?? "?");
+    if (this.compat.has(`${parentTgid}:${pimg}`)) this.compat.add(`${child}:${img}`);
     this.parents.set(child, parentTgid);
   }
 
@@ -152,9 +162,10 @@ export class BpfOutput {
     this.waiting.get(tgid)?.();
   }
 
-  /** Process tgid exec'd path: its image number img. */
-  exec(tgid: number, img: number, path: string, cut = false): void {
+  /** Process tgid exec'd path: its image number img (compat: a 32-bit program on a 64-bit kernel). */
+  exec(tgid: number, img: number, path: string, cut = false, compat = false): void {
     if (cut) this.truncatedPaths++;
+    if (compat) this.compat.add(`${tgid}:${img}`);
     this.enterImage(tgid, img, path);
     this.usePath(path, Access.exec, 1);
   }
@@ -224,6 +235,10 @@ export class BpfOutput {
       const [pid, st, tid, nr] = key;
       const [image_, work] = [st >> 3, st & 1];
       this.counted += count;
+      if (this.compat.has(`${pid}:${image_}`)) {
+        this.compatCalls += count;
+        continue;
+      }
       const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
       // errors are keyed without values: give them to the first entry of their key
       const ekey = [pid, st, tid, nr].join(",");
