@@ -15,7 +15,7 @@ export interface EngineNeeds {
   root: boolean;
   /** The kernel's syscall tracepoints are there (tracefs mounted or mountable, CONFIG_FTRACE_SYSCALLS). */
   tracepoints: boolean;
-  /** Why sysfence's eBPF programs cannot be loaded here (root, BTF); null or undefined: they can. */
+  /** Why sysfence's eBPF programs cannot be loaded here (root, BTF); null: they can; absent: not asked. */
   bpfUnavailable?: string | null;
 }
 
@@ -37,16 +37,16 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
     return { engine: "strace", why: "--after marker:/ready needs the text the program writes" };
   if (n.checkCounts) return { engine: "strace", why: "--check-counts compares with strace's own counts" };
   if (!n.root) return { engine: "strace", why: "the kernel's tracepoints need root" };
-  if (!n.bpfUnavailable)
+  if (n.bpfUnavailable === null)
     return {
       engine: "bpf",
       why: "counts in the kernel: the cheapest here; socket addresses and paths other than opened and executed files need --engine strace",
     };
-  if (!n.tracepoints)
-    return { engine: "strace", why: `no bpf engine (${n.bpfUnavailable}) and no syscall tracepoints here` };
+  const noBpf = n.bpfUnavailable ? `no bpf engine (${n.bpfUnavailable}); ` : "";
+  if (!n.tracepoints) return { engine: "strace", why: `${noBpf}the kernel has no syscall tracepoints here` };
   return {
     engine: "ftrace",
-    why: `no bpf engine (${n.bpfUnavailable}); ftrace is the cheapest here; paths and socket addresses need --engine strace`,
+    why: `${noBpf}the cheapest here; paths and socket addresses need --engine strace`,
   };
 }
 

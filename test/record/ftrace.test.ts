@@ -148,6 +148,19 @@ describe("record's default engine (auto)", () => {
     assert.equal(chooseEngine({ ...base, tracepoints: false }).engine, "strace");
     assert.equal(chooseEngine({ ...base, requested: "strace" }).engine, "strace");
     assert.equal(chooseEngine({ ...base, requested: "ftrace", root: false }).engine, "ftrace");
+    // sysfence's eBPF programs when they can be loaded (root, BTF); otherwise ftrace, saying why
+    assert.equal(chooseEngine({ ...base, bpfUnavailable: null }).engine, "bpf");
+    assert.equal(
+      chooseEngine({ ...base, bpfUnavailable: null, phase: parsePhase("ready") }).engine,
+      "strace",
+    );
+    const noBtf = chooseEngine({
+      ...base,
+      bpfUnavailable: "the kernel has no BTF (/sys/kernel/btf/vmlinux)",
+    });
+    assert.equal(noBtf.engine, "ftrace");
+    assert.match(noBtf.why, /^no bpf engine \(the kernel has no BTF/);
+    assert.equal(chooseEngine({ ...base, requested: "bpftrace" }).engine, "bpftrace");
   });
   it("the CLI records with ftrace by default here, and says so; a marker phase goes to strace", {
     skip,

@@ -96,21 +96,32 @@ export class EbpfTracer implements LaunchTracer {
     }[],
   ) {}
 
-  async attach(pid: number): Promise<void> {
-    const out = new BpfOutput(this.builder);
-    this.out = out;
+  /**
+   * Creates the maps, loads the programs and attaches them (for a launch: while the launcher starts; a
+   * process is traced only once seeded, so nothing is counted before attach).
+   */
+  prepare(): void {
+    if (this.rec) return;
+    this.out = new BpfOutput(this.builder);
     const where = this.running ? pidNamespace() : "initial";
     if (where === "foreign")
       throw new SysfenceError(
         "E_USAGE",
         `record --pid with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
       );
-    const namespaced = where === "own";
-    const rec = new KernelRecorder({ phase: this.phase, mapKeys: MAP_KEYS, namespaced });
-    this.rec = rec;
+    this.namespaced = where === "own";
+    this.rec = new KernelRecorder({ phase: this.phase, mapKeys: MAP_KEYS, namespaced: this.namespaced });
+    this.rec.attach();
+  }
+  private namespaced = false;
+
+  async attach(pid: number): Promise<void> {
+    this.prepare();
+    const out = this.out as BpfOutput;
+    const rec = this.rec as KernelRecorder;
     if (this.running)
       for (const p of this.running)
-        if (namespaced) {
+        if (this.namespaced) {
           out.expect(p.pid, p.exe, p.parent);
           rec.want(p.pid);
         } else {
@@ -122,7 +133,6 @@ export class EbpfTracer implements LaunchTracer {
       rec.seed(pid, 6);
     }
     this.images = this.running?.length ?? 1;
-    rec.attach();
     this.timer = setInterval(() => this.poll(), 20);
   }
 
