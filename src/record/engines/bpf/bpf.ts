@@ -132,6 +132,7 @@ export class EbpfTracer implements LaunchTracer {
       out.seed(pid, this.command);
       rec.seed(pid, 6);
     }
+    rec.startClock();
     this.images = this.running?.length ?? 1;
     this.timer = setInterval(() => this.poll(), 20);
   }

@@ -13,9 +13,11 @@ import {
   BPF_MAP_TYPE_PERCPU_ARRAY,
   BPF_MAP_TYPE_PERCPU_HASH,
   BPF_PROG_TYPE_RAW_TRACEPOINT,
+  BPF_PROG_TYPE_TRACING,
+  BPF_TRACE_RAW_TP,
 } from "../../../abi/ebpf.js";
-import { attachRawTracepoint, type EbpfLink } from "../../../ebpf/attach.js";
-import { vmlinuxBtf } from "../../../ebpf/btf.js";
+import { attachRawTracepoint, attachTpBtf, type EbpfLink } from "../../../ebpf/attach.js";
+import { btfTraceId, vmlinuxBtf } from "../../../ebpf/btf.js";
 import { EBPF_LICENSE, loadProgram } from "../../../ebpf/load.js";
 import { createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
 import { createRingBuffer, RingBufferReader } from "../../../ebpf/ringbuf.js";
@@ -176,10 +178,21 @@ export interface RecorderOptions {
  * NOTICE). The verifier gives up with EAGAIN when a signal is pending (a child's SIGCHLD, a profiler's
  * SIGPROF): such a load is tried again.
  */
-function load(code: Buffer, name: string): number {
+function load(code: Buffer, name: string, tpBtf?: number): number {
   for (let i = 0; ; i++)
     try {
-      return loadProgram({ type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name });
+      return loadProgram(
+        tpBtf === undefined
+          ? { type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name }
+          : {
+              type: BPF_PROG_TYPE_TRACING,
+              code,
+              license: EBPF_LICENSE,
+              name,
+              expectedAttachType: BPF_TRACE_RAW_TP,
+              attachBtfId: tpBtf,
+            },
+      );
     } catch (e) {
       if ((e as { errno?: number }).errno !== 11 || i >= 4) throw e;
     }
@@ -221,6 +234,7 @@ export class KernelRecorder {
       made.rb = createRingBuffer(RING_BYTES, "sf_rb");
       made.scratch = map(PERCPU_ARRAY, 4, HEADER + PATH_MAX, 1, "sf_scratch");
       made.want = map(HASH, 4, 4, 4096, "sf_want");
+      made.cfg = map(ARRAY, 4, 8, 1, "sf_cfg");
     } catch (e) {
       for (const m of Object.values(made)) m?.close();
       throw e;
@@ -239,6 +253,15 @@ export class KernelRecorder {
     const v = Buffer.alloc(8);
     v.writeBigUInt64LE(BigInt(state));
     this.maps.st.update(k, v);
+  }
+
+  /** Starts --after delay:SECONDS's clock: every traced call is work that long from now on. */
+  startClock(): void {
+    const phase = this.o.phase;
+    if (phase.kind !== "delay") return;
+    const v = Buffer.alloc(8);
+    v.writeBigUInt64LE(process.hrtime.bigint() + BigInt(Math.round(phase.seconds * 1e9)));
+    this.maps.cfg.update(Buffer.alloc(4), v);
   }
 
   /** Traces, from its first call on, the process whose pid in sysfence's PID namespace is nsPid. */
@@ -268,17 +291,28 @@ export class KernelRecorder {
       pidns = { dev: s.dev, ino: s.ino };
     }
     const phase = this.o.phase;
-    const workFromNs =
-      phase.kind === "delay" ? process.hrtime.bigint() + BigInt(Math.round(phase.seconds * 1e9)) : undefined;
     const programs: [string, Buffer][] = [
       ["sched_process_fork", processFork(m, layout)],
       ["sched_process_exec", processExec(m, layout)],
       ["sched_process_exit", processExit(m, layout)],
       ["signal_deliver", signalDeliver(m)],
-      ["sys_exit", sysExit(m, layout)],
-      ["sys_enter", sysEnter(m, { workFromNs, pidns })],
+      ["sys_enter", sysEnter(m, { delayed: phase.kind === "delay", pidns })],
     ];
+    // sys_exit runs on every call's return: as tp_btf it reads the syscall number without a helper call;
+    // a kernel that refuses tp_btf gets the raw tracepoint. (Attached before sys_enter: a call counted at
+    // entry has its exit seen.)
+    let exitFd: number;
+    let tpBtf = true;
+    try {
+      exitFd = load(sysExit(m, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
+    } catch {
+      tpBtf = false;
+      exitFd = load(sysExit(m, layout), "sf_sys_exit");
+    }
+    this.progs.push(exitFd);
     for (const [tp, code] of programs) {
+      if (tp === "sys_enter")
+        this.links.push(tpBtf ? attachTpBtf(exitFd, "sys_exit") : attachRawTracepoint(exitFd, "sys_exit"));
       const fd = load(code, `sf_${tp}`.slice(0, 15));
       this.progs.push(fd);
       this.links.push(attachRawTracepoint(fd, tp));

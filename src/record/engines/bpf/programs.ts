@@ -37,12 +37,13 @@ export interface MapFds {
   rb: number;
   scratch: number;
   want: number;
+  cfg: number;
 }
 
 /** What a recording adds to the programs. */
 export interface ProgramOptions {
-  /** delay:SECONDS: the CLOCK_MONOTONIC time (ns) from which every traced call is work. */
-  workFromNs?: bigint;
+  /** delay:SECONDS: every traced call is work from the CLOCK_MONOTONIC time (ns) in cfg[0] on. */
+  delayed?: boolean;
   /** record --pid in a PID namespace: its device and inode (/proc/self/ns/pid), seeds in `want`. */
   pidns?: { dev: bigint; ino: bigint };
 }
@@ -63,6 +64,7 @@ const EV = -104; // a 24-byte event without a string
 const PID_TGID = -112;
 const ARG_PTR = -120; // the syscall's entry in `args` (a map value pointer, spilled; 0: none)
 const NEEDS = -128; // what a sys_exit needs (1: count an error, ARG_BITS)
+const REGS = -136; // the address of the syscall's struct pt_regs, as a number
 
 /** `args` entry bytes: number of values, their pt_regs offsets (3), path's offset + 1, flags' offset + 1, bits. */
 export const ARG = { count: 0, value: 1, path: 4, flags: 5, bits: 6, size: 8 } as const;
@@ -214,9 +216,15 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
   a.label("traced");
   oursOnly(a, "out", "t");
   a.label("ours");
-  if (o.workFromNs !== undefined) {
-    a.jmpImm("set", R8, 1, "phased");
-    a.call("ktime_get_ns").ldImm64(R1, o.workFromNs).jmpReg("lt", R0, R1, "phased");
+  if (o.delayed) {
+    // the work phase from the CLOCK_MONOTONIC time in cfg[0] on (0: not started yet)
+    a.jmpImm("set", R8, 1, "phased").stMem(4, R10, KEY32, 0);
+    lookup(a, m.cfg, KEY32);
+    a.jmpImm("eq", R0, 0, "phased")
+      .ldxMem(8, R1, R0, 0)
+      .jmpImm("eq", R1, 0, "phased")
+      .stxMem(8, R10, R1, TMP);
+    a.call("ktime_get_ns").ldxMem(8, R1, R10, TMP).jmpReg("lt", R0, R1, "phased");
     a.alu64Imm("or", R8, 1).ldxMem(8, R1, R10, ST_PTR).stxMem(8, R1, R8, 0);
     a.label("phased");
   }
@@ -250,11 +258,17 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
  * sends the path a call named (read now: the kernel has copied it, so its page is there), and starts the
  * work phase after the call --after first:SYSCALL names.
  */
-export function sysExit(m: MapFds, k: KernelLayout): Buffer {
+export function sysExit(m: MapFds, k: KernelLayout, btf = false): Buffer {
   const a = new EbpfAsm();
-  a.mov64Reg(R6, R1).stMem(8, R10, ARG_PTR, 0).ldxMem(8, R3, R6, 0).alu64Imm("add", R3, k.syscallNr);
-  readKernel(a, R10, TMP, 8, R3);
-  a.ldxMem(8, R9, R10, TMP);
+  a.mov64Reg(R6, R1).stMem(8, R10, ARG_PTR, 0).ldxMem(8, R3, R6, 0);
+  if (btf) {
+    // tp_btf: ctx[0] is a typed struct pt_regs *, read directly (no helper call on every exit)
+    a.ldxMem(8, R9, R3, k.syscallNr);
+  } else {
+    a.alu64Imm("add", R3, k.syscallNr);
+    readKernel(a, R10, TMP, 8, R3);
+    a.ldxMem(8, R9, R10, TMP);
+  }
   // r8: what this exit needs — 1: count an error, ARG_BITS from the syscall's table entry
   a.mov64Imm(R8, 0).ldxMem(8, R1, R6, 8).jmpImm("sgt", R1, -1, "ok").jmpImm("slt", R1, -4095, "ok");
   a.mov64Imm(R8, 1);
@@ -278,13 +292,16 @@ export function sysExit(m: MapFds, k: KernelLayout): Buffer {
   // header: kind, tgid, image, result; the open flags (0: none)
   a.stMem(4, R9, 0, EVENT.path).ldxMem(8, R1, R10, PID_TGID).alu64Imm("rsh", R1, 32).stxMem(4, R9, R1, 4);
   a.mov64Reg(R1, R8).alu64Imm("rsh", R1, 3).stxMem(4, R9, R1, 8).ldxMem(8, R1, R6, 8).stxMem(4, R9, R1, 12);
+  // the registers' address as a number (tp_btf's typed pointer takes no variable offset)
+  if (btf) readKernel(a, R10, REGS, 8, R6);
+  else a.ldxMem(8, R1, R6, 0).stxMem(8, R10, R1, REGS);
   a.stMem(8, R9, 16, 0)
     .ldxMem(8, R1, R10, ARG_PTR)
     .ldxMem(1, R3, R1, ARG.flags)
     .jmpImm("eq", R3, 0, "noflags");
-  a.ldxMem(8, R1, R6, 0).alu64Reg("add", R3, R1).alu64Imm("sub", R3, 1);
+  a.ldxMem(8, R1, R10, REGS).alu64Reg("add", R3, R1).alu64Imm("sub", R3, 1);
   a.mov64Reg(R1, R9).alu64Imm("add", R1, 16).mov64Imm(R2, 8).call("probe_read_kernel");
-  a.label("noflags").ldxMem(8, R1, R10, ARG_PTR).ldxMem(1, R3, R1, ARG.path).ldxMem(8, R1, R6, 0);
+  a.label("noflags").ldxMem(8, R1, R10, ARG_PTR).ldxMem(1, R3, R1, ARG.path).ldxMem(8, R1, R10, REGS);
   a.alu64Reg("add", R3, R1).alu64Imm("sub", R3, 1);
   readKernel(a, R10, TMP, 8, R3);
   a.ldxMem(8, R3, R10, TMP);
