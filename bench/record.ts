@@ -3,7 +3,7 @@
 //     on ~260 MB `strace -f -o` logs of several kinds of program, with peak RSS;
 //  2. recording: wall time of a syscall-heavy workload under plain `strace -f -o FILE` vs `sysfence record`.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../test/helpers/paths.js";
@@ -113,6 +113,8 @@ function measureParsing() {
 // engine against the untraced program and a bare bpftrace script that only counts (thread, syscall) in the
 // kernel; alternating runs within this one run, medians (the VM's speed drifts between runs)
 const hasBpf = spawnSync("bpftrace", ["--version"]).status === 0 && process.getuid?.() === 0;
+/** sysfence's own eBPF programs need root and the kernel's BTF, no bpftrace. */
+const hasEbpf = process.getuid?.() === 0 && existsSync("/sys/kernel/btf/vmlinux");
 /**
  * bpftrace scripts run beside the program (by its comm), to compare the engine with: one that only counts
  * (thread, syscall) — what any bpftrace recording costs — and one whose filter never matches: what
@@ -133,7 +135,8 @@ const record = (engine: string, argv: string[]) =>
 function lostOf(engine: string): string {
   try {
     const p = JSON.parse(readFileSync(join(dir, `${engine}.json`), "utf8"));
-    return p.engine?.lostEvents ? `${p.engine.lostEvents} lost` : "nothing lost";
+    const reads = p.syscalls?.read ? `, ${p.syscalls.read.setup + p.syscalls.read.work} reads counted` : "";
+    return `${p.engine?.lostEvents ? `${p.engine.lostEvents} lost` : "nothing lost"}${reads}${p.complete ? "" : ", incomplete"}`;
   } catch {
     return "?";
   }
@@ -152,6 +155,41 @@ const worstCase: [string, string[], boolean][] = [
   ],
 ];
 const results: Record<string, unknown> = {};
+// start-up: what recording a program that does nothing costs over Node's own start plus the program
+const startupRows: string[] = [];
+if ((only === undefined || only === "engines") && hasEbpf) {
+  const argv = ["/bin/true"];
+  const variants: [string, () => void][] = [
+    [
+      "node -e 0, then /bin/true",
+      () => {
+        spawnSync(process.execPath, ["-e", "0"], { stdio: "ignore" });
+        spawnSync("/bin/true", { stdio: "ignore" });
+      },
+    ],
+    ["record --engine bpf -- /bin/true", () => spawnSync(...record("bpf", argv), { stdio: "ignore" })],
+    ["record --engine strace -- /bin/true", () => spawnSync(...record("strace", argv), { stdio: "ignore" })],
+    ...(hasBpf
+      ? ([
+          [
+            "record --engine bpftrace -- /bin/true",
+            () => spawnSync(...record("bpftrace", argv), { stdio: "ignore" }),
+          ],
+        ] as [string, () => void][])
+      : []),
+  ];
+  const times = new Map<string, number[]>(variants.map(([n]) => [n, []]));
+  for (let r = 0; r < Math.max(runs, 5); r++)
+    for (const [name, run] of variants) times.get(name)?.push(seconds(run));
+  const base = median(times.get("node -e 0, then /bin/true") ?? [0]);
+  for (const [name] of variants) {
+    const t = median(times.get(name) ?? []);
+    startupRows.push(
+      `| ${name} | ${t.toFixed(2)} s (runs ${(times.get(name) ?? []).map((x) => x.toFixed(2)).join(", ")}) | ${name.startsWith("node") ? "" : `+${(t - base).toFixed(2)} s`} |`,
+    );
+  }
+  results.startup = Object.fromEntries([...times].map(([n, t]) => [n, { runs: t, median: median(t) }]));
+}
 if (only === undefined || only === "engines") {
   for (const [label, argv, withStrace] of worstCase) {
     const variants: [string, () => readonly [string, readonly string[]]][] = [
@@ -163,8 +201,14 @@ if (only === undefined || only === "engines") {
               // bpftrace -c wants the binary's path
               () => ["bpftrace", ["-e", script("dd"), "-c", ["/usr/bin/dd", ...argv.slice(1)].join(" ")]],
             ]),
-            ["record --engine bpf", () => record("bpf", argv)],
+            ["record --engine bpftrace", () => record("bpftrace", argv)],
           ] as [string, () => readonly [string, readonly string[]]][])
+        : []),
+      ...(hasEbpf
+        ? ([["record --engine bpf", () => record("bpf", argv)]] as [
+            string,
+            () => readonly [string, readonly string[]],
+          ][])
         : []),
       ["record --engine ftrace", () => record("ftrace", argv)],
       ...(withStrace
@@ -188,7 +232,7 @@ if (only === undefined || only === "engines") {
     for (const [name] of variants) {
       const t = med.get(name) ?? 0;
       engineRows.push(
-        `| ${label} | ${name} | ${t.toFixed(2)} s (runs ${(times.get(name) ?? []).map((x) => x.toFixed(2)).join(", ")}) | ${(t / base).toFixed(1)}× untraced${bare && name === "record --engine bpf" ? `, **${(t / bare).toFixed(2)}× the bare bpftrace script**` : ""} | ${losses.get(name) ?? ""} |`,
+        `| ${label} | ${name} | ${t.toFixed(2)} s (runs ${(times.get(name) ?? []).map((x) => x.toFixed(2)).join(", ")}) | ${(t / base).toFixed(1)}× untraced${bare && name.startsWith("record --engine bpf") ? `, **${(t / bare).toFixed(2)}× the bare bpftrace script**` : ""} | ${losses.get(name) ?? ""} |`,
       );
     }
     results[label] = Object.fromEntries(
@@ -260,7 +304,14 @@ if (only === undefined || only === "server") {
   };
   // the BARE_SCRIPTS rows: nginx untraced by sysfence while a one-line bpftrace script (a count, or one
   // that never matches) runs beside it, to compare the engine with
-  const engines = ["untraced", ...(hasBpf ? [...Object.keys(BARE_SCRIPTS), "bpf"] : []), "ftrace", "strace"];
+  const NOOP = "eBPF no-op on sys_enter/sys_exit";
+  const engines = [
+    "untraced",
+    ...(hasEbpf ? [NOOP, "bpf"] : []),
+    ...(hasBpf ? [...Object.keys(BARE_SCRIPTS), "bpftrace"] : []),
+    "ftrace",
+    "strace",
+  ];
   const rps = new Map<string, number[]>(engines.map((e) => [e, []]));
   const cpu = new Map<string, number[]>(engines.map((e) => [e, []]));
   /** utime + stime of processes (those gone count 0), in seconds. */
@@ -278,13 +329,17 @@ if (only === undefined || only === "server") {
       const port = await freePort();
       const argv = server(port);
       const bareScript = BARE_SCRIPTS[engine];
-      const bare = bareScript !== undefined;
-      // the bare script runs beside an untraced nginx, started once bpftrace has attached
-      const counter = bare
+      const bare = bareScript !== undefined || engine === NOOP;
+      // the bare script (or the no-op program) runs beside an untraced nginx, started once it has attached
+      const counter = bareScript
         ? spawn("bpftrace", ["-e", `BEGIN { printf("READY\\n"); } ${bareScript("nginx")}`], {
             stdio: ["ignore", "pipe", "ignore"],
           })
-        : undefined;
+        : engine === NOOP
+          ? spawn(process.execPath, [join(REPO, "dist", "bench", "ebpf-noop.js")], {
+              stdio: ["ignore", "pipe", "ignore"],
+            })
+          : undefined;
       if (counter)
         await new Promise<void>((res) =>
           counter.stdout?.on("data", (d: Buffer) => d.includes("READY") && res()),
@@ -321,7 +376,7 @@ if (only === undefined || only === "server") {
     const m = median(rps.get(engine) ?? []);
     const c = median(cpu.get(engine) ?? []);
     serverRows.push(
-      `| nginx, 8 keep-alive clients, 6 s${hasWrk ? " (wrk on CPU 1, nginx on CPU 0)" : ""} | ${engine === "untraced" || engine in BARE_SCRIPTS ? engine : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} | ${c.toFixed(1)} µs (runs ${(cpu.get(engine) ?? []).map((x) => x.toFixed(1)).join(", ")})${engine === "untraced" ? "" : `, ${(c / baseCpu).toFixed(2)}×`} |`,
+      `| nginx, 8 keep-alive clients, 6 s${hasWrk ? " (wrk on CPU 1, nginx on CPU 0)" : ""} | ${engine === "untraced" || engine === NOOP || engine in BARE_SCRIPTS ? engine : `record --engine ${engine}`} | ${m.toFixed(0)} req/s (runs ${(rps.get(engine) ?? []).map((x) => x.toFixed(0)).join(", ")}) | ${engine === "untraced" ? "" : `${(((base - m) / base) * 100).toFixed(1)}% fewer than untraced`} | ${c.toFixed(1)} µs (runs ${(cpu.get(engine) ?? []).map((x) => x.toFixed(1)).join(", ")})${engine === "untraced" ? "" : `, ${(c / baseCpu).toFixed(2)}×`} |`,
     );
   }
   results.server = Object.fromEntries(
@@ -341,6 +396,12 @@ ${parsing.map(row).join("\n")}
 
 `);
 }
+if (startupRows.length)
+  process.stdout.write(`| start-up | wall time, median of ${Math.max(runs, 5)} alternating | over Node + the program |
+|---|---|---|
+${startupRows.join("\n")}
+
+`);
 if (engineRows.length)
   process.stdout.write(`| worst case | variant | wall time, median of ${runs} alternating | cost | events |
 |---|---|---|---|---|

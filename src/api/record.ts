@@ -23,6 +23,8 @@ export interface RecordRequest extends RecordCommandOptions {
   fromLog?: string;
   /** Called with what the caller may show as it happens (the container's pid, a slower reading of a log). */
   onMessage?: (line: string) => void;
+  /** With pid or container: called once the engine sees every call (the recording is live from then). */
+  onAttached?: () => void;
 }
 
 /** How the recording went. */
@@ -69,7 +71,17 @@ export async function containerInit(
  * its profile (marked incomplete) and its status; nothing is printed or written.
  */
 export async function recordProgram(request: RecordRequest): Promise<RecordResult> {
-  const { argv, pid, container, runtime, durationSeconds, fromLog, onMessage = () => {}, ...o } = request;
+  const {
+    argv,
+    pid,
+    container,
+    runtime,
+    durationSeconds,
+    fromLog,
+    onMessage = () => {},
+    onAttached,
+    ...o
+  } = request;
   const modes = [argv, pid, container, fromLog].filter((x) => x !== undefined).length;
   if (modes !== 1)
     throw new SysfenceError("E_USAGE", "record(): give exactly one of argv, pid, container and fromLog.");
@@ -82,6 +94,7 @@ export async function recordProgram(request: RecordRequest): Promise<RecordResul
       durationSeconds,
       focus,
       onProgress: o.onProgress,
+      onAttached,
     });
     return { profile: r.profile, status: 0, engine: r.engine, why: r.why, pid: target, warnings: r.warnings };
   }

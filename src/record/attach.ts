@@ -9,7 +9,8 @@ import { nativeArch } from "../syscalls/arches.js";
 import { alive, descendantsOf, procStat } from "../util/proc-tree.js";
 import { type Focus, ProfileBuilder } from "./builder.js";
 import { chooseEngine, type Engine, parseEngine } from "./engine.js";
-import { attachBpf, bpfAvailable } from "./engines/bpf/bpf.js";
+import { attachBpf, bpfUnavailable } from "./engines/bpf/bpf.js";
+import { attachBpftrace } from "./engines/bpf/bpftrace.js";
 import { attachFtrace, ftraceEngine, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import { attachStrace } from "./engines/strace/strace.js";
 import { markInterpreters } from "./interpreters.js";
@@ -19,7 +20,7 @@ import type { Profile } from "./profile.js";
 export const ATTACHED = "attached";
 
 export interface AttachOptions {
-  /** auto (default: as root bpf when bpftrace is installed, else ftrace; strace otherwise), strace, ftrace or bpf. */
+  /** auto (default: as root bpf when the kernel has BTF, else ftrace; strace otherwise), strace, ftrace, bpf or bpftrace. */
   engine?: "auto" | Engine;
   /** Stop after this many seconds (default: until Ctrl-C, SIGTERM or the process exits). */
   durationSeconds?: number;
@@ -88,12 +89,12 @@ export async function recordAttached(
     checkCounts: false,
     root: process.getuid?.() === 0,
     tracepoints: requested === "auto" && tracepointsAvailable(),
-    bpftrace: requested === "auto" && bpfAvailable(),
+    bpfUnavailable: requested === "auto" ? bpfUnavailable() : null,
   });
   const tree = [pid, ...descendantsOf(pid)].map((p) => ({ pid: p, ...processOf(p) }));
   const builder = new ProfileBuilder(tree[0].cmdline, { kind: "none" }, options.focus);
   // (bpf counts by process image itself; the per-call engines need the processes declared)
-  if (engine !== "bpf")
+  if (engine !== "bpf" && engine !== "bpftrace")
     for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent, p.cwd);
   const startedAt = new Date().toISOString();
   // until: the duration, a stop signal (the process is left running), or the process's exit. The duration
@@ -128,8 +129,8 @@ export async function recordAttached(
   };
   try {
     let engineField: Profile["engine"];
-    if (engine === "bpf") {
-      engineField = await attachBpf(
+    if (engine === "bpf" || engine === "bpftrace") {
+      engineField = await (engine === "bpf" ? attachBpf : attachBpftrace)(
         builder,
         tree.map((p) => ({
           pid: p.pid,

@@ -3,7 +3,7 @@
 import { SysfenceError } from "../errors.js";
 import type { PhaseSpec } from "./builder.js";
 
-export type Engine = "strace" | "ftrace" | "bpf";
+export type Engine = "strace" | "ftrace" | "bpf" | "bpftrace";
 
 /** What the machine offers and what the recording asks for. */
 export interface EngineNeeds {
@@ -15,8 +15,8 @@ export interface EngineNeeds {
   root: boolean;
   /** The kernel's syscall tracepoints are there (tracefs mounted or mountable, CONFIG_FTRACE_SYSCALLS). */
   tracepoints: boolean;
-  /** bpftrace is installed (and root: the bpf engine needs both). */
-  bpftrace?: boolean;
+  /** Why sysfence's eBPF programs cannot be loaded here (root, BTF); null: they can; absent: not asked. */
+  bpfUnavailable?: string | null;
 }
 
 /**
@@ -25,27 +25,36 @@ export interface EngineNeeds {
  * (--after marker:/ready), strace's own counts (--check-counts) — or ftrace is not available.
  */
 export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
-  if (n.requested === "strace" || n.requested === "ftrace" || n.requested === "bpf")
+  if (
+    n.requested === "strace" ||
+    n.requested === "ftrace" ||
+    n.requested === "bpf" ||
+    n.requested === "bpftrace"
+  )
     return { engine: n.requested, why: "named with --engine" };
   if (n.requested !== "auto") throw new Error(`unknown engine '${n.requested}'`);
   if (n.phase.kind === "marker")
     return { engine: "strace", why: "--after marker:/ready needs the text the program writes" };
   if (n.checkCounts) return { engine: "strace", why: "--check-counts compares with strace's own counts" };
   if (!n.root) return { engine: "strace", why: "the kernel's tracepoints need root" };
-  if (!n.tracepoints) return { engine: "strace", why: "the kernel has no syscall tracepoints here" };
-  if (n.bpftrace)
+  if (n.bpfUnavailable === null)
     return {
       engine: "bpf",
-      why: "counts in the kernel: the cheapest here; paths and socket addresses need --engine strace",
+      why: "counts in the kernel: the cheapest here; socket addresses and paths other than opened and executed files need --engine strace",
     };
-  return { engine: "ftrace", why: "the cheapest here; paths and socket addresses need --engine strace" };
+  const noBpf = n.bpfUnavailable ? `no bpf engine (${n.bpfUnavailable}); ` : "";
+  if (!n.tracepoints) return { engine: "strace", why: `${noBpf}the kernel has no syscall tracepoints here` };
+  return {
+    engine: "ftrace",
+    why: `${noBpf}the cheapest here; paths and socket addresses need --engine strace`,
+  };
 }
 
 /**
  * Refuses a marker phase (--after marker:/ready) for an engine in the kernel: the marker is text a
  * program writes, which neither the tracepoints nor bpf's counts carry.
  */
-export function refuseMarkerPhase(phase: PhaseSpec, engine: "ftrace" | "bpf"): void {
+export function refuseMarkerPhase(phase: PhaseSpec, engine: "ftrace" | "bpf" | "bpftrace"): void {
   if (phase.kind === "marker")
     throw new SysfenceError(
       "E_USAGE",
@@ -54,7 +63,7 @@ export function refuseMarkerPhase(phase: PhaseSpec, engine: "ftrace" | "bpf"): v
 }
 
 /** The engines `--engine` names, auto included. */
-export const ENGINE_CHOICES = ["auto", "strace", "ftrace", "bpf"] as const;
+export const ENGINE_CHOICES = ["auto", "strace", "ftrace", "bpf", "bpftrace"] as const;
 
 /** An --engine value, or one E_USAGE error listing the choices. */
 export function parseEngine(text: string | undefined, flag = "--engine"): "auto" | Engine {

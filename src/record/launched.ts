@@ -16,6 +16,8 @@ const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
 
 /** An engine's part of a launch: attach to the stopped program, and detach once it has ended. */
 export interface LaunchTracer {
+  /** Work that needs no pid (loading programs), done while the launcher starts. */
+  prepare?(): void;
   attach(pid: number): Promise<void>;
   /** Stops tracing and reports the engine (with what it lost). */
   detach(): Promise<Profile["engine"]>;
@@ -45,6 +47,7 @@ export async function traceLaunch(
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   try {
+    tracer.prepare?.();
     await waitStopped(pid);
     await tracer.attach(pid);
     process.kill(pid, "SIGCONT");

@@ -4,7 +4,8 @@ import { elfOfProgram } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
 import { type ProfileBuilder, parsePhase } from "./builder.js";
 import { chooseEngine, type Engine, parseEngine } from "./engine.js";
-import { bpfAvailable, recordBpf } from "./engines/bpf/bpf.js";
+import { bpfUnavailable, recordBpf } from "./engines/bpf/bpf.js";
+import { recordBpftrace } from "./engines/bpf/bpftrace.js";
 import { recordFtrace, tracepointsAvailable } from "./engines/ftrace/ftrace.js";
 import type { StraceLog } from "./engines/strace/strace.js";
 import { record as recordStrace } from "./engines/strace/strace.js";
@@ -13,7 +14,7 @@ import type { Profile } from "./profile.js";
 
 /** What to record and how. */
 export interface RecordCommandOptions {
-  /** auto (default), strace, ftrace or bpf. */
+  /** auto (default), strace, ftrace, bpf or bpftrace. */
   engine?: "auto" | Engine;
   /** Where the work phase begins: listen, accept, first:SYSCALL, ready, marker:TEXT, delay:SECONDS. */
   after?: string;
@@ -57,7 +58,7 @@ export async function recordCommand(
       "record(): give the command as an array of strings, e.g. ['ls', '/'].",
     );
   const requested = parseEngine(options.engine, "engine");
-  if ((requested === "ftrace" || requested === "bpf") && options.checkCounts)
+  if ((requested === "ftrace" || requested === "bpf" || requested === "bpftrace") && options.checkCounts)
     throw new SysfenceError(
       "E_USAGE",
       "--check-counts compares with strace's own counts; it needs --engine strace.",
@@ -71,9 +72,16 @@ export async function recordCommand(
     checkCounts: !!options.checkCounts,
     root: process.getuid?.() === 0,
     tracepoints: requested === "auto" && tracepointsAvailable(),
-    bpftrace: requested === "auto" && bpfAvailable(),
+    bpfUnavailable: requested === "auto" ? bpfUnavailable() : null,
   });
-  const run = engine === "ftrace" ? recordFtrace : engine === "bpf" ? recordBpf : recordStrace;
+  const run =
+    engine === "ftrace"
+      ? recordFtrace
+      : engine === "bpf"
+        ? recordBpf
+        : engine === "bpftrace"
+          ? recordBpftrace
+          : recordStrace;
   const r = await run([...argv], {
     phase,
     phaseText: options.after,

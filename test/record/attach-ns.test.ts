@@ -1,10 +1,10 @@
 // record --pid inside a PID namespace: /proc there gives the namespace's pids, the kernel's tracepoints
 // (and bpftrace's pid) the initial namespace's. The bpf engine seeded the namespace pids, matched nothing,
-// and wrote a profile of 0 calls marked complete. Now bpftrace maps each seed to its initial-namespace pid
-// at its first call; and an attached recording that saw no calls is marked incomplete, with a warning.
+// and wrote a profile of 0 calls marked complete. Now the kernel program (bpftrace's script for --engine
+// bpftrace) maps each seed to its initial-namespace pid at its first call; and an attached recording that saw no calls is marked incomplete, with a warning.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -60,11 +60,11 @@ describe("bpf engine: seeds given by their pids in a PID namespace (pure)", () =
   });
 });
 
-describe("record --pid inside a PID namespace (real kernel, bpftrace)", {
+describe("record --pid inside a PID namespace (real kernel, bpf engine)", {
   skip: !root
     ? "needs root on Linux"
-    : !has("bpftrace", ["--version"])
-      ? "needs bpftrace"
+    : !existsSync("/sys/kernel/btf/vmlinux")
+      ? "needs the kernel's BTF"
       : !has("unshare", ["-p", "-f", "--mount-proc", "true"])
         ? "needs unshare -p"
         : false,
@@ -73,7 +73,7 @@ describe("record --pid inside a PID namespace (real kernel, bpftrace)", {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-pidns-"));
     const out = join(dir, "p.json");
     // inside: a shell that runs cat and sleep for ~12 s; sysfence (in the namespace too) attaches to it by
-    // its namespace pid; the recording ends when the shell exits (bpftrace's start-up is inside the window)
+    // its namespace pid; the recording ends when the shell exits (the engine's start-up is inside the window)
     const script = `
 sh -c 'i=0; while [ $i -lt 200 ]; do cat /proc/self/stat >/dev/null; sleep 0.05; i=$((i+1)); done' &
 W=$!

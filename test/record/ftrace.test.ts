@@ -148,6 +148,19 @@ describe("record's default engine (auto)", () => {
     assert.equal(chooseEngine({ ...base, tracepoints: false }).engine, "strace");
     assert.equal(chooseEngine({ ...base, requested: "strace" }).engine, "strace");
     assert.equal(chooseEngine({ ...base, requested: "ftrace", root: false }).engine, "ftrace");
+    // sysfence's eBPF programs when they can be loaded (root, BTF); otherwise ftrace, saying why
+    assert.equal(chooseEngine({ ...base, bpfUnavailable: null }).engine, "bpf");
+    assert.equal(
+      chooseEngine({ ...base, bpfUnavailable: null, phase: parsePhase("ready") }).engine,
+      "strace",
+    );
+    const noBtf = chooseEngine({
+      ...base,
+      bpfUnavailable: "the kernel has no BTF (/sys/kernel/btf/vmlinux)",
+    });
+    assert.equal(noBtf.engine, "ftrace");
+    assert.match(noBtf.why, /^no bpf engine \(the kernel has no BTF/);
+    assert.equal(chooseEngine({ ...base, requested: "bpftrace" }).engine, "bpftrace");
   });
   it("the CLI records with ftrace by default here, and says so; a marker phase goes to strace", {
     skip,
@@ -159,13 +172,11 @@ describe("record's default engine (auto)", () => {
       encoding: "utf8",
     });
     assert.equal(r.status, 0, r.stderr);
-    // bpf (counts in the kernel) when bpftrace is installed, else ftrace
-    const bpf = spawnSync("bpftrace", ["--version"]).status === 0;
+    // bpf (counts in the kernel) when the kernel has BTF, else ftrace
+    const bpf = existsSync("/sys/kernel/btf/vmlinux");
     assert.match(
       r.stderr,
-      bpf
-        ? /engine bpf \(counts in the kernel: the cheapest here; paths and socket addresses need --engine strace\)/
-        : /engine ftrace \(the cheapest here; paths and socket addresses need --engine strace\)/,
+      bpf ? /engine bpf \(counts in the kernel: the cheapest here;/ : /engine ftrace \(no bpf engine/,
     );
     const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
     assert.equal(p.engine.name, bpf ? "bpf" : "ftrace");

@@ -14,7 +14,7 @@ import { requireOrSkip } from "../helpers/require.js";
 
 const skip = requireOrSkip(spawnSync("strace", ["-V"]).status === 0, "strace");
 const root = process.getuid?.() === 0;
-const bpf = spawnSync("bpftrace", ["--version"]).status === 0;
+const bpf = existsSync("/sys/kernel/btf/vmlinux");
 const ENGINES = root ? ["strace", "ftrace", ...(bpf ? ["bpf"] : [])] : ["strace"];
 const INSTANCES = "/sys/kernel/tracing/instances";
 

@@ -18,7 +18,7 @@ const root = process.getuid?.() === 0;
 const engines = [
   ...(spawnSync("strace", ["-V"]).status === 0 ? ["strace"] : []),
   ...(root && existsSync("/sys/kernel/tracing/events/raw_syscalls") ? ["ftrace"] : []),
-  ...(root && spawnSync("bpftrace", ["--version"]).status === 0 ? ["bpf"] : []),
+  ...(root ? ["bpf"] : []),
 ];
 const skip = requireOrSkip(engines.includes("strace"), "strace");
 const dir = mkdtempSync(join(tmpdir(), "sysfence-thread-exec-"));

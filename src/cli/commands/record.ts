@@ -118,7 +118,13 @@ export function registerRecord(program: Command, io: CliIO): void {
         output = opts.output ?? defaultOutput(api.processExe(pid));
         if (!opts.output) io.stderr(`sysfence record: the profile goes to ${output} (no -o given)\n`);
         api.checkOutputFile(output);
-        r = await api.recordProgram({ pid, engine, durationSeconds: duration, ...focus });
+        r = await api.recordProgram({
+          pid,
+          engine,
+          durationSeconds: duration,
+          ...focus,
+          onAttached: () => opts.quiet || io.stderr(`sysfence record: recording PID ${pid} (live)\n`),
+        });
         if (!opts.quiet) for (const w of r.warnings) io.stderr(`sysfence record: warning: ${w}\n`);
         if (!opts.quiet)
           io.stderr(

@@ -1,82 +1,92 @@
-// The bpf engine: bpftrace (a subprocess) counts system calls in the kernel, keyed by process, program
-// image, thread, syscall, phase and the argument values the generator uses, so a syscall-heavy program pays
-// for a map update, not for an event copied to user space. Forks, execs (with the file name) and exits
-// stream as events; the counts are read once, at the end. What it cannot see: paths other than executed
-// files, socket addresses, clone3's struct.
-import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import type { Readable } from "node:stream";
+// The bpf engine: sysfence's own eBPF programs (programs.ts, loaded by kernel.ts through bpf(2)) count
+// system calls in the kernel, keyed by process, program image, thread, syscall, phase and the argument
+// values the generator uses, so a syscall-heavy program pays for a map update, not for an event copied
+// to user space. Forks, execs (with the file name), exits and the paths the open family names stream
+// through a ring buffer read every 20 ms; the counts are read once, at the end. No bpftrace, no compiler:
+// attaching takes milliseconds. What it cannot see: socket addresses, paths of calls outside the open
+// family, clone3's struct.
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
-import { nativeArch } from "../../../syscalls/arches.js";
-import { pidNamespace, withParentDeathSignal } from "../../../util/proc-tree.js";
+import { pidNamespace } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
+import { Access, openAccess } from "../../path-access.js";
 import type { Profile } from "../../profile.js";
-import { BpfOutput, EVENT_LINE, STRLEN } from "./output.js";
-import { bpftraceScript } from "./script.js";
+import { type KernelEvent, KernelRecorder } from "./kernel.js";
+import { EVENT, PATH_MAX } from "./layout.js";
+import { BpfOutput } from "./output.js";
 
-/** Whether process pid has a handler for SIGINT (SigCgt in /proc/PID/status). */
-function catchesSigint(pid: number): boolean {
-  try {
-    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m !== null && (BigInt(`0x${m[1]}`) & 2n) !== 0n;
-  } catch {
-    return false;
-  }
-}
-
-/** Distinct (process, image, thread, syscall, phase, values) keys the count map holds (SYSFENCE_BPF_MAP_KEYS). */
+/** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
 
-let version: string | null | undefined;
-/** bpftrace's version, or null when it is not installed. */
-export function bpftraceVersion(): string | null {
-  if (version === undefined) {
-    const r = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });
-    version = r.status === 0 ? (/v?([\d.]+)/.exec(r.stdout)?.[1] ?? r.stdout.trim()) : null;
+/**
+ * Whether the file is a 32-bit ELF program (EI_CLASS ELFCLASS32, elf.h): on a 64-bit kernel it makes
+ * compat syscalls (ia32 on x86_64, AArch32 on arm64), numbered by another table than the native one.
+ */
+export function is32bit(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const h = Buffer.alloc(5);
+    return readSync(fd, h, 0, 5, 0) === 5 && h.readUInt32BE(0) === 0x7f454c46 && h[4] === 1;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  return version;
 }
 
-/** Whether the bpf engine can run here: root and bpftrace. */
+/** Why the bpf engine cannot run here (null: it can): it needs root and the kernel's BTF. */
+export function bpfUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return "loading eBPF programs needs root";
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
+  if (process.arch !== "x64" && process.arch !== "arm64")
+    return `the bpf engine does not know ${process.arch}`;
+  return null;
+}
+
+/** Whether the bpf engine can run here: root, BTF, x86_64 or arm64. */
 export function bpfAvailable(): boolean {
-  return process.getuid?.() === 0 && bpftraceVersion() !== null;
+  return bpfUnavailable() === null;
 }
 
-/** Runs argv with bpftrace counting its calls (and its descendants'); builds the profile at the end. */
+/** Runs argv with the kernel counting its calls (and its descendants'); builds the profile at the end. */
 export async function recordBpf(
   argv: string[],
   options: RecordOptions = {},
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const phase = options.phase ?? { kind: "none" };
   refuseMarkerPhase(phase, "bpf");
-  const bpftrace = bpftraceVersion();
-  if (bpftrace === null)
-    throw new SysfenceError(
-      "E_COMMAND_NOT_FOUND",
-      "--engine bpf needs bpftrace (Debian/Ubuntu: apt-get install bpftrace) and root; or use --engine ftrace or strace.",
-    );
+  const why = bpfUnavailable();
+  if (why) throw new SysfenceError("E_USAGE", `--engine bpf: ${why}; use --engine ftrace or strace.`);
   const builder = new ProfileBuilder(argv, phase, options.focus);
   // the launch image (before the program's exec) is named as the command, as the other engines name it
-  return traceLaunch(argv, options, builder, new BpftraceTracer(builder, phase, argv[0], bpftrace));
+  const tracer = new EbpfTracer(builder, phase, argv[0]);
+  const onProgress = options.onProgress;
+  return traceLaunch(
+    argv,
+    { ...options, onProgress: onProgress && (() => onProgress(tracer.progress())) },
+    builder,
+    tracer,
+  );
 }
 
-/** bpftrace as a launch tracer: started on the stopped program's pid, asked for its maps at the end. */
-class BpftraceTracer implements LaunchTracer {
-  private tracer?: ChildProcessByStdio<null, Readable, Readable>;
-  private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+/** The engine as a launch tracer: attached before the stopped program runs, its maps read at the end. */
+export class EbpfTracer implements LaunchTracer {
+  private rec?: KernelRecorder;
   private out?: BpfOutput;
-  private stdout = "";
-  private stderr = "";
-  private rest = "";
+  private timer?: NodeJS.Timeout;
+  /** Path uses by (path, access bits). */
+  private readonly paths = new Map<string, number>();
+  private images = 0;
+  private distinct = { at: 0, n: 0 };
 
   constructor(
     private readonly builder: ProfileBuilder,
     private readonly phase: PhaseSpec,
     private readonly command: string,
-    private readonly version: string,
     /** Running processes to trace instead of one launched pid (record --pid). */
     private readonly running?: readonly {
       pid: number;
@@ -86,116 +96,115 @@ class BpftraceTracer implements LaunchTracer {
     }[],
   ) {}
 
-  private pid?: number;
-
-  async attach(pid: number): Promise<void> {
-    this.pid = pid;
-    const out = new BpfOutput(this.builder);
-    this.out = out;
-    // in a PID namespace the running processes' pids (from its /proc) are mapped by bpftrace (script.ts)
+  /**
+   * Creates the maps, loads the programs and attaches them (for a launch: while the launcher starts; a
+   * process is traced only once seeded, so nothing is counted before attach).
+   */
+  prepare(): void {
+    if (this.rec) return;
+    this.out = new BpfOutput(this.builder);
     const where = this.running ? pidNamespace() : "initial";
     if (where === "foreign")
       throw new SysfenceError(
         "E_USAGE",
-        `record --pid with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes bpftrace sees. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
+        `record --pid with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
       );
-    const namespaced = where === "own";
+    this.namespaced = where === "own";
+    this.rec = new KernelRecorder({ phase: this.phase, mapKeys: MAP_KEYS, namespaced: this.namespaced });
+    this.rec.attach();
+  }
+  private namespaced = false;
+
+  async attach(pid: number): Promise<void> {
+    this.prepare();
+    const out = this.out as BpfOutput;
+    const rec = this.rec as KernelRecorder;
     if (this.running)
       for (const p of this.running)
-        if (namespaced) out.expect(p.pid, p.exe, p.parent);
-        else out.seed(p.pid, p.exe, p.parent);
-    else out.seed(pid, this.command);
-    const seed = this.running ? { tgids: this.running.map((p) => p.pid), namespaced } : undefined;
-    // bpftrace dies with sysfence (its probes go with it); SIGINT makes it print the maps and exit
-    const args = ["-B", "line", "-e", bpftraceScript(this.phase, nativeArch(), seed), String(pid)];
-    const [cmd, cmdArgs] = withParentDeathSignal("bpftrace", args, "INT");
-    const tracer = spawn(cmd, cmdArgs, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS),
-        BPFTRACE_STRLEN: String(STRLEN),
-        BPFTRACE_PERF_RB_PAGES: "256",
-      },
-    });
-    this.tracer = tracer;
-    let ready!: () => void;
-    const isReady = new Promise<void>((r) => {
-      ready = r;
-    });
-    let atEnd = false;
-    tracer.stdout.setEncoding("utf8").on("data", (d: string) => {
-      if (atEnd) {
-        this.stdout += d;
-        return;
+        if (this.namespaced) {
+          out.expect(p.pid, p.exe, p.parent);
+          rec.want(p.pid);
+        } else {
+          out.seed(p.pid, p.exe, p.parent);
+          rec.seed(p.pid, 3);
+        }
+    else {
+      out.seed(pid, this.command);
+      rec.seed(pid, 6);
+    }
+    rec.startClock();
+    this.images = this.running?.length ?? 1;
+    this.timer = setInterval(() => this.poll(), 20);
+  }
+
+  /** Reads the ring buffer's events into the adapter. */
+  private poll(): void {
+    const out = this.out as BpfOutput;
+    this.rec?.poll((e: KernelEvent) => {
+      const [a, b, c, d] = e.f;
+      switch (e.kind) {
+        case EVENT.fork:
+          out.fork(a, b, c, d);
+          this.images++;
+          break;
+        case EVENT.exec:
+          out.exec(a, c, e.text ?? "?", e.cut, e.text !== undefined && is32bit(e.text));
+          this.images++;
+          break;
+        case EVENT.exit:
+          out.exit(a, c | 0, d);
+          break;
+        case EVENT.seed:
+          out.seeded(a, b);
+          break;
+        case EVENT.path: {
+          if (!e.text) break;
+          const access = openAccess(`0x${e.flags.toString(16)}`);
+          const rel = e.text.startsWith("/") ? 0 : Access.relative;
+          const k = `${access | rel}:${e.text}`;
+          this.paths.set(k, (this.paths.get(k) ?? 0) + 1);
+          break;
+        }
       }
-      const lines = (this.rest + d).split("\n");
-      this.rest = lines.pop() ?? "";
-      for (const l of lines) {
-        if (l === "READY") ready();
-        else if (l.startsWith("@")) {
-          atEnd = true;
-          this.stdout += `${l}\n`;
-        } else if (atEnd && !EVENT_LINE.test(l)) this.stdout += `${l}\n`;
-        // (an event bpftrace drains from its ring buffer while it prints the maps is still an event)
-        else out.event(l);
-      }
-      // once the maps are printing, the unfinished line is theirs: the next chunk continues it
-      if (atEnd && !EVENT_LINE.test(this.rest)) {
-        this.stdout += this.rest;
-        this.rest = "";
-      }
     });
-    tracer.stderr.setEncoding("utf8").on("data", (d: string) => {
-      this.stderr += d;
-      for (const l of d.split("\n")) if (/Lost \d+ events/.test(l)) out.event(l);
-    });
-    this.exited = new Promise((r) => tracer.once("exit", (code, signal) => r({ code, signal })));
-    await Promise.race([
-      isReady,
-      this.exited.then(({ code }) => {
-        throw new SysfenceError(
-          "E_IO",
-          `bpftrace exited (${code}) before it was attached: ${this.stderr.trim().slice(0, 500)}`,
-        );
-      }),
-    ]);
+  }
+
+  /** calls, distinct syscalls and processes so far (distinct read from the maps at most once a second). */
+  progress(): { calls: number; distinct: number; processes: number } {
+    const calls = this.rec?.totals().calls ?? 0;
+    const now = Date.now();
+    if (this.rec && now - this.distinct.at >= 1000)
+      this.distinct = { at: now, n: this.rec.distinctSyscalls() };
+    return { calls, distinct: this.distinct.n, processes: this.images };
   }
 
   async detach(): Promise<Profile["engine"]> {
-    const tracer = this.tracer as NonNullable<typeof this.tracer>;
+    const rec = this.rec as KernelRecorder;
     const out = this.out as BpfOutput;
-    // the launched program has exited (its parent saw it): its exit event is in bpftrace's ring buffer, and
-    // is read before bpftrace is stopped (at most a second)
-    if (!this.running && this.pid !== undefined) await out.exitSeen(this.pid, 1000);
-    // SIGINT makes bpftrace print its maps and exit; one that lands just before it blocks in epoll_wait is
-    // only seen at the next wake-up, so it is repeated — but only while bpftrace still catches SIGINT: once
-    // it has acted on one it restores the default action while it prints its maps, and a second SIGINT
-    // killed it half-way through them (a recording of 1000 short processes lost every count)
-    tracer.kill("SIGINT");
-    const nudge = setInterval(() => {
-      if (tracer.pid !== undefined && catchesSigint(tracer.pid)) tracer.kill("SIGINT");
-    }, 500);
-    const ended = await this.exited?.finally(() => clearInterval(nudge));
-    if (this.rest) out.event(this.rest);
-    // a diagnostic copy of what bpftrace printed at the end (its maps)
-    if (process.env.SYSFENCE_BPF_DUMP) writeFileSync(process.env.SYSFENCE_BPF_DUMP, this.stdout);
-    out.maps(this.stdout);
+    // the launched program has exited (its parent saw it): its exit event is in the ring buffer already
+    rec.detach();
+    clearInterval(this.timer);
+    this.poll();
+    for (const [k, n] of this.paths) {
+      const at = k.indexOf(":");
+      out.usePath(k.slice(at + 1), Number(k.slice(0, at)), n);
+    }
+    const totals = rec.totals();
+    const { counts, errors, signals } = rec.counts();
+    out.counts(counts, errors, signals);
     if (out.truncatedPaths)
       process.stderr.write(
-        `sysfence record: ${out.truncatedPaths} executed file name(s) longer than ${STRLEN - 1} bytes were cut (bpftrace's limit)\n`,
+        `sysfence record: ${out.truncatedPaths} executed file name(s) of ${PATH_MAX - 1} bytes or more may be cut\n`,
       );
-    // bpftrace that did not end cleanly may have printed part of its maps, or none (@n, the total, among them)
-    const cut = ended?.code !== 0 || (out.counted > 0 && !out.totalSeen);
-    const overflow = Math.max(cut ? 1 : 0, out.total - out.counted);
-    const lost = overflow + out.lostEvents + out.repeatedImages;
+    const lost =
+      totals.lostCalls + totals.lostEvents + totals.unreadPaths + out.repeatedImages + out.compatCalls;
     const why = [
-      cut
-        ? `counts: it ended (${ended?.signal ?? `exit ${ended?.code}`}) before it had printed all of them`
-        : overflow
-          ? `${overflow} calls past the count map's ${MAP_KEYS} keys`
-          : "",
-      out.lostEvents ? `${out.lostEvents} fork/exec/exit events` : "",
+      totals.lostCalls ? `${totals.lostCalls} calls past the count map's ${MAP_KEYS} keys` : "",
+      totals.lostEvents ? `${totals.lostEvents} fork/exec/exit/path events (the ring buffer was full)` : "",
+      totals.unreadPaths ? `${totals.unreadPaths} paths it could not read` : "",
+      out.compatCalls
+        ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`
+        : "",
       out.repeatedImages
         ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
         : "",
@@ -204,37 +213,36 @@ class BpftraceTracer implements LaunchTracer {
       .join(", ");
     return {
       name: "bpf",
-      version: `bpftrace ${this.version}`,
-      ...(lost ? { lostEvents: lost, lost: `bpftrace dropped ${why}` } : {}),
+      version: "sysfence eBPF",
+      ...(lost ? { lostEvents: lost, lost: `the bpf engine lost ${why}` } : {}),
     };
   }
 
   close(): void {
-    this.tracer?.kill("SIGKILL");
+    clearInterval(this.timer);
+    this.rec?.close();
+    this.rec = undefined;
   }
 }
 
 /**
  * Counts running processes (and every task they start) in the kernel until `until` resolves; they are never
- * stopped or signalled. Every call is work (the processes' start-up is over).
+ * stopped or signalled. Every call is work (the processes' start-up is over). `attached` is called the
+ * moment the programs are attached: every call from then on is counted.
  */
 export async function attachBpf(
   builder: ProfileBuilder,
   running: readonly { pid: number; exe: string; tids: readonly number[]; parent?: number }[],
-  until: Promise<unknown>,
+  until: Promise<unknown> | (() => Promise<unknown>),
   attached?: () => void,
 ): Promise<Profile["engine"]> {
-  const version = bpftraceVersion();
-  if (version === null)
-    throw new SysfenceError(
-      "E_COMMAND_NOT_FOUND",
-      "--engine bpf needs bpftrace (apt-get install bpftrace) and root.",
-    );
-  const tracer = new BpftraceTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", version, running);
+  const why = bpfUnavailable();
+  if (why) throw new SysfenceError("E_USAGE", `--engine bpf: ${why}; use --engine ftrace or strace.`);
+  const tracer = new EbpfTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", running);
   try {
     await tracer.attach(running[0]?.pid ?? 0);
     attached?.();
-    await until;
+    await (typeof until === "function" ? until() : until);
     return await tracer.detach();
   } finally {
     tracer.close();

@@ -6,10 +6,18 @@ import { signalName } from "../../../syscalls/constants.js";
 import { syscallName } from "../../../syscalls/table.js";
 import type { ProfileBuilder } from "../../builder.js";
 import { Ev, EventBatch, StringTable } from "../../events.js";
+import { Access } from "../../path-access.js";
 import { VALUE_ARGS } from "./script.js";
 
 /** bpftrace 0.17's longest string. */
 export const STRLEN = 200;
+
+/** One count: (pid, state, tid, syscall), its values (v0..v2), the number of calls. */
+export interface CountEntry {
+  key: [number, number, number, number];
+  values: [bigint, bigint, bigint];
+  count: number;
+}
 
 /** A count key's two words (pid << 32 | state, tid << 32 | syscall) as [pid, state, tid, syscall]. */
 function unpack(k0: string, k1: string): [number, number, number, number] {
@@ -43,6 +51,15 @@ export class BpfOutput {
    * their counts are merged with that image's in the kernel.
    */
   repeatedImages = 0;
+  /**
+   * Images running a 32-bit (compat: ia32 on x86_64) program: their syscall numbers are another table's,
+   * so their counts are left out (compatCalls) and the profile is incomplete.
+   */
+  private readonly compat = new Set<string>();
+  compatCalls = 0;
+  get compatImages(): number {
+    return this.compat.size;
+  }
   total = 0;
   counted = 0;
   lostEvents = 0;
@@ -84,7 +101,7 @@ export class BpfOutput {
     });
   }
 
-  /** A streamed line: F(ork), E(xec), X(exit), or Lost N events. */
+  /** A streamed line: F(ork), E(xec), X(exit), S(eed), or Lost N events. */
   event(line: string): void {
     const lost = /Lost (\d+) events/.exec(line);
     if (lost) {
@@ -93,50 +110,72 @@ export class BpfOutput {
     }
     const seeded = /^S (\d+) (\d+)$/.exec(line);
     if (seeded) {
-      const [nsPid, pid] = [Number(seeded[1]), Number(seeded[2])];
-      const known = this.expected.get(nsPid);
-      if (!known || this.mapped.has(nsPid)) return; // (two threads may map it at once)
-      this.mapped.set(nsPid, pid);
-      this.exes.set(`${pid}:0`, known.exe);
-      if (!this.current.has(pid)) this.current.set(pid, 0);
-      // parents by their initial-namespace pids, as far as they are mapped (the recorded root's is outside)
-      const parent = known.parent === undefined ? undefined : this.mapped.get(known.parent);
-      if (parent !== undefined) this.parents.set(pid, parent);
-      for (const [child, c] of this.expected)
-        if (c.parent === nsPid && this.mapped.has(child))
-          this.parents.set(this.mapped.get(child) as number, pid);
+      this.seeded(Number(seeded[1]), Number(seeded[2]));
       return;
     }
-    // (each line names the images it is about: bpftrace's per-CPU buffers can deliver a reused pid's fork
-    // before its previous process's exit)
     const f = /^F (\d+) (\d+) (\d+) (\d+)(?: (\d+))?$/.exec(line);
     if (f) {
-      const [parentTgid, child] = [Number(f[1]), Number(f[3])];
-      if (child === parentTgid) return;
-      const img = f[5] !== undefined ? Number(f[5]) : (this.current.get(parentTgid) ?? 0);
-      // the child's first image (its number: its pid's forks and execs so far) runs its parent's program
-      this.enterImage(child, Number(f[4]), this.exes.get(`${parentTgid}:${img}`) ?? "?");
-      this.parents.set(child, parentTgid);
+      this.fork(Number(f[1]), Number(f[3]), Number(f[4]), f[5] === undefined ? undefined : Number(f[5]));
       return;
     }
-    // the process's last thread exited (whichever it was: the leader may have gone first)
     const x = /^X (\d+) (\d+) (-?\d+)(?: (\d+))?$/.exec(line);
     if (x) {
-      const [tgid, code] = [Number(x[1]), Number(x[3])];
-      const image = x[4] !== undefined ? Number(x[4]) : (this.current.get(tgid) ?? 0);
-      this.exits.push({ pid: tgid, image, code });
-      this.exited.add(tgid);
-      this.waiting.get(tgid)?.();
+      this.exit(Number(x[1]), Number(x[3]), x[4] === undefined ? undefined : Number(x[4]));
       return;
     }
     const e = /^E (\d+) (\d+) (\d+) (.*)$/.exec(line);
-    if (e) {
-      const [tgid, img, path] = [Number(e[1]), Number(e[3]), e[4]];
-      if (path.length >= STRLEN - 1) this.truncatedPaths++;
-      this.enterImage(tgid, img, path);
-      const i = this.out.push(Ev.paths, -1, -1);
-      this.out.columns.path[i] = this.strings.id(path);
-    }
+    if (e) this.exec(Number(e[1]), Number(e[3]), e[4], e[4].length >= STRLEN - 1);
+  }
+
+  /** A namespaced seed (expect) traced under its pid in the initial namespace. */
+  seeded(nsPid: number, pid: number): void {
+    const known = this.expected.get(nsPid);
+    if (!known || this.mapped.has(nsPid)) return; // (two threads may map it at once)
+    this.mapped.set(nsPid, pid);
+    this.exes.set(`${pid}:0`, known.exe);
+    if (!this.current.has(pid)) this.current.set(pid, 0);
+    // parents by their initial-namespace pids, as far as they are mapped (the recorded root's is outside)
+    const parent = known.parent === undefined ? undefined : this.mapped.get(known.parent);
+    if (parent !== undefined) this.parents.set(pid, parent);
+    for (const [child, c] of this.expected)
+      if (c.parent === nsPid && this.mapped.has(child))
+        this.parents.set(this.mapped.get(child) as number, pid);
+  }
+
+  /**
+   * Process parentTgid (running its image parentImage) forked child, whose first image is number img
+   * (each event names the images it is about: a reused pid's fork may come before its previous process's exit).
+   */
+  fork(parentTgid: number, child: number, img: number, parentImage?: number): void {
+    if (child === parentTgid) return;
+    const pimg = parentImage ?? this.current.get(parentTgid) ?? 0;
+    // the child's first image (its number: its pid's forks and execs so far) runs its parent's program
+    this.enterImage(child, img, this.exes.get(`${parentTgid}:${pimg}`) ?? "?");
+    if (this.compat.has(`${parentTgid}:${pimg}`)) this.compat.add(`${child}:${img}`);
+    this.parents.set(child, parentTgid);
+  }
+
+  /** The process's last thread exited (whichever it was: the leader may have gone first), with wait status code. */
+  exit(tgid: number, code: number, image?: number): void {
+    this.exits.push({ pid: tgid, image: image ?? this.current.get(tgid) ?? 0, code });
+    this.exited.add(tgid);
+    this.waiting.get(tgid)?.();
+  }
+
+  /** Process tgid exec'd path: its image number img (compat: a 32-bit program on a 64-bit kernel). */
+  exec(tgid: number, img: number, path: string, cut = false, compat = false): void {
+    if (cut) this.truncatedPaths++;
+    if (compat) this.compat.add(`${tgid}:${img}`);
+    this.enterImage(tgid, img, path);
+    this.usePath(path, Access.exec, 1);
+  }
+
+  /** n uses of a path (by no thread in particular), with access bits. */
+  usePath(path: string, access: number, n: number): void {
+    const i = this.out.push(Ev.paths, -1, -1);
+    this.out.columns.path[i] = this.strings.id(path);
+    this.out.columns.access[i] = access;
+    this.out.columns.n[i] = n;
   }
 
   /** Process pid now runs image number img, of file exe (a number it had before is counted: repeatedImages). */
@@ -152,35 +191,54 @@ export class BpfOutput {
    * k1 = tid << 32 | syscall), @e[k0, k1]: n, @sig[signal]: n, @n: n.
    */
   maps(text: string): void {
+    const errors = new Map<string, number>();
     for (const m of text.matchAll(/^@e\[(\d+), (\d+)\]: (\d+)$/gm))
-      this.errors.set(unpack(m[1], m[2]).join(","), Number(m[3]));
-    for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) {
-      const name = signalName(Number(m[1])) ?? `SIG${m[1]}`;
-      const i = this.out.push(Ev.signal, -1, -1);
-      this.out.columns.text[i] = this.strings.id(name);
-      this.out.columns.n[i] = Number(m[2]);
-    }
+      errors.set(unpack(m[1], m[2]).join(","), Number(m[3]));
+    const signals = new Map<number, number>();
+    for (const m of text.matchAll(/^@sig\[(\d+)\]: (\d+)$/gm)) signals.set(Number(m[1]), Number(m[2]));
     const n = /^@n: (\d+)$/m.exec(text);
     this.total = n ? Number(n[1]) : 0;
     this.totalSeen = n !== null;
-    // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
-    // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
-    const entries = [
+    const counts: CountEntry[] = [
       ...[...text.matchAll(/^@c\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$/gm)].map((m) => ({
         key: unpack(m[1], m[2]),
-        values: [m[3], m[4], m[5]],
+        values: [BigInt(m[3]), BigInt(m[4]), BigInt(m[5])] as CountEntry["values"],
         count: Number(m[6]),
       })),
       ...[...text.matchAll(/^@d\[(\d+), (\d+)\]: (\d+)$/gm)].map((m) => ({
         key: unpack(m[1], m[2]),
-        values: ["0", "0", "0"],
+        values: [0n, 0n, 0n] as CountEntry["values"],
         count: Number(m[3]),
       })),
-    ].sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2]);
+    ];
+    this.counts(counts, errors, signals);
+  }
+
+  /**
+   * The counts read at the end: by (pid, state, tid, syscall) and values; errors by (pid, state, tid,
+   * syscall) ("p,s,t,n"); signal deliveries by number. Hands every row to the builder.
+   */
+  counts(counts: CountEntry[], errors: Map<string, number>, signals: Map<number, number>): void {
+    for (const e of errors) this.errors.set(e[0], e[1]);
+    for (const [sig, n] of signals) {
+      const name = signalName(sig) ?? `SIG${sig}`;
+      const i = this.out.push(Ev.signal, -1, -1);
+      this.out.columns.text[i] = this.strings.id(name);
+      this.out.columns.n[i] = n;
+    }
+    // in (process, image) order, as the other engines meet them; errors are per (thread, syscall): they
+    // are shared out over that key's value entries (a profile counts errors per syscall, not per value)
+    const entries = [...counts].sort(
+      (a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2],
+    );
     for (const { key, values, count } of entries) {
       const [pid, st, tid, nr] = key;
       const [image_, work] = [st >> 3, st & 1];
       this.counted += count;
+      if (this.compat.has(`${pid}:${image_}`)) {
+        this.compatCalls += count;
+        continue;
+      }
       const name = syscallName(this.arch, nr) ?? `syscall_${nr}`;
       // errors are keyed without values: give them to the first entry of their key
       const ekey = [pid, st, tid, nr].join(",");
@@ -195,7 +253,7 @@ export class BpfOutput {
       c.errors[i] = errors;
       const cols = [c.v0, c.v1, c.v2];
       (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((a, k) => {
-        let v = BigInt(values[k]);
+        let v = values[k];
         const w = argWidth(name, a, this.arch).bits;
         if (w < 64) v &= (1n << BigInt(w)) - 1n;
         cols[k][i] = this.strings.id(v.toString());

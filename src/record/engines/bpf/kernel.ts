@@ -1,0 +1,398 @@
+// The bpf engine's kernel side for one recording: creates the maps, fills the syscall table from the
+// generator's VALUE_ARGS and PATH_USES, loads programs.ts's programs and attaches them to raw tracepoints
+// (links closed with the recording, or by the kernel when sysfence dies), reads the ring buffer while the
+// program runs and the counts once at the end.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { homedir, release, version } from "node:os";
+import { join } from "node:path";
+import {
+  BPF_F_NO_PREALLOC,
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_PROG_TYPE_RAW_TRACEPOINT,
+  BPF_PROG_TYPE_TRACING,
+  BPF_TRACE_RAW_TP,
+} from "../../../abi/ebpf.js";
+import { attachRawTracepoint, attachTpBtf, type EbpfLink } from "../../../ebpf/attach.js";
+import { btfTraceId, vmlinuxBtf } from "../../../ebpf/btf.js";
+import { EBPF_LICENSE, loadProgram } from "../../../ebpf/load.js";
+import { createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
+import { createRingBuffer, RingBufferReader } from "../../../ebpf/ringbuf.js";
+import { ebpfSys } from "../../../ebpf/sys.js";
+import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
+import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
+import type { PhaseSpec } from "../../builder.js";
+import { PATH_USES } from "../../path-access.js";
+import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
+import {
+  ARG,
+  ARG_BITS,
+  type KernelLayout,
+  type MapFds,
+  processExec,
+  processExit,
+  processFork,
+  signalDeliver,
+  sysEnter,
+  sysExit,
+} from "./programs.js";
+import { VALUE_ARGS } from "./script.js";
+
+/** Bytes of the ring buffer (a power of two pages). */
+const RING_BYTES = 1 << 22;
+
+/** The argument registers in struct pt_regs, by argument index, from BTF (arch/x86 and arch/arm64 ptrace.h). */
+function argRegisters(arch: ArchName): { args: number[]; nr: number } {
+  const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
+  if (arch === "x86_64")
+    return {
+      args: ["di", "si", "dx", "r10", "r8", "r9"].map((r) => at("pt_regs", r)),
+      nr: at("pt_regs", "orig_ax"),
+    };
+  if (arch === "aarch64") {
+    const base = at("pt_regs", "regs");
+    return { args: [0, 1, 2, 3, 4, 5].map((i) => base + 8 * i), nr: at("pt_regs", "syscallno") };
+  }
+  throw new Error(`the bpf engine does not know ${arch}'s argument registers`);
+}
+
+/**
+ * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
+ * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
+ */
+export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { args: number[] } {
+  const btfFile = statSync("/sys/kernel/btf/vmlinux");
+  const id = createHash("sha256")
+    .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
+    .digest("hex")
+    .slice(0, 16);
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
+  const file = join(dir, `kernel-layout-${id}.json`);
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[] };
+  } catch {
+    // not cached yet (or unreadable): read the BTF
+  }
+  const layout = layoutFromBtf(arch);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${file}.${process.pid}`, JSON.stringify(layout));
+    renameSync(`${file}.${process.pid}`, file);
+  } catch {
+    // a cache that cannot be written only costs the next recording the BTF parse
+  }
+  return layout;
+}
+
+/** Bumped when the layout's fields change (old cache files are then never read). */
+const LAYOUT_VERSION = 1;
+
+/** The layout from the running kernel's BTF. */
+export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[] } {
+  const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
+  const regs = argRegisters(arch);
+  return {
+    args: regs.args,
+    syscallNr: regs.nr,
+    taskPid: at("task_struct", "pid"),
+    taskTgid: at("task_struct", "tgid"),
+    taskExitCode: at("task_struct", "exit_code"),
+    taskSignal: at("task_struct", "signal"),
+    signalLive: at("signal_struct", "live"),
+    binprmFilename: at("linux_binprm", "filename"),
+  };
+}
+
+/** The calls whose path the engine reads (at sys_exit): the open family. */
+export const PATH_CALLS = ["open", "openat", "openat2", "creat"] as const;
+
+/**
+ * The syscall table `args` by syscall number (ARG layout): which registers are counted by value
+ * (VALUE_ARGS, at most three), which register holds the path and the open flags, and the call that
+ * starts the work phase (--after first:SYSCALL).
+ */
+export function argsTable(arch: ArchName, regs: readonly number[], phase: PhaseSpec): Buffer {
+  const t = Buffer.alloc(SYSCALLS * ARG.size);
+  const entry = (name: string) => {
+    const nr = syscallNumber(arch, name);
+    return nr === undefined || nr >= SYSCALLS ? undefined : nr * ARG.size;
+  };
+  for (const [name, idx] of VALUE_ARGS) {
+    const at = entry(name);
+    if (at === undefined || idx.length === 0) continue;
+    const picked = idx.slice(0, 3);
+    t[at + ARG.count] = picked.length;
+    picked.forEach((i, k) => {
+      t[at + ARG.value + k] = regs[i];
+    });
+  }
+  for (const name of PATH_CALLS) {
+    const at = entry(name);
+    const use = PATH_USES[name]?.[0];
+    if (at === undefined || !use) continue;
+    t[at + ARG.path] = regs[use.arg] + 1;
+    if (use.flags >= 0 && !use.how) t[at + ARG.flags] = regs[use.flags] + 1;
+    t[at + ARG.bits] |= ARG_BITS.path;
+  }
+  if (phase.kind === "first") {
+    const p = phase.syscall;
+    for (const name of Object.keys(syscallTable(arch)))
+      if (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : name === p) {
+        const at = entry(name);
+        if (at !== undefined) t[at + ARG.bits] |= ARG_BITS.first;
+      }
+  }
+  return t;
+}
+
+/** An event from the ring buffer: its kind, five u32 fields, the open flags of a path, and its string. */
+export interface KernelEvent {
+  kind: number;
+  f: [number, number, number, number, number];
+  flags: bigint;
+  text?: string;
+  /** The string filled its buffer (it may be cut). */
+  cut?: boolean;
+}
+
+/** One count from the maps: (pid, state, tid, syscall), its values and the number of calls. */
+export interface KernelCount {
+  key: [number, number, number, number];
+  values: [bigint, bigint, bigint];
+  count: number;
+}
+
+export interface RecorderOptions {
+  phase: PhaseSpec;
+  /** Keys of each count map (and of the process maps). */
+  mapKeys: number;
+  /** record --pid in a PID namespace: seeds are wanted by their pids there. */
+  namespaced?: boolean;
+}
+
+/**
+ * Loads a raw tracepoint program under EBPF_LICENSE (GPL-compatible: the probe_read helpers need one;
+ * NOTICE). The verifier gives up with EAGAIN when a signal is pending (a child's SIGCHLD, a profiler's
+ * SIGPROF): such a load is tried again.
+ */
+function load(code: Buffer, name: string, tpBtf?: number): number {
+  for (let i = 0; ; i++)
+    try {
+      return loadProgram(
+        tpBtf === undefined
+          ? { type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name }
+          : {
+              type: BPF_PROG_TYPE_TRACING,
+              code,
+              license: EBPF_LICENSE,
+              name,
+              expectedAttachType: BPF_TRACE_RAW_TP,
+              attachBtfId: tpBtf,
+            },
+      );
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== 11 || i >= 4) throw e;
+    }
+}
+
+/** One recording's maps, programs and links. */
+export class KernelRecorder {
+  private readonly maps: Record<keyof MapFds, EbpfMap>;
+  private readonly progs: number[] = [];
+  private readonly links: EbpfLink[] = [];
+  private ring?: RingBufferReader;
+
+  constructor(private readonly o: RecorderOptions) {
+    const made: Partial<Record<keyof MapFds, EbpfMap>> = {};
+    const map = (
+      type: number,
+      keySize: number,
+      valueSize: number,
+      maxEntries: number,
+      name: string,
+      flags = 0,
+    ) => createMap({ type, keySize, valueSize, maxEntries, name, flags });
+    const [HASH, ARRAY, PERCPU_HASH, PERCPU_ARRAY] = [
+      BPF_MAP_TYPE_HASH,
+      BPF_MAP_TYPE_ARRAY,
+      BPF_MAP_TYPE_PERCPU_HASH,
+      BPF_MAP_TYPE_PERCPU_ARRAY,
+    ];
+    try {
+      const k = o.mapKeys;
+      made.st = map(HASH, 4, 8, k, "sf_st", BPF_F_NO_PREALLOC);
+      made.img = map(HASH, 4, 4, k, "sf_img", BPF_F_NO_PREALLOC);
+      made.args = map(ARRAY, 4, ARG.size, SYSCALLS, "sf_args");
+      made.c = map(PERCPU_HASH, 40, 8, k, "sf_c", BPF_F_NO_PREALLOC);
+      made.d = map(PERCPU_HASH, 16, 8, k, "sf_d", BPF_F_NO_PREALLOC);
+      made.e = map(PERCPU_HASH, 16, 8, k, "sf_e", BPF_F_NO_PREALLOC);
+      made.sig = map(PERCPU_ARRAY, 4, 8, SIGNALS, "sf_sig");
+      made.tot = map(PERCPU_ARRAY, 4, 8 * TOTAL_SLOTS, 1, "sf_tot");
+      made.rb = createRingBuffer(RING_BYTES, "sf_rb");
+      made.scratch = map(PERCPU_ARRAY, 4, HEADER + PATH_MAX, 1, "sf_scratch");
+      made.want = map(HASH, 4, 4, 4096, "sf_want");
+      made.cfg = map(ARRAY, 4, 8, 1, "sf_cfg");
+    } catch (e) {
+      for (const m of Object.values(made)) m?.close();
+      throw e;
+    }
+    this.maps = made as Record<keyof MapFds, EbpfMap>;
+  }
+
+  private get fds(): MapFds {
+    return Object.fromEntries(Object.entries(this.maps).map(([k, m]) => [k, m.fd])) as unknown as MapFds;
+  }
+
+  /** Traces process tgid from the start with `state` (image << 3 | 4 launcher | 2 traced | 1 work). */
+  seed(tgid: number, state: number): void {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(tgid);
+    const v = Buffer.alloc(8);
+    v.writeBigUInt64LE(BigInt(state));
+    this.maps.st.update(k, v);
+  }
+
+  /** Starts --after delay:SECONDS's clock: every traced call is work that long from now on. */
+  startClock(): void {
+    const phase = this.o.phase;
+    if (phase.kind !== "delay") return;
+    const v = Buffer.alloc(8);
+    v.writeBigUInt64LE(process.hrtime.bigint() + BigInt(Math.round(phase.seconds * 1e9)));
+    this.maps.cfg.update(Buffer.alloc(4), v);
+  }
+
+  /** Traces, from its first call on, the process whose pid in sysfence's PID namespace is nsPid. */
+  want(nsPid: number): void {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(nsPid);
+    this.maps.want.update(k, Buffer.alloc(4, 1));
+  }
+
+  /** Fills the syscall table, loads the programs and attaches them; from now on every call is counted. */
+  attach(arch: ArchName = nativeArch()): void {
+    const layout = kernelLayout(arch);
+    const table = argsTable(arch, layout.args, this.o.phase);
+    for (let nr = 0; nr < SYSCALLS; nr++) {
+      const v = table.subarray(nr * ARG.size, (nr + 1) * ARG.size);
+      if (v.some((b) => b !== 0)) {
+        const k = Buffer.alloc(4);
+        k.writeUInt32LE(nr);
+        this.maps.args.update(k, Buffer.from(v));
+      }
+    }
+    this.ring = new RingBufferReader(this.maps.rb.fd, RING_BYTES);
+    const m = this.fds;
+    let pidns: { dev: bigint; ino: bigint } | undefined;
+    if (this.o.namespaced) {
+      const s = statSync("/proc/self/ns/pid", { bigint: true });
+      pidns = { dev: s.dev, ino: s.ino };
+    }
+    const phase = this.o.phase;
+    const programs: [string, Buffer][] = [
+      ["sched_process_fork", processFork(m, layout)],
+      ["sched_process_exec", processExec(m, layout)],
+      ["sched_process_exit", processExit(m, layout)],
+      ["signal_deliver", signalDeliver(m)],
+      ["sys_enter", sysEnter(m, { delayed: phase.kind === "delay", pidns })],
+    ];
+    // sys_exit runs on every call's return: as tp_btf it reads the syscall number without a helper call;
+    // a kernel that refuses tp_btf gets the raw tracepoint. (Attached before sys_enter: a call counted at
+    // entry has its exit seen.)
+    let exitFd: number;
+    let tpBtf = true;
+    try {
+      exitFd = load(sysExit(m, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
+    } catch {
+      tpBtf = false;
+      exitFd = load(sysExit(m, layout), "sf_sys_exit");
+    }
+    this.progs.push(exitFd);
+    for (const [tp, code] of programs) {
+      if (tp === "sys_enter")
+        this.links.push(tpBtf ? attachTpBtf(exitFd, "sys_exit") : attachRawTracepoint(exitFd, "sys_exit"));
+      const fd = load(code, `sf_${tp}`.slice(0, 15));
+      this.progs.push(fd);
+      this.links.push(attachRawTracepoint(fd, tp));
+    }
+  }
+
+  /** The events the ring buffer holds now, in the order the kernel made them. */
+  poll(cb: (e: KernelEvent) => void): void {
+    this.ring?.drain((r) => {
+      const f = [4, 8, 12, 16, 20].map((o) =>
+        r.length >= o + 4 ? r.readUInt32LE(o) : 0,
+      ) as KernelEvent["f"];
+      const e: KernelEvent = {
+        kind: r.readUInt32LE(0),
+        f,
+        flags: r.length >= HEADER ? r.readBigUInt64LE(16) : 0n,
+      };
+      if (r.length > HEADER) {
+        const end = r.indexOf(0, HEADER);
+        e.text = r.toString("utf8", HEADER, end < 0 ? r.length : end);
+        e.cut = r.length - HEADER >= PATH_MAX;
+      }
+      cb(e);
+    });
+  }
+
+  /** The totals summed over CPUs: calls counted, calls lost (a full map), events lost, paths not read. */
+  totals(): { calls: number; lostCalls: number; lostEvents: number; unreadPaths: number } {
+    const v = this.maps.tot.lookup(Buffer.alloc(4));
+    const at = (i: number) => (v ? Number(sumPerCpuU64(v, 8 * TOTAL_SLOTS, 8 * i)) : 0);
+    return { calls: at(0), lostCalls: at(1), lostEvents: at(2), unreadPaths: at(3) };
+  }
+
+  /** The counts (by value and without), the errors by (pid, state, tid, syscall), the signals by number. */
+  counts(): { counts: KernelCount[]; errors: Map<string, number>; signals: Map<number, number> } {
+    const key = (b: Buffer): KernelCount["key"] => {
+      const [a, c] = [b.readBigUInt64LE(0), b.readBigUInt64LE(8)];
+      return [Number(a >> 32n), Number(a & 0xffffffffn), Number(c >> 32n), Number(c & 0xffffffffn)];
+    };
+    const counts: KernelCount[] = [];
+    for (const [k, value] of this.maps.c.entries())
+      counts.push({
+        key: key(k),
+        values: [k.readBigUInt64LE(16), k.readBigUInt64LE(24), k.readBigUInt64LE(32)],
+        count: Number(sumPerCpuU64(value, 8)),
+      });
+    for (const [k, value] of this.maps.d.entries())
+      counts.push({ key: key(k), values: [0n, 0n, 0n], count: Number(sumPerCpuU64(value, 8)) });
+    const errors = new Map<string, number>();
+    for (const [k, value] of this.maps.e.entries())
+      errors.set(key(k).join(","), Number(sumPerCpuU64(value, 8)));
+    const signals = new Map<number, number>();
+    for (let s = 1; s < SIGNALS; s++) {
+      const k = Buffer.alloc(4);
+      k.writeUInt32LE(s);
+      const v = this.maps.sig.lookup(k);
+      const n = v ? Number(sumPerCpuU64(v, 8)) : 0;
+      if (n) signals.set(s, n);
+    }
+    return { counts, errors, signals };
+  }
+
+  /** Distinct syscall numbers counted so far (the count maps' keys). */
+  distinctSyscalls(): number {
+    const nrs = new Set<number>();
+    for (const m of [this.maps.c, this.maps.d]) for (const [key] of m.entries()) nrs.add(key.readUInt32LE(8));
+    return nrs.size;
+  }
+
+  /** Detaches the programs (closing their links) and frees the maps. */
+  close(): void {
+    for (const l of this.links.splice(0)) l.close();
+    for (const fd of this.progs.splice(0)) ebpfSys().close(fd);
+    this.ring?.close();
+    this.ring = undefined;
+    for (const m of Object.values(this.maps)) m.close();
+  }
+
+  /** Stops counting (links closed) but keeps the maps to read. */
+  detach(): void {
+    for (const l of this.links.splice(0)) l.close();
+  }
+}
