@@ -57,35 +57,7 @@ export function bwrapLayout(section: LandlockSection | undefined, whyNone?: stri
       warnings,
     };
   }
-  // one kind per path, the widest its lists give
-  const kinds = new Map<string, Kind>();
-  let proc = false;
-  let procWrite = false;
-  const add = (list: { path: string }[], kind: Kind) => {
-    for (const { path } of list) {
-      const p = normal(path);
-      if (under(p, "/proc") && p !== "/") {
-        proc = true;
-        if (kind !== "ro") procWrite = true;
-        continue;
-      }
-      const had = kinds.get(p);
-      if (had === undefined || RANK[kind] > RANK[had]) kinds.set(p, kind);
-    }
-  };
-  add(section.read, "ro");
-  add(section.execute, "ro");
-  add(section.write, "rw");
-  add(section.devices, "dev");
-  // parents before children (a later mount covers an earlier one); an entry its nearest kept parent already
-  // grants is left out (a read-only bind inside a writable one would take the write away)
-  const sorted = [...kinds].sort(([a], [b]) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
-  const kept: [string, Kind][] = [];
-  for (const [p, k] of sorted) {
-    const parent = kept.filter(([q]) => under(p, q)).pop();
-    const covers = parent && (parent[1] === k || parent[1] === "dev" || (parent[1] === "rw" && k === "ro"));
-    if (!covers) kept.push([p, k]);
-  }
+  const { kept, kinds, proc, procWrite } = mountKinds(section);
   const args: string[][] = [];
   if (section.scope.includes("signal")) {
     args.push(["--unshare-pid"]);
@@ -113,6 +85,52 @@ export function bwrapLayout(section: LandlockSection | undefined, whyNone?: stri
       "--remount-ro / (last): bwrap's root tmpfs becomes read-only, so creating anything outside the write list fails (EROFS where Landlock says EACCES)",
     );
   }
+  unenforced(section, warn);
+  return { args, comments, warnings };
+}
+
+/**
+ * One mount kind per path, the widest its lists give, in mount order: parents before children (a later
+ * mount covers an earlier one); an entry its nearest kept parent already grants is left out (a read-only
+ * bind inside a writable one would take the write away). /proc paths become one new procfs.
+ */
+function mountKinds(section: LandlockSection): {
+  kept: [string, Kind][];
+  kinds: Map<string, Kind>;
+  proc: boolean;
+  procWrite: boolean;
+} {
+  const kinds = new Map<string, Kind>();
+  let proc = false;
+  let procWrite = false;
+  const add = (list: { path: string }[], kind: Kind) => {
+    for (const { path } of list) {
+      const p = normal(path);
+      if (under(p, "/proc") && p !== "/") {
+        proc = true;
+        if (kind !== "ro") procWrite = true;
+        continue;
+      }
+      const had = kinds.get(p);
+      if (had === undefined || RANK[kind] > RANK[had]) kinds.set(p, kind);
+    }
+  };
+  add(section.read, "ro");
+  add(section.execute, "ro");
+  add(section.write, "rw");
+  add(section.devices, "dev");
+  const sorted = [...kinds].sort(([a], [b]) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const kept: [string, Kind][] = [];
+  for (const [p, k] of sorted) {
+    const parent = kept.filter(([q]) => under(p, q)).pop();
+    const covers = parent && (parent[1] === k || parent[1] === "dev" || (parent[1] === "rw" && k === "ro"));
+    if (!covers) kept.push([p, k]);
+  }
+  return { kept, kinds, proc, procWrite };
+}
+
+/** Warns for each part of the section bubblewrap cannot enforce. */
+function unenforced(section: LandlockSection, warn: (m: string) => void): void {
   if (section.execute.length)
     warn(
       "landlock.execute has no bwrap equivalent (bubblewrap 0.8.0 cannot mount noexec; it has --remount-ro only): any bound file with an execute bit can be executed, not only the listed executables — only what the lists bind is there to run",
@@ -125,7 +143,6 @@ export function bwrapLayout(section: LandlockSection | undefined, whyNone?: stri
     warn(
       "landlock scope abstract-unix-socket has no bwrap equivalent short of --unshare-net (abstract sockets belong to the network namespace, and a new one would cut all networking); abstract sockets outside the sandbox stay reachable",
     );
-  return { args, comments, warnings };
 }
 
 /** A dollar sign, for the shell's parameter expansions in template strings. */

@@ -97,16 +97,49 @@ export async function recordAttached(
   if (engine !== "bpf" && engine !== "bpftrace")
     for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent, p.cwd);
   const startedAt = new Date().toISOString();
-  // until: the duration, a stop signal (the process is left running), or the process's exit. The duration
-  // counts from the moment the engine sees every call (bpftrace takes seconds to attach on a busy machine:
-  // counted from before, a 3 s recording kept a fraction of a second); strace, which has no such point, at once
+  const window = recordingWindow(pid, builder, options);
+  try {
+    const engineField = await attachEngine(engine, builder, tree, pid, window);
+    const profile = builder.build({
+      engine: engineField,
+      arch: nativeArch(),
+      // an attached recording is a window, complete when nothing was lost and the process is still there
+      complete: !engineField.lostEvents && alive(pid),
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phaseText: ATTACHED,
+    });
+    const warnings = checkAttachedProfile(profile, pid, engine);
+    return { profile, engine, why, warnings };
+  } finally {
+    window.close();
+  }
+}
+
+/** How long an attached recording lasts, and what the engine calls once it sees every call. */
+interface RecordingWindow {
+  /** Resolves at the end: the duration, a stop signal (the process is left running), or the process's exit. */
+  until: Promise<void>;
+  /** Starts the --duration clock (once; strace, which has no attach point, starts it at once). */
+  start: () => void;
+  /** The engine sees every call from now: the clock starts and the caller is told. */
+  attached: () => void;
+  close: () => void;
+}
+
+/**
+ * The window of an attached recording. The duration counts from the moment the engine sees every call
+ * (bpftrace takes seconds to attach on a busy machine: counted from before, a 3 s recording kept a fraction
+ * of a second); progress is reported every 200 ms.
+ */
+function recordingWindow(pid: number, builder: ProfileBuilder, options: AttachOptions): RecordingWindow {
   let onSignal: () => void = () => {};
-  let startWindow: () => void = () => {};
+  let start: () => void = () => {};
   const timers: NodeJS.Timeout[] = [];
   const until = new Promise<void>((resolve) => {
     onSignal = () => resolve();
     let started = false;
-    startWindow = () => {
+    start = () => {
       if (started || options.durationSeconds === undefined) return;
       started = true;
       timers.push(setTimeout(resolve, options.durationSeconds * 1000));
@@ -123,69 +156,78 @@ export async function recordAttached(
     );
   });
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
-  const attached = () => {
-    startWindow();
-    options.onAttached?.();
+  return {
+    until,
+    start,
+    attached: () => {
+      start();
+      options.onAttached?.();
+    },
+    close: () => {
+      for (const t of timers) clearTimeout(t);
+      for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(s, onSignal);
+    },
   };
-  try {
-    let engineField: Profile["engine"];
-    if (engine === "bpf" || engine === "bpftrace") {
-      engineField = await (engine === "bpf" ? attachBpf : attachBpftrace)(
-        builder,
-        tree.map((p) => ({
-          pid: p.pid,
-          exe: p.exe,
-          tids: p.tids,
-          parent: p.pid === pid ? undefined : p.parent,
-        })),
-        until,
-        attached,
-      );
-    } else if (engine === "ftrace") {
-      const { lost } = await attachFtrace(
-        builder,
-        tree.flatMap((p) => p.tids),
-        until,
-        attached,
-      );
-      engineField = ftraceEngine(lost);
-    } else {
-      startWindow();
-      const { version } = await attachStrace(
-        builder,
-        tree.map((p) => p.pid),
-        until,
-      );
-      engineField = { name: "strace", version };
-    }
-    const profile = builder.build({
-      engine: engineField,
-      arch: nativeArch(),
-      // an attached recording is a window, complete when nothing was lost and the process is still there
-      complete: !engineField.lostEvents && alive(pid),
-      startedAt,
-      endedAt: new Date().toISOString(),
-      phaseText: ATTACHED,
-    });
-    // nothing seen from a process that was running is never a complete recording: it was idle the whole
-    // window, or the engine did not see it (the bpf engine once missed processes in a PID namespace)
-    const warnings: string[] = [];
-    const calls = Object.values(profile.syscalls).reduce((n, c) => n + c.setup + c.work, 0);
-    if (calls === 0) {
-      profile.complete = false;
-      warnings.push(
-        `no calls were seen from process ${pid} or its descendants (${engine} engine): it made none in the window, or the engine could not see it. The profile is marked incomplete; record for longer, while the process works, or with another --engine.`,
-      );
-    }
-    for (const proc of profile.processes) {
-      const ran = proc.exe.startsWith("/") ? elfOfProgram(proc.exe) : undefined;
-      if (ran?.buildId) proc.buildId = ran.buildId;
-      if (ran && ran.elf !== proc.exe) proc.elf = ran.elf;
-    }
-    markInterpreters(profile);
-    return { profile, engine, why, warnings };
-  } finally {
-    for (const t of timers) clearTimeout(t);
-    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(s, onSignal);
+}
+
+/** Records the running tree with `engine` until the window ends; the profile's engine field. */
+async function attachEngine(
+  engine: Engine,
+  builder: ProfileBuilder,
+  tree: readonly { pid: number; exe: string; tids: number[]; parent?: number }[],
+  pid: number,
+  window: RecordingWindow,
+): Promise<Profile["engine"]> {
+  if (engine === "bpf" || engine === "bpftrace")
+    return (engine === "bpf" ? attachBpf : attachBpftrace)(
+      builder,
+      tree.map((p) => ({
+        pid: p.pid,
+        exe: p.exe,
+        tids: p.tids,
+        parent: p.pid === pid ? undefined : p.parent,
+      })),
+      window.until,
+      window.attached,
+    );
+  if (engine === "ftrace") {
+    const { lost } = await attachFtrace(
+      builder,
+      tree.flatMap((p) => p.tids),
+      window.until,
+      window.attached,
+    );
+    return ftraceEngine(lost);
   }
+  window.start();
+  const { version } = await attachStrace(
+    builder,
+    tree.map((p) => p.pid),
+    window.until,
+  );
+  return { name: "strace", version };
+}
+
+/**
+ * The attached profile's warnings (it is marked incomplete when nothing was seen), and its processes'
+ * build ids and interpreters.
+ */
+function checkAttachedProfile(profile: Profile, pid: number, engine: Engine): string[] {
+  // nothing seen from a process that was running is never a complete recording: it was idle the whole
+  // window, or the engine did not see it (the bpf engine once missed processes in a PID namespace)
+  const warnings: string[] = [];
+  const calls = Object.values(profile.syscalls).reduce((n, c) => n + c.setup + c.work, 0);
+  if (calls === 0) {
+    profile.complete = false;
+    warnings.push(
+      `no calls were seen from process ${pid} or its descendants (${engine} engine): it made none in the window, or the engine could not see it. The profile is marked incomplete; record for longer, while the process works, or with another --engine.`,
+    );
+  }
+  for (const proc of profile.processes) {
+    const ran = proc.exe.startsWith("/") ? elfOfProgram(proc.exe) : undefined;
+    if (ran?.buildId) proc.buildId = ran.buildId;
+    if (ran && ran.elf !== proc.exe) proc.elf = ran.elf;
+  }
+  markInterpreters(profile);
+  return warnings;
 }
