@@ -13,17 +13,7 @@ import {
   STT_FUNC,
   STT_GNU_IFUNC,
 } from "./elf.js";
-import {
-  concatStreams,
-  type IsaInfo,
-  K_CALL,
-  K_IJMP,
-  K_JCC,
-  K_JMP,
-  K_RET,
-  newStream,
-  type OpStream,
-} from "./ops.js";
+import { type IsaInfo, K_CALL, K_IJMP, K_JCC, K_JMP, K_RET, newStream, type OpStream } from "./ops.js";
 import { floorIndex } from "./values-before.js";
 import { decodeX86, X86_64, X86_64_GO } from "./x86.js";
 
@@ -148,11 +138,16 @@ export function pltSlots(cx: ObjectContext): Map<number, number> {
 /** The object's code (PLTs left out), decoded into one stream. */
 export function decodeCode(cx: ObjectContext): OpStream {
   const { elf } = cx;
-  return concatStreams(
-    cx.exec
-      .filter((sec) => !cx.isPlt(sec.name))
-      .map((sec) => cx.decode(elf.bytes.subarray(sec.offset, sec.offset + sec.size), sec.addr)),
+  // every section into one stream (no copy into a concatenation afterwards)
+  const secs = cx.exec.filter((sec) => !cx.isPlt(sec.name));
+  let s = newStream(
+    Math.max(
+      16,
+      secs.reduce((a, sec) => a + (sec.size >> 2), 0),
+    ),
   );
+  for (const sec of secs) s = cx.decode(elf.bytes.subarray(sec.offset, sec.offset + sec.size), sec.addr, s);
+  return s;
 }
 
 /** Where functions start, their names, and the first instruction of each. */
