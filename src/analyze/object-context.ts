@@ -210,6 +210,11 @@ export interface DataPartitions {
   /** The partition an address is in, or -1. */
   partOf: (addr: number) => number;
   roots: Set<number>;
+  /**
+   * Names an .init_array/.fini_array slot holds by a symbolic relocation (R_X86_64_64, R_AARCH64_ABS64
+   * against a preemptible function): the loader calls whatever the global scope binds them to.
+   */
+  rootNames: Set<number>;
 }
 
 /** Data partitions: every data address code references starts one; each holds the pointers relocated into it. */
@@ -229,14 +234,17 @@ export function dataPartitions(cx: ObjectContext, code: OpStream, fs: FunctionSt
   for (const range of [elf.dynamic.initArray, elf.dynamic.finiArray])
     if (range) for (let a = range[0]; a < range[0] + range[1]; a += 8) initSlots.add(a);
   const roots = new Set<number>();
+  const rootNames = new Set<number>();
   for (const r of elf.relocations) {
     if (!inData(r.offset)) continue;
     const t = cx.slotTarget(r.offset);
     if (!t) continue;
     const pi = partOf(r.offset);
     const p = pi >= 0 ? partitions[pi] : orphan;
-    if (t.name !== undefined) p.names.push(t.name);
-    else if (t.local !== undefined) {
+    if (t.name !== undefined) {
+      p.names.push(t.name);
+      if (initSlots.has(r.offset)) rootNames.add(t.name);
+    } else if (t.local !== undefined) {
       if (startSet.has(t.local)) {
         p.fns.push(fnOf(t.local));
         if (initSlots.has(r.offset)) roots.add(fnOf(t.local));
@@ -253,5 +261,5 @@ export function dataPartitions(cx: ObjectContext, code: OpStream, fs: FunctionSt
   }
   if (elf.dynamic.init !== undefined && inExec(elf.dynamic.init)) roots.add(fnOf(elf.dynamic.init));
   if (elf.dynamic.fini !== undefined && inExec(elf.dynamic.fini)) roots.add(fnOf(elf.dynamic.fini));
-  return { partitions, orphan, partOf, roots };
+  return { partitions, orphan, partOf, roots, rootNames };
 }
