@@ -94,6 +94,15 @@ export function argRegister(isa: IsaInfo, k: number, tail = false): number {
 }
 
 /**
+ * How much of the answer a caller needs. ALL: every value, even when some path is unknown (syscall sites).
+ * UNLESS_UNKNOWN: nothing once a path is unknown — the scan stops there. ONE_CONSTANT: only whether it is one
+ * constant — the scan stops, reporting unknown, at an unknown path, a parameter or a second value.
+ */
+export const ALL = 0;
+export const UNLESS_UNKNOWN = 1;
+export const ONE_CONSTANT = 2;
+
+/**
  * The values register `reg` can hold just before instruction `at`, scanning back within the function that
  * starts at instruction `first`: constants, argument registers the value came in (params), or unknown.
  */
@@ -104,6 +113,7 @@ export function valuesBefore(
   first: number,
   at: number,
   reg: number,
+  need = ALL,
 ): { values: Set<number>; params: Set<number>; unknown: boolean } {
   const values = new Set<number>();
   const params = new Set<number>();
@@ -116,6 +126,11 @@ export function valuesBefore(
   let steps = 0;
   // an instruction index i is examined for register r; then its predecessors
   while (top > 0) {
+    // a path just ended: stop when the caller's answer can no longer change
+    if (need !== ALL && (unknown || (need === ONE_CONSTANT && (params.size > 0 || values.size > 1)))) {
+      unknown = true;
+      break;
+    }
     let r = work[--top];
     let i = work[--top];
     for (;;) {
@@ -187,7 +202,7 @@ export function argConstants(
   at: number,
 ): (number | null)[] {
   return isa.argRegs.map((r) => {
-    const v = valuesBefore(s, isa, preds, first, at, r);
+    const v = valuesBefore(s, isa, preds, first, at, r, ONE_CONSTANT);
     return !v.unknown && v.params.size === 0 && v.values.size === 1 ? [...v.values][0] : null;
   });
 }
