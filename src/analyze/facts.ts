@@ -18,7 +18,7 @@ import {
 export type { FunctionFacts } from "./function-facts.js";
 export type { Partition } from "./object-context.js";
 
-export const FACTS_VERSION = 7;
+export const FACTS_VERSION = 8;
 
 export interface ObjectFacts {
   version: number;
