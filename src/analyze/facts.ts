@@ -18,7 +18,7 @@ import {
 export type { FunctionFacts } from "./function-facts.js";
 export type { Partition } from "./object-context.js";
 
-export const FACTS_VERSION = 6;
+export const FACTS_VERSION = 8;
 
 export interface ObjectFacts {
   version: number;
@@ -37,6 +37,8 @@ export interface ObjectFacts {
   names: string[];
   exports: Record<string, number>;
   roots: number[];
+  /** Names (index into names) of functions an .init_array/.fini_array slot holds by a symbolic relocation. */
+  rootNames: number[];
   partitions: Partition[];
   /** Function pointers in data no code reference reaches: taken as reached with the object. */
   orphan: Partition;
@@ -53,7 +55,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
   const code = decodeCode(cx);
   const fs = functionStarts(cx, code);
   const preds = jumpTargets(code);
-  const { partitions, orphan, partOf, roots } = dataPartitions(cx, code, fs);
+  const { partitions, orphan, partOf, roots, rootNames } = dataPartitions(cx, code, fs);
   const cc = { ...cx, ...fs, code, preds, stubSlot, partOf };
   const { functions, all, sites, unresolvedSites, localCalls } = perFunction(cc);
   wrappers(cc, functions, localCalls);
@@ -82,6 +84,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
     names: cx.names,
     exports,
     roots: [...roots],
+    rootNames: [...rootNames],
     partitions,
     orphan,
     allSyscalls: [...all].sort((a, b) => a - b),

@@ -3,7 +3,7 @@
 // numbers their callers pass (wrappers).
 import type { DataPartitions, FunctionStarts, ObjectContext } from "./object-context.js";
 import { K_CALL, K_ICALL, K_JMP, K_SYSCALL, type OpStream } from "./ops.js";
-import { argConstants, argRegister, valuesBefore } from "./values-before.js";
+import { argConstants, argRegister, UNLESS_UNKNOWN, valuesBefore } from "./values-before.js";
 
 export interface FunctionFacts {
   /** Syscall numbers made here. */
@@ -192,7 +192,15 @@ export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls
     for (const [caller, i, callee, tail] of localCalls) {
       const k = functions[callee].wrapperArg;
       if (k < 0 || functions[caller].wrapperArg >= 0 || caller === callee) continue;
-      const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail));
+      const v = valuesBefore(
+        code,
+        isa,
+        preds,
+        firstInsn[caller],
+        i,
+        argRegister(isa, k, tail),
+        UNLESS_UNKNOWN,
+      );
       if (v.params.size === 1 && v.values.size === 0 && !v.unknown) {
         functions[caller].wrapperArg = [...v.params][0];
         changed = true;
@@ -203,7 +211,7 @@ export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls
   for (const [caller, i, callee, tail] of localCalls) {
     const k = functions[callee].wrapperArg;
     if (k < 0 || functions[caller].wrapperArg >= 0) continue;
-    const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail));
+    const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail), UNLESS_UNKNOWN);
     const known = !v.unknown && v.params.size === 0 && v.values.size > 0;
     if (known) for (const n of v.values) functions[caller].wrapperCalls.push([callee, n]);
     else functions[caller].wrapperCalls.push([callee, null]);

@@ -13,17 +13,7 @@ import {
   STT_FUNC,
   STT_GNU_IFUNC,
 } from "./elf.js";
-import {
-  concatStreams,
-  type IsaInfo,
-  K_CALL,
-  K_IJMP,
-  K_JCC,
-  K_JMP,
-  K_RET,
-  newStream,
-  type OpStream,
-} from "./ops.js";
+import { type IsaInfo, K_CALL, K_IJMP, K_JCC, K_JMP, K_RET, newStream, type OpStream } from "./ops.js";
 import { floorIndex } from "./values-before.js";
 import { decodeX86, X86_64, X86_64_GO } from "./x86.js";
 
@@ -148,11 +138,16 @@ export function pltSlots(cx: ObjectContext): Map<number, number> {
 /** The object's code (PLTs left out), decoded into one stream. */
 export function decodeCode(cx: ObjectContext): OpStream {
   const { elf } = cx;
-  return concatStreams(
-    cx.exec
-      .filter((sec) => !cx.isPlt(sec.name))
-      .map((sec) => cx.decode(elf.bytes.subarray(sec.offset, sec.offset + sec.size), sec.addr)),
+  // every section into one stream (no copy into a concatenation afterwards)
+  const secs = cx.exec.filter((sec) => !cx.isPlt(sec.name));
+  let s = newStream(
+    Math.max(
+      16,
+      secs.reduce((a, sec) => a + (sec.size >> 2), 0),
+    ),
   );
+  for (const sec of secs) s = cx.decode(elf.bytes.subarray(sec.offset, sec.offset + sec.size), sec.addr, s);
+  return s;
 }
 
 /** Where functions start, their names, and the first instruction of each. */
@@ -215,6 +210,11 @@ export interface DataPartitions {
   /** The partition an address is in, or -1. */
   partOf: (addr: number) => number;
   roots: Set<number>;
+  /**
+   * Names an .init_array/.fini_array slot holds by a symbolic relocation (R_X86_64_64, R_AARCH64_ABS64
+   * against a preemptible function): the loader calls whatever the global scope binds them to.
+   */
+  rootNames: Set<number>;
 }
 
 /** Data partitions: every data address code references starts one; each holds the pointers relocated into it. */
@@ -234,14 +234,17 @@ export function dataPartitions(cx: ObjectContext, code: OpStream, fs: FunctionSt
   for (const range of [elf.dynamic.initArray, elf.dynamic.finiArray])
     if (range) for (let a = range[0]; a < range[0] + range[1]; a += 8) initSlots.add(a);
   const roots = new Set<number>();
+  const rootNames = new Set<number>();
   for (const r of elf.relocations) {
     if (!inData(r.offset)) continue;
     const t = cx.slotTarget(r.offset);
     if (!t) continue;
     const pi = partOf(r.offset);
     const p = pi >= 0 ? partitions[pi] : orphan;
-    if (t.name !== undefined) p.names.push(t.name);
-    else if (t.local !== undefined) {
+    if (t.name !== undefined) {
+      p.names.push(t.name);
+      if (initSlots.has(r.offset)) rootNames.add(t.name);
+    } else if (t.local !== undefined) {
       if (startSet.has(t.local)) {
         p.fns.push(fnOf(t.local));
         if (initSlots.has(r.offset)) roots.add(fnOf(t.local));
@@ -258,5 +261,5 @@ export function dataPartitions(cx: ObjectContext, code: OpStream, fs: FunctionSt
   }
   if (elf.dynamic.init !== undefined && inExec(elf.dynamic.init)) roots.add(fnOf(elf.dynamic.init));
   if (elf.dynamic.fini !== undefined && inExec(elf.dynamic.fini)) roots.add(fnOf(elf.dynamic.fini));
-  return { partitions, orphan, partOf, roots };
+  return { partitions, orphan, partOf, roots, rootNames };
 }

@@ -83,22 +83,3 @@ export function ensureRoom(s: OpStream, extra: number): OpStream {
   grown.wmask.set(s.wmask.subarray(0, s.n));
   return grown;
 }
-
-/** Concatenates streams (sections are decoded one by one) and sorts nothing: callers pass them in order. */
-export function concatStreams(parts: OpStream[]): OpStream {
-  const total = parts.reduce((a, p) => a + p.n, 0);
-  const out = newStream(Math.max(1, total));
-  let at = 0;
-  for (const p of parts) {
-    out.addr.set(p.addr.subarray(0, p.n), at);
-    out.kind.set(p.kind.subarray(0, p.n), at);
-    out.reg.set(p.reg.subarray(0, p.n), at);
-    out.reg2.set(p.reg2.subarray(0, p.n), at);
-    out.val.set(p.val.subarray(0, p.n), at);
-    out.ref.set(p.ref.subarray(0, p.n), at);
-    out.wmask.set(p.wmask.subarray(0, p.n), at);
-    at += p.n;
-  }
-  out.n = total;
-  return out;
-}

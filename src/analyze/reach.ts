@@ -50,6 +50,11 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     const o = objects[oi];
     const why = o.role === "interpreter" ? `the dynamic loader (${o.name})` : `initialisers of ${o.name}`;
     for (const f of o.facts.roots) work.push([oi, f, why]);
+    // an initialiser named by a symbolic relocation runs as the global scope binds it
+    for (const n of o.facts.rootNames) {
+      const t = resolveName(oi, n);
+      if (t) push(t[0], t[1], why);
+    }
     reachPartition(oi, o.facts.orphan, `function pointers in ${o.name}`);
   };
   const push = (oi: number, fn: number, via: string) => {

@@ -36,6 +36,45 @@ export function floorIndex(sorted: ArrayLike<number>, x: number, n = sorted.leng
 
 const MAX_STEPS = 400;
 
+// Scratch state of valuesBefore, reused across calls (it runs for every syscall site and every argument
+// register of every import call, so per-call Sets and tuple arrays were most of an uncached analysis):
+// the (instruction, register) pairs examined, an open-addressing set cleared by bumping a stamp; and the
+// work stack as flat (instruction, register) pairs.
+const SEEN_SIZE = 4096; // > 8 × (MAX_STEPS + 1): the table stays sparse
+const seenKey = new Int32Array(SEEN_SIZE);
+const seenStamp = new Uint32Array(SEEN_SIZE);
+let stamp = 0;
+let WORK = new Int32Array(256);
+
+/** Empties the seen set. */
+function clearSeen(): void {
+  if (++stamp === 0xffffffff) {
+    seenStamp.fill(0);
+    stamp = 1;
+  }
+}
+
+/** Adds a key to the seen set; whether it was new. */
+function addSeen(key: number): boolean {
+  let h = Math.imul(key, 0x9e3779b1) >>> 20; // 12 bits: SEEN_SIZE
+  for (;;) {
+    if (seenStamp[h] !== stamp) {
+      seenStamp[h] = stamp;
+      seenKey[h] = key;
+      return true;
+    }
+    if (seenKey[h] === key) return false;
+    h = (h + 1) & (SEEN_SIZE - 1);
+  }
+}
+
+function growWork(need: number): Int32Array {
+  const grown = new Int32Array(Math.max(need, WORK.length * 2));
+  grown.set(WORK);
+  WORK = grown;
+  return grown;
+}
+
 /** The parameter a register holds at a function's entry: an argument register, or a stack slot above the return address. */
 function paramOf(isa: IsaInfo, r: number): number {
   const k = isa.argRegs.indexOf(r);
@@ -55,6 +94,15 @@ export function argRegister(isa: IsaInfo, k: number, tail = false): number {
 }
 
 /**
+ * How much of the answer a caller needs. ALL: every value, even when some path is unknown (syscall sites).
+ * UNLESS_UNKNOWN: nothing once a path is unknown — the scan stops there. ONE_CONSTANT: only whether it is one
+ * constant — the scan stops, reporting unknown, at an unknown path, a parameter or a second value.
+ */
+export const ALL = 0;
+export const UNLESS_UNKNOWN = 1;
+export const ONE_CONSTANT = 2;
+
+/**
  * The values register `reg` can hold just before instruction `at`, scanning back within the function that
  * starts at instruction `first`: constants, argument registers the value came in (params), or unknown.
  */
@@ -65,18 +113,26 @@ export function valuesBefore(
   first: number,
   at: number,
   reg: number,
+  need = ALL,
 ): { values: Set<number>; params: Set<number>; unknown: boolean } {
   const values = new Set<number>();
   const params = new Set<number>();
   let unknown = false;
-  const seen = new Set<number>();
-  const work: [number, number][] = [[at - 1, reg]];
+  clearSeen();
+  let work: Int32Array = WORK;
+  let top = 0;
+  work[top++] = at - 1;
+  work[top++] = reg;
   let steps = 0;
   // an instruction index i is examined for register r; then its predecessors
-  while (work.length) {
-    const [start, r0] = work.pop() as [number, number];
-    let i = start;
-    let r = r0;
+  while (top > 0) {
+    // a path just ended: stop when the caller's answer can no longer change
+    if (need !== ALL && (unknown || (need === ONE_CONSTANT && (params.size > 0 || values.size > 1)))) {
+      unknown = true;
+      break;
+    }
+    let r = work[--top];
+    let i = work[--top];
     for (;;) {
       if (i < first) {
         const k = paramOf(isa, r);
@@ -84,9 +140,7 @@ export function valuesBefore(
         else unknown = true;
         break;
       }
-      const key = i * 32 + r;
-      if (seen.has(key)) break;
-      seen.add(key);
+      if (!addSeen(i * 32 + r)) break;
       if (++steps > MAX_STEPS) {
         unknown = true;
         break;
@@ -113,7 +167,13 @@ export function valuesBefore(
       }
       // predecessors: jumps to here, and the fall-through from the instruction before
       const from = preds.get(s.addr[i]);
-      if (from) for (const j of from) if (j >= first) work.push([j, r]);
+      if (from)
+        for (const j of from) {
+          if (j < first) continue;
+          if (top + 2 > work.length) work = growWork(top + 2);
+          work[top++] = j;
+          work[top++] = r;
+        }
       if (i === first) {
         const k = paramOf(isa, r);
         if (k >= 0) params.add(k);
@@ -142,7 +202,7 @@ export function argConstants(
   at: number,
 ): (number | null)[] {
   return isa.argRegs.map((r) => {
-    const v = valuesBefore(s, isa, preds, first, at, r);
+    const v = valuesBefore(s, isa, preds, first, at, r, ONE_CONSTANT);
     return !v.unknown && v.params.size === 0 && v.values.size === 1 ? [...v.values][0] : null;
   });
 }

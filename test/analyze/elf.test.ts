@@ -149,8 +149,11 @@ describe("analysis cache", { skip: linux }, () => {
     );
     const raw = readFileSync(entry);
     const facts = JSON.parse(raw.subarray(32).toString("utf8"));
-    for (const f of facts.functions) f.sys = [];
-    writeFileSync(entry, Buffer.concat([raw.subarray(0, 32), Buffer.from(JSON.stringify(facts))]));
+    // each function is stored as an array, its syscall numbers first (object-cache.ts)
+    for (const f of facts.functions) f[0] = [];
+    const forged = Buffer.from(JSON.stringify(facts));
+    assert.notDeepEqual(forged, raw.subarray(32), "the forgery changes the entry");
+    writeFileSync(entry, Buffer.concat([raw.subarray(0, 32), forged]));
     const third = JSON.parse(spawnCli(["analyze", "--json", "/bin/ls"], { env }).stdout);
     assert.deepEqual(third.syscalls, first.syscalls, "the forged entry was not used");
     assert.equal(third.libraries.find((l: { path: string }) => l.path.endsWith("libc.so.6")).cached, false);

@@ -4,13 +4,14 @@
 // output, the real file system, analyze() and generate --static's staticInput() in this process.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { analyze } from "../../src/analyze/analyze.js";
-import { buildIdOfFile } from "../../src/analyze/elf.js";
-import { contentHashing } from "../../src/analyze/object-cache.js";
+import { buildIdOfFile, readElf } from "../../src/analyze/elf.js";
+import { objectFacts } from "../../src/analyze/facts.js";
+import { contentHashing, factsFrom, storedFacts } from "../../src/analyze/object-cache.js";
 import { staticInput } from "../../src/generate/static-input.js";
 import type { Profile } from "../../src/record/profile.js";
 
@@ -116,5 +117,25 @@ describe("analysis cache: an unchanged identity is not hashed again", { skip }, 
     const r = analyze("/bin/true", { cache: false });
     assert.ok(r.libraries.every((l) => !l.cached));
     assert.deepEqual(contentHashing, hashed);
+  });
+});
+
+describe("analysis cache: the stored form of facts", { skip }, () => {
+  it("libc's facts come back from their entry body exactly, in a smaller body than plain JSON", () => {
+    const libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+    const facts = objectFacts(readElf(readFileSync(libc), libc));
+    const body = storedFacts(facts);
+    assert.deepEqual(factsFrom(body), facts);
+    assert.ok(body.length < JSON.stringify(facts).length * 0.8, `${body.length} bytes stored`);
+    assert.equal(factsFrom(Buffer.from('{"functions": [')), undefined, "a damaged body is a miss");
+  });
+  it("a cached analysis gives what an uncached one does", () => {
+    freshCache();
+    const fresh = analyze("/bin/true", { cache: false });
+    analyze("/bin/true");
+    const cached = analyze("/bin/true");
+    assert.ok(cached.libraries.every((l) => l.cached));
+    assert.deepEqual(cached.syscalls, fresh.syscalls);
+    assert.equal(cached.unresolved, fresh.unresolved);
   });
 });
