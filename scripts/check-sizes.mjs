@@ -37,7 +37,6 @@ export const KNOWN = {
   "src/bpf/emulator.ts runWords": 148,
   "src/generate/file-layer.ts fileLayer": 143,
   "src/policy/schema.ts build": 133,
-  "src/analyze/analyze.ts analyze": 131,
   "src/policy/formats/sysfence.ts readSysfencePolicy": 130,
   "src/report/model.ts buildReport": 123,
   "src/export/libseccomp-c.ts exportLibseccompC": 122,

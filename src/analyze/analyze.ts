@@ -86,38 +86,100 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     triplet: arch === "x86_64" ? "x86_64-linux-gnu" : "aarch64-linux-gnu",
     platform: arch,
   };
-  const objects: (LoadedFacts & { real: string; cached: boolean })[] = [];
-  const byReal = new Map<string, number>();
-  const bySoname = new Map<string, number>();
-  const missing: string[] = [];
-  const add = (
+  const table = new ObjectTable(root, arch, store, options.onProgress);
+  table.add(programReal, path, { role: "program" }, program);
+  table.loadAll(options.dlopened ?? [], note);
+  const { objects, missing } = table;
+  for (const o of objects)
+    if (o.facts.go)
+      note(
+        `${o.name} is a Go binary: its syscall sites take the number from their callers; unresolved sites are counted`,
+      );
+  if (missing.length) note(`not found: ${missing.join(", ")} — their calls are not in the result`);
+  options.onProgress?.({ step: "reach", objects: objects.length });
+  return resultOf(path, arch, root, objects, missing, notes);
+}
+
+type LoadedObject = LoadedFacts & { real: string; cached: boolean };
+
+/**
+ * The objects of one analysis in load order (the program first), found as the loader finds them: its
+ * needed libraries breadth-first, the interpreter, then the recorded dlopened libraries and theirs.
+ */
+class ObjectTable {
+  readonly objects: LoadedObject[] = [];
+  readonly missing: string[] = [];
+  private readonly byReal = new Map<string, number>();
+  private readonly bySoname = new Map<string, number>();
+
+  constructor(
+    private readonly root: Root,
+    private readonly arch: "x86_64" | "aarch64",
+    private readonly store: PrivateStore | undefined,
+    private readonly onProgress: AnalyzeOptions["onProgress"],
+  ) {}
+
+  /** The object's index, read (or found in the cache) the first time its real path is seen. */
+  add(
     real: string,
     shown: string,
     extra: Partial<LoadedFacts>,
     read?: { facts: ObjectFacts; cached: boolean },
-  ): number => {
-    const known = byReal.get(real);
+  ) {
+    const known = this.byReal.get(real);
     if (known !== undefined) return known;
-    if (!read) options.onProgress?.({ step: "object", objects: objects.length, path: shown });
-    const { facts, cached } = read ?? factsOf(real, shown, store);
-    if (facts.arch !== arch)
-      throw new SysfenceError("E_ANALYZE", `${shown} is ${facts.arch}, the program ${arch}.`);
-    const i = objects.length;
-    objects.push({ name: facts.soname ?? basename(shown), facts, real, cached, ...extra });
-    byReal.set(real, i);
-    if (facts.soname) bySoname.set(facts.soname, i);
+    if (!read) this.onProgress?.({ step: "object", objects: this.objects.length, path: shown });
+    const { facts, cached } = read ?? factsOf(real, shown, this.store);
+    if (facts.arch !== this.arch)
+      throw new SysfenceError("E_ANALYZE", `${shown} is ${facts.arch}, the program ${this.arch}.`);
+    const i = this.objects.length;
+    this.objects.push({ name: facts.soname ?? basename(shown), facts, real, cached, ...extra });
+    this.byReal.set(real, i);
+    if (facts.soname) this.bySoname.set(facts.soname, i);
     return i;
-  };
-  add(programReal, path, { role: "program" }, program);
-  const programPath = { path: logicalPath(root, programReal), rpath: program.facts.rpath };
-  // breadth-first, as the loader builds the global scope
-  const loadDeps = (from: number) => {
+  }
+
+  /** Everything the program (object 0) loads: needed libraries, the interpreter, the dlopened ones. */
+  loadAll(dlopened: readonly string[], note: (n: string) => void): void {
+    this.loadDeps(0);
+    const interp = this.objects[0].facts.interp;
+    if (interp) {
+      const real = realInRoot(this.root, interp);
+      if (!real) this.missing.push(interp);
+      else {
+        const j = this.add(real, interp, {});
+        this.objects[j].role = this.objects[j].role ?? "interpreter";
+      }
+    }
+    for (const d of dlopened) {
+      const real = realInRoot(this.root, d);
+      if (!real) {
+        note(
+          `the recorded library ${d} was not found${this.root.sysroot ? ` under ${this.root.sysroot}` : ""}`,
+        );
+        continue;
+      }
+      if (!rightMachine(this.root, real)) {
+        note(`${d} (opened by the recording) is not an ${this.arch} shared object; left out`);
+        continue;
+      }
+      // a library the program loaded at start (ld.so opens them too) is not a dlopened one
+      if (this.byReal.has(real)) continue;
+      this.loadDeps(this.add(real, d, { dlopened: true }));
+    }
+  }
+
+  /** The needed libraries of object `from` and theirs, breadth-first, as the loader builds the global scope. */
+  private loadDeps(from: number): void {
+    const root = this.root;
+    const program = this.objects[0];
+    const programPath = { path: logicalPath(root, program.real), rpath: program.facts.rpath };
     const queue = [from];
     while (queue.length) {
       const oi = queue.shift() as number;
-      const o = objects[oi];
+      const o = this.objects[oi];
       for (const name of o.facts.needed) {
-        if (bySoname.has(name)) continue;
+        if (this.bySoname.has(name)) continue;
         const real = findLibrary(
           root,
           name,
@@ -125,49 +187,27 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
           oi === 0 ? undefined : programPath,
         );
         if (!real) {
-          if (!missing.includes(name)) missing.push(name);
+          if (!this.missing.includes(name)) this.missing.push(name);
           continue;
         }
-        const before = objects.length;
-        const j = add(real, logicalPath(root, real), {});
+        const before = this.objects.length;
+        const j = this.add(real, logicalPath(root, real), {});
         if (j === before) queue.push(j);
       }
     }
-  };
-  loadDeps(0);
-  const interp = objects[0].facts.interp;
-  if (interp) {
-    const real = realInRoot(root, interp);
-    if (!real) missing.push(interp);
-    else {
-      const j = add(real, interp, {});
-      objects[j].role = objects[j].role ?? "interpreter";
-    }
   }
-  for (const d of options.dlopened ?? []) {
-    const real = realInRoot(root, d);
-    if (!real) {
-      note(`the recorded library ${d} was not found${root.sysroot ? ` under ${root.sysroot}` : ""}`);
-      continue;
-    }
-    if (!rightMachine(root, real)) {
-      note(`${d} (opened by the recording) is not an ${arch} shared object; left out`);
-      continue;
-    }
-    // a library the program loaded at start (ld.so opens them too) is not a dlopened one
-    if (byReal.has(real)) continue;
-    const j = add(real, d, { dlopened: true });
-    loadDeps(j);
-  }
-  for (const o of objects)
-    if (o.facts.go)
-      note(
-        `${o.name} is a Go binary: its syscall sites take the number from their callers; unresolved sites are counted`,
-      );
-  if (missing.length) note(`not found: ${missing.join(", ")} — their calls are not in the result`);
+}
 
-  options.onProgress?.({ step: "reach", objects: objects.length });
-  const r = reachSyscalls(objects);
+/** The reach across the loaded objects, as analyze()'s result. */
+function resultOf(
+  path: string,
+  arch: "x86_64" | "aarch64",
+  root: Root,
+  objects: readonly LoadedObject[],
+  missing: string[],
+  notes: string[],
+): AnalyzeResult {
+  const r = reachSyscalls(objects as LoadedObject[]);
   const syscalls: Record<string, { via: string[] }> = {};
   const name = (nr: number) => syscallName(arch as ArchName, nr) ?? `nr ${nr}`;
   for (const [nr, via] of [...r.syscalls.entries()].sort((a, b) => name(a[0]).localeCompare(name(b[0]))))
