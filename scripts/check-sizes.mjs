@@ -39,7 +39,6 @@ export const KNOWN = {
   "src/policy/schema.ts build": 133,
   "src/analyze/analyze.ts analyze": 131,
   "src/policy/formats/sysfence.ts readSysfencePolicy": 130,
-  "src/report/model.ts buildReport": 123,
   "src/export/libseccomp-c.ts exportLibseccompC": 122,
   "src/cli/commands/run.ts runCommand": 120,
   "src/learn/learn.ts learnRun": 118,
