@@ -39,13 +39,9 @@ export const KNOWN = {
   "src/record/engines/ftrace/adapter.ts line": 107,
   "src/analyze/reach.ts reachSyscalls": 100,
   "src/record/attach.ts recordAttached": 98,
-  "src/demo/run-demo.ts runDemo": 96,
   "src/cli/commands/run-args.ts parseRunWords": 94,
-  "src/bpf/disasm.ts disassemble": 93,
-  "src/install/notify-ffi.ts loadNotifyCalls": 92,
   "src/record/engines/bpf/script.ts bpftraceScript": 90,
   "src/cli/commands/generate.ts finalizeCommand": 87,
-  "src/bpf/verify.ts verifyProgram": 81,
 };
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
