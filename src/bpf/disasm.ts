@@ -52,6 +52,95 @@ function fieldName(k: number): string {
 
 const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
 
+type Merge = (t: number, s: AState, arch: ArchName | "?" | undefined) => void;
+
+/** A non-jump instruction's text and comment, and what A holds after it (`st`: what it held before). */
+function plainInsn(ins: Insn, st: AState): { text: string; comment: string; next: AState } {
+  const c = ins.code;
+  let text = `unknown 0x${c.toString(16)}`;
+  let comment = "";
+  let next: AState = { what: "other" };
+  switch (O.cls(c)) {
+    case O.BPF_LD:
+      if (O.mode(c) === O.BPF_ABS) {
+        text = `ld  $data[${ins.k}]`;
+        comment = fieldName(ins.k);
+        next = {
+          what: ins.k === OFF_NR ? "nr" : ins.k === OFF_ARCH ? "arch" : ins.k >= OFF_ARGS ? "arg" : "other",
+        };
+      } else if (O.mode(c) === O.BPF_IMM) text = `ld  #${hex(ins.k)}`;
+      else if (O.mode(c) === O.BPF_MEM) text = `ld  M[${ins.k}]`;
+      else if (O.mode(c) === O.BPF_LEN) text = "ld  #len";
+      break;
+    case O.BPF_LDX:
+      text =
+        O.mode(c) === O.BPF_MEM
+          ? `ldx M[${ins.k}]`
+          : O.mode(c) === O.BPF_LEN
+            ? "ldx #len"
+            : `ldx #${hex(ins.k)}`;
+      next = st;
+      break;
+    case O.BPF_ST:
+      text = `st  M[${ins.k}]`;
+      next = st;
+      break;
+    case O.BPF_STX:
+      text = `stx M[${ins.k}]`;
+      next = st;
+      break;
+    case O.BPF_ALU:
+      text = `${ALU_NAMES[O.op(c)] ?? "alu?"} ${O.src(c) === O.BPF_X ? "X" : `#${hex(ins.k)}`}`;
+      break;
+    case O.BPF_MISC:
+      text = O.miscop(c) === O.BPF_TAX ? "tax" : "txa";
+      next = O.miscop(c) === O.BPF_TAX ? st : { what: "other" };
+      break;
+    case O.BPF_RET: {
+      if (O.rval(c) === O.BPF_A) text = "ret A";
+      else {
+        text = `ret #${hex(ins.k)}`;
+        comment = formatAction(decodeActionValue(ins.k));
+      }
+      break;
+    }
+  }
+  return { text, comment, next };
+}
+
+/** A jump's text and comment (the arch a JEQ on arch matches, the syscall a JEQ on nr names); its state
+ * flows to its targets through `merge`. */
+function jumpInsn(
+  ins: Insn,
+  pc: number,
+  st: AState,
+  arch: ArchName | "?",
+  merge: Merge,
+): { text: string; comment: string } {
+  const c = ins.code;
+  let text: string;
+  let comment = "";
+  if (O.op(c) === O.BPF_JA) {
+    text = `ja  ${pc + 1 + ins.k}`;
+    merge(pc + 1 + ins.k, st, arch);
+  } else {
+    const name = JMP_NAMES[O.op(c)] ?? "j?";
+    const operand = O.src(c) === O.BPF_X ? "X" : hex(ins.k);
+    text = `${name} ${operand}, ${pc + 1 + ins.jt}, ${pc + 1 + ins.jf}`;
+    let trueArch = arch;
+    if (st.what === "arch" && O.op(c) === O.BPF_JEQ) {
+      const a = archByAudit(ins.k);
+      comment = a ? `arch == ${a.name}` : "arch";
+      trueArch = a?.name ?? "?";
+    } else if (st.what === "nr" && O.src(c) === O.BPF_K) {
+      comment = nrComment(ins.k, arch);
+    }
+    merge(pc + 1 + ins.jt, st, trueArch);
+    merge(pc + 1 + ins.jf, st, arch);
+  }
+  return { text, comment };
+}
+
 /**
  * Disassembles a seccomp program into a listing with syscall names, architectures and actions.
  * A forward data-flow pass tracks which arch a path has matched and whether A holds nr or arch.
@@ -75,77 +164,13 @@ export function disassemble(program: readonly Insn[], options: { arch?: ArchName
     const ins = program[pc];
     const st = states[pc] ?? { what: "other" };
     const arch = archAt[pc] ?? "?";
-    const c = ins.code;
-    let text = `unknown 0x${c.toString(16)}`;
-    let comment = "";
-    let next: AState = { what: "other" };
-    switch (O.cls(c)) {
-      case O.BPF_LD:
-        if (O.mode(c) === O.BPF_ABS) {
-          text = `ld  $data[${ins.k}]`;
-          comment = fieldName(ins.k);
-          next = {
-            what: ins.k === OFF_NR ? "nr" : ins.k === OFF_ARCH ? "arch" : ins.k >= OFF_ARGS ? "arg" : "other",
-          };
-        } else if (O.mode(c) === O.BPF_IMM) text = `ld  #${hex(ins.k)}`;
-        else if (O.mode(c) === O.BPF_MEM) text = `ld  M[${ins.k}]`;
-        else if (O.mode(c) === O.BPF_LEN) text = "ld  #len";
-        break;
-      case O.BPF_LDX:
-        text =
-          O.mode(c) === O.BPF_MEM
-            ? `ldx M[${ins.k}]`
-            : O.mode(c) === O.BPF_LEN
-              ? "ldx #len"
-              : `ldx #${hex(ins.k)}`;
-        next = st;
-        break;
-      case O.BPF_ST:
-        text = `st  M[${ins.k}]`;
-        next = st;
-        break;
-      case O.BPF_STX:
-        text = `stx M[${ins.k}]`;
-        next = st;
-        break;
-      case O.BPF_ALU:
-        text = `${ALU_NAMES[O.op(c)] ?? "alu?"} ${O.src(c) === O.BPF_X ? "X" : `#${hex(ins.k)}`}`;
-        break;
-      case O.BPF_MISC:
-        text = O.miscop(c) === O.BPF_TAX ? "tax" : "txa";
-        next = O.miscop(c) === O.BPF_TAX ? st : { what: "other" };
-        break;
-      case O.BPF_RET: {
-        if (O.rval(c) === O.BPF_A) text = "ret A";
-        else {
-          text = `ret #${hex(ins.k)}`;
-          comment = formatAction(decodeActionValue(ins.k));
-        }
-        break;
-      }
-      case O.BPF_JMP: {
-        if (O.op(c) === O.BPF_JA) {
-          text = `ja  ${pc + 1 + ins.k}`;
-          merge(pc + 1 + ins.k, st, arch);
-        } else {
-          const name = JMP_NAMES[O.op(c)] ?? "j?";
-          const operand = O.src(c) === O.BPF_X ? "X" : hex(ins.k);
-          text = `${name} ${operand}, ${pc + 1 + ins.jt}, ${pc + 1 + ins.jf}`;
-          let trueArch = arch;
-          if (st.what === "arch" && O.op(c) === O.BPF_JEQ) {
-            const a = archByAudit(ins.k);
-            comment = a ? `arch == ${a.name}` : "arch";
-            trueArch = a?.name ?? "?";
-          } else if (st.what === "nr" && O.src(c) === O.BPF_K) {
-            comment = nrComment(ins.k, arch);
-          }
-          merge(pc + 1 + ins.jt, st, trueArch);
-          merge(pc + 1 + ins.jf, st, arch);
-        }
-        break;
-      }
+    if (O.cls(ins.code) === O.BPF_JMP) {
+      const { text, comment } = jumpInsn(ins, pc, st, arch, merge);
+      lines.push({ pc, insn: ins, text, comment });
+      continue;
     }
-    if (O.cls(c) !== O.BPF_JMP && O.cls(c) !== O.BPF_RET) merge(pc + 1, next, arch);
+    const { text, comment, next } = plainInsn(ins, st);
+    if (O.cls(ins.code) !== O.BPF_RET) merge(pc + 1, next, arch);
     lines.push({ pc, insn: ins, text, comment });
   }
   return lines;

@@ -41,6 +41,53 @@ export function packSeccompData(data: SeccompData, littleEndian = true): Uint32A
   return words;
 }
 
+/** Whether a conditional jump (BPF_JMP, not BPF_JA) is taken for A and its operand (k or X). */
+function jumpTaken(c: number, A: number, operand: number, pc: number): boolean {
+  switch (c & 0xf0) {
+    case O.BPF_JEQ:
+      return A === operand;
+    case O.BPF_JGT:
+      return A > operand;
+    case O.BPF_JGE:
+      return A >= operand;
+    case O.BPF_JSET:
+      return (A & operand) !== 0;
+    default:
+      throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: unknown jump 0x${c.toString(16)}.`);
+  }
+}
+
+/** A after an ALU instruction on A and its operand (k or X), as an unsigned 32-bit value; undefined for a
+ * division or remainder by zero, which ends the program with 0 (as the kernel's interpreter does). */
+function aluResult(c: number, A: number, operand: number, pc: number): number | undefined {
+  switch (c & 0xf0) {
+    case O.BPF_ADD:
+      return (A + operand) >>> 0;
+    case O.BPF_SUB:
+      return (A - operand) >>> 0;
+    case O.BPF_MUL:
+      return Math.imul(A, operand) >>> 0;
+    case O.BPF_DIV:
+      return operand === 0 ? undefined : Math.floor(A / operand) >>> 0;
+    case O.BPF_MOD:
+      return operand === 0 ? undefined : (A % operand) >>> 0;
+    case O.BPF_AND:
+      return (A & operand) >>> 0;
+    case O.BPF_OR:
+      return (A | operand) >>> 0;
+    case O.BPF_XOR:
+      return (A ^ operand) >>> 0;
+    case O.BPF_LSH:
+      return operand >= 32 ? 0 : (A << operand) >>> 0;
+    case O.BPF_RSH:
+      return operand >= 32 ? 0 : A >>> operand;
+    case O.BPF_NEG:
+      return -A >>> 0;
+    default:
+      throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: unknown ALU op 0x${c.toString(16)}.`);
+  }
+}
+
 /** A program prepared for fast repeated emulation. */
 export class Emulator {
   private readonly code: Uint16Array;
@@ -78,48 +125,37 @@ export class Emulator {
             throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: bad load offset ${kk}.`);
           if (kk >= OFF_IP) readArgs = true;
           A = data[kk >>> 2];
-          pc++;
-          continue;
+          break;
         case O.BPF_LD | O.BPF_W | O.BPF_LEN:
           A = SECCOMP_DATA_SIZE;
-          pc++;
-          continue;
+          break;
         case O.BPF_LDX | O.BPF_W | O.BPF_LEN:
           X = SECCOMP_DATA_SIZE;
-          pc++;
-          continue;
+          break;
         case O.BPF_LD | O.BPF_IMM:
           A = kk;
-          pc++;
-          continue;
+          break;
         case O.BPF_LDX | O.BPF_IMM:
           X = kk;
-          pc++;
-          continue;
+          break;
         case O.BPF_LD | O.BPF_MEM:
           A = mem[kk];
-          pc++;
-          continue;
+          break;
         case O.BPF_LDX | O.BPF_MEM:
           X = mem[kk];
-          pc++;
-          continue;
+          break;
         case O.BPF_ST:
           mem[kk] = A;
-          pc++;
-          continue;
+          break;
         case O.BPF_STX:
           mem[kk] = X;
-          pc++;
-          continue;
+          break;
         case O.BPF_MISC | O.BPF_TAX:
           X = A;
-          pc++;
-          continue;
+          break;
         case O.BPF_MISC | O.BPF_TXA:
           A = X;
-          pc++;
-          continue;
+          break;
         case O.BPF_RET | O.BPF_K:
           return { value: kk, executed, readArgs, trace: visited };
         case O.BPF_RET | O.BPF_A:
@@ -127,81 +163,24 @@ export class Emulator {
         case O.BPF_JMP | O.BPF_JA:
           pc += 1 + kk;
           continue;
-      }
-      const klass = c & 0x07;
-      const operand = (c & O.BPF_X) === O.BPF_X ? X : kk;
-      if (klass === O.BPF_JMP) {
-        let taken: boolean;
-        switch (c & 0xf0) {
-          case O.BPF_JEQ:
-            taken = A === operand;
-            break;
-          case O.BPF_JGT:
-            taken = A > operand;
-            break;
-          case O.BPF_JGE:
-            taken = A >= operand;
-            break;
-          case O.BPF_JSET:
-            taken = (A & operand) !== 0;
-            break;
-          default:
-            throw new SysfenceError("E_BPF_INVALID", `instruction ${pc}: unknown jump 0x${c.toString(16)}.`);
-        }
-        pc += 1 + (taken ? jt[pc] : jf[pc]);
-        continue;
-      }
-      if (klass === O.BPF_ALU) {
-        switch (c & 0xf0) {
-          case O.BPF_ADD:
-            A = (A + operand) >>> 0;
-            break;
-          case O.BPF_SUB:
-            A = (A - operand) >>> 0;
-            break;
-          case O.BPF_MUL:
-            A = Math.imul(A, operand) >>> 0;
-            break;
-          case O.BPF_DIV:
-            A = operand === 0 ? 0 : Math.floor(A / operand) >>> 0;
-            if (operand === 0) return { value: 0, executed, readArgs, trace: visited };
-            break;
-          case O.BPF_MOD:
-            if (operand === 0) return { value: 0, executed, readArgs, trace: visited };
-            A = (A % operand) >>> 0;
-            break;
-          case O.BPF_AND:
-            A = (A & operand) >>> 0;
-            break;
-          case O.BPF_OR:
-            A = (A | operand) >>> 0;
-            break;
-          case O.BPF_XOR:
-            A = (A ^ operand) >>> 0;
-            break;
-          case O.BPF_LSH:
-            A = operand >= 32 ? 0 : (A << operand) >>> 0;
-            break;
-          case O.BPF_RSH:
-            A = operand >= 32 ? 0 : A >>> operand;
-            break;
-          case O.BPF_NEG:
-            A = -A >>> 0;
-            break;
-          default:
+        default: {
+          const klass = c & 0x07;
+          const operand = (c & O.BPF_X) === O.BPF_X ? X : kk;
+          if (klass === O.BPF_JMP) {
+            pc += 1 + (jumpTaken(c, A, operand, pc) ? jt[pc] : jf[pc]);
+            continue;
+          }
+          if (klass !== O.BPF_ALU)
             throw new SysfenceError(
               "E_BPF_INVALID",
-              `instruction ${pc}: unknown ALU op 0x${c.toString(16)}.`,
+              `instruction ${pc}: opcode 0x${c.toString(16)} is not valid in a seccomp filter.`,
             );
+          const result = aluResult(c, A, operand, pc);
+          if (result === undefined) return { value: 0, executed, readArgs, trace: visited };
+          A = result;
         }
-        A >>>= 0;
-        pc++;
-        continue;
       }
-      throw new SysfenceError(
-        "E_BPF_INVALID",
-        `instruction ${pc}: opcode 0x${c.toString(16)} is not valid in a seccomp filter.`,
-      );
+      pc++;
     }
     throw new SysfenceError("E_BPF_INVALID", "program ran off its end without returning.");
   }

@@ -40,28 +40,9 @@ export function verifyProgram(program: readonly Insn[]): string[] {
         if (c !== O.BPF_ST && c !== O.BPF_STX) problems.push(`${at}: bad store opcode 0x${c.toString(16)}.`);
         else if (ins.k >= O.BPF_MEMWORDS) problems.push(`${at}: scratch slot ${ins.k} is out of range.`);
         break;
-      case O.BPF_ALU: {
-        const aop = O.op(c);
-        const okOps = [
-          O.BPF_ADD,
-          O.BPF_SUB,
-          O.BPF_MUL,
-          O.BPF_DIV,
-          O.BPF_AND,
-          O.BPF_OR,
-          O.BPF_XOR,
-          O.BPF_LSH,
-          O.BPF_RSH,
-          O.BPF_NEG,
-        ];
-        if (!okOps.includes(aop))
-          problems.push(`${at}: ALU operation 0x${aop.toString(16)} is not allowed in seccomp filters.`);
-        if (aop === O.BPF_DIV && O.src(c) === O.BPF_K && ins.k === 0)
-          problems.push(`${at}: division by constant zero.`);
-        if ((aop === O.BPF_LSH || aop === O.BPF_RSH) && O.src(c) === O.BPF_K && ins.k >= 32)
-          problems.push(`${at}: shift by ${ins.k}.`);
+      case O.BPF_ALU:
+        aluProblems(ins, at, problems);
         break;
-      }
       case O.BPF_JMP: {
         const jop = O.op(c);
         if (jop === O.BPF_JA) {
@@ -87,6 +68,32 @@ export function verifyProgram(program: readonly Insn[]): string[] {
   if (O.cls(last.code) !== O.BPF_RET) problems.push(`the last instruction (${n - 1}) must be a return.`);
   problems.push(...checkScratchInitialised(program));
   return problems;
+}
+
+/** The ALU operations a seccomp filter may use (kernel/bpf/core.c bpf_check_classic). */
+const ALU_OPS = [
+  O.BPF_ADD,
+  O.BPF_SUB,
+  O.BPF_MUL,
+  O.BPF_DIV,
+  O.BPF_AND,
+  O.BPF_OR,
+  O.BPF_XOR,
+  O.BPF_LSH,
+  O.BPF_RSH,
+  O.BPF_NEG,
+];
+
+/** An ALU instruction's problems: an operation not allowed, a division by constant zero, a shift by 32 or more. */
+function aluProblems(ins: Insn, at: string, problems: string[]): void {
+  const c = ins.code;
+  const aop = O.op(c);
+  if (!ALU_OPS.includes(aop))
+    problems.push(`${at}: ALU operation 0x${aop.toString(16)} is not allowed in seccomp filters.`);
+  if (aop === O.BPF_DIV && O.src(c) === O.BPF_K && ins.k === 0)
+    problems.push(`${at}: division by constant zero.`);
+  if ((aop === O.BPF_LSH || aop === O.BPF_RSH) && O.src(c) === O.BPF_K && ins.k >= 32)
+    problems.push(`${at}: shift by ${ins.k}.`);
 }
 
 /** The kernel rejects a program that may read a scratch slot before writing it (check_load_and_stores). */

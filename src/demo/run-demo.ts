@@ -10,6 +10,7 @@ import { SysfenceError } from "../errors.js";
 import { machineFileFacts } from "../generate/file-facts.js";
 import { generatePolicy } from "../generate/generate.js";
 import { staticInput } from "../generate/static-input.js";
+import type { Profile } from "../record/profile.js";
 import { buildReport } from "../report/model.js";
 import { renderHtml } from "../report/render-html.js";
 import { attack, httpLoad } from "./load.js";
@@ -84,22 +85,13 @@ const alive = (pid: number) => {
   }
 };
 
-/** Runs the demo, printing each step. */
-export async function runDemo(
+/** 1. record: the demo server under strace, under load. */
+async function recordStep(
   print: (line: string) => void,
-  o: { clients?: number; rounds?: number } = {},
-): Promise<DemoResult> {
-  const clients = o.clients ?? 8;
-  const rounds = o.rounds ?? 40;
-  const dir = mkdtempSync(join(tmpdir(), "sysfence-demo-"));
-  const profilePath = join(dir, "profile.json");
-  const policyPath = join(dir, "policy.yaml");
-  const htmlPath = join(dir, "report.html");
-  print(
-    `sysfence demo: record → generate → report → enforce → attack, on examples/demo-server (files in ${dir})\n`,
-  );
-
-  // 1. record
+  profilePath: string,
+  clients: number,
+  rounds: number,
+) {
   const rec = await startServer(["record", "-q", "--engine", "strace", "-o", profilePath]);
   const load1 = await httpLoad(rec.port, clients, rounds);
   process.kill(rec.pid, "SIGTERM");
@@ -115,6 +107,16 @@ export async function runDemo(
     `            ${calls} calls, ${Object.keys(profile.syscalls).length} distinct syscalls, ${threads} threads → ${profilePath}`,
   );
 
+  return { profile, load1 };
+}
+
+/** 2. generate: the policy of the recording, with static analysis and the Landlock file layer. */
+function generateStep(
+  print: (line: string) => void,
+  profile: Profile,
+  profilePath: string,
+  policyPath: string,
+) {
   // 2. generate (every phase: `sysfence run` installs the filter before the server starts)
   // errno EPERM for everything else: a denied call fails inside the server instead of killing it
   // with what node can reach (static analysis) and the Landlock file layer from the recording's path uses
@@ -138,14 +140,43 @@ export async function runDemo(
   print(
     `            Landlock: ${ll ? `read ${ll.read.length} paths, write only in ${ll.write.map((w) => w.path).join(", ") || "nothing"}, execute only ${ll.execute.map((e) => e.path).join(", ")}; signals scoped to the sandbox` : "none (no path uses)"} → ${policyPath}`,
   );
+  return { g, ll };
+}
 
-  // 3. report
+/** 3. report: the HTML report, and the risky calls the policy still allows. */
+function reportStep(
+  print: (line: string) => void,
+  g: ReturnType<typeof generatePolicy>,
+  policyPath: string,
+  profile: Profile,
+  htmlPath: string,
+): void {
   const report = buildReport(g.policy, policyPath, profile);
   writeFileSync(htmlPath, renderHtml(report));
   const open = report.risky.filter((k) => k.treatment === "allow" || k.treatment === "restricted");
   print(
     `3 report    risky calls still allowed: ${open.length ? open.map((k) => k.what).join(", ") : "none"} (of ${report.risky.length} checked) → ${htmlPath}`,
   );
+}
+
+/** Runs the demo, printing each step. */
+export async function runDemo(
+  print: (line: string) => void,
+  o: { clients?: number; rounds?: number } = {},
+): Promise<DemoResult> {
+  const clients = o.clients ?? 8;
+  const rounds = o.rounds ?? 40;
+  const dir = mkdtempSync(join(tmpdir(), "sysfence-demo-"));
+  const profilePath = join(dir, "profile.json");
+  const policyPath = join(dir, "policy.yaml");
+  const htmlPath = join(dir, "report.html");
+  print(
+    `sysfence demo: record → generate → report → enforce → attack, on examples/demo-server (files in ${dir})\n`,
+  );
+
+  const { profile, load1 } = await recordStep(print, profilePath, clients, rounds);
+  const { g, ll } = generateStep(print, profile, profilePath, policyPath);
+  reportStep(print, g, policyPath, profile, htmlPath);
 
   // 4. enforce
   const srv = await startServer(["run", "--policy", policyPath]);

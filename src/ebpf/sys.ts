@@ -61,59 +61,20 @@ const EFD_NONBLOCK = 0o4000;
 
 let bound: EbpfSys | undefined;
 
-/** Binds the calls (once per thread: koffi functions are not shared between worker threads). */
-export function ebpfSys(): EbpfSys {
-  if (bound) return bound;
-  const nr = process.platform === "linux" ? NR[process.arch] : undefined;
-  if (!nr)
-    throw new SysfenceError(
-      "E_EBPF",
-      `eBPF needs Linux on x86_64, arm64 or riscv64; this is ${process.platform} on ${process.arch}.`,
-    );
-  const require = createRequire(import.meta.url);
-  const koffi = require("koffi") as typeof import("koffi");
-  const lib = koffi.load("libc.so.6");
-  const bpf = lib.func("long syscall(long nr, long cmd, void *attr, unsigned long size)");
-  const perf = lib.func(
-    "long syscall(long nr, void *attr, long pid, long cpu, long group, unsigned long flags)",
-  );
-  const ioctl = lib.func("int ioctl(int fd, unsigned long request, unsigned long arg)");
-  const close = lib.func("int close(int fd)");
-  const mmap = lib.func("void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)");
-  const munmap = lib.func("int munmap(void *addr, unsigned long len)");
-  const sysconf = lib.func("long sysconf(int name)");
-  /** _SC_PAGESIZE in glibc's bits/confname.h. */
-  const SC_PAGESIZE = 30;
-  let page: number | undefined;
+type Koffi = typeof import("koffi");
+
+/** The epoll and eventfd calls of EbpfSys, bound in `lib`; `failed` turns a result into -errno, `close` is close(2). */
+function eventCalls(
+  lib: ReturnType<Koffi["load"]>,
+  failed: (r: number | bigint) => number,
+  close: (fd: number) => unknown,
+): Pick<EbpfSys, "epollFor" | "eventFd" | "signalEventFd" | "epollWait"> {
   const epollCreate = lib.func("int epoll_create1(int flags)");
   const epollCtl = lib.func("int epoll_ctl(int epfd, int op, int fd, void *event)");
   const epollWait = lib.func("int epoll_wait(int epfd, void *events, int maxevents, int timeout)");
   const eventfd = lib.func("int eventfd(unsigned int initval, int flags)");
   const write = lib.func("long write(int fd, void *buf, unsigned long n)");
-  const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
-  bound = {
-    bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
-    perfEventOpenRaw: (attr, pid, cpu, group, flags) =>
-      failed(perf(nr.perfEventOpen, attr, pid, cpu, group, flags)),
-    ioctlRaw: (fd, request, arg) => failed(ioctl(fd, request, arg)),
-    close: (fd) => {
-      close(fd);
-    },
-    mmapRaw: (length, prot, fd, offset) => {
-      const pointer = mmap(null, length, prot, MAP_SHARED, fd, offset);
-      const at = koffi.address(pointer) as bigint;
-      if (at === 0xffffffffffffffffn || at === 0n) return -koffi.errno();
-      return { pointer, length };
-    },
-    munmap: (m) => {
-      munmap(m.pointer, m.length);
-    },
-    view: (m) => koffi.view(m.pointer, m.length),
-    address: (buf) => koffi.address(buf) as bigint,
-    pageSize: () => {
-      page ??= Number(sysconf(SC_PAGESIZE));
-      return page;
-    },
+  return {
     epollFor: (fds) => {
       const epfd = failed(epollCreate(EPOLL_CLOEXEC));
       if (epfd < 0) return epfd;
@@ -144,6 +105,58 @@ export function ebpfSys(): EbpfSys {
           events.length; // the buffer lives until the call is done
         });
       }),
+  };
+}
+
+/** Binds the calls (once per thread: koffi functions are not shared between worker threads). */
+export function ebpfSys(): EbpfSys {
+  if (bound) return bound;
+  const nr = process.platform === "linux" ? NR[process.arch] : undefined;
+  if (!nr)
+    throw new SysfenceError(
+      "E_EBPF",
+      `eBPF needs Linux on x86_64, arm64 or riscv64; this is ${process.platform} on ${process.arch}.`,
+    );
+  const require = createRequire(import.meta.url);
+  const koffi = require("koffi") as typeof import("koffi");
+  const lib = koffi.load("libc.so.6");
+  const bpf = lib.func("long syscall(long nr, long cmd, void *attr, unsigned long size)");
+  const perf = lib.func(
+    "long syscall(long nr, void *attr, long pid, long cpu, long group, unsigned long flags)",
+  );
+  const ioctl = lib.func("int ioctl(int fd, unsigned long request, unsigned long arg)");
+  const close = lib.func("int close(int fd)");
+  const mmap = lib.func("void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)");
+  const munmap = lib.func("int munmap(void *addr, unsigned long len)");
+  const sysconf = lib.func("long sysconf(int name)");
+  /** _SC_PAGESIZE in glibc's bits/confname.h. */
+  const SC_PAGESIZE = 30;
+  let page: number | undefined;
+  const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
+  bound = {
+    bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
+    perfEventOpenRaw: (attr, pid, cpu, group, flags) =>
+      failed(perf(nr.perfEventOpen, attr, pid, cpu, group, flags)),
+    ioctlRaw: (fd, request, arg) => failed(ioctl(fd, request, arg)),
+    close: (fd) => {
+      close(fd);
+    },
+    mmapRaw: (length, prot, fd, offset) => {
+      const pointer = mmap(null, length, prot, MAP_SHARED, fd, offset);
+      const at = koffi.address(pointer) as bigint;
+      if (at === 0xffffffffffffffffn || at === 0n) return -koffi.errno();
+      return { pointer, length };
+    },
+    munmap: (m) => {
+      munmap(m.pointer, m.length);
+    },
+    view: (m) => koffi.view(m.pointer, m.length),
+    address: (buf) => koffi.address(buf) as bigint,
+    pageSize: () => {
+      page ??= Number(sysconf(SC_PAGESIZE));
+      return page;
+    },
+    ...eventCalls(lib, failed, close),
   };
   return bound;
 }

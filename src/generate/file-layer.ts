@@ -71,33 +71,18 @@ const ALWAYS_READ = [
 
 const isAddress = (p: string) => /^(inet6?|unix|netlink):/.test(p);
 
-/** Builds the layer from the profiles' paths; skips it, with the reason, when they cannot support one. */
-export function fileLayer(
-  all: readonly Profile[],
-  facts: FileFacts,
-  o: { writable?: readonly string[]; anyBindPort?: boolean } = {},
-): FileLayer {
-  const none = (why: string): FileLayer => ({
-    layers: new Set(),
-    notes: [
-      `file layer (Landlock) skipped: ${why}; calls it would confine (files, sockets, signals, IPC) keep the seccomp-only answer`,
-    ],
-  });
+/** The path uses of the recordings, merged (path → access letters); or why they cannot support a layer. */
+function pathUses(all: readonly Profile[]): Map<string, Set<string>> | string {
   // audit records (--from-audit) name calls, never paths: the recordings decide the layer
   const profiles = all.filter((p) => p.engine?.name !== "audit");
-  if (profiles.length === 0) return none("no recording with path uses");
+  if (profiles.length === 0) return "no recording with path uses";
   // the tracepoint engines see no strings: their paths are the executed files only, not a program's file uses
   const blind = profiles.filter((p) => p.engine?.name === "bpf" || p.engine?.name === "ftrace");
   if (blind.length)
-    return none(
-      `the recording has no path uses (engine ${[...new Set(blind.map((p) => p.engine.name))].join(", ")}: executed files only); record with --engine strace for one`,
-    );
+    return `the recording has no path uses (engine ${[...new Set(blind.map((p) => p.engine.name))].join(", ")}: executed files only); record with --engine strace for one`;
   if (!profiles.every((p) => p.pathAccess))
-    return none(
-      `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`,
-    );
-  if (profiles.some((p) => p.pathsOmitted))
-    return none("the recording kept only part of its paths (pathsOmitted)");
+    return `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`;
+  if (profiles.some((p) => p.pathsOmitted)) return "the recording kept only part of its paths (pathsOmitted)";
   const access = new Map<string, Set<string>>();
   for (const p of profiles)
     for (const [path, letters] of Object.entries(p.pathAccess ?? {})) {
@@ -107,104 +92,133 @@ export function fileLayer(
     }
   // a merge of tracepoint recordings has their executed files only: no file uses to build a layer from
   if (![...access.values()].some((l) => l.has("r") || l.has("w") || l.has("c")))
-    return none("the recording's path uses hold no file read or written (a merge of bpf/ftrace recordings?)");
+    return "the recording's path uses hold no file read or written (a merge of bpf/ftrace recordings?)";
   const relative = [...access.keys()].filter((p) => !p.startsWith("/") && !isAddress(p));
   if (relative.length)
-    return none(
-      `${relative.length} path(s) are relative (an imported log without the working directory, e.g. ${relative[0]})`,
-    );
+    return `${relative.length} path(s) are relative (an imported log without the working directory, e.g. ${relative[0]})`;
+  return access;
+}
 
-  const read = new Set<string>(ALWAYS_READ);
-  // directories the user says the program writes in (generate --writable): a recording of one use may
-  // never have saved its data
-  const write = new Set<string>(o.writable ?? []);
-  const execute = new Set<string>();
-  const devices = new Set<string>(DEVICES);
-  const bind = new Set<number>();
-  let abstractUnix = false;
-  const notes: string[] = [];
+/** What the layer grants, built path by path. */
+interface Grants {
+  facts: FileFacts;
+  read: Set<string>;
+  write: Set<string>;
+  execute: Set<string>;
+  devices: Set<string>;
+  bind: Set<number>;
+  abstractUnix: boolean;
+  notes: string[];
+  /** how many files the program read in each directory */
+  readsIn: Map<string, number>;
+}
+
+function startGrants(
+  access: Map<string, Set<string>>,
+  facts: FileFacts,
+  o: { writable?: readonly string[] },
+): Grants {
   // how many files the program read in each directory
   const readsIn = new Map<string, number>();
   for (const [path, letters] of access)
     if (letters.has("r") && path.startsWith("/"))
       readsIn.set(dirname(path), (readsIn.get(dirname(path)) ?? 0) + 1);
-  const grantRead = (path: string) => {
-    const dir = dirname(path);
-    const whole =
-      !FILE_BY_FILE.includes(dir) &&
-      dir !== "/" &&
-      (SHARED_TREES.some((t) => path.startsWith(t)) || (readsIn.get(dir) ?? 0) >= 2);
-    read.add(whole ? dir : path);
+  return {
+    facts,
+    read: new Set<string>(ALWAYS_READ),
+    // directories the user says the program writes in (generate --writable): a recording of one use may
+    // never have saved its data
+    write: new Set<string>(o.writable ?? []),
+    execute: new Set<string>(),
+    devices: new Set<string>(DEVICES),
+    bind: new Set<number>(),
+    abstractUnix: false,
+    notes: [],
+    readsIn,
   };
-  // a symlink is judged by the file it reaches (/usr/lib/ssl/openssl.cnf → /etc/ssl/openssl.cnf): the
-  // target gets the same access
-  for (const [path, letters] of [...access]) {
-    const real = !isAddress(path) && path.startsWith("/") ? facts.realpath?.(path) : undefined;
-    if (real && real !== path && !access.has(real)) access.set(real, new Set(letters));
+}
+
+/** A file read: its directory as a whole where that is shared or read from more than once, else the file. */
+function grantRead(g: Grants, path: string): void {
+  const dir = dirname(path);
+  const whole =
+    !FILE_BY_FILE.includes(dir) &&
+    dir !== "/" &&
+    (SHARED_TREES.some((t) => path.startsWith(t)) || (g.readsIn.get(dir) ?? 0) >= 2);
+  g.read.add(whole ? dir : path);
+}
+
+/** One path use: an address, a device, a /proc entry, or a file executed, written or read. */
+function grantPath(g: Grants, path: string, letters: Set<string>): void {
+  if (isAddress(path)) {
+    const port = /^inet6?:.*:(\d+)$/.exec(path);
+    if (port && letters.has("c")) g.bind.add(Number(port[1]));
+    if (path.startsWith("unix:@")) g.abstractUnix = true;
+    return;
   }
-  for (const [path, letters] of access) {
-    if (isAddress(path)) {
-      const port = /^inet6?:.*:(\d+)$/.exec(path);
-      if (port && letters.has("c")) bind.add(Number(port[1]));
-      if (path.startsWith("unix:@")) abstractUnix = true;
-      continue;
-    }
-    if (path.startsWith("/dev/")) {
-      if (path.startsWith("/dev/pts/") || path === "/dev/ptmx") devices.add("/dev/pts").add("/dev/ptmx");
-      else if (path.startsWith("/dev/shm/")) write.add("/dev/shm");
-      else if (
-        path !== "/dev" &&
-        !path.startsWith("/dev/fd") &&
-        path !== "/dev/stdin" &&
-        path !== "/dev/stdout" &&
-        path !== "/dev/stderr"
-      )
-        devices.add(path);
-      continue;
-    }
-    if (path.startsWith("/proc/") || path === "/proc") {
-      read.add("/proc");
-      // a write goes to that file alone, never /proc as a whole (/proc/sys is the kernel's configuration).
-      // run adds the rules in the process that then execs the program, so /proc/self is the program's own
-      // directory; a pid the recording saw is written as /proc/self (a fork's own entries stay refused), and
-      // a thread's entries (pthread_setname_np writes /proc/self/task/TID/comm) as its own task directory
-      if (letters.has("w") || letters.has("c"))
-        write.add(
-          /^\/proc\/(\d+|self)\/task\/\d+\/|^\/proc\/thread-self\//.test(path)
-            ? "/proc/self/task"
-            : path.replace(/^\/proc\/\d+(?=\/)/, "/proc/self"),
-        );
-      continue;
-    }
-    if (letters.has("x")) {
-      execute.add(path);
-      const interp = facts.interpreterOf(path);
-      if (interp) execute.add(interp);
-    }
-    if (letters.has("c") || letters.has("w")) {
-      const dir = dirname(path);
-      // creating or removing an entry changes its directory; writing a file needs only the file
-      const target = letters.has("c") ? dir : path;
-      if (target === "/" || FILE_BY_FILE.includes(target))
-        notes.push(`wrote ${path}: write access to ${target} as a whole is not granted`);
-      else write.add(target);
-    }
-    if (letters.has("r")) grantRead(path);
+  if (path.startsWith("/dev/")) {
+    if (path.startsWith("/dev/pts/") || path === "/dev/ptmx") g.devices.add("/dev/pts").add("/dev/ptmx");
+    else if (path.startsWith("/dev/shm/")) g.write.add("/dev/shm");
+    else if (
+      path !== "/dev" &&
+      !path.startsWith("/dev/fd") &&
+      path !== "/dev/stdin" &&
+      path !== "/dev/stdout" &&
+      path !== "/dev/stderr"
+    )
+      g.devices.add(path);
+    return;
   }
-  // data the program read where it never wrote: a save in another use would be refused
+  if (path.startsWith("/proc/") || path === "/proc") {
+    g.read.add("/proc");
+    // a write goes to that file alone, never /proc as a whole (/proc/sys is the kernel's configuration).
+    // run adds the rules in the process that then execs the program, so /proc/self is the program's own
+    // directory; a pid the recording saw is written as /proc/self (a fork's own entries stay refused), and
+    // a thread's entries (pthread_setname_np writes /proc/self/task/TID/comm) as its own task directory
+    if (letters.has("w") || letters.has("c"))
+      g.write.add(
+        /^\/proc\/(\d+|self)\/task\/\d+\/|^\/proc\/thread-self\//.test(path)
+          ? "/proc/self/task"
+          : path.replace(/^\/proc\/\d+(?=\/)/, "/proc/self"),
+      );
+    return;
+  }
+  if (letters.has("x")) {
+    g.execute.add(path);
+    const interp = g.facts.interpreterOf(path);
+    if (interp) g.execute.add(interp);
+  }
+  if (letters.has("c") || letters.has("w")) {
+    const dir = dirname(path);
+    // creating or removing an entry changes its directory; writing a file needs only the file
+    const target = letters.has("c") ? dir : path;
+    if (target === "/" || FILE_BY_FILE.includes(target))
+      g.notes.push(`wrote ${path}: write access to ${target} as a whole is not granted`);
+    else g.write.add(target);
+  }
+  if (letters.has("r")) grantRead(g, path);
+}
+
+/** Data the program read where it never wrote: a save in another use would be refused. */
+function readOnlyDataNote(g: Grants, access: Map<string, Set<string>>): void {
   const system = /^\/(usr|lib|lib32|lib64|opt|etc|proc|sys|dev|run|bin|sbin)(\/|$)/;
   const readOnlyData = [...access]
     .filter(([p, l]) => l.has("r") && p.startsWith("/") && !system.test(p))
     .map(([p]) => dirname(p))
-    .filter((d) => d !== "/" && ![...write].some((w) => d === w || d.startsWith(`${w}/`)));
+    .filter((d) => d !== "/" && ![...g.write].some((w) => d === w || d.startsWith(`${w}/`)));
   if (readOnlyData.length)
-    notes.push(
+    g.notes.push(
       `the program read files in ${[...new Set(readOnlyData)].sort().slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,
     );
+}
+
+/** The policy's landlock section for what was granted. */
+function sectionOf(g: Grants, o: { anyBindPort?: boolean }): LandlockSection {
+  const { read, write, execute, devices, bind, abstractUnix } = g;
   const list = (s: Set<string>): LandlockPath[] => minimal(s).map((path) => ({ path }));
   const writeList = list(write);
   const underWrite = (p: string) => writeList.some((w) => p === w.path || p.startsWith(`${w.path}/`));
-  const section: LandlockSection = {
+  return {
     read: list(new Set([...read].filter((p) => !underWrite(p)))),
     write: writeList,
     execute: [...execute].sort().map((path) => ({ path })),
@@ -215,9 +229,35 @@ export function fileLayer(
     scope: ["signal", ...(abstractUnix ? [] : ["abstract-unix-socket" as const])] as LandlockScope[],
     comment: `from the recording's path uses: ${execute.size} executable(s), ${writeList.length} write director${writeList.length === 1 ? "y" : "ies"}, TCP binds on ${bind.size ? [...bind].join(", ") : "no port"}; signals only inside the sandbox`,
   };
+}
+
+/** Builds the layer from the profiles' paths; skips it, with the reason, when they cannot support one. */
+export function fileLayer(
+  all: readonly Profile[],
+  facts: FileFacts,
+  o: { writable?: readonly string[]; anyBindPort?: boolean } = {},
+): FileLayer {
+  const access = pathUses(all);
+  if (typeof access === "string")
+    return {
+      layers: new Set(),
+      notes: [
+        `file layer (Landlock) skipped: ${access}; calls it would confine (files, sockets, signals, IPC) keep the seccomp-only answer`,
+      ],
+    };
+  const g = startGrants(access, facts, o);
+  // a symlink is judged by the file it reaches (/usr/lib/ssl/openssl.cnf → /etc/ssl/openssl.cnf): the
+  // target gets the same access
+  for (const [path, letters] of [...access]) {
+    const real = !isAddress(path) && path.startsWith("/") ? facts.realpath?.(path) : undefined;
+    if (real && real !== path && !access.has(real)) access.set(real, new Set(letters));
+  }
+  for (const [path, letters] of access) grantPath(g, path, letters);
+  readOnlyDataNote(g, access);
+  const section = sectionOf(g, o);
   const layers = new Set<ConfinedBy>(["landlock-fs", "landlock-signal", "ipc"]);
   if (section.bindTcp) layers.add("landlock-tcp");
-  return { section, layers, notes };
+  return { section, layers, notes: g.notes };
 }
 
 /** The paths of a set, without those beneath another member, sorted. */

@@ -55,26 +55,20 @@ export interface NotifyCalls {
 
 let bound: NotifyCalls | undefined;
 
-/** Binds the calls (once per thread: koffi functions are not shared between worker threads). */
-export function loadNotifyCalls(): NotifyCalls {
-  if (bound) return bound;
-  if (process.platform !== "linux")
-    throw new SysfenceError("E_SECCOMP_UNAVAILABLE", `seccomp needs Linux; this is ${process.platform}.`);
-  const require = createRequire(import.meta.url);
-  const koffi = require("koffi") as typeof import("koffi");
-  const lib = koffi.load("libc.so.6");
+type Lib = ReturnType<typeof import("koffi")["load"]>;
+
+/** The listener's calls (poll and the SECCOMP_IOCTL_NOTIF_* ioctls), bound in `lib`, each with its buffer. */
+function listenerCalls(
+  lib: Lib,
+  errno: () => number,
+): Pick<NotifyCalls, "poll" | "recv" | "send" | "idValid"> {
   const ioctl = lib.func("int ioctl(int fd, unsigned long req, void *arg)");
   const poll = lib.func("int poll(void *fds, unsigned long n, int ms)");
-  const syscall3 = lib.func("long syscall(long nr, long a, long b, long c)");
-  const close = lib.func("int close(int fd)");
-  const getsockopt = lib.func("int getsockopt(int fd, int level, int name, void *value, void *len)");
-  const errnoLoc = lib.func("int *__errno_location()");
-  const errno = () => koffi.decode(errnoLoc(), "int") as number;
   const pollBuf = Buffer.alloc(8);
   const notif = Buffer.alloc(NOTIF_SIZE);
   const resp = Buffer.alloc(RESP_SIZE);
   const idBuf = Buffer.alloc(8);
-  bound = {
+  return {
     poll(fd, ms) {
       pollBuf.writeInt32LE(fd, 0);
       pollBuf.writeInt16LE(POLLIN, 4);
@@ -113,6 +107,18 @@ export function loadNotifyCalls(): NotifyCalls {
       idBuf.writeBigUInt64LE(id, 0);
       return (ioctl(fd, NOTIF_ID_VALID, idBuf) as number) === 0;
     },
+  };
+}
+
+/** The calls that reach into another process's descriptors (pidfd_open, pidfd_getfd), bound in `lib`. */
+function pidfdCalls(
+  lib: Lib,
+  errno: () => number,
+  close: (fd: number) => unknown,
+): Pick<NotifyCalls, "takeFd" | "socketType"> {
+  const syscall3 = lib.func("long syscall(long nr, long a, long b, long c)");
+  const getsockopt = lib.func("int getsockopt(int fd, int level, int name, void *value, void *len)");
+  return {
     takeFd(pid, fd) {
       const pidfd = Number(syscall3(NR_PIDFD_OPEN, pid, 0, 0));
       if (pidfd < 0)
@@ -141,6 +147,23 @@ export function loadNotifyCalls(): NotifyCalls {
       close(copy);
       return r === 0 ? value.readInt32LE(0) : undefined;
     },
+  };
+}
+
+/** Binds the calls (once per thread: koffi functions are not shared between worker threads). */
+export function loadNotifyCalls(): NotifyCalls {
+  if (bound) return bound;
+  if (process.platform !== "linux")
+    throw new SysfenceError("E_SECCOMP_UNAVAILABLE", `seccomp needs Linux; this is ${process.platform}.`);
+  const require = createRequire(import.meta.url);
+  const koffi = require("koffi") as typeof import("koffi");
+  const lib = koffi.load("libc.so.6");
+  const close = lib.func("int close(int fd)");
+  const errnoLoc = lib.func("int *__errno_location()");
+  const errno = () => koffi.decode(errnoLoc(), "int") as number;
+  bound = {
+    ...listenerCalls(lib, errno),
+    ...pidfdCalls(lib, errno, close),
     close: (fd) => {
       close(fd);
     },

@@ -91,9 +91,8 @@ function checkKernel(): number {
     : base;
 }
 
-/** Runs the command under the learning filter of `run.policy`, supervised to its end (and its children's). */
-export async function learnRun(run: LearnRun): Promise<LearnResult> {
-  const arch = nativeArch();
+/** What a learning run installs and supervises: the program, the calls the supervisor judges, the learning filter. */
+function learningSetup(run: LearnRun, arch: ReturnType<typeof nativeArch>) {
   const { policy } = run;
   refuseWorkPhase(policy, "sysfence run --learn");
   checkNativeListed(policy, "run");
@@ -124,6 +123,60 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     .filter((n): n is number => n !== undefined);
   const body = [...programOf(learningPolicy(policy), layers)];
   const learning = learningProgram(body, ARCHES[arch].audit, notify);
+  return { path, files, program, tcp, signalScope, body, learning };
+}
+
+/** Starts the supervisor worker: `started` once it is ready, `counted` with what it counted at the end. */
+function startWorker(input: SupervisorInput) {
+  const worker = new Worker(WORKER, { workerData: input });
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const counted = new Promise<LearnCounts>((resolve, reject) => {
+    worker.on("message", (m: LearnCounts | { ready: true }) => {
+      if ("ready" in m) ready();
+      else resolve(m);
+    });
+    worker.once("error", reject);
+  });
+  return { started, counted };
+}
+
+/** The program's signals: passed on while it runs; a second one ends the supervision (see docs).
+ * `asked()`: how many came; `off()` stops passing them. */
+function passSignals(run: LearnRun, pid: number, control: SharedArrayBuffer, gone: () => boolean) {
+  let asked = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    asked++;
+    if (asked > 1 && gone()) {
+      run.onNote(
+        `${signal} again: the supervision ends now; calls still notified by the program's remaining processes fail with ENOSYS.`,
+      );
+      Atomics.store(new Int32Array(control), 1, 1);
+      return;
+    }
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    asked: () => asked,
+    off: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
+}
+
+/** Runs the command under the learning filter of `run.policy`, supervised to its end (and its children's). */
+export async function learnRun(run: LearnRun): Promise<LearnResult> {
+  const arch = nativeArch();
+  const { policy } = run;
+  const { path, files, program, tcp, signalScope, body, learning } = learningSetup(run, arch);
   const flags = checkKernel();
   const startedAt = new Date().toISOString();
   const child = spawn(process.execPath, [LAUNCHER, String(flags), path, ...run.command], {
@@ -142,7 +195,7 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   const target = await listenerOf(pid, () => gone);
   const fd = calls.takeFd(pid, target);
   const control = new SharedArrayBuffer(8);
-  const input: SupervisorInput = {
+  const { started, counted } = startWorker({
     fd,
     launcherPid: pid,
     audit: ARCHES[arch].audit,
@@ -154,41 +207,11 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
     signalScope,
     mode: run.mode,
     control,
-  };
-  const worker = new Worker(WORKER, { workerData: input });
-  let ready: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
-    ready = resolve;
-  });
-  const counted = new Promise<LearnCounts>((resolve, reject) => {
-    worker.on("message", (m: LearnCounts | { ready: true }) => {
-      if ("ready" in m) ready();
-      else resolve(m);
-    });
-    worker.once("error", reject);
   });
   // the supervisor's start-up (loading its modules) is over before the program's first instruction
   await Promise.race([started, counted]);
   await waitStopped(pid, () => gone);
-  // the program's signals: passed on while it runs; a second one ends the supervision (see docs)
-  let asked = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    asked++;
-    if (asked > 1 && gone) {
-      run.onNote(
-        `${signal} again: the supervision ends now; calls still notified by the program's remaining processes fail with ENOSYS.`,
-      );
-      Atomics.store(new Int32Array(control), 1, 1);
-      return;
-    }
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) process.on(s, onSignal);
+  const signals = passSignals(run, pid, control, () => gone);
   Atomics.store(new Int32Array(control), 0, 1);
   process.kill(pid, "SIGCONT");
   try {
@@ -200,14 +223,14 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
       counts,
       status,
       profile: profileOf(run.command, counts, {
-        complete: asked === 0,
+        complete: signals.asked() === 0,
         exitStatus: code ?? undefined,
         signal: signal ?? undefined,
         startedAt,
       }),
     };
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    signals.off();
   }
 }
 

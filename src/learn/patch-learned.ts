@@ -80,8 +80,27 @@ function conditionText(name: string, s: Shape[number], v: bigint, all: bigint[],
     : `arg${s.arg} == ${shown}`;
 }
 
-/** Patches a sysfence policy text with what a learned profile shows. */
-export function patchLearned(text: string, file: string, learned: Profile): LearnedPatch {
+type NewRule = { names: string[]; action: "allow"; args?: string[]; tier: "learned"; comment: string };
+type PathEntry = { list: "read" | "write" | "execute"; path: string; letters: string };
+type PortEntry = { list: "bindTcp" | "connectTcp"; port: number };
+
+/** One patching: the policy, its filter as a run gives it, the learned profile, and what the steps add. */
+interface Patching {
+  policy: Policy;
+  /** the filter's answers as a run here gives them: rules that rely on the Landlock layer hold */
+  filter: Policy;
+  arch: ArchName;
+  learned: Profile;
+  index: ReturnType<typeof indexRules>;
+  newRules: NewRule[];
+  added: string[];
+  skipped: LearnedSkip[];
+  check: { name: string; args: bigint[] }[];
+  release: { index: number; name: string }[];
+}
+
+/** Reads the policy (a sysfence policy, filtering the learned profile's arch) and starts a patching. */
+function startPatching(text: string, file: string, learned: Profile) {
   const found = detectFormat(Buffer.from(text, "utf8"), file);
   if (found.format !== "sysfence")
     throw new SysfenceError(
@@ -98,89 +117,109 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
     );
   // the filter's answers as a run here gives them: rules that rely on the Landlock layer hold
   const filter = seccompPolicyFor(policy, true);
-  const { direct, viaGroup } = indexRules(filter);
-  const newRules: { names: string[]; action: "allow"; args?: string[]; tier: "learned"; comment: string }[] =
-    [];
-  const added: string[] = [];
-  const skipped: LearnedSkip[] = [];
-  const check: { name: string; args: bigint[] }[] = [];
-  const release: { index: number; name: string }[] = [];
-  for (const [name, counts] of Object.entries(learned.syscalls)) {
-    const n = counts.setup + counts.work;
-    const rules = direct.get(name) ?? viaGroup.get(name) ?? [];
-    const interesting = INTERESTING_ARGS[name];
-    if (classOf(name).cls === "privilege" || name === "execve" || name === "execveat") {
-      skipped.push({
-        what: name,
-        why: `privilege class (${classOf(name).why}): allowing it is a decision for a person (learned ${n}×)`,
-      });
-      continue;
-    }
-    if (!interesting || !counts.args || name === "clone3") {
-      if (allows(filter, arch, name, [0n, 0n, 0n, 0n, 0n, 0n]) && !rules.some((r) => r.conditions.length))
-        continue;
-      if (rules.some((r) => r.conditions.length)) {
-        skipped.push({ what: name, why: "its argument rules need values the learning run did not keep" });
-        continue;
-      }
-      // an unconditional refusal generate wrote for calls nobody planned for (static-high, a burn-in log
-      // rule) gives the call up: the name leaves that rule, and an allow rule of its own takes its place
-      policy.rules.forEach((r, i) => {
-        if (
-          r.names.includes(name) &&
-          r.conditions.length === 0 &&
-          r.action.kind !== "allow" &&
-          !isDeliberate(r)
-        )
-          release.push({ index: i, name });
-      });
-      newRules.push({
-        names: [name],
-        action: "allow",
-        tier: "learned",
-        comment: `learned: ${n}× in a learning run`,
-      });
-      added.push(
-        `${name}: allowed (learned ${n}×; the policy answered ${formatAction(referenceDecide(filter, { arch: ARCHES[arch].audit, nr: syscallNumber(arch, name) ?? -1, args: [0n, 0n, 0n, 0n, 0n, 0n] }))})`,
-      );
-      check.push({ name, args: [0n, 0n, 0n, 0n, 0n, 0n] });
-      continue;
-    }
-    const shape = shapeOf(rules, name);
-    const values = shape.map((s) => Object.keys(counts.args?.[String(s.arg)] ?? {}));
-    if (values.some((v) => v.length === 0 || v.includes(VALUES_OMITTED))) {
-      skipped.push({ what: name, why: "the learning run kept no values for the arguments its rules test" });
-      continue;
-    }
-    const combos = product(values.map((v) => v.map((x) => BigInt(x))));
-    if (combos.length > MAX_COMBINATIONS) {
-      skipped.push({
-        what: name,
-        why: `${combos.length} value combinations learned (more than ${MAX_COMBINATIONS}): a decision for a person`,
-      });
-      continue;
-    }
-    const seen = new Set<string>();
-    for (const combo of combos) {
-      const args = argsOf(shape, combo);
-      if (allows(filter, arch, name, args)) continue;
-      const texts = shape.map((s, i) => conditionText(name, s, combo[i], args, arch));
-      const key = texts.join(" && ");
-      if (seen.has(key)) continue;
-      seen.add(key);
-      newRules.push({
-        names: [name],
-        action: "allow",
-        args: texts,
-        tier: "learned",
-        comment: `learned in a learning run (${n}× ${name})`,
-      });
-      added.push(`${name} when ${key}: allowed`);
-      check.push({ name, args });
-    }
+  const p: Patching = {
+    policy,
+    filter,
+    arch,
+    learned,
+    index: indexRules(filter),
+    newRules: [],
+    added: [],
+    skipped: [],
+    check: [],
+    release: [],
+  };
+  return { found, parsed, p };
+}
+
+/** One learned call: left for a person, allowed whole, or allowed for the values learned. */
+function learnedCall(p: Patching, name: string, counts: Profile["syscalls"][string]): void {
+  const n = counts.setup + counts.work;
+  const rules = p.index.direct.get(name) ?? p.index.viaGroup.get(name) ?? [];
+  const interesting = INTERESTING_ARGS[name];
+  if (classOf(name).cls === "privilege" || name === "execve" || name === "execveat") {
+    p.skipped.push({
+      what: name,
+      why: `privilege class (${classOf(name).why}): allowing it is a decision for a person (learned ${n}×)`,
+    });
+    return;
   }
-  // the Landlock layer: each refused use gains the narrowest path that grants it
-  const paths: { list: "read" | "write" | "execute"; path: string; letters: string }[] = [];
+  if (!interesting || !counts.args || name === "clone3") wholeCall(p, name, n, rules);
+  else valuesCall(p, name, n, counts, rules);
+}
+
+/** A call learned without values: allowed whole, unless its rules test arguments. */
+function wholeCall(p: Patching, name: string, n: number, rules: readonly Rule[]): void {
+  const { filter, arch } = p;
+  if (allows(filter, arch, name, [0n, 0n, 0n, 0n, 0n, 0n]) && !rules.some((r) => r.conditions.length)) return;
+  if (rules.some((r) => r.conditions.length)) {
+    p.skipped.push({ what: name, why: "its argument rules need values the learning run did not keep" });
+    return;
+  }
+  // an unconditional refusal generate wrote for calls nobody planned for (static-high, a burn-in log
+  // rule) gives the call up: the name leaves that rule, and an allow rule of its own takes its place
+  p.policy.rules.forEach((r, i) => {
+    if (r.names.includes(name) && r.conditions.length === 0 && r.action.kind !== "allow" && !isDeliberate(r))
+      p.release.push({ index: i, name });
+  });
+  p.newRules.push({
+    names: [name],
+    action: "allow",
+    tier: "learned",
+    comment: `learned: ${n}× in a learning run`,
+  });
+  p.added.push(
+    `${name}: allowed (learned ${n}×; the policy answered ${formatAction(referenceDecide(filter, { arch: ARCHES[arch].audit, nr: syscallNumber(arch, name) ?? -1, args: [0n, 0n, 0n, 0n, 0n, 0n] }))})`,
+  );
+  p.check.push({ name, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+}
+
+/** A call learned with values: a rule for each combination the policy does not allow yet. */
+function valuesCall(
+  p: Patching,
+  name: string,
+  n: number,
+  counts: Profile["syscalls"][string],
+  rules: readonly Rule[],
+): void {
+  const shape = shapeOf(rules, name);
+  const values = shape.map((s) => Object.keys(counts.args?.[String(s.arg)] ?? {}));
+  if (values.some((v) => v.length === 0 || v.includes(VALUES_OMITTED))) {
+    p.skipped.push({ what: name, why: "the learning run kept no values for the arguments its rules test" });
+    return;
+  }
+  const combos = product(values.map((v) => v.map((x) => BigInt(x))));
+  if (combos.length > MAX_COMBINATIONS) {
+    p.skipped.push({
+      what: name,
+      why: `${combos.length} value combinations learned (more than ${MAX_COMBINATIONS}): a decision for a person`,
+    });
+    return;
+  }
+  const seen = new Set<string>();
+  for (const combo of combos) {
+    const args = argsOf(shape, combo);
+    if (allows(p.filter, p.arch, name, args)) continue;
+    const texts = shape.map((s, i) => conditionText(name, s, combo[i], args, p.arch));
+    const key = texts.join(" && ");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    p.newRules.push({
+      names: [name],
+      action: "allow",
+      args: texts,
+      tier: "learned",
+      comment: `learned in a learning run (${n}× ${name})`,
+    });
+    p.added.push(`${name} when ${key}: allowed`);
+    p.check.push({ name, args });
+  }
+}
+
+/** The Landlock layer: each refused use gains the narrowest path that grants it. */
+function landlockPaths(p: Patching): PathEntry[] {
+  const { policy, learned } = p;
+  const paths: PathEntry[] = [];
   const wanted: typeof paths = [];
   if (policy.landlock) {
     const lists = listsOf(policy.landlock);
@@ -205,23 +244,32 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
     const order = { write: 0, execute: 1, read: 2 } as const;
     wanted.sort((a, b) => order[a.list] - order[b.list] || a.path.length - b.path.length);
     for (const w of wanted) {
-      if (paths.some((p) => grants(w, p))) continue;
+      if (paths.some((q) => grants(w, q))) continue;
       paths.push(w);
-      added.push(`landlock ${w.list}: ${w.path} (learned: ${w.letters})`);
+      p.added.push(`landlock ${w.list}: ${w.path} (learned: ${w.letters})`);
     }
   }
-  // signals to processes outside the sandbox: Landlock's scope names no target, so allowing them means
-  // dropping the scope for every target
+  return paths;
+}
+
+/** Signals to processes outside the sandbox: Landlock's scope names no target, so allowing them means
+ * dropping the scope for every target — left for a person. */
+function outsideSignals(p: Patching): void {
+  const { learned } = p;
   const targets = Object.keys(learned.pathAccess ?? {})
     .concat(Object.keys(learned.paths ?? {}))
-    .filter((p) => p.startsWith("signal:"));
+    .filter((q) => q.startsWith("signal:"));
   for (const t of [...new Set(targets)])
-    skipped.push({
+    p.skipped.push({
       what: `a signal to ${t.slice(7)}`,
       why: "a process outside the sandbox: Landlock's signal scope cannot name one target; removing signal from landlock.scope allows signals to every process — a decision for a person",
     });
-  // TCP ports: a bind (c) or connect (r) the learning run found outside the policy's port list
-  const ports: { list: "bindTcp" | "connectTcp"; port: number }[] = [];
+}
+
+/** TCP ports: a bind (c) or connect (r) the learning run found outside the policy's port list. */
+function tcpPorts(p: Patching): PortEntry[] {
+  const { policy, learned } = p;
+  const ports: PortEntry[] = [];
   for (const [path, letters] of Object.entries(learned.pathAccess ?? {})) {
     const m = /^inet6?:.*:(\d+)$/.exec(path);
     if (!m || !policy.landlock) continue;
@@ -231,12 +279,23 @@ export function patchLearned(text: string, file: string, learned: Profile): Lear
       ["r", "connectTcp"],
     ] as const) {
       const have = policy.landlock[list];
-      if (!letters.includes(letter) || !have || have.some((p) => p.port === port)) continue;
-      if (ports.some((p) => p.list === list && p.port === port)) continue;
+      if (!letters.includes(letter) || !have || have.some((q) => q.port === port)) continue;
+      if (ports.some((q) => q.list === list && q.port === port)) continue;
       ports.push({ list, port });
-      added.push(`landlock ${list}: ${port} (learned: ${path})`);
+      p.added.push(`landlock ${list}: ${port} (learned: ${path})`);
     }
   }
+  return ports;
+}
+
+/** Patches a sysfence policy text with what a learned profile shows. */
+export function patchLearned(text: string, file: string, learned: Profile): LearnedPatch {
+  const { found, parsed, p } = startPatching(text, file, learned);
+  for (const [name, counts] of Object.entries(learned.syscalls)) learnedCall(p, name, counts);
+  const paths = landlockPaths(p);
+  outsideSignals(p);
+  const ports = tcpPorts(p);
+  const { added, skipped, newRules, check, release, arch } = p;
   if (newRules.length === 0 && paths.length === 0 && ports.length === 0) return { text, added, skipped };
   const out = edit(text, found.doc?.syntax === "json", newRules, [...paths, ...ports], release);
   const again = readBack(out, file, parsed.format);

@@ -154,8 +154,8 @@ export interface FilterDiff {
 
 const text = (v: number) => formatAction(decodeActionValue(v));
 
-/** Compares two sides exhaustively (see the file's head). */
-export function diffFilters(a: FilterSide, b: FilterSide, limit = 1 << 14): FilterDiff {
+/** sysfence's own additions (canary, exec guard) on either side, named: not drift. */
+function sysfenceAdditions(a: FilterSide, b: FilterSide): string[] {
   const additions: string[] = [];
   for (const side of [a, b])
     for (const s of side.stacks)
@@ -169,6 +169,126 @@ export function diffFilters(a: FilterSide, b: FilterSide, limit = 1 << 14): Filt
             `${s.label} filter ${f.index}: sysfence run's exec guard (every execve and execveat answered as the policy's execve, but the launch's own)`,
           );
       }
+  return additions;
+}
+
+/** One pair of stacks being compared, architecture by architecture. */
+interface PairCompare {
+  ex: Explorer;
+  /** each side's exec guard filter index (-1: none) */
+  guards: number[];
+  limit: number;
+  result: FilterDiff;
+  archesSeen: Set<string>;
+  raw: RawDiff[];
+  guardHits: string[];
+  archQueue: number[];
+  archDone: Set<number>;
+}
+
+/** Explores every syscall number of an audit arch (and the numbers and arches the programs compare with). */
+function exploreArch(pc: PairCompare, audit: number) {
+  const { ex, limit, archQueue, archDone } = pc;
+  const nrs = new Set<number>([0]);
+  for (const arch of Object.values(ARCHES).filter((x) => x.audit === audit))
+    for (const nr of Object.values(syscallTable(arch.name))) nrs.add(nr);
+  const queue = [...nrs];
+  const results = new Map<number, ReturnType<typeof exploreCall>>();
+  const sampled = new Set<number>();
+  while (queue.length) {
+    const nr = queue.shift() as number;
+    if (results.has(nr)) continue;
+    ex.sampled.clear();
+    const r = exploreCall(ex, audit, nr, limit);
+    results.set(nr, r);
+    if ([...ex.sampled].some((w) => w >= 2)) sampled.add(nr);
+    for (const v of r.nrs)
+      if (!nrs.has(v)) {
+        nrs.add(v);
+        queue.push(v);
+      }
+    for (const v of r.arches) if (!archDone.has(v)) archQueue.push(v);
+  }
+  return { results, sampled, nrList: [...nrs].sort((x, y) => x - y) };
+}
+
+/** The cells of an arch where the two stacks answer differently: the exec guard's, or raw differences. */
+function differingCells(pc: PairCompare, audit: number, explored: ReturnType<typeof exploreArch>): void {
+  const { result, guards } = pc;
+  const { results, sampled, nrList } = explored;
+  const { name: archText, info } = archName(audit);
+  pc.archesSeen.add(info ? archText : "every other architecture value");
+  for (const [nr, r] of results) {
+    result.checked.numbers++;
+    result.checked.cells += r.cells.length;
+    const nrRange = rangeOf(nrList, nr);
+    const call = () => `${archText} ${callName(audit, nrRange)}`;
+    if (!r.complete) result.incomplete.push(call());
+    if (sampled.has(nr) && !result.sampled.includes(call())) result.sampled.push(call());
+    for (const c of r.cells) {
+      if (c.stacks[0] === c.stacks[1]) continue;
+      const dims: Range[] = [nrRange, [0, 0]];
+      for (let w = 2; w < WORDS; w++) dims.push(rangeOf(r.sets[w], c.words[w]));
+      if (isGuardCell(c, guards, callName(audit, nrRange))) {
+        pc.guardHits.push(
+          `${archText} ${callName(audit, nrRange)}(${argRanges(dims, info?.littleEndian ?? true).join(", ")}): ${text(c.stacks[0])} → ${text(c.stacks[1])}`,
+        );
+        continue;
+      }
+      pc.raw.push({ audit, dims, old: c.stacks[0], new: c.stacks[1] });
+    }
+  }
+}
+
+/** Compares stack sa with stack sb over every arch either reaches; adds their differences to the result. */
+function comparePair(
+  sa: FilterSide["stacks"][number],
+  sb: FilterSide["stacks"][number],
+  limit: number,
+  result: FilterDiff,
+  seenDiff: Set<string>,
+  archesSeen: Set<string>,
+): void {
+  result.checked.pairs.push(`${sa.label} ↔ ${sb.label}`);
+  const stack = (fs: SideFilter[]): Stack => (fs.length ? fs.map((f) => f.program) : [ALLOW_ALL]);
+  const pc: PairCompare = {
+    ex: new Explorer([stack(sa.filters), stack(sb.filters)]),
+    guards: [sa.filters.findIndex((f) => f.guard), sb.filters.findIndex((f) => f.guard)],
+    limit,
+    result,
+    archesSeen,
+    raw: [],
+    guardHits: [],
+    archQueue: [0],
+    archDone: new Set<number>(),
+  };
+  while (pc.archQueue.length) {
+    const audit = pc.archQueue.shift() as number;
+    if (pc.archDone.has(audit)) continue;
+    pc.archDone.add(audit);
+    differingCells(pc, audit, exploreArch(pc, audit));
+  }
+  for (const g of pc.guardHits) result.additions.push(`the exec guard's answer (not drift): ${g}`);
+  for (const d of mergeAdjacent(pc.raw)) {
+    const { name: archText, info } = archName(d.audit);
+    const diff: Difference = {
+      arch: archText,
+      syscall: callName(d.audit, d.dims[0]),
+      args: argRanges(d.dims, info?.littleEndian ?? true),
+      old: text(d.old),
+      new: text(d.new),
+    };
+    const key = JSON.stringify(diff);
+    if (!seenDiff.has(key)) {
+      seenDiff.add(key);
+      result.differences.push(diff);
+    }
+  }
+}
+
+/** Compares two sides exhaustively (see the file's head). */
+export function diffFilters(a: FilterSide, b: FilterSide, limit = 1 << 14): FilterDiff {
+  const additions = sysfenceAdditions(a, b);
   if (a.stacks.length > 1 && b.stacks.length > 1)
     throw new SysfenceError(
       "E_USAGE",
@@ -185,82 +305,7 @@ export function diffFilters(a: FilterSide, b: FilterSide, limit = 1 << 14): Filt
   };
   const seenDiff = new Set<string>();
   const archesSeen = new Set<string>();
-  for (const [i, j] of pairs) {
-    const sa = a.stacks[i];
-    const sb = b.stacks[j];
-    result.checked.pairs.push(`${sa.label} ↔ ${sb.label}`);
-    const stack = (fs: SideFilter[]): Stack => (fs.length ? fs.map((f) => f.program) : [ALLOW_ALL]);
-    const guards = [sa.filters.findIndex((f) => f.guard), sb.filters.findIndex((f) => f.guard)];
-    const ex = new Explorer([stack(sa.filters), stack(sb.filters)]);
-    const archQueue = [0];
-    const archDone = new Set<number>();
-    const raw: RawDiff[] = [];
-    const guardHits: string[] = [];
-    while (archQueue.length) {
-      const audit = archQueue.shift() as number;
-      if (archDone.has(audit)) continue;
-      archDone.add(audit);
-      const nrs = new Set<number>([0]);
-      for (const arch of Object.values(ARCHES).filter((x) => x.audit === audit))
-        for (const nr of Object.values(syscallTable(arch.name))) nrs.add(nr);
-      const queue = [...nrs];
-      const results = new Map<number, ReturnType<typeof exploreCall>>();
-      const sampled = new Set<number>();
-      while (queue.length) {
-        const nr = queue.shift() as number;
-        if (results.has(nr)) continue;
-        ex.sampled.clear();
-        const r = exploreCall(ex, audit, nr, limit);
-        results.set(nr, r);
-        if ([...ex.sampled].some((w) => w >= 2)) sampled.add(nr);
-        for (const v of r.nrs)
-          if (!nrs.has(v)) {
-            nrs.add(v);
-            queue.push(v);
-          }
-        for (const v of r.arches) if (!archDone.has(v)) archQueue.push(v);
-      }
-      const nrList = [...nrs].sort((x, y) => x - y);
-      const { name: archText, info } = archName(audit);
-      archesSeen.add(info ? archText : "every other architecture value");
-      for (const [nr, r] of results) {
-        result.checked.numbers++;
-        result.checked.cells += r.cells.length;
-        const nrRange = rangeOf(nrList, nr);
-        const call = () => `${archText} ${callName(audit, nrRange)}`;
-        if (!r.complete) result.incomplete.push(call());
-        if (sampled.has(nr) && !result.sampled.includes(call())) result.sampled.push(call());
-        for (const c of r.cells) {
-          if (c.stacks[0] === c.stacks[1]) continue;
-          const dims: Range[] = [nrRange, [0, 0]];
-          for (let w = 2; w < WORDS; w++) dims.push(rangeOf(r.sets[w], c.words[w]));
-          if (isGuardCell(c, guards, callName(audit, nrRange))) {
-            guardHits.push(
-              `${archText} ${callName(audit, nrRange)}(${argRanges(dims, info?.littleEndian ?? true).join(", ")}): ${text(c.stacks[0])} → ${text(c.stacks[1])}`,
-            );
-            continue;
-          }
-          raw.push({ audit, dims, old: c.stacks[0], new: c.stacks[1] });
-        }
-      }
-    }
-    for (const g of guardHits) additions.push(`the exec guard's answer (not drift): ${g}`);
-    for (const d of mergeAdjacent(raw)) {
-      const { name: archText, info } = archName(d.audit);
-      const diff: Difference = {
-        arch: archText,
-        syscall: callName(d.audit, d.dims[0]),
-        args: argRanges(d.dims, info?.littleEndian ?? true),
-        old: text(d.old),
-        new: text(d.new),
-      };
-      const key = JSON.stringify(diff);
-      if (!seenDiff.has(key)) {
-        seenDiff.add(key);
-        result.differences.push(diff);
-      }
-    }
-  }
+  for (const [i, j] of pairs) comparePair(a.stacks[i], b.stacks[j], limit, result, seenDiff, archesSeen);
   result.checked.arches = [...archesSeen];
   return result;
 }

@@ -109,18 +109,10 @@ export function fitCondition(c: Condition, bits: 16 | 32 | 64, signed: boolean):
   };
 }
 
-/** Resolves a policy for its architectures; throws E_POLICY_INVALID listing every problem. */
-export function resolvePolicy(policy: Policy): ResolvedPolicy {
-  const diags: Diagnostic[] = [];
-  const seen = new Set<string>();
-  const note = (d: Diagnostic) => {
-    // Keyed by the location object, not its line: OCI locations resolve lazily (a YAML parse) when read.
-    const key = `${d.severity}|${d.message}|${locationId(d.location)}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      diags.push(d);
-    }
-  };
+type Note = (d: Diagnostic) => void;
+
+/** Names that exist on none of the target arches: their rules do not apply (one warning each, or one for all). */
+function missingNameWarnings(policy: Policy, note: Note): void {
   // Names that exist nowhere were rejected by the parser; here we warn about names missing on a target arch.
   const missingEverywhere: { name: string; location?: Diagnostic["location"] }[] = [];
   for (const rule of policy.rules) {
@@ -146,6 +138,10 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
         location: m.location,
       });
   }
+}
+
+/** Conditions on pointer arguments compare the address, not the data: a warning each. */
+function pointerWarnings(policy: Policy, note: Note): void {
   for (const rule of policy.rules) {
     for (const c of rule.conditions) {
       for (const n of rule.names)
@@ -157,6 +153,77 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
           });
     }
   }
+}
+
+/** A rule's conditions for `arch`, fitted to the argument's width there (an error each where one does not fit). */
+function resolvedConditions(r: Rule, name: string, arch: ArchName, note: Note): ResolvedCondition[] {
+  const conds: ResolvedCondition[] = [];
+  for (const written of r.conditions) {
+    const c = conditionForArch(written, arch);
+    const w = argWidth(name, c.arg, arch);
+    const fitted = fitCondition(c, w.bits, w.signed && !c.unsigned);
+    if (typeof fitted === "string") {
+      note({
+        severity: "error",
+        message: `${fitted} of ${name} on ${arch}`,
+        location: c.location ?? r.location,
+        hint:
+          w.bits < 64
+            ? `the kernel reads this argument as a ${w.bits}-bit ${w.signed ? "int" : "unsigned"}`
+            : undefined,
+      });
+    } else conds.push(fitted);
+  }
+  return conds;
+}
+
+/** One syscall's decision on `arch` from its rules: the conditional rules in order, then the fallback. */
+function decisionFor(
+  policy: Policy,
+  arch: ArchName,
+  name: string,
+  nr: number,
+  rules: readonly Rule[],
+  note: Note,
+): SyscallDecision {
+  const conditional: ResolvedRule[] = [];
+  let fallback: Action | undefined;
+  let fallbackRule: Rule | undefined;
+  for (const r of rules) {
+    if (r.conditions.length === 0) {
+      // a needs: rule before a plain one: the plain one is its seccomp-only fallback, not a conflict
+      const fallsBack = fallbackRule?.needs !== undefined && r.needs === undefined;
+      if (fallback && !sameAction(fallback, r.action) && !fallsBack) {
+        note({
+          severity: "error",
+          message: `conflicting actions for ${name}: '${formatAction(fallback)}' (line ${fallbackRule?.location?.line ?? "?"}) and '${formatAction(r.action)}'`,
+          location: r.location,
+          hint: "keep one unconditional rule per syscall, or add argument conditions",
+        });
+      }
+      fallback ??= r.action;
+      fallbackRule ??= r;
+      continue;
+    }
+    conditional.push({ action: r.action, conditions: resolvedConditions(r, name, arch, note) });
+  }
+  return { name, nr, conditional, fallback: fallback ?? policy.defaultAction };
+}
+
+/** Resolves a policy for its architectures; throws E_POLICY_INVALID listing every problem. */
+export function resolvePolicy(policy: Policy): ResolvedPolicy {
+  const diags: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const note = (d: Diagnostic) => {
+    // Keyed by the location object, not its line: OCI locations resolve lazily (a YAML parse) when read.
+    const key = `${d.severity}|${d.message}|${locationId(d.location)}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      diags.push(d);
+    }
+  };
+  missingNameWarnings(policy, note);
+  pointerWarnings(policy, note);
   const index = indexRules(policy);
   const arches: ArchFilter[] = policy.architectures.map((arch) => {
     const table = Object.entries(syscallTable(arch));
@@ -164,45 +231,7 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     for (const [name, nr] of table) {
       const rules = index.direct.get(name) ?? index.viaGroup.get(name) ?? [];
       if (rules.length === 0) continue;
-      const conditional: ResolvedRule[] = [];
-      let fallback: Action | undefined;
-      let fallbackRule: Rule | undefined;
-      for (const r of rules) {
-        if (r.conditions.length === 0) {
-          // a needs: rule before a plain one: the plain one is its seccomp-only fallback, not a conflict
-          const fallsBack = fallbackRule?.needs !== undefined && r.needs === undefined;
-          if (fallback && !sameAction(fallback, r.action) && !fallsBack) {
-            note({
-              severity: "error",
-              message: `conflicting actions for ${name}: '${formatAction(fallback)}' (line ${fallbackRule?.location?.line ?? "?"}) and '${formatAction(r.action)}'`,
-              location: r.location,
-              hint: "keep one unconditional rule per syscall, or add argument conditions",
-            });
-          }
-          fallback ??= r.action;
-          fallbackRule ??= r;
-          continue;
-        }
-        const conds: ResolvedCondition[] = [];
-        for (const written of r.conditions) {
-          const c = conditionForArch(written, arch);
-          const w = argWidth(name, c.arg, arch);
-          const fitted = fitCondition(c, w.bits, w.signed && !c.unsigned);
-          if (typeof fitted === "string") {
-            note({
-              severity: "error",
-              message: `${fitted} of ${name} on ${arch}`,
-              location: c.location ?? r.location,
-              hint:
-                w.bits < 64
-                  ? `the kernel reads this argument as a ${w.bits}-bit ${w.signed ? "int" : "unsigned"}`
-                  : undefined,
-            });
-          } else conds.push(fitted);
-        }
-        conditional.push({ action: r.action, conditions: conds });
-      }
-      syscalls.push({ name, nr, conditional, fallback: fallback ?? policy.defaultAction });
+      syscalls.push(decisionFor(policy, arch, name, nr, rules, note));
     }
     syscalls.sort((a, b) => a.nr - b.nr);
     return { arch, syscalls };

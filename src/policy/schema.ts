@@ -6,7 +6,8 @@ import type { z as Z } from "zod";
 
 const require = createRequire(import.meta.url);
 
-function build(z: typeof Z) {
+/** The rule of a policy file, and the action text it shares with the file's top level. */
+function ruleSchemas(z: typeof Z) {
   const ActionText = z
     .string()
     .describe(
@@ -61,13 +62,18 @@ function build(z: typeof Z) {
         ),
     })
     .strict();
+  return { ActionText, Rule };
+}
+
+/** The `landlock:` section of a policy file. */
+function landlockSchema(z: typeof Z) {
   const PathEntry = z.union([
     z.string().describe("an absolute path"),
     z.object({ path: z.string().describe("an absolute path"), comment: z.string().optional() }).strict(),
   ]);
   const Port = z.number().int().min(0).max(65535).describe("a TCP port, 0 to 65535");
   const PortEntry = z.union([Port, z.object({ port: Port, comment: z.string().optional() }).strict()]);
-  const Landlock = z
+  return z
     .object({
       read: z.array(PathEntry).optional().describe("read files and list directories beneath each path"),
       write: z
@@ -99,6 +105,11 @@ function build(z: typeof Z) {
     .describe(
       "the Landlock layer: which files, executables, TCP ports and signal targets the program reaches (Linux 5.13+)",
     );
+}
+
+function build(z: typeof Z) {
+  const { ActionText, Rule } = ruleSchemas(z);
+  const Landlock = landlockSchema(z);
   return z
     .object({
       version: z.literal(1).optional(),

@@ -226,27 +226,27 @@ function treatmentOf(
   return { treatment: uncond.kind === "errno" ? "errno" : "denied", detail: formatAction(uncond) };
 }
 
-/** Builds the report of a policy; `profile` adds what was recorded. */
-export function buildReport(policy: Policy, source: string, profile?: Profile): Report {
-  const arch = (policy.architectures.find((a) => a === "x86_64") ??
-    policy.architectures[0] ??
-    "x86_64") as ArchName;
+/** One row per syscall of `arch`'s table: how the policy treats it, and how often it was seen. */
+function syscallRows(policy: Policy, arch: ArchName, profile?: Profile): SyscallRow[] {
   const table = syscallTable(arch);
   const index = indexRules(policy);
   const seen = profile?.syscalls ?? {};
-  const syscalls: SyscallRow[] = Object.entries(table)
+  return Object.entries(table)
     .map(([name, nr]) => {
       const t = treatmentOf(policy, index, name);
       const c = seen[name];
       return { name, nr, ...t, description: describeSyscall(name), ...(c ? { seen: c.setup + c.work } : {}) };
     })
     .sort((a, b) => a.nr - b.nr);
-  const byName = new Map(syscalls.map((s) => [s.name, s]));
+}
+
+/** Each group with members in the table: how many of them are allowed. */
+function groupRows(byName: Map<string, SyscallRow>): GroupRow[] {
   const isAllowed = (n: string) => {
     const t = byName.get(n)?.treatment;
     return t === "allow" || t === "restricted";
   };
-  const groups: GroupRow[] = groupNames()
+  return groupNames()
     .filter((g) => g !== "@known")
     .map((g) => {
       const members = (expandGroup(g) ?? []).filter((m) => byName.has(m));
@@ -256,6 +256,10 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
       return { name: g, description: groupDescription(g), members: members.length, allowed, status };
     })
     .filter((g) => g.members > 0);
+}
+
+/** The risky calls of RISKS that `arch` has, each with the policy's answer (for its arguments, when given). */
+function riskyRows(policy: Policy, arch: ArchName, byName: Map<string, SyscallRow>): RiskRow[] {
   const audit = ARCHES[arch].audit;
   const risky: RiskRow[] = [];
   for (const r of RISKS) {
@@ -280,6 +284,78 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
     }
     risky.push({ what: r.what, why: r.why, treatment });
   }
+  return risky;
+}
+
+/** How many calls each tier of a generated policy allows or answers (for a policy whose rules carry tiers). */
+function tierCounts(policy: Policy, syscalls: SyscallRow[]): NonNullable<Report["tiers"]> {
+  const perTier = (t: string, allowed?: boolean) =>
+    new Set(
+      policy.rules
+        .filter((r) => r.tier === t && (allowed === undefined || (r.action.kind === "allow") === allowed))
+        .flatMap((r) => r.names),
+    );
+  const mentioned = new Set(policy.rules.flatMap((r) => r.names));
+  const high = policy.rules.find((r) => r.tier === "static-high" && r.action.kind !== "allow");
+  const byAnswer: Record<string, Set<string>> = {};
+  for (const r of policy.rules) {
+    if (r.tier !== "static-high" || r.action.kind === "allow") continue;
+    const answer = formatAction(r.action);
+    byAnswer[answer] = new Set([...(byAnswer[answer] ?? []), ...r.names]);
+  }
+  return {
+    seen: perTier("seen").size,
+    always: perTier("always").size,
+    staticAllowed: perTier("static-low").size + perTier("static-high", true).size,
+    staticAnswered: perTier("static-high", false).size,
+    staticAnswer: high ? formatAction(high.action) : "none",
+    ...(Object.keys(byAnswer).length > 1
+      ? { staticByAnswer: Object.fromEntries(Object.entries(byAnswer).map(([a, s]) => [a, s.size])) }
+      : {}),
+    impossible: syscalls.filter((s) => !mentioned.has(s.name)).length,
+    unresolved: policy.analysis?.unresolved,
+    programs: policy.analysis?.programs,
+  };
+}
+
+/** What was recorded: the command, its processes, the files and sockets, the most frequent calls. */
+function profileSection(profile: Profile): NonNullable<Report["profile"]> {
+  const paths = Object.entries(profile.paths ?? {});
+  const isSocket = (p: string) => /^(unix|inet6?):/.test(p);
+  return {
+    command: profile.command.join(" "),
+    complete: profile.complete,
+    calls: Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0),
+    phaseBoundary: profile.phaseBoundary,
+    processes: profile.processes.map((p) => ({
+      exe: p.exe,
+      pid: p.pid,
+      threads: p.threads.length,
+      ...(p.images ? { images: p.images } : {}),
+      calls: p.threads.reduce(
+        (a, t) => a + Object.values(t.syscalls).reduce((x, c) => x + c.setup + c.work, 0),
+        0,
+      ),
+    })),
+    files: paths.filter(([p]) => !isSocket(p)).slice(0, 200),
+    sockets: paths.filter(([p]) => isSocket(p)).slice(0, 100),
+    top: Object.entries(profile.syscalls)
+      .map(([n, c]) => [n, c.setup + c.work] as [string, number])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15),
+    summary: summarizeRecording(profile),
+  };
+}
+
+/** Builds the report of a policy; `profile` adds what was recorded. */
+export function buildReport(policy: Policy, source: string, profile?: Profile): Report {
+  const arch = (policy.architectures.find((a) => a === "x86_64") ??
+    policy.architectures[0] ??
+    "x86_64") as ArchName;
+  const syscalls = syscallRows(policy, arch, profile);
+  const byName = new Map(syscalls.map((s) => [s.name, s]));
+  const groups = groupRows(byName);
+  const risky = riskyRows(policy, arch, byName);
   const allowed = syscalls.filter((s) => s.treatment === "allow" || s.treatment === "restricted").length;
   const report: Report = {
     title: profile ? `sysfence report: ${profile.command.join(" ")}` : `sysfence report: ${source}`,
@@ -293,62 +369,8 @@ export function buildReport(policy: Policy, source: string, profile?: Profile): 
     groups,
     risky,
   };
-  if (policy.rules.some((r) => r.tier)) {
-    const perTier = (t: string, allowed?: boolean) =>
-      new Set(
-        policy.rules
-          .filter((r) => r.tier === t && (allowed === undefined || (r.action.kind === "allow") === allowed))
-          .flatMap((r) => r.names),
-      );
-    const mentioned = new Set(policy.rules.flatMap((r) => r.names));
-    const high = policy.rules.find((r) => r.tier === "static-high" && r.action.kind !== "allow");
-    const byAnswer: Record<string, Set<string>> = {};
-    for (const r of policy.rules) {
-      if (r.tier !== "static-high" || r.action.kind === "allow") continue;
-      const answer = formatAction(r.action);
-      byAnswer[answer] = new Set([...(byAnswer[answer] ?? []), ...r.names]);
-    }
-    report.tiers = {
-      seen: perTier("seen").size,
-      always: perTier("always").size,
-      staticAllowed: perTier("static-low").size + perTier("static-high", true).size,
-      staticAnswered: perTier("static-high", false).size,
-      staticAnswer: high ? formatAction(high.action) : "none",
-      ...(Object.keys(byAnswer).length > 1
-        ? { staticByAnswer: Object.fromEntries(Object.entries(byAnswer).map(([a, s]) => [a, s.size])) }
-        : {}),
-      impossible: syscalls.filter((s) => !mentioned.has(s.name)).length,
-      unresolved: policy.analysis?.unresolved,
-      programs: policy.analysis?.programs,
-    };
-  }
-  if (profile) {
-    const paths = Object.entries(profile.paths ?? {});
-    const isSocket = (p: string) => /^(unix|inet6?):/.test(p);
-    report.profile = {
-      command: profile.command.join(" "),
-      complete: profile.complete,
-      calls: Object.values(profile.syscalls).reduce((a, c) => a + c.setup + c.work, 0),
-      phaseBoundary: profile.phaseBoundary,
-      processes: profile.processes.map((p) => ({
-        exe: p.exe,
-        pid: p.pid,
-        threads: p.threads.length,
-        ...(p.images ? { images: p.images } : {}),
-        calls: p.threads.reduce(
-          (a, t) => a + Object.values(t.syscalls).reduce((x, c) => x + c.setup + c.work, 0),
-          0,
-        ),
-      })),
-      files: paths.filter(([p]) => !isSocket(p)).slice(0, 200),
-      sockets: paths.filter(([p]) => isSocket(p)).slice(0, 100),
-      top: Object.entries(profile.syscalls)
-        .map(([n, c]) => [n, c.setup + c.work] as [string, number])
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 15),
-      summary: summarizeRecording(profile),
-    };
-  }
+  if (policy.rules.some((r) => r.tier)) report.tiers = tierCounts(policy, syscalls);
+  if (profile) report.profile = profileSection(profile);
   return report;
 }
 

@@ -12,9 +12,35 @@ import type { ParsedPolicy } from "./parsed.js";
 
 // The sysfence policy format (docs/policy-format.md), from YAML or JSON: first matching rule wins.
 
-/** Reads a sysfence policy from a parsed document; every problem is reported with file:line:column. */
-export function readSysfencePolicy(doc: TextDocument, arch: ArchName = nativeArch()): ParsedPolicy {
+/** One reading: where a path is in the text, the errors and warnings so far, and the action reader. */
+interface Reading {
+  locate: TextDocument["locate"];
+  diags: Diagnostic[];
+  warnings: Diagnostic[];
+  /** An action text read, or allow (with an error) when it does not read. */
+  action: (t: string, path: (string | number)[]) => ReturnType<typeof parseAction>;
+}
+
+function startReading(doc: TextDocument): Reading {
   const diags: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const locate = doc.locate;
+  const action = (t: string, path: (string | number)[]) => {
+    try {
+      const a = parseAction(t);
+      const fake = fakeSuccessWarning(a);
+      if (fake) warnings.push({ severity: "warning", message: `'${t}': ${fake}.`, location: locate(path) });
+      return a;
+    } catch (e) {
+      diags.push({ severity: "error", message: (e as Error).message, location: locate(path) });
+      return { kind: "allow" as const };
+    }
+  };
+  return { locate, diags, warnings, action };
+}
+
+/** The document checked against the policy schema; every mismatch an error at its key. */
+function checkedShape(doc: TextDocument, diags: Diagnostic[]): PolicyFile {
   const locate = doc.locate;
   const shape = policySchema().safeParse(bigintsAsText(doc.data));
   if (!shape.success) {
@@ -31,19 +57,11 @@ export function readSysfencePolicy(doc: TextDocument, arch: ArchName = nativeArc
     }
     throwIfErrors(diags, doc.file);
   }
-  const raw = shape.data as PolicyFile;
-  const warnings: Diagnostic[] = [];
-  const action = (t: string, path: (string | number)[]) => {
-    try {
-      const a = parseAction(t);
-      const fake = fakeSuccessWarning(a);
-      if (fake) warnings.push({ severity: "warning", message: `'${t}': ${fake}.`, location: locate(path) });
-      return a;
-    } catch (e) {
-      diags.push({ severity: "error", message: (e as Error).message, location: locate(path) });
-      return { kind: "allow" as const };
-    }
-  };
+  return shape.data as PolicyFile;
+}
+
+/** The architectures listed (each once), or this machine's when none are. */
+function readArchitectures(raw: PolicyFile, { locate, diags }: Reading, arch: ArchName): ArchName[] {
   const architectures: ArchName[] = [];
   (raw.architectures ?? [arch]).forEach((a, i) => {
     const info = findArch(a);
@@ -63,66 +81,77 @@ export function readSysfencePolicy(doc: TextDocument, arch: ArchName = nativeArc
       location: locate(["architectures"]),
       hint: "list the architectures (e.g. [x86_64]), or drop the key for this machine's",
     });
-  const rules: Rule[] = [];
-  raw.syscalls.forEach((r, ri) => {
-    const base = ["syscalls", ri];
-    const names = [...(r.names ?? []), ...(r.name !== undefined ? [r.name] : [])];
-    const nameLocations = [
-      ...(r.names ?? []).map((_, ni) => locate([...base, "names", ni])),
-      ...(r.name !== undefined ? [locate([...base, "name"])] : []),
-    ];
-    if (names.length === 0)
+  return architectures;
+}
+
+/** The rule at syscalls[ri]: its names checked, its conditions and actions read. */
+function readRule(r: PolicyFile["syscalls"][number], ri: number, { locate, diags, action }: Reading): Rule {
+  const base = ["syscalls", ri];
+  const names = [...(r.names ?? []), ...(r.name !== undefined ? [r.name] : [])];
+  const nameLocations = [
+    ...(r.names ?? []).map((_, ni) => locate([...base, "names", ni])),
+    ...(r.name !== undefined ? [locate([...base, "name"])] : []),
+  ];
+  if (names.length === 0)
+    diags.push({
+      severity: "error",
+      message: "rule names no syscall",
+      location: locate(base),
+      hint: 'add names: [read, write] or name: "@basic-io"',
+    });
+  names.forEach((n, ni) => {
+    checkName(n, nameLocations[ni], diags);
+  });
+  const conditions: Condition[] = [];
+  (r.args ?? []).forEach((c, ci) => {
+    try {
+      conditions.push({ ...parseCondition(c), location: locate([...base, "args", ci]) });
+    } catch (e) {
       diags.push({
         severity: "error",
-        message: "rule names no syscall",
-        location: locate(base),
-        hint: 'add names: [read, write] or name: "@basic-io"',
+        message: (e as Error).message,
+        location: locate([...base, "args", ci]),
       });
-    names.forEach((n, ni) => {
-      checkName(n, nameLocations[ni], diags);
-    });
-    const conditions: Condition[] = [];
-    (r.args ?? []).forEach((c, ci) => {
-      try {
-        conditions.push({ ...parseCondition(c), location: locate([...base, "args", ci]) });
-      } catch (e) {
+    }
+  });
+  if (conditions.length > 0) {
+    for (const n of names)
+      if (n.startsWith("@"))
         diags.push({
           severity: "error",
-          message: (e as Error).message,
-          location: locate([...base, "args", ci]),
+          message: `argument conditions on a group (${n}) are not allowed: argument meanings differ per syscall`,
+          location: locate([...base, "args"]),
+          hint: "name the syscalls one by one",
         });
-      }
+  }
+  const ruleAction = action(r.action, [...base, "action"]);
+  if (r.final !== undefined && ruleAction.kind !== "log")
+    diags.push({
+      severity: "error",
+      message: `final is for burn-in rules (action log); this rule's action is ${r.action}`,
+      location: locate([...base, "final"]),
+      hint: "drop final, or make the action log",
     });
-    if (conditions.length > 0) {
-      for (const n of names)
-        if (n.startsWith("@"))
-          diags.push({
-            severity: "error",
-            message: `argument conditions on a group (${n}) are not allowed: argument meanings differ per syscall`,
-            location: locate([...base, "args"]),
-            hint: "name the syscalls one by one",
-          });
-    }
-    const ruleAction = action(r.action, [...base, "action"]);
-    if (r.final !== undefined && ruleAction.kind !== "log")
-      diags.push({
-        severity: "error",
-        message: `final is for burn-in rules (action log); this rule's action is ${r.action}`,
-        location: locate([...base, "final"]),
-        hint: "drop final, or make the action log",
-      });
-    rules.push({
-      names,
-      action: ruleAction,
-      conditions,
-      comment: r.comment,
-      ...(r.tier ? { tier: r.tier } : {}),
-      ...(r.final !== undefined ? { final: action(r.final, [...base, "final"]) } : {}),
-      ...(r.needs ? { needs: r.needs } : {}),
-      location: locate(base),
-      nameLocations,
-    });
-  });
+  return {
+    names,
+    action: ruleAction,
+    conditions,
+    comment: r.comment,
+    ...(r.tier ? { tier: r.tier } : {}),
+    ...(r.final !== undefined ? { final: action(r.final, [...base, "final"]) } : {}),
+    ...(r.needs ? { needs: r.needs } : {}),
+    location: locate(base),
+    nameLocations,
+  };
+}
+
+/** Reads a sysfence policy from a parsed document; every problem is reported with file:line:column. */
+export function readSysfencePolicy(doc: TextDocument, arch: ArchName = nativeArch()): ParsedPolicy {
+  const reading = startReading(doc);
+  const { locate, diags, warnings, action } = reading;
+  const raw = checkedShape(doc, diags);
+  const architectures = readArchitectures(raw, reading, arch);
+  const rules = raw.syscalls.map((r, ri) => readRule(r, ri, reading));
   const policy: Policy = {
     defaultAction: action(raw.defaultAction, ["defaultAction"]),
     badArchAction: raw.badArchAction

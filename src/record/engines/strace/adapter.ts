@@ -6,11 +6,12 @@
 // events of their own, in order.
 // One adapter per scanning thread; a slice is a piece of the log (a file slice, a chunk of a live stream).
 import type { EventNeeds } from "../../builder.js";
-import { Ev, EventBatch, type EventColumns, Result, StringTable } from "../../events.js";
-import { Access, normalPath, openAccess, PATH_USES, type PathUse, resolvePath } from "../../path-access.js";
-import { INTERESTING_ARGS, MAX_PATHS, MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
-import { decodePath, decodeValue, fdPath, isCwdFd, stringsIn, unquote } from "./decode.js";
+import { Ev, EventBatch, Result, StringTable } from "../../events.js";
+import { MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
+import { decodeValue, fdPath, stringsIn, unquote } from "./decode.js";
+import { type Info, SyscallInfos } from "./infos.js";
 import { parseLine, type TraceEvent } from "./parse.js";
+import { PathReader } from "./path-reader.js";
 import {
   bytesAt,
   type Interned,
@@ -24,102 +25,37 @@ import {
   SCAN_UNFINISHED,
   utf8,
 } from "./scan.js";
+import type { SliceResult, ThreadState } from "./slice-result.js";
 import { CALLS, DONE, PATH, Tallies } from "./tallies.js";
 
-/**
- * Distinct names a log may use that no architecture's table has (a newer strace's new syscalls); past it,
- * lines naming others are not strace output: a file of a million invented names would otherwise make a
- * profile of a million syscalls.
- */
-export const MAX_UNKNOWN_NAMES = 64;
-/** strace's own name for a syscall it has no name for. */
-const NUMBERED = /^syscall_(0x[0-9a-f]+|\d+)$/;
-
-/** What one slice gave: its events, the strings they brought, and what the lines were. */
-export interface SliceResult {
-  slice: number;
-  events: EventColumns;
-  /** Strings first used in this slice, in id order (the adapter's table continues across slices). */
-  strings: string[];
-  lines: number;
-  /** Lines that were strace output (notices and rulers are neither good nor bad). */
-  good: number;
-  bad: number;
-  /** The slice's first line that is not strace output: its number in the slice (1-based), its text, and the good lines before it. */
-  firstBad?: { line: number; text: string; goodBefore: number };
-  /** strace's own -c/-C summary rows (to check counts against). */
-  summary: { name: string; calls: number }[];
-  /** Uses of paths past MAX_PATHS distinct ones, left out. */
-  pathsOmitted: number;
-}
-
-/** What the adapter knows about a syscall, looked up once per name (kept on its interned name). */
-interface Info {
-  /** The name's string id. */
-  id: number;
-  interesting?: number[];
-  time: boolean;
-  separate: boolean;
-  /** The path arguments and how they are used (path-access.ts). */
-  paths?: PathUse[];
-  /** fchdir: its fd's path (strace -y) is the directory it goes to. */
-  fchdir: boolean;
-  /** The argument that holds an exec's file name (-1: not an exec). */
-  execArg: number;
-  /** Its string arguments are read (marker writes). */
-  strings: boolean;
-  /** clone: strace prints it decoded as (child_stack=…, flags=…, …), not in the kernel's order. */
-  clone: boolean;
-  /** Not a syscall name: one more unknown name than a log may bring (its lines are not strace output). */
-  bogus: boolean;
-}
-
-/** A thread as this adapter knows it: the slice it was last met in, its folded unfinished call. */
-interface ThreadState {
-  tid: number;
-  slice: number;
-  /** The name id of its unfinished call counted in a tally (-1: none). */
-  pending: number;
-}
+export { MAX_UNKNOWN_NAMES } from "./infos.js";
+export type { SliceResult } from "./slice-result.js";
 
 export class StraceAdapter {
   private readonly line = new LineScanner();
   private readonly strings = new StringTable();
   private readonly values = new Interner(MAX_VALUES);
-  private readonly paths = new Interner(MAX_PATHS);
-  /** Open flags texts, with their access bits (info). */
-  private readonly flagTexts = new Interner(4096);
-  /** pathUses' answer: string ids and access bits of the call's paths. */
-  private readonly pathIds = new Int32Array(2);
-  private readonly pathBits = new Int32Array(2);
   private readonly out = new EventBatch(1 << 12);
   private readonly threads = new Map<number, ThreadState>();
   /** The calls folded since the last event of its own. */
   private readonly tallies = new Tallies();
   /** Threads whose unfinished call was folded into a tally: a pending event at the slice's end if still open. */
   private readonly waiting: ThreadState[] = [];
-  private readonly infos = new Map<string, Info>();
-  private readonly separate: Set<string>;
-  private readonly timeNames: Set<string>;
-  private readonly stringNames: Set<string>;
-  private readonly fold: boolean;
   private lines = 0;
   private good = 0;
   private bad = 0;
   private firstBad?: SliceResult["firstBad"];
   private summary: SliceResult["summary"] = [];
-  private pathsOmitted = 0;
   private readonly ids = new Int32Array(3);
 
-  private readonly known: Set<string>;
-  private unknownNames = 0;
+  /** The facts of each syscall name. */
+  private readonly infos: SyscallInfos;
+  /** The paths of a call (their string ids and access bits), and the uses left out past MAX_PATHS. */
+  private readonly pathReader: PathReader;
 
-  constructor(private readonly needs: EventNeeds) {
-    this.known = new Set(needs.known);
-    this.fold = needs.separate !== null;
-    this.separate = new Set(needs.separate ?? []);
-    this.timeNames = new Set(needs.timeNames);
-    this.stringNames = new Set(needs.strings);
+  constructor(needs: EventNeeds) {
+    this.infos = new SyscallInfos(needs, this.strings);
+    this.pathReader = new PathReader(this.line, this.strings);
   }
 
   /**
@@ -135,7 +71,7 @@ export class StraceAdapter {
       this.lines++;
       const kind = line.scan(buf, pos, e);
       if (kind !== SCAN_SLOW) {
-        const info = this.infoOf(line.name);
+        const info = this.infos.of(line.name);
         if (info.bogus) {
           this.badLine(buf.toString("utf8", pos, e));
           pos = e + 1;
@@ -198,9 +134,9 @@ export class StraceAdapter {
       bad: this.bad,
       firstBad: this.firstBad,
       summary: this.summary,
-      pathsOmitted: this.pathsOmitted,
+      pathsOmitted: this.pathReader.omitted,
     };
-    this.lines = this.good = this.bad = this.pathsOmitted = 0;
+    this.lines = this.good = this.bad = this.pathReader.omitted = 0;
     this.firstBad = undefined;
     this.summary = [];
     return r;
@@ -245,16 +181,16 @@ export class StraceAdapter {
       if (dir !== undefined) c.text[i] = this.strings.id(dir);
     }
     if (info.paths === undefined) return;
-    const n = this.pathUses(buf, from, to, info.paths);
+    const n = this.pathReader.uses(buf, from, to, info.paths);
     if (n === 0) return;
-    c.path[i] = this.pathIds[0];
-    c.access[i] = this.pathBits[0];
+    c.path[i] = this.pathReader.ids[0];
+    c.access[i] = this.pathReader.bits[0];
     // a call's second path (rename's new name): a paths row of its own after the call (last: pushing a
     // row may replace the columns)
     for (let k = 1; k < n; k++) {
       const j = this.out.push(Ev.paths, c.tid[i], -1);
-      this.out.columns.path[j] = this.pathIds[k];
-      this.out.columns.access[j] = this.pathBits[k];
+      this.out.columns.path[j] = this.pathReader.ids[k];
+      this.out.columns.access[j] = this.pathReader.bits[k];
     }
   }
 
@@ -264,7 +200,7 @@ export class StraceAdapter {
     if (ev === undefined) return;
     if (
       ev === null ||
-      ((ev.kind === "call" || ev.kind === "resume") && this.infoOf(this.interned(ev.name)).bogus)
+      ((ev.kind === "call" || ev.kind === "resume") && this.infos.of(this.interned(ev.name)).bogus)
     ) {
       this.badLine(text);
       return;
@@ -331,7 +267,7 @@ export class StraceAdapter {
       time(i, ev.time);
       return;
     }
-    const info = this.infoOf(this.interned(ev.name));
+    const info = this.infos.of(this.interned(ev.name));
     const kind = ev.kind === "resume" ? Ev.resume : ev.unfinished ? Ev.unfinished : Ev.call;
     const i = this.out.push(kind, ev.pid, info.id);
     time(i, ev.time);
@@ -386,10 +322,10 @@ export class StraceAdapter {
     this.tallies.calls[t]++;
     if (info.paths !== undefined) {
       // paths are counted apart, per (path, access): a tally per distinct path would be a row per call
-      const n = this.pathUses(buf, this.line.argStart, this.line.argEnd, info.paths);
+      const n = this.pathReader.uses(buf, this.line.argStart, this.line.argEnd, info.paths);
       for (let k = 0; k < n; k++) {
         // (the entry first: making it may replace the columns)
-        const p = this.tallies.entry(PATH, st.tid, this.pathIds[k], this.pathBits[k], -1, -1);
+        const p = this.tallies.entry(PATH, st.tid, this.pathReader.ids[k], this.pathReader.bits[k], -1, -1);
         this.tallies.calls[p]++;
       }
     }
@@ -431,132 +367,10 @@ export class StraceAdapter {
     return x.id < 0 ? -1 : x.id;
   }
 
-  /**
-   * The paths a call with argument bytes buf[from, to) names, into pathIds and pathBits (string id, access
-   * and Access.relative/unix bits); how many. A relative path of an *at call whose directory fd strace
-   * decorated (-y: "3</tmp/d>", "-100</home/u>" for AT_FDCWD) is made absolute here; one relative to the
-   * current directory is marked for the builder, which knows it; one relative to an fd strace did not
-   * decorate is kept as written.
-   */
-  private pathUses(buf: Buffer, from: number, to: number, uses: PathUse[]): number {
-    const line = this.line;
-    let n = 0;
-    for (let k = 0; k < uses.length && n < 2; k++) {
-      const u = uses[k];
-      if (!line.nthArgIn(buf, from, to, u.arg)) continue;
-      const ps = line.spanStart;
-      const pe = line.spanEnd;
-      const x = this.paths.kept(buf, ps, pe);
-      if (x === undefined) {
-        this.pathsOmitted++;
-        continue;
-      }
-      if (x.id === -1) {
-        const p = decodePath(x.text);
-        const rel = p === undefined ? 0 : relativeBits(x.text, p);
-        // (an absolute file path with "." or ".." in it is read as the kernel would without symlinks)
-        x.id =
-          p === undefined || p === ""
-            ? -2
-            : this.strings.id(rel === 0 && x.text.startsWith('"') ? normalPath(p) : p);
-        x.info = rel;
-      }
-      if (x.id < 0) continue;
-      let id = x.id;
-      let bits = u.access === 0 ? this.openBits(buf, from, to, u) : u.access;
-      const rel = x.info as number;
-      if (rel !== 0) {
-        if (u.dirfd < 0) bits |= rel;
-        else if (line.nthArgIn(buf, from, to, u.dirfd)) {
-          const ds = line.spanStart;
-          if (buf[line.spanEnd - 1] === 62 /* > */) {
-            // the directory fd and the path, one key: "3</tmp/d>, \"x\""
-            const y = this.paths.kept(buf, ds, pe);
-            if (y === undefined) {
-              this.pathsOmitted++;
-              continue;
-            }
-            if (y.id === -1) {
-              const dir = fdPath(utf8(buf, ds, line.spanEnd));
-              const p = this.strings.list[id];
-              y.id = dir === undefined ? id : this.strings.id(resolvePath(dir, p));
-            }
-            id = y.id;
-          } else if (isCwdFd(utf8(buf, ds, line.spanEnd))) bits |= rel;
-        }
-      }
-      this.pathIds[n] = id;
-      this.pathBits[n] = bits;
-      n++;
-    }
-    return n;
-  }
-
-  /** The access an open's flags argument (openat2: its struct) asks for. */
-  private openBits(buf: Buffer, from: number, to: number, u: PathUse): number {
-    const line = this.line;
-    if (!line.nthArgIn(buf, from, to, u.flags)) return Access.read;
-    const x = this.flagTexts.of(buf, line.spanStart, line.spanEnd);
-    if (x.info === undefined) x.info = openAccess(x.text);
-    return x.info as number;
-  }
-
   private nameId(x: Interned): number {
     if (x.id < 0) x.id = this.strings.id(x.text);
     return x.id;
   }
-
-  /** The facts of a syscall, kept on its interned name. */
-  private infoOf(name: Interned): Info {
-    let info = name.info as Info | undefined;
-    if (info !== undefined) return info;
-    const text = name.text;
-    info = this.infos.get(text);
-    if (!info) {
-      if (!this.known.has(text) && !NUMBERED.test(text) && ++this.unknownNames > MAX_UNKNOWN_NAMES) {
-        // one shared answer, nothing kept: its lines are not strace output
-        if (name.kept) name.info = BOGUS;
-        return BOGUS;
-      }
-      info = {
-        id: this.strings.id(text),
-        interesting: INTERESTING_ARGS[text],
-        time: this.needs.allTimes || this.timeNames.has(text),
-        separate: !this.fold || this.separate.has(text),
-        paths: PATH_USES[text],
-        fchdir: text === "fchdir",
-        execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
-        strings: this.stringNames.has(text),
-        clone: text === "clone",
-        bogus: false,
-      };
-      this.infos.set(text, info);
-    }
-    if (name.kept) name.info = info;
-    return info;
-  }
-}
-
-/** The facts of a name that is not a syscall's (past MAX_UNKNOWN_NAMES). */
-const BOGUS: Info = {
-  id: -1,
-  time: false,
-  separate: true,
-  fchdir: false,
-  execArg: -1,
-  strings: false,
-  clone: false,
-  bogus: true,
-};
-/**
- * Whether a decoded path is relative, as Access bits: relative to the current directory (a file's path,
- * or a unix socket's: Access.unix too); 0 for an absolute path, an abstract socket, an inet address.
- */
-function relativeBits(text: string, p: string): number {
-  // a quoted string is a file's path; anything else a socket address
-  if (text.startsWith('"')) return p.startsWith("/") ? 0 : Access.relative;
-  if (!p.startsWith("unix:") || p.startsWith("unix:/") || p.startsWith("unix:@") || p === "unix:") return 0;
-  return Access.relative | Access.unix;
 }
 
 /** Where a decoded clone's flags are (INTERESTING_ARGS has clone's flags as argument 0). */

@@ -110,12 +110,12 @@ function splitResult(body: string): { argText: string; ret: string; errno?: stri
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
-/**
- * Parses one line of strace output, with or without -f (pid prefix), -t/-tt/-ttt, -T, -y and -X. Hand-scanned
- * rather than regex-driven: a recording can be gigabytes. Returns undefined for lines that carry nothing
- * (notices, summary rulers) and null for lines that are not strace output.
- */
-export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined | null {
+/** What eventAt answers for text that is neither a notice, a resumed call nor a call. */
+const NOT_AN_EVENT = Symbol("not an event");
+
+/** The pid ("[pid N]" or -f's "N ") and time (-t/-tt/-ttt) a line starts with, and where the rest begins;
+ * null when the pid prefix is malformed. */
+function linePrefix(line: string, defaultPid: number): { pid: number; time?: number; i: number } | null {
   let i = 0;
   let pid = defaultPid;
   const n = line.length;
@@ -149,6 +149,16 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
       while (line.charCodeAt(i) === 32) i++;
     }
   }
+  return { pid, time, i };
+}
+
+/** The event at line[i]: an exit or signal notice, a resumed call, or a call (see callAt). */
+function eventAt(
+  line: string,
+  i: number,
+  pid: number,
+  time: number | undefined,
+): TraceEvent | undefined | null | typeof NOT_AN_EVENT {
   const c0 = line.charCodeAt(i);
   if (c0 === 43 /* + */ && line.startsWith("+++ ", i)) {
     const m = /^\+\+\+ (?:exited with (\d+)|killed by (SIG\w+)|superseded by execve in pid (\d+))/.exec(
@@ -179,43 +189,49 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
       errno: r?.errno,
     };
   }
-  if ((c0 >= 97 && c0 <= 122) || c0 === 95) {
-    const paren = line.indexOf("(", i);
-    if (paren > i) {
-      let ok = true;
-      for (let k = i; k < paren; k++) {
-        const ch = line.charCodeAt(k);
-        if (!((ch >= 97 && ch <= 122) || ch === 95 || isDigit(ch))) {
-          ok = false;
-          break;
-        }
-      }
-      const name = line.slice(i, paren);
-      if (ok) {
-        const body = line.slice(paren + 1);
-        if (body.endsWith("<unfinished ...>")) {
-          const argText = body
-            .slice(0, body.length - 16)
-            .trim()
-            .replace(/,$/, "");
-          return { kind: "call", pid, time, name, argText, unfinished: true };
-        }
-        const r = splitResult(body);
-        if (!r) return null;
-        return {
-          kind: "call",
-          pid,
-          time,
-          name,
-          argText: r.argText,
-          ret: r.ret,
-          errno: r.errno,
-          unfinished: false,
-        };
-      }
-    }
+  if ((c0 >= 97 && c0 <= 122) || c0 === 95) return callAt(line, i, pid, time);
+  return NOT_AN_EVENT;
+}
+
+/** A call "name(args) = RET" or "name(args <unfinished ...>" at line[i]; NOT_AN_EVENT when no name( is there. */
+function callAt(
+  line: string,
+  i: number,
+  pid: number,
+  time: number | undefined,
+): TraceEvent | null | typeof NOT_AN_EVENT {
+  const paren = line.indexOf("(", i);
+  if (paren <= i) return NOT_AN_EVENT;
+  for (let k = i; k < paren; k++) {
+    const ch = line.charCodeAt(k);
+    if (!((ch >= 97 && ch <= 122) || ch === 95 || isDigit(ch))) return NOT_AN_EVENT;
   }
-  // strace -c / -C summary rows: "  12.34    0.000123          12        10         2 openat"
+  const name = line.slice(i, paren);
+  const body = line.slice(paren + 1);
+  if (body.endsWith("<unfinished ...>")) {
+    const argText = body
+      .slice(0, body.length - 16)
+      .trim()
+      .replace(/,$/, "");
+    return { kind: "call", pid, time, name, argText, unfinished: true };
+  }
+  const r = splitResult(body);
+  if (!r) return null;
+  return {
+    kind: "call",
+    pid,
+    time,
+    name,
+    argText: r.argText,
+    ret: r.ret,
+    errno: r.errno,
+    unfinished: false,
+  };
+}
+
+/** strace -c / -C summary rows ("  12.34    0.000123          12        10         2 openat"), its rulers
+ * and notices (undefined), or null for a line that is not strace output. */
+function summaryLine(line: string): TraceEvent | undefined | null {
   const s = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+)?\s+([a-z_][a-z0-9_]*)\s*$/.exec(line);
   if (s)
     return s[3] === "total"
@@ -227,6 +243,18 @@ export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined 
   )
     return undefined;
   return null;
+}
+
+/**
+ * Parses one line of strace output, with or without -f (pid prefix), -t/-tt/-ttt, -T, -y and -X. Hand-scanned
+ * rather than regex-driven: a recording can be gigabytes. Returns undefined for lines that carry nothing
+ * (notices, summary rulers) and null for lines that are not strace output.
+ */
+export function parseLine(line: string, defaultPid = 0): TraceEvent | undefined | null {
+  const prefix = linePrefix(line, defaultPid);
+  if (prefix === null) return null;
+  const event = eventAt(line, prefix.i, prefix.pid, prefix.time);
+  return event === NOT_AN_EVENT ? summaryLine(line) : event;
 }
 
 function clockSeconds(text: string): number {
