@@ -76,10 +76,11 @@ function pathUses(all: readonly Profile[]): Map<string, Set<string>> | string {
   // audit records (--from-audit) name calls, never paths: the recordings decide the layer
   const profiles = all.filter((p) => p.engine?.name !== "audit");
   if (profiles.length === 0) return "no recording with path uses";
-  // the tracepoint engines see no strings: their paths are the executed files only, not a program's file uses
+  // the kernel engines' paths are not a program's whole file use: ftrace sees executed files only; bpf also
+  // the files the open family named, without the directory a relative one was opened in, or any other call's
   const blind = profiles.filter((p) => p.engine?.name === "bpf" || p.engine?.name === "ftrace");
   if (blind.length)
-    return `the recording has no path uses (engine ${[...new Set(blind.map((p) => p.engine.name))].join(", ")}: executed files only); record with --engine strace for one`;
+    return `the recording has no whole path uses (${[...new Set(blind.map((p) => (p.engine.name === "bpf" ? "engine bpf: the files opened and executed, relative ones without their directory" : "engine ftrace: executed files only")))].join("; ")}); record with --engine strace for one`;
   if (!profiles.every((p) => p.pathAccess))
     return `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`;
   if (profiles.some((p) => p.pathsOmitted)) return "the recording kept only part of its paths (pathsOmitted)";
