@@ -18,7 +18,9 @@ describe("program load", { skip: kernelSkip }, () => {
     const code = a.mov64Imm(R0, 0).exit().assemble();
     const onSignal = () => {};
     process.on("SIGUSR2", onSignal);
-    const storm = spawn("sh", ["-c", `while kill -USR2 ${process.pid} 2>/dev/null; do :; done`], {
+    // a signal every few milliseconds, the scale of a load here: many first tries are abandoned, a retry
+    // lands between two signals (an unbroken kill loop starved every retry on a loaded CI machine)
+    const storm = spawn("sh", ["-c", `while kill -USR2 ${process.pid} 2>/dev/null; do sleep 0.005; done`], {
       stdio: "ignore",
     });
     try {
