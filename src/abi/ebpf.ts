@@ -188,6 +188,7 @@ export const BPF_FUNC = {
   get_current_task: 35,
   probe_read_str: 45,
   get_current_cgroup_id: 80,
+  get_current_ancestor_cgroup_id: 123,
   send_signal: 109,
   probe_read_user: 112,
   probe_read_kernel: 113,

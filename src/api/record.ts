@@ -1,13 +1,14 @@
-// record: a program → its profile, three ways: launch a command, attach to a running process (or a
-// container's), or read an existing `strace -f` log. The recording modules do the work; this is the one
+// record: a program → its profile, four ways: launch a command, attach to a running process (or a
+// container's), follow every process of a cgroup, or read an existing `strace -f` log. The recording modules do the work; this is the one
 // entry that chooses among them and returns what the caller reports.
 import { readlinkSync } from "node:fs";
 import { SysfenceError } from "../errors.js";
+import type { AttachOptions } from "../record/attach.js";
 import type { Engine } from "../record/engine.js";
 import type { Profile } from "../record/profile.js";
 import { type RecordCommandOptions, recordCommand } from "../record/record.js";
 
-/** What to record: exactly one of argv, pid, container and fromLog. */
+/** What to record: exactly one of argv, pid, container, cgroup and fromLog. */
 export interface RecordRequest extends RecordCommandOptions {
   /** Launch this command (argv[0] looked up in PATH). */
   argv?: readonly string[];
@@ -15,16 +16,27 @@ export interface RecordRequest extends RecordCommandOptions {
   pid?: number;
   /** Attach to a running container's init (looked up with podman, docker or runc), as pid does. */
   container?: string;
+  /**
+   * Record every process in this cgroup's directory (and the cgroups under it), those that join it later,
+   * and their descendants (the bpf engine only; cgroup v2 followed in the kernel, v1 read every 100 ms).
+   */
+  cgroup?: string;
   /** With container: podman, docker or runc (default: the first that knows it). */
   runtime?: string;
-  /** With pid or container: stop after this many seconds (default: Ctrl-C, SIGTERM or the process's exit). */
+  /**
+   * With pid, container or cgroup: stop after this many seconds (default: Ctrl-C, SIGTERM, the process's
+   * exit or the cgroup's removal).
+   */
   durationSeconds?: number;
   /** Build the profile from an existing `strace -f -o FILE` log instead of running anything. */
   fromLog?: string;
   /** Called with what the caller may show as it happens (the container's pid, a slower reading of a log). */
   onMessage?: (line: string) => void;
-  /** With pid or container: called once the engine sees every call (the recording is live from then). */
-  onAttached?: () => void;
+  /**
+   * With pid, container or cgroup: called once the engine sees every call (the recording is live from
+   * then), with the number of processes traced from the start when the engine knows it.
+   */
+  onAttached?: (processes?: number) => void;
 }
 
 /** How the recording went. */
@@ -38,6 +50,8 @@ export interface RecordResult {
   why?: string;
   /** The pid recorded (pid or the container's init). */
   pid?: number;
+  /** The cgroup recorded (its absolute directory) and its version. */
+  cgroup?: { path: string; version: 1 | 2 };
   /** What the recording could not see or keep. */
   warnings: string[];
   /**
@@ -65,9 +79,31 @@ export async function containerInit(
   return containerPid(name, runtime);
 }
 
+/** record's pid, container or cgroup: running processes, recorded until the window ends. */
+async function recordRunning(request: RecordRequest, options: AttachOptions): Promise<RecordResult> {
+  const { pid, container, cgroup, runtime } = request;
+  if (cgroup !== undefined) {
+    const { recordCgroup } = await import("../record/cgroup.js");
+    const r = await recordCgroup(cgroup, options);
+    const { path, version } = r.target;
+    return {
+      profile: r.profile,
+      status: 0,
+      engine: r.engine,
+      why: r.why,
+      cgroup: { path, version },
+      warnings: r.warnings,
+    };
+  }
+  const target = pid ?? (await containerInit(container as string, runtime)).pid;
+  const { recordAttached } = await import("../record/attach.js");
+  const r = await recordAttached(target, options);
+  return { profile: r.profile, status: 0, engine: r.engine, why: r.why, pid: target, warnings: r.warnings };
+}
+
 /**
  * Records a program into a profile: `argv` launches it (the engine chosen as `sysfence record` chooses),
- * `pid`/`container` attach to it, `fromLog` reads a strace log. A program that exits non-zero still gives
+ * `pid`/`container` attach to it, `cgroup` follows a cgroup's processes, `fromLog` reads a strace log. A program that exits non-zero still gives
  * its profile (marked incomplete) and its status; nothing is printed or written.
  */
 export async function recordProgram(request: RecordRequest): Promise<RecordResult> {
@@ -75,29 +111,29 @@ export async function recordProgram(request: RecordRequest): Promise<RecordResul
     argv,
     pid,
     container,
-    runtime,
+    cgroup,
+    runtime: _runtime,
     durationSeconds,
     fromLog,
     onMessage = () => {},
     onAttached,
     ...o
   } = request;
-  const modes = [argv, pid, container, fromLog].filter((x) => x !== undefined).length;
+  const modes = [argv, pid, container, cgroup, fromLog].filter((x) => x !== undefined).length;
   if (modes !== 1)
-    throw new SysfenceError("E_USAGE", "record(): give exactly one of argv, pid, container and fromLog.");
+    throw new SysfenceError(
+      "E_USAGE",
+      "record(): give exactly one of argv, pid, container, cgroup and fromLog.",
+    );
   const focus = { only: o.onlyExe, exclude: o.excludeExe };
-  if (pid !== undefined || container !== undefined) {
-    const target = pid ?? (await containerInit(container as string, runtime)).pid;
-    const { recordAttached } = await import("../record/attach.js");
-    const r = await recordAttached(target, {
+  if (pid !== undefined || container !== undefined || cgroup !== undefined)
+    return recordRunning(request, {
       engine: o.engine,
       durationSeconds,
       focus,
       onProgress: o.onProgress,
       onAttached,
     });
-    return { profile: r.profile, status: 0, engine: r.engine, why: r.why, pid: target, warnings: r.warnings };
-  }
   const strace = await import("../record/engines/strace/strace.js");
   if (fromLog !== undefined) {
     const { parsePhase } = await import("../record/builder.js");

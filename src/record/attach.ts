@@ -31,11 +31,11 @@ export interface AttachOptions {
    * Called once the engine sees every call of the tree (bpf: probes attached; ftrace: events on). strace
    * attaches asynchronously: a caller that needs this point (the OCI hook) must not choose strace.
    */
-  onAttached?: () => void;
+  onAttached?: (processes?: number) => void;
 }
 
 /** A running process as /proc shows it. */
-function processOf(pid: number): {
+export function processOf(pid: number): {
   exe: string;
   tids: number[];
   cmdline: string[];
@@ -97,7 +97,7 @@ export async function recordAttached(
   if (engine !== "bpf" && engine !== "bpftrace")
     for (const p of tree) builder.attach(p.pid, p.exe, p.tids, p.pid === pid ? undefined : p.parent, p.cwd);
   const startedAt = new Date().toISOString();
-  const window = recordingWindow(pid, builder, options);
+  const window = recordingWindow(() => alive(pid), builder, options);
   try {
     const engineField = await attachEngine(engine, builder, tree, pid, window);
     const profile = builder.build({
@@ -109,7 +109,7 @@ export async function recordAttached(
       endedAt: new Date().toISOString(),
       phaseText: ATTACHED,
     });
-    const warnings = checkAttachedProfile(profile, pid, engine);
+    const warnings = checkAttachedProfile(profile, `process ${pid} or its descendants`, engine);
     return { profile, engine, why, warnings };
   } finally {
     window.close();
@@ -117,22 +117,26 @@ export async function recordAttached(
 }
 
 /** How long an attached recording lasts, and what the engine calls once it sees every call. */
-interface RecordingWindow {
+export interface RecordingWindow {
   /** Resolves at the end: the duration, a stop signal (the process is left running), or the process's exit. */
   until: Promise<void>;
   /** Starts the --duration clock (once; strace, which has no attach point, starts it at once). */
   start: () => void;
-  /** The engine sees every call from now: the clock starts and the caller is told. */
-  attached: () => void;
+  /** The engine sees every call from now (of this many processes): the clock starts and the caller is told. */
+  attached: (processes?: number) => void;
   close: () => void;
 }
 
 /**
- * The window of an attached recording. The duration counts from the moment the engine sees every call
- * (bpftrace takes seconds to attach on a busy machine: counted from before, a 3 s recording kept a fraction
- * of a second); progress is reported every 200 ms.
+ * The window of an attached recording, ended early when `alive` turns false. The duration counts from the
+ * moment the engine sees every call (bpftrace takes seconds to attach on a busy machine: counted from
+ * before, a 3 s recording kept a fraction of a second); progress is reported every 200 ms.
  */
-function recordingWindow(pid: number, builder: ProfileBuilder, options: AttachOptions): RecordingWindow {
+export function recordingWindow(
+  alive: () => boolean,
+  builder: ProfileBuilder,
+  options: AttachOptions,
+): RecordingWindow {
   let onSignal: () => void = () => {};
   let start: () => void = () => {};
   const timers: NodeJS.Timeout[] = [];
@@ -151,7 +155,7 @@ function recordingWindow(pid: number, builder: ProfileBuilder, options: AttachOp
           distinct: builder.distinct(),
           processes: builder.processCount(),
         });
-        if (!alive(pid)) resolve();
+        if (!alive()) resolve();
       }, 200),
     );
   });
@@ -159,9 +163,9 @@ function recordingWindow(pid: number, builder: ProfileBuilder, options: AttachOp
   return {
     until,
     start,
-    attached: () => {
+    attached: (processes?: number) => {
       start();
-      options.onAttached?.();
+      options.onAttached?.(processes);
     },
     close: () => {
       for (const t of timers) clearTimeout(t);
@@ -212,7 +216,7 @@ async function attachEngine(
  * The attached profile's warnings (it is marked incomplete when nothing was seen), and its processes'
  * build ids and interpreters.
  */
-function checkAttachedProfile(profile: Profile, pid: number, engine: Engine): string[] {
+export function checkAttachedProfile(profile: Profile, what: string, engine: Engine): string[] {
   // nothing seen from a process that was running is never a complete recording: it was idle the whole
   // window, or the engine did not see it (the bpf engine once missed processes in a PID namespace)
   const warnings: string[] = [];
@@ -220,7 +224,7 @@ function checkAttachedProfile(profile: Profile, pid: number, engine: Engine): st
   if (calls === 0) {
     profile.complete = false;
     warnings.push(
-      `no calls were seen from process ${pid} or its descendants (${engine} engine): it made none in the window, or the engine could not see it. The profile is marked incomplete; record for longer, while the process works, or with another --engine.`,
+      `no calls were seen from ${what} (${engine} engine): it made none in the window, or the engine could not see it. The profile is marked incomplete; record for longer, while the process works, or with another --engine.`,
     );
   }
   for (const proc of profile.processes) {

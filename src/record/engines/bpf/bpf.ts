@@ -5,7 +5,7 @@
 // through a ring buffer read every 20 ms; the counts are read once, at the end. No bpftrace, no compiler:
 // attaching takes milliseconds. What it cannot see: socket addresses, paths of calls outside the open
 // family, clone3's struct.
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readlinkSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
@@ -17,6 +17,27 @@ import type { Profile } from "../../profile.js";
 import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
 import { BpfOutput } from "./output.js";
+import type { CgroupFilter } from "./process-programs.js";
+import { EEXIST, NOEXIST } from "./program-parts.js";
+
+/** A running process to trace (record --pid, --cgroup): its pid, program, threads and parent. */
+export interface RunningProcess {
+  pid: number;
+  exe: string;
+  tids: readonly number[];
+  parent?: number;
+}
+
+/**
+ * record --cgroup: the cgroup's processes (read once the programs are attached, so none is missed
+ * between the reading and the attaching), and how processes that join it later are found: in the kernel
+ * by the cgroup's id (v2), or by reading them again every rescanMs (v1, which has no such id).
+ */
+export interface CgroupWatch {
+  processes: () => RunningProcess[];
+  filter?: CgroupFilter;
+  rescanMs?: number;
+}
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
@@ -35,6 +56,15 @@ export function is32bit(path: string): boolean {
     return false;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The program process pid runs (its /proc/PID/exe), "?" when it cannot be read. */
+function exeOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return "?";
   }
 }
 
@@ -88,13 +118,13 @@ export class EbpfTracer implements LaunchTracer {
     private readonly phase: PhaseSpec,
     private readonly command: string,
     /** Running processes to trace instead of one launched pid (record --pid). */
-    private readonly running?: readonly {
-      pid: number;
-      exe: string;
-      tids: readonly number[];
-      parent?: number;
-    }[],
+    private running?: readonly RunningProcess[],
+    /** record --cgroup: the cgroup's processes instead of `running`, and how joiners are found. */
+    private readonly cgroup?: CgroupWatch,
   ) {}
+  /** record --cgroup v1: processes seeded by a rescan (they joined while recording). */
+  joined = 0;
+  private lastScan = 0;
 
   /**
    * Creates the maps, loads the programs and attaches them (for a launch: while the launcher starts; a
@@ -103,14 +133,19 @@ export class EbpfTracer implements LaunchTracer {
   prepare(): void {
     if (this.rec) return;
     this.out = new BpfOutput(this.builder);
-    const where = this.running ? pidNamespace() : "initial";
+    const where = this.running || this.cgroup ? pidNamespace() : "initial";
     if (where === "foreign")
       throw new SysfenceError(
         "E_USAGE",
-        `record --pid with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
+        `record ${this.cgroup ? "--cgroup" : "--pid"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
       );
     this.namespaced = where === "own";
-    this.rec = new KernelRecorder({ phase: this.phase, mapKeys: MAP_KEYS, namespaced: this.namespaced });
+    this.rec = new KernelRecorder({
+      phase: this.phase,
+      mapKeys: MAP_KEYS,
+      namespaced: this.namespaced,
+      cgroup: this.cgroup?.filter,
+    });
     this.rec.attach();
   }
   private namespaced = false;
@@ -118,23 +153,57 @@ export class EbpfTracer implements LaunchTracer {
   async attach(pid: number): Promise<void> {
     this.prepare();
     const out = this.out as BpfOutput;
-    const rec = this.rec as KernelRecorder;
-    if (this.running)
-      for (const p of this.running)
-        if (this.namespaced) {
-          out.expect(p.pid, p.exe, p.parent);
-          rec.want(p.pid);
-        } else {
-          out.seed(p.pid, p.exe, p.parent);
-          rec.seed(p.pid, 3);
-        }
+    if (this.cgroup) {
+      this.running = this.cgroup.processes();
+      this.lastScan = Date.now();
+    }
+    if (this.running) for (const p of this.running) this.seedRunning(p);
     else {
+      const rec = this.rec as KernelRecorder;
       out.seed(pid, this.command);
       rec.seed(pid, 6);
     }
-    rec.startClock();
+    this.rec?.startClock();
     this.images = this.running?.length ?? 1;
     this.timer = setInterval(() => this.poll(), 20);
+  }
+
+  /** The number of processes traced from the start (record --pid, --cgroup). */
+  get seeded(): number {
+    return this.running?.length ?? 0;
+  }
+
+  /** Traces a running process from now on (every call work); one the kernel traces already is left as it is. */
+  private seedRunning(p: RunningProcess): void {
+    const out = this.out as BpfOutput;
+    const rec = this.rec as KernelRecorder;
+    if (this.namespaced) {
+      out.expect(p.pid, p.exe, p.parent);
+      rec.want(p.pid);
+    } else {
+      out.seed(p.pid, p.exe, p.parent);
+      if (!this.cgroup) rec.seed(p.pid, 3);
+      else
+        try {
+          rec.seed(p.pid, 3, NOEXIST); // (not one the kernel traces already: it joined since the attach)
+        } catch (e) {
+          if ((e as { errno?: number }).errno !== EEXIST) throw e;
+        }
+    }
+  }
+
+  /** record --cgroup v1: seeds the processes that joined the cgroup since the last reading. */
+  private rescan(): void {
+    const every = this.cgroup?.rescanMs;
+    if (!every || Date.now() - this.lastScan < every) return;
+    this.lastScan = Date.now();
+    const out = this.out as BpfOutput;
+    for (const p of this.cgroup?.processes() ?? [])
+      if (!out.knows(p.pid, this.namespaced)) {
+        this.seedRunning(p);
+        this.joined++;
+        this.images++;
+      }
   }
 
   /** Reads the ring buffer's events into the adapter. */
@@ -144,6 +213,8 @@ export class EbpfTracer implements LaunchTracer {
       const [a, b, c, d] = e.f;
       switch (e.kind) {
         case EVENT.fork:
+          // (record --cgroup: a parent that joined the cgroup without an exec is named as /proc says)
+          if (this.cgroup && !out.knows(a)) out.seed(a, exeOf(a));
           out.fork(a, b, c, d);
           this.images++;
           break;
@@ -167,6 +238,7 @@ export class EbpfTracer implements LaunchTracer {
         }
       }
     });
+    this.rescan();
   }
 
   /** calls, distinct syscalls and processes so far (distinct read from the maps at most once a second). */
@@ -197,13 +269,21 @@ export class EbpfTracer implements LaunchTracer {
         `sysfence record: ${out.truncatedPaths} executed file name(s) of ${PATH_MAX - 1} bytes or more may be cut\n`,
       );
     const lost =
-      totals.lostCalls + totals.lostEvents + totals.unreadPaths + out.repeatedImages + out.compatCalls;
+      totals.lostCalls +
+      totals.lostEvents +
+      totals.unreadPaths +
+      out.repeatedImages +
+      out.compatCalls +
+      this.joined;
     const why = [
       totals.lostCalls ? `${totals.lostCalls} calls past the count map's ${MAP_KEYS} keys` : "",
       totals.lostEvents ? `${totals.lostEvents} fork/exec/exit/path events (the ring buffer was full)` : "",
       totals.unreadPaths ? `${totals.unreadPaths} paths it could not read` : "",
       out.compatCalls
         ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`
+        : "",
+      this.joined
+        ? `the calls ${this.joined} process(es) made between joining the cgroup (v1: it has no id the kernel can filter by) and the next reading of its processes (every ${this.cgroup?.rescanMs} ms)`
         : "",
       out.repeatedImages
         ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
@@ -232,16 +312,18 @@ export class EbpfTracer implements LaunchTracer {
  */
 export async function attachBpf(
   builder: ProfileBuilder,
-  running: readonly { pid: number; exe: string; tids: readonly number[]; parent?: number }[],
+  running: readonly RunningProcess[] | CgroupWatch,
   until: Promise<unknown> | (() => Promise<unknown>),
-  attached?: () => void,
+  attached?: (processes: number) => void,
 ): Promise<Profile["engine"]> {
   const why = bpfUnavailable();
   if (why) throw new SysfenceError("E_USAGE", `--engine bpf: ${why}; use --engine ftrace or strace.`);
-  const tracer = new EbpfTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", running);
+  const list = "processes" in running ? undefined : running;
+  const cgroup = "processes" in running ? running : undefined;
+  const tracer = new EbpfTracer(builder, { kind: "none" }, list?.[0]?.exe ?? "?", list, cgroup);
   try {
-    await tracer.attach(running[0]?.pid ?? 0);
-    attached?.();
+    await tracer.attach(list?.[0]?.pid ?? 0);
+    attached?.(tracer.seeded);
     await (typeof until === "function" ? until() : until);
     return await tracer.detach();
   } finally {

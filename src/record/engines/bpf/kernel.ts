@@ -171,6 +171,8 @@ export interface RecorderOptions {
   mapKeys: number;
   /** record --pid in a PID namespace: seeds are wanted by their pids there. */
   namespaced?: boolean;
+  /** record --cgroup (v2): processes under this cgroup are traced from their next fork or exec on. */
+  cgroup?: import("./process-programs.js").CgroupFilter;
 }
 
 /**
@@ -247,12 +249,12 @@ export class KernelRecorder {
   }
 
   /** Traces process tgid from the start with `state` (image << 3 | 4 launcher | 2 traced | 1 work). */
-  seed(tgid: number, state: number): void {
+  seed(tgid: number, state: number, flags = 0): void {
     const k = Buffer.alloc(4);
     k.writeUInt32LE(tgid);
     const v = Buffer.alloc(8);
     v.writeBigUInt64LE(BigInt(state));
-    this.maps.st.update(k, v);
+    this.maps.st.update(k, v, flags);
   }
 
   /** Starts --after delay:SECONDS's clock: every traced call is work that long from now on. */
@@ -292,8 +294,8 @@ export class KernelRecorder {
     }
     const phase = this.o.phase;
     const programs: [string, Buffer][] = [
-      ["sched_process_fork", processFork(m, layout)],
-      ["sched_process_exec", processExec(m, layout)],
+      ["sched_process_fork", processFork(m, layout, this.o.cgroup)],
+      ["sched_process_exec", processExec(m, layout, this.o.cgroup)],
       ["sched_process_exit", processExit(m, layout)],
       ["signal_deliver", signalDeliver(m)],
       ["sys_enter", sysEnter(m, { delayed: phase.kind === "delay", pidns })],

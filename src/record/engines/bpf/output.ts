@@ -87,6 +87,14 @@ export class BpfOutput {
   /** Namespaced seeds mapped so far: pid in sysfence's namespace → pid in the initial one. */
   readonly mapped = new Map<number, number>();
 
+  /**
+   * Whether process pid is known (seeded, forked or exec'd while traced); `nsPid`: pid is in sysfence's PID
+   * namespace (an expected seed).
+   */
+  knows(pid: number, nsPid = false): boolean {
+    return nsPid ? this.expected.has(pid) : this.current.has(pid);
+  }
+
   /** Resolves once process pid's exit has been streamed, or after ms (an event lost is counted as lost). */
   exitSeen(pid: number, ms: number): Promise<void> {
     if (this.exited.has(pid)) return Promise.resolve();

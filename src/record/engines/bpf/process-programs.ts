@@ -20,11 +20,59 @@ import {
   total,
 } from "./program-parts.js";
 
-/** raw_tp sched_process_fork(parent, child): a new process of a traced one gets its image number and state. */
-export function processFork(m: MapFds, k: KernelLayout): Buffer {
+/**
+ * record --cgroup on a cgroup v2: the cgroup's id (its directory's inode number) and the levels its
+ * ancestor id may be at (one: its depth below the hierarchy's root; more when sysfence's cgroup
+ * namespace hides the root). A task under it has that id as its default-hierarchy cgroup's ancestor.
+ */
+export interface CgroupFilter {
+  id: bigint;
+  levels: readonly number[];
+}
+
+/**
+ * The current task is under the filter's cgroup (bpf_get_current_ancestor_cgroup_id at each level): on
+ * to `hit`, else on past (clobbers r0 … r5).
+ */
+function underCgroup(a: EbpfAsm, c: CgroupFilter, hit: string): void {
+  for (const level of c.levels) {
+    a.mov64Imm(R1, level).call("get_current_ancestor_cgroup_id");
+    a.ldImm64(R1, c.id).jmpReg("eq", R0, R1, hit);
+  }
+}
+
+/**
+ * The next image number of the process whose tgid is at KEY32 (1 for its first fork or exec seen): in
+ * r9, and stored in \`img\` (forks and execs number a pid's images alike, so a reused pid never repeats one).
+ */
+function nextImage(a: EbpfAsm, m: MapFds): void {
+  a.mov64Imm(R9, 1);
+  lookup(a, m.img, KEY32);
+  a.jmpImm("eq", R0, 0, "img_first").ldxMem(4, R9, R0, 0).alu64Imm("add", R9, 1);
+  a.label("img_first").stxMem(4, R10, R9, TMP);
+  a.ldMapFd(R1, m.img)
+    .mov64Reg(R2, R10)
+    .alu64Imm("add", R2, KEY32)
+    .mov64Reg(R3, R10)
+    .alu64Imm("add", R3, TMP);
+  a.mov64Imm(R4, 0).call("map_update_elem");
+}
+
+/**
+ * raw_tp sched_process_fork(parent, child): a new process of a traced one gets its image number and state;
+ * with a cgroup filter, so does a new process of an untraced parent under the cgroup (the parent joined it
+ * without an exec, or forked before its seed: the child is traced, work from its first call).
+ */
+export function processFork(m: MapFds, k: KernelLayout, cgroup?: CgroupFilter): Buffer {
   const a = new EbpfAsm();
   a.mov64Reg(R6, R1);
-  stateOf(a, m, "out");
+  stateOf(a, m, cgroup ? "join" : "out");
+  if (cgroup) {
+    a.ja("traced").label("join");
+    underCgroup(a, cgroup, "joined");
+    a.ja("out").label("joined").mov64Imm(R8, 3);
+    a.label("traced");
+  }
   a.ldxMem(8, R3, R6, 8).alu64Imm("add", R3, k.taskPid);
   readKernel(a, R10, EV + 8, 4, R3);
   a.ldxMem(8, R3, R6, 8).alu64Imm("add", R3, k.taskTgid);
@@ -34,16 +82,7 @@ export function processFork(m: MapFds, k: KernelLayout): Buffer {
     .ldxMem(4, R2, R10, TMP)
     .jmpReg("ne", R1, R2, "out");
   a.stxMem(4, R10, R1, KEY32);
-  a.mov64Imm(R9, 1);
-  lookup(a, m.img, KEY32);
-  a.jmpImm("eq", R0, 0, "first").ldxMem(4, R9, R0, 0).alu64Imm("add", R9, 1);
-  a.label("first").stxMem(4, R10, R9, TMP);
-  a.ldMapFd(R1, m.img)
-    .mov64Reg(R2, R10)
-    .alu64Imm("add", R2, KEY32)
-    .mov64Reg(R3, R10)
-    .alu64Imm("add", R3, TMP);
-  a.mov64Imm(R4, 0).call("map_update_elem");
+  nextImage(a, m);
   a.mov64Reg(R1, R9).alu64Imm("lsh", R1, 3).mov64Reg(R2, R8).alu64Imm("and", R2, 1).alu64Reg("or", R1, R2);
   a.alu64Imm("or", R1, 2).stxMem(8, R10, R1, ONE);
   a.ldMapFd(R1, m.st).mov64Reg(R2, R10).alu64Imm("add", R2, KEY32).mov64Reg(R3, R10).alu64Imm("add", R3, ONE);
@@ -63,24 +102,38 @@ export function processFork(m: MapFds, k: KernelLayout): Buffer {
   return a.assemble();
 }
 
-/** raw_tp sched_process_exec(p, old_pid, bprm): the process's next image, and the file it runs. */
-export function processExec(m: MapFds, k: KernelLayout): Buffer {
+/**
+ * raw_tp sched_process_exec(p, old_pid, bprm): the process's next image, and the file it runs; with a
+ * cgroup filter, an untraced process under the cgroup is traced from this exec on (it joined the cgroup,
+ * as `docker exec` does, and runs its program: work from its first call).
+ */
+export function processExec(m: MapFds, k: KernelLayout, cgroup?: CgroupFilter): Buffer {
   const a = new EbpfAsm();
   a.mov64Reg(R6, R1);
-  stateOf(a, m, "out");
-  a.mov64Imm(R9, 1);
-  lookup(a, m.img, KEY32);
-  a.jmpImm("eq", R0, 0, "first").ldxMem(4, R9, R0, 0).alu64Imm("add", R9, 1);
-  a.label("first").stxMem(4, R10, R9, TMP);
-  a.ldMapFd(R1, m.img)
-    .mov64Reg(R2, R10)
-    .alu64Imm("add", R2, KEY32)
-    .mov64Reg(R3, R10)
-    .alu64Imm("add", R3, TMP);
-  a.mov64Imm(R4, 0).call("map_update_elem");
+  stateOf(a, m, cgroup ? "join" : "out");
+  if (cgroup) {
+    a.ja("traced").label("join");
+    underCgroup(a, cgroup, "joined");
+    a.ja("out").label("joined").mov64Imm(R8, 3).stMem(8, R10, ST_PTR, 0);
+    a.label("traced");
+  }
+  nextImage(a, m);
   // the new state: image << 3 | traced and work bits (the launcher's bit ends with its exec)
   a.mov64Reg(R1, R9).alu64Imm("lsh", R1, 3).alu64Imm("and", R8, 3).alu64Reg("or", R8, R1);
-  a.ldxMem(8, R1, R10, ST_PTR).stxMem(8, R1, R8, 0);
+  if (cgroup) {
+    // a joining process has no state to write in place: its state is added
+    a.ldxMem(8, R1, R10, ST_PTR).jmpImm("eq", R1, 0, "add").stxMem(8, R1, R8, 0).ja("stated");
+    a.label("add").stxMem(8, R10, R8, ONE);
+    a.ldMapFd(R1, m.st)
+      .mov64Reg(R2, R10)
+      .alu64Imm("add", R2, KEY32)
+      .mov64Reg(R3, R10)
+      .alu64Imm("add", R3, ONE);
+    a.mov64Imm(R4, 0).call("map_update_elem").jmpImm("eq", R0, 0, "stated");
+    total(a, m, TOTALS.lostEvents, "full");
+    a.ja("out");
+    a.label("stated");
+  } else a.ldxMem(8, R1, R10, ST_PTR).stxMem(8, R1, R8, 0);
   scratch(a, m, "out");
   a.stMem(4, R9, 0, EVENT.exec).mov64Reg(R1, R7).alu64Imm("rsh", R1, 32).stxMem(4, R9, R1, 4);
   a.stxMem(4, R9, R7, 8).alu64Imm("rsh", R8, 3).stxMem(4, R9, R8, 12).stMem(8, R9, 16, 0);
