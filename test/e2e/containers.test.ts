@@ -181,6 +181,7 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
       ]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`container ${name} \\(podman\\): its init is pid \\d+`));
+      assert.match(r.stderr, new RegExp(`recording container ${name} \\(pid \\d+, live\\)`));
       const p = JSON.parse(readFileSync(out, "utf8"));
       for (const call of ["getdents64", "mkdir", "wait4"])
         assert.ok(p.syscalls[call], `${call} recorded: ${r.stderr}`);
