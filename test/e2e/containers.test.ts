@@ -202,6 +202,87 @@ describe("generated policies in runc and podman", { skip: !root && "needs root (
     assert.match(none.stderr, /no running container/);
   });
 
+  it("record --cgroup of a podman container's cgroup v2 records a process `podman exec` starts, none of runc init's calls", {
+    skip:
+      requireOrSkip(has("podman"), "podman") ||
+      requireOrSkip(
+        existsSync("/sys/fs/cgroup/unified/cgroup.procs"),
+        "a cgroup2 mount at /sys/fs/cgroup/unified",
+      ),
+  }, async () => {
+    const name = `sysfence-cg-${process.pid}`;
+    const started = spawnSync(
+      "podman",
+      [
+        "run",
+        "-d",
+        "--name",
+        name,
+        ...PODMAN,
+        "--rootfs",
+        rootfs,
+        "/bin/busybox",
+        "sh",
+        "-c",
+        "while true; do /bin/busybox sleep 0.3; done",
+      ],
+      { encoding: "utf8", timeout: 60000 },
+    );
+    assert.equal(started.status, 0, started.stderr);
+    try {
+      const pid = spawnSync("podman", ["inspect", "--format", "{{.State.Pid}}", name], {
+        encoding: "utf8",
+      }).stdout.trim();
+      const v2 = /^0::(\/.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))?.[1];
+      assert.ok(v2, "the container's cgroup v2");
+      const cg = `/sys/fs/cgroup/unified${v2}`;
+      const out = join(dir, "cgroup.json");
+      const rec = spawn(
+        process.execPath,
+        [CLI_PATH, "record", "--cgroup", cg, "--duration", "6", "-o", out],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let stderr = "";
+      const ended = new Promise((r) => rec.on("exit", r));
+      await Promise.race([
+        new Promise<void>((resolve) =>
+          rec.stderr.on("data", (d) => {
+            stderr += d;
+            if (/\(live, \d+ processes\)/.test(stderr)) resolve();
+          }),
+        ),
+        ended,
+      ]);
+      assert.match(stderr, /recording cgroup .* \(live, [1-9]\d* processes\)/);
+      const ex = spawnSync("podman", ["exec", name, "/bin/busybox", "mkdir", "-p", "/tmp/joined"], {
+        encoding: "utf8",
+        timeout: 60000,
+      });
+      assert.equal(ex.status, 0, ex.stderr);
+      assert.equal(await ended, 0, stderr);
+      const p = JSON.parse(readFileSync(out, "utf8"));
+      assert.ok(
+        p.syscalls.mkdir || p.syscalls.mkdirat,
+        `the exec'd mkdir: ${Object.keys(p.syscalls).join(" ")}`,
+      );
+      assert.ok(p.syscalls.clock_nanosleep || p.syscalls.nanosleep, "the container's loop");
+      for (const call of ["setgroups", "capset", "capget"])
+        assert.ok(!p.syscalls[call], `${call} (runc init's) not recorded`);
+      assert.ok(
+        !Object.keys(p.syscalls.prctl?.args?.["0"] ?? {}).includes("38"),
+        "no prctl(PR_SET_NO_NEW_PRIVS)",
+      );
+      assert.ok(
+        p.processes.every((x: { exe: string }) => x.exe.endsWith("busybox")),
+        "only the container's program",
+      );
+    } finally {
+      spawnSync("podman", ["rm", "-f", "-t", "0", name]);
+    }
+  });
+
   /** What a recording from the hook must show: the program's calls, none of runc init's own. */
   const checkHookProfile = (file: string) => {
     const p = JSON.parse(readFileSync(file, "utf8"));
