@@ -173,23 +173,27 @@ export class EbpfTracer implements LaunchTracer {
     return this.running?.length ?? 0;
   }
 
-  /** Traces a running process from now on (every call work); one the kernel traces already is left as it is. */
-  private seedRunning(p: RunningProcess): void {
+  /**
+   * Traces a running process from now on (every call work). record --cgroup: one the kernel traces already
+   * (it joined, or was forked by a traced process, since the attach or the last reading) keeps its state,
+   * and its fork or exec event names it; false then.
+   */
+  private seedRunning(p: RunningProcess): boolean {
     const out = this.out as BpfOutput;
     const rec = this.rec as KernelRecorder;
     if (this.namespaced) {
       out.expect(p.pid, p.exe, p.parent);
       rec.want(p.pid);
-    } else {
-      out.seed(p.pid, p.exe, p.parent);
-      if (!this.cgroup) rec.seed(p.pid, 3);
-      else
-        try {
-          rec.seed(p.pid, 3, NOEXIST); // (not one the kernel traces already: it joined since the attach)
-        } catch (e) {
-          if ((e as { errno?: number }).errno !== EEXIST) throw e;
-        }
+      return true;
     }
+    try {
+      rec.seed(p.pid, 3, this.cgroup ? NOEXIST : 0);
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== EEXIST) throw e;
+      return false;
+    }
+    out.seed(p.pid, p.exe, p.parent);
+    return true;
   }
 
   /** record --cgroup v1: seeds the processes that joined the cgroup since the last reading. */
@@ -200,7 +204,7 @@ export class EbpfTracer implements LaunchTracer {
     const out = this.out as BpfOutput;
     for (const p of this.cgroup?.processes() ?? [])
       if (!out.knows(p.pid, this.namespaced)) {
-        this.seedRunning(p);
+        if (!this.seedRunning(p)) continue;
         this.joined++;
         this.images++;
       }
@@ -214,7 +218,7 @@ export class EbpfTracer implements LaunchTracer {
       switch (e.kind) {
         case EVENT.fork:
           // (record --cgroup: a parent that joined the cgroup without an exec is named as /proc says)
-          if (this.cgroup && !out.knows(a)) out.seed(a, exeOf(a));
+          if (this.cgroup && d === 0 && !out.knows(a)) out.name(a, exeOf(a));
           out.fork(a, b, c, d);
           this.images++;
           break;

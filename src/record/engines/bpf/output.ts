@@ -71,9 +71,16 @@ export class BpfOutput {
 
   /** A process known before tracing began: its first image's exe (and parent). */
   seed(pid: number, exe: string, parent?: number): void {
+    if (this.exes.has(`${pid}:0`)) this.repeatedImages++; // (record --cgroup v1: a reused pid seeded again)
     this.exes.set(`${pid}:0`, exe);
     this.current.set(pid, 0);
     if (parent !== undefined) this.parents.set(pid, parent);
+  }
+
+  /** An untraced process's program (record --cgroup: a parent that joined without an exec names its child's). */
+  name(pid: number, exe: string): void {
+    this.exes.set(`${pid}:0`, exe);
+    this.current.set(pid, 0);
   }
 
   /**
@@ -88,11 +95,11 @@ export class BpfOutput {
   readonly mapped = new Map<number, number>();
 
   /**
-   * Whether process pid is known (seeded, forked or exec'd while traced); `nsPid`: pid is in sysfence's PID
-   * namespace (an expected seed).
+   * Whether process pid is known (seeded, forked or exec'd while traced, and its exit not seen); `nsPid`:
+   * pid is in sysfence's PID namespace (an expected seed).
    */
   knows(pid: number, nsPid = false): boolean {
-    return nsPid ? this.expected.has(pid) : this.current.has(pid);
+    return nsPid ? this.expected.has(pid) : this.current.has(pid) && !this.exited.has(pid);
   }
 
   /** Resolves once process pid's exit has been streamed, or after ms (an event lost is counted as lost). */
