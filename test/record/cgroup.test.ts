@@ -82,7 +82,11 @@ const startRecord = (args: string[]) => {
       if (/recording cgroup .* \(live, \d+ processes\)/.test(stderr)) resolve(stderr);
     }),
   );
-  return { live: Promise.race([live, ended.then((e) => e.stderr)]), ended };
+  return {
+    live: Promise.race([live, ended.then((e) => e.stderr)]),
+    ended,
+    kill: (s: NodeJS.Signals) => rec.kill(s),
+  };
 };
 
 const until = async (ok: () => boolean, what: string) => {
@@ -200,6 +204,33 @@ os.waitpid(pid, 0)`,
     );
     assert.equal(p.complete, true, p.engine.lost);
     assert.deepEqual(JSON.parse(r.stdout).cgroup, cg);
+  });
+});
+
+describe("record --cgroup: the end of a recording without --duration", { skip }, () => {
+  it("SIGTERM ends it with the profile written; the cgroup's removal ends it too", async () => {
+    const cg = cgroup(UNIFIED, "term");
+    const looping = prog("term-ls", "/bin/ls");
+    const loop = joiner(cg, `exec sh -c 'while :; do ${looping} / >/dev/null; sleep 0.1; done'`);
+    await until(() => cgroupPids(cg).length > 0, "the loop joined the cgroup");
+    const out = join(dir, "term.json");
+    const rec = startRecord(["--cgroup", cg, "-o", out]);
+    const child = await rec.live;
+    assert.match(child, /\(live, [1-9]\d* processes\)/);
+    await new Promise((r) => setTimeout(r, 500));
+    rec.kill("SIGTERM");
+    const r = await rec.ended;
+    assert.equal(r.code, 0, r.stderr);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.ok(p.processes.some((x) => x.exe === looping));
+    loop.kill("SIGKILL");
+    const empty = cgroup(UNIFIED, "gone");
+    const rec2 = startRecord(["--cgroup", empty, "-o", join(dir, "gone.json")]);
+    assert.match(await rec2.live, /\(live, 0 processes\)/);
+    rmdirSync(empty);
+    const r2 = await rec2.ended;
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stderr, /no calls were seen from the processes of cgroup/);
   });
 });
 
