@@ -137,7 +137,7 @@ export class EbpfTracer implements LaunchTracer {
     if (where === "foreign")
       throw new SysfenceError(
         "E_USAGE",
-        `record ${this.cgroup ? "--cgroup" : "--pid"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
+        `record ${this.cgroup ? "--cgroup" : "--pid"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc)${this.cgroup ? " or" : ","} run sysfence where /proc is its own${this.cgroup ? "" : ", or use --engine strace"}.`,
       );
     this.namespaced = where === "own";
     this.rec = new KernelRecorder({

@@ -43,7 +43,7 @@ function underCgroup(a: EbpfAsm, c: CgroupFilter, hit: string): void {
 
 /**
  * The next image number of the process whose tgid is at KEY32 (1 for its first fork or exec seen): in
- * r9, and stored in \`img\` (forks and execs number a pid's images alike, so a reused pid never repeats one).
+ * r9, and stored in `img` (forks and execs number a pid's images alike, so a reused pid never repeats one).
  */
 function nextImage(a: EbpfAsm, m: MapFds): void {
   a.mov64Imm(R9, 1);
