@@ -6,10 +6,11 @@
 //  nginx: nginx pinned to CPU 0 (taskset), wrk on CPU 1, requests per second untraced, beside a no-op
 //         raw_tp sys_enter program (the floor), beside no-ops on sys_enter + sys_exit, and under
 //         `sysfence record --engine bpf` (launched, or `--pid` of the running nginx with --pid).
-// Options: --only=dd|nginx, --rounds=N (5), --count=N (dd's count, 2000000), --seconds=S (wrk, 6), --pid.
-// Prints the load (/proc/loadavg) before and after, markdown tables, and writes bench/ebpf-cost-results.json.
+//  programs: the kernel's BPF statistics (run time per run) of the engine's programs and of no-ops on dd.
+// Options: --only=dd|nginx|programs, --rounds=N (5), --count=N (dd's count, 2000000), --seconds=S (wrk, 6), --pid.
+// Prints the load (/proc/loadavg) before and after, markdown tables, and writes bench/ebpf-cost-results[-ONLY].json.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../test/helpers/paths.js";
@@ -153,6 +154,101 @@ if (only === "" || only === "dd") {
   results.dd = { count: ddCount, rounds, load: [loads[0], loads.at(-1)], runs: Object.fromEntries(runs) };
 }
 
+// the kernel's own accounting of the programs (kernel.bpf_stats_enabled): run time per run of each
+// program on the syscall hooks while dd runs under record, and of the no-op programs; it includes the
+// statistics' own clock reads (the no-op's figure) and every process's calls on the host in that time
+if (only === "" || only === "programs") {
+  const STATS = "/proc/sys/kernel/bpf_stats_enabled";
+  const was = readFileSync(STATS, "utf8").trim();
+  /** The programs process pid holds: type, runs, run time, runs skipped (recursion). */
+  const progStats = (pid: number) => {
+    const progs: { type: number; runs: number; ns: number; misses: number }[] = [];
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fdinfo`);
+    } catch {
+      return progs;
+    }
+    for (const fd of fds) {
+      let text = "";
+      try {
+        text = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
+      } catch {
+        continue;
+      }
+      if (!text.includes("prog_type")) continue;
+      const field = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
+      progs.push({
+        type: field("prog_type"),
+        runs: field("run_cnt"),
+        ns: field("run_time_ns"),
+        misses: field("recursion_misses"),
+      });
+    }
+    return progs.filter((x) => x.runs >= ddCount / 10);
+  };
+  /** Samples pid's program statistics until `done`; the last sample. */
+  const sampled = async (pid: number, done: Promise<unknown>) => {
+    let last: ReturnType<typeof progStats> = [];
+    const t = setInterval(() => {
+      const s = progStats(pid);
+      if (s.length) last = s;
+    }, 100);
+    await done;
+    clearInterval(t);
+    return last;
+  };
+  const dd = [
+    "/usr/bin/dd",
+    "if=/dev/zero",
+    "of=/dev/null",
+    "bs=1",
+    `count=${Math.min(ddCount, 400000)}`,
+    "status=none",
+  ];
+  const rows = new Map<string, string[]>();
+  const add = (name: string, progs: ReturnType<typeof progStats>) => {
+    const label = (x: (typeof progs)[number]) =>
+      `${x.type === 26 ? "tp_btf" : "raw_tp"} ${(x.ns / x.runs).toFixed(1)} ns × ${x.runs}${x.misses ? `, ${x.misses} skipped` : ""}`;
+    rows.set(name, [...(rows.get(name) ?? []), progs.map(label).join("; ")]);
+  };
+  writeFileSync(STATS, "1");
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const h = await noop("sys_enter", "sys_exit");
+      const ran = new Promise((res) => spawn(dd[0], dd.slice(1), { stdio: "ignore" }).on("exit", res));
+      add("no-op programs on sys_enter, sys_exit", await sampled(h.pid as number, ran));
+      await stop(h);
+      const rec = spawn(
+        process.execPath,
+        [CLI, "record", "-q", "--engine", "bpf", "-o", join(dir, "s.json"), "--", ...dd],
+        {
+          stdio: "ignore",
+        },
+      );
+      const done = new Promise((res) => rec.on("exit", res));
+      // the engine's programs, the busiest first (sys_enter raw_tp, sys_exit tp_btf)
+      add(
+        "record --engine bpf: its programs on sys_enter, sys_exit",
+        (await sampled(rec.pid as number, done)).sort((a, b) => b.runs - a.runs || a.type - b.type),
+      );
+      process.stderr.write(`programs round ${r + 1}/${rounds}\n`);
+    }
+  } finally {
+    writeFileSync(STATS, was);
+  }
+  loads.push(load());
+  out.push(
+    `| BPF statistics during dd bs=1 count=${dd[4].slice(6)}, ${rounds} rounds | run time per run × runs, each round |`,
+    "|---|---|",
+    ...[...rows].map(([n, rs]) => `| ${n} | ${rs.join("<br>")} |`),
+    "",
+    `Load after: ${loads.at(-1)}.`,
+    "",
+  );
+  results.programs = Object.fromEntries(rows);
+}
+
 if (only === "" || only === "nginx") {
   const { nginxSite, freePort, descendants } = await import("../test/helpers/daemon-loads.js");
   const { waitForPort } = await import("../test/helpers/memcache-client.js");
@@ -278,7 +374,7 @@ if (only === "" || only === "nginx") {
 }
 
 process.stdout.write(`${out.join("\n")}\n`);
-const file = join(REPO, "bench", "ebpf-cost-results.json");
+const file = join(REPO, "bench", `ebpf-cost-results${only ? `-${only}` : ""}.json`);
 writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
 spawnSync(join(REPO, "node_modules", ".bin", "biome"), ["format", "--write", file], { stdio: "ignore" });
 rmSync(dir, { recursive: true, force: true });
