@@ -26,6 +26,7 @@ import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
 import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import type { PhaseSpec } from "../../builder.js";
 import { PATH_USES } from "../../path-access.js";
+import { countCacheMap, plainCounts } from "./count-cache.js";
 import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
 import {
   ARG,
@@ -237,6 +238,7 @@ export class KernelRecorder {
       made.scratch = map(PERCPU_ARRAY, 4, HEADER + PATH_MAX, 1, "sf_scratch");
       made.want = map(HASH, 4, 4, 4096, "sf_want");
       made.cfg = map(ARRAY, 4, 8, 1, "sf_cfg");
+      made.dc = countCacheMap();
     } catch (e) {
       for (const m of Object.values(made)) m?.close();
       throw e;
@@ -361,8 +363,8 @@ export class KernelRecorder {
         values: [k.readBigUInt64LE(16), k.readBigUInt64LE(24), k.readBigUInt64LE(32)],
         count: Number(sumPerCpuU64(value, 8)),
       });
-    for (const [k, value] of this.maps.d.entries())
-      counts.push({ key: key(k), values: [0n, 0n, 0n], count: Number(sumPerCpuU64(value, 8)) });
+    for (const [k, n] of plainCounts(this.maps.d, this.maps.dc))
+      counts.push({ key: key(k), values: [0n, 0n, 0n], count: n });
     const errors = new Map<string, number>();
     for (const [k, value] of this.maps.e.entries())
       errors.set(key(k).join(","), Number(sumPerCpuU64(value, 8)));

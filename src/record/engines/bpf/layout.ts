@@ -26,3 +26,11 @@ export const SIGNALS = 65;
 
 /** Entries of the syscall table `args` (every syscall number on the architectures sysfence knows is below). */
 export const SYSCALLS = 1024;
+
+/**
+ * Slots of sys_enter's per-CPU count cache (`dc`): a call without values adds one to its slot while the
+ * slot holds its count key, and goes to the count map only when it takes the slot over (a power of two).
+ * Each slot: the two key words and the calls not yet in the count map (u64 each).
+ */
+export const COUNT_CACHE_SLOTS = 256;
+export const COUNT_CACHE_SLOT = 24;

@@ -7,11 +7,12 @@
 //
 // State per traced process, in `st` by tgid: image << 3 | 4 (the launcher before its exec: only its main
 // thread is the recording's) | 2 (traced) | 1 (work phase). A call costs one state lookup, one argument
-// table lookup (an array: inlined by the verifier) and one per-CPU count update; the arguments counted by
+// table lookup (an array: inlined by the verifier) and one count — a repeat in a per-CPU cache slot (an
+// inlined array access), a key's first call in the count map (cachedCount); the arguments counted by
 // value and the paths read come from that table (`args`, filled by kernel.ts from VALUE_ARGS and
 // PATH_USES), never from generated code.
 import { type EbpfAsm, R0, R1, R2, R3, R4, R7, R8, R9, R10 } from "../../../ebpf/asm.js";
-import { HEADER, PATH_MAX, TOTALS } from "./layout.js";
+import { COUNT_CACHE_SLOTS, HEADER, PATH_MAX, TOTALS } from "./layout.js";
 
 /** The offsets the programs read kernel memory at (BTF member offsets of the running kernel, in bytes). */
 export interface KernelLayout {
@@ -40,6 +41,8 @@ export interface MapFds {
   scratch: number;
   want: number;
   cfg: number;
+  /** sys_enter's per-CPU count cache (COUNT_CACHE_SLOTS in layout.ts). */
+  dc: number;
 }
 
 /** What a recording adds to the programs. */
@@ -67,6 +70,8 @@ export const PID_TGID = -112;
 export const ARG_PTR = -120; // the syscall's entry in `args` (a map value pointer, spilled; 0: none)
 export const NEEDS = -128; // what a sys_exit needs (1: count an error, ARG_BITS)
 export const REGS = -136; // the address of the syscall's struct pt_regs, as a number
+export const OLD = -152; // the count key a cache slot held (16 bytes)
+export const OLD_N = -160; // its calls not yet in the count map
 
 /** `args` entry bytes: number of values, their pt_regs offsets (3), path's offset + 1, flags' offset + 1, bits. */
 export const ARG = { count: 0, value: 1, path: 4, flags: 5, bits: 6, size: 8 } as const;
@@ -130,6 +135,80 @@ export function count(a: EbpfAsm, m: MapFds, fd: number, keyOff: number, tag: st
   a.ja(`${tag}_done`);
   a.label(`${tag}_inc`).ldxMem(8, R1, R0, 0).alu64Imm("add", R1, 1).stxMem(8, R0, R1, 0);
   a.label(`${tag}_done`);
+}
+
+/**
+ * Adds the u64 at r10 + nOff to the per-CPU count at r10 + keyOff (made if missing, looked up again when
+ * another CPU made it first); a key that does not fit counts its calls in totals.lostCalls.
+ */
+export function countBy(a: EbpfAsm, m: MapFds, fd: number, keyOff: number, nOff: number, tag: string): void {
+  lookup(a, fd, keyOff);
+  a.jmpImm("ne", R0, 0, `${tag}_inc`);
+  a.ldMapFd(R1, fd)
+    .mov64Reg(R2, R10)
+    .alu64Imm("add", R2, keyOff)
+    .mov64Reg(R3, R10)
+    .alu64Imm("add", R3, nOff)
+    .mov64Imm(R4, NOEXIST)
+    .call("map_update_elem");
+  a.jmpImm("eq", R0, 0, `${tag}_done`);
+  a.jmpImm("ne", R0, -EEXIST, `${tag}_lost`);
+  lookup(a, fd, keyOff);
+  a.jmpImm("ne", R0, 0, `${tag}_inc`);
+  a.label(`${tag}_lost`).stMem(4, R10, KEY32, 0);
+  lookup(a, m.tot, KEY32);
+  a.jmpImm("eq", R0, 0, `${tag}_done`);
+  a.ldxMem(8, R1, R0, TOTALS.lostCalls * 8)
+    .ldxMem(8, R2, R10, nOff)
+    .alu64Reg("add", R1, R2)
+    .stxMem(8, R0, R1, TOTALS.lostCalls * 8);
+  a.ja(`${tag}_done`);
+  a.label(`${tag}_inc`).ldxMem(8, R1, R0, 0).ldxMem(8, R2, R10, nOff).alu64Reg("add", R1, R2);
+  a.stxMem(8, R0, R1, 0);
+  a.label(`${tag}_done`);
+}
+
+/**
+ * Counts the call whose key is at K0 (16 bytes) in `fd` through this CPU's count cache (`dc`): the slot
+ * of (thread, syscall) adds one while it holds this key — an inlined array access instead of a hash
+ * lookup on every call. Taking the slot over moves its calls to `fd` under the key it held and counts this
+ * call in `fd` directly, so every key is in `fd` from its first call on (progress sees it) and the cache
+ * holds only repeats, which kernel.ts adds to the counts it reads at the end. (The same program cannot
+ * run twice at once on one CPU: the slot needs no atomics.)
+ */
+export function cachedCount(a: EbpfAsm, m: MapFds, fd: number, tag: string): void {
+  // slot: (syscall + thread id * 0x9e37) mod COUNT_CACHE_SLOTS
+  a.ldxMem(8, R1, R10, K0 + 8)
+    .mov64Reg(R2, R1)
+    .alu64Imm("rsh", R2, 32)
+    .alu64Imm("mul", R2, 0x9e37);
+  a.alu64Reg("add", R1, R2)
+    .alu64Imm("and", R1, COUNT_CACHE_SLOTS - 1)
+    .stxMem(4, R10, R1, KEY32);
+  lookup(a, m.dc, KEY32);
+  a.jmpImm("eq", R0, 0, `${tag}_direct`);
+  a.ldxMem(8, R1, R0, 0).ldxMem(8, R2, R10, K0).jmpReg("ne", R1, R2, `${tag}_take`);
+  a.ldxMem(8, R1, R0, 8)
+    .ldxMem(8, R2, R10, K0 + 8)
+    .jmpReg("ne", R1, R2, `${tag}_take`);
+  a.ldxMem(8, R1, R0, 16).alu64Imm("add", R1, 1).stxMem(8, R0, R1, 16).ja(`${tag}_cached`);
+  // another key's slot (or an empty one): its calls to the count map, this key's from now on here
+  a.label(`${tag}_take`);
+  a.ldxMem(8, R1, R0, 0)
+    .stxMem(8, R10, R1, OLD)
+    .ldxMem(8, R1, R0, 8)
+    .stxMem(8, R10, R1, OLD + 8);
+  a.ldxMem(8, R1, R0, 16).stxMem(8, R10, R1, OLD_N);
+  a.ldxMem(8, R1, R10, K0)
+    .stxMem(8, R0, R1, 0)
+    .ldxMem(8, R1, R10, K0 + 8)
+    .stxMem(8, R0, R1, 8);
+  a.stMem(8, R0, 16, 0);
+  a.ldxMem(8, R1, R10, OLD_N).jmpImm("eq", R1, 0, `${tag}_direct`);
+  countBy(a, m, fd, OLD, OLD_N, `${tag}_old`);
+  a.label(`${tag}_direct`);
+  count(a, m, fd, K0, tag);
+  a.label(`${tag}_cached`);
 }
 
 /** The count key's two words from r7 (pid_tgid), r8 (state) and `nr` (the syscall): at K0, K0 + 8. */

@@ -7,6 +7,7 @@ import {
   ARG,
   ARG_BITS,
   ARG_PTR,
+  cachedCount,
   count,
   countKey,
   EV,
@@ -103,7 +104,7 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
   count(a, m, m.c, K0, "c");
   a.ja("counted");
   a.label("plain");
-  count(a, m, m.d, K0, "d");
+  cachedCount(a, m, m.d, "d");
   a.label("counted");
   total(a, m, TOTALS.calls, "n");
   a.label("out").mov64Imm(R0, 0).exit();
