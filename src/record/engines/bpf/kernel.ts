@@ -27,6 +27,8 @@ import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import type { PhaseSpec } from "../../builder.js";
 import { PATH_USES } from "../../path-access.js";
 import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
+import { PATH_EVENT, type PathLayout, pathLayout } from "./path-programs.js";
+import { loadPathProgram, markPathCalls } from "./path-setup.js";
 import {
   ARG,
   ARG_BITS,
@@ -63,7 +65,9 @@ function argRegisters(arch: ArchName): { args: number[]; nr: number } {
  * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
  * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
  */
-export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { args: number[] } {
+export function kernelLayout(
+  arch: ArchName = nativeArch(),
+): KernelLayout & { args: number[]; paths: PathLayout } {
   const btfFile = statSync("/sys/kernel/btf/vmlinux");
   const id = createHash("sha256")
     .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
@@ -72,7 +76,7 @@ export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { ar
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
   const file = join(dir, `kernel-layout-${id}.json`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[] };
+    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[]; paths: PathLayout };
   } catch {
     // not cached yet (or unreadable): read the BTF
   }
@@ -88,13 +92,16 @@ export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { ar
 }
 
 /** Bumped when the layout's fields change (old cache files are then never read). */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 /** The layout from the running kernel's BTF. */
-export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[] } {
+export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[]; paths: PathLayout } {
   const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
   const regs = argRegisters(arch);
+  // at sys_exit arm64's x0 holds the result; the first argument is in orig_x0
+  const exitArgs = arch === "aarch64" ? [at("pt_regs", "orig_x0"), ...regs.args.slice(1)] : regs.args;
   return {
+    paths: pathLayout(at, exitArgs, regs.nr),
     args: regs.args,
     syscallNr: regs.nr,
     taskPid: at("task_struct", "pid"),
@@ -156,6 +163,8 @@ export interface KernelEvent {
   text?: string;
   /** The string filled its buffer (it may be cut). */
   cut?: boolean;
+  /** A path-programs.ts event (PATH_EVENT): its record, copied. */
+  raw?: Buffer;
 }
 
 /** One count from the maps: (pid, state, tid, syscall), its values and the number of calls. */
@@ -242,6 +251,30 @@ export class KernelRecorder {
     this.maps = made as Record<keyof MapFds, EbpfMap>;
   }
 
+  /** path-programs.ts's maps: its `uses` table, per-CPU event buffer and prog array (made by attach). */
+  private pathMaps: EbpfMap[] = [];
+  /**
+   * Whether path-programs.ts's program reads every path use (set by attach); when the kernel refuses it,
+   * why (the open family's paths are read inline then, relative ones without their directory).
+   */
+  wholePaths = false;
+  pathRefused?: string;
+
+  /** Loads the path program as sys_exit's tail call (tp_btf or raw_tp, as sys_exit): its prog array's fd. */
+  private pathProgram(paths: PathLayout, arch: ArchName, tpBtf?: number): number | undefined {
+    for (const old of this.pathMaps.splice(0)) old.close();
+    const p = loadPathProgram(
+      { rb: this.maps.rb.fd, tot: this.maps.tot.fd, st: this.maps.st.fd },
+      paths,
+      arch,
+      (code, name) => load(code, name, tpBtf),
+    );
+    if (p.prog !== undefined) this.progs.push(p.prog);
+    this.pathMaps = p.maps;
+    this.pathRefused = p.refused;
+    return p.progs;
+  }
+
   private get fds(): MapFds {
     return Object.fromEntries(Object.entries(this.maps).map(([k, m]) => [k, m.fd])) as unknown as MapFds;
   }
@@ -275,6 +308,23 @@ export class KernelRecorder {
   attach(arch: ArchName = nativeArch()): void {
     const layout = kernelLayout(arch);
     const table = argsTable(arch, layout.args, this.o.phase);
+    // sys_exit: as tp_btf it reads the syscall number without a helper call; a kernel that refuses tp_btf
+    // gets the raw tracepoint. The path program (a tail call of sys_exit) is loaded as the same kind.
+    let exitFd: number;
+    let tpBtf = true;
+    let pathProgs: number | undefined;
+    try {
+      const id = btfTraceId("sys_exit");
+      pathProgs = this.pathProgram(layout.paths, arch, id);
+      exitFd = load(sysExit(this.fds, layout, true, pathProgs), "sf_sys_exit", id);
+    } catch {
+      tpBtf = false;
+      pathProgs = this.pathProgram(layout.paths, arch);
+      exitFd = load(sysExit(this.fds, layout, false, pathProgs), "sf_sys_exit");
+    }
+    this.progs.push(exitFd);
+    this.wholePaths = pathProgs !== undefined;
+    if (pathProgs !== undefined) markPathCalls(table, arch);
     for (let nr = 0; nr < SYSCALLS; nr++) {
       const v = table.subarray(nr * ARG.size, (nr + 1) * ARG.size);
       if (v.some((b) => b !== 0)) {
@@ -298,18 +348,7 @@ export class KernelRecorder {
       ["signal_deliver", signalDeliver(m)],
       ["sys_enter", sysEnter(m, { delayed: phase.kind === "delay", pidns })],
     ];
-    // sys_exit runs on every call's return: as tp_btf it reads the syscall number without a helper call;
-    // a kernel that refuses tp_btf gets the raw tracepoint. (Attached before sys_enter: a call counted at
-    // entry has its exit seen.)
-    let exitFd: number;
-    let tpBtf = true;
-    try {
-      exitFd = load(sysExit(m, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
-    } catch {
-      tpBtf = false;
-      exitFd = load(sysExit(m, layout), "sf_sys_exit");
-    }
-    this.progs.push(exitFd);
+    // (sys_exit is attached before sys_enter: a call counted at entry has its exit seen)
     for (const [tp, code] of programs) {
       if (tp === "sys_enter")
         this.links.push(tpBtf ? attachTpBtf(exitFd, "sys_exit") : attachRawTracepoint(exitFd, "sys_exit"));
@@ -330,7 +369,8 @@ export class KernelRecorder {
         f,
         flags: r.length >= HEADER ? r.readBigUInt64LE(16) : 0n,
       };
-      if (r.length > HEADER) {
+      if (e.kind === PATH_EVENT) e.raw = Buffer.from(r);
+      else if (r.length > HEADER) {
         const end = r.indexOf(0, HEADER);
         e.text = r.toString("utf8", HEADER, end < 0 ? r.length : end);
         e.cut = r.length - HEADER >= PATH_MAX;
@@ -389,6 +429,7 @@ export class KernelRecorder {
     this.ring?.close();
     this.ring = undefined;
     for (const m of Object.values(this.maps)) m.close();
+    for (const m of this.pathMaps.splice(0)) m.close();
   }
 
   /** Stops counting (links closed) but keeps the maps to read. */
