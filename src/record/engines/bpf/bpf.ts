@@ -1,10 +1,10 @@
 // The bpf engine: sysfence's own eBPF programs (programs.ts, loaded by kernel.ts through bpf(2)) count
 // system calls in the kernel, keyed by process, program image, thread, syscall, phase and the argument
 // values the generator uses, so a syscall-heavy program pays for a map update, not for an event copied
-// to user space. Forks, execs (with the file name), exits and the paths the open family names stream
-// through a ring buffer read every 20 ms; the counts are read once, at the end. No bpftrace, no compiler:
-// attaching takes milliseconds. What it cannot see: socket addresses, paths of calls outside the open
-// family, clone3's struct.
+// to user space. Forks, execs (with the file name), exits and the paths every path-taking call names stream
+// (absolute: path-programs.ts walks a relative one's directory in the kernel) through a ring buffer read
+// every 20 ms; the counts are read once, at the end. No bpftrace, no compiler: attaching takes
+// milliseconds. What it cannot see: marker text, clone3's struct.
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
