@@ -78,5 +78,7 @@ export function eventPath(e: PathEvent): string | undefined | { relative: string
   const p = b.toString("utf8", 0, end < 0 ? b.length : end);
   if (p === "") return undefined;
   if (p.startsWith("/")) return normalPath(p);
-  return e.base === undefined ? { relative: p } : resolvePath(e.base, p);
+  if (e.base === undefined) return { relative: p };
+  // a chdir that succeeded has made the directory walked (at its return) the one it named
+  return e.kind === USE_KIND.chdir && e.result === 0 ? e.base : resolvePath(e.base, p);
 }

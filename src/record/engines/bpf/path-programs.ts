@@ -32,8 +32,11 @@ const SOCKADDR_BYTES = 112;
 /** The prog array's index of the path program. */
 export const PATH_PROG = 0;
 
-/** What a use reads: a path string, a socket address (its length in another register), openat2's how, an exec's file. */
-export const USE_KIND = { string: 0, sockaddr: 1, how: 2, exec: 3 } as const;
+/**
+ * What a use reads: a path string, a socket address (its length in another register), openat2's how, an
+ * exec's file, chdir's directory (read as a string; at its return the current directory is the new one).
+ */
+export const USE_KIND = { string: 0, sockaddr: 1, how: 2, exec: 3, chdir: 4 } as const;
 /**
  * How the event's directory was found: not needed (an absolute path, an abstract or inet address), walked
  * to the root, more than DIR_DEPTH steps (names and mounts), a name unreadable, the directory fd not open.

@@ -31,7 +31,9 @@ export function usesTable(arch: ArchName, regs: readonly number[]): Buffer {
           ? USE_KIND.how
           : u.access === Access.exec
             ? USE_KIND.exec
-            : USE_KIND.string;
+            : name === "chdir"
+              ? USE_KIND.chdir
+              : USE_KIND.string;
       if (sock) t[at + USE.len] = regs[u.arg + 1] + 1;
     });
   }
