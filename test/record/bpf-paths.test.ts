@@ -103,7 +103,11 @@ describe("bpf path program: its table and events (pure)", () => {
       r.writeInt32LE(result, 12);
       return eventPath(pathEvent(r)!);
     };
-    assert.equal(chdir(0), "/d/sub", "a chdir that succeeded: the directory walked at its return is the new one");
+    assert.equal(
+      chdir(0),
+      "/d/sub",
+      "a chdir that succeeded: the directory walked at its return is the new one",
+    );
     assert.equal(chdir(-2), "/d/sub/sub", "one that failed: the directory is still the old one");
   });
 
