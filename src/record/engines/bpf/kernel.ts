@@ -163,7 +163,7 @@ export interface KernelEvent {
   text?: string;
   /** The string filled its buffer (it may be cut). */
   cut?: boolean;
-  /** A path-programs.ts event (PATH_EVENT): its record, copied. */
+  /** A path-programs.ts event (PATH_EVENT): its record in the ring buffer (valid during the callback only). */
   raw?: Buffer;
 }
 
@@ -369,7 +369,7 @@ export class KernelRecorder {
         f,
         flags: r.length >= HEADER ? r.readBigUInt64LE(16) : 0n,
       };
-      if (e.kind === PATH_EVENT) e.raw = Buffer.from(r);
+      if (e.kind === PATH_EVENT) e.raw = r;
       else if (r.length > HEADER) {
         const end = r.indexOf(0, HEADER);
         e.text = r.toString("utf8", HEADER, end < 0 ? r.length : end);

@@ -128,6 +128,8 @@ const MROOT = -120;
 const PARENT = -128;
 const UPTR = -136; // this use's entry
 const ADDR = -144; // the path's (socket address's) user address
+const DENTRY_SPAN = 64;
+const DENTRY = -144 - DENTRY_SPAN; // a dentry's bytes from d_parent to d_name.name
 
 /** *(u64 *)(r10 + dst) = *(u64 *)(kernel address in `src` + off) (probe_read_kernel). */
 function peek(a: EbpfAsm, dst: number, src: number, off: number): void {
@@ -258,6 +260,7 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   a.ldxMem(8, R1, R10, FS);
   peek(a, ROOT_D, R1, k.fsRootDentry);
   a.stMem(8, R10, CNT, 0).stMem(1, R9, 26, DIR.walked);
+  peek(a, MROOT, R8, k.vfsmountRoot);
 
   // r7: the dentry, r8: its vfsmount. Name i goes to slot i (NAME_BYTES each, after the header; a mount
   // crossed leaves its slot empty): a slot at a constant offset per step, so the verifier's states of one
@@ -265,12 +268,24 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   a.label("name").ldxMem(8, R1, R10, CNT).jmpImm("ge", R1, DIR_DEPTH, "deep");
   a.ldxMem(8, R1, R10, ROOT_D).jmpReg("ne", R1, R7, "notroot");
   a.ldxMem(8, R1, R10, ROOT_M).jmpReg("eq", R1, R8, "done");
-  a.label("notroot");
-  peek(a, MROOT, R8, k.vfsmountRoot);
-  a.ldxMem(8, R1, R10, MROOT).jmpReg("eq", R1, R7, "mount");
-  peek(a, PARENT, R7, k.dentryParent);
+  a.label("notroot").ldxMem(8, R1, R10, MROOT).jmpReg("eq", R1, R7, "mount");
+  // the parent and the name's address: one read when they lie close (d_parent, then d_name's name)
+  const span = k.dentryName - k.dentryParent;
+  if (span > 0 && span <= DENTRY_SPAN - 8 && span % 8 === 0) {
+    a.mov64Reg(R3, R7).alu64Imm("add", R3, k.dentryParent);
+    a.mov64Reg(R1, R10)
+      .alu64Imm("add", R1, DENTRY)
+      .mov64Imm(R2, span + 8)
+      .call("probe_read_kernel");
+    a.ldxMem(8, R1, R10, DENTRY)
+      .stxMem(8, R10, R1, PARENT)
+      .ldxMem(8, R1, R10, DENTRY + span);
+    a.stxMem(8, R10, R1, TMP);
+  } else {
+    peek(a, PARENT, R7, k.dentryParent);
+    peek(a, TMP, R7, k.dentryName);
+  }
   a.ldxMem(8, R1, R10, PARENT).jmpReg("eq", R1, R7, "done"); // a file system's root outside any mount
-  peek(a, TMP, R7, k.dentryName);
   a.ldxMem(8, R1, R10, CNT).alu64Imm("lsh", R1, 8).alu64Reg("add", R1, R9).alu64Imm("add", R1, PATH_HEADER);
   a.mov64Imm(R2, NAME_BYTES).ldxMem(8, R3, R10, TMP).call("probe_read_kernel_str");
   a.jmpImm("slt", R0, 2, "badname");
@@ -281,6 +296,7 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   a.ldxMem(8, R1, R10, PARENT).jmpReg("eq", R1, R7, "done");
   peek(a, TMP, R7, k.mountMountpoint);
   a.ldxMem(8, R7, R10, TMP).ldxMem(8, R8, R10, PARENT).alu64Imm("add", R8, k.mountMnt);
+  peek(a, MROOT, R8, k.vfsmountRoot);
   a.ldxMem(8, R1, R10, CNT).alu64Imm("lsh", R1, 8).alu64Reg("add", R1, R9).stMem(1, R1, PATH_HEADER, 0);
   a.label("step").ldxMem(8, R1, R10, CNT).alu64Imm("add", R1, 1).stxMem(8, R10, R1, CNT).ja("name");
   a.label("deep").stMem(1, R9, 26, DIR.deep).stMem(8, R10, CNT, 0).ja("done");
