@@ -18,7 +18,7 @@ import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
 import { BpfOutput } from "./output.js";
 import { eventPath, pathEvent } from "./path-events.js";
-import { DIR, DIR_DEPTH, PATH_EVENT, USE_KIND } from "./path-programs.js";
+import { DIR, DIR_DEPTH, DIR_MAX, PATH_EVENT, USE_KIND } from "./path-programs.js";
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
@@ -252,7 +252,7 @@ export class EbpfTracer implements LaunchTracer {
       totals.lostEvents ? `${totals.lostEvents} fork/exec/exit/path events (the ring buffer was full)` : "",
       totals.unreadPaths ? `${totals.unreadPaths} paths it could not read` : "",
       this.unresolved
-        ? `${this.unresolved} relative path(s) whose directory it could not name (more than ${DIR_DEPTH} names and mounts up to the root, or a name it could not read)`
+        ? `${this.unresolved} relative path(s) whose directory it could not name (more than ${DIR_DEPTH} names and mounts up to the root or ${DIR_MAX - 256} bytes of names, or a name it could not read)`
         : "",
       out.compatCalls
         ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`

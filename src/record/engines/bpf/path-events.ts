@@ -2,7 +2,7 @@
 // socket address a call named, made absolute against the directory the kernel walked.
 import { normalPath, resolvePath } from "../../path-access.js";
 import { inet6Text } from "../strace/decode.js";
-import { DIR, NAME_BYTES, PATH_HEADER, USE_KIND } from "./path-programs.js";
+import { DIR, PATH_HEADER, USE_KIND } from "./path-programs.js";
 
 /** A path event as bpf.ts reads it (pathEvent). */
 export interface PathEvent {
@@ -20,13 +20,12 @@ export interface PathEvent {
   bytes: Buffer;
 }
 
-/** Reads a path event's record (PATH_EVENT: header, names' slots leaf first, path). */
+/** Reads a path event's record (PATH_EVENT: header, path, the directory's names leaf first). */
 export function pathEvent(r: Buffer): PathEvent | undefined {
   if (r.length < PATH_HEADER) return undefined;
-  const slots = r[27];
   const len = r.readUInt32LE(28);
-  const at = PATH_HEADER + slots * NAME_BYTES;
-  if (r.length < at + len) return undefined;
+  const at = PATH_HEADER + len;
+  if (r.length < at) return undefined;
   const e: PathEvent = {
     tgid: r.readUInt32LE(4),
     image: r.readUInt32LE(8),
@@ -35,16 +34,11 @@ export function pathEvent(r: Buffer): PathEvent | undefined {
     access: r[24],
     kind: r[25],
     dir: r[26],
-    bytes: r.subarray(at, at + len),
+    bytes: r.subarray(PATH_HEADER, at),
   };
   if (e.dir === DIR.walked) {
-    const names: string[] = [];
-    for (let i = slots - 1; i >= 0; i--) {
-      const from = PATH_HEADER + i * NAME_BYTES;
-      const end = r.indexOf(0, from);
-      if (end > from && end < from + NAME_BYTES) names.push(r.toString("utf8", from, end));
-    }
-    e.base = `/${names.join("/")}`;
+    const names = at < r.length ? r.toString("utf8", at, r.length - 1).split("\0") : [];
+    e.base = `/${names.reverse().join("/")}`;
   }
   return e;
 }

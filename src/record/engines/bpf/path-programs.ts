@@ -9,10 +9,10 @@
 //
 // The event (PATH_EVENT): kind, tgid, image number, the call's result (s32), the open flags (u64; 0 when
 // the use has none), the use's access bits (0: from the flags), what was read (USE_KIND), how the
-// directory was found (DIR), the number of name slots, the bytes of the path with its NUL (a socket
-// address's bytes); then the slots (NAME_BYTES each: the directory's names leaf first, each with its NUL,
-// an empty slot for a mount crossed; none: the root), then the path. User space (pathEvent, eventPath)
-// makes the path absolute; one whose directory could not be walked is counted as lost there.
+// directory was found (DIR), a zero byte, the bytes of the path with its NUL (a socket address's bytes);
+// then the path, then the directory's names leaf first, each with its NUL ("src\0project\0home\0" is
+// /home/project/src; none: the root). User space (path-events.ts) makes the path absolute; one whose
+// directory could not be walked is counted as lost there.
 import { EbpfAsm, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../../../ebpf/asm.js";
 import { PATH_MAX, SYSCALLS, TOTALS } from "./layout.js";
 import { ARG_BITS, lookup, type MapFds, NEEDS, NO_WAKEUP, ST_PTR, total } from "./program-parts.js";
@@ -22,11 +22,13 @@ export const PATH_EVENT = 6;
 /** Bytes of the path event's header. */
 export const PATH_HEADER = 32;
 /** Steps walked at most from a directory up to the root, a name or a mount each (past them: DIR.deep). */
-export const DIR_DEPTH = 64;
-/** Bytes of one name's slot (NAME_MAX 255, include/uapi/linux/limits.h, with its NUL). */
-export const NAME_BYTES = 256;
-/** Bytes of the per-CPU event buffer: header, the names' slots, the path. */
-export const PATH_BUF = PATH_HEADER + DIR_DEPTH * NAME_BYTES + PATH_MAX;
+export const DIR_DEPTH = 128;
+/** Bytes of the directory's names an event carries at most (past them: DIR.deep). */
+export const DIR_MAX = 4096;
+/** Bytes of one name (NAME_MAX 255, include/uapi/linux/limits.h, with its NUL). */
+const NAME_BYTES = 256;
+/** Bytes of the per-CPU event buffer: header, path, names (the last one's NAME_BYTES may start at DIR_MAX - 1). */
+export const PATH_BUF = PATH_HEADER + PATH_MAX + DIR_MAX + NAME_BYTES;
 /** Bytes of a socket address read (struct sockaddr_un is 110). */
 const SOCKADDR_BYTES = 112;
 /** The prog array's index of the path program. */
@@ -120,7 +122,8 @@ const NR = -48;
 const USES = -56; // the syscall's `uses` entry (a map value pointer)
 const K = -64; // the use (0, 1)
 const LEN = -80; // bytes of the path
-const CNT = -88; // names walked
+const CNT = -88; // steps walked
+const POS = -72; // bytes of names so far
 const ROOT_D = -96;
 const ROOT_M = -104;
 const FS = -112;
@@ -178,6 +181,7 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   a.alu64Reg("add", R1, R2).stxMem(8, R10, R1, UPTR);
   a.ldxMem(1, R2, R1, USE.arg).jmpImm("eq", R2, 0, "next");
   a.stMem(8, R9, 16, 0).stMem(8, R9, 24, 0).stMem(8, R10, CNT, 0).stMem(8, R10, LEN, 0);
+  a.stMem(8, R10, POS, 0);
   a.ldxMem(1, R2, R1, USE.access).stxMem(1, R9, R2, 24);
   a.ldxMem(1, R2, R1, USE.kind).stxMem(1, R9, R2, 25);
   a.jmpImm("ne", R2, USE_KIND.exec, "flags");
@@ -262,9 +266,9 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   a.stMem(8, R10, CNT, 0).stMem(1, R9, 26, DIR.walked);
   peek(a, MROOT, R8, k.vfsmountRoot);
 
-  // r7: the dentry, r8: its vfsmount. Name i goes to slot i (NAME_BYTES each, after the header; a mount
-  // crossed leaves its slot empty): a slot at a constant offset per step, so the verifier's states of one
-  // step are alike whichever way the walk came and are pruned (a growing offset made them all differ)
+  // r7: the dentry, r8: its vfsmount. Each name is appended after the path, leaf first, at POS: its
+  // bounds checked, then masked (a no-op on the value) so that every step's states have the same range
+  // whichever way the walk came, and the verifier prunes them (a growing range made each path its own)
   a.label("name").ldxMem(8, R1, R10, CNT).jmpImm("ge", R1, DIR_DEPTH, "deep");
   a.ldxMem(8, R1, R10, ROOT_D).jmpReg("ne", R1, R7, "notroot");
   a.ldxMem(8, R1, R10, ROOT_M).jmpReg("eq", R1, R8, "done");
@@ -286,9 +290,17 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
     peek(a, TMP, R7, k.dentryName);
   }
   a.ldxMem(8, R1, R10, PARENT).jmpReg("eq", R1, R7, "done"); // a file system's root outside any mount
-  a.ldxMem(8, R1, R10, CNT).alu64Imm("lsh", R1, 8).alu64Reg("add", R1, R9).alu64Imm("add", R1, PATH_HEADER);
-  a.mov64Imm(R2, NAME_BYTES).ldxMem(8, R3, R10, TMP).call("probe_read_kernel_str");
+  a.ldxMem(8, R1, R10, LEN).jmpImm("gt", R1, PATH_MAX, "deep").ldxMem(8, R2, R10, POS);
+  a.alu64Imm("and", R2, DIR_MAX - 1)
+    .alu64Reg("add", R1, R2)
+    .alu64Reg("add", R1, R9);
+  a.alu64Imm("add", R1, PATH_HEADER).mov64Imm(R2, NAME_BYTES).ldxMem(8, R3, R10, TMP);
+  a.call("probe_read_kernel_str");
   a.jmpImm("slt", R0, 2, "badname");
+  a.ldxMem(8, R1, R10, POS)
+    .alu64Reg("add", R1, R0)
+    .jmpImm("gt", R1, DIR_MAX - NAME_BYTES, "deep");
+  a.alu64Imm("and", R1, DIR_MAX - 1).stxMem(8, R10, R1, POS);
   a.ldxMem(8, R7, R10, PARENT).ja("step");
   // the mount's root: on to its mountpoint in the parent mount (the global root's parent is itself)
   a.label("mount").mov64Reg(R7, R8).alu64Imm("sub", R7, k.mountMnt);
@@ -297,34 +309,22 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   peek(a, TMP, R7, k.mountMountpoint);
   a.ldxMem(8, R7, R10, TMP).ldxMem(8, R8, R10, PARENT).alu64Imm("add", R8, k.mountMnt);
   peek(a, MROOT, R8, k.vfsmountRoot);
-  a.ldxMem(8, R1, R10, CNT).alu64Imm("lsh", R1, 8).alu64Reg("add", R1, R9).stMem(1, R1, PATH_HEADER, 0);
   a.label("step").ldxMem(8, R1, R10, CNT).alu64Imm("add", R1, 1).stxMem(8, R10, R1, CNT).ja("name");
-  a.label("deep").stMem(1, R9, 26, DIR.deep).stMem(8, R10, CNT, 0).ja("done");
-  a.label("badname").stMem(1, R9, 26, DIR.unreadable).stMem(8, R10, CNT, 0);
+  a.label("deep").stMem(1, R9, 26, DIR.deep).stMem(8, R10, POS, 0).ja("done");
+  a.label("badname").stMem(1, R9, 26, DIR.unreadable).stMem(8, R10, POS, 0);
+  a.label("done");
 
-  // after the names: the path again (a successful exec has none), in the slot after the last name
-  a.label("done").ldxMem(8, R1, R10, CNT).stxMem(1, R9, R1, 27);
-  a.ldxMem(8, R1, R10, UPTR).ldxMem(1, R2, R1, USE.kind).jmpImm("ne", R2, USE_KIND.exec, "again_read");
-  a.ldxMem(8, R1, R10, RET).jmpImm("eq", R1, 0, "send");
-  a.label("again_read").ldxMem(8, R1, R10, CNT).alu64Imm("lsh", R1, 8).alu64Reg("add", R1, R9);
-  a.alu64Imm("add", R1, PATH_HEADER).ldxMem(8, R3, R10, ADDR).jmpImm("eq", R2, USE_KIND.sockaddr, "sock2");
-  a.mov64Imm(R2, PATH_MAX).call("probe_read_user_str");
-  a.jmpImm("slt", R0, 1, "unread").jmpImm("gt", R0, PATH_MAX, "unread");
-  a.stxMem(8, R10, R0, LEN).stxMem(4, R9, R0, 28).ja("send");
-  a.label("sock2")
-    .ldxMem(8, R2, R10, LEN)
-    .jmpImm("gt", R2, SOCKADDR_BYTES, "next")
-    .jmpImm("eq", R2, 0, "next");
-  a.call("probe_read_user").jmpImm("ne", R0, 0, "unread");
-
-  // header, names, path
+  // header, path, names
   a.label("send").ldxMem(8, R3, R10, LEN).jmpImm("gt", R3, PATH_MAX, "next");
-  a.ldxMem(8, R1, R10, CNT).alu64Imm("lsh", R1, 8).alu64Reg("add", R3, R1).alu64Imm("add", R3, PATH_HEADER);
+  a.ldxMem(8, R1, R10, POS)
+    .alu64Imm("and", R1, DIR_MAX - 1)
+    .alu64Reg("add", R3, R1);
+  a.alu64Imm("add", R3, PATH_HEADER);
   a.ldMapFd(R1, m.rb).mov64Reg(R2, R9).mov64Imm(R4, NO_WAKEUP).call("ringbuf_output");
   a.jmpImm("eq", R0, 0, "next");
   total(a, m as unknown as MapFds, TOTALS.lostEvents, "l");
   // what the walk counted is cleared: the second use's states are then the same whichever way the first went
-  a.label("next").stMem(8, R10, LEN, 0).stMem(8, R10, CNT, 0).ja("again");
+  a.label("next").stMem(8, R10, LEN, 0).stMem(8, R10, CNT, 0).stMem(8, R10, POS, 0).ja("again");
   a.label("again").ldxMem(8, R1, R10, K).jmpImm("ne", R1, 0, "out");
   a.ldxMem(8, R1, R10, UPTR).ldxMem(1, R2, R1, USE.kind).jmpImm("eq", R2, USE_KIND.exec, "out");
   a.stMem(8, R10, K, 1).ja("use");
