@@ -53,7 +53,11 @@ describe("generate from a bpf recording: the Landlock file layer", { skip }, () 
     mkdirSync(work);
     const policy = recordAndGenerate("path-uses", [bin], work);
     const text = readFileSync(policy, "utf8");
-    assert.match(text, new RegExp(`\n  write: \\[${work}\\]\n`), "it writes in its directory (mkdir d there)");
+    assert.match(
+      text,
+      new RegExp(`\n  write: \\[${work}\\]\n`),
+      "it writes in its directory (mkdir d there)",
+    );
     rmSync(work, { recursive: true });
     mkdirSync(work);
     const run = sysfence(["run", "--policy", policy, "--", bin], work);

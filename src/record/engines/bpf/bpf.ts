@@ -236,6 +236,10 @@ export class EbpfTracer implements LaunchTracer {
     const totals = rec.totals();
     const { counts, errors, signals } = rec.counts();
     out.counts(counts, errors, signals);
+    if (rec.pathRefused)
+      process.stderr.write(
+        `sysfence record: the kernel refused the bpf engine's path program, so only the open family's paths are recorded (relative ones without their directory) and generate makes no file layer from this profile; record with --engine strace for one. ${rec.pathRefused}\n`,
+      );
     if (out.truncatedPaths)
       process.stderr.write(
         `sysfence record: ${out.truncatedPaths} executed file name(s) of ${PATH_MAX - 1} bytes or more may be cut\n`,
