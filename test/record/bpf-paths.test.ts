@@ -17,8 +17,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { BPF_PROG_TYPE_RAW_TRACEPOINT } from "../../src/abi/ebpf.js";
 import { vmlinuxBtf } from "../../src/ebpf/btf.js";
-import { layoutFromBtf } from "../../src/record/engines/bpf/kernel.js";
+import { EBPF_LICENSE, loadProgram } from "../../src/ebpf/load.js";
+import { ebpfSys } from "../../src/ebpf/sys.js";
+import { KernelRecorder, layoutFromBtf } from "../../src/record/engines/bpf/kernel.js";
 import { eventPath, pathEvent } from "../../src/record/engines/bpf/path-events.js";
 import {
   DIR,
@@ -28,7 +31,9 @@ import {
   USE,
   USE_KIND,
 } from "../../src/record/engines/bpf/path-programs.js";
-import { usesTable } from "../../src/record/engines/bpf/path-setup.js";
+import { loadPathProgram, usesTable } from "../../src/record/engines/bpf/path-setup.js";
+import type { MapFds } from "../../src/record/engines/bpf/program-parts.js";
+import { sysExit } from "../../src/record/engines/bpf/programs.js";
 import { Access } from "../../src/record/path-access.js";
 import type { Profile } from "../../src/record/profile.js";
 import { CLI_PATH } from "../helpers/cli.js";
@@ -137,6 +142,29 @@ describe("bpf path program against the kernel", { skip }, () => {
       layoutFromBtf("x86_64").paths,
       pathLayout(at, layoutFromBtf("x86_64").args, l.syscallNr),
     );
+  });
+
+  it("loads as a raw tracepoint too (a kernel that refuses tp_btf), and says why when the kernel refuses it", () => {
+    const rec = new KernelRecorder({ phase: { kind: "none" }, mapKeys: 64 });
+    const fds = (rec as unknown as { fds: MapFds }).fds;
+    const layout = layoutFromBtf("x86_64");
+    const raw = (code: Buffer, name: string) =>
+      loadProgram({ type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name });
+    const p = loadPathProgram(fds, layout.paths, "x86_64", raw);
+    try {
+      assert.equal(p.refused, undefined);
+      assert.ok(p.progs !== undefined && p.prog !== undefined);
+      // sys_exit with the tail call into it loads as well
+      ebpfSys().close(raw(sysExit(fds, layout, false, p.progs), "sf_t_exit"));
+      const refused = loadPathProgram(fds, layout.paths, "x86_64", () => {
+        throw new Error("the verifier said no");
+      });
+      assert.deepEqual([refused.progs, refused.refused], [undefined, "the verifier said no"]);
+    } finally {
+      for (const m of p.maps) m.close();
+      if (p.prog !== undefined) ebpfSys().close(p.prog);
+      rec.close();
+    }
   });
 
   /** Records argv in cwd with an engine: its profile. */

@@ -309,19 +309,35 @@ export class KernelRecorder {
     const layout = kernelLayout(arch);
     const table = argsTable(arch, layout.args, this.o.phase);
     // sys_exit: as tp_btf it reads the syscall number without a helper call; a kernel that refuses tp_btf
-    // gets the raw tracepoint. The path program (a tail call of sys_exit) is loaded as the same kind.
-    let exitFd: number;
+    // gets the raw tracepoint. The path program (a tail call of sys_exit) is loaded as the same kind; a
+    // kernel that refuses it as tp_btf gets both as raw tracepoints (paths matter more than a helper call)
+    let exitFd: number | undefined;
     let tpBtf = true;
     let pathProgs: number | undefined;
     try {
       const id = btfTraceId("sys_exit");
       pathProgs = this.pathProgram(layout.paths, arch, id);
-      exitFd = load(sysExit(this.fds, layout, true, pathProgs), "sf_sys_exit", id);
+      if (pathProgs !== undefined)
+        exitFd = load(sysExit(this.fds, layout, true, pathProgs), "sf_sys_exit", id);
     } catch {
-      tpBtf = false;
-      pathProgs = this.pathProgram(layout.paths, arch);
-      exitFd = load(sysExit(this.fds, layout, false, pathProgs), "sf_sys_exit");
+      pathProgs = undefined;
     }
+    if (exitFd === undefined) pathProgs = this.pathProgram(layout.paths, arch);
+    if (exitFd === undefined && pathProgs !== undefined)
+      try {
+        exitFd = load(sysExit(this.fds, layout, false, pathProgs), "sf_sys_exit");
+        tpBtf = false;
+      } catch {
+        pathProgs = undefined;
+      }
+    // no path program: sys_exit alone, as tp_btf where the kernel takes it
+    if (exitFd === undefined)
+      try {
+        exitFd = load(sysExit(this.fds, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
+      } catch {
+        tpBtf = false;
+        exitFd = load(sysExit(this.fds, layout), "sf_sys_exit");
+      }
     this.progs.push(exitFd);
     this.wholePaths = pathProgs !== undefined;
     if (pathProgs !== undefined) markPathCalls(table, arch);
