@@ -220,6 +220,7 @@ describe("bpf path program against the kernel", { skip }, () => {
     try {
       const [bpf, strace] = both("bpf-paths", () => [shm]);
       const work = join(dir, "bpf-paths-work");
+      assert.equal(bpf.engine.lostEvents, undefined, bpf.engine.lost);
       // the one rule: a directory fd that is not open names nothing for bpf; strace keeps the name as written
       assert.deepEqual(differences(bpf, strace), ["nofd bpf=undefined strace=r"]);
       const a = bpf.pathAccess ?? {};

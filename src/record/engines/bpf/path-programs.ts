@@ -194,7 +194,8 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   a.call("probe_read_user");
   a.label("read");
   register(a, USE.arg, "next");
-  a.mov64Reg(R3, R1).stxMem(8, R10, R1, ADDR);
+  // NULL names nothing (utimensat(fd, NULL, …): futimens), as strace's engine reads it
+  a.jmpImm("eq", R1, 0, "next").mov64Reg(R3, R1).stxMem(8, R10, R1, ADDR);
   a.ldxMem(8, R2, R10, UPTR).ldxMem(1, R2, R2, USE.kind).jmpImm("eq", R2, USE_KIND.sockaddr, "sockaddr");
   a.mov64Reg(R1, R9).alu64Imm("add", R1, PATH_HEADER).mov64Imm(R2, PATH_MAX).call("probe_read_user_str");
   a.jmpImm("slt", R0, 1, "unread").jmpImm("gt", R0, PATH_MAX, "unread");
