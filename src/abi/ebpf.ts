@@ -181,6 +181,7 @@ export const BPF_FUNC = {
   trace_printk: 6,
   get_prandom_u32: 7,
   get_smp_processor_id: 8,
+  tail_call: 12,
   get_current_pid_tgid: 14,
   get_current_uid_gid: 15,
   get_current_comm: 16,

@@ -76,11 +76,14 @@ function pathUses(all: readonly Profile[]): Map<string, Set<string>> | string {
   // audit records (--from-audit) name calls, never paths: the recordings decide the layer
   const profiles = all.filter((p) => p.engine?.name !== "audit");
   if (profiles.length === 0) return "no recording with path uses";
-  // the kernel engines' paths are not a program's whole file use: ftrace sees executed files only; bpf also
-  // the files the open family named, without the directory a relative one was opened in, or any other call's
-  const blind = profiles.filter((p) => p.engine?.name === "bpf" || p.engine?.name === "ftrace");
+  // the kernel engines' paths are not a program's whole file use: ftrace sees executed files only; bpf
+  // records every call's paths, absolute (engine.wholePaths), unless the kernel refused its path program (or
+  // the recording predates it): then only the files the open family named, relative ones without their directory
+  const blind = profiles.filter(
+    (p) => (p.engine?.name === "bpf" && !p.engine.wholePaths) || p.engine?.name === "ftrace",
+  );
   if (blind.length)
-    return `the recording has no whole path uses (${[...new Set(blind.map((p) => (p.engine.name === "bpf" ? "engine bpf: the files opened and executed, relative ones without their directory" : "engine ftrace: executed files only")))].join("; ")}); record with --engine strace for one`;
+    return `the recording has no whole path uses (${[...new Set(blind.map((p) => (p.engine.name === "bpf" ? "engine bpf without its path program: the files opened and executed, relative ones without their directory" : "engine ftrace: executed files only")))].join("; ")}); record with --engine strace for one`;
   if (!profiles.every((p) => p.pathAccess))
     return `the recording has no path uses (engine ${[...new Set(profiles.map((p) => p.engine?.name ?? "?"))].join(", ")}); record with --engine strace for one`;
   if (profiles.some((p) => p.pathsOmitted)) return "the recording kept only part of its paths (pathsOmitted)";

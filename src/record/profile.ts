@@ -54,6 +54,11 @@ export interface RecordingEngine {
   lostEvents?: number;
   /** What was lost, in words, when lostEvents is set. */
   lost?: string;
+  /**
+   * The engine recorded every path use, absolute (bpf with its path program); a bpf recording without it
+   * has the open family's paths alone, relative ones without their directory (generate makes no file layer).
+   */
+  wholePaths?: boolean;
 }
 
 /** The whole recording. */

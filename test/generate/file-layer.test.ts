@@ -131,7 +131,15 @@ describe("symlinks", () => {
 });
 
 describe("engines that see no strings", () => {
-  it("bpf and ftrace profiles (not a whole file use) give no file layer, whatever their pathAccess says", () => {
+  it("a bpf profile whose path program recorded every path use (engine.wholePaths) gives a file layer", () => {
+    const uses = { "/usr/bin/memcached": "x", "/etc/memcached.conf": "r", "/var/lib/mc/db": "crw" };
+    const p = { ...withPaths(uses), engine: { name: "bpf" as const, wholePaths: true } };
+    const l = fileLayer([p], facts);
+    assert.ok(l.section, l.notes.join("; "));
+    assert.deepEqual(paths(l.section.write), ["/var/lib/mc"]);
+  });
+
+  it("bpf (without its path program) and ftrace profiles give no file layer, whatever their pathAccess says", () => {
     for (const name of ["bpf", "ftrace"] as const) {
       const p = { ...withPaths({ "/usr/bin/memcached": "x" }), engine: { name } };
       const l = fileLayer([p], facts);
@@ -139,7 +147,7 @@ describe("engines that see no strings", () => {
       assert.match(
         l.notes[0],
         name === "bpf"
-          ? /engine bpf: the files opened and executed, relative ones without their directory/
+          ? /engine bpf without its path program: the files opened and executed, relative ones without their directory/
           : /engine ftrace: executed files only/,
       );
     }

@@ -1,10 +1,10 @@
 // The bpf engine: sysfence's own eBPF programs (programs.ts, loaded by kernel.ts through bpf(2)) count
 // system calls in the kernel, keyed by process, program image, thread, syscall, phase and the argument
 // values the generator uses, so a syscall-heavy program pays for a map update, not for an event copied
-// to user space. Forks, execs (with the file name), exits and the paths the open family names stream
-// through a ring buffer read every 20 ms; the counts are read once, at the end. No bpftrace, no compiler:
-// attaching takes milliseconds. What it cannot see: socket addresses, paths of calls outside the open
-// family, clone3's struct.
+// to user space. Forks, execs (with the file name), exits and the paths every path-taking call names stream
+// (absolute: path-programs.ts walks a relative one's directory in the kernel) through a ring buffer read
+// every 20 ms; the counts are read once, at the end. No bpftrace, no compiler: attaching takes
+// milliseconds. What it cannot see: marker text, clone3's struct.
 import { closeSync, existsSync, openSync, readlinkSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
@@ -12,11 +12,13 @@ import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
-import { Access, openAccess } from "../../path-access.js";
+import { Access, openAccess, resolvePath } from "../../path-access.js";
 import type { Profile } from "../../profile.js";
 import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
 import { BpfOutput } from "./output.js";
+import { eventPath, pathEvent } from "./path-events.js";
+import { DIR, DIR_DEPTH, DIR_MAX, PATH_EVENT, USE_KIND } from "./path-programs.js";
 import type { CgroupFilter } from "./process-programs.js";
 import { EEXIST, NOEXIST } from "./program-parts.js";
 
@@ -222,15 +224,27 @@ export class EbpfTracer implements LaunchTracer {
           out.fork(a, b, c, d);
           this.images++;
           break;
-        case EVENT.exec:
-          out.exec(a, c, e.text ?? "?", e.cut, e.text !== undefined && is32bit(e.text));
+        case EVENT.exec: {
+          const file = e.text ?? "?";
           this.images++;
+          // a relative file waits for its directory (the path program's event at the exec's return)
+          if (this.rec?.wholePaths && e.text !== undefined && !file.startsWith("/"))
+            this.execs.set(a, (base) => {
+              if (base === undefined) this.unresolved++;
+              const path = base === undefined ? file : resolvePath(base, file);
+              out.exec(a, c, path, e.cut, is32bit(path));
+            });
+          else out.exec(a, c, file, e.cut, e.text !== undefined && is32bit(file));
           break;
+        }
         case EVENT.exit:
           out.exit(a, c | 0, d);
           break;
         case EVENT.seed:
           out.seeded(a, b);
+          break;
+        case PATH_EVENT:
+          if (e.raw) this.pathUse(e.raw);
           break;
         case EVENT.path: {
           if (!e.text) break;
@@ -243,6 +257,33 @@ export class EbpfTracer implements LaunchTracer {
       }
     });
     this.rescan();
+  }
+
+  /** Execs of a relative file, by tgid, waiting for their directory. */
+  private readonly execs = new Map<number, (file?: string) => void>();
+  /** Relative paths whose directory could not be walked (too deep, a name unreadable). */
+  private unresolved = 0;
+
+  /** A path-programs.ts event: a path use made absolute, or a successful exec's directory. */
+  private pathUse(raw: Buffer): void {
+    const e = pathEvent(raw);
+    if (!e) return;
+    if (e.kind === USE_KIND.exec && e.result === 0 && e.bytes.length === 0) {
+      const exec = this.execs.get(e.tgid);
+      this.execs.delete(e.tgid);
+      exec?.(e.base);
+      return;
+    }
+    const p = eventPath(e);
+    if (p === undefined) return;
+    if (typeof p !== "string") {
+      // a directory fd that is not open names nothing (the call failed: EBADF); else the walk gave up
+      if (e.dir !== DIR.badFd) this.unresolved++;
+      return;
+    }
+    const access = e.access === 0 ? openAccess(`0x${e.flags.toString(16)}`) : e.access;
+    const k = `${access}:${p}`;
+    this.paths.set(k, (this.paths.get(k) ?? 0) + 1);
   }
 
   /** calls, distinct syscalls and processes so far (distinct read from the maps at most once a second). */
@@ -261,6 +302,9 @@ export class EbpfTracer implements LaunchTracer {
     rec.detach();
     clearInterval(this.timer);
     this.poll();
+    // an exec whose directory never came (its event lost): its file as the kernel named it
+    for (const exec of this.execs.values()) exec();
+    this.execs.clear();
     for (const [k, n] of this.paths) {
       const at = k.indexOf(":");
       out.usePath(k.slice(at + 1), Number(k.slice(0, at)), n);
@@ -268,6 +312,10 @@ export class EbpfTracer implements LaunchTracer {
     const totals = rec.totals();
     const { counts, errors, signals } = rec.counts();
     out.counts(counts, errors, signals);
+    if (rec.pathRefused)
+      process.stderr.write(
+        `sysfence record: the kernel refused the bpf engine's path program, so only the open family's paths are recorded (relative ones without their directory) and generate makes no file layer from this profile; record with --engine strace for one. ${rec.pathRefused}\n`,
+      );
     if (out.truncatedPaths)
       process.stderr.write(
         `sysfence record: ${out.truncatedPaths} executed file name(s) of ${PATH_MAX - 1} bytes or more may be cut\n`,
@@ -276,6 +324,7 @@ export class EbpfTracer implements LaunchTracer {
       totals.lostCalls +
       totals.lostEvents +
       totals.unreadPaths +
+      this.unresolved +
       out.repeatedImages +
       out.compatCalls +
       this.joined;
@@ -283,6 +332,9 @@ export class EbpfTracer implements LaunchTracer {
       totals.lostCalls ? `${totals.lostCalls} calls past the count map's ${MAP_KEYS} keys` : "",
       totals.lostEvents ? `${totals.lostEvents} fork/exec/exit/path events (the ring buffer was full)` : "",
       totals.unreadPaths ? `${totals.unreadPaths} paths it could not read` : "",
+      this.unresolved
+        ? `${this.unresolved} relative path(s) whose directory it could not name (more than ${DIR_DEPTH} names and mounts up to the root or ${DIR_MAX - 256} bytes of names, or a name it could not read)`
+        : "",
       out.compatCalls
         ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`
         : "",
@@ -298,6 +350,7 @@ export class EbpfTracer implements LaunchTracer {
     return {
       name: "bpf",
       version: "sysfence eBPF",
+      ...(rec.wholePaths ? { wholePaths: true } : {}),
       ...(lost ? { lostEvents: lost, lost: `the bpf engine lost ${why}` } : {}),
     };
   }

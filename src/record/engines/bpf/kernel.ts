@@ -28,6 +28,8 @@ import type { PhaseSpec } from "../../builder.js";
 import { PATH_USES } from "../../path-access.js";
 import { countCacheMap, plainCounts } from "./count-cache.js";
 import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
+import { PATH_EVENT, type PathLayout, pathLayout } from "./path-programs.js";
+import { loadPathProgram, markPathCalls } from "./path-setup.js";
 import {
   ARG,
   ARG_BITS,
@@ -64,7 +66,9 @@ function argRegisters(arch: ArchName): { args: number[]; nr: number } {
  * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
  * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
  */
-export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { args: number[] } {
+export function kernelLayout(
+  arch: ArchName = nativeArch(),
+): KernelLayout & { args: number[]; paths: PathLayout } {
   const btfFile = statSync("/sys/kernel/btf/vmlinux");
   const id = createHash("sha256")
     .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
@@ -73,7 +77,7 @@ export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { ar
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
   const file = join(dir, `kernel-layout-${id}.json`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[] };
+    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[]; paths: PathLayout };
   } catch {
     // not cached yet (or unreadable): read the BTF
   }
@@ -89,13 +93,16 @@ export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { ar
 }
 
 /** Bumped when the layout's fields change (old cache files are then never read). */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 /** The layout from the running kernel's BTF. */
-export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[] } {
+export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[]; paths: PathLayout } {
   const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
   const regs = argRegisters(arch);
+  // at sys_exit arm64's x0 holds the result; the first argument is in orig_x0
+  const exitArgs = arch === "aarch64" ? [at("pt_regs", "orig_x0"), ...regs.args.slice(1)] : regs.args;
   return {
+    paths: pathLayout(at, exitArgs, regs.nr),
     args: regs.args,
     syscallNr: regs.nr,
     taskPid: at("task_struct", "pid"),
@@ -157,6 +164,8 @@ export interface KernelEvent {
   text?: string;
   /** The string filled its buffer (it may be cut). */
   cut?: boolean;
+  /** A path-programs.ts event (PATH_EVENT): its record in the ring buffer (valid during the callback only). */
+  raw?: Buffer;
 }
 
 /** One count from the maps: (pid, state, tid, syscall), its values and the number of calls. */
@@ -246,6 +255,30 @@ export class KernelRecorder {
     this.maps = made as Record<keyof MapFds, EbpfMap>;
   }
 
+  /** path-programs.ts's maps: its `uses` table, per-CPU event buffer and prog array (made by attach). */
+  private pathMaps: EbpfMap[] = [];
+  /**
+   * Whether path-programs.ts's program reads every path use (set by attach); when the kernel refuses it,
+   * why (the open family's paths are read inline then, relative ones without their directory).
+   */
+  wholePaths = false;
+  pathRefused?: string;
+
+  /** Loads the path program as sys_exit's tail call (tp_btf or raw_tp, as sys_exit): its prog array's fd. */
+  private pathProgram(paths: PathLayout, arch: ArchName, tpBtf?: number): number | undefined {
+    for (const old of this.pathMaps.splice(0)) old.close();
+    const p = loadPathProgram(
+      { rb: this.maps.rb.fd, tot: this.maps.tot.fd, st: this.maps.st.fd },
+      paths,
+      arch,
+      (code, name) => load(code, name, tpBtf),
+    );
+    if (p.prog !== undefined) this.progs.push(p.prog);
+    this.pathMaps = p.maps;
+    this.pathRefused = p.refused;
+    return p.progs;
+  }
+
   private get fds(): MapFds {
     return Object.fromEntries(Object.entries(this.maps).map(([k, m]) => [k, m.fd])) as unknown as MapFds;
   }
@@ -279,6 +312,39 @@ export class KernelRecorder {
   attach(arch: ArchName = nativeArch()): void {
     const layout = kernelLayout(arch);
     const table = argsTable(arch, layout.args, this.o.phase);
+    // sys_exit: as tp_btf it reads the syscall number without a helper call; a kernel that refuses tp_btf
+    // gets the raw tracepoint. The path program (a tail call of sys_exit) is loaded as the same kind; a
+    // kernel that refuses it as tp_btf gets both as raw tracepoints (paths matter more than a helper call)
+    let exitFd: number | undefined;
+    let tpBtf = true;
+    let pathProgs: number | undefined;
+    try {
+      const id = btfTraceId("sys_exit");
+      pathProgs = this.pathProgram(layout.paths, arch, id);
+      if (pathProgs !== undefined)
+        exitFd = load(sysExit(this.fds, layout, true, pathProgs), "sf_sys_exit", id);
+    } catch {
+      pathProgs = undefined;
+    }
+    if (exitFd === undefined) pathProgs = this.pathProgram(layout.paths, arch);
+    if (exitFd === undefined && pathProgs !== undefined)
+      try {
+        exitFd = load(sysExit(this.fds, layout, false, pathProgs), "sf_sys_exit");
+        tpBtf = false;
+      } catch {
+        pathProgs = undefined;
+      }
+    // no path program: sys_exit alone, as tp_btf where the kernel takes it
+    if (exitFd === undefined)
+      try {
+        exitFd = load(sysExit(this.fds, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
+      } catch {
+        tpBtf = false;
+        exitFd = load(sysExit(this.fds, layout), "sf_sys_exit");
+      }
+    this.progs.push(exitFd);
+    this.wholePaths = pathProgs !== undefined;
+    if (pathProgs !== undefined) markPathCalls(table, arch);
     for (let nr = 0; nr < SYSCALLS; nr++) {
       const v = table.subarray(nr * ARG.size, (nr + 1) * ARG.size);
       if (v.some((b) => b !== 0)) {
@@ -302,18 +368,7 @@ export class KernelRecorder {
       ["signal_deliver", signalDeliver(m)],
       ["sys_enter", sysEnter(m, { delayed: phase.kind === "delay", pidns })],
     ];
-    // sys_exit runs on every call's return: as tp_btf it reads the syscall number without a helper call;
-    // a kernel that refuses tp_btf gets the raw tracepoint. (Attached before sys_enter: a call counted at
-    // entry has its exit seen.)
-    let exitFd: number;
-    let tpBtf = true;
-    try {
-      exitFd = load(sysExit(m, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
-    } catch {
-      tpBtf = false;
-      exitFd = load(sysExit(m, layout), "sf_sys_exit");
-    }
-    this.progs.push(exitFd);
+    // (sys_exit is attached before sys_enter: a call counted at entry has its exit seen)
     for (const [tp, code] of programs) {
       if (tp === "sys_enter")
         this.links.push(tpBtf ? attachTpBtf(exitFd, "sys_exit") : attachRawTracepoint(exitFd, "sys_exit"));
@@ -334,7 +389,8 @@ export class KernelRecorder {
         f,
         flags: r.length >= HEADER ? r.readBigUInt64LE(16) : 0n,
       };
-      if (r.length > HEADER) {
+      if (e.kind === PATH_EVENT) e.raw = r;
+      else if (r.length > HEADER) {
         const end = r.indexOf(0, HEADER);
         e.text = r.toString("utf8", HEADER, end < 0 ? r.length : end);
         e.cut = r.length - HEADER >= PATH_MAX;
@@ -393,6 +449,7 @@ export class KernelRecorder {
     this.ring?.close();
     this.ring = undefined;
     for (const m of Object.values(this.maps)) m.close();
+    for (const m of this.pathMaps.splice(0)) m.close();
   }
 
   /** Stops counting (links closed) but keeps the maps to read. */

@@ -3,6 +3,7 @@
 // described in program-parts.ts; the process programs are in process-programs.ts.
 import { EbpfAsm, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../../../ebpf/asm.js";
 import { EVENT, TOTALS } from "./layout.js";
+import { pathTail } from "./path-programs.js";
 import {
   ARG,
   ARG_BITS,
@@ -116,7 +117,7 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
  * sends the path a call named (read now: the kernel has copied it, so its page is there), and starts the
  * work phase after the call --after first:SYSCALL names.
  */
-export function sysExit(m: MapFds, k: KernelLayout, btf = false): Buffer {
+export function sysExit(m: MapFds, k: KernelLayout, btf = false, pathProgs?: number): Buffer {
   const a = new EbpfAsm();
   a.mov64Reg(R6, R1).stMem(8, R10, ARG_PTR, 0).ldxMem(8, R3, R6, 0);
   if (btf) {
@@ -145,7 +146,10 @@ export function sysExit(m: MapFds, k: KernelLayout, btf = false): Buffer {
   countKey(a, R9);
   count(a, m, m.e, K0, "e");
   a.label("path").ldxMem(8, R1, R10, NEEDS).jmpImm("set", R1, ARG_BITS.path, "named").ja("first");
-  a.label("named").ldxMem(8, R1, R10, ARG_PTR).jmpImm("eq", R1, 0, "first");
+  a.label("named");
+  // path-programs.ts's program reads every path use (a tail call; it returns only when the array is empty)
+  if (pathProgs !== undefined) pathTail(a, pathProgs);
+  a.ldxMem(8, R1, R10, ARG_PTR).jmpImm("eq", R1, 0, "first");
   scratch(a, m, "first");
   // header: kind, tgid, image, result; the open flags (0: none)
   a.stMem(4, R9, 0, EVENT.path).ldxMem(8, R1, R10, PID_TGID).alu64Imm("rsh", R1, 32).stxMem(4, R9, R1, 4);

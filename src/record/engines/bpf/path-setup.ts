@@ -1,0 +1,118 @@
+// The bpf engine's path program set up (path-programs.ts): its syscall table `uses` from PATH_USES, the
+// calls sys_exit hands to it, and its load as sys_exit's tail call with its maps.
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY } from "../../../abi/ebpf.js";
+import { createMap, type EbpfMap } from "../../../ebpf/maps.js";
+import type { ArchName } from "../../../syscalls/arches.js";
+import { syscallNumber } from "../../../syscalls/table.js";
+import { Access, PATH_USES } from "../../path-access.js";
+import { SYSCALLS } from "./layout.js";
+import { PATH_BUF, PATH_PROG, type PathLayout, pathExit, USE, USE_KIND } from "./path-programs.js";
+import { ARG, ARG_BITS } from "./program-parts.js";
+
+/**
+ * The `uses` table by syscall number: each PATH_USES entry's registers (pt_regs offsets + 1 at sys_exit),
+ * access and kind (connect and bind: a socket address, its length the next argument).
+ */
+export function usesTable(arch: ArchName, regs: readonly number[]): Buffer {
+  const t = Buffer.alloc(SYSCALLS * 2 * USE.size);
+  for (const [name, uses] of Object.entries(PATH_USES)) {
+    const nr = syscallNumber(arch, name);
+    if (nr === undefined || nr >= SYSCALLS) continue;
+    uses.slice(0, 2).forEach((u, k) => {
+      const at = nr * 2 * USE.size + k * USE.size;
+      t[at + USE.arg] = regs[u.arg] + 1;
+      if (u.dirfd >= 0) t[at + USE.dirfd] = regs[u.dirfd] + 1;
+      if (u.flags >= 0) t[at + USE.flags] = regs[u.flags] + 1;
+      t[at + USE.access] = u.access;
+      const sock = name === "connect" || name === "bind";
+      t[at + USE.kind] = sock
+        ? USE_KIND.sockaddr
+        : u.how
+          ? USE_KIND.how
+          : u.access === Access.exec
+            ? USE_KIND.exec
+            : name === "chdir"
+              ? USE_KIND.chdir
+              : USE_KIND.string;
+      if (sock) t[at + USE.len] = regs[u.arg + 1] + 1;
+    });
+  }
+  return t;
+}
+
+/** Marks, in sys_exit's syscall table (ARG layout), every call with a path use: sys_exit tail-calls the path program for it. */
+export function markPathCalls(table: Buffer, arch: ArchName): void {
+  for (const name of Object.keys(PATH_USES)) {
+    const nr = syscallNumber(arch, name);
+    if (nr !== undefined && nr < SYSCALLS) table[nr * ARG.size + ARG.bits] |= ARG_BITS.path;
+  }
+}
+
+/** The path program loaded (its maps and prog array), or why the kernel refused it. */
+export interface PathProgram {
+  /** The prog array sys_exit tail-calls (undefined: refused). */
+  progs?: number;
+  /** The program's fd (closed with the recording). */
+  prog?: number;
+  maps: EbpfMap[];
+  refused?: string;
+}
+
+/**
+ * Loads the path program with `load` (as sys_exit is loaded: tp_btf or raw_tp) over the engine's ring
+ * buffer, totals and state maps, and puts it in a new prog array; a refusal is returned, not thrown (the
+ * engine then reads the open family's paths inline).
+ */
+export function loadPathProgram(
+  engine: { rb: number; tot: number; st: number },
+  paths: PathLayout,
+  arch: ArchName,
+  load: (code: Buffer, name: string) => number,
+): PathProgram {
+  const maps: EbpfMap[] = [];
+  try {
+    const uses = createMap({
+      type: BPF_MAP_TYPE_ARRAY,
+      keySize: 4,
+      valueSize: 2 * USE.size,
+      maxEntries: SYSCALLS,
+      name: "sf_uses",
+    });
+    maps.push(uses);
+    const table = usesTable(arch, paths.exitArgs);
+    for (let nr = 0; nr < SYSCALLS; nr++) {
+      const v = table.subarray(nr * 2 * USE.size, (nr + 1) * 2 * USE.size);
+      if (v.some((b) => b !== 0)) {
+        const k = Buffer.alloc(4);
+        k.writeUInt32LE(nr);
+        uses.update(k, Buffer.from(v));
+      }
+    }
+    const buf = createMap({
+      type: BPF_MAP_TYPE_PERCPU_ARRAY,
+      keySize: 4,
+      valueSize: PATH_BUF,
+      maxEntries: 1,
+      name: "sf_pathbuf",
+    });
+    maps.push(buf);
+    const progs = createMap({
+      type: BPF_MAP_TYPE_PROG_ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 1,
+      name: "sf_progs",
+    });
+    maps.push(progs);
+    const prog = load(pathExit({ ...engine, uses: uses.fd, buf: buf.fd }, paths), "sf_paths");
+    const v = Buffer.alloc(4);
+    v.writeUInt32LE(prog);
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(PATH_PROG);
+    progs.update(k, v);
+    return { progs: progs.fd, prog, maps };
+  } catch (e) {
+    for (const m of maps) m.close();
+    return { maps: [], refused: (e as Error).message };
+  }
+}
