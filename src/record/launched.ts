@@ -34,7 +34,7 @@ export async function traceLaunch(
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const startedAt = new Date().toISOString();
   // the path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
-  const { resolveCommand } = await import("../install/run.js");
+  const { resolveCommand } = await import("../install/exec.js");
   const path = resolveCommand(argv[0]);
   // stop signals are handled from here on; one that arrives before the program runs is held and passed
   // on once it has exec'd (the launcher would otherwise die of it, and nothing would be recorded)
