@@ -17,6 +17,7 @@ import type { Profile } from "../../profile.js";
 import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
 import { BpfOutput } from "./output.js";
+import { type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
@@ -88,12 +89,7 @@ export class EbpfTracer implements LaunchTracer {
     private readonly phase: PhaseSpec,
     private readonly command: string,
     /** Running processes to trace instead of one launched pid (record --pid). */
-    private readonly running?: readonly {
-      pid: number;
-      exe: string;
-      tids: readonly number[];
-      parent?: number;
-    }[],
+    private readonly running?: readonly RunningProcess[],
   ) {}
 
   /**
@@ -205,9 +201,7 @@ export class EbpfTracer implements LaunchTracer {
       out.compatCalls
         ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`
         : "",
-      out.repeatedImages
-        ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
-        : "",
+      repeatedImagesLoss(out.repeatedImages, MAP_KEYS),
     ]
       .filter(Boolean)
       .join(", ");
@@ -232,19 +226,12 @@ export class EbpfTracer implements LaunchTracer {
  */
 export async function attachBpf(
   builder: ProfileBuilder,
-  running: readonly { pid: number; exe: string; tids: readonly number[]; parent?: number }[],
+  running: readonly RunningProcess[],
   until: Promise<unknown> | (() => Promise<unknown>),
   attached?: () => void,
 ): Promise<Profile["engine"]> {
   const why = bpfUnavailable();
   if (why) throw new SysfenceError("E_USAGE", `--engine bpf: ${why}; use --engine ftrace or strace.`);
   const tracer = new EbpfTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", running);
-  try {
-    await tracer.attach(running[0]?.pid ?? 0);
-    attached?.();
-    await (typeof until === "function" ? until() : until);
-    return await tracer.detach();
-  } finally {
-    tracer.close();
-  }
+  return traceRunning(tracer, running, until, attached);
 }
