@@ -12,7 +12,13 @@ import type { RecordOptions } from "./options.js";
 import type { Profile } from "./profile.js";
 import { exitStatus, watch } from "./session.js";
 
-const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+// (bundled into dist/record.bundle.mjs, this module's URL is the bundle's: the launcher is under dist/src)
+const LAUNCHER = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith(".bundle.mjs") ? "./src/record/launch-entry.js" : "./launch-entry.js",
+    import.meta.url,
+  ),
+);
 
 /** An engine's part of a launch: attach to the stopped program, and detach once it has ended. */
 export interface LaunchTracer {
