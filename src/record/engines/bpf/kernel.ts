@@ -63,7 +63,7 @@ function argRegisters(arch: ArchName): { args: number[]; nr: number } {
  * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
  * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
  */
-export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { args: number[] } {
+export function kernelLayout(arch: ArchName = nativeArch()): CachedLayout {
   const btfFile = statSync("/sys/kernel/btf/vmlinux");
   const id = createHash("sha256")
     .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
@@ -72,7 +72,7 @@ export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { ar
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
   const file = join(dir, `kernel-layout-${id}.json`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[] };
+    return JSON.parse(readFileSync(file, "utf8")) as CachedLayout;
   } catch {
     // not cached yet (or unreadable): read the BTF
   }
@@ -88,13 +88,27 @@ export function kernelLayout(arch: ArchName = nativeArch()): KernelLayout & { ar
 }
 
 /** Bumped when the layout's fields change (old cache files are then never read). */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
+
+/**
+ * What a recording needs from BTF: the programs' struct offsets, the argument registers, and the BTF id
+ * of btf_trace_sys_exit (sys_exit's tp_btf program; -1 when the kernel has none: the raw tracepoint).
+ * Cached whole: a recording with the cache warm never parses BTF (~60 ms of CPU).
+ */
+export type CachedLayout = KernelLayout & { args: number[]; sysExitBtf: number };
 
 /** The layout from the running kernel's BTF. */
-export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[] } {
+export function layoutFromBtf(arch: ArchName): CachedLayout {
   const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
   const regs = argRegisters(arch);
+  let sysExitBtf = -1;
+  try {
+    sysExitBtf = btfTraceId("sys_exit");
+  } catch {
+    // no btf_trace_sys_exit: sys_exit is attached as a raw tracepoint
+  }
   return {
+    sysExitBtf,
     args: regs.args,
     syscallNr: regs.nr,
     taskPid: at("task_struct", "pid"),
@@ -304,7 +318,8 @@ export class KernelRecorder {
     let exitFd: number;
     let tpBtf = true;
     try {
-      exitFd = load(sysExit(m, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
+      if (layout.sysExitBtf < 0) throw new Error("no btf_trace_sys_exit");
+      exitFd = load(sysExit(m, layout, true), "sf_sys_exit", layout.sysExitBtf);
     } catch {
       tpBtf = false;
       exitFd = load(sysExit(m, layout), "sf_sys_exit");
