@@ -5,7 +5,7 @@
 // through a ring buffer read every 20 ms; the counts are read once, at the end. No bpftrace, no compiler:
 // attaching takes milliseconds. What it cannot see: socket addresses, paths of calls outside the open
 // family, clone3's struct.
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
@@ -21,6 +21,16 @@ import { type RunningProcess, repeatedImagesLoss, traceRunning } from "./running
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
+
+/** Keys of the maps by pid (process state, image numbers): MAP_KEYS, or fewer when pid_max is lower. */
+export function pidKeys(): number {
+  try {
+    const max = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+    return Number.isInteger(max) && max > 0 ? Math.min(MAP_KEYS, max) : MAP_KEYS;
+  } catch {
+    return MAP_KEYS;
+  }
+}
 
 /**
  * Whether the file is a 32-bit ELF program (EI_CLASS ELFCLASS32, elf.h): on a 64-bit kernel it makes
@@ -106,10 +116,17 @@ export class EbpfTracer implements LaunchTracer {
         `record --pid with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc), run sysfence where /proc is its own, or use --engine strace.`,
       );
     this.namespaced = where === "own";
-    this.rec = new KernelRecorder({ phase: this.phase, mapKeys: MAP_KEYS, namespaced: this.namespaced });
+    this.pidKeys = pidKeys();
+    this.rec = new KernelRecorder({
+      phase: this.phase,
+      mapKeys: MAP_KEYS,
+      pidKeys: this.pidKeys,
+      namespaced: this.namespaced,
+    });
     this.rec.attach();
   }
   private namespaced = false;
+  private pidKeys = MAP_KEYS;
 
   async attach(pid: number): Promise<void> {
     this.prepare();
@@ -201,7 +218,7 @@ export class EbpfTracer implements LaunchTracer {
       out.compatCalls
         ? `${out.compatCalls} calls of ${out.compatImages} 32-bit (compat) program image(s), whose syscall numbers are another architecture's table (record them with --engine strace)`
         : "",
-      repeatedImagesLoss(out.repeatedImages, MAP_KEYS),
+      repeatedImagesLoss(out.repeatedImages, this.pidKeys),
     ]
       .filter(Boolean)
       .join(", ");

@@ -181,8 +181,13 @@ export interface KernelCount {
 
 export interface RecorderOptions {
   phase: PhaseSpec;
-  /** Keys of each count map (and of the process maps). */
+  /** Keys of each count map (and of the process maps, up to pidKeys). */
   mapKeys: number;
+  /**
+   * Keys the maps by pid need at most (the kernel's pid_max: no more pids exist); each key of a hash map
+   * costs its bucket at creation (262,144 keys: ~20 ms of kernel CPU per map).
+   */
+  pidKeys?: number;
   /** record --pid in a PID namespace: seeds are wanted by their pids there. */
   namespaced?: boolean;
 }
@@ -237,8 +242,9 @@ export class KernelRecorder {
     ];
     try {
       const k = o.mapKeys;
-      made.st = map(HASH, 4, 8, k, "sf_st", BPF_F_NO_PREALLOC);
-      made.img = map(HASH, 4, 4, k, "sf_img", BPF_F_NO_PREALLOC);
+      const pids = Math.min(k, o.pidKeys ?? k);
+      made.st = map(HASH, 4, 8, pids, "sf_st", BPF_F_NO_PREALLOC);
+      made.img = map(HASH, 4, 4, pids, "sf_img", BPF_F_NO_PREALLOC);
       made.args = map(ARRAY, 4, ARG.size, SYSCALLS, "sf_args");
       made.c = map(PERCPU_HASH, 40, 8, k, "sf_c", BPF_F_NO_PREALLOC);
       made.d = map(PERCPU_HASH, 16, 8, k, "sf_d", BPF_F_NO_PREALLOC);
