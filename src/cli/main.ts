@@ -91,9 +91,11 @@ export async function main(argvGiven: string[], ioIn: CliIO = processIO): Promis
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   // Load only the command being run (all of them for help): start-up time matters for `run`.
   const wanted = argv.find((a) => !a.startsWith("-"));
+  // `sysfence --version` needs no command (it loaded them all: ~0.2 s)
+  const versionOnly = !wanted && (argv.includes("-V") || argv.includes("--version"));
   const registered = new Set<Register>();
   for (const [name, load] of Object.entries(COMMANDS)) {
-    if (wanted && wanted in COMMANDS && name !== wanted && !NEEDS_ALL.has(wanted)) continue;
+    if (versionOnly || (wanted && wanted in COMMANDS && name !== wanted && !NEEDS_ALL.has(wanted))) continue;
     const { register } = await (name in BUNDLED ? bundled(name, load) : load());
     if (registered.has(register)) continue;
     registered.add(register);
