@@ -4,12 +4,12 @@
 //  2. recording: wall time of a syscall-heavy workload under plain `strace -f -o FILE` vs `sysfence record`.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../test/helpers/paths.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sysfence-bench-"));
-// --only=parse|engines|server runs one part; --runs=N alternating runs per variant (default 3)
+// --only=parse|engines|server|startup runs one part (engines includes startup); --runs=N alternating runs per variant (default 3)
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.slice(7) ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -157,8 +157,14 @@ const worstCase: [string, string[], boolean][] = [
 const results: Record<string, unknown> = {};
 // start-up: what recording a program that does nothing costs over Node's own start plus the program
 const startupRows: string[] = [];
-if ((only === undefined || only === "engines") && hasEbpf) {
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+let startupMachine = "";
+if ((only === undefined || only === "engines" || only === "startup") && hasEbpf) {
   const argv = ["/bin/true"];
+  const loadBefore = load();
   const variants: [string, () => void][] = [
     [
       "node -e 0, then /bin/true",
@@ -167,6 +173,21 @@ if ((only === undefined || only === "engines") && hasEbpf) {
         spawnSync("/bin/true", { stdio: "ignore" });
       },
     ],
+    // the floor of any Node recorder that loads eBPF through koffi: Node's start and koffi's native module
+    [
+      "floor: node loading koffi, then /bin/true",
+      () => {
+        spawnSync(
+          process.execPath,
+          ["-e", `require(${JSON.stringify(join(REPO, "node_modules", "koffi"))})`],
+          {
+            stdio: "ignore",
+          },
+        );
+        spawnSync("/bin/true", { stdio: "ignore" });
+      },
+    ],
+    ["sysfence --version", () => spawnSync(process.execPath, [CLI, "--version"], { stdio: "ignore" })],
     ["record --engine bpf -- /bin/true", () => spawnSync(...record("bpf", argv), { stdio: "ignore" })],
     ["record --engine strace -- /bin/true", () => spawnSync(...record("strace", argv), { stdio: "ignore" })],
     ...(hasBpf
@@ -185,10 +206,14 @@ if ((only === undefined || only === "engines") && hasEbpf) {
   for (const [name] of variants) {
     const t = median(times.get(name) ?? []);
     startupRows.push(
-      `| ${name} | ${t.toFixed(2)} s (runs ${(times.get(name) ?? []).map((x) => x.toFixed(2)).join(", ")}) | ${name.startsWith("node") ? "" : `+${(t - base).toFixed(2)} s`} |`,
+      `| ${name} | ${t.toFixed(2)} s (runs ${(times.get(name) ?? []).map((x) => x.toFixed(2)).join(", ")}) | ${name.startsWith("node -e 0") ? "" : `${t >= base ? "+" : ""}${(t - base).toFixed(2)} s`} |`,
     );
   }
-  results.startup = Object.fromEntries([...times].map(([n, t]) => [n, { runs: t, median: median(t) }]));
+  startupMachine = `${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average ${loadBefore} before, ${load()} after`;
+  results.startup = {
+    machine: startupMachine,
+    ...Object.fromEntries([...times].map(([n, t]) => [n, { runs: t, median: median(t) }])),
+  };
 }
 if (only === undefined || only === "engines") {
   for (const [label, argv, withStrace] of worstCase) {
@@ -397,7 +422,9 @@ ${parsing.map(row).join("\n")}
 `);
 }
 if (startupRows.length)
-  process.stdout.write(`| start-up | wall time, median of ${Math.max(runs, 5)} alternating | over Node + the program |
+  process.stdout.write(`Start-up on ${startupMachine}:
+
+| start-up | wall time, median of ${Math.max(runs, 5)} alternating | over Node + the program |
 |---|---|---|
 ${startupRows.join("\n")}
 

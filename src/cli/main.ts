@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { formatDiagnostic, SysfenceError } from "../errors.js";
@@ -32,6 +32,24 @@ export const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   completion: async () => ({ register: (await import("./commands/completion.js")).registerCompletion }),
   man: async () => ({ register: (await import("./commands/completion.js")).registerCompletion }),
 };
+/** Commands also built as one bundle (dist/NAME.bundle.mjs from src/cli/NAME-entry.ts), and its register export. */
+const BUNDLED: Record<string, string> = { record: "registerRecord" };
+
+/**
+ * The command from its bundle (`npm run build`: one file to load instead of dozens), or from its modules
+ * when no bundle was built or it is older than this build's tsc output (a stale bundle would run old code).
+ */
+async function bundled(name: string, modules: () => Promise<{ register: Register }>) {
+  const bundle = new URL(`../../${name}.bundle.mjs`, import.meta.url);
+  try {
+    if (statSync(bundle).mtimeMs >= statSync(new URL(import.meta.url)).mtimeMs)
+      return { register: (await import(bundle.href))[BUNDLED[name]] as Register };
+  } catch {
+    // no bundle: the modules
+  }
+  return modules();
+}
+
 /** Commands that describe every other command: they need all of them registered. */
 const NEEDS_ALL = new Set(["completion", "man"]);
 
@@ -73,10 +91,12 @@ export async function main(argvGiven: string[], ioIn: CliIO = processIO): Promis
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   // Load only the command being run (all of them for help): start-up time matters for `run`.
   const wanted = argv.find((a) => !a.startsWith("-"));
+  // `sysfence --version` needs no command (it loaded them all: ~0.2 s)
+  const versionOnly = !wanted && (argv.includes("-V") || argv.includes("--version"));
   const registered = new Set<Register>();
   for (const [name, load] of Object.entries(COMMANDS)) {
-    if (wanted && wanted in COMMANDS && name !== wanted && !NEEDS_ALL.has(wanted)) continue;
-    const { register } = await load();
+    if (versionOnly || (wanted && wanted in COMMANDS && name !== wanted && !NEEDS_ALL.has(wanted))) continue;
+    const { register } = await (name in BUNDLED ? bundled(name, load) : load());
     if (registered.has(register)) continue;
     registered.add(register);
     register(program, io, command);

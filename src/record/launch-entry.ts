@@ -4,8 +4,8 @@
 // this environment, cwd, umask, process group and inherited descriptors — as `sysfence run` does. Traced
 // calls before the program's first instruction: the end of raise() and the execve.
 
+import { execFailed, execMemory, prepareForExec } from "../install/exec.js";
 import { loadLibc } from "../install/ffi.js";
-import { execFailed, execMemory, prepareForExec } from "../install/run.js";
 
 const SIGKILL = 9;
 const SIGSTOP = 19;

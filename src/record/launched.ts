@@ -12,7 +12,13 @@ import type { RecordOptions } from "./options.js";
 import type { Profile } from "./profile.js";
 import { exitStatus, watch } from "./session.js";
 
-const LAUNCHER = fileURLToPath(new URL("./launch-entry.js", import.meta.url));
+// (bundled into dist/record.bundle.mjs, this module's URL is the bundle's: the launcher is under dist/src)
+const LAUNCHER = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith(".bundle.mjs") ? "./src/record/launch-entry.js" : "./launch-entry.js",
+    import.meta.url,
+  ),
+);
 
 /** An engine's part of a launch: attach to the stopped program, and detach once it has ended. */
 export interface LaunchTracer {
@@ -34,7 +40,7 @@ export async function traceLaunch(
 ): Promise<{ profile: Profile; status: number; builder: ProfileBuilder }> {
   const startedAt = new Date().toISOString();
   // the path is resolved here, as strace does, so no PATH search adds failed execve calls; argv is kept
-  const { resolveCommand } = await import("../install/run.js");
+  const { resolveCommand } = await import("../install/exec.js");
   const path = resolveCommand(argv[0]);
   // stop signals are handled from here on; one that arrives before the program runs is held and passed
   // on once it has exec'd (the launcher would otherwise die of it, and nothing would be recorded)

@@ -63,7 +63,7 @@ export async function recordCommand(
       "E_USAGE",
       "--check-counts compares with strace's own counts; it needs --engine strace.",
     );
-  const { resolveCommand } = await import("../install/run.js");
+  const { resolveCommand } = await import("../install/exec.js");
   resolveCommand(argv[0]); // a missing program is an error before anything starts
   const phase = parsePhase(options.after);
   const { engine, why } = chooseEngine({

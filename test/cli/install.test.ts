@@ -99,6 +99,7 @@ describe("installing from a checkout (offline, into a temporary prefix)", { skip
       assert.ok(files.has(f), `${f} is in the tarball`);
     assert.ok(files.has("dist/src/index.d.ts"), "the library's types");
     if (existsSync(`${REPO}dist/run.bundle.mjs`)) assert.ok(files.has("dist/run.bundle.mjs"));
+    if (existsSync(`${REPO}dist/record.bundle.mjs`)) assert.ok(files.has("dist/record.bundle.mjs"));
     assert.ok(![...files].some((f) => f.startsWith("dist/test/") || f.startsWith("node_modules/")));
     // as npm install -g lays it out: PREFIX/lib/node_modules/sysfence, the bin linked into PREFIX/bin
     const prefix = join(dir, "packed");

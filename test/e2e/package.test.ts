@@ -32,6 +32,7 @@ describe("npm pack: the tarball works as installed", () => {
         "dist/src/cli/main.js",
         "dist/src/index.d.ts",
         "dist/run.bundle.mjs",
+        "dist/record.bundle.mjs",
         "schema/policy.schema.json",
         "README.md",
       ])

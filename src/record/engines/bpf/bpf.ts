@@ -5,7 +5,7 @@
 // (absolute: path-programs.ts walks a relative one's directory in the kernel) through a ring buffer read
 // every 20 ms; the counts are read once, at the end. No bpftrace, no compiler: attaching takes
 // milliseconds. What it cannot see: marker text, clone3's struct.
-import { closeSync, existsSync, openSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
@@ -21,14 +21,9 @@ import { eventPath, pathEvent } from "./path-events.js";
 import { DIR, DIR_DEPTH, DIR_MAX, PATH_EVENT, USE_KIND } from "./path-programs.js";
 import type { CgroupFilter } from "./process-programs.js";
 import { EEXIST, NOEXIST } from "./program-parts.js";
+import { type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
 
-/** A running process to trace (record --pid, --cgroup): its pid, program, threads and parent. */
-export interface RunningProcess {
-  pid: number;
-  exe: string;
-  tids: readonly number[];
-  parent?: number;
-}
+export type { RunningProcess };
 
 /**
  * record --cgroup: the cgroup's processes (read once the programs are attached, so none is missed
@@ -43,6 +38,16 @@ export interface CgroupWatch {
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
+
+/** Keys of the maps by pid (process state, image numbers): MAP_KEYS, or fewer when pid_max is lower. */
+export function pidKeys(): number {
+  try {
+    const max = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+    return Number.isInteger(max) && max > 0 ? Math.min(MAP_KEYS, max) : MAP_KEYS;
+  } catch {
+    return MAP_KEYS;
+  }
+}
 
 /**
  * Whether the file is a 32-bit ELF program (EI_CLASS ELFCLASS32, elf.h): on a 64-bit kernel it makes
@@ -142,15 +147,18 @@ export class EbpfTracer implements LaunchTracer {
         `record ${this.cgroup ? "--cgroup" : "--pid"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc)${this.cgroup ? " or" : ","} run sysfence where /proc is its own${this.cgroup ? "" : ", or use --engine strace"}.`,
       );
     this.namespaced = where === "own";
+    this.pidKeys = pidKeys();
     this.rec = new KernelRecorder({
       phase: this.phase,
       mapKeys: MAP_KEYS,
+      pidKeys: this.pidKeys,
       namespaced: this.namespaced,
       cgroup: this.cgroup?.filter,
     });
     this.rec.attach();
   }
   private namespaced = false;
+  private pidKeys = MAP_KEYS;
 
   async attach(pid: number): Promise<void> {
     this.prepare();
@@ -341,9 +349,7 @@ export class EbpfTracer implements LaunchTracer {
       this.joined
         ? `the calls ${this.joined} process(es) made between joining the cgroup (v1: it has no id the kernel can filter by) and the next reading of its processes (every ${this.cgroup?.rescanMs} ms)`
         : "",
-      out.repeatedImages
-        ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
-        : "",
+      repeatedImagesLoss(out.repeatedImages, this.pidKeys),
     ]
       .filter(Boolean)
       .join(", ");
@@ -378,12 +384,5 @@ export async function attachBpf(
   const list = "processes" in running ? undefined : running;
   const cgroup = "processes" in running ? running : undefined;
   const tracer = new EbpfTracer(builder, { kind: "none" }, list?.[0]?.exe ?? "?", list, cgroup);
-  try {
-    await tracer.attach(list?.[0]?.pid ?? 0);
-    attached?.(tracer.seeded);
-    await (typeof until === "function" ? until() : until);
-    return await tracer.detach();
-  } finally {
-    tracer.close();
-  }
+  return traceRunning(tracer, list ?? [], until, () => attached?.(tracer.seeded));
 }

@@ -15,6 +15,7 @@ import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import type { Profile } from "../../profile.js";
 import { BpfOutput, EVENT_LINE, STRLEN } from "./output.js";
+import { type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
 import { bpftraceScript } from "./script.js";
 
 /** Whether process pid has a handler for SIGINT (SigCgt in /proc/PID/status). */
@@ -78,12 +79,7 @@ class BpftraceTracer implements LaunchTracer {
     private readonly command: string,
     private readonly version: string,
     /** Running processes to trace instead of one launched pid (record --pid). */
-    private readonly running?: readonly {
-      pid: number;
-      exe: string;
-      tids: readonly number[];
-      parent?: number;
-    }[],
+    private readonly running?: readonly RunningProcess[],
   ) {}
 
   private pid?: number;
@@ -196,9 +192,7 @@ class BpftraceTracer implements LaunchTracer {
           ? `${overflow} calls past the count map's ${MAP_KEYS} keys`
           : "",
       out.lostEvents ? `${out.lostEvents} fork/exec/exit events` : "",
-      out.repeatedImages
-        ? `the image numbers of ${out.repeatedImages} process(es) whose pid came back after the image map's ${MAP_KEYS} keys filled (their counts are merged with an earlier process's)`
-        : "",
+      repeatedImagesLoss(out.repeatedImages, MAP_KEYS),
     ]
       .filter(Boolean)
       .join(", ");
@@ -220,8 +214,8 @@ class BpftraceTracer implements LaunchTracer {
  */
 export async function attachBpftrace(
   builder: ProfileBuilder,
-  running: readonly { pid: number; exe: string; tids: readonly number[]; parent?: number }[],
-  until: Promise<unknown>,
+  running: readonly RunningProcess[],
+  until: Promise<unknown> | (() => Promise<unknown>),
   attached?: () => void,
 ): Promise<Profile["engine"]> {
   const version = bpftraceVersion();
@@ -231,12 +225,5 @@ export async function attachBpftrace(
       "--engine bpftrace needs bpftrace (apt-get install bpftrace) and root.",
     );
   const tracer = new BpftraceTracer(builder, { kind: "none" }, running[0]?.exe ?? "?", version, running);
-  try {
-    await tracer.attach(running[0]?.pid ?? 0);
-    attached?.();
-    await until;
-    return await tracer.detach();
-  } finally {
-    tracer.close();
-  }
+  return traceRunning(tracer, running, until, attached);
 }

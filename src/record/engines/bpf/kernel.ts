@@ -66,9 +66,7 @@ function argRegisters(arch: ArchName): { args: number[]; nr: number } {
  * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
  * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
  */
-export function kernelLayout(
-  arch: ArchName = nativeArch(),
-): KernelLayout & { args: number[]; paths: PathLayout } {
+export function kernelLayout(arch: ArchName = nativeArch()): CachedLayout {
   const btfFile = statSync("/sys/kernel/btf/vmlinux");
   const id = createHash("sha256")
     .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
@@ -77,7 +75,7 @@ export function kernelLayout(
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
   const file = join(dir, `kernel-layout-${id}.json`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as KernelLayout & { args: number[]; paths: PathLayout };
+    return JSON.parse(readFileSync(file, "utf8")) as CachedLayout;
   } catch {
     // not cached yet (or unreadable): read the BTF
   }
@@ -93,15 +91,29 @@ export function kernelLayout(
 }
 
 /** Bumped when the layout's fields change (old cache files are then never read). */
-const LAYOUT_VERSION = 2;
+const LAYOUT_VERSION = 3;
+
+/**
+ * What a recording needs from BTF: the programs' struct offsets, the argument registers, the path
+ * program's offsets, and the BTF id of btf_trace_sys_exit (sys_exit's tp_btf program; -1 when the kernel
+ * has none: the raw tracepoint). Cached whole: a recording with the cache warm never parses BTF (~60 ms of CPU).
+ */
+export type CachedLayout = KernelLayout & { args: number[]; paths: PathLayout; sysExitBtf: number };
 
 /** The layout from the running kernel's BTF. */
-export function layoutFromBtf(arch: ArchName): KernelLayout & { args: number[]; paths: PathLayout } {
+export function layoutFromBtf(arch: ArchName): CachedLayout {
   const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
   const regs = argRegisters(arch);
   // at sys_exit arm64's x0 holds the result; the first argument is in orig_x0
   const exitArgs = arch === "aarch64" ? [at("pt_regs", "orig_x0"), ...regs.args.slice(1)] : regs.args;
+  let sysExitBtf = -1;
+  try {
+    sysExitBtf = btfTraceId("sys_exit");
+  } catch {
+    // no btf_trace_sys_exit: sys_exit is attached as a raw tracepoint
+  }
   return {
+    sysExitBtf,
     paths: pathLayout(at, exitArgs, regs.nr),
     args: regs.args,
     syscallNr: regs.nr,
@@ -177,8 +189,13 @@ export interface KernelCount {
 
 export interface RecorderOptions {
   phase: PhaseSpec;
-  /** Keys of each count map (and of the process maps). */
+  /** Keys of each count map (and of the process maps, up to pidKeys). */
   mapKeys: number;
+  /**
+   * Keys the maps by pid need at most (the kernel's pid_max: no more pids exist); each key of a hash map
+   * costs its bucket at creation (262,144 keys: ~20 ms of kernel CPU per map).
+   */
+  pidKeys?: number;
   /** record --pid in a PID namespace: seeds are wanted by their pids there. */
   namespaced?: boolean;
   /** record --cgroup (v2): processes under this cgroup are traced from their next fork or exec on. */
@@ -235,8 +252,9 @@ export class KernelRecorder {
     ];
     try {
       const k = o.mapKeys;
-      made.st = map(HASH, 4, 8, k, "sf_st", BPF_F_NO_PREALLOC);
-      made.img = map(HASH, 4, 4, k, "sf_img", BPF_F_NO_PREALLOC);
+      const pids = Math.min(k, o.pidKeys ?? k);
+      made.st = map(HASH, 4, 8, pids, "sf_st", BPF_F_NO_PREALLOC);
+      made.img = map(HASH, 4, 4, pids, "sf_img", BPF_F_NO_PREALLOC);
       made.args = map(ARRAY, 4, ARG.size, SYSCALLS, "sf_args");
       made.c = map(PERCPU_HASH, 40, 8, k, "sf_c", BPF_F_NO_PREALLOC);
       made.d = map(PERCPU_HASH, 16, 8, k, "sf_d", BPF_F_NO_PREALLOC);
@@ -319,7 +337,8 @@ export class KernelRecorder {
     let tpBtf = true;
     let pathProgs: number | undefined;
     try {
-      const id = btfTraceId("sys_exit");
+      const id = layout.sysExitBtf;
+      if (id < 0) throw new Error("no btf_trace_sys_exit");
       pathProgs = this.pathProgram(layout.paths, arch, id);
       if (pathProgs !== undefined)
         exitFd = load(sysExit(this.fds, layout, true, pathProgs), "sf_sys_exit", id);
@@ -337,7 +356,8 @@ export class KernelRecorder {
     // no path program: sys_exit alone, as tp_btf where the kernel takes it
     if (exitFd === undefined)
       try {
-        exitFd = load(sysExit(this.fds, layout, true), "sf_sys_exit", btfTraceId("sys_exit"));
+        if (layout.sysExitBtf < 0) throw new Error("no btf_trace_sys_exit");
+        exitFd = load(sysExit(this.fds, layout, true), "sf_sys_exit", layout.sysExitBtf);
       } catch {
         tpBtf = false;
         exitFd = load(sysExit(this.fds, layout), "sf_sys_exit");

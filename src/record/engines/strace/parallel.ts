@@ -8,6 +8,11 @@ import type { SliceResult } from "./adapter.js";
 import type { ScanJob, ScannerMessage, ScanOrder } from "./scan-protocol.js";
 
 const SLICE = 4 << 20;
+/** The scanner's own file (bundled into dist/record.bundle.mjs, this module's URL is the bundle's). */
+const SCAN_WORKER = new URL(
+  import.meta.url.endsWith(".bundle.mjs") ? "./src/record/engines/strace/scan-worker.js" : "./scan-worker.js",
+  import.meta.url,
+);
 /** A scanner thread's heap: small keeps the process's memory flat; a log that needs more is rescanned in one thread. */
 export const SCANNER_HEAP_MB = 48;
 
@@ -74,7 +79,7 @@ export async function scanFileParallel(
     };
     for (let w = 0; w < threads; w++) {
       const job: ScanJob = { file, needs };
-      const worker = new Worker(new URL("./scan-worker.js", import.meta.url), {
+      const worker = new Worker(SCAN_WORKER, {
         workerData: job,
         // a scanner keeps little: small heaps keep the process's memory flat
         resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: SCANNER_HEAP_MB },

@@ -1,0 +1,77 @@
+// The bpf engine's start-up. Maps by pid are sized by pid_max (a hash map's buckets are allocated at
+// creation: 262,144 keys cost ~20 ms of kernel CPU per map, and no more pids than pid_max exist). Everything a recording needs from the kernel's BTF (struct offsets, argument
+// registers, the btf_trace_sys_exit id of sys_exit's tp_btf program) is cached per kernel build, so a
+// recording with the cache warm never reads /sys/kernel/btf/vmlinux. The tp_btf id was once looked up on
+// every recording, parsing the whole BTF (~60 ms of CPU) although the layout beside it was cached.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import type { EbpfMap } from "../../src/ebpf/maps.js";
+import { MAP_KEYS, pidKeys } from "../../src/record/engines/bpf/bpf.js";
+import { KernelRecorder } from "../../src/record/engines/bpf/kernel.js";
+import { REPO } from "../helpers/paths.js";
+import { requireOrSkip } from "../helpers/require.js";
+
+const skip =
+  requireOrSkip(process.getuid?.() === 0, "root") ||
+  requireOrSkip(existsSync("/sys/kernel/btf/vmlinux"), "the kernel's BTF");
+
+/** In a fresh Node: counts the reads of vmlinux BTF while the engine's maps and programs are attached. */
+const CHILD = `
+import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+let reads = 0;
+const read = fs.readFileSync;
+fs.readFileSync = (p, ...rest) => {
+  if (String(p).includes("btf/vmlinux")) reads++;
+  return read(p, ...rest);
+};
+syncBuiltinESMExports();
+const { KernelRecorder } = await import(${JSON.stringify(`${REPO}dist/src/record/engines/bpf/kernel.js`)});
+const rec = new KernelRecorder({ phase: { kind: "none" }, mapKeys: 64 });
+try {
+  rec.attach();
+} finally {
+  rec.close();
+}
+console.log(reads);
+`;
+
+describe("bpf engine: BTF answers cached per kernel build", { skip }, () => {
+  it("a recording with the cache warm reads no BTF (the tp_btf id is cached with the layout)", () => {
+    const env = { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "sysfence-btf-")) };
+    const attach = () => {
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", CHILD], { env, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      return Number(r.stdout.trim());
+    };
+    assert.ok(attach() >= 1, "the first recording reads BTF (the cache is empty)");
+    assert.equal(attach(), 0, "the second reads none");
+  });
+});
+
+describe("bpf engine: maps by pid sized by pid_max", { skip }, () => {
+  it("pidKeys is pid_max, at most MAP_KEYS", () => {
+    const max = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+    assert.equal(pidKeys(), Math.min(max, MAP_KEYS));
+  });
+
+  it("the process-state and image maps get pidKeys entries, the count maps mapKeys", () => {
+    const rec = new KernelRecorder({ phase: { kind: "none" }, mapKeys: 1024, pidKeys: 16 });
+    try {
+      const maps = (rec as unknown as { maps: Record<string, EbpfMap> }).maps;
+      assert.deepEqual(Object.fromEntries(["st", "img", "c", "d", "e"].map((k) => [k, maps[k].maxEntries])), {
+        st: 16,
+        img: 16,
+        c: 1024,
+        d: 1024,
+        e: 1024,
+      });
+    } finally {
+      rec.close();
+    }
+  });
+});
