@@ -74,7 +74,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     for (const q of p.parts) {
       if (partsReached[oi][q]) continue;
       partsReached[oi][q] = 1;
-      reachPartition(oi, objects[oi].facts.partitions[q], via);
+      reachPartition(oi, objects[oi].facts.partitions.get(q), via);
     }
   }
 
@@ -95,7 +95,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     if (reached[oi][fn]) continue;
     reached[oi][fn] = 1;
     const o = objects[oi];
-    const f = o.facts.functions[fn];
+    const f = o.facts.functions.get(fn);
     for (const n of f.sys) record(n, via);
     unresolved += f.unresolved;
     for (const [, n] of f.wrapperCalls) {
@@ -107,14 +107,14 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     for (const p of f.dataRefs) {
       if (partsReached[oi][p]) continue;
       partsReached[oi][p] = 1;
-      reachPartition(oi, o.facts.partitions[p], via);
+      reachPartition(oi, o.facts.partitions.get(p), via);
     }
     for (const n of f.imports) {
       const t = resolveName(oi, n);
       if (!t) continue;
       const label = viaImport(oi, n, via);
       push(t[0], t[1], label);
-      const k = objects[t[0]].facts.functions[t[1]].wrapperArg;
+      const k = objects[t[0]].facts.functions.get(t[1]).wrapperArg;
       if (k >= 0) {
         // a call to a syscall(2)-like wrapper in another object: the numbers at this function's call sites
         let known = 0;
