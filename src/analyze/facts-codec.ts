@@ -18,6 +18,7 @@
 //            then fns, names, parts]
 // The entry's HMAC (util/private-store.ts) already stands for its integrity; decoding still checks that
 // every count and offset fits, and anything else is a miss (undefined), never an exception.
+import { SysfenceError } from "../errors.js";
 import { FACTS_VERSION, FactsTable, type FunctionFacts, type ObjectFacts, type Partition } from "./facts.js";
 
 const MAGIC = 0x46414653; // "SFAF" little-endian
@@ -103,8 +104,24 @@ function monotone(off: Int32Array, from: number, to: number): boolean {
   return true;
 }
 
-/** Facts from an entry body; undefined when it is not one (another version, byte order or a damaged body). */
-export function decodeFacts(body: Buffer): ObjectFacts | undefined {
+/**
+ * A record whose counts do not add up to its offsets. The entry's MAC held, so sysfence itself wrote it:
+ * an encoder bug, not an attack — said once, with the file to remove.
+ */
+function damaged(where: string, what: string): never {
+  throw new SysfenceError(
+    "E_ANALYZE",
+    `the analysis cache entry ${where} is damaged (${what} does not fit its offsets); delete it, or run with --no-cache.`,
+  );
+}
+
+/**
+ * Facts from an entry body (`where` names its file for an error); undefined when it is not one: another
+ * version or byte order, a truncated body, offsets that do not fit. Each function's and partition's
+ * record is checked when it is first decoded (a check of every record up front cost a cached run more than
+ * the records it used).
+ */
+export function decodeFacts(body: Buffer, where = "in memory"): ObjectFacts | undefined {
   try {
     // typed arrays need aligned offsets: a body at an odd place in its buffer is copied once
     const b = body.byteOffset % 8 === 0 ? body : Buffer.from(body);
@@ -121,7 +138,7 @@ export function decodeFacts(body: Buffer): ObjectFacts | undefined {
     if (intsAt + I * 4 !== b.length) return undefined;
     const head = JSON.parse(b.toString("utf8", at, headEnd)) as Head;
     const namesJson = b.subarray(headEnd, headEnd + namesLen);
-    const starts = Array.from(new Float64Array(b.buffer, b.byteOffset + startsAt, F));
+    const starts = new Float64Array(b.buffer, b.byteOffset + startsAt, F);
     const vals = new Float64Array(b.buffer, b.byteOffset + valsAt, V);
     const fnInt = new Int32Array(b.buffer, b.byteOffset + offAt, F + 1);
     const fnVal = new Int32Array(b.buffer, b.byteOffset + offAt + (F + 1) * 4, F + 1);
@@ -129,29 +146,23 @@ export function decodeFacts(body: Buffer): ObjectFacts | undefined {
     const ints = new Int32Array(b.buffer, b.byteOffset + intsAt, I);
     if (!monotone(fnVal, 0, V) || !monotone(fnInt, 0, partInt[0]) || !monotone(partInt, fnInt[F], I))
       return undefined;
-    for (let i = 0; i < F; i++) {
-      const o = fnInt[i];
-      if (o + FN_FIXED > fnInt[i + 1]) return undefined;
-      let nInts = FN_FIXED;
-      for (let k = 2; k < FN_FIXED; k++) if (ints[o + k] < 0) return undefined;
-      for (let k = 3; k < FN_FIXED; k++) nInts += ints[o + k] * (k === 5 ? 2 : 1);
-      let nVals = ints[o + 2] + ints[o + 6];
-      for (let a = 0; a < ints[o + 5]; a++) {
-        const argc = ints[o + FN_FIXED + ints[o + 3] + ints[o + 4] + 2 * a + 1];
-        if (!(argc >= 0)) return undefined;
-        nVals += argc;
-      }
-      if (o + nInts !== fnInt[i + 1] || fnVal[i] + nVals !== fnVal[i + 1]) return undefined;
-    }
-    for (let p = 0; p < P; p++) {
+    const functions = FactsTable.lazy(F, (i) => {
+      const f = functionAt(ints, fnInt[i], vals, fnVal[i]);
+      if (f.end !== fnInt[i + 1] || f.endVal !== fnVal[i + 1]) damaged(where, `function ${i}`);
+      return f.facts;
+    });
+    const partitions = FactsTable.lazy(P, (p) => {
       const o = partInt[p];
-      if (o + PART_FIXED > partInt[p + 1] || ints[o] < 0 || ints[o + 1] < 0 || ints[o + 2] < 0)
-        return undefined;
-      if (o + PART_FIXED + ints[o] + ints[o + 1] + ints[o + 2] !== partInt[p + 1]) return undefined;
-    }
-    const functions = FactsTable.lazy(F, (i) => functionAt(ints, fnInt[i], vals, fnVal[i]));
-    const partitions = FactsTable.lazy(P, (p) => partitionAt(ints, partInt[p]));
-    const facts = { ...head, starts, functions, partitions } as ObjectFacts;
+      const end = o + PART_FIXED + ints[o] + ints[o + 1] + ints[o + 2];
+      if (
+        o + PART_FIXED > partInt[p + 1] ||
+        end !== partInt[p + 1] ||
+        Math.min(ints[o], ints[o + 1], ints[o + 2]) < 0
+      )
+        damaged(where, `partition ${p}`);
+      return partitionAt(ints, o);
+    });
+    const facts: ObjectFacts = { ...head, starts, functions, partitions, fnNames: NONE };
     let fnNames: ObjectFacts["fnNames"] | undefined;
     Object.defineProperty(facts, "fnNames", {
       enumerable: true,
@@ -159,7 +170,7 @@ export function decodeFacts(body: Buffer): ObjectFacts | undefined {
         try {
           fnNames ??= JSON.parse(namesJson.toString("utf8")) as ObjectFacts["fnNames"];
         } catch {
-          fnNames = starts.map(() => null); // names are for people; a damaged list names nothing
+          fnNames = Array.from(starts, () => null); // names are for people; a damaged list names nothing
         }
         return fnNames;
       },
@@ -181,9 +192,29 @@ function list(ints: Int32Array, at: number, n: number): number[] {
   return out;
 }
 
+const EMPTY_FN: FunctionFacts = {
+  sys: NONE,
+  unresolved: 0,
+  wrapperArg: -1,
+  calls: NONE,
+  imports: NONE,
+  importArgs: NONE,
+  wrapperCalls: NONE,
+  refs: NONE,
+  dataRefs: NONE,
+};
+
 const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
-function functionAt(ints: Int32Array, o: number, vals: Float64Array, v: number): FunctionFacts {
+/** The function whose record starts at ints[o] and vals[v], and where its record ends. */
+function functionAt(
+  ints: Int32Array,
+  o: number,
+  vals: Float64Array,
+  v: number,
+): { facts: FunctionFacts; end: number; endVal: number } {
+  if (o + FN_FIXED > ints.length) return { facts: EMPTY_FN, end: -1, endVal: -1 };
+  for (let k = 2; k < FN_FIXED; k++) if (ints[o + k] < 0) return { facts: EMPTY_FN, end: -1, endVal: -1 };
   const nSys = ints[o + 2];
   const nCalls = ints[o + 3];
   const nImports = ints[o + 4];
@@ -201,6 +232,7 @@ function functionAt(ints: Int32Array, o: number, vals: Float64Array, v: number):
   const importArgs: FunctionFacts["importArgs"] = nArgs ? [] : NONE;
   for (let a = 0; a < nArgs; a++, i += 2) {
     const argc = ints[i + 1];
+    if (!(argc >= 0 && v + argc <= vals.length)) return { facts: EMPTY_FN, end: -1, endVal: -1 };
     const args: (number | null)[] = [];
     for (let k = 0; k < argc; k++) args.push(orNull(vals[v++]));
     importArgs.push([ints[i], args]);
@@ -210,7 +242,8 @@ function functionAt(ints: Int32Array, o: number, vals: Float64Array, v: number):
   const refs = list(ints, i, nRefs);
   i += nRefs;
   const dataRefs = list(ints, i, nData);
-  return {
+  i += nData;
+  const facts = {
     sys,
     unresolved: ints[o],
     wrapperArg: ints[o + 1],
@@ -221,6 +254,7 @@ function functionAt(ints: Int32Array, o: number, vals: Float64Array, v: number):
     refs,
     dataRefs,
   };
+  return { facts, end: i, endVal: v };
 }
 
 function partitionAt(ints: Int32Array, o: number): Partition {

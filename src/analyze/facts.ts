@@ -69,7 +69,8 @@ export interface ObjectFacts {
   rpath: string[];
   interp?: string;
   go: boolean;
-  starts: number[];
+  /** Function start addresses, ascending (a cached entry's are a Float64Array view). */
+  starts: ArrayLike<number>;
   fnNames: (string | null)[];
   functions: FactsTable<FunctionFacts>;
   names: string[];

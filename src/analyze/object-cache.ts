@@ -11,6 +11,7 @@
 // bytes it no longer has (git's "racy" index entries).
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import type { PrivateStore } from "../util/private-store.js";
 import { readBuildId, readElf } from "./elf.js";
@@ -66,7 +67,7 @@ function readKnown(store: PrivateStore, key: string): Known | undefined {
 
 function readFacts(store: PrivateStore, key: string): ObjectFacts | undefined {
   const body = store.get(key);
-  return body && decodeFacts(body);
+  return body && decodeFacts(body, join(store.dir, `${key}.entry`));
 }
 
 function cannotRead(shown: string, e: unknown): never {

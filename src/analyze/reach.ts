@@ -27,6 +27,34 @@ export interface Reach {
 
 const MAX_VIA = 5;
 
+/** The reach's work list as parallel lists: a tuple per entry was most of a cached run's garbage. */
+class WorkList {
+  private readonly ois: number[] = [];
+  private readonly fns: number[] = [];
+  private readonly vias: string[] = [];
+  oi = 0;
+  fn = 0;
+  via = "";
+
+  get length(): number {
+    return this.fns.length;
+  }
+
+  add(oi: number, fn: number, via: string): void {
+    this.ois.push(oi);
+    this.fns.push(fn);
+    this.vias.push(via);
+  }
+
+  /** Entry w, read into oi, fn and via (this, not a new object). */
+  take(w: number): this {
+    this.oi = this.ois[w];
+    this.fn = this.fns[w];
+    this.via = this.vias[w];
+    return this;
+  }
+}
+
 export function reachSyscalls(objects: LoadedFacts[]): Reach {
   const scope = new Map<string, [number, number]>();
   objects.forEach((o, oi) => {
@@ -37,7 +65,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   const objectTouched = new Uint8Array(objects.length);
   const syscalls = new Map<number, string[]>();
   let unresolved = 0;
-  const work: [number, number, string][] = [];
+  const work = new WorkList();
 
   const record = (nr: number, via: string) => {
     const list = syscalls.get(nr);
@@ -49,7 +77,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     objectTouched[oi] = 1;
     const o = objects[oi];
     const why = o.role === "interpreter" ? `the dynamic loader (${o.name})` : `initialisers of ${o.name}`;
-    for (const f of o.facts.roots) work.push([oi, f, why]);
+    for (const f of o.facts.roots) work.add(oi, f, why);
     // an initialiser named by a symbolic relocation runs as the global scope binds it
     for (const n of o.facts.rootNames) {
       const t = resolveName(oi, n);
@@ -59,7 +87,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   };
   const push = (oi: number, fn: number, via: string) => {
     if (fn < 0 || reached[oi][fn]) return;
-    work.push([oi, fn, via]);
+    work.add(oi, fn, via);
   };
   const resolveName = (oi: number, nameIdx: number): [number, number] | undefined =>
     scope.get(objects[oi].facts.names[nameIdx]);
@@ -91,7 +119,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
 
   // breadth first: a syscall's first reason is the shortest way to it
   for (let w = 0; w < work.length; w++) {
-    const [oi, fn, via] = work[w];
+    const { oi, fn, via } = work.take(w);
     if (reached[oi][fn]) continue;
     reached[oi][fn] = 1;
     const o = objects[oi];

@@ -123,7 +123,12 @@ describe("analysis cache: an unchanged identity is not hashed again", { skip }, 
 
 describe("analysis cache: the stored form of facts", { skip }, () => {
   /** Facts with their tables as arrays (what a deep comparison and the old JSON form see). */
-  const plain = (f: ObjectFacts) => ({ ...f, functions: [...f.functions], partitions: [...f.partitions] });
+  const plain = (f: ObjectFacts) => ({
+    ...f,
+    starts: Array.from(f.starts),
+    functions: [...f.functions],
+    partitions: [...f.partitions],
+  });
   it("libc's facts come back from their entry body exactly, in a body far smaller than JSON", () => {
     const libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
     const facts = objectFacts(readElf(readFileSync(libc), libc));
@@ -136,7 +141,7 @@ describe("analysis cache: the stored form of facts", { skip }, () => {
     const odd = Buffer.concat([Buffer.alloc(3), body]).subarray(3);
     assert.deepEqual(plain(decodeFacts(odd) as ObjectFacts), plain(facts));
   });
-  it("a damaged, truncated or other-version body is a miss, never an exception", () => {
+  it("a truncated or other-version body is a miss; a record that does not fit is one clear error", () => {
     const libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
     const body = encodeFacts(objectFacts(readElf(readFileSync(libc), libc)));
     assert.equal(decodeFacts(Buffer.from('{"functions": [')), undefined, "the old JSON form");
@@ -157,7 +162,20 @@ describe("analysis cache: the stored form of facts", { skip }, () => {
     const intsAt = 40 + ((text + names + 7) & ~7) + F * 8 + V * 8 + (2 * (F + 1) + P + 1) * 4;
     assert.equal(intsAt + I * 4, counts.length);
     counts.writeInt32LE(counts.readInt32LE(intsAt + 12) + 1, intsAt + 12);
-    assert.equal(decodeFacts(counts), undefined, "inconsistent counts");
+    const decoded = decodeFacts(counts, "/cache/x.entry") as ObjectFacts;
+    assert.throws(
+      () => [...decoded.functions],
+      (e: Error & { code?: string }) =>
+        e.code === "E_ANALYZE" &&
+        /^the analysis cache entry \/cache\/x\.entry is damaged \(function 0 does not fit its offsets\); delete it, or run with --no-cache\.$/.test(
+          e.message,
+        ),
+    );
+    // an offset table that runs backwards is a miss up front
+    const offsets = Buffer.from(body);
+    const offAt = intsAt - (2 * (F + 1) + P + 1) * 4;
+    offsets.writeInt32LE(I + 1, offAt + 4);
+    assert.equal(decodeFacts(offsets), undefined, "offsets out of order");
   });
   it("a cached analysis gives what an uncached one does", () => {
     freshCache();
