@@ -27,8 +27,13 @@ export interface Reach {
 
 const MAX_VIA = 5;
 
-/** The reach's work list as parallel lists: a tuple per entry was most of a cached run's garbage. */
+/**
+ * The reach's work list as parallel lists (a tuple per entry was most of a cached run's garbage), each
+ * function queued by push() once: a later entry for a function already queued would be skipped when
+ * its turn came (the first entry is taken first), so it is not made.
+ */
 class WorkList {
+  private readonly queued: Uint8Array[];
   private readonly ois: number[] = [];
   private readonly fns: number[] = [];
   private readonly vias: string[] = [];
@@ -36,8 +41,18 @@ class WorkList {
   fn = 0;
   via = "";
 
+  constructor(objects: LoadedFacts[]) {
+    this.queued = objects.map((o) => new Uint8Array(o.facts.starts.length));
+  }
+
   get length(): number {
     return this.fns.length;
+  }
+
+  addOnce(oi: number, fn: number, via: string): void {
+    if (this.queued[oi][fn]) return;
+    this.queued[oi][fn] = 1;
+    this.add(oi, fn, via);
   }
 
   add(oi: number, fn: number, via: string): void {
@@ -65,7 +80,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   const objectTouched = new Uint8Array(objects.length);
   const syscalls = new Map<number, string[]>();
   let unresolved = 0;
-  const work = new WorkList();
+  const work = new WorkList(objects);
 
   const record = (nr: number, via: string) => {
     const list = syscalls.get(nr);
@@ -87,7 +102,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   };
   const push = (oi: number, fn: number, via: string) => {
     if (fn < 0 || reached[oi][fn]) return;
-    work.add(oi, fn, via);
+    work.addOnce(oi, fn, via);
   };
   const resolveName = (oi: number, nameIdx: number): [number, number] | undefined =>
     scope.get(objects[oi].facts.names[nameIdx]);
