@@ -18,7 +18,45 @@ import {
 export type { FunctionFacts } from "./function-facts.js";
 export type { Partition } from "./object-context.js";
 
-export const FACTS_VERSION = 8;
+export const FACTS_VERSION = 9;
+
+/**
+ * Facts by index (per function, per data partition): a built object's arrays, or decoded from a cache
+ * entry one item at a time, the first time it is asked for (facts-codec.ts) — a cached analysis visits
+ * about half of its objects' functions and builds nothing for the rest.
+ */
+export class FactsTable<T> {
+  private readonly made: (T | undefined)[];
+  private constructor(
+    readonly length: number,
+    private readonly make: (i: number) => T,
+    items?: T[],
+  ) {
+    this.made = items ?? new Array<T | undefined>(length);
+  }
+
+  static of<T>(items: T[]): FactsTable<T> {
+    return new FactsTable(items.length, (i) => items[i], items);
+  }
+
+  static lazy<T>(length: number, make: (i: number) => T): FactsTable<T> {
+    return new FactsTable(length, make);
+  }
+
+  /** Item i (0 ≤ i < length). */
+  get(i: number): T {
+    let t = this.made[i];
+    if (t === undefined) {
+      t = this.make(i);
+      this.made[i] = t;
+    }
+    return t;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+}
 
 export interface ObjectFacts {
   version: number;
@@ -31,15 +69,16 @@ export interface ObjectFacts {
   rpath: string[];
   interp?: string;
   go: boolean;
-  starts: number[];
+  /** Function start addresses, ascending (a cached entry's are a Float64Array view). */
+  starts: ArrayLike<number>;
   fnNames: (string | null)[];
-  functions: FunctionFacts[];
+  functions: FactsTable<FunctionFacts>;
   names: string[];
   exports: Record<string, number>;
   roots: number[];
   /** Names (index into names) of functions an .init_array/.fini_array slot holds by a symbolic relocation. */
   rootNames: number[];
-  partitions: Partition[];
+  partitions: FactsTable<Partition>;
   /** Function pointers in data no code reference reaches: taken as reached with the object. */
   orphan: Partition;
   /** Every syscall number any site in the object makes (reached or not), and the site counts. */
@@ -80,12 +119,12 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
     go: elf.go,
     starts,
     fnNames: starts.map((a) => symName.get(a) ?? null),
-    functions,
+    functions: FactsTable.of(functions),
     names: cx.names,
     exports,
     roots: [...roots],
     rootNames: [...rootNames],
-    partitions,
+    partitions: FactsTable.of(partitions),
     orphan,
     allSyscalls: [...all].sort((a, b) => a - b),
     sites,

@@ -11,10 +11,12 @@
 // bytes it no longer has (git's "racy" index entries).
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import type { PrivateStore } from "../util/private-store.js";
 import { readBuildId, readElf } from "./elf.js";
-import { FACTS_VERSION, type FunctionFacts, type ObjectFacts, objectFacts } from "./facts.js";
+import { FACTS_VERSION, type ObjectFacts, objectFacts } from "./facts.js";
+import { decodeFacts, encodeFacts } from "./facts-codec.js";
 
 /** How old a file's ctime must be before its identity stands for its content. */
 export const IDENTITY_SETTLE_MS = 2000;
@@ -63,70 +65,9 @@ function readKnown(store: PrivateStore, key: string): Known | undefined {
   }
 }
 
-/**
- * The stored form of one function's facts: its fields in FUNCTION_FIELDS order as an array, trailing
- * defaults (empty lists, 0 unresolved, wrapperArg -1) left off. Most functions make no syscall and take
- * no address, so this is a few bytes where the object form repeated nine keys: libc's entry shrinks by
- * about 40% and parses faster.
- */
-type StoredFunction = (number | number[] | FunctionFacts["importArgs"] | FunctionFacts["wrapperCalls"])[];
-
-function storedFunction(f: FunctionFacts): StoredFunction {
-  const t: StoredFunction = [
-    f.sys,
-    f.unresolved,
-    f.wrapperArg,
-    f.calls,
-    f.imports,
-    f.importArgs,
-    f.wrapperCalls,
-    f.refs,
-    f.dataRefs,
-  ];
-  let n = t.length;
-  while (n > 0) {
-    const last = t[n - 1];
-    if (Array.isArray(last) ? last.length > 0 : last !== (n === 3 ? -1 : 0)) break;
-    n--;
-  }
-  t.length = n;
-  return t;
-}
-
-function functionFrom(t: StoredFunction): FunctionFacts {
-  return {
-    sys: (t[0] as number[] | undefined) ?? [],
-    unresolved: (t[1] as number | undefined) ?? 0,
-    wrapperArg: (t[2] as number | undefined) ?? -1,
-    calls: (t[3] as number[] | undefined) ?? [],
-    imports: (t[4] as number[] | undefined) ?? [],
-    importArgs: (t[5] as FunctionFacts["importArgs"] | undefined) ?? [],
-    wrapperCalls: (t[6] as FunctionFacts["wrapperCalls"] | undefined) ?? [],
-    refs: (t[7] as number[] | undefined) ?? [],
-    dataRefs: (t[8] as number[] | undefined) ?? [],
-  };
-}
-
-/** The entry body of an object's facts (the compact function form). */
-export function storedFacts(facts: ObjectFacts): Buffer {
-  return Buffer.from(JSON.stringify({ ...facts, functions: facts.functions.map(storedFunction) }));
-}
-
-/** Facts from an entry body; undefined when it is not one. */
-export function factsFrom(body: Buffer): ObjectFacts | undefined {
-  try {
-    const stored = JSON.parse(body.toString("utf8")) as Omit<ObjectFacts, "functions"> & {
-      functions: StoredFunction[];
-    };
-    return { ...stored, functions: stored.functions.map(functionFrom) };
-  } catch {
-    return undefined; // a damaged entry is a miss
-  }
-}
-
 function readFacts(store: PrivateStore, key: string): ObjectFacts | undefined {
   const body = store.get(key);
-  return body && factsFrom(body);
+  return body && decodeFacts(body, join(store.dir, `${key}.entry`));
 }
 
 function cannotRead(shown: string, e: unknown): never {
@@ -182,7 +123,7 @@ export function factsOf(
     const cached = facts !== undefined;
     if (!facts) {
       facts = objectFacts(readElf(bytes, shown));
-      store.put(key, storedFacts(facts));
+      store.put(key, encodeFacts(facts));
     }
     const settled = Number(after.ctimeNs / 1_000_000n) + IDENTITY_SETTLE_MS <= Date.now();
     if (settled && identity(after) === identity(before)) store.put(idKey, Buffer.from(JSON.stringify(known)));

@@ -27,6 +27,49 @@ export interface Reach {
 
 const MAX_VIA = 5;
 
+/**
+ * The reach's work list as parallel lists (a tuple per entry was most of a cached run's garbage), each
+ * function queued by push() once: a later entry for a function already queued would be skipped when
+ * its turn came (the first entry is taken first), so it is not made.
+ */
+class WorkList {
+  private readonly queued: Uint8Array[];
+  private readonly ois: number[] = [];
+  private readonly fns: number[] = [];
+  private readonly vias: string[] = [];
+  oi = 0;
+  fn = 0;
+  via = "";
+
+  constructor(objects: LoadedFacts[]) {
+    this.queued = objects.map((o) => new Uint8Array(o.facts.starts.length));
+  }
+
+  get length(): number {
+    return this.fns.length;
+  }
+
+  addOnce(oi: number, fn: number, via: string): void {
+    if (this.queued[oi][fn]) return;
+    this.queued[oi][fn] = 1;
+    this.add(oi, fn, via);
+  }
+
+  add(oi: number, fn: number, via: string): void {
+    this.ois.push(oi);
+    this.fns.push(fn);
+    this.vias.push(via);
+  }
+
+  /** Entry w, read into oi, fn and via (this, not a new object). */
+  take(w: number): this {
+    this.oi = this.ois[w];
+    this.fn = this.fns[w];
+    this.via = this.vias[w];
+    return this;
+  }
+}
+
 export function reachSyscalls(objects: LoadedFacts[]): Reach {
   const scope = new Map<string, [number, number]>();
   objects.forEach((o, oi) => {
@@ -37,7 +80,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   const objectTouched = new Uint8Array(objects.length);
   const syscalls = new Map<number, string[]>();
   let unresolved = 0;
-  const work: [number, number, string][] = [];
+  const work = new WorkList(objects);
 
   const record = (nr: number, via: string) => {
     const list = syscalls.get(nr);
@@ -49,7 +92,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     objectTouched[oi] = 1;
     const o = objects[oi];
     const why = o.role === "interpreter" ? `the dynamic loader (${o.name})` : `initialisers of ${o.name}`;
-    for (const f of o.facts.roots) work.push([oi, f, why]);
+    for (const f of o.facts.roots) work.add(oi, f, why);
     // an initialiser named by a symbolic relocation runs as the global scope binds it
     for (const n of o.facts.rootNames) {
       const t = resolveName(oi, n);
@@ -59,7 +102,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   };
   const push = (oi: number, fn: number, via: string) => {
     if (fn < 0 || reached[oi][fn]) return;
-    work.push([oi, fn, via]);
+    work.addOnce(oi, fn, via);
   };
   const resolveName = (oi: number, nameIdx: number): [number, number] | undefined =>
     scope.get(objects[oi].facts.names[nameIdx]);
@@ -74,7 +117,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     for (const q of p.parts) {
       if (partsReached[oi][q]) continue;
       partsReached[oi][q] = 1;
-      reachPartition(oi, objects[oi].facts.partitions[q], via);
+      reachPartition(oi, objects[oi].facts.partitions.get(q), via);
     }
   }
 
@@ -91,11 +134,11 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
 
   // breadth first: a syscall's first reason is the shortest way to it
   for (let w = 0; w < work.length; w++) {
-    const [oi, fn, via] = work[w];
+    const { oi, fn, via } = work.take(w);
     if (reached[oi][fn]) continue;
     reached[oi][fn] = 1;
     const o = objects[oi];
-    const f = o.facts.functions[fn];
+    const f = o.facts.functions.get(fn);
     for (const n of f.sys) record(n, via);
     unresolved += f.unresolved;
     for (const [, n] of f.wrapperCalls) {
@@ -107,14 +150,14 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     for (const p of f.dataRefs) {
       if (partsReached[oi][p]) continue;
       partsReached[oi][p] = 1;
-      reachPartition(oi, o.facts.partitions[p], via);
+      reachPartition(oi, o.facts.partitions.get(p), via);
     }
     for (const n of f.imports) {
       const t = resolveName(oi, n);
       if (!t) continue;
       const label = viaImport(oi, n, via);
       push(t[0], t[1], label);
-      const k = objects[t[0]].facts.functions[t[1]].wrapperArg;
+      const k = objects[t[0]].facts.functions.get(t[1]).wrapperArg;
       if (k >= 0) {
         // a call to a syscall(2)-like wrapper in another object: the numbers at this function's call sites
         let known = 0;

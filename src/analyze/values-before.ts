@@ -102,9 +102,21 @@ export const ALL = 0;
 export const UNLESS_UNKNOWN = 1;
 export const ONE_CONSTANT = 2;
 
+/** What valuesBefore found: constants, the parameters the value came in, and whether some path is unknown. */
+export interface Values {
+  values: Set<number>;
+  params: Set<number>;
+  unknown: boolean;
+}
+
+// valuesBefore's answer, reused: it runs hundreds of thousands of times per large library (every argument
+// register of every import call), and two Sets per call were much of an uncached analysis's garbage
+const RESULT: Values = { values: new Set(), params: new Set(), unknown: false };
+
 /**
  * The values register `reg` can hold just before instruction `at`, scanning back within the function that
  * starts at instruction `first`: constants, argument registers the value came in (params), or unknown.
+ * The answer is one shared object, valid until the next call: read it before calling again.
  */
 export function valuesBefore(
   s: OpStream,
@@ -114,9 +126,10 @@ export function valuesBefore(
   at: number,
   reg: number,
   need = ALL,
-): { values: Set<number>; params: Set<number>; unknown: boolean } {
-  const values = new Set<number>();
-  const params = new Set<number>();
+): Values {
+  const { values, params } = RESULT;
+  values.clear();
+  params.clear();
   let unknown = false;
   clearSeen();
   let work: Int32Array = WORK;
@@ -190,7 +203,8 @@ export function valuesBefore(
       i--;
     }
   }
-  return { values, params, unknown };
+  RESULT.unknown = unknown;
+  return RESULT;
 }
 
 /** The constant in each argument register before a call (null when not one known constant). */

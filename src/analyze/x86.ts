@@ -61,16 +61,24 @@ export const X86_64_GO: IsaInfo = {
   syscallClobbers: bit(RAX, RCX, R11),
 };
 
-/** iced Register → [family, width in bits] for general-purpose registers (Register enum order). */
-function gpr(reg: number): [number, number] {
-  if (reg >= 1 && reg <= 4) return [reg - 1, 8];
-  if (reg >= 5 && reg <= 8) return [reg - 5, 8]; // ah, ch, dh, bh
-  if (reg >= 9 && reg <= 12) return [reg - 5, 8]; // spl, bpl, sil, dil
-  if (reg >= 13 && reg <= 20) return [reg - 5, 8];
-  if (reg >= 21 && reg <= 36) return [reg - 21, 16];
-  if (reg >= 37 && reg <= 52) return [reg - 37, 32];
-  if (reg >= 53 && reg <= 68) return [reg - 53, 64];
-  return [NO_REG, 0];
+/** iced Register → its family (rax 0 … r15 15) for general-purpose registers (Register enum order), else NO_REG. */
+function gprFamily(reg: number): number {
+  if (reg >= 1 && reg <= 4) return reg - 1;
+  if (reg >= 5 && reg <= 8) return reg - 5; // ah, ch, dh, bh
+  if (reg >= 9 && reg <= 20) return reg - 5; // spl, bpl, sil, dil, r8b–r15b
+  if (reg >= 21 && reg <= 36) return reg - 21;
+  if (reg >= 37 && reg <= 52) return reg - 37;
+  if (reg >= 53 && reg <= 68) return reg - 53;
+  return NO_REG;
+}
+
+/** The width in bits of a general-purpose register (0 for any other): two numbers, not a tuple per call. */
+function gprWidth(reg: number): number {
+  if (reg >= 1 && reg <= 20) return 8;
+  if (reg >= 21 && reg <= 36) return 16;
+  if (reg >= 37 && reg <= 52) return 32;
+  if (reg >= 53 && reg <= 68) return 64;
+  return 0;
 }
 
 interface Tables {
@@ -155,8 +163,10 @@ export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpSt
       s = ensureRoom(s, 1);
       const i = s.n++;
       s.addr[i] = base + pos;
-      if (ins.mnemonic === T.syscall) s.kind[i] = K_SYSCALL;
-      else if (ins.flowControl === I.FlowControl.Next) sequential(s, i, ins, I, T);
+      // each getter is a call into WebAssembly: read once, passed on
+      const m = ins.mnemonic;
+      if (m === T.syscall) s.kind[i] = K_SYSCALL;
+      else if (ins.flowControl === I.FlowControl.Next) sequential(s, i, ins, I, T, m);
       else branch(s, i, ins, I, T);
     }
   } finally {
@@ -169,9 +179,8 @@ export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpSt
 type X86Insn = InstanceType<Iced["Instruction"]>;
 
 /** An instruction that falls through: a nop, a move the scan follows, or the registers it writes. */
-function sequential(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables): void {
+function sequential(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables, m: number): void {
   const OK = I.OpKind;
-  const m = ins.mnemonic;
   if (m === T.nop) {
     s.kind[i] = K_NOP;
     return;
@@ -180,14 +189,15 @@ function sequential(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables): v
   if (ipRel) s.ref[i] = Number(ins.ipRelMemoryAddress);
   let w = T.implicit.get(m) ?? 0;
   const count = ins.opCount;
-  if (m === T.mov && count === 2 && (ins.op0Kind === OK.Memory || ins.op1Kind === OK.Memory)) {
+  const k0 = count > 0 ? ins.op0Kind : -1;
+  if (m === T.mov && count === 2 && (k0 === OK.Memory || ins.op1Kind === OK.Memory)) {
     if (stackMove(s, i, ins, I)) return;
   }
+  const r0 = k0 === OK.Register ? ins.op0Register : -1;
   // anything that moves rsp (push, pop, sub/add/lea rsp, leave) shifts the slots
-  if (T.stackMoves.has(m) || (count > 0 && ins.op0Kind === OK.Register && gpr(ins.op0Register)[0] === RSP))
-    w |= SLOT_MASK;
-  if (ins.opCount > 0 && ins.op0Kind === OK.Register && !T.noWrite.has(m)) {
-    const written = registerWrite(s, i, ins, I, T);
+  if (T.stackMoves.has(m) || (k0 === OK.Register && gprFamily(r0) === RSP)) w |= SLOT_MASK;
+  if (k0 === OK.Register && !T.noWrite.has(m)) {
+    const written = registerWrite(s, i, ins, I, T, m, r0, count);
     if (written === undefined) return;
     w |= written;
   }
@@ -204,8 +214,9 @@ function stackMove(s: OpStream, i: number, ins: X86Insn, I: Iced): boolean {
   if (slot >= 0 && ins.op0Kind === OK.Memory) {
     const k1 = ins.op1Kind;
     if (k1 === OK.Register) {
-      const [src, width] = gpr(ins.op1Register);
-      if (src !== NO_REG && width >= 32) {
+      const r1 = ins.op1Register;
+      const src = gprFamily(r1);
+      if (src !== NO_REG && gprWidth(r1) >= 32) {
         s.kind[i] = K_MOVR;
         s.reg[i] = SLOT0 + slot;
         s.reg2[i] = src;
@@ -221,8 +232,9 @@ function stackMove(s: OpStream, i: number, ins: X86Insn, I: Iced): boolean {
     return true;
   }
   if (slot >= 0 && ins.op0Kind === OK.Register) {
-    const [dst, width] = gpr(ins.op0Register);
-    if (dst !== NO_REG && width >= 32) {
+    const r0 = ins.op0Register;
+    const dst = gprFamily(r0);
+    if (dst !== NO_REG && gprWidth(r0) >= 32) {
       s.kind[i] = K_MOVR;
       s.reg[i] = dst;
       s.reg2[i] = SLOT0 + slot;
@@ -236,15 +248,25 @@ function stackMove(s: OpStream, i: number, ins: X86Insn, I: Iced): boolean {
  * An instruction that writes its first operand, a register: a register move, a constant load or a zeroing
  * is recorded as such (undefined returned); otherwise the register bits it writes.
  */
-function registerWrite(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables): number | undefined {
+function registerWrite(
+  s: OpStream,
+  i: number,
+  ins: X86Insn,
+  I: Iced,
+  T: Tables,
+  m: number,
+  r0: number,
+  count: number,
+): number | undefined {
   const OK = I.OpKind;
-  const m = ins.mnemonic;
-  const [fam, width] = gpr(ins.op0Register);
+  const fam = gprFamily(r0);
   if (fam === NO_REG) return 0;
-  const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
+  const width = gprWidth(r0);
+  const k1 = count > 1 ? ins.op1Kind : -1;
   if (m === T.mov && width >= 32 && k1 === OK.Register) {
-    const [src, sw] = gpr(ins.op1Register);
-    if (src !== NO_REG && sw === width) {
+    const r1 = ins.op1Register;
+    const src = gprFamily(r1);
+    if (src !== NO_REG && gprWidth(r1) === width) {
       s.kind[i] = K_MOVR;
       s.reg[i] = fam;
       s.reg2[i] = src;
@@ -262,19 +284,14 @@ function registerWrite(s: OpStream, i: number, ins: X86Insn, I: Iced, T: Tables)
     s.val[i] = width === 32 ? Number(BigInt.asUintN(32, v)) : Number(BigInt.asUintN(64, v));
     return undefined;
   }
-  if (
-    (m === T.xor || m === T.sub) &&
-    width >= 32 &&
-    k1 === OK.Register &&
-    ins.op1Register === ins.op0Register
-  ) {
+  if ((m === T.xor || m === T.sub) && width >= 32 && k1 === OK.Register && ins.op1Register === r0) {
     s.kind[i] = K_ZERO;
     s.reg[i] = fam;
     return undefined;
   }
   let w = 1 << fam;
   if (T.both.has(m) && k1 === OK.Register) {
-    const [f2] = gpr(ins.op1Register);
+    const f2 = gprFamily(ins.op1Register);
     if (f2 !== NO_REG) w |= 1 << f2;
   }
   return w;

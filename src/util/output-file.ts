@@ -222,20 +222,22 @@ function writable(path: string): boolean {
 /**
  * Creates `dir/.name.RANDOM.tmp` (0600, O_EXCL|O_NOFOLLOW), writes `data`, lets `prepare` set owner and mode
  * on the open descriptor, and renames it to `dir/name`. Returns false (nothing left behind) when `prepare`
- * returns false; throws the underlying error otherwise.
+ * returns false; throws the underlying error otherwise. `sync` false skips the fsync before the rename: only
+ * for a file whose reader detects a torn body itself (the private store's MAC'd entries).
  */
 export function replaceFile(
   dir: string,
   name: string,
   data: Uint8Array,
   prepare: (fd: number) => boolean = () => true,
+  sync = true,
 ): boolean {
   const tmp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   let renamed = false;
   try {
     writeAll(fd, data);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
     if (!prepare(fd)) return false;
     closeSync(fd);
     renameSync(tmp, join(dir, name));

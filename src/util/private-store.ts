@@ -173,10 +173,15 @@ function readEntry(dir: string, secret: Buffer, key: string): Buffer | undefined
   return timingSafeEqual(f.data.subarray(0, MAC_BYTES), mac(secret, key, body)) ? body : undefined;
 }
 
+/**
+ * Writes an entry by rename, without an fsync (an analysis wrote one per library: tens per run). A crash can
+ * leave a renamed entry whose blocks never reached the disk (empty or zeros); its MAC then fails and it is a
+ * miss, done again — never data. The secret is written with an fsync: a torn secret would disable the store.
+ */
 function writeEntry(dir: string, secret: Buffer, key: string, data: Uint8Array): void {
   if (!/^[0-9a-zA-Z._-]{1,128}$/.test(key)) return;
   try {
-    replaceFile(dir, `${key}.entry`, Buffer.concat([mac(secret, key, data), data]));
+    replaceFile(dir, `${key}.entry`, Buffer.concat([mac(secret, key, data), data]), undefined, false);
   } catch {
     // a full disk is fine: the work is done again next time
   }

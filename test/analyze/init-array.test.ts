@@ -83,7 +83,7 @@ describe("analyze: .init_array entries given by symbolic relocations", () => {
       facts.rootNames.map((n) => facts.names[n]),
       ["fx_init"],
     );
-    const f = facts.functions[facts.exports.fx_init];
+    const f = facts.functions.get(facts.exports.fx_init);
     assert.deepEqual(f.sys, [168], "fx_init makes getcpu (168 on aarch64)");
   });
 });

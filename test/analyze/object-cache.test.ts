@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { analyze } from "../../src/analyze/analyze.js";
 import { buildIdOfFile, readElf } from "../../src/analyze/elf.js";
-import { objectFacts } from "../../src/analyze/facts.js";
-import { contentHashing, factsFrom, storedFacts } from "../../src/analyze/object-cache.js";
+import { FACTS_VERSION, type ObjectFacts, objectFacts } from "../../src/analyze/facts.js";
+import { decodeFacts, encodeFacts } from "../../src/analyze/facts-codec.js";
+import { contentHashing } from "../../src/analyze/object-cache.js";
 import { staticInput } from "../../src/generate/static-input.js";
 import type { Profile } from "../../src/record/profile.js";
 
@@ -121,13 +122,60 @@ describe("analysis cache: an unchanged identity is not hashed again", { skip }, 
 });
 
 describe("analysis cache: the stored form of facts", { skip }, () => {
-  it("libc's facts come back from their entry body exactly, in a smaller body than plain JSON", () => {
+  /** Facts with their tables as arrays (what a deep comparison and the old JSON form see). */
+  const plain = (f: ObjectFacts) => ({
+    ...f,
+    starts: Array.from(f.starts),
+    functions: [...f.functions],
+    partitions: [...f.partitions],
+  });
+  it("libc's facts come back from their entry body exactly, in a body far smaller than JSON", () => {
     const libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
     const facts = objectFacts(readElf(readFileSync(libc), libc));
-    const body = storedFacts(facts);
-    assert.deepEqual(factsFrom(body), facts);
-    assert.ok(body.length < JSON.stringify(facts).length * 0.8, `${body.length} bytes stored`);
-    assert.equal(factsFrom(Buffer.from('{"functions": [')), undefined, "a damaged body is a miss");
+    const body = encodeFacts(facts);
+    const back = decodeFacts(body);
+    assert.ok(back);
+    assert.deepEqual(plain(back), plain(facts));
+    assert.ok(body.length < JSON.stringify(plain(facts)).length * 0.6, `${body.length} bytes stored`);
+    // a body at an odd offset in its buffer (typed arrays need alignment) decodes the same
+    const odd = Buffer.concat([Buffer.alloc(3), body]).subarray(3);
+    assert.deepEqual(plain(decodeFacts(odd) as ObjectFacts), plain(facts));
+  });
+  it("a truncated or other-version body is a miss; a record that does not fit is one clear error", () => {
+    const libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+    const body = encodeFacts(objectFacts(readElf(readFileSync(libc), libc)));
+    assert.equal(decodeFacts(Buffer.from('{"functions": [')), undefined, "the old JSON form");
+    assert.equal(decodeFacts(body.subarray(0, body.length - 4)), undefined, "truncated");
+    assert.equal(decodeFacts(body.subarray(0, 20)), undefined, "a bare header");
+    const other = Buffer.from(body);
+    other.writeUInt32LE(FACTS_VERSION + 1, 8);
+    assert.equal(decodeFacts(other), undefined, "another facts version");
+    const swapped = Buffer.from(body);
+    swapped.writeUInt32BE(0x01020304, 4);
+    assert.equal(decodeFacts(swapped), undefined, "the other byte order");
+    const head = Buffer.from(body);
+    head[40] = 0x5d; // the head's opening brace
+    assert.equal(decodeFacts(head), undefined, "a head that is not JSON");
+    // a function's call count one higher: its ints no longer end where the next function's start
+    const counts = Buffer.from(body);
+    const [text, names, F, P, I, V] = [12, 16, 20, 24, 28, 32].map((o) => counts.readUInt32LE(o));
+    const intsAt = 40 + ((text + names + 7) & ~7) + F * 8 + V * 8 + (2 * (F + 1) + P + 1) * 4;
+    assert.equal(intsAt + I * 4, counts.length);
+    counts.writeInt32LE(counts.readInt32LE(intsAt + 12) + 1, intsAt + 12);
+    const decoded = decodeFacts(counts, "/cache/x.entry") as ObjectFacts;
+    assert.throws(
+      () => [...decoded.functions],
+      (e: Error & { code?: string }) =>
+        e.code === "E_ANALYZE" &&
+        /^the analysis cache entry \/cache\/x\.entry is damaged \(function 0 does not fit its offsets\); delete it, or run with --no-cache\.$/.test(
+          e.message,
+        ),
+    );
+    // an offset table that runs backwards is a miss up front
+    const offsets = Buffer.from(body);
+    const offAt = intsAt - (2 * (F + 1) + P + 1) * 4;
+    offsets.writeInt32LE(I + 1, offAt + 4);
+    assert.equal(decodeFacts(offsets), undefined, "offsets out of order");
   });
   it("a cached analysis gives what an uncached one does", () => {
     freshCache();
