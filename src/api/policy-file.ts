@@ -7,10 +7,10 @@ import { type CompileResult, compile } from "../compile/compile.js";
 import { isBinary, type PolicyFormat } from "../policy/formats/detect.js";
 import { MAX_POLICY_BYTES } from "../policy/formats/document.js";
 import type { ParsedPolicy } from "../policy/parse.js";
-
-export type { ParsedPolicy };
 import { type ArchName, archInfo } from "../syscalls/arches.js";
 import { inputName, readCapped, readUpTo } from "../util/read-input.js";
+
+export type { ParsedPolicy };
 
 /** Options shared by the functions that read a policy file. */
 export interface PolicyFileOptions {
