@@ -7,6 +7,7 @@
 export {
   ARGS_MODES,
   DIFF_FORMATS,
+  K8S_API_VERSIONS,
   PHASES,
   STATIC_MODES,
   THREAD_ROLES,
@@ -26,8 +27,6 @@ export const HOOK_ENGINES = ["bpf", "ftrace"] as const;
 export const ANALYZE_ARCHES = ["x86_64", "aarch64"] as const;
 /** completion SHELL. */
 export const SHELLS = ["bash", "zsh", "fish"] as const;
-/** export --api-version (k8s). */
-export const K8S_API_VERSIONS = ["v1", "v1beta1"] as const;
 
 /** `list.includes(value)` for a const list and any string. */
 export function oneOf<T extends string>(list: readonly T[], value: string | undefined): value is T {

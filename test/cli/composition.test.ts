@@ -146,19 +146,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/observe/dump.ts",
     ],
   },
-  "export.ts": {
-    reason: "export, import and --into: three steps still composed here; not yet moved",
-    imports: [
-      "src/export/export.ts",
-      "src/export/launchers.ts",
-      "src/export/oci-into.ts",
-      "src/policy/formats/bpf/read.ts",
-      "src/policy/model.ts",
-      "src/policy/parse.ts",
-      "src/policy/round-trip.ts",
-      "src/policy/write.ts",
-    ],
-  },
   "hook.ts": {
     reason: "hook oci: the OCI hook's state on stdin and its output file checked before the container starts",
     imports: ["src/util/output-file.ts", "src/util/read-input.ts"],
