@@ -30,7 +30,6 @@ export const KNOWN = {
   "src/cli/commands/record.ts registerRecord": 214,
   "src/cli/commands/audit.ts registerAudit": 171,
   "src/cli/commands/merge-diff.ts registerMergeDiff": 169,
-  "src/cli/commands/generate.ts registerGenerate": 165,
   "src/cli/commands/run.ts runCommand": 120,
   "src/analyze/aarch64.ts decodeAarch64": 111,
   "src/record/engines/ftrace/adapter.ts line": 107,

@@ -11,10 +11,11 @@ import {
 } from "../../api/export-file.js";
 import { formatDiagnostic } from "../../errors.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
+import { addOptions, type OptionSpec } from "../options.js";
 import { INPUT_FORMAT_HELP, type PolicyOptions, printWarnings } from "../policy-input.js";
 
 /** `export`'s options after --format and -o: flags, value options, and value options with a default. */
-const EXPORT_OPTIONS: [flags: string, help: string, defaultValue?: string][] = [
+const EXPORT_OPTIONS: readonly OptionSpec[] = [
   [
     "--into <config>",
     "oci: write the profile as linux.seccomp of this bundle's config.json, in place (every other byte kept)",
@@ -97,7 +98,7 @@ export function registerExport(program: Command, io: CliIO): void {
     .argument("<policy>", "policy file (- for standard input)")
     .requiredOption("--format <format>", EXPORT_FORMATS.join(" | "))
     .option("-o, --output <file>", "write here (atomically) instead of stdout");
-  for (const [flags, help, value] of EXPORT_OPTIONS) exp.option(flags, help, value);
+  addOptions(exp, EXPORT_OPTIONS);
   exp.action((file: string, opts: ExportCliOptions) => exportAction(file, opts, io));
   program
     .command("import")
