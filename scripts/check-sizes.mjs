@@ -28,7 +28,6 @@ const GENERATED = ["src/syscalls/generated/"];
 export const KNOWN = {
   "src/record/builder.ts": 746, // ProfileBuilder; the kernel-count path is being moved by its owner
   "src/cli/commands/record.ts registerRecord": 214,
-  "src/cli/commands/audit.ts registerAudit": 171,
   "src/cli/commands/run.ts runCommand": 120,
   "src/analyze/aarch64.ts decodeAarch64": 111,
   "src/record/engines/ftrace/adapter.ts line": 107,

@@ -6,6 +6,7 @@
 
 export {
   ARGS_MODES,
+  AUDIT_SOURCES,
   DIFF_FORMATS,
   K8S_API_VERSIONS,
   PHASES,
@@ -13,8 +14,6 @@ export {
   THREAD_ROLES,
   UNSEEN_ANSWERS,
 } from "../api/option-lists.js";
-/** audit --source, generate --source (which also takes a log file). */
-export const AUDIT_SOURCES = ["auto", "journal", "dmesg", "audit-log"] as const;
 /** report --format. */
 export const REPORT_FORMATS = ["text", "md", "html", "json"] as const;
 /** compile --format. */

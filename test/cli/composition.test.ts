@@ -150,18 +150,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
     reason: "hook oci: the OCI hook's state on stdin and its output file checked before the container starts",
     imports: ["src/util/output-file.ts", "src/util/read-input.ts"],
   },
-  "audit.ts": {
-    reason:
-      "audit's display and --patch (the learning-mode issue's): sources, sieve and patch; not yet moved",
-    imports: [
-      "src/observe/patch.ts",
-      "src/observe/programs.ts",
-      "src/observe/records.ts",
-      "src/observe/sieve.ts",
-      "src/observe/sources.ts",
-      "src/policy/parse.ts",
-    ],
-  },
 };
 
 /** Every module a file imports (relative specifiers, resolved to src/… paths ending in .ts). */
