@@ -10,7 +10,7 @@ import type { ParsedPolicy } from "../policy/parse.js";
 import { type ArchName, archInfo } from "../syscalls/arches.js";
 import { inputName, readCapped, readUpTo } from "../util/read-input.js";
 
-export type { ParsedPolicy };
+export type { Insn, ParsedPolicy };
 
 /** Options shared by the functions that read a policy file. */
 export interface PolicyFileOptions {

@@ -93,20 +93,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/syscalls/table.ts",
     ],
   },
-  "emu.ts": {
-    reason:
-      "the BPF emulator's front end (packs seccomp_data, steps a program): a view over bpf/ and syscalls/",
-    imports: [
-      "src/abi/action.ts",
-      "src/bpf/disasm.ts",
-      "src/bpf/emulator.ts",
-      "src/bpf/insn.ts",
-      "src/policy/actions.ts",
-      "src/syscalls/arches.ts",
-      "src/syscalls/constants.ts",
-      "src/syscalls/table.ts",
-    ],
-  },
   "disasm.ts": {
     reason: "a view over bpf/ (decode, verify, disassemble one program)",
     imports: ["src/bpf/disasm.ts", "src/bpf/verify.ts", "src/syscalls/arches.ts"],
