@@ -93,14 +93,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/syscalls/table.ts",
     ],
   },
-  "disasm.ts": {
-    reason: "a view over bpf/ (decode, verify, disassemble one program)",
-    imports: ["src/bpf/disasm.ts", "src/bpf/verify.ts", "src/syscalls/arches.ts"],
-  },
-  "compile.ts": {
-    reason: "policy → BPF with its listing and statistics: compile/ and bpf/ called directly, not yet moved",
-    imports: ["src/bpf/disasm.ts", "src/bpf/insn.ts", "src/compile/stats.ts", "src/policy/actions.ts"],
-  },
   "check.ts": {
     reason: "check and schema: parse, compile, print diagnostics; not yet moved",
     imports: ["src/compile/compile.ts", "src/policy/schema.ts"],
