@@ -94,10 +94,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/syscalls/table.ts",
     ],
   },
-  "check.ts": {
-    reason: "check and schema: parse, compile, print diagnostics; not yet moved",
-    imports: ["src/compile/compile.ts", "src/policy/schema.ts"],
-  },
   "dump.ts": {
     reason: "dump --pid: the ptrace FFI and the dump formats; not yet moved",
     imports: [
