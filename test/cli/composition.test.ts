@@ -94,15 +94,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/syscalls/table.ts",
     ],
   },
-  "dump.ts": {
-    reason: "dump --pid: the ptrace FFI and the dump formats; not yet moved",
-    imports: [
-      "src/bpf/insn.ts",
-      "src/install/ptrace-ffi.ts",
-      "src/observe/dump-format.ts",
-      "src/observe/dump.ts",
-    ],
-  },
   "hook.ts": {
     reason: "hook oci: the OCI hook's state on stdin and its output file checked before the container starts",
     imports: ["src/util/output-file.ts", "src/util/read-input.ts"],
