@@ -84,16 +84,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/syscalls/groups.ts",
     ],
   },
-  "syscalls.ts": {
-    reason: "a view of the generated syscall tables, one lookup each: no step to compose",
-    imports: [
-      "src/syscalls/arches.ts",
-      "src/syscalls/args.ts",
-      "src/syscalls/generated/groups.ts",
-      "src/syscalls/groups.ts",
-      "src/syscalls/table.ts",
-    ],
-  },
   "hook.ts": {
     reason: "hook oci: the OCI hook's state on stdin and its output file checked before the container starts",
     imports: ["src/util/output-file.ts", "src/util/read-input.ts"],
