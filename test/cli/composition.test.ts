@@ -71,19 +71,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/util/output-file.ts",
     ],
   },
-  "completion.ts": {
-    reason:
-      "completion and man page offer the values the parsers take, from the tables that define them (syscall groups, engines, export formats, launchers, presets, architectures, policy formats)",
-    imports: [
-      "src/export/export.ts",
-      "src/export/launchers.ts",
-      "src/install/run-policy.ts",
-      "src/policy/formats/parsed.ts",
-      "src/record/engine.ts",
-      "src/syscalls/arches.ts",
-      "src/syscalls/groups.ts",
-    ],
-  },
   "hook.ts": {
     reason: "hook oci: the OCI hook's state on stdin and its output file checked before the container starts",
     imports: ["src/util/output-file.ts", "src/util/read-input.ts"],
