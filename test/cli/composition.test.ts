@@ -71,10 +71,6 @@ const EXCEPTIONS: Record<string, { reason: string; imports: string[] }> = {
       "src/util/output-file.ts",
     ],
   },
-  "hook.ts": {
-    reason: "hook oci: the OCI hook's state on stdin and its output file checked before the container starts",
-    imports: ["src/util/output-file.ts", "src/util/read-input.ts"],
-  },
 };
 
 /** Every module a file imports (relative specifiers, resolved to src/… paths ending in .ts). */
