@@ -27,10 +27,6 @@ const GENERATED = ["src/syscalls/generated/"];
 /** Over the limits when this check was written (issue 30): "file" or "file name" → lines then. Only shrinks. */
 export const KNOWN = {
   "src/record/builder.ts": 746, // ProfileBuilder; the kernel-count path is being moved by its owner
-  "src/cli/commands/audit.ts registerAudit": 171,
-  "src/cli/commands/merge-diff.ts registerMergeDiff": 169,
-  "src/cli/commands/generate.ts registerGenerate": 165,
-  "src/cli/commands/export.ts registerExport": 156,
   "src/cli/commands/run.ts runCommand": 120,
   "src/analyze/aarch64.ts decodeAarch64": 111,
   "src/record/engines/ftrace/adapter.ts line": 107,

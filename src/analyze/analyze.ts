@@ -13,6 +13,7 @@ import { findLibrary, logicalPath, type Root, realInRoot, rightMachine } from ".
 import { factsOf } from "./object-cache.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
 
+/** How analyze() reads a program: its architecture, the root its libraries are found in, the cache, and the callbacks told of notes and progress. */
 export interface AnalyzeOptions {
   arch?: "x86_64" | "aarch64";
   /** Look up libraries, the interpreter and ld.so.cache inside this directory. */
@@ -44,6 +45,7 @@ export interface LibraryReport {
   dlopened?: boolean;
 }
 
+/** What analyze() found: the syscalls the program can reach with the functions they are reached through, per-library counts, and what could not be resolved. */
 export interface AnalyzeResult {
   program: string;
   arch: "x86_64" | "aarch64";

@@ -13,3 +13,7 @@ export const STATIC_MODES = ["auto", "on", "off"] as const;
 export const UNSEEN_ANSWERS = ["errno", "log", "kill"] as const;
 /** How a diff is printed. */
 export const DIFF_FORMATS = ["text", "md", "json"] as const;
+/** The k8s SeccompProfile API versions `export --api-version` takes. */
+export const K8S_API_VERSIONS = ["v1", "v1beta1"] as const;
+/** Where audit records are read from (`audit --source`; generate and merge --from-audit also take a file). */
+export const AUDIT_SOURCES = ["auto", "journal", "dmesg", "audit-log"] as const;

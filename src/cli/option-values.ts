@@ -6,14 +6,14 @@
 
 export {
   ARGS_MODES,
+  AUDIT_SOURCES,
   DIFF_FORMATS,
+  K8S_API_VERSIONS,
   PHASES,
   STATIC_MODES,
   THREAD_ROLES,
   UNSEEN_ANSWERS,
 } from "../api/option-lists.js";
-/** audit --source, generate --source (which also takes a log file). */
-export const AUDIT_SOURCES = ["auto", "journal", "dmesg", "audit-log"] as const;
 /** report --format. */
 export const REPORT_FORMATS = ["text", "md", "html", "json"] as const;
 /** compile --format. */
@@ -26,8 +26,6 @@ export const HOOK_ENGINES = ["bpf", "ftrace"] as const;
 export const ANALYZE_ARCHES = ["x86_64", "aarch64"] as const;
 /** completion SHELL. */
 export const SHELLS = ["bash", "zsh", "fish"] as const;
-/** export --api-version (k8s). */
-export const K8S_API_VERSIONS = ["v1", "v1beta1"] as const;
 
 /** `list.includes(value)` for a const list and any string. */
 export function oneOf<T extends string>(list: readonly T[], value: string | undefined): value is T {

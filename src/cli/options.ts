@@ -1,4 +1,5 @@
 // Option values every command reads the same way: repeatable options and integers.
+import type { Command } from "commander";
 import { UsageError } from "./io.js";
 
 /**
@@ -26,4 +27,19 @@ export function parseIntegerOption(
       `${option} '${text}': give ${o.what ?? "a whole number"}, ${max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`}.`,
     );
   return n;
+}
+
+/** One option of a command as a table row: its flags, its help, and its default value or value parser. */
+export type OptionSpec = readonly [
+  flags: string,
+  help: string,
+  extra?: string | ((value: string, previous: string[] | undefined) => string[]),
+];
+
+/** Declares a table of options on a command, in order (so `--help` lists them as the table does). */
+export function addOptions(command: Command, specs: readonly OptionSpec[]): Command {
+  for (const [flags, help, extra] of specs)
+    if (typeof extra === "function") command.option(flags, help, extra);
+    else command.option(flags, help, extra);
+  return command;
 }

@@ -27,8 +27,10 @@ import { systemdLandlock } from "./systemd-landlock.js";
 const LOG_NOTE =
   "log mode: the landlock: lists are not carried (Landlock and these mounts have no log-only form, and --log blocks nothing)";
 
+/** Every format exportPolicy() writes, in the order `--help` lists them. */
 export const EXPORT_FORMATS = Object.keys(FORMAT_LAUNCHERS) as ExportFormat[];
 
+/** How exportPolicy() writes: the launcher, log mode, and the per-format names (C function, Kubernetes metadata). */
 export interface ExportOptions extends K8sOptions {
   /** What starts the program after the filter is loaded (default per format: FORMAT_LAUNCHERS[format][0]). */
   launcher?: LauncherName;

@@ -17,6 +17,7 @@ import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 export type LauncherName = "runc" | "crun" | "bwrap" | "systemd" | "exec" | "none";
 export const LAUNCHERS: readonly LauncherName[] = ["runc", "crun", "bwrap", "systemd", "exec", "none"];
 
+/** The name of a format exportPolicy() writes. */
 export type ExportFormat = "libseccomp-c" | "bpf" | "bpf-c" | "bwrap" | "systemd" | "oci" | "k8s";
 
 /** Which launchers each format can be used with; the first is the default. */

@@ -43,6 +43,7 @@ export interface RiskRow {
   treatment: Treatment;
 }
 
+/** A report on a profile or policy: its default action, the syscalls and groups it allows, the risky ones with their treatment, and the tiers of a generated policy. */
 export interface Report {
   title: string;
   source: string;

@@ -20,6 +20,7 @@ export interface ArchInfo {
 /** __X32_SYSCALL_BIT from arch/x86/include/uapi/asm/unistd.h. */
 export const X32_SYSCALL_BIT = 0x40000000;
 
+/** Every architecture sysfence has syscall tables for, by name: its AUDIT_ARCH value, register width, byte order and the Docker/OCI names that mean it. */
 // AUDIT_ARCH_* = EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000), include/uapi/linux/audit.h.
 export const ARCHES: Readonly<Record<ArchName, ArchInfo>> = {
   x86_64: {

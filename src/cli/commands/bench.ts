@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import { SERVER_EXAMPLE } from "../../api/demo.js";
 import { type CliIO, toJson } from "../io.js";
 import { parseIntegerOption } from "../options.js";
 import { loadPolicy } from "../policy-input.js";
-import { SERVER_EXAMPLE } from "./demo.js";
 
 /** `sysfence bench`. */
 export function registerBench(program: Command, io: CliIO): void {
@@ -26,7 +26,7 @@ export function registerBench(program: Command, io: CliIO): void {
       ) => {
         const iterations = parseIntegerOption("--iterations", opts.iterations, { min: 1, max: 1e9 });
         const runs = parseIntegerOption("--runs", opts.runs, { min: 1, max: 1000 });
-        const { benchPolicy, benchWorkload } = await import("../../observe/bench.js");
+        const { benchPolicy, benchWorkload } = await import("../../api/bench.js");
         const path = file ?? SERVER_EXAMPLE;
         const { policy } = await loadPolicy(path, {}, io);
         const result = benchPolicy(policy, iterations);

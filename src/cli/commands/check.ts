@@ -1,8 +1,12 @@
 import type { Command } from "commander";
-import { compile } from "../../compile/compile.js";
-import { formatDiagnostic, SysfenceError } from "../../errors.js";
 import { type CliIO, toJson } from "../io.js";
-import { INPUT_FORMAT_HELP, loadPolicy, type PolicyOptions, parseArches } from "../policy-input.js";
+import {
+  INPUT_FORMAT_HELP,
+  loadPolicy,
+  type PolicyOptions,
+  parseArches,
+  printWarnings,
+} from "../policy-input.js";
 
 /** `sysfence check POLICY` and `sysfence schema`. */
 export function registerCheck(program: Command, io: CliIO): void {
@@ -16,31 +20,16 @@ export function registerCheck(program: Command, io: CliIO): void {
     .action(async (file: string, opts: PolicyOptions & { json?: boolean }) => {
       parseArches(opts.arch); // a bad --arch is usage trouble (2), not the policy's problem
       // the policy's own problems are check's finding (exit 1); a file it cannot read is trouble (2)
-      const finding = (e: unknown): never => {
-        if (
-          !(e instanceof SysfenceError) ||
-          e.code === "E_IO" ||
-          e.code === "E_USAGE" ||
-          e.exitStatus !== undefined
-        )
-          throw e;
-        throw new SysfenceError(e.code, e.message, { cause: e, diagnostics: e.diagnostics, exitStatus: 1 });
-      };
+      const { asFinding, checkParsed } = await import("../../api/check.js");
       const parsed = await loadPolicy(file, opts, opts.json ? { ...io, stderr: () => {} } : io).catch(
-        finding,
+        asFinding,
       );
-      let r: ReturnType<typeof compile>;
-      try {
-        r = compile(parsed.policy, { stats: false });
-      } catch (e) {
-        return finding(e);
-      }
-      const warnings = [...parsed.warnings, ...r.resolved.warnings];
-      if (opts.json) io.stdout(`${toJson({ ok: true, format: parsed.format, warnings })}\n`);
+      const c = checkParsed(parsed);
+      if (opts.json) io.stdout(`${toJson({ ok: true, format: c.format, warnings: c.warnings })}\n`);
       else {
-        for (const w of r.resolved.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
+        printWarnings(c.compileWarnings, io);
         io.stdout(
-          `${file === "-" ? "<stdin>" : file}: ok (${parsed.format} format, ${parsed.policy.rules.length} rules, ${warnings.length} warnings)\n`,
+          `${file === "-" ? "<stdin>" : file}: ok (${c.format} format, ${c.rules} rules, ${c.warnings.length} warnings)\n`,
         );
       }
     });
@@ -48,7 +37,7 @@ export function registerCheck(program: Command, io: CliIO): void {
     .command("schema")
     .description("print the JSON Schema of the sysfence policy format")
     .action(async () => {
-      const { policyJsonSchema } = await import("../../policy/schema.js");
+      const { policyJsonSchema } = await import("../../api/check.js");
       io.stdout(`${toJson(policyJsonSchema())}\n`);
     });
 }

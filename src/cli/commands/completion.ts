@@ -1,13 +1,15 @@
 // `sysfence completion bash|zsh|fish` and `sysfence man`: both generated from the registered command
 // definitions (names, options, descriptions) and cli/examples.ts, so they never drift from --help.
 import type { Command, Option } from "commander";
-import { EXPORT_FORMATS } from "../../export/export.js";
-import { LAUNCHERS } from "../../export/launchers.js";
-import { PRESETS } from "../../install/run-policy.js";
-import { POLICY_FORMATS } from "../../policy/formats/parsed.js";
-import { ENGINE_CHOICES } from "../../record/engine.js";
-import { ARCH_NAMES } from "../../syscalls/arches.js";
-import { groupNames } from "../../syscalls/groups.js";
+import {
+  ARCH_NAMES,
+  ENGINE_CHOICES,
+  EXPORT_FORMATS,
+  groupNames,
+  LAUNCHERS,
+  POLICY_FORMATS,
+  PRESETS,
+} from "../../api/vocabulary.js";
 import { EXAMPLES } from "../examples.js";
 import { EXIT_TABLE } from "../exit-status.js";
 import { type CliIO, UsageError } from "../io.js";

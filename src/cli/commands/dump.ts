@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { encodeProgram } from "../../bpf/insn.js";
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { DUMP_FORMATS, oneOf } from "../option-values.js";
 
@@ -47,19 +46,22 @@ Needs CAP_SYS_ADMIN, a caller not itself under seccomp, and a kernel with CONFIG
         const pid = integer("--pid", opts.pid) as number;
         const tid = integer("--tid", opts.tid);
         const index = integer("--filter", opts.filter);
-        const { dumpProcess } = await import("../../observe/dump.js");
-        const { loadPtrace } = await import("../../install/ptrace-ffi.js");
-        const f = await import("../../observe/dump-format.js");
-        const d = dumpProcess(pid, loadPtrace());
+        const api = await import("../../api/dump.js");
+        const d = await api.dumpPid(pid);
         const out = opts.output ?? "-";
         if (format === "bpf") {
-          const bytes = encodeProgram(f.pickFilter(d, tid, index));
+          const bytes = await api.dumpFilterBytes(d, tid, index);
           if (out === "-" && process.stdout.isTTY && io.stdoutBytes)
             throw new UsageError(
               "--format bpf writes binary: give -o FILE or pipe it (| sysfence disasm -).",
             );
           writeOutput(out, bytes, io);
-        } else writeOutput(out, format === "json" ? `${toJson(f.dumpJson(d))}\n` : f.formatDumpText(d), io);
+        } else
+          writeOutput(
+            out,
+            format === "json" ? `${toJson(await api.dumpJsonOf(d))}\n` : await api.dumpText(d),
+            io,
+          );
         if (out !== "-") {
           const n = d.stacks.reduce((s, x) => s + x.filters.length, 0);
           io.stderr(

@@ -1,9 +1,20 @@
 import type { Command } from "commander";
-import { type ArchName, archInfo, nativeArch } from "../../syscalls/arches.js";
-import { argCount, argWidth } from "../../syscalls/args.js";
-import { SYSTEMD_VERSION } from "../../syscalls/generated/groups.js";
-import { expandGroup, groupDescription, groupNames, groupsOf } from "../../syscalls/groups.js";
-import { resolveSyscallSpec, suggestSyscalls, syscallNumber, syscallTable } from "../../syscalls/table.js";
+import {
+  type ArchName,
+  archInfo,
+  argCount,
+  argWidth,
+  expandGroup,
+  groupDescription,
+  groupNames,
+  groupsOf,
+  nativeArch,
+  resolveSyscallSpec,
+  SYSTEMD_VERSION,
+  suggestSyscalls,
+  syscallNumber,
+  syscallTable,
+} from "../../api/vocabulary.js";
 import { type CliIO, toJson, UsageError } from "../io.js";
 
 interface SyscallInfo {
