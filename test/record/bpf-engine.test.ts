@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { dlopenedPaths } from "../../src/generate/static-input.js";
 import { ProfileBuilder } from "../../src/record/builder.js";
-import { argsTable } from "../../src/record/engines/bpf/kernel.js";
+import { argsTable } from "../../src/record/engines/bpf/args-table.js";
 import { BpfOutput, type CountEntry } from "../../src/record/engines/bpf/output.js";
 import { ARG, ARG_BITS } from "../../src/record/engines/bpf/programs.js";
 import type { Profile } from "../../src/record/profile.js";

@@ -21,7 +21,8 @@ import { BPF_PROG_TYPE_RAW_TRACEPOINT } from "../../src/abi/ebpf.js";
 import { vmlinuxBtf } from "../../src/ebpf/btf.js";
 import { EBPF_LICENSE, loadProgram } from "../../src/ebpf/load.js";
 import { ebpfSys } from "../../src/ebpf/sys.js";
-import { KernelRecorder, layoutFromBtf } from "../../src/record/engines/bpf/kernel.js";
+import { KernelRecorder } from "../../src/record/engines/bpf/kernel.js";
+import { layoutFromBtf } from "../../src/record/engines/bpf/kernel-layout.js";
 import { eventPath, pathEvent } from "../../src/record/engines/bpf/path-events.js";
 import {
   DIR,

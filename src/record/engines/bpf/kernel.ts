@@ -1,172 +1,40 @@
-// The bpf engine's kernel side for one recording: creates the maps, fills the syscall table from the
-// generator's VALUE_ARGS and PATH_USES, loads programs.ts's programs and attaches them to raw tracepoints
+// The bpf engine's kernel side for one recording: creates the maps, fills the syscall table (args-table.ts,
+// over kernel-layout.ts's registers), loads programs.ts's programs and attaches them to raw tracepoints
 // (links closed with the recording, or by the kernel when sysfence dies), reads the ring buffer while the
 // program runs and the counts once at the end.
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { homedir, release, version } from "node:os";
-import { join } from "node:path";
+import { statSync } from "node:fs";
 import {
   BPF_F_NO_PREALLOC,
   BPF_MAP_TYPE_ARRAY,
   BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_PERCPU_ARRAY,
   BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_PROG_TYPE_RAW_TRACEPOINT,
-  BPF_PROG_TYPE_TRACING,
-  BPF_TRACE_RAW_TP,
 } from "../../../abi/ebpf.js";
 import { attachRawTracepoint, attachTpBtf, type EbpfLink } from "../../../ebpf/attach.js";
-import { btfTraceId, vmlinuxBtf } from "../../../ebpf/btf.js";
-import { EBPF_LICENSE, loadProgram } from "../../../ebpf/load.js";
 import { createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
 import { createRingBuffer, RingBufferReader } from "../../../ebpf/ringbuf.js";
 import { ebpfSys } from "../../../ebpf/sys.js";
 import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
-import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import type { PhaseSpec } from "../../builder.js";
-import { PATH_USES } from "../../path-access.js";
+import { argsTable } from "./args-table.js";
 import { countCacheMap, plainCounts } from "./count-cache.js";
+import { kernelLayout } from "./kernel-layout.js";
 import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
-import { PATH_EVENT, type PathLayout, pathLayout } from "./path-programs.js";
+import { PATH_EVENT, type PathLayout } from "./path-programs.js";
 import { loadPathProgram, markPathCalls } from "./path-setup.js";
 import {
   ARG,
-  ARG_BITS,
-  type KernelLayout,
   type MapFds,
   processExec,
   processExit,
   processFork,
   signalDeliver,
   sysEnter,
-  sysExit,
 } from "./programs.js";
-import { VALUE_ARGS } from "./script.js";
+import { load, loadSysExit } from "./sys-exit-load.js";
 
 /** Bytes of the ring buffer (a power of two pages). */
 const RING_BYTES = 1 << 22;
-
-/** The argument registers in struct pt_regs, by argument index, from BTF (arch/x86 and arch/arm64 ptrace.h). */
-function argRegisters(arch: ArchName): { args: number[]; nr: number } {
-  const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
-  if (arch === "x86_64")
-    return {
-      args: ["di", "si", "dx", "r10", "r8", "r9"].map((r) => at("pt_regs", r)),
-      nr: at("pt_regs", "orig_ax"),
-    };
-  if (arch === "aarch64") {
-    const base = at("pt_regs", "regs");
-    return { args: [0, 1, 2, 3, 4, 5].map((i) => base + 8 * i), nr: at("pt_regs", "syscallno") };
-  }
-  throw new Error(`the bpf engine does not know ${arch}'s argument registers`);
-}
-
-/**
- * The kernel's struct layout the programs read, from BTF; cached by the kernel's build (release, version
- * and the BTF file's size and time) under $XDG_CACHE_HOME/sysfence (parsing BTF takes a few hundred ms).
- */
-export function kernelLayout(arch: ArchName = nativeArch()): CachedLayout {
-  const btfFile = statSync("/sys/kernel/btf/vmlinux");
-  const id = createHash("sha256")
-    .update(`${arch} ${release()} ${version()} ${btfFile.size} ${btfFile.mtimeMs} ${LAYOUT_VERSION}`)
-    .digest("hex")
-    .slice(0, 16);
-  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sysfence");
-  const file = join(dir, `kernel-layout-${id}.json`);
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as CachedLayout;
-  } catch {
-    // not cached yet (or unreadable): read the BTF
-  }
-  const layout = layoutFromBtf(arch);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${file}.${process.pid}`, JSON.stringify(layout));
-    renameSync(`${file}.${process.pid}`, file);
-  } catch {
-    // a cache that cannot be written only costs the next recording the BTF parse
-  }
-  return layout;
-}
-
-/** Bumped when the layout's fields change (old cache files are then never read). */
-const LAYOUT_VERSION = 3;
-
-/**
- * What a recording needs from BTF: the programs' struct offsets, the argument registers, the path
- * program's offsets, and the BTF id of btf_trace_sys_exit (sys_exit's tp_btf program; -1 when the kernel
- * has none: the raw tracepoint). Cached whole: a recording with the cache warm never parses BTF (~60 ms of CPU).
- */
-export type CachedLayout = KernelLayout & { args: number[]; paths: PathLayout; sysExitBtf: number };
-
-/** The layout from the running kernel's BTF. */
-export function layoutFromBtf(arch: ArchName): CachedLayout {
-  const at = (struct: string, path: string) => vmlinuxBtf().memberOffset(struct, path).byteOffset;
-  const regs = argRegisters(arch);
-  // at sys_exit arm64's x0 holds the result; the first argument is in orig_x0
-  const exitArgs = arch === "aarch64" ? [at("pt_regs", "orig_x0"), ...regs.args.slice(1)] : regs.args;
-  let sysExitBtf = -1;
-  try {
-    sysExitBtf = btfTraceId("sys_exit");
-  } catch {
-    // no btf_trace_sys_exit: sys_exit is attached as a raw tracepoint
-  }
-  return {
-    sysExitBtf,
-    paths: pathLayout(at, exitArgs, regs.nr),
-    args: regs.args,
-    syscallNr: regs.nr,
-    taskPid: at("task_struct", "pid"),
-    taskTgid: at("task_struct", "tgid"),
-    taskExitCode: at("task_struct", "exit_code"),
-    taskSignal: at("task_struct", "signal"),
-    signalLive: at("signal_struct", "live"),
-    binprmFilename: at("linux_binprm", "filename"),
-  };
-}
-
-/** The calls whose path the engine reads (at sys_exit): the open family. */
-export const PATH_CALLS = ["open", "openat", "openat2", "creat"] as const;
-
-/**
- * The syscall table `args` by syscall number (ARG layout): which registers are counted by value
- * (VALUE_ARGS, at most three), which register holds the path and the open flags, and the call that
- * starts the work phase (--after first:SYSCALL).
- */
-export function argsTable(arch: ArchName, regs: readonly number[], phase: PhaseSpec): Buffer {
-  const t = Buffer.alloc(SYSCALLS * ARG.size);
-  const entry = (name: string) => {
-    const nr = syscallNumber(arch, name);
-    return nr === undefined || nr >= SYSCALLS ? undefined : nr * ARG.size;
-  };
-  for (const [name, idx] of VALUE_ARGS) {
-    const at = entry(name);
-    if (at === undefined || idx.length === 0) continue;
-    const picked = idx.slice(0, 3);
-    t[at + ARG.count] = picked.length;
-    picked.forEach((i, k) => {
-      t[at + ARG.value + k] = regs[i];
-    });
-  }
-  for (const name of PATH_CALLS) {
-    const at = entry(name);
-    const use = PATH_USES[name]?.[0];
-    if (at === undefined || !use) continue;
-    t[at + ARG.path] = regs[use.arg] + 1;
-    if (use.flags >= 0 && !use.how) t[at + ARG.flags] = regs[use.flags] + 1;
-    t[at + ARG.bits] |= ARG_BITS.path;
-  }
-  if (phase.kind === "first") {
-    const p = phase.syscall;
-    for (const name of Object.keys(syscallTable(arch)))
-      if (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : name === p) {
-        const at = entry(name);
-        if (at !== undefined) t[at + ARG.bits] |= ARG_BITS.first;
-      }
-  }
-  return t;
-}
 
 /** An event from the ring buffer: its kind, five u32 fields, the open flags of a path, and its string. */
 export interface KernelEvent {
@@ -200,31 +68,6 @@ export interface RecorderOptions {
   namespaced?: boolean;
   /** record --cgroup (v2): processes under this cgroup are traced from their next fork or exec on. */
   cgroup?: import("./process-programs.js").CgroupFilter;
-}
-
-/**
- * Loads a raw tracepoint program under EBPF_LICENSE (GPL-compatible: the probe_read helpers need one;
- * NOTICE). The verifier gives up with EAGAIN when a signal is pending (a child's SIGCHLD, a profiler's
- * SIGPROF): such a load is tried again.
- */
-function load(code: Buffer, name: string, tpBtf?: number): number {
-  for (let i = 0; ; i++)
-    try {
-      return loadProgram(
-        tpBtf === undefined
-          ? { type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name }
-          : {
-              type: BPF_PROG_TYPE_TRACING,
-              code,
-              license: EBPF_LICENSE,
-              name,
-              expectedAttachType: BPF_TRACE_RAW_TP,
-              attachBtfId: tpBtf,
-            },
-      );
-    } catch (e) {
-      if ((e as { errno?: number }).errno !== 11 || i >= 4) throw e;
-    }
 }
 
 /** One recording's maps, programs and links. */
@@ -330,38 +173,11 @@ export class KernelRecorder {
   attach(arch: ArchName = nativeArch()): void {
     const layout = kernelLayout(arch);
     const table = argsTable(arch, layout.args, this.o.phase);
-    // sys_exit: as tp_btf it reads the syscall number without a helper call; a kernel that refuses tp_btf
-    // gets the raw tracepoint. The path program (a tail call of sys_exit) is loaded as the same kind; a
-    // kernel that refuses it as tp_btf gets both as raw tracepoints (paths matter more than a helper call)
-    let exitFd: number | undefined;
-    let tpBtf = true;
-    let pathProgs: number | undefined;
-    try {
-      const id = layout.sysExitBtf;
-      if (id < 0) throw new Error("no btf_trace_sys_exit");
-      pathProgs = this.pathProgram(layout.paths, arch, id);
-      if (pathProgs !== undefined)
-        exitFd = load(sysExit(this.fds, layout, true, pathProgs), "sf_sys_exit", id);
-    } catch {
-      pathProgs = undefined;
-    }
-    if (exitFd === undefined) pathProgs = this.pathProgram(layout.paths, arch);
-    if (exitFd === undefined && pathProgs !== undefined)
-      try {
-        exitFd = load(sysExit(this.fds, layout, false, pathProgs), "sf_sys_exit");
-        tpBtf = false;
-      } catch {
-        pathProgs = undefined;
-      }
-    // no path program: sys_exit alone, as tp_btf where the kernel takes it
-    if (exitFd === undefined)
-      try {
-        if (layout.sysExitBtf < 0) throw new Error("no btf_trace_sys_exit");
-        exitFd = load(sysExit(this.fds, layout, true), "sf_sys_exit", layout.sysExitBtf);
-      } catch {
-        tpBtf = false;
-        exitFd = load(sysExit(this.fds, layout), "sf_sys_exit");
-      }
+    const {
+      fd: exitFd,
+      tpBtf,
+      pathProgs,
+    } = loadSysExit(this.fds, layout, (id) => this.pathProgram(layout.paths, arch, id));
     this.progs.push(exitFd);
     this.wholePaths = pathProgs !== undefined;
     if (pathProgs !== undefined) markPathCalls(table, arch);

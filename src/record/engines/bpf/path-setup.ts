@@ -6,7 +6,8 @@ import type { ArchName } from "../../../syscalls/arches.js";
 import { syscallNumber } from "../../../syscalls/table.js";
 import { Access, PATH_USES } from "../../path-access.js";
 import { SYSCALLS } from "./layout.js";
-import { PATH_BUF, PATH_PROG, type PathLayout, pathExit, USE, USE_KIND } from "./path-programs.js";
+import { pathExit } from "./path-exit.js";
+import { PATH_BUF, PATH_PROG, type PathLayout, USE, USE_KIND } from "./path-programs.js";
 import { ARG, ARG_BITS } from "./program-parts.js";
 
 /**
