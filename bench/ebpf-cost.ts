@@ -328,8 +328,15 @@ if (only === "" || only === "nginx") {
       const nginxes = [nginx.pid as number, ...descendants(nginx.pid as number)].filter(
         (p) => commOf(p) === "nginx",
       );
+      // the recorder's own process (sysfence: it drains the ring buffer), when there is one
+      const recorder = launched ? (nginx.pid as number) : rec?.pid;
       const before = cpuSeconds(nginxes);
+      const recBefore = recorder ? cpuSeconds([recorder]) : 0;
       const rate = await wrk(port, seconds);
+      if (recorder)
+        process.stderr.write(
+          `nginx round ${r + 1}/${rounds}: the recorder's own CPU: ${(((cpuSeconds([recorder]) - recBefore) / seconds) * 100).toFixed(1)}% of a CPU\n`,
+        );
       rps.get(name)?.push(rate);
       cpu.get(name)?.push(((cpuSeconds(nginxes) - before) / (rate * seconds)) * 1e6);
       process.stderr.write(
