@@ -26,7 +26,6 @@ const GENERATED = ["src/syscalls/generated/"];
 
 /** Over the limits when this check was written (issue 30): "file" or "file name" → lines then. Only shrinks. */
 export const KNOWN = {
-  "src/record/builder.ts": 418, // ProfileBuilder; the kernel-count path goes with one event vocabulary
   "src/cli/commands/record.ts registerRecord": 214,
   "src/cli/commands/audit.ts registerAudit": 171,
   "src/cli/commands/merge-diff.ts registerMergeDiff": 169,

@@ -12,7 +12,7 @@ const collate = new Intl.Collator().compare;
 
 /** The images that are over and what they added up to, and the profile's processes and totals from them. */
 export class Assembly {
-  /** Images that are over, with counts (and images declared by a kernel-count engine), in order. */
+  /** Images that are over, with counts, in the order they ended. */
   readonly finished: Group[] = [];
   /** Images of one program past those written apart. */
   private readonly folds = new ImageFolds();

@@ -98,18 +98,28 @@ export class Processes {
   }
 
   /**
-   * Declares tid a thread of leader's process (an engine that knows thread groups directly: ftrace). A
-   * CLONE_THREAD clone counted for that process is used up by it.
+   * Declares a process image an engine knows of itself (a process row: bpf), for its threads to join
+   * (adopt), its leader too.
+   */
+  declare(pid: number, exe: string, parent: number | undefined): void {
+    this.declared.set(pid, { pid, exe, parent, work: false, threads: new Map() });
+  }
+  /** The image each leader's process row declared last. */
+  private readonly declared = new Map<number, Group>();
+
+  /**
+   * Declares tid a thread of leader's process (an engine that knows thread groups directly: ftrace; a
+   * declared image). A CLONE_THREAD clone counted for that process is used up by it.
    */
   adopt(tid: number, leader: number): void {
     if (this.threads.has(tid)) return;
-    const lt = this.threads.get(leader);
-    if (!lt) return;
-    const t: Thread = { tid, group: lt.group, counts: new Map() };
-    lt.group.threads.set(tid, t);
+    const group = this.threads.get(leader)?.group ?? this.declared.get(leader);
+    if (!group) return;
+    const t: Thread = { tid, group, counts: new Map() };
+    group.threads.set(tid, t);
     this.threads.set(tid, t);
     for (const [parent, n] of this.pendingThreadClones) {
-      if (this.threads.get(parent)?.group !== lt.group) continue;
+      if (this.threads.get(parent)?.group !== group) continue;
       if (n <= 1) this.pendingThreadClones.delete(parent);
       else this.pendingThreadClones.set(parent, n - 1);
       break;

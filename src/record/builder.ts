@@ -3,7 +3,7 @@ import { type Group, inFocus, Processes, type Thread } from "./builder-groups.js
 import { PathUses, resolved } from "./builder-paths.js";
 import { EXECS, enterWork, Phase } from "./builder-phase.js";
 import { type Counter, countArg } from "./counter.js";
-import { Ev, type EventColumns, Result } from "./events.js";
+import { Ev, type EventColumns, Result, TallyPhase } from "./events.js";
 import type { EventNeeds, Focus, PhaseSpec } from "./phase-spec.js";
 import type { Profile, RecordingEngine } from "./profile.js";
 
@@ -94,8 +94,14 @@ export class ProfileBuilder {
         this.supersede(tid, b.n[i]);
         continue;
       }
-      if (kind >= Ev.image || tid < 0) {
-        this.addKernelCounts(b, i, strings);
+      if (kind === Ev.process) {
+        this.procs.declare(tid, strings[b.text[i]], b.aux[i] < 0 ? undefined : b.aux[i]);
+        continue;
+      }
+      if (tid < 0) {
+        // a signal or path use attributed to no thread in particular
+        if (kind === Ev.signal) this.countSignal(strings[b.text[i]], b.n[i]);
+        else if (kind === Ev.paths) this.countPath(undefined, strings[b.path[i]], b.access[i], b.n[i]);
         continue;
       }
       const time = b.time[i];
@@ -160,7 +166,8 @@ export class ProfileBuilder {
     if (noReturn > 0) this.neverReturn(name, noReturn);
     if (n > 0) {
       const c = counterOf(t, name);
-      const work = g.work;
+      const phase = b.phase[i];
+      const work = phase === TallyPhase.process ? g.work : phase === TallyPhase.work;
       if (work) c.work += n;
       else c.setup += n;
       const info = this.phase.nameInfo(name);
@@ -168,62 +175,6 @@ export class ProfileBuilder {
     }
     const c = t.counts.get(name);
     if (b.errors[i] > 0 && c) c.errors += b.errors[i];
-  }
-
-  /** Process images counted in the kernel (bpf), by the adapter's image id. */
-  private readonly images = new Map<number, Group>();
-
-  /**
-   * A row of counts an engine aggregated in the kernel (bpf): an image, its counts per thread, syscall,
-   * values and phase, its exit; or a signal or path use attributed to no thread in particular.
-   */
-  private addKernelCounts(b: EventColumns, i: number, strings: readonly string[]): void {
-    const kind = b.kind[i];
-    if (kind === Ev.image) {
-      const g: Group = {
-        pid: b.tid[i],
-        exe: strings[b.text[i]],
-        parent: b.aux[i] < 0 ? undefined : b.aux[i],
-        work: false,
-        threads: new Map(),
-      };
-      this.images.set(b.n[i], g);
-      this.assembly.finished.push(g);
-      return;
-    }
-    if (kind === Ev.signal) {
-      this.countSignal(strings[b.text[i]], b.n[i]);
-      return;
-    }
-    if (kind === Ev.paths) {
-      this.countPath(undefined, strings[b.path[i]], b.access[i], b.n[i]);
-      return;
-    }
-    const g = this.images.get(b.aux[i]);
-    if (!g) return;
-    if (kind === Ev.exit) {
-      g.exitStatus = b.n[i] < 0 ? undefined : b.n[i];
-      g.killedBy = b.text[i] < 0 ? undefined : strings[b.text[i]];
-      return;
-    }
-    const work = kind === Ev.countedWork;
-    if (work) g.work = true;
-    const tid = b.tid[i];
-    let t = g.threads.get(tid);
-    if (!t) {
-      t = { tid, group: g, counts: new Map() };
-      g.threads.set(tid, t);
-    }
-    const n = b.n[i];
-    this.calls += n;
-    if (!this.isCounted(g)) return;
-    const name = strings[b.sys[i]];
-    const c = counterOf(t, name);
-    if (work) c.work += n;
-    else c.setup += n;
-    c.errors += b.errors[i];
-    const idx = this.phase.nameInfo(name).interesting;
-    if (idx) countValues(c, idx, b, i, strings, work, n);
   }
 
   /**
@@ -343,7 +294,7 @@ export class ProfileBuilder {
   neverReturned(): Map<string, number> {
     const out = new Map(this.noReturn);
     for (const [n, k] of this.assembly.frozenPending) out.set(n, (out.get(n) ?? 0) + k);
-    // (a frozen image's pending calls are in frozenPending; kernel-counted images have none)
+    // (a frozen image's pending calls are in frozenPending; images an engine declared have none)
     for (const t of this.procs.threads.values())
       if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
     return out;
