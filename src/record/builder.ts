@@ -19,8 +19,6 @@ function counterOf(t: Thread, name: string): Counter {
   return c;
 }
 
-const CLONE_THREAD = 0x10000n;
-
 /** Builds a profile from trace events, streaming: memory grows with distinct values, not with the log. */
 export class ProfileBuilder {
   private readonly procs: Processes;
@@ -202,10 +200,7 @@ export class ProfileBuilder {
     strings: readonly string[],
   ): string | null | undefined {
     const info = this.phase.nameInfo(name);
-    if (info.fork) {
-      const flags = info.interesting && b.v0[i] >= 0 ? strings[b.v0[i]] : undefined;
-      this.procs.forked(t, flags !== undefined && isThreadClone(flags));
-    }
+    if (info.fork) this.procs.forked(t, b.aux[i] === 1);
     const g = t.group;
     const wasWork = g.work;
     // The phase switches after the matching call, in every process (focus decides only what is counted).
@@ -359,11 +354,4 @@ function countValues(
   if (v1 >= 0) countArg(c, idx[1], strings[v1], work, n);
   const v2 = b.v2[i];
   if (idx.length > 2 && v2 >= 0) countArg(c, idx[2], strings[v2], work, n);
-}
-
-/** Whether a decoded clone flags value (decimal, or an imported log's symbolic expression) makes a thread. */
-function isThreadClone(value: string): boolean {
-  if (value.includes("CLONE_THREAD")) return true;
-  const m = /(0x[0-9a-f]+|\d+)/i.exec(value);
-  return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
 }

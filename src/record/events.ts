@@ -62,7 +62,8 @@ export const TallyPhase = { process: 0, setup: 1, work: 2 } as const;
  * - n: calls in a tally (1 for a call row), exit status, signal count, a thread's leader, a path's uses;
  *   errors, noReturn: of a tally's calls; phase: a tally's (TallyPhase);
  * - time: seconds since the epoch, NaN when the engine did not stamp the event;
- * - aux: a process row's parent (-1: none).
+ * - aux: a process row's parent (-1: none); a clone or clone3 call's flags: 1 when they make a thread
+ *   (CLONE_THREAD), 0 when a process (-1: not known).
  */
 const COLUMNS = {
   kind: Uint8Array,

@@ -9,6 +9,8 @@ import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { Access } from "../../path-access.js";
 import { INTERESTING_ARGS, MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
 
+const CLONE_THREAD = 0x10000n;
+
 // "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
 const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
 
@@ -182,6 +184,8 @@ export class FtraceAdapter {
         if (this.regIds.size < MAX_VALUES) this.regIds.set(reg, id);
       }
       cols[k][i] = id;
+      // clone's flags (its first value): whether it makes a thread, for the builder
+      if (k === 0 && name === "clone") this.out.columns.aux[i] = BigInt(`0x${reg}`) & CLONE_THREAD ? 1 : 0;
     }
   }
 
