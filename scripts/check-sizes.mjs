@@ -35,7 +35,6 @@ export const KNOWN = {
   "src/analyze/aarch64.ts decodeAarch64": 111,
   "src/analyze/reach.ts reachSyscalls": 105, // +5: .init_array entries by symbolic relocation as roots
   "src/cli/commands/run-args.ts parseRunWords": 94,
-  "src/record/engines/bpf/script.ts bpftraceScript": 90,
 };
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
