@@ -32,7 +32,6 @@ export const KNOWN = {
   "src/cli/commands/generate.ts registerGenerate": 165,
   "src/cli/commands/export.ts registerExport": 156,
   "src/cli/commands/run.ts runCommand": 120,
-  "src/analyze/aarch64.ts decodeAarch64": 111,
   "src/analyze/reach.ts reachSyscalls": 105, // +5: .init_array entries by symbolic relocation as roots
   "src/cli/commands/run-args.ts parseRunWords": 94,
 };
