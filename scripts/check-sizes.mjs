@@ -26,13 +26,9 @@ const GENERATED = ["src/syscalls/generated/"];
 
 /** Over the limits when this check was written (issue 30): "file" or "file name" → lines then. Only shrinks. */
 export const KNOWN = {
-  "src/record/builder.ts": 746, // ProfileBuilder; the kernel-count path is being moved by its owner
   "src/cli/commands/run.ts runCommand": 120,
-  "src/analyze/aarch64.ts decodeAarch64": 111,
-  "src/record/engines/ftrace/adapter.ts line": 107,
   "src/analyze/reach.ts reachSyscalls": 105, // +5: .init_array entries by symbolic relocation as roots
   "src/cli/commands/run-args.ts parseRunWords": 94,
-  "src/record/engines/bpf/script.ts bpftraceScript": 90,
 };
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");

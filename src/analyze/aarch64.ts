@@ -80,40 +80,11 @@ export function decodeAarch64(code: Uint8Array, base: number, into?: OpStream): 
     } else if (w === 0xd4200000 || (w & 0xffe0001f) >>> 0 === 0xd4200000 || w === 0) {
       s.kind[i] = K_RET; // brk / udf: the path ends
     } else if ((w & 0x1f800000) >>> 0 === 0x12800000) {
-      // move wide: MOVN (opc 00), MOVZ (10), MOVK (11)
-      const opc = (w >>> 29) & 3;
-      const sf = w >>> 31;
-      const hw = (w >>> 21) & 3;
-      const imm = ((w >>> 5) & 0xffff) * 2 ** (16 * hw);
-      if (opc === 2) {
-        s.kind[i] = K_MOVI;
-        s.reg[i] = rd;
-        s.val[i] = imm;
-      } else if (opc === 0) {
-        s.kind[i] = K_MOVI;
-        s.reg[i] = rd;
-        s.val[i] = sf ? -imm - 1 : (~imm >>> 0) & 0xffffffff;
-      } else s.wmask[i] = 1 << rd; // movk: the value depends on the old one
-      if (rd === 31) s.kind[i] = 0;
+      moveWide(s, i, w);
     } else if ((w & 0x7fe0ffe0) >>> 0 === 0x2a0003e0 && ((w >>> 10) & 63) === 0) {
-      // ORR Wd/Xd, WZR/XZR, Wm (LSL #0): MOV
-      const rm = (w >>> 16) & 31;
-      if (rm === 31) {
-        s.kind[i] = K_ZERO;
-        s.reg[i] = rd;
-      } else {
-        s.kind[i] = K_MOVR;
-        s.reg[i] = rd;
-        s.reg2[i] = rm;
-      }
+      moveRegister(s, i, w); // ORR Wd/Xd, WZR/XZR, Wm (LSL #0): MOV
     } else if ((w & 0x1f000000) >>> 0 === 0x10000000) {
-      // ADR / ADRP
-      const imm = signExtend((((w >>> 5) & 0x7ffff) << 2) | ((w >>> 29) & 3), 21);
-      const isPage = w >>> 31 === 1;
-      const value = isPage ? Math.floor(pc / 4096) * 4096 + imm * 4096 : pc + imm;
-      s.wmask[i] = 1 << rd;
-      if (isPage) page[rd] = value;
-      else s.ref[i] = value;
+      adr(s, i, w, pc, page); // ADR / ADRP
       continue;
     } else if ((w & 0xff800000) >>> 0 === 0x91000000) {
       // ADD Xd, Xn, #imm12 (LSL 0 or 12)
@@ -130,21 +101,71 @@ export function decodeAarch64(code: Uint8Array, base: number, into?: OpStream): 
       page[rd] = Number.NaN;
       continue;
     } else {
-      const op0 = (w >>> 25) & 0xf;
-      const loadStore = (op0 & 0b0101) === 0b0100;
-      const dataProc = (op0 & 0b1110) === 0b1000 || (op0 & 0b0111) === 0b0101;
-      if (loadStore) {
-        // loads write Rt (and Rt2 for pairs); stores write nothing but a written-back base
-        const load = ((w >>> 22) & 1) === 1;
-        if (load && rd !== 31) s.wmask[i] = 1 << rd;
-        if (load && (w & 0x3a000000) >>> 0 === 0x28000000) s.wmask[i] |= 1 << ((w >>> 10) & 31);
-        if ((w & 0x3b200c00) >>> 0 === 0x38000c00 || (w & 0x3b800000) >>> 0 === 0x28800000)
-          s.wmask[i] |= 1 << rn;
-      } else if (dataProc && rd !== 31) s.wmask[i] = 1 << rd;
-      else if ((op0 & 0b0111) === 0b0111 && rd !== 31) s.wmask[i] = 1 << rd; // SIMD/FP (FMOV Xd, Dn)
+      otherWrites(s, i, w);
     }
     if (s.wmask[i] || s.kind[i] === K_MOVI || s.kind[i] === K_MOVR || s.kind[i] === K_ZERO)
       page[rd] = Number.NaN;
   }
   return s;
+}
+
+/** MOVN (opc 00), MOVZ (10), MOVK (11): a constant into Rd, or (MOVK) an unknown one. */
+function moveWide(s: OpStream, i: number, w: number): void {
+  const rd = w & 31;
+  const opc = (w >>> 29) & 3;
+  const sf = w >>> 31;
+  const hw = (w >>> 21) & 3;
+  const imm = ((w >>> 5) & 0xffff) * 2 ** (16 * hw);
+  if (opc === 2) {
+    s.kind[i] = K_MOVI;
+    s.reg[i] = rd;
+    s.val[i] = imm;
+  } else if (opc === 0) {
+    s.kind[i] = K_MOVI;
+    s.reg[i] = rd;
+    s.val[i] = sf ? -imm - 1 : (~imm >>> 0) & 0xffffffff;
+  } else s.wmask[i] = 1 << rd; // movk: the value depends on the old one
+  if (rd === 31) s.kind[i] = 0;
+}
+
+/** ORR Wd/Xd, WZR/XZR, Wm: MOV Rd, Rm (or zero). */
+function moveRegister(s: OpStream, i: number, w: number): void {
+  const rd = w & 31;
+  const rm = (w >>> 16) & 31;
+  if (rm === 31) {
+    s.kind[i] = K_ZERO;
+    s.reg[i] = rd;
+  } else {
+    s.kind[i] = K_MOVR;
+    s.reg[i] = rd;
+    s.reg2[i] = rm;
+  }
+}
+
+/** ADR (an address into Rd, a reference) or ADRP (a page into Rd, for the ADD/LDR that completes it). */
+function adr(s: OpStream, i: number, w: number, pc: number, page: Float64Array): void {
+  const rd = w & 31;
+  const imm = signExtend((((w >>> 5) & 0x7ffff) << 2) | ((w >>> 29) & 3), 21);
+  const isPage = w >>> 31 === 1;
+  const value = isPage ? Math.floor(pc / 4096) * 4096 + imm * 4096 : pc + imm;
+  s.wmask[i] = 1 << rd;
+  if (isPage) page[rd] = value;
+  else s.ref[i] = value;
+}
+
+/** Any other instruction: the registers it may overwrite (loads, written-back bases, data processing, SIMD/FP moves). */
+function otherWrites(s: OpStream, i: number, w: number): void {
+  const rd = w & 31;
+  const rn = (w >>> 5) & 31;
+  const op0 = (w >>> 25) & 0xf;
+  const loadStore = (op0 & 0b0101) === 0b0100;
+  const dataProc = (op0 & 0b1110) === 0b1000 || (op0 & 0b0111) === 0b0101;
+  if (loadStore) {
+    // loads write Rt (and Rt2 for pairs); stores write nothing but a written-back base
+    const load = ((w >>> 22) & 1) === 1;
+    if (load && rd !== 31) s.wmask[i] = 1 << rd;
+    if (load && (w & 0x3a000000) >>> 0 === 0x28000000) s.wmask[i] |= 1 << ((w >>> 10) & 31);
+    if ((w & 0x3b200c00) >>> 0 === 0x38000c00 || (w & 0x3b800000) >>> 0 === 0x28800000) s.wmask[i] |= 1 << rn;
+  } else if (dataProc && rd !== 31) s.wmask[i] = 1 << rd;
+  else if ((op0 & 0b0111) === 0b0111 && rd !== 31) s.wmask[i] = 1 << rd; // SIMD/FP (FMOV Xd, Dn)
 }

@@ -24,6 +24,7 @@ import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { ProfileBuilder } from "../record/builder.js";
 import { Ev, EventBatch, StringTable } from "../record/events.js";
+import { type ImageCount, pushImage } from "../record/image-rows.js";
 import { Access, PATH_USES } from "../record/path-access.js";
 import type { Profile } from "../record/profile.js";
 import { ARCHES, nativeArch } from "../syscalls/arches.js";
@@ -284,23 +285,12 @@ export function profileOf(
   const builder = new ProfileBuilder(command);
   const strings = new StringTable();
   const batch = new EventBatch();
-  const id = (s: string) => (s === "" ? -1 : strings.id(s));
-  for (const img of counts.images) {
-    const i = batch.push(Ev.image, img.pid, -1);
-    batch.columns.n[i] = img.id;
-    batch.columns.text[i] = strings.id(img.exe);
-    batch.columns.aux[i] = img.parent ?? -1;
-  }
-  for (const [tid, image, name, v0, v1, v2, n, errors] of counts.calls) {
-    const i = batch.push(Ev.counted, tid, strings.id(name));
-    const c = batch.columns;
-    c.aux[i] = image;
-    c.v0[i] = id(v0);
-    c.v1[i] = id(v1);
-    c.v2[i] = id(v2);
-    c.n[i] = n;
-    c.errors[i] = errors;
-  }
+  const value = (s: string) => (s === "" ? undefined : s);
+  // each image's calls after it, in the order counted
+  const calls = new Map<number, ImageCount[]>(counts.images.map((img) => [img.id, []]));
+  for (const [tid, image, name, v0, v1, v2, n, errors] of counts.calls)
+    calls.get(image)?.push({ tid, name, values: [value(v0), value(v1), value(v2)], n, errors, work: false });
+  for (const img of counts.images) pushImage(batch, strings, img, calls.get(img.id) ?? []);
   for (const [path, access, n] of counts.paths) {
     const i = batch.push(Ev.paths, -1, -1);
     batch.columns.path[i] = strings.id(path);

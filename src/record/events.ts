@@ -16,11 +16,14 @@ export const Ev = {
   tally: 4,
   /** The thread's last call (counted in a tally) is still unfinished; its resume row comes later. */
   pending: 5,
-  /** The thread's process (tid -1: image aux) ended: n = exit status (-1: none), text = the signal that killed it. */
+  /** The thread ended: n = its process's exit status (-1: none), text = the signal that killed it. */
   exit: 6,
   /** n deliveries of the signal named by text to the thread (tid -1: to some recorded thread). */
   signal: 7,
-  /** The thread belongs to the process whose leader is n (an engine that knows thread groups). */
+  /**
+   * The thread belongs to the process whose leader is n (an engine that knows thread groups: ftrace; a
+   * process row's image: bpf).
+   */
   thread: 8,
   /**
    * n more uses of the path by the thread's calls, with access bits (folded calls' paths, apart from
@@ -33,18 +36,21 @@ export const Ev = {
    */
   superseded: 10,
   /**
-   * Counts aggregated in the kernel (bpf): process tid's program image number n (an id of the adapter's)
-   * runs the file named by text; its parent is aux (-1: unknown). Declared before its counts.
+   * Process tid runs the file named by text, a process image of its own from here on (an engine that
+   * knows images, not the calls that make them: bpf); its parent is aux (-1: unknown). Its threads join
+   * it by thread rows (the leader too); the image is over when each of them has had an exit row.
    */
-  image: 11,
-  /** n calls (errors of them failed) of sys with values v0..v2 by thread tid of image aux, in the setup phase. */
-  counted: 12,
-  /** The same in the work phase. */
-  countedWork: 13,
+  process: 11,
 } as const;
 
 /** How a call ended. */
 export const Result = { none: 0, noReturn: 1, ok: 2, failed: 3 } as const;
+
+/**
+ * A tally's phase: the process's own (the builder follows --after), or setup or work as the engine
+ * decided it (bpf decides in the kernel).
+ */
+export const TallyPhase = { process: 0, setup: 1, work: 2 } as const;
 
 /**
  * A batch's columns, by name and type:
@@ -54,9 +60,10 @@ export const Result = { none: 0, noReturn: 1, ok: 2, failed: 3 } as const;
  *   call (or a paths row's calls) used it (path-access.ts Access bits, 0: not said);
  * - text: an exec's new file name, the strings a marker write carries, a signal's name (string id, -1: none);
  * - n: calls in a tally (1 for a call row), exit status, signal count, a thread's leader, a path's uses;
- *   errors, noReturn: of a tally's calls;
+ *   errors, noReturn: of a tally's calls; phase: a tally's (TallyPhase);
  * - time: seconds since the epoch, NaN when the engine did not stamp the event;
- * - aux: an image row's parent, a counted row's image, an image exit's image (-1: none).
+ * - aux: a process row's parent (-1: none); a clone or clone3 call's flags: 1 when they make a thread
+ *   (CLONE_THREAD), 0 when a process (-1: not known).
  */
 const COLUMNS = {
   kind: Uint8Array,
@@ -73,6 +80,7 @@ const COLUMNS = {
   n: Int32Array,
   errors: Int32Array,
   noReturn: Int32Array,
+  phase: Uint8Array,
   time: Float64Array,
   aux: Int32Array,
 } as const;
@@ -134,6 +142,7 @@ export class EventBatch {
     c.n[i] = 1;
     c.errors[i] = 0;
     c.noReturn[i] = 0;
+    c.phase[i] = TallyPhase.process;
     c.time[i] = Number.NaN;
     c.aux[i] = -1;
     return i;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { makesThread } from "../../src/record/engines/strace/decode.js";
 import { type CallEvent, nthArg, parseLine, splitArgs } from "../../src/record/engines/strace/parse.js";
 import { profileFromLog } from "../../src/record/engines/strace/strace.js";
 
@@ -104,6 +105,14 @@ describe("strace line parser", () => {
       [...splitArgs(text), undefined],
     );
   });
+  it("decodes whether clone flags make a thread (the call row's aux), in every spelling strace has", () => {
+    assert.equal(makesThread("CLONE_VM|CLONE_FS|CLONE_THREAD|CLONE_SYSVSEM"), true);
+    assert.equal(makesThread("CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"), false);
+    assert.equal(makesThread(String(0x3d0f00)), true);
+    assert.equal(makesThread(String(0x1200011)), false);
+    assert.equal(makesThread("0x10000"), true);
+  });
+
   it("rejects lines that are not strace output", () => {
     assert.equal(parseLine("hello world"), null);
     assert.equal(parseLine("GET / HTTP/1.1"), null);

@@ -6,6 +6,7 @@ import { signalName } from "../../../syscalls/constants.js";
 import { syscallName } from "../../../syscalls/table.js";
 import type { ProfileBuilder } from "../../builder.js";
 import { Ev, EventBatch, StringTable } from "../../events.js";
+import { type ImageCount, pushImage } from "../../image-rows.js";
 import { Access } from "../../path-access.js";
 import { VALUE_ARGS } from "./script.js";
 
@@ -246,11 +247,12 @@ export class BpfOutput {
     const entries = [...counts].sort(
       (a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2],
     );
+    const images = new Map<string, { pid: number; counts: ImageCount[] }>();
     for (const { key, values, count } of entries) {
       const [pid, st, tid, nr] = key;
-      const [image_, work] = [st >> 3, st & 1];
+      const [image, work] = [st >> 3, st & 1];
       this.counted += count;
-      if (this.compat.has(`${pid}:${image_}`)) {
+      if (this.compat.has(`${pid}:${image}`)) {
         this.compatCalls += count;
         continue;
       }
@@ -260,51 +262,37 @@ export class BpfOutput {
       const errorsLeft = this.errors.get(ekey) ?? 0;
       const errors = Math.min(errorsLeft, count);
       this.errors.set(ekey, errorsLeft - errors);
-      const image = this.imageId(pid, image_);
-      const i = this.out.push(work === 1 ? Ev.countedWork : Ev.counted, tid, this.strings.id(name));
-      const c = this.out.columns;
-      c.aux[i] = image;
-      c.n[i] = count;
-      c.errors[i] = errors;
-      const cols = [c.v0, c.v1, c.v2];
-      (VALUE_ARGS.get(name) ?? []).slice(0, 3).forEach((a, k) => {
+      const vals = (VALUE_ARGS.get(name) ?? []).slice(0, 3).map((a, k) => {
         let v = values[k];
         const w = argWidth(name, a, this.arch).bits;
         if (w < 64) v &= (1n << BigInt(w)) - 1n;
-        cols[k][i] = this.strings.id(v.toString());
+        return v.toString();
+      });
+      const ikey = `${pid}:${image}`;
+      let img = images.get(ikey);
+      if (!img) {
+        img = { pid, counts: [] };
+        images.set(ikey, img);
+      }
+      img.counts.push({ tid, name, values: vals, n: count, errors, work: work === 1 });
+    }
+    // each image ends as its last exit said (an image without a counted call is not in the profile)
+    const ends = new Map<string, { exitStatus?: number; killedBy?: string }>();
+    for (const x of this.exits) {
+      const sig = x.code & 0x7f;
+      ends.set(`${x.pid}:${x.image}`, {
+        exitStatus: sig ? undefined : (x.code >> 8) & 0xff,
+        killedBy: sig ? signalName(sig) : undefined,
       });
     }
-    for (const x of this.exits) {
-      const image = this.imageIds.get(`${x.pid}:${x.image}`);
-      if (image === undefined) continue; // an image without a counted call is not in the profile
-      const sig = x.code & 0x7f;
-      const name = sig ? signalName(sig) : undefined;
-      const i = this.out.push(Ev.exit, -1, -1);
-      const c = this.out.columns;
-      c.aux[i] = image;
-      c.n[i] = sig ? -1 : (x.code >> 8) & 0xff;
-      if (name) c.text[i] = this.strings.id(name);
+    for (const [key, { pid, counts }] of images) {
+      const image = { pid, exe: this.exes.get(key) ?? "?", parent: this.parents.get(pid), ...ends.get(key) };
+      pushImage(this.out, this.strings, image, counts);
     }
     this.builder.addBatch(this.out.columns, this.strings.list);
     this.out.clear();
   }
 
-  /** The id of process pid's image-th program image, declared (an image event) the first time. */
-  private imageId(pid: number, image: number): number {
-    const key = `${pid}:${image}`;
-    let id = this.imageIds.get(key);
-    if (id === undefined) {
-      id = this.imageIds.size;
-      this.imageIds.set(key, id);
-      const i = this.out.push(Ev.image, pid, -1);
-      const c = this.out.columns;
-      c.n[i] = id;
-      c.text[i] = this.strings.id(this.exes.get(key) ?? "?");
-      c.aux[i] = this.parents.get(pid) ?? -1;
-    }
-    return id;
-  }
-  private readonly imageIds = new Map<string, number>();
   private readonly strings = new StringTable();
   private readonly out = new EventBatch(1024);
 }

@@ -1,6 +1,6 @@
 // The bpf engine's program: the bpftrace script that counts a recording's calls in the kernel (pure text
 // from the phase, the architecture and the processes to seed; bpf.ts runs it, output.ts reads what it prints).
-import { nativeArch } from "../../../syscalls/arches.js";
+import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
 import { syscallNumber, syscallTable } from "../../../syscalls/table.js";
 import type { PhaseSpec } from "../../builder.js";
 import { INTERESTING_ARGS } from "../../profile.js";
@@ -80,31 +80,8 @@ function namespacedSeed(seed: BpfSeed): { begin: string; enter: string; end: str
  * group still alive): the process keeps its entry and the exec is seen under the leader's pid.
  */
 export function bpftraceScript(phase: PhaseSpec, arch = nativeArch(), seed?: BpfSeed): string {
-  const picks: [number, string][] = [];
-  for (const [name, idx] of valueArgs()) {
-    const nr = syscallNumber(arch, name);
-    if (nr === undefined || idx.length === 0) continue;
-    const set = idx
-      .slice(0, 3)
-      .map((i, k) => `$v${k} = $a${i};`)
-      .join(" ");
-    picks.push([nr, `$has = 1; ${set}`]);
-  }
-  picks.sort((a, b) => a[0] - b[0]);
-  // the argument registers the picks use, read once each: an access of args->args in every pick made
-  // bpftrace's compile of the program take a second longer (the recording's start-up)
-  const regs = Math.max(-1, ...[...valueArgs()].flatMap(([, idx]) => idx.slice(0, 3))) + 1;
-  const reads = Array.from({ length: regs }, (_, i) => `$a${i} = (uint64)args->args[${i}];`).join(" ");
-  const firstNrs =
-    phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
-  const firstCond = firstNrs.map((n) => `$id == ${syscallNumber(arch, n)}`).join(" || ");
-  // delay:SECONDS: every process is in the work phase from that long after the first traced call on
-  const delay =
-    phase.kind === "delay"
-      ? `
-    if (@t0 == 0) { @t0 = nsecs; }
-    if (($s & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { $s = $s | 1; @st[pid] = $s; }`
-      : "";
+  const { picks, reads } = argumentPicks(arch);
+  const { firstCond, delay } = phaseParts(phase, arch);
   const ns = seed?.namespaced ? namespacedSeed(seed) : undefined;
   const begin = ns ? ns.begin : seed ? seed.tgids.map((g) => `@st[${g}] = 3;`).join(" ") : "@st[$1] = 6;";
   // the launcher's other threads (Node's) run until its exec ends them: not the program's calls
@@ -168,6 +145,47 @@ tracepoint:raw_syscalls:sys_exit {
 }
 END { clear(@st); clear(@img);${phase.kind === "delay" ? " clear(@t0);" : ""}${ns?.end ?? ""} }
 `;
+}
+
+/**
+ * The value picks by syscall number (sorted: pickTree's binary search), and the reads of the argument
+ * registers they use.
+ */
+function argumentPicks(arch: ArchName): { picks: [number, string][]; reads: string } {
+  const picks: [number, string][] = [];
+  for (const [name, idx] of valueArgs()) {
+    const nr = syscallNumber(arch, name);
+    if (nr === undefined || idx.length === 0) continue;
+    const set = idx
+      .slice(0, 3)
+      .map((i, k) => `$v${k} = $a${i};`)
+      .join(" ");
+    picks.push([nr, `$has = 1; ${set}`]);
+  }
+  picks.sort((a, b) => a[0] - b[0]);
+  // the argument registers the picks use, read once each: an access of args->args in every pick made
+  // bpftrace's compile of the program take a second longer (the recording's start-up)
+  const regs = Math.max(-1, ...[...valueArgs()].flatMap(([, idx]) => idx.slice(0, 3))) + 1;
+  const reads = Array.from({ length: regs }, (_, i) => `$a${i} = (uint64)args->args[${i}];`).join(" ");
+  return { picks, reads };
+}
+
+/**
+ * Where the work phase begins, in the script: the condition on the syscall of --after first:SYSCALL (empty:
+ * none), and the check of --after delay:SECONDS made at each call (empty: none).
+ */
+function phaseParts(phase: PhaseSpec, arch: ArchName): { firstCond: string; delay: string } {
+  const firstNrs =
+    phase.kind === "first" ? Object.keys(syscallTable(arch)).filter((n) => matches(phase.syscall, n)) : [];
+  const firstCond = firstNrs.map((n) => `$id == ${syscallNumber(arch, n)}`).join(" || ");
+  // delay:SECONDS: every process is in the work phase from that long after the first traced call on
+  const delay =
+    phase.kind === "delay"
+      ? `
+    if (@t0 == 0) { @t0 = nsecs; }
+    if (($s & 1) == 0 && nsecs - @t0 >= ${Math.round(phase.seconds * 1e9)}) { $s = $s | 1; @st[pid] = $s; }`
+      : "";
+  return { firstCond, delay };
 }
 
 /**

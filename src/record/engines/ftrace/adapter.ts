@@ -9,6 +9,8 @@ import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { Access } from "../../path-access.js";
 import { INTERESTING_ARGS, MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
 
+const CLONE_THREAD = 0x10000n;
+
 // "comm-TID (TGID) [CPU] flags TIME: event: body" (options/record-tgid adds the thread group id)
 const LINE = /^\s*(.*?)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
 
@@ -53,101 +55,122 @@ export class FtraceAdapter {
     // (sysfence's main thread writes it: its tid is its pid; the tgid column is unknown for untraced tasks)
     if (kind === "tracing_mark_write") return tid === this.endMark.pid && body.trim() === this.endMark.text;
     if (kind === "sched_process_exit") {
-      // a traced thread ended (its tid may come back as another task's)
-      if (!this.seen.delete(tid)) return false;
-      this.pending.delete(tid);
-      // while its process lives (a leader may end first, before a thread it made was ever seen), the exit
-      // waits for the group's end, so the process is not taken as over; kernels that do not say whether
-      // the group is dead give each exit at once
-      if (/group_dead=false/.test(body)) {
-        this.exitedThreads.set(tid, tgid);
-        const group = this.exitedOf.get(tgid) ?? new Set<number>();
-        this.exitedOf.set(tgid, group.add(tid));
-        return false;
-      }
-      for (const t of this.exitedOf.get(tgid) ?? []) {
-        this.exitedThreads.delete(t);
-        this.exit(t, tgid, time);
-      }
-      this.exitedOf.delete(tgid);
-      this.exit(tid, tgid, time);
+      this.threadExit(tid, tgid, time, body);
       return false;
     }
-    // a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight): its group says so
-    if (!this.seen.has(tid)) {
-      this.seen.add(tid);
-      // a tid that ended in a process still running has come back as another task's: the old one is over
-      const was = this.exitedThreads.get(tid);
-      if (was !== undefined) {
-        this.exitedThreads.delete(tid);
-        this.exitedOf.get(was)?.delete(tid);
-        this.exit(tid, was, time);
-      }
-      // a new process (or a pid come back): no exit status yet
-      if (tgid === tid) this.exitStatus.delete(tid);
-      if (tgid && tgid !== tid) {
-        const i = this.out.push(Ev.thread, tid, -1);
-        this.out.columns.n[i] = tgid;
-      }
-    }
-    if (kind === "sys_enter") {
-      const e = /^NR (-?\d+) \(([^)]*)\)/.exec(body);
-      if (!e) return false;
-      const nr = Number(e[1]);
-      if (nr < 0) return false;
-      const regs = e[2].split(",").map((r) => r.trim());
-      if (nr === this.exitGroupNr && /^[0-9a-f]+$/i.test(regs[0] ?? ""))
-        this.exitStatus.set(tgid, Number(BigInt(`0x${regs[0]}`) & 0xffn));
-      if (this.isExec(nr)) {
-        // a row at exit, with the file name sched_process_exec reports in between
-        this.pending.set(tid, { nr, regs });
-        return false;
-      }
-      const i = this.out.push(Ev.unfinished, tid, this.sysId(nr));
-      this.out.columns.time[i] = time;
-      this.values(i, this.nameOf(nr), regs);
-      this.pending.set(tid, { nr, regs });
-    } else if (kind === "sys_exit") {
-      const e = /^NR (-?\d+) = (-?\d+)/.exec(body);
-      if (!e) return false;
-      const p = this.pending.get(tid);
-      if (!p || p.nr !== Number(e[1])) return false; // the exit of a call made before tracing started
-      this.pending.delete(tid);
-      const ret = Number(e[2]);
-      const err = ret < 0 && ret >= -4095 ? errnoName(-ret) : undefined;
-      const exec = this.isExec(p.nr);
-      const i = this.out.push(exec ? Ev.call : Ev.resume, tid, this.sysId(p.nr));
-      this.out.columns.time[i] = time;
-      this.out.columns.result[i] = err ? Result.failed : Result.ok;
-      if (err) this.out.columns.errno[i] = this.strings.id(err);
-      if (exec) {
-        this.values(i, this.nameOf(p.nr), p.regs);
-        if (p.exe !== undefined) {
-          this.out.columns.text[i] = this.out.columns.path[i] = this.strings.id(p.exe);
-          this.out.columns.access[i] = Access.exec;
-        }
-      }
-    } else if (kind === "sched_process_exec") {
-      const e = /filename=(.*) pid=(\d+) old_pid=(\d+)/.exec(body);
-      const p = e ? this.pending.get(Number(e[3])) : undefined;
-      if (e && p) {
-        p.exe = e[1];
-        // a non-leader thread that execs takes over the leader's pid
-        if (e[2] !== e[3]) {
-          this.pending.delete(Number(e[3]));
-          this.pending.set(Number(e[2]), p);
-        }
-      }
-    } else if (kind === "signal_deliver") {
-      const e = /sig=(\d+)/.exec(body);
-      if (e) {
-        const name = signalName(Number(e[1])) ?? `SIG${e[1]}`;
-        const i = this.out.push(Ev.signal, tid, -1);
-        this.out.columns.text[i] = this.strings.id(name);
-        this.out.columns.time[i] = time;
-      }
-    }
+    if (!this.seen.has(tid)) this.firstSeen(tid, tgid, time);
+    if (kind === "sys_enter") this.sysEnter(tid, tgid, time, body);
+    else if (kind === "sys_exit") this.sysExit(tid, time, body);
+    else if (kind === "sched_process_exec") this.processExec(body);
+    else if (kind === "signal_deliver") this.signalDelivered(tid, time, body);
     return false;
+  }
+
+  /** sched_process_exit: a traced thread ended (its tid may come back as another task's). */
+  private threadExit(tid: number, tgid: number, time: number, body: string): void {
+    if (!this.seen.delete(tid)) return;
+    this.pending.delete(tid);
+    // while its process lives (a leader may end first, before a thread it made was ever seen), the exit
+    // waits for the group's end, so the process is not taken as over; kernels that do not say whether
+    // the group is dead give each exit at once
+    if (/group_dead=false/.test(body)) {
+      this.exitedThreads.set(tid, tgid);
+      const group = this.exitedOf.get(tgid) ?? new Set<number>();
+      this.exitedOf.set(tgid, group.add(tid));
+      return;
+    }
+    for (const t of this.exitedOf.get(tgid) ?? []) {
+      this.exitedThreads.delete(t);
+      this.exit(t, tgid, time);
+    }
+    this.exitedOf.delete(tgid);
+    this.exit(tid, tgid, time);
+  }
+
+  /**
+   * A tid's first event: a thread the kernel made (clone3's CLONE_THREAD is in memory, out of our sight)
+   * joins its group, as the tgid column says.
+   */
+  private firstSeen(tid: number, tgid: number, time: number): void {
+    this.seen.add(tid);
+    // a tid that ended in a process still running has come back as another task's: the old one is over
+    const was = this.exitedThreads.get(tid);
+    if (was !== undefined) {
+      this.exitedThreads.delete(tid);
+      this.exitedOf.get(was)?.delete(tid);
+      this.exit(tid, was, time);
+    }
+    // a new process (or a pid come back): no exit status yet
+    if (tgid === tid) this.exitStatus.delete(tid);
+    if (tgid && tgid !== tid) {
+      const i = this.out.push(Ev.thread, tid, -1);
+      this.out.columns.n[i] = tgid;
+    }
+  }
+
+  /** raw_syscalls/sys_enter: a call begins (an exec's row waits for its end and file name). */
+  private sysEnter(tid: number, tgid: number, time: number, body: string): void {
+    const e = /^NR (-?\d+) \(([^)]*)\)/.exec(body);
+    if (!e) return;
+    const nr = Number(e[1]);
+    if (nr < 0) return;
+    const regs = e[2].split(",").map((r) => r.trim());
+    if (nr === this.exitGroupNr && /^[0-9a-f]+$/i.test(regs[0] ?? ""))
+      this.exitStatus.set(tgid, Number(BigInt(`0x${regs[0]}`) & 0xffn));
+    if (this.isExec(nr)) {
+      // a row at exit, with the file name sched_process_exec reports in between
+      this.pending.set(tid, { nr, regs });
+      return;
+    }
+    const i = this.out.push(Ev.unfinished, tid, this.sysId(nr));
+    this.out.columns.time[i] = time;
+    this.values(i, this.nameOf(nr), regs);
+    this.pending.set(tid, { nr, regs });
+  }
+
+  /** raw_syscalls/sys_exit: the thread's call ended (an exec's whole row, with its file). */
+  private sysExit(tid: number, time: number, body: string): void {
+    const e = /^NR (-?\d+) = (-?\d+)/.exec(body);
+    if (!e) return;
+    const p = this.pending.get(tid);
+    if (!p || p.nr !== Number(e[1])) return; // the exit of a call made before tracing started
+    this.pending.delete(tid);
+    const ret = Number(e[2]);
+    const err = ret < 0 && ret >= -4095 ? errnoName(-ret) : undefined;
+    const exec = this.isExec(p.nr);
+    const i = this.out.push(exec ? Ev.call : Ev.resume, tid, this.sysId(p.nr));
+    this.out.columns.time[i] = time;
+    this.out.columns.result[i] = err ? Result.failed : Result.ok;
+    if (err) this.out.columns.errno[i] = this.strings.id(err);
+    if (exec) {
+      this.values(i, this.nameOf(p.nr), p.regs);
+      if (p.exe !== undefined) {
+        this.out.columns.text[i] = this.out.columns.path[i] = this.strings.id(p.exe);
+        this.out.columns.access[i] = Access.exec;
+      }
+    }
+  }
+
+  /** sched_process_exec: the file an exec in progress runs; a non-leader thread takes over the leader's pid. */
+  private processExec(body: string): void {
+    const e = /filename=(.*) pid=(\d+) old_pid=(\d+)/.exec(body);
+    const p = e ? this.pending.get(Number(e[3])) : undefined;
+    if (!e || !p) return;
+    p.exe = e[1];
+    if (e[2] !== e[3]) {
+      this.pending.delete(Number(e[3]));
+      this.pending.set(Number(e[2]), p);
+    }
+  }
+
+  /** signal_deliver: a signal delivered to the thread. */
+  private signalDelivered(tid: number, time: number, body: string): void {
+    const e = /sig=(\d+)/.exec(body);
+    if (!e) return;
+    const name = signalName(Number(e[1])) ?? `SIG${e[1]}`;
+    const i = this.out.push(Ev.signal, tid, -1);
+    this.out.columns.text[i] = this.strings.id(name);
+    this.out.columns.time[i] = time;
   }
 
   /** Thread tid of process tgid ended: with the status its process's exit_group asked for, if any. */
@@ -182,6 +205,8 @@ export class FtraceAdapter {
         if (this.regIds.size < MAX_VALUES) this.regIds.set(reg, id);
       }
       cols[k][i] = id;
+      // clone's flags (its first value): whether it makes a thread, for the builder
+      if (k === 0 && name === "clone") this.out.columns.aux[i] = BigInt(`0x${reg}`) & CLONE_THREAD ? 1 : 0;
     }
   }
 

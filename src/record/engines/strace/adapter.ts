@@ -8,7 +8,7 @@
 import type { EventNeeds } from "../../builder.js";
 import { Ev, EventBatch, Result, StringTable } from "../../events.js";
 import { MAX_VALUES, VALUES_OMITTED } from "../../profile.js";
-import { decodeValue, fdPath, stringsIn, unquote } from "./decode.js";
+import { decodeValue, fdPath, makesThread, stringsIn, unquote } from "./decode.js";
 import { type Info, SyscallInfos } from "./infos.js";
 import { parseLine, type TraceEvent } from "./parse.js";
 import { PathReader } from "./path-reader.js";
@@ -171,6 +171,7 @@ export class StraceAdapter {
       c.v0[i] = this.ids[0];
       c.v1[i] = this.ids[1];
       c.v2[i] = this.ids[2];
+      if (info.cloneFlags && this.ids[0] >= 0) c.aux[i] = makesThread(this.strings.list[this.ids[0]]) ? 1 : 0;
     }
     if (info.execArg >= 0 && line.nthArgIn(buf, from, to, info.execArg)) {
       const file = unquote(utf8(buf, line.spanStart, line.spanEnd));

@@ -22,6 +22,14 @@ export function decodeValue(text: string): string | undefined {
   return text.startsWith("{") ? clone3Flags(text) : argValue(text);
 }
 
+/** Whether a decoded clone flags value (decimal, or an imported log's symbolic expression) makes a thread. */
+export function makesThread(value: string): boolean {
+  if (value.includes("CLONE_THREAD")) return true;
+  const m = /(0x[0-9a-f]+|\d+)/i.exec(value);
+  return !!m && (BigInt(m[1]) & CLONE_THREAD) !== 0n;
+}
+const CLONE_THREAD = 0x10000n;
+
 /**
  * clone3's flags OR its exit signal, from the struct strace prints ({flags=…, exit_signal=…, …}): the
  * value clone(2) takes for the same request, which libc uses when clone3 answers ENOSYS.

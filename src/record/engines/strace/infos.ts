@@ -32,6 +32,8 @@ export interface Info {
   strings: boolean;
   /** clone: strace prints it decoded as (child_stack=…, flags=…, …), not in the kernel's order. */
   clone: boolean;
+  /** clone or clone3: its flags value says whether it makes a thread (the call row's aux). */
+  cloneFlags: boolean;
   /** Not a syscall name: one more unknown name than a log may bring (its lines are not strace output). */
   bogus: boolean;
 }
@@ -79,6 +81,7 @@ export class SyscallInfos {
         execArg: text === "execve" ? 0 : text === "execveat" ? 1 : -1,
         strings: this.stringNames.has(text),
         clone: text === "clone",
+        cloneFlags: text === "clone" || text === "clone3",
         bogus: false,
       };
       this.infos.set(text, info);
@@ -97,5 +100,6 @@ const BOGUS: Info = {
   execArg: -1,
   strings: false,
   clone: false,
+  cloneFlags: false,
   bogus: true,
 };
