@@ -56,9 +56,16 @@ const EAGAIN_RETRIES = 50;
 
 /** BPF_PROG_LOAD, again while the verifier gives up for a pending signal (a child's SIGCHLD, a timer). */
 function load(attr: Buffer): number {
-  let fd = ebpfSys().bpfRaw(BPF_PROG_LOAD, attr);
-  for (let i = 0; fd === -EAGAIN && i < EAGAIN_RETRIES; i++) fd = ebpfSys().bpfRaw(BPF_PROG_LOAD, attr);
-  return fd;
+  const sys = ebpfSys();
+  // signals wait (or go to another thread) while the verifier works: each would cost it a restart
+  const restore = sys.blockSignals();
+  try {
+    let fd = sys.bpfRaw(BPF_PROG_LOAD, attr);
+    for (let i = 0; fd === -EAGAIN && i < EAGAIN_RETRIES; i++) fd = sys.bpfRaw(BPF_PROG_LOAD, attr);
+    return fd;
+  } finally {
+    restore();
+  }
 }
 
 /** Loads a program: its fd. Throws E_EBPF_VERIFIER with the verifier's last lines when it is refused. */

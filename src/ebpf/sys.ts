@@ -29,6 +29,13 @@ export interface Mapping {
 export interface EbpfSys {
   /** bpf(cmd, attr, attr.length): the result (an fd or 0), or -errno. Never throws. */
   bpfRaw(cmd: number, attr: Buffer): number;
+  /**
+   * Blocks this thread's asynchronous signals (all but the synchronous faults) until the returned function
+   * is called: a signal pending during BPF_PROG_LOAD makes the verifier give up with EAGAIN, and a long
+   * program's work is lost (a launcher's stop sends its parent SIGCHLD right then). A signal sent meanwhile
+   * goes to another thread or waits, and is delivered when the mask is restored.
+   */
+  blockSignals(): () => void;
   perfEventOpenRaw(attr: Buffer, pid: number, cpu: number, groupFd: number, flags: number): number;
   ioctlRaw(fd: number, request: number, arg: number): number;
   close(fd: number): void;
@@ -108,6 +115,18 @@ function eventCalls(
   };
 }
 
+/** glibc's sigset_t (1024 bits) and pthread_sigmask's how (bits/sigaction.h). */
+const SIGSET_BYTES = 128;
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+/** Every signal but the synchronous faults (SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11), 1–64. */
+const ASYNC_SIGNALS = (() => {
+  const set = Buffer.alloc(SIGSET_BYTES);
+  for (let sig = 1; sig <= 64; sig++)
+    if (![4, 5, 7, 8, 11].includes(sig)) set[(sig - 1) >> 3] |= 1 << ((sig - 1) & 7);
+  return set;
+})();
+
 /** Binds the calls (once per thread: koffi functions are not shared between worker threads). */
 export function ebpfSys(): EbpfSys {
   if (bound) return bound;
@@ -129,12 +148,20 @@ export function ebpfSys(): EbpfSys {
   const mmap = lib.func("void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)");
   const munmap = lib.func("int munmap(void *addr, unsigned long len)");
   const sysconf = lib.func("long sysconf(int name)");
+  const sigmask = lib.func("int pthread_sigmask(int how, void *set, void *old)");
   /** _SC_PAGESIZE in glibc's bits/confname.h. */
   const SC_PAGESIZE = 30;
   let page: number | undefined;
   const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
   bound = {
     bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
+    blockSignals: () => {
+      const old = Buffer.alloc(SIGSET_BYTES);
+      if (sigmask(SIG_BLOCK, ASYNC_SIGNALS, old) !== 0) return () => {};
+      return () => {
+        sigmask(SIG_SETMASK, old, null);
+      };
+    },
     perfEventOpenRaw: (attr, pid, cpu, group, flags) =>
       failed(perf(nr.perfEventOpen, attr, pid, cpu, group, flags)),
     ioctlRaw: (fd, request, arg) => failed(ioctl(fd, request, arg)),
