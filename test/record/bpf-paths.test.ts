@@ -24,7 +24,9 @@ import { ebpfSys } from "../../src/ebpf/sys.js";
 import { KernelRecorder } from "../../src/record/engines/bpf/kernel.js";
 import { layoutFromBtf } from "../../src/record/engines/bpf/kernel-layout.js";
 import { eventPath, pathEvent } from "../../src/record/engines/bpf/path-events.js";
+import { EbpfTracer } from "../../src/record/engines/bpf/bpf.js";
 import {
+  COUNTED,
   DIR,
   PATH_EVENT,
   PATH_HEADER,
@@ -35,6 +37,8 @@ import {
 import { loadPathProgram, usesTable } from "../../src/record/engines/bpf/path-setup.js";
 import type { MapFds } from "../../src/record/engines/bpf/program-parts.js";
 import { sysExit } from "../../src/record/engines/bpf/programs.js";
+import { ProfileBuilder } from "../../src/record/builder.js";
+import { traceLaunch } from "../../src/record/launched.js";
 import { Access } from "../../src/record/path-access.js";
 import type { Profile } from "../../src/record/profile.js";
 import { CLI_PATH } from "../helpers/cli.js";
@@ -111,6 +115,11 @@ describe("bpf path program: its table and events (pure)", () => {
       "a chdir that succeeded: the directory walked at its return is the new one",
     );
     assert.equal(chdir(-2), "/d/sub/sub", "one that failed: the directory is still the old one");
+    const counted = Buffer.concat([record({ bytes: str("/etc/hosts") }), Buffer.alloc(8)]);
+    counted[COUNTED] = 1;
+    counted.writeBigUInt64LE(0xfedcba9876543210n, counted.length - 8);
+    const c = pathEvent(counted);
+    assert.deepEqual([c?.hash, eventPath(c!)], [0xfedcba9876543210n, "/etc/hosts"], "a counted use: its hash");
   });
 
   it("reads socket addresses as strace's engine writes them", () => {
@@ -235,6 +244,24 @@ describe("bpf path program against the kernel", { skip }, () => {
     } finally {
       rmSync(shm, { recursive: true, force: true });
     }
+  });
+
+  it("repeat-open.c: 10,000 opens of one absolute file are counted in the kernel, not sent", async () => {
+    const bin = join(dir, "repeat-open");
+    execFileSync("gcc", ["-O2", "-o", bin, `${REPO}test/fixtures/repeat-open.c`]);
+    const [often, once] = [join(dir, "often"), join(dir, "once")];
+    writeFileSync(often, "");
+    const argv = [bin, often, once];
+    const builder = new ProfileBuilder(argv, { kind: "none" });
+    const tracer = new EbpfTracer(builder, { kind: "none" }, bin);
+    const { profile, status } = await traceLaunch(argv, {}, builder, tracer);
+    assert.equal(status, 0);
+    assert.equal(profile.engine.lostEvents, undefined, profile.engine.lost);
+    assert.deepEqual([profile.pathAccess?.[often], profile.pathAccess?.[once]], ["r", "cw"]);
+    assert.deepEqual([profile.paths[often], profile.paths[once]], [10000, 1]);
+    // the first open is an event, the other 9,999 a count (a few more events: another CPU's first)
+    assert.ok(tracer.repeatedPaths >= 9990, `${tracer.repeatedPaths} repeats counted`);
+    assert.ok(tracer.pathEvents < 1000, `${tracer.pathEvents} path events`);
   });
 
   it("a directory too deep to walk leaves its relative paths out, counted as lost and said", () => {

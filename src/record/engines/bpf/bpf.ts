@@ -117,6 +117,11 @@ export class EbpfTracer implements LaunchTracer {
   private timer?: NodeJS.Timeout;
   /** Path uses by (path, access bits). */
   private readonly paths = new Map<string, number>();
+  /** Counted path uses' keys (in `paths`) by the kernel's hash (path-programs.ts). */
+  private readonly hashes = new Map<bigint, string>();
+  /** Path events read, and path uses the kernel counted without sending them (read at detach). */
+  pathEvents = 0;
+  repeatedPaths = 0;
   private images = 0;
   private distinct = { at: 0, n: 0 };
 
@@ -276,6 +281,7 @@ export class EbpfTracer implements LaunchTracer {
   private pathUse(raw: Buffer): void {
     const e = pathEvent(raw);
     if (!e) return;
+    this.pathEvents++;
     if (e.kind === USE_KIND.exec && e.result === 0 && e.bytes.length === 0) {
       const exec = this.execs.get(e.tgid);
       this.execs.delete(e.tgid);
@@ -292,6 +298,7 @@ export class EbpfTracer implements LaunchTracer {
     const access = e.access === 0 ? openAccess(`0x${e.flags.toString(16)}`) : e.access;
     const k = `${access}:${p}`;
     this.paths.set(k, (this.paths.get(k) ?? 0) + 1);
+    if (e.hash !== undefined) this.hashes.set(e.hash, k);
   }
 
   /** calls, distinct syscalls and processes so far (distinct read from the maps at most once a second). */
@@ -313,6 +320,13 @@ export class EbpfTracer implements LaunchTracer {
     // an exec whose directory never came (its event lost): its file as the kernel named it
     for (const exec of this.execs.values()) exec();
     this.execs.clear();
+    // the uses the kernel counted after their first event (a hash is in `seen` once the ring buffer took it)
+    for (const [h, n] of rec.pathRepeats()) {
+      const k = this.hashes.get(h);
+      if (k === undefined) continue;
+      this.paths.set(k, (this.paths.get(k) ?? 0) + n);
+      this.repeatedPaths += n;
+    }
     for (const [k, n] of this.paths) {
       const at = k.indexOf(":");
       out.usePath(k.slice(at + 1), Number(k.slice(0, at)), n);

@@ -118,6 +118,8 @@ export class KernelRecorder {
 
   /** path-programs.ts's maps: its `uses` table, per-CPU event buffer and prog array (made by attach). */
   private pathMaps: EbpfMap[] = [];
+  /** The path program's `seen` map (one of pathMaps). */
+  private seen?: EbpfMap;
   /**
    * Whether path-programs.ts's program reads every path use (set by attach); when the kernel refuses it,
    * why (the open family's paths are read inline then, relative ones without their directory).
@@ -136,6 +138,7 @@ export class KernelRecorder {
     );
     if (p.prog !== undefined) this.progs.push(p.prog);
     this.pathMaps = p.maps;
+    this.seen = p.seen;
     this.pathRefused = p.refused;
     return p.progs;
   }
@@ -271,6 +274,17 @@ export class KernelRecorder {
     return { counts, errors, signals };
   }
 
+  /** The path uses the kernel counted instead of sending (path-programs.ts), by their first event's hash. */
+  pathRepeats(): Map<bigint, number> {
+    const r = new Map<bigint, number>();
+    if (this.seen)
+      for (const [k, v] of this.seen.entries()) {
+        const n = Number(v.readBigUInt64LE(0));
+        if (n) r.set(k.readBigUInt64LE(0), n);
+      }
+    return r;
+  }
+
   /** Distinct syscall numbers counted so far (the count maps' keys). */
   distinctSyscalls(): number {
     const nrs = new Set<number>();
@@ -286,6 +300,7 @@ export class KernelRecorder {
     this.ring = undefined;
     for (const m of Object.values(this.maps)) m.close();
     for (const m of this.pathMaps.splice(0)) m.close();
+    this.seen = undefined;
   }
 
   /** Stops counting (links closed) but keeps the maps to read. */

@@ -2,7 +2,7 @@
 // socket address a call named, made absolute against the directory the kernel walked.
 import { normalPath, resolvePath } from "../../path-access.js";
 import { inet6Text } from "../strace/decode.js";
-import { DIR, PATH_HEADER, USE_KIND } from "./path-programs.js";
+import { COUNTED, DIR, PATH_HEADER, USE_KIND } from "./path-programs.js";
 
 /** A path event as bpf.ts reads it (pathEvent). */
 export interface PathEvent {
@@ -18,6 +18,8 @@ export interface PathEvent {
   base?: string;
   /** The path or socket address bytes (none: a successful exec's directory alone). */
   bytes: Buffer;
+  /** A counted use's hash: its repeats are counted in the kernel under it (path-programs.ts). */
+  hash?: bigint;
 }
 
 /** Reads a path event's record (PATH_EVENT: header, path, the directory's names leaf first). */
@@ -36,7 +38,8 @@ export function pathEvent(r: Buffer): PathEvent | undefined {
     dir: r[26],
     bytes: r.subarray(PATH_HEADER, at),
   };
-  if (e.dir === DIR.walked) {
+  if (r[COUNTED] === 1 && r.length >= at + 8) e.hash = r.readBigUInt64LE(at);
+  else if (e.dir === DIR.walked) {
     const names = at < r.length ? r.toString("utf8", at, r.length - 1).split("\0") : [];
     e.base = `/${names.reverse().join("/")}`;
   }

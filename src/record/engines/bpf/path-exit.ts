@@ -1,9 +1,11 @@
 // The bpf engine's path program (path-programs.ts describes it and its event): at a traced call's
 // sys_exit each path use is read, a relative one's directory walked, and the event sent. Emitted in steps
 // into one assembler, in program order; a step may jump to another's labels.
-import { EbpfAsm, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../../../ebpf/asm.js";
+import { BPF_NOEXIST } from "../../../abi/ebpf.js";
+import { EbpfAsm, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../../../ebpf/asm.js";
 import { PATH_MAX, SYSCALLS, TOTALS } from "./layout.js";
 import {
+  COUNTED,
   DIR,
   DIR_DEPTH,
   DIR_MAX,
@@ -41,6 +43,11 @@ const UPTR = -136; // this use's entry
 const ADDR = -144; // the path's (socket address's) user address
 const DENTRY_SPAN = 64;
 const DENTRY = -144 - DENTRY_SPAN; // a dentry's bytes from d_parent to d_name.name
+const HASH = DENTRY - 8; // a counted use's hash (the `seen` key)
+const ZERO = HASH - 8; // its first count
+
+/** The hash's multiplier (odd; a multiply-xorshift mix per 8 bytes). */
+const MIX = 0x9e3779b97f4a7c15n;
 
 /** *(u64 *)(r10 + dst) = *(u64 *)(kernel address in `src` + off) (probe_read_kernel). */
 function peek(a: EbpfAsm, dst: number, src: number, off: number): void {
@@ -73,6 +80,7 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   walkStart(a, k);
   walkNames(a, k);
   crossMount(a, k);
+  counted(a, m);
   send(a, m);
   return a.assemble();
 }
@@ -285,17 +293,53 @@ function crossMount(a: EbpfAsm, k: PathLayout): void {
 }
 
 /**
- * The event sent (label "send": header, path, names; a full ring buffer counted as TOTALS.lostEvents),
+ * A use that needs no directory (label "send", DIR.none; others on to "emit"): its hash (r4: the header's
+ * flags, access, kind and length, then the bytes read, 8 at a time, the last word masked to them: the
+ * bounded loop's counter is exact at each step, and at PATH_MAX it ends) looked up in `seen`: found, one
+ * added to its count and nothing sent; else the event sent with the hash after the path (COUNTED) and, once
+ * the ring buffer took it, the hash inserted (BPF_NOEXIST: another CPU's insert first keeps its count).
+ */
+function counted(a: EbpfAsm, m: PathMapFds): void {
+  a.label("send").ldxMem(8, R5, R10, LEN).jmpImm("gt", R5, PATH_MAX, "next");
+  a.ldxMem(1, R1, R9, 26).jmpImm("ne", R1, DIR.none, "emit");
+  a.ldImm64(R0, MIX).ldxMem(8, R4, R9, 16).alu64Reg("mul", R4, R0);
+  a.ldxMem(8, R1, R9, 24).alu64Reg("xor", R4, R1).alu64Reg("mul", R4, R0);
+  a.mov64Reg(R7, R4).alu64Imm("rsh", R7, 32).alu64Reg("xor", R4, R7);
+  a.mov64Imm(R1, 0);
+  a.label("h_loop").jmpReg("ge", R1, R5, "h_done");
+  a.mov64Reg(R2, R9).alu64Reg("add", R2, R1).ldxMem(8, R3, R2, PATH_HEADER);
+  a.mov64Reg(R2, R5).alu64Reg("sub", R2, R1).jmpImm("ge", R2, 8, "h_word");
+  a.alu64Imm("lsh", R2, 3).mov64Imm(R7, 1).alu64Reg("lsh", R7, R2).alu64Imm("sub", R7, 1);
+  a.alu64Reg("and", R3, R7);
+  a.label("h_word").alu64Reg("xor", R4, R3).alu64Reg("mul", R4, R0);
+  a.mov64Reg(R7, R4).alu64Imm("rsh", R7, 29).alu64Reg("xor", R4, R7);
+  a.alu64Imm("add", R1, 8).ja("h_loop");
+  a.label("h_done").stxMem(8, R10, R4, HASH);
+  lookup(a, m.seen, HASH);
+  a.jmpImm("eq", R0, 0, "first").mov64Imm(R1, 1).atomicAdd(8, R0, R1, 0).ja("next");
+  a.label("first").stMem(1, R9, COUNTED, 1).ldxMem(8, R3, R10, LEN).jmpImm("gt", R3, PATH_MAX, "next");
+  a.ldxMem(8, R4, R10, HASH).mov64Reg(R1, R9).alu64Reg("add", R1, R3).stxMem(8, R1, R4, PATH_HEADER);
+  a.alu64Imm("add", R3, PATH_HEADER + 8);
+  a.ldMapFd(R1, m.rb).mov64Reg(R2, R9).mov64Imm(R4, NO_WAKEUP).call("ringbuf_output");
+  a.jmpImm("ne", R0, 0, "lost");
+  a.stMem(8, R10, ZERO, 0).ldMapFd(R1, m.seen).mov64Reg(R2, R10).alu64Imm("add", R2, HASH);
+  a.mov64Reg(R3, R10).alu64Imm("add", R3, ZERO).mov64Imm(R4, BPF_NOEXIST).call("map_update_elem");
+  a.ja("next");
+}
+
+/**
+ * The event sent (label "emit": header, path, names; a full ring buffer counted as TOTALS.lostEvents),
  * then the next use ("next": the second, unless this was it or an exec) or the end ("out").
  */
 function send(a: EbpfAsm, m: PathMapFds): void {
-  a.label("send").ldxMem(8, R3, R10, LEN).jmpImm("gt", R3, PATH_MAX, "next");
+  a.label("emit").ldxMem(8, R3, R10, LEN).jmpImm("gt", R3, PATH_MAX, "next");
   a.ldxMem(8, R1, R10, POS)
     .alu64Imm("and", R1, DIR_MAX - 1)
     .alu64Reg("add", R3, R1);
   a.alu64Imm("add", R3, PATH_HEADER);
   a.ldMapFd(R1, m.rb).mov64Reg(R2, R9).mov64Imm(R4, NO_WAKEUP).call("ringbuf_output");
   a.jmpImm("eq", R0, 0, "next");
+  a.label("lost");
   total(a, m as unknown as MapFds, TOTALS.lostEvents, "l");
   // what the walk counted is cleared: the second use's states are then the same whichever way the first went
   a.label("next").stMem(8, R10, LEN, 0).stMem(8, R10, CNT, 0).stMem(8, R10, POS, 0).ja("again");

@@ -11,10 +11,19 @@
 //
 // The event (PATH_EVENT): kind, tgid, image number, the call's result (s32), the open flags (u64; 0 when
 // the use has none), the use's access bits (0: from the flags), what was read (USE_KIND), how the
-// directory was found (DIR), a zero byte, the bytes of the path with its NUL (a socket address's bytes);
-// then the path, then the directory's names leaf first, each with its NUL ("src\0project\0home\0" is
-// /home/project/src; none: the root). User space (path-events.ts) makes the path absolute; one whose
-// directory could not be walked is counted as lost there.
+// directory was found (DIR), COUNTED (1: a hash follows the path), the bytes of the path with its NUL (a
+// socket address's bytes); then the path, then the directory's names leaf first, each with its NUL
+// ("src\0project\0home\0" is /home/project/src; none: the root), or (COUNTED) the use's 64-bit hash.
+// User space (path-events.ts) makes the path absolute; one whose directory could not be walked is counted
+// as lost there.
+//
+// Repeats counted in the kernel: a use that needs no directory (DIR.none: an absolute path, a socket
+// address) is hashed — its bytes as read and the header's flags, access, kind and length, all that user
+// space's aggregation key (bpf.ts pathUse: access and path) depends on — and looked up in the `seen` hash
+// map: found, its count goes up by one and nothing is sent; not found, the event is sent with its hash
+// (COUNTED) and the hash inserted with count 0 once the ring buffer took it. At the end bpf.ts adds each
+// hash's count to the key its first event named. A full map inserts nothing: that use's repeats are events
+// again (more events, never a lost use); a plain hash map (not LRU) so that no count is evicted.
 import { type EbpfAsm, R1, R2, R3, R6, R8, R10 } from "../../../ebpf/asm.js";
 import { PATH_MAX } from "./layout.js";
 import { ARG_BITS, NEEDS, ST_PTR } from "./program-parts.js";
@@ -31,6 +40,10 @@ export const DIR_MAX = 4096;
 export const NAME_BYTES = 256;
 /** Bytes of the per-CPU event buffer: header, path, names (the last one's NAME_BYTES may start at DIR_MAX - 1). */
 export const PATH_BUF = PATH_HEADER + PATH_MAX + DIR_MAX + NAME_BYTES;
+/** Header byte that is 1 when the event is counted (its hash follows the path; repeats go to `seen`). */
+export const COUNTED = 27;
+/** Distinct uses whose repeats the kernel counts (the `seen` map's entries). */
+export const SEEN_ENTRIES = 16384;
 /** The prog array's index of the path program. */
 export const PATH_PROG = 0;
 
@@ -110,6 +123,8 @@ export interface PathMapFds {
   st: number;
   uses: number;
   buf: number;
+  /** Counted uses' repeats by hash (u64 → u64). */
+  seen: number;
 }
 
 /**

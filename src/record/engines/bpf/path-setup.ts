@@ -1,13 +1,19 @@
 // The bpf engine's path program set up (path-programs.ts): its syscall table `uses` from PATH_USES, the
 // calls sys_exit hands to it, and its load as sys_exit's tail call with its maps.
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY } from "../../../abi/ebpf.js";
+import {
+  BPF_F_NO_PREALLOC,
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_PROG_ARRAY,
+} from "../../../abi/ebpf.js";
 import { createMap, type EbpfMap } from "../../../ebpf/maps.js";
 import type { ArchName } from "../../../syscalls/arches.js";
 import { syscallNumber } from "../../../syscalls/table.js";
 import { Access, PATH_USES } from "../../path-access.js";
 import { SYSCALLS } from "./layout.js";
 import { pathExit } from "./path-exit.js";
-import { PATH_BUF, PATH_PROG, type PathLayout, USE, USE_KIND } from "./path-programs.js";
+import { PATH_BUF, PATH_PROG, type PathLayout, SEEN_ENTRIES, USE, USE_KIND } from "./path-programs.js";
 import { ARG, ARG_BITS } from "./program-parts.js";
 
 /**
@@ -56,6 +62,8 @@ export interface PathProgram {
   /** The program's fd (closed with the recording). */
   prog?: number;
   maps: EbpfMap[];
+  /** Counted uses' repeats by hash (path-programs.ts: read at the end). */
+  seen?: EbpfMap;
   refused?: string;
 }
 
@@ -97,6 +105,15 @@ export function loadPathProgram(
       name: "sf_pathbuf",
     });
     maps.push(buf);
+    const seen = createMap({
+      type: BPF_MAP_TYPE_HASH,
+      keySize: 8,
+      valueSize: 8,
+      maxEntries: SEEN_ENTRIES,
+      flags: BPF_F_NO_PREALLOC,
+      name: "sf_seen",
+    });
+    maps.push(seen);
     const progs = createMap({
       type: BPF_MAP_TYPE_PROG_ARRAY,
       keySize: 4,
@@ -105,13 +122,13 @@ export function loadPathProgram(
       name: "sf_progs",
     });
     maps.push(progs);
-    const prog = load(pathExit({ ...engine, uses: uses.fd, buf: buf.fd }, paths), "sf_paths");
+    const prog = load(pathExit({ ...engine, uses: uses.fd, buf: buf.fd, seen: seen.fd }, paths), "sf_paths");
     const v = Buffer.alloc(4);
     v.writeUInt32LE(prog);
     const k = Buffer.alloc(4);
     k.writeUInt32LE(PATH_PROG);
     progs.update(k, v);
-    return { progs: progs.fd, prog, maps };
+    return { progs: progs.fd, prog, maps, seen };
   } catch (e) {
     for (const m of maps) m.close();
     return { maps: [], refused: (e as Error).message };
