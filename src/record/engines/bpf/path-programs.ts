@@ -23,7 +23,8 @@
 // map: found, its count goes up by one and nothing is sent; not found, the event is sent with its hash
 // (COUNTED) and the hash inserted with count 0 once the ring buffer took it. At the end bpf.ts adds each
 // hash's count to the key its first event named. A full map inserts nothing: that use's repeats are events
-// again (more events, never a lost use); a plain hash map (not LRU) so that no count is evicted.
+// again (more events, never a lost use); a plain hash map (not LRU) so that no count is evicted. Two
+// distinct uses whose 64-bit hashes are equal would share one count (odds about n² / 2⁶⁵ for n uses).
 import { type EbpfAsm, R1, R2, R3, R6, R8, R10 } from "../../../ebpf/asm.js";
 import { PATH_MAX } from "./layout.js";
 import { ARG_BITS, NEEDS, ST_PTR } from "./program-parts.js";
