@@ -21,10 +21,11 @@ import { BPF_PROG_TYPE_RAW_TRACEPOINT } from "../../src/abi/ebpf.js";
 import { vmlinuxBtf } from "../../src/ebpf/btf.js";
 import { EBPF_LICENSE, loadProgram } from "../../src/ebpf/load.js";
 import { ebpfSys } from "../../src/ebpf/sys.js";
+import { ProfileBuilder } from "../../src/record/builder.js";
+import { EbpfTracer } from "../../src/record/engines/bpf/bpf.js";
 import { KernelRecorder } from "../../src/record/engines/bpf/kernel.js";
 import { layoutFromBtf } from "../../src/record/engines/bpf/kernel-layout.js";
 import { eventPath, pathEvent } from "../../src/record/engines/bpf/path-events.js";
-import { EbpfTracer } from "../../src/record/engines/bpf/bpf.js";
 import {
   COUNTED,
   DIR,
@@ -37,7 +38,6 @@ import {
 import { loadPathProgram, usesTable } from "../../src/record/engines/bpf/path-setup.js";
 import type { MapFds } from "../../src/record/engines/bpf/program-parts.js";
 import { sysExit } from "../../src/record/engines/bpf/programs.js";
-import { ProfileBuilder } from "../../src/record/builder.js";
 import { traceLaunch } from "../../src/record/launched.js";
 import { Access } from "../../src/record/path-access.js";
 import type { Profile } from "../../src/record/profile.js";
@@ -119,7 +119,11 @@ describe("bpf path program: its table and events (pure)", () => {
     counted[COUNTED] = 1;
     counted.writeBigUInt64LE(0xfedcba9876543210n, counted.length - 8);
     const c = pathEvent(counted);
-    assert.deepEqual([c?.hash, eventPath(c!)], [0xfedcba9876543210n, "/etc/hosts"], "a counted use: its hash");
+    assert.deepEqual(
+      [c?.hash, eventPath(c!)],
+      [0xfedcba9876543210n, "/etc/hosts"],
+      "a counted use: its hash",
+    );
   });
 
   it("reads socket addresses as strace's engine writes them", () => {
