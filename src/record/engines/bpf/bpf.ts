@@ -19,22 +19,10 @@ import { EVENT, PATH_MAX } from "./layout.js";
 import { BpfOutput } from "./output.js";
 import { eventPath, pathEvent } from "./path-events.js";
 import { DIR, DIR_DEPTH, DIR_MAX, PATH_EVENT, USE_KIND } from "./path-programs.js";
-import type { CgroupFilter } from "./process-programs.js";
 import { EEXIST, NOEXIST } from "./program-parts.js";
-import { type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
+import { type CgroupWatch, type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
 
-export type { RunningProcess };
-
-/**
- * record --cgroup: the cgroup's processes (read once the programs are attached, so none is missed
- * between the reading and the attaching), and how processes that join it later are found: in the kernel
- * by the cgroup's id (v2), or by reading them again every rescanMs (v1, which has no such id).
- */
-export interface CgroupWatch {
-  processes: () => RunningProcess[];
-  filter?: CgroupFilter;
-  rescanMs?: number;
-}
+export type { CgroupWatch, RunningProcess };
 
 /** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
 export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;

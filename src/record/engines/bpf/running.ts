@@ -3,6 +3,7 @@
 // numbers that came back.
 import type { LaunchTracer } from "../../launched.js";
 import type { Profile } from "../../profile.js";
+import type { CgroupFilter } from "./process-programs.js";
 
 /** A running process the tracer is pointed at. */
 export interface RunningProcess {
@@ -37,4 +38,15 @@ export function repeatedImagesLoss(n: number, keys: number): string {
   return n
     ? `the image numbers of ${n} process(es) whose pid came back after the image map's ${keys} keys filled (their counts are merged with an earlier process's)`
     : "";
+}
+
+/**
+ * record --cgroup: the cgroup's processes (read once the programs are attached, so none is missed
+ * between the reading and the attaching), and how processes that join it later are found: in the kernel
+ * by the cgroup's id (v2), or by reading them again every rescanMs (v1, which has no such id).
+ */
+export interface CgroupWatch {
+  processes: () => RunningProcess[];
+  filter?: CgroupFilter;
+  rescanMs?: number;
 }
