@@ -250,7 +250,7 @@ if (only === "" || only === "programs") {
 }
 
 if (only === "" || only === "nginx") {
-  const { nginxSite, freePort, descendants } = await import("../test/helpers/daemon-loads.js");
+  const { nginxSite, freePort, descendants, cpuSeconds } = await import("../test/helpers/daemon-loads.js");
   const { waitForPort } = await import("../test/helpers/memcache-client.js");
   const site = nginxSite();
   const loadBefore = load();
@@ -278,16 +278,6 @@ if (only === "" || only === "nginx") {
       return "";
     }
   };
-  /** utime + stime of processes (those gone count 0), in seconds. */
-  const cpuSeconds = (pids: number[]) =>
-    pids.reduce((sum, p) => {
-      try {
-        const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
-        return sum + (Number(f[11]) + Number(f[12])) / 100;
-      } catch {
-        return sum;
-      }
-    }, 0);
   for (let r = 0; r < rounds; r++)
     for (const name of names) {
       const port = await freePort();

@@ -272,7 +272,7 @@ if (only === undefined || only === "engines") {
 const serverRows: string[] = [];
 const hasWrk = !spawnSync("wrk", ["-v"]).error;
 if (only === undefined || only === "server") {
-  const { nginxSite, freePort, descendants } = await import("../test/helpers/daemon-loads.js");
+  const { nginxSite, freePort, descendants, cpuSeconds } = await import("../test/helpers/daemon-loads.js");
   const { waitForPort } = await import("../test/helpers/memcache-client.js");
   const http = await import("node:http");
   const site = nginxSite();
@@ -339,16 +339,6 @@ if (only === undefined || only === "server") {
   ];
   const rps = new Map<string, number[]>(engines.map((e) => [e, []]));
   const cpu = new Map<string, number[]>(engines.map((e) => [e, []]));
-  /** utime + stime of processes (those gone count 0), in seconds. */
-  const cpuSeconds = (pids: number[]) =>
-    pids.reduce((sum, p) => {
-      try {
-        const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
-        return sum + (Number(f[11]) + Number(f[12])) / 100;
-      } catch {
-        return sum;
-      }
-    }, 0);
   for (let r = 0; r < runs; r++)
     for (const engine of engines) {
       const port = await freePort();

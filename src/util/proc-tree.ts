@@ -5,12 +5,19 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 /** Parent pid and process group of a live process, or undefined when it is gone. */
 export function procStat(
   pid: number,
-): { ppid: number; pgrp: number; state: string; tpgid: number } | undefined {
+): { ppid: number; pgrp: number; state: string; tpgid: number; cpuTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // "pid (comm) state ppid pgrp session tty_nr tpgid …": comm may hold spaces and parentheses
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), tpgid: Number(f[5]) };
+    // cpuTicks: utime + stime, in clock ticks (USER_HZ)
+    return {
+      state: f[0],
+      ppid: Number(f[1]),
+      pgrp: Number(f[2]),
+      tpgid: Number(f[5]),
+      cpuTicks: Number(f[11]) + Number(f[12]),
+    };
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { procStat } from "../../src/util/proc-tree.js";
 import { CLI_PATH } from "./cli.js";
 import { waitForPort } from "./memcache-client.js";
 
@@ -50,6 +51,10 @@ export async function recordUnderLoad(o: {
   await o.stop(daemon);
   assert.equal(await exited, 0, stderr);
 }
+
+/** utime + stime of processes (those gone count 0), in seconds (clock ticks of USER_HZ 100). */
+export const cpuSeconds = (pids: number[]): number =>
+  pids.reduce((sum, p) => sum + (procStat(p)?.cpuTicks ?? 0) / 100, 0);
 
 /** Every process below `root` (children, grandchildren …), by ps. */
 export function descendants(root: number): number[] {
