@@ -101,17 +101,16 @@ async function record(name: string): Promise<{ log: string; dlopened?: string[] 
 }
 
 const rows: Record<string, unknown>[] = [];
-for (const name of ["memcached", "nginx", "ls", "curl", "python3"]) {
-  const program = name === "python3" ? "/usr/bin/python3" : which(name);
-  if (!program) continue;
-  const { log, dlopened } = await record(name);
+
+/** One row: the program analysed uncached, then with the cache filled (recorded: its recording's syscalls). */
+function measure(name: string, program: string, recorded: number | null, dlopened: string[] = []): void {
   const cacheHome = mkdtempSync(join(dir, "cache-"));
   const uncached = analyzeOnce(program, cacheHome, false, dlopened);
   analyzeOnce(program, cacheHome, true, dlopened); // fills the cache
   const cached = analyzeOnce(program, cacheHome, true, dlopened);
   const row = {
     program: name,
-    recorded: recordedSyscalls(log).size,
+    recorded,
     static: uncached.syscalls,
     everySite: uncached.everySite,
     unresolved: uncached.unresolved,
@@ -123,6 +122,12 @@ for (const name of ["memcached", "nginx", "ls", "curl", "python3"]) {
   };
   rows.push(row);
   console.log(JSON.stringify(row));
+}
+for (const name of ["memcached", "nginx", "ls", "curl", "python3"]) {
+  const program = name === "python3" ? "/usr/bin/python3" : which(name);
+  if (!program) continue;
+  const { log, dlopened } = await record(name);
+  measure(name, program, recordedSyscalls(log).size, dlopened);
 }
 // issue 28's speed targets: analysis time only (no workload recorded)
 const postgres = spawnSync("sh", ["-c", "ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -1"], {
@@ -136,24 +141,7 @@ for (const [name, program] of [
   ["node", process.execPath],
 ]) {
   if (!program || spawnSync("test", ["-x", program]).status !== 0) continue;
-  const cacheHome = mkdtempSync(join(dir, "cache-"));
-  const uncached = analyzeOnce(program, cacheHome, false);
-  analyzeOnce(program, cacheHome, true); // fills the cache
-  const cached = analyzeOnce(program, cacheHome, true);
-  const row = {
-    program: name,
-    recorded: null,
-    static: uncached.syscalls,
-    everySite: uncached.everySite,
-    unresolved: uncached.unresolved,
-    objects: uncached.objects,
-    uncachedMs: Math.round(uncached.ms),
-    uncachedRssMb: Math.round(uncached.rssMb),
-    cachedMs: Math.round(cached.ms),
-    cachedRssMb: Math.round(cached.rssMb),
-  };
-  rows.push(row);
-  console.log(JSON.stringify(row));
+  measure(name, program, null);
 }
 const os = await import("node:os");
 writeFileSync(
