@@ -59,6 +59,20 @@ function nextImage(a: EbpfAsm, m: MapFds): void {
 }
 
 /**
+ * The current process's state into r8 (its entry's address at ST_PTR), or `out` when it is untraced; with a
+ * cgroup filter, an untraced process under the cgroup joins instead: traced, work (r8 = 3), no entry yet
+ * (ST_PTR 0).
+ */
+function stateOrJoin(a: EbpfAsm, m: MapFds, cgroup?: CgroupFilter): void {
+  stateOf(a, m, cgroup ? "join" : "out");
+  if (!cgroup) return;
+  a.ja("traced").label("join");
+  underCgroup(a, cgroup, "joined");
+  a.ja("out").label("joined").mov64Imm(R8, 3).stMem(8, R10, ST_PTR, 0);
+  a.label("traced");
+}
+
+/**
  * raw_tp sched_process_fork(parent, child): a new process of a traced one gets its image number and state;
  * with a cgroup filter, so does a new process of an untraced parent under the cgroup (the parent joined it
  * without an exec, or forked before its seed: the child is traced, work from its first call).
@@ -66,13 +80,7 @@ function nextImage(a: EbpfAsm, m: MapFds): void {
 export function processFork(m: MapFds, k: KernelLayout, cgroup?: CgroupFilter): Buffer {
   const a = new EbpfAsm();
   a.mov64Reg(R6, R1);
-  stateOf(a, m, cgroup ? "join" : "out");
-  if (cgroup) {
-    a.ja("traced").label("join");
-    underCgroup(a, cgroup, "joined");
-    a.ja("out").label("joined").mov64Imm(R8, 3);
-    a.label("traced");
-  }
+  stateOrJoin(a, m, cgroup);
   a.ldxMem(8, R3, R6, 8).alu64Imm("add", R3, k.taskPid);
   readKernel(a, R10, EV + 8, 4, R3);
   a.ldxMem(8, R3, R6, 8).alu64Imm("add", R3, k.taskTgid);
@@ -110,13 +118,7 @@ export function processFork(m: MapFds, k: KernelLayout, cgroup?: CgroupFilter): 
 export function processExec(m: MapFds, k: KernelLayout, cgroup?: CgroupFilter): Buffer {
   const a = new EbpfAsm();
   a.mov64Reg(R6, R1);
-  stateOf(a, m, cgroup ? "join" : "out");
-  if (cgroup) {
-    a.ja("traced").label("join");
-    underCgroup(a, cgroup, "joined");
-    a.ja("out").label("joined").mov64Imm(R8, 3).stMem(8, R10, ST_PTR, 0);
-    a.label("traced");
-  }
+  stateOrJoin(a, m, cgroup);
   nextImage(a, m);
   // the new state: image << 3 | traced and work bits (the launcher's bit ends with its exec)
   a.mov64Reg(R1, R9).alu64Imm("lsh", R1, 3).alu64Imm("and", R8, 3).alu64Reg("or", R8, R1);
