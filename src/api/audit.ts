@@ -4,15 +4,16 @@ import { readFile } from "node:fs/promises";
 import { SysfenceError } from "../errors.js";
 import { diffStat, type PatchResult, patchPolicy } from "../observe/patch.js";
 import { programsOfPolicy, type RecordFilter, recordFilter } from "../observe/programs.js";
+import { answerText, groupRecords, type SeccompRecord, type Violation } from "../observe/records.js";
+import { DroppedCounter, RecordSieve } from "../observe/sieve.js";
 import {
-  answerText,
-  groupRecords,
-  type SeccompRecord,
-  suppressedCount,
-  type Violation,
-} from "../observe/records.js";
-import { RecordSieve } from "../observe/sieve.js";
-import { type AuditSource, followSource, parseSince, readSource, resolveSource } from "../observe/sources.js";
+  type AuditSource,
+  bootTime,
+  followSource,
+  parseSince,
+  readSource,
+  resolveSource,
+} from "../observe/sources.js";
 import type { Policy } from "../policy/model.js";
 import { parsePolicy } from "../policy/parse.js";
 import { systemErrorText } from "../util/errno.js";
@@ -41,6 +42,9 @@ export interface AuditSession {
   source: string;
   src: { kind: string; path?: string };
   sieve: RecordSieve;
+  /** The window's start (epoch seconds), and when dmesg's seconds-since-boot stamps began. */
+  since?: number;
+  boot?: number;
   filter?: RecordFilter;
   /** The policy whose errno answers the records show: `policy`, else the one `patch` edits. */
   answering?: Policy;
@@ -88,6 +92,8 @@ export async function openAudit(file: string | undefined, opts: AuditOptions): P
     source: src.path ?? src.kind,
     src,
     sieve: new RecordSieve({ filter, since }),
+    since,
+    boot: src.kind === "dmesg" ? bootTime() : undefined,
     filter,
     answering,
     patchTarget,
@@ -98,7 +104,7 @@ export async function openAudit(file: string | undefined, opts: AuditOptions): P
 export interface AuditReport {
   /** The records taken (inside the window, of the program). */
   records: SeccompRecord[];
-  /** Audit messages the kernel said it dropped. */
+  /** Audit messages the kernel said it dropped, in the window (--since) where that can be told. */
   suppressed: number;
   /** The records grouped per program, arch, syscall and action. */
   violations: Violation[];
@@ -108,11 +114,13 @@ export interface AuditReport {
 
 /** Reads every line of the session's source once, and groups the records taken. */
 export async function readAudit(s: AuditSession): Promise<AuditReport> {
-  let suppressed = 0;
+  // a drop before --since is not this window's: counted only where it may fall inside
+  const dropped = new DroppedCounter({ since: s.since, boot: s.boot });
   await readSource(s.src, (line) => {
-    suppressed += suppressedCount(line);
+    dropped.feed(line);
     s.sieve.feed(line);
   });
+  const suppressed = dropped.total;
   const records = s.sieve.records;
   return {
     records,

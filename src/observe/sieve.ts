@@ -2,7 +2,7 @@
 // malformed SECCOMP lines by line number, and the records of other programs by executable. What a command
 // does not use it says it did not use.
 import type { RecordFilter } from "./programs.js";
-import { decodeSeccompLine, type MalformedRecord, type SeccompRecord } from "./records.js";
+import { decodeSeccompLine, type MalformedRecord, type SeccompRecord, suppressedCount } from "./records.js";
 
 /** At most this many malformed lines are named one by one; the rest are counted. */
 const NAMED_MALFORMED = 10;
@@ -80,5 +80,41 @@ export class RecordSieve {
       );
     }
     return out;
+  }
+}
+
+/**
+ * The audit messages the kernel said it dropped ("kauditd_printk_skb: N callbacks suppressed") that may fall
+ * inside a window starting at `since`. Without a window, every such line counts. With one, a line stamped in
+ * seconds since boot (dmesg, with `boot` known) counts when its stamp is inside; an unstamped one (the
+ * journal's text, a saved log) by the first audit record after it: the kernel prints the line just before
+ * the message that ends the suppression, so drops before a record older than the window are older too. A
+ * line with no record after it counts (nothing says it is older).
+ */
+export class DroppedCounter {
+  private counted = 0;
+  private pending = 0;
+
+  constructor(private readonly o: { since?: number; boot?: number } = {}) {}
+
+  feed(line: string): void {
+    const n = suppressedCount(line);
+    const { since, boot } = this.o;
+    if (n) {
+      const stamp = /^\[\s*(\d+\.\d+)\]/.exec(line);
+      if (since === undefined) this.counted += n;
+      else if (stamp && boot !== undefined) this.counted += boot + Number(stamp[1]) >= since ? n : 0;
+      else this.pending += n;
+      return;
+    }
+    const time = this.pending ? /audit\((\d+)\.(\d+):/.exec(line) : null;
+    if (!time || since === undefined) return;
+    if (Number(`${time[1]}.${time[2]}`) >= since) this.counted += this.pending;
+    this.pending = 0;
+  }
+
+  /** The messages dropped in the window (those whose time is unknown included). */
+  get total(): number {
+    return this.counted + this.pending;
   }
 }

@@ -21,6 +21,7 @@ import {
   type SeccompRecord,
   suppressedCount,
 } from "../../src/observe/records.js";
+import { DroppedCounter } from "../../src/observe/sieve.js";
 import { readSource } from "../../src/observe/sources.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { ARCHES } from "../../src/syscalls/arches.js";
@@ -97,6 +98,41 @@ describe("SECCOMP audit record parsing", () => {
     writeFileSync(f, "nothing to see\n");
     assert.equal(spawnSync(process.execPath, [CLI_PATH, "audit", f], { encoding: "utf8" }).status, 0);
   });
+  it("--since: messages dropped before the window are not this window's (the CLI's warning and --json)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-audit-"));
+    const f = join(dir, "kern.log");
+    // DMESG's record is from audit(1795328380…); the window starts an hour later, with one record in it
+    const late = DMESG.replace("1795328380.495:39", "1795331980.100:40");
+    const log = ["kauditd_printk_skb: 93 callbacks suppressed", DMESG, late];
+    writeFileSync(f, `${log.join("\n")}\n`);
+    const audit = (since: string) =>
+      spawnSync(process.execPath, [CLI_PATH, "audit", f, "--since", since, "--json"], { encoding: "utf8" });
+    const inWindow = audit("1795331900");
+    assert.equal(inWindow.status, 1);
+    assert.equal(JSON.parse(inWindow.stdout).records, 1);
+    assert.equal(JSON.parse(inWindow.stdout).suppressed, 0);
+    assert.doesNotMatch(inWindow.stderr, /dropped/);
+    // a window that holds the drops says so
+    const whole = audit("1795328000");
+    assert.equal(JSON.parse(whole.stdout).suppressed, 93);
+    assert.match(whole.stderr, /dropped 93 audit message/);
+    // dmesg's seconds since boot, with the boot time known: by the stamp
+    const at = (stamp: string, since: number) => {
+      const c = new DroppedCounter({ since, boot: 1000 });
+      c.feed(`[ ${stamp}] kauditd_printk_skb: 4 callbacks suppressed`);
+      return c.total;
+    };
+    assert.equal(at("50.0", 1100), 0);
+    assert.equal(at("150.0", 1100), 4);
+    // no window: every drop counts; no record after an unstamped line: it counts
+    const all = new DroppedCounter();
+    for (const l of log) all.feed(l);
+    assert.equal(all.total, 93);
+    const open = new DroppedCounter({ since: 1795331900 });
+    open.feed("kauditd_printk_skb: 2 callbacks suppressed");
+    assert.equal(open.total, 2);
+  });
+
   it("--patch appends one allow rule, keeps comments, and the diff applies with patch -p1", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-patch-"));
     const text =
