@@ -65,6 +65,12 @@ export function bwrapLayout(section: LandlockSection | undefined, whyNone?: stri
       "scope signal -> --unshare-pid: a pid namespace of its own; processes outside it have no pid inside, so they cannot be signalled",
     );
   }
+  const dirs = tmpfsDirs(kept.map(([p]) => p).concat(proc ? ["/proc"] : []));
+  for (const d of dirs) args.push(["--perms", "0755", "--dir", d]);
+  if (dirs.length)
+    comments.push(
+      "the directories above the mounts -> --perms 0755 --dir (bwrap would make them 0700: a program that drops root could not reach its files)",
+    );
   for (const [p, k] of kept) args.push([OPTION[k], p, p]);
   comments.push(
     "read, execute -> --ro-bind-try; write -> --bind-try; devices -> --dev-bind-try (a missing path is skipped, as Landlock skips it); a path no list names does not exist in the sandbox",
@@ -127,6 +133,19 @@ function mountKinds(section: LandlockSection): {
     if (!covers) kept.push([p, k]);
   }
   return { kept, kinds, proc, procWrite };
+}
+
+/**
+ * The directories bwrap creates in its root tmpfs to hold the mounts (the mounted paths' ancestors that no
+ * mount covers), parents first. bwrap creates them mode 0700, so a program that drops root (a daemon's
+ * worker user) could not pass them; they get 0755, as such directories have on a host.
+ */
+function tmpfsDirs(mounted: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const p of mounted)
+    for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 0; d = d.slice(0, d.lastIndexOf("/")))
+      if (!mounted.some((m) => under(d, m))) dirs.add(d);
+  return [...dirs].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Warns for each part of the section bubblewrap cannot enforce. */

@@ -151,3 +151,34 @@ describe("export --format bwrap: xz under bubblewrap with its file layer as moun
     assert.equal(ok.stdout, text, "and the seen-only policy still runs the ordinary use");
   });
 });
+
+describe("export --format bwrap: a program that drops root reaches the listed files", { skip }, () => {
+  // bwrap makes the directories above its mounts mode 0700: a daemon that drops to its own user (dnsmasq,
+  // a web server's workers) could open nothing below them — the export makes them 0755
+  it("as root, setpriv to nobody inside the sandbox, then cat a listed file under /tmp", (t) => {
+    if (spawnSync("setpriv", ["--version"]).status !== 0) return t.skip("setpriv is not installed");
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-bwrap-perms-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "hosts.txt"), "10.1.1.1 web.lan\n", { mode: 0o644 });
+    const policy = join(dir, "p.yaml");
+    const bins = ["/usr/bin/setpriv", "/usr/bin/cat"];
+    writeFileSync(
+      policy,
+      `version: 1\ndefaultAction: allow\nlandlock:\n  read: [/lib, /lib64, /usr/lib, ${join(dir, "hosts.txt")}]\n  write: []\n  execute: [${bins.join(", ")}]\n  devices: [/dev/null]\n  scope: [signal]\nsyscalls: []\n`,
+    );
+    const script = join(dir, "run.sh");
+    const e = spawnSync(process.execPath, [CLI_PATH, "export", "--format", "bwrap", policy, "-o", script], {
+      encoding: "utf8",
+    });
+    assert.equal(e.status, 0, e.stderr);
+    const r = spawnSync(
+      "sh",
+      [script, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", join(dir, "hosts.txt")],
+      { encoding: "utf8", timeout: 60000, env: { ...process.env, TMPDIR: dir } },
+    );
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "10.1.1.1 web.lan\n");
+    assert.equal(r.status, 0);
+  });
+});

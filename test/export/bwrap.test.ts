@@ -42,6 +42,9 @@ describe("bwrap export: the file layer as mounts", () => {
       section({ read: ["/usr", "/etc/hosts"], write: ["/usr/local/var/"], devices: ["/dev/null"] }),
     );
     assert.deepEqual(flat(l.args), [
+      // the directories holding mounts, 0755 (bwrap's own are 0700); /usr/local is inside the /usr mount
+      "--perms 0755 --dir /dev",
+      "--perms 0755 --dir /etc",
       "--ro-bind-try /usr /usr",
       "--dev-bind-try /dev/null /dev/null",
       "--ro-bind-try /etc/hosts /etc/hosts",
@@ -60,6 +63,7 @@ describe("bwrap export: the file layer as mounts", () => {
     );
     // /data/sub (read) sits in a writable bind: a read-only bind there would take the write away from it
     assert.deepEqual(flat(l.args), [
+      "--perms 0755 --dir /usr",
       "--bind-try /data /data",
       "--ro-bind-try /usr/lib /usr/lib",
       "--remount-ro /",
