@@ -164,6 +164,9 @@ function unenforced(section: LandlockSection, warn: (m: string) => void): void {
     );
 }
 
+/** The signals the script passes on to the program: a service manager's stop, reload and the user's ones. */
+const FORWARDED = ["TERM", "INT", "HUP", "QUIT", "USR1", "USR2"];
+
 /** A dollar sign, for the shell's parameter expansions in template strings. */
 const D = "$";
 
@@ -174,9 +177,11 @@ function sh(word: string): string {
 
 /**
  * The script: decodes the filter to a private temp file, checks its size, opens it on fd 9, removes it,
- * and execs bwrap with the layout's arguments, --seccomp 9 and the program given on its command line.
+ * and runs bwrap with the layout's arguments, --seccomp 9 and the program given on its command line; it
+ * passes TERM, INT, HUP, QUIT, USR1 and USR2 on to the program and exits with bwrap's status.
  */
 export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, version: string): string {
+  const pidNamespace = layout.args.some((a) => a[0] === "--unshare-pid");
   const b64 = bpf.toString("base64").replace(/.{1,76}/g, "$&\n");
   const header = [
     `Made by sysfence export --format bwrap from ${source.replace(/\n/g, " ")}, for ${version}.`,
@@ -205,9 +210,22 @@ export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, ve
     'exec 9<"$bpf"',
     'rm -f "$bpf"',
     "trap - EXIT",
-    `exec "${D}{BWRAP:-bwrap}" \\`,
+    // bwrap forwards no signal: it runs in the background, and the script passes a stop or reload on to
+    // the program (--die-with-parent: if the script is killed outright, the sandbox goes with it)
+    "exec 3<&0",
+    `"${D}{BWRAP:-bwrap}" --die-with-parent \\`,
     ...layout.args.map((a) => `  ${a.map(sh).join(" ")} \\`),
-    '  --seccomp 9 -- "$@"',
+    '  --seccomp 9 -- "$@" <&3 3<&- &',
+    "bw=$!",
+    "exec 3<&- 9<&-",
+    // the program is bwrap's child, or with --unshare-pid its pid 1's child
+    pidNamespace
+      ? `program() { for c in $(cat /proc/"$bw"/task/*/children 2>/dev/null); do cat /proc/"$c"/task/*/children 2>/dev/null; done; }`
+      : `program() { cat /proc/"$bw"/task/*/children 2>/dev/null; }`,
+    ...FORWARDED.map((g) => `trap 'sig=${g}; kill -s ${g} $(program) 2>/dev/null || :' ${g}`),
+    // wait returns early when a trapped signal comes: then wait again while bwrap is there; its status last
+    'while :; do sig=; rc=0; wait "$bw" || rc=$?; [ -n "$sig" ] && kill -0 "$bw" 2>/dev/null || break; done',
+    'exit "$rc"',
   ];
   return `${lines.join("\n")}\n`;
 }

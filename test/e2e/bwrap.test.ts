@@ -4,7 +4,7 @@
 // carried by the mounts (a write outside the write list fails, a file outside the read list does not
 // exist); the seccomp answers still hold (EPERM for a call that relies on Landlock, kill without analysis).
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -152,7 +152,7 @@ describe("export --format bwrap: xz under bubblewrap with its file layer as moun
   });
 });
 
-describe("export --format bwrap: a program that drops root reaches the listed files", { skip }, () => {
+describe("export --format bwrap: a daemon's user and signals", { skip }, () => {
   // bwrap makes the directories above its mounts mode 0700: a daemon that drops to its own user (dnsmasq,
   // a web server's workers) could open nothing below them — the export makes them 0755
   it("as root, setpriv to nobody inside the sandbox, then cat a listed file under /tmp", (t) => {
@@ -180,5 +180,42 @@ describe("export --format bwrap: a program that drops root reaches the listed fi
     assert.equal(r.stderr, "");
     assert.equal(r.stdout, "10.1.1.1 web.lan\n");
     assert.equal(r.status, 0);
+  });
+
+  it("a SIGTERM to the script reaches the program, which stops cleanly; the script exits with its status", async (t) => {
+    // bwrap forwards no signal: with `exec bwrap` a stop killed bwrap alone and left the program running
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-bwrap-signal-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const policy = join(dir, "p.yaml");
+    writeFileSync(
+      policy,
+      "version: 1\ndefaultAction: allow\nlandlock:\n  read: [/lib, /lib64, /usr/lib]\n  write: []\n  execute: [/usr/bin/dash]\n  devices: [/dev/null]\n  scope: [signal]\nsyscalls: []\n",
+    );
+    const script = join(dir, "run.sh");
+    const e = spawnSync(process.execPath, [CLI_PATH, "export", "--format", "bwrap", policy, "-o", script], {
+      encoding: "utf8",
+    });
+    assert.equal(e.status, 0, e.stderr);
+    const body =
+      'trap "echo stopped cleanly; exit 0" TERM; trap "echo reloaded" HUP; echo ready; while :; do read x; done';
+    const child = spawn("sh", [script, "dash", "-c", body], { env: { ...process.env, TMPDIR: dir } });
+    t.after(() => child.kill("SIGKILL")); // the sandbox dies with it (--die-with-parent)
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    const said = (text: string) =>
+      new Promise<void>((resolve) => {
+        const look = () => (out.includes(text) ? resolve() : setTimeout(look, 20));
+        look();
+      });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await said("ready");
+    child.kill("SIGHUP");
+    await said("reloaded");
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, `the program's own exit status: ${out}`);
+    assert.equal(out, "ready\nreloaded\nstopped cleanly\n");
+    child.stdin.end();
   });
 });
