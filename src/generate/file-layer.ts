@@ -113,6 +113,8 @@ interface Grants {
   bind: Set<number>;
   abstractUnix: boolean;
   notes: string[];
+  /** /, the top-level and the file-by-file directories, read themselves: not granted */
+  dirReads: string[];
   /** how many files the program read in each directory */
   readsIn: Map<string, number>;
 }
@@ -138,12 +140,22 @@ function startGrants(
     bind: new Set<number>(),
     abstractUnix: false,
     notes: [],
+    dirReads: [],
     readsIn,
   };
 }
 
 /** A file read: its directory as a whole where that is shared or read from more than once, else the file. */
 function grantRead(g: Grants, path: string): void {
+  // a read of /, a top-level directory (/tmp, /home, /root, /srv …) or a directory granted file by file,
+  // itself (listed, opened as a directory fd — an O_PATH open is recorded as a read —, or a chrooted
+  // process's view of its new root): a Landlock rule there would grant every file beneath, /etc/shadow with
+  // /etc, every user's files with /home
+  const topLevel = dirname(path) === "/" && !SHARED_TREES.includes(`${path}/`);
+  if (path === "/" || topLevel || FILE_BY_FILE.includes(path)) {
+    g.dirReads.push(path);
+    return;
+  }
   const dir = dirname(path);
   const whole =
     !FILE_BY_FILE.includes(dir) &&
@@ -257,6 +269,12 @@ export function fileLayer(
     if (real && real !== path && !access.has(real)) access.set(real, new Set(letters));
   }
   for (const [path, letters] of access) grantPath(g, path, letters);
+  if (g.dirReads.length) {
+    const chroot = all.some((p) => p.syscalls?.chroot);
+    g.notes.push(
+      `the program read the director${g.dirReads.length === 1 ? "y" : "ies"} ${g.dirReads.join(", ")} itself (listed, or opened as a directory); read access to ${g.dirReads.length === 1 ? "it" : "them"} as a whole is not granted: a Landlock rule there would cover every file beneath${chroot ? "; the recording called chroot, and paths after it are named from the new root (its / is the directory chrooted into): add that directory to landlock.read if the program needs it" : ""}`,
+    );
+  }
   readOnlyDataNote(g, access);
   const section = sectionOf(g, o);
   const layers = new Set<ConfinedBy>(["landlock-fs", "landlock-signal", "ipc"]);

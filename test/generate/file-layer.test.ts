@@ -194,3 +194,33 @@ describe("/proc thread names", () => {
     assert.deepEqual(paths(l.section?.write), ["/proc/self/task"]);
   });
 });
+
+describe("a directory read itself", () => {
+  it("/, a top-level directory or one granted file by file is never granted whole (O_PATH walks, chroot views)", () => {
+    // rsync's daemon walks to its module with O_PATH opens of / and /tmp, and its chrooted child lists its
+    // new root as "/": granted, read /etc/shadow; an O_PATH open of /etc is recorded as a read too
+    const layer = fileLayer(
+      [
+        {
+          ...withPaths({
+            "/": "mr",
+            "/tmp": "mr",
+            "/etc": "r",
+            "/usr/bin": "r",
+            "/usr": "r",
+            "/srv/mod": "mr",
+            "/srv/mod/a.txt": "r",
+          }),
+          syscalls: { chroot: { setup: 0, work: 1, errors: 0 } },
+        },
+      ],
+      facts,
+    );
+    const r = paths(layer.section?.read);
+    for (const p of ["/", "/tmp", "/etc", "/usr/bin"]) assert.ok(!r.includes(p), `${p} not whole: ${r}`);
+    assert.ok(r.includes("/srv/mod") && r.includes("/usr"), "a data directory and a shared tree still are");
+    const note = layer.notes.find((n) => n.includes("itself"));
+    assert.match(note ?? "", /read the directories \/, \/tmp, \/etc, \/usr\/bin itself/);
+    assert.match(note ?? "", /the recording called chroot/);
+  });
+});
