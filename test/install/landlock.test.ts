@@ -125,6 +125,19 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
     const r = run(m, [BUSYBOX, "cat", "/etc/passwd"]);
     assert.match(r.stderr, /landlock: read path .*nowhere cannot be opened \(ENOENT\): skipped/);
     assert.match(r.stderr, /Permission denied/);
+    // a note: -q before the command drops it (the program's own stderr stays)
+    const q = spawnSync(
+      process.execPath,
+      [CLI, "-q", "run", "--policy", m, "--", BUSYBOX, "cat", "/etc/passwd"],
+      {
+        encoding: "utf8",
+        timeout: 20000,
+      },
+    );
+    assert.doesNotMatch(q.stderr, /sysfence/);
+    assert.match(q.stderr, /Permission denied/);
+    const q2 = run(m, [BUSYBOX, "cat", "/etc/passwd"], ["-q"]);
+    assert.doesNotMatch(q2.stderr, /sysfence/);
   });
   it("--no-landlock gives the seccomp-only behaviour, needs: landlock rules dropped", () => {
     // files left to Landlock when it is there; without it, seccomp's stricter fallback refuses openat
@@ -140,7 +153,7 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
     assert.notEqual(off.status, 0);
     assert.match(
       off.stderr,
-      /^sysfence run: landlock: disabled by --no-landlock: the Landlock layer .* is not applied/m,
+      /^sysfence run: note: landlock: disabled by --no-landlock: the Landlock layer .* is not applied/m,
     );
     assert.match(off.stderr, /Operation not permitted/);
     // and without the section's rules, what Landlock refused is open again
