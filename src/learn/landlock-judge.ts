@@ -47,3 +47,14 @@ export function reachesLandlock(path: string, access: number, exists: (p: string
   if (!(access & Access.create)) return false;
   return exists(parentOf(path));
 }
+
+/**
+ * The file a use names for the file layer: the path itself; for a unix socket bound at a path, that path
+ * (binding creates it); undefined for a use that is no file — a TCP, UDP or netlink address, an abstract
+ * or connected-to unix socket (ports and scopes are judged apart, and connecting names no file right).
+ */
+export function fileOfUse(path: string, access: number): string | undefined {
+  if (path.startsWith("unix:/")) return access & Access.create ? path.slice(5) : undefined;
+  if (/^(inet6?|unix|netlink|signal):/.test(path)) return undefined;
+  return path;
+}

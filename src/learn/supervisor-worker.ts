@@ -18,7 +18,7 @@ import { argCount } from "../syscalls/args.js";
 import { syscallName } from "../syscalls/table.js";
 import { procStat } from "../util/proc-tree.js";
 import { type Answer, judge, policyAnswer } from "./judge.js";
-import { landlockRefuses, reachesLandlock } from "./landlock-judge.js";
+import { fileOfUse, landlockRefuses, reachesLandlock } from "./landlock-judge.js";
 import type { LearnCounts, LearnedImage, SupervisorInput } from "./supervisor-types.js";
 import { baseOf, readBytes, readString, realOf, sockaddrText } from "./task-memory.js";
 
@@ -250,9 +250,14 @@ function landlockDenies(sv: Supervisor, uses: Use[]): boolean {
   const lists = sv.input.lists;
   return (
     lists !== undefined &&
-    uses.some(
-      (u) => reachesLandlock(u.path, u.access, existsSync) && landlockRefuses(lists, u.path, u.access),
-    )
+    uses.some((u) => {
+      const file = fileOfUse(u.path, u.access);
+      return (
+        file !== undefined &&
+        reachesLandlock(file, u.access, existsSync) &&
+        landlockRefuses(lists, file, u.access)
+      );
+    })
   );
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { heldBack, judge, policyAnswer } from "../../src/learn/judge.js";
-import { landlockRefuses } from "../../src/learn/landlock-judge.js";
+import { fileOfUse, landlockRefuses } from "../../src/learn/landlock-judge.js";
 import { Access } from "../../src/record/path-access.js";
 
 const learn = { all: false, answerAsPolicy: false };
@@ -76,5 +76,16 @@ describe("what the Landlock layer would refuse", () => {
   it("creating an entry needs write beneath its directory, not the entry", () => {
     assert.ok(!landlockRefuses(lists, "/var/lib/app/new", Access.create));
     assert.ok(landlockRefuses({ ...lists, write: ["/var/lib/app/new"] }, "/var/lib/app/new", Access.create));
+  });
+});
+
+describe("which file a use names for the file layer", () => {
+  it("a socket address is no file, except a unix socket bound at a path", () => {
+    assert.equal(fileOfUse("inet:127.0.0.1:2222", Access.create), undefined);
+    assert.equal(fileOfUse("inet6:[::]:22", Access.create), undefined);
+    assert.equal(fileOfUse("unix:@abstract", Access.create), undefined);
+    assert.equal(fileOfUse("unix:/run/app.sock", Access.read), undefined, "a connect names no file right");
+    assert.equal(fileOfUse("unix:/run/app.sock", Access.create), "/run/app.sock");
+    assert.equal(fileOfUse("/etc/hosts", Access.read), "/etc/hosts");
   });
 });

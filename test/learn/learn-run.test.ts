@@ -206,6 +206,18 @@ describe("run --learn against the kernel", {
       c.stillRefused();
     });
 
+  it("a bind on a port the policy lists is not learned: a socket address is not a file created in /", () => {
+    // after the listen case: p-listen.yaml has PORTS[0] in bindTcp (sshd's listen was learned as a create
+    // of "inet:127.0.0.1:2222" beneath /, which no write list holds)
+    const patched = join(dir, "p-listen.yaml");
+    assert.ok(existsSync(patched), "the listen case ran first");
+    const out = join(dir, "listen-again.json");
+    const l = cli(["run", "--policy", patched, "--learn", out, "--", learnee, "listen", A, String(PORTS[0])]);
+    assert.equal(l.status, 0, l.stderr);
+    assert.deepEqual(Object.keys(profileOf(out).paths), [], JSON.stringify(profileOf(out).pathAccess));
+    assert.match(l.stderr, /nothing to learn/);
+  });
+
   it("a signal to a process outside the sandbox (Landlock's signal scope) is learned and left for a person", () => {
     // generate's default (static analysis) allows kill where Landlock scopes signals
     const scoped = join(dir, "scoped.yaml");
