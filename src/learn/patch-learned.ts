@@ -18,7 +18,7 @@ import type { Policy, Rule } from "../policy/model.js";
 import { parsePolicy } from "../policy/parse.js";
 import { referenceDecide } from "../policy/reference.js";
 import { indexRules } from "../policy/resolve.js";
-import { accessBits } from "../record/path-access.js";
+import { Access, accessBits } from "../record/path-access.js";
 import { INTERESTING_ARGS, type Profile, VALUES_OMITTED } from "../record/profile.js";
 import { ARCHES, type ArchName } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
@@ -226,6 +226,14 @@ function landlockPaths(p: Patching): PathEntry[] {
     for (const [path, letters] of Object.entries(learned.pathAccess ?? {})) {
       if (!path.startsWith("/")) continue;
       const bits = accessBits(letters);
+      // (the process is gone by now: judged by its name)
+      if (/^\/proc\/\d+(\/|$)/.test(path) && bits & ~Access.meta) {
+        p.skipped.push({
+          what: `${path} (learned: ${letters})`,
+          why: "a forked process's own /proc entry: the policy's /proc/self is the launched process's, bound when the rules are added, so no path grants a child its own; only /proc as a whole would (with /proc/sys) — a decision for a person",
+        });
+        continue;
+      }
       if (!reachesLandlock(path, bits, existsSync) || !landlockRefuses(lists, path, bits)) continue;
       const want: { list: "read" | "write" | "execute"; path: string }[] = [];
       if (letters.includes("x")) want.push({ list: "execute", path });
@@ -244,6 +252,14 @@ function landlockPaths(p: Patching): PathEntry[] {
     const order = { write: 0, execute: 1, read: 2 } as const;
     wanted.sort((a, b) => order[a.list] - order[b.list] || a.path.length - b.path.length);
     for (const w of wanted) {
+      if (w.list === "write" && w.path === "/") {
+        // generate grants no write to / as a whole either: every file of the machine
+        p.skipped.push({
+          what: `an entry created or removed in / (learned: ${w.letters})`,
+          why: "write access to / as a whole would cover every file of the machine — a decision for a person",
+        });
+        continue;
+      }
       if (paths.some((q) => grants(w, q))) continue;
       paths.push(w);
       p.added.push(`landlock ${w.list}: ${w.path} (learned: ${w.letters})`);

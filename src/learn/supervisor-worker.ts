@@ -2,7 +2,7 @@
 // judges it (judge.ts) with the policy's own program (emulated) and its Landlock lists, answers it, and
 // counts what was learned by thread, process image and argument values. Ends when every task under the
 // filter is gone (POLLHUP) or when told to stop; then posts its counts (LearnCounts) to the main thread.
-import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { decodeActionValue } from "../abi/action.js";
 import { Emulator } from "../bpf/emulator.js";
@@ -27,6 +27,8 @@ export { sockaddrText } from "./task-memory.js";
 
 const SOCK_STREAM = 1;
 const O_CREAT = 0o100;
+/** O_PATH: a descriptor for the path alone; Landlock checks no right for it. */
+const O_PATH = 0o10000000;
 const SIGKILL = 9;
 const ENOENT = 2;
 
@@ -320,18 +322,44 @@ function pathUses(sv: Supervisor, n: Notification, name: string): Use[] {
     const dirfd = u.dirfd >= 0 ? Number(BigInt.asIntN(32, n.args[u.dirfd])) : -1;
     const base = raw.startsWith("/") ? "/" : baseOf(n.pid, dirfd);
     if (base === undefined) continue;
-    const path = realOf(tgidOf(sv, n.pid), resolvePath(base, raw));
+    // the rules' /proc/self is the launched process's own directory: another process's is its /proc/PID
+    const tgid = tgidOf(sv, n.pid);
+    const path = realOf(tgid, resolvePath(base, raw), tgid === sv.input.launcherPid);
     let access = u.access;
     if (u.flags >= 0) {
       let flags = Number(n.args[u.flags] & 0xffffffffn);
       if (u.how) flags = readBytes(n.pid, n.args[u.flags], 8)?.readUInt32LE(0) ?? 0;
-      access = openAccess(String(flags));
+      access = flags & O_PATH ? Access.meta : openAccess(String(flags));
       // O_CREAT on a file that exists creates nothing
       if (flags & O_CREAT && existsSync(path)) access &= ~Access.create;
     }
+    // mkdir, mknod, symlink and link onto a name that exists fail with EEXIST before Landlock is asked
+    if (MAKES_ENTRY.has(name) && u.access & Access.create && lexists(path)) access &= ~Access.create;
     found.push({ path, access });
   }
   return found;
+}
+
+/** Calls whose path is an entry they make, never replace. */
+const MAKES_ENTRY = new Set([
+  "mkdir",
+  "mkdirat",
+  "mknod",
+  "mknodat",
+  "symlink",
+  "symlinkat",
+  "link",
+  "linkat",
+]);
+
+/** Whether a directory entry is there (a dangling symlink is one). */
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The values of the call's interesting arguments (at most three), as decimal text; "" for none. */

@@ -72,9 +72,11 @@ export function baseOf(pid: number, dirfd: number): string | undefined {
 /**
  * A path as the kernel resolves it for the task (Landlock judges the file reached, not the name): symlinks
  * followed (a missing file: its directory's), /proc/self as the task's own; /proc/PID of the task kept as
- * /proc/self, as a policy writes it (tgid: the task's process).
+ * /proc/self, as a policy writes it (tgid: the task's process) — when `selfIsOwn`: the policy's /proc/self
+ * is the launched process's directory (run opens it before the exec), so another process's own entries are
+ * named /proc/PID, which no rule grants.
  */
-export function realOf(tgid: number, path: string): string {
+export function realOf(tgid: number, path: string, selfIsOwn = true): string {
   const own = `/proc/${tgid}`;
   const named = path === "/proc/self" || path.startsWith("/proc/self/") ? own + path.slice(10) : path;
   let real = named;
@@ -88,7 +90,9 @@ export function realOf(tgid: number, path: string): string {
       // neither exists: as named
     }
   }
-  return real === own || real.startsWith(`${own}/`) ? `/proc/self${real.slice(own.length)}` : real;
+  return selfIsOwn && (real === own || real.startsWith(`${own}/`))
+    ? `/proc/self${real.slice(own.length)}`
+    : real;
 }
 
 /** A socket address as a profile writes it ("unix:/run/x", "inet:1.2.3.4:80", "inet6:[::1]:80"). */

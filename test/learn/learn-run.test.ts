@@ -3,7 +3,7 @@
 // again under the patched policy.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -271,5 +271,42 @@ describe("run --learn against the kernel", {
     const both = cli(["run", "--policy", policy, "--log", "--learn", join(dir, "x.json"), "--", "true"]);
     assert.equal(both.status, 125, "run's own failure before exec: 125, never the program's 1 or 2");
     assert.ok(!existsSync(join(dir, "x.json")));
+  });
+});
+
+describe("run --learn judges the Landlock layer as the kernel applies it", {
+  skip: (process.getuid?.() !== 0 || !existsSync("/bin/busybox")) && "needs root and busybox-static",
+}, () => {
+  it("a forked process's own /proc/self write is refused (learned as /proc/PID, left for a person); mkdir onto an existing name is not learned", () => {
+    // sshd's session child writes its own /proc/self/loginuid: the policy's /proc/self is the launched
+    // process's, so the kernel refuses the child's — learning said it was allowed. A mkdir of /root that
+    // fails with EEXIST was learned as a create in /, and the patch added write: / (every file)
+    const d = mkdtempSync(join(tmpdir(), "sysfence-learn-proc-"));
+    const policy = join(d, "p.yaml");
+    writeFileSync(
+      policy,
+      "defaultAction: allow\nlandlock:\n  read: [/]\n  write: [/proc/self/oom_score_adj]\n  execute: [/bin/busybox]\n  devices: [/dev/null]\n  scope: [signal]\nsyscalls: []\n",
+    );
+    const script = "echo 0 > /proc/self/oom_score_adj; (echo 0 > /proc/self/oom_score_adj); mkdir /tmp; true";
+    const use = ["/bin/busybox", "sh", "-c", script];
+    const run = spawnCli(["run", "--policy", policy, "--", ...use], {});
+    assert.match(
+      run.stderr,
+      /can't create \/proc\/self\/oom_score_adj: Permission denied/,
+      "the kernel refuses the child's",
+    );
+    const out = join(d, "l.json");
+    const l = spawnCli(["run", "--policy", policy, "--learn", out, "--", ...use], {});
+    assert.equal(l.status, 0, l.stderr);
+    const learned = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    const paths = Object.keys(learned.pathAccess ?? {});
+    assert.equal(paths.length, 1, JSON.stringify(learned.pathAccess));
+    assert.match(paths[0], /^\/proc\/\d+\/oom_score_adj$/);
+    const a = spawnCli(["audit", "--patch", policy, out, "-o", join(d, "never.yaml")], {});
+    assert.match(
+      a.stderr,
+      /left for a person: \/proc\/\d+\/oom_score_adj .*a forked process's own \/proc entry/,
+    );
+    assert.ok(!existsSync(join(d, "never.yaml")), "nothing to add");
   });
 });

@@ -86,6 +86,25 @@ describe("audit --patch with a learned profile", () => {
     assert.match(p.skipped[0].why, /decision for a person/);
   });
 
+  it("never adds write to / as a whole, nor a forked process's own /proc/PID entry: left for a person", () => {
+    const d = join(dir, "data");
+    const p = patchLearned(
+      POLICY,
+      "p.yaml",
+      learned({ openat: once() }, { "/gone-file": "c", [join(d, "x")]: "cw", "/proc/4242/loginuid": "rw" }),
+    );
+    assert.deepEqual(p.added, [`landlock write: ${d} (learned: cw)`], JSON.stringify([p.added, p.skipped]));
+    assert.ok(
+      p.skipped.some((s) => /created or removed in \//.test(s.what)),
+      JSON.stringify(p.skipped),
+    );
+    assert.ok(p.skipped.some((s) => /^\/proc\/4242\/loginuid/.test(s.what) && /forked process/.test(s.why)));
+    assert.ok(
+      !/- \/\n|\[\/\]|\[\/,/.test(p.text.split("landlock:")[1]?.split("syscalls:")[0] ?? ""),
+      "no / in the lists",
+    );
+  });
+
   it("starts a Landlock list generate left out, with the fewest paths (nothing beneath a directory added)", () => {
     const d = join(dir, "data");
     const p = patchLearned(
