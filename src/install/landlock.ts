@@ -47,22 +47,36 @@ export interface OpenedRules {
 export function openLandlockRules(plan: LandlockPlan): OpenedRules {
   const out: OpenedRules = { rules: [], notes: [] };
   if (!plan.enforced.files) return out;
+  // paths that do not exist (a dotfile or a PATH entry the recording only probed): one note for them all
+  const missing: string[] = [];
   for (const p of plan.paths) {
     let fd: number;
     try {
       fd = openSync(p.path, O_PATH | O_CLOEXEC);
     } catch (e) {
       // skipping only narrows: nothing beneath a path that is not there is granted
-      out.notes.push(
-        `landlock: ${p.list} path ${p.path} cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): skipped`,
-      );
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") missing.push(`${p.list} ${p.path}`);
+      else
+        out.notes.push(
+          `landlock: ${p.list} path ${p.path} cannot be opened (${code ?? (e as Error).message}): skipped`,
+        );
       continue;
     }
     const access = fstatSync(fd).isDirectory() ? p.access : p.access & LANDLOCK_FILE_RIGHTS;
     out.rules.push({ path: p.path, fd, access });
   }
+  if (missing.length === 1)
+    out.notes.push(`landlock: ${missing[0].replace(" ", " path ")} does not exist (ENOENT): skipped`);
+  else if (missing.length)
+    out.notes.push(
+      `landlock: ${missing.length} listed paths do not exist (ENOENT), skipped — nothing is granted there: ${missing.slice(0, MISSING_NAMED).join(", ")}${missing.length > MISSING_NAMED ? `, and ${missing.length - MISSING_NAMED} more` : ""}`,
+    );
   return out;
 }
+
+/** At most this many missing paths are named in the one note. */
+const MISSING_NAMED = 4;
 
 /** Closes what openLandlockRules opened. */
 export function closeLandlockRules(opened: OpenedRules): void {

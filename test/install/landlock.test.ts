@@ -123,7 +123,7 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
       `${BASE}\n  read: [${readDir}, ${dir}/nowhere]`.replace(`  read: [${readDir}]\n`, ""),
     );
     const r = run(m, [BUSYBOX, "cat", "/etc/passwd"]);
-    assert.match(r.stderr, /landlock: read path .*nowhere cannot be opened \(ENOENT\): skipped/);
+    assert.match(r.stderr, /landlock: read path .*nowhere does not exist \(ENOENT\): skipped/);
     assert.match(r.stderr, /Permission denied/);
     // a note: -q before the command drops it (the program's own stderr stays)
     const q = spawnSync(
@@ -138,6 +138,21 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
     assert.match(q.stderr, /Permission denied/);
     const q2 = run(m, [BUSYBOX, "cat", "/etc/passwd"], ["-q"]);
     assert.doesNotMatch(q2.stderr, /sysfence/);
+    // many missing paths (a PATH search, probed dotfiles): one line, not one each
+    const many = policy(
+      "many-missing",
+      `${BASE}\n  read: [${readDir}, ${[1, 2, 3, 4, 5, 6].map((i) => `${dir}/nowhere${i}`).join(", ")}]`.replace(
+        `  read: [${readDir}]\n`,
+        "",
+      ),
+    );
+    const r6 = run(many, [BUSYBOX, "cat", join(readDir, "f")]);
+    assert.equal(r6.stdout, "readable\n");
+    assert.equal(r6.stderr.split("\n").filter((l) => l.includes("landlock")).length, 1, r6.stderr);
+    assert.match(
+      r6.stderr,
+      /landlock: 6 listed paths do not exist \(ENOENT\), skipped .*nowhere1, .*, and 2 more/,
+    );
   });
   it("--no-landlock gives the seccomp-only behaviour, needs: landlock rules dropped", () => {
     // files left to Landlock when it is there; without it, seccomp's stricter fallback refuses openat
