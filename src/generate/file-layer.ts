@@ -228,6 +228,18 @@ function readOnlyDataNote(g: Grants, access: Map<string, Set<string>>): void {
     );
 }
 
+/**
+ * A write to /proc/self in a recording of several processes: run adds the rule in the launched process, so
+ * only its own entry is granted; a forked process writing its own (a session child's loginuid) gets EACCES.
+ */
+function forkedProcNote(g: Grants, all: readonly Profile[]): void {
+  const own = [...g.write].filter((w) => w.startsWith("/proc/self/"));
+  if (own.length && all.some((p) => (p.processes?.length ?? 0) > 1))
+    g.notes.push(
+      `the recording wrote ${own.slice(0, 3).join(", ")} and has several processes: Landlock grants the launched process's own entry only (run binds /proc/self before the exec); a forked process writing its own gets EACCES — no path can grant it short of /proc as a whole`,
+    );
+}
+
 /** The policy's landlock section for what was granted. */
 function sectionOf(g: Grants, o: { anyBindPort?: boolean }): LandlockSection {
   const { read, write, execute, devices, bind, abstractUnix } = g;
@@ -276,6 +288,7 @@ export function fileLayer(
     );
   }
   readOnlyDataNote(g, access);
+  forkedProcNote(g, all);
   const section = sectionOf(g, o);
   const layers = new Set<ConfinedBy>(["landlock-fs", "landlock-signal", "ipc"]);
   if (section.bindTcp) layers.add("landlock-tcp");

@@ -224,3 +224,20 @@ describe("a directory read itself", () => {
     assert.match(note ?? "", /the recording called chroot/);
   });
 });
+
+describe("/proc/self written by a recording of several processes", () => {
+  it("says that only the launched process's own entry is granted (a forked child's gets EACCES)", () => {
+    const base = withPaths({ "/proc/self/loginuid": "rw", "/usr/sbin/app": "x" });
+    const proc = (pid: number) => ({ pid, exe: "/usr/sbin/app", threads: [] });
+    const several = fileLayer([{ ...base, processes: [proc(1), proc(2)] }], facts);
+    assert.deepEqual(paths(several.section?.write), ["/proc/self/loginuid"]);
+    assert.ok(
+      several.notes.some((n) =>
+        /wrote \/proc\/self\/loginuid and has several processes: .*forked process/.test(n),
+      ),
+      several.notes.join("\n"),
+    );
+    const one = fileLayer([{ ...base, processes: [proc(1)] }], facts);
+    assert.ok(!one.notes.some((n) => n.includes("several processes")));
+  });
+});
