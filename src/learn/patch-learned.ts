@@ -26,6 +26,11 @@ import { landlockRefuses, reachesLandlock } from "./landlock-judge.js";
 import { isDeliberate } from "./learn-program.js";
 import { listsOf } from "./lists.js";
 
+const CHILD_PROC_ENTRY =
+  "a forked process's own /proc entry: the policy's /proc/self is the launched process's, bound when the rules are added, so no path grants a child its own; only /proc as a whole would (with /proc/sys) — a decision for a person";
+const WHOLE_ROOT =
+  "write access to / as a whole would cover every file of the machine — a decision for a person";
+
 /** A learned call or path the patch leaves alone, and why. */
 export interface LearnedSkip {
   what: string;
@@ -228,10 +233,7 @@ function landlockPaths(p: Patching): PathEntry[] {
       const bits = accessBits(letters);
       // (the process is gone by now: judged by its name)
       if (/^\/proc\/\d+(\/|$)/.test(path) && bits & ~Access.meta) {
-        p.skipped.push({
-          what: `${path} (learned: ${letters})`,
-          why: "a forked process's own /proc entry: the policy's /proc/self is the launched process's, bound when the rules are added, so no path grants a child its own; only /proc as a whole would (with /proc/sys) — a decision for a person",
-        });
+        p.skipped.push({ what: `${path} (learned: ${letters})`, why: CHILD_PROC_ENTRY });
         continue;
       }
       if (!reachesLandlock(path, bits, existsSync) || !landlockRefuses(lists, path, bits)) continue;
@@ -254,10 +256,7 @@ function landlockPaths(p: Patching): PathEntry[] {
     for (const w of wanted) {
       if (w.list === "write" && w.path === "/") {
         // generate grants no write to / as a whole either: every file of the machine
-        p.skipped.push({
-          what: `an entry created or removed in / (learned: ${w.letters})`,
-          why: "write access to / as a whole would cover every file of the machine — a decision for a person",
-        });
+        p.skipped.push({ what: `an entry created or removed in / (learned: ${w.letters})`, why: WHOLE_ROOT });
         continue;
       }
       if (paths.some((q) => grants(w, q))) continue;

@@ -81,8 +81,7 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   if (spec.length === 0 && !opts.policy && !opts.preset.length)
     throw new UsageError("give syscalls/@groups, --policy FILE or --preset NAME before the command.");
   const { resolveCommand, execUnderPolicy } = await import("../../install/run.js");
-  // a note, as -q knows one: what was not applied or skipped (the Landlock fallbacks)
-  const note = (line: string) => io.stderr(`sysfence run: note: ${line}\n`);
+  const note = (line: string) => io.stderr(`sysfence run: note: ${line}\n`); // -q drops these
   // the kernel's Landlock ABI decides the ruleset and which rules compile (part of the cache key)
   const landlockKernel = opts.policy ? await landlockKernelOf(opts) : undefined;
   // A policy file's compiled program is cached: later launches skip parsing and compiling.
