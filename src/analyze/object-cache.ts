@@ -78,12 +78,29 @@ function cannotRead(shown: string, e: unknown): never {
   );
 }
 
+/**
+ * An object looked up in the store: its facts when an entry for its content is there and authentic,
+ * else its bytes and, with a store, `save` to store the facts' entry body once they are built.
+ */
+export type FactsLookup =
+  | { facts: ObjectFacts; cached: true }
+  | { bytes: Buffer; cached: false; save?: (body: Buffer) => void };
+
 /** Facts of one object: from the store when an entry for its content is there and authentic. */
 export function factsOf(
   real: string,
   shown: string,
   store: PrivateStore | undefined,
 ): { facts: ObjectFacts; cached: boolean } {
+  const found = lookupFacts(real, shown, store);
+  if (found.cached) return found;
+  const facts = objectFacts(readElf(found.bytes, shown));
+  found.save?.(encodeFacts(facts));
+  return { facts, cached: false };
+}
+
+/** The object's facts from the store, or its bytes to build them from (factsOf, or a worker thread). */
+export function lookupFacts(real: string, shown: string, store: PrivateStore | undefined): FactsLookup {
   let fd: number;
   try {
     fd = openSync(real, "r");
@@ -113,21 +130,27 @@ export function factsOf(
       cannotRead(shown, e);
     }
     // without a store (--no-cache, or none can be trusted) the content is analysed and not hashed
-    if (!store) return { facts: objectFacts(readElf(bytes, shown)), cached: false };
+    if (!store) return { bytes, cached: false };
     contentHashing.files++;
     contentHashing.bytes += bytes.length;
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const known: Known = { sha256, ...readBuildId(bytes, shown) };
     const key = factsKey(known);
-    let facts = readFacts(store, key);
-    const cached = facts !== undefined;
-    if (!facts) {
-      facts = objectFacts(readElf(bytes, shown));
-      store.put(key, encodeFacts(facts));
+    const rememberIdentity = () => {
+      const settled = Number(after.ctimeNs / 1_000_000n) + IDENTITY_SETTLE_MS <= Date.now();
+      if (settled && identity(after) === identity(before))
+        store.put(idKey, Buffer.from(JSON.stringify(known)));
+    };
+    const facts = readFacts(store, key);
+    if (facts) {
+      rememberIdentity();
+      return { facts, cached: true };
     }
-    const settled = Number(after.ctimeNs / 1_000_000n) + IDENTITY_SETTLE_MS <= Date.now();
-    if (settled && identity(after) === identity(before)) store.put(idKey, Buffer.from(JSON.stringify(known)));
-    return { facts, cached };
+    const save = (body: Buffer) => {
+      store.put(key, body);
+      rememberIdentity();
+    };
+    return { bytes, cached: false, save };
   } finally {
     closeSync(fd);
   }
