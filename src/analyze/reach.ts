@@ -70,11 +70,27 @@ class WorkList {
   }
 }
 
+/** More objects than one analysis loads: a bound import is one number, OBJECTS * function + object. */
+const OBJECTS = 2 ** 20;
+
+const UNREAD = -2;
+
+/** The global scope: each exported name's first definition in load order, as OBJECTS * function + object. */
+function globalScope(objects: LoadedFacts[]): Map<string, number> {
+  const scope = new Map<string, number>();
+  for (let oi = 0; oi < objects.length; oi++) {
+    const exports = objects[oi].facts.exports;
+    for (const name in exports) if (!scope.has(name)) scope.set(name, OBJECTS * exports[name] + oi);
+  }
+  return scope;
+}
+
 export function reachSyscalls(objects: LoadedFacts[]): Reach {
-  const scope = new Map<string, [number, number]>();
-  objects.forEach((o, oi) => {
-    for (const [name, fn] of Object.entries(o.facts.exports)) if (!scope.has(name)) scope.set(name, [oi, fn]);
-  });
+  const scope = globalScope(objects);
+  // each object's imports, bound the first time they are looked up: a target as OBJECTS * fn + oi, -1 for none
+  const bound = objects.map((o) => new Float64Array(o.facts.names.length).fill(Number.NaN));
+  // the syscall(2)-like wrappers' argument (functions.get makes a function's facts each time it is asked)
+  const wrapperArg = objects.map((o) => new Int32Array(o.facts.starts.length).fill(UNREAD));
   const reached = objects.map((o) => new Uint8Array(o.facts.starts.length));
   const partsReached = objects.map((o) => new Uint8Array(o.facts.partitions.length));
   const objectTouched = new Uint8Array(objects.length);
@@ -96,7 +112,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     // an initialiser named by a symbolic relocation runs as the global scope binds it
     for (const n of o.facts.rootNames) {
       const t = resolveName(oi, n);
-      if (t) push(t[0], t[1], why);
+      if (t >= 0) push(t % OBJECTS, Math.floor(t / OBJECTS), why);
     }
     reachPartition(oi, o.facts.orphan, `function pointers in ${o.name}`);
   };
@@ -104,15 +120,21 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     if (fn < 0 || reached[oi][fn]) return;
     work.addOnce(oi, fn, via);
   };
-  const resolveName = (oi: number, nameIdx: number): [number, number] | undefined =>
-    scope.get(objects[oi].facts.names[nameIdx]);
+  const resolveName = (oi: number, nameIdx: number): number => {
+    let t = bound[oi][nameIdx];
+    if (Number.isNaN(t)) {
+      t = scope.get(objects[oi].facts.names[nameIdx]) ?? -1;
+      bound[oi][nameIdx] = t;
+    }
+    return t;
+  };
   const viaImport = (oi: number, nameIdx: number, via: string) =>
     objects[oi].role === "program" ? objects[oi].facts.names[nameIdx] : via;
   function reachPartition(oi: number, p: Partition, via: string) {
     for (const f of p.fns) push(oi, f, via);
     for (const n of p.names) {
       const t = resolveName(oi, n);
-      if (t) push(t[0], t[1], viaImport(oi, n, via));
+      if (t >= 0) push(t % OBJECTS, Math.floor(t / OBJECTS), viaImport(oi, n, via));
     }
     for (const q of p.parts) {
       if (partsReached[oi][q]) continue;
@@ -154,10 +176,16 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     }
     for (const n of f.imports) {
       const t = resolveName(oi, n);
-      if (!t) continue;
+      if (t < 0) continue;
+      const toi = t % OBJECTS;
+      const tfn = Math.floor(t / OBJECTS);
       const label = viaImport(oi, n, via);
-      push(t[0], t[1], label);
-      const k = objects[t[0]].facts.functions.get(t[1]).wrapperArg;
+      push(toi, tfn, label);
+      let k = wrapperArg[toi][tfn];
+      if (k === UNREAD) {
+        k = objects[toi].facts.functions.get(tfn).wrapperArg;
+        wrapperArg[toi][tfn] = k;
+      }
       if (k >= 0) {
         // a call to a syscall(2)-like wrapper in another object: the numbers at this function's call sites
         let known = 0;
