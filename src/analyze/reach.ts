@@ -75,18 +75,20 @@ const OBJECTS = 2 ** 20;
 
 const UNREAD = -2;
 
-/** The global scope: each exported name's first definition in load order, as OBJECTS * function + object. */
-function globalScope(objects: LoadedFacts[]): Map<string, number> {
-  const scope = new Map<string, number>();
+/**
+ * The global scope's binding of a name: its first definition in load order, as OBJECTS * function + object,
+ * or -1. Looked up object by object for each name an object imports, once (a map of every export of every
+ * object cost more: node's own binary exports tens of thousands of names, a few hundred are bound).
+ */
+function bindName(objects: LoadedFacts[], name: string): number {
   for (let oi = 0; oi < objects.length; oi++) {
     const exports = objects[oi].facts.exports;
-    for (const name in exports) if (!scope.has(name)) scope.set(name, OBJECTS * exports[name] + oi);
+    if (Object.hasOwn(exports, name)) return OBJECTS * exports[name] + oi;
   }
-  return scope;
+  return -1;
 }
 
 export function reachSyscalls(objects: LoadedFacts[]): Reach {
-  const scope = globalScope(objects);
   // each object's imports, bound the first time they are looked up: a target as OBJECTS * fn + oi, -1 for none
   const bound = objects.map((o) => new Float64Array(o.facts.names.length).fill(Number.NaN));
   // the syscall(2)-like wrappers' argument (functions.get makes a function's facts each time it is asked)
@@ -123,7 +125,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
   const resolveName = (oi: number, nameIdx: number): number => {
     let t = bound[oi][nameIdx];
     if (Number.isNaN(t)) {
-      t = scope.get(objects[oi].facts.names[nameIdx]) ?? -1;
+      t = bindName(objects, objects[oi].facts.names[nameIdx]);
       bound[oi][nameIdx] = t;
     }
     return t;
