@@ -47,6 +47,20 @@ export interface FactsTask {
 }
 type Task = FactsTask;
 
+/**
+ * The process's Node options for a worker, less --input-type: `node --input-type=module -e …` (a script
+ * given as text) would otherwise stop every worker before it starts (a worker's entry is a file).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--input-type") i++;
+    else if (!argv[i].startsWith("--input-type=")) out.push(argv[i]);
+  }
+  return out;
+}
+
 interface Slot {
   worker: Worker;
   ready: boolean;
@@ -120,7 +134,7 @@ export class FactsPool {
   }
 
   private start(): void {
-    const worker = new Worker(this.entry);
+    const worker = new Worker(this.entry, { execArgv: workerExecArgv() });
     const s: Slot = { worker, ready: false };
     this.slots.push(s);
     worker.on("message", (m: FactsReply) => {

@@ -46,6 +46,17 @@ describe("analyzeAsync: worker threads give analyze()'s result", { skip }, () =>
     });
 });
 
+describe("analyzeAsync: worker threads from a process started with a script as text", { skip }, () => {
+  it("node --input-type=module -e: the workers start (they do not take --input-type)", () => {
+    const script = `const { analyzeAsync } = await import(${JSON.stringify(new URL("../../src/analyze/analyze.js", import.meta.url).href)});
+const r = await analyzeAsync("/bin/true", { cache: false, workers: 1 });
+console.log(r.libraries.length);`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Number(r.stdout) >= 2, r.stdout);
+  });
+});
+
 describe("analyzeAsync: errors", { skip: skip || (!gcc && "needs gcc") }, () => {
   const dir = mkdtempSync(join(tmpdir(), "sysfence-workers-bad-"));
   const cc = (...args: string[]) => {
