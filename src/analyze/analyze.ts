@@ -16,6 +16,7 @@ import { factsOf, lookupFacts } from "./object-cache.js";
 import { objectContext } from "./object-context.js";
 import { type ObjectHead, ObjectTable, type ReadObject } from "./object-table.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
+import { keepResult, readKeptResult, resultKey } from "./result-cache.js";
 
 /** How analyze() reads a program: its architecture, the root its libraries are found in, the cache, and the callbacks told of notes and progress. */
 export interface AnalyzeOptions {
@@ -70,10 +71,11 @@ type LoadedObject = LoadedFacts & { real: string; cached: boolean };
 
 /** Analyses a program and its libraries, in this thread. */
 export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResult {
-  const run = begin(options);
+  const run = begin(path, options);
+  if (run.kept) return run.kept;
   const read = (real: string, shown: string): ReadObject => {
-    const { facts, cached } = factsOf(real, shown, run.store);
-    return { head: facts, cached, facts };
+    const { facts, cached, identity } = factsOf(real, shown, run.store);
+    return { head: facts, cached, facts, identity };
   };
   const table = discover(path, options, run, read);
   return finish(
@@ -104,16 +106,18 @@ export async function analyzeAsync(path: string, options: AnalyzeAsyncOptions = 
   if (!(workers >= 1) || !workersAvailable()) return analyze(path, options);
   const pool = new FactsPool(workers);
   try {
-    const run = begin(options);
+    const run = begin(path, options);
+    if (run.kept) return run.kept;
     const building: Promise<ObjectFacts>[] = [];
     const read = (real: string, shown: string): ReadObject => {
       const found = lookupFacts(real, shown, run.store);
-      if (found.cached) return { head: found.facts, cached: true, facts: found.facts };
+      const { identity } = found;
+      if (found.cached) return { head: found.facts, cached: true, facts: found.facts, identity };
       const head = headOf(found.bytes, shown);
       const facts = pool.build(found.bytes, shown).then((built) => builtFacts(built, shown, found.save));
       facts.catch(() => {}); // thrown where awaited, in load order
       building.push(facts);
-      return { head, cached: false, facts };
+      return { head, cached: false, facts, identity };
     };
     let table: ObjectTable;
     try {
@@ -191,14 +195,16 @@ function headOf(bytes: Buffer, shown: string): ObjectHead {
   };
 }
 
-/** One analysis's notes and store. */
+/** One analysis's notes and store; the kept result's key, and the result when it still stands. */
 interface Run {
   notes: string[];
   note: (n: string) => void;
   store?: PrivateStore;
+  keptKey?: string;
+  kept?: AnalyzeResult;
 }
 
-function begin(options: AnalyzeOptions): Run {
+function begin(path: string, options: AnalyzeOptions): Run {
   const notes: string[] = [];
   const note = (n: string) => {
     notes.push(n);
@@ -210,7 +216,26 @@ function begin(options: AnalyzeOptions): Run {
     if ("get" in s) store = s;
     else if (s.note) note(s.note);
   }
-  return { notes, note, store };
+  if (!store) return { notes, note };
+  const keptKey = resultKey(path, options);
+  const kept = keptResult(path, options, store, keptKey);
+  if (kept) {
+    for (const n of kept.notes) options.onNote?.(n);
+    options.onProgress?.({ step: "reach", objects: kept.libraries.length });
+  }
+  return { notes, note, store, keptKey, kept };
+}
+
+/**
+ * The kept result when the libraries found again from its heads are the same files, unchanged (each one
+ * found is told to onProgress, as in a run without it; a miss then starts again from the program).
+ */
+function keptResult(path: string, options: AnalyzeOptions, store: PrivateStore, key: string) {
+  return readKeptResult<AnalyzeResult>(store, key, (read) => {
+    const quiet: Run = { notes: [], note: () => {}, store };
+    const table = discover(path, options, quiet, read);
+    return { reals: table.objects.map((o) => o.real), missing: table.missing };
+  });
 }
 
 /** The program and every object it loads, read (or being read) in load order. */
@@ -260,7 +285,9 @@ function finish(
       );
   if (missing.length) run.note(`not found: ${missing.join(", ")} — their calls are not in the result`);
   options.onProgress?.({ step: "reach", objects: objects.length });
-  return resultOf(path, table.arch, table.root, objects, missing, run.notes);
+  const result = resultOf(path, table.arch, table.root, objects, missing, run.notes);
+  if (run.store && run.keptKey) keepResult(run.store, run.keptKey, table.objects, result);
+  return result;
 }
 
 const PLAIN_NAME = /^[a-z0-9_ ]*$/;

@@ -16,6 +16,8 @@ export interface ReadObject {
   head: ObjectHead;
   cached: boolean;
   facts: ObjectFacts | Promise<ObjectFacts>;
+  /** The file's identity when it stands for the content read (object-cache.ts). */
+  identity?: string;
 }
 
 /** An object in the table. */
