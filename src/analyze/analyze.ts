@@ -90,8 +90,8 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
 /** analyzeAsync's options: analyze()'s, and how many worker threads may build facts. */
 export interface AnalyzeAsyncOptions extends AnalyzeOptions {
   /**
-   * Worker threads building the facts of objects not in the cache beside this thread (default: one fewer
-   * than the processors, at most 7); 0: none, all in this thread as analyze().
+   * Worker threads building the facts of objects not in the cache beside this thread (default: the CPUs
+   * the load average leaves idle, less one, at most 7 — none on a busy machine); 0: none, as analyze().
    */
   workers?: number;
 }
