@@ -1,5 +1,6 @@
 // npm run bench:analyze — sysfence analyze on real Debian programs: time and peak RSS, uncached (every
-// library decoded) and cached (facts from the private store), each in a fresh process; and for the
+// library decoded) and cached (after a run that filled the private store: the result it kept, given back
+// once the libraries are found again unchanged — result-cache.ts), each in a fresh process; and for the
 // README: calls recorded under a workload (strace -f), the static set, and every syscall any site in any
 // loaded object makes. Writes bench/analyze-results.json. BENCH_ONLY=mosquitto,postgres runs only those
 // rows (written to analyze-results-partial.json); BENCH_WORKERS=N sets analyzeAsync's worker threads
