@@ -1,7 +1,10 @@
 // npm run bench:analyze — sysfence analyze on real Debian programs: time and peak RSS, uncached (every
-// library decoded) and cached (facts from the private store), each in a fresh process; and for the
+// library decoded) and cached (after a run that filled the private store: the result it kept, given back
+// once the libraries are found again unchanged — result-cache.ts), each in a fresh process; and for the
 // README: calls recorded under a workload (strace -f), the static set, and every syscall any site in any
-// loaded object makes. Writes bench/analyze-results.json.
+// loaded object makes. Writes bench/analyze-results.json. BENCH_ONLY=mosquitto,postgres runs only those
+// rows (written to analyze-results-partial.json); BENCH_WORKERS=N sets analyzeAsync's worker threads
+// (unset: its default, which follows the load average).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), "sysfence-bench-analyze-"));
 
 interface Run {
   ms: number;
+  /** CPU seconds of the process during the analysis (user + system, every thread). */
+  cpu: number;
   rssMb: number;
   syscalls: number;
   everySite: number;
@@ -22,14 +27,19 @@ interface Run {
   objects: number;
 }
 
-/** One analysis in a fresh Node process. */
+/** Worker threads (BENCH_WORKERS; unset: analyzeAsync's default, which follows the load average). */
+const workers = process.env.BENCH_WORKERS === undefined ? undefined : Number(process.env.BENCH_WORKERS);
+
+/** One analysis (as `sysfence analyze` runs it: analyzeAsync) in a fresh Node process. */
 function analyzeOnce(program: string, cacheHome: string, cache: boolean, dlopened: string[] = []): Run {
   const script = `
-const { analyze } = await import(${JSON.stringify(`${REPO}dist/src/analyze/analyze.js`)});
+const { analyzeAsync } = await import(${JSON.stringify(`${REPO}dist/src/analyze/analyze.js`)});
 const t0 = performance.now();
-const r = analyze(${JSON.stringify(program)}, { cache: ${cache}, dlopened: ${JSON.stringify(dlopened)} });
+const u0 = process.cpuUsage();
+const r = await analyzeAsync(${JSON.stringify(program)}, { cache: ${cache}, dlopened: ${JSON.stringify(dlopened)}, workers: ${workers} });
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024, syscalls: Object.keys(r.syscalls).length,
+const u = process.cpuUsage(u0);
+console.log(JSON.stringify({ ms, cpu: (u.user + u.system) / 1e6, rssMb: process.resourceUsage().maxRSS / 1024, syscalls: Object.keys(r.syscalls).length,
   everySite: r.everySite.length, unresolved: r.unresolved, objects: r.libraries.length }));`;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
     encoding: "utf8",
@@ -116,14 +126,20 @@ function measure(name: string, program: string, recorded: number | null, dlopene
     unresolved: uncached.unresolved,
     objects: uncached.objects,
     uncachedMs: Math.round(uncached.ms),
+    uncachedCpuS: Math.round(uncached.cpu * 100) / 100,
     uncachedRssMb: Math.round(uncached.rssMb),
     cachedMs: Math.round(cached.ms),
+    cachedCpuS: Math.round(cached.cpu * 100) / 100,
     cachedRssMb: Math.round(cached.rssMb),
   };
   rows.push(row);
   console.log(JSON.stringify(row));
 }
+// BENCH_ONLY=mosquitto,postgres: only these rows
+const only = process.env.BENCH_ONLY?.split(",");
+const wanted = (name: string) => !only || only.includes(name);
 for (const name of ["memcached", "nginx", "ls", "curl", "python3"]) {
+  if (!wanted(name)) continue;
   const program = name === "python3" ? "/usr/bin/python3" : which(name);
   if (!program) continue;
   const { log, dlopened } = await record(name);
@@ -140,11 +156,11 @@ for (const [name, program] of [
   ["unbound", which("unbound") || "/usr/sbin/unbound"],
   ["node", process.execPath],
 ]) {
-  if (!program || spawnSync("test", ["-x", program]).status !== 0) continue;
+  if (!wanted(name) || !program || spawnSync("test", ["-x", program]).status !== 0) continue;
   measure(name, program, null);
 }
 const os = await import("node:os");
 writeFileSync(
-  `${REPO}bench/analyze-results.json`,
-  `${JSON.stringify({ date: new Date().toISOString(), machine: `${process.arch}, ${os.cpus().length} CPUs`, loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10), rows }, null, 2)}\n`,
+  `${REPO}bench/analyze-results${only ? "-partial" : ""}.json`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine: `${process.arch}, ${os.cpus().length} CPUs`, workers: workers ?? "default", loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10), rows }, null, 2)}\n`,
 );

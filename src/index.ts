@@ -1,6 +1,13 @@
 // sysfence's library API. install() and lockdown() load the FFI (koffi) only when called.
 export { actionValue, decodeActionValue } from "./abi/action.js";
-export { type AnalyzeOptions, type AnalyzeProgress, type AnalyzeResult, analyze } from "./analyze/analyze.js";
+export {
+  type AnalyzeAsyncOptions,
+  type AnalyzeOptions,
+  type AnalyzeProgress,
+  type AnalyzeResult,
+  analyze,
+  analyzeAsync,
+} from "./analyze/analyze.js";
 export {
   type DiffOptions,
   type Drift,

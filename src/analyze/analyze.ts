@@ -2,16 +2,21 @@
 // the upper bound a recording (the lower bound) is checked against. Reads the program, finds its
 // libraries as the loader does (libraries.ts), builds each object's facts once per content (cached in
 // the private store, object-cache.ts), and reaches across them (reach.ts).
-import { basename, resolve } from "node:path";
+import { resolve } from "node:path";
 import { SysfenceError } from "../errors.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
-import { EM_AARCH64, EM_X86_64 } from "./elf.js";
-import type { ObjectFacts } from "./facts.js";
-import { findLibrary, logicalPath, type Root, realInRoot, rightMachine } from "./libraries.js";
-import { factsOf } from "./object-cache.js";
+import { EM_AARCH64, EM_X86_64, readElf, readElfHead } from "./elf.js";
+import { type ObjectFacts, objectFacts } from "./facts.js";
+import { decodeFacts, encodeFacts } from "./facts-codec.js";
+import { type Built, defaultWorkers, FactsPool, workersAvailable } from "./facts-pool.js";
+import { logicalPath, type Root } from "./libraries.js";
+import { factsOf, lookupFacts } from "./object-cache.js";
+import { objectContext } from "./object-context.js";
+import { type ObjectHead, ObjectTable, type ReadObject } from "./object-table.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
+import { keepResult, readKeptResult, resultKey } from "./result-cache.js";
 
 /** How analyze() reads a program: its architecture, the root its libraries are found in, the cache, and the callbacks told of notes and progress. */
 export interface AnalyzeOptions {
@@ -62,8 +67,144 @@ export interface AnalyzeResult {
 
 const MACHINES = { x86_64: EM_X86_64, aarch64: EM_AARCH64 } as const;
 
-/** Analyses a program and its libraries. */
+type LoadedObject = LoadedFacts & { real: string; cached: boolean };
+
+/** Analyses a program and its libraries, in this thread. */
 export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResult {
+  const run = begin(path, options);
+  if (run.kept) return run.kept;
+  const read = (real: string, shown: string): ReadObject => {
+    const { facts, cached, identity } = factsOf(real, shown, run.store);
+    return { head: facts, cached, facts, identity };
+  };
+  const table = discover(path, options, run, read);
+  return finish(
+    path,
+    options,
+    table,
+    run,
+    table.objects.map((o) => o.read.facts as ObjectFacts),
+  );
+}
+
+/** analyzeAsync's options: analyze()'s, and how many worker threads may build facts. */
+export interface AnalyzeAsyncOptions extends AnalyzeOptions {
+  /**
+   * Worker threads building the facts of objects not in the cache beside this thread (default: the CPUs
+   * the load average leaves idle, less one, at most 7 — none on a busy machine); 0: none, as analyze().
+   */
+  workers?: number;
+}
+
+/**
+ * analyze(), with the objects not in the cache read in worker threads while this one finds the libraries
+ * (facts-pool.ts). The result is analyze()'s, byte for byte; so is an error: the one the first object in
+ * load order that fails would throw.
+ */
+export async function analyzeAsync(path: string, options: AnalyzeAsyncOptions = {}): Promise<AnalyzeResult> {
+  const workers = options.workers ?? defaultWorkers();
+  if (!(workers >= 1) || !workersAvailable()) return analyze(path, options);
+  const pool = new FactsPool(workers);
+  try {
+    const run = begin(path, options);
+    if (run.kept) return run.kept;
+    const building: Promise<ObjectFacts>[] = [];
+    const read = (real: string, shown: string): ReadObject => {
+      const found = lookupFacts(real, shown, run.store);
+      const { identity } = found;
+      if (found.cached) return { head: found.facts, cached: true, facts: found.facts, identity };
+      const head = headOf(found.bytes, shown);
+      const facts = pool.build(found.bytes, shown).then((built) => builtFacts(built, shown, found.save));
+      facts.catch(() => {}); // thrown where awaited, in load order
+      building.push(facts);
+      return { head, cached: false, facts, identity };
+    };
+    let table: ObjectTable;
+    try {
+      table = discover(path, options, run, read);
+    } catch (e) {
+      // an object before the one that failed here may have failed in a worker: its error comes first
+      await buildHere(pool);
+      await inOrder(building);
+      throw e;
+    }
+    await buildHere(pool);
+    return finish(path, options, table, run, await inOrder(table.objects.map((o) => o.read.facts)));
+  } finally {
+    pool.close();
+  }
+}
+
+/** Builds the smallest objects waiting in this thread, one at a time, handing work to the workers between. */
+async function buildHere(pool: FactsPool): Promise<void> {
+  for (let t = pool.takeHere(); t; t = pool.takeHere()) {
+    try {
+      t.resolve({ facts: objectFacts(readElf(t.bytes, t.shown)) });
+    } catch (e) {
+      t.reject(e);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The facts as built (the cache entry stored where there is a store). */
+function builtFacts(built: Built, shown: string, save: ((body: Buffer) => void) | undefined): ObjectFacts {
+  if ("facts" in built) {
+    save?.(encodeFacts(built.facts));
+    return built.facts;
+  }
+  save?.(built.body);
+  const decoded = decodeFacts(built.body);
+  if (!decoded) throw new SysfenceError("E_INTERNAL", `the facts of ${shown} did not decode.`);
+  return decoded;
+}
+
+/** The values once all are settled; the first rejection in the list's order, if any. */
+async function inOrder<T>(list: (T | Promise<T>)[]): Promise<T[]> {
+  const settled = await Promise.allSettled(list);
+  return settled.map((s) => {
+    if (s.status === "rejected") throw s.reason;
+    return s.value;
+  });
+}
+
+/**
+ * The head of an object whose facts a worker builds. Where reading it fails, or its machine is not one
+ * analysed, the object is read whole here: the error is the one factsOf would throw.
+ */
+function headOf(bytes: Buffer, shown: string): ObjectHead {
+  let elf: ReturnType<typeof readElfHead>;
+  try {
+    elf = readElfHead(bytes, shown);
+  } catch (e) {
+    readElf(bytes, shown);
+    throw e;
+  }
+  const arch = elf.machine === EM_X86_64 ? "x86_64" : elf.machine === EM_AARCH64 ? "aarch64" : undefined;
+  if (!arch) {
+    objectContext(readElf(bytes, shown));
+    throw new SysfenceError("E_INTERNAL", `${shown}: machine ${elf.machine} passed objectContext.`);
+  }
+  return {
+    arch,
+    soname: elf.dynamic.soname,
+    needed: elf.dynamic.needed,
+    runpath: elf.dynamic.runpath,
+    rpath: elf.dynamic.rpath,
+    interp: elf.interp,
+  };
+}
+
+/** One analysis's notes and store; the kept result's key, and the result when it still stands. */
+interface Run {
+  notes: string[];
+  note: (n: string) => void;
+  store?: PrivateStore;
+  keptKey?: string;
+  kept?: AnalyzeResult;
+}
+
+function begin(path: string, options: AnalyzeOptions): Run {
   const notes: string[] = [];
   const note = (n: string) => {
     notes.push(n);
@@ -75,11 +216,40 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     if ("get" in s) store = s;
     else if (s.note) note(s.note);
   }
+  if (!store) return { notes, note };
+  const keptKey = resultKey(path, options);
+  const kept = keptResult(path, options, store, keptKey);
+  if (kept) {
+    for (const n of kept.notes) options.onNote?.(n);
+    options.onProgress?.({ step: "reach", objects: kept.libraries.length });
+  }
+  return { notes, note, store, keptKey, kept };
+}
+
+/**
+ * The kept result when the libraries found again from its heads are the same files, unchanged (each one
+ * found is told to onProgress, as in a run without it; a miss then starts again from the program).
+ */
+function keptResult(path: string, options: AnalyzeOptions, store: PrivateStore, key: string) {
+  return readKeptResult<AnalyzeResult>(store, key, (read) => {
+    const quiet: Run = { notes: [], note: () => {}, store };
+    const table = discover(path, options, quiet, read);
+    return { reals: table.objects.map((o) => o.real), missing: table.missing };
+  });
+}
+
+/** The program and every object it loads, read (or being read) in load order. */
+function discover(
+  path: string,
+  options: AnalyzeOptions,
+  run: Run,
+  read: (real: string, shown: string) => ReadObject,
+): ObjectTable {
   const programReal = resolve(path);
-  // the program is read once: its facts say its architecture (an unknown machine is an E_ANALYZE there)
+  // the program is read once: its head says its architecture (an unknown machine is an E_ANALYZE there)
   options.onProgress?.({ step: "object", objects: 0, path });
-  const program = factsOf(programReal, path, store);
-  const arch = program.facts.arch;
+  const program = read(programReal, path);
+  const arch = program.head.arch;
   if (options.arch && options.arch !== arch)
     throw new SysfenceError("E_ANALYZE", `${path} is an ${arch} program, not ${options.arch}.`);
   const root: Root = {
@@ -88,116 +258,36 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     triplet: arch === "x86_64" ? "x86_64-linux-gnu" : "aarch64-linux-gnu",
     platform: arch,
   };
-  const table = new ObjectTable(root, arch, store, options.onProgress);
+  const table = new ObjectTable(root, arch, read, options.onProgress);
   table.add(programReal, path, { role: "program" }, program);
-  table.loadAll(options.dlopened ?? [], note);
-  const { objects, missing } = table;
-  for (const o of objects)
-    if (o.facts.go)
-      note(
-        `${o.name} is a Go binary: its syscall sites take the number from their callers; unresolved sites are counted`,
-      );
-  if (missing.length) note(`not found: ${missing.join(", ")} — their calls are not in the result`);
-  options.onProgress?.({ step: "reach", objects: objects.length });
-  return resultOf(path, arch, root, objects, missing, notes);
+  table.loadAll(options.dlopened ?? [], run.note);
+  return table;
 }
 
-type LoadedObject = LoadedFacts & { real: string; cached: boolean };
-
-/**
- * The objects of one analysis in load order (the program first), found as the loader finds them: its
- * needed libraries breadth-first, the interpreter, then the recorded dlopened libraries and theirs.
- */
-class ObjectTable {
-  readonly objects: LoadedObject[] = [];
-  readonly missing: string[] = [];
-  private readonly byReal = new Map<string, number>();
-  private readonly bySoname = new Map<string, number>();
-
-  constructor(
-    private readonly root: Root,
-    private readonly arch: "x86_64" | "aarch64",
-    private readonly store: PrivateStore | undefined,
-    private readonly onProgress: AnalyzeOptions["onProgress"],
-  ) {}
-
-  /** The object's index, read (or found in the cache) the first time its real path is seen. */
-  add(
-    real: string,
-    shown: string,
-    extra: Partial<LoadedFacts>,
-    read?: { facts: ObjectFacts; cached: boolean },
-  ) {
-    const known = this.byReal.get(real);
-    if (known !== undefined) return known;
-    if (!read) this.onProgress?.({ step: "object", objects: this.objects.length, path: shown });
-    const { facts, cached } = read ?? factsOf(real, shown, this.store);
-    if (facts.arch !== this.arch)
-      throw new SysfenceError("E_ANALYZE", `${shown} is ${facts.arch}, the program ${this.arch}.`);
-    const i = this.objects.length;
-    this.objects.push({ name: facts.soname ?? basename(shown), facts, real, cached, ...extra });
-    this.byReal.set(real, i);
-    if (facts.soname) this.bySoname.set(facts.soname, i);
-    return i;
-  }
-
-  /** Everything the program (object 0) loads: needed libraries, the interpreter, the dlopened ones. */
-  loadAll(dlopened: readonly string[], note: (n: string) => void): void {
-    this.loadDeps(0);
-    const interp = this.objects[0].facts.interp;
-    if (interp) {
-      const real = realInRoot(this.root, interp);
-      if (!real) this.missing.push(interp);
-      else {
-        const j = this.add(real, interp, {});
-        this.objects[j].role = this.objects[j].role ?? "interpreter";
-      }
-    }
-    for (const d of dlopened) {
-      const real = realInRoot(this.root, d);
-      if (!real) {
-        note(
-          `the recorded library ${d} was not found${this.root.sysroot ? ` under ${this.root.sysroot}` : ""}`,
-        );
-        continue;
-      }
-      if (!rightMachine(this.root, real)) {
-        note(`${d} (opened by the recording) is not an ${this.arch} shared object; left out`);
-        continue;
-      }
-      // a library the program loaded at start (ld.so opens them too) is not a dlopened one
-      if (this.byReal.has(real)) continue;
-      this.loadDeps(this.add(real, d, { dlopened: true }));
-    }
-  }
-
-  /** The needed libraries of object `from` and theirs, breadth-first, as the loader builds the global scope. */
-  private loadDeps(from: number): void {
-    const root = this.root;
-    const program = this.objects[0];
-    const programPath = { path: logicalPath(root, program.real), rpath: program.facts.rpath };
-    const queue = [from];
-    while (queue.length) {
-      const oi = queue.shift() as number;
-      const o = this.objects[oi];
-      for (const name of o.facts.needed) {
-        if (this.bySoname.has(name)) continue;
-        const real = findLibrary(
-          root,
-          name,
-          { path: logicalPath(root, o.real), runpath: o.facts.runpath, rpath: o.facts.rpath },
-          oi === 0 ? undefined : programPath,
-        );
-        if (!real) {
-          if (!this.missing.includes(name)) this.missing.push(name);
-          continue;
-        }
-        const before = this.objects.length;
-        const j = this.add(real, logicalPath(root, real), {});
-        if (j === before) queue.push(j);
-      }
-    }
-  }
+/** The reach over the objects' facts, as the result. */
+function finish(
+  path: string,
+  options: AnalyzeOptions,
+  table: ObjectTable,
+  run: Run,
+  facts: ObjectFacts[],
+): AnalyzeResult {
+  const objects: LoadedObject[] = table.objects.map(({ read, ...o }, i) => ({
+    ...o,
+    facts: facts[i],
+    cached: read.cached,
+  }));
+  const { missing } = table;
+  for (const o of objects)
+    if (o.facts.go)
+      run.note(
+        `${o.name} is a Go binary: its syscall sites take the number from their callers; unresolved sites are counted`,
+      );
+  if (missing.length) run.note(`not found: ${missing.join(", ")} — their calls are not in the result`);
+  options.onProgress?.({ step: "reach", objects: objects.length });
+  const result = resultOf(path, table.arch, table.root, objects, missing, run.notes);
+  if (run.store && run.keptKey) keepResult(run.store, run.keptKey, table.objects, result);
+  return result;
 }
 
 const PLAIN_NAME = /^[a-z0-9_ ]*$/;

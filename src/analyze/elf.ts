@@ -81,6 +81,28 @@ export function readElf(bytes: Uint8Array, file: string): ElfFile {
   };
 }
 
+/**
+ * What finding an object's libraries needs of it: its machine, dynamic section and interpreter, read by
+ * readElf's own steps but none of the symbol or relocation tables (analyzeAsync reads the rest in a worker
+ * thread). A file these steps accept may still be one readElf rejects.
+ */
+export function readElfHead(
+  bytes: Uint8Array,
+  file: string,
+): Pick<ElfFile, "machine" | "dynamic" | "interp"> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf, file);
+  const { machine, segments } = readHeaders(r);
+  const dynamic = readDynamic(
+    r,
+    segments,
+    segments.find((p) => p.type === PT_DYNAMIC),
+  );
+  const interpSeg = segments.find((p) => p.type === PT_INTERP);
+  const interp = interpSeg ? r.cstr(interpSeg.offset, interpSeg.filesz) : undefined;
+  return { machine, dynamic, interp };
+}
+
 /** Only the GNU build-id (and machine), from the program headers: what a cache lookup needs. */
 export function readBuildId(bytes: Uint8Array, file: string): { machine: number; buildId?: string } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -22,35 +22,31 @@ export const FACTS_VERSION = 9;
 
 /**
  * Facts by index (per function, per data partition): a built object's arrays, or decoded from a cache
- * entry one item at a time, the first time it is asked for (facts-codec.ts) — a cached analysis visits
- * about half of its objects' functions and builds nothing for the rest.
+ * entry one item at a time, each time it is asked for (facts-codec.ts) — a cached analysis visits about
+ * half of its objects' functions and builds nothing for the rest.
  */
 export class FactsTable<T> {
-  private readonly made: (T | undefined)[];
   private constructor(
     readonly length: number,
     private readonly make: (i: number) => T,
-    items?: T[],
-  ) {
-    this.made = items ?? new Array<T | undefined>(length);
-  }
+    private readonly made?: T[],
+  ) {}
 
   static of<T>(items: T[]): FactsTable<T> {
     return new FactsTable(items.length, (i) => items[i], items);
   }
 
+  /**
+   * Items made when asked for and not kept: the reach asks for each once (a kept item outlived the young
+   * generation, and every scavenge copied it — most of a cached run's collector time).
+   */
   static lazy<T>(length: number, make: (i: number) => T): FactsTable<T> {
     return new FactsTable(length, make);
   }
 
   /** Item i (0 ≤ i < length). */
   get(i: number): T {
-    let t = this.made[i];
-    if (t === undefined) {
-      t = this.make(i);
-      this.made[i] = t;
-    }
-    return t;
+    return this.made ? this.made[i] : this.make(i);
   }
 
   *[Symbol.iterator](): Iterator<T> {

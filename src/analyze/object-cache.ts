@@ -10,7 +10,7 @@
 // timestamp tick do not move ctime, so a file still being written could otherwise pair its identity with
 // bytes it no longer has (git's "racy" index entries).
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SysfenceError } from "../errors.js";
 import type { PrivateStore } from "../util/private-store.js";
@@ -33,6 +33,16 @@ interface Known {
 
 type Stat = ReturnType<typeof statOf>;
 const statOf = (fd: number) => fstatSync(fd, { bigint: true });
+
+/** The identity of a file by its path (result-cache.ts), or undefined when it is not a regular file. */
+export function identityOf(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.isFile() ? identity(st) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The identity of an open file: device, inode, size, mtime and ctime (nanoseconds). */
 function identity(st: Stat): string {
@@ -78,12 +88,33 @@ function cannotRead(shown: string, e: unknown): never {
   );
 }
 
+/**
+ * An object looked up in the store: its facts when an entry for its content is there and authentic,
+ * else its bytes and, with a store, `save` to store the facts' entry body once they are built.
+ */
+export type FactsLookup = (
+  | { facts: ObjectFacts; cached: true }
+  | { bytes: Buffer; cached: false; save?: (body: Buffer) => void }
+) & {
+  /** The file's identity when it stands for the content read (settled, unchanged while read; result-cache.ts). */
+  identity?: string;
+};
+
 /** Facts of one object: from the store when an entry for its content is there and authentic. */
 export function factsOf(
   real: string,
   shown: string,
   store: PrivateStore | undefined,
-): { facts: ObjectFacts; cached: boolean } {
+): { facts: ObjectFacts; cached: boolean; identity?: string } {
+  const found = lookupFacts(real, shown, store);
+  if (found.cached) return found;
+  const facts = objectFacts(readElf(found.bytes, shown));
+  found.save?.(encodeFacts(facts));
+  return { facts, cached: false, identity: found.identity };
+}
+
+/** The object's facts from the store, or its bytes to build them from (factsOf, or a worker thread). */
+export function lookupFacts(real: string, shown: string, store: PrivateStore | undefined): FactsLookup {
   let fd: number;
   try {
     fd = openSync(real, "r");
@@ -102,7 +133,8 @@ export function factsOf(
     if (store) {
       const known = readKnown(store, idKey);
       const facts = known && readFacts(store, factsKey(known));
-      if (facts) return { facts, cached: true };
+      // an identity entry is only ever written for a settled identity
+      if (facts) return { facts, cached: true, identity: identity(before) };
     }
     let bytes: Buffer;
     let after: Stat;
@@ -113,21 +145,29 @@ export function factsOf(
       cannotRead(shown, e);
     }
     // without a store (--no-cache, or none can be trusted) the content is analysed and not hashed
-    if (!store) return { facts: objectFacts(readElf(bytes, shown)), cached: false };
+    if (!store) return { bytes, cached: false };
     contentHashing.files++;
     contentHashing.bytes += bytes.length;
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const known: Known = { sha256, ...readBuildId(bytes, shown) };
     const key = factsKey(known);
-    let facts = readFacts(store, key);
-    const cached = facts !== undefined;
-    if (!facts) {
-      facts = objectFacts(readElf(bytes, shown));
-      store.put(key, encodeFacts(facts));
+    const rememberIdentity = () => {
+      const settled = Number(after.ctimeNs / 1_000_000n) + IDENTITY_SETTLE_MS <= Date.now();
+      if (settled && identity(after) === identity(before))
+        store.put(idKey, Buffer.from(JSON.stringify(known)));
+    };
+    const settledNow = Number(after.ctimeNs / 1_000_000n) + IDENTITY_SETTLE_MS <= Date.now();
+    const id = settledNow && identity(after) === identity(before) ? identity(before) : undefined;
+    const facts = readFacts(store, key);
+    if (facts) {
+      rememberIdentity();
+      return { facts, cached: true, identity: id };
     }
-    const settled = Number(after.ctimeNs / 1_000_000n) + IDENTITY_SETTLE_MS <= Date.now();
-    if (settled && identity(after) === identity(before)) store.put(idKey, Buffer.from(JSON.stringify(known)));
-    return { facts, cached };
+    const save = (body: Buffer) => {
+      store.put(key, body);
+      rememberIdentity();
+    };
+    return { bytes, cached: false, save, identity: id };
   } finally {
     closeSync(fd);
   }

@@ -4,7 +4,7 @@
 // function: its callees, the functions whose address it takes, the function pointers in the data it
 // reads, and the imported symbols it calls — found in the global scope in load order, as the loader
 // binds them. Pure: it takes facts.
-import type { ObjectFacts, Partition } from "./facts.js";
+import type { FunctionFacts, ObjectFacts, Partition } from "./facts.js";
 
 export interface LoadedFacts {
   /** A short name for messages (soname or file name). */
@@ -70,11 +70,73 @@ class WorkList {
   }
 }
 
+/** More objects than one analysis loads: a bound import is one number, OBJECTS * function + object. */
+const OBJECTS = 2 ** 20;
+
+const UNREAD = -2;
+
+/**
+ * The global scope's binding of a name: its first definition in load order, as OBJECTS * function + object,
+ * or -1. Looked up object by object for each name an object imports, once (a map of every export of every
+ * object cost more: node's own binary exports tens of thousands of names, a few hundred are bound).
+ */
+function bindName(objects: LoadedFacts[], name: string): number {
+  for (let oi = 0; oi < objects.length; oi++) {
+    const exports = objects[oi].facts.exports;
+    if (Object.hasOwn(exports, name)) return OBJECTS * exports[name] + oi;
+  }
+  return -1;
+}
+
+/** Each object's imports as the global scope binds them, and the wrapper argument of a target, each read once. */
+class Binder {
+  // a target as OBJECTS * fn + oi, -1 for none, NaN before it is looked up
+  private readonly bound: Float64Array[];
+  // the syscall(2)-like wrappers' argument (functions.get makes a function's facts each time it is asked)
+  private readonly wrapperArgs: Int32Array[];
+
+  constructor(private readonly objects: LoadedFacts[]) {
+    this.bound = objects.map((o) => new Float64Array(o.facts.names.length).fill(Number.NaN));
+    this.wrapperArgs = objects.map((o) => new Int32Array(o.facts.starts.length).fill(UNREAD));
+  }
+
+  /** Name nameIdx of object oi bound: OBJECTS * function + object, or -1. */
+  resolve(oi: number, nameIdx: number): number {
+    let t = this.bound[oi][nameIdx];
+    if (Number.isNaN(t)) {
+      t = bindName(this.objects, this.objects[oi].facts.names[nameIdx]);
+      this.bound[oi][nameIdx] = t;
+    }
+    return t;
+  }
+
+  /** The argument a function takes the syscall number in, when it is a syscall(2)-like wrapper; else -1. */
+  wrapperArg(oi: number, fn: number): number {
+    let k = this.wrapperArgs[oi][fn];
+    if (k === UNREAD) {
+      k = this.objects[oi].facts.functions.get(fn).wrapperArg;
+      this.wrapperArgs[oi][fn] = k;
+    }
+    return k;
+  }
+}
+
+/** The numbers a function passes in argument k at its calls to import n (each told to record); how many. */
+function wrapperNumbers(f: FunctionFacts, n: number, k: number, record: (nr: number) => void): number {
+  let known = 0;
+  for (const [name, args] of f.importArgs) {
+    if (name !== n) continue;
+    const nr = args[k];
+    if (nr !== null) {
+      record(nr);
+      known++;
+    }
+  }
+  return known;
+}
+
 export function reachSyscalls(objects: LoadedFacts[]): Reach {
-  const scope = new Map<string, [number, number]>();
-  objects.forEach((o, oi) => {
-    for (const [name, fn] of Object.entries(o.facts.exports)) if (!scope.has(name)) scope.set(name, [oi, fn]);
-  });
+  const binder = new Binder(objects);
   const reached = objects.map((o) => new Uint8Array(o.facts.starts.length));
   const partsReached = objects.map((o) => new Uint8Array(o.facts.partitions.length));
   const objectTouched = new Uint8Array(objects.length);
@@ -96,7 +158,7 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     // an initialiser named by a symbolic relocation runs as the global scope binds it
     for (const n of o.facts.rootNames) {
       const t = resolveName(oi, n);
-      if (t) push(t[0], t[1], why);
+      if (t >= 0) push(t % OBJECTS, Math.floor(t / OBJECTS), why);
     }
     reachPartition(oi, o.facts.orphan, `function pointers in ${o.name}`);
   };
@@ -104,15 +166,14 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     if (fn < 0 || reached[oi][fn]) return;
     work.addOnce(oi, fn, via);
   };
-  const resolveName = (oi: number, nameIdx: number): [number, number] | undefined =>
-    scope.get(objects[oi].facts.names[nameIdx]);
+  const resolveName = (oi: number, nameIdx: number) => binder.resolve(oi, nameIdx);
   const viaImport = (oi: number, nameIdx: number, via: string) =>
     objects[oi].role === "program" ? objects[oi].facts.names[nameIdx] : via;
   function reachPartition(oi: number, p: Partition, via: string) {
     for (const f of p.fns) push(oi, f, via);
     for (const n of p.names) {
       const t = resolveName(oi, n);
-      if (t) push(t[0], t[1], viaImport(oi, n, via));
+      if (t >= 0) push(t % OBJECTS, Math.floor(t / OBJECTS), viaImport(oi, n, via));
     }
     for (const q of p.parts) {
       if (partsReached[oi][q]) continue;
@@ -154,23 +215,14 @@ export function reachSyscalls(objects: LoadedFacts[]): Reach {
     }
     for (const n of f.imports) {
       const t = resolveName(oi, n);
-      if (!t) continue;
+      if (t < 0) continue;
+      const toi = t % OBJECTS;
+      const tfn = Math.floor(t / OBJECTS);
       const label = viaImport(oi, n, via);
-      push(t[0], t[1], label);
-      const k = objects[t[0]].facts.functions.get(t[1]).wrapperArg;
-      if (k >= 0) {
-        // a call to a syscall(2)-like wrapper in another object: the numbers at this function's call sites
-        let known = 0;
-        for (const [name, args] of f.importArgs) {
-          if (name !== n) continue;
-          const nr = args[k];
-          if (nr !== null) {
-            record(nr, label);
-            known++;
-          }
-        }
-        if (known === 0) unresolved++;
-      }
+      push(toi, tfn, label);
+      const k = binder.wrapperArg(toi, tfn);
+      // a call to a syscall(2)-like wrapper in another object: the numbers at this function's call sites
+      if (k >= 0 && wrapperNumbers(f, n, k, (nr) => record(nr, label)) === 0) unresolved++;
     }
   }
   return { syscalls, unresolved, reached: reached.map((r) => r.reduce((a, b) => a + b, 0)) };

@@ -1,11 +1,9 @@
 // analyze: a program (a path, a name in PATH, a #! script) → the syscalls its code can make.
-import { type AnalyzeOptions, type AnalyzeResult, analyze } from "../analyze/analyze.js";
+import { type AnalyzeAsyncOptions, type AnalyzeResult, analyzeAsync } from "../analyze/analyze.js";
 import { programFile } from "../analyze/program-file.js";
-import { dlopenedPaths } from "../generate/static-input.js";
-import { readProfileFile } from "./document.js";
 
-/** Options of analyzeProgram(): analyze()'s, and recordings whose opened libraries count as dlopened. */
-export interface AnalyzeProgramOptions extends Omit<AnalyzeOptions, "dlopened"> {
+/** Options of analyzeProgram(): analyzeAsync()'s, and recordings whose opened libraries count as dlopened. */
+export interface AnalyzeProgramOptions extends Omit<AnalyzeAsyncOptions, "dlopened"> {
   /** Profile files (sysfence record): the libraries they saw opened are analysed as dlopened. */
   profiles?: readonly string[];
   /** Libraries analysed as dlopened besides those of the profiles. */
@@ -27,9 +25,14 @@ export async function analyzeProgram(
 ): Promise<ProgramAnalysis> {
   const { profiles = [], dlopened = [], ...rest } = options;
   const opened = [...dlopened];
-  for (const p of profiles) opened.push(...dlopenedPaths((await readProfileFile(p)).paths ?? {}));
+  if (profiles.length) {
+    // loaded only for --profile: the policy readers behind them are most of the command's modules
+    const { readProfileFile } = await import("./document.js");
+    const { dlopenedPaths } = await import("../generate/static-input.js");
+    for (const p of profiles) opened.push(...dlopenedPaths((await readProfileFile(p)).paths ?? {}));
+  }
   const { elf, scripts } = programFile(program);
   if (scripts.length)
     rest.onNote?.(`${scripts.join(" → ")} is a #! script; analysing its interpreter ${elf}`);
-  return { ...analyze(elf, { ...rest, dlopened: [...new Set(opened)] }), scripts };
+  return { ...(await analyzeAsync(elf, { ...rest, dlopened: [...new Set(opened)] })), scripts };
 }

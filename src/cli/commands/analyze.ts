@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { type CliIO, toJson, UsageError } from "../io.js";
 import { ANALYZE_ARCHES, oneOf } from "../option-values.js";
+import { parseIntegerOption } from "../options.js";
 
 interface AnalyzeOpts {
   json?: boolean;
@@ -8,6 +9,7 @@ interface AnalyzeOpts {
   sysroot?: string;
   profile?: string[];
   cache?: boolean;
+  workers?: string;
 }
 
 /** `sysfence analyze PROGRAM`. */
@@ -30,9 +32,17 @@ export function registerAnalyze(program: Command, io: CliIO): void {
       (v: string, all: string[] = []) => [...all, v],
     )
     .option("--no-cache", "analyse every library afresh (the cache is keyed by content)")
+    .option(
+      "--workers <n>",
+      "worker threads reading libraries not in the cache, beside the main thread (0: none; default: the idle CPUs less one, by the load average)",
+    )
     .action(async (file: string, opts: AnalyzeOpts) => {
       if (opts.arch !== undefined && !oneOf(ANALYZE_ARCHES, opts.arch))
         throw new UsageError(`--arch '${opts.arch}': sysfence analyses x86_64 and aarch64 programs.`);
+      const workers =
+        opts.workers === undefined
+          ? undefined
+          : parseIntegerOption("--workers", opts.workers, { min: 0, max: 64, what: "a number of threads" });
       const { analyzeProgram } = await import("../../api/analyze.js");
       const { analyzeProgressText, startProgress } = await import("../progress.js");
       using progress = startProgress(io, "sysfence analyze", !opts.json);
@@ -41,6 +51,7 @@ export function registerAnalyze(program: Command, io: CliIO): void {
         sysroot: opts.sysroot,
         profiles: opts.profile,
         cache: opts.cache,
+        workers,
         onNote: opts.json ? undefined : (n) => progress.print(`sysfence analyze: ${n}\n`),
         onProgress: (p) => progress.update(analyzeProgressText(p)),
       });
