@@ -100,6 +100,7 @@ export async function recordBpf(
 
 /** The engine as a launch tracer: attached before the stopped program runs, its maps read at the end. */
 export class EbpfTracer implements LaunchTracer {
+  readonly nativeLauncher = true;
   private rec?: KernelRecorder;
   private out?: BpfOutput;
   private timer?: NodeJS.Timeout;
