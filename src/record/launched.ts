@@ -8,8 +8,8 @@ import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { untilStopped } from "../util/proc-tree.js";
 import type { ProfileBuilder } from "./builder.js";
-import type { RecordOptions } from "./options.js";
 import { nativeLauncher } from "./native-launcher.js";
+import type { RecordOptions } from "./options.js";
 import type { Profile } from "./profile.js";
 import { exitStatus, watch } from "./session.js";
 
