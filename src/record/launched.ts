@@ -29,7 +29,7 @@ export interface LaunchTracer {
    */
   nativeLauncher?: boolean;
   /** Work that needs no pid (loading programs), done while the launcher starts. */
-  prepare?(): void;
+  prepare?(): void | Promise<void>;
   attach(pid: number): Promise<void>;
   /** Stops tracing and reports the engine (with what it lost). */
   detach(): Promise<Profile["engine"]>;
@@ -60,8 +60,7 @@ export async function traceLaunch(
     child.once("close", (code, signal) => resolve({ code, signal })),
   );
   try {
-    tracer.prepare?.();
-    await waitStopped(pid);
+    await Promise.all([tracer.prepare?.(), waitStopped(pid)]);
     await tracer.attach(pid);
     process.kill(pid, "SIGCONT");
     if (session.interrupted()) await execed(pid, launcher);
