@@ -148,7 +148,7 @@ function refusal(e: unknown, m?: PathMaps): PathProgram {
 
 type Engine = { rb: number; tot: number; st: number };
 const program = (engine: Engine, m: PathMaps, paths: PathLayout) =>
-  pathExit({ ...engine, uses: m.uses.fd, buf: m.buf.fd, seen: m.seen.fd }, paths);
+  pathExit({ ...engine, uses: m.uses.fd, buf: m.buf.fd, seen: m.seen.fd, progs: m.progs.fd }, paths);
 
 /**
  * Loads the path program with `load` (as sys_exit is loaded: tp_btf or raw_tp) over the engine's ring
