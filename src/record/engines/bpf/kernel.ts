@@ -297,12 +297,11 @@ export class KernelRecorder {
     for (const [k, value] of this.maps.e.entries())
       errors.set(key(k).join(","), Number(sumPerCpuU64(value, 8)));
     const signals = new Map<number, number>();
-    for (let s = 1; s < SIGNALS; s++) {
-      const k = Buffer.alloc(4);
-      k.writeUInt32LE(s);
-      const v = this.maps.sig.lookup(k);
-      const n = v ? Number(sumPerCpuU64(v, 8)) : 0;
-      if (n) signals.set(s, n);
+    // (in one batched read: an array holds all its keys, 0 … SIGNALS - 1)
+    for (const [k, v] of this.maps.sig.entries()) {
+      const s = k.readUInt32LE(0);
+      const n = Number(sumPerCpuU64(v, 8));
+      if (s >= 1 && n) signals.set(s, n);
     }
     return { counts, errors, signals };
   }
