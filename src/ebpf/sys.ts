@@ -164,7 +164,7 @@ export function ebpfSys(): EbpfSys {
       new Promise((resolve) => {
         bpf.async(nr.bpf, cmd, attr, attr.length, (err: unknown, r: number | bigint) => {
           resolve(err ? -1 : Math.max(Number(r), -1));
-          keep.length; // the buffers live until the call is done
+          attr.length + keep.length; // the buffers live until the call is done
         });
       }),
     blockSignals: () => {
