@@ -11,7 +11,7 @@ import {
   BPF_MAP_TYPE_PERCPU_HASH,
 } from "../../../abi/ebpf.js";
 import { attachRawTracepoint, attachTpBtf, type EbpfLink } from "../../../ebpf/attach.js";
-import { createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
+import { arrayKeys, createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
 import { createRingBuffer, RingBufferReader } from "../../../ebpf/ringbuf.js";
 import { ebpfSys } from "../../../ebpf/sys.js";
 import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
@@ -208,14 +208,7 @@ export class KernelRecorder {
     const table = argsTable(arch, layout.args, this.o.phase);
     this.wholePaths = exit.pathProgs !== undefined;
     if (exit.pathProgs !== undefined) markPathCalls(table, arch);
-    for (let nr = 0; nr < SYSCALLS; nr++) {
-      const v = table.subarray(nr * ARG.size, (nr + 1) * ARG.size);
-      if (v.some((b) => b !== 0)) {
-        const k = Buffer.alloc(4);
-        k.writeUInt32LE(nr);
-        this.maps.args.update(k, Buffer.from(v));
-      }
-    }
+    this.maps.args.updateBatch(arrayKeys(SYSCALLS), table); // (every entry in one call)
     this.ring = new RingBufferReader(this.maps.rb.fd, RING_BYTES);
     // (sys_exit is attached before sys_enter: a call counted at entry has its exit seen)
     for (const [tp, fd] of loaded) {

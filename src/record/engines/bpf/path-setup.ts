@@ -7,7 +7,7 @@ import {
   BPF_MAP_TYPE_PERCPU_ARRAY,
   BPF_MAP_TYPE_PROG_ARRAY,
 } from "../../../abi/ebpf.js";
-import { createMap, type EbpfMap } from "../../../ebpf/maps.js";
+import { arrayKeys, createMap, type EbpfMap } from "../../../ebpf/maps.js";
 import type { ArchName } from "../../../syscalls/arches.js";
 import { syscallNumber } from "../../../syscalls/table.js";
 import { Access, PATH_USES } from "../../path-access.js";
@@ -92,15 +92,7 @@ function pathMaps(arch: ArchName, paths: PathLayout): PathMaps {
       maxEntries: SYSCALLS,
       name: "sf_uses",
     });
-    const table = usesTable(arch, paths.exitArgs);
-    for (let nr = 0; nr < SYSCALLS; nr++) {
-      const v = table.subarray(nr * 2 * USE.size, (nr + 1) * 2 * USE.size);
-      if (v.some((b) => b !== 0)) {
-        const k = Buffer.alloc(4);
-        k.writeUInt32LE(nr);
-        uses.update(k, Buffer.from(v));
-      }
-    }
+    uses.updateBatch(arrayKeys(SYSCALLS), usesTable(arch, paths.exitArgs)); // (every entry in one call)
     const buf = make({
       type: BPF_MAP_TYPE_PERCPU_ARRAY,
       keySize: 4,
