@@ -8,6 +8,7 @@ import { SysfenceError } from "../errors.js";
 import { nativeArch } from "../syscalls/arches.js";
 import { untilStopped } from "../util/proc-tree.js";
 import type { ProfileBuilder } from "./builder.js";
+import { collate } from "./builder-assembly.js";
 import { nativeLauncher } from "./native-launcher.js";
 import type { RecordOptions } from "./options.js";
 import type { Profile } from "./profile.js";
@@ -54,6 +55,9 @@ export async function traceLaunch(
   let running = false;
   const session = watch(builder, options, () => (running ? pid : undefined));
   const { child, launcher, execErrno } = launch(path, argv, tracer.nativeLauncher === true);
+  // (the collator of the profile's name order is made once this thread waits: for the engine's other
+  // threads, or the program)
+  setImmediate(() => collate("", ""));
   pid = child.pid as number;
   // (the native launcher's status pipe is read to its end: 'close' comes after it)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
