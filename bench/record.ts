@@ -12,6 +12,9 @@ const dir = mkdtempSync(join(tmpdir(), "sysfence-bench-"));
 // --only=parse|engines|server|startup runs one part (engines includes startup); --runs=N alternating runs per variant (default 3)
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.slice(7) ?? 3);
+// --compare=DIR: the start-up rows also time `record --engine bpf` of the build in DIR (another checkout,
+// built), alternating with this one: a before/after in the same minutes on a machine whose load drifts
+const compare = process.argv.find((a) => a.startsWith("--compare="))?.slice(10);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const CLI = `${REPO}dist/src/cli/main.js`;
 const seconds = (f: () => void) => {
@@ -189,6 +192,29 @@ if ((only === undefined || only === "engines" || only === "startup") && hasEbpf)
     ],
     ["sysfence --version", () => spawnSync(process.execPath, [CLI, "--version"], { stdio: "ignore" })],
     ["record --engine bpf -- /bin/true", () => spawnSync(...record("bpf", argv), { stdio: "ignore" })],
+    ...(compare
+      ? ([
+          [
+            `record --engine bpf -- /bin/true, the build in ${compare}`,
+            () =>
+              spawnSync(
+                process.execPath,
+                [
+                  join(compare, "dist/src/cli/main.js"),
+                  "record",
+                  "-q",
+                  "--engine",
+                  "bpf",
+                  "-o",
+                  join(dir, "cmp.json"),
+                  "--",
+                  ...argv,
+                ],
+                { stdio: "ignore" },
+              ),
+          ],
+        ] as [string, () => void][])
+      : []),
     ["record --engine strace -- /bin/true", () => spawnSync(...record("strace", argv), { stdio: "ignore" })],
     ...(hasBpf
       ? ([

@@ -68,6 +68,19 @@ function load(attr: Buffer): number {
   }
 }
 
+/**
+ * loadProgram with its verification on koffi's worker thread, so that this thread goes on meanwhile (a
+ * long program's verification takes ~100 ms). A load that fails there (refused, or given up for a signal
+ * pending on that thread) is made again here by loadProgram, which retries and explains.
+ */
+export async function loadProgramAsync(spec: LoadSpec): Promise<number> {
+  if (spec.code.length === 0 || spec.code.length % 8 !== 0) return loadProgram(spec);
+  const license = Buffer.from(`${spec.license}\0`, "latin1");
+  const attr = loadAttr(spec, license, null, 0);
+  const fd = await ebpfSys().bpfAsync(BPF_PROG_LOAD, attr, [spec.code, license]);
+  return fd >= 0 ? fd : loadProgram(spec);
+}
+
 /** Loads a program: its fd. Throws E_EBPF_VERIFIER with the verifier's last lines when it is refused. */
 export function loadProgram(spec: LoadSpec): number {
   if (spec.code.length === 0 || spec.code.length % 8 !== 0)

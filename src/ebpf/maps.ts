@@ -315,6 +315,13 @@ export class EbpfMap {
   }
 }
 
+/** The keys 0 … n-1 of an array map, as u32 back to back: updateBatch's keys to fill it in one call. */
+export function arrayKeys(n: number): Buffer {
+  const keys = Buffer.alloc(4 * n);
+  for (let i = 0; i < n; i++) keys.writeUInt32LE(i, 4 * i);
+  return keys;
+}
+
 /** Creates a map (BPF_MAP_CREATE). Throws E_EBPF naming the map and the errno. */
 export function createMap(spec: MapSpec): EbpfMap {
   const name = checkObjectName(spec.name ?? "", "map");

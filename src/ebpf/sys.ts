@@ -30,6 +30,11 @@ export interface EbpfSys {
   /** bpf(cmd, attr, attr.length): the result (an fd or 0), or -errno. Never throws. */
   bpfRaw(cmd: number, attr: Buffer): number;
   /**
+   * bpf(cmd, attr) on koffi's worker thread (this one goes on meanwhile): the result, or -1 when it failed
+   * (the errno stays on that thread). `keep`: the buffers attr points to, kept alive until it is done.
+   */
+  bpfAsync(cmd: number, attr: Buffer, keep?: readonly Buffer[]): Promise<number>;
+  /**
    * Blocks this thread's asynchronous signals (all but the synchronous faults) until the returned function
    * is called: a signal pending during BPF_PROG_LOAD makes the verifier give up with EAGAIN, and a long
    * program's work is lost (a launcher's stop sends its parent SIGCHLD right then). A signal sent meanwhile
@@ -155,6 +160,13 @@ export function ebpfSys(): EbpfSys {
   const failed = (r: number | bigint) => (Number(r) < 0 ? -koffi.errno() : Number(r));
   bound = {
     bpfRaw: (cmd, attr) => failed(bpf(nr.bpf, cmd, attr, attr.length)),
+    bpfAsync: (cmd, attr, keep = []) =>
+      new Promise((resolve) => {
+        bpf.async(nr.bpf, cmd, attr, attr.length, (err: unknown, r: number | bigint) => {
+          resolve(err ? -1 : Math.max(Number(r), -1));
+          attr.length + keep.length; // the buffers live until the call is done
+        });
+      }),
     blockSignals: () => {
       const old = Buffer.alloc(SIGSET_BYTES);
       if (sigmask(SIG_BLOCK, ASYNC_SIGNALS, old) !== 0) return () => {};

@@ -124,8 +124,13 @@ export function prepareForExec(c: Libc): void {
 export function execFailed(c: Libc, path: string, keep: Buffer[]): never {
   keep.length = 0;
   const errno = c.errno();
-  c.writeStderr(`sysfence: execve ${path} failed: ${errnoText(errno)}${EXEC_HINTS[errno] ?? ""}\n`);
+  c.writeStderr(execFailedText(path, errno));
   return c.exit(errno === ENOENT ? 127 : 126);
+}
+
+/** What sysfence says on stderr when the execve of path failed with errno (a number). */
+export function execFailedText(path: string, errno: number): string {
+  return `sysfence: execve ${path} failed: ${errnoText(errno)}${EXEC_HINTS[errno] ?? ""}\n`;
 }
 
 const ENOENT = 2;

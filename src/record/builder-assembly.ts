@@ -7,8 +7,16 @@ import { addCounters, type Counter, toCounts } from "./counter.js";
 import { ImageFolds } from "./fold.js";
 import type { ProcessProfile, SyscallCounts, ThreadProfile } from "./profile.js";
 
-/** localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of threads). */
-const collate = new Intl.Collator().compare;
+/**
+ * localeCompare's order with one collator (localeCompare makes one per call: slow for thousands of
+ * threads), made on first use: making it costs ~10 ms (ICU's collation data), which on loading this module
+ * was on the path of every recording's start; launched.ts has it made while the engine's threads work.
+ */
+let collator: Intl.Collator["compare"] | undefined;
+export function collate(a: string, b: string): number {
+  collator ??= new Intl.Collator().compare;
+  return collator(a, b);
+}
 
 /** The images that are over and what they added up to, and the profile's processes and totals from them. */
 export class Assembly {

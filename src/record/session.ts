@@ -113,19 +113,26 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 function startReaper(): { watch(pids: number[]): void; release(): void } {
   const script =
     'pids=""; while read -r p; do [ "$p" = done ] && exit 0; pids="$pids $p"; done; [ -n "$pids" ] && kill -9 $pids 2>/dev/null; exit 0';
-  const child = spawn("sh", ["-c", script], { stdio: ["pipe", "ignore", "ignore"], detached: true });
-  child.on("error", () => {}); // no sh: no reaper; the normal paths still stop the program
-  child.stdin?.on("error", () => {});
-  child.unref();
+  // started with the first pids it is given (the first progress tick, 100 ms in): a reaper without pids
+  // kills nothing, and a shell's start is not on the path of every recording's start
+  let child: ReturnType<typeof spawn> | undefined;
+  const reaper = () => {
+    if (child) return child;
+    child = spawn("sh", ["-c", script], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+    child.on("error", () => {}); // no sh: no reaper; the normal paths still stop the program
+    child.stdin?.on("error", () => {});
+    child.unref();
+    return child;
+  };
   const sent = new Set<number>();
   return {
     watch: (pids) => {
       const fresh = pids.filter((p) => !sent.has(p));
       for (const p of fresh) sent.add(p);
-      if (fresh.length) child.stdin?.write(`${fresh.join("\n")}\n`);
+      if (fresh.length) reaper().stdin?.write(`${fresh.join("\n")}\n`);
     },
     release: () => {
-      child.stdin?.end("done\n");
+      child?.stdin?.end("done\n");
     },
   };
 }

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { BPF_PROG_LOAD, BPF_PROG_TYPE_RAW_TRACEPOINT } from "../../src/abi/ebpf.js";
 import { EbpfAsm, R0 } from "../../src/ebpf/asm.js";
-import { EBPF_LICENSE, loadProgram } from "../../src/ebpf/load.js";
+import { EBPF_LICENSE, loadProgram, loadProgramAsync } from "../../src/ebpf/load.js";
 import { ebpfSys } from "../../src/ebpf/sys.js";
 import { kernelSkip } from "./kernel.js";
 
@@ -82,5 +82,37 @@ describe("program load", { skip: kernelSkip }, () => {
       storm.kill();
       process.off("SIGUSR2", onSignal);
     }
+  });
+
+  it("loadProgramAsync verifies on another thread while this one goes on, and a refusal is explained as loadProgram's", async () => {
+    const a = new EbpfAsm();
+    for (let i = 0; i < 4000; i++) a.mov64Imm(R0, i).jmpImm("eq", R0, 5, `l${i}`).label(`l${i}`);
+    const code = a.mov64Imm(R0, 0).exit().assemble();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const pending = loadProgramAsync({
+        type: BPF_PROG_TYPE_RAW_TRACEPOINT,
+        code,
+        license: EBPF_LICENSE,
+        name: "test_async",
+      });
+      const fd = await pending;
+      assert.ok(fd >= 0);
+      ebpfSys().close(fd);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(ticks > 0, "this thread's timers ran during the load");
+    const refused = new EbpfAsm().mov64Imm(R0, 0).assemble(); // no exit
+    await assert.rejects(
+      loadProgramAsync({
+        type: BPF_PROG_TYPE_RAW_TRACEPOINT,
+        code: refused,
+        license: EBPF_LICENSE,
+        name: "test_refused",
+      }),
+      (e: Error & { code?: string }) => e.code === "E_EBPF_VERIFIER" && /test_refused/.test(e.message),
+    );
   });
 });

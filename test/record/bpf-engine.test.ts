@@ -68,6 +68,19 @@ describe("record --engine bpf (sysfence's eBPF programs)", { skip }, () => {
     assert.ok(p.syscalls.exit_group, Object.keys(p.syscalls).join(" "));
   });
 
+  it("counts the signals delivered, by name (the signal map read in one batch)", () => {
+    const out = join(dir, "signals.json");
+    const script = "trap true USR1 USR2; kill -USR1 $$; kill -USR2 $$; kill -USR2 $$; true";
+    const r = spawnSync(
+      process.execPath,
+      [CLI_PATH, "record", "-q", "--engine", "bpf", "-o", out, "--", "/bin/sh", "-c", script],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.deepEqual(p.signals, { SIGUSR1: 1, SIGUSR2: 2 });
+  });
+
   it("record --pid says it is live, and every call made after that line is in the profile", async () => {
     const out = join(dir, "live.json");
     // a program that waits for a line, then makes five calls it never made before, then exits

@@ -100,6 +100,7 @@ export async function recordBpf(
 
 /** The engine as a launch tracer: attached before the stopped program runs, its maps read at the end. */
 export class EbpfTracer implements LaunchTracer {
+  readonly nativeLauncher = true;
   private rec?: KernelRecorder;
   private out?: BpfOutput;
   private timer?: NodeJS.Timeout;
@@ -128,10 +129,14 @@ export class EbpfTracer implements LaunchTracer {
 
   /**
    * Creates the maps, loads the programs and attaches them (for a launch: while the launcher starts; a
-   * process is traced only once seeded, so nothing is counted before attach).
+   * process is traced only once seeded, so nothing is counted before attach). Once, however often called.
    */
-  prepare(): void {
-    if (this.rec) return;
+  prepare(): Promise<void> {
+    this.preparing ??= this.load();
+    return this.preparing;
+  }
+  private preparing?: Promise<void>;
+  private async load(): Promise<void> {
     this.out = new BpfOutput(this.builder);
     const where = this.running || this.cgroup ? pidNamespace() : "initial";
     if (where === "foreign")
@@ -148,13 +153,13 @@ export class EbpfTracer implements LaunchTracer {
       namespaced: this.namespaced,
       cgroup: this.cgroup?.filter,
     });
-    this.rec.attach();
+    await this.rec.attach();
   }
   private namespaced = false;
   private pidKeys = MAP_KEYS;
 
   async attach(pid: number): Promise<void> {
-    this.prepare();
+    await this.prepare();
     const out = this.out as BpfOutput;
     if (this.cgroup) {
       this.running = this.cgroup.processes();

@@ -20,10 +20,9 @@ export function countCacheMap(): EbpfMap {
 export function plainCounts(d: EbpfMap, dc: EbpfMap): [Buffer, number][] {
   const counts = new Map<string, [Buffer, number]>();
   for (const [k, value] of d.entries()) counts.set(k.toString("hex"), [k, Number(sumPerCpuU64(value, 8))]);
-  for (let s = 0; s < COUNT_CACHE_SLOTS; s++) {
-    const k = Buffer.alloc(4);
-    k.writeUInt32LE(s);
-    for (const slot of perCpuSlots(dc.lookup(k) ?? Buffer.alloc(0), COUNT_CACHE_SLOT)) {
+  // (every slot in one batched read: an array holds all its keys)
+  for (const [, value] of dc.entries()) {
+    for (const slot of perCpuSlots(value, COUNT_CACHE_SLOT)) {
       const n = Number(slot.readBigUInt64LE(16));
       if (n === 0) continue;
       const key = Buffer.from(slot.subarray(0, 16));

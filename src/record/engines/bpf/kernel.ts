@@ -11,17 +11,17 @@ import {
   BPF_MAP_TYPE_PERCPU_HASH,
 } from "../../../abi/ebpf.js";
 import { attachRawTracepoint, attachTpBtf, type EbpfLink } from "../../../ebpf/attach.js";
-import { createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
+import { arrayKeys, createMap, type EbpfMap, sumPerCpuU64 } from "../../../ebpf/maps.js";
 import { createRingBuffer, RingBufferReader } from "../../../ebpf/ringbuf.js";
 import { ebpfSys } from "../../../ebpf/sys.js";
 import { type ArchName, nativeArch } from "../../../syscalls/arches.js";
 import type { PhaseSpec } from "../../builder.js";
 import { argsTable } from "./args-table.js";
 import { countCacheMap, plainCounts } from "./count-cache.js";
-import { kernelLayout } from "./kernel-layout.js";
+import { type CachedLayout, kernelLayout } from "./kernel-layout.js";
 import { HEADER, PATH_MAX, SIGNALS, SYSCALLS, TOTAL_SLOTS } from "./layout.js";
 import { PATH_EVENT, type PathLayout } from "./path-programs.js";
-import { loadPathProgram, markPathCalls } from "./path-setup.js";
+import { markPathCalls, startPathProgram } from "./path-setup.js";
 import {
   ARG,
   type MapFds,
@@ -31,7 +31,7 @@ import {
   signalDeliver,
   sysEnter,
 } from "./programs.js";
-import { load, loadSysExit } from "./sys-exit-load.js";
+import { load, loadAsync, loadSysExit, type PathStart } from "./sys-exit-load.js";
 
 /** Bytes of the ring buffer (a power of two pages). */
 const RING_BYTES = 1 << 22;
@@ -87,21 +87,13 @@ export class KernelRecorder {
       name: string,
       flags = 0,
     ) => createMap({ type, keySize, valueSize, maxEntries, name, flags });
-    const [HASH, ARRAY, PERCPU_HASH, PERCPU_ARRAY] = [
-      BPF_MAP_TYPE_HASH,
-      BPF_MAP_TYPE_ARRAY,
-      BPF_MAP_TYPE_PERCPU_HASH,
-      BPF_MAP_TYPE_PERCPU_ARRAY,
-    ];
+    const [HASH, ARRAY, PERCPU_ARRAY] = [BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY];
     try {
       const k = o.mapKeys;
       const pids = Math.min(k, o.pidKeys ?? k);
       made.st = map(HASH, 4, 8, pids, "sf_st", BPF_F_NO_PREALLOC);
       made.img = map(HASH, 4, 4, pids, "sf_img", BPF_F_NO_PREALLOC);
       made.args = map(ARRAY, 4, ARG.size, SYSCALLS, "sf_args");
-      made.c = map(PERCPU_HASH, 40, 8, k, "sf_c", BPF_F_NO_PREALLOC);
-      made.d = map(PERCPU_HASH, 16, 8, k, "sf_d", BPF_F_NO_PREALLOC);
-      made.e = map(PERCPU_HASH, 16, 8, k, "sf_e", BPF_F_NO_PREALLOC);
       made.sig = map(PERCPU_ARRAY, 4, 8, SIGNALS, "sf_sig");
       made.tot = map(PERCPU_ARRAY, 4, 8 * TOTAL_SLOTS, 1, "sf_tot");
       made.rb = createRingBuffer(RING_BYTES, "sf_rb");
@@ -116,6 +108,26 @@ export class KernelRecorder {
     this.maps = made as Record<keyof MapFds, EbpfMap>;
   }
 
+  /**
+   * The three count maps (mapKeys keys each: a hash map's buckets are allocated at creation, ~10–30 ms of
+   * kernel CPU per map), made by attach while the path program verifies on another thread.
+   */
+  private countMaps(): void {
+    const map = (keySize: number, name: string) =>
+      createMap({
+        type: BPF_MAP_TYPE_PERCPU_HASH,
+        keySize,
+        valueSize: 8,
+        maxEntries: this.o.mapKeys,
+        name,
+        flags: BPF_F_NO_PREALLOC,
+      });
+    const m = this.maps as Partial<Record<keyof MapFds, EbpfMap>>;
+    m.c ??= map(40, "sf_c");
+    m.d ??= map(16, "sf_d");
+    m.e ??= map(16, "sf_e");
+  }
+
   /** path-programs.ts's maps: its `uses` table, per-CPU event buffer and prog array (made by attach). */
   private pathMaps: EbpfMap[] = [];
   /** The path program's `seen` map (one of pathMaps). */
@@ -127,20 +139,22 @@ export class KernelRecorder {
   wholePaths = false;
   pathRefused?: string;
 
-  /** Loads the path program as sys_exit's tail call (tp_btf or raw_tp, as sys_exit): its prog array's fd. */
-  private pathProgram(paths: PathLayout, arch: ArchName, tpBtf?: number): number | undefined {
+  /**
+   * Starts loading the path program as sys_exit's tail call (tp_btf or raw_tp, as sys_exit), verified on
+   * koffi's worker thread: its prog array's fd at once, and whether it got in.
+   */
+  private pathProgram(paths: PathLayout, arch: ArchName, tpBtf?: number): PathStart {
     for (const old of this.pathMaps.splice(0)) old.close();
-    const p = loadPathProgram(
-      { rb: this.maps.rb.fd, tot: this.maps.tot.fd, st: this.maps.st.fd },
-      paths,
-      arch,
-      (code, name) => load(code, name, tpBtf),
-    );
-    if (p.prog !== undefined) this.progs.push(p.prog);
-    this.pathMaps = p.maps;
-    this.seen = p.seen;
-    this.pathRefused = p.refused;
-    return p.progs;
+    const engine = { rb: this.maps.rb.fd, tot: this.maps.tot.fd, st: this.maps.st.fd };
+    const started = startPathProgram(engine, paths, arch, (code, name) => loadAsync(code, name, tpBtf));
+    const loaded = started.loaded.then((p) => {
+      if (p.prog !== undefined) this.progs.push(p.prog);
+      this.pathMaps = p.maps;
+      this.seen = p.seen;
+      this.pathRefused = p.refused;
+      return p.progs !== undefined;
+    });
+    return { progs: started.progs, loaded };
   }
 
   private get fds(): MapFds {
@@ -172,27 +186,42 @@ export class KernelRecorder {
     this.maps.want.update(k, Buffer.alloc(4, 1));
   }
 
-  /** Fills the syscall table, loads the programs and attaches them; from now on every call is counted. */
-  attach(arch: ArchName = nativeArch()): void {
+  /**
+   * Fills the syscall table, loads the programs and attaches them; from now on every call is counted. The
+   * path program's verification (the longest step) runs on another thread while this one makes the count
+   * maps and loads the other programs; nothing is attached before every program is in.
+   */
+  async attach(arch: ArchName = nativeArch()): Promise<void> {
     const layout = kernelLayout(arch);
-    const table = argsTable(arch, layout.args, this.o.phase);
-    const {
-      fd: exitFd,
-      tpBtf,
-      pathProgs,
-    } = loadSysExit(this.fds, layout, (id) => this.pathProgram(layout.paths, arch, id));
-    this.progs.push(exitFd);
-    this.wholePaths = pathProgs !== undefined;
-    if (pathProgs !== undefined) markPathCalls(table, arch);
-    for (let nr = 0; nr < SYSCALLS; nr++) {
-      const v = table.subarray(nr * ARG.size, (nr + 1) * ARG.size);
-      if (v.some((b) => b !== 0)) {
-        const k = Buffer.alloc(4);
-        k.writeUInt32LE(nr);
-        this.maps.args.update(k, Buffer.from(v));
-      }
+    const first =
+      layout.sysExitBtf >= 0 ? this.pathProgram(layout.paths, arch, layout.sysExitBtf) : undefined;
+    let loaded: [string, number][];
+    try {
+      this.countMaps();
+      loaded = this.loadPrograms(layout);
+    } catch (e) {
+      await first?.loaded; // (so that close() frees it too)
+      throw e;
     }
+    const exit = await loadSysExit(this.fds, layout, first, (id) => this.pathProgram(layout.paths, arch, id));
+    this.progs.push(exit.fd);
+    const table = argsTable(arch, layout.args, this.o.phase);
+    this.wholePaths = exit.pathProgs !== undefined;
+    if (exit.pathProgs !== undefined) markPathCalls(table, arch);
+    this.maps.args.updateBatch(arrayKeys(SYSCALLS), table); // (every entry in one call)
     this.ring = new RingBufferReader(this.maps.rb.fd, RING_BYTES);
+    // (sys_exit is attached before sys_enter: a call counted at entry has its exit seen)
+    for (const [tp, fd] of loaded) {
+      if (tp === "sys_enter")
+        this.links.push(
+          exit.tpBtf ? attachTpBtf(exit.fd, "sys_exit") : attachRawTracepoint(exit.fd, "sys_exit"),
+        );
+      this.links.push(attachRawTracepoint(fd, tp));
+    }
+  }
+
+  /** Loads the programs of the process tracepoints and sys_enter (not attached): [tracepoint, fd]. */
+  private loadPrograms(layout: CachedLayout): [string, number][] {
     const m = this.fds;
     let pidns: { dev: bigint; ino: bigint } | undefined;
     if (this.o.namespaced) {
@@ -207,14 +236,11 @@ export class KernelRecorder {
       ["signal_deliver", signalDeliver(m)],
       ["sys_enter", sysEnter(m, { delayed: phase.kind === "delay", pidns })],
     ];
-    // (sys_exit is attached before sys_enter: a call counted at entry has its exit seen)
-    for (const [tp, code] of programs) {
-      if (tp === "sys_enter")
-        this.links.push(tpBtf ? attachTpBtf(exitFd, "sys_exit") : attachRawTracepoint(exitFd, "sys_exit"));
+    return programs.map(([tp, code]) => {
       const fd = load(code, `sf_${tp}`.slice(0, 15));
       this.progs.push(fd);
-      this.links.push(attachRawTracepoint(fd, tp));
-    }
+      return [tp, fd];
+    });
   }
 
   /** The events the ring buffer holds now, in the order the kernel made them. */
@@ -264,12 +290,11 @@ export class KernelRecorder {
     for (const [k, value] of this.maps.e.entries())
       errors.set(key(k).join(","), Number(sumPerCpuU64(value, 8)));
     const signals = new Map<number, number>();
-    for (let s = 1; s < SIGNALS; s++) {
-      const k = Buffer.alloc(4);
-      k.writeUInt32LE(s);
-      const v = this.maps.sig.lookup(k);
-      const n = v ? Number(sumPerCpuU64(v, 8)) : 0;
-      if (n) signals.set(s, n);
+    // (in one batched read: an array holds all its keys, 0 … SIGNALS - 1)
+    for (const [k, v] of this.maps.sig.entries()) {
+      const s = k.readUInt32LE(0);
+      const n = Number(sumPerCpuU64(v, 8));
+      if (s >= 1 && n) signals.set(s, n);
     }
     return { counts, errors, signals };
   }

@@ -12,8 +12,10 @@ import {
   NAME_BYTES,
   PATH_EVENT,
   PATH_HEADER,
+  PATH_PROG,
   type PathLayout,
   type PathMapFds,
+  SECOND_USE,
   USE,
   USE_KIND,
 } from "./path-programs.js";
@@ -30,7 +32,7 @@ const RET = -32;
 const TGID = -40;
 const NR = -48;
 const USES = -56; // the syscall's `uses` entry (a map value pointer)
-const K = -64; // the use (0, 1)
+const K = -64; // the use (0, 1: SECOND_USE)
 const LEN = -80; // bytes of the path
 const CNT = -88; // steps walked
 const POS = -72; // bytes of names so far
@@ -108,7 +110,9 @@ function start(a: EbpfAsm, m: PathMapFds, k: PathLayout): void {
   // the header's fixed part: kind, tgid, image (in PARENT until the walk needs it)
   a.stMem(4, R9, 0, PATH_EVENT).ldxMem(8, R1, R10, TGID).stxMem(4, R9, R1, 4);
   a.ldxMem(8, R1, R10, PARENT).stxMem(4, R9, R1, 8).ldxMem(8, R1, R10, RET).stxMem(4, R9, R1, 12);
-  a.stMem(8, R10, K, 0);
+  // which use: 0, or 1 when this is the program's own tail call (SECOND_USE): a value the verifier does not
+  // know, so that it checks one use's code once for both instead of once for each
+  a.ldxMem(1, R1, R9, SECOND_USE).stMem(1, R9, SECOND_USE, 0).alu64Imm("and", R1, 1).stxMem(8, R10, R1, K);
 }
 
 /**
@@ -343,8 +347,17 @@ function send(a: EbpfAsm, m: PathMapFds): void {
   total(a, m as unknown as MapFds, TOTALS.lostEvents, "l");
   // what the walk counted is cleared: the second use's states are then the same whichever way the first went
   a.label("next").stMem(8, R10, LEN, 0).stMem(8, R10, CNT, 0).stMem(8, R10, POS, 0).ja("again");
+  // the call's second use, if it has one: read by this program again, tail-called with SECOND_USE set (a
+  // loop back to "use" would have the verifier check every step of the walk twice)
   a.label("again").ldxMem(8, R1, R10, K).jmpImm("ne", R1, 0, "out");
   a.ldxMem(8, R1, R10, UPTR).ldxMem(1, R2, R1, USE.kind).jmpImm("eq", R2, USE_KIND.exec, "out");
-  a.stMem(8, R10, K, 1).ja("use");
+  a.ldxMem(8, R1, R10, USES)
+    .ldxMem(1, R2, R1, USE.size + USE.arg)
+    .jmpImm("eq", R2, 0, "out");
+  a.stMem(1, R9, SECOND_USE, 1);
+  a.mov64Reg(R1, R6).ldMapFd(R2, m.progs).mov64Imm(R3, PATH_PROG).call("tail_call");
+  // (the tail call failed: the second use is lost, and counted so)
+  a.stMem(1, R9, SECOND_USE, 0);
+  total(a, m as unknown as MapFds, TOTALS.lostEvents, "t");
   a.label("out").mov64Imm(R0, 0).exit();
 }

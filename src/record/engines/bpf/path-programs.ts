@@ -39,8 +39,13 @@ export const DIR_DEPTH = 128;
 export const DIR_MAX = 4096;
 /** Bytes of one name (NAME_MAX 255, include/uapi/linux/limits.h, with its NUL). */
 export const NAME_BYTES = 256;
-/** Bytes of the per-CPU event buffer: header, path, names (the last one's NAME_BYTES may start at DIR_MAX - 1). */
-export const PATH_BUF = PATH_HEADER + PATH_MAX + DIR_MAX + NAME_BYTES;
+/**
+ * Byte of the per-CPU event buffer, past everything an event holds, that says which of a call's two uses
+ * an invocation reads: 1 when the program tail-called itself for the second (cleared as it is read).
+ */
+export const SECOND_USE = PATH_HEADER + PATH_MAX + DIR_MAX + NAME_BYTES;
+/** Bytes of the per-CPU event buffer: header, path, names (the last one's NAME_BYTES may start at DIR_MAX - 1), SECOND_USE. */
+export const PATH_BUF = SECOND_USE + 8;
 /** Header byte that is 1 when the event is counted (its hash follows the path; repeats go to `seen`). */
 export const COUNTED = 27;
 /** Distinct uses whose repeats the kernel counts (the `seen` map's entries). */
@@ -126,6 +131,8 @@ export interface PathMapFds {
   buf: number;
   /** Counted uses' repeats by hash (u64 → u64). */
   seen: number;
+  /** The prog array the program is in (at PATH_PROG): it tail-calls itself for a call's second use. */
+  progs: number;
 }
 
 /**

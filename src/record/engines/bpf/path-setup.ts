@@ -7,7 +7,7 @@ import {
   BPF_MAP_TYPE_PERCPU_ARRAY,
   BPF_MAP_TYPE_PROG_ARRAY,
 } from "../../../abi/ebpf.js";
-import { createMap, type EbpfMap } from "../../../ebpf/maps.js";
+import { arrayKeys, createMap, type EbpfMap } from "../../../ebpf/maps.js";
 import type { ArchName } from "../../../syscalls/arches.js";
 import { syscallNumber } from "../../../syscalls/table.js";
 import { Access, PATH_USES } from "../../path-access.js";
@@ -67,45 +67,40 @@ export interface PathProgram {
   refused?: string;
 }
 
-/**
- * Loads the path program with `load` (as sys_exit is loaded: tp_btf or raw_tp) over the engine's ring
- * buffer, totals and state maps, and puts it in a new prog array; a refusal is returned, not thrown (the
- * engine then reads the open family's paths inline).
- */
-export function loadPathProgram(
-  engine: { rb: number; tot: number; st: number },
-  paths: PathLayout,
-  arch: ArchName,
-  load: (code: Buffer, name: string) => number,
-): PathProgram {
+/** The path program's own maps (its `uses` table filled) and its prog array. */
+interface PathMaps {
+  maps: EbpfMap[];
+  uses: EbpfMap;
+  buf: EbpfMap;
+  seen: EbpfMap;
+  progs: EbpfMap;
+}
+
+/** Creates the path program's maps; on a failure the ones made are closed and the error thrown. */
+function pathMaps(arch: ArchName, paths: PathLayout): PathMaps {
   const maps: EbpfMap[] = [];
+  const make = (spec: Parameters<typeof createMap>[0]) => {
+    const m = createMap(spec);
+    maps.push(m);
+    return m;
+  };
   try {
-    const uses = createMap({
+    const uses = make({
       type: BPF_MAP_TYPE_ARRAY,
       keySize: 4,
       valueSize: 2 * USE.size,
       maxEntries: SYSCALLS,
       name: "sf_uses",
     });
-    maps.push(uses);
-    const table = usesTable(arch, paths.exitArgs);
-    for (let nr = 0; nr < SYSCALLS; nr++) {
-      const v = table.subarray(nr * 2 * USE.size, (nr + 1) * 2 * USE.size);
-      if (v.some((b) => b !== 0)) {
-        const k = Buffer.alloc(4);
-        k.writeUInt32LE(nr);
-        uses.update(k, Buffer.from(v));
-      }
-    }
-    const buf = createMap({
+    uses.updateBatch(arrayKeys(SYSCALLS), usesTable(arch, paths.exitArgs)); // (every entry in one call)
+    const buf = make({
       type: BPF_MAP_TYPE_PERCPU_ARRAY,
       keySize: 4,
       valueSize: PATH_BUF,
       maxEntries: 1,
       name: "sf_pathbuf",
     });
-    maps.push(buf);
-    const seen = createMap({
+    const seen = make({
       type: BPF_MAP_TYPE_HASH,
       keySize: 8,
       valueSize: 8,
@@ -113,24 +108,80 @@ export function loadPathProgram(
       flags: BPF_F_NO_PREALLOC,
       name: "sf_seen",
     });
-    maps.push(seen);
-    const progs = createMap({
+    const progs = make({
       type: BPF_MAP_TYPE_PROG_ARRAY,
       keySize: 4,
       valueSize: 4,
       maxEntries: 1,
       name: "sf_progs",
     });
-    maps.push(progs);
-    const prog = load(pathExit({ ...engine, uses: uses.fd, buf: buf.fd, seen: seen.fd }, paths), "sf_paths");
-    const v = Buffer.alloc(4);
-    v.writeUInt32LE(prog);
-    const k = Buffer.alloc(4);
-    k.writeUInt32LE(PATH_PROG);
-    progs.update(k, v);
-    return { progs: progs.fd, prog, maps, seen };
+    return { maps, uses, buf, seen, progs };
   } catch (e) {
     for (const m of maps) m.close();
-    return { maps: [], refused: (e as Error).message };
+    throw e;
   }
+}
+
+/** The program `prog` in the prog array at PATH_PROG: sys_exit's tail calls reach it from now on. */
+function install(m: PathMaps, prog: number): PathProgram {
+  const v = Buffer.alloc(4);
+  v.writeUInt32LE(prog);
+  const k = Buffer.alloc(4);
+  k.writeUInt32LE(PATH_PROG);
+  m.progs.update(k, v);
+  return { progs: m.progs.fd, prog, maps: m.maps, seen: m.seen };
+}
+
+/** A refusal (of the maps or the program): nothing kept, and why. */
+function refusal(e: unknown, m?: PathMaps): PathProgram {
+  for (const map of m?.maps ?? []) map.close();
+  return { maps: [], refused: (e as Error).message };
+}
+
+type Engine = { rb: number; tot: number; st: number };
+const program = (engine: Engine, m: PathMaps, paths: PathLayout) =>
+  pathExit({ ...engine, uses: m.uses.fd, buf: m.buf.fd, seen: m.seen.fd, progs: m.progs.fd }, paths);
+
+/**
+ * Loads the path program with `load` (as sys_exit is loaded: tp_btf or raw_tp) over the engine's ring
+ * buffer, totals and state maps, and puts it in a new prog array; a refusal is returned, not thrown (the
+ * engine then reads the open family's paths inline).
+ */
+export function loadPathProgram(
+  engine: Engine,
+  paths: PathLayout,
+  arch: ArchName,
+  load: (code: Buffer, name: string) => number,
+): PathProgram {
+  let m: PathMaps | undefined;
+  try {
+    m = pathMaps(arch, paths);
+    return install(m, load(program(engine, m, paths), "sf_paths"));
+  } catch (e) {
+    return refusal(e, m);
+  }
+}
+
+/**
+ * loadPathProgram with a load that runs elsewhere (its verification, ~100 ms, on another thread): the
+ * prog array's fd at once (sys_exit can be loaded over it meanwhile; undefined when its maps could not be
+ * made) and the program once loaded. The array is empty until then: tail calls into it fall through.
+ */
+export function startPathProgram(
+  engine: Engine,
+  paths: PathLayout,
+  arch: ArchName,
+  load: (code: Buffer, name: string) => Promise<number>,
+): { progs?: number; loaded: Promise<PathProgram> } {
+  let m: PathMaps;
+  try {
+    m = pathMaps(arch, paths);
+  } catch (e) {
+    return { loaded: Promise.resolve(refusal(e)) };
+  }
+  const maps = m;
+  const loaded = load(program(engine, maps, paths), "sf_paths")
+    .then((prog) => install(maps, prog))
+    .catch((e) => refusal(e, maps));
+  return { progs: maps.progs.fd, loaded };
 }

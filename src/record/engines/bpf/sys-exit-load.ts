@@ -2,9 +2,24 @@
 // it gets: as tp_btf with the path program, else as raw_tp with it, else sys_exit alone (kernel.ts attaches
 // what this returns).
 import { BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP } from "../../../abi/ebpf.js";
-import { EBPF_LICENSE, loadProgram } from "../../../ebpf/load.js";
+import { EBPF_LICENSE, loadProgram, loadProgramAsync } from "../../../ebpf/load.js";
+import { ebpfSys } from "../../../ebpf/sys.js";
 import type { CachedLayout } from "./kernel-layout.js";
 import { type MapFds, sysExit } from "./programs.js";
+
+/** The spec of a program under EBPF_LICENSE: raw_tp, or tp_btf with the BTF id given. */
+function spec(code: Buffer, name: string, tpBtf?: number) {
+  return tpBtf === undefined
+    ? { type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name }
+    : {
+        type: BPF_PROG_TYPE_TRACING,
+        code,
+        license: EBPF_LICENSE,
+        name,
+        expectedAttachType: BPF_TRACE_RAW_TP,
+        attachBtfId: tpBtf,
+      };
+}
 
 /**
  * Loads a raw tracepoint program under EBPF_LICENSE (GPL-compatible: the probe_read helpers need one;
@@ -14,21 +29,15 @@ import { type MapFds, sysExit } from "./programs.js";
 export function load(code: Buffer, name: string, tpBtf?: number): number {
   for (let i = 0; ; i++)
     try {
-      return loadProgram(
-        tpBtf === undefined
-          ? { type: BPF_PROG_TYPE_RAW_TRACEPOINT, code, license: EBPF_LICENSE, name }
-          : {
-              type: BPF_PROG_TYPE_TRACING,
-              code,
-              license: EBPF_LICENSE,
-              name,
-              expectedAttachType: BPF_TRACE_RAW_TP,
-              attachBtfId: tpBtf,
-            },
-      );
+      return loadProgram(spec(code, name, tpBtf));
     } catch (e) {
       if ((e as { errno?: number }).errno !== 11 || i >= 4) throw e;
     }
+}
+
+/** load, verified on koffi's worker thread while this one goes on (ebpf/load.ts loadProgramAsync). */
+export function loadAsync(code: Buffer, name: string, tpBtf?: number): Promise<number> {
+  return loadProgramAsync(spec(code, name, tpBtf)).catch(() => load(code, name, tpBtf));
 }
 
 /** sys_exit loaded: its fd, whether as tp_btf, and the path program's prog array (undefined: none). */
@@ -38,45 +47,51 @@ export interface SysExit {
   pathProgs?: number;
 }
 
+/** A path program's load under way: its prog array (undefined: no maps), and whether it got in. */
+export interface PathStart {
+  progs?: number;
+  loaded: Promise<boolean>;
+}
+
 /**
- * Loads sys_exit over the maps `fds`. `pathProgram` loads the path program as sys_exit's tail call (as
- * tp_btf with the BTF id given, as raw_tp without) and gives its prog array, or undefined when refused.
+ * Loads sys_exit over the maps `fds`. `first` is the path program's load as tp_btf (layout.sysExitBtf),
+ * started before the count maps were made: sys_exit is loaded over its prog array while it verifies.
+ * `pathProgram` starts another (raw_tp without the BTF id): for a kernel that refuses tp_btf, both are
+ * loaded as raw tracepoints (paths matter more than a helper call); the path program refused, sys_exit
+ * alone (as tp_btf where the kernel takes it).
  */
-export function loadSysExit(
+export async function loadSysExit(
   fds: MapFds,
   layout: CachedLayout,
-  pathProgram: (tpBtf?: number) => number | undefined,
-): SysExit {
-  // sys_exit: as tp_btf it reads the syscall number without a helper call; a kernel that refuses tp_btf
-  // gets the raw tracepoint. The path program (a tail call of sys_exit) is loaded as the same kind; a
-  // kernel that refuses it as tp_btf gets both as raw tracepoints (paths matter more than a helper call)
-  let exitFd: number | undefined;
-  let tpBtf = true;
-  let pathProgs: number | undefined;
-  try {
-    const id = layout.sysExitBtf;
-    if (id < 0) throw new Error("no btf_trace_sys_exit");
-    pathProgs = pathProgram(id);
-    if (pathProgs !== undefined) exitFd = load(sysExit(fds, layout, true, pathProgs), "sf_sys_exit", id);
-  } catch {
-    pathProgs = undefined;
+  first: PathStart | undefined,
+  pathProgram: (tpBtf?: number) => PathStart,
+): Promise<SysExit> {
+  const id = layout.sysExitBtf;
+  if (first?.progs !== undefined) {
+    let fd: number | undefined;
+    try {
+      fd = load(sysExit(fds, layout, true, first.progs), "sf_sys_exit", id);
+    } catch {
+      // (as raw_tp below)
+    }
+    if ((await first.loaded) && fd !== undefined) return { fd, tpBtf: true, pathProgs: first.progs };
+    if (fd !== undefined) ebpfSys().close(fd);
   }
-  if (exitFd === undefined) pathProgs = pathProgram();
-  if (exitFd === undefined && pathProgs !== undefined)
+  const raw = pathProgram();
+  if (raw.progs !== undefined && (await raw.loaded))
     try {
-      exitFd = load(sysExit(fds, layout, false, pathProgs), "sf_sys_exit");
-      tpBtf = false;
+      return {
+        fd: load(sysExit(fds, layout, false, raw.progs), "sf_sys_exit"),
+        tpBtf: false,
+        pathProgs: raw.progs,
+      };
     } catch {
-      pathProgs = undefined;
+      // sys_exit alone
     }
-  // no path program: sys_exit alone, as tp_btf where the kernel takes it
-  if (exitFd === undefined)
-    try {
-      if (layout.sysExitBtf < 0) throw new Error("no btf_trace_sys_exit");
-      exitFd = load(sysExit(fds, layout, true), "sf_sys_exit", layout.sysExitBtf);
-    } catch {
-      tpBtf = false;
-      exitFd = load(sysExit(fds, layout), "sf_sys_exit");
-    }
-  return { fd: exitFd, tpBtf, pathProgs };
+  try {
+    if (id < 0) throw new Error("no btf_trace_sys_exit");
+    return { fd: load(sysExit(fds, layout, true), "sf_sys_exit", id), tpBtf: true };
+  } catch {
+    return { fd: load(sysExit(fds, layout), "sf_sys_exit"), tpBtf: false };
+  }
 }
