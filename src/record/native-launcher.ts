@@ -115,8 +115,12 @@ export function nativeLauncher(): NativeLauncher | undefined {
     const memfdCreate = koffi
       .load("libc.so.6")
       .func("int memfd_create(const char *name, unsigned int flags)");
+    // MFD_EXEC (Linux 6.3): executable even where vm.memfd_noexec=1 makes memfds noexec by default;
+    // refused by older kernels (EINVAL: then without it) and under vm.memfd_noexec=2 (Node's launcher then)
     const MFD_CLOEXEC = 1;
-    fd = memfdCreate("sysfence-launcher", MFD_CLOEXEC);
+    const MFD_EXEC = 0x10;
+    fd = memfdCreate("sysfence-launcher", MFD_CLOEXEC | MFD_EXEC);
+    if (fd < 0) fd = memfdCreate("sysfence-launcher", MFD_CLOEXEC);
     if (fd < 0) return undefined;
     if (writeSync(fd, elf) !== elf.length) throw new Error("short write");
   } catch {
