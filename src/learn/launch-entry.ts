@@ -1,4 +1,4 @@
-// The launcher of a learning run: started by sysfence as `node launch-entry.js FLAGS PATH ARGV0 ARGS…`
+// The launcher of a learning run: started by sysfence as `node launch-entry.js FLAGS PPID PATH ARGV0 ARGS…`
 // with the learning filter's bytes on fd 3. It prepares the exec as `sysfence run` does, installs the
 // filter with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER, close-on-exec), stops itself so sysfence can
 // take the listener (pidfd_getfd), and on SIGCONT execs the program. Its calls after the filter are
@@ -14,7 +14,7 @@ const SIGKILL = 9;
 const SIGSTOP = 19;
 const PR_SET_PDEATHSIG = 1;
 
-const [flagsText, path, ...argv] = process.argv.slice(2);
+const [flagsText, ppid, path, ...argv] = process.argv.slice(2);
 const c = loadLibc();
 const program = decodeProgram(readFileSync(3));
 closeSync(3);
@@ -22,7 +22,7 @@ const { pathBuf, argvBuf, envBuf, keep } = execMemory(c, path, argv);
 prepareForExec(c);
 // sysfence gone (even SIGKILLed) means the supervisor is gone: notified calls would fail with ENOSYS
 c.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-if (process.ppid === 1) c.exit(125);
+if (process.ppid !== Number(ppid)) c.exit(125); // (reparented: sysfence is gone; it may be pid 1 itself)
 const failed = installListener(c, program, Number(flagsText));
 if (failed) {
   c.writeStderr(`sysfence run --learn: ${failed}\n`);

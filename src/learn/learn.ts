@@ -180,9 +180,13 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   const { path, files, program, tcp, signalScope, body, learning } = learningSetup(run, arch);
   const flags = checkKernel();
   const startedAt = new Date().toISOString();
-  const child = spawn(process.execPath, [LAUNCHER, String(flags), path, ...run.command], {
-    stdio: ["inherit", "inherit", "inherit", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [LAUNCHER, String(flags), String(process.pid), path, ...run.command],
+    {
+      stdio: ["inherit", "inherit", "inherit", "pipe"],
+    },
+  );
   const pid = child.pid as number;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),

@@ -131,7 +131,7 @@ function launch(
       elf.close();
     }
   }
-  const child = spawn(process.execPath, [LAUNCHER, path, ...argv], { stdio: "inherit" });
+  const child = spawn(process.execPath, [LAUNCHER, String(process.pid), path, ...argv], { stdio: "inherit" });
   return { child, launcher: process.execPath, execErrno: () => undefined };
 }
 

@@ -26,11 +26,11 @@ const X86_64_CODE = [
   "be 09 00 00 00", // mov esi, SIGKILL
   "b8 9d 00 00 00", // mov eax, __NR_prctl
   "0f 05", // syscall
-  // sysfence died before the prctl: exit_group(125)
+  // sysfence died before the prctl (the launcher was handed to a reaper): exit_group(125)
   "b8 6e 00 00 00", // mov eax, __NR_getppid
   "0f 05", // syscall
-  "83 f8 01", // cmp eax, 1
-  "75 0c", // jne stop
+  "3d PPID", // cmp eax, <sysfence's pid> (not 1: sysfence is pid 1 as a container's first process)
+  "74 0c", // je stop
   "bf 7d 00 00 00", // mov edi, 125
   "b8 e7 00 00 00", // mov eax, __NR_exit_group
   "0f 05", // syscall
@@ -65,10 +65,18 @@ const X86_64_CODE = [
   "0f 05", // syscall
 ];
 
-/** The launcher as an ELF executable for Node's arch, or undefined where there is none (arm64: Node's). */
-export function launcherElf(arch: string = process.arch): Buffer | undefined {
+/**
+ * The launcher as an ELF executable for Node's arch, or undefined where there is none (arm64: Node's);
+ * PARENT is the pid it must be the child of (sysfence's), else it exits 125.
+ */
+export function launcherElf(arch: string = process.arch, parent = process.pid): Buffer | undefined {
   if (arch !== "x64") return undefined;
-  const code = Buffer.from(X86_64_CODE.join(" ").replace(/ /g, ""), "hex");
+  const pid = Buffer.alloc(4);
+  pid.writeUInt32LE(parent);
+  const code = Buffer.from(
+    X86_64_CODE.join(" ").replace("PPID", pid.toString("hex")).replace(/ /g, ""),
+    "hex",
+  );
   const headers = EHDR + 2 * PHDR;
   const elf = Buffer.alloc(headers + code.length);
   elf.write("7f454c46020101", 0, "hex"); // ELF, 64-bit, little-endian, version 1, System V ABI

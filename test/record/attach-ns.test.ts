@@ -103,6 +103,40 @@ echo "status $? pid $W"
   });
 });
 
+describe("record -- CMD inside a PID namespace (real kernel, bpf engine)", {
+  skip: !root
+    ? "needs root on Linux"
+    : !existsSync("/sys/kernel/btf/vmlinux")
+      ? "needs the kernel's BTF"
+      : !has("unshare", ["-p", "-f", "--mount-proc", "true"])
+        ? "needs unshare -p"
+        : false,
+}, () => {
+  // sysfence in a container: the launched program was seeded by its namespace pid, which the kernel's
+  // programs never see, and the profile had 0 calls and 0 process images, marked complete
+  it("records the launched program as it does outside the namespace", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-pidns-launch-"));
+    const cmd = ["sh", "-c", "cat /proc/self/stat >/dev/null; ls / >/dev/null"];
+    const record = (out: string, inNamespace: boolean) => {
+      const args = [CLI, "record", "-q", "--engine", "bpf", "-o", out, "--", ...cmd];
+      const r = inNamespace
+        ? spawnSync("unshare", ["-p", "-f", "--mount-proc", process.execPath, ...args], { encoding: "utf8" })
+        : spawnSync(process.execPath, args, { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(readFileSync(out, "utf8")) as Profile;
+    };
+    const inside = record(join(dir, "in.json"), true);
+    const outside = record(join(dir, "out.json"), false);
+    assert.ok(calls(inside) > 0, "no calls recorded inside the namespace");
+    assert.deepEqual(Object.keys(inside.syscalls).sort(), Object.keys(outside.syscalls).sort());
+    assert.deepEqual(
+      inside.processes.map((p) => p.exe),
+      outside.processes.map((p) => p.exe),
+    );
+    assert.equal(inside.complete, true);
+  });
+});
+
 describe("record --pid: a window without calls is not complete (real kernel)", {
   skip: root ? false : "needs root on Linux",
 }, () => {

@@ -138,13 +138,13 @@ export class EbpfTracer implements LaunchTracer {
   private preparing?: Promise<void>;
   private async load(): Promise<void> {
     this.out = new BpfOutput(this.builder);
-    const where = this.running || this.cgroup ? pidNamespace() : "initial";
-    if (where === "foreign")
+    const where = pidNamespace(); // (a launch in a container: seeded by its pid there, mapped at its first call)
+    if (where === "foreign" && (this.running || this.cgroup))
       throw new SysfenceError(
         "E_USAGE",
         `record ${this.cgroup ? "--cgroup" : "--pid"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc)${this.cgroup ? " or" : ","} run sysfence where /proc is its own${this.cgroup ? "" : ", or use --engine strace"}.`,
       );
-    this.namespaced = where === "own";
+    this.namespaced = where !== "initial";
     this.pidKeys = pidKeys();
     this.rec = new KernelRecorder({
       phase: this.phase,
@@ -168,8 +168,9 @@ export class EbpfTracer implements LaunchTracer {
     if (this.running) for (const p of this.running) this.seedRunning(p);
     else {
       const rec = this.rec as KernelRecorder;
-      out.seed(pid, this.command);
-      rec.seed(pid, 6);
+      if (this.namespaced) out.expect(pid, this.command);
+      else out.seed(pid, this.command);
+      this.namespaced ? rec.want(pid, 6) : rec.seed(pid, 6);
     }
     this.rec?.startClock();
     this.images = this.running?.length ?? 1;

@@ -180,10 +180,12 @@ export class KernelRecorder {
   }
 
   /** Traces, from its first call on, the process whose pid in sysfence's PID namespace is nsPid. */
-  want(nsPid: number): void {
+  want(nsPid: number, state = 3): void {
     const k = Buffer.alloc(4);
     k.writeUInt32LE(nsPid);
-    this.maps.want.update(k, Buffer.alloc(4, 1));
+    const v = Buffer.alloc(4);
+    v.writeUInt32LE(state);
+    this.maps.want.update(k, v);
   }
 
   /**

@@ -45,13 +45,14 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
   a.ja("traced");
   a.label("untraced");
   if (o.pidns) {
-    // a seed given by its pid in sysfence's namespace: traced (state 3) from its first call on, and its
+    // a seed given by its pid in sysfence's namespace: traced (in the state want holds) from its first call on, and its
     // pid in the initial namespace (what every other program sees) streamed as an S event
     a.ldImm64(R1, o.pidns.dev).ldImm64(R2, o.pidns.ino).mov64Reg(R3, R10).alu64Imm("add", R3, NSINFO);
     a.mov64Imm(R4, 8).call("get_ns_current_pid_tgid").jmpImm("ne", R0, 0, "out");
     a.ldxMem(4, R1, R10, NSINFO + 4).stxMem(4, R10, R1, KEY32);
     lookup(a, m.want, KEY32);
     a.jmpImm("eq", R0, 0, "out");
+    a.ldxMem(4, R8, R0, 0); // the state it is traced in (want's value)
     a.ldMapFd(R1, m.want).mov64Reg(R2, R10).alu64Imm("add", R2, KEY32).call("map_delete_elem");
     a.jmpImm("ne", R0, 0, "out"); // (another thread of it mapped it first)
     a.stMem(8, R10, EV + 8, 0).stMem(8, R10, EV + 16, 0);
@@ -62,7 +63,7 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
       .alu64Imm("rsh", R1, 32)
       .stxMem(4, R10, R1, EV + 8)
       .stxMem(4, R10, R1, KEY32);
-    a.stMem(8, R10, ONE, 3);
+    a.stxMem(8, R10, R8, ONE);
     a.ldMapFd(R1, m.st)
       .mov64Reg(R2, R10)
       .alu64Imm("add", R2, KEY32)
@@ -70,7 +71,7 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
       .alu64Imm("add", R3, ONE);
     a.mov64Imm(R4, 0).call("map_update_elem");
     sendSmall(a, m, "seed");
-    a.mov64Imm(R8, 3).ja("ours");
+    a.ja("ours");
   } else a.ja("out");
   a.label("traced");
   oursOnly(a, "out", "t");

@@ -18,6 +18,7 @@ import {
 } from "node:fs";
 import { release } from "node:os";
 import { SysfenceError } from "../../../errors.js";
+import { pidNamespace } from "../../../util/proc-tree.js";
 import { ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { traceLaunch } from "../../launched.js";
@@ -33,6 +34,12 @@ const endMarkText = () => `sysfence-end-of-recording-${randomBytes(8).toString("
 
 /** Where tracefs is, mounting it when needed (root); a clear error otherwise. */
 function tracefs(): string {
+  // the instance's set_event_pid takes the host's pids; inside a PID namespace sysfence knows only its own
+  if (pidNamespace() !== "initial")
+    throw new SysfenceError(
+      "E_SECCOMP_UNAVAILABLE",
+      "--engine ftrace: sysfence runs in a PID namespace of its own (a container), and the kernel's trace filters name processes by the host's pids, which are not visible here; use --engine bpf or strace.",
+    );
   if (existsSync(`${TRACEFS}/events/raw_syscalls`)) return TRACEFS;
   spawnSync("mount", ["-t", "tracefs", "nodev", TRACEFS], { stdio: "ignore" });
   if (existsSync(`${TRACEFS}/events/raw_syscalls`)) return TRACEFS;
