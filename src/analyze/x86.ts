@@ -101,7 +101,7 @@ function sequential(s: OpStream, i: number, sem: number): void {
     s.kind[i] = K_NOP;
     return;
   }
-  if (insn.ref === insn.ref) s.ref[i] = insn.ref;
+  if (!Number.isNaN(insn.ref)) s.ref[i] = insn.ref;
   let w = sem >>> IMPL;
   const k0 = insn.o0k;
   if (sem & MOV && (k0 === MEM || insn.o1k === MEM) && stackMove(s, i)) return;
@@ -186,11 +186,11 @@ function branch(s: OpStream, i: number, sem: number): void {
   switch (sem & 15) {
     case FC_CALL:
       s.kind[i] = K_CALL;
-      s.val[i] = insn.target === insn.target ? insn.target : 0;
+      s.val[i] = Number.isNaN(insn.target) ? 0 : insn.target;
       break;
     case FC_ICALL:
       s.kind[i] = K_ICALL;
-      if (insn.ref === insn.ref) s.ref[i] = insn.ref;
+      if (!Number.isNaN(insn.ref)) s.ref[i] = insn.ref;
       break;
     case FC_JMP:
       s.kind[i] = K_JMP;
@@ -198,7 +198,7 @@ function branch(s: OpStream, i: number, sem: number): void {
       break;
     case FC_IJMP:
       s.kind[i] = K_IJMP;
-      if (insn.ref === insn.ref) s.ref[i] = insn.ref;
+      if (!Number.isNaN(insn.ref)) s.ref[i] = insn.ref;
       break;
     case FC_JCC:
       s.kind[i] = K_JCC;

@@ -1,7 +1,8 @@
 // Compares two OpStreams entry by entry (every field) and describes the first difference with the bytes
 // and iced-x86's reading of the instruction: the judge of our x86_64 decoder (src/analyze/x86/).
-import { createRequire } from "node:module";
+
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { readElf, SHF_EXECINSTR } from "../../src/analyze/elf.js";
 import type { OpStream } from "../../src/analyze/ops.js";
 
@@ -15,6 +16,31 @@ export function firstDifference(a: OpStream, b: OpStream): { index: number; fiel
       if (!Object.is(a[f][i], b[f][i])) return { index: f === "addr" ? i - 1 : i, field: f };
   if (a.n !== b.n) return { index: n, field: "n" };
   return undefined;
+}
+
+/**
+ * How far apart two streams of the same code are: entries at an address only one has, and entries at a common
+ * address that differ in a field; 0 and 0 when the streams are the same.
+ */
+export function divergence(a: OpStream, b: OpStream): { unaligned: number; differing: number } {
+  let i = 0;
+  let j = 0;
+  let unaligned = 0;
+  let differing = 0;
+  while (i < a.n || j < b.n) {
+    if (j >= b.n || (i < a.n && a.addr[i] < b.addr[j])) {
+      unaligned++;
+      i++;
+    } else if (i >= a.n || b.addr[j] < a.addr[i]) {
+      unaligned++;
+      j++;
+    } else {
+      if (FIELDS.some((f) => !Object.is(a[f][i], b[f][j]))) differing++;
+      i++;
+      j++;
+    }
+  }
+  return { unaligned, differing };
 }
 
 /** The executable sections the analysis decodes (object-context.ts: SHF_EXECINSTR, not NOBITS). */
@@ -32,7 +58,9 @@ const iced = createRequire(import.meta.url)("iced-x86") as Iced;
 /** "addr: bytes  iced's text" of the instruction at stream index i (and the one after). */
 export function describe(code: Uint8Array, base: number, a: OpStream, b: OpStream, i: number): string {
   const row = (s: OpStream) =>
-    FIELDS.map((f) => `${f}=${f === "addr" || f === "val" || f === "ref" ? s[f][i]?.toString(16) : s[f][i]}`).join(" ");
+    FIELDS.map(
+      (f) => `${f}=${f === "addr" || f === "val" || f === "ref" ? s[f][i]?.toString(16) : s[f][i]}`,
+    ).join(" ");
   const at = (a.addr[i] ?? b.addr[i]) - base;
   const bytes = code.subarray(at, at + 16);
   const dec = new iced.Decoder(64, bytes, iced.DecoderOptions.None);

@@ -3,10 +3,10 @@
 // runs past 15 bytes or past the code is invalid and as long as what is left (at most 15 bytes).
 import { insn, st, u8 } from "./decode-state.js";
 import { MAP0 } from "./map0.js";
-import { pick } from "./pick.js";
-import { MAP0F, MAP0F38, MAP0F3A } from "./map0f.js";
+import { MAP0F, MAP0F3A, MAP0F38 } from "./map0f.js";
 import { operands } from "./operands.js";
-import { BAD_NOMODRM, e, type Entry, FC_EXC, INVALID, NOP } from "./spec.js";
+import { pick } from "./pick.js";
+import { BAD_NOMODRM, type Entry, e, FC_EXC, I_B, INVALID, LATE_BAD, NOP } from "./spec.js";
 import { vexEntry } from "./vex.js";
 
 export { insn };
@@ -37,7 +37,8 @@ export function decodeAt(code: Uint8Array, pos: number, ip: number): number {
   insn.ref = insn.target = Number.NaN;
   const ent = prefixesAndEntry();
   insn.sem = ent.sem;
-  const ok = ent.sem !== INVALID && operands(ent, ip, pos, opByte);
+  let ok = ent.sem !== INVALID && operands(ent, ip, pos, opByte) && !(ent.sem & LATE_BAD);
+  if (ok && opByte === 0x0f && ent.imm === I_B && st.modrm >= 0 && !NOW3D.has(insn.imm32)) ok = false;
   let len = st.p - pos;
   if (st.over) len = Math.min(15, code.length - pos);
   if (!ok || st.over || st.bad) {
@@ -50,6 +51,11 @@ export function decodeAt(code: Uint8Array, pos: number, ip: number): number {
 }
 
 let opByte = 0;
+/** The 3DNow! opcodes (0F 0F's trailing byte). */
+const NOW3D = new Set([
+  0x0c, 0x0d, 0x1c, 0x1d, 0x86, 0x87, 0x8a, 0x8e, 0x90, 0x94, 0x96, 0x97, 0x9a, 0x9e, 0xa0, 0xa4, 0xa6, 0xa7,
+  0xaa, 0xae, 0xb0, 0xb4, 0xb6, 0xb7, 0xbb, 0xbf,
+]);
 
 /** Reads the prefixes and the opcode; returns the table entry (the ModRM byte read when it needs one). */
 function prefixesAndEntry(): Entry {
@@ -87,7 +93,8 @@ function opcode(b: number): Entry {
   }
   if (b === 0xc4 || b === 0xc5 || b === 0x62) return vexEntry(b);
   if (b === 0x8f && st.p < st.end && (st.code[st.p] & 0x1f) >= 8) return vexEntry(b);
-  if (b === 0x90 && !(st.rex & 1)) return st.pfx === 2 ? PAUSE : NOP90;
+  if (b === 0x90 && st.pfx === 2) return PAUSE;
+  if (b === 0x90 && !(st.rex & 1)) return NOP90;
   if ((b === 0x9c || b === 0x9d) && st.o16 && !st.w) return PUSHF16;
   return pick(MAP0[b]);
 }
@@ -95,4 +102,3 @@ function opcode(b: number): Entry {
 const NOP90 = e(NOP, 0, 0, 0, false);
 const PAUSE = e(0, 0, 0, 0, false);
 const PUSHF16 = e(0, 0, 0, 0, false);
-

@@ -2,9 +2,10 @@
 import {
   BAD,
   BOTH,
-  e,
   type Entry,
+  e,
   FC_CALL,
+  FC_EXC,
   FC_ICALL,
   FC_IJMP,
   FC_INT,
@@ -23,6 +24,7 @@ import {
   I_W,
   I_Z,
   imp,
+  LATE_BAD,
   LOCK,
   MOV,
   NW,
@@ -63,6 +65,20 @@ const nm = (sem: number, op0 = 0, op1 = 0, imm = 0) => e(sem, op0, op1, imm, fal
 
 export const MAP0: Slot[] = new Array(256).fill(BAD);
 
+// x87: no memory form of D9 /1, DB /4, DB /6, DD /5; iced reads one byte more after a few register forms
+// that do not exist (D9 D7, DE D8, …), and fnstsw ax writes ax.
+const X87_NO_MEM = [0xd9_1, 0xdb_4, 0xdb_6, 0xdd_5];
+const X87_LONG = [0xd9d7, 0xd9e2, 0xd9e6, 0xd9e7, 0xdbe5, 0xdbfc, 0xddfc, 0xded8, 0xdeda, 0xdedc, 0xdedd];
+X87_LONG.push(0xdede, 0xdfe1, 0xdfe2, 0xdffc);
+const X87 = e(0, O_EX);
+const X87_BAD3 = e(FC_EXC | LATE_BAD, 0, 0, I_B);
+const FNSTSW = e(0, fix(0, W_W));
+const x87 = (r: number) => (m: number) => {
+  if (m < 0xc0) return X87_NO_MEM.includes(((0xd8 + r) << 4) | ((m >> 3) & 7)) ? BAD : X87;
+  if (r === 7 && m === 0xe0) return FNSTSW;
+  return X87_LONG.includes(((0xd8 + r) << 8) | m) ? X87_BAD3 : X87;
+};
+
 // add or adc sbb and sub xor cmp, in the six forms each
 const ALU = [LOCK, LOCK, LOCK, LOCK, LOCK, XS | LOCK, XS | LOCK, NW];
 for (let k = 0; k < 8; k++) {
@@ -83,9 +99,9 @@ for (let r = 0; r < 8; r++) {
   MAP0[0x90 + r] = nm(BOTH, O_Z | W_V, fix(RAX, W_V)); // 90 without REX.B is nop (decoder)
   MAP0[0xb0 + r] = nm(MOV, O_Z | W_B, O_I, I_B);
   MAP0[0xb8 + r] = nm(MOV, O_Z | W_V, O_I, I_V);
-  MAP0[0xd8 + r] = (m) => (r === 7 && m === 0xe0 ? e(0, fix(RAX, W_W)) : e(0, O_EX));
+  MAP0[0xd8 + r] = x87(r);
 }
-MAP0[0x63] = e(0, Gv, O_E | 3 * 16);
+MAP0[0x63] = e(0, Gv, O_E | (3 * 16));
 MAP0[0x68] = nm(NW | SM, O_I, 0, I_Z);
 MAP0[0x69] = e(imp(RAX, RDX), Gv, Ev, I_Z);
 MAP0[0x6a] = nm(NW | SM, O_I, 0, I_B);
@@ -106,9 +122,12 @@ MAP0[0x88] = e(MOV, Eb, Gb);
 MAP0[0x89] = e(MOV, Ev, Gv);
 MAP0[0x8a] = e(MOV, Gb, Eb);
 MAP0[0x8b] = e(MOV, Gv, Ev);
-MAP0[0x8c] = (m) => (((m >> 3) & 7) < 6 ? e(MOV, Ev, O_X) : BAD);
+const SEG_BAD = e(FC_EXC | LATE_BAD, Ev);
+const MOV_EV_S = e(MOV, Ev, O_X);
+const MOV_S_EW = e(MOV, O_X, O_E | W_W);
+MAP0[0x8c] = (m) => (((m >> 3) & 7) < 6 ? MOV_EV_S : SEG_BAD);
 MAP0[0x8d] = e(0, Gv, O_M, 0, true, "M");
-MAP0[0x8e] = (m) => (((m >> 3) & 7) < 6 && ((m >> 3) & 7) !== 1 ? e(MOV, O_X, O_E | W_W) : BAD);
+MAP0[0x8e] = (m) => (((m >> 3) & 7) < 6 && ((m >> 3) & 7) !== 1 ? MOV_S_EW : SEG_BAD);
 MAP0[0x8f] = [e(SM, O_E | W_D64), BAD, BAD, BAD, BAD, BAD, BAD, BAD];
 MAP0[0x98] = nm(imp(RAX));
 MAP0[0x99] = nm(imp(RDX));
@@ -142,10 +161,12 @@ MAP0[0xd2] = SHIFT(Eb, 0);
 MAP0[0xd3] = SHIFT(Ev, 0);
 MAP0[0xc2] = nm(FC_RET, 0, 0, I_W);
 MAP0[0xc3] = nm(FC_RET);
-MAP0[0xc6] = (m) =>
-  ((m >> 3) & 7) === 0 ? e(MOV, Eb, O_I, I_B) : m === 0xf8 ? e(FC_NEXT, O_I, 0, I_B) : BAD;
-MAP0[0xc7] = (m) =>
-  ((m >> 3) & 7) === 0 ? e(MOV, Ev, O_I, I_Z) : m === 0xf8 ? e(FC_XBEGIN, 0, 0, I_J32) : BAD;
+const MOV_EB_IB = e(MOV, Eb, O_I, I_B);
+const XABORT = e(FC_NEXT, O_I, 0, I_B);
+const MOV_EV_IZ = e(MOV, Ev, O_I, I_Z);
+const XBEGIN = e(FC_XBEGIN, 0, 0, I_J32);
+MAP0[0xc6] = (m) => (((m >> 3) & 7) === 0 ? MOV_EB_IB : m === 0xf8 ? XABORT : BAD);
+MAP0[0xc7] = (m) => (((m >> 3) & 7) === 0 ? MOV_EV_IZ : m === 0xf8 ? XBEGIN : BAD);
 MAP0[0xc8] = nm(SM | imp(RSP, RBP), O_I, 0, I_ENTER);
 MAP0[0xc9] = nm(SM | imp(RSP, RBP));
 MAP0[0xca] = nm(FC_RET, 0, 0, I_W);

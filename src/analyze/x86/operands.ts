@@ -3,6 +3,7 @@
 import { insn, st, u8 } from "./decode-state.js";
 import {
   type Entry,
+  FC_XBEGIN,
   I_B,
   I_BB,
   I_D,
@@ -33,7 +34,7 @@ import {
 } from "./spec.js";
 
 const TWO32 = 4294967296;
-const TWO64 = 18446744073709551616;
+const TWO64 = 2 ** 64;
 
 /** A signed little-endian value of n bytes (1, 2, 3, 4 or 8). */
 function sread(n: number): number {
@@ -74,7 +75,7 @@ export function operands(ent: Entry, ip: number, pos: number, opByte: number): b
   let imm = 0;
   let rel = Number.NaN;
   if (immKind === I_J8) rel = sread(1);
-  else if (immKind === I_J32) rel = sread(4);
+  else if (immKind === I_J32) rel = sread((ent.sem & 15) === FC_XBEGIN && st.o16 ? 2 : 4);
   else if (immKind !== 0) {
     insn.imm32 = -1;
     imm = immediate(immKind);
@@ -84,7 +85,7 @@ export function operands(ent: Entry, ip: number, pos: number, opByte: number): b
   if (st.lock && (!(ent.sem & LOCK) || mod === 3 || !ent.modrm)) return false;
   const next = ip + (st.p - pos);
   if (rip) insn.ref = st.a32 ? (((next + insn.mdisp) % TWO32) + TWO32) % TWO32 : wrap64(next + insn.mdisp);
-  if (rel === rel) insn.target = wrap64(next + rel);
+  if (!Number.isNaN(rel)) insn.target = wrap64(next + rel);
   const w = st.w;
   resolve(ent.op0, m, opByte, w, 0);
   resolve(ent.op1, m, opByte, w, 1);

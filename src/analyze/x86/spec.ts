@@ -24,6 +24,7 @@ export const SM = 1 << 9; // moves rsp (push, pop, pushfq, popfq, leave, enter)
 export const STOP = 1 << 10; // ends a path (int3, ud0/1/2)
 export const SYS = 1 << 11; // syscall
 export const LOCK = 1 << 12; // accepts a lock prefix (with a memory operand)
+export const LATE_BAD = 1 << 13; // invalid, but only once its operands are read (mov to a bad segment)
 /** Registers written implicitly (rdx by cdq, rax and rdx by mul, …): a family mask, from bit 16. */
 export const IMPL = 16;
 export const imp = (...fams: number[]) => fams.reduce((m, f) => m | (1 << (f + IMPL)), 0);

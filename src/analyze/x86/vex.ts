@@ -1,63 +1,128 @@
-// VEX (C4, C5), EVEX (62) and XOP (8F) encoded instructions: every one has a ModRM byte; map 3 (and a few
-// map-1 opcodes) an 8-bit immediate, XOP map 10 a 32-bit one. What the analysis needs from them is which
-// write a general register (BMI, kmov, vmovd, vpextr*, vcvt*2si, …); the rest write vector registers.
-import { pick } from "./pick.js";
+// VEX (C4, C5), EVEX (62) and XOP (8F) encoded instructions. Which opcodes exist, and which take an
+// immediate, comes from vex-valid.ts (generated); every one has a ModRM byte but vzeroupper/vzeroall. What
+// the analysis needs beyond the length is which write a general register (BMI, kmov, vmovd, vpextr*,
+// vcvt*2si, …): the table below; the rest write vector or mask registers.
 import { st, u8 } from "./decode-state.js";
 import type { Slot } from "./map0.js";
-import { BAD, e, type Entry, I_B, I_D, O_E, O_EX, O_G, O_V, W_D, W_Y } from "./spec.js";
+import { pick } from "./pick.js";
+import {
+  BAD,
+  BAD_NOMODRM,
+  type Entry,
+  e,
+  FC_EXC,
+  I_B,
+  I_D,
+  INVALID,
+  LATE_BAD,
+  O_E,
+  O_EX,
+  O_G,
+  O_V,
+  W_D,
+  W_Y,
+} from "./spec.js";
+import { VEX_OPCODES } from "./vex-valid.js";
 
 const Gy = O_G | W_Y;
 const Ey = O_E | W_Y;
 const Vy = O_V | W_Y;
-const X = e(0, O_EX);
-const XI = e(0, O_EX, 0, I_B);
-const NOMODRM = e(0, 0, 0, 0, false);
-
-/** Opcode → slot, for VEX/EVEX maps 1–3, 5, 6 and XOP maps 8–10 (index: map). */
-const MAPS: Slot[][] = [];
-for (const map of [1, 2, 3, 5, 6, 8, 9, 10]) MAPS[map] = new Array(256).fill(map === 3 || map === 8 ? XI : X);
+const PLAIN: Slot[] = [];
+for (const mod of ["", "R", "M"] as const)
+  PLAIN.push(
+    e(0, O_EX, 0, 0, true, mod),
+    e(0, O_EX, 0, I_B, true, mod),
+    e(0, O_EX, 0, I_D, true, mod),
+    e(0, 0, 0, 0, false),
+  );
+// the same, but iced reads an 8-bit immediate (and no memory operand) of the ModRM form that does not exist
+const BAD_IB = e(FC_EXC | LATE_BAD, 0, 0, I_B, true, "N");
+for (let k = 0; k < 12; k++) {
+  const ok = PLAIN[k] as Entry;
+  PLAIN.push((m) => ((ok.mod === "R" ? m < 0xc0 : ok.mod === "M" && m >= 0xc0) ? BAD_IB : ok));
+}
 const byPfx =
   (none: Entry, p66: Entry, f3: Entry, f2: Entry): Slot =>
   (_m, pfx) =>
     [none, p66, f3, f2][pfx];
 const reg = (m: number) => (m >> 3) & 7;
-for (const b of [0x70, 0x71, 0x72, 0x73, 0xc2, 0xc4, 0xc5, 0xc6]) MAPS[1][b] = XI;
-MAPS[1][0x50] = byPfx(e(0, Gy, 0, 0, true, "R"), e(0, Gy, 0, 0, true, "R"), BAD, BAD);
-MAPS[1][0x2c] = byPfx(X, X, e(0, Gy), e(0, Gy));
-MAPS[1][0x2d] = MAPS[1][0x2c];
-MAPS[1][0x78] = byPfx(X, X, e(0, Gy), e(0, Gy));
-MAPS[1][0x79] = MAPS[1][0x78];
-MAPS[1][0x7e] = byPfx(X, e(0, Ey), X, X);
-MAPS[1][0xc5] = byPfx(XI, e(0, O_G | W_D, 0, I_B, true, "R"), XI, XI);
-MAPS[1][0xd7] = byPfx(X, e(0, Gy, 0, 0, true, "R"), X, X);
-MAPS[1][0x93] = (m) => (m >= 0xc0 ? e(0, Gy) : BAD);
-MAPS[1][0x77] = NOMODRM;
-MAPS[2][0xf2] = e(0, Gy);
-MAPS[2][0xf3] = (m) => (reg(m) >= 1 && reg(m) <= 3 ? e(0, Vy) : BAD);
-MAPS[2][0xf5] = e(0, Gy);
-MAPS[2][0xf6] = e(0, Gy);
-MAPS[2][0xf7] = e(0, Gy);
-for (const b of [0x14, 0x15, 0x16, 0x17]) MAPS[3][b] = e(0, Ey, 0, I_B);
-MAPS[3][0xf0] = e(0, Gy, 0, I_B);
-MAPS[5][0x2c] = byPfx(X, X, e(0, Gy), X);
-MAPS[5][0x2d] = MAPS[5][0x2c];
-MAPS[5][0x78] = MAPS[5][0x2c];
-MAPS[5][0x79] = MAPS[5][0x2c];
-MAPS[5][0x7e] = byPfx(X, e(0, Ey), X, X);
-// XOP (AMD): only the opcodes AMD defines; the others are invalid after their ModRM byte
-const XOP8 = [0x85, 0x86, 0x87, 0x8e, 0x8f, 0x95, 0x96, 0x97, 0x9e, 0x9f, 0xa2, 0xa3, 0xa6, 0xb6];
-const XOP9 = [0x80, 0x81, 0x82, 0x83, 0xc1, 0xc2, 0xc3, 0xc6, 0xc7, 0xcb, 0xd1, 0xd2, 0xd3, 0xd6, 0xd7, 0xdb];
-for (let b = 0; b < 256; b++) {
-  const x8 = XOP8.includes(b) || (b >= 0xc0 && b <= 0xc3) || (b >= 0xcc && b <= 0xcf) || b >= 0xec;
-  if (!x8 || b > 0xef) MAPS[8][b] = BAD;
-  if (!XOP9.includes(b) && !(b >= 0x90 && b <= 0x9b) && !(b >= 0xe1 && b <= 0xe3)) MAPS[9][b] = BAD;
+
+/** The opcodes whose first operand is a general register: "map opcode" → slot (VEX, EVEX and XOP alike). */
+const GPR = new Map<string, Slot>();
+const X = e(0, O_EX);
+const cvt = byPfx(X, X, e(0, Gy), e(0, Gy));
+GPR.set("1 50", e(0, Gy, 0, 0, true, "R"));
+for (const op of ["2c", "2d", "78", "79"]) GPR.set(`1 ${op}`, cvt);
+GPR.set("1 7e", byPfx(X, e(0, Ey), X, X));
+GPR.set("1 c5", byPfx(X, e(0, O_G | W_D, 0, I_B, true, "R"), X, X));
+GPR.set("1 d7", byPfx(X, e(0, Gy, 0, 0, true, "R"), X, X));
+GPR.set("1 93", (m) => (m >= 0xc0 ? e(0, Gy) : BAD));
+for (const op of ["f2", "f5", "f6", "f7"]) GPR.set(`2 ${op}`, e(0, Gy));
+GPR.set("2 f3", (m) => (reg(m) >= 1 && reg(m) <= 3 ? e(0, Vy) : BAD));
+for (const op of ["14", "15", "16", "17"]) GPR.set(`3 ${op}`, e(0, Ey, 0, I_B));
+GPR.set("3 f0", e(0, Gy, 0, I_B));
+const cvtH = byPfx(X, X, e(0, Gy), X);
+for (const op of ["2c", "2d", "78", "79"]) GPR.set(`5 ${op}`, cvtH);
+GPR.set("5 7e", byPfx(X, e(0, Ey), X, X));
+GPR.set("9 1", e(0, Vy));
+GPR.set("9 2", e(0, Vy));
+GPR.set("9 12", e(0, Ey));
+GPR.set("10 10", e(0, Gy, 0, I_D));
+GPR.set("10 12", e(0, Vy, 0, I_D));
+
+/** By space, map and pp (rowIndex) → per opcode: -1 none, PLAIN's index (vex-valid.ts' code); or a GPR slot. */
+type Row = (Slot | number)[];
+const SPACES = ["vex", "evex", "xop"];
+/** lsel: the vector length (VEX L, EVEX L'L), or 4: any (EVEX rounding forms). */
+const rowIndex = (space: number, map: number, pp: number, w: number, lsel: number) =>
+  (((space * 32 + map) * 4 + pp) * 2 + w) * 5 + lsel;
+const ROWS: Row[] = [];
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/** An instruction that leaves vvvv unused: iced finds it invalid (once decoded) unless vvvv is 1111. */
+const lateBad = new Map<Entry, Entry>();
+function checkVvvv(slot: Slot): Slot {
+  return (m, pfx) => {
+    const ent = typeof slot === "function" ? slot(m, pfx) : (slot as Entry);
+    if (ent.sem === INVALID || (st.vvvv === 0 && !(st.evex && !(st.evex & 8)))) return ent;
+    let bad = lateBad.get(ent);
+    if (!bad) {
+      bad = { ...ent, sem: FC_EXC | LATE_BAD };
+      lateBad.set(ent, bad);
+    }
+    return bad;
+  };
 }
-MAPS[9][0x01] = e(0, Vy);
-MAPS[9][0x02] = e(0, Vy);
-MAPS[9][0x12] = e(0, Ey);
-MAPS[10] = new Array(256).fill(BAD);
-MAPS[10][0x10] = e(0, Gy, 0, I_D);
-MAPS[10][0x12] = e(0, Vy, 0, I_D);
+
+// (vzeroupper, without a ModRM byte, is no different in the stream when invalid: left as it is)
+const PLAIN_NOV = PLAIN.map((slot, k) => (k % 4 === 3 ? slot : checkVvvv(slot)));
+
+function decodeRow(map: string, chars: string): Row {
+  return [...chars].map((c, op) => {
+    if (c === ".") return map === "1" && op === 0x77 ? 3 : -1; // vzeroupper's opcode reads no ModRM byte
+    const key = `${map} ${op.toString(16)}`;
+    const gpr = GPR.get(key);
+    const v = ALPHABET.indexOf(c);
+    if (gpr) return v >= 24 ? checkVvvv(gpr) : gpr;
+    return v >= 24 ? PLAIN_NOV[v - 24] : v;
+  });
+}
+
+for (const [key, rows] of Object.entries(VEX_OPCODES)) {
+  const [space, map, pp] = key.split(" ");
+  const all = rows.split("|");
+  for (const [k, chars] of all.entries()) {
+    const at = rowIndex(SPACES.indexOf(space), Number(map), Number(pp), Math.floor(k / (all.length / 2)), 0);
+    ROWS[at + (k % (all.length / 2))] = decodeRow(map, chars);
+  }
+}
+
+// VEX's shift-by-immediate groups (71–73): the ModRM.reg values that exist
+const VEX_SHIFTS = [
+  [2, 4, 6],
+  [2, 4, 6],
+  [2, 3, 6, 7],
+];
+const peek = () => (st.p < st.end ? st.code[st.p] : 0);
 
 /** Reads a VEX/EVEX/XOP prefix and its opcode (and ModRM); returns the entry. */
 export function vexEntry(lead: number): Entry {
@@ -67,6 +132,7 @@ export function vexEntry(lead: number): Entry {
   let map = 1;
   let rex = 0x40 | (~b1 & 0x80 ? 4 : 0);
   let b2 = b1;
+  let space = 0;
   if (lead === 0xc5) {
     st.vvvv = (~b1 >> 3) & 15;
   } else {
@@ -76,19 +142,27 @@ export function vexEntry(lead: number): Entry {
     st.vvvv = (~b2 >> 3) & 15;
     if (b2 & 0x80) rex |= 8;
     if (lead === 0x62) {
-      const p2 = u8();
+      space = 1;
+      st.evex = u8();
       if (b1 & 0x08 || !(b2 & 4)) {
         u8();
         return pick(BAD);
       }
-      st.evex = p2;
-    }
+    } else if (lead === 0x8f) space = 2;
   }
   st.rex = rex;
   st.w = (rex & 8) !== 0;
   st.pfx = b2 & 3;
-  const table = MAPS[map];
   const op = u8();
-  if (!table || (lead === 0x8f ? map < 8 : map > 6)) return pick(BAD);
-  return pick(table[op]);
+  // EVEX: L'L is the rounding mode when b is set with a register operand
+  const evexL = (st.evex >> 5) & 3;
+  const rounding = space === 1 && st.evex & 0x10 && st.p < st.end && st.code[st.p] >= 0xc0;
+  const lsel = rounding ? 4 : space === 1 ? evexL : (b2 >> 2) & 1;
+  const row = ROWS[rowIndex(space, map, st.pfx, st.w ? 1 : 0, lsel)];
+  if (!row) return space === 1 || (space === 0 && map === 0) ? pick(BAD) : BAD_NOMODRM;
+  const slot = row[op];
+  if (typeof slot !== "number") return pick(slot);
+  if (space === 0 && map === 1 && op >= 0x71 && op <= 0x73 && !VEX_SHIFTS[op - 0x71].includes(reg(peek())))
+    return pick(BAD);
+  return pick(slot < 0 ? BAD : PLAIN[slot]);
 }
