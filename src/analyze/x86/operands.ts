@@ -2,6 +2,7 @@
 // operands resolved to registers (family 0–15, 255 for one that is not general) or memory.
 import { insn, st, u8 } from "./decode-state.js";
 import {
+  BOTH,
   type Entry,
   FC_XBEGIN,
   I_B,
@@ -15,6 +16,7 @@ import {
   I_W,
   I_Z,
   LOCK,
+  MOV,
   O_E,
   O_EX,
   O_FIX,
@@ -31,6 +33,7 @@ import {
   W_V,
   W_W,
   W_Y,
+  XS,
 } from "./spec.js";
 
 const TWO32 = 4294967296;
@@ -88,7 +91,8 @@ export function operands(ent: Entry, ip: number, pos: number, opByte: number): b
   if (!Number.isNaN(rel)) insn.target = wrap64(next + rel);
   const w = st.w;
   resolve(ent.op0, m, opByte, w, 0);
-  resolve(ent.op1, m, opByte, w, 1);
+  // the second operand matters only to mov, xor/sub (zeroing) and xchg/xadd
+  if (ent.sem & (MOV | XS | BOTH)) resolve(ent.op1, m, opByte, w, 1);
   if (insn.o1k === 9) {
     const wide = immKind === I_V || immKind === I_Z ? w || !st.o16 : false;
     insn.o1k = wide ? 3 : 4;
