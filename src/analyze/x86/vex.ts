@@ -77,6 +77,7 @@ const SPACES = ["vex", "evex", "xop"];
 const rowIndex = (space: number, map: number, pp: number, w: number, lsel: number) =>
   (((space * 32 + map) * 4 + pp) * 2 + w) * 5 + lsel;
 const ROWS: Row[] = [];
+const RAW: { map: string; chars: string }[] = [];
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** An instruction that leaves vvvv unused: iced finds it invalid (once decoded) unless vvvv is 1111. */
 const lateBad = new Map<Entry, Entry>();
@@ -112,8 +113,18 @@ for (const [key, rows] of Object.entries(VEX_OPCODES)) {
   const all = rows.split("|");
   for (const [k, chars] of all.entries()) {
     const at = rowIndex(SPACES.indexOf(space), Number(map), Number(pp), Math.floor(k / (all.length / 2)), 0);
-    ROWS[at + (k % (all.length / 2))] = decodeRow(map, chars);
+    RAW[at + (k % (all.length / 2))] = { map, chars };
   }
+}
+
+/** A row, decoded the first time it is used (building them all would cost every analysis ~20 ms at start). */
+function rowAt(index: number): Row | undefined {
+  let row = ROWS[index];
+  if (!row && RAW[index]) {
+    row = decodeRow(RAW[index].map, RAW[index].chars);
+    ROWS[index] = row;
+  }
+  return row;
 }
 
 // VEX's shift-by-immediate groups (71–73): the ModRM.reg values that exist
@@ -158,7 +169,7 @@ export function vexEntry(lead: number): Entry {
   const evexL = (st.evex >> 5) & 3;
   const rounding = space === 1 && st.evex & 0x10 && st.p < st.end && st.code[st.p] >= 0xc0;
   const lsel = rounding ? 4 : space === 1 ? evexL : (b2 >> 2) & 1;
-  const row = ROWS[rowIndex(space, map, st.pfx, st.w ? 1 : 0, lsel)];
+  const row = rowAt(rowIndex(space, map, st.pfx, st.w ? 1 : 0, lsel));
   if (!row) return space === 1 || (space === 0 && map === 0) ? pick(BAD) : BAD_NOMODRM;
   const slot = row[op];
   if (typeof slot !== "number") return pick(slot);
