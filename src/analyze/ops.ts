@@ -1,7 +1,7 @@
 // The ISA-neutral view of machine code the analysis works on: one entry per instruction, in address
 // order, saying only what matters for "which syscall numbers can reach a syscall instruction": control
 // flow, constants moved into registers, registers overwritten, and addresses referenced. The x86 decoder
-// (iced-x86) and the aarch64 decoder both produce it.
+// (x86.ts, x86/) and the aarch64 decoder both produce it.
 
 export const K_OTHER = 0;
 export const K_SYSCALL = 1;
