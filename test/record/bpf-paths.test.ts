@@ -250,6 +250,21 @@ describe("bpf path program against the kernel", { skip }, () => {
     }
   });
 
+  it("path-results.c: O_PATH opens are lookups, and so are creates that failed with EEXIST (both engines)", () => {
+    const existing = join(dir, "existing");
+    rmSync(existing, { recursive: true, force: true });
+    mkdirSync(join(existing, "sub"), { recursive: true });
+    writeFileSync(join(existing, "file"), "");
+    execFileSync("mkfifo", [join(existing, "fifo")]);
+    const [bpf, strace] = both("path-results", () => [existing]);
+    assert.equal(bpf.engine.lostEvents, undefined, bpf.engine.lost);
+    assert.deepEqual(differences(bpf, strace), []);
+    const under = (p: Profile) =>
+      Object.entries(p.pathAccess ?? {}).filter(([k]) => k === existing || k.startsWith(`${existing}/`));
+    const want = ["", "/fifo", "/file", "/sub"].map((s) => [`${existing}${s}`, "m"]);
+    for (const p of [bpf, strace]) assert.deepEqual(under(p).sort(), want, p.engine.name);
+  });
+
   it("repeat-open.c: 10,000 opens of one absolute file are counted in the kernel, not sent", async () => {
     const bin = join(dir, "repeat-open");
     execFileSync("gcc", ["-O2", "-o", bin, `${REPO}test/fixtures/repeat-open.c`]);
