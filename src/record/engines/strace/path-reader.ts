@@ -1,6 +1,13 @@
 // The paths a strace line's call names, with the access it asks for (moved whole from adapter.ts).
 import type { StringTable } from "../../events.js";
-import { existingName, normalPath, openAccess, type PathUse, resolvePath, Access } from "../../path-access.js";
+import {
+  Access,
+  existingName,
+  normalPath,
+  openAccess,
+  type PathUse,
+  resolvePath,
+} from "../../path-access.js";
 import { MAX_PATHS } from "../../profile.js";
 import { decodePath, fdPath, isCwdFd } from "./decode.js";
 import { Interner, type LineScanner, utf8 } from "./scan.js";
