@@ -25,6 +25,11 @@ export const Access = {
    * owner or extended attributes (Landlock confines none of these: the file layer leaves them out).
    */
   meta: 64,
+  /**
+   * Not an access: the path is absolute as the process named it (a file's, or a unix socket's), so it is
+   * relative to the process's root; the builder puts the root a chroot gave the process in front of it.
+   */
+  rooted: 128,
 } as const;
 
 /** The bits that are accesses (the others say how to read the path). */

@@ -158,6 +158,36 @@ describe("imported logs", () => {
     const p = await fromLog("known.log", known);
     assert.deepEqual(p.pathAccess, want);
   });
+  it("a chroot moves a process's root: its absolute paths (and its children's) are under it", async () => {
+    const p = await fromLog("chroot.log", [
+      '40 chdir("/srv") = 0',
+      '40 chroot("jail") = 0',
+      '40 chdir("/") = 0',
+      '40 openat(AT_FDCWD, ".", O_RDONLY|O_DIRECTORY) = 3',
+      '40 openat(AT_FDCWD</srv/jail>, "lib", O_RDONLY) = 4</srv/jail/lib>',
+      '40 open("/etc/passwd", O_RDONLY) = 5',
+      '40 chroot("/nowhere") = -1 ENOENT (No such file or directory)',
+      "40 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x7f) = 41",
+      '41 chroot("/mod") = 0',
+      '41 connect(3, {sa_family=AF_UNIX, sun_path="/run/s"}, 110) = 0',
+      '41 stat("/", {st_mode=S_IFDIR|0755, st_size=1}) = 0',
+      "41 exit_group(0) = ?",
+      "41 +++ exited with 0 +++",
+      '40 stat("/x", {st_mode=S_IFREG|0644, st_size=1}) = 0',
+      "40 exit_group(0) = ?",
+      "40 +++ exited with 0 +++",
+    ]);
+    assert.deepEqual(p.pathAccess, {
+      "/srv": "m",
+      "/srv/jail": "mr", // chroot, chdir("/"); "." opened
+      "/srv/jail/lib": "r", // -y named the directory fd as sysfence sees it
+      "/srv/jail/etc/passwd": "r",
+      "/srv/jail/nowhere": "m",
+      "/srv/jail/mod": "m", // a child's chroot is relative to the root it inherited …
+      "unix:/srv/jail/mod/run/s": "r",
+      "/srv/jail/x": "m", // … and moves its own root alone
+    });
+  });
   it("the same with 1 or 4 scanner threads, slices cut anywhere, and nothing folded", async () => {
     const one = await fromLog("known-1.log", [...known, ...plain]);
     assert.deepEqual(await fromLog("known-4.log", [...known, ...plain], 4), one);

@@ -56,7 +56,7 @@ export class PathReader {
         x.id =
           p === undefined || p === ""
             ? -2
-            : this.strings.id(rel === 0 && x.text.startsWith('"') ? normalPath(p) : p);
+            : this.strings.id(rel === Access.rooted && x.text.startsWith('"') ? normalPath(p) : p);
         x.info = rel;
       }
       if (x.id < 0) continue;
@@ -64,7 +64,8 @@ export class PathReader {
       let bits = u.access === 0 ? this.openBits(buf, from, to, u) : u.access;
       if (errno === "EEXIST") bits = existingName(bits);
       const rel = x.info as number;
-      if (rel !== 0) {
+      if (rel === Access.rooted) bits |= rel;
+      else if (rel !== 0) {
         if (u.dirfd < 0) bits |= rel;
         else if (line.nthArgIn(buf, from, to, u.dirfd)) {
           const ds = line.spanStart;
@@ -107,7 +108,8 @@ export class PathReader {
  */
 function relativeBits(text: string, p: string): number {
   // a quoted string is a file's path; anything else a socket address
-  if (text.startsWith('"')) return p.startsWith("/") ? 0 : Access.relative;
-  if (!p.startsWith("unix:") || p.startsWith("unix:/") || p.startsWith("unix:@") || p === "unix:") return 0;
+  if (text.startsWith('"')) return p.startsWith("/") ? Access.rooted : Access.relative;
+  if (p.startsWith("unix:/")) return Access.rooted;
+  if (!p.startsWith("unix:") || p.startsWith("unix:@") || p === "unix:") return 0;
   return Access.relative | Access.unix;
 }
