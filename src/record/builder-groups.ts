@@ -14,7 +14,7 @@ export interface Thread {
    * The call it has not finished yet (its end comes in a later event), with an exec's file name or the
    * directory a chdir/fchdir goes to (null: one the recording cannot know).
    */
-  pending?: { name: string; text?: string; cwd?: string | null };
+  pending?: { name: string; text?: string; cwd?: string | null; root?: string };
   exited?: boolean;
 }
 
@@ -35,6 +35,8 @@ export interface Group {
   frozen?: ThreadProfile[];
   /** Its current directory (relative paths are resolved against it), when the recording knows it. */
   cwd?: string;
+  /** Its root directory, when a chroot moved it (its absolute paths are under it); undefined: "/". */
+  root?: string;
 }
 
 /** Whether a process is counted under --only-exe / --exclude-exe (by full path or basename). */
@@ -53,6 +55,8 @@ export class Processes {
   private lastForker?: Thread;
   /** The forking process's directory when it forked (its child starts there). */
   private forkCwd?: string;
+  /** The forking process's root when it forked (its child has the same). */
+  private forkRoot?: string;
   /** The launched program's current directory (the first process without a parent starts in it). */
   launchCwd?: string;
 
@@ -62,6 +66,7 @@ export class Processes {
   forked(t: Thread, thread: boolean): void {
     this.lastForker = t;
     this.forkCwd = t.group.cwd;
+    this.forkRoot = t.group.root;
     if (thread) this.pendingThreadClones.set(t.tid, (this.pendingThreadClones.get(t.tid) ?? 0) + 1);
   }
 
@@ -88,6 +93,7 @@ export class Processes {
         threads: new Map(),
         // a child starts in its parent's directory; the first process, in the launch's
         cwd: parent ? this.forkCwd : this.launchCwd,
+        root: parent ? this.forkRoot : undefined,
       };
       if (group.work) group.workStartedAt = parent?.group.workStartedAt;
     }
@@ -153,6 +159,7 @@ export class Processes {
       workStartedAt: old.workStartedAt,
       threads: new Map(),
       cwd: old.cwd,
+      root: old.root,
     };
     const moved: Thread = { tid: t.tid, group: fresh, counts: new Map() };
     fresh.threads.set(t.tid, moved);

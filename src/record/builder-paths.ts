@@ -1,11 +1,18 @@
 // The paths a recording's calls named (ProfileBuilder's path tally): uses per path, how they were used,
 // relative ones made absolute against their process's directory when it is known, the first MAX_PATHS
 // distinct ones kept.
-import { ACCESS_BITS, Access, accessLetters, resolvePath } from "./path-access.js";
+import { ACCESS_BITS, Access, accessLetters, normalPath, resolvePath } from "./path-access.js";
 import { MAX_PATHS, type Profile } from "./profile.js";
 
-/** A path as a process names it, made absolute against its directory (cwd) when it is relative to it and that is known. */
-export function resolved(cwd: string | undefined, path: string, bits: number): string {
+/**
+ * A path as a process names it, made absolute against its directory (cwd) when it is relative to it and
+ * that is known; an absolute one (Access.rooted) under the root a chroot gave the process (root).
+ */
+export function resolved(cwd: string | undefined, path: string, bits: number, root?: string): string {
+  if (bits & Access.rooted && root !== undefined && root !== "/")
+    return path.startsWith("unix:")
+      ? `unix:${normalPath(`${root}${path.slice(5)}`)}`
+      : normalPath(`${root}${path}`);
   if (!(bits & Access.relative)) return path;
   if (cwd === undefined) return path;
   return bits & Access.unix ? `unix:${resolvePath(cwd, path.slice(5))}` : resolvePath(cwd, path);
@@ -21,11 +28,12 @@ export class PathUses {
 
   /**
    * n more uses of a path by a process whose directory is cwd (undefined: unknown, or by no process in
-   * particular), with access bits; the first MAX_PATHS distinct ones are kept.
+   * particular) and whose root is root (undefined: the recording's), with access bits; the first
+   * MAX_PATHS distinct ones are kept.
    */
-  count(cwd: string | undefined, named: string | undefined, bits: number, n: number): void {
+  count(cwd: string | undefined, named: string | undefined, bits: number, n: number, root?: string): void {
     if (!named) return;
-    const path = resolved(cwd, named, bits);
+    const path = resolved(cwd, named, bits, root);
     const had = this.paths.get(path);
     if (had === undefined && this.paths.size >= MAX_PATHS) {
       this.omitted += n;

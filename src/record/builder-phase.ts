@@ -12,6 +12,8 @@ const FORKS = ["clone", "clone3", "fork", "vfork"];
 export const EXECS = ["execve", "execveat"];
 /** Calls that change the current directory (relative paths after them are resolved against the new one). */
 const CHDIRS = ["chdir", "fchdir"];
+/** chroot: changes the process's root (the builder puts its absolute paths under it). */
+const ROOTS = ["chroot"];
 
 /** What the builder needs to know about a syscall name. */
 export interface NameInfo {
@@ -43,7 +45,9 @@ export class Phase {
     const times = this.timeNeeds();
     return {
       separate:
-        this.spec.kind === "delay" || unfolded ? null : [...FORKS, ...EXECS, ...CHDIRS, ...times.timeNames],
+        this.spec.kind === "delay" || unfolded
+          ? null
+          : [...FORKS, ...EXECS, ...CHDIRS, ...ROOTS, ...times.timeNames],
       ...times,
       strings: this.spec.kind === "marker" ? [...WRITES] : [],
       known: allSyscallNames(),

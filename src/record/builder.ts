@@ -139,6 +139,7 @@ export class ProfileBuilder {
         t.pending = undefined;
         if (p && p.name === name) {
           if (p.cwd !== undefined && b.result[i] === Result.ok) t.group.cwd = p.cwd ?? undefined;
+          if (p.root !== undefined && b.result[i] === Result.ok) t.group.root = p.root;
           this.complete(t, name, b.result[i], p.text ?? str(b.text[i]));
         }
         continue;
@@ -146,9 +147,12 @@ export class ProfileBuilder {
       this.calls++;
       const cwd = this.count(t, name, b, i, strings);
       const text = str(b.text[i]);
-      if (kind === Ev.unfinished) t.pending = { name, text, cwd };
+      // chroot: the directory that becomes the process's root (its absolute paths are under it)
+      const root = name === "chroot" && b.path[i] >= 0 ? this.chdirTarget(t, name, b, i, strings) : null;
+      if (kind === Ev.unfinished) t.pending = { name, text, cwd, root: root ?? undefined };
       else {
         if (cwd !== undefined && b.result[i] === Result.ok) t.group.cwd = cwd ?? undefined;
+        if (root !== null && b.result[i] === Result.ok) t.group.root = root;
         this.complete(t, name, b.result[i], text);
       }
     }
@@ -219,8 +223,8 @@ export class ProfileBuilder {
   }
 
   /**
-   * The directory a chdir (its path) or fchdir (its fd's path, in the text column when the engine knew
-   * it) goes to; null when the recording cannot know it.
+   * The directory a chdir or chroot (its path) or fchdir (its fd's path, in the text column when the
+   * engine knew it) goes to; null when the recording cannot know it.
    */
   private chdirTarget(
     t: Thread,
@@ -231,7 +235,7 @@ export class ProfileBuilder {
   ): string | null {
     if (name === "fchdir") return b.text[i] < 0 ? null : strings[b.text[i]];
     if (b.path[i] < 0) return null;
-    const dir = resolved(t.group.cwd, strings[b.path[i]], b.access[i]);
+    const dir = resolved(t.group.cwd, strings[b.path[i]], b.access[i], t.group.root);
     return dir.startsWith("/") ? dir : null;
   }
 
@@ -242,7 +246,7 @@ export class ProfileBuilder {
 
   /** n more uses of a path by thread t (undefined: by no thread in particular), with access bits. */
   private countPath(t: Thread | undefined, named: string | undefined, bits: number, n: number): void {
-    this.pathUses.count(t?.group.cwd, named, bits, n);
+    this.pathUses.count(t?.group.cwd, named, bits, n, t?.group.root);
   }
 
   /** The end of a call: never returned, failed, or an exec that made a new process image (file: its name). */

@@ -40,7 +40,7 @@ export function chooseEngine(n: EngineNeeds): { engine: Engine; why: string } {
   if (n.bpfUnavailable === null)
     return {
       engine: "bpf",
-      why: "counts in the kernel: the cheapest here; socket addresses and paths other than opened and executed files need --engine strace",
+      why: "counts in the kernel: the cheapest here; it records paths and socket addresses too",
     };
   const noBpf = n.bpfUnavailable ? `no bpf engine (${n.bpfUnavailable}); ` : "";
   if (!n.tracepoints) return { engine: "strace", why: `${noBpf}the kernel has no syscall tracepoints here` };

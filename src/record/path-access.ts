@@ -25,6 +25,11 @@ export const Access = {
    * owner or extended attributes (Landlock confines none of these: the file layer leaves them out).
    */
   meta: 64,
+  /**
+   * Not an access: the path is absolute as the process named it (a file's, or a unix socket's), so it is
+   * relative to the process's root; the builder puts the root a chroot gave the process in front of it.
+   */
+  rooted: 128,
 } as const;
 
 /** The bits that are accesses (the others say how to read the path). */
@@ -50,6 +55,16 @@ export function accessBits(letters: string): number {
   let bits = 0;
   for (const [b, l] of LETTERS) if (letters.includes(l)) bits |= b;
   return bits;
+}
+
+/**
+ * A use's access bits when its call failed with EEXIST (mkdir, mknod, symlink, link's new name, rename
+ * with RENAME_NOREPLACE, an O_CREAT|O_EXCL open onto a name that exists): the call created, opened or
+ * changed nothing — it looked the name up and found it, a lookup (m) like a stat. Landlock checks nothing
+ * for it (the kernel fails it before the Landlock hook), so no create or write is recorded.
+ */
+export function existingName(bits: number): number {
+  return bits & ACCESS_BITS ? (bits & ~ACCESS_BITS) | Access.meta : bits;
 }
 
 /** Letters the union of two profiles' letters for one path has. */
@@ -147,17 +162,21 @@ const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
+const O_PATH = 0o10000000;
 const FLAG_NAMES: Record<string, number> = {
   O_RDONLY: 0,
   O_WRONLY,
   O_RDWR,
   O_CREAT,
   O_TRUNC,
+  O_PATH,
 };
 
 /**
  * The access an open's flags ask for: read and/or write by the access mode, write for O_TRUNC, create
- * for O_CREAT (strace does not say whether the file existed). `text`: the flags as strace printed them —
+ * for O_CREAT (strace does not say whether the file existed); O_PATH: a lookup (m) alone, whatever else is
+ * set (the kernel ignores the access mode, O_CREAT and O_TRUNC with it, and Landlock checks nothing for
+ * it). `text`: the flags as strace printed them —
  * a number (-X raw: "0x241", "0"), a symbolic expression ("O_WRONLY|O_CREAT|O_TRUNC"), or openat2's
  * struct ("{flags=…, mode=…, resolve=…}"). Unreadable flags: read.
  */
@@ -171,6 +190,7 @@ export function openAccess(text: string): number {
       flags |= Number(p.startsWith("0") && !/^0x/i.test(p) ? Number.parseInt(p, 8) : p);
     else flags |= FLAG_NAMES[p] ?? 0;
   }
+  if (flags & O_PATH) return M;
   const mode = flags & O_ACCMODE;
   let bits = mode === O_WRONLY ? W : mode === O_RDWR ? R | W : R;
   if (flags & O_TRUNC) bits |= W;

@@ -150,6 +150,8 @@ describe("record's default engine (auto)", () => {
     assert.equal(chooseEngine({ ...base, requested: "ftrace", root: false }).engine, "ftrace");
     // sysfence's eBPF programs when they can be loaded (root, BTF); otherwise ftrace, saying why
     assert.equal(chooseEngine({ ...base, bpfUnavailable: null }).engine, "bpf");
+    // the bpf engine records paths and socket addresses itself (its path program): no word of strace
+    assert.doesNotMatch(chooseEngine({ ...base, bpfUnavailable: null }).why, /strace/);
     assert.equal(
       chooseEngine({ ...base, bpfUnavailable: null, phase: parsePhase("ready") }).engine,
       "strace",

@@ -37,6 +37,12 @@ describe("path access, the pieces", () => {
     assert.equal(l("{flags=O_WRONLY|O_CLOEXEC, mode=0, resolve=0}"), "w");
     assert.equal(l("{flags=0x42, mode=0644, resolve=0}"), "crw");
     assert.equal(accessLetters(Access.exec | Access.read | Access.create | Access.relative), "crx");
+    // O_PATH: a lookup whatever else is set (the kernel ignores the rest; Landlock checks nothing)
+    assert.equal(l("O_RDONLY|O_PATH|O_DIRECTORY"), "m");
+    assert.equal(l("O_PATH|O_CLOEXEC"), "m");
+    assert.equal(l("0x210000"), "m"); // O_PATH|O_DIRECTORY as -X raw
+    assert.equal(l("O_WRONLY|O_CREAT|O_PATH"), "m");
+    assert.equal(l("{flags=O_PATH|O_CLOEXEC, mode=0, resolve=0}"), "m");
   });
   it("resolves . and .. lexically, never above the root", () => {
     assert.equal(resolvePath("/a/b", "c"), "/a/b/c");
@@ -75,6 +81,8 @@ describe("imported logs", () => {
     '10 newfstatat(AT_FDCWD, "/etc/passwd", {st_mode=S_IFREG|0644, st_size=1}, 0) = 0',
     '10 connect(7, {sa_family=AF_UNIX, sun_path="run/s.sock"}, 110) = 0',
     '10 unlink("/tmp/gone") = -1 ENOENT (No such file or directory)',
+    '10 mkdir("/root", 0700) = -1 EEXIST (File exists)',
+    '10 openat(AT_FDCWD, "/etc", O_RDONLY|O_PATH|O_DIRECTORY) = 8',
     "10 exit_group(0) = ?",
     "10 +++ exited with 0 +++",
   ];
@@ -91,6 +99,8 @@ describe("imported logs", () => {
       "/etc/passwd": "m", // stat: metadata only
       "unix:run/s.sock": "r",
       "/tmp/gone": "c",
+      "/root": "m", // a mkdir that failed with EEXIST created nothing: a lookup
+      "/etc": "m", // O_PATH: a lookup
     });
     assert.deepEqual(Object.keys(p.paths).sort(), Object.keys(p.pathAccess ?? {}).sort());
   });
@@ -147,6 +157,36 @@ describe("imported logs", () => {
   it("directory fds, chdir, fchdir, forks and execs make them absolute", async () => {
     const p = await fromLog("known.log", known);
     assert.deepEqual(p.pathAccess, want);
+  });
+  it("a chroot moves a process's root: its absolute paths (and its children's) are under it", async () => {
+    const p = await fromLog("chroot.log", [
+      '40 chdir("/srv") = 0',
+      '40 chroot("jail") = 0',
+      '40 chdir("/") = 0',
+      '40 openat(AT_FDCWD, ".", O_RDONLY|O_DIRECTORY) = 3',
+      '40 openat(AT_FDCWD</srv/jail>, "lib", O_RDONLY) = 4</srv/jail/lib>',
+      '40 open("/etc/passwd", O_RDONLY) = 5',
+      '40 chroot("/nowhere") = -1 ENOENT (No such file or directory)',
+      "40 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x7f) = 41",
+      '41 chroot("/mod") = 0',
+      '41 connect(3, {sa_family=AF_UNIX, sun_path="/run/s"}, 110) = 0',
+      '41 stat("/", {st_mode=S_IFDIR|0755, st_size=1}) = 0',
+      "41 exit_group(0) = ?",
+      "41 +++ exited with 0 +++",
+      '40 stat("/x", {st_mode=S_IFREG|0644, st_size=1}) = 0',
+      "40 exit_group(0) = ?",
+      "40 +++ exited with 0 +++",
+    ]);
+    assert.deepEqual(p.pathAccess, {
+      "/srv": "m",
+      "/srv/jail": "mr", // chroot, chdir("/"); "." opened
+      "/srv/jail/lib": "r", // -y named the directory fd as sysfence sees it
+      "/srv/jail/etc/passwd": "r",
+      "/srv/jail/nowhere": "m",
+      "/srv/jail/mod": "m", // a child's chroot is relative to the root it inherited …
+      "unix:/srv/jail/mod/run/s": "r",
+      "/srv/jail/x": "m", // … and moves its own root alone
+    });
   });
   it("the same with 1 or 4 scanner threads, slices cut anywhere, and nothing folded", async () => {
     const one = await fromLog("known-1.log", [...known, ...plain]);

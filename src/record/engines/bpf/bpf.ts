@@ -12,7 +12,7 @@ import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
-import { Access, openAccess, resolvePath } from "../../path-access.js";
+import { Access, existingName, openAccess, resolvePath } from "../../path-access.js";
 import type { Profile } from "../../profile.js";
 import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
@@ -289,7 +289,9 @@ export class EbpfTracer implements LaunchTracer {
       if (e.dir !== DIR.badFd) this.unresolved++;
       return;
     }
-    const access = e.access === 0 ? openAccess(`0x${e.flags.toString(16)}`) : e.access;
+    const asked = e.access === 0 ? openAccess(`0x${e.flags.toString(16)}`) : e.access;
+    // a call that failed with EEXIST only found the name (path-access.ts existingName)
+    const access = e.result === -EEXIST ? existingName(asked) : asked;
     const k = `${access}:${p}`;
     this.paths.set(k, (this.paths.get(k) ?? 0) + 1);
     if (e.hash !== undefined) this.hashes.set(e.hash, k);

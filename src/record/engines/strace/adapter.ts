@@ -155,14 +155,21 @@ export class StraceAdapter {
     if (errno) this.out.columns.errno[i] = this.nameId(errno);
     if (info.time || i === 0) this.out.columns.time[i] = line.time();
     if (kind === SCAN_RESUME) return;
-    this.argumentsInto(i, info, buf, line.argStart, line.argEnd);
+    this.argumentsInto(i, info, buf, line.argStart, line.argEnd, errno?.text);
   }
 
   /**
    * What row i's call passes, read from its argument bytes buf[from, to): the values worth filtering,
    * the path it names, an exec's file name or a marker write's strings.
    */
-  private argumentsInto(i: number, info: Info, buf: Buffer, from: number, to: number): void {
+  private argumentsInto(
+    i: number,
+    info: Info,
+    buf: Buffer,
+    from: number,
+    to: number,
+    errno: string | undefined,
+  ): void {
     const line = this.line;
     const c = this.out.columns;
     if (info.interesting !== undefined) {
@@ -182,7 +189,7 @@ export class StraceAdapter {
       if (dir !== undefined) c.text[i] = this.strings.id(dir);
     }
     if (info.paths === undefined) return;
-    const n = this.pathReader.uses(buf, from, to, info.paths);
+    const n = this.pathReader.uses(buf, from, to, info.paths, errno);
     if (n === 0) return;
     c.path[i] = this.pathReader.ids[0];
     c.access[i] = this.pathReader.bits[0];
@@ -283,7 +290,7 @@ export class StraceAdapter {
     if (ev.errno) this.out.columns.errno[i] = this.strings.id(ev.errno);
     if (ev.kind === "resume") return;
     const args = Buffer.from(ev.argText);
-    this.argumentsInto(i, info, args, 0, args.length);
+    this.argumentsInto(i, info, args, 0, args.length, ev.errno);
   }
 
   /** Sends the tallies so far as events, before an event that may change the builder's state. */
@@ -323,7 +330,8 @@ export class StraceAdapter {
     this.tallies.calls[t]++;
     if (info.paths !== undefined) {
       // paths are counted apart, per (path, access): a tally per distinct path would be a row per call
-      const n = this.pathReader.uses(buf, this.line.argStart, this.line.argEnd, info.paths);
+      const line = this.line;
+      const n = this.pathReader.uses(buf, line.argStart, line.argEnd, info.paths, line.errno?.text);
       for (let k = 0; k < n; k++) {
         // (the entry first: making it may replace the columns)
         const p = this.tallies.entry(PATH, st.tid, this.pathReader.ids[k], this.pathReader.bits[k], -1, -1);

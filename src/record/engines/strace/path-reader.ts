@@ -1,6 +1,13 @@
 // The paths a strace line's call names, with the access it asks for (moved whole from adapter.ts).
 import type { StringTable } from "../../events.js";
-import { Access, normalPath, openAccess, type PathUse, resolvePath } from "../../path-access.js";
+import {
+  Access,
+  existingName,
+  normalPath,
+  openAccess,
+  type PathUse,
+  resolvePath,
+} from "../../path-access.js";
 import { MAX_PATHS } from "../../profile.js";
 import { decodePath, fdPath, isCwdFd } from "./decode.js";
 import { Interner, type LineScanner, utf8 } from "./scan.js";
@@ -26,9 +33,10 @@ export class PathReader {
    * and Access.relative/unix bits); how many. A relative path of an *at call whose directory fd strace
    * decorated (-y: "3</tmp/d>", "-100</home/u>" for AT_FDCWD) is made absolute here; one relative to the
    * current directory is marked for the builder, which knows it; one relative to an fd strace did not
-   * decorate is kept as written.
+   * decorate is kept as written. `errno`: the call's (a call that failed with EEXIST found its names
+   * there and did nothing else: each is a lookup, existingName).
    */
-  uses(buf: Buffer, from: number, to: number, uses: PathUse[]): number {
+  uses(buf: Buffer, from: number, to: number, uses: PathUse[], errno?: string): number {
     const line = this.line;
     let n = 0;
     for (let k = 0; k < uses.length && n < 2; k++) {
@@ -48,14 +56,16 @@ export class PathReader {
         x.id =
           p === undefined || p === ""
             ? -2
-            : this.strings.id(rel === 0 && x.text.startsWith('"') ? normalPath(p) : p);
+            : this.strings.id(rel === Access.rooted && x.text.startsWith('"') ? normalPath(p) : p);
         x.info = rel;
       }
       if (x.id < 0) continue;
       let id = x.id;
       let bits = u.access === 0 ? this.openBits(buf, from, to, u) : u.access;
+      if (errno === "EEXIST") bits = existingName(bits);
       const rel = x.info as number;
-      if (rel !== 0) {
+      if (rel === Access.rooted) bits |= rel;
+      else if (rel !== 0) {
         if (u.dirfd < 0) bits |= rel;
         else if (line.nthArgIn(buf, from, to, u.dirfd)) {
           const ds = line.spanStart;
@@ -98,7 +108,8 @@ export class PathReader {
  */
 function relativeBits(text: string, p: string): number {
   // a quoted string is a file's path; anything else a socket address
-  if (text.startsWith('"')) return p.startsWith("/") ? 0 : Access.relative;
-  if (!p.startsWith("unix:") || p.startsWith("unix:/") || p.startsWith("unix:@") || p === "unix:") return 0;
+  if (text.startsWith('"')) return p.startsWith("/") ? Access.rooted : Access.relative;
+  if (p.startsWith("unix:/")) return Access.rooted;
+  if (!p.startsWith("unix:") || p.startsWith("unix:@") || p === "unix:") return 0;
   return Access.relative | Access.unix;
 }
