@@ -83,6 +83,8 @@ describe("imported logs", () => {
     '10 unlink("/tmp/gone") = -1 ENOENT (No such file or directory)',
     '10 mkdir("/root", 0700) = -1 EEXIST (File exists)',
     '10 openat(AT_FDCWD, "/etc", O_RDONLY|O_PATH|O_DIRECTORY) = 8',
+    // openat2's struct as a pointer (-X raw): an address with O_PATH's bit set is no lookup, nor a write
+    '10 openat2(AT_FDCWD, "/srv/data", 0x7ffcd3296030, 24) = 9',
     "10 exit_group(0) = ?",
     "10 +++ exited with 0 +++",
   ];
@@ -101,6 +103,7 @@ describe("imported logs", () => {
       "/tmp/gone": "c",
       "/root": "m", // a mkdir that failed with EEXIST created nothing: a lookup
       "/etc": "m", // O_PATH: a lookup
+      "/srv/data": "r", // openat2 whose flags strace did not show: read
     });
     assert.deepEqual(Object.keys(p.paths).sort(), Object.keys(p.pathAccess ?? {}).sort());
   });

@@ -96,6 +96,9 @@ export class PathReader {
   private openBits(buf: Buffer, from: number, to: number, u: PathUse): number {
     const line = this.line;
     if (!line.nthArgIn(buf, from, to, u.flags)) return Access.read;
+    // openat2's struct open_how as a pointer (-X raw, a strace that does not decode it): its address is no
+    // flags — read as flags, its bits made random reads into writes, creates or O_PATH lookups
+    if (u.how && buf[line.spanStart] !== 0x7b /* { */) return Access.read;
     const x = this.flagTexts.of(buf, line.spanStart, line.spanEnd);
     if (x.info === undefined) x.info = openAccess(x.text);
     return x.info as number;
