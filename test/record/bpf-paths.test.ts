@@ -240,6 +240,7 @@ describe("bpf path program against the kernel", { skip }, () => {
       assert.deepEqual(differences(bpf, strace), ["nofd bpf=undefined strace=r"]);
       const a = bpf.pathAccess ?? {};
       assert.equal(a[`${shm}/m/f`], "crw", "created through a relative path in another mount, then openat2");
+      assert.equal(a[`${shm}/m/g`], "cw", "created by openat2");
       assert.equal(a[`unix:${work}/sock`], "cr", "bound and connected by a relative name");
       assert.equal(a["inet:127.0.0.1:0"], "c");
       assert.equal(a[`${work}/absent`], "r", "a failed open: looked for");

@@ -41,8 +41,9 @@ export function straceArgs(
   checkCounts = false,
   attach: readonly number[] = [],
 ): string[] {
-  // fchdir: its fd's path (-y) is the new current directory
-  const decoded = ["%file", "fchdir", "clone3", "connect", "bind"];
+  // fchdir: its fd's path (-y) is the new current directory; openat2: its struct open_how's flags (decoded
+  // and dereferenced below: it came as an address)
+  const decoded = ["%file", "openat2", "fchdir", "clone3", "connect", "bind"];
   if (phase.kind === "marker") decoded.push("write", "writev", "sendto", "sendmsg");
   return [
     "-f",
@@ -59,7 +60,7 @@ export function straceArgs(
     `raw=!${decoded.join(",")}`,
     // structures are dereferenced only where the profile reads them (stat buffers cost a read each)
     "-e",
-    "verbose=clone3,connect,bind",
+    "verbose=clone3,connect,bind,openat2",
     "-s",
     "256",
     "-o",
