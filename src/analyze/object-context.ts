@@ -13,7 +13,17 @@ import {
   STT_FUNC,
   STT_GNU_IFUNC,
 } from "./elf.js";
-import { type IsaInfo, K_CALL, K_IJMP, K_JCC, K_JMP, K_RET, newStream, type OpStream } from "./ops.js";
+import {
+  type IsaInfo,
+  K_CALL,
+  K_IJMP,
+  K_JCC,
+  K_JMP,
+  K_RET,
+  newStream,
+  type OpStream,
+  x86Capacity,
+} from "./ops.js";
 import { floorIndex } from "./values-before.js";
 import { decodeX86, X86_64, X86_64_GO } from "./x86.js";
 
@@ -115,7 +125,7 @@ export function pltSlots(cx: ObjectContext): Map<number, number> {
   const stubSlot = new Map<number, number>();
   for (const sec of cx.exec.filter((x) => cx.isPlt(x.name))) {
     const code = elf.bytes.subarray(sec.offset, sec.offset + sec.size);
-    const st = cx.decode(code, sec.addr, newStream(64));
+    const st = cx.decode(code, sec.addr);
     let stubStart = sec.addr;
     let lastRef = Number.NaN;
     for (let i = 0; i < st.n; i++) {
@@ -140,12 +150,8 @@ export function decodeCode(cx: ObjectContext): OpStream {
   const { elf } = cx;
   // every section into one stream (no copy into a concatenation afterwards)
   const secs = cx.exec.filter((sec) => !cx.isPlt(sec.name));
-  let s = newStream(
-    Math.max(
-      16,
-      secs.reduce((a, sec) => a + (sec.size >> 2), 0),
-    ),
-  );
+  const bytes = secs.reduce((a, sec) => a + sec.size, 0);
+  let s = newStream(cx.arch === "x86_64" ? x86Capacity(bytes) : Math.max(16, bytes >> 2));
   for (const sec of secs) s = cx.decode(elf.bytes.subarray(sec.offset, sec.offset + sec.size), sec.addr, s);
   return s;
 }

@@ -56,15 +56,28 @@ export interface IsaInfo {
   syscallClobbers: number;
 }
 
+/**
+ * Room for the instructions of `bytes` bytes of x86_64 code: about 3.5 bytes each (libraries average 3.7–4.4
+ * bytes an instruction), so a stream sized by it is seldom grown.
+ */
+export function x86Capacity(bytes: number): number {
+  return 16 + Math.ceil(bytes / 3.5);
+}
+
 export function newStream(capacity: number): OpStream {
+  return withCapacity(capacity, 0);
+}
+
+/** A stream of `capacity` entries whose entries from `from` on are empty (the ones before are to be copied in). */
+function withCapacity(capacity: number, from: number): OpStream {
   return {
     n: 0,
     addr: new Float64Array(capacity),
     kind: new Uint8Array(capacity),
-    reg: new Uint8Array(capacity).fill(NO_REG),
-    reg2: new Uint8Array(capacity).fill(NO_REG),
-    val: new Float64Array(capacity).fill(Number.NaN),
-    ref: new Float64Array(capacity).fill(Number.NaN),
+    reg: new Uint8Array(capacity).fill(NO_REG, from),
+    reg2: new Uint8Array(capacity).fill(NO_REG, from),
+    val: new Float64Array(capacity).fill(Number.NaN, from),
+    ref: new Float64Array(capacity).fill(Number.NaN, from),
     wmask: new Uint32Array(capacity),
   };
 }
@@ -72,7 +85,16 @@ export function newStream(capacity: number): OpStream {
 /** A stream with room for `extra` more instructions (copying when full). */
 export function ensureRoom(s: OpStream, extra: number): OpStream {
   if (s.n + extra <= s.addr.length) return s;
-  const grown = newStream(Math.max(s.addr.length * 2, s.n + extra));
+  return reserve(s, Math.max(s.addr.length * 2, s.n + extra));
+}
+
+/**
+ * A stream of exactly `capacity` entries holding s's instructions (s itself when it has that many or more).
+ * Only the new entries are filled empty: the copied ones are overwritten.
+ */
+export function reserve(s: OpStream, capacity: number): OpStream {
+  if (capacity <= s.addr.length) return s;
+  const grown = withCapacity(capacity, s.n);
   grown.n = s.n;
   grown.addr.set(s.addr.subarray(0, s.n));
   grown.kind.set(s.kind.subarray(0, s.n));

@@ -75,6 +75,20 @@ function growWork(need: number): Int32Array {
   return grown;
 }
 
+// Per jump map (jumpTargets), which instructions of its stream some jump leads to: most instructions are
+// none, and a Map lookup by address for every step of every scan was much of valuesBefore's time
+const JUMPED_TO = new WeakMap<Map<number, number[]>, { s: OpStream; n: number; at: Uint8Array }>();
+
+/** 1 for each instruction of s that is a key of preds. */
+function jumpedTo(s: OpStream, preds: Map<number, number[]>): Uint8Array {
+  const known = JUMPED_TO.get(preds);
+  if (known && known.s === s && known.n === s.n) return known.at;
+  const at = new Uint8Array(s.n);
+  for (let i = 0; i < s.n; i++) if (preds.has(s.addr[i])) at[i] = 1;
+  JUMPED_TO.set(preds, { s, n: s.n, at });
+  return at;
+}
+
 /** The parameter a register holds at a function's entry: an argument register, or a stack slot above the return address. */
 function paramOf(isa: IsaInfo, r: number): number {
   const k = isa.argRegs.indexOf(r);
@@ -113,6 +127,13 @@ export interface Values {
 // register of every import call), and two Sets per call were much of an uncached analysis's garbage
 const RESULT: Values = { values: new Set(), params: new Set(), unknown: false };
 
+/** RESULT, emptied (Set.prototype.clear allocates a new table even for an empty set: only when not empty). */
+function emptyResult(): Values {
+  if (RESULT.values.size > 0) RESULT.values.clear();
+  if (RESULT.params.size > 0) RESULT.params.clear();
+  return RESULT;
+}
+
 /**
  * The values register `reg` can hold just before instruction `at`, scanning back within the function that
  * starts at instruction `first`: constants, argument registers the value came in (params), or unknown.
@@ -127,10 +148,9 @@ export function valuesBefore(
   reg: number,
   need = ALL,
 ): Values {
-  const { values, params } = RESULT;
-  values.clear();
-  params.clear();
+  const { values, params } = emptyResult();
   let unknown = false;
+  const jumped = jumpedTo(s, preds);
   clearSeen();
   let work: Int32Array = WORK;
   let top = 0;
@@ -179,7 +199,7 @@ export function valuesBefore(
         break;
       }
       // predecessors: jumps to here, and the fall-through from the instruction before
-      const from = preds.get(s.addr[i]);
+      const from = jumped[i] === 1 ? preds.get(s.addr[i]) : undefined;
       if (from)
         for (const j of from) {
           if (j < first) continue;

@@ -3,7 +3,6 @@
 // produces the same stream: test/analyze/x86-differential.test.ts). Only the effects the analysis needs are
 // kept (ops.ts).
 import {
-  ensureRoom,
   type IsaInfo,
   K_CALL,
   K_ICALL,
@@ -19,9 +18,11 @@ import {
   NO_REG,
   newStream,
   type OpStream,
+  reserve,
   SLOT_MASK,
   SLOT0,
   SLOTS,
+  x86Capacity,
 } from "./ops.js";
 import { decodeAt, insn } from "./x86/decode.js";
 import {
@@ -80,10 +81,19 @@ const IMM32 = 3;
 
 /** Decodes `code` (loaded at `base`) into `into`; returns the (possibly grown) stream. */
 export function decodeX86(code: Uint8Array, base: number, into?: OpStream): OpStream {
-  let s = into ?? newStream(Math.max(16, code.length >> 2));
+  let s = into ?? newStream(x86Capacity(code.length));
+  const n0 = s.n;
   for (let pos = 0; pos < code.length; ) {
     const len = decodeAt(code, pos, base + pos);
-    s = ensureRoom(s, 1);
+    // full: room for the rest of the code at the bytes per instruction seen so far (once there are enough
+    // to tell), and an eighth more — one copy, where doubling copied and filled most of a large stream again
+    if (s.n === s.addr.length) {
+      const rest = code.length - pos;
+      s = reserve(
+        s,
+        s.n + (pos < 4096 ? x86Capacity(rest) : 16 + Math.ceil(((rest * (s.n - n0)) / pos) * 1.125)),
+      );
+    }
     const i = s.n++;
     s.addr[i] = base + pos;
     const sem = insn.sem;
