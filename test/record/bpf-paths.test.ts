@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -265,6 +266,18 @@ describe("bpf path program against the kernel", { skip }, () => {
       Object.entries(p.pathAccess ?? {}).filter(([k]) => k === existing || k.startsWith(`${existing}/`));
     const want = ["", "/fifo", "/file", "/sub"].map((s) => [`${existing}${s}`, "m"]);
     for (const p of [bpf, strace]) assert.deepEqual(under(p).sort(), want, p.engine.name);
+  });
+
+  it("excl-retry.c: a create that found its name (EEXIST), then the same create succeeding: both kept (both engines)", () => {
+    const [bpf, strace] = both("excl-retry", (work) => {
+      mkdirSync(join(work, "real"));
+      symlinkSync("real", join(work, "alias"));
+      writeFileSync(join(work, "real", "lock"), "");
+      return [join(work, "real", "lock"), join(work, "alias", "lock")];
+    });
+    const lock = join(dir, "excl-retry-work", "real", "lock");
+    // bpf counted the second use under the first's hash (same path, flags and call): a lookup alone
+    for (const p of [bpf, strace]) assert.equal(p.pathAccess?.[lock], "cmw", p.engine.name);
   });
 
   it("chroot-open.c: after a chroot, strace's engine names paths as sysfence sees them; bpf's, as the process does", () => {

@@ -19,7 +19,7 @@ import {
   USE,
   USE_KIND,
 } from "./path-programs.js";
-import { lookup, type MapFds, NO_WAKEUP, total } from "./program-parts.js";
+import { EEXIST, lookup, type MapFds, NO_WAKEUP, total } from "./program-parts.js";
 
 /** Bytes of a socket address read (struct sockaddr_un is 110). */
 const SOCKADDR_BYTES = 112;
@@ -309,7 +309,10 @@ function counted(a: EbpfAsm, m: PathMapFds): void {
   a.ldImm64(R0, MIX).ldxMem(8, R4, R9, 16).alu64Reg("mul", R4, R0);
   a.ldxMem(8, R1, R9, 24).alu64Reg("xor", R4, R1).alu64Reg("mul", R4, R0);
   a.mov64Reg(R7, R4).alu64Imm("rsh", R7, 32).alu64Reg("xor", R4, R7);
-  a.mov64Imm(R1, 0);
+  // a create that failed with EEXIST only found its name (a lookup: path-access.ts existingName), so it is
+  // counted apart from the same call's successful creates, which would otherwise be counted as lookups
+  a.ldxMem(4, R1, R9, 12).jmp32Imm("ne", R1, -EEXIST, "h_start").alu64Imm("xor", R4, 0x5eee);
+  a.label("h_start").mov64Imm(R1, 0);
   a.label("h_loop").jmpReg("ge", R1, R5, "h_done");
   a.mov64Reg(R2, R9).alu64Reg("add", R2, R1).ldxMem(8, R3, R2, PATH_HEADER);
   a.mov64Reg(R2, R5).alu64Reg("sub", R2, R1).jmpImm("ge", R2, 8, "h_word");
