@@ -165,12 +165,7 @@ function unenforced(section: LandlockSection, warn: (m: string) => void): void {
 }
 
 /** The signals the script passes on to the program: a service manager's stop, reload and the user's ones. */
-const FORWARDED = ["TERM", "HUP", "USR1", "USR2"];
-/**
- * The terminal's signals (Ctrl-C, Ctrl-\): the terminal sends them to the whole foreground process group,
- * the program included, so the script only waits on (passing them on would deliver each twice).
- */
-const FROM_TERMINAL = ["INT", "QUIT"];
+const FORWARDED = ["TERM", "INT", "HUP", "QUIT", "USR1", "USR2"];
 
 /** A dollar sign, for the shell's parameter expansions in template strings. */
 const D = "$";
@@ -183,8 +178,7 @@ function sh(word: string): string {
 /**
  * The script: decodes the filter to a private temp file, checks its size, opens it on fd 9, removes it,
  * and runs bwrap with the layout's arguments, --seccomp 9 and the program given on its command line; it
- * passes TERM, HUP, USR1 and USR2 on to the program (INT and QUIT come from the terminal to the program
- * itself, which does not ignore them) and exits with bwrap's status.
+ * passes TERM, INT, HUP, QUIT, USR1 and USR2 on to the program and exits with bwrap's status.
  */
 export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, version: string): string {
   const pidNamespace = layout.args.some((a) => a[0] === "--unshare-pid");
@@ -219,10 +213,7 @@ export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, ve
     // bwrap forwards no signal: it runs in the background, and the script passes a stop or reload on to
     // the program (--die-with-parent: if the script is killed outright, the sandbox goes with it)
     "exec 3<&0",
-    // a background job of a shell starts with SIGINT and SIGQUIT ignored, which the program would inherit
-    // (Ctrl-C could not stop it): env --default-signal (coreutils 8.31) gives them back their default
-    "dflt=; if env --default-signal=INT true 2>/dev/null; then dflt='env --default-signal=INT,QUIT'; fi",
-    `${D}dflt "${D}{BWRAP:-bwrap}" --die-with-parent \\`,
+    `"${D}{BWRAP:-bwrap}" --die-with-parent \\`,
     ...layout.args.map((a) => `  ${a.map(sh).join(" ")} \\`),
     '  --seccomp 9 -- "$@" <&3 3<&- &',
     "bw=$!",
@@ -232,7 +223,6 @@ export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, ve
       ? `program() { for c in $(cat /proc/"$bw"/task/*/children 2>/dev/null); do cat /proc/"$c"/task/*/children 2>/dev/null; done; }`
       : `program() { cat /proc/"$bw"/task/*/children 2>/dev/null; }`,
     ...FORWARDED.map((g) => `trap 'sig=${g}; kill -s ${g} $(program) 2>/dev/null || :' ${g}`),
-    ...FROM_TERMINAL.map((g) => `trap 'sig=${g}' ${g}`),
     // wait returns early when a trapped signal comes: then wait again while bwrap is there; its status last
     'while :; do sig=; rc=0; wait "$bw" || rc=$?; [ -n "$sig" ] && kill -0 "$bw" 2>/dev/null || break; done',
     'exit "$rc"',
