@@ -135,6 +135,41 @@ describe("record -- CMD inside a PID namespace (real kernel, bpf engine)", {
     );
     assert.equal(inside.complete, true);
   });
+
+  it("with a delayed work phase (the seed's state is written through its pointer: the verifier refused it)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-pidns-delay-"));
+    const out = join(dir, "p.json");
+    const script = "ls / >/dev/null; sleep 0.6; ls / >/dev/null";
+    const r = spawnSync(
+      "unshare",
+      [
+        "-p",
+        "-f",
+        "--mount-proc",
+        process.execPath,
+        CLI,
+        "record",
+        "-q",
+        "--engine",
+        "bpf",
+        "--after",
+        "delay:0.2",
+        "-o",
+        out,
+        "--",
+        "sh",
+        "-c",
+        script,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
+    assert.ok(
+      p.syscalls.getdents64?.setup && p.syscalls.getdents64?.work,
+      JSON.stringify(p.syscalls.getdents64),
+    );
+  });
 });
 
 describe("record --pid: a window without calls is not complete (real kernel)", {

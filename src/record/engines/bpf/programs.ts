@@ -70,6 +70,9 @@ export function sysEnter(m: MapFds, o: ProgramOptions = {}): Buffer {
       .mov64Reg(R3, R10)
       .alu64Imm("add", R3, ONE);
     a.mov64Imm(R4, 0).call("map_update_elem");
+    // its state's pointer, as stateOf leaves it for a traced process (the delayed phase writes through it)
+    lookup(a, m.st, KEY32);
+    a.jmpImm("eq", R0, 0, "out").stxMem(8, R10, R0, ST_PTR);
     sendSmall(a, m, "seed");
     a.ja("ours");
   } else a.ja("out");
