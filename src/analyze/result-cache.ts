@@ -43,22 +43,14 @@ export const resultCache = { hits: 0, stored: 0 };
 
 let codeHash: string | undefined;
 
-/** A hash of the analysis code: the text of this folder's modules and of the syscall tables. */
+/**
+ * A hash of the analysis code: the text of this folder's modules, its subfolders' (the x86 decoder) and the
+ * syscall tables and errno names it reads — a change to any of them is another analysis.
+ */
 function analysisCode(): string {
   if (codeHash) return codeHash;
   const h = createHash("sha256");
-  const here = fileURLToPath(new URL(".", import.meta.url));
-  const tables = fileURLToPath(new URL("../syscalls/", import.meta.url));
-  const files = [
-    ...readdirSync(here)
-      .filter((f) => f.endsWith(".js"))
-      .sort()
-      .map((f) => here + f),
-    `${tables}table.js`,
-    `${tables}generated/x86_64.js`,
-    `${tables}generated/aarch64.js`,
-  ];
-  for (const f of files) {
+  for (const f of analysisCodeFiles()) {
     try {
       h.update(f).update("\0").update(readFileSync(f)).update("\0");
     } catch {
@@ -67,6 +59,24 @@ function analysisCode(): string {
   }
   codeHash = h.digest("hex");
   return codeHash;
+}
+
+/** The files analysisCode hashes. */
+export function analysisCodeFiles(): string[] {
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  const up = fileURLToPath(new URL("../", import.meta.url));
+  return [
+    ...readdirSync(here, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".js"))
+      .sort()
+      .map((f) => here + f),
+    `${up}syscalls/table.js`,
+    `${up}syscalls/arches.js`,
+    `${up}syscalls/generated/x86_64.js`,
+    `${up}syscalls/generated/aarch64.js`,
+    `${up}util/errno.js`,
+    `${up}errors.js`,
+  ];
 }
 
 /** The entry's key: the code, the facts version, the program as given and where it is, the options. */

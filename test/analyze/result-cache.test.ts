@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { analyze } from "../../src/analyze/analyze.js";
 import { IDENTITY_SETTLE_MS } from "../../src/analyze/object-cache.js";
-import { resultCache } from "../../src/analyze/result-cache.js";
+import { analysisCodeFiles, resultCache } from "../../src/analyze/result-cache.js";
 
 const skip = process.platform !== "linux" || process.arch !== "x64" ? "needs Linux on x86_64" : false;
 const gcc = spawnSync("gcc", ["--version"]).status === 0;
@@ -22,6 +22,12 @@ const settle = () => new Promise((r) => setTimeout(r, IDENTITY_SETTLE_MS + 200))
 const asCached = (r: unknown) => JSON.stringify(r).replaceAll('"cached":false', '"cached":true');
 
 describe("analysis cache: a kept result", { skip }, () => {
+  it("is keyed by every module of the analysis: the x86 decoder's subfolder and the tables it reads", () => {
+    // (only the folder's top level was hashed: an upgrade of the decoder alone got the old result back)
+    const files = analysisCodeFiles().map((f) => f.replace(/.*\/dist\/src\//, ""));
+    for (const f of ["analyze/analyze.js", "analyze/x86/decode.js", "syscalls/arches.js", "util/errno.js"])
+      assert.ok(files.includes(f), `${f} not among ${files.join(" ")}`);
+  });
   it("/bin/true: the second run is the kept result, the same JSON as the run that kept it", () => {
     freshCache();
     const stored = resultCache.stored;
