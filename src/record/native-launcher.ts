@@ -1,5 +1,7 @@
 // record's launcher without a second Node: a 160-byte static x86_64 program, written by sysfence into a
-// memfd (nothing on disk) and started as /proc/<sysfence>/fd/<memfd>. It does what launch-entry.ts does —
+// memfd (nothing on disk) and started as /proc/self/fd/<memfd> (the child's own copy of the descriptor,
+// open until its exec has read the file; /proc/<sysfence pid> could name another process in a foreign
+// /proc). It does what launch-entry.ts does —
 // stop itself until the engine has attached, then exec the program with argv exactly as given (argv[0]
 // included) and its own environment, cwd, umask, process group and descriptors — in ~1 ms instead of a
 // Node start (~100–170 ms of CPU on the path of every recording). What it inherits from libuv's spawn is
@@ -111,7 +113,7 @@ export interface NativeLauncher {
 }
 
 /**
- * The launcher in a memfd (close-on-exec: only the path /proc/<sysfence>/fd/N reaches it), or undefined
+ * The launcher in a memfd (close-on-exec: only the path /proc/self/fd/N reaches it, in the child), or undefined
  * where it cannot be made (no launcher for this arch, no koffi, memfd_create refused): Node's then.
  */
 export function nativeLauncher(): NativeLauncher | undefined {
@@ -135,5 +137,5 @@ export function nativeLauncher(): NativeLauncher | undefined {
     if (fd >= 0) closeSync(fd);
     return undefined;
   }
-  return { path: `/proc/${process.pid}/fd/${fd}`, close: () => closeSync(fd) };
+  return { path: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
 }
