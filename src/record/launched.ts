@@ -63,8 +63,9 @@ export async function traceLaunch(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("close", (code, signal) => resolve({ code, signal })),
   );
+  const preparing = (async () => tracer.prepare?.())(); // (a throw becomes its rejection: handled below)
   try {
-    await Promise.all([tracer.prepare?.(), waitStopped(pid)]);
+    await Promise.all([preparing, waitStopped(pid)]);
     await tracer.attach(pid);
     process.kill(pid, "SIGCONT");
     if (session.interrupted()) await execed(pid, launcher);
@@ -91,6 +92,9 @@ export async function traceLaunch(
     return { profile, status: exitStatus(code, signal), builder };
   } finally {
     session.stop();
+    // (a launch that failed while the engine was still loading: its maps and programs are closed once the
+    // load has settled, not under it)
+    await preparing.catch(() => {});
     tracer.close();
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); // an error before its start
   }

@@ -139,10 +139,10 @@ export class EbpfTracer implements LaunchTracer {
   private async load(): Promise<void> {
     this.out = new BpfOutput(this.builder);
     const where = pidNamespace(); // (a launch in a container: seeded by its pid there, mapped at its first call)
-    if (where === "foreign" && (this.running || this.cgroup))
+    if (where === "foreign")
       throw new SysfenceError(
         "E_USAGE",
-        `record ${this.cgroup ? "--cgroup" : "--pid"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc)${this.cgroup ? " or" : ","} run sysfence where /proc is its own${this.cgroup ? "" : ", or use --engine strace"}.`,
+        `record ${this.cgroup ? "--cgroup" : this.running ? "--pid" : "-- COMMAND"} with --engine bpf: /proc here shows another PID namespace than sysfence's own (/proc/self is not pid ${process.pid}), so the pids read from it cannot be matched to the processes the kernel reports. Mount /proc for this namespace (unshare --mount-proc)${this.cgroup ? " or" : ","} run sysfence where /proc is its own${this.cgroup ? "" : ", or use --engine strace"}.`,
       );
     this.namespaced = where !== "initial";
     this.pidKeys = pidKeys();
