@@ -212,12 +212,14 @@ export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, ve
     "trap - EXIT",
     // bwrap forwards no signal: it runs in the background, and the script passes a stop or reload on to
     // the program (--die-with-parent: if the script is killed outright, the sandbox goes with it)
-    "exec 3<&0",
+    // stdin kept on fd 7 (an asynchronous list's stdin is /dev/null), or /dev/null when it is closed; a
+    // caller's descriptors pass through but 7 and 9 (systemd's sockets from 3 on; bwrap needs fd 9)
+    "if { true 7<&0; } 2>/dev/null; then exec 7<&0; else exec 7</dev/null; fi",
     `"${D}{BWRAP:-bwrap}" --die-with-parent \\`,
     ...layout.args.map((a) => `  ${a.map(sh).join(" ")} \\`),
-    '  --seccomp 9 -- "$@" <&3 3<&- &',
+    '  --seccomp 9 -- "$@" <&7 7<&- &',
     "bw=$!",
-    "exec 3<&- 9<&-",
+    "exec 7<&- 9<&-",
     // the program is bwrap's child, or with --unshare-pid its pid 1's child
     pidNamespace
       ? `program() { for c in $(cat /proc/"$bw"/task/*/children 2>/dev/null); do cat /proc/"$c"/task/*/children 2>/dev/null; done; }`

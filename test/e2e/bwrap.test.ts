@@ -182,6 +182,36 @@ describe("export --format bwrap: a daemon's user and signals", { skip }, () => {
     assert.equal(r.status, 0);
   });
 
+  it("the caller's descriptors pass through (fd 3: systemd's first socket), stdin too, and a closed stdin is no error", (t) => {
+    // (the script kept stdin on fd 3 for its background job: a caller's fd 3 was lost, a closed stdin fatal)
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-bwrap-fds-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const policy = join(dir, "p.yaml");
+    writeFileSync(
+      policy,
+      `version: 1\ndefaultAction: allow\nlandlock:\n  read: [/lib, /lib64, /usr/lib, ${dir}]\n  write: []\n  execute: [/usr/bin/dash]\n  devices: [/dev/null]\nsyscalls: []\n`,
+    );
+    writeFileSync(join(dir, "three"), "on fd 3\n");
+    const script = join(dir, "run.sh");
+    const e = spawnSync(process.execPath, [CLI_PATH, "export", "--format", "bwrap", policy, "-o", script], {
+      encoding: "utf8",
+    });
+    assert.equal(e.status, 0, e.stderr);
+    const body = 'read a; read b <&3; echo "$a / $b"';
+    const r = spawnSync("sh", ["-c", `sh "$0" dash -c '${body}' 3<"$1"`, script, join(dir, "three")], {
+      input: "from stdin\n",
+      encoding: "utf8",
+      env: { ...process.env, TMPDIR: dir },
+    });
+    assert.equal(r.stdout, "from stdin / on fd 3\n", r.stderr);
+    const closed = spawnSync("sh", ["-c", `sh "$0" dash -c 'echo ran' <&-`, script], {
+      encoding: "utf8",
+      env: { ...process.env, TMPDIR: dir },
+    });
+    assert.equal(closed.status, 0, closed.stderr);
+    assert.equal(closed.stdout, "ran\n");
+  });
+
   it("a SIGTERM to the script reaches the program, which stops cleanly; the script exits with its status", async (t) => {
     // bwrap forwards no signal: with `exec bwrap` a stop killed bwrap alone and left the program running
     const dir = mkdtempSync(join(tmpdir(), "sysfence-bwrap-signal-"));

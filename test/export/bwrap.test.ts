@@ -131,7 +131,7 @@ describe("bwrap export: the file layer as mounts", () => {
     assert.match(script, / {2}--ro-bind-try '\/srv\/it'\\''s here' '\/srv\/it'\\''s here' \\\n/);
     assert.match(script, / {2}--unshare-pid \\\n/);
     // bwrap runs in the background (it forwards no signal): the script passes them on, exits with its status
-    assert.match(script, / {2}--seccomp 9 -- "\$@" <&3 3<&- &\n/);
+    assert.match(script, / {2}--seccomp 9 -- "\$@" <&7 7<&- &\n/);
     assert.match(script, /^trap 'sig=TERM; kill -s TERM \$\(program\) 2>\/dev\/null \|\| :' TERM$/m);
     assert.match(script, /\nexit "\$rc"\n$/);
     const text = out.warnings.map((w) => w.message).join("\n");
