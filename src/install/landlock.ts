@@ -3,11 +3,11 @@
 // scopes, then landlock_restrict_self. What to build is decided by policy/landlock.ts (pure); this file
 // only opens paths and makes the calls. The constants are include/uapi/linux/landlock.h's.
 
-import { closeSync, fstatSync, openSync, realpathSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { endianness } from "node:os";
 import { execChain } from "../analyze/program-file.js";
 import { SysfenceError } from "../errors.js";
-import { LANDLOCK_FILE_RIGHTS, type LandlockPlan } from "../policy/landlock.js";
+import { LANDLOCK_FILE_RIGHTS, LANDLOCK_FS, type LandlockPlan } from "../policy/landlock.js";
 import { type Libc, PR_SET_NO_NEW_PRIVS } from "./ffi.js";
 
 const LANDLOCK_CREATE_RULESET_VERSION = 1 << 0;
@@ -73,6 +73,40 @@ export function openLandlockRules(plan: LandlockPlan): OpenedRules {
       `landlock: ${missing.length} listed paths do not exist (ENOENT), skipped — nothing is granted there: ${missing.slice(0, MISSING_NAMED).join(", ")}${missing.length > MISSING_NAMED ? `, and ${missing.length - MISSING_NAMED} more` : ""}`,
     );
   return out;
+}
+
+/**
+ * Rules for the regular files the program's stdin, stdout and stderr already are (a shell's `< in`,
+ * `> out`, `2> log`): a program that reopens them by name (`/dev/stdout`, `/proc/self/fd/1`) opens that
+ * file by its path, which the recording's rules need not cover. Each gets the rights its descriptor
+ * already holds (read for a read-only one, write and truncate for a writable one), so nothing is granted
+ * the program could not already do through the descriptor. Pipes, ttys and devices are not such files.
+ */
+export function addStdioRules(plan: LandlockPlan, opened: OpenedRules): void {
+  if (!plan.enforced.files) return;
+  const allowed = plan.handledFs & LANDLOCK_FILE_RIGHTS;
+  for (const n of [0, 1, 2]) {
+    let mode: number;
+    try {
+      if (!fstatSync(n).isFile()) continue;
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${n}`, "latin1"));
+      if (!flags) continue;
+      mode = Number.parseInt(flags[1], 8) & 3;
+    } catch {
+      continue; // closed, or /proc not mounted: nothing to add
+    }
+    const access =
+      (mode === 1 ? 0 : LANDLOCK_FS.READ_FILE) |
+      (mode === 0 ? 0 : LANDLOCK_FS.WRITE_FILE | LANDLOCK_FS.TRUNCATE);
+    if (!(access & allowed)) continue;
+    let fd: number;
+    try {
+      fd = openSync(`/proc/self/fd/${n}`, O_PATH | O_CLOEXEC);
+    } catch {
+      continue;
+    }
+    opened.rules.push({ path: `/proc/self/fd/${n}`, fd, access: access & allowed });
+  }
 }
 
 /** At most this many missing paths are named in the one note. */

@@ -5,7 +5,13 @@ import { type ArchName, nativeArch } from "../syscalls/arches.js";
 import { execFailed, execMemory, prepareForExec, resolveCommand } from "./exec.js";
 import { loadLibc } from "./ffi.js";
 import { checkPrograms, installChecked, programOf } from "./install.js";
-import { applyLandlock, checkLaunchExecutable, closeLandlockRules, openLandlockRules } from "./landlock.js";
+import {
+  addStdioRules,
+  applyLandlock,
+  checkLaunchExecutable,
+  closeLandlockRules,
+  openLandlockRules,
+} from "./landlock.js";
 import { openCountProbe } from "./proof.js";
 import { execGuardPolicy } from "./run-policy.js";
 
@@ -59,6 +65,7 @@ export function execUnderPolicy(
   // every check before the first install: no_new_privs and a first filter cannot be taken back
   checkPrograms(programs, flags, c);
   const opened = landlock ? openLandlockRules(landlock.plan) : undefined;
+  if (landlock && opened) addStdioRules(landlock.plan, opened);
   for (const note of opened?.notes ?? []) options.onNote?.(note);
   try {
     prepareForExec(c);

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -68,6 +76,42 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
     }
     // a device in devices: writable (the shell opens it O_TRUNC; truncate is ignored on devices)
     assert.equal(sh(p, "echo x > /dev/null").status, 0);
+  });
+  it("stdio redirected to files outside the lists: reopened by name with the descriptor's rights only", () => {
+    // a shell's `< in > out` where neither is beneath a listed path; the program opens /dev/stdin and
+    // /dev/stdout by name (openssl -in /dev/stdin -out /dev/stdout does): the same files, by their path
+    const input = join(dir, "stdin.txt");
+    const output = join(dir, "stdout.txt");
+    writeFileSync(input, "from stdin\n");
+    writeFileSync(output, "");
+    const fdIn = openSync(input, "r");
+    const fdOut = openSync(output, "w");
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [CLI, "run", "--policy", p, "--", BUSYBOX, "sh", "-c", "cat /dev/stdin > /dev/stdout"],
+        { stdio: [fdIn, fdOut, "pipe"], encoding: "utf8", timeout: 20000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(output, "utf8"), "from stdin\n");
+    } finally {
+      closeSync(fdIn);
+      closeSync(fdOut);
+    }
+    // stdin is open read-only: writing to it by name stays EACCES, and its file is unchanged
+    const fdIn2 = openSync(input, "r");
+    try {
+      const w = spawnSync(
+        process.execPath,
+        [CLI, "run", "--policy", p, "--", BUSYBOX, "sh", "-c", "echo x > /proc/self/fd/0"],
+        { stdio: [fdIn2, "pipe", "pipe"], encoding: "utf8", timeout: 20000 },
+      );
+      assert.notEqual(w.status, 0);
+      assert.match(w.stderr, /Permission denied/);
+      assert.equal(readFileSync(input, "utf8"), "from stdin\n");
+    } finally {
+      closeSync(fdIn2);
+    }
   });
   it("executes only what execute lists: /bin/sh is EACCES", () => {
     const r = sh(p, "/bin/sh -c 'echo ran'; echo status $?");
