@@ -16,6 +16,16 @@ import { CLI_PATH as CLI } from "../helpers/cli.js";
 
 const root = process.platform === "linux" && process.getuid?.() === 0;
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args).status === 0;
+/** The real-kernel tests' conditions: root, the kernel's BTF, PID namespaces. */
+const namespaceSkip = {
+  skip: !root
+    ? "needs root on Linux"
+    : !existsSync("/sys/kernel/btf/vmlinux")
+      ? "needs the kernel's BTF"
+      : !has("unshare", ["-p", "-f", "--mount-proc", "true"])
+        ? "needs unshare -p"
+        : false,
+};
 const calls = (p: Profile) => Object.values(p.syscalls).reduce((n, c) => n + c.setup + c.work, 0);
 
 describe("bpf engine: seeds given by their pids in a PID namespace (pure)", () => {
@@ -60,15 +70,7 @@ describe("bpf engine: seeds given by their pids in a PID namespace (pure)", () =
   });
 });
 
-describe("record --pid inside a PID namespace (real kernel, bpf engine)", {
-  skip: !root
-    ? "needs root on Linux"
-    : !existsSync("/sys/kernel/btf/vmlinux")
-      ? "needs the kernel's BTF"
-      : !has("unshare", ["-p", "-f", "--mount-proc", "true"])
-        ? "needs unshare -p"
-        : false,
-}, () => {
+describe("record --pid inside a PID namespace (real kernel, bpf engine)", namespaceSkip, () => {
   it("the bpf engine sees the namespace's process and the children it starts", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sysfence-pidns-"));
     const out = join(dir, "p.json");
@@ -103,15 +105,7 @@ echo "status $? pid $W"
   });
 });
 
-describe("record -- CMD inside a PID namespace (real kernel, bpf engine)", {
-  skip: !root
-    ? "needs root on Linux"
-    : !existsSync("/sys/kernel/btf/vmlinux")
-      ? "needs the kernel's BTF"
-      : !has("unshare", ["-p", "-f", "--mount-proc", "true"])
-        ? "needs unshare -p"
-        : false,
-}, () => {
+describe("record -- CMD inside a PID namespace (real kernel, bpf engine)", namespaceSkip, () => {
   // sysfence in a container: the launched program was seeded by its namespace pid, which the kernel's
   // programs never see, and the profile had 0 calls and 0 process images, marked complete
   it("records the launched program as it does outside the namespace", () => {

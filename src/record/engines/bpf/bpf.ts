@@ -160,18 +160,12 @@ export class EbpfTracer implements LaunchTracer {
 
   async attach(pid: number): Promise<void> {
     await this.prepare();
-    const out = this.out as BpfOutput;
     if (this.cgroup) {
       this.running = this.cgroup.processes();
       this.lastScan = Date.now();
     }
     if (this.running) for (const p of this.running) this.seedRunning(p);
-    else {
-      const rec = this.rec as KernelRecorder;
-      if (this.namespaced) out.expect(pid, this.command);
-      else out.seed(pid, this.command);
-      this.namespaced ? rec.want(pid, 6) : rec.seed(pid, 6);
-    }
+    else this.seedRunning({ pid, exe: this.command }, 6); // (a launch: its launcher's main thread, state 6)
     this.rec?.startClock();
     this.images = this.running?.length ?? 1;
     this.timer = setInterval(() => this.poll(), 20);
@@ -185,18 +179,18 @@ export class EbpfTracer implements LaunchTracer {
   /**
    * Traces a running process from now on (every call work). record --cgroup: one the kernel traces already
    * (it joined, or was forked by a traced process, since the attach or the last reading) keeps its state,
-   * and its fork or exec event names it; false then.
+   * and its fork or exec event names it; false then. STATE: 3 (work), 6 for a launch.
    */
-  private seedRunning(p: RunningProcess): boolean {
+  private seedRunning(p: Pick<RunningProcess, "pid" | "exe" | "parent">, state = 3): boolean {
     const out = this.out as BpfOutput;
     const rec = this.rec as KernelRecorder;
     if (this.namespaced) {
       out.expect(p.pid, p.exe, p.parent);
-      rec.want(p.pid);
+      rec.want(p.pid, state);
       return true;
     }
     try {
-      rec.seed(p.pid, 3, this.cgroup ? NOEXIST : 0);
+      rec.seed(p.pid, state, this.cgroup ? NOEXIST : 0);
     } catch (e) {
       if ((e as { errno?: number }).errno !== EEXIST) throw e;
       return false;
