@@ -288,7 +288,7 @@ export class ProfileBuilder {
 
   /**
    * Calls that never returned (exit_group; a call the thread died in, "= ?"; one still pending at the
-   * end), by name. strace -c counts only calls that returned; sysfence counts every call made.
+   * end), by name, in name order. strace -c counts only calls that returned; sysfence counts every call made.
    */
   neverReturned(): Map<string, number> {
     const out = new Map(this.noReturn);
@@ -296,7 +296,8 @@ export class ProfileBuilder {
     // (a frozen image's pending calls are in frozenPending; images an engine declared have none)
     for (const t of this.procs.threads.values())
       if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
-    return out;
+    // by name: the order threads and frozen images were met in depends on folding and slicing
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   /** Distinct syscalls seen so far. */
