@@ -33,7 +33,10 @@ const GENERATE_OPTIONS: readonly OptionSpec[] = [
     "--allow-incomplete",
     "use profiles whose recording lost events (refused by default: the policy could miss calls)",
   ],
-  ["--phase <phase>", "work | all (default: work when the profiles have a work phase)"],
+  [
+    "--phase <phase>",
+    "all | work (default: all, launch-ready; work only for lockdown() or a filter installed after start-up)",
+  ],
   [
     "--exe <exe>",
     "only processes running this program (path or name; repeat for more); with --finalize: the program whose records count",

@@ -24,7 +24,7 @@ const MERGE_OPTIONS: readonly OptionSpec[] = [
 
 /** `diff`'s options, in the order `--help` lists them. */
 const DIFF_OPTIONS: readonly OptionSpec[] = [
-  ["--phase <phase>", "work | all, for profiles (default: work when they have one)"],
+  ["--phase <phase>", "all | work, for profiles (default: all)"],
   ["--args <mode>", "safe | pin | strict | off: how OLD's policy is generated from a profile", "safe"],
   [
     "--static <mode>",
