@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../errors.js";
 import { launchGuard, logOnly } from "../install/run-policy.js";
 import { formatAction } from "../policy/actions.js";
-import { seccompPolicyFor } from "../policy/landlock.js";
+import { fallbackCalls, seccompPolicyFor } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import { refuseWorkPhase } from "../policy/phase.js";
 import { exportBpf, exportBpfC } from "./bpf.js";
@@ -116,7 +116,7 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
     warnings = [
       {
         severity: "warning",
-        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only${landlock && !o.log && format === "systemd" ? " (the lists systemd can express are mapped, see the unit's comments)" : landlock && !o.log && format === "bwrap" ? " (the file lists are carried by the sandbox's mounts, see the script's comments)" : ""}`,
+        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; ${fallbackCalls(input, false) ?? "rules that rely on it fell back to seccomp-only"}${landlock && !o.log && format === "systemd" ? " (the lists systemd can express are mapped, see the unit's comments)" : landlock && !o.log && format === "bwrap" ? " (the file lists are carried by the sandbox's mounts, see the script's comments)" : ""}`,
       },
       ...warnings,
     ];

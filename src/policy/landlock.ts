@@ -210,3 +210,18 @@ export function seccompPolicyFor(policy: Policy, landlock: LayersEnforced): Poli
   if (policy.rules.every((r) => needsHeld(r.needs, landlock))) return policy;
   return { ...policy, rules: policy.rules.filter((r) => needsHeld(r.needs, landlock)) };
 }
+
+/** At most this many calls are named in a fallback line. */
+const FALLBACK_NAMED = 8;
+
+/**
+ * The calls whose rules `seccompPolicyFor(policy, layers)` drops, named in one clause for the line that
+ * says why ("unlink, rename, kill and 12 more fell back to seccomp-only (…)"); undefined when none do.
+ */
+export function fallbackCalls(policy: Policy, layers: LayersEnforced): string | undefined {
+  const names = [...new Set(policy.rules.filter((r) => !needsHeld(r.needs, layers)).flatMap((r) => r.names))];
+  if (names.length === 0) return undefined;
+  const shown = names.slice(0, FALLBACK_NAMED).join(", ");
+  const more = names.length > FALLBACK_NAMED ? ` and ${names.length - FALLBACK_NAMED} more` : "";
+  return `${names.length} call${names.length === 1 ? "" : "s"} fell back to seccomp-only (their rules rely on Landlock; each now gets the next rule's or the default answer): ${shown}${more}`;
+}

@@ -212,8 +212,9 @@ describe("sysfence run: the Landlock layer (real kernel)", { skip }, () => {
     assert.notEqual(off.status, 0);
     assert.match(
       off.stderr,
-      /^sysfence run: note: landlock: disabled by --no-landlock: the Landlock layer .* is not applied/m,
+      /^sysfence run: note: landlock: disabled by --no-landlock: the Landlock layer .* is not applied.*; 1 call fell back to seccomp-only \(their rules rely on Landlock; .*\): openat$/m,
     );
+    assert.equal(off.stderr.split("\n").filter((l) => l.includes("note: landlock")).length, 1, "one line");
     assert.match(off.stderr, /Operation not permitted/);
     // and without the section's rules, what Landlock refused is open again
     const free = run(p, [BUSYBOX, "cat", "/etc/hostname"], ["--no-landlock"]);
@@ -227,13 +228,15 @@ describe("install() and lockdown(): the Landlock layer (real kernel)", { skip },
     import { install, lockdown } from ${JSON.stringify(`${REPO}dist/src/index.js`)};
     import { readFileSync } from "node:fs";
     const p = { defaultAction: "allow", landlock: { read: [${JSON.stringify(readDir)}] }, syscalls: [] };
+    // a rule that relies on the file layer: answered by the next rule where the layer is not enforced
+    const needs = { ...p, syscalls: [{ names: ["mknodat"], action: "allow", needs: "landlock" }, { names: ["mknodat"], action: "errno EPERM" }] };
     console.log(JSON.stringify(${call}));
     try { readFileSync("/etc/hostname"); console.log("etc readable"); } catch (e) { console.log("etc " + e.code); }`;
   const node = (call: string) => {
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script(call)], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const [result, etc] = r.stdout.trim().split("\n");
-    return { result: JSON.parse(result), etc };
+    return { result: JSON.parse(result), etc, stderr: r.stderr };
   };
   it("install() binds the calling thread: enforced", () => {
     const r = node("install(p)");
@@ -249,6 +252,24 @@ describe("install() and lockdown(): the Landlock layer (real kernel)", { skip },
       r.result.notes[0],
       /^landlock: applied to the calling thread only, not to the \d+ other threads: Landlock binds only the calling thread below ABI 8 .* this kernel has \d; rules with needs: landlock were dropped/,
     );
+  });
+  it("lockdown() names the calls that fell back, in its notes and in one process warning", (t) => {
+    if (abi >= 8) return t.skip("ABI 8 synchronises every thread");
+    const r = node("lockdown(needs)");
+    assert.equal(r.result.landlock, "calling-thread");
+    assert.equal(r.result.notes.length, 1);
+    assert.match(
+      r.result.notes[0],
+      /rules with needs: landlock were dropped.*; 1 call fell back to seccomp-only .*: mknodat$/,
+    );
+    const warnings = r.stderr.split("\n").filter((l) => l.includes("SYSFENCE_LANDLOCK_FALLBACK"));
+    assert.equal(warnings.length, 1, r.stderr);
+    assert.match(
+      warnings[0],
+      /sysfence lockdown\(\): landlock: applied to the calling thread only.*: mknodat$/,
+    );
+    // nothing fell back: no warning
+    assert.doesNotMatch(node("lockdown(p)").stderr, /SYSFENCE_LANDLOCK_FALLBACK/);
   });
   it("landlock: false applies no Landlock and says so", () => {
     const r = node("lockdown(p, { landlock: false })");

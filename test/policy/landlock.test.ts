@@ -161,7 +161,7 @@ describe("needs: landlock", () => {
       assert.ok(
         e.warnings.some((w) =>
           w.message.includes(
-            `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; rules that rely on it fell back to seccomp-only`,
+            `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; 1 call fell back to seccomp-only (their rules rely on Landlock; each now gets the next rule's or the default answer): uname`,
           ),
         ),
         format,

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { parseAction } from "../../policy/actions.js";
+import type { LandlockPlan } from "../../policy/landlock.js";
+import type { Policy } from "../../policy/model.js";
 import { type CliIO, UsageError } from "../io.js";
 import { loadPolicy } from "../policy-input.js";
 import type { RunArgs } from "./run-args.js";
@@ -121,13 +123,12 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
   // warnings belong to check/compile: a launcher stays quiet (and skips the line:column look-ups)
   const quiet: CliIO = { ...io, stderr: () => {} };
   const loaded = opts.policy ? (await loadPolicy(opts.policy, {}, quiet)).policy : undefined;
-  const { planLandlock, seccompPolicyFor } = await import("../../policy/landlock.js");
+  const { planLandlock } = await import("../../policy/landlock.js");
   const plan =
     loaded?.landlock && landlockKernel
       ? planLandlock(loaded.landlock, landlockKernel.abi, landlockKernel.why)
       : undefined;
-  // rules marked needs: landlock stay only when the layer is enforced
-  const base = loaded && seccompPolicyFor(loaded, plan?.enforced.files === true);
+  const base = loaded && (await withoutUnenforced(loaded, plan, note));
   const landlock =
     plan && loaded?.landlock ? { plan, execute: loaded.landlock.execute.map((p) => p.path) } : undefined;
   const actionText = opts.errno ? `errno ${opts.errno}` : opts.defaultAction;
@@ -197,6 +198,25 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
  * The Landlock ABI a launch plans for: 0 with the reason when --no-landlock or --log (Landlock has no
  * log-only mode: it would block what --log promises to let through) turn the layer off.
  */
+/**
+ * The policy's rules whose part of the Landlock layer is enforced (needs: landlock …); the line that says
+ * the layer (or a part) is off also names the calls that fell back — kept in the plan, which the program
+ * cache stores, so a cached launch says it too.
+ */
+async function withoutUnenforced(
+  loaded: Policy,
+  plan: LandlockPlan | undefined,
+  note: (line: string) => void,
+): Promise<Policy> {
+  const { seccompPolicyFor, fallbackCalls } = await import("../../policy/landlock.js");
+  const layers = plan?.enforced ?? false;
+  const fell = fallbackCalls(loaded, layers);
+  if (fell && plan?.dropped.length) plan.dropped[plan.dropped.length - 1] += `; ${fell}`;
+  else if (fell && plan) plan.dropped.push(`landlock: ${fell}`);
+  else if (fell) note(`landlock: the policy has no landlock: section; ${fell}`);
+  return seccompPolicyFor(loaded, layers);
+}
+
 async function landlockKernelOf(opts: RunArgs): Promise<{ abi: number; why?: string }> {
   if (opts.landlock === false) return { abi: 0, why: "disabled by --no-landlock" };
   if (opts.log) return { abi: 0, why: "not applied under --log (Landlock has no log-only mode)" };
