@@ -195,11 +195,14 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   void exited.then(() => {
     gone = true;
   });
+  // signals are passed on from the spawn: one that comes while the launcher waits stopped ends it when it
+  // is resumed (sysfence no longer dies of it and leaves the launcher behind)
+  const control = new SharedArrayBuffer(8);
+  const signals = passSignals(run, pid, control, () => gone);
   (child.stdio[3] as NodeJS.WritableStream).end(encodeProgram(learning));
   const calls = loadNotifyCalls();
   const target = await listenerOf(pid, () => gone);
   const fd = calls.takeFd(pid, target);
-  const control = new SharedArrayBuffer(8);
   const { started, counted } = startWorker({
     fd,
     launcherPid: pid,
@@ -216,7 +219,6 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   // the supervisor's start-up (loading its modules) is over before the program's first instruction
   await Promise.race([started, counted]);
   await waitStopped(pid, () => gone);
-  const signals = passSignals(run, pid, control, () => gone);
   Atomics.store(new Int32Array(control), 0, 1);
   process.kill(pid, "SIGCONT");
   try {

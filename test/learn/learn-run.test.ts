@@ -254,7 +254,10 @@ describe("run --learn against the kernel", {
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    // once sleep runs (under load sysfence may take seconds to get there; a fixed wait once killed it early)
+    const running = () => descendants(child.pid as number).some((p) => comm(p) === "sleep");
+    for (let i = 0; i < 300 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(running(), `sleep runs under sysfence: ${stderr}`);
     child.kill("SIGTERM");
     const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
     assert.equal(code, 143, stderr);
@@ -310,3 +313,26 @@ describe("run --learn judges the Landlock layer as the kernel applies it", {
     assert.ok(!existsSync(join(d, "never.yaml")), "nothing to add");
   });
 });
+
+/** Every descendant of `pid` (/proc/PID/task/PID/children, recursively). */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
