@@ -4,7 +4,7 @@
 // policy generated from a bpf recording has a Landlock file layer under which a program runs — and another
 // use of it (git, a program no test ran before) too, its writes outside its directories denied.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -339,6 +339,35 @@ describe("bpf path program against the kernel", { skip }, () => {
     }
     const exes = (p: Profile) => [...new Set(p.processes.map((x) => x.exe))].sort();
     assert.deepEqual(exes(bpf), exes(strace), "the exec'd program is named under its root");
+  });
+
+  it("record --pid of a process chroot'ed before the attach: its root is read from /proc, its paths put under it", async () => {
+    const jail = join(dir, "pid-jail");
+    mkdirSync(jail, { recursive: true });
+    writeFileSync(join(jail, "inside"), "");
+    const script =
+      "import os,sys; os.chroot(sys.argv[1]); os.chdir('/'); print('ready', flush=True); sys.stdin.readline(); open('/inside'); open('inside')";
+    const prog = spawn("python3", ["-c", script, jail], { stdio: ["pipe", "pipe", "inherit"] });
+    await new Promise((r) => prog.stdout?.once("data", r));
+    const out = join(dir, "pid-jail.json");
+    const rec = spawn(
+      process.execPath,
+      [CLI_PATH, "record", "--engine", "bpf", "--pid", String(prog.pid), "--duration", "30", "-o", out],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    const live = new Promise<void>((resolve) =>
+      rec.stderr.on("data", (d) => {
+        stderr += d;
+        if (/recording PID \d+ \(live\)/.test(stderr)) resolve();
+      }),
+    );
+    const ended = new Promise((r) => rec.on("exit", r));
+    await Promise.race([live, ended]);
+    prog.stdin?.end("go\n");
+    assert.equal(await ended, 0, stderr);
+    const a = (JSON.parse(readFileSync(out, "utf8")) as Profile).pathAccess ?? {};
+    assert.deepEqual([a[`${jail}/inside`], a["/inside"]], ["r", undefined]);
   });
 
   it("repeat-open.c: 10,000 opens of one absolute file are counted in the kernel, not sent", async () => {

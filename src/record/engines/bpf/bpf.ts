@@ -251,9 +251,13 @@ export class EbpfTracer implements LaunchTracer {
           out.exit(a, c | 0, d);
           this.roots.exit(a, d);
           break;
-        case EVENT.seed:
+        case EVENT.seed: {
+          const fresh = !out.mapped.has(a);
           out.seeded(a, b);
+          // (record --pid, --cgroup: its root read by its pid in sysfence's namespace)
+          if (this.running && fresh && out.mapped.get(a) === b) this.roots.seed(b, a);
           break;
+        }
         case PATH_EVENT:
           if (e.raw) this.pathUse(e.raw);
           break;

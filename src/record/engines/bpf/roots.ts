@@ -23,10 +23,13 @@ export class Roots {
     else this.by.set(tgid, { image, root });
   }
 
-  /** A process known before tracing began (record --pid, --cgroup): its root as /proc says. */
-  seed(pid: number): void {
+  /**
+   * A process known before tracing began (record --pid, --cgroup): its root as /proc says (procPid: its
+   * pid in sysfence's PID namespace, when pid is the initial namespace's).
+   */
+  seed(pid: number, procPid = pid): void {
     try {
-      const root = readlinkSync(`/proc/${pid}/root`);
+      const root = readlinkSync(`/proc/${procPid}/root`);
       if (root.startsWith("/") && root !== "/") this.by.set(pid, { image: 0, root });
     } catch {
       // (gone already: its events, if any, say nothing of a root)
