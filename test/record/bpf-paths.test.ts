@@ -370,6 +370,43 @@ describe("bpf path program against the kernel", { skip }, () => {
     assert.deepEqual([a[`${jail}/inside`], a["/inside"]], ["r", undefined]);
   });
 
+  it("rsync's daemon (use chroot = yes) serving a module: the same pathAccess as strace's, its files under the module's path", (t) => {
+    if (spawnSync("rsync", ["--version"]).status !== 0) return t.skip("no rsync");
+    const rs = join(dir, "rsync");
+    const mod = join(rs, "mod");
+    mkdirSync(join(mod, "sub"), { recursive: true });
+    writeFileSync(join(mod, "a.txt"), "a");
+    writeFileSync(join(mod, "sub", "b.txt"), "b");
+    const conf = join(rs, "rsyncd.conf");
+    writeFileSync(
+      conf,
+      `use chroot = yes\nlog file = /dev/null\n[mod]\npath = ${mod}\nread only = yes\nuid = root\ngid = root\n`,
+    );
+    // the daemon over a remote shell (rsync host::mod): this "shell" records it
+    const rsh = join(rs, "rsh.sh");
+    const record = `exec "${process.execPath}" "${CLI_PATH}" record -q --engine "$ENG" -o "${rs}/$ENG.json"`;
+    writeFileSync(rsh, `#!/bin/sh\n${record} -- rsync --server --daemon --config="${conf}" .\n`, {
+      mode: 0o755,
+    });
+    const [bpf, strace] = ["bpf", "strace"].map((engine) => {
+      const dst = join(rs, `dst-${engine}`);
+      const r = spawnSync("rsync", ["-a", "-e", rsh, "localhost::mod/", `${dst}/`], {
+        encoding: "utf8",
+        env: { ...process.env, ENG: engine },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(join(dst, "sub", "b.txt"), "utf8"), "b");
+      return JSON.parse(readFileSync(join(rs, `${engine}.json`), "utf8")) as Profile;
+    });
+    assert.equal(bpf.engine.lostEvents, undefined, bpf.engine.lost);
+    assert.deepEqual(differences(bpf, strace), []);
+    const a = bpf.pathAccess ?? {};
+    assert.deepEqual(
+      [a[mod], a[`${mod}/a.txt`], a[`${mod}/sub/b.txt`], a["/a.txt"]],
+      ["mr", "mr", "mr", undefined],
+    );
+  });
+
   it("repeat-open.c: 10,000 opens of one absolute file are counted in the kernel, not sent", async () => {
     const bin = join(dir, "repeat-open");
     execFileSync("gcc", ["-O2", "-o", bin, `${REPO}test/fixtures/repeat-open.c`]);
