@@ -127,6 +127,32 @@ describe("bpf path program: its table and events (pure)", () => {
     );
   });
 
+  it("names a successful chroot's new root as walked, and puts a process's root in front of its absolute paths", () => {
+    const chroot = (result: number, bytes: string, names?: string[]) => {
+      const r = record({ kind: USE_KIND.chroot, names, bytes: str(bytes) });
+      r.writeInt32LE(result, 12);
+      return pathEvent(r)!;
+    };
+    assert.equal(eventPath(chroot(0, ".", ["inner", "jail", "srv"])), "/srv/jail/inner", 'chroot(".")');
+    assert.equal(eventPath(chroot(0, "/inner", ["inner", "jail", "srv"]), "/srv/jail"), "/srv/jail/inner");
+    assert.equal(
+      eventPath(chroot(-2, "/nowhere"), "/srv/jail"),
+      "/srv/jail/nowhere",
+      "failed: under the old root",
+    );
+    const jail = "/srv/jail";
+    assert.equal(eventPath(pathEvent(record({ bytes: str("/etc/passwd") }))!, jail), "/srv/jail/etc/passwd");
+    assert.equal(eventPath(pathEvent(record({ bytes: str("/../etc/x") }))!, jail), "/srv/jail/etc/x");
+    const rel = pathEvent(record({ names: ["jail", "srv"], bytes: str("../../x") }))!;
+    assert.equal(eventPath(rel, jail), "/srv/jail/x", "`..` stops at the root");
+    assert.equal(eventPath(rel), "/x");
+    const un = Buffer.concat([Buffer.from([1, 0]), str("/run/s")]);
+    assert.equal(
+      eventPath(pathEvent(record({ kind: USE_KIND.sockaddr, bytes: un }))!, jail),
+      "unix:/srv/jail/run/s",
+    );
+  });
+
   it("reads socket addresses as strace's engine writes them", () => {
     const un = (path: Buffer) => Buffer.concat([Buffer.from([1, 0]), path]);
     const sock = (b: Buffer, names?: string[]) =>
