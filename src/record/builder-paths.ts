@@ -1,7 +1,7 @@
 // The paths a recording's calls named (ProfileBuilder's path tally): uses per path, how they were used,
 // relative ones made absolute against their process's directory when it is known, the first MAX_PATHS
 // distinct ones kept.
-import { ACCESS_BITS, Access, accessLetters, normalPath, resolvePath } from "./path-access.js";
+import { ACCESS_BITS, Access, accessLetters, resolveIn, rootedPath } from "./path-access.js";
 import { MAX_PATHS, type Profile } from "./profile.js";
 
 /**
@@ -10,12 +10,10 @@ import { MAX_PATHS, type Profile } from "./profile.js";
  */
 export function resolved(cwd: string | undefined, path: string, bits: number, root?: string): string {
   if (bits & Access.rooted && root !== undefined && root !== "/")
-    return path.startsWith("unix:")
-      ? `unix:${normalPath(`${root}${path.slice(5)}`)}`
-      : normalPath(`${root}${path}`);
+    return path.startsWith("unix:") ? `unix:${rootedPath(root, path.slice(5))}` : rootedPath(root, path);
   if (!(bits & Access.relative)) return path;
   if (cwd === undefined) return path;
-  return bits & Access.unix ? `unix:${resolvePath(cwd, path.slice(5))}` : resolvePath(cwd, path);
+  return bits & Access.unix ? `unix:${resolveIn(root, cwd, path.slice(5))}` : resolveIn(root, cwd, path);
 }
 
 /** Uses of paths, by path, with their access bits. */

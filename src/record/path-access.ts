@@ -217,3 +217,25 @@ export function normalPath(path: string): string {
   }
   return `/${out.join("/")}`;
 }
+
+/**
+ * An absolute path as a process whose root is `root` (a chroot gave it; undefined or "/": the recording's)
+ * names it, as sysfence names it: under the root, a `..` never above it (the kernel stops there too).
+ */
+export function rootedPath(root: string | undefined, path: string): string {
+  const p = normalPath(path);
+  if (root === undefined || root === "/") return p;
+  return p === "/" ? root : `${root}${p}`;
+}
+
+/**
+ * A relative path from the directory `base` (as sysfence names it) of a process whose root is `root`:
+ * within the root (base under it), a `..` never goes above the root; a directory outside the root (one
+ * the process kept across its chroot) is walked up freely, as the kernel walks it.
+ */
+export function resolveIn(root: string | undefined, base: string, path: string): string {
+  if (root === undefined || root === "/" || path.startsWith("/")) return resolvePath(base, path);
+  if (base === root) return rootedPath(root, `/${path}`);
+  if (base.startsWith(`${root}/`)) return rootedPath(root, `${base.slice(root.length)}/${path}`);
+  return resolvePath(base, path);
+}

@@ -64,6 +64,27 @@ describe("generate from a bpf recording: the Landlock file layer", { skip }, () 
     assert.equal(run.status, 0, run.stderr);
   });
 
+  it("chroot-nest.c runs under the policy from its bpf recording: the rules name its files under each root", () => {
+    const bin = join(dir, "chroot-nest");
+    execFileSync("gcc", ["-O2", "-static", "-o", bin, `${REPO}test/fixtures/chroot-nest.c`]);
+    const work = join(dir, "chroot-work");
+    const jail = join(work, "jail");
+    const fresh = () => {
+      rmSync(work, { recursive: true, force: true });
+      mkdirSync(join(jail, "inner"), { recursive: true });
+      writeFileSync(join(jail, "inside"), "");
+      writeFileSync(join(jail, "inner", "inside"), "");
+      execFileSync("cp", [bin, join(jail, "prog")]);
+    };
+    fresh();
+    const policy = recordAndGenerate("chroot-nest", [bin, "jail"], work);
+    // (its own view would grant /inside and /prog — absent here — and deny what it opens and executes)
+    assert.match(readFileSync(policy, "utf8"), new RegExp(`\n  execute: \\[.*${jail}/prog[,\\]]`));
+    fresh();
+    const run = sysfence(["run", "--policy", policy, "--", bin, "jail"], work);
+    assert.equal(run.status, 0, run.stderr);
+  });
+
   it("git init/add/commit: another commit runs, a repository elsewhere is denied, nothing killed", () => {
     const script = join(dir, "commit.sh");
     writeFileSync(

@@ -4,7 +4,7 @@
 // policy generated from a bpf recording has a Landlock file layer under which a program runs — and another
 // use of it (git, a program no test ran before) too, its writes outside its directories denied.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -124,6 +124,32 @@ describe("bpf path program: its table and events (pure)", () => {
       [c?.hash, eventPath(c!)],
       [0xfedcba9876543210n, "/etc/hosts"],
       "a counted use: its hash",
+    );
+  });
+
+  it("names a successful chroot's new root as walked, and puts a process's root in front of its absolute paths", () => {
+    const chroot = (result: number, bytes: string, names?: string[]) => {
+      const r = record({ kind: USE_KIND.chroot, names, bytes: str(bytes) });
+      r.writeInt32LE(result, 12);
+      return pathEvent(r)!;
+    };
+    assert.equal(eventPath(chroot(0, ".", ["inner", "jail", "srv"])), "/srv/jail/inner", 'chroot(".")');
+    assert.equal(eventPath(chroot(0, "/inner", ["inner", "jail", "srv"]), "/srv/jail"), "/srv/jail/inner");
+    assert.equal(
+      eventPath(chroot(-2, "/nowhere"), "/srv/jail"),
+      "/srv/jail/nowhere",
+      "failed: under the old root",
+    );
+    const jail = "/srv/jail";
+    assert.equal(eventPath(pathEvent(record({ bytes: str("/etc/passwd") }))!, jail), "/srv/jail/etc/passwd");
+    assert.equal(eventPath(pathEvent(record({ bytes: str("/../etc/x") }))!, jail), "/srv/jail/etc/x");
+    const rel = pathEvent(record({ names: ["jail", "srv"], bytes: str("../../x") }))!;
+    assert.equal(eventPath(rel, jail), "/srv/jail/x", "`..` stops at the root");
+    assert.equal(eventPath(rel), "/x");
+    const un = Buffer.concat([Buffer.from([1, 0]), str("/run/s")]);
+    assert.equal(
+      eventPath(pathEvent(record({ kind: USE_KIND.sockaddr, bytes: un }))!, jail),
+      "unix:/srv/jail/run/s",
     );
   });
 
@@ -280,30 +306,130 @@ describe("bpf path program against the kernel", { skip }, () => {
     for (const p of [bpf, strace]) assert.equal(p.pathAccess?.[lock], "cmw", p.engine.name);
   });
 
-  it("chroot-open.c: after a chroot, strace's engine names paths as sysfence sees them; bpf's, as the process does", () => {
+  it("chroot-open.c: after a chroot, both engines name paths as sysfence sees them (the root in front)", () => {
     const root = join(dir, "chroot-root");
     mkdirSync(root, { recursive: true });
     writeFileSync(join(root, "inside"), "");
     const [bpf, strace] = both("chroot-open", () => [root]);
     assert.equal(bpf.engine.lostEvents, undefined, bpf.engine.lost);
-    const s = strace.pathAccess ?? {};
-    assert.deepEqual(
-      [s[root], s[`${root}/inside`], s[`${root}/child`], s["/inside"], s["/"]],
-      ["mr", "r", "r", undefined, undefined],
-      "the root a chroot gave the process (and its child) is in front of its paths",
+    for (const p of [bpf, strace]) {
+      const s = p.pathAccess ?? {};
+      assert.deepEqual(
+        [s[root], s[`${root}/inside`], s[`${root}/child`], s["/inside"], s["/"]],
+        ["mr", "r", "r", undefined, undefined],
+        `${p.engine.name}: the root a chroot gave the process (and its child) is in front of its paths`,
+      );
+    }
+    // (bpf's paths were the process's own view — "/inside", "/" — before its events said which call was a
+    // chroot and its walk went past the task's root)
+    assert.deepEqual(differences(bpf, strace), []);
+  });
+
+  it("chroot-nest.c: a relative chroot, a chroot inside a chroot by fchdir and chroot(.), forks and an exec after them, the same absolute path under three roots: the same pathAccess as strace's", () => {
+    const bin = join(dir, "chroot-nest");
+    execFileSync("gcc", ["-O2", "-static", "-o", bin, `${REPO}test/fixtures/chroot-nest.c`]);
+    const work = join(dir, "chroot-nest-work");
+    const jail = join(work, "jail");
+    const [bpf, strace] = ["bpf", "strace"].map((engine) => {
+      rmSync(work, { recursive: true, force: true });
+      mkdirSync(join(jail, "inner"), { recursive: true });
+      writeFileSync(join(jail, "inside"), "");
+      writeFileSync(join(jail, "inner", "inside"), "");
+      copyFileSync(bin, join(jail, "prog"));
+      return recordWith(engine, "chroot-nest", work, [bin, "jail"]);
+    });
+    assert.equal(bpf.engine.lostEvents, undefined, bpf.engine.lost);
+    // the one rule: a `..` above the root in a path relative to a directory fd strace named (-y: AT_FDCWD's
+    // too) is resolved by strace's engine against that name, lexically, not stopping at the root as the
+    // kernel does ("../../inside" from the root opened jail/inside)
+    assert.deepEqual(differences(bpf, strace), [`${dir}/inside bpf=undefined strace=r`]);
+    for (const p of [bpf, strace]) {
+      const a = p.pathAccess ?? {};
+      const has = (path: string) => a[path];
+      assert.deepEqual(
+        [
+          has("/inside"), // before the chroot: the host's (absent)
+          has(`${work}/out`), // relative to the directory kept outside the root
+          has(`${jail}/inside`), // "/inside" and "../../inside" in the first root
+          has(`${jail}/inner/inside`), // "/inside" in the second
+          has(`${jail}/inner/child`), // the forked child's root is its parent's
+          has(`${jail}/inner/prog`), // "/../prog", "/prog", "../prog": all in the inner root
+          has(`${jail}/prog`), // exec'd after chroot(".") back to the first root
+          has(`${jail}/after-exec`), // the exec'd program's: its root kept across the exec
+        ],
+        ["r", "r", "r", "r", "r", "x", "x", "r"],
+        p.engine.name,
+      );
+      for (const outside of ["/child", "/after-exec", "/prog", `${work}/inside`, `${jail}/inner/inner`])
+        assert.equal(a[outside], undefined, `${p.engine.name}: ${outside}`);
+    }
+    const exes = (p: Profile) => [...new Set(p.processes.map((x) => x.exe))].sort();
+    assert.deepEqual(exes(bpf), exes(strace), "the exec'd program is named under its root");
+  });
+
+  it("record --pid of a process chroot'ed before the attach: its root is read from /proc, its paths put under it", async () => {
+    const jail = join(dir, "pid-jail");
+    mkdirSync(jail, { recursive: true });
+    writeFileSync(join(jail, "inside"), "");
+    const script =
+      "import os,sys; os.chroot(sys.argv[1]); os.chdir('/'); print('ready', flush=True); sys.stdin.readline(); open('/inside'); open('inside')";
+    const prog = spawn("python3", ["-c", script, jail], { stdio: ["pipe", "pipe", "inherit"] });
+    await new Promise((r) => prog.stdout?.once("data", r));
+    const out = join(dir, "pid-jail.json");
+    const rec = spawn(
+      process.execPath,
+      [CLI_PATH, "record", "--engine", "bpf", "--pid", String(prog.pid), "--duration", "30", "-o", out],
+      { stdio: ["ignore", "ignore", "pipe"] },
     );
-    // the gap (docs/record.md): bpf's events do not say which call was a chroot, so its paths stay the
-    // process's own view — its kernel walk ends at the task's root
+    let stderr = "";
+    const live = new Promise<void>((resolve) =>
+      rec.stderr.on("data", (d) => {
+        stderr += d;
+        if (/recording PID \d+ \(live\)/.test(stderr)) resolve();
+      }),
+    );
+    const ended = new Promise((r) => rec.on("exit", r));
+    await Promise.race([live, ended]);
+    prog.stdin?.end("go\n");
+    assert.equal(await ended, 0, stderr);
+    const a = (JSON.parse(readFileSync(out, "utf8")) as Profile).pathAccess ?? {};
+    assert.deepEqual([a[`${jail}/inside`], a["/inside"]], ["r", undefined]);
+  });
+
+  it("rsync's daemon (use chroot = yes) serving a module: the same pathAccess as strace's, its files under the module's path", (t) => {
+    if (spawnSync("rsync", ["--version"]).status !== 0) return t.skip("no rsync");
+    const rs = join(dir, "rsync");
+    const mod = join(rs, "mod");
+    mkdirSync(join(mod, "sub"), { recursive: true });
+    writeFileSync(join(mod, "a.txt"), "a");
+    writeFileSync(join(mod, "sub", "b.txt"), "b");
+    const conf = join(rs, "rsyncd.conf");
+    writeFileSync(
+      conf,
+      `use chroot = yes\nlog file = /dev/null\n[mod]\npath = ${mod}\nread only = yes\nuid = root\ngid = root\n`,
+    );
+    // the daemon over a remote shell (rsync host::mod): this "shell" records it
+    const rsh = join(rs, "rsh.sh");
+    const record = `exec "${process.execPath}" "${CLI_PATH}" record -q --engine "$ENG" -o "${rs}/$ENG.json"`;
+    writeFileSync(rsh, `#!/bin/sh\n${record} -- rsync --server --daemon --config="${conf}" .\n`, {
+      mode: 0o755,
+    });
+    const [bpf, strace] = ["bpf", "strace"].map((engine) => {
+      const dst = join(rs, `dst-${engine}`);
+      const r = spawnSync("rsync", ["-a", "-e", rsh, "localhost::mod/", `${dst}/`], {
+        encoding: "utf8",
+        env: { ...process.env, ENG: engine },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(join(dst, "sub", "b.txt"), "utf8"), "b");
+      return JSON.parse(readFileSync(join(rs, `${engine}.json`), "utf8")) as Profile;
+    });
+    assert.equal(bpf.engine.lostEvents, undefined, bpf.engine.lost);
+    assert.deepEqual(differences(bpf, strace), []);
+    const a = bpf.pathAccess ?? {};
     assert.deepEqual(
-      differences(bpf, strace).sort(),
-      [
-        `${root} bpf=m strace=mr`,
-        `${root}/child bpf=undefined strace=r`,
-        `${root}/inside bpf=undefined strace=r`,
-        "/ bpf=mr strace=undefined",
-        "/child bpf=r strace=undefined",
-        "/inside bpf=r strace=undefined",
-      ].sort(),
+      [a[mod], a[`${mod}/a.txt`], a[`${mod}/sub/b.txt`], a["/a.txt"]],
+      ["mr", "mr", "mr", undefined],
     );
   });
 

@@ -102,7 +102,7 @@ function loadWithStats(code: Buffer): { fd: number; log: string } {
 }
 
 describe("bpf engine: the path program's verification", { skip }, () => {
-  it("checks one use's code once for both of a call's uses (it looped back for the second: 200,605 instructions processed, ~100 ms)", async () => {
+  it("checks one use's code once for both of a call's uses (it looped back for the second: 200,605 instructions processed, ~100 ms)", async (t) => {
     const rec = new KernelRecorder({ phase: { kind: "none" }, mapKeys: 64 });
     let log = "";
     try {
@@ -121,6 +121,8 @@ describe("bpf engine: the path program's verification", { skip }, () => {
       rec.close();
     }
     const processed = Number(/processed (\d+) insns/.exec(log)?.[1]);
+    // (55,874 on 6.18 before the walk went past the task's root and the hash took the root: 43,957 after)
+    t.diagnostic(`${processed} instructions processed`);
     assert.ok(processed > 0 && processed < 100_000, `${processed} instructions processed`);
   });
 });

@@ -169,6 +169,8 @@ describe("imported logs", () => {
       '40 openat(AT_FDCWD, ".", O_RDONLY|O_DIRECTORY) = 3',
       '40 openat(AT_FDCWD</srv/jail>, "lib", O_RDONLY) = 4</srv/jail/lib>',
       '40 open("/etc/passwd", O_RDONLY) = 5',
+      '40 open("/../../etc/shadow", O_RDONLY) = -1 EACCES (Permission denied)',
+      '40 stat("../../y", 0x7ffd) = -1 ENOENT (No such file or directory)',
       '40 chroot("/nowhere") = -1 ENOENT (No such file or directory)',
       "40 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x7f) = 41",
       '41 chroot("/mod") = 0',
@@ -185,6 +187,8 @@ describe("imported logs", () => {
       "/srv/jail": "mr", // chroot, chdir("/"); "." opened
       "/srv/jail/lib": "r", // -y named the directory fd as sysfence sees it
       "/srv/jail/etc/passwd": "r",
+      "/srv/jail/etc/shadow": "r", // `..` stops at the root, as in the kernel …
+      "/srv/jail/y": "m", // … in a path relative to the current directory too
       "/srv/jail/nowhere": "m",
       "/srv/jail/mod": "m", // a child's chroot is relative to the root it inherited …
       "unix:/srv/jail/mod/run/s": "r",

@@ -12,7 +12,7 @@ import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
 import { refuseMarkerPhase } from "../../engine.js";
 import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
-import { Access, existingName, openAccess, resolvePath } from "../../path-access.js";
+import { Access, existingName, openAccess, resolveIn, rootedPath } from "../../path-access.js";
 import type { Profile } from "../../profile.js";
 import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
@@ -20,6 +20,7 @@ import { BpfOutput } from "./output.js";
 import { eventPath, pathEvent } from "./path-events.js";
 import { DIR, DIR_DEPTH, DIR_MAX, PATH_EVENT, USE_KIND } from "./path-programs.js";
 import { EEXIST, NOEXIST } from "./program-parts.js";
+import { Roots } from "./roots.js";
 import { type CgroupWatch, type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
 
 export type { CgroupWatch, RunningProcess };
@@ -196,6 +197,7 @@ export class EbpfTracer implements LaunchTracer {
       return false;
     }
     out.seed(p.pid, p.exe, p.parent);
+    if (this.running) this.roots.seed(p.pid); // (a launch's root is sysfence's own)
     return true;
   }
 
@@ -223,27 +225,39 @@ export class EbpfTracer implements LaunchTracer {
           // (record --cgroup: a parent that joined the cgroup without an exec is named as /proc says)
           if (this.cgroup && d === 0 && !out.knows(a)) out.name(a, exeOf(a));
           out.fork(a, b, c, d);
+          this.roots.fork(a, b, c, d);
           this.images++;
           break;
         case EVENT.exec: {
+          const root = this.roots.exec(a, c);
           const file = e.text ?? "?";
           this.images++;
           // a relative file waits for its directory (the path program's event at the exec's return)
           if (this.rec?.wholePaths && e.text !== undefined && !file.startsWith("/"))
             this.execs.set(a, (base) => {
               if (base === undefined) this.unresolved++;
-              const path = base === undefined ? file : resolvePath(base, file);
+              const path = base === undefined ? file : resolveIn(root, base, file);
               out.exec(a, c, path, e.cut, is32bit(path));
             });
-          else out.exec(a, c, file, e.cut, e.text !== undefined && is32bit(file));
+          else {
+            // a chroot'ed process's file is under its root (the image is named as the process named it, as
+            // strace's engine names it)
+            const path = e.text === undefined ? file : rootedPath(root, file);
+            out.exec(a, c, file, e.cut, e.text !== undefined && is32bit(path), path);
+          }
           break;
         }
         case EVENT.exit:
           out.exit(a, c | 0, d);
+          this.roots.exit(a, d);
           break;
-        case EVENT.seed:
+        case EVENT.seed: {
+          const fresh = !out.mapped.has(a);
           out.seeded(a, b);
+          // (record --pid, --cgroup: its root read by its pid in sysfence's namespace)
+          if (this.running && fresh && out.mapped.get(a) === b) this.roots.seed(b, a);
           break;
+        }
         case PATH_EVENT:
           if (e.raw) this.pathUse(e.raw);
           break;
@@ -260,6 +274,8 @@ export class EbpfTracer implements LaunchTracer {
     this.rescan();
   }
 
+  /** Each process's root, where a chroot moved it. */
+  private readonly roots = new Roots();
   /** Execs of a relative file, by tgid, waiting for their directory. */
   private readonly execs = new Map<number, (file?: string) => void>();
   /** Relative paths whose directory could not be walked (too deep, a name unreadable). */
@@ -276,7 +292,11 @@ export class EbpfTracer implements LaunchTracer {
       exec?.(e.base);
       return;
     }
-    const p = eventPath(e);
+    const root = this.roots.of(e.tgid, e.image);
+    const p = eventPath(e, root);
+    // a successful chroot: the process (and the ones it forks) now has this root
+    if (e.kind === USE_KIND.chroot && e.result === 0 && typeof p === "string")
+      this.roots.chroot(e.tgid, e.image, p);
     if (p === undefined) return;
     if (typeof p !== "string") {
       // a directory fd that is not open names nothing (the call failed: EBADF); else the walk gave up

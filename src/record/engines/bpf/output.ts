@@ -178,12 +178,15 @@ export class BpfOutput {
     this.waiting.get(tgid)?.();
   }
 
-  /** Process tgid exec'd path: its image number img (compat: a 32-bit program on a 64-bit kernel). */
-  exec(tgid: number, img: number, path: string, cut = false, compat = false): void {
+  /**
+   * Process tgid exec'd path: its image number img (compat: a 32-bit program on a 64-bit kernel). `used`:
+   * the file as sysfence names it, when a chroot made the process name it otherwise (path: as it named it).
+   */
+  exec(tgid: number, img: number, path: string, cut = false, compat = false, used = path): void {
     if (cut) this.truncatedPaths++;
     if (compat) this.compat.add(`${tgid}:${img}`);
     this.enterImage(tgid, img, path);
-    this.usePath(path, Access.exec, 1);
+    this.usePath(used, Access.exec, 1);
   }
 
   /** n uses of a path (by no thread in particular), with access bits. */

@@ -1,6 +1,7 @@
 // The bpf engine's path events (path-programs.ts's PATH_EVENT records) as bpf.ts reads them: the path or
-// socket address a call named, made absolute against the directory the kernel walked.
-import { normalPath, resolvePath } from "../../path-access.js";
+// socket address a call named, made absolute against the directory the kernel walked, or (absolute as the
+// process named it) put under the process's root.
+import { resolveIn, rootedPath } from "../../path-access.js";
 import { inet6Text } from "../strace/decode.js";
 import { COUNTED, DIR, PATH_HEADER, USE_KIND } from "./path-programs.js";
 
@@ -49,9 +50,11 @@ export function pathEvent(r: Buffer): PathEvent | undefined {
 /**
  * The path (or socket address: "unix:/run/x", "unix:@name", "inet:1.2.3.4:80", "inet6:[::1]:80") an event
  * names, made absolute against its directory; undefined for none (an empty path, another address family),
- * "relative" when it is relative and its directory could not be walked.
+ * "relative" when it is relative and its directory could not be walked. `root`: the process's root, when a
+ * chroot gave it one (bpf.ts keeps it): an absolute path is under it, and a `..` in a relative one does not
+ * go above it. The walked directory is already named as sysfence sees it (the walk goes past the root).
  */
-export function eventPath(e: PathEvent): string | undefined | { relative: string } {
+export function eventPath(e: PathEvent, root?: string): string | undefined | { relative: string } {
   const b = e.bytes;
   if (e.kind === USE_KIND.sockaddr) {
     if (b.length < 2) return undefined;
@@ -64,8 +67,8 @@ export function eventPath(e: PathEvent): string | undefined | { relative: string
       }
       const end = b.indexOf(0, 2);
       const p = b.toString("utf8", 2, end < 0 ? b.length : end);
-      if (p.startsWith("/")) return `unix:${p}`;
-      return e.base === undefined ? { relative: `unix:${p}` } : `unix:${resolvePath(e.base, p)}`;
+      if (p.startsWith("/")) return `unix:${rootedPath(root, p)}`;
+      return e.base === undefined ? { relative: `unix:${p}` } : `unix:${resolveIn(root, e.base, p)}`;
     }
     if (family === 2 && b.length >= 8) return `inet:${[...b.subarray(4, 8)].join(".")}:${b.readUInt16BE(2)}`;
     if (family === 10 && b.length >= 24) return inet6Text([...b.subarray(8, 24)], b.readUInt16BE(2));
@@ -74,8 +77,10 @@ export function eventPath(e: PathEvent): string | undefined | { relative: string
   const end = b.indexOf(0);
   const p = b.toString("utf8", 0, end < 0 ? b.length : end);
   if (p === "") return undefined;
-  if (p.startsWith("/")) return normalPath(p);
+  // a chdir or chroot that succeeded has made the directory walked (at its return) the one it named
+  const moved = (e.kind === USE_KIND.chdir || e.kind === USE_KIND.chroot) && e.result === 0;
+  if (moved && e.base !== undefined) return e.base;
+  if (p.startsWith("/")) return rootedPath(root, p);
   if (e.base === undefined) return { relative: p };
-  // a chdir that succeeded has made the directory walked (at its return) the one it named
-  return e.kind === USE_KIND.chdir && e.result === 0 ? e.base : resolvePath(e.base, p);
+  return resolveIn(root, e.base, p);
 }

@@ -82,7 +82,7 @@ export function pathExit(m: PathMapFds, k: PathLayout): Buffer {
   walkStart(a, k);
   walkNames(a, k);
   crossMount(a, k);
-  counted(a, m);
+  counted(a, m, k);
   send(a, m);
   return a.assemble();
 }
@@ -140,8 +140,8 @@ function useStart(a: EbpfAsm): void {
 
 /**
  * The use's argument (label "read"): a socket address (on to sockaddr), else the path string after the
- * header; an absolute one is sent, a relative one goes to its directory fd's file (fd) or the current
- * directory (pwd).
+ * header; a successful chroot's goes to the new root (newroot), an absolute one is sent, a relative one
+ * goes to its directory fd's file (fd) or the current directory (pwd).
  */
 function readPath(a: EbpfAsm): void {
   a.label("read");
@@ -153,7 +153,10 @@ function readPath(a: EbpfAsm): void {
   a.jmpImm("slt", R0, 1, "unread").jmpImm("gt", R0, PATH_MAX, "unread");
   a.jmpImm("eq", R0, 1, "next"); // "" (AT_EMPTY_PATH: the fd itself, no path)
   a.stxMem(8, R10, R0, LEN).stxMem(4, R9, R0, 28);
-  a.ldxMem(1, R1, R9, PATH_HEADER).jmpImm("eq", R1, 47 /* / */, "send");
+  // a successful chroot, whatever its path: the directory walked is the new root
+  a.ldxMem(1, R1, R9, 25).jmpImm("ne", R1, USE_KIND.chroot, "named");
+  a.ldxMem(8, R1, R10, RET).jmpImm("eq", R1, 0, "newroot");
+  a.label("named").ldxMem(1, R1, R9, PATH_HEADER).jmpImm("eq", R1, 47 /* / */, "send");
   // relative: to the directory fd, or (none, AT_FDCWD) the current directory
   register(a, USE.dirfd, "pwd");
   a.mov64Reg(R2, R1).alu64Imm("lsh", R2, 32).alu64Imm("arsh", R2, 32).jmpImm("eq", R2, -100, "pwd");
@@ -204,49 +207,51 @@ function dirOfFd(a: EbpfAsm, k: PathLayout): void {
   peek(a, TMP, R7, k.fileMnt);
   a.ldxMem(8, R8, R10, TMP);
   peek(a, TMP, R7, k.fileDentry);
-  a.ldxMem(8, R7, R10, TMP).ja("root");
+  a.ldxMem(8, R7, R10, TMP).ja("walk");
   a.label("badfd").stMem(1, R9, 26, DIR.badFd).ja("send");
 }
 
-/** The current directory (label "pwd"): task->fs->pwd into r8 (vfsmount), r7 (dentry), with fs in FS. */
+/**
+ * The current directory (label "pwd": task->fs->pwd) or, after a successful chroot, the task's root (label
+ * "newroot": task->fs->root) into r8 (vfsmount), r7 (dentry).
+ */
 function dirOfPwd(a: EbpfAsm, k: PathLayout): void {
-  a.label("pwd").call("get_current_task").mov64Reg(R7, R0);
-  peek(a, FS, R7, k.taskFs);
-  a.ldxMem(8, R7, R10, FS);
-  peek(a, TMP, R7, k.fsPwdMnt);
-  a.ldxMem(8, R8, R10, TMP);
-  peek(a, TMP, R7, k.fsPwdDentry);
-  a.ldxMem(8, R7, R10, TMP);
-  a.ja("walk");
+  for (const [label, mnt, dentry] of [
+    ["pwd", k.fsPwdMnt, k.fsPwdDentry],
+    ["newroot", k.fsRootMnt, k.fsRootDentry],
+  ] as const) {
+    a.label(label).call("get_current_task").mov64Reg(R7, R0);
+    peek(a, FS, R7, k.taskFs);
+    a.ldxMem(8, R7, R10, FS);
+    peek(a, TMP, R7, mnt);
+    a.ldxMem(8, R8, R10, TMP);
+    peek(a, TMP, R7, dentry);
+    a.ldxMem(8, R7, R10, TMP);
+    a.ja("walk");
+  }
 }
 
 /**
- * Before the walk (labels "root" and "walk"): it stops at the task's root (fs->root: a chroot's paths are
- * the task's own), read into ROOT_M and ROOT_D, and the first mount's root into MROOT.
+ * Before the walk (label "walk"): the first mount's root into MROOT. The walk goes up to the root of the
+ * mount namespace, past the task's root (fs->root): a chroot'ed task's directories are named as sysfence
+ * sees them (what a Landlock rule made before the chroot names), and a chroot's new root too.
  */
 function walkStart(a: EbpfAsm, k: PathLayout): void {
-  a.label("root").call("get_current_task").mov64Reg(R1, R0);
-  peek(a, FS, R1, k.taskFs);
-  a.label("walk").ldxMem(8, R1, R10, FS);
-  peek(a, ROOT_M, R1, k.fsRootMnt);
-  a.ldxMem(8, R1, R10, FS);
-  peek(a, ROOT_D, R1, k.fsRootDentry);
-  a.stMem(8, R10, CNT, 0).stMem(1, R9, 26, DIR.walked);
+  a.label("walk").stMem(8, R10, CNT, 0).stMem(1, R9, 26, DIR.walked);
   peek(a, MROOT, R8, k.vfsmountRoot);
 }
 
 /**
- * The walk's step by a name (label "name"; r7: the dentry, r8: its vfsmount): done at the task's root, on
- * to crossMount at the mount's root, else the name appended and on to the parent. Each name is appended
+ * The walk's step by a name (label "name"; r7: the dentry, r8: its vfsmount): on to crossMount at the
+ * mount's root (at the namespace's root mount, whose parent is itself, it is done), else the name appended
+ * and on to the parent. Each name is appended
  * after the path, leaf first, at POS: its bounds checked, then masked (a no-op on the value) so that every
  * step's states have the same range whichever way the walk came, and the verifier prunes them (a growing
  * range made each path its own).
  */
 function walkNames(a: EbpfAsm, k: PathLayout): void {
   a.label("name").ldxMem(8, R1, R10, CNT).jmpImm("ge", R1, DIR_DEPTH, "deep");
-  a.ldxMem(8, R1, R10, ROOT_D).jmpReg("ne", R1, R7, "notroot");
-  a.ldxMem(8, R1, R10, ROOT_M).jmpReg("eq", R1, R8, "done");
-  a.label("notroot").ldxMem(8, R1, R10, MROOT).jmpReg("eq", R1, R7, "mount");
+  a.ldxMem(8, R1, R10, MROOT).jmpReg("eq", R1, R7, "mount");
   // the parent and the name's address: one read when they lie close (d_parent, then d_name's name)
   const span = k.dentryName - k.dentryParent;
   if (span > 0 && span <= DENTRY_SPAN - 8 && span % 8 === 0) {
@@ -298,16 +303,31 @@ function crossMount(a: EbpfAsm, k: PathLayout): void {
 
 /**
  * A use that needs no directory (label "send", DIR.none; others on to "emit"): its hash (r4: the header's
- * flags, access, kind and length, then the bytes read, 8 at a time, the last word masked to them: the
+ * flags, access, kind and length, the task's root (fs->root: its mount and dentry, in ROOT_M and ROOT_D),
+ * then the bytes read, 8 at a time, the last word masked to them: the
  * bounded loop's counter is exact at each step, and at PATH_MAX it ends) looked up in `seen`: found, one
  * added to its count and nothing sent; else the event sent with the hash after the path (COUNTED) and, once
  * the ring buffer took it, the hash inserted (BPF_NOEXIST: another CPU's insert first keeps its count).
  */
-function counted(a: EbpfAsm, m: PathMapFds): void {
-  a.label("send").ldxMem(8, R5, R10, LEN).jmpImm("gt", R5, PATH_MAX, "next");
-  a.ldxMem(1, R1, R9, 26).jmpImm("ne", R1, DIR.none, "emit");
+function counted(a: EbpfAsm, m: PathMapFds, k: PathLayout): void {
+  a.label("send").ldxMem(1, R1, R9, 26).jmpImm("ne", R1, DIR.none, "emit");
+  // the root: the same bytes under another root (a chroot) are another use
+  a.call("get_current_task");
+  peek(a, FS, R0, k.taskFs);
+  a.ldxMem(8, R3, R10, FS);
+  if (k.fsRootDentry === k.fsRootMnt + 8) {
+    a.alu64Imm("add", R3, k.fsRootMnt);
+    a.mov64Reg(R1, R10).alu64Imm("add", R1, ROOT_M).mov64Imm(R2, 16).call("probe_read_kernel");
+  } else {
+    peek(a, ROOT_M, R3, k.fsRootMnt);
+    a.ldxMem(8, R3, R10, FS);
+    peek(a, ROOT_D, R3, k.fsRootDentry);
+  }
+  a.ldxMem(8, R5, R10, LEN).jmpImm("gt", R5, PATH_MAX, "next");
   a.ldImm64(R0, MIX).ldxMem(8, R4, R9, 16).alu64Reg("mul", R4, R0);
   a.ldxMem(8, R1, R9, 24).alu64Reg("xor", R4, R1).alu64Reg("mul", R4, R0);
+  a.ldxMem(8, R1, R10, ROOT_M).alu64Reg("xor", R4, R1).alu64Reg("mul", R4, R0);
+  a.ldxMem(8, R1, R10, ROOT_D).alu64Reg("xor", R4, R1).alu64Reg("mul", R4, R0);
   a.mov64Reg(R7, R4).alu64Imm("rsh", R7, 32).alu64Reg("xor", R4, R7);
   // a create that failed with EEXIST only found its name (a lookup: path-access.ts existingName), so it is
   // counted apart from the same call's successful creates, which would otherwise be counted as lookups

@@ -2,8 +2,10 @@
 // stat, mkdir, unlink, rename, link, symlink, readlink, chdir … calls, exec, bind and connect), read at the
 // call's sys_exit (the kernel has copied it: its page is there) and sent with the directory a relative one
 // is relative to — the calling task's current directory (fs->pwd) or its directory fd's file (f_path) —
-// walked in the kernel from the dentry up to the task's root, crossing mounts (struct mount's mnt_parent
-// and mnt_mountpoint). sys_exit (programs.ts) tail-calls it (a prog array, index PATH_PROG) for a traced
+// walked in the kernel from the dentry up to the root of its mount namespace (past the task's root: a
+// chroot'ed task's directory is named as sysfence sees it), crossing mounts (struct mount's mnt_parent
+// and mnt_mountpoint). A successful chroot's event carries its new root, walked the same way: user space
+// (bpf.ts) keeps each process's root, and puts it in front of the absolute paths the process names. sys_exit (programs.ts) tail-calls it (a prog array, index PATH_PROG) for a traced
 // call whose syscall has a use, so no other call pays for it. Pure: map fds and the kernel's layout (BTF
 // member offsets) in, bytes out. This file holds what it and its readers agree on (the event, the `uses`
 // table, the layout) and sys_exit's tail call; the program is path-exit.ts, path-setup.ts loads it, and
@@ -18,8 +20,9 @@
 // as lost there.
 //
 // Repeats counted in the kernel: a use that needs no directory (DIR.none: an absolute path, a socket
-// address) is hashed — its bytes as read and the header's flags, access, kind and length, all that user
-// space's aggregation key (bpf.ts pathUse: access and path) depends on — and looked up in the `seen` hash
+// address) is hashed — its bytes as read, the header's flags, access, kind and length, and the task's root
+// (fs->root's mount and dentry: an absolute path names another file under another root), all that user
+// space's aggregation key (bpf.ts pathUse: access and path under the process's root) depends on — and looked up in the `seen` hash
 // map: found, its count goes up by one and nothing is sent; not found, the event is sent with its hash
 // (COUNTED) and the hash inserted with count 0 once the ring buffer took it. At the end bpf.ts adds each
 // hash's count to the key its first event named. A full map inserts nothing: that use's repeats are events
@@ -55,9 +58,11 @@ export const PATH_PROG = 0;
 
 /**
  * What a use reads: a path string, a socket address (its length in another register), openat2's how, an
- * exec's file, chdir's directory (read as a string; at its return the current directory is the new one).
+ * exec's file, chdir's directory (read as a string; at its return the current directory is the new one),
+ * chroot's (read as a string; at a successful one's return the task's root is the new one, and the walk
+ * is of it).
  */
-export const USE_KIND = { string: 0, sockaddr: 1, how: 2, exec: 3, chdir: 4 } as const;
+export const USE_KIND = { string: 0, sockaddr: 1, how: 2, exec: 3, chdir: 4, chroot: 5 } as const;
 /**
  * How the event's directory was found: not needed (an absolute path, an abstract or inet address), walked
  * to the root, more than DIR_DEPTH steps (names and mounts), a name unreadable, the directory fd not open.

@@ -40,7 +40,9 @@ export function usesTable(arch: ArchName, regs: readonly number[]): Buffer {
             ? USE_KIND.exec
             : name === "chdir"
               ? USE_KIND.chdir
-              : USE_KIND.string;
+              : name === "chroot"
+                ? USE_KIND.chroot
+                : USE_KIND.string;
       if (sock) t[at + USE.len] = regs[u.arg + 1] + 1;
     });
   }
