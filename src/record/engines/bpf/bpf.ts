@@ -5,7 +5,6 @@
 // (absolute: path-programs.ts walks a relative one's directory in the kernel) through a ring buffer read
 // every 20 ms; the counts are read once, at the end. No bpftrace, no compiler: attaching takes
 // milliseconds. What it cannot see: marker text, clone3's struct.
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { SysfenceError } from "../../../errors.js";
 import { pidNamespace } from "../../../util/proc-tree.js";
 import { type PhaseSpec, ProfileBuilder } from "../../builder.js";
@@ -14,6 +13,7 @@ import { type LaunchTracer, traceLaunch } from "../../launched.js";
 import type { RecordOptions } from "../../options.js";
 import { Access, existingName, openAccess, resolveIn, rootedPath } from "../../path-access.js";
 import type { Profile } from "../../profile.js";
+import { bpfAvailable, bpfUnavailable, exeOf, is32bit, MAP_KEYS, pidKeys } from "./host.js";
 import { type KernelEvent, KernelRecorder } from "./kernel.js";
 import { EVENT, PATH_MAX } from "./layout.js";
 import { BpfOutput } from "./output.js";
@@ -24,59 +24,7 @@ import { Roots } from "./roots.js";
 import { type CgroupWatch, type RunningProcess, repeatedImagesLoss, traceRunning } from "./running.js";
 
 export type { CgroupWatch, RunningProcess };
-
-/** Distinct (process, image, thread, syscall, phase, values) keys each count map holds (SYSFENCE_BPF_MAP_KEYS). */
-export const MAP_KEYS = Number(process.env.SYSFENCE_BPF_MAP_KEYS) || 262_144;
-
-/** Keys of the maps by pid (process state, image numbers): MAP_KEYS, or fewer when pid_max is lower. */
-export function pidKeys(): number {
-  try {
-    const max = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
-    return Number.isInteger(max) && max > 0 ? Math.min(MAP_KEYS, max) : MAP_KEYS;
-  } catch {
-    return MAP_KEYS;
-  }
-}
-
-/**
- * Whether the file is a 32-bit ELF program (EI_CLASS ELFCLASS32, elf.h): on a 64-bit kernel it makes
- * compat syscalls (ia32 on x86_64, AArch32 on arm64), numbered by another table than the native one.
- */
-export function is32bit(path: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    const h = Buffer.alloc(5);
-    return readSync(fd, h, 0, 5, 0) === 5 && h.readUInt32BE(0) === 0x7f454c46 && h[4] === 1;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** The program process pid runs (its /proc/PID/exe), "?" when it cannot be read. */
-function exeOf(pid: number): string {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return "?";
-  }
-}
-
-/** Why the bpf engine cannot run here (null: it can): it needs root and the kernel's BTF. */
-export function bpfUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return "loading eBPF programs needs root";
-  if (!existsSync("/sys/kernel/btf/vmlinux")) return "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
-  if (process.arch !== "x64" && process.arch !== "arm64")
-    return `the bpf engine does not know ${process.arch}`;
-  return null;
-}
-
-/** Whether the bpf engine can run here: root, BTF, x86_64 or arm64. */
-export function bpfAvailable(): boolean {
-  return bpfUnavailable() === null;
-}
+export { bpfAvailable, bpfUnavailable, is32bit, MAP_KEYS, pidKeys };
 
 /** Runs argv with the kernel counting its calls (and its descendants'); builds the profile at the end. */
 export async function recordBpf(
