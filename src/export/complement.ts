@@ -16,6 +16,8 @@ export type Cube = { mask: bigint; value: bigint }[];
 
 /** Above this many blocks for one call the export keeps today's answer (the default) and says so. */
 export const MAX_COMPLEMENT_RULES = 128;
+/** Above this many blocks for the whole policy, the largest complements are left out the same way. */
+export const MAX_COMPLEMENT_TOTAL = 640;
 /** Splits explored before giving up (blocks overlapping many rules can take many splits). */
 const MAX_STEPS = 200_000;
 const ALL64 = (1n << 64n) - 1n;
@@ -200,14 +202,41 @@ export function fallbackComplement(
 }
 
 /**
+ * Each call's complement (or why it has none) for the plans whose argument rules sit beside an unconditional
+ * answer other than the default. The smallest first, up to MAX_COMPLEMENT_TOTAL rules for the whole policy:
+ * libseccomp's program grows with them (sqlite3's generated policy: 284 such rules, 338 → 1269 instructions,
+ * most for the two-argument socket and setsockopt ones), and the kernel takes no filter over 4096.
+ */
+function complements(
+  policy: Policy,
+  plans: SyscallPlan[],
+): Map<string, { rules: Rule[] } | { reason: string }> {
+  const out = new Map<string, { rules: Rule[] } | { reason: string }>();
+  for (const p of plans)
+    if (p.conditional.length && p.fallback && !sameAction(p.fallback, policy.defaultAction))
+      out.set(p.name, fallbackComplement(policy, p));
+  let total = 0;
+  const sized = [...out].filter(([, c]) => "rules" in c) as [string, { rules: Rule[] }][];
+  for (const [name, c] of sized.sort((a, b) => a[1].rules.length - b[1].rules.length)) {
+    total += c.rules.length;
+    if (total > MAX_COMPLEMENT_TOTAL)
+      out.set(name, {
+        reason: `the policy's complements together would take more than ${MAX_COMPLEMENT_TOTAL} masked rules (libseccomp's filter would near the kernel's 4096 instructions)`,
+      });
+  }
+  return out;
+}
+
+/**
  * Per-syscall plans for a libseccomp engine: a call whose argument rules sit beside an unconditional answer
  * other than the default gets that answer as its argument rules' complement (`complement`), where it can.
  */
 export function libseccompPlans(policy: Policy): SyscallPlan[] {
-  return planSyscalls(policy).map((p) => {
-    if (!p.conditional.length || !p.fallback || sameAction(p.fallback, policy.defaultAction)) return p;
-    const c = fallbackComplement(policy, p);
-    return "rules" in c ? { ...p, complement: c.rules } : p;
+  const plans = planSyscalls(policy);
+  const c = complements(policy, plans);
+  return plans.map((p) => {
+    const x = c.get(p.name);
+    return x && "rules" in x ? { ...p, complement: x.rules } : p;
   });
 }
 
@@ -225,10 +254,11 @@ export function withoutArgumentFallbacks(policy: Policy): {
   const fallback = policy.rules.filter((r) => r.tier === "argument-fallback" && r.conditions.length === 0);
   if (fallback.length === 0) return { policy, dropped: [], why: {} };
   const why: Record<string, string> = {};
-  for (const p of planSyscalls(policy)) {
-    if (!p.fallbackRule || !fallback.includes(p.fallbackRule) || !p.conditional.length) continue;
-    const c = fallbackComplement(policy, p);
-    if ("reason" in c) why[p.name] = c.reason;
+  const plans = planSyscalls(policy);
+  const c = complements(policy, plans);
+  for (const p of plans) {
+    const x = c.get(p.name);
+    if (p.fallbackRule && fallback.includes(p.fallbackRule) && x && "reason" in x) why[p.name] = x.reason;
   }
   const drop = fallback.filter((r) => r.names.some((n) => why[n] !== undefined));
   if (drop.length === 0) return { policy, dropped: [], why };

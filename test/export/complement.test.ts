@@ -7,6 +7,7 @@ import {
   cubeOf,
   fallbackComplement,
   libseccompPlans,
+  MAX_COMPLEMENT_TOTAL,
   withoutArgumentFallbacks,
 } from "../../src/export/complement.js";
 import { planSyscalls } from "../../src/export/shared.js";
@@ -109,5 +110,24 @@ syscalls:
     assert.match(kept.why.lseek, /not all equalities/);
     const lseek = planSyscalls(p).find((x) => x.name === "lseek")!;
     assert.ok("reason" in fallbackComplement(p, lseek));
+  });
+
+  it("over the policy's budget: the largest complements are left out, each named with the reason", () => {
+    const values = [0x5401, 0x80045430, 0x40045431, 0x5421, 0x1234, 0xabcdef, 0x7fff0001, 0x100];
+    const names = ["fcntl", "ioctl", "kill", "setns", "shutdown", "flock"];
+    let text = "defaultAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n";
+    for (const n of names) {
+      for (const v of values) text += `  - name: ${n}\n    action: allow\n    args: ["arg1 == ${v}"]\n`;
+      text += `  - name: ${n}\n    action: errno EPERM\n    tier: argument-fallback\n`;
+    }
+    const p = policyFrom(text);
+    const plans = libseccompPlans(p).filter((x) => x.conditional.length);
+    const carried = plans.filter((x) => x.complement);
+    const total = carried.reduce((n, x) => n + (x.complement?.length ?? 0), 0);
+    assert.ok(carried.length >= 3 && carried.length < names.length, `${carried.length} carried`);
+    assert.ok(total <= MAX_COMPLEMENT_TOTAL, `${total} rules`);
+    const kept = withoutArgumentFallbacks(p);
+    assert.equal(kept.dropped.length, names.length - carried.length);
+    for (const n of kept.dropped) assert.match(kept.why[n], /together would take more than 640/);
   });
 });
