@@ -22,6 +22,11 @@ export const MAX_COMPLEMENT_TOTAL = 640;
 const MAX_STEPS = 200_000;
 const ALL64 = (1n << 64n) - 1n;
 
+/** int63: the format holds values as int64 from 0 (Kubernetes' SeccompProfile): no mask or value with bit 63. */
+export interface ComplementOptions {
+  int63?: boolean;
+}
+
 const anyValue = (): Cube => Array.from({ length: 6 }, () => ({ mask: 0n, value: 0n }));
 
 /**
@@ -172,6 +177,7 @@ function conditionsOf(block: Cube): Condition[] {
 export function fallbackComplement(
   policy: Policy,
   plan: SyscallPlan,
+  o: ComplementOptions = {},
 ): { rules: Rule[] } | { reason: string } {
   const fallback = plan.fallback;
   if (!fallback || plan.conditional.length === 0) return { rules: [] };
@@ -186,6 +192,11 @@ export function fallbackComplement(
   }
   const blocks = complementCubes(cubes);
   if (!blocks) return { reason: `their complement takes more than ${MAX_COMPLEMENT_RULES} masked rules` };
+  if (o.int63 && blocks.some((b) => b.some((x) => x.mask >> 63n !== 0n)))
+    return {
+      reason:
+        "their complement compares bit 63 of a 64-bit argument, beyond the SeccompProfile CRD's int64 values",
+    };
   return {
     rules: blocks.map((b, i) => ({
       names: [plan.name],
@@ -210,11 +221,12 @@ export function fallbackComplement(
 function complements(
   policy: Policy,
   plans: SyscallPlan[],
+  o: ComplementOptions,
 ): Map<string, { rules: Rule[] } | { reason: string }> {
   const out = new Map<string, { rules: Rule[] } | { reason: string }>();
   for (const p of plans)
     if (p.conditional.length && p.fallback && !sameAction(p.fallback, policy.defaultAction))
-      out.set(p.name, fallbackComplement(policy, p));
+      out.set(p.name, fallbackComplement(policy, p, o));
   let total = 0;
   const sized = [...out].filter(([, c]) => "rules" in c) as [string, { rules: Rule[] }][];
   for (const [name, c] of sized.sort((a, b) => a[1].rules.length - b[1].rules.length)) {
@@ -231,9 +243,9 @@ function complements(
  * Per-syscall plans for a libseccomp engine: a call whose argument rules sit beside an unconditional answer
  * other than the default gets that answer as its argument rules' complement (`complement`), where it can.
  */
-export function libseccompPlans(policy: Policy): SyscallPlan[] {
+export function libseccompPlans(policy: Policy, o: ComplementOptions = {}): SyscallPlan[] {
   const plans = planSyscalls(policy);
-  const c = complements(policy, plans);
+  const c = complements(policy, plans, o);
   return plans.map((p) => {
     const x = c.get(p.name);
     return x && "rules" in x ? { ...p, complement: x.rules } : p;
@@ -246,7 +258,10 @@ export function libseccompPlans(policy: Policy): SyscallPlan[] {
  * would win over the argument rules and refuse the allowed values too. Those values then get the default
  * action (never a wider answer); `dropped` names the calls, `why` says why for each.
  */
-export function withoutArgumentFallbacks(policy: Policy): {
+export function withoutArgumentFallbacks(
+  policy: Policy,
+  o: ComplementOptions = {},
+): {
   policy: Policy;
   dropped: string[];
   why: Record<string, string>;
@@ -255,7 +270,7 @@ export function withoutArgumentFallbacks(policy: Policy): {
   if (fallback.length === 0) return { policy, dropped: [], why: {} };
   const why: Record<string, string> = {};
   const plans = planSyscalls(policy);
-  const c = complements(policy, plans);
+  const c = complements(policy, plans, o);
   for (const p of plans) {
     const x = c.get(p.name);
     if (p.fallbackRule && fallback.includes(p.fallbackRule) && x && "reason" in x) why[p.name] = x.reason;

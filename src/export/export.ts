@@ -68,7 +68,9 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
       `export --format ${format} (launched by ${launcher === "none" ? "the container runtime" : launcher})`,
     );
   const libseccomp = format === "oci" || format === "k8s" || format === "libseccomp-c";
-  const kept = libseccomp ? withoutArgumentFallbacks(policy) : { policy, dropped: [], why: {} };
+  const kept = libseccomp
+    ? withoutArgumentFallbacks(policy, { int63: format === "k8s" })
+    : { policy, dropped: [], why: {} };
   const base = o.log ? logOnly(kept.policy) : kept.policy;
   const launched = withLauncher(base, launcher, { noNewPrivileges: o.noNewPrivileges, libseccomp });
   const p = launched.policy;

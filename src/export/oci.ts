@@ -26,7 +26,7 @@ export function ociBody(
   syscalls: OciEntry[];
   warnings: Diagnostic[];
 } {
-  const plans = libseccompPlans(policy);
+  const plans = libseccompPlans(policy, { int63: engine === "k8s" });
   const warnings = libseccompCaveats(policy, plans, engine);
   const syscalls: OciEntry[] = [];
   for (const g of unconditionalGroups(plans, policy.defaultAction))

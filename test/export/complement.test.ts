@@ -130,4 +130,19 @@ syscalls:
     assert.equal(kept.dropped.length, names.length - carried.length);
     for (const n of kept.dropped) assert.match(kept.why[n], /together would take more than 640/);
   });
+
+  it("k8s: a complement that needs bit 63 of a 64-bit argument is left out (the CRD holds int64), OCI keeps it", () => {
+    const p = policyFrom(
+      'defaultAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - name: unshare\n    action: allow\n    args: ["arg0 == 0"]\n  - name: unshare\n    action: errno EPERM\n    tier: argument-fallback\n',
+    );
+    assert.ok(libseccompPlans(p).find((x) => x.name === "unshare")?.complement);
+    assert.deepEqual(withoutArgumentFallbacks(p).dropped, []);
+    const k8s = withoutArgumentFallbacks(p, { int63: true });
+    assert.deepEqual(k8s.dropped, ["unshare"]);
+    assert.match(k8s.why.unshare, /bit 63 .* int64/);
+    assert.equal(
+      libseccompPlans(p, { int63: true }).find((x) => x.name === "unshare")?.complement,
+      undefined,
+    );
+  });
 });
