@@ -252,6 +252,14 @@ export function libseccompPlans(policy: Policy, o: ComplementOptions = {}): Sysc
   });
 }
 
+/** True when a libseccomp export of `policy` decides `name` as sysfence does with respect to its fallback. */
+export function canComplement(policy: Policy, name: string, int63 = false): boolean {
+  const p = libseccompPlans(policy, { int63 }).find((x) => x.name === name);
+  return (
+    !p?.fallback || !p.conditional.length || sameAction(p.fallback, policy.defaultAction) || !!p.complement
+  );
+}
+
 /**
  * A generated policy's argument-fallback rules (EPERM for the values its argument rules do not allow) that no
  * complement can carry (libseccompPlans), taken out for libseccomp-based engines: kept, the unconditional rule

@@ -8,7 +8,7 @@ import { exportBpf, exportBpfC } from "./bpf.js";
 import { bwrapLayout, bwrapScript } from "./bwrap.js";
 import { cLauncher } from "./c-launcher.js";
 import { checkCFunctionName } from "./c-name.js";
-import { MAX_COMPLEMENT_RULES, withoutArgumentFallbacks } from "./complement.js";
+import { canComplement, MAX_COMPLEMENT_RULES, withoutArgumentFallbacks } from "./complement.js";
 import { exportK8s, type K8sOptions } from "./k8s.js";
 import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 import {
@@ -72,7 +72,11 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
     ? withoutArgumentFallbacks(policy, { int63: format === "k8s" })
     : { policy, dropped: [], why: {} };
   const base = o.log ? logOnly(kept.policy) : kept.policy;
-  const launched = withLauncher(base, launcher, { noNewPrivileges: o.noNewPrivileges, libseccomp });
+  const launched = withLauncher(base, launcher, {
+    noNewPrivileges: o.noNewPrivileges,
+    libseccomp,
+    canComplement: (p, name) => canComplement(p, name, format === "k8s"),
+  });
   const p = launched.policy;
   const fn = o.functionName ?? "sysfence_install";
   if (format === "bpf-c" || format === "libseccomp-c") checkCFunctionName(fn);
