@@ -15,7 +15,7 @@ import { libseccompCondition, planSyscalls, type SyscallPlan } from "./shared.js
 export type Cube = { mask: bigint; value: bigint }[];
 
 /** Above this many blocks for one call the export keeps today's answer (the default) and says so. */
-export const MAX_COMPLEMENT_RULES = 128;
+export const MAX_COMPLEMENT_RULES = 256;
 /** Above this many blocks for the whole policy, the largest complements are left out the same way. */
 export const MAX_COMPLEMENT_TOTAL = 640;
 /** Splits explored before giving up (blocks overlapping many rules can take many splits). */
