@@ -1,4 +1,5 @@
 import { formatAction, sameAction } from "../policy/actions.js";
+import { MULTIPLEXING_ARCHES, SOCKETCALL_SUBCALLS, subcallOf } from "../policy/libseccomp-semantics.js";
 import type { Condition, Policy, Rule } from "../policy/model.js";
 import { libseccompCondition, planSyscalls, type SyscallPlan } from "./shared.js";
 
@@ -181,6 +182,11 @@ export function fallbackComplement(
 ): { rules: Rule[] } | { reason: string } {
   const fallback = plan.fallback;
   if (!fallback || plan.conditional.length === 0) return { rules: [] };
+  const multiplexed = policy.architectures.filter((a) => MULTIPLEXING_ARCHES.includes(a));
+  if (multiplexed.length && subcallOf(plan.name) !== undefined)
+    return {
+      reason: `on ${multiplexed.join(", ")} libseccomp also writes its rules on ${Object.hasOwn(SOCKETCALL_SUBCALLS, plan.name) ? "socketcall" : "ipc"}(2), where they lose their argument comparisons and an allow and an EPERM rule for the same sub-call conflict (libseccomp refuses the filter: EEXIST)`,
+    };
   const cubes: Cube[] = [];
   for (const r of plan.conditional) {
     const c = cubeOf(policy, r);

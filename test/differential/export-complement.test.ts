@@ -176,4 +176,18 @@ describe("differential: argument fallbacks exported for libseccomp engines", { s
     const { diff } = compare(ours, new Emulator(compile(back, { stats: false }).program), qs);
     assert.equal(diff, undefined);
   });
+
+  it("with i386 beside x86_64, libseccomp takes the profile: socket's complement is left out and named", () => {
+    const multi: Policy = { ...GENERATED, architectures: ["x86_64", "i386"] };
+    const ex2 = exportPolicy(multi, "oci", { launcher: "none" });
+    assert.match(ex2.warnings.map((w) => w.message).join("\n"), /socket \(on i386 libseccomp also writes/);
+    const [theirs] = runcPrograms([String(ex2.output)]);
+    assert.ok("program" in theirs, "error" in theirs ? theirs.error : "");
+    const { diff } = compare(
+      new Emulator(compile(ex2.policy, { stats: false }).program),
+      new Emulator(theirs.program),
+      qs,
+    );
+    assert.equal(diff, undefined);
+  });
 });

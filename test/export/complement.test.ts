@@ -145,4 +145,14 @@ syscalls:
       undefined,
     );
   });
+
+  it("i386 beside x86_64: socket's complement is left out (libseccomp would write it on socketcall and refuse the filter)", () => {
+    const p = policyFrom(
+      'defaultAction: kill-process\narchitectures: [x86_64, i386]\nsyscalls:\n  - name: socket\n    action: allow\n    args: ["arg0 == AF_UNIX"]\n  - name: socket\n    action: errno EPERM\n    tier: argument-fallback\n  - name: ioctl\n    action: allow\n    args: ["arg1 == TCGETS"]\n  - name: ioctl\n    action: errno EPERM\n    tier: argument-fallback\n',
+    );
+    const kept = withoutArgumentFallbacks(p);
+    assert.deepEqual(kept.dropped, ["socket"]);
+    assert.match(kept.why.socket, /i386 .*socketcall/);
+    assert.ok(libseccompPlans(p).find((x) => x.name === "ioctl")?.complement);
+  });
 });
