@@ -295,6 +295,12 @@ describe("k8s: a SeccompProfile the CRD's schema accepts", () => {
   for (const [label, policy] of [
     ["Docker's default profile", example("docker-default.json")],
     ["the server policy", example("server-policy.yaml")],
+    [
+      "argument rules beside EPERM (their complement as masked rules)",
+      policyFrom(
+        'defaultAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - name: fcntl\n    action: allow\n    args: ["arg1 == F_GETFL"]\n  - name: fcntl\n    action: errno EPERM\n    tier: argument-fallback\n  - name: socket\n    action: allow\n    args: ["arg0 == AF_INET", "arg1 & 0xf == SOCK_STREAM"]\n  - name: socket\n    action: errno EPERM\n    tier: argument-fallback\n',
+      ),
+    ],
   ] as const) {
     it(label, () => {
       const { text } = exportK8s(policy, { name: "test-profile", podSnippet: true });
