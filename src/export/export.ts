@@ -8,6 +8,7 @@ import { exportBpf, exportBpfC } from "./bpf.js";
 import { bwrapLayout, bwrapScript } from "./bwrap.js";
 import { cLauncher } from "./c-launcher.js";
 import { checkCFunctionName } from "./c-name.js";
+import { canComplement, MAX_COMPLEMENT_RULES, withoutArgumentFallbacks } from "./complement.js";
 import { exportK8s, type K8sOptions } from "./k8s.js";
 import { MEASURED_LAUNCHES } from "./launcher-sets.js";
 import {
@@ -19,7 +20,6 @@ import {
 } from "./launchers.js";
 import { exportLibseccompC } from "./libseccomp-c.js";
 import { exportOci } from "./oci.js";
-import { withoutArgumentFallbacks } from "./shared.js";
 import { exportSystemd } from "./systemd.js";
 import { systemdLandlock } from "./systemd-landlock.js";
 
@@ -68,9 +68,15 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
       `export --format ${format} (launched by ${launcher === "none" ? "the container runtime" : launcher})`,
     );
   const libseccomp = format === "oci" || format === "k8s" || format === "libseccomp-c";
-  const kept = libseccomp ? withoutArgumentFallbacks(policy) : { policy, dropped: [] };
+  const kept = libseccomp
+    ? withoutArgumentFallbacks(policy, { int63: format === "k8s" })
+    : { policy, dropped: [], why: {} };
   const base = o.log ? logOnly(kept.policy) : kept.policy;
-  const launched = withLauncher(base, launcher, { noNewPrivileges: o.noNewPrivileges, libseccomp });
+  const launched = withLauncher(base, launcher, {
+    noNewPrivileges: o.noNewPrivileges,
+    libseccomp,
+    canComplement: (p, name) => canComplement(p, name, format === "k8s"),
+  });
   const p = launched.policy;
   const fn = o.functionName ?? "sysfence_install";
   if (format === "bpf-c" || format === "libseccomp-c") checkCFunctionName(fn);
@@ -110,7 +116,7 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
   if (kept.dropped.length)
     warnings.push({
       severity: "warning",
-      message: `${format}: the EPERM answer for other argument values of ${kept.dropped.join(", ")} cannot stand beside their argument rules (libseccomp lets an unconditional rule win over them); under this engine those values get the default action (${formatAction(policy.defaultAction)})`,
+      message: `${format}: the EPERM answer for other argument values of ${kept.dropped.map((n) => `${n} (${kept.why[n]})`).join(", ")} cannot be written beside their argument rules (libseccomp lets an unconditional rule win over them, and the values they do not allow are carried as masked rules only for equalities, up to ${MAX_COMPLEMENT_RULES} rules a call); under this engine those values get the default action (${formatAction(policy.defaultAction)})`,
     });
   if (landlock || input.rules.some((r) => r.needs !== undefined))
     warnings = [

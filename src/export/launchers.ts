@@ -36,6 +36,12 @@ export interface LauncherOptions {
   noNewPrivileges?: boolean;
   /** The engine compiles with libseccomp (OCI, Kubernetes, libseccomp-C), where unconditional rules win. */
   libseccomp?: boolean;
+  /**
+   * libseccomp engines: true when the export can hold `name`'s argument rules beside its unconditional answer
+   * in `policy` (it writes that answer as their complement, complement.ts); the launcher's argument rules for
+   * such a call stay narrow instead of allowing the whole call.
+   */
+  canComplement?: (policy: Policy, name: string) => boolean;
 }
 
 /** A policy widened by what its launcher needs, the rules that were added, and the notes saying so. */
@@ -125,6 +131,21 @@ function alreadyAllowed(policy: Policy, own: Rule[], name: string, condition?: s
  * one call; runc, bwrap and systemd must let every execve through.
  */
 export function withLauncher(policy: Policy, launcher: LauncherName, o: LauncherOptions = {}): Launched {
+  const can = o.canComplement;
+  if (!o.libseccomp || !can) return launch(policy, launcher, o, () => false);
+  // narrow where the export can hold it; where the result cannot, those calls allowed whole after all
+  const first = launch(policy, launcher, o, () => true);
+  const names = new Set(first.added.filter((r) => r.conditions.length).map((r) => r.names[0]));
+  const cannot = new Set([...names].filter((n) => !can(first.policy, n)));
+  return cannot.size ? launch(policy, launcher, o, (n) => !cannot.has(n)) : first;
+}
+
+function launch(
+  policy: Policy,
+  launcher: LauncherName,
+  o: LauncherOptions,
+  narrow: (name: string) => boolean,
+): Launched {
   const warnings: Diagnostic[] = [];
   const warn = (message: string) =>
     warnings.push({ severity: "warning", message: `launcher ${launcher}: ${message}` });
@@ -153,9 +174,13 @@ export function withLauncher(policy: Policy, launcher: LauncherName, o: Launcher
     const own = direct.get(c.name) ?? viaGroup.get(c.name) ?? [];
     if (whole(c.name) || alreadyAllowed(policy, own, c.name, c.condition)) continue;
     // libseccomp lets a call's unconditional rule win over its argument rules: where the call has its own
-    // unconditional answer, a launcher's argument rule would never apply there, so the whole call is allowed
+    // unconditional answer and the export cannot write it as their complement, a launcher's argument rule
+    // would never apply there, so the whole call is allowed
     const condition =
-      c.condition && o.libseccomp && own.some((r) => r.conditions.length === 0 && r.action.kind !== "allow")
+      c.condition &&
+      o.libseccomp &&
+      !narrow(c.name) &&
+      own.some((r) => r.conditions.length === 0 && r.action.kind !== "allow")
         ? undefined
         : c.condition;
     if (!direct.has(c.name) && viaGroup.has(c.name) && !carried.some((r) => r.names[0] === c.name))

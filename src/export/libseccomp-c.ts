@@ -2,8 +2,9 @@ import { formatAction, sameAction, stricterThan } from "../policy/actions.js";
 import type { Action, Policy } from "../policy/model.js";
 import { errnoName } from "../syscalls/constants.js";
 import { syscallNumber } from "../syscalls/table.js";
+import { libseccompPlans } from "./complement.js";
 import { OCI_ARCH } from "./oci.js";
-import { type ExportResult, libseccompCaveats, libseccompCondition, planSyscalls } from "./shared.js";
+import { type ExportResult, libseccompCaveats, libseccompCondition, type SyscallPlan } from "./shared.js";
 
 // libseccomp names its architectures as OCI does (SCMP_ARCH_*), and they are macros in seccomp.h too.
 const SCMP_ARCH = OCI_ARCH;
@@ -41,14 +42,14 @@ function cAction(a: Action): string {
  */
 export function exportLibseccompC(policy: Policy, options: { functionName?: string } = {}): ExportResult {
   const fn = options.functionName ?? "sysfence_install";
-  const plans = planSyscalls(policy);
+  const plans = libseccompPlans(policy);
   const warnings = libseccompCaveats(policy, plans, "libseccomp-c");
   const text = cPrelude(policy, fn) + cInstall(policy, fn, ruleLines(policy, plans));
   return { text, warnings };
 }
 
 /** The sysfence_add calls of the policy's rules, each under a comment naming the call and its answer. */
-function ruleLines(policy: Policy, plans: ReturnType<typeof planSyscalls>): string[] {
+function ruleLines(policy: Policy, plans: SyscallPlan[]): string[] {
   const arches = policy.architectures;
   const lines: string[] = [];
   const add = (name: string, action: Action, conds: string[], note: string) => {
@@ -66,7 +67,7 @@ function ruleLines(policy: Policy, plans: ReturnType<typeof planSyscalls>): stri
     );
   };
   for (const p of plans) {
-    for (const r of p.conditional) {
+    for (const r of [...p.conditional, ...(p.complement ?? [])]) {
       const conds = r.conditions.map((c) => {
         const l = libseccompCondition(policy, r, c);
         return `SCMP_A${c.arg}_64(SCMP_CMP_${l.op}, 0x${l.a.toString(16)}ULL${l.op === "MASKED_EQ" ? `, 0x${l.b.toString(16)}ULL` : ""})`;
@@ -78,7 +79,7 @@ function ruleLines(policy: Policy, plans: ReturnType<typeof planSyscalls>): stri
         `${formatAction(r.action)} when ${r.conditions.map((c) => (c.text ?? `arg${c.arg}`).replace(/\*\//g, "* /")).join(" && ")}`,
       );
     }
-    if (p.fallback && !sameAction(p.fallback, policy.defaultAction))
+    if (p.fallback && !p.complement && !sameAction(p.fallback, policy.defaultAction))
       add(p.name, p.fallback, [], formatAction(p.fallback));
   }
   return lines;

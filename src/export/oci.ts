@@ -1,13 +1,8 @@
 import type { Diagnostic } from "../errors.js";
 import { OCI_ARCH, ociActionOf } from "../policy/formats/oci/vocab.js";
 import type { Policy } from "../policy/model.js";
-import {
-  type ExportResult,
-  libseccompCaveats,
-  libseccompCondition,
-  planSyscalls,
-  unconditionalGroups,
-} from "./shared.js";
+import { libseccompPlans } from "./complement.js";
+import { type ExportResult, libseccompCaveats, libseccompCondition, unconditionalGroups } from "./shared.js";
 
 export { OCI_ARCH, ociActionOf } from "../policy/formats/oci/vocab.js";
 
@@ -31,13 +26,13 @@ export function ociBody(
   syscalls: OciEntry[];
   warnings: Diagnostic[];
 } {
-  const plans = planSyscalls(policy);
+  const plans = libseccompPlans(policy, { int63: engine === "k8s" });
   const warnings = libseccompCaveats(policy, plans, engine);
   const syscalls: OciEntry[] = [];
   for (const g of unconditionalGroups(plans, policy.defaultAction))
     syscalls.push({ names: g.names, ...ociActionOf(g.action), ...(g.comment ? { comment: g.comment } : {}) });
   for (const p of plans) {
-    for (const r of p.conditional) {
+    for (const r of [...p.conditional, ...(p.complement ?? [])]) {
       syscalls.push({
         names: [p.name],
         ...ociActionOf(r.action),

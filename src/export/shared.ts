@@ -20,6 +20,11 @@ export interface SyscallPlan {
   fallback?: Action;
   /** The rule that gives `fallback`. */
   fallbackRule?: Rule;
+  /**
+   * libseccomp engines: rules giving `fallback` to exactly the values no conditional rule matches, written
+   * instead of the unconditional rule (complement.ts).
+   */
+  complement?: Rule[];
 }
 
 /** Per-syscall plans for every syscall a rule reaches on at least one of the policy's arches. */
@@ -44,7 +49,7 @@ export function unconditionalGroups(
 ): { action: Action; names: string[]; comment?: string }[] {
   const out: { action: Action; names: string[]; comment?: string }[] = [];
   for (const p of plans) {
-    if (!p.fallback || sameAction(p.fallback, defaultAction)) continue;
+    if (!p.fallback || p.complement || sameAction(p.fallback, defaultAction)) continue;
     // launcher rules stay entries of their own, with their comment
     const comment = p.fallbackRule && isLauncherRule(p.fallbackRule) ? p.fallbackRule.comment : undefined;
     const g = out.find((x) => sameAction(x.action, p.fallback!) && x.comment === comment);
@@ -69,7 +74,12 @@ export function libseccompCaveats(policy: Policy, plans: SyscallPlan[], engine: 
       "the policy's flags: [log] (SECCOMP_FILTER_FLAG_LOG) is not carried: Debian's runc 1.1 rejects linux.seccomp.flags, so errno answers are not logged under this engine",
     );
   for (const p of plans) {
-    if (p.conditional.length && p.fallback && !sameAction(p.fallback, policy.defaultAction)) {
+    if (
+      p.conditional.length &&
+      p.fallback &&
+      !p.complement &&
+      !sameAction(p.fallback, policy.defaultAction)
+    ) {
       warn(
         `${p.name} has argument rules and an unconditional '${formatAction(p.fallback)}'; libseccomp lets the unconditional rule win, so the argument rules do not apply`,
         p.conditional[0],
@@ -150,18 +160,4 @@ export function libseccompCondition(
     ">=": "GE",
   };
   return { op: ops[c.op], a: narrow ? u32(c.value) : u64(c.value), b: 0n };
-}
-
-/**
- * A generated policy's argument-fallback rules (EPERM for the values its argument rules do not allow) taken
- * out for libseccomp-based engines, where an unconditional rule overrides a call's argument rules: kept,
- * it would refuse the allowed values too. Those values then get the default action (never a wider answer).
- */
-export function withoutArgumentFallbacks(policy: Policy): { policy: Policy; dropped: string[] } {
-  const fallback = policy.rules.filter((r) => r.tier === "argument-fallback" && r.conditions.length === 0);
-  if (fallback.length === 0) return { policy, dropped: [] };
-  return {
-    policy: { ...policy, rules: policy.rules.filter((r) => !fallback.includes(r)) },
-    dropped: [...new Set(fallback.flatMap((r) => r.names))],
-  };
 }

@@ -295,6 +295,12 @@ describe("k8s: a SeccompProfile the CRD's schema accepts", () => {
   for (const [label, policy] of [
     ["Docker's default profile", example("docker-default.json")],
     ["the server policy", example("server-policy.yaml")],
+    [
+      "argument rules beside EPERM (their complement as masked rules)",
+      policyFrom(
+        'defaultAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - name: fcntl\n    action: allow\n    args: ["arg1 == F_GETFL"]\n  - name: fcntl\n    action: errno EPERM\n    tier: argument-fallback\n  - name: socket\n    action: allow\n    args: ["arg0 == AF_INET", "arg1 & 0xf == SOCK_STREAM"]\n  - name: socket\n    action: errno EPERM\n    tier: argument-fallback\n',
+      ),
+    ],
   ] as const) {
     it(label, () => {
       const { text } = exportK8s(policy, { name: "test-profile", podSnippet: true });
@@ -457,7 +463,7 @@ describe("a name whose value differs by architecture (FIONBIO on ppc64le)", () =
 
 describe("every exporter warns instead of silently changing meaning", () => {
   const mixed = policyFrom(
-    'defaultAction: kill-process\narchitectures: [x86_64]\nbadArchAction: errno ENOSYS\nsyscalls:\n  - name: socket\n    action: errno EPERM\n    args: ["arg0 == AF_VSOCK"]\n  - name: socket\n    action: allow\n  - name: getuid\n    action: trap 5\n  - name: kill\n    action: allow\n    args: ["arg0 > 0", "arg0 < 100"]\n',
+    'defaultAction: kill-process\narchitectures: [x86_64]\nbadArchAction: errno ENOSYS\nsyscalls:\n  - name: socket\n    action: errno EPERM\n    args: ["arg0 >= AF_VSOCK"]\n  - name: socket\n    action: allow\n  - name: getuid\n    action: trap 5\n  - name: kill\n    action: allow\n    args: ["arg0 > 0", "arg0 < 100"]\n',
   );
   it("libseccomp-c, oci, k8s: precedence, trap data, repeated argument, 64-bit compare of an int", () => {
     for (const [name, r] of [
@@ -471,6 +477,16 @@ describe("every exporter warns instead of silently changing meaning", () => {
       assert.match(all, /compares all 64 bits/, name);
       if (name !== "libseccomp-c") assert.match(all, /OR-ed by runc/, name);
     }
+  });
+  it("oci: an unconditional answer beside equality rules is written as their complement, not warned", () => {
+    const eq = policyFrom(
+      'defaultAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - name: socket\n    action: errno EPERM\n    args: ["arg0 == AF_VSOCK"]\n  - name: socket\n    action: allow\n',
+    );
+    const r = exportOci(eq);
+    assert.doesNotMatch(r.warnings.map((w) => w.message).join("\n"), /unconditional rule win/);
+    const entries = JSON.parse(r.text).syscalls as { action: string; args?: { op: string }[] }[];
+    assert.ok(entries.every((e) => e.args?.length === 1 && e.args[0].op === "SCMP_CMP_MASKED_EQ"));
+    assert.ok(entries.some((e) => e.action === "SCMP_ACT_ALLOW"));
   });
   it("--strict turns warnings into an error and writes nothing", async () => {
     const { main } = await import("../../src/cli/main.js");

@@ -71,6 +71,19 @@ describe("launchers: what starts the program is allowed, and said", () => {
     assert.equal(decide(nnp.policy, "setuid"), "kill-process");
     assert.equal(decide(precise.policy, "setuid"), "allow");
   });
+  it("runc in the OCI export: the launcher's prctl rules stay narrow, the policy's EPERM written as their complement", () => {
+    const ex = exportPolicy(policyFrom(GENERATED), "oci", { noNewPrivileges: false });
+    const said = [...ex.launcherWarnings, ...ex.warnings].map((w) => w.message).join("\n");
+    assert.doesNotMatch(said, /prctl.*now allowed whatever the arguments/);
+    assert.equal(decide(ex.policy, "prctl", [evalValue("PR_CAPBSET_DROP")]), "allow");
+    assert.equal(decide(ex.policy, "prctl", [evalValue("PR_SET_SECCOMP")]), "errno");
+    const profile = JSON.parse(String(ex.output)) as { syscalls: { names: string[]; action: string }[] };
+    assert.ok(profile.syscalls.some((e) => e.names.includes("prctl") && e.action === "SCMP_ACT_ERRNO"));
+    assert.ok(
+      !profile.syscalls.some((e) => e.names.includes("prctl") && !("args" in e)),
+      "no whole-call prctl entry",
+    );
+  });
   it("exec: only execve, and the C launcher's guard keeps the policy's answer for every other exec", () => {
     const ex = exportPolicy(policyFrom(GENERATED), "bpf-c", { launcher: "exec" });
     assert.deepEqual(

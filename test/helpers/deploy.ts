@@ -56,7 +56,7 @@ export function exportTo(policy: string, args: string[]): string {
  * A runc bundle whose rootfs bind-mounts the host's /usr and /etc read-only and `shared` (the test's own
  * directories) read-write at the same paths; host network so the test reaches the daemon.
  */
-function runcBundle(profile: string, nnp: boolean, shared: string[]): string {
+export function runcBundle(profile: string, nnp: boolean, shared: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "sysfence-runc-"));
   for (const d of ["usr", "etc", "tmp", "proc", "dev", "sys"])
     mkdirSync(join(dir, "rootfs", d), { recursive: true });
