@@ -75,9 +75,11 @@ export function syntheticProfile(
 /**
  * A recorded profile without what differs by run or engine (engine, times, pids and tids, paths and
  * their access): two engines' recordings of one workload compare equal through it. Processes in any order.
+ * `varying`: calls whose number a program itself varies from run to run (kept: that they were made).
  */
-export const comparable = (p: Profile) =>
-  JSON.stringify({
+export const comparable = (profile: Profile, varying: readonly string[] = []) => {
+  const p = varying.length ? withoutCounts(profile, varying) : profile;
+  return JSON.stringify({
     ...p,
     engine: 0,
     startedAt: 0,
@@ -95,3 +97,20 @@ export const comparable = (p: Profile) =>
       )
       .sort(),
   });
+};
+
+/** `p` with the counts of `names` replaced by 1 (in the totals and in every thread). */
+function withoutCounts(p: Profile, names: readonly string[]): Profile {
+  const flat = (calls: Profile["syscalls"]) =>
+    Object.fromEntries(
+      Object.entries(calls).map(([n, c]) => [n, names.includes(n) ? { ...c, setup: 1, work: 0 } : c]),
+    );
+  return {
+    ...p,
+    syscalls: flat(p.syscalls),
+    processes: p.processes.map((x) => ({
+      ...x,
+      threads: x.threads.map((t) => ({ ...t, syscalls: flat(t.syscalls) })),
+    })),
+  };
+}

@@ -63,7 +63,8 @@ describe("record --engine bpf", { skip }, () => {
       const s = run("strace");
       assert.equal(b.engine.name, "bpf");
       assert.equal(b.engine.lostEvents, undefined, b.engine.lost);
-      assert.equal(comparable(b), comparable(s));
+      // sort grows its heap by one brk more or fewer from run to run (both engines count what it did)
+      assert.equal(comparable(b, ["brk"]), comparable(s, ["brk"]));
     });
   }
 
