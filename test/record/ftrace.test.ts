@@ -49,7 +49,8 @@ describe("record --engine ftrace (the kernel's tracepoints)", { skip }, () => {
     const s = await record(argv, { pin: true });
     assert.equal(f.status, 3);
     // pids, tids, times, engine and paths (tracepoints carry no strings) aside
-    assert.equal(comparable(f.profile), comparable(s.profile));
+    // (and how many brk calls sort made: it varies by one between runs of the same program)
+    assert.equal(comparable(f.profile, ["brk"]), comparable(s.profile, ["brk"]));
     // every image that ended has its status (sort, cat, ls: 0; the shell: 3)
     assert.deepEqual(
       f.profile.processes
