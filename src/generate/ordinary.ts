@@ -45,12 +45,14 @@ const FCNTL = [
 ];
 
 /**
- * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; never TIOCSTI
- * (types into a terminal) or TIOCLINUX. (The SIOC* socket queries are not in the generated constant tables
- * yet: a program that uses them needs them recorded.)
+ * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; the network
+ * interface queries (SIOCGIF*: if_nametoindex, getifaddrs' fallbacks — they read, never set); a file's
+ * block size; FICLONE/FICLONERANGE (reflink: the kernel clones only into a descriptor already open for
+ * writing, on the same filesystem). Never TIOCSTI (types into a terminal), TIOCLINUX or any SIOCS* (sets).
  */
 const IOCTL = [
   "TCGETS",
+  "TCGETS2",
   "TCSETS",
   "TCSETSW",
   "TCSETSF",
@@ -72,6 +74,16 @@ const IOCTL = [
   "FIOASYNC",
   "FIOCLEX",
   "FIONCLEX",
+  "FIGETBSZ",
+  "FICLONE",
+  "FICLONERANGE",
+  "SIOCGIFINDEX",
+  "SIOCGIFCONF",
+  "SIOCGIFFLAGS",
+  "SIOCGIFMTU",
+  "SIOCGIFADDR",
+  "SIOCGIFNAME",
+  "SIOCGIFHWADDR",
 ];
 
 /** prctl: names, death signal, timer slack, no_new_privs, reading capabilities and state, naming memory; not the options that change privilege (PR_SET_DUMPABLE, PR_SET_PTRACER, PR_SET_KEEPCAPS, PR_SET_SECUREBITS, PR_CAP_AMBIENT, PR_SET_MM …). */
@@ -197,7 +209,7 @@ export const ORDINARY: Record<string, Ordinary> = {
   },
   ioctl: {
     cases: each(1, IOCTL),
-    why: "terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting (never TIOCSTI/TIOCLINUX)",
+    why: "terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting, network interface queries, block size, reflink clones into a writable descriptor (never TIOCSTI/TIOCLINUX or a SIOCS* setter)",
   },
   prctl: {
     cases: each(0, PRCTL),

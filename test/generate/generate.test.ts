@@ -113,6 +113,13 @@ describe("generate: a policy from a profile", () => {
       // the kernel compares ioctl's unsigned int request on 32 bits: high bits do not smuggle TIOCSTI past
       assert.deepEqual(decide(p, "ioctl", [0, evalValue("TIOCSTI") | (1n << 32n)]), eperm, "TIOCSTI | 1<<32");
       assert.ok(allows(p, "ioctl", [0, evalValue("TIOCGWINSZ") | (1n << 32n)]), "the kernel sees TIOCGWINSZ");
+      // queries that only read: if_nametoindex, interface lists and flags, termios2, block size, reflinks
+      for (const r of ["SIOCGIFINDEX", "SIOCGIFCONF", "SIOCGIFFLAGS", "SIOCGIFMTU", "SIOCGIFADDR"])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      for (const r of ["SIOCGIFNAME", "SIOCGIFHWADDR", "TCGETS2", "FIGETBSZ", "FICLONE", "FICLONERANGE"])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      for (const r of ["SIOCSIFFLAGS", "SIOCSIFADDR", "SIOCSIFMTU", "SIOCADDRT"])
+        assert.deepEqual(decide(p, "ioctl", [0, r]), eperm, `${r} sets`);
       assert.deepEqual(decide(p, "socket", ["AF_PACKET", "SOCK_RAW"]), eperm);
       assert.deepEqual(decide(p, "socket", ["AF_INET", "SOCK_RAW"]), eperm);
       assert.deepEqual(decide(p, "socket", ["AF_ALG", "SOCK_SEQPACKET"]), eperm);
