@@ -29,7 +29,11 @@ export interface SeenTogether {
  * apart. A combination that is not made of exact numbers, or combinations that do not add up to the
  * values of `args`, are not used: every value is then "apart".
  */
-export function seenTogether(call: SeenCall, pins: readonly PinnedArg[], arch?: ArchName): SeenTogether {
+export function seenTogether(
+  call: Pick<SeenCall, "name" | "args" | "combos">,
+  pins: readonly PinnedArg[],
+  arch?: ArchName,
+): SeenTogether {
   const all = { together: [], apart: pins.map((p) => [...p.values]) };
   const order = INTERESTING_ARGS[call.name] ?? [];
   const pos = pins.map((p) => order.indexOf(p.arg));
