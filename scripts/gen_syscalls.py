@@ -230,6 +230,11 @@ PREFIXES = ("CLONE_", "AF_", "PF_", "SOCK_", "PR_", "PROT_", "MAP_", "O_", "AT_"
             "EFD_", "EPOLL", "TFD_", "MREMAP_", "MS_", "MCL_", "ETH_P_", "P_", "SEEK_", "R_OK", "W_OK", "X_OK", "F_OK",
             "ARCH_", "CLOCK_", "TIMER_ABSTIME", "IP_", "IPV6_", "SHUT_", "GRND_", "MFD_")
 SKIP = re.compile(r"^(SIG_|SIGRT|SIGSTKSZ|SIGEV_|SIG_BLOCK|TCSA|SO_TIMESTAMP$|SO_RCVTIMEO$|SO_SNDTIMEO$)")
+# Names printed by a second program built against the kernel's UAPI headers alone: termios2's requests need
+# <asm/termbits.h>, whose struct termios clashes with glibc's <termios.h>; the socket interface queries
+# (SIOCGIF*) and the file ioctls (FICLONE, FIGETBSZ) are the kernel's.
+KERNEL_HEADERS = ["asm/termbits.h", "asm/ioctls.h", "linux/sockios.h", "linux/fs.h"]
+KERNEL_PREFIXES = ("SIOC", "FICLONE", "FIGETBSZ", "TCGETS2", "TCSETS2", "TCSETSW2", "TCSETSF2")
 PERSONALITY_ENUMS = ["PER_LINUX", "PER_LINUX32", "PER_BSD", "ADDR_NO_RANDOMIZE", "READ_IMPLIES_EXEC", "ADDR_LIMIT_32BIT", "UNAME26", "PER_MASK"]
 
 # Architectures whose values are printed by the same program built with a cross compiler and run under
@@ -275,6 +280,12 @@ def gen_constants():
             n = m.group(1)
             if n.startswith(PREFIXES) and not SKIP.match(n) and not n.endswith("_H"):
                 names.add(n)
+    kernel_names = set()
+    for path in glob.glob("/usr/include/linux/sockios.h") + glob.glob("/usr/include/linux/fs.h") + glob.glob("/usr/include/asm-generic/ioctls.h"):
+        for m in re.finditer(r"^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+\S", open(path, errors="replace").read(), re.M):
+            if m.group(1).startswith(KERNEL_PREFIXES):
+                kernel_names.add(m.group(1))
+    names -= kernel_names
     errnos = {}
     for path in ["/usr/include/asm-generic/errno-base.h", "/usr/include/asm-generic/errno.h"]:
         for m in re.finditer(r"^#define\s+(E[A-Z0-9]+)\s+(\d+)", open(path).read(), re.M):
@@ -291,7 +302,11 @@ def gen_constants():
         if guard:
             src.append("#endif")
     src.append("return 0;}")
-    out = build_and_run(src)
+    ksrc = [f"#include <{h}>" for h in KERNEL_HEADERS] + ["#include <stdio.h>", "int main(void){"]
+    for n in sorted(kernel_names):
+        ksrc += [f"#ifdef {n}", f'  printf("%s %lld\\n", "{n}", (long long)({n}));', "#endif"]
+    ksrc.append("return 0;}")
+    out = build_and_run(src) + build_and_run(ksrc)
     consts = {}
     for line in out.splitlines():
         n, v = line.split(" ")
@@ -316,16 +331,21 @@ def gen_constants():
     lines.append(f"/** Values that differ from the table above, per architecture (the program built with a cross compiler against its glibc — {cross} — and run under qemu-user). */\n")
     lines.append("export const ARCH_CONSTANTS: Readonly<Record<string, Readonly<Record<string, number>>>> = {\n")
     # (x32 uses x86_64's values: the same kernel ABI and glibc's 64-bit file flags)
+    missing = {}
     for arch, triple, qemu, package in CROSS:
         cc = f"{triple}-gcc"
         if not shutil.which(cc) or not shutil.which(qemu):
             sys.exit(f"gen_syscalls: {cc} and {qemu} are needed for {arch}'s constants (apt-get install {package} qemu-user)")
-        out = build_and_run(src, cc, (qemu, "-L", f"/usr/{triple}"))
+        kout = build_and_run(ksrc, cc, (qemu, "-L", f"/usr/{triple}"))
+        out = build_and_run(src, cc, (qemu, "-L", f"/usr/{triple}")) + kout
         diff = {}
         for line in out.splitlines():
             n, v = line.split(" ")
             if n in consts and consts[n] != int(v):
                 diff[n] = int(v)
+        # the kernel's names this architecture lacks (ppc64le has no termios2)
+        there = {line.split(" ")[0] for line in kout.splitlines()}
+        missing[arch] = sorted(n for n in kernel_names if n in consts and n not in there)
         if not diff:
             lines.append(f"  {arch}: {{}},\n")
             continue
@@ -333,6 +353,11 @@ def gen_constants():
         for n in sorted(diff):
             lines.append(f"    {n}: {diff[n]},\n")
         lines.append("  },\n")
+    lines.append("};\n")
+    lines.append("/** Names of the kernel's headers (KERNEL_HEADERS) an architecture does not define: no value there. */\n")
+    lines.append("export const ARCH_MISSING: Readonly<Record<string, readonly string[]>> = {\n")
+    for arch in sorted(missing):
+        lines.append(f"  {arch}: [{', '.join(json.dumps(n) for n in missing[arch])}],\n")
     lines.append("};\n")
     write("constants.ts", "".join(lines))
 

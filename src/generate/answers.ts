@@ -65,6 +65,7 @@ export function clone3Fallback(g: Generation): void {
       setup: 0,
       work: 0,
       args: dict(),
+      combos: dict(),
       where: new Map<string, Map<number, number>>(),
     };
     clone.fallback = `libc's fallback for the ${clone3.count} clone3 calls recorded`;

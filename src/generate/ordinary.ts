@@ -45,12 +45,14 @@ const FCNTL = [
 ];
 
 /**
- * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; never TIOCSTI
- * (types into a terminal) or TIOCLINUX. (The SIOC* socket queries are not in the generated constant tables
- * yet: a program that uses them needs them recorded.)
+ * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; the network
+ * interface queries (SIOCGIF*: if_nametoindex, getifaddrs' fallbacks — they read, never set); a file's
+ * block size; FICLONE/FICLONERANGE (reflink: the kernel clones only into a descriptor already open for
+ * writing, on the same filesystem). Never TIOCSTI (types into a terminal), TIOCLINUX or any SIOCS* (sets).
  */
 const IOCTL = [
   "TCGETS",
+  "TCGETS2",
   "TCSETS",
   "TCSETSW",
   "TCSETSF",
@@ -72,6 +74,16 @@ const IOCTL = [
   "FIOASYNC",
   "FIOCLEX",
   "FIONCLEX",
+  "FIGETBSZ",
+  "FICLONE",
+  "FICLONERANGE",
+  "SIOCGIFINDEX",
+  "SIOCGIFCONF",
+  "SIOCGIFFLAGS",
+  "SIOCGIFMTU",
+  "SIOCGIFADDR",
+  "SIOCGIFNAME",
+  "SIOCGIFHWADDR",
 ];
 
 /** prctl: names, death signal, timer slack, no_new_privs, reading capabilities and state, naming memory; not the options that change privilege (PR_SET_DUMPABLE, PR_SET_PTRACER, PR_SET_KEEPCAPS, PR_SET_SECUREBITS, PR_CAP_AMBIENT, PR_SET_MM …). */
@@ -174,11 +186,18 @@ const IPV6_OPTIONS = [
   "IPV6_DONTFRAG",
 ];
 
-const STREAM_DGRAM = ["SOCK_STREAM", "SOCK_DGRAM"];
 const UNIX_TYPES = ["SOCK_STREAM", "SOCK_DGRAM", "SOCK_SEQPACKET"];
+/**
+ * socket: unix sockets of any type; TCP over IPv4 and IPv6 (protocol 0 or IPPROTO_TCP); NETLINK_ROUTE
+ * (getaddrinfo's interface query). Not UDP: an injected payload could send datagrams anywhere, and Landlock
+ * cannot confine UDP — a program that uses it (a DNS lookup, QUIC, syslog over the network) has it
+ * recorded; nor ICMP "ping" sockets, SCTP or MPTCP (other protocols over SOCK_STREAM, a module to load).
+ */
 const socketCases = (): OrdinaryCase[] => [
   ...UNIX_TYPES.map((t) => ({ 0: "AF_UNIX", 1: ["0xf", t] as const })),
-  ...["AF_INET", "AF_INET6"].flatMap((f) => STREAM_DGRAM.map((t) => ({ 0: f, 1: ["0xf", t] as const }))),
+  ...["AF_INET", "AF_INET6"].flatMap((f) =>
+    ["0", "IPPROTO_TCP"].map((p) => ({ 0: f, 1: ["0xf", "SOCK_STREAM"] as const, 2: p })),
+  ),
   ...["SOCK_RAW", "SOCK_DGRAM"].map((t) => ({ 0: "AF_NETLINK", 1: ["0xf", t] as const, 2: "NETLINK_ROUTE" })),
 ];
 
@@ -190,7 +209,7 @@ export const ORDINARY: Record<string, Ordinary> = {
   },
   ioctl: {
     cases: each(1, IOCTL),
-    why: "terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting (never TIOCSTI/TIOCLINUX)",
+    why: "terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting, network interface queries, block size, reflink clones into a writable descriptor (never TIOCSTI/TIOCLINUX or a SIOCS* setter)",
   },
   prctl: {
     cases: each(0, PRCTL),
@@ -198,11 +217,11 @@ export const ORDINARY: Record<string, Ordinary> = {
   },
   socket: {
     cases: socketCases(),
-    why: "unix, IPv4 and IPv6 stream/datagram sockets and NETLINK_ROUTE (never packet, raw IP, AF_ALG, AF_VSOCK or other netlink families)",
+    why: "unix sockets, TCP over IPv4 and IPv6 and NETLINK_ROUTE (UDP, ping, SCTP and MPTCP only as seen; never packet, raw IP, AF_ALG, AF_VSOCK or other netlink families)",
   },
   socketpair: {
     cases: UNIX_TYPES.map((t) => ({ 0: "AF_UNIX", 1: ["0xf", t] as const })),
-    why: "unix socket pairs",
+    why: "unix socket pairs (other families only as seen, with the type and protocol seen)",
   },
   setsockopt: {
     cases: [
@@ -211,11 +230,11 @@ export const ORDINARY: Record<string, Ordinary> = {
       ...pairs(1, "IPPROTO_IP", 2, IP_OPTIONS),
       ...pairs(1, "IPPROTO_IPV6", 2, IPV6_OPTIONS),
     ],
-    why: "socket, TCP, IP and IPv6 options that only tune the socket (never filters/BPF, TCP_ULP, TCP_REPAIR, netfilter tables, device binding or marks)",
+    why: "socket, TCP, IP and IPv6 options that only tune the socket (never filters/BPF, TCP_ULP, TCP_REPAIR, netfilter tables, device binding or marks; another option only as seen, at the level seen)",
   },
   getsockopt: {
     cases: each(1, ["SOL_SOCKET", "IPPROTO_TCP", "IPPROTO_IP", "IPPROTO_IPV6", "IPPROTO_UDP"]),
-    why: "reading socket, TCP, UDP, IP and IPv6 options",
+    why: "reading socket, TCP, UDP, IP and IPv6 options (another level's options only as seen)",
   },
 };
 

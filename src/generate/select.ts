@@ -24,6 +24,12 @@ export interface SeenCall {
   /** Argument index → value text → count, in the selected phase. */
   args: Record<string, Record<string, number>>;
   /**
+   * The interesting arguments' values together ("v0,v1[,v2]" in INTERESTING_ARGS order) → count, in the
+   * selected phase (profile.ts `combos`); an entry without them adds none, so tighten.ts uses these only
+   * where they account for every value in `args`.
+   */
+  combos: Record<string, number>;
+  /**
    * "memcached main", "memcached workers" → the processes it was seen in there: pid → the processes that
    * pid stands for (1, or a folded entry's images).
    */
@@ -125,7 +131,7 @@ function add(
   if (n === 0) return;
   let s = calls.get(name);
   if (!s) {
-    s = { name, count: 0, setup: 0, work: 0, args: dict(), where: new Map() };
+    s = { name, count: 0, setup: 0, work: 0, args: dict(), combos: dict(), where: new Map() };
     calls.set(name, s);
   }
   s.count += n;
@@ -139,4 +145,8 @@ function add(
     s.args[i] ??= dict();
     for (const [v, k] of Object.entries(vals)) s.args[i][v] = (s.args[i][v] ?? 0) + k;
   }
+  // (work-phase values without work-phase combinations: the combinations of both phases would not
+  // add up to the values, so tighten.ts pins each argument apart)
+  const combos = phase === "work" ? (c.workArgs ? c.workCombos : c.combos) : c.combos;
+  for (const [v, k] of Object.entries(combos ?? {})) s.combos[v] = (s.combos[v] ?? 0) + k;
 }

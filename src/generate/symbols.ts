@@ -302,7 +302,9 @@ export function namesOf(f: Family, part: "main" | "value" = "main", arch?: ArchN
       if (!prefixes.some((p) => name.startsWith(p))) continue;
       if (include && !include(name)) continue;
       if (f.exclude?.includes(name)) continue;
-      const v = BigInt(constantValue(name, arch) as number);
+      const n = constantValue(name, arch);
+      if (n === undefined) continue; // (a name this architecture lacks)
+      const v = BigInt(n);
       const list = m.get(v) ?? [];
       list.push(name);
       m.set(v, list);

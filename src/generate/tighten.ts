@@ -2,6 +2,7 @@
 import type { Condition } from "../policy/model.js";
 import { VALUES_OMITTED } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
+import { product, seenTogether } from "./combos.js";
 import { ORDINARY, resolveCase } from "./ordinary.js";
 import type { SeenCall } from "./select.js";
 import { nameValue, parseArgValue } from "./symbols.js";
@@ -31,7 +32,6 @@ export interface Tightening {
 
 const CLONE_NEW_MASK = 0x7e020000n; // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 const PROT_EXEC = 4n;
-const MAX_ALTERNATIVES = 64;
 
 /** Pin one argument to the values seen (OR of ==). */
 interface PinSpec {
@@ -54,14 +54,17 @@ type Spec = PinSpec | ForbidSpec;
 /** What `safe` and `strict` tighten, per syscall. */
 export const TIGHTEN: Record<string, Spec[]> = {
   ioctl: [{ kind: "pin", arg: 1, mode: "safe" }],
+  // socket, socketpair, setsockopt, getsockopt: every argument pinned, to the combinations seen together
+  // (combos.ts; a family is not allowed with every type seen, nor a level with every option seen)
   socket: [
     { kind: "pin", arg: 0, mode: "safe" },
     { kind: "pin", arg: 1, mask: 0xfn, mode: "safe" },
-    { kind: "pin", arg: 2, mode: "strict" },
+    { kind: "pin", arg: 2, mode: "safe" },
   ],
   socketpair: [
     { kind: "pin", arg: 0, mode: "safe" },
     { kind: "pin", arg: 1, mask: 0xfn, mode: "safe" },
+    { kind: "pin", arg: 2, mode: "safe" },
   ],
   clone: [
     { kind: "forbid", arg: 0, bits: CLONE_NEW_MASK, mode: "safe", evenUnseen: true },
@@ -76,9 +79,12 @@ export const TIGHTEN: Record<string, Spec[]> = {
   personality: [{ kind: "pin", arg: 0, mode: "safe" }],
   setsockopt: [
     { kind: "pin", arg: 1, mode: "safe" },
-    { kind: "pin", arg: 2, mode: "strict" },
+    { kind: "pin", arg: 2, mode: "safe" },
   ],
-  getsockopt: [{ kind: "pin", arg: 1, mode: "safe" }],
+  getsockopt: [
+    { kind: "pin", arg: 1, mode: "safe" },
+    { kind: "pin", arg: 2, mode: "safe" },
+  ],
   madvise: [{ kind: "pin", arg: 2, mode: "strict" }],
   futex: [{ kind: "pin", arg: 1, mode: "strict" }],
   arch_prctl: [{ kind: "pin", arg: 0, mode: "strict" }],
@@ -125,6 +131,7 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tighte
   const effective = specs.filter((s) => !(s.kind === "forbid" && pinned.has(s.arg)));
   const perArg: Alternative[][] = [];
   const why: string[] = [];
+  const pins: { spec: PinSpec; masked: bigint[] }[] = [];
   for (const spec of effective) {
     const texts = Object.keys(call.args[spec.arg] ?? {});
     const values: bigint[] = [];
@@ -147,6 +154,7 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tighte
       const masked = [...new Set(values.map((v) => (spec.mask === undefined ? v : v & spec.mask)))].sort(
         (a, b) => (a < b ? -1 : a > b ? 1 : 0),
       );
+      pins.push({ spec, masked });
       perArg.push(
         masked.map((v) => [
           cond(call.name, spec.arg, spec.mask === undefined ? "==" : "&==", v, spec.mask, arch),
@@ -166,17 +174,19 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tighte
     }
   }
   if (perArg.length === 0) return { alternatives: [] };
-  // cartesian product of the per-argument choices (each rule ANDs one choice per argument)
   let alternatives: Alternative[] = [[]];
-  for (const choices of perArg) {
-    const next: Alternative[] = [];
-    for (const a of alternatives) for (const c of choices) next.push([...a, ...c]);
-    alternatives = next;
-    if (alternatives.length > MAX_ALTERNATIVES) {
-      return {
-        alternatives: perArg[0],
-        why: `${why[0]} (other arguments not pinned: too many combinations)`,
-      };
+  if (pins.length > 1 && pins.length === perArg.length) {
+    // several pinned arguments: the combinations seen together (never every value of one with every
+    // value of another), and any combination of the values of calls recorded without them
+    const j = jointly(call, pins, arch);
+    alternatives = j.alternatives;
+    why.splice(0, why.length, ...j.why);
+  } else {
+    // the product of the per-argument choices (each rule ANDs one choice per argument)
+    for (const choices of perArg) {
+      const next: Alternative[] = [];
+      for (const a of alternatives) for (const c of choices) next.push([...a, ...c]);
+      alternatives = next;
     }
   }
   const seen = alternatives.map((alt) => inContext(call.name, alt, arch));
@@ -226,4 +236,48 @@ function inContext(call: string, alt: Alternative, arch?: ArchName): Alternative
   return alt.map((c) =>
     c.op === "==" ? { ...c, text: `arg${c.arg} == ${nameValue(call, c.arg, c.value, args, arch)}` } : c,
   );
+}
+
+/** The rules for the values seen together (combos.ts) and apart, and their comment. */
+function jointly(
+  call: SeenCall,
+  pins: readonly { spec: PinSpec; masked: bigint[] }[],
+  arch?: ArchName,
+): { alternatives: Alternative[]; why: string[] } {
+  const seen = seenTogether(
+    call,
+    pins.map((p) => ({ arg: p.spec.arg, mask: p.spec.mask, values: p.masked })),
+    arch,
+  );
+  const tuples = new Map<string, bigint[]>();
+  for (const t of [...seen.together, ...(seen.apart ? product(seen.apart) : [])]) tuples.set(t.join(","), t);
+  const alternatives = [...tuples.values()].map((values) =>
+    values.map((v, j) => {
+      const { arg, mask } = pins[j].spec;
+      return cond(call.name, arg, mask === undefined ? "==" : "&==", v, mask, arch);
+    }),
+  );
+  const head = ({ spec }: { spec: PinSpec }) =>
+    spec.mask === undefined
+      ? `arg${spec.arg}`
+      : `arg${spec.arg} & ${maskText(call.name, spec.arg, spec.mask, arch)}`;
+  const why: string[] = [];
+  if (seen.together.length > 0) {
+    const named = seen.together.map((values) => {
+      const args: bigint[] = [];
+      values.forEach((v, j) => {
+        args[pins[j].spec.arg] = v;
+      });
+      return `(${values.map((v, j) => nameValue(call.name, pins[j].spec.arg, v, args, arch)).join(", ")})`;
+    });
+    why.push(`${pins.map(head).join(", ")} seen together: ${named.join(", ")}`);
+  }
+  if (seen.apart) {
+    const lists = seen.apart.map(
+      (values, j) =>
+        `${head(pins[j])}: ${values.map((v) => nameValue(call.name, pins[j].spec.arg, v, undefined, arch)).join(", ")}`,
+    );
+    why.push(`recorded without the values seen together, any combination of ${lists.join("; ")}`);
+  }
+  return { alternatives, why };
 }

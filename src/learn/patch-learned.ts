@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { classOf } from "../generate/classes.js";
+import { seenTogether } from "../generate/combos.js";
 import { nameValue } from "../generate/symbols.js";
 import { readBack } from "../observe/patch.js";
 import { formatAction } from "../policy/actions.js";
@@ -193,7 +194,16 @@ function valuesCall(
     p.skipped.push({ what: name, why: "the learning run kept no values for the arguments its rules test" });
     return;
   }
-  const combos = product(values.map((v) => v.map((x) => BigInt(x))));
+  // the values learned together (a level with the options seen at it, not with every option seen)
+  const learnedTogether = seenTogether(
+    { name, args: counts.args ?? {}, combos: counts.combos ?? {} },
+    shape.map((s, i) => ({ arg: s.arg, values: values[i].map((x) => BigInt(x)) })),
+    p.arch,
+  );
+  const combos = [
+    ...learnedTogether.together,
+    ...(learnedTogether.apart ? product(learnedTogether.apart) : []),
+  ];
   if (combos.length > MAX_COMBINATIONS) {
     p.skipped.push({
       what: name,

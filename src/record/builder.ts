@@ -2,10 +2,10 @@ import { Assembly } from "./builder-assembly.js";
 import { type Group, inFocus, Processes, type Thread } from "./builder-groups.js";
 import { PathUses, resolved } from "./builder-paths.js";
 import { EXECS, enterWork, Phase } from "./builder-phase.js";
-import { type Counter, countArg } from "./counter.js";
+import { type Counter, countArg, countCombo } from "./counter.js";
 import { Ev, type EventColumns, Result, TallyPhase } from "./events.js";
 import type { EventNeeds, Focus, PhaseSpec } from "./phase-spec.js";
-import type { Profile, RecordingEngine } from "./profile.js";
+import { comboKey, type Profile, type RecordingEngine } from "./profile.js";
 
 export { type EventNeeds, type Focus, type PhaseSpec, parsePhase } from "./phase-spec.js";
 
@@ -342,7 +342,10 @@ export class ProfileBuilder {
   }
 }
 
-/** The argument values of row i (v0..v2 in INTERESTING_ARGS order), n calls' worth. */
+/**
+ * The argument values of row i (v0..v2 in INTERESTING_ARGS order), n calls' worth: each argument's, and
+ * — for a call with several — the values together (one row is one call's, or calls' with the same values).
+ */
 function countValues(
   c: Counter,
   idx: number[],
@@ -359,4 +362,8 @@ function countValues(
   if (v1 >= 0) countArg(c, idx[1], strings[v1], work, n);
   const v2 = b.v2[i];
   if (idx.length > 2 && v2 >= 0) countArg(c, idx[2], strings[v2], work, n);
+  // together only when the row has every value (a row without one tells nothing about the combination)
+  if (v0 < 0 || v1 < 0 || (idx.length > 2 && v2 < 0)) return;
+  const vals = idx.length > 2 ? [strings[v0], strings[v1], strings[v2]] : [strings[v0], strings[v1]];
+  countCombo(c, comboKey(vals), work, n);
 }

@@ -9,6 +9,9 @@ export interface Counter {
   errors: number;
   argMaps?: Map<number, Map<string, number>>;
   workArgMaps?: Map<number, Map<string, number>>;
+  /** The values of the interesting arguments together ("v0,v1[,v2]") → count (profile.ts `combos`). */
+  comboMaps?: Map<string, number>;
+  workComboMaps?: Map<string, number>;
 }
 function bump(m: Map<number, Map<string, number>>, i: number, v: string, n: number): void {
   let vals = m.get(i);
@@ -27,6 +30,15 @@ export function countArg(c: Counter, i: number, v: string, work: boolean, n: num
     bump(c.workArgMaps, i, v, n);
   }
 }
+/** n more calls whose interesting arguments had the values `key` together (in the work phase too when work). */
+export function countCombo(c: Counter, key: string, work: boolean, n: number): void {
+  c.comboMaps ??= new Map();
+  c.comboMaps.set(key, (c.comboMaps.get(key) ?? 0) + n);
+  if (work) {
+    c.workComboMaps ??= new Map();
+    c.workComboMaps.set(key, (c.workComboMaps.get(key) ?? 0) + n);
+  }
+}
 const plain = (m: Map<number, Map<string, number>>) =>
   Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
 /** The profile's form of a counter. */
@@ -37,6 +49,8 @@ export function toCounts(c: Counter): SyscallCounts {
     errors: c.errors,
     ...(c.argMaps ? { args: plain(c.argMaps) } : {}),
     ...(c.workArgMaps ? { workArgs: plain(c.workArgMaps) } : {}),
+    ...(c.comboMaps ? { combos: Object.fromEntries(c.comboMaps) } : {}),
+    ...(c.workComboMaps ? { workCombos: Object.fromEntries(c.workComboMaps) } : {}),
   };
 }
 /** Adds counter b into a (argument values included). */
@@ -54,6 +68,17 @@ export function addCounter(a: Counter, b: Counter): void {
   if (b.workArgMaps) {
     a.workArgMaps ??= new Map();
     merge(a.workArgMaps, b.workArgMaps);
+  }
+  const sum = (into: Map<string, number>, from: Map<string, number>) => {
+    for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
+  };
+  if (b.comboMaps) {
+    a.comboMaps ??= new Map();
+    sum(a.comboMaps, b.comboMaps);
+  }
+  if (b.workComboMaps) {
+    a.workComboMaps ??= new Map();
+    sum(a.workComboMaps, b.workComboMaps);
   }
 }
 

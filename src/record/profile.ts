@@ -10,6 +10,16 @@ export interface SyscallCounts {
   args?: Record<string, Record<string, number>>;
   /** The same for calls made in the work phase only (a subset of `args`). */
   workArgs?: Record<string, Record<string, number>>;
+  /**
+   * For a call with several interesting arguments (INTERESTING_ARGS): their values together, joined by
+   * "," in INTERESTING_ARGS order ("2,524289,0": socket's family, type, protocol) → count; a call is
+   * counted here only when the recording has every one of its values. `args` alone cannot tell which
+   * values went together (AF_UNIX+SOCK_DGRAM and AF_INET+SOCK_STREAM do not make AF_INET+SOCK_DGRAM).
+   * Profiles written before this field have none: the generator then pins each argument apart.
+   */
+  combos?: Record<string, number>;
+  /** The same for calls made in the work phase only (a subset of `combos`). */
+  workCombos?: Record<string, number>;
 }
 
 /** One thread's calls. */
@@ -150,6 +160,14 @@ export const INTERESTING_ARGS: Record<string, number[]> = {
   mremap: [3],
 };
 
+/**
+ * A combination's key: the values joined by ","; VALUES_OMITTED when one of them is not a value the key
+ * can hold exactly (a value text with a comma, or VALUES_OMITTED itself).
+ */
+export function comboKey(values: readonly string[]): string {
+  return values.some((v) => v.includes(",")) ? VALUES_OMITTED : values.join(",");
+}
+
 type ArgCounts = Record<string, Record<string, number>>;
 
 function addArgCounts(a: ArgCounts, b: ArgCounts): void {
@@ -172,6 +190,13 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
   if (b.workArgs) {
     a.workArgs ??= dict();
     addArgCounts(a.workArgs, b.workArgs);
+  }
+  for (const key of ["combos", "workCombos"] as const) {
+    const from = b[key];
+    if (!from) continue;
+    a[key] ??= dict();
+    const into = a[key];
+    for (const [v, n] of Object.entries(from)) into[v] = (into[v] ?? 0) + n;
   }
 }
 

@@ -74,6 +74,8 @@ function checkCounts(m: unknown, where: string, bad: (what: string) => SysfenceE
         countMap(values, `${where}.${name}.${key}.${i}`, bad, false);
       }
     }
+    // the values of several arguments together (absent in profiles written before them)
+    for (const key of ["combos", "workCombos"]) countMap(c[key], `${where}.${name}.${key}`, bad, true);
   }
 }
 

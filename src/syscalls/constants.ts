@@ -1,14 +1,16 @@
 import { constants as osConstants } from "node:os";
 import { SysfenceError } from "../errors.js";
 import type { ArchName } from "./arches.js";
-import { ARCH_CONSTANTS, CONSTANTS, ERRNO } from "./generated/constants.js";
+import { ARCH_CONSTANTS, ARCH_MISSING, CONSTANTS, ERRNO } from "./generated/constants.js";
 import { editDistance } from "./table.js";
 
 /**
  * Value of a named constant (FIONBIO, CLONE_NEWUSER, AF_INET …) or errno name; undefined when unknown.
- * On an architecture whose headers give it another value (O_DIRECTORY on aarch64), that one.
+ * On an architecture whose headers give it another value (O_DIRECTORY on aarch64), that one; undefined
+ * on one whose kernel headers lack it (TCGETS2 on ppc64le).
  */
 export function constantValue(name: string, arch?: ArchName): number | undefined {
+  if (arch && ARCH_MISSING[arch]?.includes(name)) return undefined;
   return (arch ? ARCH_CONSTANTS[arch]?.[name] : undefined) ?? CONSTANTS[name] ?? ERRNO[name];
 }
 

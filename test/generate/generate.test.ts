@@ -95,7 +95,14 @@ describe("generate: a policy from a profile", () => {
       assert.ok(allows(p, "fcntl", [0, "F_GETFL"]), "status flags (HAProxy's reload)");
       assert.ok(allows(p, "fcntl", [0, "F_OFD_SETLK"]), "locks (sqlite3 WAL)");
       assert.ok(allows(p, "socket", ["AF_UNIX", "SOCK_STREAM"]));
-      assert.ok(allows(p, "socket", ["AF_INET6", "SOCK_DGRAM|SOCK_CLOEXEC"]), "IPv6 (curl http://[::1])");
+      assert.ok(
+        allows(p, "socket", ["AF_INET6", "SOCK_STREAM|SOCK_CLOEXEC", "IPPROTO_TCP"]),
+        "TCP over IPv6",
+      );
+      assert.deepEqual(decide(p, "socket", ["AF_INET6", "SOCK_DGRAM|SOCK_CLOEXEC"]), eperm, "UDP never seen");
+      assert.deepEqual(decide(p, "socket", ["AF_INET", "SOCK_DGRAM"]), eperm, "UDP never seen");
+      assert.deepEqual(decide(p, "socket", ["AF_INET", "SOCK_STREAM", "IPPROTO_SCTP"]), eperm, "SCTP");
+      assert.deepEqual(decide(p, "socket", ["AF_INET6", "SOCK_STREAM", 262]), eperm, "IPPROTO_MPTCP");
       assert.ok(allows(p, "socket", ["AF_NETLINK", "SOCK_RAW", "NETLINK_ROUTE"]));
       assert.ok(allows(p, "setsockopt", [3, "IPPROTO_IPV6", "IPV6_V6ONLY"]));
       assert.ok(allows(p, "prctl", ["PR_SET_PDEATHSIG"]));
@@ -106,6 +113,13 @@ describe("generate: a policy from a profile", () => {
       // the kernel compares ioctl's unsigned int request on 32 bits: high bits do not smuggle TIOCSTI past
       assert.deepEqual(decide(p, "ioctl", [0, evalValue("TIOCSTI") | (1n << 32n)]), eperm, "TIOCSTI | 1<<32");
       assert.ok(allows(p, "ioctl", [0, evalValue("TIOCGWINSZ") | (1n << 32n)]), "the kernel sees TIOCGWINSZ");
+      // queries that only read: if_nametoindex, interface lists and flags, termios2, block size, reflinks
+      for (const r of ["SIOCGIFINDEX", "SIOCGIFCONF", "SIOCGIFFLAGS", "SIOCGIFMTU", "SIOCGIFADDR"])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      for (const r of ["SIOCGIFNAME", "SIOCGIFHWADDR", "TCGETS2", "FIGETBSZ", "FICLONE", "FICLONERANGE"])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      for (const r of ["SIOCSIFFLAGS", "SIOCSIFADDR", "SIOCSIFMTU", "SIOCADDRT"])
+        assert.deepEqual(decide(p, "ioctl", [0, r]), eperm, `${r} sets`);
       assert.deepEqual(decide(p, "socket", ["AF_PACKET", "SOCK_RAW"]), eperm);
       assert.deepEqual(decide(p, "socket", ["AF_INET", "SOCK_RAW"]), eperm);
       assert.deepEqual(decide(p, "socket", ["AF_ALG", "SOCK_SEQPACKET"]), eperm);
@@ -125,10 +139,10 @@ describe("generate: a policy from a profile", () => {
         "IPT_SO_SET_REPLACE (netfilter tables)",
       );
       assert.deepEqual(decide(p, "setsockopt", [3, "IPPROTO_IPV6", 64]), eperm, "IP6T_SO_SET_REPLACE");
-      assert.ok(
-        allows(p, "setsockopt", [3, "SOL_SOCKET", 99]),
-        "SOL_SOCKET was seen: its level is allowed whole",
-      );
+      // SOL_SOCKET was seen (with options 1 and 2): its other options are not allowed with it
+      assert.ok(allows(p, "setsockopt", [3, "SOL_SOCKET", "SO_KEEPALIVE"]), "ordinary");
+      for (const o of ["SO_ATTACH_FILTER", "SO_ATTACH_BPF", "SO_BINDTODEVICE", "SO_MARK", 99])
+        assert.deepEqual(decide(p, "setsockopt", [3, "SOL_SOCKET", o]), eperm, String(o));
     }
     assert.deepEqual(back.flags, ["log"], "EPERM answers reach the kernel log");
     assert.ok(back.rules.some((r) => r.names[0] === "ioctl" && r.tier === "argument-fallback"));
@@ -202,7 +216,7 @@ describe("generate: a policy from a profile", () => {
       /ioctl: control device \(@system-service\)? ?— seen 1× in demo main; ordinary values: terminal modes.*; arg1 seen: TCGETS, FIONBIO/,
     );
     assert.match(g.text, /args: \["arg1 == FIONBIO"\]/);
-    assert.match(g.text, /args: \["arg0 == AF_INET", "arg1 & 0xf == SOCK_STREAM"\]/);
+    assert.match(g.text, /args: \["arg0 == AF_INET", "arg1 & 0xf == SOCK_STREAM", "arg2 == IPPROTO_TCP"\]/);
     for (const r of back.rules)
       assert.ok(r.comment && r.comment.length > 10, `rule for ${r.names} has a comment`);
     assert.match(g.text, /^# \d+ of \d+ x86_64 syscalls allowed/m);

@@ -1,9 +1,15 @@
 // Synthetic profiles for generator tests: exactly the calls and argument values a test needs.
-import type { Profile, SyscallCounts } from "../../src/record/profile.js";
+import { INTERESTING_ARGS, type Profile, type SyscallCounts } from "../../src/record/profile.js";
 
 type Calls = Record<
   string,
-  { setup?: number; work?: number; args?: Record<number, (string | number | bigint)[]> }
+  {
+    setup?: number;
+    work?: number;
+    args?: Record<number, (string | number | bigint)[]>;
+    /** Values seen together, in INTERESTING_ARGS order (profile.ts combos); `args` follows from them when not given. */
+    combos?: (string | number | bigint)[][];
+  }
 >;
 
 function counts(calls: Calls, phase: "setup" | "work" | "split"): Record<string, SyscallCounts> {
@@ -16,11 +22,23 @@ function counts(calls: Calls, phase: "setup" | "work" | "split"): Record<string,
       args[i] = {};
       for (const v of vals) args[i][String(v)] = 1;
     }
+    const combos: Record<string, number> = {};
+    for (const values of c.combos ?? []) {
+      combos[values.join(",")] = 1;
+      if (c.args) continue;
+      values.forEach((v, k) => {
+        const i = String(INTERESTING_ARGS[name][k]);
+        args[i] ??= {};
+        args[i][String(v)] = (args[i][String(v)] ?? 0) + 1;
+      });
+    }
+    const withArgs = c.args !== undefined || c.combos !== undefined;
     out[name] = {
       setup,
       work,
       errors: 0,
-      ...(c.args ? { args, ...(work ? { workArgs: args } : {}) } : {}),
+      ...(withArgs ? { args, ...(work ? { workArgs: args } : {}) } : {}),
+      ...(c.combos ? { combos, ...(work ? { workCombos: combos } : {}) } : {}),
     };
   }
   return out;
@@ -43,6 +61,8 @@ export function syntheticProfile(
       d.work += c.work;
       if (c.args) d.args = { ...(d.args ?? {}), ...c.args };
       if (c.workArgs) d.workArgs = { ...(d.workArgs ?? {}), ...c.workArgs };
+      if (c.combos) d.combos = { ...(d.combos ?? {}), ...c.combos };
+      if (c.workCombos) d.workCombos = { ...(d.workCombos ?? {}), ...c.workCombos };
     }
   const exe = o.exe ?? "/usr/bin/demo";
   const processes = [

@@ -80,6 +80,22 @@ describe("audit --patch with a learned profile", () => {
     assert.equal(decide(p.text, "fcntl", [0n, 4n]), "errno", "F_SETFL, never learned, still refused");
   });
 
+  it("adds the setsockopt levels and options learned together, not every option learned at every level", () => {
+    const setsockopt = {
+      ...once({ "1": { "1": 1, "6": 1 }, "2": { "2": 1, "1": 1 } }),
+      combos: { "1,2": 1, "6,1": 1 },
+    };
+    const p = patchLearned(POLICY, "p.yaml", learned({ setsockopt }));
+    assert.equal(decide(p.text, "setsockopt", [3n, 1n, 2n]), "allow", "SOL_SOCKET, SO_REUSEADDR");
+    assert.equal(decide(p.text, "setsockopt", [3n, 6n, 1n]), "allow", "IPPROTO_TCP, TCP_NODELAY");
+    assert.notEqual(
+      decide(p.text, "setsockopt", [3n, 1n, 1n]),
+      "allow",
+      "SOL_SOCKET, SO_DEBUG: never learned",
+    );
+    assert.equal(p.added.length, 2, p.added.join("; "));
+  });
+
   it("leaves the privilege class for a person", () => {
     const p = patchLearned(POLICY, "p.yaml", learned({ mount: once() }));
     assert.equal(p.added.length, 0);

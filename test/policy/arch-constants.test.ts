@@ -11,7 +11,7 @@ import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
 import { ARCHES, type ArchName } from "../../src/syscalls/arches.js";
 import { constantValue, evalValue } from "../../src/syscalls/constants.js";
-import { ARCH_CONSTANTS } from "../../src/syscalls/generated/constants.js";
+import { ARCH_CONSTANTS, ARCH_MISSING } from "../../src/syscalls/generated/constants.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
 
 const policy = parsePolicy(
@@ -56,5 +56,14 @@ describe("constants by architecture", () => {
       ["allow", "allow"],
       "0x10000 is O_DIRECT on aarch64, not a directory",
     );
+  });
+});
+
+describe("names an architecture's kernel headers lack", () => {
+  it("have no value there (ppc64le has no termios2): not the x86_64 number", () => {
+    assert.ok(ARCH_MISSING.ppc64le.includes("TCGETS2"));
+    assert.equal(constantValue("TCGETS2", "ppc64le"), undefined);
+    assert.equal(constantValue("TCGETS2", "aarch64"), constantValue("TCGETS2"));
+    assert.equal(constantValue("SIOCGIFINDEX", "ppc64le"), 0x8933);
   });
 });
