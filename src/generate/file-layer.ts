@@ -215,16 +215,28 @@ function grantPath(g: Grants, path: string, letters: Set<string>): void {
   if (letters.has("r")) grantRead(g, path);
 }
 
-/** Data the program read where it never wrote: a save in another use would be refused. */
+/**
+ * Data the program read where it never wrote: a save in another use would be refused; and where it read
+ * one file alone, that file is all it may read there — another input, another page gets EACCES.
+ */
 function readOnlyDataNote(g: Grants, access: Map<string, Set<string>>): void {
   const system = /^\/(usr|lib|lib32|lib64|opt|etc|proc|sys|dev|run|bin|sbin)(\/|$)/;
   const readOnlyData = [...access]
     .filter(([p, l]) => l.has("r") && p.startsWith("/") && !system.test(p))
-    .map(([p]) => dirname(p))
-    .filter((d) => d !== "/" && ![...g.write].some((w) => d === w || d.startsWith(`${w}/`)));
-  if (readOnlyData.length)
+    .map(([p]) => p)
+    .filter((p) => {
+      const d = dirname(p);
+      return d !== "/" && ![...g.write].some((w) => d === w || d.startsWith(`${w}/`));
+    });
+  const lone = readOnlyData.filter((p) => g.read.has(p)).sort();
+  const dirs = [...new Set(readOnlyData.filter((p) => !g.read.has(p)).map((p) => dirname(p)))].sort();
+  if (dirs.length)
     g.notes.push(
-      `the program read files in ${[...new Set(readOnlyData)].sort().slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,
+      `the program read files in ${dirs.slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,
+    );
+  if (lone.length)
+    g.notes.push(
+      `the program read ${lone.slice(0, 4).join(", ")}${lone.length > 4 ? ` and ${lone.length - 4} more` : ""}, the only file it read in ${lone.length === 1 ? "its directory" : "each directory"}: the policy lets it read ${lone.length === 1 ? "that file" : "those files"} alone (one file read in a directory is granted by itself, two or more grant the directory), so a use that reads another file there (another input, another page) gets EACCES, and one that saves there too — add the directory to landlock.read in the policy (or --writable DIR for saves), or record a use that reads two files there`,
     );
 }
 

@@ -103,7 +103,11 @@ describe("the file layer from path uses (pure)", () => {
 
 describe("generate --writable", () => {
   it("adds a data directory the recording read but never wrote in, and says when one may be missing", () => {
-    const p = withPaths({ "/usr/bin/redis-server": "x", "/srv/redis/dump.rdb": "r" });
+    const p = withPaths({
+      "/usr/bin/redis-server": "x",
+      "/srv/redis/dump.rdb": "r",
+      "/srv/redis/appendonly.aof": "r",
+    });
     const without = fileLayer([p], facts);
     assert.ok(
       without.notes.some((n) => /read files in \/srv\/redis but wrote nothing there.*--writable DIR/.test(n)),
@@ -112,6 +116,39 @@ describe("generate --writable", () => {
     const withDir = fileLayer([p], facts, { writable: ["/srv/redis"] });
     assert.deepEqual(paths(withDir.section?.write), ["/srv/redis"]);
     assert.ok(!withDir.notes.some((n) => /--writable/.test(n)));
+  });
+});
+
+describe("a file read alone in its directory", () => {
+  it("is granted by itself, and a note says other files there get EACCES and what to add (apache2 serving index.html, gawk's one input)", () => {
+    const one = fileLayer(
+      [
+        withPaths({
+          "/usr/sbin/apache2": "x",
+          "/var/www/html/index.html": "r",
+          "/var/log/apache2/access.log": "w",
+        }),
+      ],
+      facts,
+    );
+    assert.ok(paths(one.section?.read).includes("/var/www/html/index.html"));
+    assert.ok(!paths(one.section?.read).includes("/var/www/html"));
+    const note = one.notes.filter((n) => /the only file it read/.test(n));
+    assert.equal(note.length, 1, one.notes.join("\n"));
+    assert.match(
+      note[0],
+      /read \/var\/www\/html\/index\.html, the only file it read in its directory: .*another file there .* gets EACCES.*add the directory to landlock\.read/,
+    );
+    assert.ok(
+      !one.notes.some((n) => /read files in \/var\/www\/html/.test(n)),
+      "one note for the directory, not two",
+    );
+    const two = fileLayer(
+      [withPaths({ "/usr/sbin/apache2": "x", "/var/www/html/index.html": "r", "/var/www/html/a.css": "r" })],
+      facts,
+    );
+    assert.ok(paths(two.section?.read).includes("/var/www/html"));
+    assert.ok(!two.notes.some((n) => /the only file it read/.test(n)));
   });
 });
 
