@@ -18,6 +18,8 @@ export interface FileFacts {
   interpreterOf(path: string): string | undefined;
   /** Where a path's symlinks lead (Landlock judges the file reached), or undefined when it does not exist. */
   realpath?(path: string): string | undefined;
+  /** Whether a path is a directory here (a directory read itself is granted whole, never "a file alone"). */
+  isDirectory?(path: string): boolean;
 }
 
 /** The layer, which confined classes it covers (for the static tier), and what the user should read. */
@@ -228,8 +230,14 @@ function readOnlyDataNote(g: Grants, access: Map<string, Set<string>>): void {
       const d = dirname(p);
       return d !== "/" && ![...g.write].some((w) => d === w || d.startsWith(`${w}/`));
     });
-  const lone = readOnlyData.filter((p) => g.read.has(p)).sort();
-  const dirs = [...new Set(readOnlyData.filter((p) => !g.read.has(p)).map((p) => dirname(p)))].sort();
+  // a directory read itself (listed, the working directory) is granted as a whole: not a file alone
+  const isDir = (p: string) =>
+    g.facts.isDirectory?.(p) || [...access.keys()].some((q) => q.startsWith(`${p}/`));
+  const underRead = (p: string) => [...g.read].some((r) => p.startsWith(`${r}/`));
+  const lone = readOnlyData.filter((p) => g.read.has(p) && !isDir(p) && !underRead(p)).sort();
+  const dirs = [
+    ...new Set(readOnlyData.filter((p) => !lone.includes(p)).map((p) => (isDir(p) ? p : dirname(p)))),
+  ].sort();
   if (dirs.length)
     g.notes.push(
       `the program read files in ${dirs.slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,

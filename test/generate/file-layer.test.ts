@@ -149,6 +149,12 @@ describe("a file read alone in its directory", () => {
     );
     assert.ok(paths(two.section?.read).includes("/var/www/html"));
     assert.ok(!two.notes.some((n) => /the only file it read/.test(n)));
+    // a directory read itself (a script's working directory, listed) is granted whole: never "a file alone"
+    const cwd = fileLayer(
+      [withPaths({ "/usr/bin/python3": "x", "/tmp/job": "r", "/tmp/job/a.csv": "r", "/srv/empty": "r" })],
+      { ...facts, isDirectory: (p: string) => p === "/srv/empty" },
+    );
+    assert.ok(!cwd.notes.some((n) => /the only file it read/.test(n)), cwd.notes.join("\n"));
   });
 });
 
