@@ -35,6 +35,7 @@ import { EDGE_POLICIES, example, policyFrom } from "../helpers/policies.js";
 import { type KernelCall, probeWithExport, runOnKernel, runWithExport } from "../helpers/probe.js";
 import { exhaustiveQueries, findMismatches } from "../helpers/queries.js";
 import { requireOrSkip } from "../helpers/require.js";
+import { haveSystemdTest, systemdAnswer, systemdReadings } from "../helpers/systemd-oracle.js";
 
 const has = (cmd: string, args: string[] = ["--version"]) =>
   spawnSync(cmd, args, { stdio: "ignore" }).error === undefined;
@@ -232,7 +233,7 @@ describe("systemd drop-in", () => {
     const r = spawnSync("systemd-analyze", ["verify", "--man=no", unit], { encoding: "utf8" });
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /Failed to parse|Unknown|invalid/i);
   });
-  it("a call allowed for some values and answered EPERM otherwise (a generated clone, socket) is allowed whole, never ~NAME:EPERM", () => {
+  it("a call allowed for some values and answered EPERM otherwise (a generated clone, socket) is allowed whole, never ~NAME:EPERM", (t) => {
     // an allow-list's ~clone:EPERM makes systemd answer clone EPERM for every value (apache2's exported
     // policy: no fork, no thread, no socket); the drop-in read back as systemd reads it must allow clone
     const policy = policyFrom(
@@ -254,6 +255,11 @@ describe("systemd drop-in", () => {
       }).value;
     assert.equal(clone(0x1200011n), 0x7fff0000, "fork's flags: allowed");
     assert.equal(clone(0x10000000n), 0x7fff0000, "other flags too: systemd cannot filter arguments");
+    // and as systemd itself reads it (systemd --test, as nobody)
+    if (!haveSystemdTest()) return t.skip("systemd --test (the manager binary and setpriv) not here");
+    const [sd] = systemdReadings([text.split("[Service]\n")[1]]);
+    assert.deepEqual(systemdAnswer(sd, "clone"), { kind: "allow" }, sd.warnings.join("\n"));
+    assert.deepEqual(systemdAnswer(sd, "openat"), { kind: "errno", data: 13 });
   });
 });
 
