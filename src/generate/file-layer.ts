@@ -124,7 +124,7 @@ interface Grants {
 function startGrants(
   access: Map<string, Set<string>>,
   facts: FileFacts,
-  o: { writable?: readonly string[] },
+  o: { writable?: readonly string[]; readable?: readonly string[] },
 ): Grants {
   // how many files the program read in each directory
   const readsIn = new Map<string, number>();
@@ -133,7 +133,8 @@ function startGrants(
       readsIn.set(dirname(path), (readsIn.get(dirname(path)) ?? 0) + 1);
   return {
     facts,
-    read: new Set<string>(ALWAYS_READ),
+    // and those the user says it reads (generate --readable): one use may have read one file of many
+    read: new Set<string>([...ALWAYS_READ, ...(o.readable ?? [])]),
     // directories the user says the program writes in (generate --writable): a recording of one use may
     // never have saved its data
     write: new Set<string>(o.writable ?? []),
@@ -244,7 +245,7 @@ function readOnlyDataNote(g: Grants, access: Map<string, Set<string>>): void {
     );
   if (lone.length)
     g.notes.push(
-      `the program read ${lone.slice(0, 4).join(", ")}${lone.length > 4 ? ` and ${lone.length - 4} more` : ""}, the only file it read in ${lone.length === 1 ? "its directory" : "each directory"}: the policy lets it read ${lone.length === 1 ? "that file" : "those files"} alone (one file read in a directory is granted by itself, two or more grant the directory), so a use that reads another file there (another input, another page) gets EACCES, and one that saves there too — add the directory to landlock.read in the policy (or --writable DIR for saves), or record a use that reads two files there`,
+      `the program read ${lone.slice(0, 4).join(", ")}${lone.length > 4 ? ` and ${lone.length - 4} more` : ""}, the only file it read in ${lone.length === 1 ? "its directory" : "each directory"}: the policy lets it read ${lone.length === 1 ? "that file" : "those files"} alone (one file read in a directory is granted by itself, two or more grant the directory), so a use that reads another file there (another input, another page) gets EACCES, and one that saves there too — add --readable DIR (or --writable DIR for saves), or record a use that reads two files there`,
     );
 }
 
@@ -283,7 +284,7 @@ function sectionOf(g: Grants, o: { anyBindPort?: boolean }): LandlockSection {
 export function fileLayer(
   all: readonly Profile[],
   facts: FileFacts,
-  o: { writable?: readonly string[]; anyBindPort?: boolean } = {},
+  o: { writable?: readonly string[]; readable?: readonly string[]; anyBindPort?: boolean } = {},
 ): FileLayer {
   const access = pathUses(all);
   if (typeof access === "string")

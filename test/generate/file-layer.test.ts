@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileLayer } from "../../src/generate/file-layer.js";
 import type { Profile } from "../../src/record/profile.js";
+import { runCli } from "../helpers/cli.js";
 import { syntheticProfile } from "../helpers/profiles.js";
 
 const facts = {
@@ -137,7 +141,7 @@ describe("a file read alone in its directory", () => {
     assert.equal(note.length, 1, one.notes.join("\n"));
     assert.match(
       note[0],
-      /read \/var\/www\/html\/index\.html, the only file it read in its directory: .*another file there .* gets EACCES.*add the directory to landlock\.read/,
+      /read \/var\/www\/html\/index\.html, the only file it read in its directory: .*another file there .* gets EACCES.*add --readable DIR/,
     );
     assert.ok(
       !one.notes.some((n) => /read files in \/var\/www\/html/.test(n)),
@@ -149,6 +153,18 @@ describe("a file read alone in its directory", () => {
     );
     assert.ok(paths(two.section?.read).includes("/var/www/html"));
     assert.ok(!two.notes.some((n) => /the only file it read/.test(n)));
+    // generate --readable: the directory as a whole, and the note has nothing left to say
+    const given = fileLayer(
+      [withPaths({ "/usr/sbin/apache2": "x", "/var/www/html/index.html": "r" })],
+      facts,
+      { readable: ["/var/www/html"] },
+    );
+    assert.ok(paths(given.section?.read).includes("/var/www/html"));
+    assert.ok(
+      !paths(given.section?.read).includes("/var/www/html/index.html"),
+      "inside the directory: not listed again",
+    );
+    assert.ok(!given.notes.some((n) => /the only file it read/.test(n)), given.notes.join("\n"));
     // a directory read itself (a script's working directory, listed) is granted whole: never "a file alone"
     const cwd = fileLayer(
       [withPaths({ "/usr/bin/python3": "x", "/tmp/job": "r", "/tmp/job/a.csv": "r", "/srv/empty": "r" })],
@@ -282,5 +298,35 @@ describe("/proc/self written by a recording of several processes", () => {
     );
     const one = fileLayer([{ ...base, processes: [proc(1)] }], facts);
     assert.ok(!one.notes.some((n) => n.includes("several processes")));
+  });
+});
+
+describe("generate --readable (the command)", () => {
+  it("lists the directory in landlock.read, validates it, and the one-file note goes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-readable-"));
+    const profile = join(dir, "p.json");
+    writeFileSync(
+      profile,
+      JSON.stringify(withPaths({ "/usr/sbin/apache2": "x", "/var/www/html/index.html": "r" })),
+    );
+    const without = await runCli("generate", "--static", "off", profile, "-o", join(dir, "a.yaml"));
+    assert.equal(without.code, 0, without.stderr);
+    assert.match(without.stderr, /the only file it read in its directory.*add --readable DIR/);
+    const gen = await runCli(
+      "generate",
+      "--static",
+      "off",
+      "--readable",
+      "/var/www/html/",
+      profile,
+      "-o",
+      join(dir, "b.yaml"),
+    );
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.doesNotMatch(gen.stderr, /the only file it read/);
+    assert.match(readFileSync(join(dir, "b.yaml"), "utf8"), /^ {2}read: \[.*\/var\/www\/html[,\]]/m);
+    const bad = await runCli("generate", "--readable", "www", profile);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--readable 'www': give an absolute directory/);
   });
 });
