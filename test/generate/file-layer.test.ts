@@ -174,6 +174,31 @@ describe("a file read alone in its directory", () => {
   });
 });
 
+describe("TCP ports", () => {
+  it("several ports bound: a note says only those may be bound and names --any-bind-port (vsftpd's passive data port)", () => {
+    const ftp = withPaths({
+      "/usr/sbin/vsftpd": "x",
+      "inet:127.0.0.1:2121": "c",
+      "inet:127.0.0.1:30003": "c",
+    });
+    const l = fileLayer([ftp], facts);
+    assert.deepEqual(
+      l.section?.bindTcp?.map((b) => b.port),
+      [2121, 30003],
+    );
+    assert.ok(
+      l.notes.some((n) => /bound TCP ports 2121, 30003: only these .* --any-bind-port/.test(n)),
+      l.notes.join("\n"),
+    );
+    assert.ok(!fileLayer([ftp], facts, { anyBindPort: true }).notes.some((n) => /bound TCP ports/.test(n)));
+    const one = withPaths({ "/usr/sbin/vsftpd": "x", "inet:127.0.0.1:2121": "c" });
+    assert.ok(
+      !fileLayer([one], facts).notes.some((n) => /bound TCP ports/.test(n)),
+      "one port: the daemon's own",
+    );
+  });
+});
+
 describe("symlinks", () => {
   it("a path read through a symlink grants the file it reaches (Landlock judges that inode)", () => {
     const linked = {
