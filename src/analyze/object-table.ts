@@ -66,14 +66,25 @@ export class ObjectTable {
         this.objects[j].role = this.objects[j].role ?? "interpreter";
       }
     }
-    for (const d of dlopened) {
+    // the recording's paths include the loader's search for a library (dlopen of a bare name, an NSS
+    // module): every directory it probed, tls/, x86_64/, glibc-hwcaps/… — one name, one note, and none when
+    // the search found it in another directory
+    const found = new Set<string>();
+    const notFound = new Map<string, string[]>();
+    const reals = dlopened.map((d) => {
       const real = realInRoot(this.root, d);
-      if (!real) {
+      if (real) found.add(basename(d));
+      else notFound.set(basename(d), [...(notFound.get(basename(d)) ?? []), d]);
+      return real;
+    });
+    for (const [name, paths] of notFound)
+      if (!found.has(name))
         note(
-          `the recorded library ${d} was not found${this.root.sysroot ? ` under ${this.root.sysroot}` : ""}`,
+          `the recorded library ${paths.length === 1 ? paths[0] : `${name} (${paths.length} paths the recording looked for it at, e.g. ${paths[0]})`} was not found${this.root.sysroot ? ` under ${this.root.sysroot}` : ""}`,
         );
-        continue;
-      }
+    for (const [i, d] of dlopened.entries()) {
+      const real = reals[i];
+      if (!real) continue;
       if (!rightMachine(this.root, real)) {
         note(`${d} (opened by the recording) is not an ${this.arch} shared object; left out`);
         continue;

@@ -49,7 +49,7 @@ export function parseErrnoAnswers(items: readonly string[] = [], option = "errno
   return out;
 }
 
-/** Directories a program may write in: absolute, not /, without trailing slashes. */
+/** Directories a program may write in or read (--writable, --readable): absolute, not /, without trailing slashes. */
 export function writableDirs(dirs: readonly string[] = [], option = "writable"): string[] {
   return dirs.map((d) => {
     if (!d.startsWith("/") || d === "/")

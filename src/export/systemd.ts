@@ -117,7 +117,10 @@ function allowList(policy: Policy, plans: Plans, warn: (m: string) => void): str
       allowed.add(p.name);
     }
     const a = p.fallback;
-    if (!a) continue;
+    // a call allowed for some values is allowed whole: an allow-list's ~NAME:ERRNO would answer it that
+    // errno for every value (systemd's seccomp_parse_syscall_filter), not only for the others — clone and
+    // socket EPERM'd, the service unable to fork or listen
+    if (!a || condAllow.length) continue;
     if (a.kind === "allow" || a.kind === "log") allowed.add(p.name);
     else if (a.kind === "errno" && !(def.kind === "errno" && def.data === a.data))
       errnoOverrides.push(`${p.name}:${errnoText(a.data)}`);

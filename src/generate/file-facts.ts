@@ -1,6 +1,6 @@
 // What the file layer asks the machine (file-layer.ts stays pure): an executable's interpreter, where a
-// path's symlinks lead.
-import { realpathSync } from "node:fs";
+// path's symlinks lead, whether it is a directory.
+import { realpathSync, statSync } from "node:fs";
 import { interpreterOf } from "../analyze/program-file.js";
 import type { FileFacts } from "./file-layer.js";
 
@@ -14,4 +14,5 @@ export const machineFileFacts: FileFacts = {
       return undefined;
     }
   },
+  isDirectory: (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
 };

@@ -11,6 +11,7 @@ import { dirname } from "node:path/posix";
 import type { LandlockPath, LandlockPort, LandlockScope, LandlockSection } from "../policy/model.js";
 import type { Profile } from "../record/profile.js";
 import type { ConfinedBy } from "./classes.js";
+import { bindPortNote, forkedProcNote, readOnlyDataNote } from "./file-layer-notes.js";
 
 /** What the generator asks the machine about a path (file-facts.ts answers from the file system). */
 export interface FileFacts {
@@ -18,6 +19,8 @@ export interface FileFacts {
   interpreterOf(path: string): string | undefined;
   /** Where a path's symlinks lead (Landlock judges the file reached), or undefined when it does not exist. */
   realpath?(path: string): string | undefined;
+  /** Whether a path is a directory here (a directory read itself is granted whole, never "a file alone"). */
+  isDirectory?(path: string): boolean;
 }
 
 /** The layer, which confined classes it covers (for the static tier), and what the user should read. */
@@ -122,7 +125,7 @@ interface Grants {
 function startGrants(
   access: Map<string, Set<string>>,
   facts: FileFacts,
-  o: { writable?: readonly string[] },
+  o: { writable?: readonly string[]; readable?: readonly string[] },
 ): Grants {
   // how many files the program read in each directory
   const readsIn = new Map<string, number>();
@@ -131,7 +134,8 @@ function startGrants(
       readsIn.set(dirname(path), (readsIn.get(dirname(path)) ?? 0) + 1);
   return {
     facts,
-    read: new Set<string>(ALWAYS_READ),
+    // and those the user says it reads (generate --readable): one use may have read one file of many
+    read: new Set<string>([...ALWAYS_READ, ...(o.readable ?? [])]),
     // directories the user says the program writes in (generate --writable): a recording of one use may
     // never have saved its data
     write: new Set<string>(o.writable ?? []),
@@ -215,31 +219,6 @@ function grantPath(g: Grants, path: string, letters: Set<string>): void {
   if (letters.has("r")) grantRead(g, path);
 }
 
-/** Data the program read where it never wrote: a save in another use would be refused. */
-function readOnlyDataNote(g: Grants, access: Map<string, Set<string>>): void {
-  const system = /^\/(usr|lib|lib32|lib64|opt|etc|proc|sys|dev|run|bin|sbin)(\/|$)/;
-  const readOnlyData = [...access]
-    .filter(([p, l]) => l.has("r") && p.startsWith("/") && !system.test(p))
-    .map(([p]) => dirname(p))
-    .filter((d) => d !== "/" && ![...g.write].some((w) => d === w || d.startsWith(`${w}/`)));
-  if (readOnlyData.length)
-    g.notes.push(
-      `the program read files in ${[...new Set(readOnlyData)].sort().slice(0, 4).join(", ")} but wrote nothing there in this recording: if it saves there in other uses, add --writable DIR (or record a use that saves)`,
-    );
-}
-
-/**
- * A write to /proc/self in a recording of several processes: run adds the rule in the launched process, so
- * only its own entry is granted; a forked process writing its own (a session child's loginuid) gets EACCES.
- */
-function forkedProcNote(g: Grants, all: readonly Profile[]): void {
-  const own = [...g.write].filter((w) => w.startsWith("/proc/self/"));
-  if (own.length && all.some((p) => (p.processes?.length ?? 0) > 1))
-    g.notes.push(
-      `the recording wrote ${own.slice(0, 3).join(", ")} and has several processes: Landlock grants the launched process's own entry only (run binds /proc/self before the exec); a forked process writing its own gets EACCES — no path can grant it short of /proc as a whole`,
-    );
-}
-
 /** The policy's landlock section for what was granted. */
 function sectionOf(g: Grants, o: { anyBindPort?: boolean }): LandlockSection {
   const { read, write, execute, devices, bind, abstractUnix } = g;
@@ -263,7 +242,7 @@ function sectionOf(g: Grants, o: { anyBindPort?: boolean }): LandlockSection {
 export function fileLayer(
   all: readonly Profile[],
   facts: FileFacts,
-  o: { writable?: readonly string[]; anyBindPort?: boolean } = {},
+  o: { writable?: readonly string[]; readable?: readonly string[]; anyBindPort?: boolean } = {},
 ): FileLayer {
   const access = pathUses(all);
   if (typeof access === "string")
@@ -289,6 +268,7 @@ export function fileLayer(
   }
   readOnlyDataNote(g, access);
   forkedProcNote(g, all);
+  if (!o.anyBindPort) bindPortNote(g);
   const section = sectionOf(g, o);
   const layers = new Set<ConfinedBy>(["landlock-fs", "landlock-signal", "ipc"]);
   if (section.bindTcp) layers.add("landlock-tcp");

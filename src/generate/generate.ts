@@ -139,7 +139,11 @@ function unseenRules(g: Generation): {
   const { o, sel, notes } = g;
   const files =
     o.files && sel.phase === "all"
-      ? fileLayer(g.profiles, o.files, { writable: o.writable, anyBindPort: o.anyBindPort })
+      ? fileLayer(g.profiles, o.files, {
+          writable: o.writable,
+          readable: o.readable,
+          anyBindPort: o.anyBindPort,
+        })
       : undefined;
   if (o.files && sel.phase === "work")
     notes.push(

@@ -31,6 +31,8 @@ export interface GenerateOptions extends Selection {
   files?: FileFacts;
   /** Directories the file layer lets the program write in besides those it wrote in (--writable). */
   writable?: string[];
+  /** Directories the file layer lets the program read besides what it read (--readable). */
+  readable?: string[];
   /** No TCP bind rule in the file layer (--any-bind-port): the program may listen on any port. */
   anyBindPort?: boolean;
 }

@@ -302,3 +302,29 @@ describe("analyze: an aarch64 program against qemu-user's -strace", {
     assert.ok(n >= 20);
   });
 });
+
+describe("analyze: a recording's paths for a dlopened library include the loader's search", {
+  skip: linuxX64
+    ? requireOrSkip(existsSync("/lib/x86_64-linux-gnu/libc.so.6"), "Debian's libc path")
+    : "needs Linux x86_64",
+}, () => {
+  it("one note for a library not installed, whatever number of directories were probed; none for one found elsewhere", () => {
+    // nsd's recording: glibc looked for libnss_db.so.2 (nsswitch.conf: 'protocols: db files') in 36
+    // directories, and generate printed 36 notes
+    const probes = ["tls/x86_64/", "x86_64/", "glibc-hwcaps/x86-64-v3/", ""].flatMap((sub) => [
+      `/lib/x86_64-linux-gnu/${sub}libnss_nosuch.so.2`,
+      `/usr/lib/${sub}libnss_nosuch.so.2`,
+    ]);
+    const notes: string[] = [];
+    analyze("/usr/bin/true", {
+      dlopened: [...probes, "/lib/x86_64-linux-gnu/tls/libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6"],
+      onNote: (n) => notes.push(n),
+    });
+    const missing = notes.filter((n) => /recorded library/.test(n));
+    assert.equal(missing.length, 1, missing.join("\n"));
+    assert.match(
+      missing[0],
+      /libnss_nosuch\.so\.2 \(8 paths the recording looked for it at, e\.g\. \/lib\/x86_64-linux-gnu\/tls\/x86_64\/libnss_nosuch\.so\.2\) was not found/,
+    );
+  });
+});

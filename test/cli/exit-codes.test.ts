@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,5 +152,17 @@ describe("exit statuses: documented", () => {
     for (const status of ["0", "1", "2", "70", "127"])
       assert.match(section, new RegExp(`^\\.B ${status}$`, "m"));
     assert.match(section, /125/);
+  });
+});
+
+describe("record: a program that dies of a signal", () => {
+  it("says which signal and that generate still takes the profile (vsftpd stopped by SIGTERM: status 143)", async (t) => {
+    if (spawnSync("strace", ["-V"]).error) return t.skip("strace");
+    const profile = join(dir, "killed.json");
+    const r = await runCli("record", "-q", "--engine", "strace", "-o", profile, "sh", "-c", "kill -TERM $$");
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /status 143 \(128 \+ SIGTERM: killed by that signal.*generate still takes it/);
+    const g = await runCli("generate", "--static", "off", profile, "-o", join(dir, "killed.yaml"));
+    assert.equal(g.code, 0, g.stderr);
   });
 });

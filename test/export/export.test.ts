@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Ajv } from "ajv";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { Emulator, packSeccompData } from "../../src/bpf/emulator.js";
+import { Emulator, emulate, packSeccompData } from "../../src/bpf/emulator.js";
 import { decodeProgram } from "../../src/bpf/insn.js";
 import { compile } from "../../src/compile/compile.js";
 import { exportBpf, exportBpfC } from "../../src/export/bpf.js";
@@ -35,6 +35,7 @@ import { EDGE_POLICIES, example, policyFrom } from "../helpers/policies.js";
 import { type KernelCall, probeWithExport, runOnKernel, runWithExport } from "../helpers/probe.js";
 import { exhaustiveQueries, findMismatches } from "../helpers/queries.js";
 import { requireOrSkip } from "../helpers/require.js";
+import { haveSystemdTest, systemdAnswer, systemdReadings } from "../helpers/systemd-oracle.js";
 
 const has = (cmd: string, args: string[] = ["--version"]) =>
   spawnSync(cmd, args, { stdio: "ignore" }).error === undefined;
@@ -231,6 +232,34 @@ describe("systemd drop-in", () => {
     );
     const r = spawnSync("systemd-analyze", ["verify", "--man=no", unit], { encoding: "utf8" });
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /Failed to parse|Unknown|invalid/i);
+  });
+  it("a call allowed for some values and answered EPERM otherwise (a generated clone, socket) is allowed whole, never ~NAME:EPERM", (t) => {
+    // an allow-list's ~clone:EPERM makes systemd answer clone EPERM for every value (apache2's exported
+    // policy: no fork, no thread, no socket); the drop-in read back as systemd reads it must allow clone
+    const policy = policyFrom(
+      'defaultAction: kill-process\narchitectures: [x86_64]\nsyscalls:\n  - names: [read, write, exit_group]\n    action: allow\n  - name: clone\n    action: allow\n    args: ["arg0 & 0x7e020000 == 0"]\n  - name: clone\n    action: errno EPERM\n  - name: openat\n    action: errno EACCES\n',
+    );
+    const { text, warnings } = exportSystemd(policy);
+    assert.doesNotMatch(text, /clone:EPERM/);
+    assert.match(text, /^SystemCallFilter=~openat:EACCES$/m, "an unconditional errno answer stays");
+    assert.match(
+      warnings.map((w) => w.message).join("\n"),
+      /clone is allowed only when .* the whole call is allowed/,
+    );
+    const read = compile(parsePolicy(text, { file: "x.conf" }).policy).program;
+    const clone = (flags: bigint) =>
+      emulate(read, {
+        nr: syscallNumber("x86_64", "clone")!,
+        arch: ARCHES.x86_64.audit,
+        args: [flags, 0n, 0n, 0n, 0n, 0n],
+      }).value;
+    assert.equal(clone(0x1200011n), 0x7fff0000, "fork's flags: allowed");
+    assert.equal(clone(0x10000000n), 0x7fff0000, "other flags too: systemd cannot filter arguments");
+    // and as systemd itself reads it (systemd --test, as nobody)
+    if (!haveSystemdTest()) return t.skip("systemd --test (the manager binary and setpriv) not here");
+    const [sd] = systemdReadings([text.split("[Service]\n")[1]]);
+    assert.deepEqual(systemdAnswer(sd, "clone"), { kind: "allow" }, sd.warnings.join("\n"));
+    assert.deepEqual(systemdAnswer(sd, "openat"), { kind: "errno", data: 13 });
   });
 });
 

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileLayer } from "../../src/generate/file-layer.js";
 import type { Profile } from "../../src/record/profile.js";
+import { runCli } from "../helpers/cli.js";
 import { syntheticProfile } from "../helpers/profiles.js";
 
 const facts = {
@@ -103,7 +107,11 @@ describe("the file layer from path uses (pure)", () => {
 
 describe("generate --writable", () => {
   it("adds a data directory the recording read but never wrote in, and says when one may be missing", () => {
-    const p = withPaths({ "/usr/bin/redis-server": "x", "/srv/redis/dump.rdb": "r" });
+    const p = withPaths({
+      "/usr/bin/redis-server": "x",
+      "/srv/redis/dump.rdb": "r",
+      "/srv/redis/appendonly.aof": "r",
+    });
     const without = fileLayer([p], facts);
     assert.ok(
       without.notes.some((n) => /read files in \/srv\/redis but wrote nothing there.*--writable DIR/.test(n)),
@@ -112,6 +120,82 @@ describe("generate --writable", () => {
     const withDir = fileLayer([p], facts, { writable: ["/srv/redis"] });
     assert.deepEqual(paths(withDir.section?.write), ["/srv/redis"]);
     assert.ok(!withDir.notes.some((n) => /--writable/.test(n)));
+  });
+});
+
+describe("a file read alone in its directory", () => {
+  it("is granted by itself, and a note says other files there get EACCES and what to add (apache2 serving index.html, gawk's one input)", () => {
+    const one = fileLayer(
+      [
+        withPaths({
+          "/usr/sbin/apache2": "x",
+          "/var/www/html/index.html": "r",
+          "/var/log/apache2/access.log": "w",
+        }),
+      ],
+      facts,
+    );
+    assert.ok(paths(one.section?.read).includes("/var/www/html/index.html"));
+    assert.ok(!paths(one.section?.read).includes("/var/www/html"));
+    const note = one.notes.filter((n) => /the only file it read/.test(n));
+    assert.equal(note.length, 1, one.notes.join("\n"));
+    assert.match(
+      note[0],
+      /read \/var\/www\/html\/index\.html, the only file it read in its directory: .*another file there .* gets EACCES.*add --readable DIR/,
+    );
+    assert.ok(
+      !one.notes.some((n) => /read files in \/var\/www\/html/.test(n)),
+      "one note for the directory, not two",
+    );
+    const two = fileLayer(
+      [withPaths({ "/usr/sbin/apache2": "x", "/var/www/html/index.html": "r", "/var/www/html/a.css": "r" })],
+      facts,
+    );
+    assert.ok(paths(two.section?.read).includes("/var/www/html"));
+    assert.ok(!two.notes.some((n) => /the only file it read/.test(n)));
+    // generate --readable: the directory as a whole, and the note has nothing left to say
+    const given = fileLayer(
+      [withPaths({ "/usr/sbin/apache2": "x", "/var/www/html/index.html": "r" })],
+      facts,
+      { readable: ["/var/www/html"] },
+    );
+    assert.ok(paths(given.section?.read).includes("/var/www/html"));
+    assert.ok(
+      !paths(given.section?.read).includes("/var/www/html/index.html"),
+      "inside the directory: not listed again",
+    );
+    assert.ok(!given.notes.some((n) => /the only file it read/.test(n)), given.notes.join("\n"));
+    // a directory read itself (a script's working directory, listed) is granted whole: never "a file alone"
+    const cwd = fileLayer(
+      [withPaths({ "/usr/bin/python3": "x", "/tmp/job": "r", "/tmp/job/a.csv": "r", "/srv/empty": "r" })],
+      { ...facts, isDirectory: (p: string) => p === "/srv/empty" },
+    );
+    assert.ok(!cwd.notes.some((n) => /the only file it read/.test(n)), cwd.notes.join("\n"));
+  });
+});
+
+describe("TCP ports", () => {
+  it("several ports bound: a note says only those may be bound and names --any-bind-port (vsftpd's passive data port)", () => {
+    const ftp = withPaths({
+      "/usr/sbin/vsftpd": "x",
+      "inet:127.0.0.1:2121": "c",
+      "inet:127.0.0.1:30003": "c",
+    });
+    const l = fileLayer([ftp], facts);
+    assert.deepEqual(
+      l.section?.bindTcp?.map((b) => b.port),
+      [2121, 30003],
+    );
+    assert.ok(
+      l.notes.some((n) => /bound TCP ports 2121, 30003: only these .* --any-bind-port/.test(n)),
+      l.notes.join("\n"),
+    );
+    assert.ok(!fileLayer([ftp], facts, { anyBindPort: true }).notes.some((n) => /bound TCP ports/.test(n)));
+    const one = withPaths({ "/usr/sbin/vsftpd": "x", "inet:127.0.0.1:2121": "c" });
+    assert.ok(
+      !fileLayer([one], facts).notes.some((n) => /bound TCP ports/.test(n)),
+      "one port: the daemon's own",
+    );
   });
 });
 
@@ -239,5 +323,35 @@ describe("/proc/self written by a recording of several processes", () => {
     );
     const one = fileLayer([{ ...base, processes: [proc(1)] }], facts);
     assert.ok(!one.notes.some((n) => n.includes("several processes")));
+  });
+});
+
+describe("generate --readable (the command)", () => {
+  it("lists the directory in landlock.read, validates it, and the one-file note goes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysfence-readable-"));
+    const profile = join(dir, "p.json");
+    writeFileSync(
+      profile,
+      JSON.stringify(withPaths({ "/usr/sbin/apache2": "x", "/var/www/html/index.html": "r" })),
+    );
+    const without = await runCli("generate", "--static", "off", profile, "-o", join(dir, "a.yaml"));
+    assert.equal(without.code, 0, without.stderr);
+    assert.match(without.stderr, /the only file it read in its directory.*add --readable DIR/);
+    const gen = await runCli(
+      "generate",
+      "--static",
+      "off",
+      "--readable",
+      "/var/www/html/",
+      profile,
+      "-o",
+      join(dir, "b.yaml"),
+    );
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.doesNotMatch(gen.stderr, /the only file it read/);
+    assert.match(readFileSync(join(dir, "b.yaml"), "utf8"), /^ {2}read: \[.*\/var\/www\/html[,\]]/m);
+    const bad = await runCli("generate", "--readable", "www", profile);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--readable 'www': give an absolute directory/);
   });
 });

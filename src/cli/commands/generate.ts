@@ -22,6 +22,7 @@ interface GenerateOpts {
   source?: string;
   landlock?: boolean;
   writable?: string[];
+  readable?: string[];
   anyBindPort?: boolean;
 }
 
@@ -51,6 +52,11 @@ const GENERATE_OPTIONS: readonly OptionSpec[] = [
   [
     "--writable <dir>",
     "a directory the program may write in besides those the recording saw it write in (repeatable; absolute)",
+    repeatable,
+  ],
+  [
+    "--readable <dir>",
+    "a directory the program may read besides the files the recording saw it read (repeatable; absolute): a server recorded serving one page, a tool run on one input",
     repeatable,
   ],
   [
@@ -134,6 +140,7 @@ async function generateCommand(files: string[], opts: GenerateOpts, io: CliIO): 
     allowClone3: opts.allowClone3,
     anyBindPort: opts.anyBindPort,
     writable: o.writableDirs(opts.writable, "--writable"),
+    readable: o.writableDirs(opts.readable, "--readable"),
     landlock: opts.landlock !== false,
     allowIncomplete: !!opts.allowIncomplete,
     fromAudit: opts.fromAudit,

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import type { RecordResult } from "../../api/record.js";
 import { SysfenceError } from "../../errors.js";
+import { signalName } from "../../syscalls/constants.js";
 
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { parseIntegerOption } from "../options.js";
@@ -288,12 +289,17 @@ function report(api: Api, r: RecordResult, output: string | undefined, opts: Rec
     io.stderr(
       `sysfence record: ${n} calls, ${distinct} distinct syscalls, ${api.imageCount(profile)} process images${profile.complete ? "" : " (incomplete)"}${output ? ` → ${output}` : ""}\n`,
     );
-  if (status !== 0)
+  if (status !== 0) {
+    // 128 + N: the program died of signal N — a daemon that SIGTERM stops without a handler (vsftpd) ends so
+    const signal = status > 128 ? signalName(status - 128) : undefined;
     throw new SysfenceError(
       "E_RECORDED_FAILURE",
-      `the recorded program exited with status ${status}; the profile was written and marked incomplete.`,
+      signal
+        ? `the recorded program ended with status ${status} (128 + ${signal}: killed by that signal, the way a daemon without a handler stops); the profile was written and marked incomplete — generate still takes it: what the program called up to then is all there.`
+        : `the recorded program exited with status ${status}; the profile was written and marked incomplete.`,
       { exitStatus: status },
     );
+  }
 }
 
 /** COMMAND.profile.json in the current directory, or COMMAND.profile-2.json … when that exists. */
