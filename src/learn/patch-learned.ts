@@ -10,7 +10,6 @@ import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { classOf } from "../generate/classes.js";
 import { seenTogether } from "../generate/combos.js";
-import { nameValue } from "../generate/symbols.js";
 import { readBack } from "../observe/patch.js";
 import { formatAction } from "../policy/actions.js";
 import { detectFormat } from "../policy/formats/detect.js";
@@ -25,6 +24,7 @@ import { ARCHES, type ArchName } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
 import { landlockRefuses, reachesLandlock } from "./landlock-judge.js";
 import { isDeliberate } from "./learn-program.js";
+import { allows, argsOf, conditionText, MAX_COMBINATIONS, product, shapeOf } from "./learned-values.js";
 import { listsOf } from "./lists.js";
 
 const CHILD_PROC_ENTRY =
@@ -43,47 +43,6 @@ export interface LearnedPatch {
   /** One line per rule or path added. */
   added: string[];
   skipped: LearnedSkip[];
-}
-
-/** The most value combinations one learned call adds (past it, the call is left for a person). */
-const MAX_COMBINATIONS = 64;
-
-/** The condition shape of a policy's own argument rules for a call: which arguments, which operator. */
-type Shape = { arg: number; op: "==" | "&=="; mask?: bigint }[];
-
-function shapeOf(rules: readonly Rule[], name: string): Shape {
-  const own = rules.find((r) => r.action.kind === "allow" && r.conditions.length > 0);
-  if (own)
-    return own.conditions.map((c) =>
-      c.op === "&==" ? { arg: c.arg, op: "&==" as const, mask: c.mask } : { arg: c.arg, op: "==" as const },
-    );
-  return (INTERESTING_ARGS[name] ?? []).map((arg) => ({ arg, op: "==" as const }));
-}
-
-const product = (lists: bigint[][]): bigint[][] =>
-  lists.reduce<bigint[][]>((acc, l) => acc.flatMap((a) => l.map((v) => [...a, v])), [[]]);
-
-/** The argument vector of a combination (other arguments zero). */
-const argsOf = (shape: Shape, combo: readonly bigint[]): bigint[] => {
-  const args = [0n, 0n, 0n, 0n, 0n, 0n];
-  shape.forEach((s, i) => {
-    args[s.arg] = combo[i];
-  });
-  return args;
-};
-
-const allows = (policy: Policy, arch: ArchName, name: string, args: bigint[]): boolean => {
-  const nr = syscallNumber(arch, name);
-  return nr !== undefined && referenceDecide(policy, { arch: ARCHES[arch].audit, nr, args }).kind === "allow";
-};
-
-/** A rule text for the YAML: arguments as names a reader knows where they parse back exactly. */
-function conditionText(name: string, s: Shape[number], v: bigint, all: bigint[], arch: ArchName): string {
-  const value = s.op === "&==" ? v & (s.mask ?? 0n) : v;
-  const shown = nameValue(name, s.arg, value, all, arch);
-  return s.op === "&=="
-    ? `arg${s.arg} & 0x${(s.mask ?? 0n).toString(16)} == ${shown}`
-    : `arg${s.arg} == ${shown}`;
 }
 
 type NewRule = { names: string[]; action: "allow"; args?: string[]; tier: "learned"; comment: string };
