@@ -27,10 +27,10 @@ const ready =
 
 /** What the recording does: F_GETFL, TCGETS (ENOTTY on a pipe), IPv4 and unix stream sockets. */
 const RECORDED = ["fcntl:1:3", "ioctl:1:0x5401", "socket:2:1", "socket:1:1"];
-/** Allowed by the generated rules (recorded, ordinary, or F_GETFL with garbage in the int's upper half). */
-const ALLOWED = [...RECORDED, "fcntl:1:0x400000003", "fcntl:1:1", "socket:10:2"];
-/** Refused: F_SETOWN, TIOCSTI, raw IPv4, raw unix, packet sockets. */
-const REFUSED = ["fcntl:1:8", "ioctl:1:0x5412", "socket:2:3", "socket:1:3", "socket:17:3"];
+/** Allowed by the generated rules (recorded, ordinary — IPv6 TCP —, or F_GETFL with garbage in the int's upper half). */
+const ALLOWED = [...RECORDED, "fcntl:1:0x400000003", "fcntl:1:1", "socket:10:1"];
+/** Refused: F_SETOWN, TIOCSTI, raw IPv4, raw unix, packet sockets, UDP over IPv6 (seen-only). */
+const REFUSED = ["fcntl:1:8", "ioctl:1:0x5412", "socket:2:3", "socket:1:3", "socket:17:3", "socket:10:2"];
 
 /** Each call's errno (0: it returned), and whether the program got to its end. */
 function outcomes(stdout: string): { errno: Record<string, number>; done: boolean } {
