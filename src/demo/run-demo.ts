@@ -13,6 +13,7 @@ import { staticInput } from "../generate/static-input.js";
 import type { Profile } from "../record/profile.js";
 import { buildReport } from "../report/model.js";
 import { renderHtml } from "../report/render-html.js";
+import { landlockAloneStep } from "./landlock-step.js";
 import { attack, httpLoad } from "./load.js";
 
 export const DEMO_SERVER = fileURLToPath(
@@ -31,6 +32,8 @@ export interface DemoResult {
   argRestricted: string[];
   serverSurvived: boolean;
   attackStopped: boolean;
+  /** With execve allowed in the policy, the file layer alone still kept the shell from running (undefined: no Landlock). */
+  landlockStopped?: boolean;
   /** The enforced server's exit status after SIGTERM (0: it shut down cleanly under the policy). */
   exitCode: number | null;
 }
@@ -171,7 +174,7 @@ export async function runDemo(
   const policyPath = join(dir, "policy.yaml");
   const htmlPath = join(dir, "report.html");
   print(
-    `sysfence demo: record → generate → report → enforce → attack, on examples/demo-server (files in ${dir})\n`,
+    `sysfence demo: record → generate → report → enforce → attack → layer 2 alone, on examples/demo-server (files in ${dir})\n`,
   );
 
   const { profile, load1 } = await recordStep(print, profilePath, clients, rounds);
@@ -196,9 +199,12 @@ export async function runDemo(
   const after = survived ? await httpLoad(srv.port, 2, 3) : { requests: 0, failures: ["server gone"] };
   process.kill(srv.pid, "SIGTERM");
   const exitCode = await srv.exited;
-  const failures = [...load1.failures, ...load2.failures, ...after.failures];
-  const ok = failures.length === 0 && survived && !ranShell && exitCode === 0;
   print(`            after SIGTERM the server exited with status ${exitCode}`);
+  // 6. the second layer on its own (where the policy has one and the kernel has Landlock)
+  const landlockStopped =
+    ll && survived ? await landlockAloneStep(print, policyPath, startServer) : undefined;
+  const failures = [...load1.failures, ...load2.failures, ...after.failures];
+  const ok = failures.length === 0 && survived && !ranShell && exitCode === 0 && landlockStopped !== false;
   print(
     `\n${ok ? "✓ zero violations under load, attack stopped" : "✗ something went wrong (see above)"}. Look at ${htmlPath} in a browser.`,
   );
@@ -212,6 +218,7 @@ export async function runDemo(
     argRestricted: g.stats.argRestricted,
     serverSurvived: survived,
     attackStopped: !ranShell,
+    landlockStopped,
     exitCode,
   };
 }

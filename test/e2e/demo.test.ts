@@ -23,6 +23,10 @@ describe("sysfence demo: the README's main job", { skip }, () => {
     assert.match(r.stdout, /^4 enforce .*: \d+ requests, 0 failed; server alive/m);
     assert.match(r.stdout, /^5 attack .* → 500 .*EPERM/m);
     assert.match(r.stdout, /the shell never ran/);
+    // the static tier is used (calls node can reach beyond the recording), and each layer stops the shell
+    assert.match(r.stdout, /^2 generate .*\d+ seen, [1-9]\d* more node can reach/m);
+    assert.match(r.stdout, /^6 layer 2 .*execve allowed .*→ 500 .*EACCES/m);
+    assert.match(r.stdout, /the shell never ran: Landlock lets the server execute only node/);
     assert.match(r.stdout, /server exited with status 0/);
     assert.match(r.stdout, /zero violations under load, attack stopped/);
     const dir = /files in (\S+)\)/.exec(r.stdout)?.[1];
