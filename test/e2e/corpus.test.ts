@@ -36,6 +36,14 @@ for (const program of CORPUS) {
     it("allows no privilege-class call the recording did not see", () => {
       assert.deepEqual(result.stats?.privilegeLeaks ?? [], []);
     });
+    it("allows no unseen seccomp-only call, and without Landlock only seen and low-risk calls", () => {
+      assert.deepEqual(
+        result.stats?.seccompOnlyLeaks ?? [],
+        [],
+        "seccomp-only: chmod, chown, utime, xattr …",
+      );
+      assert.deepEqual(result.stats?.fallbackLeaks ?? [], [], "the seccomp-only fallback is never wider");
+    });
     const uses = [
       ...(program.kind === "cli" ? program.uses : program.uses),
       ...(program.kind === "daemon" ? [{ name: "stops cleanly on SIGTERM", todo: program.stopTodo }] : []),
