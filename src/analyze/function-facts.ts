@@ -2,7 +2,7 @@
 // imports, address references and data reads), then which functions are syscall(2)-like wrappers and what
 // numbers their callers pass (wrappers).
 import type { DataPartitions, FunctionStarts, ObjectContext } from "./object-context.js";
-import { K_CALL, K_ICALL, K_JMP, K_SYSCALL, type OpStream } from "./ops.js";
+import { type JumpIndex, K_CALL, K_ICALL, K_JMP, K_SYSCALL, type OpStream } from "./ops.js";
 import { argConstants, argRegister, UNLESS_UNKNOWN, valuesBefore } from "./values-before.js";
 
 export interface FunctionFacts {
@@ -29,7 +29,7 @@ export interface FunctionFacts {
 export interface CodeContext extends ObjectContext, FunctionStarts {
   code: OpStream;
   /** Jumps by target (jumpTargets). */
-  preds: Map<number, number[]>;
+  preds: JumpIndex;
   /** PLT stub → GOT slot (pltSlots). */
   stubSlot: Map<number, number>;
   partOf: DataPartitions["partOf"];

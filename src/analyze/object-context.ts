@@ -15,6 +15,7 @@ import {
 } from "./elf.js";
 import {
   type IsaInfo,
+  type JumpIndex,
   K_CALL,
   K_IJMP,
   K_JCC,
@@ -194,19 +195,52 @@ export function functionStarts(cx: ObjectContext, code: OpStream): FunctionStart
   return { startSet, starts, symName, fnOf, firstInsn };
 }
 
-/** Jumps by target: the instructions that jump (or branch) to each address. */
-export function jumpTargets(code: OpStream): Map<number, number[]> {
-  const preds = new Map<number, number[]>();
+/** Jumps by target: the instructions that jump (or branch) to each instruction. */
+export function jumpTargets(code: OpStream): JumpIndex {
+  const { n, kind, val, addr } = code;
+  for (let i = 1; i < n; i++) if (!(addr[i] > addr[i - 1])) return jumpTargetsByMap(code);
+  // the addresses ascend (the sections are decoded in address order): each target found by binary search
+  const to = new Int32Array(n);
+  const start = new Int32Array(n + 1);
+  let jumps = 0;
+  for (let i = 0; i < n; i++) {
+    const k = kind[i];
+    to[i] = -1;
+    if (k !== K_JMP && k !== K_JCC) continue;
+    const t = val[i];
+    const j = floorIndex(addr, t, n);
+    if (j >= 0 && addr[j] === t) {
+      to[i] = j;
+      start[j + 1]++;
+      jumps++;
+    }
+  }
+  for (let j = 0; j < n; j++) start[j + 1] += start[j];
+  const from = new Int32Array(jumps);
+  const fill = start.slice(0, n);
+  for (let i = 0; i < n; i++) if (to[i] >= 0) from[fill[to[i]]++] = i;
+  return { start, from };
+}
+
+/** jumpTargets where addresses repeat or go back (overlapping sections): each instruction gets the jumps to its address. */
+function jumpTargetsByMap(code: OpStream): JumpIndex {
+  const byAddr = new Map<number, number[]>();
   for (let i = 0; i < code.n; i++) {
     const k = code.kind[i];
     if (k === K_JMP || k === K_JCC) {
-      const t = code.val[i];
-      const list = preds.get(t);
+      const list = byAddr.get(code.val[i]);
       if (list) list.push(i);
-      else preds.set(t, [i]);
+      else byAddr.set(code.val[i], [i]);
     }
   }
-  return preds;
+  const start = new Int32Array(code.n + 1);
+  const lists: number[][] = [];
+  for (let j = 0; j < code.n; j++) {
+    const list = byAddr.get(code.addr[j]);
+    if (list) lists.push(list);
+    start[j + 1] = start[j] + (list ? list.length : 0);
+  }
+  return { start, from: Int32Array.from(lists.flat()) };
 }
 
 /** The data partitions, the function pointers no partition holds, and the functions reached with the object. */

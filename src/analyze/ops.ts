@@ -34,6 +34,17 @@ export interface OpStream {
 }
 
 /**
+ * Jumps by target instruction, as two flat lists (a Map from address to a list per target, and a lookup by
+ * address at every step of every backward scan, were much of an uncached analysis): the jumps (and
+ * branches) to instruction t are from[start[t]] … from[start[t + 1] - 1], in stream order. A jump whose
+ * target is no instruction's address is in no list (no scan steps onto it).
+ */
+export interface JumpIndex {
+  start: Int32Array;
+  from: Int32Array;
+}
+
+/**
  * x86_64 stack slots as pseudo-registers: [rsp+8k] for k = 0…15 is register SLOT0 + k. At a function's
  * entry [rsp] holds the return address, so [rsp+8] is the first stack argument (Go's ABI0 passes every
  * argument there). Anything that moves rsp forgets them.
