@@ -15,6 +15,7 @@ import { logicalPath, type Root } from "./libraries.js";
 import { factsOf, lookupFacts } from "./object-cache.js";
 import { objectContext } from "./object-context.js";
 import { type ObjectHead, ObjectTable, type ReadObject } from "./object-table.js";
+import { dropSpareStream } from "./ops.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
 import { keepResult, readKeptResult, resultKey } from "./result-cache.js";
 
@@ -77,14 +78,18 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     const { facts, cached, identity } = factsOf(real, shown, run.store);
     return { head: facts, cached, facts, identity };
   };
-  const table = discover(path, options, run, read);
-  return finish(
-    path,
-    options,
-    table,
-    run,
-    table.objects.map((o) => o.read.facts as ObjectFacts),
-  );
+  try {
+    const table = discover(path, options, run, read);
+    return finish(
+      path,
+      options,
+      table,
+      run,
+      table.objects.map((o) => o.read.facts as ObjectFacts),
+    );
+  } finally {
+    dropSpareStream();
+  }
 }
 
 /** analyzeAsync's options: analyze()'s, and how many worker threads may build facts. */
@@ -132,6 +137,7 @@ export async function analyzeAsync(path: string, options: AnalyzeAsyncOptions = 
     return finish(path, options, table, run, await inOrder(table.objects.map((o) => o.read.facts)));
   } finally {
     pool.close();
+    dropSpareStream();
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type Partition,
   pltSlots,
 } from "./object-context.js";
+import { giveBackStream } from "./ops.js";
 
 export type { FunctionFacts } from "./function-facts.js";
 export type { Partition } from "./object-context.js";
@@ -94,6 +95,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
   const cc = { ...cx, ...fs, code, preds, stubSlot, partOf };
   const { functions, all, sites, unresolvedSites, localCalls } = perFunction(cc);
   wrappers(cc, functions, localCalls);
+  giveBackStream(code);
   const { starts, startSet, fnOf, symName } = fs;
 
   const exports: Record<string, number> = {};
