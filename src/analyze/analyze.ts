@@ -8,14 +8,13 @@ import type { ArchName } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
 import { EM_AARCH64, EM_X86_64, readElf, readElfHead } from "./elf.js";
-import { type ObjectFacts, objectFacts } from "./facts.js";
+import { dropFactsScratch, type ObjectFacts, objectFacts } from "./facts.js";
 import { decodeFacts, encodeFacts } from "./facts-codec.js";
 import { type Built, defaultWorkers, FactsPool, workersAvailable } from "./facts-pool.js";
 import { logicalPath, type Root } from "./libraries.js";
 import { factsOf, lookupFacts } from "./object-cache.js";
 import { objectContext } from "./object-context.js";
 import { type ObjectHead, ObjectTable, type ReadObject } from "./object-table.js";
-import { dropSpareStream } from "./ops.js";
 import { type LoadedFacts, reachSyscalls } from "./reach.js";
 import { keepResult, readKeptResult, resultKey } from "./result-cache.js";
 
@@ -88,7 +87,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
       table.objects.map((o) => o.read.facts as ObjectFacts),
     );
   } finally {
-    dropSpareStream();
+    dropFactsScratch();
   }
 }
 
@@ -137,7 +136,7 @@ export async function analyzeAsync(path: string, options: AnalyzeAsyncOptions = 
     return finish(path, options, table, run, await inOrder(table.objects.map((o) => o.read.facts)));
   } finally {
     pool.close();
-    dropSpareStream();
+    dropFactsScratch();
   }
 }
 

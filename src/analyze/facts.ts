@@ -14,7 +14,7 @@ import {
   type Partition,
   pltSlots,
 } from "./object-context.js";
-import { giveBackStream } from "./ops.js";
+import { dropSpareStream, giveBackStream } from "./ops.js";
 
 export type { FunctionFacts } from "./function-facts.js";
 export type { Partition } from "./object-context.js";
@@ -82,6 +82,14 @@ export interface ObjectFacts {
   allSyscalls: number[];
   sites: number;
   unresolvedSites: number;
+}
+
+/**
+ * Lets go of the memory objectFacts keeps between objects in this thread (the decoded stream): an
+ * analysis is over.
+ */
+export function dropFactsScratch(): void {
+  dropSpareStream();
 }
 
 /** Builds the facts of one ELF object: named steps over one context (object-context.ts, function-facts.ts). */

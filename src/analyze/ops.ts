@@ -92,7 +92,10 @@ let spareUsed = 0;
  */
 export function takeStream(capacity: number): OpStream {
   const s = spare;
-  if (!s || s.addr.length < capacity) return newStream(capacity);
+  // too small: twice as large at least (objects come in no order of size — analyzeAsync's own thread takes
+  // the smallest waiting first — and one new stream per larger object was most of what keeping one saved)
+  if (!s) return newStream(capacity);
+  if (s.addr.length < capacity) return newStream(Math.max(capacity, 2 * s.addr.length));
   spare = undefined;
   const used = spareUsed;
   s.n = 0;
