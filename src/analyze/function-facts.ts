@@ -35,8 +35,12 @@ export interface CodeContext extends ObjectContext, FunctionStarts {
   partOf: DataPartitions["partOf"];
 }
 
-/** A direct call or tail jump to a local function: [caller, insn index, callee, tail jump?]. */
-export type LocalCall = [number, number, number, boolean];
+/**
+ * Direct calls and tail jumps to local functions, as flat quadruples (caller, insn index, callee, 1 for a
+ * tail jump else 0): a tuple per call
+ * was hundreds of thousands of arrays per large library, kept until wrappers() had read them.
+ */
+export type LocalCalls = number[];
 
 export interface PerFunction {
   functions: FunctionFacts[];
@@ -44,7 +48,7 @@ export interface PerFunction {
   all: Set<number>;
   sites: number;
   unresolvedSites: number;
-  localCalls: LocalCall[];
+  localCalls: LocalCalls;
 }
 
 /** The lists a function has none of share this one until an item is added (frozen: a push throws). */
@@ -194,7 +198,7 @@ function callSite(cx: CodeContext, out: PerFunction, s: Scan, i: number): void {
     if (callee < 0) ff.unresolved++;
     else {
       s.calls.add(callee);
-      out.localCalls.push([f, i, callee, k !== K_CALL]);
+      out.localCalls.push(f, i, callee, k !== K_CALL ? 1 : 0);
     }
   }
 }
@@ -218,11 +222,11 @@ function referenceSite(cx: CodeContext, s: Scan, i: number): void {
   }
 }
 
-/** Keeps a call's argument constants only when there is one (a wrapper's callers need nothing else). */
+/** Keeps (a copy of) a call's argument constants only when there is one (a wrapper's callers need nothing else). */
 function pushArgs(ff: FunctionFacts, name: number, args: (number | null)[]): void {
   if (!args.some((a) => a !== null)) return;
   if (ff.importArgs === NONE) ff.importArgs = [];
-  ff.importArgs.push([name, args]);
+  ff.importArgs.push([name, args.slice()]);
 }
 
 /**
@@ -230,11 +234,15 @@ function pushArgs(ff: FunctionFacts, name: number, args: (number | null)[]): voi
  * parameter on as a wrapper's number is a wrapper too. Then the calls to local wrappers: the number passed
  * in the wrapper's argument register.
  */
-export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls: LocalCall[]): void {
+export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls: LocalCalls): void {
   const { code, isa, preds, firstInsn } = cx;
   for (let round = 0; round < 4; round++) {
     let changed = false;
-    for (const [caller, i, callee, tail] of localCalls) {
+    for (let c = 0; c < localCalls.length; c += 4) {
+      const caller = localCalls[c];
+      const i = localCalls[c + 1];
+      const callee = localCalls[c + 2];
+      const tail = localCalls[c + 3] === 1;
       const k = functions[callee].wrapperArg;
       if (k < 0 || functions[caller].wrapperArg >= 0 || caller === callee) continue;
       const v = valuesBefore(
@@ -253,7 +261,11 @@ export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls
     }
     if (!changed) break;
   }
-  for (const [caller, i, callee, tail] of localCalls) {
+  for (let c = 0; c < localCalls.length; c += 4) {
+    const caller = localCalls[c];
+    const i = localCalls[c + 1];
+    const callee = localCalls[c + 2];
+    const tail = localCalls[c + 3] === 1;
     const k = functions[callee].wrapperArg;
     if (k < 0 || functions[caller].wrapperArg >= 0) continue;
     const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail), UNLESS_UNKNOWN);

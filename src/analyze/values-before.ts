@@ -215,7 +215,13 @@ export function valuesBefore(
   return RESULT;
 }
 
-/** The constant in each argument register before a call (null when not one known constant). */
+// argConstants' answer, reused (one per import call was garbage unless some argument was a constant)
+const ARGS: (number | null)[] = [];
+
+/**
+ * The constant in each argument register before a call (null when not one known constant). The answer is
+ * one shared array, valid until the next call: copy it to keep it.
+ */
 export function argConstants(
   s: OpStream,
   isa: IsaInfo,
@@ -223,8 +229,13 @@ export function argConstants(
   first: number,
   at: number,
 ): (number | null)[] {
-  return isa.argRegs.map((r) => {
-    const v = valuesBefore(s, isa, preds, first, at, r, ONE_CONSTANT);
-    return !v.unknown && v.params.size === 0 && v.values.size === 1 ? [...v.values][0] : null;
-  });
+  const regs = isa.argRegs;
+  ARGS.length = regs.length;
+  for (let k = 0; k < regs.length; k++) {
+    const v = valuesBefore(s, isa, preds, first, at, regs[k], ONE_CONSTANT);
+    let c: number | null = null;
+    if (!v.unknown && v.params.size === 0 && v.values.size === 1) for (const x of v.values) c = x;
+    ARGS[k] = c;
+  }
+  return ARGS;
 }
