@@ -8,7 +8,7 @@ import type { ArchName } from "../syscalls/arches.js";
 import { syscallName } from "../syscalls/table.js";
 import { openPrivateStore, type PrivateStore } from "../util/private-store.js";
 import { EM_AARCH64, EM_X86_64, readElf, readElfHead } from "./elf.js";
-import { type ObjectFacts, objectFacts } from "./facts.js";
+import { dropFactsScratch, type ObjectFacts, objectFacts } from "./facts.js";
 import { decodeFacts, encodeFacts } from "./facts-codec.js";
 import { type Built, defaultWorkers, FactsPool, workersAvailable } from "./facts-pool.js";
 import { logicalPath, type Root } from "./libraries.js";
@@ -77,14 +77,18 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalyzeResu
     const { facts, cached, identity } = factsOf(real, shown, run.store);
     return { head: facts, cached, facts, identity };
   };
-  const table = discover(path, options, run, read);
-  return finish(
-    path,
-    options,
-    table,
-    run,
-    table.objects.map((o) => o.read.facts as ObjectFacts),
-  );
+  try {
+    const table = discover(path, options, run, read);
+    return finish(
+      path,
+      options,
+      table,
+      run,
+      table.objects.map((o) => o.read.facts as ObjectFacts),
+    );
+  } finally {
+    dropFactsScratch();
+  }
 }
 
 /** analyzeAsync's options: analyze()'s, and how many worker threads may build facts. */
@@ -132,6 +136,7 @@ export async function analyzeAsync(path: string, options: AnalyzeAsyncOptions = 
     return finish(path, options, table, run, await inOrder(table.objects.map((o) => o.read.facts)));
   } finally {
     pool.close();
+    dropFactsScratch();
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type Partition,
   pltSlots,
 } from "./object-context.js";
+import { dropSpareStream, giveBackStream } from "./ops.js";
 
 export type { FunctionFacts } from "./function-facts.js";
 export type { Partition } from "./object-context.js";
@@ -83,6 +84,14 @@ export interface ObjectFacts {
   unresolvedSites: number;
 }
 
+/**
+ * Lets go of the memory objectFacts keeps between objects in this thread (the decoded stream): an
+ * analysis is over.
+ */
+export function dropFactsScratch(): void {
+  dropSpareStream();
+}
+
 /** Builds the facts of one ELF object: named steps over one context (object-context.ts, function-facts.ts). */
 export function objectFacts(elf: ElfFile): ObjectFacts {
   const cx = objectContext(elf);
@@ -94,6 +103,7 @@ export function objectFacts(elf: ElfFile): ObjectFacts {
   const cc = { ...cx, ...fs, code, preds, stubSlot, partOf };
   const { functions, all, sites, unresolvedSites, localCalls } = perFunction(cc);
   wrappers(cc, functions, localCalls);
+  giveBackStream(code);
   const { starts, startSet, fnOf, symName } = fs;
 
   const exports: Record<string, number> = {};

@@ -2,7 +2,7 @@
 // imports, address references and data reads), then which functions are syscall(2)-like wrappers and what
 // numbers their callers pass (wrappers).
 import type { DataPartitions, FunctionStarts, ObjectContext } from "./object-context.js";
-import { K_CALL, K_ICALL, K_JMP, K_SYSCALL, type OpStream } from "./ops.js";
+import { type JumpIndex, K_CALL, K_ICALL, K_JMP, K_SYSCALL, type OpStream } from "./ops.js";
 import { argConstants, argRegister, UNLESS_UNKNOWN, valuesBefore } from "./values-before.js";
 
 export interface FunctionFacts {
@@ -29,14 +29,18 @@ export interface FunctionFacts {
 export interface CodeContext extends ObjectContext, FunctionStarts {
   code: OpStream;
   /** Jumps by target (jumpTargets). */
-  preds: Map<number, number[]>;
+  preds: JumpIndex;
   /** PLT stub → GOT slot (pltSlots). */
   stubSlot: Map<number, number>;
   partOf: DataPartitions["partOf"];
 }
 
-/** A direct call or tail jump to a local function: [caller, insn index, callee, tail jump?]. */
-export type LocalCall = [number, number, number, boolean];
+/**
+ * Direct calls and tail jumps to local functions, as flat quadruples (caller, insn index, callee, 1 for a
+ * tail jump else 0): a tuple per call
+ * was hundreds of thousands of arrays per large library, kept until wrappers() had read them.
+ */
+export type LocalCalls = number[];
 
 export interface PerFunction {
   functions: FunctionFacts[];
@@ -44,36 +48,68 @@ export interface PerFunction {
   all: Set<number>;
   sites: number;
   unresolvedSites: number;
-  localCalls: LocalCall[];
+  localCalls: LocalCalls;
 }
 
-/** One function under scan: its facts and the sets they are gathered in. */
+/** The lists a function has none of share this one until an item is added (frozen: a push throws). */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
+/**
+ * The items of one function's list (callees, imports, references, data partitions) in the order first
+ * met, each once: a list and, per item, the last function (+ 1) it was added for — no Set per function
+ * (five per function were much of an uncached analysis's garbage).
+ */
+class Once {
+  list: number[] = NONE;
+  private mark = new Int32Array(64);
+  private stamp = 0;
+
+  add(x: number): void {
+    if (x >= this.mark.length) {
+      const grown = new Int32Array(Math.max(x + 1, this.mark.length * 2));
+      grown.set(this.mark);
+      this.mark = grown;
+    }
+    if (this.mark[x] === this.stamp) return;
+    this.mark[x] = this.stamp;
+    if (this.list === NONE) this.list = [];
+    this.list.push(x);
+  }
+
+  /** Starts function f's list. */
+  begin(f: number): void {
+    this.list = NONE;
+    this.stamp = f + 1;
+  }
+}
+
+/** One function under scan: its facts and the lists they are gathered in. */
 interface Scan {
   f: number;
   first: number;
   ff: FunctionFacts;
-  sys: Set<number>;
-  calls: Set<number>;
-  imports: Set<number>;
-  refs: Set<number>;
-  dataRefs: Set<number>;
+  sys: Set<number> | undefined;
+  calls: Once;
+  imports: Once;
+  refs: Once;
+  dataRefs: Once;
 }
 
 const emptyFacts = (): FunctionFacts => ({
-  sys: [],
+  sys: NONE,
   unresolved: 0,
   wrapperArg: -1,
-  calls: [],
-  imports: [],
-  importArgs: [],
-  wrapperCalls: [],
-  refs: [],
-  dataRefs: [],
+  calls: NONE,
+  imports: NONE,
+  importArgs: NONE,
+  wrapperCalls: NONE,
+  refs: NONE,
+  dataRefs: NONE,
 });
 
 /** Scans every function's instructions. */
 export function perFunction(cx: CodeContext): PerFunction {
-  const { code, starts, firstInsn, fnOf } = cx;
+  const { code, starts, firstInsn } = cx;
   const out: PerFunction = {
     functions: starts.map(emptyFacts),
     all: new Set<number>(),
@@ -81,33 +117,43 @@ export function perFunction(cx: CodeContext): PerFunction {
     unresolvedSites: 0,
     localCalls: [],
   };
+  const s: Scan = {
+    f: 0,
+    first: 0,
+    ff: out.functions[0],
+    sys: undefined,
+    calls: new Once(),
+    imports: new Once(),
+    refs: new Once(),
+    dataRefs: new Once(),
+  };
+  const { kind, val } = code;
   for (let f = 0; f < starts.length; f++) {
     const ff = out.functions[f];
     const first = firstInsn[f];
     const end = f + 1 < starts.length ? firstInsn[f + 1] : code.n;
-    const s: Scan = {
-      f,
-      first,
-      ff,
-      sys: new Set(),
-      calls: new Set(),
-      imports: new Set(),
-      refs: new Set(),
-      dataRefs: new Set(),
-    };
+    // a jump leaves the function when its target is outside [lo, hi) (NaN: no target, as before)
+    const lo = starts[f];
+    const hi = f + 1 < starts.length ? starts[f + 1] : Number.POSITIVE_INFINITY;
+    s.f = f;
+    s.first = first;
+    s.ff = ff;
+    s.sys = undefined;
+    s.calls.begin(f);
+    s.imports.begin(f);
+    s.refs.begin(f);
+    s.dataRefs.begin(f);
     for (let i = first; i < end; i++) {
-      const k = code.kind[i];
-      const target = code.val[i];
+      const k = kind[i];
       if (k === K_SYSCALL) syscallSite(cx, out, s, i);
-      else if (k === K_CALL || (k === K_JMP && (target < starts[f] || fnOf(target) !== f)))
-        callSite(cx, out, s, i);
+      else if (k === K_CALL || (k === K_JMP && (val[i] < lo || !(val[i] < hi)))) callSite(cx, out, s, i);
       else referenceSite(cx, s, i);
     }
-    ff.sys = [...s.sys].sort((a, b) => a - b);
-    ff.calls = [...s.calls];
-    ff.imports = [...s.imports];
-    ff.refs = [...s.refs];
-    ff.dataRefs = [...s.dataRefs];
+    if (s.sys) ff.sys = [...s.sys].sort((a, b) => a - b);
+    ff.calls = s.calls.list;
+    ff.imports = s.imports.list;
+    ff.refs = s.refs.list;
+    ff.dataRefs = s.dataRefs.list;
   }
   return out;
 }
@@ -118,6 +164,7 @@ function syscallSite(cx: CodeContext, out: PerFunction, s: Scan, i: number): voi
   out.sites++;
   const v = valuesBefore(cx.code, cx.isa, cx.preds, s.first, i, cx.isa.nrReg);
   for (const n of v.values) {
+    s.sys ??= new Set();
     s.sys.add(n);
     out.all.add(n);
   }
@@ -151,7 +198,7 @@ function callSite(cx: CodeContext, out: PerFunction, s: Scan, i: number): void {
     if (callee < 0) ff.unresolved++;
     else {
       s.calls.add(callee);
-      out.localCalls.push([f, i, callee, k !== K_CALL]);
+      out.localCalls.push(f, i, callee, k !== K_CALL ? 1 : 0);
     }
   }
 }
@@ -175,9 +222,11 @@ function referenceSite(cx: CodeContext, s: Scan, i: number): void {
   }
 }
 
-/** Keeps a call's argument constants only when there is one (a wrapper's callers need nothing else). */
+/** Keeps (a copy of) a call's argument constants only when there is one (a wrapper's callers need nothing else). */
 function pushArgs(ff: FunctionFacts, name: number, args: (number | null)[]): void {
-  if (args.some((a) => a !== null)) ff.importArgs.push([name, args]);
+  if (!args.some((a) => a !== null)) return;
+  if (ff.importArgs === NONE) ff.importArgs = [];
+  ff.importArgs.push([name, args.slice()]);
 }
 
 /**
@@ -185,11 +234,15 @@ function pushArgs(ff: FunctionFacts, name: number, args: (number | null)[]): voi
  * parameter on as a wrapper's number is a wrapper too. Then the calls to local wrappers: the number passed
  * in the wrapper's argument register.
  */
-export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls: LocalCall[]): void {
+export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls: LocalCalls): void {
   const { code, isa, preds, firstInsn } = cx;
   for (let round = 0; round < 4; round++) {
     let changed = false;
-    for (const [caller, i, callee, tail] of localCalls) {
+    for (let c = 0; c < localCalls.length; c += 4) {
+      const caller = localCalls[c];
+      const i = localCalls[c + 1];
+      const callee = localCalls[c + 2];
+      const tail = localCalls[c + 3] === 1;
       const k = functions[callee].wrapperArg;
       if (k < 0 || functions[caller].wrapperArg >= 0 || caller === callee) continue;
       const v = valuesBefore(
@@ -208,12 +261,18 @@ export function wrappers(cx: CodeContext, functions: FunctionFacts[], localCalls
     }
     if (!changed) break;
   }
-  for (const [caller, i, callee, tail] of localCalls) {
+  for (let c = 0; c < localCalls.length; c += 4) {
+    const caller = localCalls[c];
+    const i = localCalls[c + 1];
+    const callee = localCalls[c + 2];
+    const tail = localCalls[c + 3] === 1;
     const k = functions[callee].wrapperArg;
     if (k < 0 || functions[caller].wrapperArg >= 0) continue;
     const v = valuesBefore(code, isa, preds, firstInsn[caller], i, argRegister(isa, k, tail), UNLESS_UNKNOWN);
     const known = !v.unknown && v.params.size === 0 && v.values.size > 0;
-    if (known) for (const n of v.values) functions[caller].wrapperCalls.push([callee, n]);
-    else functions[caller].wrapperCalls.push([callee, null]);
+    const ff = functions[caller];
+    if (ff.wrapperCalls === NONE) ff.wrapperCalls = [];
+    if (known) for (const n of v.values) ff.wrapperCalls.push([callee, n]);
+    else ff.wrapperCalls.push([callee, null]);
   }
 }

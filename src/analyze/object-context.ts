@@ -15,13 +15,14 @@ import {
 } from "./elf.js";
 import {
   type IsaInfo,
+  type JumpIndex,
   K_CALL,
   K_IJMP,
   K_JCC,
   K_JMP,
   K_RET,
-  newStream,
   type OpStream,
+  takeStream,
   x86Capacity,
 } from "./ops.js";
 import { floorIndex } from "./values-before.js";
@@ -73,22 +74,35 @@ export function objectContext(elf: ElfFile): ObjectContext {
     .filter((sec) => sec.flags & SHF_EXECINSTR && sec.size > 0 && sec.type !== 8)
     .sort((a, b) => a.addr - b.addr);
   const isPlt = (name: string) => name.startsWith(".plt") || name === ".iplt";
-  const inExec = (a: number) =>
-    exec.some((sec) => !isPlt(sec.name) && a >= sec.addr && a < sec.addr + sec.size);
-  const dataSections = elf.sections.filter(
-    (sec) => !(sec.flags & SHF_EXECINSTR) && sec.addr > 0 && sec.size > 0 && (sec.flags & 2) !== 0,
+  const inExec = inRanges(exec.filter((sec) => !isPlt(sec.name)));
+  const inData = inRanges(
+    elf.sections.filter(
+      (sec) => !(sec.flags & SHF_EXECINSTR) && sec.addr > 0 && sec.size > 0 && (sec.flags & 2) !== 0,
+    ),
   );
-  const inData = (a: number) => dataSections.some((sec) => a >= sec.addr && a < sec.addr + sec.size);
   const { names, slotTarget } = slots(elf, arch);
   return { elf, arch, isa, decode, exec, isPlt, inExec, inData, names, slotTarget };
+}
+
+/** Whether an address is in one of these sections (asked for most instructions: a loop over flat bounds). */
+function inRanges(sections: ElfFile["sections"]): (a: number) => boolean {
+  const lo = Float64Array.from(sections, (sec) => sec.addr);
+  const hi = Float64Array.from(sections, (sec) => sec.addr + sec.size);
+  return (a: number) => {
+    for (let k = 0; k < lo.length; k++) if (a >= lo[k] && a < hi[k]) return true;
+    return false;
+  };
 }
 
 /** The imported names and what each relocated slot holds. */
 function slots(elf: ElfFile, arch: "x86_64" | "aarch64"): Pick<ObjectContext, "names" | "slotTarget"> {
   const R = RELOC[arch];
-  // relocations by the address they patch
-  const relocAt = new Map<number, (typeof elf.relocations)[number]>();
-  for (const r of elf.relocations) relocAt.set(r.offset, r);
+  // relocations by the address they patch (the last one there), each with what it puts in its slot: made
+  // once, when first asked for (a name gets its index then), and shared — the per-instruction scans ask
+  // for the same slots again and again
+  type Slot = { r: (typeof elf.relocations)[number]; made: boolean; t: SlotTarget };
+  const relocAt = new Map<number, Slot>();
+  for (const r of elf.relocations) relocAt.set(r.offset, { r, made: false, t: undefined });
 
   // names: imported or interposable symbols, by index
   const names: string[] = [];
@@ -105,8 +119,15 @@ function slots(elf: ElfFile, arch: "x86_64" | "aarch64"): Pick<ObjectContext, "n
   };
 
   const slotTarget = (addr: number): SlotTarget => {
-    const r = relocAt.get(addr);
-    if (!r) return undefined;
+    const slot = relocAt.get(addr);
+    if (!slot) return undefined;
+    if (!slot.made) {
+      slot.t = targetOf(slot.r);
+      slot.made = true;
+    }
+    return slot.t;
+  };
+  const targetOf = (r: (typeof elf.relocations)[number]): SlotTarget => {
     if (r.type === R.relative || r.type === R.irelative) return { local: r.addend };
     if (r.type === R.jumpSlot || r.type === R.globDat || r.type === R.abs64) {
       if (!r.symbol) return { local: r.addend };
@@ -145,13 +166,13 @@ export function pltSlots(cx: ObjectContext): Map<number, number> {
   return stubSlot;
 }
 
-/** The object's code (PLTs left out), decoded into one stream. */
+/** The object's code (PLTs left out), decoded into one stream (takeStream's: give it back when done). */
 export function decodeCode(cx: ObjectContext): OpStream {
   const { elf } = cx;
   // every section into one stream (no copy into a concatenation afterwards)
   const secs = cx.exec.filter((sec) => !cx.isPlt(sec.name));
   const bytes = secs.reduce((a, sec) => a + sec.size, 0);
-  let s = newStream(cx.arch === "x86_64" ? x86Capacity(bytes) : Math.max(16, bytes >> 2));
+  let s = takeStream(cx.arch === "x86_64" ? x86Capacity(bytes) : Math.max(16, bytes >> 2));
   for (const sec of secs) s = cx.decode(elf.bytes.subarray(sec.offset, sec.offset + sec.size), sec.addr, s);
   return s;
 }
@@ -194,19 +215,73 @@ export function functionStarts(cx: ObjectContext, code: OpStream): FunctionStart
   return { startSet, starts, symName, fnOf, firstInsn };
 }
 
-/** Jumps by target: the instructions that jump (or branch) to each address. */
-export function jumpTargets(code: OpStream): Map<number, number[]> {
-  const preds = new Map<number, number[]>();
+/** Jumps by target: the instructions that jump (or branch) to each instruction. */
+export function jumpTargets(code: OpStream): JumpIndex {
+  const { n, kind, val, addr } = code;
+  for (let i = 1; i < n; i++) if (!(addr[i] > addr[i - 1])) return jumpTargetsByMap(code);
+  // the addresses ascend (the sections are decoded in address order): each target found by binary search
+  const to = new Int32Array(n);
+  const start = new Int32Array(n + 1);
+  let jumps = 0;
+  for (let i = 0; i < n; i++) {
+    const k = kind[i];
+    to[i] = -1;
+    if (k !== K_JMP && k !== K_JCC) continue;
+    const t = val[i];
+    const j = indexNear(addr, n, i, t);
+    if (j >= 0) {
+      to[i] = j;
+      start[j + 1]++;
+      jumps++;
+    }
+  }
+  for (let j = 0; j < n; j++) start[j + 1] += start[j];
+  const from = new Int32Array(jumps);
+  const fill = start.slice(0, n);
+  for (let i = 0; i < n; i++) if (to[i] >= 0) from[fill[to[i]]++] = i;
+  return { start, from };
+}
+
+/**
+ * The instruction at address t, or -1, searched from instruction i: every instruction is at least a byte
+ * long, so it lies within t − addr[i] instructions of i (most jumps are short: a few steps, near in memory).
+ */
+function indexNear(addr: Float64Array, n: number, i: number, t: number): number {
+  const a = addr[i];
+  let lo = i;
+  let hi = i;
+  if (t > a) hi = t - a < n - 1 - i ? i + (t - a) : n - 1;
+  else if (t < a) lo = a - t < i ? i - (a - t) : 0;
+  else return t === a ? i : -1; // NaN: no target
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = addr[mid];
+    if (m === t) return mid;
+    if (m < t) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** jumpTargets where addresses repeat or go back (overlapping sections): each instruction gets the jumps to its address. */
+function jumpTargetsByMap(code: OpStream): JumpIndex {
+  const byAddr = new Map<number, number[]>();
   for (let i = 0; i < code.n; i++) {
     const k = code.kind[i];
     if (k === K_JMP || k === K_JCC) {
-      const t = code.val[i];
-      const list = preds.get(t);
+      const list = byAddr.get(code.val[i]);
       if (list) list.push(i);
-      else preds.set(t, [i]);
+      else byAddr.set(code.val[i], [i]);
     }
   }
-  return preds;
+  const start = new Int32Array(code.n + 1);
+  const lists: number[][] = [];
+  for (let j = 0; j < code.n; j++) {
+    const list = byAddr.get(code.addr[j]);
+    if (list) lists.push(list);
+    start[j + 1] = start[j] + (list ? list.length : 0);
+  }
+  return { start, from: Int32Array.from(lists.flat()) };
 }
 
 /** The data partitions, the function pointers no partition holds, and the functions reached with the object. */

@@ -34,6 +34,17 @@ export interface OpStream {
 }
 
 /**
+ * Jumps by target instruction, as two flat lists (a Map from address to a list per target, and a lookup by
+ * address at every step of every backward scan, were much of an uncached analysis): the jumps (and
+ * branches) to instruction t are from[start[t]] … from[start[t + 1] - 1], in stream order. A jump whose
+ * target is no instruction's address is in no list (no scan steps onto it).
+ */
+export interface JumpIndex {
+  start: Int32Array;
+  from: Int32Array;
+}
+
+/**
  * x86_64 stack slots as pseudo-registers: [rsp+8k] for k = 0…15 is register SLOT0 + k. At a function's
  * entry [rsp] holds the return address, so [rsp+8] is the first stack argument (Go's ABI0 passes every
  * argument there). Anything that moves rsp forgets them.
@@ -66,6 +77,47 @@ export function x86Capacity(bytes: number): number {
 
 export function newStream(capacity: number): OpStream {
   return withCapacity(capacity, 0);
+}
+
+// One stream kept between objects by the thread building their facts (objectFacts: decodeCode takes it,
+// objectFacts gives it back when done): a large library's stream is tens of megabytes, and allocating a
+// new one per object — zeroed pages faulted in, then filled — was ~6% of an uncached analysis
+let spare: OpStream | undefined;
+/** How many of the spare's entries were written (from the start): emptied when it is taken again. */
+let spareUsed = 0;
+
+/**
+ * An empty stream with room for at least `capacity` entries: the one given back last when it is large
+ * enough (its written entries emptied), else a new one. Its taker owns it until giving it back.
+ */
+export function takeStream(capacity: number): OpStream {
+  const s = spare;
+  // too small: twice as large at least (objects come in no order of size — analyzeAsync's own thread takes
+  // the smallest waiting first — and one new stream per larger object was most of what keeping one saved)
+  if (!s) return newStream(capacity);
+  if (s.addr.length < capacity) return newStream(Math.max(capacity, 2 * s.addr.length));
+  spare = undefined;
+  const used = spareUsed;
+  s.n = 0;
+  s.kind.fill(0, 0, used);
+  s.reg.fill(NO_REG, 0, used);
+  s.reg2.fill(NO_REG, 0, used);
+  s.val.fill(Number.NaN, 0, used);
+  s.ref.fill(Number.NaN, 0, used);
+  s.wmask.fill(0, 0, used);
+  return s;
+}
+
+/** Gives a stream back for takeStream (kept when it is the largest seen); its taker no longer reads it. */
+export function giveBackStream(s: OpStream): void {
+  if (spare && spare.addr.length >= s.addr.length) return;
+  spare = s;
+  spareUsed = s.n;
+}
+
+/** Drops the kept stream (an analysis ends: its memory is not held past it). */
+export function dropSpareStream(): void {
+  spare = undefined;
 }
 
 /** A stream of `capacity` entries whose entries from `from` on are empty (the ones before are to be copied in). */

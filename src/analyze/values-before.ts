@@ -2,6 +2,7 @@
 // and the jumps into it (facts.ts uses it for syscall numbers and wrapper arguments).
 import {
   type IsaInfo,
+  type JumpIndex,
   K_CALL,
   K_ICALL,
   K_IJMP,
@@ -75,20 +76,6 @@ function growWork(need: number): Int32Array {
   return grown;
 }
 
-// Per jump map (jumpTargets), which instructions of its stream some jump leads to: most instructions are
-// none, and a Map lookup by address for every step of every scan was much of valuesBefore's time
-const JUMPED_TO = new WeakMap<Map<number, number[]>, { s: OpStream; n: number; at: Uint8Array }>();
-
-/** 1 for each instruction of s that is a key of preds. */
-function jumpedTo(s: OpStream, preds: Map<number, number[]>): Uint8Array {
-  const known = JUMPED_TO.get(preds);
-  if (known && known.s === s && known.n === s.n) return known.at;
-  const at = new Uint8Array(s.n);
-  for (let i = 0; i < s.n; i++) if (preds.has(s.addr[i])) at[i] = 1;
-  JUMPED_TO.set(preds, { s, n: s.n, at });
-  return at;
-}
-
 /** The parameter a register holds at a function's entry: an argument register, or a stack slot above the return address. */
 function paramOf(isa: IsaInfo, r: number): number {
   const k = isa.argRegs.indexOf(r);
@@ -142,7 +129,7 @@ function emptyResult(): Values {
 export function valuesBefore(
   s: OpStream,
   isa: IsaInfo,
-  preds: Map<number, number[]>,
+  preds: JumpIndex,
   first: number,
   at: number,
   reg: number,
@@ -150,7 +137,7 @@ export function valuesBefore(
 ): Values {
   const { values, params } = emptyResult();
   let unknown = false;
-  const jumped = jumpedTo(s, preds);
+  const { start, from } = preds;
   clearSeen();
   let work: Int32Array = WORK;
   let top = 0;
@@ -199,14 +186,15 @@ export function valuesBefore(
         break;
       }
       // predecessors: jumps to here, and the fall-through from the instruction before
-      const from = jumped[i] === 1 ? preds.get(s.addr[i]) : undefined;
-      if (from)
-        for (const j of from) {
-          if (j < first) continue;
-          if (top + 2 > work.length) work = growWork(top + 2);
-          work[top++] = j;
-          work[top++] = r;
-        }
+      const p0 = start[i];
+      const p1 = start[i + 1];
+      for (let p = p0; p < p1; p++) {
+        const j = from[p];
+        if (j < first) continue;
+        if (top + 2 > work.length) work = growWork(top + 2);
+        work[top++] = j;
+        work[top++] = r;
+      }
       if (i === first) {
         const k = paramOf(isa, r);
         if (k >= 0) params.add(k);
@@ -217,7 +205,7 @@ export function valuesBefore(
       if (prev === K_JMP || prev === K_RET || prev === K_IJMP) {
         // a block no jump we decoded leads to: alignment padding (dead), or a jump-table target whose
         // entry value is not known
-        if (!from && s.kind[i] !== K_NOP) unknown = true;
+        if (p0 === p1 && s.kind[i] !== K_NOP) unknown = true;
         break;
       }
       i--;
@@ -227,16 +215,27 @@ export function valuesBefore(
   return RESULT;
 }
 
-/** The constant in each argument register before a call (null when not one known constant). */
+// argConstants' answer, reused (one per import call was garbage unless some argument was a constant)
+const ARGS: (number | null)[] = [];
+
+/**
+ * The constant in each argument register before a call (null when not one known constant). The answer is
+ * one shared array, valid until the next call: copy it to keep it.
+ */
 export function argConstants(
   s: OpStream,
   isa: IsaInfo,
-  preds: Map<number, number[]>,
+  preds: JumpIndex,
   first: number,
   at: number,
 ): (number | null)[] {
-  return isa.argRegs.map((r) => {
-    const v = valuesBefore(s, isa, preds, first, at, r, ONE_CONSTANT);
-    return !v.unknown && v.params.size === 0 && v.values.size === 1 ? [...v.values][0] : null;
-  });
+  const regs = isa.argRegs;
+  ARGS.length = regs.length;
+  for (let k = 0; k < regs.length; k++) {
+    const v = valuesBefore(s, isa, preds, first, at, regs[k], ONE_CONSTANT);
+    let c: number | null = null;
+    if (!v.unknown && v.params.size === 0 && v.values.size === 1) for (const x of v.values) c = x;
+    ARGS[k] = c;
+  }
+  return ARGS;
 }
