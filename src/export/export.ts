@@ -55,6 +55,22 @@ export interface Exported {
   launcherRules: Policy["rules"];
 }
 
+/** The one line saying that the Landlock layer has no equivalent in `format` and which calls fell back. */
+function landlockWarning(input: Policy, format: ExportFormat, log: boolean): Diagnostic | undefined {
+  const { landlock } = input;
+  if (!landlock && !input.rules.some((r) => r.needs !== undefined)) return undefined;
+  const carried =
+    landlock && !log && format === "systemd"
+      ? " (the lists systemd can express are mapped, see the unit's comments)"
+      : landlock && !log && format === "bwrap"
+        ? " (the file lists are carried by the sandbox's mounts, see the script's comments)"
+        : "";
+  return {
+    severity: "warning",
+    message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; ${fallbackCalls(input, false) ?? "rules that rely on it fell back to seccomp-only"}${carried}`,
+  };
+}
+
 /** Writes `policy` for another engine, with what its launcher needs. */
 export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptions = {}): Exported {
   const launcher = chooseLauncher(format, o.launcher);
@@ -118,14 +134,8 @@ export function exportPolicy(input: Policy, format: ExportFormat, o: ExportOptio
       severity: "warning",
       message: `${format}: the EPERM answer for other argument values of ${kept.dropped.map((n) => `${n} (${kept.why[n]})`).join(", ")} cannot be written beside their argument rules (libseccomp lets an unconditional rule win over them, and the values they do not allow are carried as masked rules only for equalities, up to ${MAX_COMPLEMENT_RULES} rules a call); under this engine those values get the default action (${formatAction(policy.defaultAction)})`,
     });
-  if (landlock || input.rules.some((r) => r.needs !== undefined))
-    warnings = [
-      {
-        severity: "warning",
-        message: `the Landlock layer (files, executables, TCP ports, signal scoping) has no equivalent in ${format}; ${fallbackCalls(input, false) ?? "rules that rely on it fell back to seccomp-only"}${landlock && !o.log && format === "systemd" ? " (the lists systemd can express are mapped, see the unit's comments)" : landlock && !o.log && format === "bwrap" ? " (the file lists are carried by the sandbox's mounts, see the script's comments)" : ""}`,
-      },
-      ...warnings,
-    ];
+  const fellBack = landlockWarning(input, format, !!o.log);
+  if (fellBack) warnings = [fellBack, ...warnings];
   if (format === "systemd" && landlock && o.log && typeof output === "string")
     output = `${output}# sysfence: ${LOG_NOTE}\n`;
   else if (format === "systemd" && landlock && typeof output === "string") {
