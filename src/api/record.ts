@@ -181,4 +181,5 @@ export async function recordProgram(request: RecordRequest): Promise<RecordResul
 export { parsePhase } from "../record/builder.js";
 export { parseEngine } from "../record/engine.js";
 export { imageCount } from "../record/profile.js";
+export { signalName } from "../syscalls/constants.js";
 export { checkOutputFile } from "../util/output-file.js";

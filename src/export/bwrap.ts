@@ -225,8 +225,16 @@ export function bwrapScript(bpf: Buffer, layout: BwrapLayout, source: string, ve
       ? `program() { for c in $(cat /proc/"$bw"/task/*/children 2>/dev/null); do cat /proc/"$c"/task/*/children 2>/dev/null; done; }`
       : `program() { cat /proc/"$bw"/task/*/children 2>/dev/null; }`,
     ...FORWARDED.map((g) => `trap 'sig=${g}; kill -s ${g} $(program) 2>/dev/null || :' ${g}`),
-    // wait returns early when a trapped signal comes: then wait again while bwrap is there; its status last
-    'while :; do sig=; rc=0; wait "$bw" || rc=$?; [ -n "$sig" ] && kill -0 "$bw" 2>/dev/null || break; done',
+    // wait returns early (128+N) when a trapped signal comes: then wait again — bwrap may be gone already
+    // (the shell collected it during the interrupted wait: kill -0 fails, yet the next wait gives its
+    // status); 127 from a second wait: its status was the one before
+    "rc=0; waited=0",
+    "while :; do",
+    '  sig=; r=0; wait "$bw" || r=$?',
+    '  [ "$r" -eq 127 ] && [ "$waited" -eq 1 ] && break',
+    "  rc=$r; waited=1",
+    '  { [ -n "$sig" ] && [ "$r" -gt 128 ]; } || break',
+    "done",
     'exit "$rc"',
   ];
   return `${lines.join("\n")}\n`;

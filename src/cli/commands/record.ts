@@ -3,7 +3,6 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import type { RecordResult } from "../../api/record.js";
 import { SysfenceError } from "../../errors.js";
-import { signalName } from "../../syscalls/constants.js";
 
 import { type CliIO, toJson, UsageError, writeOutput } from "../io.js";
 import { parseIntegerOption } from "../options.js";
@@ -291,7 +290,7 @@ function report(api: Api, r: RecordResult, output: string | undefined, opts: Rec
     );
   if (status !== 0) {
     // 128 + N: the program died of signal N — a daemon that SIGTERM stops without a handler (vsftpd) ends so
-    const signal = status > 128 ? signalName(status - 128) : undefined;
+    const signal = status > 128 ? api.signalName(status - 128) : undefined;
     throw new SysfenceError(
       "E_RECORDED_FAILURE",
       signal
