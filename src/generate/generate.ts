@@ -14,6 +14,7 @@ import { describe, groupText, seenText } from "./rule-text.js";
 import { type SeenCall, selectCalls } from "./select.js";
 import { tierRules } from "./static-tiers.js";
 import { type ArgsMode, tighten } from "./tighten.js";
+import { udpNote } from "./udp-note.js";
 
 export type { GeneratedPolicy, GenerateOptions } from "./generation.js";
 export { policyText } from "./policy-text.js";
@@ -39,6 +40,8 @@ export function generatePolicy(profiles: readonly Profile[], o: GenerateOptions 
   alwaysRules(g);
   const { files, staticRules } = unseenRules(g);
   const policy = assemble(g, files, staticRules);
+  const udp = udpNote(g.sel.calls.get("socket"), policy, g.arch);
+  if (udp) g.notes.push(udp);
   const stats = policyStats(g, policy);
   phaseNotes(g, stats);
   const header = headerLines(profiles, o, g.sel.phase, g.mode, stats, g.arch);
@@ -87,7 +90,7 @@ function seenRules(g: Generation): void {
       continue;
     }
     const seen = sel.calls.get(name) as SeenCall;
-    const t = tighten(seen, g.mode, arch);
+    const t = tighten(seen, g.mode, arch, { allowUdp: g.o.allowUdp });
     if (t.warning) warnings.push(t.warning);
     const base = `${describe(name)}${groupText(name)} — ${seenText(seen, sel.phase, sel.phased)}`;
     if (t.alternatives.length === 0) {

@@ -35,6 +35,11 @@ export interface GenerateOptions extends Selection {
   readable?: string[];
   /** No TCP bind rule in the file layer (--any-bind-port): the program may listen on any port. */
   anyBindPort?: boolean;
+  /**
+   * Allow UDP sockets over IPv4 and IPv6 as if the recording had made one (--allow-udp): for a program
+   * recorded without a DNS lookup. Landlock does not confine where datagrams go.
+   */
+  allowUdp?: boolean;
 }
 
 /** The result: the policy, its YAML text and what the user should read. */

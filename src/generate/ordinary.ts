@@ -201,6 +201,14 @@ const socketCases = (): OrdinaryCase[] => [
   ...["SOCK_RAW", "SOCK_DGRAM"].map((t) => ({ 0: "AF_NETLINK", 1: ["0xf", t] as const, 2: "NETLINK_ROUTE" })),
 ];
 
+/**
+ * socket with --allow-udp: UDP over IPv4 and IPv6 (SOCK_DGRAM, protocol 0 or IPPROTO_UDP), as if seen — for
+ * a program recorded without a DNS lookup. Never ping sockets (IPPROTO_ICMP is SOCK_DGRAM too).
+ */
+export const UDP_CASES: readonly OrdinaryCase[] = ["AF_INET", "AF_INET6"].flatMap((f) =>
+  ["0", "IPPROTO_UDP"].map((p) => ({ 0: f, 1: ["0xf", "SOCK_DGRAM"] as const, 2: p })),
+);
+
 /** The ordinary values per syscall (safe mode). */
 export const ORDINARY: Record<string, Ordinary> = {
   fcntl: {

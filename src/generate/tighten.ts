@@ -3,7 +3,7 @@ import type { Condition } from "../policy/model.js";
 import { VALUES_OMITTED } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
 import { product, seenTogether } from "./combos.js";
-import { ORDINARY, resolveCase } from "./ordinary.js";
+import { ORDINARY, type OrdinaryCase, resolveCase, UDP_CASES } from "./ordinary.js";
 import type { SeenCall } from "./select.js";
 import { nameValue, parseArgValue } from "./symbols.js";
 
@@ -117,11 +117,17 @@ function cond(
   return { arg, op, value, mask, text };
 }
 
+/** What a user grants beyond the recording (generate's options). */
+export interface Grants {
+  /** socket: UDP over IPv4 and IPv6 as if seen (--allow-udp). */
+  allowUdp?: boolean;
+}
+
 /**
  * Decides the argument rules for one seen call, recorded on `arch` (its values are that architecture's:
  * names are written only where they mean the same number there).
  */
-export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tightening {
+export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName, grants: Grants = {}): Tightening {
   const specs = (TIGHTEN[call.name] ?? []).filter(
     (s) => mode === "strict" || ((mode === "safe" || mode === "pin") && s.mode === "safe"),
   );
@@ -189,7 +195,7 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tighte
       alternatives = next;
     }
   }
-  const seen = alternatives.map((alt) => inContext(call.name, alt, arch));
+  const seen = granted(call.name, alternatives, why, grants, arch);
   const ordinary = mode === "safe" ? ordinaryAlternatives(call.name, arch) : [];
   if (ordinary.length === 0) return { alternatives: seen, why: why.join("; ") };
   // the seen combinations an ordinary case already allows add nothing
@@ -201,10 +207,32 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName): Tighte
   };
 }
 
+/** The seen alternatives (named in context) and those granted as if seen (--allow-udp), covered ones left out. */
+function granted(
+  name: string,
+  alternatives: Alternative[],
+  why: string[],
+  grants: Grants,
+  arch?: ArchName,
+): Alternative[] {
+  const seen = alternatives.map((alt) => inContext(name, alt, arch));
+  if (!(grants.allowUdp && name === "socket")) return seen;
+  const udp = casesAlternatives(UDP_CASES, arch);
+  why.push(
+    "--allow-udp: UDP over IPv4 and IPv6 (SOCK_DGRAM, protocol 0 or IPPROTO_UDP) allowed as if seen — Landlock does not confine where datagrams go",
+  );
+  return [...udp, ...seen.filter((alt) => !udp.some((u) => implies(alt, u)))];
+}
+
 /** The ordinary cases of a call as rules, for `arch` (cases naming a value `arch` lacks are left out). */
 export function ordinaryAlternatives(name: string, arch?: ArchName): Alternative[] {
+  return casesAlternatives(ORDINARY[name]?.cases ?? [], arch);
+}
+
+/** Cases (ordinary.ts) as rules, for `arch` (cases naming a value `arch` lacks are left out). */
+function casesAlternatives(cases: readonly OrdinaryCase[], arch?: ArchName): Alternative[] {
   const out: Alternative[] = [];
-  for (const c of ORDINARY[name]?.cases ?? []) {
+  for (const c of cases) {
     const resolved = resolveCase(c, arch);
     if (!resolved) continue;
     const alt = resolved.map(({ arg, value, mask, names: [v, m] }) => ({

@@ -1,7 +1,8 @@
 // socket and setsockopt under a generated policy, on the real kernel: a program recorded setting SO_REUSEADDR
 // and TCP_NODELAY may set ordinary options (SO_KEEPALIVE) but not attach a filter, bind to a device or mark
 // its packets; a program recorded with a unix datagram socket and a TCP socket may not open a UDP socket
-// (their values were seen apart, never together), nor SCTP; one recorded with UDP may.
+// (their values were seen apart, never together), nor SCTP; one recorded with UDP may, and so may the first
+// when generated with --allow-udp.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -65,5 +66,17 @@ describe("socket arguments seen together, enforced by the kernel", { skip }, () 
     assert.equal(attempt(tcp.policy, "sctp"), "sctp: Operation not permitted");
     assert.equal(attempt(udp.policy, "udp"), "udp: ok");
     assert.equal(attempt(udp.policy, "sctp"), "sctp: Operation not permitted");
+  });
+
+  it("recorded with TCP only: generate notes that UDP is refused; with --allow-udp the UDP socket opens", () => {
+    const plain = sysfence("generate", tcp.profile, "-o", join(dir, "plain.yaml"));
+    assert.match(plain.stderr, /note: the program made IPv4\/IPv6 sockets but no UDP socket.*--allow-udp/);
+    const allowUdp = join(dir, "allow-udp.yaml");
+    const gen = sysfence("generate", "--allow-udp", tcp.profile, "-o", allowUdp);
+    assert.equal(gen.status, 0, gen.stderr);
+    assert.doesNotMatch(gen.stderr, /no UDP socket/);
+    assert.equal(attempt(allowUdp, "udp"), "udp: ok");
+    assert.equal(attempt(allowUdp, "sctp"), "sctp: Operation not permitted");
+    assert.equal(attempt(allowUdp, "filter"), "filter: Operation not permitted");
   });
 });

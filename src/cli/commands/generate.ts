@@ -24,6 +24,7 @@ interface GenerateOpts {
   writable?: string[];
   readable?: string[];
   anyBindPort?: boolean;
+  allowUdp?: boolean;
 }
 
 /** `generate`'s options, in the order `--help` lists them. */
@@ -62,6 +63,10 @@ const GENERATE_OPTIONS: readonly OptionSpec[] = [
   [
     "--any-bind-port",
     "let the program bind any TCP port (default: only the ports it bound in the recording — a daemon moved to another port needs this or a new recording)",
+  ],
+  [
+    "--allow-udp",
+    "let the program make UDP sockets over IPv4 and IPv6 (default: only if the recording made one — a DNS lookup of a host name needs UDP; Landlock does not confine where datagrams go)",
   ],
   [
     "--no-landlock",
@@ -139,6 +144,7 @@ async function generateCommand(files: string[], opts: GenerateOpts, io: CliIO): 
     errno: o.parseErrnoAnswers(opts.errno, "--errno"),
     allowClone3: opts.allowClone3,
     anyBindPort: opts.anyBindPort,
+    allowUdp: opts.allowUdp,
     writable: o.writableDirs(opts.writable, "--writable"),
     readable: o.writableDirs(opts.readable, "--readable"),
     landlock: opts.landlock !== false,
