@@ -45,7 +45,9 @@ const FCNTL = [
 ];
 
 /**
- * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; the network
+ * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; the terminal
+ * core's own queries (line discipline, exclusive mode, locked modes, device number, packet mode, pty lock;
+ * not TIOCMGET/TIOCGSERIAL, which reach the serial driver); the network
  * interface queries (SIOCGIF*: if_nametoindex, getifaddrs' fallbacks, ifconfig's netmask, broadcast and
  * queue length — they read, never set; not SIOCGIFSLAVE/SIOCGIFENCAP/SIOCGIFPFLAGS, which reach drivers);
  * a socket's own queries (the last packet's timestamp, bytes not yet sent); a file's block size;
@@ -71,6 +73,13 @@ const IOCTL = [
   "TIOCGPTN",
   "TIOCSPTLCK",
   "TIOCGPTPEER",
+  "TIOCGETD",
+  "TIOCGEXCL",
+  "TIOCGLCKTRMIOS",
+  "TIOCGSOFTCAR",
+  "TIOCGDEV",
+  "TIOCGPKT",
+  "TIOCGPTLCK",
   "FIONREAD",
   "FIONBIO",
   "FIOASYNC",
@@ -222,7 +231,7 @@ export const ORDINARY: Record<string, Ordinary> = {
   },
   ioctl: {
     cases: each(1, IOCTL),
-    why: "terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting, network interface queries, socket timestamps and unsent bytes, block size, reflink clones into a writable descriptor (never TIOCSTI/TIOCLINUX or a SIOCS* setter)",
+    why: "terminal modes, sizes and queries, pseudo-terminal set-up, descriptor flags, bytes waiting, network interface queries, socket timestamps and unsent bytes, block size, reflink clones into a writable descriptor (never TIOCSTI/TIOCLINUX or a SIOCS* setter)",
   },
   prctl: {
     cases: each(0, PRCTL),
