@@ -45,10 +45,14 @@ const FCNTL = [
 ];
 
 /**
- * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; the network
- * interface queries (SIOCGIF*: if_nametoindex, getifaddrs' fallbacks — they read, never set); a file's
- * block size; FICLONE/FICLONERANGE (reflink: the kernel clones only into a descriptor already open for
- * writing, on the same filesystem). Never TIOCSTI (types into a terminal), TIOCLINUX or any SIOCS* (sets).
+ * ioctl: terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting; the terminal
+ * core's own queries (line discipline, exclusive mode, locked modes, device number, packet mode, pty lock;
+ * not TIOCMGET/TIOCGSERIAL, which reach the serial driver); the network
+ * interface queries (SIOCGIF*: if_nametoindex, getifaddrs' fallbacks, ifconfig's netmask, broadcast and
+ * queue length — they read, never set; not SIOCGIFSLAVE/SIOCGIFENCAP/SIOCGIFPFLAGS, which reach drivers);
+ * a socket's own queries (the last packet's timestamp, bytes not yet sent); a file's block size;
+ * FICLONE/FICLONERANGE (reflink: the kernel clones only into a descriptor already open for writing, on the
+ * same filesystem). Never TIOCSTI (types into a terminal), TIOCLINUX or any SIOCS* (sets).
  */
 const IOCTL = [
   "TCGETS",
@@ -69,6 +73,13 @@ const IOCTL = [
   "TIOCGPTN",
   "TIOCSPTLCK",
   "TIOCGPTPEER",
+  "TIOCGETD",
+  "TIOCGEXCL",
+  "TIOCGLCKTRMIOS",
+  "TIOCGSOFTCAR",
+  "TIOCGDEV",
+  "TIOCGPKT",
+  "TIOCGPTLCK",
   "FIONREAD",
   "FIONBIO",
   "FIOASYNC",
@@ -84,6 +95,17 @@ const IOCTL = [
   "SIOCGIFADDR",
   "SIOCGIFNAME",
   "SIOCGIFHWADDR",
+  "SIOCGIFNETMASK",
+  "SIOCGIFBRDADDR",
+  "SIOCGIFDSTADDR",
+  "SIOCGIFMETRIC",
+  "SIOCGIFTXQLEN",
+  "SIOCGIFMAP",
+  "SIOCGSTAMP",
+  "SIOCGSTAMPNS",
+  "SIOCGSTAMP_NEW",
+  "SIOCGSTAMPNS_NEW",
+  "SIOCOUTQNSD",
 ];
 
 /** prctl: names, death signal, timer slack, no_new_privs, reading capabilities and state, naming memory; not the options that change privilege (PR_SET_DUMPABLE, PR_SET_PTRACER, PR_SET_KEEPCAPS, PR_SET_SECUREBITS, PR_CAP_AMBIENT, PR_SET_MM …). */
@@ -217,7 +239,7 @@ export const ORDINARY: Record<string, Ordinary> = {
   },
   ioctl: {
     cases: each(1, IOCTL),
-    why: "terminal modes and sizes, pseudo-terminal set-up, descriptor flags, bytes waiting, network interface queries, block size, reflink clones into a writable descriptor (never TIOCSTI/TIOCLINUX or a SIOCS* setter)",
+    why: "terminal modes, sizes and queries, pseudo-terminal set-up, descriptor flags, bytes waiting, network interface queries, socket timestamps and unsent bytes, block size, reflink clones into a writable descriptor (never TIOCSTI/TIOCLINUX or a SIOCS* setter)",
   },
   prctl: {
     cases: each(0, PRCTL),

@@ -118,6 +118,31 @@ describe("generate: a policy from a profile", () => {
         assert.ok(allows(p, "ioctl", [0, r]), r);
       for (const r of ["SIOCGIFNAME", "SIOCGIFHWADDR", "TCGETS2", "FIGETBSZ", "FICLONE", "FICLONERANGE"])
         assert.ok(allows(p, "ioctl", [0, r]), r);
+      // the other interface queries (ifconfig's netmask, broadcast, txqueuelen …) and a socket's own
+      // queries (receive timestamp, unsent bytes) read as those do: a program reaching them is not refused
+      for (const r of [
+        "SIOCGIFNETMASK",
+        "SIOCGIFBRDADDR",
+        "SIOCGIFDSTADDR",
+        "SIOCGIFMETRIC",
+        "SIOCGIFTXQLEN",
+      ])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      for (const r of ["SIOCGIFMAP", "SIOCGSTAMP", "SIOCGSTAMPNS", "SIOCGSTAMP_NEW", "SIOCOUTQNSD"])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      // the terminal core's own queries (line discipline, exclusive mode, locked modes, device number,
+      // packet mode, pty lock) read as TCGETS does; the driver queries (TIOCMGET, TIOCGSERIAL) stay refused
+      for (const r of [
+        "TIOCGETD",
+        "TIOCGEXCL",
+        "TIOCGLCKTRMIOS",
+        "TIOCGSOFTCAR",
+        "TIOCGDEV",
+        "TIOCGPKT",
+        "TIOCGPTLCK",
+      ])
+        assert.ok(allows(p, "ioctl", [0, r]), r);
+      for (const r of ["TIOCMGET", "TIOCGSERIAL"]) assert.deepEqual(decide(p, "ioctl", [0, r]), eperm, r);
       for (const r of ["SIOCSIFFLAGS", "SIOCSIFADDR", "SIOCSIFMTU", "SIOCADDRT"])
         assert.deepEqual(decide(p, "ioctl", [0, r]), eperm, `${r} sets`);
       assert.deepEqual(decide(p, "socket", ["AF_PACKET", "SOCK_RAW"]), eperm);
