@@ -41,6 +41,8 @@ export function countCombo(c: Counter, key: string, work: boolean, n: number): v
 }
 const plain = (m: Map<number, Map<string, number>>) =>
   Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
+const byKey = (m: Map<string, number>): Record<string, number> =>
+  Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 /** The profile's form of a counter. */
 export function toCounts(c: Counter): SyscallCounts {
   return {
@@ -49,8 +51,9 @@ export function toCounts(c: Counter): SyscallCounts {
     errors: c.errors,
     ...(c.argMaps ? { args: plain(c.argMaps) } : {}),
     ...(c.workArgMaps ? { workArgs: plain(c.workArgMaps) } : {}),
-    ...(c.comboMaps ? { combos: Object.fromEntries(c.comboMaps) } : {}),
-    ...(c.workComboMaps ? { workCombos: Object.fromEntries(c.workComboMaps) } : {}),
+    // in key order: engines meet the same values in different orders
+    ...(c.comboMaps ? { combos: byKey(c.comboMaps) } : {}),
+    ...(c.workComboMaps ? { workCombos: byKey(c.workComboMaps) } : {}),
   };
 }
 /** Adds counter b into a (argument values included). */

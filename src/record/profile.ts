@@ -1,5 +1,5 @@
 // The recorded profile: a versioned JSON document (docs/profile-format.md).
-import { dict } from "../util/dict.js";
+import { dict, sortedDict } from "../util/dict.js";
 
 /** Counts for one syscall in one thread: per phase, and the argument values seen. */
 export interface SyscallCounts {
@@ -197,6 +197,7 @@ export function addCounts(a: SyscallCounts, b: SyscallCounts): void {
     a[key] ??= dict();
     const into = a[key];
     for (const [v, n] of Object.entries(from)) into[v] = (into[v] ?? 0) + n;
+    a[key] = sortedDict(Object.entries(into));
   }
 }
 

@@ -11,3 +11,10 @@ export function dictReviver(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   return Object.assign(dict<unknown>(), value);
 }
+
+/** The entries as a dict in key order (a profile's text must not depend on the order values were met in). */
+export function sortedDict<T>(entries: Iterable<[string, T]>): Record<string, T> {
+  const out = dict<T>();
+  for (const [k, v] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+  return out;
+}
