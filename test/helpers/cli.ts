@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,4 +70,25 @@ export function spawnCli(
     input: opts.input,
     env: { ...process.env, ...opts.env },
   });
+}
+
+/**
+ * `sysfence record --engine bpf --pid PID --duration 30 -o OUT`, started: `liveOrEnded` settles once it
+ * says "recording PID … (live)" (every call from then on is counted) or exits; `ended` gives its status.
+ */
+export function recordPidLive(pid: number, out: string) {
+  const rec = spawn(
+    process.execPath,
+    [CLI_PATH, "record", "--engine", "bpf", "--pid", String(pid), "--duration", "30", "-o", out],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  const live = new Promise<void>((resolve) =>
+    rec.stderr.on("data", (d) => {
+      stderr += d;
+      if (/recording PID \d+ \(live\)/.test(stderr)) resolve();
+    }),
+  );
+  const ended = new Promise<number | null>((r) => rec.on("exit", r));
+  return { liveOrEnded: Promise.race([live, ended]), ended, stderr: () => stderr };
 }

@@ -13,7 +13,7 @@ import { argsTable } from "../../src/record/engines/bpf/args-table.js";
 import { BpfOutput, type CountEntry } from "../../src/record/engines/bpf/output.js";
 import { ARG, ARG_BITS } from "../../src/record/engines/bpf/programs.js";
 import type { Profile } from "../../src/record/profile.js";
-import { CLI_PATH } from "../helpers/cli.js";
+import { CLI_PATH, recordPidLive } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -90,23 +90,11 @@ describe("record --engine bpf (sysfence's eBPF programs)", { skip }, () => {
       { stdio: ["pipe", "ignore", "ignore"] },
     );
     await new Promise((r) => setTimeout(r, 300));
-    const rec = spawn(
-      process.execPath,
-      [CLI_PATH, "record", "--engine", "bpf", "--pid", String(prog.pid), "--duration", "30", "-o", out],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    const live = new Promise<void>((resolve) =>
-      rec.stderr.on("data", (d) => {
-        stderr += d;
-        if (/recording PID \d+ \(live\)/.test(stderr)) resolve();
-      }),
-    );
-    const ended = new Promise((r) => rec.on("exit", r));
-    await Promise.race([live, ended]);
-    assert.match(stderr, new RegExp(`sysfence record: recording PID ${prog.pid} \\(live\\)`));
+    const rec = recordPidLive(prog.pid as number, out);
+    await rec.liveOrEnded;
+    assert.match(rec.stderr(), new RegExp(`sysfence record: recording PID ${prog.pid} \\(live\\)`));
     prog.stdin?.end("go\n");
-    assert.equal(await ended, 0, stderr);
+    assert.equal(await rec.ended, 0, rec.stderr());
     const p = JSON.parse(readFileSync(out, "utf8")) as Profile;
     assert.equal(p.syscalls.getpriority?.work, 5, JSON.stringify(p.syscalls.getpriority));
   });

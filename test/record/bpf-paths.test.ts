@@ -42,7 +42,7 @@ import { sysExit } from "../../src/record/engines/bpf/programs.js";
 import { traceLaunch } from "../../src/record/launched.js";
 import { Access } from "../../src/record/path-access.js";
 import type { Profile } from "../../src/record/profile.js";
-import { CLI_PATH } from "../helpers/cli.js";
+import { CLI_PATH, recordPidLive } from "../helpers/cli.js";
 import { REPO } from "../helpers/paths.js";
 import { requireOrSkip } from "../helpers/require.js";
 
@@ -376,22 +376,10 @@ describe("bpf path program against the kernel", { skip }, () => {
     const prog = spawn("python3", ["-c", script, jail], { stdio: ["pipe", "pipe", "inherit"] });
     await new Promise((r) => prog.stdout?.once("data", r));
     const out = join(dir, "pid-jail.json");
-    const rec = spawn(
-      process.execPath,
-      [CLI_PATH, "record", "--engine", "bpf", "--pid", String(prog.pid), "--duration", "30", "-o", out],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    const live = new Promise<void>((resolve) =>
-      rec.stderr.on("data", (d) => {
-        stderr += d;
-        if (/recording PID \d+ \(live\)/.test(stderr)) resolve();
-      }),
-    );
-    const ended = new Promise((r) => rec.on("exit", r));
-    await Promise.race([live, ended]);
+    const rec = recordPidLive(prog.pid as number, out);
+    await rec.liveOrEnded;
     prog.stdin?.end("go\n");
-    assert.equal(await ended, 0, stderr);
+    assert.equal(await rec.ended, 0, rec.stderr());
     const a = (JSON.parse(readFileSync(out, "utf8")) as Profile).pathAccess ?? {};
     assert.deepEqual([a[`${jail}/inside`], a["/inside"]], ["r", undefined]);
   });
