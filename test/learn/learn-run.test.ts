@@ -11,7 +11,7 @@ import { seccompPolicyFor } from "../../src/policy/landlock.js";
 import { parsePolicy } from "../../src/policy/parse.js";
 import { referenceDecide } from "../../src/policy/reference.js";
 import type { Profile } from "../../src/record/profile.js";
-import { ARCHES } from "../../src/syscalls/arches.js";
+import { ARCHES, nativeArch } from "../../src/syscalls/arches.js";
 import { syscallNumber } from "../../src/syscalls/table.js";
 import { CLI_PATH, spawnCli } from "../helpers/cli.js";
 import { helperFile } from "../helpers/paths.js";
@@ -254,8 +254,13 @@ describe("run --learn against the kernel", {
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    // once sleep runs (under load sysfence may take seconds to get there; a fixed wait once killed it early)
-    const running = () => descendants(child.pid as number).some((p) => comm(p) === "sleep");
+    // once sleep sleeps (in clock_nanosleep or nanosleep): under load sysfence may take seconds to get
+    // there; a fixed wait once killed it early, and a sleep merely started had not slept yet
+    const sleeping = ["clock_nanosleep", "nanosleep"].map((n) => syscallNumber(nativeArch(), n));
+    const running = () =>
+      descendants(child.pid as number).some(
+        (p) => comm(p) === "sleep" && sleeping.includes(Number(syscallOf(p).split(" ")[0])),
+      );
     for (let i = 0; i < 300 && !running(); i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(running(), `sleep runs under sysfence: ${stderr}`);
     child.kill("SIGTERM");
@@ -332,6 +337,15 @@ function descendants(pid: number): number[] {
 function comm(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** /proc/PID/syscall: the number of the call the task is blocked in, and its arguments ("" when gone). */
+function syscallOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/syscall`, "utf8");
   } catch {
     return "";
   }
