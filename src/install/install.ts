@@ -6,7 +6,7 @@ import { encodeProgram, type Insn } from "../bpf/insn.js";
 import { compile } from "../compile/compile.js";
 import { SysfenceError } from "../errors.js";
 import { formatAction } from "../policy/actions.js";
-import { fallbackCalls, type LayersEnforced, planLandlock } from "../policy/landlock.js";
+import { type LayersEnforced, noteFallback, planLandlock } from "../policy/landlock.js";
 import type { Policy } from "../policy/model.js";
 import type { ParsedPolicy } from "../policy/parse.js";
 import { ARCHES, type ArchName, nativeArch } from "../syscalls/arches.js";
@@ -282,9 +282,8 @@ function installInput(
   const log = opts.log || (!Array.isArray(checked) && checked.flags?.includes("log"));
   const section = Array.isArray(checked) ? undefined : checked.landlock;
   if (!section) {
-    const fell = Array.isArray(checked) ? undefined : fallbackCalls(checked, false);
-    const notes = fell ? [`landlock: the policy has no landlock: section; ${fell}`] : [];
-    if (fell) process.emitWarning(`sysfence ${fn}(): ${notes[0]}`, { code: "SYSFENCE_LANDLOCK_FALLBACK" });
+    const notes: string[] = [];
+    if (!Array.isArray(checked) && noteFallback(notes, checked, false, true)) warnFallback(fn, notes);
     installProgram(programOf(checked), { tsync: opts.tsync, log }, c);
     return { landlock: "none", notes };
   }
@@ -304,12 +303,7 @@ function installInput(
       `landlock: applied to the calling thread only, not to the ${others} other thread${others === 1 ? "" : "s"}: Landlock binds only the calling thread below ABI 8 (LANDLOCK_RESTRICT_SELF_TSYNC), this kernel has ${plan.abi}; rules with needs: landlock were dropped (seccomp-only)`,
     );
   const layers = !partial && plan.enforced;
-  const fell = Array.isArray(checked) ? undefined : fallbackCalls(checked, layers);
-  if (fell && notes.length) notes[notes.length - 1] += `; ${fell}`;
-  else if (fell) notes.push(`landlock: ${fell}`);
-  // what fell back is said once, as Node's libraries warn (a 'warning' event; --no-warnings silences it)
-  if (fell)
-    process.emitWarning(`sysfence ${fn}(): ${notes.join("; ")}`, { code: "SYSFENCE_LANDLOCK_FALLBACK" });
+  if (!Array.isArray(checked) && noteFallback(notes, checked, layers)) warnFallback(fn, notes);
   const program = programOf(checked, { landlock: layers });
   const flags = { tsync: opts.tsync, log };
   checkPrograms([program], flags, c);
@@ -324,6 +318,11 @@ function installInput(
     landlock: !plan.enforced.files ? "off" : partial ? "calling-thread" : "enforced",
     notes,
   };
+}
+
+/** What fell back is said once, as Node's libraries warn (a 'warning' event; --no-warnings silences it). */
+function warnFallback(fn: string, notes: readonly string[]): void {
+  process.emitWarning(`sysfence ${fn}(): ${notes.join("; ")}`, { code: "SYSFENCE_LANDLOCK_FALLBACK" });
 }
 
 /** How many threads besides the calling one this process has (/proc/self/task). */

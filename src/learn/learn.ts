@@ -199,29 +199,30 @@ export async function learnRun(run: LearnRun): Promise<LearnResult> {
   // is resumed (sysfence no longer dies of it and leaves the launcher behind)
   const control = new SharedArrayBuffer(8);
   const signals = passSignals(run, pid, control, () => gone);
-  (child.stdio[3] as NodeJS.WritableStream).end(encodeProgram(learning));
-  const calls = loadNotifyCalls();
-  const target = await listenerOf(pid, () => gone);
-  const fd = calls.takeFd(pid, target);
-  const { started, counted } = startWorker({
-    fd,
-    launcherPid: pid,
-    audit: ARCHES[arch].audit,
-    arch,
-    program,
-    learning: body,
-    lists: files && policy.landlock ? listsOf(policy.landlock) : undefined,
-    tcp,
-    signalScope,
-    mode: run.mode,
-    control,
-  });
-  // the supervisor's start-up (loading its modules) is over before the program's first instruction
-  await Promise.race([started, counted]);
-  await waitStopped(pid, () => gone);
-  Atomics.store(new Int32Array(control), 0, 1);
-  process.kill(pid, "SIGCONT");
+  // (and given back however the run ends: a failed start too)
   try {
+    (child.stdio[3] as NodeJS.WritableStream).end(encodeProgram(learning));
+    const calls = loadNotifyCalls();
+    const target = await listenerOf(pid, () => gone);
+    const fd = calls.takeFd(pid, target);
+    const { started, counted } = startWorker({
+      fd,
+      launcherPid: pid,
+      audit: ARCHES[arch].audit,
+      arch,
+      program,
+      learning: body,
+      lists: files && policy.landlock ? listsOf(policy.landlock) : undefined,
+      tcp,
+      signalScope,
+      mode: run.mode,
+      control,
+    });
+    // the supervisor's start-up (loading its modules) is over before the program's first instruction
+    await Promise.race([started, counted]);
+    await waitStopped(pid, () => gone);
+    Atomics.store(new Int32Array(control), 0, 1);
+    process.kill(pid, "SIGCONT");
     const { code, signal } = await exited;
     const counts = await counted;
     calls.close(fd);

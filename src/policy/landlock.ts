@@ -225,3 +225,22 @@ export function fallbackCalls(policy: Policy, layers: LayersEnforced): string | 
   const more = names.length > FALLBACK_NAMED ? ` and ${names.length - FALLBACK_NAMED} more` : "";
   return `${names.length} call${names.length === 1 ? "" : "s"} fell back to seccomp-only (their rules rely on Landlock; each now gets the next rule's or the default answer): ${shown}${more}`;
 }
+
+/**
+ * Adds the fallbackCalls clause to `lines` (the notes saying what of the layer is off): to the last one,
+ * or as a line of its own ("landlock: the policy has no landlock: section; …" when `noSection`). True when
+ * something fell back.
+ */
+export function noteFallback(
+  lines: string[],
+  policy: Policy,
+  layers: LayersEnforced,
+  noSection = false,
+): boolean {
+  const fell = fallbackCalls(policy, layers);
+  if (!fell) return false;
+  if (noSection) lines.push(`landlock: the policy has no landlock: section; ${fell}`);
+  else if (lines.length) lines[lines.length - 1] += `; ${fell}`;
+  else lines.push(`landlock: ${fell}`);
+  return true;
+}

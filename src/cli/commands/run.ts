@@ -195,10 +195,6 @@ export async function runCommand(opts: RunArgs, io: CliIO, command: string[]): P
 }
 
 /**
- * The Landlock ABI a launch plans for: 0 with the reason when --no-landlock or --log (Landlock has no
- * log-only mode: it would block what --log promises to let through) turn the layer off.
- */
-/**
  * The policy's rules whose part of the Landlock layer is enforced (needs: landlock …); the line that says
  * the layer (or a part) is off also names the calls that fell back — kept in the plan, which the program
  * cache stores, so a cached launch says it too.
@@ -208,15 +204,18 @@ async function withoutUnenforced(
   plan: LandlockPlan | undefined,
   note: (line: string) => void,
 ): Promise<Policy> {
-  const { seccompPolicyFor, fallbackCalls } = await import("../../policy/landlock.js");
+  const { seccompPolicyFor, noteFallback } = await import("../../policy/landlock.js");
   const layers = plan?.enforced ?? false;
-  const fell = fallbackCalls(loaded, layers);
-  if (fell && plan?.dropped.length) plan.dropped[plan.dropped.length - 1] += `; ${fell}`;
-  else if (fell && plan) plan.dropped.push(`landlock: ${fell}`);
-  else if (fell) note(`landlock: the policy has no landlock: section; ${fell}`);
+  const lines: string[] = [];
+  noteFallback(plan?.dropped ?? lines, loaded, layers, !plan);
+  for (const line of lines) note(line);
   return seccompPolicyFor(loaded, layers);
 }
 
+/**
+ * The Landlock ABI a launch plans for: 0 with the reason when --no-landlock or --log (Landlock has no
+ * log-only mode: it would block what --log promises to let through) turn the layer off.
+ */
 async function landlockKernelOf(opts: RunArgs): Promise<{ abi: number; why?: string }> {
   if (opts.landlock === false) return { abi: 0, why: "disabled by --no-landlock" };
   if (opts.log) return { abi: 0, why: "not applied under --log (Landlock has no log-only mode)" };
