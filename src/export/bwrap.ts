@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../errors.js";
 import type { LandlockSection } from "../policy/model.js";
+import { ascending } from "../util/order.js";
 
 // `export --format bwrap`: one shell script that runs a program under bubblewrap with the policy's seccomp
 // filter (the same raw BPF as --format bpf, embedded as base64, opened on fd 9 for --seccomp 9) and its
@@ -125,7 +126,7 @@ function mountKinds(section: LandlockSection): {
   add(section.execute, "ro");
   add(section.write, "rw");
   add(section.devices, "dev");
-  const sorted = [...kinds].sort(([a], [b]) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...kinds].sort(([a], [b]) => depth(a) - depth(b) || ascending(a, b));
   const kept: [string, Kind][] = [];
   for (const [p, k] of sorted) {
     const parent = kept.filter(([q]) => under(p, q)).pop();
@@ -145,7 +146,7 @@ function tmpfsDirs(mounted: string[]): string[] {
   for (const p of mounted)
     for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 0; d = d.slice(0, d.lastIndexOf("/")))
       if (!mounted.some((m) => under(d, m))) dirs.add(d);
-  return [...dirs].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...dirs].sort((a, b) => depth(a) - depth(b) || ascending(a, b));
 }
 
 /** Warns for each part of the section bubblewrap cannot enforce. */

@@ -2,6 +2,7 @@
 // arguments only mean something together: socket's family, type and protocol; setsockopt's level and option.
 import { INTERESTING_ARGS } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
+import { ascending } from "../util/order.js";
 import type { SeenCall } from "./select.js";
 import { parseArgValue } from "./symbols.js";
 
@@ -69,7 +70,7 @@ export function seenTogether(
       if (v === undefined) return all;
       left.add(p.mask === undefined ? v : v & p.mask);
     }
-    residual.push([...left].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    residual.push([...left].sort(ascending));
   }
   const out: SeenTogether = { together: [...together.values()].sort(compareTuples) };
   // (an argument none of those calls had a value for: any value seen for it)
@@ -78,9 +79,9 @@ export function seenTogether(
   return out;
 }
 
-/** Every combination of one value per argument. */
-export function product(perArg: readonly (readonly bigint[])[]): bigint[][] {
-  let out: bigint[][] = [[]];
+/** Every combination of one choice per list (one value per argument, one condition per argument …). */
+export function product<T>(perArg: readonly (readonly T[])[]): T[][] {
+  let out: T[][] = [[]];
   for (const values of perArg) out = out.flatMap((a) => values.map((v) => [...a, v]));
   return out;
 }

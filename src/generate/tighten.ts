@@ -2,6 +2,7 @@
 import type { Condition } from "../policy/model.js";
 import { VALUES_OMITTED } from "../record/profile.js";
 import type { ArchName } from "../syscalls/arches.js";
+import { ascending } from "../util/order.js";
 import { product, seenTogether } from "./combos.js";
 import { ORDINARY, type OrdinaryCase, resolveCase, UDP_CASES } from "./ordinary.js";
 import type { SeenCall } from "./select.js";
@@ -158,7 +159,7 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName, grants:
     if (values.length === 0 && !(spec.kind === "forbid" && spec.evenUnseen)) continue;
     if (spec.kind === "pin") {
       const masked = [...new Set(values.map((v) => (spec.mask === undefined ? v : v & spec.mask)))].sort(
-        (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+        ascending,
       );
       pins.push({ spec, masked });
       perArg.push(
@@ -180,7 +181,7 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName, grants:
     }
   }
   if (perArg.length === 0) return { alternatives: [] };
-  let alternatives: Alternative[] = [[]];
+  let alternatives: Alternative[];
   if (pins.length > 1 && pins.length === perArg.length) {
     // several pinned arguments: the combinations seen together (never every value of one with every
     // value of another), and any combination of the values of calls recorded without them
@@ -189,11 +190,7 @@ export function tighten(call: SeenCall, mode: ArgsMode, arch?: ArchName, grants:
     why.splice(0, why.length, ...j.why);
   } else {
     // the product of the per-argument choices (each rule ANDs one choice per argument)
-    for (const choices of perArg) {
-      const next: Alternative[] = [];
-      for (const a of alternatives) for (const c of choices) next.push([...a, ...c]);
-      alternatives = next;
-    }
+    alternatives = product(perArg).map((choice) => choice.flat());
   }
   const seen = granted(call.name, alternatives, why, grants, arch);
   const ordinary = mode === "safe" ? ordinaryAlternatives(call.name, arch) : [];

@@ -22,9 +22,6 @@ export function shapeOf(rules: readonly Rule[], name: string): Shape {
   return (INTERESTING_ARGS[name] ?? []).map((arg) => ({ arg, op: "==" as const }));
 }
 
-export const product = (lists: bigint[][]): bigint[][] =>
-  lists.reduce<bigint[][]>((acc, l) => acc.flatMap((a) => l.map((v) => [...a, v])), [[]]);
-
 /** The argument vector of a combination (other arguments zero). */
 export const argsOf = (shape: Shape, combo: readonly bigint[]): bigint[] => {
   const args = [0n, 0n, 0n, 0n, 0n, 0n];

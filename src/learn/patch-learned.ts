@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { SysfenceError } from "../errors.js";
 import { classOf } from "../generate/classes.js";
-import { seenTogether } from "../generate/combos.js";
+import { product, seenTogether } from "../generate/combos.js";
 import { readBack } from "../observe/patch.js";
 import { formatAction } from "../policy/actions.js";
 import { detectFormat } from "../policy/formats/detect.js";
@@ -24,7 +24,7 @@ import { ARCHES, type ArchName } from "../syscalls/arches.js";
 import { syscallNumber } from "../syscalls/table.js";
 import { landlockRefuses, reachesLandlock } from "./landlock-judge.js";
 import { isDeliberate } from "./learn-program.js";
-import { allows, argsOf, conditionText, MAX_COMBINATIONS, product, shapeOf } from "./learned-values.js";
+import { allows, argsOf, conditionText, MAX_COMBINATIONS, shapeOf } from "./learned-values.js";
 import { listsOf } from "./lists.js";
 
 const CHILD_PROC_ENTRY =

@@ -1,3 +1,4 @@
+import { byKey } from "../util/order.js";
 import { Assembly } from "./builder-assembly.js";
 import { type Group, inFocus, Processes, type Thread } from "./builder-groups.js";
 import { PathUses, resolved } from "./builder-paths.js";
@@ -297,7 +298,7 @@ export class ProfileBuilder {
     for (const t of this.procs.threads.values())
       if (t.pending) out.set(t.pending.name, (out.get(t.pending.name) ?? 0) + 1);
     // by name: the order threads and frozen images were met in depends on folding and slicing
-    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return new Map([...out].sort(byKey));
   }
 
   /** Distinct syscalls seen so far. */

@@ -1,5 +1,7 @@
 // Counts while a profile is built: argument values in Maps (fast updates), turned into the profile's
 // SyscallCounts when written.
+
+import { byKey } from "../util/order.js";
 import type { SyscallCounts } from "./profile.js";
 
 /** One syscall's counts in one thread (or one role of folded images). */
@@ -41,8 +43,7 @@ export function countCombo(c: Counter, key: string, work: boolean, n: number): v
 }
 const plain = (m: Map<number, Map<string, number>>) =>
   Object.fromEntries([...m].map(([i, vals]) => [String(i), Object.fromEntries(vals)]));
-const byKey = (m: Map<string, number>): Record<string, number> =>
-  Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const inKeyOrder = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort(byKey));
 /** The profile's form of a counter. */
 export function toCounts(c: Counter): SyscallCounts {
   return {
@@ -52,8 +53,8 @@ export function toCounts(c: Counter): SyscallCounts {
     ...(c.argMaps ? { args: plain(c.argMaps) } : {}),
     ...(c.workArgMaps ? { workArgs: plain(c.workArgMaps) } : {}),
     // in key order: engines meet the same values in different orders
-    ...(c.comboMaps ? { combos: byKey(c.comboMaps) } : {}),
-    ...(c.workComboMaps ? { workCombos: byKey(c.workComboMaps) } : {}),
+    ...(c.comboMaps ? { combos: inKeyOrder(c.comboMaps) } : {}),
+    ...(c.workComboMaps ? { workCombos: inKeyOrder(c.workComboMaps) } : {}),
   };
 }
 /** Adds counter b into a (argument values included). */

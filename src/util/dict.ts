@@ -1,3 +1,5 @@
+import { byKey } from "./order.js";
+
 /**
  * An empty object for user-chosen keys (syscall names, paths, argument values): no prototype, so a key
  * such as "__proto__" or "constructor" is an ordinary entry instead of reaching Object.prototype.
@@ -15,6 +17,6 @@ export function dictReviver(_key: string, value: unknown): unknown {
 /** The entries as a dict in key order (a profile's text must not depend on the order values were met in). */
 export function sortedDict<T>(entries: Iterable<[string, T]>): Record<string, T> {
   const out = dict<T>();
-  for (const [k, v] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+  for (const [k, v] of [...entries].sort(byKey)) out[k] = v;
   return out;
 }
