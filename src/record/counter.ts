@@ -15,13 +15,17 @@ export interface Counter {
   comboMaps?: Map<string, number>;
   workComboMaps?: Map<string, number>;
 }
+/** n more of k. */
+function tally(m: Map<string, number>, k: string, n: number): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
 function bump(m: Map<number, Map<string, number>>, i: number, v: string, n: number): void {
   let vals = m.get(i);
   if (!vals) {
     vals = new Map();
     m.set(i, vals);
   }
-  vals.set(v, (vals.get(v) ?? 0) + n);
+  tally(vals, v, n);
 }
 /** n more calls with value v in argument i (in the work phase too when work). */
 export function countArg(c: Counter, i: number, v: string, work: boolean, n: number): void {
@@ -35,10 +39,10 @@ export function countArg(c: Counter, i: number, v: string, work: boolean, n: num
 /** n more calls whose interesting arguments had the values `key` together (in the work phase too when work). */
 export function countCombo(c: Counter, key: string, work: boolean, n: number): void {
   c.comboMaps ??= new Map();
-  c.comboMaps.set(key, (c.comboMaps.get(key) ?? 0) + n);
+  tally(c.comboMaps, key, n);
   if (work) {
     c.workComboMaps ??= new Map();
-    c.workComboMaps.set(key, (c.workComboMaps.get(key) ?? 0) + n);
+    tally(c.workComboMaps, key, n);
   }
 }
 const plain = (m: Map<number, Map<string, number>>) =>
@@ -74,7 +78,7 @@ export function addCounter(a: Counter, b: Counter): void {
     merge(a.workArgMaps, b.workArgMaps);
   }
   const sum = (into: Map<string, number>, from: Map<string, number>) => {
-    for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
+    for (const [k, n] of from) tally(into, k, n);
   };
   if (b.comboMaps) {
     a.comboMaps ??= new Map();
