@@ -3,11 +3,14 @@ import { formatAction } from "../policy/actions.js";
 import { landlockYamlLines } from "../policy/landlock-yaml.js";
 import type { Policy } from "../policy/model.js";
 import { yamlQuoted } from "../policy/yaml-quote.js";
+import { printable } from "../util/printable.js";
 
 /** YAML text of a generated policy: one rule per line group, a comment field on each. */
 export function policyText(policy: Policy, header: string[]): string {
   const q = yamlQuoted;
-  const out: string[] = header.map((l) => `# ${l}`);
+  // a header line holds recorded text (a command's arguments, file names): a line break in it would end
+  // the comment and make the rest YAML; control characters are written as \xNN
+  const out: string[] = header.map((l) => `# ${printable(l)}`);
   out.push("version: 1");
   out.push(`defaultAction: ${q(formatAction(policy.defaultAction))}`);
   out.push(`badArchAction: ${q(formatAction(policy.badArchAction))}`);

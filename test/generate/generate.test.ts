@@ -404,3 +404,18 @@ describe("generate: calls recorded without argument values (ftrace profiles, imp
     assert.ok(allows(back, "ioctl", [0, "TCGETS"]), "nothing to pin: allowed whatever the request");
   });
 });
+
+describe("generate: the header comment", () => {
+  it("keeps a recorded command with a line break in an argument on one comment line (python3 -c 'a\nb')", () => {
+    // the text once had the argument's second line outside the comment: 6,580 YAML errors, no policy
+    const p = syntheticProfile({ read: {}, write: {} });
+    p.command = ["python3", "-c", "import os\nprint(1)\r\x1b[2J"];
+    const g = generatePolicy([p]);
+    const back = parsePolicy(g.text, { file: "generated.yaml" }).policy;
+    assert.deepEqual(
+      back.rules.map((r) => r.names),
+      g.policy.rules.map((r) => r.names),
+    );
+    assert.match(g.text, /^# command: python3 -c import os\\x0aprint\(1\)\\x0d\\x1b\[2J$/m);
+  });
+});
